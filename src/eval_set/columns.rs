@@ -1,0 +1,368 @@
+//! Builds validated columns from records, whatever format they came from.
+//!
+//! Owns the rules that span records: an optional field is present in every record or in none,
+//! bad records are counted and the first few kept for the error, and `--skip-invalid` drops them
+//! with a reason. It must not parse bytes; the format readers hand it [`Cell`]s.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::error::{LoadError, Location, RecordProblem};
+use super::field::{Field, FieldMap};
+use super::value::{Cell, Value, validate};
+use super::{Drops, EvalSet, TaskTypes};
+
+/// The fields a reader extracts from each record, in this order.
+pub const READ_FIELDS: [Field; 6] = [
+    Field::Confidence,
+    Field::SmallQuality,
+    Field::LargeQuality,
+    Field::SmallCost,
+    Field::LargeCost,
+    Field::TaskType,
+];
+
+/// How many bad records an error lists.
+pub const SHOWN: usize = 5;
+
+const NUMERIC: usize = 5;
+const TASK: usize = 5;
+const NO_TASK: u32 = u32::MAX;
+
+/// Columns under construction, for one block of records or a whole file.
+#[derive(Debug, Default)]
+pub struct Columns {
+    numbers: [Vec<f64>; NUMERIC],
+    task: Vec<u32>,
+    task_names: Vec<String>,
+    task_index: HashMap<String, u32>,
+    present: [u64; 6],
+    first_absent: [Vec<Location>; 6],
+    first_present: [Option<Location>; 6],
+    problems: Vec<RecordProblem>,
+    problem_count: u64,
+    reasons: BTreeMap<String, u64>,
+    records: u64,
+}
+
+impl Columns {
+    /// Validates one record and keeps it if every field is valid.
+    pub fn push(&mut self, location: Location, cells: [Cell<'_>; 6], map: &FieldMap) {
+        self.records += 1;
+        let mut values: [Option<Value<'_>>; 6] = Default::default();
+        let mut bad: Option<RecordProblem> = None;
+        for (i, cell) in cells.into_iter().enumerate() {
+            let field = READ_FIELDS[i];
+            if matches!(cell, Cell::Missing) && !field.required() {
+                continue;
+            }
+            match validate(field, cell) {
+                Ok(v) => values[i] = Some(v),
+                Err(p) if bad.is_none() => {
+                    bad = Some(RecordProblem {
+                        location,
+                        column: Some(map.column(field).to_string()),
+                        expected: p.expected.to_string(),
+                        found: p.found,
+                    })
+                }
+                Err(_) => {}
+            }
+        }
+        match bad {
+            Some(problem) => self.reject(problem),
+            None => self.accept(location, values),
+        }
+    }
+
+    /// Records a record that could not be read at all (e.g. a line that is not JSON).
+    pub fn reject(&mut self, problem: RecordProblem) {
+        self.problem_count += 1;
+        *self.reasons.entry(problem.reason_key()).or_default() += 1;
+        if self.problems.len() < SHOWN {
+            self.problems.push(problem);
+        }
+    }
+
+    fn accept(&mut self, location: Location, values: [Option<Value<'_>>; 6]) {
+        for (i, value) in values.into_iter().enumerate() {
+            if value.is_some() {
+                self.present[i] += 1;
+                self.first_present[i].get_or_insert(location);
+            } else if self.first_absent[i].len() < SHOWN {
+                self.first_absent[i].push(location);
+            }
+            match (i, value) {
+                (TASK, Some(Value::Label(label))) => {
+                    let code = match self.task_index.get(label.as_ref()) {
+                        Some(&code) => code,
+                        None => {
+                            let code = self.task_names.len() as u32;
+                            self.task_names.push(label.to_string());
+                            self.task_index.insert(label.into_owned(), code);
+                            code
+                        }
+                    };
+                    self.task.push(code);
+                }
+                (TASK, _) => self.task.push(NO_TASK),
+                (_, Some(Value::Number(x))) => self.numbers[i].push(x),
+                (_, _) => self.numbers[i].push(f64::NAN),
+            }
+        }
+    }
+
+    /// Appends a later block, keeping file order.
+    pub fn append(&mut self, other: Columns) {
+        for i in 0..NUMERIC {
+            self.numbers[i].extend_from_slice(&other.numbers[i]);
+        }
+        let remap: Vec<u32> = other
+            .task_names
+            .into_iter()
+            .map(|name| match self.task_index.get(&name) {
+                Some(&code) => code,
+                None => {
+                    let code = self.task_names.len() as u32;
+                    self.task_names.push(name.clone());
+                    self.task_index.insert(name, code);
+                    code
+                }
+            })
+            .collect();
+        self.task.extend(other.task.iter().map(|&c| {
+            if c == NO_TASK {
+                NO_TASK
+            } else {
+                remap[c as usize]
+            }
+        }));
+        for i in 0..6 {
+            self.present[i] += other.present[i];
+            if self.first_present[i].is_none() {
+                self.first_present[i] = other.first_present[i];
+            }
+            let room = SHOWN - self.first_absent[i].len();
+            self.first_absent[i].extend(other.first_absent[i].iter().take(room));
+        }
+        self.problem_count += other.problem_count;
+        for (k, v) in other.reasons {
+            *self.reasons.entry(k).or_default() += v;
+        }
+        let room = SHOWN - self.problems.len();
+        self.problems.extend(other.problems.into_iter().take(room));
+        self.records += other.records;
+    }
+
+    /// Applies the cross-record rules and returns the eval set, or the error that stops the run.
+    pub fn finish(
+        mut self,
+        path: &str,
+        map: &FieldMap,
+        skip_invalid: bool,
+    ) -> Result<(EvalSet, Drops), LoadError> {
+        if self.records == 0 {
+            return Err(LoadError::Empty { path: path.into() });
+        }
+        let kept = self.task.len() as u64;
+        // A required field absent from every record is a mapping problem, not many bad records.
+        for field in READ_FIELDS.iter().filter(|f| f.required()) {
+            let key = format!("field \"{}\": no such field", map.column(*field));
+            if self.reasons.get(&key) == Some(&self.records) {
+                return Err(missing_everywhere(path, *field, map));
+            }
+        }
+        // Optional fields: in every kept record or in none.
+        let mut keep: Vec<bool> = Vec::new();
+        for (i, field) in READ_FIELDS.iter().enumerate() {
+            let present = self.present[i];
+            if field.required() || present == 0 || present == kept {
+                continue;
+            }
+            let absent = kept - present;
+            let column = map.column(*field).to_string();
+            let first_present = self.first_present[i].expect("present > 0");
+            for location in &self.first_absent[i] {
+                if self.problems.len() < SHOWN {
+                    self.problems.push(RecordProblem {
+                        location: *location,
+                        column: Some(column.clone()),
+                        expected: format!(
+                            "the field in every record or in none (it is present in {present} \
+                             records, first at {first_present})"
+                        ),
+                        found: "no such field".into(),
+                    });
+                }
+            }
+            self.problem_count += absent;
+            *self
+                .reasons
+                .entry(format!("field \"{column}\": no such field"))
+                .or_default() += absent;
+            if keep.is_empty() {
+                keep = vec![true; kept as usize];
+            }
+            for (row, k) in keep.iter_mut().enumerate() {
+                let missing = if i == TASK {
+                    self.task[row] == NO_TASK
+                } else {
+                    self.numbers[i][row].is_nan()
+                };
+                if missing {
+                    *k = false;
+                }
+            }
+        }
+        if self.problem_count > 0 && !skip_invalid {
+            self.problems.sort_by_key(|p| p.location);
+            return Err(LoadError::BadRecords {
+                path: path.into(),
+                total: self.problem_count,
+                first: self.problems,
+            });
+        }
+        if !keep.is_empty() {
+            for column in self.numbers.iter_mut() {
+                retain_rows(column, &keep);
+            }
+            retain_rows(&mut self.task, &keep);
+        }
+        let rows = self.task.len();
+        if rows == 0 {
+            return Err(LoadError::AllDropped {
+                path: path.into(),
+                dropped: self.problem_count,
+            });
+        }
+        let drops = Drops {
+            read: self.records,
+            dropped: self.problem_count,
+            reasons: std::mem::take(&mut self.reasons).into_iter().collect(),
+        };
+        Ok((self.into_eval_set(rows), drops))
+    }
+
+    fn into_eval_set(self, rows: usize) -> EvalSet {
+        let [confidence, small_quality, large_quality, small_cost, large_cost] = self.numbers;
+        let full = |v: Vec<f64>| (v.len() == rows && !v.iter().any(|x| x.is_nan())).then_some(v);
+        let task_type = (!self.task.contains(&NO_TASK)).then(|| {
+            // Codes follow first appearance; renumber so names are sorted, for stable reports.
+            let mut order: Vec<u32> = (0..self.task_names.len() as u32).collect();
+            order.sort_by(|a, b| self.task_names[*a as usize].cmp(&self.task_names[*b as usize]));
+            let mut new_code = vec![0u32; order.len()];
+            for (new, old) in order.iter().enumerate() {
+                new_code[*old as usize] = new as u32;
+            }
+            let names = order
+                .iter()
+                .map(|old| self.task_names[*old as usize].clone())
+                .collect();
+            let codes = self.task.iter().map(|c| new_code[*c as usize]).collect();
+            TaskTypes { codes, names }
+        });
+        EvalSet {
+            confidence,
+            small_quality,
+            large_quality: full(large_quality),
+            small_cost: full(small_cost),
+            large_cost: full(large_cost),
+            task_type,
+        }
+    }
+}
+
+fn retain_rows<T: Copy>(column: &mut Vec<T>, keep: &[bool]) {
+    if column.is_empty() {
+        return;
+    }
+    let mut row = 0;
+    column.retain(|_| {
+        row += 1;
+        keep[row - 1]
+    });
+}
+
+fn missing_everywhere(path: &str, field: Field, map: &FieldMap) -> LoadError {
+    LoadError::MissingColumn {
+        path: path.into(),
+        field: field.name().into(),
+        column: map.column(field).into(),
+        hint: format!(
+            " (no record has it; map another column with --field {}=COLUMN)",
+            field.name()
+        ),
+        available: "see the first record".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(conf: f64, small: Cell<'static>, large: Cell<'static>) -> [Cell<'static>; 6] {
+        [
+            Cell::Number(conf),
+            small,
+            large,
+            Cell::Missing,
+            Cell::Missing,
+            Cell::Missing,
+        ]
+    }
+
+    #[test]
+    fn optional_field_must_be_everywhere_or_nowhere() {
+        let map = FieldMap::default();
+        let mut cols = Columns::default();
+        cols.push(Location::Line(1), cells(0.9, Cell::Bool(true), Cell::Number(1.0)), &map);
+        cols.push(Location::Line(2), cells(0.8, Cell::Bool(false), Cell::Missing), &map);
+        let err = cols.finish("e.jsonl", &map, false).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("e.jsonl:2: field \"large_quality\": expected the field in every record or in none (it is present in 1 records, first at 1), found no such field"), "{text}");
+    }
+
+    #[test]
+    fn skip_invalid_drops_and_counts() {
+        let map = FieldMap::default();
+        let mut cols = Columns::default();
+        cols.push(Location::Line(1), cells(0.9, Cell::Bool(true), Cell::Missing), &map);
+        cols.push(Location::Line(2), cells(0.8, Cell::Null, Cell::Missing), &map);
+        cols.push(Location::Line(3), cells(0.7, Cell::Number(0.5), Cell::Missing), &map);
+        let (set, drops) = cols.finish("e.jsonl", &map, true).unwrap();
+        assert_eq!(set.confidence, vec![0.9, 0.7]);
+        assert_eq!(set.small_quality, vec![1.0, 0.5]);
+        assert!(set.large_quality.is_none());
+        assert_eq!(drops.read, 3);
+        assert_eq!(drops.dropped, 1);
+        assert_eq!(
+            drops.reasons,
+            vec![("field \"small_quality\": null".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn blocks_append_in_order_and_task_names_sort() {
+        let map = FieldMap::default();
+        let mut a = Columns::default();
+        let mut b = Columns::default();
+        let with_task = |conf: f64, task: &'static str| {
+            [
+                Cell::Number(conf),
+                Cell::Bool(true),
+                Cell::Missing,
+                Cell::Missing,
+                Cell::Missing,
+                Cell::Text(task.into()),
+            ]
+        };
+        a.push(Location::Line(1), with_task(0.1, "math"), &map);
+        b.push(Location::Line(2), with_task(0.2, "chat"), &map);
+        b.push(Location::Line(3), with_task(0.3, "math"), &map);
+        a.append(b);
+        let (set, _) = a.finish("e.jsonl", &map, false).unwrap();
+        let tasks = set.task_type.unwrap();
+        assert_eq!(tasks.names, vec!["chat", "math"]);
+        assert_eq!(tasks.codes, vec![1, 0, 1]);
+        assert_eq!(set.confidence, vec![0.1, 0.2, 0.3]);
+    }
+}

@@ -1,0 +1,130 @@
+//! The logical fields of an eval set and the column each one is read from.
+//!
+//! Owns the names users type (`--field small_quality=small_correct`) and their defaults. It must
+//! not read files or validate values; that is `value.rs` and the format readers.
+
+use std::fmt;
+
+/// A logical field `calibrate` knows how to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// The small model's confidence; any finite number.
+    Confidence,
+    /// Quality of the small model's answer, in [0, 1] or boolean.
+    SmallQuality,
+    /// Quality of the large model's answer, in [0, 1] or boolean.
+    LargeQuality,
+    /// Cost of the small model on this record, in the user's currency unit.
+    SmallCost,
+    /// Cost of the large model on this record, in the user's currency unit.
+    LargeCost,
+    /// A label grouping records by kind of task.
+    TaskType,
+    /// A record identifier, used only to make error messages easier to follow.
+    Id,
+}
+
+impl Field {
+    /// Every field, in the order they are listed in help and summaries.
+    pub const ALL: [Field; 7] = [
+        Field::Confidence,
+        Field::SmallQuality,
+        Field::LargeQuality,
+        Field::SmallCost,
+        Field::LargeCost,
+        Field::TaskType,
+        Field::Id,
+    ];
+
+    /// The logical name, which is also the default column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Confidence => "confidence",
+            Field::SmallQuality => "small_quality",
+            Field::LargeQuality => "large_quality",
+            Field::SmallCost => "small_cost",
+            Field::LargeCost => "large_cost",
+            Field::TaskType => "task_type",
+            Field::Id => "id",
+        }
+    }
+
+    /// Whether every eval set must carry this field.
+    pub fn required(self) -> bool {
+        matches!(self, Field::Confidence | Field::SmallQuality)
+    }
+
+    /// Parses a logical field name as typed on the command line.
+    pub fn parse(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The column name each logical field is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    columns: [String; 7],
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        FieldMap {
+            columns: Field::ALL.map(|f| f.name().to_string()),
+        }
+    }
+}
+
+impl FieldMap {
+    /// Reads `field` from `column` instead of its default.
+    pub fn set(&mut self, field: Field, column: String) {
+        self.columns[field.index()] = column;
+    }
+
+    /// The column `field` is read from.
+    pub fn column(&self, field: Field) -> &str {
+        &self.columns[field.index()]
+    }
+
+    /// The field read from `column`, if any.
+    pub fn field_of(&self, column: &str) -> Option<Field> {
+        Field::ALL
+            .into_iter()
+            .find(|f| self.columns[f.index()] == column)
+    }
+
+    /// Pairs of (field, column) where the column differs from the default, for the summary.
+    pub fn overrides(&self) -> Vec<(Field, &str)> {
+        Field::ALL
+            .into_iter()
+            .filter(|f| self.column(*f) != f.name())
+            .map(|f| (f, self.column(f)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let mut map = FieldMap::default();
+        assert_eq!(map.column(Field::SmallQuality), "small_quality");
+        map.set(Field::SmallQuality, "small_correct".into());
+        assert_eq!(map.field_of("small_correct"), Some(Field::SmallQuality));
+        assert_eq!(map.field_of("small_quality"), None);
+        assert_eq!(map.overrides(), vec![(Field::SmallQuality, "small_correct")]);
+        assert_eq!(Field::parse("large_cost"), Some(Field::LargeCost));
+        assert_eq!(Field::parse("nope"), None);
+    }
+}

@@ -1,0 +1,342 @@
+//! JSON Lines reader: streamed in large chunks, parsed in parallel blocks with serde_json.
+//!
+//! Owns splitting the stream at line boundaries, numbering lines and turning each object's
+//! wanted keys into [`Cell`]s (other keys are skipped without allocating). It must not validate
+//! values; [`Columns`] does. Memory stays near the kept columns: one chunk of the file at a time.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use sha2::{Digest, Sha256};
+
+use super::columns::{Columns, READ_FIELDS};
+use super::error::{LoadError, Location, RecordProblem};
+use super::field::FieldMap;
+use super::value::Cell;
+use super::{Progress, hex};
+
+/// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
+const CHUNK: usize = 32 << 20;
+/// Target size of one parallel parse job.
+const BLOCK: usize = 1 << 20;
+
+/// The columns read from a JSON Lines stream and facts about the stream.
+pub struct JsonlOutput {
+    /// Validated records, not yet finished.
+    pub columns: Columns,
+    /// SHA-256 of the bytes read, lowercase hex.
+    pub sha256: String,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// Reads every line of `reader`.
+pub fn read(
+    reader: &mut dyn Read,
+    map: &FieldMap,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<JsonlOutput, LoadError> {
+    let keys: [&str; 6] = READ_FIELDS.map(|f| map.column(f));
+    let mut columns = Columns::default();
+    let mut hasher = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + BLOCK);
+    let mut next_line: u64 = 1;
+    let mut total: u64 = 0;
+    loop {
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let n = read_full(reader, &mut buf[start..]).map_err(|source| LoadError::Io {
+            path: label.into(),
+            source,
+        })?;
+        buf.truncate(start + n);
+        total += n as u64;
+        let eof = n == 0;
+        // Parse up to the last newline; keep the tail for the next round (all of it at EOF).
+        let end = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => continue,
+            }
+        };
+        let (hashed, parsed) = rayon::join(
+            || {
+                let mut h = hasher.clone();
+                h.update(&buf[start..start + n]);
+                h
+            },
+            || parse_chunk(&buf[..end], next_line, &keys, map),
+        );
+        hasher = hashed;
+        let (chunk_columns, lines) = parsed;
+        columns.append(chunk_columns);
+        next_line += lines;
+        progress.advance(n as u64);
+        buf.drain(..end);
+        if eof {
+            break;
+        }
+    }
+    Ok(JsonlOutput {
+        columns,
+        sha256: hex(&hasher.finalize()),
+        bytes: total,
+    })
+}
+
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Parses whole lines in parallel blocks; returns the columns and the number of lines consumed.
+fn parse_chunk(chunk: &[u8], first_line: u64, keys: &[&str; 6], map: &FieldMap) -> (Columns, u64) {
+    let mut blocks: Vec<&[u8]> = Vec::new();
+    let mut rest = chunk;
+    while rest.len() > BLOCK {
+        let cut = match memchr::memchr(b'\n', &rest[BLOCK..]) {
+            Some(i) => BLOCK + i + 1,
+            None => rest.len(),
+        };
+        blocks.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    if !rest.is_empty() {
+        blocks.push(rest);
+    }
+    let counts: Vec<u64> = blocks
+        .par_iter()
+        .map(|b| line_count(b))
+        .collect();
+    let mut starts = Vec::with_capacity(blocks.len());
+    let mut line = first_line;
+    for c in &counts {
+        starts.push(line);
+        line += c;
+    }
+    let parsed: Vec<Columns> = blocks
+        .par_iter()
+        .zip(starts)
+        .map(|(block, start)| parse_block(block, start, keys, map))
+        .collect();
+    let mut out = Columns::default();
+    for c in parsed {
+        out.append(c);
+    }
+    (out, line - first_line)
+}
+
+/// Lines in a block: newlines, plus one for a final line without a newline.
+fn line_count(block: &[u8]) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', block).count() as u64;
+    newlines + u64::from(!block.is_empty() && !block.ends_with(b"\n"))
+}
+
+fn parse_block(block: &[u8], first_line: u64, keys: &[&str; 6], map: &FieldMap) -> Columns {
+    let mut columns = Columns::default();
+    for (i, raw) in block.split(|b| *b == b'\n').enumerate() {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue; // blank lines, including the one after the final newline, are not records
+        }
+        let location = Location::Line(first_line + i as u64);
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let parsed = RecordSeed { keys }
+            .deserialize(&mut de)
+            .and_then(|cells| de.end().map(|()| cells));
+        match parsed {
+            Ok(cells) => columns.push(location, cells, map),
+            Err(e) => columns.reject(RecordProblem {
+                location,
+                column: None,
+                expected: "one JSON object per line".into(),
+                found: describe_json_error(&e),
+            }),
+        }
+    }
+    columns
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(i) => format!("{} at column {}", &text[..i], e.column()),
+        None => text,
+    };
+    format!("invalid JSON ({text})")
+}
+
+/// Deserializes one JSON object, keeping only the six wanted keys as cells.
+struct RecordSeed<'k> {
+    keys: &'k [&'k str; 6],
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = [Cell<'de>; 6];
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = [Cell<'de>; 6];
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut cells: [Cell<'de>; 6] = Default::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match self.keys.iter().position(|k| *k == key) {
+                Some(i) => cells[i] = map.next_value_seed(CellSeed)?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(cells)
+    }
+}
+
+impl Default for Cell<'_> {
+    fn default() -> Self {
+        Cell::Missing
+    }
+}
+
+/// Deserializes one JSON value into a [`Cell`], borrowing strings where possible.
+struct CellSeed;
+
+impl<'de> DeserializeSeed<'de> for CellSeed {
+    type Value = Cell<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed {
+    type Value = Cell<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Cell::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Cell::Number(v as f64))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Cell::Number(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Cell::Number(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cell::Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cell::Text(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cell::Text(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Cell::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Cell::Null)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Cell::Unsupported("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Cell::Unsupported("an object"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn start(&self, _: Option<u64>) {}
+        fn advance(&self, _: u64) {}
+    }
+
+    fn load(text: &str) -> Result<(super::super::EvalSet, super::super::Drops), LoadError> {
+        let map = FieldMap::default();
+        let out = read(&mut text.as_bytes(), &map, "e.jsonl", &Quiet)?;
+        out.columns.finish("e.jsonl", &map, false)
+    }
+
+    #[test]
+    fn reads_fields_and_ignores_others() {
+        let text = "{\"confidence\":0.5,\"small_quality\":true,\"extra\":{\"a\":[1,2]}}\n\
+                    \n{\"small_quality\":0,\"confidence\":-1e-3}";
+        let (set, drops) = load(text).unwrap();
+        assert_eq!(set.confidence, vec![0.5, -0.001]);
+        assert_eq!(set.small_quality, vec![1.0, 0.0]);
+        assert_eq!(drops.read, 2);
+    }
+
+    #[test]
+    fn errors_carry_line_numbers() {
+        let text = "{\"confidence\":0.5,\"small_quality\":1}\n\
+                    {\"confidence\":\"high\",\"small_quality\":1}\n\
+                    {\"confidence\":0.5,\n";
+        let err = load(text).unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines[0],
+            "e.jsonl:2: field \"confidence\": expected a finite number, found \"high\""
+        );
+        assert!(
+            lines[1].starts_with("  e.jsonl:3: expected one JSON object per line, found invalid JSON (EOF while parsing"),
+            "{err}"
+        );
+        assert!(lines[2].contains("2 bad records in all"), "{err}");
+    }
+
+    #[test]
+    fn escaped_strings_and_objects_in_fields() {
+        let text = "{\"confidence\":0.5,\"small_quality\":1,\"task_type\":\"a\\\"b\"}\n\
+                    {\"confidence\":{\"x\":1},\"small_quality\":1,\"task_type\":\"c\"}\n";
+        let err = load(text).unwrap_err().to_string();
+        assert!(
+            err.starts_with("e.jsonl:2: field \"confidence\": expected a finite number, found an object"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn line_numbers_survive_block_boundaries() {
+        // Enough lines to span several parallel blocks; the bad one sits near the end.
+        let good = "{\"confidence\":0.5,\"small_quality\":1}\n";
+        let n = 2 * BLOCK / good.len() + 7;
+        let mut text = good.repeat(n);
+        text.push_str("{\"confidence\":null,\"small_quality\":1}\n");
+        let err = load(&text).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("e.jsonl:{}: field \"confidence\"", n + 1)), "{err}");
+    }
+}

@@ -1,0 +1,297 @@
+//! The only code that reads input: eval-set formats, field mapping, validation and input errors.
+//!
+//! Owns turning a file (or stdin) into validated columns plus the facts the report states about
+//! the input (rows read and dropped, sha256). It must not compute metrics or print anything;
+//! progress goes through the [`Progress`] trait the caller supplies.
+
+mod columns;
+mod error;
+mod field;
+mod jsonl;
+mod table;
+mod value;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use error::{LoadError, Location, RecordProblem};
+pub use field::{Field, FieldMap};
+
+/// A validated eval set, one entry per record in every column, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalSet {
+    /// The small model's confidence per record.
+    pub confidence: Vec<f64>,
+    /// The small model's quality per record, in [0, 1].
+    pub small_quality: Vec<f64>,
+    /// The large model's quality per record, in [0, 1], when the input carries it.
+    pub large_quality: Option<Vec<f64>>,
+    /// The small model's cost per record (currency units), when the input carries it.
+    pub small_cost: Option<Vec<f64>>,
+    /// The large model's cost per record (currency units), when the input carries it.
+    pub large_cost: Option<Vec<f64>>,
+    /// The task type per record, when the input carries it.
+    pub task_type: Option<TaskTypes>,
+}
+
+impl EvalSet {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.confidence.len()
+    }
+
+    /// Whether there are no records (never true for a loaded set).
+    pub fn is_empty(&self) -> bool {
+        self.confidence.is_empty()
+    }
+}
+
+/// Task types as codes into a sorted list of names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTypes {
+    /// The code of each record's task type.
+    pub codes: Vec<u32>,
+    /// The distinct names, sorted; a code indexes this list.
+    pub names: Vec<String>,
+}
+
+/// What was read and what `--skip-invalid` dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drops {
+    /// Records read, valid or not.
+    pub read: u64,
+    /// Records dropped as invalid.
+    pub dropped: u64,
+    /// Dropped records grouped by reason, sorted by reason.
+    pub reasons: Vec<(String, u64)>,
+}
+
+/// An input file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl Format {
+    /// The name used in `--format` and the summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// The format implied by a file name's extension.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// Where to read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file path.
+    File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Source {
+    /// The name used in messages and the summary.
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".into(),
+        }
+    }
+}
+
+/// Receives loading progress; implemented by the terminal progress bar and by no-ops.
+pub trait Progress: Sync {
+    /// The total number of bytes to read, when known.
+    fn start(&self, total_bytes: Option<u64>);
+    /// `bytes` more have been read.
+    fn advance(&self, bytes: u64);
+}
+
+/// What to read and how.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The input.
+    pub source: Source,
+    /// The format, or `None` to decide from the extension (or the first bytes of stdin).
+    pub format: Option<Format>,
+    /// Which column each field is read from.
+    pub fields: FieldMap,
+    /// Drop invalid records instead of failing.
+    pub skip_invalid: bool,
+}
+
+/// A loaded eval set and the facts about its input.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The records.
+    pub set: EvalSet,
+    /// What was read and dropped.
+    pub drops: Drops,
+    /// The input's SHA-256, lowercase hex.
+    pub sha256: String,
+    /// The input's size in bytes.
+    pub bytes: u64,
+    /// The format it was read as.
+    pub format: Format,
+}
+
+/// Reads and validates an eval set.
+pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, LoadError> {
+    let label = options.source.label();
+    let io = |source| LoadError::Io {
+        path: label.clone(),
+        source,
+    };
+    match &options.source {
+        Source::File(path) => {
+            let format = match options.format {
+                Some(f) => f,
+                None => Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
+                    path: label.clone(),
+                })?,
+            };
+            let mut file = File::open(path).map_err(io)?;
+            let bytes = file.metadata().map_err(io)?.len();
+            progress.start(Some(bytes));
+            match format {
+                Format::Jsonl => finish_jsonl(&mut file, options, &label, progress),
+                Format::Csv | Format::Parquet => {
+                    let sha256 = hash_reader(&mut file).map_err(io)?;
+                    drop(file);
+                    let input = table::TableInput::Path(path);
+                    let (set, drops) = table::read(&input, format, options, &label)?;
+                    progress.advance(bytes);
+                    Ok(Loaded {
+                        set,
+                        drops,
+                        sha256,
+                        bytes,
+                        format,
+                    })
+                }
+            }
+        }
+        Source::Stdin => {
+            progress.start(None);
+            let mut stdin = std::io::stdin().lock();
+            let mut head = Vec::new();
+            (&mut stdin).take(4096).read_to_end(&mut head).map_err(io)?;
+            let format = options.format.unwrap_or_else(|| sniff(&head));
+            let mut reader = std::io::Cursor::new(head).chain(stdin);
+            match format {
+                Format::Jsonl => finish_jsonl(&mut reader, options, &label, progress),
+                Format::Csv | Format::Parquet => {
+                    let mut bytes = Vec::new();
+                    reader.read_to_end(&mut bytes).map_err(io)?;
+                    let sha256 = hex(&Sha256::digest(&bytes));
+                    let size = bytes.len() as u64;
+                    let input = table::TableInput::Bytes(&bytes);
+                    let (set, drops) = table::read(&input, format, options, &label)?;
+                    progress.advance(size);
+                    Ok(Loaded {
+                        set,
+                        drops,
+                        sha256,
+                        bytes: size,
+                        format,
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn finish_jsonl(
+    reader: &mut dyn Read,
+    options: &LoadOptions,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<Loaded, LoadError> {
+    let out = jsonl::read(reader, &options.fields, label, progress)?;
+    let (set, drops) = out
+        .columns
+        .finish(label, &options.fields, options.skip_invalid)?;
+    Ok(Loaded {
+        set,
+        drops,
+        sha256: out.sha256,
+        bytes: out.bytes,
+        format: Format::Jsonl,
+    })
+}
+
+/// Guesses the format of stdin from its first bytes: `{` means JSON Lines, `PAR1` Parquet.
+fn sniff(head: &[u8]) -> Format {
+    if head.starts_with(b"PAR1") {
+        return Format::Parquet;
+    }
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Format::Jsonl,
+        _ => Format::Csv,
+    }
+}
+
+fn hash_reader(reader: &mut dyn Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Lowercase hex of a digest.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_from_extension_and_sniffing() {
+        assert_eq!(Format::from_path(Path::new("a.NDJSON")), Some(Format::Jsonl));
+        assert_eq!(Format::from_path(Path::new("a.csv")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("a.txt")), None);
+        assert_eq!(sniff(b"  {\"a\":1}"), Format::Jsonl);
+        assert_eq!(sniff(b"confidence,small_quality"), Format::Csv);
+        assert_eq!(sniff(b"PAR1...."), Format::Parquet);
+    }
+
+    #[test]
+    fn sha256_of_known_input() {
+        // Reference: `printf abc | sha256sum`.
+        let got = hash_reader(&mut &b"abc"[..]).unwrap();
+        assert_eq!(
+            got,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

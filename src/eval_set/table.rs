@@ -1,0 +1,190 @@
+//! CSV and Parquet reader, through polars' eager readers.
+//!
+//! Owns choosing which columns to read, reading them with polars, and turning polars' typed
+//! columns into [`Cell`]s for validation. CSV values that polars cannot type (a word in a number
+//! column) are re-read as text so the error names the exact row. It must not validate values.
+
+use std::fs::File;
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::io::mmap::MmapBytesReader;
+use polars::prelude::*;
+
+use super::columns::{Columns, READ_FIELDS};
+use super::error::{LoadError, Location};
+use super::value::Cell;
+use super::{Drops, EvalSet, Format, LoadOptions};
+
+/// Where the table's bytes are.
+pub enum TableInput<'a> {
+    /// A file on disk (memory-mapped by polars).
+    Path(&'a Path),
+    /// Bytes already in memory (stdin).
+    Bytes(&'a [u8]),
+}
+
+impl TableInput<'_> {
+    fn reader(&self) -> std::io::Result<Box<dyn MmapBytesReader + '_>> {
+        Ok(match self {
+            TableInput::Path(p) => Box::new(File::open(p)?),
+            TableInput::Bytes(b) => Box::new(Cursor::new(*b)),
+        })
+    }
+}
+
+/// Reads the wanted columns of a CSV or Parquet input and validates every row.
+pub fn read(
+    input: &TableInput<'_>,
+    format: Format,
+    options: &LoadOptions,
+    label: &str,
+) -> Result<(EvalSet, Drops), LoadError> {
+    let fail = |e: PolarsError| LoadError::Reader {
+        path: label.into(),
+        message: polars_message(&e),
+    };
+    let io = |source| LoadError::Io {
+        path: label.into(),
+        source,
+    };
+    let names = column_names(input, format).map_err(fail)?;
+    if names.is_empty() && format == Format::Csv {
+        return Err(LoadError::Empty { path: label.into() });
+    }
+    let map = &options.fields;
+    let mut wanted: Vec<Option<String>> = Vec::new();
+    for field in READ_FIELDS {
+        let column = map.column(field);
+        let present = names.iter().any(|n| n == column);
+        if !present && field.required() {
+            return Err(LoadError::MissingColumn {
+                path: label.into(),
+                field: field.name().into(),
+                column: column.into(),
+                hint: format!(" (map another column with --field {}=COLUMN)", field.name()),
+                available: names.join(", "),
+            });
+        }
+        wanted.push(present.then(|| column.to_string()));
+    }
+    let projection: Vec<String> = wanted.iter().flatten().cloned().collect();
+    let frame = match format {
+        Format::Csv => {
+            let typed = read_csv(input.reader().map_err(io)?, &projection, false);
+            match typed {
+                Ok(df) => df,
+                // A value polars cannot type: read the columns as text to find the exact row.
+                Err(_) => read_csv(input.reader().map_err(io)?, &projection, true).map_err(fail)?,
+            }
+        }
+        Format::Parquet => ParquetReader::new(input.reader().map_err(io)?)
+            .with_columns(Some(projection.clone()))
+            .finish()
+            .map_err(fail)?,
+        Format::Jsonl => unreachable!("JSON Lines has its own reader"),
+    };
+    let mut iters: Vec<CellIter<'_>> = Vec::with_capacity(READ_FIELDS.len());
+    for (field, column) in READ_FIELDS.iter().zip(&wanted) {
+        match column {
+            None => iters.push(Box::new(std::iter::repeat(Cell::Missing))),
+            Some(name) => {
+                let series = frame.column(name).map_err(fail)?.as_materialized_series();
+                iters.push(cells(series).ok_or_else(|| LoadError::Reader {
+                    path: label.into(),
+                    message: format!(
+                        "column \"{name}\" (field {field}) has type {}; expected numbers, \
+                         booleans or text",
+                        series.dtype()
+                    ),
+                })?);
+            }
+        }
+    }
+    let mut columns = Columns::default();
+    for row in 0..frame.height() as u64 {
+        let location = match format {
+            Format::Csv => Location::Line(row + 2),
+            _ => Location::Row(row + 1),
+        };
+        let record: [Cell<'_>; 6] =
+            std::array::from_fn(|i| iters[i].next().unwrap_or(Cell::Missing));
+        columns.push(location, record, map);
+    }
+    if frame.height() == 0 {
+        return Err(LoadError::Empty { path: label.into() });
+    }
+    columns.finish(label, map, options.skip_invalid)
+}
+
+type CellIter<'a> = Box<dyn Iterator<Item = Cell<'a>> + 'a>;
+
+fn column_names(input: &TableInput<'_>, format: Format) -> PolarsResult<Vec<String>> {
+    let reader = input.reader()?;
+    let names: Vec<String> = match format {
+        Format::Csv => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_n_rows(Some(1))
+            .with_raise_if_empty(false)
+            .into_reader_with_file_handle(reader)
+            .finish()?
+            .get_column_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .collect(),
+        _ => ParquetReader::new(reader)
+            .schema()?
+            .iter_names()
+            .map(|n| n.to_string())
+            .collect(),
+    };
+    Ok(names)
+}
+
+fn read_csv(
+    reader: Box<dyn MmapBytesReader + '_>,
+    projection: &[String],
+    as_text: bool,
+) -> PolarsResult<DataFrame> {
+    let columns: Arc<[PlSmallStr]> = projection.iter().map(|c| c.as_str().into()).collect();
+    let mut options = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_columns(Some(columns));
+    if as_text {
+        let schema: Schema = projection
+            .iter()
+            .map(|c| Field::new(c.as_str().into(), DataType::String))
+            .collect();
+        options = options.with_schema_overwrite(Some(Arc::new(schema)));
+    }
+    options.into_reader_with_file_handle(reader).finish()
+}
+
+/// Turns a polars column into cells, or `None` for a type no field accepts.
+fn cells(series: &Series) -> Option<CellIter<'_>> {
+    let dtype = series.dtype();
+    if dtype.is_bool() {
+        let ca = series.bool().ok()?;
+        return Some(Box::new(ca.iter().map(|v| v.map_or(Cell::Null, Cell::Bool))));
+    }
+    if dtype == &DataType::String {
+        let ca = series.str().ok()?;
+        return Some(Box::new(
+            ca.iter().map(|v| v.map_or(Cell::Null, |s| Cell::Text(s.into()))),
+        ));
+    }
+    if dtype.is_primitive_numeric() {
+        let cast = series.cast(&DataType::Float64).ok()?;
+        let values: Vec<Option<f64>> = cast.f64().ok()?.iter().collect();
+        return Some(Box::new(
+            values.into_iter().map(|v| v.map_or(Cell::Null, Cell::Number)),
+        ));
+    }
+    None
+}
+
+fn polars_message(e: &PolarsError) -> String {
+    let text = e.to_string();
+    text.lines().next().unwrap_or_default().to_string()
+}

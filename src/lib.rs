@@ -1,0 +1,3 @@
+mod eval_set;
+mod economics;
+mod sweep;

@@ -1,0 +1,278 @@
+//! The exact threshold sweep: sort once by confidence, prefix sums, O(1) metrics per threshold.
+//!
+//! Owns the semantics of a threshold τ (accept the small answer iff confidence ≥ τ) and every
+//! metric of a split. Pure: takes slices, returns values; no I/O, no printing. The candidate set
+//! is every distinct observed confidence plus "escalate everything".
+
+use rayon::prelude::*;
+
+use crate::economics::{Cost, CostModel, cascade_cost_per_request, savings};
+
+/// The columns a sweep needs, borrowed from the eval set.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepInput<'a> {
+    /// Confidence per record.
+    pub confidence: &'a [f64],
+    /// Small-model quality per record, in [0, 1].
+    pub small_quality: &'a [f64],
+    /// Large-model quality per record, when known.
+    pub large_quality: Option<&'a [f64]>,
+    /// Costs of both models.
+    pub costs: CostModel<'a>,
+}
+
+/// Metrics of the cascade at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// The threshold: records with confidence ≥ this are answered by the small model.
+    pub threshold: f64,
+    /// True for the "escalate everything" candidate (threshold above every confidence).
+    pub accepts_none: bool,
+    /// Records answered by the small model.
+    pub accepted: usize,
+    /// Records escalated to the large model.
+    pub escalated: usize,
+    /// escalated / n.
+    pub escalation_rate: f64,
+    /// Mean small quality over accepted records; `None` when none are accepted.
+    pub non_escalated_quality: Option<f64>,
+    /// (Σ small quality over accepted + Σ large quality over escalated) / n; `None` without
+    /// large-model labels.
+    pub cascade_quality: Option<f64>,
+    /// (Σ small cost over all + Σ large cost over escalated) / n, currency units per request.
+    pub cost_per_request: Cost,
+    /// Small-model spend on requests that escalated anyway, per request (wasted spend).
+    pub wasted_small_cost_per_request: Cost,
+    /// 1 − cost_per_request / always-large cost per request; `None` if always-large costs 0.
+    pub savings_vs_large: Option<f64>,
+    /// The post's objective: quality × (1 − cost / always-large cost), with quality the cascade
+    /// quality when large labels exist, else the non-escalated quality.
+    pub objective: Option<f64>,
+}
+
+/// One single-model policy: every request to one model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Baseline {
+    /// Mean quality; `None` when that model's labels are absent.
+    pub quality: Option<f64>,
+    /// Cost per request (currency units).
+    pub cost_per_request: Cost,
+}
+
+/// The always-small and always-large policies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Baselines {
+    /// Every request answered by the small model, none escalated.
+    pub always_small: Baseline,
+    /// Every request sent straight to the large model (the small model is not run).
+    pub always_large: Baseline,
+}
+
+/// A prepared sweep: sorted prefix sums at every candidate threshold.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    n: usize,
+    /// Distinct confidences, descending.
+    distinct: Vec<f64>,
+    /// Per candidate j (0 = escalate everything, j ≥ 1 = threshold `distinct[j-1]`):
+    accepted: Vec<usize>,
+    small_quality_accepted: Vec<f64>,
+    large_quality_escalated: Option<Vec<f64>>,
+    large_cost_escalated: Vec<f64>,
+    small_cost_escalated: Vec<f64>,
+    small_quality_total: f64,
+    large_quality_total: Option<f64>,
+    small_cost_total: f64,
+    large_cost_total: f64,
+}
+
+impl Sweep {
+    /// Sorts the records by confidence and builds the prefix sums. O(n log n).
+    ///
+    /// Panics if `input.confidence` is empty or the columns differ in length (the loader
+    /// guarantees neither happens).
+    pub fn new(input: SweepInput<'_>) -> Sweep {
+        let n = input.confidence.len();
+        assert!(n > 0, "a sweep needs at least one record");
+        assert_eq!(input.small_quality.len(), n);
+        let mut order: Vec<(f64, u32)> = input
+            .confidence
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c, i as u32))
+            .collect();
+        // Descending confidence; ties by record index so sums are summed in one fixed order.
+        order.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+
+        let mut distinct = Vec::new();
+        let mut accepted = vec![0usize];
+        let mut small_q = vec![0.0];
+        let mut acc_small_q = Sum::default();
+        for (k, &(c, i)) in order.iter().enumerate() {
+            acc_small_q.add(input.small_quality[i as usize]);
+            let last_of_group = order.get(k + 1).is_none_or(|next| next.0 != c);
+            if last_of_group {
+                distinct.push(c);
+                accepted.push(k + 1);
+                small_q.push(acc_small_q.value());
+            }
+        }
+        // Sums over escalated records: suffix sums over the same order, at the same cut points.
+        let suffix = |value: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            let mut out = vec![0.0; accepted.len()];
+            let mut acc = Sum::default();
+            let mut k = n;
+            for j in (0..accepted.len()).rev() {
+                while k > accepted[j] {
+                    k -= 1;
+                    acc.add(value(order[k].1 as usize));
+                }
+                out[j] = acc.value();
+            }
+            out
+        };
+        let costs = input.costs;
+        let large_cost_escalated = suffix(&|i| costs.large.get(i));
+        let small_cost_escalated = suffix(&|i| costs.small.get(i));
+        let large_quality_escalated = input.large_quality.map(|lq| suffix(&|i| lq[i]));
+        let total = |value: &dyn Fn(usize) -> f64| {
+            let mut acc = Sum::default();
+            for &(_, i) in &order {
+                acc.add(value(i as usize));
+            }
+            acc.value()
+        };
+        Sweep {
+            n,
+            small_quality_total: small_q[small_q.len() - 1],
+            large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
+            small_cost_total: total(&|i| costs.small.get(i)),
+            large_cost_total: large_cost_escalated[0],
+            distinct,
+            accepted,
+            small_quality_accepted: small_q,
+            large_quality_escalated,
+            large_cost_escalated,
+            small_cost_escalated,
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Always false: a sweep has at least one record.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Number of candidate thresholds: distinct confidences plus "escalate everything".
+    pub fn candidates(&self) -> usize {
+        self.accepted.len()
+    }
+
+    /// Distinct observed confidences, descending.
+    pub fn distinct_confidences(&self) -> &[f64] {
+        &self.distinct
+    }
+
+    /// The candidate whose split equals the split at threshold τ.
+    pub fn candidate_at(&self, threshold: f64) -> usize {
+        self.distinct.partition_point(|&c| c >= threshold)
+    }
+
+    /// The threshold that reproduces candidate `j` with `confidence >= threshold`: the smallest
+    /// accepted confidence, or just above the largest confidence for "escalate everything".
+    pub fn threshold_of(&self, j: usize) -> f64 {
+        if j == 0 {
+            self.distinct[0].next_up()
+        } else {
+            self.distinct[j - 1]
+        }
+    }
+
+    /// Metrics of candidate `j` (0 = escalate everything; higher j accepts more).
+    pub fn at_candidate(&self, j: usize) -> Metrics {
+        self.metrics(j, self.threshold_of(j))
+    }
+
+    /// Metrics at an arbitrary threshold τ; the row shows τ itself.
+    pub fn at_threshold(&self, threshold: f64) -> Metrics {
+        self.metrics(self.candidate_at(threshold), threshold)
+    }
+
+    fn metrics(&self, j: usize, threshold: f64) -> Metrics {
+        let n = self.n as f64;
+        let accepted = self.accepted[j];
+        let escalated = self.n - accepted;
+        let small_q = self.small_quality_accepted[j];
+        let non_escalated_quality = (accepted > 0).then(|| small_q / accepted as f64);
+        let cascade_quality = self
+            .large_quality_escalated
+            .as_ref()
+            .map(|lq| (small_q + lq[j]) / n);
+        let cost =
+            cascade_cost_per_request(self.small_cost_total, self.large_cost_escalated[j], self.n);
+        let large_cost = self.large_cost_total / n;
+        let savings_vs_large = savings(cost, large_cost);
+        let quality = cascade_quality.or(non_escalated_quality);
+        let objective = quality
+            .zip(savings_vs_large)
+            .map(|(q, saved)| q * saved);
+        Metrics {
+            threshold,
+            accepts_none: j == 0,
+            accepted,
+            escalated,
+            escalation_rate: escalated as f64 / n,
+            non_escalated_quality,
+            cascade_quality,
+            cost_per_request: cost,
+            wasted_small_cost_per_request: self.small_cost_escalated[j] / n,
+            savings_vs_large,
+            objective,
+        }
+    }
+
+    /// The always-small and always-large policies.
+    pub fn baselines(&self) -> Baselines {
+        let n = self.n as f64;
+        Baselines {
+            always_small: Baseline {
+                quality: Some(self.small_quality_total / n),
+                cost_per_request: self.small_cost_total / n,
+            },
+            always_large: Baseline {
+                quality: self.large_quality_total.map(|q| q / n),
+                cost_per_request: self.large_cost_total / n,
+            },
+        }
+    }
+}
+
+/// Neumaier-compensated running sum, so long prefix sums stay accurate to the last digits.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl Sum {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::economics::CostColumn;
+
+/// Four records worked by hand (see each assertion):
+/// r0 conf 0.9 small 1 large 1; r1 conf 0.5 small 0 large 1;
+/// r2 conf 0.9 small 0 large 0; r3 conf 0.2 small 1 large 1; small costs 1, large 60.
+fn hand() -> Sweep {
+    Sweep::new(SweepInput {
+        confidence: &[0.9, 0.5, 0.9, 0.2],
+        small_quality: &[1.0, 0.0, 0.0, 1.0],
+        large_quality: Some(&[1.0, 1.0, 0.0, 1.0]),
+        costs: CostModel {
+            small: CostColumn::PerRequest(1.0),
+            large: CostColumn::PerRequest(60.0),
+        },
+    })
+}
+
+#[test]
+fn candidates_are_distinct_confidences_plus_escalate_all() {
+    let s = hand();
+    assert_eq!(s.distinct_confidences(), &[0.9, 0.5, 0.2]);
+    assert_eq!(s.candidates(), 4);
+    assert_eq!(s.threshold_of(1), 0.9);
+    assert!(s.threshold_of(0) > 0.9 && s.threshold_of(0) < 0.9000000000000001 + 1e-15);
+}
+
+#[test]
+fn metrics_at_point_nine_by_hand() {
+    let m = hand().at_candidate(1);
+    // Accepted r0, r2; escalated r1, r3.
+    assert_eq!((m.accepted, m.escalated), (2, 2));
+    assert_eq!(m.escalation_rate, 0.5);
+    assert_eq!(m.non_escalated_quality, Some(0.5)); // (1 + 0) / 2
+    assert_eq!(m.cascade_quality, Some(0.75)); // (1 + 0 + 1 + 1) / 4
+    assert_eq!(m.cost_per_request, 31.0); // (4 × 1 + 2 × 60) / 4
+    assert_eq!(m.wasted_small_cost_per_request, 0.5); // 2 escalated × 1 / 4
+    assert_eq!(m.savings_vs_large, Some(1.0 - 31.0 / 60.0));
+    assert_eq!(m.objective, Some(0.75 * (1.0 - 31.0 / 60.0)));
+}
+
+#[test]
+fn escalate_everything_still_pays_the_small_model() {
+    let m = hand().at_candidate(0);
+    assert!(m.accepts_none);
+    assert_eq!(m.non_escalated_quality, None);
+    assert_eq!(m.cascade_quality, Some(0.75)); // large quality 1 + 1 + 0 + 1 over 4
+    assert_eq!(m.cost_per_request, 61.0); // (4 + 240) / 4: dearer than always-large
+    assert_eq!(m.savings_vs_large, Some(1.0 - 61.0 / 60.0));
+}
+
+#[test]
+fn accept_everything_and_baselines() {
+    let s = hand();
+    let m = s.at_candidate(3);
+    assert_eq!(m.escalated, 0);
+    assert_eq!(m.non_escalated_quality, Some(0.5));
+    assert_eq!(m.cost_per_request, 1.0);
+    let b = s.baselines();
+    assert_eq!(b.always_small.quality, Some(0.5));
+    assert_eq!(b.always_small.cost_per_request, 1.0);
+    assert_eq!(b.always_large.quality, Some(0.75));
+    assert_eq!(b.always_large.cost_per_request, 60.0);
+}
+
+#[test]
+fn arbitrary_thresholds_map_to_the_same_split() {
+    let s = hand();
+    assert_eq!(s.candidate_at(0.6), 1);
+    assert_eq!(s.candidate_at(0.9), 1);
+    assert_eq!(s.candidate_at(0.95), 0);
+    assert_eq!(s.candidate_at(0.0), 3);
+    let m = s.at_threshold(0.6);
+    assert_eq!(m.threshold, 0.6);
+    assert_eq!(m.accepted, 2);
+}
+
+/// The obvious twin: for each threshold, loop over every record.
+fn naive(input: &SweepInput<'_>, threshold: f64) -> (usize, Option<f64>, Option<f64>, f64, f64) {
+    let n = input.confidence.len();
+    let (mut acc, mut sq, mut lq, mut cost, mut wasted) = (0usize, 0.0, 0.0, 0.0, 0.0);
+    for i in 0..n {
+        cost += input.costs.small.get(i);
+        if input.confidence[i] >= threshold {
+            acc += 1;
+            sq += input.small_quality[i];
+        } else {
+            cost += input.costs.large.get(i);
+            wasted += input.costs.small.get(i);
+            if let Some(l) = input.large_quality {
+                lq += l[i];
+            }
+        }
+    }
+    let nonesc = (acc > 0).then(|| sq / acc as f64);
+    let cascade = input.large_quality.map(|_| (sq + lq) / n as f64);
+    (acc, nonesc, cascade, cost / n as f64, wasted / n as f64)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
+}
+
+fn close_opt(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => close(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+proptest! {
+    #[test]
+    fn fast_sweep_matches_naive_loop(
+        rows in prop::collection::vec(
+            (0u8..20, prop::bool::ANY, 0.0f64..=1.0, 0.0f64..5.0, 0.0f64..100.0),
+            1..120,
+        ),
+        binary in prop::bool::ANY,
+    ) {
+        // Confidences on a coarse grid so ties are common.
+        let confidence: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 19.0).collect();
+        let small_quality: Vec<f64> = rows
+            .iter()
+            .map(|r| if binary { f64::from(u8::from(r.1)) } else { r.2 })
+            .collect();
+        let large_quality: Vec<f64> = rows.iter().map(|r| 1.0 - r.2 / 2.0).collect();
+        let small_cost: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        let large_cost: Vec<f64> = rows.iter().map(|r| r.4).collect();
+        let input = SweepInput {
+            confidence: &confidence,
+            small_quality: &small_quality,
+            large_quality: Some(&large_quality),
+            costs: CostModel {
+                small: CostColumn::PerRecord(&small_cost),
+                large: CostColumn::PerRecord(&large_cost),
+            },
+        };
+        let sweep = Sweep::new(input);
+        for j in 0..sweep.candidates() {
+            let m = sweep.at_candidate(j);
+            let (acc, nonesc, cascade, cost, wasted) = naive(&input, m.threshold);
+            prop_assert_eq!(m.accepted, acc);
+            prop_assert!(close_opt(m.non_escalated_quality, nonesc));
+            prop_assert!(close_opt(m.cascade_quality, cascade));
+            prop_assert!(close(m.cost_per_request, cost));
+            prop_assert!(close(m.wasted_small_cost_per_request, wasted));
+        }
+        // Off-candidate thresholds give the same split as the naive loop too.
+        for k in 0..=40 {
+            let t = f64::from(k) / 40.0;
+            let m = sweep.at_threshold(t);
+            let (acc, nonesc, _, cost, _) = naive(&input, t);
+            prop_assert_eq!(m.accepted, acc);
+            prop_assert!(close_opt(m.non_escalated_quality, nonesc));
+            prop_assert!(close(m.cost_per_request, cost));
+        }
+    }
+}

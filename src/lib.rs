@@ -1,3 +1,108 @@
-mod eval_set;
+//! calibrate: choose the escalation threshold of an LLM cascade from an eval set.
+//!
+//! `run` reads like the README: flags to config, load, sweep, recommend, render, write. The
+//! numbers live in the pure core (`sweep`, `economics`, `recommend`, `analysis`); input in
+//! `eval_set`; output in `report`.
+
+pub mod cli;
+
+mod analysis;
+mod config;
 mod economics;
+mod eval_set;
+mod progress;
+mod recommend;
+mod report;
 mod sweep;
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+
+use crate::cli::PrintFormat;
+use crate::config::{Analysis, Config, Grid, RecommendConfig, SweepConfig};
+use crate::eval_set::Loaded;
+use crate::recommend::Objective;
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done, and a threshold meets the objective.
+    Success = 0,
+    /// 1: ran fine, but no threshold meets the objective.
+    NoThreshold = 1,
+    /// 2: an error (bad input, bad flags, I/O).
+    Error = 2,
+}
+
+/// Runs one command.
+pub fn run(args: cli::Args) -> Result<ExitStatus> {
+    match Config::from_args(args)? {
+        Config::Sweep(config) => sweep(&config),
+        Config::Recommend(config) => recommend(&config),
+    }
+}
+
+fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
+    // Fail on a bad output path before the long work.
+    let out = report::OutputDir::prepare(&config.out)?;
+    let loaded = load(&config.analysis)?;
+    let sweep = analysis::sweep(&loaded, &config.analysis);
+    let report = analysis::report(&loaded, &config.analysis, &sweep, config.grid);
+    let files = report::render_all(&report)?;
+    out.commit(&files)?;
+    eprintln!("wrote {}", config.out.display());
+    print(&report::summary_text(&report))?;
+    Ok(status(&report))
+}
+
+fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
+    let loaded = load(&config.analysis)?;
+    let sweep = analysis::sweep(&loaded, &config.analysis);
+    let report = analysis::report(&loaded, &config.analysis, &sweep, Grid::Exact);
+    match (&report.recommendation, config.print) {
+        (Ok(m), PrintFormat::Text) => print(&report::recommendation_text(m))?,
+        (Err(why), PrintFormat::Text) => eprintln!("calibrate: {why}"),
+        (_, PrintFormat::Json) => print(&(report::recommendation_json(&report)? + "\n"))?,
+    }
+    Ok(status(&report))
+}
+
+fn load(analysis: &Analysis) -> Result<Loaded> {
+    let bar = progress::Bar::new(analysis.quiet);
+    let loaded = eval_set::load(&analysis.load, &bar);
+    bar.finish();
+    let loaded = loaded?;
+    if let Objective::Budget { .. } = analysis.objective
+        && loaded.set.large_quality.is_none()
+    {
+        bail!(
+            "--budget maximises cascade quality, which needs large-model quality labels; the \
+             input has no {:?} column (map one with --field large_quality=COLUMN)",
+            analysis.load.fields.column(eval_set::Field::LargeQuality)
+        );
+    }
+    if loaded.drops.dropped > 0 {
+        eprintln!(
+            "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
+            loaded.drops.dropped, loaded.drops.read
+        );
+    }
+    Ok(loaded)
+}
+
+fn status(report: &report::Report) -> ExitStatus {
+    if report.recommendation.is_ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::NoThreshold
+    }
+}
+
+/// Writes data to stdout; a closed pipe is not an error (see `main`).
+fn print(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}

@@ -5,6 +5,7 @@
 //! is every distinct observed confidence plus "escalate everything".
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::economics::{Cost, CostModel, cascade_cost_per_request, savings};
 
@@ -22,7 +23,7 @@ pub struct SweepInput<'a> {
 }
 
 /// Metrics of the cascade at one threshold.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Metrics {
     /// The threshold: records with confidence ≥ this are answered by the small model.
     pub threshold: f64,
@@ -51,7 +52,7 @@ pub struct Metrics {
 }
 
 /// One single-model policy: every request to one model.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Baseline {
     /// Mean quality; `None` when that model's labels are absent.
     pub quality: Option<f64>,
@@ -60,7 +61,7 @@ pub struct Baseline {
 }
 
 /// The always-small and always-large policies.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Baselines {
     /// Every request answered by the small model, none escalated.
     pub always_small: Baseline,
@@ -158,13 +159,8 @@ impl Sweep {
     }
 
     /// Number of records.
-    pub fn len(&self) -> usize {
+    pub fn records(&self) -> usize {
         self.n
-    }
-
-    /// Always false: a sweep has at least one record.
-    pub fn is_empty(&self) -> bool {
-        self.n == 0
     }
 
     /// Number of candidate thresholds: distinct confidences plus "escalate everything".

@@ -95,21 +95,6 @@ impl FieldMap {
         &self.columns[field.index()]
     }
 
-    /// The field read from `column`, if any.
-    pub fn field_of(&self, column: &str) -> Option<Field> {
-        Field::ALL
-            .into_iter()
-            .find(|f| self.columns[f.index()] == column)
-    }
-
-    /// Pairs of (field, column) where the column differs from the default, for the summary.
-    pub fn overrides(&self) -> Vec<(Field, &str)> {
-        Field::ALL
-            .into_iter()
-            .filter(|f| self.column(*f) != f.name())
-            .map(|f| (f, self.column(f)))
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -121,9 +106,7 @@ mod tests {
         let mut map = FieldMap::default();
         assert_eq!(map.column(Field::SmallQuality), "small_quality");
         map.set(Field::SmallQuality, "small_correct".into());
-        assert_eq!(map.field_of("small_correct"), Some(Field::SmallQuality));
-        assert_eq!(map.field_of("small_quality"), None);
-        assert_eq!(map.overrides(), vec![(Field::SmallQuality, "small_correct")]);
+        assert_eq!(map.column(Field::SmallQuality), "small_correct");
         assert_eq!(Field::parse("large_cost"), Some(Field::LargeCost));
         assert_eq!(Field::parse("nope"), None);
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use error::{LoadError, Location, RecordProblem};
+pub use error::LoadError;
 pub use field::{Field, FieldMap};
 
 /// A validated eval set, one entry per record in every column, in file order.
@@ -35,18 +35,6 @@ pub struct EvalSet {
     pub large_cost: Option<Vec<f64>>,
     /// The task type per record, when the input carries it.
     pub task_type: Option<TaskTypes>,
-}
-
-impl EvalSet {
-    /// Number of records.
-    pub fn len(&self) -> usize {
-        self.confidence.len()
-    }
-
-    /// Whether there are no records (never true for a loaded set).
-    pub fn is_empty(&self) -> bool {
-        self.confidence.is_empty()
-    }
 }
 
 /// Task types as codes into a sorted list of names.

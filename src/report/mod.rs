@@ -1,0 +1,107 @@
+//! The report: one [`Report`] value holding every number, and the renderers that turn it into
+//! bytes (one file per format).
+//!
+//! Renderers only format; they never compute a number (everything comes from `analysis.rs`).
+//! `writer.rs` owns the output directory and writes it atomically.
+
+mod csv;
+mod json;
+mod text;
+mod writer;
+
+use anyhow::Result;
+
+use crate::economics::CostSource;
+use crate::recommend::{Infeasible, Objective};
+use crate::sweep::{Baselines, Metrics};
+
+pub use json::recommendation_json;
+pub use text::{recommendation_text, summary_text};
+pub use writer::OutputDir;
+
+/// Every number a report shows.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The input and what was read from it.
+    pub input: InputInfo,
+    /// The settings the numbers depend on.
+    pub settings: Settings,
+    /// Records used (read minus dropped).
+    pub records: usize,
+    /// Distinct confidence values (candidate thresholds are these plus "escalate everything").
+    pub distinct_confidences: usize,
+    /// Always-small and always-large.
+    pub baselines: Baselines,
+    /// Rows of sweep.csv, by ascending threshold.
+    pub rows: Vec<Metrics>,
+    /// The recommended threshold, or why none qualifies.
+    pub recommendation: Result<Metrics, Infeasible>,
+}
+
+/// Facts about the input.
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    /// As given on the command line (`-` for stdin).
+    pub path: String,
+    /// jsonl, csv or parquet.
+    pub format: &'static str,
+    /// SHA-256 of the input bytes, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Records read.
+    pub rows_read: u64,
+    /// Records dropped by `--skip-invalid`.
+    pub rows_dropped: u64,
+    /// Dropped records by reason.
+    pub drop_reasons: Vec<(String, u64)>,
+}
+
+/// The settings behind the numbers.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// (logical field, column) for every field.
+    pub fields: Vec<(String, String)>,
+    /// Where the small model's cost came from.
+    pub small_cost: CostSource,
+    /// Where the large model's cost came from.
+    pub large_cost: CostSource,
+    /// The objective.
+    pub objective: Objective,
+    /// How the table's rows were chosen.
+    pub grid: GridSetting,
+    /// Whether large-model quality labels were present.
+    pub has_large_quality: bool,
+}
+
+/// How the rows of sweep.csv were chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GridSetting {
+    /// Multiples of a step in [0, 1].
+    Step(f64),
+    /// This many evenly spaced quantiles of the confidences.
+    Quantiles(usize),
+    /// Every candidate threshold.
+    Exact,
+}
+
+/// Turns a report into the bytes of one file.
+pub trait Exporter {
+    /// The file name inside the report directory.
+    fn file_name(&self) -> &'static str;
+    /// The file's bytes.
+    fn render(&self, report: &Report) -> Result<Vec<u8>>;
+}
+
+/// Every file of the report directory.
+pub fn exporters() -> Vec<Box<dyn Exporter>> {
+    vec![Box::new(csv::SweepCsv), Box::new(json::SummaryJson)]
+}
+
+/// Renders every file: (file name, bytes).
+pub fn render_all(report: &Report) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    exporters()
+        .iter()
+        .map(|e| Ok((e.file_name(), e.render(report)?)))
+        .collect()
+}

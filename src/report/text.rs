@@ -1,0 +1,96 @@
+//! Text for the terminal: the short summary `sweep` prints and the bare threshold `recommend`
+//! prints.
+//!
+//! It must not compute; it rounds numbers for reading, nothing more.
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::sweep::Metrics;
+
+/// The human summary `calibrate sweep` prints to stdout.
+pub fn summary_text(report: &Report) -> String {
+    let mut out = String::new();
+    let i = &report.input;
+    let _ = writeln!(
+        out,
+        "{}: {} records{}, {} distinct confidences",
+        i.path,
+        report.records,
+        if i.rows_dropped > 0 {
+            format!(" ({} invalid dropped of {} read)", i.rows_dropped, i.rows_read)
+        } else {
+            String::new()
+        },
+        report.distinct_confidences
+    );
+    let b = &report.baselines;
+    match &report.recommendation {
+        Ok(m) => {
+            let _ = writeln!(
+                out,
+                "recommended threshold {}  ({})",
+                m.threshold,
+                report.settings.objective.describe()
+            );
+            let _ = writeln!(
+                out,
+                "  escalation rate        {:>8}  ({} of {} escalated)",
+                pct(m.escalation_rate),
+                m.escalated,
+                report.records
+            );
+            let _ = writeln!(
+                out,
+                "  non-escalated quality  {:>8}  (always-small {})",
+                opt4(m.non_escalated_quality),
+                opt4(b.always_small.quality)
+            );
+            if m.cascade_quality.is_some() {
+                let _ = writeln!(
+                    out,
+                    "  cascade quality        {:>8}  (always-large {})",
+                    opt4(m.cascade_quality),
+                    opt4(b.always_large.quality)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  cost per request       {:>8}  (always-small {}, always-large {})",
+                money(m.cost_per_request),
+                money(b.always_small.cost_per_request),
+                money(b.always_large.cost_per_request)
+            );
+            let _ = writeln!(
+                out,
+                "  savings vs always-large {:>7}",
+                m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())
+            );
+        }
+        Err(why) => {
+            let _ = writeln!(out, "no recommendation: {why}");
+        }
+    }
+    out
+}
+
+/// The line `calibrate recommend` prints: the threshold alone.
+pub fn recommendation_text(m: &Metrics) -> String {
+    format!("{}\n", m.threshold)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn opt4(x: Option<f64>) -> String {
+    x.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into())
+}
+
+fn money(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}

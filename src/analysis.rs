@@ -6,8 +6,8 @@
 use crate::config::{Analysis, Grid};
 use crate::economics::{CostColumn, CostModel};
 use crate::eval_set::{Field, Loaded, Source};
-use crate::report::{GridSetting, InputInfo, Report, Settings};
 use crate::recommend::recommend;
+use crate::report::{GridSetting, InputInfo, Report, Settings};
 use crate::sweep::{Sweep, SweepInput};
 
 /// Default grid step when every confidence lies in [0, 1].
@@ -42,13 +42,21 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
     let input = sweep_input(loaded, analysis);
     let (thresholds, grid_setting) = grid_thresholds(sweep, grid);
     let rows = if grid == Grid::Exact {
-        (0..sweep.candidates()).rev().map(|j| sweep.at_candidate(j)).collect()
+        (0..sweep.candidates())
+            .rev()
+            .map(|j| sweep.at_candidate(j))
+            .collect()
     } else {
         thresholds.iter().map(|&t| sweep.at_threshold(t)).collect()
     };
     let fields = Field::ALL
         .into_iter()
-        .map(|f| (f.name().to_string(), analysis.load.fields.column(f).to_string()))
+        .map(|f| {
+            (
+                f.name().to_string(),
+                analysis.load.fields.column(f).to_string(),
+            )
+        })
         .collect();
     Report {
         input: InputInfo {

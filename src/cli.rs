@@ -13,7 +13,13 @@ use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 /// small model's confidence is below a threshold. calibrate sweeps every threshold on recorded
 /// data (offline, no API keys) and says which one to deploy, what it costs and what it delivers.
 #[derive(Debug, Parser)]
-#[command(name = "calibrate", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "calibrate",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 #[command(after_help = "Examples:\n  \
     calibrate sweep data/example.jsonl\n  \
     calibrate recommend data/example.jsonl --min-quality 0.95\n  \

@@ -150,7 +150,11 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
         }
         Ok(x)
     };
-    let objective = match (objective.min_quality, objective.max_escalation, objective.budget) {
+    let objective = match (
+        objective.min_quality,
+        objective.max_escalation,
+        objective.budget,
+    ) {
         (Some(q), _, _) => Objective::MinQuality {
             target: unit("--min-quality", q)?,
         },
@@ -223,14 +227,33 @@ mod tests {
         .unwrap() else {
             panic!("expected recommend")
         };
-        assert_eq!(c.analysis.load.fields.column(Field::SmallQuality), "small_correct");
+        assert_eq!(
+            c.analysis.load.fields.column(Field::SmallQuality),
+            "small_correct"
+        );
         assert_eq!(c.analysis.objective, Objective::MinQuality { target: 0.95 });
         let err = parse(&["recommend", "e.csv", "--field", "qual=x"]).unwrap_err();
         assert!(err.to_string().contains("unknown field \"qual\""), "{err}");
         let err = parse(&["recommend", "e.csv", "--field", "id=confidence"]).unwrap_err();
-        assert!(err.to_string().contains("both read column \"confidence\""), "{err}");
+        assert!(
+            err.to_string().contains("both read column \"confidence\""),
+            "{err}"
+        );
         let err = parse(&["recommend", "e.csv", "--min-quality", "1.5"]).unwrap_err();
-        assert!(err.to_string().contains("expected a number in [0, 1], found 1.5"));
-        assert!(parse(&["recommend", "e.csv", "--min-quality", "0.9", "--budget", "3"]).is_err());
+        assert!(
+            err.to_string()
+                .contains("expected a number in [0, 1], found 1.5")
+        );
+        assert!(
+            parse(&[
+                "recommend",
+                "e.csv",
+                "--min-quality",
+                "0.9",
+                "--budget",
+                "3"
+            ])
+            .is_err()
+        );
     }
 }

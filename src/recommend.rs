@@ -153,15 +153,18 @@ pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasi
 fn closest(sweep: &Sweep, objective: Objective) -> Option<Metrics> {
     let all = (0..sweep.candidates()).map(|j| sweep.at_candidate(j));
     match objective {
-        Objective::MinQuality { .. } => all
-            .filter(|m| m.non_escalated_quality.is_some())
-            .max_by(|a, b| {
-                let (qa, qb) = (a.non_escalated_quality, b.non_escalated_quality);
-                qa.partial_cmp(&qb)
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(b.escalated.cmp(&a.escalated))
-            }),
-        Objective::Budget { .. } => all.min_by(|a, b| a.cost_per_request.total_cmp(&b.cost_per_request)),
+        Objective::MinQuality { .. } => {
+            all.filter(|m| m.non_escalated_quality.is_some())
+                .max_by(|a, b| {
+                    let (qa, qb) = (a.non_escalated_quality, b.non_escalated_quality);
+                    qa.partial_cmp(&qb)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then(b.escalated.cmp(&a.escalated))
+                })
+        }
+        Objective::Budget { .. } => {
+            all.min_by(|a, b| a.cost_per_request.total_cmp(&b.cost_per_request))
+        }
         _ => None,
     }
 }
@@ -228,7 +231,9 @@ mod tests {
         assert_eq!(m.threshold, 0.6);
         assert_eq!(m.cost_per_request, 3.0);
         let err = recommend(&sweep(), Objective::Budget { max_cost: 0.5 }).unwrap_err();
-        assert!(err.to_string().starts_with("no threshold costs at most 0.5 per request; the cheapest cascade costs 1.000000"));
+        assert!(err.to_string().starts_with(
+            "no threshold costs at most 0.5 per request; the cheapest cascade costs 1.000000"
+        ));
     }
 
     #[test]

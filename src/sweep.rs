@@ -213,9 +213,7 @@ impl Sweep {
         let large_cost = self.large_cost_total / n;
         let savings_vs_large = savings(cost, large_cost);
         let quality = cascade_quality.or(non_escalated_quality);
-        let objective = quality
-            .zip(savings_vs_large)
-            .map(|(q, saved)| q * saved);
+        let objective = quality.zip(savings_vs_large).map(|(q, saved)| q * saved);
         Metrics {
             threshold,
             accepts_none: j == 0,

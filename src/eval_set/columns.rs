@@ -69,13 +69,18 @@ impl Columns {
             }
         }
         match bad {
-            Some(problem) => self.reject(problem),
+            Some(problem) => self.note_problem(problem),
             None => self.accept(location, values),
         }
     }
 
-    /// Records a record that could not be read at all (e.g. a line that is not JSON).
+    /// Counts a record that could not be read at all (e.g. a line that is not JSON).
     pub fn reject(&mut self, problem: RecordProblem) {
+        self.records += 1;
+        self.note_problem(problem);
+    }
+
+    fn note_problem(&mut self, problem: RecordProblem) {
         self.problem_count += 1;
         *self.reasons.entry(problem.reason_key()).or_default() += 1;
         if self.problems.len() < SHOWN {
@@ -243,7 +248,13 @@ impl Columns {
     }
 
     fn into_eval_set(self, rows: usize) -> EvalSet {
-        let [confidence, small_quality, large_quality, small_cost, large_cost] = self.numbers;
+        let [
+            confidence,
+            small_quality,
+            large_quality,
+            small_cost,
+            large_cost,
+        ] = self.numbers;
         let full = |v: Vec<f64>| (v.len() == rows && !v.iter().any(|x| x.is_nan())).then_some(v);
         let task_type = (!self.task.contains(&NO_TASK)).then(|| {
             // Codes follow first appearance; renumber so names are sorted, for stable reports.
@@ -314,8 +325,16 @@ mod tests {
     fn optional_field_must_be_everywhere_or_nowhere() {
         let map = FieldMap::default();
         let mut cols = Columns::default();
-        cols.push(Location::Line(1), cells(0.9, Cell::Bool(true), Cell::Number(1.0)), &map);
-        cols.push(Location::Line(2), cells(0.8, Cell::Bool(false), Cell::Missing), &map);
+        cols.push(
+            Location::Line(1),
+            cells(0.9, Cell::Bool(true), Cell::Number(1.0)),
+            &map,
+        );
+        cols.push(
+            Location::Line(2),
+            cells(0.8, Cell::Bool(false), Cell::Missing),
+            &map,
+        );
         let err = cols.finish("e.jsonl", &map, false).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("e.jsonl:2: field \"large_quality\": expected the field in every record or in none (it is present in 1 records, first at 1), found no such field"), "{text}");
@@ -325,9 +344,21 @@ mod tests {
     fn skip_invalid_drops_and_counts() {
         let map = FieldMap::default();
         let mut cols = Columns::default();
-        cols.push(Location::Line(1), cells(0.9, Cell::Bool(true), Cell::Missing), &map);
-        cols.push(Location::Line(2), cells(0.8, Cell::Null, Cell::Missing), &map);
-        cols.push(Location::Line(3), cells(0.7, Cell::Number(0.5), Cell::Missing), &map);
+        cols.push(
+            Location::Line(1),
+            cells(0.9, Cell::Bool(true), Cell::Missing),
+            &map,
+        );
+        cols.push(
+            Location::Line(2),
+            cells(0.8, Cell::Null, Cell::Missing),
+            &map,
+        );
+        cols.push(
+            Location::Line(3),
+            cells(0.7, Cell::Number(0.5), Cell::Missing),
+            &map,
+        );
         let (set, drops) = cols.finish("e.jsonl", &map, true).unwrap();
         assert_eq!(set.confidence, vec![0.9, 0.7]);
         assert_eq!(set.small_quality, vec![1.0, 0.5]);

@@ -94,7 +94,6 @@ impl FieldMap {
     pub fn column(&self, field: Field) -> &str {
         &self.columns[field.index()]
     }
-
 }
 
 #[cfg(test)]

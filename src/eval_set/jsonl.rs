@@ -118,10 +118,7 @@ fn parse_chunk(chunk: &[u8], first_line: u64, keys: &[&str; 6], map: &FieldMap) 
     if !rest.is_empty() {
         blocks.push(rest);
     }
-    let counts: Vec<u64> = blocks
-        .par_iter()
-        .map(|b| line_count(b))
-        .collect();
+    let counts: Vec<u64> = blocks.par_iter().map(|b| line_count(b)).collect();
     let mut starts = Vec::with_capacity(blocks.len());
     let mut line = first_line;
     for c in &counts {
@@ -211,12 +208,6 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             }
         }
         Ok(cells)
-    }
-}
-
-impl Default for Cell<'_> {
-    fn default() -> Self {
-        Cell::Missing
     }
 }
 
@@ -324,7 +315,9 @@ mod tests {
                     {\"confidence\":{\"x\":1},\"small_quality\":1,\"task_type\":\"c\"}\n";
         let err = load(text).unwrap_err().to_string();
         assert!(
-            err.starts_with("e.jsonl:2: field \"confidence\": expected a finite number, found an object"),
+            err.starts_with(
+                "e.jsonl:2: field \"confidence\": expected a finite number, found an object"
+            ),
             "{err}"
         );
     }
@@ -337,6 +330,9 @@ mod tests {
         let mut text = good.repeat(n);
         text.push_str("{\"confidence\":null,\"small_quality\":1}\n");
         let err = load(&text).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("e.jsonl:{}: field \"confidence\"", n + 1)), "{err}");
+        assert!(
+            err.starts_with(&format!("e.jsonl:{}: field \"confidence\"", n + 1)),
+            "{err}"
+        );
     }
 }

@@ -265,7 +265,10 @@ mod tests {
 
     #[test]
     fn format_from_extension_and_sniffing() {
-        assert_eq!(Format::from_path(Path::new("a.NDJSON")), Some(Format::Jsonl));
+        assert_eq!(
+            Format::from_path(Path::new("a.NDJSON")),
+            Some(Format::Jsonl)
+        );
         assert_eq!(Format::from_path(Path::new("a.csv")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("a.txt")), None);
         assert_eq!(sniff(b"  {\"a\":1}"), Format::Jsonl);

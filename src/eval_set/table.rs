@@ -166,19 +166,24 @@ fn cells(series: &Series) -> Option<CellIter<'_>> {
     let dtype = series.dtype();
     if dtype.is_bool() {
         let ca = series.bool().ok()?;
-        return Some(Box::new(ca.iter().map(|v| v.map_or(Cell::Null, Cell::Bool))));
+        return Some(Box::new(
+            ca.iter().map(|v| v.map_or(Cell::Null, Cell::Bool)),
+        ));
     }
     if dtype == &DataType::String {
         let ca = series.str().ok()?;
         return Some(Box::new(
-            ca.iter().map(|v| v.map_or(Cell::Null, |s| Cell::Text(s.into()))),
+            ca.iter()
+                .map(|v| v.map_or(Cell::Null, |s| Cell::Text(s.into()))),
         ));
     }
     if dtype.is_primitive_numeric() {
         let cast = series.cast(&DataType::Float64).ok()?;
         let values: Vec<Option<f64>> = cast.f64().ok()?.iter().collect();
         return Some(Box::new(
-            values.into_iter().map(|v| v.map_or(Cell::Null, Cell::Number)),
+            values
+                .into_iter()
+                .map(|v| v.map_or(Cell::Null, Cell::Number)),
         ));
     }
     None

@@ -8,9 +8,10 @@ use std::borrow::Cow;
 use super::field::Field;
 
 /// One raw value as a reader found it, before validation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Cell<'a> {
     /// The record has no such field (JSON key absent).
+    #[default]
     Missing,
     /// The field is present but null (JSON `null`, empty CSV cell, Parquet null).
     Null,
@@ -95,7 +96,11 @@ fn check_number(field: Field, x: f64) -> Result<Value<'static>, ()> {
         Field::TaskType | Field::Id => false,
     };
     // `-0.0` passes the range checks; store it as 0 so sums and output never show "-0".
-    if ok { Ok(Value::Number(x + 0.0)) } else { Err(()) }
+    if ok {
+        Ok(Value::Number(x + 0.0))
+    } else {
+        Err(())
+    }
 }
 
 fn parse_text_number(s: &str) -> Option<f64> {
@@ -160,7 +165,9 @@ mod tests {
         assert_eq!(err.found, "\"high\"");
         assert_eq!(err.expected, "a finite number");
         assert_eq!(
-            num(Field::Confidence, Cell::Number(f64::NAN)).unwrap_err().found,
+            num(Field::Confidence, Cell::Number(f64::NAN))
+                .unwrap_err()
+                .found,
             "NaN"
         );
         assert_eq!(
@@ -169,13 +176,19 @@ mod tests {
                 .found,
             "\"inf\""
         );
-        assert_eq!(num(Field::Confidence, Cell::Null).unwrap_err().found, "null");
+        assert_eq!(
+            num(Field::Confidence, Cell::Null).unwrap_err().found,
+            "null"
+        );
     }
 
     #[test]
     fn quality_accepts_unit_interval_and_booleans() {
         assert_eq!(num(Field::SmallQuality, Cell::Bool(true)), Ok(1.0));
-        assert_eq!(num(Field::SmallQuality, Cell::Text("false".into())), Ok(0.0));
+        assert_eq!(
+            num(Field::SmallQuality, Cell::Text("false".into())),
+            Ok(0.0)
+        );
         assert_eq!(num(Field::LargeQuality, Cell::Number(0.5)), Ok(0.5));
         assert_eq!(num(Field::LargeQuality, Cell::Number(-0.0)), Ok(0.0));
         assert!(num(Field::SmallQuality, Cell::Number(1.5)).is_err());

@@ -18,7 +18,10 @@ pub fn summary_text(report: &Report) -> String {
         i.path,
         report.records,
         if i.rows_dropped > 0 {
-            format!(" ({} invalid dropped of {} read)", i.rows_dropped, i.rows_read)
+            format!(
+                " ({} invalid dropped of {} read)",
+                i.rows_dropped, i.rows_read
+            )
         } else {
             String::new()
         },
@@ -87,10 +90,11 @@ fn opt4(x: Option<f64>) -> String {
     x.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into())
 }
 
+/// A cost with four significant digits (costs per request are often fractions of a cent).
 fn money(x: f64) -> String {
-    if x.abs() >= 100.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.4}")
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
     }
+    let digits = 3 - x.abs().log10().floor() as i32;
+    format!("{x:.*}", digits.clamp(0, 12) as usize)
 }

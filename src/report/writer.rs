@@ -77,7 +77,8 @@ impl OutputDir {
                 fs::rename(old.join("report"), &self.target).ok();
                 fs::remove_dir_all(&old).ok();
                 fs::remove_dir_all(&staged).ok();
-                return Err(e).with_context(|| format!("{}: cannot replace", self.target.display()));
+                return Err(e)
+                    .with_context(|| format!("{}: cannot replace", self.target.display()));
             }
             fs::remove_dir_all(&old).ok();
         } else {

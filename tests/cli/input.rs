@@ -1,0 +1,140 @@
+//! Bad input: one clear error naming file, line and field, exit 2, nothing written.
+
+use std::fs;
+
+use crate::{calibrate, fixture, stderr};
+
+#[test]
+fn bad_jsonl_names_the_first_bad_line_and_counts_all() {
+    let path = fixture("bad.jsonl");
+    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    let p = path.display();
+    assert_eq!(
+        lines[0],
+        format!("error: {p}:3: field \"confidence\": expected a finite number, found \"high\"")
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "  {p}:4: field \"small_quality\": expected a quality in [0, 1] or a boolean \
+             (true/false, 0/1), found 1.5"
+        )
+    );
+    assert!(lines[2].ends_with("found null"), "{err}");
+    assert!(
+        lines[3].contains(
+            ":6: expected one JSON object per line, found invalid JSON (expected ident at column 2)"
+        ),
+        "{err}"
+    );
+    assert!(
+        lines[4].starts_with("  4 bad records in all; fix them, or pass --skip-invalid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_csv_names_the_line() {
+    let path = fixture("bad.csv");
+    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: {}:4: field \"confidence\": expected a finite number, found \"oops\"",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains(":5: field \"small_quality\": expected a quality in [0, 1] or a boolean (true/false, 0/1), found null"), "{err}");
+}
+
+#[test]
+fn skip_invalid_drops_and_reports_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("r");
+    let out = calibrate()
+        .args(["sweep", "--skip-invalid", "--out"])
+        .arg(&out_dir)
+        .arg(fixture("bad.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: dropped 4 invalid records of 7"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["input"]["rows_read"], 7);
+    assert_eq!(summary["input"]["rows_dropped"], 4);
+    assert_eq!(summary["records"], 3);
+    let reasons = summary["input"]["dropped_by_reason"].as_array().unwrap();
+    assert_eq!(reasons.len(), 4);
+}
+
+#[test]
+fn missing_column_lists_what_exists() {
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("tiny.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("no column \"small_quality\" for field small_quality (map another column with --field small_quality=COLUMN); found columns: id, confidence, small_correct, large_quality, task_type"), "{err}");
+}
+
+#[test]
+fn missing_field_in_every_jsonl_record() {
+    let out = calibrate()
+        .args(["recommend", "--field", "confidence=conf"])
+        .arg(fixture("tiny.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no column \"conf\" for field confidence (no record has it; map another column with --field confidence=COLUMN)"));
+}
+
+#[test]
+fn empty_and_unknown_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    fs::write(&empty, "\n\n").unwrap();
+    let out = calibrate().arg("recommend").arg(&empty).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no records (the eval set is empty)"));
+    let txt = dir.path().join("eval.txt");
+    fs::write(&txt, "x").unwrap();
+    let out = calibrate().arg("recommend").arg(&txt).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot tell the format from the extension"));
+    let out = calibrate()
+        .args(["recommend", "/no/such/file.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with("error: /no/such/file.jsonl: cannot read:"));
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let out = calibrate()
+        .args([
+            "recommend",
+            "x.jsonl",
+            "--min-quality",
+            "0.9",
+            "--budget",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = calibrate()
+        .args(["recommend", "x.jsonl", "--field", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("expected FIELD=COLUMN"));
+}

@@ -1,0 +1,125 @@
+//! `calibrate recommend`: the bare threshold, JSON, exit codes (numbers from tests/data/README.md).
+
+use std::fs;
+
+use polars::prelude::*;
+
+use crate::{calibrate, fixture, stderr, stdout};
+
+fn recommend(args: &[&str]) -> std::process::Output {
+    calibrate()
+        .arg("recommend")
+        .arg(fixture("tiny.jsonl"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn default_objective_prints_bare_threshold() {
+    let out = recommend(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "0.6\n");
+}
+
+#[test]
+fn objectives_pick_the_hand_worked_thresholds() {
+    assert_eq!(stdout(&recommend(&["--min-quality", "0.75"])), "0.6\n");
+    assert_eq!(stdout(&recommend(&["--min-quality", "0.95"])), "0.8\n");
+    assert_eq!(stdout(&recommend(&["--max-escalation", "0.4"])), "0.6\n");
+    assert_eq!(stdout(&recommend(&["--budget", "13"])), "0.6\n");
+}
+
+#[test]
+fn json_output_carries_the_metrics() {
+    let out = recommend(&["--min-quality", "0.75", "--print", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = &v["metrics"];
+    assert_eq!(m["threshold"], 0.6);
+    assert_eq!(m["escalated"], 1);
+    assert_eq!(m["non_escalated_quality"], 0.75);
+    assert_eq!(m["cascade_quality"], 0.8);
+    assert_eq!(m["cost_per_request"], 13.0);
+    assert_eq!(v["objective"]["kind"], "min_quality");
+}
+
+#[test]
+fn no_qualifying_threshold_exits_1_with_reason_on_stderr() {
+    let out = calibrate()
+        .args(["recommend", "--min-quality", "0.9"])
+        .arg(fixture("weak.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "calibrate: no threshold reaches non-escalated quality 0.9; the best reachable is 0.5000 \
+         at threshold 0.9 (escalation rate 50.0%)\n"
+    );
+}
+
+#[test]
+fn budget_needs_large_quality() {
+    let out = calibrate()
+        .args(["recommend", "--budget", "5"])
+        .arg(fixture("weak.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("--budget maximises cascade quality, which needs large-model quality labels")
+    );
+}
+
+#[test]
+fn csv_with_field_mapping_agrees_with_jsonl() {
+    let out = calibrate()
+        .args([
+            "recommend",
+            "--field",
+            "small_quality=small_correct",
+            "--min-quality",
+            "0.95",
+        ])
+        .arg(fixture("tiny.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(stderr(&out), "");
+    assert_eq!(stdout(&out), "0.8\n");
+}
+
+#[test]
+fn parquet_agrees_with_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.parquet");
+    let mut df = DataFrame::new_infer_height(vec![
+        Column::new("confidence".into(), [0.9, 0.8, 0.7, 0.6, 0.5]),
+        Column::new("small_quality".into(), [true, true, false, true, false]),
+        Column::new("large_quality".into(), [1i64, 1, 1, 0, 1]),
+    ])
+    .unwrap();
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    assert_eq!(stderr(&out), "");
+    assert_eq!(stdout(&out), "0.6\n");
+}
+
+#[test]
+fn reads_stdin() {
+    let out = calibrate()
+        .args(["recommend", "-", "--min-quality", "0.95"])
+        .write_stdin(fs::read(fixture("tiny.jsonl")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "0.8\n");
+    let out = calibrate()
+        .args(["recommend", "-", "--field", "small_quality=small_correct"])
+        .write_stdin(fs::read(fixture("tiny.csv")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "0.6\n");
+}

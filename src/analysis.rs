@@ -4,6 +4,7 @@
 //! must not read files, print or format; renderers turn the report into bytes.
 
 use crate::config::{Analysis, Grid};
+use crate::dashboard;
 use crate::economics::{CostColumn, CostModel};
 use crate::eval_set::{Field, Loaded, Source};
 use crate::recommend::recommend;
@@ -58,6 +59,14 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
             )
         })
         .collect();
+    let recommendation = recommend(sweep, analysis.objective);
+    let dashboard = dashboard::dashboard(
+        &loaded.set,
+        input,
+        sweep,
+        recommendation.as_ref().map_err(|why| why.to_string()),
+        loaded.drops.dropped,
+    );
     Report {
         input: InputInfo {
             path: match &analysis.load.source {
@@ -83,7 +92,8 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
         distinct_confidences: sweep.distinct_confidences().len(),
         baselines: sweep.baselines(),
         rows,
-        recommendation: recommend(sweep, analysis.objective),
+        recommendation,
+        dashboard,
     }
 }
 

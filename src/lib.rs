@@ -8,6 +8,7 @@ pub mod cli;
 
 mod analysis;
 mod config;
+mod dashboard;
 mod economics;
 mod eval_set;
 mod progress;
@@ -20,7 +21,7 @@ use std::io::Write;
 use anyhow::{Result, bail};
 
 use crate::cli::PrintFormat;
-use crate::config::{Analysis, Config, Grid, RecommendConfig, SweepConfig};
+use crate::config::{Analysis, Config, RecommendConfig, SweepConfig};
 use crate::eval_set::Loaded;
 use crate::recommend::Objective;
 
@@ -59,13 +60,20 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let loaded = load(&config.analysis)?;
     let sweep = analysis::sweep(&loaded, &config.analysis);
-    let report = analysis::report(&loaded, &config.analysis, &sweep, Grid::Exact);
-    match (&report.recommendation, config.print) {
+    let objective = config.analysis.objective;
+    let recommendation = recommend::recommend(&sweep, objective);
+    match (&recommendation, config.print) {
         (Ok(m), PrintFormat::Text) => print(&report::recommendation_text(m))?,
         (Err(why), PrintFormat::Text) => eprintln!("calibrate: {why}"),
-        (_, PrintFormat::Json) => print(&(report::recommendation_json(&report)? + "\n"))?,
+        (_, PrintFormat::Json) => {
+            print(&(report::recommendation_json(&recommendation, objective)? + "\n"))?
+        }
     }
-    Ok(status(&report))
+    Ok(if recommendation.is_ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::NoThreshold
+    })
 }
 
 fn load(analysis: &Analysis) -> Result<Loaded> {

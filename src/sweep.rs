@@ -229,6 +229,29 @@ impl Sweep {
         }
     }
 
+    /// AUROC of the confidence for small-model quality: the probability that a right answer
+    /// has a higher confidence than a wrong one (ties count half). A quality q counts as weight
+    /// q right and 1 − q wrong. `None` when all answers are right or all wrong.
+    pub fn auroc(&self) -> Option<f64> {
+        let positives = self.small_quality_total;
+        let negatives = self.n as f64 - positives;
+        if positives <= 0.0 || negatives <= 0.0 {
+            return None;
+        }
+        // Groups from most to least confident; negatives strictly below a group are the
+        // negatives not yet seen once the group itself is counted.
+        let mut seen_negatives = 0.0;
+        let mut area = 0.0;
+        for j in 1..self.accepted.len() {
+            let count = (self.accepted[j] - self.accepted[j - 1]) as f64;
+            let pos = self.small_quality_accepted[j] - self.small_quality_accepted[j - 1];
+            let neg = count - pos;
+            seen_negatives += neg;
+            area += pos * (negatives - seen_negatives) + 0.5 * pos * neg;
+        }
+        Some(area / (positives * negatives))
+    }
+
     /// The always-small and always-large policies.
     pub fn baselines(&self) -> Baselines {
         let n = self.n as f64;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Exporter, GridSetting, Report};
 use crate::economics::CostSource;
+use crate::recommend::{Infeasible, Objective};
 use crate::sweep::{Baselines, Metrics};
 
 /// The JSON summary file.
@@ -26,8 +27,11 @@ impl Exporter for SummaryJson {
 }
 
 /// The recommendation as one compact JSON line (for `recommend --print json`).
-pub fn recommendation_json(report: &Report) -> Result<String> {
-    let r = Recommendation::of(report);
+pub fn recommendation_json(
+    recommendation: &Result<Metrics, Infeasible>,
+    objective: Objective,
+) -> Result<String> {
+    let r = Recommendation::of(recommendation, objective);
     Ok(serde_json::to_string(&r)?)
 }
 
@@ -109,9 +113,9 @@ struct Recommendation<'a> {
 }
 
 impl<'a> Recommendation<'a> {
-    fn of(report: &'a Report) -> Self {
-        let objective = objective(report);
-        match &report.recommendation {
+    fn of(recommendation: &'a Result<Metrics, Infeasible>, objective: Objective) -> Self {
+        let objective = objective_json(objective);
+        match recommendation {
             Ok(m) => Recommendation {
                 found: true,
                 objective,
@@ -128,8 +132,7 @@ impl<'a> Recommendation<'a> {
     }
 }
 
-fn objective(report: &Report) -> ObjectiveJson {
-    let o = report.settings.objective;
+fn objective_json(o: Objective) -> ObjectiveJson {
     ObjectiveJson {
         kind: o.kind(),
         value: o.value(),
@@ -182,7 +185,7 @@ fn summary(report: &Report) -> Summary<'_> {
                 .collect(),
             small_cost: cost(s.small_cost),
             large_cost: cost(s.large_cost),
-            objective: objective(report),
+            objective: objective_json(s.objective),
             grid: match s.grid {
                 GridSetting::Step(step) => GridJson {
                     kind: "step",
@@ -205,6 +208,6 @@ fn summary(report: &Report) -> Summary<'_> {
         records: report.records,
         distinct_confidences: report.distinct_confidences,
         baselines: &report.baselines,
-        recommendation: Recommendation::of(report),
+        recommendation: Recommendation::of(&report.recommendation, s.objective),
     }
 }

@@ -5,12 +5,16 @@
 //! `writer.rs` owns the output directory and writes it atomically.
 
 mod csv;
+mod format;
 mod json;
+mod markdown;
+mod plots;
 mod text;
 mod writer;
 
 use anyhow::Result;
 
+use crate::dashboard::Dashboard;
 use crate::economics::CostSource;
 use crate::recommend::{Infeasible, Objective};
 use crate::sweep::{Baselines, Metrics};
@@ -36,6 +40,8 @@ pub struct Report {
     pub rows: Vec<Metrics>,
     /// The recommended threshold, or why none qualifies.
     pub recommendation: Result<Metrics, Infeasible>,
+    /// Plot data, tables and warnings.
+    pub dashboard: Dashboard,
 }
 
 /// Facts about the input.
@@ -93,15 +99,25 @@ pub trait Exporter {
     fn render(&self, report: &Report) -> Result<Vec<u8>>;
 }
 
-/// Every file of the report directory.
-pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![Box::new(csv::SweepCsv), Box::new(json::SummaryJson)]
+/// Every file of the report directory for this report (plots that do not apply are left out).
+pub fn exporters(report: &Report) -> Vec<Box<dyn Exporter + Send + Sync>> {
+    let mut out: Vec<Box<dyn Exporter + Send + Sync>> = vec![
+        Box::new(csv::SweepCsv),
+        Box::new(json::SummaryJson),
+        Box::new(markdown::Markdown),
+    ];
+    for plot in plots::Plot::ALL.into_iter().filter(|p| p.applies(report)) {
+        out.push(Box::new(plots::Svg(plot)));
+        out.push(Box::new(plots::Png(plot)));
+    }
+    out
 }
 
-/// Renders every file: (file name, bytes).
+/// Renders every file, in parallel: (file name, bytes), in a fixed order.
 pub fn render_all(report: &Report) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    exporters()
-        .iter()
+    use rayon::prelude::*;
+    exporters(report)
+        .par_iter()
         .map(|e| Ok((e.file_name(), e.render(report)?)))
         .collect()
 }

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::Report;
+use super::format::{money, opt4, pct};
 use crate::sweep::Metrics;
 
 /// The human summary `calibrate sweep` prints to stdout.
@@ -80,21 +81,4 @@ pub fn summary_text(report: &Report) -> String {
 /// The line `calibrate recommend` prints: the threshold alone.
 pub fn recommendation_text(m: &Metrics) -> String {
     format!("{}\n", m.threshold)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
-
-fn opt4(x: Option<f64>) -> String {
-    x.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into())
-}
-
-/// A cost with four significant digits (costs per request are often fractions of a cent).
-fn money(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let digits = 3 - x.abs().log10().floor() as i32;
-    format!("{x:.*}", digits.clamp(0, 12) as usize)
 }

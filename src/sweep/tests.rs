@@ -159,3 +159,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn auroc_by_hand() {
+    // Right answers at 0.9 (r0) and 0.2 (r3); wrong at 0.9 (r2) and 0.5 (r1).
+    // Pairs (right, wrong): (0.9, 0.9) tie ½, (0.9, 0.5) 1, (0.2, 0.9) 0, (0.2, 0.5) 0 → 1.5 / 4.
+    assert_eq!(hand().auroc(), Some(0.375));
+}
+
+proptest! {
+    #[test]
+    fn auroc_matches_pair_count(
+        rows in prop::collection::vec((0u8..8, 0.0f64..=1.0), 2..60),
+    ) {
+        let confidence: Vec<f64> = rows.iter().map(|r| f64::from(r.0)).collect();
+        let quality: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let sweep = Sweep::new(SweepInput {
+            confidence: &confidence,
+            small_quality: &quality,
+            large_quality: None,
+            costs: CostModel { small: CostColumn::PerRequest(1.0), large: CostColumn::PerRequest(2.0) },
+        });
+        // Naive: every ordered pair, weighted q_i (1 − q_j).
+        let (mut num, mut den) = (0.0, 0.0);
+        for (ci, qi) in confidence.iter().zip(&quality) {
+            for (cj, qj) in confidence.iter().zip(&quality) {
+                let w = qi * (1.0 - qj);
+                den += w;
+                num += w * if ci > cj { 1.0 } else if ci == cj { 0.5 } else { 0.0 };
+            }
+        }
+        match sweep.auroc() {
+            Some(a) => prop_assert!((a - num / den).abs() < 1e-9, "{} vs {}", a, num / den),
+            None => prop_assert!(den < 1e-12),
+        }
+    }
+}

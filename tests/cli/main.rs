@@ -3,6 +3,7 @@
 
 mod input;
 mod recommend;
+mod report;
 mod sweep;
 
 use std::path::{Path, PathBuf};

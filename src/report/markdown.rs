@@ -1,0 +1,298 @@
+//! `report.md`: the dashboard a reviewer reads in a pull request.
+//!
+//! Words and tables only; every number is taken from the [`Report`] (computed in the core) and
+//! rounded for reading. It must not compute.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+
+use super::format::{money, opt4, pct};
+use super::plots::Plot;
+use super::{Exporter, Report};
+use crate::dashboard::Warning;
+use crate::sweep::Metrics;
+
+/// The Markdown report.
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        Ok(markdown(report).into_bytes())
+    }
+}
+
+fn markdown(r: &Report) -> String {
+    let mut o = String::new();
+    let i = &r.input;
+    let d = &r.dashboard;
+    let b = &r.baselines;
+    let name = i.path.rsplit('/').next().unwrap_or(&i.path);
+    let _ = writeln!(o, "# Cascade threshold report: `{name}`\n");
+    let _ = writeln!(
+        o,
+        "Input `{}` ({}, sha256 `{}`, {} records used of {} read{}). Objective: {}. \
+         Written by calibrate {}.\n",
+        i.path,
+        i.format,
+        &i.sha256[..12.min(i.sha256.len())],
+        r.records,
+        i.rows_read,
+        if i.rows_dropped > 0 {
+            format!(", {} invalid dropped", i.rows_dropped)
+        } else {
+            String::new()
+        },
+        r.settings.objective.describe(),
+        env!("CARGO_PKG_VERSION"),
+    );
+    match &r.recommendation {
+        Ok(m) => {
+            let _ = write!(
+                o,
+                "**Recommendation: threshold {}.** It escalates {} of requests ({} of {}); the \
+                 answers the small model ships have quality {} (always-small: {})",
+                m.threshold,
+                pct(m.escalation_rate),
+                m.escalated,
+                r.records,
+                opt4(m.non_escalated_quality),
+                opt4(b.always_small.quality),
+            );
+            if let Some(q) = m.cascade_quality {
+                let _ = write!(
+                    o,
+                    "; the cascade delivers {} overall (always-large: {})",
+                    opt4(Some(q)),
+                    opt4(b.always_large.quality)
+                );
+            }
+            let _ = writeln!(
+                o,
+                ". It costs {} per request: {} always-large ({}) and {} always-small ({}).\n",
+                money(m.cost_per_request),
+                savings_words(m.savings_vs_large),
+                money(b.always_large.cost_per_request),
+                savings_words(d.savings_vs_small),
+                money(b.always_small.cost_per_request),
+            );
+            let _ = writeln!(
+                o,
+                "Route with `confidence >= {}`: that reproduces this split exactly.\n",
+                m.threshold
+            );
+        }
+        Err(why) => {
+            let _ = writeln!(o, "**No recommendation:** {why}.\n");
+        }
+    }
+
+    if !d.warnings.is_empty() {
+        let _ = writeln!(o, "## Warnings\n");
+        for w in &d.warnings {
+            let _ = writeln!(o, "- {}", warning(w));
+        }
+        o.push('\n');
+    }
+
+    if !d.nearby.is_empty() {
+        let _ = writeln!(o, "## Key metrics around the recommendation\n");
+        let _ = writeln!(
+            o,
+            "| threshold | escalation | non-escalated quality | cascade quality | cost / request | \
+             savings vs always-large |\n|---:|---:|---:|---:|---:|---:|"
+        );
+        let rec = r.recommendation.as_ref().ok();
+        for m in &d.nearby {
+            let bold = rec.is_some_and(|x| x.accepted == m.accepted);
+            let _ = writeln!(o, "{}", metrics_row(m, bold));
+        }
+        let _ = writeln!(
+            o,
+            "| always-small | 0.0% | {} | {} | {} | – |",
+            opt4(b.always_small.quality),
+            opt4(b.always_small.quality),
+            money(b.always_small.cost_per_request),
+        );
+        let _ = writeln!(
+            o,
+            "| always-large | 100.0% | – | {} | {} | 0.0% |\n",
+            opt4(b.always_large.quality),
+            money(b.always_large.cost_per_request),
+        );
+        let _ = writeln!(
+            o,
+            "Rows are the recommendation and the thresholds that escalate 5 and 10 points more \
+             and less. The full table is [`sweep.csv`](sweep.csv).\n"
+        );
+    }
+
+    if let Some(tasks) = &d.tasks
+        && let Ok(m) = &r.recommendation
+    {
+        let _ = writeln!(o, "## By task type, at threshold {}\n", m.threshold);
+        let _ = writeln!(
+            o,
+            "| task type | records | small quality | escalation | non-escalated quality |\n\
+             |---|---:|---:|---:|---:|"
+        );
+        for t in tasks {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                t.name.replace('|', "\\|"),
+                t.records,
+                opt4(Some(t.small_quality)),
+                pct(t.escalation_rate),
+                opt4(t.non_escalated_quality)
+            );
+        }
+        o.push('\n');
+    }
+
+    let _ = writeln!(o, "## Plots\n");
+    for plot in Plot::ALL {
+        if !plot.applies(r) {
+            continue;
+        }
+        let (heading, caption) = plot_words(plot);
+        let _ = writeln!(
+            o,
+            "### {heading}\n\n![{heading}]({stem}.png)\n\n{caption} ([SVG]({stem}.svg))\n",
+            stem = plot.stem()
+        );
+    }
+
+    let _ = writeln!(o, "## Details\n");
+    if let Some(a) = d.auroc {
+        let _ = writeln!(
+            o,
+            "- Confidence AUROC for small-model correctness: {a:.3} (0.5 is chance, 1 is perfect)."
+        );
+    }
+    if let Some(be) = &d.break_even {
+        let _ = writeln!(
+            o,
+            "- Break-even: at threshold {} ({} escalated) the cascade costs as much as \
+             always-large or more, because the small model is paid on every request.",
+            be.threshold,
+            pct(be.escalation_rate)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "- Costs: small model {}, large model {}.",
+        cost_words(r.settings.small_cost),
+        cost_words(r.settings.large_cost)
+    );
+    let _ = writeln!(
+        o,
+        "- Candidate thresholds: {} distinct confidences plus \"escalate everything\"; all were \
+         searched.",
+        r.distinct_confidences
+    );
+    for (reason, n) in &i.drop_reasons {
+        let _ = writeln!(o, "- Dropped {n} records: {reason}.");
+    }
+    o
+}
+
+fn metrics_row(m: &Metrics, bold: bool) -> String {
+    let cell = |s: String| if bold { format!("**{s}**") } else { s };
+    format!(
+        "| {} | {} | {} | {} | {} | {} |",
+        cell(format!("{}", m.threshold)),
+        cell(pct(m.escalation_rate)),
+        cell(opt4(m.non_escalated_quality)),
+        cell(opt4(m.cascade_quality)),
+        cell(money(m.cost_per_request)),
+        cell(m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())),
+    )
+}
+
+fn savings_words(s: Option<f64>) -> String {
+    match s {
+        Some(s) if s >= 0.0 => format!("{} less than", pct(s)),
+        Some(s) => format!("{} more than", pct(-s)),
+        None => "not comparable (zero cost) with".into(),
+    }
+}
+
+fn cost_words(c: crate::economics::CostSource) -> String {
+    match c {
+        crate::economics::CostSource::PerRecord => "from each record's cost field".into(),
+        crate::economics::CostSource::PerRequest(x) => format!("{} per request (flag)", money(x)),
+    }
+}
+
+fn warning(w: &Warning) -> String {
+    match w {
+        Warning::FewRecords { records } => format!(
+            "**Few records.** Only {records} records: the chosen threshold is noisy and the \
+             quality measured at it is optimistic (it was picked where it looked best). Several \
+             thousand labelled records make the choice reliable."
+        ),
+        Warning::WeakSignal { auroc } => format!(
+            "**Weak signal.** The confidence barely separates right from wrong answers (AUROC \
+             {auroc:.2}; 0.5 is chance). No threshold buys much here: a better confidence signal \
+             would."
+        ),
+        Warning::HighEscalation { rate } => format!(
+            "**High escalation.** The recommended threshold escalates {} of requests, above the \
+             40 % at which the post warns cascade savings erode.",
+            pct(*rate)
+        ),
+        Warning::NoThreshold { reason } => {
+            format!("**No threshold meets the objective.** {reason}.")
+        }
+        Warning::Dropped { records } => format!(
+            "**Invalid records dropped.** {records} records were dropped by `--skip-invalid`; \
+             the reasons are listed under Details and in `summary.json`."
+        ),
+    }
+}
+
+fn plot_words(plot: Plot) -> (&'static str, &'static str) {
+    match plot {
+        Plot::Tradeoff => (
+            "Quality against escalation rate",
+            "Each threshold is a point: moving right escalates more. The blue curve is the \
+             quality of the answers the small model ships; the orange one is the quality of all \
+             answers. The shaded band is the post's rule of thumb: above 30 to 40 % escalation \
+             the savings erode.",
+        ),
+        Plot::Cost => (
+            "Cost and savings against threshold",
+            "Cost per request of the cascade (the small model is always paid) and its savings \
+             against always-large. Where savings reach zero the cascade stops paying for itself.",
+        ),
+        Plot::Frontier => (
+            "Quality against cost",
+            "Every threshold as a (cost, quality) point, with the two single-model policies and \
+             the oracle that sends each prompt to the cheapest model that gets it right: the gap \
+             to the oracle is what a better confidence signal could still buy.",
+        ),
+        Plot::Confidence => (
+            "Confidence of right and wrong answers",
+            "Histograms of the small model's confidence, split by whether its answer was right. \
+             The more the two overlap, the less any threshold can separate them.",
+        ),
+        Plot::Reliability => (
+            "Reliability diagram",
+            "Observed small-model quality per confidence bin (labels: records per bin) against \
+             the diagonal of perfect calibration. Above the diagonal the model is under-confident; \
+             below, over-confident. A threshold only needs the ranking to be right, not the scale.",
+        ),
+        Plot::Funnel => (
+            "Escalation funnel",
+            "Where requests go at the recommended threshold: shipped errors are accepted answers \
+             that were wrong; wasted escalations are escalated requests the small model had \
+             right; gained and lost compare the large model's answer with the small one's on \
+             escalated requests.",
+        ),
+    }
+}

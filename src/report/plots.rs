@@ -1,0 +1,731 @@
+//! The report's plots, each drawn once for any plotters backend and exported as SVG and PNG.
+//!
+//! Owns layout, colours, labels and encoding (PNG at high compression, DejaVu Sans embedded so
+//! text renders without system fonts). It must not compute: every number comes from the
+//! [`Report`] and its [`Dashboard`](crate::dashboard::Dashboard).
+
+use std::sync::Once;
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+use super::{Exporter, Report};
+
+/// Width and height of every plot, in pixels.
+pub const SIZE: (u32, u32) = (960, 600);
+
+const FONT: &str = "sans-serif";
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(255, 127, 14);
+const GREEN: RGBColor = RGBColor(44, 160, 44);
+const RED: RGBColor = RGBColor(214, 39, 40);
+const GREY: RGBColor = RGBColor(110, 110, 110);
+const PURPLE: RGBColor = RGBColor(148, 103, 189);
+
+/// One plot of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plot {
+    /// Quality against escalation rate.
+    Tradeoff,
+    /// Cost and savings against threshold.
+    Cost,
+    /// Cascade quality against cost per request.
+    Frontier,
+    /// Confidence histograms of right and wrong answers.
+    Confidence,
+    /// Observed quality against confidence.
+    Reliability,
+    /// Where requests go at the recommended threshold.
+    Funnel,
+}
+
+impl Plot {
+    /// Every plot, in report order.
+    pub const ALL: [Plot; 6] = [
+        Plot::Tradeoff,
+        Plot::Cost,
+        Plot::Frontier,
+        Plot::Confidence,
+        Plot::Reliability,
+        Plot::Funnel,
+    ];
+
+    /// The file stem.
+    pub fn stem(self) -> &'static str {
+        match self {
+            Plot::Tradeoff => "tradeoff",
+            Plot::Cost => "cost",
+            Plot::Frontier => "frontier",
+            Plot::Confidence => "confidence",
+            Plot::Reliability => "reliability",
+            Plot::Funnel => "funnel",
+        }
+    }
+
+    /// Whether the report has what this plot needs.
+    pub fn applies(self, report: &Report) -> bool {
+        let d = &report.dashboard;
+        match self {
+            Plot::Frontier => report.settings.has_large_quality,
+            Plot::Reliability => d.reliability.is_some(),
+            Plot::Funnel => d.funnel.is_some(),
+            _ => true,
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(self, root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(err)?;
+        match self {
+            Plot::Tradeoff => tradeoff(root, r),
+            Plot::Cost => cost(root, r),
+            Plot::Frontier => frontier(root, r),
+            Plot::Confidence => confidence(root, r),
+            Plot::Reliability => reliability(root, r),
+            Plot::Funnel => funnel(root, r),
+        }?;
+        root.present().map_err(err)?;
+        Ok(())
+    }
+}
+
+/// A plot as SVG.
+pub struct Svg(pub Plot);
+/// A plot as PNG.
+pub struct Png(pub Plot);
+
+impl Exporter for Svg {
+    fn file_name(&self) -> &'static str {
+        match self.0 {
+            Plot::Tradeoff => "tradeoff.svg",
+            Plot::Cost => "cost.svg",
+            Plot::Frontier => "frontier.svg",
+            Plot::Confidence => "confidence.svg",
+            Plot::Reliability => "reliability.svg",
+            Plot::Funnel => "funnel.svg",
+        }
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        fonts()?;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            self.0.draw(&root, report)?;
+        }
+        Ok(svg.into_bytes())
+    }
+}
+
+impl Exporter for Png {
+    fn file_name(&self) -> &'static str {
+        match self.0 {
+            Plot::Tradeoff => "tradeoff.png",
+            Plot::Cost => "cost.png",
+            Plot::Frontier => "frontier.png",
+            Plot::Confidence => "confidence.png",
+            Plot::Reliability => "reliability.png",
+            Plot::Funnel => "funnel.png",
+        }
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        fonts()?;
+        let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+            self.0.draw(&root, report)?;
+        }
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::High);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(&rgb)?;
+        writer.finish()?;
+        Ok(out)
+    }
+}
+
+/// Registers the embedded DejaVu Sans once per process.
+fn fonts() -> Result<()> {
+    static ONCE: Once = Once::new();
+    let mut result = Ok(());
+    ONCE.call_once(|| {
+        let regular = register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let bold = register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+        if regular.is_err() || bold.is_err() {
+            result = Err(anyhow!("the embedded DejaVu Sans font failed to load"));
+        }
+    });
+    result
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing a plot failed: {e:?}")
+}
+
+fn count(x: &f64) -> String {
+    format!("{x:.0}")
+}
+
+fn pct(x: &f64) -> String {
+    format!("{:.0}%", 100.0 * x)
+}
+
+fn dashed<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(DashedLineSeries::new(points, 8, 5, color.stroke_width(2)))
+        .map_err(err)?
+        .label(label.to_string())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+fn tradeoff<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let d = &r.dashboard;
+    let b = &r.baselines;
+    let mut lowest: f64 = 1.0;
+    for m in &d.curve {
+        for q in [m.non_escalated_quality, m.cascade_quality]
+            .into_iter()
+            .flatten()
+        {
+            lowest = lowest.min(q);
+        }
+    }
+    for q in [b.always_small.quality, b.always_large.quality]
+        .into_iter()
+        .flatten()
+    {
+        lowest = lowest.min(q);
+    }
+    let y0 = ((lowest - 0.02) * 20.0).floor() / 20.0;
+    let mut chart = ChartBuilder::on(root)
+        .caption("Quality against escalation rate", (FONT, 24))
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0, y0.max(0.0)..1.0)
+        .map_err(err)?;
+    // The post's rule of thumb: above 30 to 40 % escalation the savings erode.
+    chart
+        .draw_series([
+            Rectangle::new([(0.3, y0.max(0.0)), (0.4, 1.0)], RED.mix(0.10).filled()),
+            Rectangle::new([(0.4, y0.max(0.0)), (1.0, 1.0)], RED.mix(0.05).filled()),
+        ])
+        .map_err(err)?
+        .label("escalation above 30-40 %: savings erode")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], RED.mix(0.2).filled()));
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc("escalation rate (share of requests sent to the large model)")
+        .y_desc("quality (mean label, 0 to 1)")
+        .x_label_formatter(&pct)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    let series = |f: &dyn Fn(&crate::sweep::Metrics) -> Option<f64>| -> Vec<(f64, f64)> {
+        d.curve
+            .iter()
+            .filter_map(|m| f(m).map(|q| (m.escalation_rate, q)))
+            .collect()
+    };
+    chart
+        .draw_series(LineSeries::new(
+            series(&|m| m.non_escalated_quality),
+            BLUE.stroke_width(3),
+        ))
+        .map_err(err)?
+        .label("non-escalated quality (answers the small model ships)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+    if r.settings.has_large_quality {
+        chart
+            .draw_series(LineSeries::new(
+                series(&|m| m.cascade_quality),
+                ORANGE.stroke_width(3),
+            ))
+            .map_err(err)?
+            .label("cascade quality (all requests)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], ORANGE.stroke_width(3)));
+    }
+    if let Some(q) = b.always_small.quality {
+        dashed(
+            &mut chart,
+            vec![(0.0, q), (1.0, q)],
+            GREY,
+            "always-small quality",
+        )?;
+    }
+    if let Some(q) = b.always_large.quality {
+        dashed(
+            &mut chart,
+            vec![(0.0, q), (1.0, q)],
+            GREEN,
+            "always-large quality",
+        )?;
+    }
+    if let Ok(m) = &r.recommendation
+        && let Some(q) = m.non_escalated_quality
+    {
+        chart
+            .draw_series([Circle::new((m.escalation_rate, q), 7, RED.filled())])
+            .map_err(err)?
+            .label(format!(
+                "recommended: threshold {}, {:.1}% escalated, quality {:.3}",
+                m.threshold,
+                100.0 * m.escalation_rate,
+                q
+            ))
+            .legend(|(x, y)| Circle::new((x + 12, y), 6, RED.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn cost<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (top, bottom) = root.split_vertically(SIZE.1 * 55 / 100);
+    let rows = &r.rows;
+    let (x0, x1) = (rows[0].threshold, rows[rows.len() - 1].threshold);
+    let b = &r.baselines;
+    let top_cost = rows
+        .iter()
+        .map(|m| m.cost_per_request)
+        .fold(b.always_large.cost_per_request, f64::max)
+        * 1.08;
+    let mut chart = ChartBuilder::on(&top)
+        .caption("Cost and savings against threshold", (FONT, 24))
+        .margin(16)
+        .x_label_area_size(30)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x0..x1, 0.0..top_cost)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .y_desc("cost per request")
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            rows.iter().map(|m| (m.threshold, m.cost_per_request)),
+            BLUE.stroke_width(3),
+        ))
+        .map_err(err)?
+        .label("cascade (small model always paid)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+    let large = b.always_large.cost_per_request;
+    let small = b.always_small.cost_per_request;
+    dashed(
+        &mut chart,
+        vec![(x0, large), (x1, large)],
+        RED,
+        "always-large = break-even",
+    )?;
+    dashed(
+        &mut chart,
+        vec![(x0, small), (x1, small)],
+        GREY,
+        "always-small",
+    )?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)?;
+
+    let savings: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|m| m.savings_vs_large.map(|s| (m.threshold, s)))
+        .collect();
+    let lo = savings.iter().map(|p| p.1).fold(0.0, f64::min);
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x0..x1, (lo - 0.05)..1.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc("threshold (accept the small answer when confidence >= threshold)")
+        .y_desc("savings vs always-large")
+        .y_label_formatter(&pct)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(savings, GREEN.stroke_width(3)))
+        .map_err(err)?
+        .label("savings")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREEN.stroke_width(3)));
+    dashed(&mut chart, vec![(x0, 0.0), (x1, 0.0)], RED, "no savings")?;
+    if let Ok(m) = &r.recommendation {
+        let x = m.threshold.clamp(x0, x1);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(x, lo - 0.05), (x, 1.0)],
+                PURPLE.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("recommended threshold {}", m.threshold))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], PURPLE.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn frontier<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let d = &r.dashboard;
+    let b = &r.baselines;
+    let points: Vec<(f64, f64)> = d
+        .curve
+        .iter()
+        .filter_map(|m| m.cascade_quality.map(|q| (m.cost_per_request, q)))
+        .collect();
+    let mut extra = vec![
+        (
+            b.always_large.cost_per_request,
+            b.always_large.quality.unwrap_or(0.0),
+        ),
+        (
+            b.always_small.cost_per_request,
+            b.always_small.quality.unwrap_or(0.0),
+        ),
+    ];
+    if let Some(o) = d.oracle {
+        extra.push((o.cost_per_request, o.quality));
+    }
+    let all = points.iter().chain(&extra);
+    let x1 = all.clone().map(|p| p.0).fold(0.0, f64::max) * 1.05;
+    let y0 = all.map(|p| p.1).fold(1.0, f64::min);
+    let y0 = (((y0 - 0.02) * 20.0).floor() / 20.0).max(0.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Quality against cost: every threshold", (FONT, 24))
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x1, y0..1.0)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc("cost per request")
+        .y_desc("cascade quality (mean label, 0 to 1)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(points, BLUE.stroke_width(3)))
+        .map_err(err)?
+        .label("cascade at each threshold")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+    let mut marker = |p: (f64, f64), color: RGBColor, label: String| -> Result<()> {
+        chart
+            .draw_series([Circle::new(p, 7, color.filled())])
+            .map_err(err)?
+            .label(label)
+            .legend(move |(x, y)| Circle::new((x + 12, y), 6, color.filled()));
+        Ok(())
+    };
+    marker(extra[1], GREY, "always-small".into())?;
+    marker(extra[0], GREEN, "always-large".into())?;
+    if let Some(o) = d.oracle {
+        marker(
+            (o.cost_per_request, o.quality),
+            PURPLE,
+            "oracle: each prompt to the cheapest model that gets it right".into(),
+        )?;
+    }
+    if let Ok(m) = &r.recommendation
+        && let Some(q) = m.cascade_quality
+    {
+        marker(
+            (m.cost_per_request, q),
+            RED,
+            format!("recommended: threshold {}", m.threshold),
+        )?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn confidence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let h = &r.dashboard.histogram;
+    let (x0, x1) = (h.edges[0], h.edges[h.edges.len() - 1]);
+    let top = h
+        .right
+        .iter()
+        .chain(&h.wrong)
+        .fold(1.0, |a: f64, b| a.max(*b))
+        * 1.1;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            "Confidence of right and wrong small-model answers",
+            (FONT, 24),
+        )
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, 0.0..top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc("small-model confidence")
+        .y_desc("records")
+        .y_label_formatter(&count)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    let bars = |counts: &[f64], color: RGBColor| {
+        counts
+            .iter()
+            .enumerate()
+            .map(move |(i, &c)| {
+                Rectangle::new(
+                    [(h.edges[i], 0.0), (h.edges[i + 1], c)],
+                    color.mix(0.45).filled(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    chart
+        .draw_series(bars(&h.right, GREEN))
+        .map_err(err)?
+        .label("right answers")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], GREEN.mix(0.45).filled()));
+    chart
+        .draw_series(bars(&h.wrong, RED))
+        .map_err(err)?
+        .label("wrong answers")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], RED.mix(0.45).filled()));
+    if let Ok(m) = &r.recommendation {
+        let x = m.threshold.clamp(x0, x1);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(x, 0.0), (x, top)],
+                PURPLE.stroke_width(3),
+            ))
+            .map_err(err)?
+            .label(format!(
+                "recommended threshold {} (escalate left of it)",
+                m.threshold
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], PURPLE.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn reliability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let bins = r.dashboard.reliability.as_deref().unwrap_or_default();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            "Reliability: observed quality against confidence",
+            (FONT, 24),
+        )
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0, 0.0..1.08)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc("small-model confidence (bins of 0.1)")
+        .y_desc("observed small-model quality")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    dashed(
+        &mut chart,
+        vec![(0.0, 0.0), (1.0, 1.0)],
+        GREY,
+        "perfectly calibrated",
+    )?;
+    let points: Vec<(f64, f64)> = bins
+        .iter()
+        .map(|b| (b.mean_confidence, b.mean_quality))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(3)))
+        .map_err(err)?
+        .label("observed (label: records in bin)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
+    chart
+        .draw_series(points.iter().map(|p| Circle::new(*p, 5, BLUE.filled())))
+        .map_err(err)?;
+    chart
+        .draw_series(bins.iter().map(|b| {
+            Text::new(
+                format!("{}", b.count),
+                (b.mean_confidence, b.mean_quality + 0.03),
+                (FONT, 14).into_font().color(&BLACK),
+            )
+        }))
+        .map_err(err)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn funnel<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let Some(f) = r.dashboard.funnel else {
+        return Ok(());
+    };
+    let threshold = r
+        .recommendation
+        .as_ref()
+        .map(|m| m.threshold)
+        .unwrap_or(f64::NAN);
+    let mut bars: Vec<(String, f64, RGBColor)> = vec![
+        ("requests".into(), f.requests as f64, GREY),
+        ("answered by small".into(), f.accepted as f64, BLUE),
+        ("escalated to large".into(), f.escalated as f64, ORANGE),
+        (
+            "shipped errors (accepted, wrong)".into(),
+            f.shipped_errors,
+            RED,
+        ),
+        (
+            "wasted escalations (small was right)".into(),
+            f.wasted_escalations,
+            PURPLE,
+        ),
+    ];
+    if let (Some(g), Some(l)) = (f.gained, f.lost) {
+        bars.push(("quality gained on escalation".into(), g, GREEN));
+        bars.push(("quality lost on escalation".into(), l, RED));
+    }
+    let n = f.requests as f64;
+    let rows = bars.len() as f64;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("Escalation funnel at threshold {threshold}"),
+            (FONT, 24),
+        )
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(10)
+        .build_cartesian_2d(0.0..n * 1.02, 0.0..rows)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .disable_y_mesh()
+        .disable_y_axis()
+        .x_desc("records")
+        .x_label_formatter(&count)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    for (i, (label, value, color)) in bars.iter().enumerate() {
+        let y = rows - i as f64;
+        chart
+            .draw_series([Rectangle::new(
+                [(0.0, y - 0.85), (*value, y - 0.15)],
+                color.mix(0.75).filled(),
+            )])
+            .map_err(err)?;
+        let share = if n > 0.0 { 100.0 * value / n } else { 0.0 };
+        chart
+            .draw_series([Text::new(
+                format!("{label}: {} ({share:.1}%)", trim(*value)),
+                (n * 0.01, y - 0.62),
+                (FONT, 17).into_font().color(&BLACK),
+            )])
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Counts print without decimals; fractional quality sums keep two.
+fn trim(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}

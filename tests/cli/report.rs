@@ -1,0 +1,178 @@
+//! The report directory of issue 3: every file present, SVGs well-formed with their series and
+//! labels, PNGs decodable at the expected size, Markdown exact (snapshot), reruns identical.
+
+use std::fs;
+use std::path::Path;
+
+use crate::{calibrate, fixture, stderr};
+
+const PLOTS: [&str; 6] = [
+    "tradeoff",
+    "cost",
+    "frontier",
+    "confidence",
+    "reliability",
+    "funnel",
+];
+
+fn sweep(out_dir: &Path, input: &str, args: &[&str]) {
+    let out = calibrate()
+        .arg("sweep")
+        .arg(fixture(input))
+        .arg("--out")
+        .arg(out_dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn every_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    sweep(dir.path(), "tiny.jsonl", &["--min-quality", "0.75"]);
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = vec![
+        ".calibrate-report".into(),
+        "report.md".into(),
+        "summary.json".into(),
+        "sweep.csv".into(),
+    ];
+    for p in PLOTS {
+        expected.push(format!("{p}.png"));
+        expected.push(format!("{p}.svg"));
+    }
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn svgs_parse_and_carry_their_series_and_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    sweep(dir.path(), "tiny.jsonl", &["--min-quality", "0.75"]);
+    let expect: [(&str, &[&str]); 6] = [
+        (
+            "tradeoff",
+            &[
+                "Quality against escalation rate",
+                "non-escalated quality (answers the small model ships)",
+                "cascade quality (all requests)",
+                "always-large quality",
+                "recommended: threshold 0.6, 20.0% escalated, quality 0.750",
+                "escalation rate (share of requests sent to the large model)",
+            ],
+        ),
+        (
+            "cost",
+            &[
+                "cost per request",
+                "always-large = break-even",
+                "recommended threshold 0.6",
+            ],
+        ),
+        (
+            "frontier",
+            &["oracle: each prompt to the cheapest model that gets it right"],
+        ),
+        ("confidence", &["right answers", "wrong answers"]),
+        ("reliability", &["perfectly calibrated"]),
+        // Funnel at 0.6 (tests/data/README.md): 4 accepted, 1 escalated, 1 shipped error.
+        (
+            "funnel",
+            &[
+                "Escalation funnel at threshold 0.6",
+                "answered by small: 4 (80.0%)",
+                "escalated to large: 1 (20.0%)",
+                "shipped errors (accepted, wrong): 1 (20.0%)",
+            ],
+        ),
+    ];
+    for (plot, labels) in expect {
+        let text = fs::read_to_string(dir.path().join(format!("{plot}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "svg");
+        assert_eq!(root.attribute("width"), Some("960"));
+        let texts: Vec<String> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or_default().trim().to_string())
+            .collect();
+        for label in labels {
+            assert!(
+                texts.iter().any(|t| t == label),
+                "{plot}: no text {label:?} in {texts:?}"
+            );
+        }
+        // Curves are polylines or paths; every plot draws at least one series shape.
+        assert!(
+            doc.descendants()
+                .any(|n| n.has_tag_name("polyline") || n.has_tag_name("rect")),
+            "{plot}: no series drawn"
+        );
+    }
+}
+
+#[test]
+fn pngs_decode_at_the_expected_size() {
+    let dir = tempfile::tempdir().unwrap();
+    sweep(dir.path(), "tiny.jsonl", &[]);
+    for plot in PLOTS {
+        let file = fs::File::open(dir.path().join(format!("{plot}.png"))).unwrap();
+        let decoder = png::Decoder::new(std::io::BufReader::new(file));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (960, 600), "{plot}");
+        // Not blank: the plot has both white background and dark (text) pixels.
+        assert!(buf.contains(&255) && buf.iter().any(|&b| b < 64), "{plot}");
+    }
+}
+
+#[test]
+fn markdown_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    sweep(dir.path(), "tiny.jsonl", &["--min-quality", "0.75"]);
+    let md = fs::read_to_string(dir.path().join("report.md")).unwrap();
+    // The path varies with the checkout; the rest must not.
+    let md = md.replace(
+        &fixture("tiny.jsonl").display().to_string(),
+        "tests/data/tiny.jsonl",
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn reports_without_large_labels_skip_the_frontier() {
+    let dir = tempfile::tempdir().unwrap();
+    sweep(dir.path(), "weak.jsonl", &[]);
+    assert!(dir.path().join("tradeoff.png").exists());
+    assert!(!dir.path().join("frontier.png").exists());
+    let md = fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(!md.contains("frontier.png"));
+    assert!(md.contains("**Few records.** Only 2 records"));
+}
+
+#[test]
+fn whole_directory_is_byte_identical_on_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    sweep(&a, "tiny.jsonl", &[]);
+    sweep(&b, "tiny.jsonl", &[]);
+    for entry in fs::read_dir(&a).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(
+            fs::read(a.join(&name)).unwrap(),
+            fs::read(b.join(&name)).unwrap(),
+            "{name:?} differs"
+        );
+    }
+}

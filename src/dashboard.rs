@@ -398,6 +398,7 @@ mod tests {
                 codes: vec![0, 0, 1, 1, 0],
                 names: vec!["chat".into(), "code".into()],
             }),
+            ..EvalSet::default()
         }
     }
 

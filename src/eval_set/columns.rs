@@ -2,7 +2,8 @@
 //!
 //! Owns the rules that span records: an optional field is present in every record or in none,
 //! bad records are counted and the first few kept for the error, and `--skip-invalid` drops them
-//! with a reason. It must not parse bytes; the format readers hand it [`Cell`]s.
+//! with a reason. It must not parse bytes; the format readers hand it [`Cell`]s. Columns of
+//! fields no record carries are never allocated.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,33 +12,46 @@ use super::field::{Field, FieldMap};
 use super::value::{Cell, Value, validate};
 use super::{Drops, EvalSet, TaskTypes};
 
-/// The fields a reader extracts from each record, in this order.
-pub const READ_FIELDS: [Field; 6] = [
+/// How many fields a reader extracts per record.
+pub const READ: usize = 11;
+
+/// The fields a reader extracts from each record, in this order (every field but `id`); a
+/// field's position here is its [`Field::index`].
+pub const READ_FIELDS: [Field; READ] = [
     Field::Confidence,
     Field::SmallQuality,
     Field::LargeQuality,
     Field::SmallCost,
     Field::LargeCost,
+    Field::InputTokens,
+    Field::SmallOutputTokens,
+    Field::LargeOutputTokens,
+    Field::SmallLatencyMs,
+    Field::LargeLatencyMs,
     Field::TaskType,
 ];
 
 /// How many bad records an error lists.
 pub const SHOWN: usize = 5;
 
-const NUMERIC: usize = 5;
-const TASK: usize = 5;
+const NUMERIC: usize = READ - 1;
+const TASK: usize = READ - 1;
 const NO_TASK: u32 = u32::MAX;
 
 /// Columns under construction, for one block of records or a whole file.
+///
+/// A numeric column is empty until its field first appears; earlier kept rows are then filled
+/// with NaN (validated values are never NaN), so a column is either empty or padded to `kept`.
 #[derive(Debug, Default)]
 pub struct Columns {
     numbers: [Vec<f64>; NUMERIC],
     task: Vec<u32>,
     task_names: Vec<String>,
     task_index: HashMap<String, u32>,
-    present: [u64; 6],
-    first_absent: [Vec<Location>; 6],
-    first_present: [Option<Location>; 6],
+    kept: usize,
+    present: [u64; READ],
+    first_absent: [Vec<Location>; READ],
+    first_present: [Option<Location>; READ],
     problems: Vec<RecordProblem>,
     problem_count: u64,
     reasons: BTreeMap<String, u64>,
@@ -46,9 +60,9 @@ pub struct Columns {
 
 impl Columns {
     /// Validates one record and keeps it if every field is valid.
-    pub fn push(&mut self, location: Location, cells: [Cell<'_>; 6], map: &FieldMap) {
+    pub fn push(&mut self, location: Location, cells: [Cell<'_>; READ], map: &FieldMap) {
         self.records += 1;
-        let mut values: [Option<Value<'_>>; 6] = Default::default();
+        let mut values: [Option<Value<'_>>; READ] = Default::default();
         let mut bad: Option<RecordProblem> = None;
         for (i, cell) in cells.into_iter().enumerate() {
             let field = READ_FIELDS[i];
@@ -88,60 +102,56 @@ impl Columns {
         }
     }
 
-    fn accept(&mut self, location: Location, values: [Option<Value<'_>>; 6]) {
+    fn accept(&mut self, location: Location, values: [Option<Value<'_>>; READ]) {
         for (i, value) in values.into_iter().enumerate() {
-            if value.is_some() {
-                self.present[i] += 1;
-                self.first_present[i].get_or_insert(location);
-            } else if self.first_absent[i].len() < SHOWN {
-                self.first_absent[i].push(location);
+            match value {
+                Some(_) => {
+                    self.present[i] += 1;
+                    self.first_present[i].get_or_insert(location);
+                }
+                None if self.first_absent[i].len() < SHOWN => self.first_absent[i].push(location),
+                None => {}
             }
             match (i, value) {
                 (TASK, Some(Value::Label(label))) => {
-                    let code = match self.task_index.get(label.as_ref()) {
-                        Some(&code) => code,
-                        None => {
-                            let code = self.task_names.len() as u32;
-                            self.task_names.push(label.to_string());
-                            self.task_index.insert(label.into_owned(), code);
-                            code
-                        }
-                    };
+                    let code = intern(&mut self.task_names, &mut self.task_index, label.as_ref());
+                    pad(&mut self.task, self.kept, NO_TASK);
                     self.task.push(code);
                 }
-                (TASK, _) => self.task.push(NO_TASK),
-                (_, Some(Value::Number(x))) => self.numbers[i].push(x),
-                (_, _) => self.numbers[i].push(f64::NAN),
+                (_, Some(Value::Number(x))) => {
+                    pad(&mut self.numbers[i], self.kept, f64::NAN);
+                    self.numbers[i].push(x);
+                }
+                _ => {}
             }
         }
+        self.kept += 1;
     }
 
     /// Appends a later block, keeping file order.
     pub fn append(&mut self, other: Columns) {
-        for i in 0..NUMERIC {
-            self.numbers[i].extend_from_slice(&other.numbers[i]);
-        }
-        let remap: Vec<u32> = other
-            .task_names
-            .into_iter()
-            .map(|name| match self.task_index.get(&name) {
-                Some(&code) => code,
-                None => {
-                    let code = self.task_names.len() as u32;
-                    self.task_names.push(name.clone());
-                    self.task_index.insert(name, code);
-                    code
-                }
-            })
-            .collect();
-        self.task.extend(other.task.iter().map(|&c| {
-            if c == NO_TASK {
-                NO_TASK
-            } else {
-                remap[c as usize]
+        for (mine, theirs) in self.numbers.iter_mut().zip(other.numbers) {
+            if !theirs.is_empty() {
+                pad(mine, self.kept, f64::NAN);
+                mine.extend(theirs);
             }
-        }));
-        for i in 0..6 {
+        }
+        if !other.task.is_empty() {
+            let remap: Vec<u32> = other
+                .task_names
+                .iter()
+                .map(|name| intern(&mut self.task_names, &mut self.task_index, name))
+                .collect();
+            pad(&mut self.task, self.kept, NO_TASK);
+            self.task.extend(other.task.iter().map(|&c| {
+                if c == NO_TASK {
+                    NO_TASK
+                } else {
+                    remap[c as usize]
+                }
+            }));
+        }
+        for i in 0..READ {
             self.present[i] += other.present[i];
             if self.first_present[i].is_none() {
                 self.first_present[i] = other.first_present[i];
@@ -156,6 +166,7 @@ impl Columns {
         let room = SHOWN - self.problems.len();
         self.problems.extend(other.problems.into_iter().take(room));
         self.records += other.records;
+        self.kept += other.kept;
     }
 
     /// Applies the cross-record rules and returns the eval set, or the error that stops the run.
@@ -168,7 +179,6 @@ impl Columns {
         if self.records == 0 {
             return Err(LoadError::Empty { path: path.into() });
         }
-        let kept = self.task.len() as u64;
         // A required field absent from every record is a mapping problem, not many bad records.
         for field in READ_FIELDS.iter().filter(|f| f.required()) {
             let key = format!("field \"{}\": no such field", map.column(*field));
@@ -176,14 +186,21 @@ impl Columns {
                 return Err(missing_everywhere(path, *field, map));
             }
         }
+        let kept = self.kept;
+        for column in self.numbers.iter_mut().filter(|c| !c.is_empty()) {
+            pad(column, kept, f64::NAN);
+        }
+        if !self.task.is_empty() {
+            pad(&mut self.task, kept, NO_TASK);
+        }
         // Optional fields: in every kept record or in none.
         let mut keep: Vec<bool> = Vec::new();
         for (i, field) in READ_FIELDS.iter().enumerate() {
             let present = self.present[i];
-            if field.required() || present == 0 || present == kept {
+            if field.required() || present == 0 || present == kept as u64 {
                 continue;
             }
-            let absent = kept - present;
+            let absent = kept as u64 - present;
             let column = map.column(*field).to_string();
             let first_present = self.first_present[i].expect("present > 0");
             for location in &self.first_absent[i] {
@@ -205,7 +222,7 @@ impl Columns {
                 .entry(format!("field \"{column}\": no such field"))
                 .or_default() += absent;
             if keep.is_empty() {
-                keep = vec![true; kept as usize];
+                keep = vec![true; kept];
             }
             for (row, k) in keep.iter_mut().enumerate() {
                 let missing = if i == TASK {
@@ -226,13 +243,14 @@ impl Columns {
                 first: self.problems,
             });
         }
+        let mut rows = kept;
         if !keep.is_empty() {
             for column in self.numbers.iter_mut() {
                 retain_rows(column, &keep);
             }
             retain_rows(&mut self.task, &keep);
+            rows = keep.iter().filter(|k| **k).count();
         }
-        let rows = self.task.len();
         if rows == 0 {
             return Err(LoadError::AllDropped {
                 path: path.into(),
@@ -248,15 +266,17 @@ impl Columns {
     }
 
     fn into_eval_set(self, rows: usize) -> EvalSet {
-        let [
-            confidence,
-            small_quality,
-            large_quality,
-            small_cost,
-            large_cost,
-        ] = self.numbers;
-        let full = |v: Vec<f64>| (v.len() == rows && !v.iter().any(|x| x.is_nan())).then_some(v);
-        let task_type = (!self.task.contains(&NO_TASK)).then(|| {
+        let mut numbers = self.numbers.into_iter();
+        let mut next = || {
+            let v = numbers.next().unwrap_or_default();
+            (v.len() == rows && !v.iter().any(|x| x.is_nan())).then_some(v)
+        };
+        let confidence = next().unwrap_or_default();
+        let small_quality = next().unwrap_or_default();
+        let (large_quality, small_cost, large_cost) = (next(), next(), next());
+        let (input_tokens, small_output_tokens, large_output_tokens) = (next(), next(), next());
+        let (small_latency_ms, large_latency_ms) = (next(), next());
+        let task_type = (self.task.len() == rows && !self.task.contains(&NO_TASK)).then(|| {
             // Codes follow first appearance; renumber so names are sorted, for stable reports.
             let mut order: Vec<u32> = (0..self.task_names.len() as u32).collect();
             order.sort_by(|a, b| self.task_names[*a as usize].cmp(&self.task_names[*b as usize]));
@@ -274,11 +294,34 @@ impl Columns {
         EvalSet {
             confidence,
             small_quality,
-            large_quality: full(large_quality),
-            small_cost: full(small_cost),
-            large_cost: full(large_cost),
+            large_quality,
+            small_cost,
+            large_cost,
+            input_tokens,
+            small_output_tokens,
+            large_output_tokens,
+            small_latency_ms,
+            large_latency_ms,
             task_type,
         }
+    }
+}
+
+/// The code of `name`, adding it to the list if new.
+fn intern(names: &mut Vec<String>, index: &mut HashMap<String, u32>, name: &str) -> u32 {
+    if let Some(&code) = index.get(name) {
+        return code;
+    }
+    let code = names.len() as u32;
+    names.push(name.to_string());
+    index.insert(name.to_string(), code);
+    code
+}
+
+/// Fills `column` with `filler` up to `len` rows.
+fn pad<T: Copy>(column: &mut Vec<T>, len: usize, filler: T) {
+    if column.len() < len {
+        column.resize(len, filler);
     }
 }
 
@@ -310,15 +353,12 @@ fn missing_everywhere(path: &str, field: Field, map: &FieldMap) -> LoadError {
 mod tests {
     use super::*;
 
-    fn cells(conf: f64, small: Cell<'static>, large: Cell<'static>) -> [Cell<'static>; 6] {
-        [
-            Cell::Number(conf),
-            small,
-            large,
-            Cell::Missing,
-            Cell::Missing,
-            Cell::Missing,
-        ]
+    fn cells(conf: f64, small: Cell<'static>, large: Cell<'static>) -> [Cell<'static>; READ] {
+        let mut c: [Cell<'static>; READ] = Default::default();
+        c[0] = Cell::Number(conf);
+        c[1] = small;
+        c[2] = large;
+        c
     }
 
     #[test]
@@ -338,6 +378,35 @@ mod tests {
         let err = cols.finish("e.jsonl", &map, false).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("e.jsonl:2: field \"large_quality\": expected the field in every record or in none (it is present in 1 records, first at 1), found no such field"), "{text}");
+    }
+
+    #[test]
+    fn optional_field_appearing_late_is_caught_across_blocks() {
+        let map = FieldMap::default();
+        let mut a = Columns::default();
+        a.push(
+            Location::Line(1),
+            cells(0.9, Cell::Bool(true), Cell::Missing),
+            &map,
+        );
+        let mut b = Columns::default();
+        b.push(
+            Location::Line(2),
+            cells(0.8, Cell::Bool(true), Cell::Number(1.0)),
+            &map,
+        );
+        a.append(b);
+        let mut c = Columns::default();
+        c.push(
+            Location::Line(3),
+            cells(0.7, Cell::Bool(true), Cell::Missing),
+            &map,
+        );
+        a.append(c);
+        let (set, drops) = a.finish("e.jsonl", &map, true).unwrap();
+        assert_eq!(set.confidence, vec![0.8]);
+        assert_eq!(set.large_quality, Some(vec![1.0]));
+        assert_eq!(drops.dropped, 2);
     }
 
     #[test]
@@ -377,14 +446,9 @@ mod tests {
         let mut a = Columns::default();
         let mut b = Columns::default();
         let with_task = |conf: f64, task: &'static str| {
-            [
-                Cell::Number(conf),
-                Cell::Bool(true),
-                Cell::Missing,
-                Cell::Missing,
-                Cell::Missing,
-                Cell::Text(task.into()),
-            ]
+            let mut c = cells(conf, Cell::Bool(true), Cell::Missing);
+            c[TASK] = Cell::Text(task.into());
+            c
         };
         a.push(Location::Line(1), with_task(0.1, "math"), &map);
         b.push(Location::Line(2), with_task(0.2, "chat"), &map);

@@ -18,6 +18,16 @@ pub enum Field {
     SmallCost,
     /// Cost of the large model on this record, in the user's currency unit.
     LargeCost,
+    /// Prompt tokens, billed as input to whichever models run.
+    InputTokens,
+    /// Tokens the small model generated.
+    SmallOutputTokens,
+    /// Tokens the large model generated.
+    LargeOutputTokens,
+    /// The small model's latency on this record, in milliseconds.
+    SmallLatencyMs,
+    /// The large model's latency on this record, in milliseconds.
+    LargeLatencyMs,
     /// A label grouping records by kind of task.
     TaskType,
     /// A record identifier, used only to make error messages easier to follow.
@@ -26,12 +36,17 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order they are listed in help and summaries.
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 12] = [
         Field::Confidence,
         Field::SmallQuality,
         Field::LargeQuality,
         Field::SmallCost,
         Field::LargeCost,
+        Field::InputTokens,
+        Field::SmallOutputTokens,
+        Field::LargeOutputTokens,
+        Field::SmallLatencyMs,
+        Field::LargeLatencyMs,
         Field::TaskType,
         Field::Id,
     ];
@@ -44,6 +59,11 @@ impl Field {
             Field::LargeQuality => "large_quality",
             Field::SmallCost => "small_cost",
             Field::LargeCost => "large_cost",
+            Field::InputTokens => "input_tokens",
+            Field::SmallOutputTokens => "small_output_tokens",
+            Field::LargeOutputTokens => "large_output_tokens",
+            Field::SmallLatencyMs => "small_latency_ms",
+            Field::LargeLatencyMs => "large_latency_ms",
             Field::TaskType => "task_type",
             Field::Id => "id",
         }
@@ -59,7 +79,8 @@ impl Field {
         Field::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    fn index(self) -> usize {
+    /// Position in [`Field::ALL`].
+    pub fn index(self) -> usize {
         self as usize
     }
 }
@@ -73,7 +94,7 @@ impl fmt::Display for Field {
 /// The column name each logical field is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMap {
-    columns: [String; 7],
+    columns: [String; 12],
 }
 
 impl Default for FieldMap {

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
 
-use super::columns::{Columns, READ_FIELDS};
+use super::columns::{Columns, READ, READ_FIELDS};
 use super::error::{LoadError, Location, RecordProblem};
 use super::field::FieldMap;
 use super::value::Cell;
@@ -40,7 +40,7 @@ pub fn read(
     label: &str,
     progress: &dyn Progress,
 ) -> Result<JsonlOutput, LoadError> {
-    let keys: [&str; 6] = READ_FIELDS.map(|f| map.column(f));
+    let keys: [&str; READ] = READ_FIELDS.map(|f| map.column(f));
     let mut columns = Columns::default();
     let mut hasher = Sha256::new();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + BLOCK);
@@ -104,7 +104,12 @@ fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// Parses whole lines in parallel blocks; returns the columns and the number of lines consumed.
-fn parse_chunk(chunk: &[u8], first_line: u64, keys: &[&str; 6], map: &FieldMap) -> (Columns, u64) {
+fn parse_chunk(
+    chunk: &[u8],
+    first_line: u64,
+    keys: &[&str; READ],
+    map: &FieldMap,
+) -> (Columns, u64) {
     let mut blocks: Vec<&[u8]> = Vec::new();
     let mut rest = chunk;
     while rest.len() > BLOCK {
@@ -143,9 +148,16 @@ fn line_count(block: &[u8]) -> u64 {
     newlines + u64::from(!block.is_empty() && !block.ends_with(b"\n"))
 }
 
-fn parse_block(block: &[u8], first_line: u64, keys: &[&str; 6], map: &FieldMap) -> Columns {
+fn parse_block(block: &[u8], first_line: u64, keys: &[&str; READ], map: &FieldMap) -> Columns {
     let mut columns = Columns::default();
-    for (i, raw) in block.split(|b| *b == b'\n').enumerate() {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
+    for (i, end) in ends.enumerate() {
+        if start > block.len() {
+            break;
+        }
+        let raw = &block[start..end];
+        start = end + 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue; // blank lines, including the one after the final newline, are not records
@@ -179,11 +191,11 @@ fn describe_json_error(e: &serde_json::Error) -> String {
 
 /// Deserializes one JSON object, keeping only the six wanted keys as cells.
 struct RecordSeed<'k> {
-    keys: &'k [&'k str; 6],
+    keys: &'k [&'k str; READ],
 }
 
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
-    type Value = [Cell<'de>; 6];
+    type Value = [Cell<'de>; READ];
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -191,14 +203,14 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
 }
 
 impl<'de> Visitor<'de> for RecordSeed<'_> {
-    type Value = [Cell<'de>; 6];
+    type Value = [Cell<'de>; READ];
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut cells: [Cell<'de>; 6] = Default::default();
+        let mut cells: [Cell<'de>; READ] = Default::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match self.keys.iter().position(|k| *k == key) {
                 Some(i) => cells[i] = map.next_value_seed(CellSeed)?,

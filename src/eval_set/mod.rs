@@ -21,7 +21,7 @@ pub use error::LoadError;
 pub use field::{Field, FieldMap};
 
 /// A validated eval set, one entry per record in every column, in file order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvalSet {
     /// The small model's confidence per record.
     pub confidence: Vec<f64>,
@@ -33,6 +33,16 @@ pub struct EvalSet {
     pub small_cost: Option<Vec<f64>>,
     /// The large model's cost per record (currency units), when the input carries it.
     pub large_cost: Option<Vec<f64>>,
+    /// Prompt tokens per record, when the input carries them.
+    pub input_tokens: Option<Vec<f64>>,
+    /// Tokens the small model generated per record, when the input carries them.
+    pub small_output_tokens: Option<Vec<f64>>,
+    /// Tokens the large model generated per record, when the input carries them.
+    pub large_output_tokens: Option<Vec<f64>>,
+    /// The small model's latency per record (milliseconds), when the input carries it.
+    pub small_latency_ms: Option<Vec<f64>>,
+    /// The large model's latency per record (milliseconds), when the input carries it.
+    pub large_latency_ms: Option<Vec<f64>>,
     /// The task type per record, when the input carries it.
     pub task_type: Option<TaskTypes>,
 }

@@ -4,6 +4,7 @@
 //! columns into [`Cell`]s for validation. CSV values that polars cannot type (a word in a number
 //! column) are re-read as text so the error names the exact row. It must not validate values.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Cursor;
 use std::path::Path;
@@ -12,10 +13,12 @@ use std::sync::Arc;
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 
-use super::columns::{Columns, READ_FIELDS};
+use super::columns::{Columns, READ, READ_FIELDS};
 use super::error::{LoadError, Location};
+use super::field::Field;
 use super::value::Cell;
-use super::{Drops, EvalSet, Format, LoadOptions};
+use super::value::valid_number;
+use super::{Drops, EvalSet, Format, LoadOptions, TaskTypes};
 
 /// Where the table's bytes are.
 pub enum TableInput<'a> {
@@ -85,6 +88,17 @@ pub fn read(
             .map_err(fail)?,
         Format::Jsonl => unreachable!("JSON Lines has its own reader"),
     };
+    if let Some(set) = clean(&frame, &wanted) {
+        if set.confidence.is_empty() {
+            return Err(LoadError::Empty { path: label.into() });
+        }
+        let drops = Drops {
+            read: set.confidence.len() as u64,
+            dropped: 0,
+            reasons: Vec::new(),
+        };
+        return Ok((set, drops));
+    }
     let mut iters: Vec<CellIter<'_>> = Vec::with_capacity(READ_FIELDS.len());
     for (field, column) in READ_FIELDS.iter().zip(&wanted) {
         match column {
@@ -108,7 +122,7 @@ pub fn read(
             Format::Csv => Location::Line(row + 2),
             _ => Location::Row(row + 1),
         };
-        let record: [Cell<'_>; 6] =
+        let record: [Cell<'_>; READ] =
             std::array::from_fn(|i| iters[i].next().unwrap_or(Cell::Missing));
         columns.push(location, record, map);
     }
@@ -119,6 +133,98 @@ pub fn read(
 }
 
 type CellIter<'a> = Box<dyn Iterator<Item = Cell<'a>> + 'a>;
+
+/// The fast path: when every wanted column is typed, has no nulls and holds only valid values,
+/// build the eval set column by column. `None` sends the caller to the per-row path, which
+/// names the first bad row.
+fn clean(frame: &DataFrame, wanted: &[Option<String>]) -> Option<EvalSet> {
+    let mut numbers: Vec<Option<Vec<f64>>> = Vec::with_capacity(READ_FIELDS.len());
+    let mut task_type = None;
+    for (field, column) in READ_FIELDS.iter().zip(wanted) {
+        let Some(name) = column else {
+            numbers.push(None);
+            continue;
+        };
+        let series = frame.column(name).ok()?.as_materialized_series();
+        if series.null_count() > 0 {
+            return None;
+        }
+        if *field == Field::TaskType {
+            task_type = Some(tasks(series)?);
+            numbers.push(None);
+            continue;
+        }
+        let dtype = series.dtype();
+        let values: Vec<f64> = if dtype.is_bool() {
+            series
+                .bool()
+                .ok()?
+                .iter()
+                .flatten()
+                .map(f64::from)
+                .collect()
+        } else if dtype.is_primitive_numeric() {
+            let cast = series.cast(&DataType::Float64).ok()?;
+            cast.f64()
+                .ok()?
+                .into_no_null_iter()
+                .map(|x| x + 0.0)
+                .collect()
+        } else {
+            return None;
+        };
+        if !values.iter().all(|&x| valid_number(*field, x)) {
+            return None;
+        }
+        numbers.push(Some(values));
+    }
+    let mut numbers = numbers.into_iter();
+    let mut next = || numbers.next().flatten();
+    Some(EvalSet {
+        confidence: next()?,
+        small_quality: next()?,
+        large_quality: next(),
+        small_cost: next(),
+        large_cost: next(),
+        input_tokens: next(),
+        small_output_tokens: next(),
+        large_output_tokens: next(),
+        small_latency_ms: next(),
+        large_latency_ms: next(),
+        task_type,
+    })
+}
+
+/// Task types of a text or integer column as codes into sorted names.
+fn tasks(series: &Series) -> Option<TaskTypes> {
+    let text = if series.dtype() == &DataType::String {
+        series.clone()
+    } else if series.dtype().is_integer() {
+        series.cast(&DataType::String).ok()?
+    } else {
+        return None;
+    };
+    let ca = text.str().ok()?;
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut codes: Vec<u32> = Vec::with_capacity(ca.len());
+    for s in ca.iter().flatten() {
+        let next = index.len() as u32;
+        codes.push(*index.entry(s).or_insert(next));
+    }
+    let mut names: Vec<&str> = index.keys().copied().collect();
+    names.sort_unstable();
+    let mut renumber = vec![0u32; names.len()];
+    for (new, name) in names.iter().enumerate() {
+        renumber[index[name] as usize] = new as u32;
+    }
+    for c in &mut codes {
+        *c = renumber[*c as usize];
+    }
+    Some(TaskTypes {
+        codes,
+        names: names.into_iter().map(str::to_string).collect(),
+    })
+}
 
 fn column_names(input: &TableInput<'_>, format: Format) -> PolarsResult<Vec<String>> {
     let reader = input.reader()?;
@@ -154,7 +260,7 @@ fn read_csv(
     if as_text {
         let schema: Schema = projection
             .iter()
-            .map(|c| Field::new(c.as_str().into(), DataType::String))
+            .map(|c| polars::prelude::Field::new(c.as_str().into(), DataType::String))
             .collect();
         options = options.with_schema_overwrite(Some(Arc::new(schema)));
     }

@@ -51,6 +51,12 @@ pub fn expected(field: Field) -> &'static str {
             "a quality in [0, 1] or a boolean (true/false, 0/1)"
         }
         Field::SmallCost | Field::LargeCost => "a finite non-negative cost",
+        Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens => {
+            "a non-negative whole number of tokens"
+        }
+        Field::SmallLatencyMs | Field::LargeLatencyMs => {
+            "a finite non-negative latency in milliseconds"
+        }
         Field::TaskType => "a text label or an integer",
         Field::Id => "any value",
     }
@@ -89,17 +95,27 @@ pub fn validate<'a>(field: Field, cell: Cell<'a>) -> Result<Value<'a>, Problem> 
 }
 
 fn check_number(field: Field, x: f64) -> Result<Value<'static>, ()> {
-    let ok = match field {
-        Field::Confidence => x.is_finite(),
-        Field::SmallQuality | Field::LargeQuality => (0.0..=1.0).contains(&x),
-        Field::SmallCost | Field::LargeCost => x.is_finite() && x >= 0.0,
-        Field::TaskType | Field::Id => false,
-    };
     // `-0.0` passes the range checks; store it as 0 so sums and output never show "-0".
-    if ok {
+    if valid_number(field, x) {
         Ok(Value::Number(x + 0.0))
     } else {
         Err(())
+    }
+}
+
+/// Whether the number `x` is a valid value of `field` (readers' fast paths check a whole
+/// column with this before falling back to per-cell validation for the error message).
+pub fn valid_number(field: Field, x: f64) -> bool {
+    match field {
+        Field::Confidence => x.is_finite(),
+        Field::SmallQuality | Field::LargeQuality => (0.0..=1.0).contains(&x),
+        Field::SmallCost | Field::LargeCost | Field::SmallLatencyMs | Field::LargeLatencyMs => {
+            x.is_finite() && x >= 0.0
+        }
+        Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens => {
+            x.is_finite() && x >= 0.0 && x.fract() == 0.0
+        }
+        Field::TaskType | Field::Id => false,
     }
 }
 
@@ -203,6 +219,15 @@ mod tests {
             "-1"
         );
         assert!(num(Field::LargeCost, Cell::Bool(true)).is_err());
+    }
+
+    #[test]
+    fn tokens_are_whole_and_latency_non_negative() {
+        assert_eq!(num(Field::InputTokens, Cell::Number(1200.0)), Ok(1200.0));
+        assert!(num(Field::SmallOutputTokens, Cell::Number(2.5)).is_err());
+        assert!(num(Field::LargeOutputTokens, Cell::Number(-1.0)).is_err());
+        assert_eq!(num(Field::SmallLatencyMs, Cell::Number(12.5)), Ok(12.5));
+        assert!(num(Field::LargeLatencyMs, Cell::Number(-0.5)).is_err());
     }
 
     #[test]

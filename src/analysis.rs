@@ -3,12 +3,13 @@
 //! Owns the orchestration of the pure core (sweep, grid, recommendation) for one eval set. It
 //! must not read files, print or format; renderers turn the report into bytes.
 
-use crate::config::{Analysis, Grid};
+use crate::config::{Analysis, Baseline, Grid};
 use crate::dashboard;
-use crate::economics::{CostColumn, CostModel};
-use crate::eval_set::{Field, Loaded, Source};
+use crate::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
+use crate::eval_set::{EvalSet, Field, Loaded, Source};
+use crate::latency::{self, LatencyInput};
 use crate::recommend::recommend;
-use crate::report::{GridSetting, InputInfo, Report, Settings};
+use crate::report::{BaselineSetting, GridSetting, InputInfo, Report, Settings};
 use crate::sweep::{Sweep, SweepInput};
 
 /// Default grid step when every confidence lies in [0, 1].
@@ -16,33 +17,110 @@ pub const DEFAULT_STEP: f64 = 0.01;
 /// Number of quantile thresholds when confidences leave [0, 1].
 pub const QUANTILES: usize = 101;
 
-/// Builds the sweep of a loaded eval set.
-pub fn sweep(loaded: &Loaded, analysis: &Analysis) -> Sweep {
-    Sweep::new(sweep_input(loaded, analysis))
+/// The eval set with its costs resolved and forced escalations marked: what the sweep borrows.
+pub struct Prepared<'a> {
+    set: &'a EvalSet,
+    small: Costs<'a>,
+    large: Costs<'a>,
+    small_source: CostSource,
+    large_source: CostSource,
+    baseline: Option<BaselineSetting>,
+    forced: Option<Vec<bool>>,
+    latency: Option<LatencyInput<'a>>,
 }
 
-fn sweep_input<'a>(loaded: &'a Loaded, analysis: &Analysis) -> SweepInput<'a> {
-    let set = &loaded.set;
-    let column = |v: &'a Option<Vec<f64>>, flat: f64| match v {
-        Some(v) => CostColumn::PerRecord(v),
-        None => CostColumn::PerRequest(flat),
-    };
-    SweepInput {
-        confidence: &set.confidence,
-        small_quality: &set.small_quality,
-        large_quality: set.large_quality.as_deref(),
-        costs: CostModel {
-            small: column(&set.small_cost, analysis.small_cost),
-            large: column(&set.large_cost, analysis.large_cost),
-        },
+impl Prepared<'_> {
+    /// The sweep's input.
+    pub fn input(&self) -> SweepInput<'_> {
+        SweepInput {
+            confidence: &self.set.confidence,
+            small_quality: &self.set.small_quality,
+            large_quality: self.set.large_quality.as_deref(),
+            costs: CostModel {
+                small: self.small.column(),
+                large: self.large.column(),
+                baseline: self.baseline.as_ref().map(|b| b.cost_per_request),
+            },
+            forced: self.forced.as_deref(),
+        }
     }
 }
 
+/// Resolves costs, the baseline and timeouts; errs in words when a setting needs a field the
+/// data lacks.
+pub fn prepare<'a>(loaded: &'a Loaded, analysis: &Analysis) -> Result<Prepared<'a>, String> {
+    let set = &loaded.set;
+    let c = &analysis.costs;
+    let (small, small_source) = resolve(Model::Small, set, &c.small, c.large_output_ratio)?;
+    let (large, large_source) = resolve(Model::Large, set, &c.large, c.large_output_ratio)?;
+    let baseline = match &c.baseline {
+        None => None,
+        Some(Baseline::PerRequest(cost)) => Some(BaselineSetting {
+            description: format!("{cost} per request (--baseline-cost)"),
+            cost_per_request: *cost,
+        }),
+        Some(Baseline::Tokens(named)) => {
+            let (Some(input), Some(output)) = (&set.input_tokens, &set.small_output_tokens) else {
+                return Err(format!(
+                    "--baseline {}: pricing the baseline per token needs input_tokens and \
+                     small_output_tokens fields (or use --baseline-cost)",
+                    named.name
+                ));
+            };
+            let total: Cost = input
+                .iter()
+                .zip(output)
+                .map(|(i, o)| token_cost(named.price, *i, *o))
+                .sum();
+            Some(BaselineSetting {
+                description: format!(
+                    "{} on input_tokens and small_output_tokens (its own output length is \
+                     assumed equal to the small model's)",
+                    named.name
+                ),
+                cost_per_request: total / set.confidence.len() as f64,
+            })
+        }
+    };
+    let latency = match (&set.small_latency_ms, &set.large_latency_ms) {
+        (Some(small), Some(large)) => Some(LatencyInput {
+            small,
+            large,
+            timeout: c.small_timeout_ms,
+        }),
+        _ if c.small_timeout_ms.is_some() => {
+            return Err(
+                "--small-timeout-ms needs small_latency_ms and large_latency_ms fields in the \
+                 records"
+                    .into(),
+            );
+        }
+        _ => None,
+    };
+    let forced = latency.as_ref().and_then(latency::timed_out);
+    Ok(Prepared {
+        set,
+        small,
+        large,
+        small_source,
+        large_source,
+        baseline,
+        forced,
+        latency,
+    })
+}
+
 /// Computes the whole report for `sweep` (`grid` chooses the rows of the table).
-pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -> Report {
-    let input = sweep_input(loaded, analysis);
+pub fn report(
+    loaded: &Loaded,
+    analysis: &Analysis,
+    prepared: &Prepared<'_>,
+    sweep: &Sweep,
+    grid: Grid,
+) -> Report {
+    let input = prepared.input();
     let (thresholds, grid_setting) = grid_thresholds(sweep, grid);
-    let rows = if grid == Grid::Exact {
+    let rows: Vec<_> = if grid == Grid::Exact || thresholds.is_empty() {
         (0..sweep.candidates())
             .rev()
             .map(|j| sweep.at_candidate(j))
@@ -67,6 +145,21 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
         recommendation.as_ref().map_err(|why| why.to_string()),
         loaded.drops.dropped,
     );
+    let latency_at = |threshold: f64| {
+        prepared
+            .latency
+            .as_ref()
+            .map(|l| latency::at_threshold(l, input.confidence, input.forced, threshold))
+    };
+    let latency = prepared.latency.is_some().then(|| {
+        rows.iter()
+            .filter_map(|m| latency_at(m.threshold))
+            .collect()
+    });
+    let recommended_latency = recommendation
+        .as_ref()
+        .ok()
+        .and_then(|m| latency_at(m.threshold));
     Report {
         input: InputInfo {
             path: match &analysis.load.source {
@@ -82,8 +175,11 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
         },
         settings: Settings {
             fields,
-            small_cost: input.costs.small.source(),
-            large_cost: input.costs.large.source(),
+            small_cost: prepared.small_source.clone(),
+            large_cost: prepared.large_source.clone(),
+            baseline: prepared.baseline.clone(),
+            small_timeout_ms: analysis.costs.small_timeout_ms,
+            timed_out: sweep.forced(),
             objective: analysis.objective,
             grid: grid_setting,
             has_large_quality: loaded.set.large_quality.is_some(),
@@ -92,6 +188,8 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
         distinct_confidences: sweep.distinct_confidences().len(),
         baselines: sweep.baselines(),
         rows,
+        latency,
+        recommended_latency,
         recommendation,
         dashboard,
     }
@@ -100,7 +198,9 @@ pub fn report(loaded: &Loaded, analysis: &Analysis, sweep: &Sweep, grid: Grid) -
 /// The grid's thresholds, ascending, and how the grid was chosen.
 fn grid_thresholds(sweep: &Sweep, grid: Grid) -> (Vec<f64>, GridSetting) {
     let distinct = sweep.distinct_confidences();
-    let (lo, hi) = (distinct[distinct.len() - 1], distinct[0]);
+    let (Some(&lo), Some(&hi)) = (distinct.last(), distinct.first()) else {
+        return (Vec::new(), GridSetting::Exact);
+    };
     let step = match grid {
         Grid::Exact => return (Vec::new(), GridSetting::Exact),
         Grid::Step(step) => step,
@@ -139,7 +239,9 @@ mod tests {
             costs: CostModel {
                 small: CostColumn::PerRequest(1.0),
                 large: CostColumn::PerRequest(2.0),
+                baseline: None,
             },
+            forced: None,
         })
     }
 

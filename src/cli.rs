@@ -56,6 +56,50 @@ pub enum CommandArgs {
         meets the objective, nothing is printed to stdout, the reason goes to stderr and\n\
         the exit status is 1.")]
     Recommend(RecommendArgs),
+    /// What-if cost table for given escalation rates, without an eval set.
+    #[command(after_help = "Examples:\n  \
+        calibrate economics --price small=0.25 --price large=15 --baseline 3\n  \
+        calibrate economics --price small=claude-3-haiku --price large=claude-3-opus \\\n      \
+            --tokens-per-request 800 --output-tokens-per-request 300 --csv costs.csv\n\n\
+        The small model is paid on every request; the large model only on escalated ones.\n\
+        The table also shows the post's formula, which forgets the small model on escalated\n\
+        requests, for comparison.")]
+    Economics(EconomicsArgs),
+}
+
+/// Flags of `calibrate economics`.
+#[derive(Debug, ClapArgs)]
+pub struct EconomicsArgs {
+    /// Per-token price of each model: `small=0.25`, `large=15:75` (IN:OUT per million tokens)
+    /// or `small=NAME` from --prices or the built-in examples. Both small and large are needed.
+    #[arg(long = "price", value_name = "MODEL=PRICE", required = true)]
+    pub price: Vec<String>,
+    /// A price sheet (TOML: `[models.NAME]` with `input` and `output` per million tokens).
+    #[arg(long = "prices", value_name = "FILE")]
+    pub prices_file: Option<PathBuf>,
+    /// The comparison model's price (the post's "all requests to a medium model").
+    #[arg(long, value_name = "PRICE")]
+    pub baseline: Option<String>,
+    /// Escalation rates to tabulate, comma-separated fractions.
+    #[arg(
+        long,
+        value_name = "RATES",
+        value_delimiter = ',',
+        default_value = "0.1,0.2,0.3,0.4"
+    )]
+    pub escalation: Vec<f64>,
+    /// Requests in the period.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000.0)]
+    pub requests: f64,
+    /// Input tokens per request.
+    #[arg(long, value_name = "N", default_value_t = 1000.0)]
+    pub tokens_per_request: f64,
+    /// Output tokens per request.
+    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    pub output_tokens_per_request: f64,
+    /// Also write the table to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
 }
 
 /// Flags of `calibrate sweep`.
@@ -136,12 +180,45 @@ pub struct InputArgs {
     /// Drop invalid records instead of stopping; the summary says how many and why.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// Small-model cost per request, used when records carry no small_cost.
+    /// How requests are priced.
+    #[command(flatten)]
+    pub costs: CostArgs,
+}
+
+/// Flags that price the requests of an eval set.
+///
+/// Precedence per model: the record's own cost field, then its tokens × `--price`, then the
+/// flat `--small-cost` / `--large-cost`.
+#[derive(Debug, ClapArgs)]
+pub struct CostArgs {
+    /// Small-model cost per request, used when records carry no small_cost and no --price small.
     #[arg(long, value_name = "COST", default_value_t = 1.0)]
     pub small_cost: f64,
-    /// Large-model cost per request, used when records carry no large_cost.
+    /// Large-model cost per request, used when records carry no large_cost and no --price large.
     #[arg(long, value_name = "COST", default_value_t = 60.0)]
     pub large_cost: f64,
+    /// Per-token price of a model, applied to the records' input_tokens and output tokens:
+    /// `small=0.25` (per million tokens, in and out), `large=15:75` (IN:OUT) or `small=NAME` from
+    /// --prices or the built-in examples. Repeatable.
+    #[arg(long = "price", value_name = "MODEL=PRICE")]
+    pub price: Vec<String>,
+    /// A price sheet (TOML: `[models.NAME]` with `input` and `output` per million tokens).
+    #[arg(long = "prices", value_name = "FILE")]
+    pub prices_file: Option<PathBuf>,
+    /// Estimate the large model's output tokens, when records lack them, as the small model's
+    /// output tokens times R.
+    #[arg(long, value_name = "R", default_value_t = 1.0)]
+    pub large_output_ratio: f64,
+    /// Compare against sending every request to this model: a per-token price or model name
+    /// (priced on input_tokens and small_output_tokens).
+    #[arg(long, value_name = "PRICE", conflicts_with = "baseline_cost")]
+    pub baseline: Option<String>,
+    /// Compare against a model that costs this much per request.
+    #[arg(long, value_name = "COST")]
+    pub baseline_cost: Option<f64>,
+    /// Treat small answers slower than T milliseconds as escalated (needs small_latency_ms).
+    #[arg(long, value_name = "T")]
+    pub small_timeout_ms: Option<f64>,
 }
 
 /// The objective flags; at most one may be given.

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{self, CommandArgs, FormatArg, PrintFormat};
+use crate::economics::{Pricing, WhatIf};
 use crate::eval_set::{Field, FieldMap, Format, LoadOptions, Source};
+use crate::prices::{NamedPrice, PriceSheet, parse_price};
 use crate::recommend::Objective;
 
 /// What the program will do.
@@ -18,6 +20,45 @@ pub enum Config {
     Sweep(SweepConfig),
     /// Print the recommended threshold.
     Recommend(RecommendConfig),
+    /// Tabulate costs for given escalation rates.
+    Economics(EconomicsConfig),
+}
+
+/// `calibrate economics`.
+#[derive(Debug, Clone)]
+pub struct EconomicsConfig {
+    /// The scenario.
+    pub what_if: WhatIf,
+    /// Names of the prices as the user gave them: small, large, baseline.
+    pub names: (String, String, Option<String>),
+    /// Escalation rates to tabulate (fractions).
+    pub rates: Vec<f64>,
+    /// Where to write the CSV copy, if anywhere.
+    pub csv: Option<PathBuf>,
+}
+
+/// How requests are priced (see `economics::resolve` for the precedence).
+#[derive(Debug, Clone)]
+pub struct CostConfig {
+    /// The small model.
+    pub small: Pricing,
+    /// The large model.
+    pub large: Pricing,
+    /// The comparison model, if any.
+    pub baseline: Option<Baseline>,
+    /// Large output tokens = small output tokens × this, when records lack them.
+    pub large_output_ratio: f64,
+    /// Small answers slower than this many milliseconds escalate.
+    pub small_timeout_ms: Option<f64>,
+}
+
+/// The comparison model of `--baseline` / `--baseline-cost`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Baseline {
+    /// A flat cost per request.
+    PerRequest(f64),
+    /// A per-token price, applied to input_tokens and small_output_tokens.
+    Tokens(NamedPrice),
 }
 
 /// Settings shared by every command that reads an eval set.
@@ -25,10 +66,8 @@ pub enum Config {
 pub struct Analysis {
     /// How to read the input.
     pub load: LoadOptions,
-    /// Small-model cost per request when records carry none (currency units).
-    pub small_cost: f64,
-    /// Large-model cost per request when records carry none (currency units).
-    pub large_cost: f64,
+    /// How requests are priced.
+    pub costs: CostConfig,
     /// What the recommendation optimises.
     pub objective: Objective,
     /// Hide progress.
@@ -96,8 +135,112 @@ impl Config {
                 analysis: analysis(a.input, a.objective, a.quiet)?,
                 print: a.print,
             }),
+            CommandArgs::Economics(a) => Config::Economics(economics(a)?),
         })
     }
+}
+
+fn non_negative(flag: &str, x: f64) -> Result<f64> {
+    if !(x.is_finite() && x >= 0.0) {
+        bail!("{flag}: expected a finite non-negative number, found {x}");
+    }
+    Ok(x)
+}
+
+/// The user's price sheet (if any) and the built-in examples, in lookup order.
+fn sheets(file: Option<&Path>) -> Result<Vec<PriceSheet>> {
+    let mut sheets = Vec::new();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the price sheet", path.display()))?;
+        sheets.push(PriceSheet::parse(&text, &path.display().to_string())?);
+    }
+    sheets.push(PriceSheet::builtin());
+    Ok(sheets)
+}
+
+/// `--price MODEL=PRICE` flags by model name (`small`, `large`).
+fn prices(
+    specs: &[String],
+    sheets: &[PriceSheet],
+) -> Result<(Option<NamedPrice>, Option<NamedPrice>)> {
+    let (mut small, mut large) = (None, None);
+    for spec in specs {
+        let (model, price) = spec
+            .split_once('=')
+            .with_context(|| format!("--price {spec:?}: expected MODEL=PRICE, e.g. small=0.25"))?;
+        let parsed = parse_price(price, sheets).with_context(|| format!("--price {spec:?}"))?;
+        let slot = match model.trim() {
+            "small" => &mut small,
+            "large" => &mut large,
+            other => bail!("--price {spec:?}: unknown model {other:?}; expected small or large"),
+        };
+        if slot.is_some() {
+            bail!("--price {spec:?}: {} is priced twice", model.trim());
+        }
+        *slot = Some(parsed);
+    }
+    Ok((small, large))
+}
+
+fn costs(a: cli::CostArgs) -> Result<CostConfig> {
+    let sheets = sheets(a.prices_file.as_deref())?;
+    let (small, large) = prices(&a.price, &sheets)?;
+    let baseline = match (a.baseline, a.baseline_cost) {
+        (Some(spec), _) => Some(Baseline::Tokens(
+            parse_price(&spec, &sheets).with_context(|| format!("--baseline {spec:?}"))?,
+        )),
+        (None, Some(c)) => Some(Baseline::PerRequest(non_negative("--baseline-cost", c)?)),
+        (None, None) => None,
+    };
+    if let Some(t) = a.small_timeout_ms {
+        non_negative("--small-timeout-ms", t)?;
+    }
+    Ok(CostConfig {
+        small: Pricing {
+            price: small,
+            per_request: non_negative("--small-cost", a.small_cost)?,
+        },
+        large: Pricing {
+            price: large,
+            per_request: non_negative("--large-cost", a.large_cost)?,
+        },
+        baseline,
+        large_output_ratio: non_negative("--large-output-ratio", a.large_output_ratio)?,
+        small_timeout_ms: a.small_timeout_ms,
+    })
+}
+
+fn economics(a: cli::EconomicsArgs) -> Result<EconomicsConfig> {
+    let sheets = sheets(a.prices_file.as_deref())?;
+    let (small, large) = prices(&a.price, &sheets)?;
+    let small = small.context("--price small=...: the small model's price is required")?;
+    let large = large.context("--price large=...: the large model's price is required")?;
+    let baseline = a
+        .baseline
+        .map(|spec| parse_price(&spec, &sheets).with_context(|| format!("--baseline {spec:?}")))
+        .transpose()?;
+    for &r in &a.escalation {
+        if !(0.0..=1.0).contains(&r) {
+            bail!("--escalation: expected rates in [0, 1], found {r}");
+        }
+    }
+    Ok(EconomicsConfig {
+        what_if: WhatIf {
+            requests: non_negative("--requests", a.requests)?,
+            input_tokens: non_negative("--tokens-per-request", a.tokens_per_request)?,
+            output_tokens: non_negative(
+                "--output-tokens-per-request",
+                a.output_tokens_per_request,
+            )?,
+            small: small.price,
+            large: large.price,
+            baseline: baseline.as_ref().map(|b| b.price),
+        },
+        names: (small.name, large.name, baseline.map(|b| b.name)),
+        rates: a.escalation,
+        csv: a.csv,
+    })
 }
 
 fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -> Result<Analysis> {
@@ -138,12 +281,6 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
             }
         }
     }
-    let cost = |flag: &str, x: f64| -> Result<f64> {
-        if !(x.is_finite() && x >= 0.0) {
-            bail!("{flag}: expected a finite non-negative cost, found {x}");
-        }
-        Ok(x)
-    };
     let unit = |flag: &str, x: f64| -> Result<f64> {
         if !(0.0..=1.0).contains(&x) {
             bail!("{flag}: expected a number in [0, 1], found {x}");
@@ -162,7 +299,7 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
             max_rate: unit("--max-escalation", r)?,
         },
         (_, _, Some(b)) => Objective::Budget {
-            max_cost: cost("--budget", b)?,
+            max_cost: non_negative("--budget", b)?,
         },
         _ => Objective::QualityTimesSavings,
     };
@@ -173,8 +310,7 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
             fields,
             skip_invalid: input.skip_invalid,
         },
-        small_cost: cost("--small-cost", input.small_cost)?,
-        large_cost: cost("--large-cost", input.large_cost)?,
+        costs: costs(input.costs)?,
         objective,
         quiet,
     })
@@ -211,7 +347,9 @@ mod tests {
         assert_eq!(c.out, PathBuf::from("reports/x"));
         assert_eq!(c.grid, Grid::Auto);
         assert_eq!(c.analysis.objective, Objective::QualityTimesSavings);
-        assert_eq!((c.analysis.small_cost, c.analysis.large_cost), (1.0, 60.0));
+        assert_eq!(c.analysis.costs.small.per_request, 1.0);
+        assert_eq!(c.analysis.costs.large.per_request, 60.0);
+        assert_eq!(c.analysis.costs.baseline, None);
     }
 
     #[test]

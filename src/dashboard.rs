@@ -45,9 +45,11 @@ pub struct Dashboard {
     pub savings_vs_small: Option<f64>,
     /// AUROC of the confidence for small-model correctness.
     pub auroc: Option<f64>,
-    /// The highest threshold at which the cascade stops saving against always-large (cost per
-    /// request ≥ always-large), and its escalation rate; `None` if it always saves.
+    /// The least-escalating threshold at which the cascade stops saving against always-large
+    /// (cost per request ≥ always-large); `None` if it always saves.
     pub break_even: Option<Metrics>,
+    /// The same against the baseline model; `None` without one or if it always saves.
+    pub break_even_vs_baseline: Option<Metrics>,
     /// Plain-word cautions.
     pub warnings: Vec<Warning>,
 }
@@ -197,17 +199,18 @@ pub fn dashboard(
             )
         }),
         auroc,
-        break_even: break_even(sweep),
+        break_even: break_even(sweep, |m| m.savings_vs_large),
+        break_even_vs_baseline: break_even(sweep, |m| m.savings_vs_baseline),
         warnings,
     }
 }
 
-fn break_even(sweep: &Sweep) -> Option<Metrics> {
+fn break_even(sweep: &Sweep, saving: impl Fn(&Metrics) -> Option<f64>) -> Option<Metrics> {
     // Candidates from accept-all (cheapest) towards escalate-all: the first that saves nothing.
     (0..sweep.candidates())
         .rev()
         .map(|j| sweep.at_candidate(j))
-        .find(|m| m.savings_vs_large.is_some_and(|s| s <= 0.0))
+        .find(|m| saving(m).is_some_and(|s| s <= 0.0))
 }
 
 fn curve(sweep: &Sweep) -> Vec<Metrics> {
@@ -410,7 +413,9 @@ mod tests {
             costs: CostModel {
                 small: CostColumn::PerRequest(1.0),
                 large: CostColumn::PerRequest(60.0),
+                baseline: None,
             },
+            forced: None,
         }
     }
 

@@ -11,6 +11,8 @@ mod config;
 mod dashboard;
 mod economics;
 mod eval_set;
+mod latency;
+mod prices;
 mod progress;
 mod recommend;
 mod report;
@@ -21,7 +23,7 @@ use std::io::Write;
 use anyhow::{Result, bail};
 
 use crate::cli::PrintFormat;
-use crate::config::{Analysis, Config, RecommendConfig, SweepConfig};
+use crate::config::{Analysis, Config, EconomicsConfig, RecommendConfig, SweepConfig};
 use crate::eval_set::Loaded;
 use crate::recommend::Objective;
 
@@ -41,15 +43,29 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
     match Config::from_args(args)? {
         Config::Sweep(config) => sweep(&config),
         Config::Recommend(config) => recommend(&config),
+        Config::Economics(config) => economics(&config),
     }
+}
+
+fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
+    let rows = config.what_if.rows(&config.rates);
+    let summary = config.what_if.summary();
+    if let Some(path) = &config.csv {
+        let bytes = report::what_if_csv(&rows)?;
+        report::write_file_atomically(path, &bytes)?;
+        eprintln!("wrote {}", path.display());
+    }
+    print(&report::what_if_text(config, &rows, &summary))?;
+    Ok(ExitStatus::Success)
 }
 
 fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // Fail on a bad output path before the long work.
     let out = report::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.analysis)?;
-    let sweep = analysis::sweep(&loaded, &config.analysis);
-    let report = analysis::report(&loaded, &config.analysis, &sweep, config.grid);
+    let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
+    let sweep = sweep::Sweep::new(prepared.input());
+    let report = analysis::report(&loaded, &config.analysis, &prepared, &sweep, config.grid);
     let files = report::render_all(&report)?;
     out.commit(&files)?;
     eprintln!("wrote {}", config.out.display());
@@ -59,7 +75,8 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let loaded = load(&config.analysis)?;
-    let sweep = analysis::sweep(&loaded, &config.analysis);
+    let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
+    let sweep = sweep::Sweep::new(prepared.input());
     let objective = config.analysis.objective;
     let recommendation = recommend::recommend(&sweep, objective);
     match (&recommendation, config.print) {

@@ -185,7 +185,9 @@ mod tests {
             costs: CostModel {
                 small: CostColumn::PerRequest(1.0),
                 large: CostColumn::PerRequest(10.0),
+                baseline: None,
             },
+            forced: None,
         })
     }
 
@@ -208,7 +210,9 @@ mod tests {
             costs: CostModel {
                 small: CostColumn::PerRequest(1.0),
                 large: CostColumn::PerRequest(10.0),
+                baseline: None,
             },
+            forced: None,
         });
         let err = recommend(&s, Objective::MinQuality { target: 0.9 }).unwrap_err();
         assert_eq!(

@@ -20,6 +20,8 @@ pub struct SweepInput<'a> {
     pub large_quality: Option<&'a [f64]>,
     /// Costs of both models.
     pub costs: CostModel<'a>,
+    /// Records that escalate whatever their confidence (e.g. the small model timed out).
+    pub forced: Option<&'a [bool]>,
 }
 
 /// Metrics of the cascade at one threshold.
@@ -46,6 +48,8 @@ pub struct Metrics {
     pub wasted_small_cost_per_request: Cost,
     /// 1 − cost_per_request / always-large cost per request; `None` if always-large costs 0.
     pub savings_vs_large: Option<f64>,
+    /// 1 − cost_per_request / baseline cost per request; `None` without a baseline.
+    pub savings_vs_baseline: Option<f64>,
     /// The post's objective: quality × (1 − cost / always-large cost), with quality the cascade
     /// quality when large labels exist, else the non-escalated quality.
     pub objective: Option<f64>,
@@ -85,6 +89,8 @@ pub struct Sweep {
     large_quality_total: Option<f64>,
     small_cost_total: f64,
     large_cost_total: f64,
+    baseline_cost: Option<f64>,
+    forced: usize,
 }
 
 impl Sweep {
@@ -103,15 +109,23 @@ impl Sweep {
             .map(|(i, &c)| (c, i as u32))
             .collect();
         // Descending confidence; ties by record index so sums are summed in one fixed order.
-        order.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Forced records go last and never enter an accepted prefix.
+        let forced = |i: u32| input.forced.is_some_and(|f| f[i as usize]);
+        order.par_sort_unstable_by(|a, b| {
+            forced(a.1)
+                .cmp(&forced(b.1))
+                .then(b.0.total_cmp(&a.0))
+                .then(a.1.cmp(&b.1))
+        });
+        let eligible = order.partition_point(|&(_, i)| !forced(i));
 
         let mut distinct = Vec::new();
         let mut accepted = vec![0usize];
         let mut small_q = vec![0.0];
         let mut acc_small_q = Sum::default();
-        for (k, &(c, i)) in order.iter().enumerate() {
+        for (k, &(c, i)) in order[..eligible].iter().enumerate() {
             acc_small_q.add(input.small_quality[i as usize]);
-            let last_of_group = order.get(k + 1).is_none_or(|next| next.0 != c);
+            let last_of_group = order[..eligible].get(k + 1).is_none_or(|next| next.0 != c);
             if last_of_group {
                 distinct.push(c);
                 accepted.push(k + 1);
@@ -143,12 +157,15 @@ impl Sweep {
             }
             acc.value()
         };
+        let small_quality_total = total(&|i| input.small_quality[i]);
         Sweep {
             n,
-            small_quality_total: small_q[small_q.len() - 1],
-            large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
+            small_quality_total,
+            baseline_cost: costs.baseline,
+            forced: n - eligible,
+            large_quality_total: input.large_quality.map(|lq| total(&|i| lq[i])),
             small_cost_total: total(&|i| costs.small.get(i)),
-            large_cost_total: large_cost_escalated[0],
+            large_cost_total: total(&|i| costs.large.get(i)),
             distinct,
             accepted,
             small_quality_accepted: small_q,
@@ -168,7 +185,12 @@ impl Sweep {
         self.accepted.len()
     }
 
-    /// Distinct observed confidences, descending.
+    /// Records forced to escalate whatever their confidence.
+    pub fn forced(&self) -> usize {
+        self.forced
+    }
+
+    /// Distinct confidences of records that can be accepted, descending.
     pub fn distinct_confidences(&self) -> &[f64] {
         &self.distinct
     }
@@ -182,7 +204,8 @@ impl Sweep {
     /// accepted confidence, or just above the largest confidence for "escalate everything".
     pub fn threshold_of(&self, j: usize) -> f64 {
         if j == 0 {
-            self.distinct[0].next_up()
+            // Above every confidence that could be accepted (infinite if none can).
+            self.distinct.first().map_or(f64::INFINITY, |c| c.next_up())
         } else {
             self.distinct[j - 1]
         }
@@ -212,6 +235,7 @@ impl Sweep {
             cascade_cost_per_request(self.small_cost_total, self.large_cost_escalated[j], self.n);
         let large_cost = self.large_cost_total / n;
         let savings_vs_large = savings(cost, large_cost);
+        let savings_vs_baseline = self.baseline_cost.and_then(|b| savings(cost, b));
         let quality = cascade_quality.or(non_escalated_quality);
         let objective = quality.zip(savings_vs_large).map(|(q, saved)| q * saved);
         Metrics {
@@ -225,6 +249,7 @@ impl Sweep {
             cost_per_request: cost,
             wasted_small_cost_per_request: self.small_cost_escalated[j] / n,
             savings_vs_large,
+            savings_vs_baseline,
             objective,
         }
     }

@@ -128,6 +128,24 @@ impl Columns {
         self.kept += 1;
     }
 
+    /// Joins blocks in file order, reserving each column once.
+    pub fn concat(parts: Vec<Columns>) -> Columns {
+        let mut out = Columns::default();
+        let total: usize = parts.iter().map(|p| p.kept).sum();
+        for i in 0..NUMERIC {
+            if parts.iter().any(|p| !p.numbers[i].is_empty()) {
+                out.numbers[i].reserve_exact(total);
+            }
+        }
+        if parts.iter().any(|p| !p.task.is_empty()) {
+            out.task.reserve_exact(total);
+        }
+        for part in parts {
+            out.append(part);
+        }
+        out
+    }
+
     /// Appends a later block, keeping file order.
     pub fn append(&mut self, other: Columns) {
         for (mine, theirs) in self.numbers.iter_mut().zip(other.numbers) {

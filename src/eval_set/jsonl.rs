@@ -41,7 +41,7 @@ pub fn read(
     progress: &dyn Progress,
 ) -> Result<JsonlOutput, LoadError> {
     let keys: [&str; READ] = READ_FIELDS.map(|f| map.column(f));
-    let mut columns = Columns::default();
+    let mut parts: Vec<Columns> = Vec::new();
     let mut hasher = Sha256::new();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + BLOCK);
     let mut next_line: u64 = 1;
@@ -74,8 +74,8 @@ pub fn read(
             || parse_chunk(&buf[..end], next_line, &keys, map),
         );
         hasher = hashed;
-        let (chunk_columns, lines) = parsed;
-        columns.append(chunk_columns);
+        let (chunk_parts, lines) = parsed;
+        parts.extend(chunk_parts);
         next_line += lines;
         progress.advance(n as u64);
         buf.drain(..end);
@@ -84,7 +84,7 @@ pub fn read(
         }
     }
     Ok(JsonlOutput {
-        columns,
+        columns: Columns::concat(parts),
         sha256: hex(&hasher.finalize()),
         bytes: total,
     })
@@ -109,7 +109,7 @@ fn parse_chunk(
     first_line: u64,
     keys: &[&str; READ],
     map: &FieldMap,
-) -> (Columns, u64) {
+) -> (Vec<Columns>, u64) {
     let mut blocks: Vec<&[u8]> = Vec::new();
     let mut rest = chunk;
     while rest.len() > BLOCK {
@@ -135,11 +135,7 @@ fn parse_chunk(
         .zip(starts)
         .map(|(block, start)| parse_block(block, start, keys, map))
         .collect();
-    let mut out = Columns::default();
-    for c in parsed {
-        out.append(c);
-    }
-    (out, line - first_line)
+    (parsed, line - first_line)
 }
 
 /// Lines in a block: newlines, plus one for a final line without a newline.
@@ -150,6 +146,7 @@ fn line_count(block: &[u8]) -> u64 {
 
 fn parse_block(block: &[u8], first_line: u64, keys: &[&str; READ], map: &FieldMap) -> Columns {
     let mut columns = Columns::default();
+    let mut cache = KeyCache::default();
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
     for (i, end) in ends.enumerate() {
@@ -164,9 +161,12 @@ fn parse_block(block: &[u8], first_line: u64, keys: &[&str; READ], map: &FieldMa
         }
         let location = Location::Line(first_line + i as u64);
         let mut de = serde_json::Deserializer::from_slice(line);
-        let parsed = RecordSeed { keys }
-            .deserialize(&mut de)
-            .and_then(|cells| de.end().map(|()| cells));
+        let parsed = RecordSeed {
+            keys,
+            cache: &mut cache,
+        }
+        .deserialize(&mut de)
+        .and_then(|cells| de.end().map(|()| cells));
         match parsed {
             Ok(cells) => columns.push(location, cells, map),
             Err(e) => columns.reject(RecordProblem {
@@ -189,12 +189,38 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     format!("invalid JSON ({text})")
 }
 
-/// Deserializes one JSON object, keeping only the six wanted keys as cells.
-struct RecordSeed<'k> {
-    keys: &'k [&'k str; READ],
+/// Remembers, for each key position in an object, the key last seen there and which wanted
+/// field it is: records from one producer repeat their key order, so one comparison per key
+/// usually replaces a search over every wanted name.
+#[derive(Default)]
+struct KeyCache {
+    slots: Vec<(Vec<u8>, Option<usize>)>,
 }
 
-impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+impl KeyCache {
+    fn lookup(&mut self, position: usize, key: &[u8], keys: &[&str; READ]) -> Option<usize> {
+        if let Some((last, field)) = self.slots.get(position)
+            && last.as_slice() == key
+        {
+            return *field;
+        }
+        let field = keys.iter().position(|k| k.as_bytes() == key);
+        if position < self.slots.len() {
+            self.slots[position] = (key.to_vec(), field);
+        } else if position == self.slots.len() {
+            self.slots.push((key.to_vec(), field));
+        }
+        field
+    }
+}
+
+/// Deserializes one JSON object, keeping only the wanted keys as cells.
+struct RecordSeed<'k, 'c> {
+    keys: &'k [&'k str; READ],
+    cache: &'c mut KeyCache,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
     type Value = [Cell<'de>; READ];
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -202,7 +228,7 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for RecordSeed<'_> {
+impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
     type Value = [Cell<'de>; READ];
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -211,15 +237,49 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut cells: [Cell<'de>; READ] = Default::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match self.keys.iter().position(|k| *k == key) {
+        let mut position = 0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match self.cache.lookup(position, &key, self.keys) {
                 Some(i) => cells[i] = map.next_value_seed(CellSeed)?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
+            position += 1;
         }
         Ok(cells)
+    }
+}
+
+/// A key as raw bytes (unescaped, borrowed when it has no escapes): names are compared
+/// byte for byte, which skips UTF-8 validation of every key.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, [u8]>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_bytes(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, [u8]>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_vec()))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v.as_bytes()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.as_bytes().to_vec()))
     }
 }
 

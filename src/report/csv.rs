@@ -1,7 +1,8 @@
 //! `sweep.csv`: one row per threshold of the grid (or every candidate with `--exact`).
 //!
 //! Formats numbers at full precision (shortest round-trip form); empty cells mean "undefined"
-//! (no accepted records, no large labels). It must not compute.
+//! (no accepted records, no large labels). A `savings_vs_baseline` column is added with a
+//! baseline, and latency columns when the records carry latencies. It must not compute.
 
 use anyhow::Result;
 
@@ -32,9 +33,17 @@ impl Exporter for SweepCsv {
 
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
         let mut w = ::csv::Writer::from_writer(Vec::new());
-        w.write_record(COLUMNS)?;
-        for m in &report.rows {
-            w.write_record([
+        let baseline = report.settings.baseline.is_some();
+        let mut header: Vec<&str> = COLUMNS.to_vec();
+        if baseline {
+            header.push("savings_vs_baseline");
+        }
+        if report.latency.is_some() {
+            header.extend(LATENCY_COLUMNS);
+        }
+        w.write_record(&header)?;
+        for (i, m) in report.rows.iter().enumerate() {
+            let mut row = vec![
                 num(m.threshold),
                 m.accepted.to_string(),
                 m.escalated.to_string(),
@@ -46,11 +55,26 @@ impl Exporter for SweepCsv {
                 opt(m.savings_vs_large),
                 opt(m.objective),
                 m.accepts_none.to_string(),
-            ])?;
+            ];
+            if baseline {
+                row.push(opt(m.savings_vs_baseline));
+            }
+            if let Some(l) = report.latency.as_ref().and_then(|l| l.get(i)) {
+                row.extend([num(l.mean), num(l.p50), num(l.p95), num(l.p99)]);
+            }
+            w.write_record(&row)?;
         }
         Ok(w.into_inner()?)
     }
 }
+
+/// Extra columns when the records carry latencies (milliseconds, nearest-rank percentiles).
+pub const LATENCY_COLUMNS: [&str; 4] = [
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+];
 
 fn num(x: f64) -> String {
     format!("{x}")

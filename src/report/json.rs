@@ -7,7 +7,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Exporter, GridSetting, Report};
-use crate::economics::CostSource;
+use crate::economics::{CostSource, OutputTokens};
+use crate::latency::Latency;
 use crate::recommend::{Infeasible, Objective};
 use crate::sweep::{Baselines, Metrics};
 
@@ -39,11 +40,14 @@ pub fn recommendation_json(
 struct Summary<'a> {
     tool: Tool,
     input: Input<'a>,
-    settings: SettingsJson,
+    settings: SettingsJson<'a>,
     records: usize,
     distinct_confidences: usize,
     baselines: &'a Baselines,
+    economics: EconomicsJson,
     recommendation: Recommendation<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommended_latency_ms: Option<&'a Latency>,
 }
 
 #[derive(Serialize)]
@@ -70,10 +74,16 @@ struct Reason<'a> {
 }
 
 #[derive(Serialize)]
-struct SettingsJson {
+struct SettingsJson<'a> {
     fields: serde_json::Map<String, serde_json::Value>,
     small_cost: CostJson,
     large_cost: CostJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    small_timeout_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timed_out: Option<usize>,
     objective: ObjectiveJson,
     grid: GridJson,
     has_large_quality: bool,
@@ -84,6 +94,38 @@ struct CostJson {
     source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     per_request: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price: Option<PriceJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_tokens: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored_price: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PriceJson {
+    name: String,
+    input_per_million: f64,
+    output_per_million: f64,
+}
+
+#[derive(Serialize)]
+struct BaselineJson<'a> {
+    description: &'a str,
+    cost_per_request: f64,
+}
+
+#[derive(Serialize)]
+struct EconomicsJson {
+    precedence: &'static str,
+    break_even_vs_large: Option<BreakEven>,
+    break_even_vs_baseline: Option<BreakEven>,
+}
+
+#[derive(Serialize)]
+struct BreakEven {
+    threshold: f64,
+    escalation_rate: f64,
 }
 
 #[derive(Serialize)]
@@ -140,18 +182,55 @@ fn objective_json(o: Objective) -> ObjectiveJson {
     }
 }
 
-fn cost(source: CostSource) -> CostJson {
+fn cost(source: &CostSource) -> CostJson {
+    let none = CostJson {
+        source: "",
+        per_request: None,
+        price: None,
+        output_tokens: None,
+        ignored_price: None,
+    };
     match source {
-        CostSource::PerRecord => CostJson {
+        CostSource::PerRecord { ignored } => CostJson {
             source: "per_record",
-            per_request: None,
+            ignored_price: ignored.clone(),
+            ..none
         },
         CostSource::PerRequest(c) => CostJson {
             source: "per_request",
-            per_request: Some(c),
+            per_request: Some(*c),
+            ..none
+        },
+        CostSource::Tokens { price, output } => CostJson {
+            source: "tokens",
+            price: Some(PriceJson {
+                name: price.name.clone(),
+                input_per_million: price.price.input,
+                output_per_million: price.price.output,
+            }),
+            output_tokens: Some(match output {
+                OutputTokens::Recorded => "recorded".into(),
+                OutputTokens::EstimatedFromSmall { ratio } => {
+                    format!("estimated as small_output_tokens x {ratio}")
+                }
+            }),
+            ..none
         },
     }
 }
+
+fn break_even(m: &Option<Metrics>) -> Option<BreakEven> {
+    m.as_ref().map(|m| BreakEven {
+        threshold: m.threshold,
+        escalation_rate: m.escalation_rate,
+    })
+}
+
+/// How costs are chosen, as the summary states it.
+pub const PRECEDENCE: &str = "per model: the record's own cost field, else its tokens x --price \
+    (large output tokens estimated from the small model's when absent), else the flat \
+    --small-cost/--large-cost per request; the small model is paid on every request, the large \
+    model only on escalated ones";
 
 fn summary(report: &Report) -> Summary<'_> {
     let s = &report.settings;
@@ -183,8 +262,14 @@ fn summary(report: &Report) -> Summary<'_> {
                 .iter()
                 .map(|(f, c)| (f.clone(), serde_json::Value::String(c.clone())))
                 .collect(),
-            small_cost: cost(s.small_cost),
-            large_cost: cost(s.large_cost),
+            small_cost: cost(&s.small_cost),
+            large_cost: cost(&s.large_cost),
+            baseline: s.baseline.as_ref().map(|b| BaselineJson {
+                description: &b.description,
+                cost_per_request: b.cost_per_request,
+            }),
+            small_timeout_ms: s.small_timeout_ms,
+            timed_out: s.small_timeout_ms.map(|_| s.timed_out),
             objective: objective_json(s.objective),
             grid: match s.grid {
                 GridSetting::Step(step) => GridJson {
@@ -208,6 +293,12 @@ fn summary(report: &Report) -> Summary<'_> {
         records: report.records,
         distinct_confidences: report.distinct_confidences,
         baselines: &report.baselines,
+        economics: EconomicsJson {
+            precedence: PRECEDENCE,
+            break_even_vs_large: break_even(&report.dashboard.break_even),
+            break_even_vs_baseline: break_even(&report.dashboard.break_even_vs_baseline),
+        },
         recommendation: Recommendation::of(&report.recommendation, s.objective),
+        recommended_latency_ms: report.recommended_latency.as_ref(),
     }
 }

@@ -11,6 +11,7 @@ use super::format::{money, opt4, pct};
 use super::plots::Plot;
 use super::{Exporter, Report};
 use crate::dashboard::Warning;
+use crate::economics::{CostSource, OutputTokens};
 use crate::sweep::Metrics;
 
 /// The Markdown report.
@@ -186,9 +187,58 @@ fn markdown(r: &Report) -> String {
     let _ = writeln!(
         o,
         "- Costs: small model {}, large model {}.",
-        cost_words(r.settings.small_cost),
-        cost_words(r.settings.large_cost)
+        cost_words(&r.settings.small_cost),
+        cost_words(&r.settings.large_cost)
     );
+    if let Some(b) = &r.settings.baseline {
+        let _ = writeln!(
+            o,
+            "- Baseline: {} ({} per request){}.",
+            b.description,
+            money(b.cost_per_request),
+            match (&r.recommendation, &d.break_even_vs_baseline) {
+                (Ok(m), _) => format!(
+                    "; the recommendation saves {} against it",
+                    m.savings_vs_baseline
+                        .map(pct)
+                        .unwrap_or_else(|| "n/a".into())
+                ),
+                _ => String::new(),
+            }
+        );
+        if let Some(be) = &d.break_even_vs_baseline {
+            let _ = writeln!(
+                o,
+                "- Break-even against the baseline: threshold {} ({} escalated).",
+                be.threshold,
+                pct(be.escalation_rate)
+            );
+        }
+    }
+    if let Ok(m) = &r.recommendation {
+        let _ = writeln!(
+            o,
+            "- Wasted spend: at the recommendation, the small model's cost on requests that \
+             escalated anyway is {} per request.",
+            money(m.wasted_small_cost_per_request)
+        );
+    }
+    if let Some(l) = &r.recommended_latency {
+        let _ = writeln!(
+            o,
+            "- Latency at the recommendation (escalated requests wait for both models): mean \
+             {:.0} ms, p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms.",
+            l.mean, l.p50, l.p95, l.p99
+        );
+    }
+    if let Some(t) = r.settings.small_timeout_ms {
+        let _ = writeln!(
+            o,
+            "- Timeout: {} records whose small model took longer than {t} ms escalate whatever \
+             their confidence (their small-model cost is still paid).",
+            r.settings.timed_out
+        );
+    }
     let _ = writeln!(
         o,
         "- Candidate thresholds: {} distinct confidences plus \"escalate everything\"; all were \
@@ -222,10 +272,23 @@ fn savings_words(s: Option<f64>) -> String {
     }
 }
 
-fn cost_words(c: crate::economics::CostSource) -> String {
+fn cost_words(c: &CostSource) -> String {
     match c {
-        crate::economics::CostSource::PerRecord => "from each record's cost field".into(),
-        crate::economics::CostSource::PerRequest(x) => format!("{} per request (flag)", money(x)),
+        CostSource::PerRecord { ignored: None } => "from each record's cost field".into(),
+        CostSource::PerRecord { ignored: Some(p) } => {
+            format!("from each record's cost field (which overrides the price {p})")
+        }
+        CostSource::PerRequest(x) => format!("{} per request (flag)", money(*x)),
+        CostSource::Tokens { price, output } => format!(
+            "tokens at {} ({}){}",
+            price.name,
+            price.price,
+            match output {
+                OutputTokens::Recorded => String::new(),
+                OutputTokens::EstimatedFromSmall { ratio } =>
+                    format!(", its output tokens estimated as the small model's x {ratio}"),
+            }
+        ),
     }
 }
 

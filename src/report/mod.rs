@@ -10,18 +10,21 @@ mod json;
 mod markdown;
 mod plots;
 mod text;
+mod what_if;
 mod writer;
 
 use anyhow::Result;
 
 use crate::dashboard::Dashboard;
 use crate::economics::CostSource;
+use crate::latency::Latency;
 use crate::recommend::{Infeasible, Objective};
 use crate::sweep::{Baselines, Metrics};
 
 pub use json::recommendation_json;
 pub use text::{recommendation_text, summary_text};
-pub use writer::OutputDir;
+pub use what_if::{what_if_csv, what_if_text};
+pub use writer::{OutputDir, write_file_atomically};
 
 /// Every number a report shows.
 #[derive(Debug, Clone)]
@@ -38,6 +41,10 @@ pub struct Report {
     pub baselines: Baselines,
     /// Rows of sweep.csv, by ascending threshold.
     pub rows: Vec<Metrics>,
+    /// Cascade latency at each row, when the records carry latencies.
+    pub latency: Option<Vec<Latency>>,
+    /// Cascade latency at the recommended threshold.
+    pub recommended_latency: Option<Latency>,
     /// The recommended threshold, or why none qualifies.
     pub recommendation: Result<Metrics, Infeasible>,
     /// Plot data, tables and warnings.
@@ -72,12 +79,27 @@ pub struct Settings {
     pub small_cost: CostSource,
     /// Where the large model's cost came from.
     pub large_cost: CostSource,
+    /// The comparison model, if any.
+    pub baseline: Option<BaselineSetting>,
+    /// `--small-timeout-ms`.
+    pub small_timeout_ms: Option<f64>,
+    /// Records whose small model timed out (forced to escalate).
+    pub timed_out: usize,
     /// The objective.
     pub objective: Objective,
     /// How the table's rows were chosen.
     pub grid: GridSetting,
     /// Whether large-model quality labels were present.
     pub has_large_quality: bool,
+}
+
+/// The comparison model (`--baseline`, `--baseline-cost`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineSetting {
+    /// How it was priced, in words.
+    pub description: String,
+    /// Its mean cost per request.
+    pub cost_per_request: f64,
 }
 
 /// How the rows of sweep.csv were chosen.

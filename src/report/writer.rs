@@ -88,3 +88,18 @@ impl OutputDir {
         Ok(())
     }
 }
+
+/// Writes one file whole or not at all: a temporary file beside it, then a rename.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("{}: cannot write here", parent.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}

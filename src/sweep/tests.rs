@@ -14,7 +14,9 @@ fn hand() -> Sweep {
         costs: CostModel {
             small: CostColumn::PerRequest(1.0),
             large: CostColumn::PerRequest(60.0),
+            baseline: None,
         },
+        forced: None,
     })
 }
 
@@ -83,7 +85,8 @@ fn naive(input: &SweepInput<'_>, threshold: f64) -> (usize, Option<f64>, Option<
     let (mut acc, mut sq, mut lq, mut cost, mut wasted) = (0usize, 0.0, 0.0, 0.0, 0.0);
     for i in 0..n {
         cost += input.costs.small.get(i);
-        if input.confidence[i] >= threshold {
+        let forced = input.forced.is_some_and(|f| f[i]);
+        if input.confidence[i] >= threshold && !forced {
             acc += 1;
             sq += input.small_quality[i];
         } else {
@@ -115,7 +118,7 @@ proptest! {
     #[test]
     fn fast_sweep_matches_naive_loop(
         rows in prop::collection::vec(
-            (0u8..20, prop::bool::ANY, 0.0f64..=1.0, 0.0f64..5.0, 0.0f64..100.0),
+            (0u8..20, prop::bool::ANY, 0.0f64..=1.0, 0.0f64..5.0, 0.0f64..100.0, 0u8..10),
             1..120,
         ),
         binary in prop::bool::ANY,
@@ -129,6 +132,8 @@ proptest! {
         let large_quality: Vec<f64> = rows.iter().map(|r| 1.0 - r.2 / 2.0).collect();
         let small_cost: Vec<f64> = rows.iter().map(|r| r.3).collect();
         let large_cost: Vec<f64> = rows.iter().map(|r| r.4).collect();
+        // About one record in ten is forced to escalate (as a small-model timeout is).
+        let forced: Vec<bool> = rows.iter().map(|r| r.5 == 0).collect();
         let input = SweepInput {
             confidence: &confidence,
             small_quality: &small_quality,
@@ -136,7 +141,9 @@ proptest! {
             costs: CostModel {
                 small: CostColumn::PerRecord(&small_cost),
                 large: CostColumn::PerRecord(&large_cost),
+                baseline: Some(7.5),
             },
+            forced: Some(&forced),
         };
         let sweep = Sweep::new(input);
         for j in 0..sweep.candidates() {
@@ -147,6 +154,7 @@ proptest! {
             prop_assert!(close_opt(m.cascade_quality, cascade));
             prop_assert!(close(m.cost_per_request, cost));
             prop_assert!(close(m.wasted_small_cost_per_request, wasted));
+            prop_assert!(close_opt(m.savings_vs_baseline, Some(1.0 - cost / 7.5)));
         }
         // Off-candidate thresholds give the same split as the naive loop too.
         for k in 0..=40 {
@@ -178,7 +186,8 @@ proptest! {
             confidence: &confidence,
             small_quality: &quality,
             large_quality: None,
-            costs: CostModel { small: CostColumn::PerRequest(1.0), large: CostColumn::PerRequest(2.0) },
+            costs: CostModel { small: CostColumn::PerRequest(1.0), large: CostColumn::PerRequest(2.0), baseline: None },
+        forced: None,
         });
         // Naive: every ordered pair, weighted q_i (1 − q_j).
         let (mut num, mut den) = (0.0, 0.0);

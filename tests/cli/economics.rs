@@ -1,0 +1,229 @@
+//! Issue 4: prices, tokens, baselines, latency, timeouts and `calibrate economics`.
+
+use std::fs;
+
+use crate::{calibrate, fixture, stderr, stdout};
+
+#[test]
+fn economics_reproduces_the_posts_table_corrected() {
+    // The post: 1M requests of 1,000 tokens, small 0.25, large 15, baseline 3 per million.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("costs.csv");
+    let out = calibrate()
+        .args([
+            "economics",
+            "--price",
+            "small=0.25",
+            "--price",
+            "large=15",
+            "--baseline",
+            "3",
+        ])
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // 10 %: 250 + 1500 = 1750, 41.7 % below 3000; the post's formula: 225 + 1500 = 1725.
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("10.0%"))
+        .unwrap();
+    assert!(
+        row.contains("250.00") && row.contains("1500.00") && row.contains("1750.00"),
+        "{row}"
+    );
+    assert!(
+        row.contains("41.7%") && row.contains("1725.00 (42.5%)"),
+        "{row}"
+    );
+    // 20 %: 3250, 8.3 % dearer than the baseline (the post claims 7 % savings).
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("20.0%"))
+        .unwrap();
+    assert!(row.contains("3250.00") && row.contains("-8.3%"), "{row}");
+    // Break-even: (3 − 0.25)/15 = 18.33 %, (15 − 0.25)/15 = 98.33 %.
+    assert!(
+        text.contains("against the baseline 18.33%, against always-large 98.33%"),
+        "{text}"
+    );
+    let table = fs::read_to_string(&csv).unwrap();
+    let first = table.lines().nth(1).unwrap();
+    let fields: Vec<f64> = first.split(',').map(|f| f.parse().unwrap()).collect();
+    assert!((fields[3] - 1750.0).abs() < 1e-9);
+    assert!((fields[4] - (1.0 - 1750.0 / 3000.0)).abs() < 1e-12);
+    assert!((fields[6] - 1725.0).abs() < 1e-9);
+}
+
+#[test]
+fn economics_needs_both_prices() {
+    let out = calibrate()
+        .args(["economics", "--price", "small=0.25"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the large model's price is required"));
+}
+
+fn summary(args: &[&str]) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("sweep")
+        .arg(fixture("tokens.jsonl"))
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
+    v["csv"] = serde_json::Value::String(csv);
+    v
+}
+
+fn row<'a>(csv: &'a str, threshold: &str) -> Vec<&'a str> {
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{threshold},")))
+        .unwrap();
+    assert_eq!(header.len(), line.split(',').count());
+    line.split(',').collect()
+}
+
+fn column(csv: &str, name: &str) -> usize {
+    csv.lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == name)
+        .unwrap()
+}
+
+#[test]
+fn token_prices_baseline_and_estimated_large_output() {
+    let v = summary(&[
+        "--price",
+        "small=0.25:1.25",
+        "--price",
+        "large=15:75",
+        "--baseline",
+        "3:15",
+        "--grid",
+        "0.1",
+        "--min-quality",
+        "1",
+    ]);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(close(
+        v["baselines"]["always_small"]["cost_per_request"]
+            .as_f64()
+            .unwrap(),
+        0.00075
+    ));
+    assert!(close(
+        v["baselines"]["always_large"]["cost_per_request"]
+            .as_f64()
+            .unwrap(),
+        0.045
+    ));
+    assert_eq!(v["settings"]["large_cost"]["source"], "tokens");
+    assert_eq!(
+        v["settings"]["large_cost"]["output_tokens"],
+        "estimated as small_output_tokens x 1"
+    );
+    assert!(close(
+        v["settings"]["baseline"]["cost_per_request"]
+            .as_f64()
+            .unwrap(),
+        0.009
+    ));
+    let csv = v["csv"].as_str().unwrap();
+    let r = row(csv, "0.6");
+    let cost: f64 = r[column(csv, "cost_per_request")].parse().unwrap();
+    assert!(close(cost, 0.028875), "{cost}");
+    let vs_large: f64 = r[column(csv, "savings_vs_large")].parse().unwrap();
+    assert!(close(vs_large, 1.0 - 0.028875 / 0.045));
+    let vs_base: f64 = r[column(csv, "savings_vs_baseline")].parse().unwrap();
+    assert!(close(vs_base, 1.0 - 0.028875 / 0.009));
+}
+
+#[test]
+fn latency_and_timeout() {
+    let v = summary(&["--grid", "0.1"]);
+    let csv = v["csv"].as_str().unwrap();
+    let r = row(csv, "0.4");
+    assert_eq!(r[column(csv, "latency_mean_ms")], "1925");
+    assert_eq!(r[column(csv, "latency_p50_ms")], "400");
+    assert_eq!(r[column(csv, "latency_p95_ms")], "4500");
+
+    let v = summary(&["--grid", "0.1", "--small-timeout-ms", "1000"]);
+    assert_eq!(v["settings"]["timed_out"], 1);
+    let csv = v["csv"].as_str().unwrap();
+    let r = row(csv, "0.4");
+    assert_eq!(r[column(csv, "escalated")], "2");
+    assert_eq!(r[column(csv, "latency_mean_ms")], "2300");
+    assert_eq!(r[column(csv, "latency_p50_ms")], "400");
+}
+
+#[test]
+fn a_price_without_tokens_is_an_error() {
+    let out = calibrate()
+        .args(["recommend", "--price", "large=15"])
+        .arg(fixture("tiny.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--price large=... needs an input_tokens field"),
+        "{}",
+        stderr(&out)
+    );
+    let out = calibrate()
+        .args(["recommend", "--small-timeout-ms", "5"])
+        .arg(fixture("tiny.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--small-timeout-ms needs small_latency_ms"));
+}
+
+#[test]
+fn price_sheet_file_and_builtin_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("prices.toml");
+    fs::write(&sheet, "[models.mini]\ninput = 0.25\noutput = 0.25\n").unwrap();
+    let out = calibrate()
+        .args([
+            "economics",
+            "--price",
+            "small=mini",
+            "--price",
+            "large=claude-3-opus",
+            "--prices",
+        ])
+        .arg(&sheet)
+        .args(["--escalation", "0.1", "--tokens-per-request", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Small 1e6 × 1000 × 0.25 / 1e6 = 250; large (opus, 15 in) on 10 %: 1500.
+    assert!(
+        text.contains(&format!("small mini ({})", sheet.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("claude-3-opus (built-in example prices (list prices as of 2024-08-01))"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("10.0%"))
+        .unwrap();
+    assert!(row.contains("1750.00"), "{row}");
+}

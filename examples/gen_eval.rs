@@ -7,10 +7,12 @@
 //! - each record has a latent ease `z` ~ Normal(task mean, 1.6²); the small model is right with
 //!   probability sigmoid(z); the large model is right with probability 1 − 0.35 (1 − sigmoid(z))
 //!   (it fails on the same hard items, about a third as often);
-//! - the small model's confidence is sigmoid(0.9 z − 0.6 + Normal(0, 0.6²)), rounded to 3
+//! - the small model's confidence is sigmoid(0.9 z − 0.6 + Normal(0, 0.5²)), rounded to 3
 //!   decimals: it predicts correctness, imperfectly;
 //! - token counts are log-normal per task; per-record costs in US dollars use list prices of
-//!   $0.25 / $1.25 (small) and $15 / $75 (large) per million input / output tokens.
+//!   $0.25 / $1.25 (small) and $15 / $75 (large) per million input / output tokens;
+//! - latencies are time to first token plus decoding time per output token, with log-normal
+//!   jitter (the small model decodes about four times faster).
 //!
 //! Same ROWS and SEED give byte-identical output (ChaCha8 stream).
 
@@ -64,6 +66,8 @@ struct Record {
     input_tokens: u32,
     small_output_tokens: u32,
     large_output_tokens: u32,
+    small_latency_ms: u32,
+    large_latency_ms: u32,
 }
 
 impl Record {
@@ -97,15 +101,31 @@ fn generate(rows: usize, seed: u64) -> Vec<Record> {
             let p_small = sigmoid(z);
             let small_correct = g.uniform() < p_small;
             let large_correct = g.uniform() < 1.0 - 0.35 * (1.0 - p_small);
-            let confidence = (sigmoid(0.9 * z - 0.6 + 0.6 * g.normal()) * 1000.0).round() / 1000.0;
+            let confidence = (sigmoid(0.9 * z - 0.6 + 0.5 * g.normal()) * 1000.0).round() / 1000.0;
+            let input_tokens = g.tokens(input);
+            let small_output_tokens = g.tokens(output);
+            let large_output_tokens = g.tokens(output * 1.15);
+            // Time to first token plus decoding, with log-normal jitter: the small model
+            // decodes about 4 times faster.
+            let jitter = |g: &mut Gen| (0.25 * g.normal()).exp();
+            let small_latency_ms =
+                ((150.0 + 0.05 * f64::from(input_tokens) + 6.0 * f64::from(small_output_tokens))
+                    * jitter(&mut g))
+                .round() as u32;
+            let large_latency_ms =
+                ((400.0 + 0.2 * f64::from(input_tokens) + 24.0 * f64::from(large_output_tokens))
+                    * jitter(&mut g))
+                .round() as u32;
             Record {
                 task,
                 confidence,
                 small_correct,
                 large_correct,
-                input_tokens: g.tokens(input),
-                small_output_tokens: g.tokens(output),
-                large_output_tokens: g.tokens(output * 1.15),
+                input_tokens,
+                small_output_tokens,
+                large_output_tokens,
+                small_latency_ms,
+                large_latency_ms,
             }
         })
         .collect()
@@ -136,7 +156,8 @@ fn write_jsonl(records: &[Record], path: &Path) -> std::io::Result<()> {
             w,
             "{{\"id\":\"q{i:07}\",\"task_type\":\"{}\",\"confidence\":{},\"small_quality\":{},\
              \"large_quality\":{},\"input_tokens\":{},\"small_output_tokens\":{},\
-             \"large_output_tokens\":{},\"small_cost\":{},\"large_cost\":{}}}",
+             \"large_output_tokens\":{},\"small_cost\":{},\"large_cost\":{},\
+             \"small_latency_ms\":{},\"large_latency_ms\":{}}}",
             TASKS[r.task].0,
             r.confidence,
             u8::from(r.small_correct),
@@ -146,6 +167,8 @@ fn write_jsonl(records: &[Record], path: &Path) -> std::io::Result<()> {
             r.large_output_tokens,
             r.small_cost(),
             r.large_cost(),
+            r.small_latency_ms,
+            r.large_latency_ms,
         )?;
     }
     w.flush()
@@ -156,12 +179,12 @@ fn write_csv(records: &[Record], path: &Path) -> std::io::Result<()> {
     writeln!(
         w,
         "id,task_type,confidence,small_quality,large_quality,input_tokens,small_output_tokens,\
-         large_output_tokens,small_cost,large_cost"
+         large_output_tokens,small_cost,large_cost,small_latency_ms,large_latency_ms"
     )?;
     for (i, r) in records.iter().enumerate() {
         writeln!(
             w,
-            "q{i:07},{},{},{},{},{},{},{},{},{}",
+            "q{i:07},{},{},{},{},{},{},{},{},{},{},{}",
             TASKS[r.task].0,
             r.confidence,
             u8::from(r.small_correct),
@@ -171,6 +194,8 @@ fn write_csv(records: &[Record], path: &Path) -> std::io::Result<()> {
             r.large_output_tokens,
             r.small_cost(),
             r.large_cost(),
+            r.small_latency_ms,
+            r.large_latency_ms,
         )?;
     }
     w.flush()
@@ -196,6 +221,8 @@ fn write_parquet(records: &[Record], path: &Path) -> Result<(), Box<dyn std::err
         col_u("large_output_tokens", &|r| r.large_output_tokens),
         col_f("small_cost", &|r| r.small_cost()),
         col_f("large_cost", &|r| r.large_cost()),
+        col_u("small_latency_ms", &|r| r.small_latency_ms),
+        col_u("large_latency_ms", &|r| r.large_latency_ms),
     ])?;
     ParquetWriter::new(File::create(path)?).finish(&mut df)?;
     Ok(())

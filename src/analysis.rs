@@ -98,6 +98,14 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &Analysis) -> Result<Prepared<'
         _ => None,
     };
     let forced = latency.as_ref().and_then(latency::timed_out);
+    if let (Some(f), Some(t)) = (&forced, c.small_timeout_ms)
+        && f.iter().all(|x| *x)
+    {
+        return Err(format!(
+            "--small-timeout-ms {t}: every record's small model is slower than the timeout, so \
+             every request escalates and there is no threshold to choose"
+        ));
+    }
     Ok(Prepared {
         set,
         small,

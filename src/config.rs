@@ -13,6 +13,9 @@ use crate::eval_set::{Field, FieldMap, Format, LoadOptions, Source};
 use crate::prices::{NamedPrice, PriceSheet, parse_price};
 use crate::recommend::Objective;
 
+/// The finest `--grid` step: a million rows; `--exact` lists every candidate instead.
+pub const MIN_STEP: f64 = 1e-6;
+
 /// What the program will do.
 #[derive(Debug, Clone)]
 pub enum Config {
@@ -114,8 +117,8 @@ impl Config {
                 let grid = match (a.exact, a.grid) {
                     (true, _) => Grid::Exact,
                     (false, Some(step)) => {
-                        if !(step > 0.0 && step <= 1.0) {
-                            bail!("--grid: expected a step in (0, 1], found {step}");
+                        if !(MIN_STEP..=1.0).contains(&step) {
+                            bail!("--grid: expected a step in [{MIN_STEP}, 1], found {step}");
                         }
                         Grid::Step(step)
                     }
@@ -303,14 +306,19 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
         },
         _ => Objective::QualityTimesSavings,
     };
+    let costs = costs(input.costs)?;
+    let read_tokens = costs.small.price.is_some()
+        || costs.large.price.is_some()
+        || matches!(costs.baseline, Some(Baseline::Tokens(_)));
     Ok(Analysis {
         load: LoadOptions {
             source,
             format,
             fields,
             skip_invalid: input.skip_invalid,
+            read_tokens,
         },
-        costs: costs(input.costs)?,
+        costs,
         objective,
         quiet,
     })

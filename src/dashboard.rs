@@ -190,7 +190,7 @@ pub fn dashboard(
         histogram: histogram(input),
         reliability: reliability(input),
         funnel: rec.map(|m| funnel(input, m)),
-        tasks: rec.and_then(|m| tasks(set, m)),
+        tasks: rec.and_then(|m| tasks(set, &input, m)),
         nearby: rec.map(|m| nearby(sweep, m)).unwrap_or_default(),
         savings_vs_small: rec.and_then(|m| {
             savings(
@@ -311,7 +311,7 @@ fn reliability(input: SweepInput<'_>) -> Option<Vec<ReliabilityBin>> {
 fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
     let (mut shipped_errors, mut wasted, mut gained, mut lost) = (0.0, 0.0, 0.0, 0.0);
     for (i, (&c, &s)) in input.confidence.iter().zip(input.small_quality).enumerate() {
-        if c >= m.threshold {
+        if accepted(&input, i, c, m.threshold) {
             shipped_errors += 1.0 - s;
         } else {
             wasted += s;
@@ -333,7 +333,13 @@ fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
     }
 }
 
-fn tasks(set: &EvalSet, m: &Metrics) -> Option<Vec<TaskRow>> {
+/// Whether record `i` (confidence `c`) is answered by the small model at `threshold`: records
+/// forced to escalate (timeouts) never are.
+fn accepted(input: &SweepInput<'_>, i: usize, c: f64, threshold: f64) -> bool {
+    c >= threshold && !input.forced.is_some_and(|f| f[i])
+}
+
+fn tasks(set: &EvalSet, input: &SweepInput<'_>, m: &Metrics) -> Option<Vec<TaskRow>> {
     let tasks = set.task_type.as_ref()?;
     let k = tasks.names.len();
     let (mut records, mut quality, mut accepted, mut accepted_quality) =
@@ -342,13 +348,14 @@ fn tasks(set: &EvalSet, m: &Metrics) -> Option<Vec<TaskRow>> {
         let t = code as usize;
         records[t] += 1;
         quality[t] += set.small_quality[i];
-        if set.confidence[i] >= m.threshold {
+        if self::accepted(input, i, set.confidence[i], m.threshold) {
             accepted[t] += 1;
             accepted_quality[t] += set.small_quality[i];
         }
     }
     Some(
         (0..k)
+            .filter(|&t| records[t] > 0)
             .map(|t| TaskRow {
                 name: tasks.names[t].clone(),
                 records: records[t],
@@ -417,6 +424,31 @@ mod tests {
             },
             forced: None,
         }
+    }
+
+    #[test]
+    fn forced_records_count_as_escalated() {
+        // Review finding: a timed-out record above the threshold is escalated, not shipped.
+        let set = tiny();
+        let forced = [true, false, false, false, false];
+        let input = SweepInput {
+            forced: Some(&forced),
+            ..input(&set)
+        };
+        let sweep = Sweep::new(input);
+        let rec = sweep.at_threshold(0.6);
+        assert_eq!((rec.accepted, rec.escalated), (3, 2));
+        let d = dashboard(&set, input, &sweep, Ok(&rec), 0);
+        let f = d.funnel.unwrap();
+        // Accepted b, c, d: c wrong. Escalated a (small right: wasted) and e.
+        assert_eq!(
+            (f.accepted, f.shipped_errors, f.wasted_escalations),
+            (3, 1.0, 1.0)
+        );
+        let chat = &d.tasks.unwrap()[0];
+        assert_eq!(chat.escalation_rate, 2.0 / 3.0);
+        // AUROC over b–e only: right {0.8, 0.6} vs wrong {0.7, 0.5}: 3 of 4 pairs.
+        assert_eq!(d.auroc, Some(0.75));
     }
 
     #[test]

@@ -256,10 +256,13 @@ impl Sweep {
 
     /// AUROC of the confidence for small-model quality: the probability that a right answer
     /// has a higher confidence than a wrong one (ties count half). A quality q counts as weight
-    /// q right and 1 − q wrong. `None` when all answers are right or all wrong.
+    /// q right and 1 − q wrong. Records forced to escalate are left out. `None` when all answers
+    /// are right or all wrong.
     pub fn auroc(&self) -> Option<f64> {
-        let positives = self.small_quality_total;
-        let negatives = self.n as f64 - positives;
+        // Over the records a threshold can accept (forced escalations have no say).
+        let eligible = self.n - self.forced;
+        let positives = self.small_quality_accepted[self.accepted.len() - 1];
+        let negatives = eligible as f64 - positives;
         if positives <= 0.0 || negatives <= 0.0 {
             return None;
         }

@@ -128,24 +128,6 @@ impl Columns {
         self.kept += 1;
     }
 
-    /// Joins blocks in file order, reserving each column once.
-    pub fn concat(parts: Vec<Columns>) -> Columns {
-        let mut out = Columns::default();
-        let total: usize = parts.iter().map(|p| p.kept).sum();
-        for i in 0..NUMERIC {
-            if parts.iter().any(|p| !p.numbers[i].is_empty()) {
-                out.numbers[i].reserve_exact(total);
-            }
-        }
-        if parts.iter().any(|p| !p.task.is_empty()) {
-            out.task.reserve_exact(total);
-        }
-        for part in parts {
-            out.append(part);
-        }
-        out
-    }
-
     /// Appends a later block, keeping file order.
     pub fn append(&mut self, other: Columns) {
         for (mine, theirs) in self.numbers.iter_mut().zip(other.numbers) {
@@ -222,19 +204,16 @@ impl Columns {
             let column = map.column(*field).to_string();
             let first_present = self.first_present[i].expect("present > 0");
             for location in &self.first_absent[i] {
-                if self.problems.len() < SHOWN {
-                    self.problems.push(RecordProblem {
-                        location: *location,
-                        column: Some(column.clone()),
-                        expected: format!(
-                            "the field in every record or in none (it is present in {present} \
-                             records, first at {first_present})"
-                        ),
-                        found: "no such field".into(),
-                    });
-                }
+                self.problems.push(RecordProblem {
+                    location: *location,
+                    column: Some(column.clone()),
+                    expected: format!(
+                        "the field in every record or in none (it is present in {present} \
+                         records, first at {first_present})"
+                    ),
+                    found: "no such field".into(),
+                });
             }
-            self.problem_count += absent;
             *self
                 .reasons
                 .entry(format!("field \"{column}\": no such field"))
@@ -253,8 +232,12 @@ impl Columns {
                 }
             }
         }
+        // A record missing several fields is one dropped record.
+        self.problem_count += keep.iter().filter(|k| !**k).count() as u64;
+        self.problems.sort_by_key(|p| p.location);
+        self.problems.dedup_by_key(|p| p.location);
+        self.problems.truncate(SHOWN);
         if self.problem_count > 0 && !skip_invalid {
-            self.problems.sort_by_key(|p| p.location);
             return Err(LoadError::BadRecords {
                 path: path.into(),
                 total: self.problem_count,
@@ -425,6 +408,24 @@ mod tests {
         assert_eq!(set.confidence, vec![0.8]);
         assert_eq!(set.large_quality, Some(vec![1.0]));
         assert_eq!(drops.dropped, 2);
+    }
+
+    #[test]
+    fn a_record_missing_two_fields_is_dropped_once() {
+        // Review finding: rows 1-2 carry large_quality and small_cost, row 3 neither.
+        let map = FieldMap::default();
+        let mut cols = Columns::default();
+        for (line, present) in [(1, true), (2, true), (3, false)] {
+            let mut c = cells(0.5, Cell::Bool(true), Cell::Missing);
+            if present {
+                c[2] = Cell::Number(1.0);
+                c[3] = Cell::Number(0.1);
+            }
+            cols.push(Location::Line(line), c, &map);
+        }
+        let (set, drops) = cols.finish("e.jsonl", &map, true).unwrap();
+        assert_eq!(set.confidence.len(), 2);
+        assert_eq!((drops.read, drops.dropped), (3, 1));
     }
 
     #[test]

@@ -12,11 +12,14 @@ use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use sha2::{Digest, Sha256};
 
-use super::columns::{Columns, READ, READ_FIELDS};
+use super::columns::{Columns, READ};
 use super::error::{LoadError, Location, RecordProblem};
 use super::field::FieldMap;
 use super::value::Cell;
 use super::{Progress, hex};
+
+/// The column name of each read field, or `None` for a field this run does not need.
+pub type Keys<'a> = [Option<&'a str>; READ];
 
 /// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
 const CHUNK: usize = 32 << 20;
@@ -36,12 +39,12 @@ pub struct JsonlOutput {
 /// Reads every line of `reader`.
 pub fn read(
     reader: &mut dyn Read,
+    keys: &Keys<'_>,
     map: &FieldMap,
     label: &str,
     progress: &dyn Progress,
 ) -> Result<JsonlOutput, LoadError> {
-    let keys: [&str; READ] = READ_FIELDS.map(|f| map.column(f));
-    let mut parts: Vec<Columns> = Vec::new();
+    let mut columns = Columns::default();
     let mut hasher = Sha256::new();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + BLOCK);
     let mut next_line: u64 = 1;
@@ -55,14 +58,19 @@ pub fn read(
         })?;
         buf.truncate(start + n);
         total += n as u64;
+        progress.advance(n as u64);
         let eof = n == 0;
         // Parse up to the last newline; keep the tail for the next round (all of it at EOF).
+        // The bytes just read are hashed exactly once, whether or not a line ends in them.
         let end = if eof {
             buf.len()
         } else {
             match memchr::memrchr(b'\n', &buf) {
                 Some(i) => i + 1,
-                None => continue,
+                None => {
+                    hasher.update(&buf[start..]);
+                    continue;
+                }
             }
         };
         let (hashed, parsed) = rayon::join(
@@ -71,20 +79,21 @@ pub fn read(
                 h.update(&buf[start..start + n]);
                 h
             },
-            || parse_chunk(&buf[..end], next_line, &keys, map),
+            || parse_chunk(&buf[..end], next_line, keys, map),
         );
         hasher = hashed;
-        let (chunk_parts, lines) = parsed;
-        parts.extend(chunk_parts);
+        let (parts, lines) = parsed;
+        for part in parts {
+            columns.append(part);
+        }
         next_line += lines;
-        progress.advance(n as u64);
         buf.drain(..end);
         if eof {
             break;
         }
     }
     Ok(JsonlOutput {
-        columns: Columns::concat(parts),
+        columns,
         sha256: hex(&hasher.finalize()),
         bytes: total,
     })
@@ -107,7 +116,7 @@ fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 fn parse_chunk(
     chunk: &[u8],
     first_line: u64,
-    keys: &[&str; READ],
+    keys: &Keys<'_>,
     map: &FieldMap,
 ) -> (Vec<Columns>, u64) {
     let mut blocks: Vec<&[u8]> = Vec::new();
@@ -144,7 +153,7 @@ fn line_count(block: &[u8]) -> u64 {
     newlines + u64::from(!block.is_empty() && !block.ends_with(b"\n"))
 }
 
-fn parse_block(block: &[u8], first_line: u64, keys: &[&str; READ], map: &FieldMap) -> Columns {
+fn parse_block(block: &[u8], first_line: u64, keys: &Keys<'_>, map: &FieldMap) -> Columns {
     let mut columns = Columns::default();
     let mut cache = KeyCache::default();
     let mut start = 0;
@@ -198,13 +207,15 @@ struct KeyCache {
 }
 
 impl KeyCache {
-    fn lookup(&mut self, position: usize, key: &[u8], keys: &[&str; READ]) -> Option<usize> {
+    fn lookup(&mut self, position: usize, key: &[u8], keys: &Keys<'_>) -> Option<usize> {
         if let Some((last, field)) = self.slots.get(position)
             && last.as_slice() == key
         {
             return *field;
         }
-        let field = keys.iter().position(|k| k.as_bytes() == key);
+        let field = keys
+            .iter()
+            .position(|k| k.is_some_and(|k| k.as_bytes() == key));
         if position < self.slots.len() {
             self.slots[position] = (key.to_vec(), field);
         } else if position == self.slots.len() {
@@ -216,7 +227,7 @@ impl KeyCache {
 
 /// Deserializes one JSON object, keeping only the wanted keys as cells.
 struct RecordSeed<'k, 'c> {
-    keys: &'k [&'k str; READ],
+    keys: &'k Keys<'k>,
     cache: &'c mut KeyCache,
 }
 
@@ -340,6 +351,7 @@ impl<'de> Visitor<'de> for CellSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval_set::columns::READ_FIELDS;
 
     struct Quiet;
     impl Progress for Quiet {
@@ -349,7 +361,8 @@ mod tests {
 
     fn load(text: &str) -> Result<(super::super::EvalSet, super::super::Drops), LoadError> {
         let map = FieldMap::default();
-        let out = read(&mut text.as_bytes(), &map, "e.jsonl", &Quiet)?;
+        let keys = READ_FIELDS.map(|f| Some(map.column(f)));
+        let out = read(&mut text.as_bytes(), &keys, &map, "e.jsonl", &Quiet)?;
         out.columns.finish("e.jsonl", &map, false)
     }
 
@@ -391,6 +404,19 @@ mod tests {
                 "e.jsonl:2: field \"confidence\": expected a finite number, found an object"
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn hashes_input_without_final_newline() {
+        // Reference: `printf '{"confidence":0.5,"small_quality":1}' | sha256sum`.
+        let text = "{\"confidence\":0.5,\"small_quality\":1}";
+        let map = FieldMap::default();
+        let keys = READ_FIELDS.map(|f| Some(map.column(f)));
+        let out = read(&mut text.as_bytes(), &keys, &map, "e", &Quiet).unwrap();
+        assert_eq!(
+            out.sha256,
+            "f1f2e4196853316cf74582718020906da087405aa917418fb68e6a9d808486f1"
         );
     }
 

@@ -138,6 +138,19 @@ pub struct LoadOptions {
     pub fields: FieldMap,
     /// Drop invalid records instead of failing.
     pub skip_invalid: bool,
+    /// Read the token fields (only per-token prices need them; skipping saves time and memory).
+    pub read_tokens: bool,
+}
+
+impl LoadOptions {
+    /// Whether this run reads `field` at all.
+    pub fn reads(&self, field: Field) -> bool {
+        self.read_tokens
+            || !matches!(
+                field,
+                Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens
+            )
+    }
 }
 
 /// A loaded eval set and the facts about its input.
@@ -227,7 +240,8 @@ fn finish_jsonl(
     label: &str,
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
-    let out = jsonl::read(reader, &options.fields, label, progress)?;
+    let keys = columns::READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
+    let out = jsonl::read(reader, &keys, &options.fields, label, progress)?;
     let (set, drops) = out
         .columns
         .finish(label, &options.fields, options.skip_invalid)?;

@@ -60,7 +60,7 @@ pub fn read(
     let mut wanted: Vec<Option<String>> = Vec::new();
     for field in READ_FIELDS {
         let column = map.column(field);
-        let present = names.iter().any(|n| n == column);
+        let present = options.reads(field) && names.iter().any(|n| n == column);
         if !present && field.required() {
             return Err(LoadError::MissingColumn {
                 path: label.into(),
@@ -155,7 +155,8 @@ fn clean(frame: &DataFrame, wanted: &[Option<String>]) -> Option<EvalSet> {
             continue;
         }
         let dtype = series.dtype();
-        let values: Vec<f64> = if dtype.is_bool() {
+        let quality = matches!(field, Field::SmallQuality | Field::LargeQuality);
+        let values: Vec<f64> = if dtype.is_bool() && quality {
             series
                 .bool()
                 .ok()?

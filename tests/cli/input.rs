@@ -138,3 +138,19 @@ fn bad_flags_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("expected FIELD=COLUMN"));
 }
+
+#[test]
+fn boolean_confidence_column_is_rejected_with_its_line() {
+    // Review finding: the CSV fast path once turned true/false into 1/0 for any field.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.csv");
+    fs::write(&path, "confidence,small_quality\ntrue,1\nfalse,0\n").unwrap();
+    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains(":2: field \"confidence\": expected a finite number, found boolean true"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -53,8 +53,8 @@ pub enum CommandArgs {
         T=$(calibrate recommend eval.jsonl --budget 5) || echo \"no threshold fits\"\n\n\
         The printed threshold is the smallest accepted confidence: routing with\n\
         `confidence >= threshold` reproduces the chosen split exactly. When no threshold\n\
-        meets the objective, nothing is printed to stdout, the reason goes to stderr and\n\
-        the exit status is 1.")]
+        meets the objective the exit status is 1: the text form prints nothing to stdout\n\
+        and the reason to stderr; --print json prints {\"found\": false, \"reason\": ...}.")]
     Recommend(RecommendArgs),
     /// What-if cost table for given escalation rates, without an eval set.
     #[command(after_help = "Examples:\n  \

@@ -153,21 +153,22 @@ pub fn report(
         recommendation.as_ref().map_err(|why| why.to_string()),
         loaded.drops.dropped,
     );
-    let latency_at = |threshold: f64| {
-        prepared
-            .latency
-            .as_ref()
-            .map(|l| latency::at_threshold(l, input.confidence, input.forced, threshold))
+    // Latency at every row and at the recommendation, answered together.
+    let (latency, recommended_latency) = match &prepared.latency {
+        Some(l) => {
+            let mut accepted: Vec<usize> = rows.iter().map(|m| m.accepted).collect();
+            if let Ok(m) = &recommendation {
+                accepted.push(m.accepted);
+            }
+            let mut all = latency::at_accepted(l, sweep.order(), &accepted);
+            let recommended = match &recommendation {
+                Ok(_) => all.pop(),
+                Err(_) => None,
+            };
+            (Some(all), recommended)
+        }
+        None => (None, None),
     };
-    let latency = prepared.latency.is_some().then(|| {
-        rows.iter()
-            .filter_map(|m| latency_at(m.threshold))
-            .collect()
-    });
-    let recommended_latency = recommendation
-        .as_ref()
-        .ok()
-        .and_then(|m| latency_at(m.threshold));
     Report {
         input: InputInfo {
             path: match &analysis.load.source {

@@ -1,8 +1,13 @@
-//! Cascade latency at a threshold. Pure.
+//! Cascade latency at many thresholds at once. Pure.
 //!
 //! Owns the latency rule: an accepted request takes the small model's time; an escalated one
 //! takes the small model's time and then the large model's (sequentially); a small model slower
-//! than the timeout is cut off at the timeout and escalated. Percentiles are nearest-rank.
+//! than the timeout is cut off at the timeout and escalated. Percentiles are nearest-rank: the
+//! k-th smallest with k = ⌈p·n⌉.
+//!
+//! Moving the threshold down moves records from the escalated path to the accepted path one at
+//! a time, so every requested split is answered from one Fenwick tree over the ranks of all 2n
+//! possible per-request latencies: O(n log n) in all, instead of O(n) per threshold.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -37,104 +42,251 @@ pub fn timed_out(input: &LatencyInput<'_>) -> Option<Vec<bool>> {
     Some(input.small.iter().map(|&s| s > t).collect())
 }
 
-/// The cascade's latency when records with confidence ≥ `threshold` (and not `forced`) are
-/// accepted.
-pub fn at_threshold(
-    input: &LatencyInput<'_>,
-    confidence: &[f64],
-    forced: Option<&[bool]>,
-    threshold: f64,
-) -> Latency {
-    let mut per_request: Vec<f64> = (0..confidence.len())
-        .into_par_iter()
-        .map(|i| {
-            let small = match input.timeout {
-                Some(t) => input.small[i].min(t),
-                None => input.small[i],
-            };
-            let escalated = confidence[i] < threshold || forced.is_some_and(|f| f[i]);
-            if escalated {
-                small + input.large[i]
-            } else {
-                small
-            }
+impl LatencyInput<'_> {
+    /// Time on the accepted path for record `i`.
+    fn accepted(&self, i: usize) -> f64 {
+        match self.timeout {
+            Some(t) => self.small[i].min(t),
+            None => self.small[i],
+        }
+    }
+
+    /// Time on the escalated path for record `i`.
+    fn escalated(&self, i: usize) -> f64 {
+        self.accepted(i) + self.large[i]
+    }
+}
+
+/// Latency when the first `accepted[r]` records of `order` are accepted and the rest escalate,
+/// for each requested r (in the order requested).
+pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) -> Vec<Latency> {
+    let n = order.len();
+    if n == 0 || accepted.is_empty() {
+        return Vec::new();
+    }
+    // Ranks of all 2n path latencies: id 2i is record i accepted, 2i + 1 escalated.
+    let mut values: Vec<(f64, u32)> = (0..n)
+        .flat_map(|i| {
+            [
+                (input.accepted(i), 2 * i as u32),
+                (input.escalated(i), 2 * i as u32 + 1),
+            ]
         })
         .collect();
-    let n = per_request.len();
-    let mean = per_request.iter().sum::<f64>() / n as f64;
-    // Nearest rank: the k-th smallest with k = ceil(p n). Select from the top down so each
-    // selection works on a shrinking prefix.
-    let mut rank = |p: f64, len: usize| -> f64 {
-        let k = ((p * n as f64).ceil() as usize).clamp(1, n);
-        let (_, v, _) = per_request[..len].select_nth_unstable_by(k - 1, f64::total_cmp);
-        *v
-    };
-    let p99 = rank(0.99, n);
-    let k99 = ((0.99 * n as f64).ceil() as usize).clamp(1, n);
-    let p95 = rank(0.95, k99);
-    let k95 = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
-    let p50 = rank(0.50, k95);
-    Latency {
-        mean,
-        p50,
-        p95,
-        p99,
+    values.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut rank = vec![0u32; 2 * n];
+    for (r, &(_, id)) in values.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    let mut requests: Vec<(usize, usize)> = accepted.iter().copied().enumerate().collect();
+    requests.sort_by_key(|&(_, a)| a);
+
+    // Means: prefix sums of accepted-path times and suffix sums of escalated-path times, each
+    // accumulated in one direction only so the sums are exact to rounding of additions.
+    let mut accepted_sum = vec![0.0; requests.len()];
+    let mut acc = Neumaier::default();
+    let mut k = 0;
+    for (slot, &(_, a)) in requests.iter().enumerate() {
+        while k < a {
+            acc.add(input.accepted(order[k] as usize));
+            k += 1;
+        }
+        accepted_sum[slot] = acc.value();
+    }
+    let mut escalated_sum = vec![0.0; requests.len()];
+    let mut esc = Neumaier::default();
+    let mut k = n;
+    for (slot, &(_, a)) in requests.iter().enumerate().rev() {
+        while k > a {
+            k -= 1;
+            esc.add(input.escalated(order[k] as usize));
+        }
+        escalated_sum[slot] = esc.value();
+    }
+
+    let mut tree = Fenwick::new(2 * n);
+    for &i in order {
+        tree.add(rank[2 * i as usize + 1] as usize, 1);
+    }
+    let mut out = vec![
+        Latency {
+            mean: 0.0,
+            p50: 0.0,
+            p95: 0.0,
+            p99: 0.0,
+        };
+        accepted.len()
+    ];
+    let mut moved = 0;
+    let kth = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n);
+    for (slot, &(at, a)) in requests.iter().enumerate() {
+        while moved < a {
+            let i = order[moved] as usize;
+            tree.add(rank[2 * i + 1] as usize, -1);
+            tree.add(rank[2 * i] as usize, 1);
+            moved += 1;
+        }
+        let value = |k: usize| values[tree.kth(k)].0;
+        out[at] = Latency {
+            mean: (accepted_sum[slot] + escalated_sum[slot]) / n as f64,
+            p50: value(kth(0.50)),
+            p95: value(kth(0.95)),
+            p99: value(kth(0.99)),
+        };
+    }
+    out
+}
+
+/// Counts per rank with prefix sums in O(log n).
+struct Fenwick {
+    tree: Vec<i64>,
+    top: usize,
+}
+
+impl Fenwick {
+    fn new(len: usize) -> Fenwick {
+        Fenwick {
+            tree: vec![0; len + 1],
+            top: len.next_power_of_two(),
+        }
+    }
+
+    fn add(&mut self, position: usize, delta: i64) {
+        let mut i = position + 1;
+        while i < self.tree.len() {
+            self.tree[i] += delta;
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// The position of the k-th present element (1-based k).
+    fn kth(&self, mut k: usize) -> usize {
+        let mut pos = 0;
+        let mut step = self.top;
+        while step > 0 {
+            let next = pos + step;
+            if next < self.tree.len() && (self.tree[next] as usize) < k {
+                pos = next;
+                k -= self.tree[next] as usize;
+            }
+            step >>= 1;
+        }
+        pos
+    }
+}
+
+/// Neumaier-compensated sum.
+#[derive(Default)]
+struct Neumaier {
+    sum: f64,
+    compensation: f64,
+}
+
+impl Neumaier {
+    fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn value(&self) -> f64 {
+        self.sum + self.compensation
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The obvious twin: build every request's latency, sort, take nearest ranks.
+    fn naive(input: &LatencyInput<'_>, order: &[u32], accepted: usize) -> Latency {
+        let n = order.len();
+        let mut lat: Vec<f64> = order
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                if k < accepted {
+                    input.accepted(i as usize)
+                } else {
+                    input.escalated(i as usize)
+                }
+            })
+            .collect();
+        let mean = lat.iter().sum::<f64>() / n as f64;
+        lat.sort_by(f64::total_cmp);
+        let at = |p: f64| lat[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Latency {
+            mean,
+            p50: at(0.5),
+            p95: at(0.95),
+            p99: at(0.99),
+        }
+    }
 
     #[test]
     fn by_hand() {
-        // Small 100, 200, 300, 400 ms; large 1000 each. Threshold 0.5 accepts the first two.
+        // Small 100, 200, 300, 400 ms; large 1000 each; the first two accepted.
+        // Latencies: 100, 200, 1300, 1400. Mean 750. Nearest rank: p50 = 2nd = 200,
+        // p95 = p99 = 4th = 1400.
         let small = [100.0, 200.0, 300.0, 400.0];
         let large = [1000.0; 4];
-        let conf = [0.9, 0.8, 0.2, 0.1];
         let input = LatencyInput {
             small: &small,
             large: &large,
             timeout: None,
         };
-        // Latencies: 100, 200, 1300, 1400. Mean 750. Nearest rank: p50 = 2nd = 200,
-        // p95 = p99 = 4th = 1400.
-        let l = at_threshold(&input, &conf, None, 0.5);
+        let l = at_accepted(&input, &[0, 1, 2, 3], &[2]);
         assert_eq!(
             l,
-            Latency {
+            vec![Latency {
                 mean: 750.0,
                 p50: 200.0,
                 p95: 1400.0,
                 p99: 1400.0
-            }
+            }]
         );
-        // Timeout 250: records 3 and 4 time out, are forced to escalate and take 250 + 1000.
+        // Timeout 250: records 2 and 3 time out; escalated they take 250 + 1000.
         let input = LatencyInput {
             timeout: Some(250.0),
             ..input
         };
-        let forced = timed_out(&input).unwrap();
-        assert_eq!(forced, vec![false, false, true, true]);
-        let l = at_threshold(&input, &[0.9, 0.8, 0.95, 0.99], Some(&forced), 0.5);
-        assert_eq!(l.mean, (100.0 + 200.0 + 1250.0 + 1250.0) / 4.0);
-        assert_eq!(l.p50, 200.0);
+        assert_eq!(timed_out(&input).unwrap(), vec![false, false, true, true]);
+        let l = at_accepted(&input, &[0, 1, 2, 3], &[2, 0]);
+        assert_eq!(l[0].mean, (100.0 + 200.0 + 1250.0 + 1250.0) / 4.0);
+        assert_eq!(l[0].p50, 200.0);
+        // All escalated: 1100, 1200, 1250, 1250.
+        assert_eq!(l[1].p50, 1200.0);
     }
 
-    #[test]
-    fn percentiles_match_a_full_sort() {
-        // 1..=200 shuffled deterministically; nearest rank on sorted values: p50 = 100,
-        // p95 = 190, p99 = 198.
-        let small: Vec<f64> = (0..200).map(|i| f64::from((i * 37) % 200 + 1)).collect();
-        let large = vec![0.0; 200];
-        let conf = vec![1.0; 200];
-        let input = LatencyInput {
-            small: &small,
-            large: &large,
-            timeout: None,
-        };
-        let l = at_threshold(&input, &conf, None, 0.5);
-        assert_eq!((l.p50, l.p95, l.p99), (100.0, 190.0, 198.0));
-        assert_eq!(l.mean, 100.5);
+    proptest! {
+        #[test]
+        fn matches_sorting_every_split(
+            rows in prop::collection::vec((0u16..500, 0u16..3000), 1..80),
+            timeout in prop::option::of(0u16..600),
+        ) {
+            let small: Vec<f64> = rows.iter().map(|r| f64::from(r.0)).collect();
+            let large: Vec<f64> = rows.iter().map(|r| f64::from(r.1) / 4.0).collect();
+            let input = LatencyInput { small: &small, large: &large, timeout: timeout.map(f64::from) };
+            // A fixed shuffled order.
+            let n = rows.len();
+            let order: Vec<u32> = (0..n as u32).map(|i| (i * 7 + 3) % n as u32).collect();
+            let mut seen = order.clone();
+            seen.sort();
+            seen.dedup();
+            prop_assume!(seen.len() == n);
+            let requests: Vec<usize> = (0..=n).rev().collect();
+            let fast = at_accepted(&input, &order, &requests);
+            for (r, &a) in requests.iter().enumerate() {
+                let slow = naive(&input, &order, a);
+                prop_assert!((fast[r].mean - slow.mean).abs() < 1e-9);
+                prop_assert_eq!((fast[r].p50, fast[r].p95, fast[r].p99), (slow.p50, slow.p95, slow.p99));
+            }
+        }
     }
 }

@@ -91,6 +91,8 @@ pub struct Sweep {
     large_cost_total: f64,
     baseline_cost: Option<f64>,
     forced: usize,
+    /// Record indices from most to least confident, forced records last.
+    order: Vec<u32>,
 }
 
 impl Sweep {
@@ -163,6 +165,7 @@ impl Sweep {
             small_quality_total,
             baseline_cost: costs.baseline,
             forced: n - eligible,
+            order: order.iter().map(|&(_, i)| i).collect(),
             large_quality_total: input.large_quality.map(|lq| total(&|i| lq[i])),
             small_cost_total: total(&|i| costs.small.get(i)),
             large_cost_total: total(&|i| costs.large.get(i)),
@@ -183,6 +186,12 @@ impl Sweep {
     /// Number of candidate thresholds: distinct confidences plus "escalate everything".
     pub fn candidates(&self) -> usize {
         self.accepted.len()
+    }
+
+    /// Record indices from most to least confident (forced records last): candidate j accepts
+    /// the first `at_candidate(j).accepted` of them.
+    pub fn order(&self) -> &[u32] {
+        &self.order
     }
 
     /// Records forced to escalate whatever their confidence.

@@ -146,29 +146,33 @@ pub fn report(
         })
         .collect();
     let recommendation = recommend(sweep, analysis.objective);
-    let dashboard = dashboard::dashboard(
-        &loaded.set,
-        input,
-        sweep,
-        recommendation.as_ref().map_err(|why| why.to_string()),
-        loaded.drops.dropped,
-    );
-    // Latency at every row and at the recommendation, answered together.
-    let (latency, recommended_latency) = match &prepared.latency {
-        Some(l) => {
-            let mut accepted: Vec<usize> = rows.iter().map(|m| m.accepted).collect();
-            if let Ok(m) = &recommendation {
-                accepted.push(m.accepted);
+    // The dashboard's passes and the latency sweep are independent: run them side by side.
+    let (dashboard, (latency, recommended_latency)) = rayon::join(
+        || {
+            dashboard::dashboard(
+                &loaded.set,
+                input,
+                sweep,
+                recommendation.as_ref().map_err(|why| why.to_string()),
+                loaded.drops.dropped,
+            )
+        },
+        || match &prepared.latency {
+            Some(l) => {
+                let mut accepted: Vec<usize> = rows.iter().map(|m| m.accepted).collect();
+                if let Ok(m) = &recommendation {
+                    accepted.push(m.accepted);
+                }
+                let mut all = latency::at_accepted(l, sweep.order(), &accepted);
+                let recommended = match &recommendation {
+                    Ok(_) => all.pop(),
+                    Err(_) => None,
+                };
+                (Some(all), recommended)
             }
-            let mut all = latency::at_accepted(l, sweep.order(), &accepted);
-            let recommended = match &recommendation {
-                Ok(_) => all.pop(),
-                Err(_) => None,
-            };
-            (Some(all), recommended)
-        }
-        None => (None, None),
-    };
+            None => (None, None),
+        },
+    );
     Report {
         input: InputInfo {
             path: match &analysis.load.source {

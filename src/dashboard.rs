@@ -184,13 +184,28 @@ pub fn dashboard(
             reason: reason.clone(),
         }),
     }
+    // The passes over every record are independent: two at a time.
+    let ((oracle, histogram), (reliability, (funnel, tasks))) = rayon::join(
+        || rayon::join(|| oracle(input), || histogram(input)),
+        || {
+            rayon::join(
+                || reliability(input),
+                || {
+                    (
+                        rec.map(|m| funnel(input, m)),
+                        rec.and_then(|m| tasks(set, &input, m)),
+                    )
+                },
+            )
+        },
+    );
     Dashboard {
         curve: curve(sweep),
-        oracle: oracle(input),
-        histogram: histogram(input),
-        reliability: reliability(input),
-        funnel: rec.map(|m| funnel(input, m)),
-        tasks: rec.and_then(|m| tasks(set, &input, m)),
+        oracle,
+        histogram,
+        reliability,
+        funnel,
+        tasks,
         nearby: rec.map(|m| nearby(sweep, m)).unwrap_or_default(),
         savings_vs_small: rec.and_then(|m| {
             savings(

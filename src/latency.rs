@@ -6,11 +6,14 @@
 //! k-th smallest with k = ⌈p·n⌉.
 //!
 //! Moving the threshold down moves records from the escalated path to the accepted path one at
-//! a time, so every requested split is answered from one Fenwick tree over the ranks of all 2n
-//! possible per-request latencies: O(n log n) in all, instead of O(n) per threshold.
+//! a time, so every requested split is answered from one set over the ranks of all 2n possible
+//! per-request latencies: one sort, O(1) per move and a word-wise count per percentile, instead
+//! of building and selecting n latencies per threshold.
 
 use rayon::prelude::*;
 use serde::Serialize;
+
+use crate::sweep::ascending_key;
 
 /// Latency columns of the eval set, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -65,19 +68,32 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
         return Vec::new();
     }
     // Ranks of all 2n path latencies: id 2i is record i accepted, 2i + 1 escalated.
-    let mut values: Vec<(f64, u32)> = (0..n)
-        .flat_map(|i| {
+    let mut keyed: Vec<(u64, u32)> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
             [
-                (input.accepted(i), 2 * i as u32),
-                (input.escalated(i), 2 * i as u32 + 1),
+                (ascending_key(input.accepted(i)), 2 * i as u32),
+                (ascending_key(input.escalated(i)), 2 * i as u32 + 1),
             ]
         })
         .collect();
-    values.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    keyed.par_sort_unstable();
     let mut rank = vec![0u32; 2 * n];
-    for (r, &(_, id)) in values.iter().enumerate() {
+    for (r, &(_, id)) in keyed.iter().enumerate() {
         rank[id as usize] = r as u32;
     }
+    let values: Vec<f64> = keyed
+        .iter()
+        .map(|&(_, id)| {
+            let i = id as usize / 2;
+            if id % 2 == 0 {
+                input.accepted(i)
+            } else {
+                input.escalated(i)
+            }
+        })
+        .collect();
+    drop(keyed);
     let mut requests: Vec<(usize, usize)> = accepted.iter().copied().enumerate().collect();
     requests.sort_by_key(|&(_, a)| a);
 
@@ -104,9 +120,9 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
         escalated_sum[slot] = esc.value();
     }
 
-    let mut tree = Fenwick::new(2 * n);
+    let mut present = RankSet::new(2 * n);
     for &i in order {
-        tree.add(rank[2 * i as usize + 1] as usize, 1);
+        present.insert(rank[2 * i as usize + 1] as usize);
     }
     let mut out = vec![
         Latency {
@@ -122,57 +138,72 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     for (slot, &(at, a)) in requests.iter().enumerate() {
         while moved < a {
             let i = order[moved] as usize;
-            tree.add(rank[2 * i + 1] as usize, -1);
-            tree.add(rank[2 * i] as usize, 1);
+            present.remove(rank[2 * i + 1] as usize);
+            present.insert(rank[2 * i] as usize);
             moved += 1;
         }
-        let value = |k: usize| values[tree.kth(k)].0;
         out[at] = Latency {
             mean: (accepted_sum[slot] + escalated_sum[slot]) / n as f64,
-            p50: value(kth(0.50)),
-            p95: value(kth(0.95)),
-            p99: value(kth(0.99)),
+            p50: values[present.kth(kth(0.50))],
+            p95: values[present.kth_from_top(n + 1 - kth(0.95))],
+            p99: values[present.kth_from_top(n + 1 - kth(0.99))],
         };
     }
     out
 }
 
-/// Counts per rank with prefix sums in O(log n).
-struct Fenwick {
-    tree: Vec<i64>,
-    top: usize,
+/// A set of ranks as a bitset: O(1) insert and remove; the k-th element by counting bits a
+/// word at a time (a few hundred thousand words for ten million records).
+struct RankSet {
+    words: Vec<u64>,
 }
 
-impl Fenwick {
-    fn new(len: usize) -> Fenwick {
-        Fenwick {
-            tree: vec![0; len + 1],
-            top: len.next_power_of_two(),
+impl RankSet {
+    fn new(len: usize) -> RankSet {
+        RankSet {
+            words: vec![0; len.div_ceil(64)],
         }
     }
 
-    fn add(&mut self, position: usize, delta: i64) {
-        let mut i = position + 1;
-        while i < self.tree.len() {
-            self.tree[i] += delta;
-            i += i & i.wrapping_neg();
-        }
+    fn insert(&mut self, rank: usize) {
+        self.words[rank / 64] |= 1 << (rank % 64);
     }
 
-    /// The position of the k-th present element (1-based k).
+    fn remove(&mut self, rank: usize) {
+        self.words[rank / 64] &= !(1 << (rank % 64));
+    }
+
+    /// The k-th smallest rank in the set (1-based k).
     fn kth(&self, mut k: usize) -> usize {
-        let mut pos = 0;
-        let mut step = self.top;
-        while step > 0 {
-            let next = pos + step;
-            if next < self.tree.len() && (self.tree[next] as usize) < k {
-                pos = next;
-                k -= self.tree[next] as usize;
+        for (w, &word) in self.words.iter().enumerate() {
+            let count = word.count_ones() as usize;
+            if count >= k {
+                return w * 64 + select(word, k);
             }
-            step >>= 1;
+            k -= count;
         }
-        pos
+        unreachable!("k is at most the set's size")
     }
+
+    /// The k-th largest rank in the set (1-based k).
+    fn kth_from_top(&self, mut k: usize) -> usize {
+        for (w, &word) in self.words.iter().enumerate().rev() {
+            let count = word.count_ones() as usize;
+            if count >= k {
+                return w * 64 + select(word, count + 1 - k);
+            }
+            k -= count;
+        }
+        unreachable!("k is at most the set's size")
+    }
+}
+
+/// Position of the k-th set bit (1-based k) of a word with at least k bits set.
+fn select(mut word: u64, k: usize) -> usize {
+    for _ in 1..k {
+        word &= word - 1;
+    }
+    word.trailing_zeros() as usize
 }
 
 /// Neumaier-compensated sum.

@@ -104,22 +104,30 @@ impl Sweep {
         let n = input.confidence.len();
         assert!(n > 0, "a sweep needs at least one record");
         assert_eq!(input.small_quality.len(), n);
-        let mut order: Vec<(f64, u32)> = input
-            .confidence
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| (c, i as u32))
-            .collect();
         // Descending confidence; ties by record index so sums are summed in one fixed order.
-        // Forced records go last and never enter an accepted prefix.
-        let forced = |i: u32| input.forced.is_some_and(|f| f[i as usize]);
-        order.par_sort_unstable_by(|a, b| {
-            forced(a.1)
-                .cmp(&forced(b.1))
-                .then(b.0.total_cmp(&a.0))
-                .then(a.1.cmp(&b.1))
-        });
-        let eligible = order.partition_point(|&(_, i)| !forced(i));
+        // Forced records go last and never enter an accepted prefix. Sorting integer keys
+        // (an order-preserving map of the float) is much faster than comparing floats.
+        let forced = |i: usize| input.forced.is_some_and(|f| f[i]);
+        let mut keyed: Vec<(u64, u32)> = input
+            .confidence
+            .par_iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let key = if forced(i) {
+                    u64::MAX
+                } else {
+                    !ascending_key(c)
+                };
+                (key, i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        let eligible = keyed.partition_point(|&(k, _)| k != u64::MAX);
+        let order: Vec<(f64, u32)> = keyed
+            .par_iter()
+            .map(|&(_, i)| (input.confidence[i as usize], i))
+            .collect();
+        drop(keyed);
 
         let mut distinct = Vec::new();
         let mut accepted = vec![0usize];
@@ -135,7 +143,7 @@ impl Sweep {
             }
         }
         // Sums over escalated records: suffix sums over the same order, at the same cut points.
-        let suffix = |value: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| -> Vec<f64> {
             let mut out = vec![0.0; accepted.len()];
             let mut acc = Sum::default();
             let mut k = n;
@@ -149,26 +157,46 @@ impl Sweep {
             out
         };
         let costs = input.costs;
-        let large_cost_escalated = suffix(&|i| costs.large.get(i));
-        let small_cost_escalated = suffix(&|i| costs.small.get(i));
-        let large_quality_escalated = input.large_quality.map(|lq| suffix(&|i| lq[i]));
-        let total = |value: &dyn Fn(usize) -> f64| {
+        let total = |value: &(dyn Fn(usize) -> f64 + Sync)| {
             let mut acc = Sum::default();
             for &(_, i) in &order {
                 acc.add(value(i as usize));
             }
             acc.value()
         };
-        let small_quality_total = total(&|i| input.small_quality[i]);
+        // Independent passes over the same order, two at a time.
+        let ((large_cost_escalated, small_cost_escalated), (large_quality_escalated, totals)) =
+            rayon::join(
+                || {
+                    rayon::join(
+                        || suffix(&|i| costs.large.get(i)),
+                        || suffix(&|i| costs.small.get(i)),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || input.large_quality.map(|lq| suffix(&|i| lq[i])),
+                        || {
+                            (
+                                total(&|i| input.small_quality[i]),
+                                input.large_quality.map(|lq| total(&|i| lq[i])),
+                                total(&|i| costs.small.get(i)),
+                                total(&|i| costs.large.get(i)),
+                            )
+                        },
+                    )
+                },
+            );
+        let (small_quality_total, large_quality_total, small_cost_total, large_cost_total) = totals;
         Sweep {
             n,
             small_quality_total,
             baseline_cost: costs.baseline,
             forced: n - eligible,
             order: order.iter().map(|&(_, i)| i).collect(),
-            large_quality_total: input.large_quality.map(|lq| total(&|i| lq[i])),
-            small_cost_total: total(&|i| costs.small.get(i)),
-            large_cost_total: total(&|i| costs.large.get(i)),
+            large_quality_total,
+            small_cost_total,
+            large_cost_total,
             distinct,
             accepted,
             small_quality_accepted: small_q,
@@ -302,6 +330,17 @@ impl Sweep {
                 cost_per_request: self.large_cost_total / n,
             },
         }
+    }
+}
+
+/// Maps a finite float to an integer with the same order (negative floats flip all bits,
+/// non-negative ones set the sign bit), so sorting keys sorts the floats.
+pub fn ascending_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
     }
 }
 

@@ -1,6 +1,6 @@
 //! JSON Lines reader: streamed in large chunks, parsed in parallel blocks with serde_json.
 //!
-//! Owns splitting the stream at line boundaries, numbering lines and turning each object's
+//! Owns splitting the stream at line boundaries (on a reader thread that also hashes), numbering lines and turning each object's
 //! wanted keys into [`Cell`]s (other keys are skipped without allocating). It must not validate
 //! values; [`Columns`] does. Memory stays near the kept columns: one chunk of the file at a time.
 
@@ -36,80 +36,85 @@ pub struct JsonlOutput {
     pub bytes: u64,
 }
 
-/// Reads every line of `reader`.
+/// Reads every line of `reader`: a reader thread reads, hashes and cuts the stream into chunks
+/// of whole lines while the rayon pool parses the previous chunk.
 pub fn read(
-    reader: &mut dyn Read,
+    reader: &mut (dyn Read + Send),
     keys: &Keys<'_>,
     map: &FieldMap,
     label: &str,
     progress: &dyn Progress,
 ) -> Result<JsonlOutput, LoadError> {
-    let mut columns = Columns::default();
-    let mut hasher = Sha256::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + BLOCK);
-    let mut next_line: u64 = 1;
-    let mut total: u64 = 0;
-    loop {
-        let start = buf.len();
-        buf.resize(start + CHUNK, 0);
-        let n = read_full(reader, &mut buf[start..]).map_err(|source| LoadError::Io {
-            path: label.into(),
-            source,
-        })?;
-        buf.truncate(start + n);
-        total += n as u64;
-        progress.advance(n as u64);
-        let eof = n == 0;
-        // Parse up to the last newline; keep the tail for the next round (all of it at EOF).
-        // The bytes just read are hashed exactly once, whether or not a line ends in them.
-        let end = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None => {
-                    hasher.update(&buf[start..]);
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+    // Parsed chunks come back for reuse, so their pages are not faulted in and zeroed again.
+    let (recycle, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> std::io::Result<(String, u64)> {
+            let mut hasher = Sha256::new();
+            let mut total: u64 = 0;
+            let mut tail: Vec<u8> = Vec::new();
+            loop {
+                let mut buf = recycled.try_recv().unwrap_or_default();
+                buf.clear();
+                buf.append(&mut tail);
+                let start = buf.len();
+                buf.reserve(CHUNK);
+                // `read_to_end` fills spare capacity without zeroing it first.
+                let n = (&mut *reader).take(CHUNK as u64).read_to_end(&mut buf)?;
+                hasher.update(&buf[start..]);
+                total += n as u64;
+                progress.advance(n as u64);
+                if n == 0 {
+                    if !buf.is_empty() && send.send(buf).is_err() {
+                        break;
+                    }
+                    break;
+                }
+                // Keep the unfinished last line for the next chunk.
+                let Some(last) = memchr::memrchr(b'\n', &buf) else {
+                    tail = buf;
                     continue;
+                };
+                tail = buf.split_off(last + 1);
+                if send.send(buf).is_err() {
+                    break; // the parser stopped; nothing more to do
                 }
             }
-        };
-        let (hashed, parsed) = rayon::join(
-            || {
-                let mut h = hasher.clone();
-                h.update(&buf[start..start + n]);
-                h
-            },
-            || parse_chunk(&buf[..end], next_line, keys, map),
-        );
-        hasher = hashed;
-        let (parts, lines) = parsed;
-        for part in parts {
+            Ok((hex(&hasher.finalize()), total))
+        });
+        let mut columns = Columns::default();
+        let mut next_line: u64 = 1;
+        // Appending one chunk's blocks overlaps with parsing the next.
+        let mut pending: Vec<Columns> = Vec::new();
+        for chunk in receive {
+            let ((), (parts, lines)) = rayon::join(
+                || {
+                    for part in pending.drain(..) {
+                        columns.append(part);
+                    }
+                },
+                || parse_chunk(&chunk, next_line, keys, map),
+            );
+            pending = parts;
+            next_line += lines;
+            recycle.send(chunk).ok();
+        }
+        for part in pending {
             columns.append(part);
         }
-        next_line += lines;
-        buf.drain(..end);
-        if eof {
-            break;
-        }
-    }
-    Ok(JsonlOutput {
-        columns,
-        sha256: hex(&hasher.finalize()),
-        bytes: total,
+        let (sha256, bytes) = producer
+            .join()
+            .expect("the reader thread does not panic")
+            .map_err(|source| LoadError::Io {
+                path: label.into(),
+                source,
+            })?;
+        Ok(JsonlOutput {
+            columns,
+            sha256,
+            bytes,
+        })
     })
-}
-
-fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Parses whole lines in parallel blocks; returns the columns and the number of lines consumed.

@@ -206,7 +206,8 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
         }
         Source::Stdin => {
             progress.start(None);
-            let mut stdin = std::io::stdin().lock();
+            // Not locked: the JSON Lines reader reads on its own thread.
+            let mut stdin = std::io::stdin();
             let mut head = Vec::new();
             (&mut stdin).take(4096).read_to_end(&mut head).map_err(io)?;
             let format = options.format.unwrap_or_else(|| sniff(&head));
@@ -235,7 +236,7 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
 }
 
 fn finish_jsonl(
-    reader: &mut dyn Read,
+    reader: &mut (dyn Read + Send),
     options: &LoadOptions,
     label: &str,
     progress: &dyn Progress,

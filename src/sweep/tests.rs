@@ -204,3 +204,10 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn ascending_key_preserves_order(a in -1e300f64..1e300, b in -1e300f64..1e300) {
+        prop_assert_eq!(ascending_key(a).cmp(&ascending_key(b)), a.partial_cmp(&b).unwrap());
+    }
+}

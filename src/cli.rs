@@ -34,16 +34,20 @@ pub struct Args {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CommandArgs {
-    /// Sweep every threshold and write a report directory (CSV table, JSON summary).
+    /// Sweep every threshold and write a report directory (Markdown, plots, CSV, JSON).
     #[command(after_help = "Examples:\n  \
         calibrate sweep data/example.jsonl\n  \
         calibrate sweep eval.csv --out reports/eval --min-quality 0.95\n  \
         calibrate sweep eval.jsonl --field small_quality=small_correct --exact\n  \
         cat eval.jsonl | calibrate sweep - --out reports/stdin\n\n\
         Writes, atomically (all files or none):\n  \
+        DIR/report.md     the dashboard a reviewer reads in a pull request\n  \
+        DIR/*.svg, *.png  tradeoff, cost, frontier, confidence, reliability, funnel\n  \
         DIR/sweep.csv     one row per threshold\n  \
         DIR/summary.json  input, settings, baselines and the recommendation\n\
-        and prints a short summary of the recommendation to stdout.")]
+        and prints a short summary of the recommendation to stdout.\n\n\
+        Objective: --min-quality, --max-escalation or --budget; with none, the post's\n\
+        quality x (1 - cost / always-large cost).")]
     Sweep(SweepArgs),
     /// Print the recommended threshold alone, for deployment config.
     #[command(after_help = "Examples:\n  \
@@ -51,6 +55,8 @@ pub enum CommandArgs {
         calibrate recommend eval.jsonl --min-quality 0.95\n  \
         calibrate recommend eval.jsonl --max-escalation 0.2 --print json\n  \
         T=$(calibrate recommend eval.jsonl --budget 5) || echo \"no threshold fits\"\n\n\
+        Objective: --min-quality, --max-escalation or --budget; with none, the post's\n\
+        quality x (1 - cost / always-large cost).\n\n\
         The printed threshold is the smallest accepted confidence: routing with\n\
         `confidence >= threshold` reproduces the chosen split exactly. When no threshold\n\
         meets the objective the exit status is 1: the text form prints nothing to stdout\n\
@@ -166,7 +172,7 @@ pub enum FormatArg {
 /// Flags that say how to read the eval set and price it.
 #[derive(Debug, ClapArgs)]
 pub struct InputArgs {
-    /// The eval set: .jsonl/.ndjson, .csv or .parquet; `-` reads JSON Lines or CSV from stdin.
+    /// The eval set: .jsonl/.ndjson, .csv or .parquet; `-` reads stdin (format sniffed).
     #[arg(value_name = "EVAL")]
     pub eval: PathBuf,
     /// Input format [default: from the extension; sniffed on stdin].
@@ -174,7 +180,8 @@ pub struct InputArgs {
     pub format: Option<FormatArg>,
     /// Read a logical field from another column, e.g. `--field small_quality=small_correct`.
     /// Fields: confidence, small_quality (required); large_quality, small_cost, large_cost,
-    /// task_type, id (optional). Repeatable.
+    /// input_tokens, small_output_tokens, large_output_tokens, small_latency_ms,
+    /// large_latency_ms, task_type, id (optional). Repeatable.
     #[arg(long = "field", value_name = "FIELD=COLUMN")]
     pub fields: Vec<String>,
     /// Drop invalid records instead of stopping; the summary says how many and why.

@@ -157,10 +157,11 @@ impl Sweep {
             out
         };
         let costs = input.costs;
+        // Totals in record order: sequential memory access, and just as fixed an order.
         let total = |value: &(dyn Fn(usize) -> f64 + Sync)| {
             let mut acc = Sum::default();
-            for &(_, i) in &order {
-                acc.add(value(i as usize));
+            for i in 0..n {
+                acc.add(value(i));
             }
             acc.value()
         };

@@ -227,3 +227,49 @@ fn price_sheet_file_and_builtin_names() {
         .unwrap();
     assert!(row.contains("1750.00"), "{row}");
 }
+
+#[test]
+fn sweep_costs_agree_with_an_independent_computation_on_the_example_data() {
+    // Recompute cost per request, wasted spend and savings at every grid threshold straight
+    // from data/example.jsonl with serde_json, and compare with sweep.csv.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
+    let records: Vec<serde_json::Value> = fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("sweep")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .args(["--grid", "0.05", "-q"])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
+    let n = records.len() as f64;
+    let large_total: f64 = records.iter().map(|r| r["large_cost"].as_f64().unwrap()).sum();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let t: f64 = cells[0].parse().unwrap();
+        let (mut cost, mut wasted) = (0.0, 0.0);
+        for r in &records {
+            let small = r["small_cost"].as_f64().unwrap();
+            cost += small;
+            if r["confidence"].as_f64().unwrap() < t {
+                cost += r["large_cost"].as_f64().unwrap();
+                wasted += small;
+            }
+        }
+        let got = |col: usize| cells[col].parse::<f64>().unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+        assert!(close(got(6), cost / n), "cost at {t}: {} vs {}", got(6), cost / n);
+        assert!(close(got(7), wasted / n) || wasted == 0.0, "wasted at {t}");
+        assert!((got(8) - (1.0 - cost / large_total)).abs() < 1e-12, "savings at {t}");
+        checked += 1;
+    }
+    assert_eq!(checked, 21);
+}

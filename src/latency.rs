@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::sweep::ascending_key;
+use crate::sweep::{Sum, ascending_key};
 
 /// Latency columns of the eval set, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +100,7 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     // Means: prefix sums of accepted-path times and suffix sums of escalated-path times, each
     // accumulated in one direction only so the sums are exact to rounding of additions.
     let mut accepted_sum = vec![0.0; requests.len()];
-    let mut acc = Neumaier::default();
+    let mut acc = Sum::default();
     let mut k = 0;
     for (slot, &(_, a)) in requests.iter().enumerate() {
         while k < a {
@@ -110,7 +110,7 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
         accepted_sum[slot] = acc.value();
     }
     let mut escalated_sum = vec![0.0; requests.len()];
-    let mut esc = Neumaier::default();
+    let mut esc = Sum::default();
     let mut k = n;
     for (slot, &(_, a)) in requests.iter().enumerate().rev() {
         while k > a {
@@ -204,29 +204,6 @@ fn select(mut word: u64, k: usize) -> usize {
         word &= word - 1;
     }
     word.trailing_zeros() as usize
-}
-
-/// Neumaier-compensated sum.
-#[derive(Default)]
-struct Neumaier {
-    sum: f64,
-    compensation: f64,
-}
-
-impl Neumaier {
-    fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    fn value(&self) -> f64 {
-        self.sum + self.compensation
-    }
 }
 
 #[cfg(test)]

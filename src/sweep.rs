@@ -347,13 +347,14 @@ pub fn ascending_key(x: f64) -> u64 {
 
 /// Neumaier-compensated running sum, so long prefix sums stay accurate to the last digits.
 #[derive(Debug, Default, Clone, Copy)]
-struct Sum {
+pub struct Sum {
     sum: f64,
     compensation: f64,
 }
 
 impl Sum {
-    fn add(&mut self, x: f64) {
+    /// Adds `x`.
+    pub fn add(&mut self, x: f64) {
         let t = self.sum + x;
         if self.sum.abs() >= x.abs() {
             self.compensation += (self.sum - t) + x;
@@ -363,7 +364,8 @@ impl Sum {
         self.sum = t;
     }
 
-    fn value(&self) -> f64 {
+    /// The compensated total.
+    pub fn value(&self) -> f64 {
         self.sum + self.compensation
     }
 }

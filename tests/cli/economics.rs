@@ -250,7 +250,10 @@ fn sweep_costs_agree_with_an_independent_computation_on_the_example_data() {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
     let n = records.len() as f64;
-    let large_total: f64 = records.iter().map(|r| r["large_cost"].as_f64().unwrap()).sum();
+    let large_total: f64 = records
+        .iter()
+        .map(|r| r["large_cost"].as_f64().unwrap())
+        .sum();
     let mut checked = 0;
     for line in csv.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
@@ -266,9 +269,17 @@ fn sweep_costs_agree_with_an_independent_computation_on_the_example_data() {
         }
         let got = |col: usize| cells[col].parse::<f64>().unwrap();
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
-        assert!(close(got(6), cost / n), "cost at {t}: {} vs {}", got(6), cost / n);
+        assert!(
+            close(got(6), cost / n),
+            "cost at {t}: {} vs {}",
+            got(6),
+            cost / n
+        );
         assert!(close(got(7), wasted / n) || wasted == 0.0, "wasted at {t}");
-        assert!((got(8) - (1.0 - cost / large_total)).abs() < 1e-12, "savings at {t}");
+        assert!(
+            (got(8) - (1.0 - cost / large_total)).abs() < 1e-12,
+            "savings at {t}"
+        );
         checked += 1;
     }
     assert_eq!(checked, 21);

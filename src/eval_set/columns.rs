@@ -128,6 +128,25 @@ impl Columns {
         self.kept += 1;
     }
 
+    /// Records kept so far.
+    pub fn kept(&self) -> usize {
+        self.kept
+    }
+
+    /// Reserves room for `rows` records in every column that `parts` carry.
+    pub fn reserve_like(&mut self, rows: usize, parts: &[Columns]) {
+        for i in 0..NUMERIC {
+            if parts.iter().any(|p| !p.numbers[i].is_empty()) {
+                let column = &mut self.numbers[i];
+                column.reserve_exact(rows.saturating_sub(column.len()));
+            }
+        }
+        if parts.iter().any(|p| !p.task.is_empty()) {
+            self.task
+                .reserve_exact(rows.saturating_sub(self.task.len()));
+        }
+    }
+
     /// Appends a later block, keeping file order.
     pub fn append(&mut self, other: Columns) {
         for (mine, theirs) in self.numbers.iter_mut().zip(other.numbers) {

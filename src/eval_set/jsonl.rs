@@ -40,6 +40,7 @@ pub struct JsonlOutput {
 /// of whole lines while the rayon pool parses the previous chunk.
 pub fn read(
     reader: &mut (dyn Read + Send),
+    size: Option<u64>,
     keys: &Keys<'_>,
     map: &FieldMap,
     label: &str,
@@ -86,6 +87,7 @@ pub fn read(
         let mut next_line: u64 = 1;
         // Appending one chunk's blocks overlaps with parsing the next.
         let mut pending: Vec<Columns> = Vec::new();
+        let mut sized = size.is_none();
         for chunk in receive {
             let ((), (parts, lines)) = rayon::join(
                 || {
@@ -95,6 +97,15 @@ pub fn read(
                 },
                 || parse_chunk(&chunk, next_line, keys, map),
             );
+            if !sized && !chunk.is_empty() {
+                // Size the columns for the whole file from the first chunk's rows per byte (5 %
+                // spare), so they grow once instead of doubling and copying.
+                let rows: usize = parts.iter().map(Columns::kept).sum();
+                let total = size.unwrap_or_default() as f64;
+                let estimate = (rows as f64 * total / chunk.len() as f64 * 1.05) as usize;
+                columns.reserve_like(estimate, &parts);
+                sized = true;
+            }
             pending = parts;
             next_line += lines;
             recycle.send(chunk).ok();
@@ -367,7 +378,8 @@ mod tests {
     fn load(text: &str) -> Result<(super::super::EvalSet, super::super::Drops), LoadError> {
         let map = FieldMap::default();
         let keys = READ_FIELDS.map(|f| Some(map.column(f)));
-        let out = read(&mut text.as_bytes(), &keys, &map, "e.jsonl", &Quiet)?;
+        let size = Some(text.len() as u64);
+        let out = read(&mut text.as_bytes(), size, &keys, &map, "e.jsonl", &Quiet)?;
         out.columns.finish("e.jsonl", &map, false)
     }
 
@@ -418,7 +430,7 @@ mod tests {
         let text = "{\"confidence\":0.5,\"small_quality\":1}";
         let map = FieldMap::default();
         let keys = READ_FIELDS.map(|f| Some(map.column(f)));
-        let out = read(&mut text.as_bytes(), &keys, &map, "e", &Quiet).unwrap();
+        let out = read(&mut text.as_bytes(), None, &keys, &map, "e", &Quiet).unwrap();
         assert_eq!(
             out.sha256,
             "f1f2e4196853316cf74582718020906da087405aa917418fb68e6a9d808486f1"

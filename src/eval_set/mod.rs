@@ -187,7 +187,7 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
             let bytes = file.metadata().map_err(io)?.len();
             progress.start(Some(bytes));
             match format {
-                Format::Jsonl => finish_jsonl(&mut file, options, &label, progress),
+                Format::Jsonl => finish_jsonl(&mut file, Some(bytes), options, &label, progress),
                 Format::Csv | Format::Parquet => {
                     let sha256 = hash_reader(&mut file).map_err(io)?;
                     drop(file);
@@ -213,7 +213,7 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
             let format = options.format.unwrap_or_else(|| sniff(&head));
             let mut reader = std::io::Cursor::new(head).chain(stdin);
             match format {
-                Format::Jsonl => finish_jsonl(&mut reader, options, &label, progress),
+                Format::Jsonl => finish_jsonl(&mut reader, None, options, &label, progress),
                 Format::Csv | Format::Parquet => {
                     let mut bytes = Vec::new();
                     reader.read_to_end(&mut bytes).map_err(io)?;
@@ -237,12 +237,13 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
 
 fn finish_jsonl(
     reader: &mut (dyn Read + Send),
+    size: Option<u64>,
     options: &LoadOptions,
     label: &str,
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let keys = columns::READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
-    let out = jsonl::read(reader, &keys, &options.fields, label, progress)?;
+    let out = jsonl::read(reader, size, &keys, &options.fields, label, progress)?;
     let (set, drops) = out
         .columns
         .finish(label, &options.fields, options.skip_invalid)?;

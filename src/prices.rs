@@ -153,10 +153,11 @@ pub fn parse_price(spec: &str, sheets: &[PriceSheet]) -> Result<NamedPrice> {
         }
         Ok(x)
     };
-    let looks_numeric = spec
-        .trim()
-        .starts_with(|c: char| c.is_ascii_digit() || c == '.');
-    if looks_numeric {
+    let numeric = match spec.split_once(':') {
+        Some((i, o)) => i.trim().parse::<f64>().is_ok() && o.trim().parse::<f64>().is_ok(),
+        None => spec.trim().parse::<f64>().is_ok(),
+    };
+    if numeric {
         let price = match spec.split_once(':') {
             Some((i, o)) => Price {
                 input: number(i)?,
@@ -216,7 +217,8 @@ mod tests {
         assert!(named.name.contains("as of 2024-08-01"));
         let err = parse_price("gpt-9", &sheets).unwrap_err().to_string();
         assert!(err.contains("unknown model \"gpt-9\""), "{err}");
-        assert!(parse_price("-1", &sheets).is_err());
+        let err = parse_price("-1", &sheets).unwrap_err().to_string();
+        assert!(err.contains("expected a non-negative price"), "{err}");
     }
 
     #[test]

@@ -180,15 +180,17 @@ impl Sweep {
                         || {
                             (
                                 total(&|i| input.small_quality[i]),
-                                input.large_quality.map(|lq| total(&|i| lq[i])),
                                 total(&|i| costs.small.get(i)),
-                                total(&|i| costs.large.get(i)),
                             )
                         },
                     )
                 },
             );
-        let (small_quality_total, large_quality_total, small_cost_total, large_cost_total) = totals;
+        let (small_quality_total, small_cost_total) = totals;
+        // Always-large totals are the "escalate everything" suffix sums themselves, so the two
+        // policies compare without a rounding difference.
+        let large_cost_total = large_cost_escalated[0];
+        let large_quality_total = large_quality_escalated.as_ref().map(|v| v[0]);
         Sweep {
             n,
             small_quality_total,

@@ -133,17 +133,19 @@ impl Columns {
         self.kept
     }
 
-    /// Reserves room for `rows` records in every column that `parts` carry.
+    /// Reserves room for `rows` records in every column that `parts` carry. A hint: when the
+    /// memory is not there, the columns simply grow as they fill.
     pub fn reserve_like(&mut self, rows: usize, parts: &[Columns]) {
         for i in 0..NUMERIC {
             if parts.iter().any(|p| !p.numbers[i].is_empty()) {
                 let column = &mut self.numbers[i];
-                column.reserve_exact(rows.saturating_sub(column.len()));
+                let _ = column.try_reserve_exact(rows.saturating_sub(column.len()));
             }
         }
         if parts.iter().any(|p| !p.task.is_empty()) {
-            self.task
-                .reserve_exact(rows.saturating_sub(self.task.len()));
+            let _ = self
+                .task
+                .try_reserve_exact(rows.saturating_sub(self.task.len()));
         }
     }
 

@@ -58,27 +58,29 @@ pub fn read(
                 let mut buf = recycled.try_recv().unwrap_or_default();
                 buf.clear();
                 buf.append(&mut tail);
-                let start = buf.len();
-                buf.reserve(CHUNK);
-                // `read_to_end` fills spare capacity without zeroing it first.
-                let n = (&mut *reader).take(CHUNK as u64).read_to_end(&mut buf)?;
-                hasher.update(&buf[start..]);
-                total += n as u64;
-                progress.advance(n as u64);
-                if n == 0 {
-                    if !buf.is_empty() && send.send(buf).is_err() {
-                        break;
+                // Read until the new bytes hold a line end (or the input ends); a line longer
+                // than a chunk keeps growing the same buffer.
+                let (cut, eof) = loop {
+                    let start = buf.len();
+                    buf.reserve(CHUNK);
+                    // `read_to_end` fills spare capacity without zeroing it first.
+                    let n = (&mut *reader).take(CHUNK as u64).read_to_end(&mut buf)?;
+                    hasher.update(&buf[start..]);
+                    total += n as u64;
+                    progress.advance(n as u64);
+                    if n == 0 {
+                        break (buf.len(), true);
                     }
-                    break;
-                }
-                // Keep the unfinished last line for the next chunk.
-                let Some(last) = memchr::memrchr(b'\n', &buf) else {
-                    tail = buf;
-                    continue;
+                    if let Some(i) = memchr::memrchr(b'\n', &buf[start..]) {
+                        break (start + i + 1, false);
+                    }
                 };
-                tail = buf.split_off(last + 1);
-                if send.send(buf).is_err() {
+                tail = buf.split_off(cut);
+                if !buf.is_empty() && send.send(buf).is_err() {
                     break; // the parser stopped; nothing more to do
+                }
+                if eof {
+                    break;
                 }
             }
             Ok((hex(&hasher.finalize()), total))

@@ -211,3 +211,24 @@ proptest! {
         prop_assert_eq!(ascending_key(a).cmp(&ascending_key(b)), a.partial_cmp(&b).unwrap());
     }
 }
+
+#[test]
+fn escalating_everything_never_saves_when_the_small_model_is_free() {
+    // Review finding: always-large and "escalate everything" must use the same large-cost sum,
+    // so with a free small model the saving is exactly zero, not ±1 ulp.
+    let large: Vec<f64> = (0..1000).map(|i| 0.1 + f64::from(i) * 1e-3 / 7.0).collect();
+    let conf: Vec<f64> = (0..1000).map(|i| f64::from(i % 97) / 97.0).collect();
+    let q = vec![1.0; 1000];
+    let s = Sweep::new(SweepInput {
+        confidence: &conf,
+        small_quality: &q,
+        large_quality: Some(&q),
+        costs: CostModel {
+            small: CostColumn::PerRequest(0.0),
+            large: CostColumn::PerRecord(&large),
+            baseline: None,
+        },
+        forced: None,
+    });
+    assert_eq!(s.at_candidate(0).savings_vs_large, Some(0.0));
+}

@@ -121,7 +121,7 @@ pub enum LoadError {
         dropped: u64,
     },
     /// The CSV or Parquet reader failed for a reason of its own.
-    #[error("{path}: {message}")]
+    #[error("{path}:{}{message}", if message.starts_with(|c: char| c.is_ascii_digit()) { "" } else { " " })]
     Reader {
         /// The input as named on the command line.
         path: String,

@@ -52,7 +52,20 @@ pub fn read(
         path: label.into(),
         source,
     };
-    let names = column_names(input, format).map_err(fail)?;
+    // Polars does not say where a CSV is malformed; find the first bad line ourselves.
+    let csv_fail = |e: PolarsError| {
+        let located = (format == Format::Csv)
+            .then(|| input.reader().ok().and_then(|r| malformed_line(r)))
+            .flatten();
+        match located {
+            Some(message) => LoadError::Reader {
+                path: label.into(),
+                message,
+            },
+            None => fail(e),
+        }
+    };
+    let names = column_names(input, format).map_err(csv_fail)?;
     if names.is_empty() && format == Format::Csv {
         return Err(LoadError::Empty { path: label.into() });
     }
@@ -79,7 +92,9 @@ pub fn read(
             match typed {
                 Ok(df) => df,
                 // A value polars cannot type: read the columns as text to find the exact row.
-                Err(_) => read_csv(input.reader().map_err(io)?, &projection, true).map_err(fail)?,
+                Err(_) => {
+                    read_csv(input.reader().map_err(io)?, &projection, true).map_err(csv_fail)?
+                }
             }
         }
         Format::Parquet => ParquetReader::new(input.reader().map_err(io)?)
@@ -294,6 +309,36 @@ fn cells(series: &Series) -> Option<CellIter<'_>> {
         ));
     }
     None
+}
+
+/// The first line of a CSV that is not well formed: a record with a different number of fields
+/// than the header, or bytes that are not UTF-8. Message without the file name.
+fn malformed_line(reader: Box<dyn MmapBytesReader + '_>) -> Option<String> {
+    let mut csv = ::csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(reader);
+    let width = csv.byte_headers().ok()?.len();
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(false) => return None,
+            Ok(true) if record.len() != width => {
+                let line = record.position().map_or(0, |p| p.line());
+                return Some(format!(
+                    "{line}: expected {width} fields as in the header, found {}",
+                    record.len()
+                ));
+            }
+            Ok(true) => {}
+            Err(e) => {
+                let line = match e.kind() {
+                    ::csv::ErrorKind::Utf8 { pos: Some(p), .. } => p.line(),
+                    _ => e.position().map_or(0, |p| p.line()),
+                };
+                return Some(format!("{line}: not valid CSV text ({e})"));
+            }
+        }
+    }
 }
 
 fn polars_message(e: &PolarsError) -> String {

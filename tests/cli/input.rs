@@ -154,3 +154,19 @@ fn boolean_confidence_column_is_rejected_with_its_line() {
         stderr(&out)
     );
 }
+
+#[test]
+fn ragged_csv_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ragged.csv");
+    fs::write(&path, "confidence,small_quality\n0.9,1\n0.8,1,5\n0.7,0\n").unwrap();
+    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {}:3: expected 2 fields as in the header, found 3\n",
+            path.display()
+        )
+    );
+}

@@ -56,6 +56,7 @@ pub struct Columns {
     problem_count: u64,
     reasons: BTreeMap<String, u64>,
     records: u64,
+    first_columns: Option<Vec<String>>,
 }
 
 impl Columns {
@@ -128,6 +129,16 @@ impl Columns {
         self.kept += 1;
     }
 
+    /// The column names of the first readable record, when the format has no header.
+    pub fn first_columns(&self) -> Option<&[String]> {
+        self.first_columns.as_deref()
+    }
+
+    /// Sets the column names of the first readable record.
+    pub fn set_first_columns(&mut self, names: Vec<String>) {
+        self.first_columns = Some(names);
+    }
+
     /// Records kept so far.
     pub fn kept(&self) -> usize {
         self.kept
@@ -188,6 +199,9 @@ impl Columns {
         self.problems.extend(other.problems.into_iter().take(room));
         self.records += other.records;
         self.kept += other.kept;
+        if self.first_columns.is_none() {
+            self.first_columns = other.first_columns;
+        }
     }
 
     /// Applies the cross-record rules and returns the eval set, or the error that stops the run.
@@ -204,7 +218,12 @@ impl Columns {
         for field in READ_FIELDS.iter().filter(|f| f.required()) {
             let key = format!("field \"{}\": no such field", map.column(*field));
             if self.reasons.get(&key) == Some(&self.records) {
-                return Err(missing_everywhere(path, *field, map));
+                return Err(missing_everywhere(
+                    path,
+                    *field,
+                    map,
+                    self.first_columns.as_deref(),
+                ));
             }
         }
         let kept = self.kept;
@@ -358,7 +377,12 @@ fn retain_rows<T: Copy>(column: &mut Vec<T>, keep: &[bool]) {
     });
 }
 
-fn missing_everywhere(path: &str, field: Field, map: &FieldMap) -> LoadError {
+fn missing_everywhere(
+    path: &str,
+    field: Field,
+    map: &FieldMap,
+    first: Option<&[String]>,
+) -> LoadError {
     LoadError::MissingColumn {
         path: path.into(),
         field: field.name().into(),
@@ -367,7 +391,10 @@ fn missing_everywhere(path: &str, field: Field, map: &FieldMap) -> LoadError {
             " (no record has it; map another column with --field {}=COLUMN)",
             field.name()
         ),
-        available: "see the first record".into(),
+        available: match first {
+            Some(names) => format!("{} (in the first record)", names.join(", ")),
+            None => "none readable".into(),
+        },
     }
 }
 

@@ -194,6 +194,14 @@ fn parse_block(block: &[u8], first_line: u64, keys: &Keys<'_>, map: &FieldMap) -
         }
         .deserialize(&mut de)
         .and_then(|cells| de.end().map(|()| cells));
+        if columns.first_columns().is_none() && parsed.is_ok() {
+            // The first record's keys (still in the cache), for a missing-column message.
+            let names = cache
+                .slots
+                .iter()
+                .map(|(k, _)| String::from_utf8_lossy(k).into_owned());
+            columns.set_first_columns(names.collect());
+        }
         match parsed {
             Ok(cells) => columns.push(location, cells, map),
             Err(e) => columns.reject(RecordProblem {

@@ -7,25 +7,32 @@ use anyhow::Result;
 use super::format::pct;
 use crate::config::EconomicsConfig;
 use crate::economics::{WhatIfRow, WhatIfSummary};
+use crate::prices::Price;
 
 /// The table as aligned text for the terminal.
 pub fn what_if_text(config: &EconomicsConfig, rows: &[WhatIfRow], s: &WhatIfSummary) -> String {
     let w = &config.what_if;
     let (small, large, baseline) = &config.names;
     let mut o = String::new();
+    let price = |name: &str, p: Price| {
+        let numeric = name.chars().all(|c| c.is_ascii_digit() || ".:".contains(c));
+        if numeric {
+            format!("{} / {}", p.input, p.output)
+        } else {
+            format!("{name}: {} / {}", p.input, p.output)
+        }
+    };
     let _ = writeln!(
         o,
-        "{} requests of {} input + {} output tokens; prices per million tokens: small {} ({}), \
-         large {} ({}){}",
+        "{} requests of {} input + {} output tokens; prices per million tokens (input / output): \
+         small {}, large {}{}",
         w.requests,
         w.input_tokens,
         w.output_tokens,
-        small,
-        w.small,
-        large,
-        w.large,
+        price(small, w.small),
+        price(large, w.large),
         match (baseline, w.baseline) {
-            (Some(name), Some(p)) => format!(", baseline {name} ({p})"),
+            (Some(name), Some(p)) => format!(", baseline {}", price(name, p)),
             _ => String::new(),
         }
     );

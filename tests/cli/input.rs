@@ -93,7 +93,7 @@ fn missing_field_in_every_jsonl_record() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no column \"conf\" for field confidence (no record has it; map another column with --field confidence=COLUMN)"));
+    assert!(stderr(&out).contains("no column \"conf\" for field confidence (no record has it; map another column with --field confidence=COLUMN); found columns: id, confidence, small_quality, large_quality, task_type (in the first record)"), "{}", stderr(&out));
 }
 
 #[test]

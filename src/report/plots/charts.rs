@@ -1,231 +1,16 @@
-//! The report's plots, each drawn once for any plotters backend and exported as SVG and PNG.
+//! The six charts, each drawn once for any plotters backend.
 //!
-//! Owns layout, colours, labels and encoding (PNG at high compression, DejaVu Sans embedded so
-//! text renders without system fonts). It must not compute: every number comes from the
-//! [`Report`] and its [`Dashboard`](crate::dashboard::Dashboard).
+//! Every number comes from the [`Report`] and its dashboard; these functions only lay it out.
 
-use std::sync::Once;
-
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 
-use super::{Exporter, Report};
+use super::SIZE;
+use super::style::{BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, count, dashed, err, legend, pct};
+use crate::report::Report;
 
-/// Width and height of every plot, in pixels.
-pub const SIZE: (u32, u32) = (960, 600);
-
-const FONT: &str = "sans-serif";
-const BLUE: RGBColor = RGBColor(31, 119, 180);
-const ORANGE: RGBColor = RGBColor(255, 127, 14);
-const GREEN: RGBColor = RGBColor(44, 160, 44);
-const RED: RGBColor = RGBColor(214, 39, 40);
-const GREY: RGBColor = RGBColor(110, 110, 110);
-const PURPLE: RGBColor = RGBColor(148, 103, 189);
-
-/// One plot of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plot {
-    /// Quality against escalation rate.
-    Tradeoff,
-    /// Cost and savings against threshold.
-    Cost,
-    /// Cascade quality against cost per request.
-    Frontier,
-    /// Confidence histograms of right and wrong answers.
-    Confidence,
-    /// Observed quality against confidence.
-    Reliability,
-    /// Where requests go at the recommended threshold.
-    Funnel,
-}
-
-impl Plot {
-    /// Every plot, in report order.
-    pub const ALL: [Plot; 6] = [
-        Plot::Tradeoff,
-        Plot::Cost,
-        Plot::Frontier,
-        Plot::Confidence,
-        Plot::Reliability,
-        Plot::Funnel,
-    ];
-
-    /// The file stem.
-    pub fn stem(self) -> &'static str {
-        match self {
-            Plot::Tradeoff => "tradeoff",
-            Plot::Cost => "cost",
-            Plot::Frontier => "frontier",
-            Plot::Confidence => "confidence",
-            Plot::Reliability => "reliability",
-            Plot::Funnel => "funnel",
-        }
-    }
-
-    /// Whether the report has what this plot needs.
-    pub fn applies(self, report: &Report) -> bool {
-        let d = &report.dashboard;
-        match self {
-            Plot::Frontier => report.settings.has_large_quality,
-            Plot::Reliability => d.reliability.is_some(),
-            Plot::Funnel => d.funnel.is_some(),
-            _ => true,
-        }
-    }
-
-    fn draw<DB: DrawingBackend>(self, root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
-    where
-        DB::ErrorType: 'static,
-    {
-        root.fill(&WHITE).map_err(err)?;
-        match self {
-            Plot::Tradeoff => tradeoff(root, r),
-            Plot::Cost => cost(root, r),
-            Plot::Frontier => frontier(root, r),
-            Plot::Confidence => confidence(root, r),
-            Plot::Reliability => reliability(root, r),
-            Plot::Funnel => funnel(root, r),
-        }?;
-        root.present().map_err(err)?;
-        Ok(())
-    }
-}
-
-/// A plot as SVG.
-pub struct Svg(pub Plot);
-/// A plot as PNG.
-pub struct Png(pub Plot);
-
-impl Exporter for Svg {
-    fn file_name(&self) -> &'static str {
-        match self.0 {
-            Plot::Tradeoff => "tradeoff.svg",
-            Plot::Cost => "cost.svg",
-            Plot::Frontier => "frontier.svg",
-            Plot::Confidence => "confidence.svg",
-            Plot::Reliability => "reliability.svg",
-            Plot::Funnel => "funnel.svg",
-        }
-    }
-
-    fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        fonts()?;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            self.0.draw(&root, report)?;
-        }
-        Ok(svg.into_bytes())
-    }
-}
-
-impl Exporter for Png {
-    fn file_name(&self) -> &'static str {
-        match self.0 {
-            Plot::Tradeoff => "tradeoff.png",
-            Plot::Cost => "cost.png",
-            Plot::Frontier => "frontier.png",
-            Plot::Confidence => "confidence.png",
-            Plot::Reliability => "reliability.png",
-            Plot::Funnel => "funnel.png",
-        }
-    }
-
-    fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        fonts()?;
-        let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-            self.0.draw(&root, report)?;
-        }
-        let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Balanced);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(&rgb)?;
-        writer.finish()?;
-        Ok(out)
-    }
-}
-
-/// Registers the embedded DejaVu Sans once per process.
-fn fonts() -> Result<()> {
-    static ONCE: Once = Once::new();
-    let mut result = Ok(());
-    ONCE.call_once(|| {
-        let regular = register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
-        let bold = register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
-        if regular.is_err() || bold.is_err() {
-            result = Err(anyhow!("the embedded DejaVu Sans font failed to load"));
-        }
-    });
-    result
-}
-
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow!("drawing a plot failed: {e:?}")
-}
-
-type Chart<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
-
-/// Draws the series legend in a box at `position`.
-fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    position: SeriesLabelPosition,
-    size: u32,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    chart
-        .configure_series_labels()
-        .position(position)
-        .label_font((FONT, size))
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .draw()
-        .map_err(err)?;
-    Ok(())
-}
-
-fn count(x: &f64) -> String {
-    format!("{x:.0}")
-}
-
-fn pct(x: &f64) -> String {
-    format!("{:.0}%", 100.0 * x)
-}
-
-fn dashed<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        '_,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    points: Vec<(f64, f64)>,
-    color: RGBColor,
-    label: &str,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    chart
-        .draw_series(DashedLineSeries::new(points, 8, 5, color.stroke_width(2)))
-        .map_err(err)?
-        .label(label.to_string())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
-    Ok(())
-}
-
-fn tradeoff<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+pub(super) fn tradeoff<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -331,7 +116,7 @@ where
     Ok(())
 }
 
-fn cost<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+pub(super) fn cost<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -425,7 +210,7 @@ where
     Ok(())
 }
 
-fn frontier<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+pub(super) fn frontier<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -504,7 +289,10 @@ where
     Ok(())
 }
 
-fn confidence<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+pub(super) fn confidence<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Report,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -576,7 +364,10 @@ where
     Ok(())
 }
 
-fn reliability<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+pub(super) fn reliability<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &Report,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -631,7 +422,7 @@ where
     Ok(())
 }
 
-fn funnel<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
+pub(super) fn funnel<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
 where
     DB::ErrorType: 'static,
 {

@@ -3,14 +3,15 @@
 //! Owns the orchestration of the pure core (sweep, grid, recommendation) for one eval set. It
 //! must not read files, print or format; renderers turn the report into bytes.
 
+use crate::certify::{Certification, Target, certify};
 use crate::config::{Analysis, Baseline, Grid};
 use crate::dashboard;
 use crate::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
 use crate::eval_set::{EvalSet, Field, Loaded, Source};
 use crate::latency::{self, LatencyInput};
-use crate::recommend::recommend;
+use crate::recommend::{Infeasible, Objective, recommend};
 use crate::report::{BaselineSetting, GridSetting, InputInfo, Report, Settings};
-use crate::sweep::{Sweep, SweepInput};
+use crate::sweep::{Metrics, Sweep, SweepInput};
 
 /// Default grid step when every confidence lies in [0, 1].
 pub const DEFAULT_STEP: f64 = 0.01;
@@ -27,6 +28,7 @@ pub struct Prepared<'a> {
     baseline: Option<BaselineSetting>,
     forced: Option<Vec<bool>>,
     latency: Option<LatencyInput<'a>>,
+    binary: bool,
 }
 
 impl Prepared<'_> {
@@ -106,7 +108,11 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &Analysis) -> Result<Prepared<'
              every request escalates and there is no threshold to choose"
         ));
     }
+    let is_binary = |v: &[f64]| v.iter().all(|q| *q == 0.0 || *q == 1.0);
+    let binary =
+        is_binary(&set.small_quality) && set.large_quality.as_deref().is_none_or(is_binary);
     Ok(Prepared {
+        binary,
         set,
         small,
         large,
@@ -116,6 +122,35 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &Analysis) -> Result<Prepared<'
         forced,
         latency,
     })
+}
+
+/// The recommendation: the objective's pick or, with `--certify`, the certified threshold (and
+/// the certificate, or why none could be issued).
+pub fn decide(
+    sweep: &Sweep,
+    analysis: &Analysis,
+    prepared: &Prepared<'_>,
+) -> (Result<Metrics, Infeasible>, Option<Certification>) {
+    let objective = analysis.objective;
+    let Some(delta) = analysis.certify else {
+        return (recommend(sweep, objective), None);
+    };
+    let target = match objective {
+        Objective::MinQuality { target } => Target::MinQuality(target),
+        Objective::MaxQualityLoss { max_loss } => Target::MaxQualityLoss(max_loss),
+        // The config only allows --certify with the two objectives above.
+        _ => return (recommend(sweep, objective), None),
+    };
+    let outcome = certify(sweep, target, delta, prepared.binary);
+    let recommendation = match &outcome {
+        Ok(c) => Ok(c.metrics),
+        Err(why) => Err(Infeasible {
+            objective,
+            closest: why.best.as_ref().map(|b| b.1),
+            note: Some(why.to_string()),
+        }),
+    };
+    (recommendation, Some(outcome))
 }
 
 /// Computes the whole report for `sweep` (`grid` chooses the rows of the table).
@@ -145,7 +180,7 @@ pub fn report(
             )
         })
         .collect();
-    let recommendation = recommend(sweep, analysis.objective);
+    let (recommendation, certification) = decide(sweep, analysis, prepared);
     // The dashboard's passes and the latency sweep are independent: run them side by side.
     let (dashboard, (latency, recommended_latency)) = rayon::join(
         || {
@@ -204,6 +239,7 @@ pub fn report(
         latency,
         recommended_latency,
         recommendation,
+        certification,
         dashboard,
     }
 }

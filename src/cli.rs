@@ -46,17 +46,18 @@ pub enum CommandArgs {
         DIR/sweep.csv     one row per threshold\n  \
         DIR/summary.json  input, settings, baselines and the recommendation\n\
         and prints a short summary of the recommendation to stdout.\n\n\
-        Objective: --min-quality, --max-escalation or --budget; with none, the post's\n\
-        quality x (1 - cost / always-large cost).")]
+        Objective: --min-quality, --max-escalation, --budget or --max-quality-loss; with\n\
+        none, the post's quality x (1 - cost / always-large cost).")]
     Sweep(SweepArgs),
     /// Print the recommended threshold alone, for deployment config.
     #[command(after_help = "Examples:\n  \
         calibrate recommend eval.jsonl\n  \
         calibrate recommend eval.jsonl --min-quality 0.95\n  \
         calibrate recommend eval.jsonl --max-escalation 0.2 --print json\n  \
+        calibrate recommend eval.jsonl --min-quality 0.95 --certify --delta 0.05\n  \
         T=$(calibrate recommend eval.jsonl --budget 5) || echo \"no threshold fits\"\n\n\
-        Objective: --min-quality, --max-escalation or --budget; with none, the post's\n\
-        quality x (1 - cost / always-large cost).\n\n\
+        Objective: --min-quality, --max-escalation, --budget or --max-quality-loss; with\n\
+        none, the post's quality x (1 - cost / always-large cost).\n\n\
         The printed threshold is the smallest accepted confidence: routing with\n\
         `confidence >= threshold` reproduces the chosen split exactly. When no threshold\n\
         meets the objective the exit status is 1: the text form prints nothing to stdout\n\
@@ -117,6 +118,9 @@ pub struct SweepArgs {
     /// What the recommendation optimises.
     #[command(flatten)]
     pub objective: ObjectiveArgs,
+    /// Certification.
+    #[command(flatten)]
+    pub certify: CertifyArgs,
     /// Report directory [default: reports/<input file stem>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -141,6 +145,9 @@ pub struct RecommendArgs {
     /// What the recommendation optimises.
     #[command(flatten)]
     pub objective: ObjectiveArgs,
+    /// Certification.
+    #[command(flatten)]
+    pub certify: CertifyArgs,
     /// Output: the bare threshold, or one JSON object with its metrics.
     #[arg(long, value_enum, default_value_t = PrintFormat::Text, value_name = "FORMAT")]
     pub print: PrintFormat,
@@ -241,4 +248,26 @@ pub struct ObjectiveArgs {
     /// Best cascade quality with cost per request at most B (needs large-model quality).
     #[arg(long, value_name = "B")]
     pub budget: Option<f64>,
+    /// Lowest escalation whose cascade quality is at most L below always-large (0 to 1; needs
+    /// large-model quality).
+    #[arg(long, value_name = "L")]
+    pub max_quality_loss: Option<f64>,
+}
+
+/// Certification flags.
+#[derive(Debug, ClapArgs)]
+pub struct CertifyArgs {
+    /// Certify the objective (--min-quality or --max-quality-loss): the threshold meets it with
+    /// probability at least 1 - delta, assuming the records are exchangeable with production
+    /// traffic. Exit status 1 when nothing can be certified.
+    #[arg(long)]
+    pub certify: bool,
+    /// The error probability allowed by --certify.
+    #[arg(
+        long,
+        value_name = "DELTA",
+        default_value_t = 0.05,
+        requires = "certify"
+    )]
+    pub delta: f64,
 }

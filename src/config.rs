@@ -73,6 +73,8 @@ pub struct Analysis {
     pub costs: CostConfig,
     /// What the recommendation optimises.
     pub objective: Objective,
+    /// `--certify`: the error probability δ.
+    pub certify: Option<f64>,
     /// Hide progress.
     pub quiet: bool,
 }
@@ -113,7 +115,7 @@ impl Config {
     pub fn from_args(args: cli::Args) -> Result<Config> {
         Ok(match args.command {
             CommandArgs::Sweep(a) => {
-                let analysis = analysis(a.input, a.objective, a.quiet)?;
+                let analysis = analysis(a.input, a.objective, a.certify, a.quiet)?;
                 let grid = match (a.exact, a.grid) {
                     (true, _) => Grid::Exact,
                     (false, Some(step)) => {
@@ -135,7 +137,7 @@ impl Config {
                 })
             }
             CommandArgs::Recommend(a) => Config::Recommend(RecommendConfig {
-                analysis: analysis(a.input, a.objective, a.quiet)?,
+                analysis: analysis(a.input, a.objective, a.certify, a.quiet)?,
                 print: a.print,
             }),
             CommandArgs::Economics(a) => Config::Economics(economics(a)?),
@@ -246,7 +248,12 @@ fn economics(a: cli::EconomicsArgs) -> Result<EconomicsConfig> {
     })
 }
 
-fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -> Result<Analysis> {
+fn analysis(
+    input: cli::InputArgs,
+    objective: cli::ObjectiveArgs,
+    certify: cli::CertifyArgs,
+    quiet: bool,
+) -> Result<Analysis> {
     let source = if input.eval == Path::new("-") {
         Source::Stdin
     } else {
@@ -290,21 +297,42 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
         }
         Ok(x)
     };
-    let objective = match (
-        objective.min_quality,
-        objective.max_escalation,
-        objective.budget,
-    ) {
-        (Some(q), _, _) => Objective::MinQuality {
+    let o = objective;
+    let objective = if let Some(q) = o.min_quality {
+        Objective::MinQuality {
             target: unit("--min-quality", q)?,
-        },
-        (_, Some(r), _) => Objective::MaxEscalation {
+        }
+    } else if let Some(r) = o.max_escalation {
+        Objective::MaxEscalation {
             max_rate: unit("--max-escalation", r)?,
-        },
-        (_, _, Some(b)) => Objective::Budget {
+        }
+    } else if let Some(b) = o.budget {
+        Objective::Budget {
             max_cost: non_negative("--budget", b)?,
-        },
-        _ => Objective::QualityTimesSavings,
+        }
+    } else if let Some(l) = o.max_quality_loss {
+        Objective::MaxQualityLoss {
+            max_loss: unit("--max-quality-loss", l)?,
+        }
+    } else {
+        Objective::QualityTimesSavings
+    };
+    let certify = if certify.certify {
+        if !matches!(
+            objective,
+            Objective::MinQuality { .. } | Objective::MaxQualityLoss { .. }
+        ) {
+            bail!("--certify needs --min-quality Q or --max-quality-loss L");
+        }
+        if !(certify.delta > 0.0 && certify.delta < 1.0) {
+            bail!(
+                "--delta: expected a probability in (0, 1), found {}",
+                certify.delta
+            );
+        }
+        Some(certify.delta)
+    } else {
+        None
     };
     let costs = costs(input.costs)?;
     let read_tokens = costs.small.price.is_some()
@@ -320,6 +348,7 @@ fn analysis(input: cli::InputArgs, objective: cli::ObjectiveArgs, quiet: bool) -
         },
         costs,
         objective,
+        certify,
         quiet,
     })
 }

@@ -7,6 +7,7 @@
 pub mod cli;
 
 mod analysis;
+mod certify;
 mod config;
 mod dashboard;
 mod economics;
@@ -16,6 +17,7 @@ mod prices;
 mod progress;
 mod recommend;
 mod report;
+mod stats;
 mod sweep;
 
 use std::io::Write;
@@ -78,13 +80,14 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
     let sweep = sweep::Sweep::new(prepared.input());
     let objective = config.analysis.objective;
-    let recommendation = recommend::recommend(&sweep, objective);
+    let (recommendation, certification) = analysis::decide(&sweep, &config.analysis, &prepared);
     match (&recommendation, config.print) {
         (Ok(m), PrintFormat::Text) => print(&report::recommendation_text(m))?,
         (Err(why), PrintFormat::Text) => eprintln!("calibrate: {why}"),
-        (_, PrintFormat::Json) => {
-            print(&(report::recommendation_json(&recommendation, objective)? + "\n"))?
-        }
+        (_, PrintFormat::Json) => print(
+            &(report::recommendation_json(&recommendation, objective, certification.as_ref())?
+                + "\n"),
+        )?,
     }
     Ok(if recommendation.is_ok() {
         ExitStatus::Success
@@ -98,12 +101,17 @@ fn load(analysis: &Analysis) -> Result<Loaded> {
     let loaded = eval_set::load(&analysis.load, &bar);
     bar.finish();
     let loaded = loaded?;
-    if let Objective::Budget { .. } = analysis.objective
+    let needs_large = match analysis.objective {
+        Objective::Budget { .. } => Some("--budget maximises cascade quality"),
+        Objective::MaxQualityLoss { .. } => Some("--max-quality-loss compares with always-large"),
+        _ => None,
+    };
+    if let Some(what) = needs_large
         && loaded.set.large_quality.is_none()
     {
         bail!(
-            "--budget maximises cascade quality, which needs large-model quality labels; the \
-             input has no {:?} column (map one with --field large_quality=COLUMN)",
+            "{what}, which needs large-model quality labels; the input has no {:?} column \
+             (map one with --field large_quality=COLUMN)",
             analysis.load.fields.column(eval_set::Field::LargeQuality)
         );
     }

@@ -25,6 +25,11 @@ pub enum Objective {
         /// Currency units per request.
         max_cost: f64,
     },
+    /// The lowest escalation whose cascade quality is at most `max_loss` below always-large.
+    MaxQualityLoss {
+        /// Quality in [0, 1].
+        max_loss: f64,
+    },
     /// The post's rule: maximise quality × (1 − cost / always-large cost).
     QualityTimesSavings,
 }
@@ -42,6 +47,11 @@ impl Objective {
             Objective::Budget { max_cost } => {
                 format!("best cascade quality with cost per request <= {max_cost}")
             }
+            Objective::MaxQualityLoss { max_loss } => {
+                format!(
+                    "lowest escalation with cascade quality at most {max_loss} below always-large"
+                )
+            }
             Objective::QualityTimesSavings => {
                 "maximise quality x (1 - cost / always-large cost)".into()
             }
@@ -54,6 +64,7 @@ impl Objective {
             Objective::MinQuality { .. } => "min_quality",
             Objective::MaxEscalation { .. } => "max_escalation",
             Objective::Budget { .. } => "budget",
+            Objective::MaxQualityLoss { .. } => "max_quality_loss",
             Objective::QualityTimesSavings => "quality_times_savings",
         }
     }
@@ -64,6 +75,7 @@ impl Objective {
             Objective::MinQuality { target } => Some(target),
             Objective::MaxEscalation { max_rate } => Some(max_rate),
             Objective::Budget { max_cost } => Some(max_cost),
+            Objective::MaxQualityLoss { max_loss } => Some(max_loss),
             Objective::QualityTimesSavings => None,
         }
     }
@@ -76,10 +88,15 @@ pub struct Infeasible {
     pub objective: Objective,
     /// The candidate that comes closest, when one exists.
     pub closest: Option<Metrics>,
+    /// A full explanation that replaces the default wording (used when certification fails).
+    pub note: Option<String>,
 }
 
 impl fmt::Display for Infeasible {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(note) = &self.note {
+            return f.write_str(note);
+        }
         match (self.objective, self.closest) {
             (Objective::MinQuality { target }, Some(m)) => write!(
                 f,
@@ -140,6 +157,17 @@ pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasi
             &|m| m.cascade_quality.is_some() && m.cost_per_request <= max_cost,
             &|m| m.cascade_quality.unwrap_or(f64::NEG_INFINITY),
         ),
+        Objective::MaxQualityLoss { max_loss } => {
+            let large = sweep.baselines().always_large.quality;
+            pick(
+                &|m| {
+                    large
+                        .zip(m.cascade_quality)
+                        .is_some_and(|(l, c)| l - c <= max_loss)
+                },
+                &|m| m.accepted as f64,
+            )
+        }
         Objective::QualityTimesSavings => pick(&|m| m.objective.is_some(), &|m| {
             m.objective.unwrap_or(f64::NEG_INFINITY)
         }),
@@ -147,6 +175,7 @@ pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasi
     found.ok_or_else(|| Infeasible {
         objective,
         closest: closest(sweep, objective),
+        note: None,
     })
 }
 

@@ -93,6 +93,8 @@ pub struct Sweep {
     forced: usize,
     /// Record indices from most to least confident, forced records last.
     order: Vec<u32>,
+    /// Per candidate: Σ max(large − small quality, 0) over accepted records.
+    quality_lost: Option<Vec<f64>>,
 }
 
 impl Sweep {
@@ -133,13 +135,22 @@ impl Sweep {
         let mut accepted = vec![0usize];
         let mut small_q = vec![0.0];
         let mut acc_small_q = Sum::default();
+        let mut lost = input.large_quality.map(|_| vec![0.0]);
+        let mut acc_lost = Sum::default();
         for (k, &(c, i)) in order[..eligible].iter().enumerate() {
             acc_small_q.add(input.small_quality[i as usize]);
+            if let Some(lq) = input.large_quality {
+                let i = i as usize;
+                acc_lost.add((lq[i] - input.small_quality[i]).max(0.0));
+            }
             let last_of_group = order[..eligible].get(k + 1).is_none_or(|next| next.0 != c);
             if last_of_group {
                 distinct.push(c);
                 accepted.push(k + 1);
                 small_q.push(acc_small_q.value());
+                if let Some(lost) = &mut lost {
+                    lost.push(acc_lost.value());
+                }
             }
         }
         // Sums over escalated records: suffix sums over the same order, at the same cut points.
@@ -197,6 +208,7 @@ impl Sweep {
             baseline_cost: costs.baseline,
             forced: n - eligible,
             order: order.iter().map(|&(_, i)| i).collect(),
+            quality_lost: lost,
             large_quality_total,
             small_cost_total,
             large_cost_total,
@@ -223,6 +235,13 @@ impl Sweep {
     /// the first `at_candidate(j).accepted` of them.
     pub fn order(&self) -> &[u32] {
         &self.order
+    }
+
+    /// At candidate `j`, the mean over all records of max(large − small quality, 0) on the
+    /// accepted ones: the quality given up by not escalating them (an upper bound on the drop
+    /// against always-large). `None` without large labels.
+    pub fn quality_lost(&self, j: usize) -> Option<f64> {
+        self.quality_lost.as_ref().map(|v| v[j] / self.n as f64)
     }
 
     /// Records forced to escalate whatever their confidence.

@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Exporter, GridSetting, Report};
+use crate::certify::Certification;
 use crate::economics::{CostSource, OutputTokens};
 use crate::latency::Latency;
 use crate::recommend::{Infeasible, Objective};
@@ -31,9 +32,54 @@ impl Exporter for SummaryJson {
 pub fn recommendation_json(
     recommendation: &Result<Metrics, Infeasible>,
     objective: Objective,
+    certification: Option<&Certification>,
 ) -> Result<String> {
-    let r = Recommendation::of(recommendation, objective);
+    let mut r = Recommendation::of(recommendation, objective);
+    r.certificate = certification.map(certificate_json);
     Ok(serde_json::to_string(&r)?)
+}
+
+#[derive(Serialize)]
+struct CertificateJson {
+    certified: bool,
+    delta: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tests: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guarantee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    needed_records: Option<u64>,
+}
+
+fn certificate_json(c: &Certification) -> CertificateJson {
+    match c {
+        Ok(c) => CertificateJson {
+            certified: true,
+            delta: c.delta,
+            method: Some(c.method.name()),
+            tests: Some(c.tests),
+            p_value: Some(c.p_value),
+            guarantee: Some(c.guarantee()),
+            reason: None,
+            needed_records: None,
+        },
+        Err(why) => CertificateJson {
+            certified: false,
+            delta: why.delta,
+            method: None,
+            tests: None,
+            p_value: None,
+            guarantee: None,
+            reason: Some(why.to_string()),
+            needed_records: why.needed_records,
+        },
+    }
 }
 
 #[derive(Serialize)]
@@ -152,6 +198,8 @@ struct Recommendation<'a> {
     metrics: Option<&'a Metrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<CertificateJson>,
 }
 
 impl<'a> Recommendation<'a> {
@@ -163,12 +211,14 @@ impl<'a> Recommendation<'a> {
                 objective,
                 metrics: Some(m),
                 reason: None,
+                certificate: None,
             },
             Err(why) => Recommendation {
                 found: false,
                 objective,
                 metrics: None,
                 reason: Some(why.to_string()),
+                certificate: None,
             },
         }
     }
@@ -298,7 +348,10 @@ fn summary(report: &Report) -> Summary<'_> {
             break_even_vs_large: break_even(&report.dashboard.break_even),
             break_even_vs_baseline: break_even(&report.dashboard.break_even_vs_baseline),
         },
-        recommendation: Recommendation::of(&report.recommendation, s.objective),
+        recommendation: Recommendation {
+            certificate: report.certification.as_ref().map(certificate_json),
+            ..Recommendation::of(&report.recommendation, s.objective)
+        },
         recommended_latency_ms: report.recommended_latency.as_ref(),
     }
 }

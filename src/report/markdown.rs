@@ -86,6 +86,14 @@ fn markdown(r: &Report) -> String {
                 "Route with `confidence >= {}`: that reproduces this split exactly.\n",
                 m.threshold
             );
+            if let Some(Ok(c)) = &r.certification {
+                let _ = writeln!(
+                    o,
+                    "**Certified.** {} The quality measured at a threshold picked as best on the \
+                     same records is biased upward; this guarantee is not.\n",
+                    c.guarantee()
+                );
+            }
         }
         Err(why) => {
             let _ = writeln!(o, "**No recommendation:** {why}.\n");

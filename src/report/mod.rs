@@ -15,6 +15,7 @@ mod writer;
 
 use anyhow::Result;
 
+use crate::certify::Certification;
 use crate::dashboard::Dashboard;
 use crate::economics::CostSource;
 use crate::latency::Latency;
@@ -47,6 +48,8 @@ pub struct Report {
     pub recommended_latency: Option<Latency>,
     /// The recommended threshold, or why none qualifies.
     pub recommendation: Result<Metrics, Infeasible>,
+    /// With `--certify`: the certificate, or why none could be issued.
+    pub certification: Option<Certification>,
     /// Plot data, tables and warnings.
     pub dashboard: Dashboard,
 }

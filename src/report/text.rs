@@ -70,6 +70,9 @@ pub fn summary_text(report: &Report) -> String {
                 "  savings vs always-large {:>7}",
                 m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())
             );
+            if let Some(Ok(c)) = &report.certification {
+                let _ = writeln!(out, "  certified: {}", c.guarantee());
+            }
         }
         Err(why) => {
             let _ = writeln!(out, "no recommendation: {why}");

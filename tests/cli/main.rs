@@ -1,6 +1,7 @@
 //! The one integration-test binary: runs `calibrate` like a user would, on the fixtures in
 //! `tests/data/` (every expected number is worked by hand in `tests/data/README.md`).
 
+mod certify;
 mod economics;
 mod input;
 mod recommend;

@@ -1,0 +1,107 @@
+//! Issue 5 (part): `--certify` and `--max-quality-loss` end to end.
+
+use crate::{calibrate, fixture, stderr, stdout};
+
+fn example() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl")
+}
+
+#[test]
+fn certified_threshold_is_stricter_than_the_observed_pick() {
+    let plain = calibrate()
+        .arg("recommend")
+        .arg(example())
+        .args(["--min-quality", "0.95"])
+        .output()
+        .unwrap();
+    let certified = calibrate()
+        .arg("recommend")
+        .arg(example())
+        .args(["--min-quality", "0.95", "--certify", "--print", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(certified.status.code(), Some(0), "{}", stderr(&certified));
+    let v: serde_json::Value = serde_json::from_slice(&certified.stdout).unwrap();
+    let t_plain: f64 = stdout(&plain).trim().parse().unwrap();
+    let t_cert = v["metrics"]["threshold"].as_f64().unwrap();
+    // Certifying costs escalation: the certified threshold accepts no more than the observed one.
+    assert!(
+        t_cert >= t_plain,
+        "certified {t_cert} vs observed {t_plain}"
+    );
+    assert!(v["metrics"]["non_escalated_quality"].as_f64().unwrap() >= 0.95);
+    let c = &v["certificate"];
+    assert_eq!(c["certified"], true);
+    assert_eq!(c["method"], "exact binomial tail");
+    assert!(c["p_value"].as_f64().unwrap() <= 0.05 / c["tests"].as_f64().unwrap());
+    assert!(c["guarantee"].as_str().unwrap().contains("exchangeable"));
+}
+
+#[test]
+fn uncertifiable_target_exits_1_with_the_best_certifiable_quality() {
+    let out = calibrate()
+        .arg("recommend")
+        .arg(example())
+        .args(["--min-quality", "0.999", "--certify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.starts_with("calibrate: cannot certify non-escalated quality >= 0.999 at delta = 0.05; the best certifiable is"), "{err}");
+}
+
+#[test]
+fn certify_needs_a_quality_objective_and_loss_needs_large_labels() {
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("tiny.jsonl"))
+        .args(["--max-escalation", "0.3", "--certify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--certify needs --min-quality Q or --max-quality-loss L"));
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("weak.jsonl"))
+        .args(["--max-quality-loss", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--max-quality-loss compares with always-large"));
+}
+
+#[test]
+fn max_quality_loss_by_hand() {
+    // tests/data/README.md: always-large quality 0.8; cascade quality 0.8 at thresholds 0.9, 0.8
+    // and 0.6 (drop 0), 0.6 at 0.7 and 0.5. The lowest escalation with drop ≤ 0.1 is 0.6.
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("tiny.jsonl"))
+        .args(["--max-quality-loss", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "0.6\n");
+}
+
+#[test]
+fn sweep_states_the_guarantee_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("sweep")
+        .arg(example())
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .args(["--min-quality", "0.9", "--certify", "--delta", "0.1", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = std::fs::read_to_string(dir.path().join("r/report.md")).unwrap();
+    assert!(
+        md.contains("**Certified.** With probability at least 0.9 over the draw"),
+        "{md}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["recommendation"]["certificate"]["certified"], true);
+}

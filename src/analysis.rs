@@ -6,6 +6,7 @@
 use crate::certify::{Certification, Target, certify};
 use crate::config::{Analysis, Baseline, Grid};
 use crate::dashboard;
+use crate::intervals;
 use crate::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
 use crate::eval_set::{EvalSet, Field, Loaded, Source};
 use crate::latency::{self, LatencyInput};
@@ -160,6 +161,7 @@ pub fn report(
     prepared: &Prepared<'_>,
     sweep: &Sweep,
     grid: Grid,
+    intervals: (f64, Option<usize>, u64),
 ) -> Report {
     let input = prepared.input();
     let (thresholds, grid_setting) = grid_thresholds(sweep, grid);
@@ -208,6 +210,21 @@ pub fn report(
             None => (None, None),
         },
     );
+    let (level, resamples, seed) = intervals;
+    let settings = intervals::Settings {
+        level,
+        resamples: resamples.unwrap_or_else(|| intervals::default_resamples(sweep.records())),
+        seed,
+    };
+    let uncertainty = intervals::uncertainty(
+        input,
+        sweep,
+        &rows,
+        recommendation.as_ref().ok(),
+        analysis.objective,
+        settings,
+        prepared.binary,
+    );
     Report {
         input: InputInfo {
             path: match &analysis.load.source {
@@ -240,6 +257,7 @@ pub fn report(
         recommended_latency,
         recommendation,
         certification,
+        uncertainty,
         dashboard,
     }
 }

@@ -131,6 +131,17 @@ pub struct SweepArgs {
     /// Write every candidate threshold (each distinct confidence) to sweep.csv instead of a grid.
     #[arg(long)]
     pub exact: bool,
+    /// Confidence level of the intervals in sweep.csv and the report.
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    pub level: f64,
+    /// Bootstrap resamples for the intervals of cost and of qualities in [0, 1], and for the
+    /// spread of the recommended threshold; 0 turns the bootstrap off [default: 200, fewer above
+    /// 50,000 records, at least 10].
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<usize>,
+    /// Seed of the bootstrap: the same seed gives the same intervals.
+    #[arg(long, value_name = "SEED", default_value_t = 42)]
+    pub seed: u64,
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -99,6 +99,8 @@ pub struct SweepConfig {
     pub out: PathBuf,
     /// Rows of sweep.csv.
     pub grid: Grid,
+    /// Interval level, bootstrap resamples (`None`: the default for the data's size) and seed.
+    pub intervals: (f64, Option<usize>, u64),
 }
 
 /// `calibrate recommend`.
@@ -130,10 +132,14 @@ impl Config {
                     Some(out) => out,
                     None => default_out(&analysis.load.source),
                 };
+                if !(a.level > 0.0 && a.level < 1.0) {
+                    bail!("--level: expected a probability in (0, 1), found {}", a.level);
+                }
                 Config::Sweep(SweepConfig {
                     analysis,
                     out,
                     grid,
+                    intervals: (a.level, a.bootstrap, a.seed),
                 })
             }
             CommandArgs::Recommend(a) => Config::Recommend(RecommendConfig {

@@ -12,6 +12,7 @@ mod config;
 mod dashboard;
 mod economics;
 mod eval_set;
+mod intervals;
 mod latency;
 mod prices;
 mod progress;
@@ -67,7 +68,14 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     let loaded = load(&config.analysis)?;
     let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
     let sweep = sweep::Sweep::new(prepared.input());
-    let report = analysis::report(&loaded, &config.analysis, &prepared, &sweep, config.grid);
+    let report = analysis::report(
+        &loaded,
+        &config.analysis,
+        &prepared,
+        &sweep,
+        config.grid,
+        config.intervals,
+    );
     let files = report::render_all(&report)?;
     out.commit(&files)?;
     eprintln!("wrote {}", config.out.display());

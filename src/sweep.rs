@@ -221,6 +221,77 @@ impl Sweep {
         }
     }
 
+    /// The same sweep on a resample in which record i appears `weights[i]` times (a bootstrap
+    /// draw): same order and candidate cut points, weighted sums. O(n).
+    pub fn resampled(&self, input: SweepInput<'_>, weights: &[u32]) -> Sweep {
+        let eligible = self.n - self.forced;
+        let w = |k: usize| f64::from(weights[self.order[k] as usize]);
+        let record = |k: usize| self.order[k] as usize;
+        let mut accepted = Vec::with_capacity(self.accepted.len());
+        let mut small_q = Vec::with_capacity(self.accepted.len());
+        let mut lost = input.large_quality.map(|_| Vec::with_capacity(self.accepted.len()));
+        let (mut count, mut sq, mut ls) = (0u64, Sum::default(), Sum::default());
+        let mut k = 0;
+        for &cut in &self.accepted {
+            while k < cut {
+                let (i, wk) = (record(k), w(k));
+                count += u64::from(weights[i]);
+                sq.add(wk * input.small_quality[i]);
+                if let Some(lq) = input.large_quality {
+                    ls.add(wk * (lq[i] - input.small_quality[i]).max(0.0));
+                }
+                k += 1;
+            }
+            accepted.push(count as usize);
+            small_q.push(sq.value());
+            if let Some(lost) = &mut lost {
+                lost.push(ls.value());
+            }
+        }
+        let suffix = |value: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            let mut out = vec![0.0; self.accepted.len()];
+            let mut acc = Sum::default();
+            let mut k = self.n;
+            for j in (0..self.accepted.len()).rev() {
+                while k > self.accepted[j] {
+                    k -= 1;
+                    acc.add(w(k) * value(record(k)));
+                }
+                out[j] = acc.value();
+            }
+            out
+        };
+        let costs = input.costs;
+        let large_cost_escalated = suffix(&|i| costs.large.get(i));
+        let small_cost_escalated = suffix(&|i| costs.small.get(i));
+        let large_quality_escalated = input.large_quality.map(|lq| suffix(&|i| lq[i]));
+        let n: u64 = weights.iter().map(|&x| u64::from(x)).sum();
+        let forced: u64 = (eligible..self.n).map(|k| u64::from(weights[record(k)])).sum();
+        let mut small_total = Sum::default();
+        let mut small_cost_total = Sum::default();
+        for (i, &wi) in weights.iter().enumerate() {
+            small_total.add(f64::from(wi) * input.small_quality[i]);
+            small_cost_total.add(f64::from(wi) * costs.small.get(i));
+        }
+        Sweep {
+            n: n as usize,
+            distinct: self.distinct.clone(),
+            small_quality_total: small_total.value(),
+            large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
+            small_cost_total: small_cost_total.value(),
+            large_cost_total: large_cost_escalated[0],
+            baseline_cost: self.baseline_cost,
+            forced: forced as usize,
+            order: Vec::new(),
+            quality_lost: lost,
+            accepted,
+            small_quality_accepted: small_q,
+            large_quality_escalated,
+            large_cost_escalated,
+            small_cost_escalated,
+        }
+    }
+
     /// Number of records.
     pub fn records(&self) -> usize {
         self.n

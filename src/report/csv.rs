@@ -1,7 +1,8 @@
 //! `sweep.csv`: one row per threshold of the grid (or every candidate with `--exact`).
 //!
 //! Formats numbers at full precision (shortest round-trip form); empty cells mean "undefined"
-//! (no accepted records, no large labels). A `savings_vs_baseline` column is added with a
+//! (no accepted records, no large labels). `_lo`/`_hi` columns bound each metric at the
+//! report's confidence level. A `savings_vs_baseline` column is added with a
 //! baseline, and latency columns when the records carry latencies. It must not compute.
 
 use anyhow::Result;
@@ -35,6 +36,7 @@ impl Exporter for SweepCsv {
         let mut w = ::csv::Writer::from_writer(Vec::new());
         let baseline = report.settings.baseline.is_some();
         let mut header: Vec<&str> = COLUMNS.to_vec();
+        header.extend(INTERVAL_COLUMNS);
         if baseline {
             header.push("savings_vs_baseline");
         }
@@ -56,6 +58,15 @@ impl Exporter for SweepCsv {
                 opt(m.objective),
                 m.accepts_none.to_string(),
             ];
+            let u = &report.uncertainty.rows[i];
+            let pair = |x: Option<crate::intervals::Interval>| match x {
+                Some(x) => [num(x.lo), num(x.hi)],
+                None => [String::new(), String::new()],
+            };
+            row.extend(pair(Some(u.escalation_rate)));
+            row.extend(pair(u.non_escalated_quality));
+            row.extend(pair(u.cascade_quality));
+            row.extend(pair(u.cost_per_request));
             if baseline {
                 row.push(opt(m.savings_vs_baseline));
             }
@@ -67,6 +78,18 @@ impl Exporter for SweepCsv {
         Ok(w.into_inner()?)
     }
 }
+
+/// Interval columns, always present (empty where undefined or without a bootstrap).
+pub const INTERVAL_COLUMNS: [&str; 8] = [
+    "escalation_rate_lo",
+    "escalation_rate_hi",
+    "non_escalated_quality_lo",
+    "non_escalated_quality_hi",
+    "cascade_quality_lo",
+    "cascade_quality_hi",
+    "cost_per_request_lo",
+    "cost_per_request_hi",
+];
 
 /// Extra columns when the records carry latencies (milliseconds, nearest-rank percentiles).
 pub const LATENCY_COLUMNS: [&str; 4] = [

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Exporter, GridSetting, Report};
 use crate::certify::Certification;
 use crate::economics::{CostSource, OutputTokens};
+use crate::intervals::{RowIntervals, ThresholdSpread};
 use crate::latency::Latency;
 use crate::recommend::{Infeasible, Objective};
 use crate::sweep::{Baselines, Metrics};
@@ -94,6 +95,19 @@ struct Summary<'a> {
     recommendation: Recommendation<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     recommended_latency_ms: Option<&'a Latency>,
+    uncertainty: UncertaintyJson<'a>,
+}
+
+#[derive(Serialize)]
+struct UncertaintyJson<'a> {
+    level: f64,
+    bootstrap_resamples: usize,
+    seed: u64,
+    quality_intervals: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommended: Option<&'a RowIntervals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommended_threshold_spread: Option<&'a ThresholdSpread>,
 }
 
 #[derive(Serialize)]
@@ -353,5 +367,17 @@ fn summary(report: &Report) -> Summary<'_> {
             ..Recommendation::of(&report.recommendation, s.objective)
         },
         recommended_latency_ms: report.recommended_latency.as_ref(),
+        uncertainty: UncertaintyJson {
+            level: report.uncertainty.settings.level,
+            bootstrap_resamples: report.uncertainty.settings.resamples,
+            seed: report.uncertainty.settings.seed,
+            quality_intervals: if report.uncertainty.binary {
+                "Wilson (0/1 labels)"
+            } else {
+                "bootstrap percentile (labels in [0, 1])"
+            },
+            recommended: report.uncertainty.recommended.as_ref(),
+            recommended_threshold_spread: report.uncertainty.spread.as_ref(),
+        },
     }
 }

@@ -86,6 +86,40 @@ fn markdown(r: &Report) -> String {
                 "Route with `confidence >= {}`: that reproduces this split exactly.\n",
                 m.threshold
             );
+            let u = &r.uncertainty;
+            if let Some(ri) = &u.recommended {
+                let range = |x: Option<crate::intervals::Interval>, f: &dyn Fn(f64) -> String| {
+                    x.map(|x| format!("{} to {}", f(x.lo), f(x.hi)))
+                        .unwrap_or_else(|| "n/a".into())
+                };
+                let q = |x: f64| format!("{x:.4}");
+                let _ = write!(
+                    o,
+                    "At {:.0} % confidence: escalation {}, non-escalated quality {}, cascade \
+                     quality {}, cost per request {}.",
+                    100.0 * u.settings.level,
+                    range(Some(ri.escalation_rate), &|x| pct(x)),
+                    range(ri.non_escalated_quality, &q),
+                    range(ri.cascade_quality, &q),
+                    range(ri.cost_per_request, &|x| money(x)),
+                );
+                if let Some(s) = &u.spread {
+                    if let (Some((mode, count)), Some(range)) = (s.mode, s.range) {
+                        let _ = write!(
+                            o,
+                            " Across {} bootstrap resamples (seed {}) the recommended threshold \
+                             ranged from {} to {} (the near-optimal range); {} was chosen in {} \
+                             of them",
+                            s.resamples, u.settings.seed, range.lo, range.hi, mode, count
+                        );
+                        if s.none > 0 {
+                            let _ = write!(o, ", and {} met the objective nowhere", s.none);
+                        }
+                        o.push('.');
+                    }
+                }
+                o.push_str("\n\n");
+            }
             if let Some(Ok(c)) = &r.certification {
                 let _ = writeln!(
                     o,

@@ -17,6 +17,7 @@ use anyhow::Result;
 
 use crate::certify::Certification;
 use crate::dashboard::Dashboard;
+use crate::intervals::Uncertainty;
 use crate::economics::CostSource;
 use crate::latency::Latency;
 use crate::recommend::{Infeasible, Objective};
@@ -50,6 +51,8 @@ pub struct Report {
     pub recommendation: Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none could be issued.
     pub certification: Option<Certification>,
+    /// Intervals for every row and the spread of the recommended threshold.
+    pub uncertainty: Uncertainty,
     /// Plot data, tables and warnings.
     pub dashboard: Dashboard,
 }

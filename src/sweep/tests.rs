@@ -232,3 +232,34 @@ fn escalating_everything_never_saves_when_the_small_model_is_free() {
     });
     assert_eq!(s.at_candidate(0).savings_vs_large, Some(0.0));
 }
+
+#[test]
+fn a_resample_with_unit_weights_is_the_sweep_itself() {
+    let conf = [0.9, 0.5, 0.9, 0.2];
+    let sq = [1.0, 0.0, 0.0, 1.0];
+    let lq = [1.0, 1.0, 0.0, 1.0];
+    let input = SweepInput {
+        confidence: &conf,
+        small_quality: &sq,
+        large_quality: Some(&lq),
+        costs: CostModel {
+            small: CostColumn::PerRequest(1.0),
+            large: CostColumn::PerRequest(60.0),
+            baseline: None,
+        },
+        forced: None,
+    };
+    let s = Sweep::new(input);
+    let r = s.resampled(input, &[1, 1, 1, 1]);
+    for j in 0..s.candidates() {
+        assert_eq!(r.at_candidate(j), s.at_candidate(j));
+    }
+    // Weights (2, 0, 1, 1) are the data set {r0, r0, r2, r3}: at 0.9 accept r0, r0, r2
+    // (quality 2/3), escalate r3 (large 1): cascade (2 + 1) / 4, cost (4 + 60) / 4.
+    let r = s.resampled(input, &[2, 0, 1, 1]);
+    let m = r.at_candidate(1);
+    assert_eq!((m.accepted, m.escalated), (3, 1));
+    assert_eq!(m.non_escalated_quality, Some(2.0 / 3.0));
+    assert_eq!(m.cascade_quality, Some(0.75));
+    assert_eq!(m.cost_per_request, 16.0);
+}

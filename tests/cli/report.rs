@@ -63,7 +63,7 @@ fn svgs_parse_and_carry_their_series_and_labels() {
             "tradeoff",
             &[
                 "Quality against escalation rate",
-                "non-escalated quality (answers the small model ships)",
+                "non-escalated quality (answers the small model ships), 95 % band",
                 "cascade quality (all requests)",
                 "always-large quality",
                 "recommended: threshold 0.6, 20.0% escalated, quality 0.750",

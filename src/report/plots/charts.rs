@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use super::SIZE;
 use super::style::{BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, count, dashed, err, legend, pct};
+use crate::intervals::{Interval, RowIntervals};
 use crate::report::Report;
 
 pub(super) fn tradeoff<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report) -> Result<()>
@@ -64,13 +65,43 @@ where
             .filter_map(|m| f(m).map(|q| (m.escalation_rate, q)))
             .collect()
     };
+    // Interval bands from the report's rows (at its confidence level), under the curves.
+    let band = |f: &dyn Fn(&RowIntervals) -> Option<Interval>| -> Vec<(f64, f64)> {
+        let pairs: Vec<(f64, Interval)> = r
+            .rows
+            .iter()
+            .zip(&r.uncertainty.rows)
+            .filter_map(|(m, u)| f(u).map(|i| (m.escalation_rate, i)))
+            .collect();
+        // Clipped to the plotted range.
+        let lower = pairs.iter().map(|(x, i)| (*x, i.lo.max(y0.max(0.0))));
+        let upper = pairs.iter().rev().map(|(x, i)| (*x, i.hi));
+        lower.chain(upper).collect()
+    };
+    let level = 100.0 * r.uncertainty.settings.level;
+    for (f, color) in [
+        (
+            &(|u: &RowIntervals| u.non_escalated_quality) as &dyn Fn(&RowIntervals) -> _,
+            BLUE,
+        ),
+        (&|u: &RowIntervals| u.cascade_quality, ORANGE),
+    ] {
+        let points = band(f);
+        if points.len() >= 3 {
+            chart
+                .draw_series([Polygon::new(points, color.mix(0.18).filled())])
+                .map_err(err)?;
+        }
+    }
     chart
         .draw_series(LineSeries::new(
             series(&|m| m.non_escalated_quality),
             BLUE.stroke_width(3),
         ))
         .map_err(err)?
-        .label("non-escalated quality (answers the small model ships)")
+        .label(format!(
+            "non-escalated quality (answers the small model ships), {level:.0} % band"
+        ))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
     if r.settings.has_large_quality {
         chart

@@ -1,0 +1,289 @@
+//! Uncertainty of every sweep row and of the recommended threshold itself. Pure; the caller
+//! passes the seed.
+//!
+//! Owns the intervals: Wilson for rates and 0/1 qualities, a seeded Poisson bootstrap over
+//! records (parallel, one random stream per resample, so results do not depend on the thread
+//! count) for qualities in [0, 1] and for cost, and the bootstrap distribution of the
+//! recommended threshold. It must not print or format.
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::recommend::{Objective, recommend};
+use crate::stats::wilson;
+use crate::sweep::{Metrics, Sweep, SweepInput};
+
+/// How to compute intervals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    /// Bootstrap resamples (0: none).
+    pub resamples: usize,
+    /// The bootstrap's seed.
+    pub seed: u64,
+}
+
+/// The default number of resamples for `records`: 200, fewer for large sets so that the
+/// bootstrap stays near ten million record visits (at least 10).
+pub fn default_resamples(records: usize) -> usize {
+    (10_000_000 / records.max(1)).clamp(10, 200)
+}
+
+/// A two-sided interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+/// The intervals of one row; `None` where the metric is undefined or needs a bootstrap that
+/// was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RowIntervals {
+    /// Escalation rate (Wilson).
+    pub escalation_rate: Interval,
+    /// Non-escalated quality (Wilson for 0/1 labels, else bootstrap).
+    pub non_escalated_quality: Option<Interval>,
+    /// Cascade quality (Wilson for 0/1 labels, else bootstrap).
+    pub cascade_quality: Option<Interval>,
+    /// Cost per request (bootstrap).
+    pub cost_per_request: Option<Interval>,
+}
+
+/// How the recommended threshold moves across bootstrap resamples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdSpread {
+    /// Resamples drawn.
+    pub resamples: usize,
+    /// Resamples in which no threshold met the objective.
+    pub none: usize,
+    /// The threshold chosen most often and in how many resamples.
+    pub mode: Option<(f64, usize)>,
+    /// The central interval (at the level) of the chosen thresholds: the range of thresholds
+    /// that are near-optimal given the noise in the data.
+    pub range: Option<Interval>,
+}
+
+/// Everything the report says about uncertainty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    /// The settings used.
+    pub settings: Settings,
+    /// Whether the labels are 0/1 (Wilson intervals for qualities).
+    pub binary: bool,
+    /// One per report row.
+    pub rows: Vec<RowIntervals>,
+    /// At the recommended threshold.
+    pub recommended: Option<RowIntervals>,
+    /// The recommended threshold across resamples (without a bootstrap: `None`).
+    pub spread: Option<ThresholdSpread>,
+}
+
+/// Computes intervals for `rows` (and the recommendation) of `sweep`.
+pub fn uncertainty(
+    input: SweepInput<'_>,
+    sweep: &Sweep,
+    rows: &[Metrics],
+    recommended: Option<&Metrics>,
+    objective: Objective,
+    settings: Settings,
+    binary: bool,
+) -> Uncertainty {
+    let mut wanted: Vec<Metrics> = rows.to_vec();
+    wanted.extend(recommended.copied());
+    let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
+    // Each resample: the metrics at every wanted row, and the threshold it would recommend.
+    let draws: Vec<(Vec<Metrics>, Option<f64>)> = (0..settings.resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+            rng.set_stream(b as u64);
+            let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
+            let r = sweep.resampled(input, &weights);
+            let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
+            let chosen = recommend(&r, objective).ok().map(|m| m.threshold);
+            (at, chosen)
+        })
+        .collect();
+    let level = settings.level;
+    let percentile = |values: &mut Vec<f64>| -> Option<Interval> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let rank = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
+        Some(Interval {
+            lo: values[rank((1.0 - level) / 2.0)],
+            hi: values[rank(1.0 - (1.0 - level) / 2.0)],
+        })
+    };
+    let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
+        let mut v: Vec<f64> = draws.iter().filter_map(|(at, _)| f(&at[r])).collect();
+        percentile(&mut v)
+    };
+    let wilson_of = |successes: f64, n: usize| {
+        let (lo, hi) = wilson(successes.round(), n as f64, level);
+        Interval { lo, hi }
+    };
+    let n = sweep.records();
+    let mut intervals: Vec<RowIntervals> = wanted
+        .iter()
+        .enumerate()
+        .map(|(r, m)| RowIntervals {
+            escalation_rate: wilson_of(m.escalated as f64, n),
+            non_escalated_quality: match (m.non_escalated_quality, binary) {
+                (None, _) => None,
+                (Some(q), true) => Some(wilson_of(q * m.accepted as f64, m.accepted)),
+                (Some(_), false) => boot(r, &|x| x.non_escalated_quality),
+            },
+            cascade_quality: match (m.cascade_quality, binary) {
+                (None, _) => None,
+                (Some(q), true) => Some(wilson_of(q * n as f64, n)),
+                (Some(_), false) => boot(r, &|x| x.cascade_quality),
+            },
+            cost_per_request: boot(r, &|x| Some(x.cost_per_request)),
+        })
+        .collect();
+    let recommended = recommended.and_then(|_| intervals.pop());
+    let spread = (settings.resamples > 0).then(|| {
+        let mut chosen: Vec<f64> = draws.iter().filter_map(|(_, t)| *t).collect();
+        let none = draws.len() - chosen.len();
+        let range = percentile(&mut chosen);
+        // `chosen` is sorted now: the longest run of equal values is the mode (lowest on ties).
+        let mut mode: Option<(f64, usize)> = None;
+        let mut k = 0;
+        while k < chosen.len() {
+            let run = chosen[k..].iter().take_while(|&&t| t == chosen[k]).count();
+            if mode.is_none_or(|(_, c)| run > c) {
+                mode = Some((chosen[k], run));
+            }
+            k += run;
+        }
+        ThresholdSpread {
+            resamples: draws.len(),
+            none,
+            mode,
+            range,
+        }
+    });
+    Uncertainty {
+        settings,
+        binary,
+        rows: intervals,
+        recommended,
+        spread,
+    }
+}
+
+/// The candidate whose split a metrics row shows.
+fn candidate_of(sweep: &Sweep, m: &Metrics) -> usize {
+    if m.accepts_none {
+        0
+    } else {
+        sweep.candidate_at(m.threshold)
+    }
+}
+
+/// A Poisson(1) draw by inversion.
+fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut k = 0u32;
+    let mut p = (-1.0f64).exp();
+    let mut cdf = p;
+    while u > cdf && k < 30 {
+        k += 1;
+        p /= f64::from(k);
+        cdf += p;
+    }
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::economics::{CostColumn, CostModel};
+
+    fn input<'a>(conf: &'a [f64], q: &'a [f64]) -> SweepInput<'a> {
+        SweepInput {
+            confidence: conf,
+            small_quality: q,
+            large_quality: None,
+            costs: CostModel {
+                small: CostColumn::PerRequest(1.0),
+                large: CostColumn::PerRequest(10.0),
+                baseline: None,
+            },
+            forced: None,
+        }
+    }
+
+    #[test]
+    fn binary_rows_use_wilson_and_the_bootstrap_is_seeded() {
+        let conf: Vec<f64> = (0..400).map(|i| f64::from(i % 100) / 100.0).collect();
+        let q: Vec<f64> = (0..400).map(|i| f64::from(u8::from(i % 100 >= 20))).collect();
+        let s = Sweep::new(input(&conf, &q));
+        let row = s.at_threshold(0.5);
+        let settings = Settings {
+            level: 0.95,
+            resamples: 50,
+            seed: 7,
+        };
+        let u = uncertainty(
+            input(&conf, &q),
+            &s,
+            &[row],
+            Some(&row),
+            Objective::MinQuality { target: 1.0 },
+            settings,
+            true,
+        );
+        // Escalation: 200 of 400 (Wilson, checked against statsmodels in stats.rs).
+        let (lo, hi) = wilson(200.0, 400.0, 0.95);
+        assert_eq!(u.rows[0].escalation_rate, Interval { lo, hi });
+        // All accepted answers are right: Wilson upper end 1.
+        assert_eq!(u.rows[0].non_escalated_quality.unwrap().hi, 1.0);
+        let cost = u.rows[0].cost_per_request.unwrap();
+        assert!(cost.lo <= row.cost_per_request && row.cost_per_request <= cost.hi);
+        let spread = u.spread.clone().unwrap();
+        assert_eq!(spread.resamples, 50);
+        // Confidence 0.2 separates right from wrong exactly, so nearly every resample picks it
+        // (unless all four records at 0.2 draw weight 0, chance e^-4 per resample).
+        let (mode, count) = spread.mode.unwrap();
+        assert_eq!(mode, 0.2);
+        assert!(count >= 45, "{count}");
+        // Same seed, same answer; another seed, another bootstrap.
+        let again = uncertainty(
+            input(&conf, &q),
+            &s,
+            &[row],
+            Some(&row),
+            Objective::MinQuality { target: 1.0 },
+            settings,
+            true,
+        );
+        assert_eq!(again, u);
+    }
+
+    #[test]
+    fn poisson_draws_have_mean_one() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let n = 200_000;
+        let sum: u64 = (0..n).map(|_| u64::from(poisson1(&mut rng))).sum();
+        let mean = sum as f64 / n as f64;
+        // Standard error of the mean is 1/sqrt(n) = 0.0022.
+        assert!((mean - 1.0).abs() < 0.01, "{mean}");
+    }
+
+    #[test]
+    fn default_resamples_shrink_for_large_sets() {
+        assert_eq!(default_resamples(5_000), 200);
+        assert_eq!(default_resamples(100_000), 100);
+        assert_eq!(default_resamples(10_000_000), 10);
+    }
+}

@@ -6,9 +6,9 @@
 use crate::certify::{Certification, Target, certify};
 use crate::config::{Analysis, Baseline, Grid};
 use crate::dashboard;
-use crate::intervals;
 use crate::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
 use crate::eval_set::{EvalSet, Field, Loaded, Source};
+use crate::intervals;
 use crate::latency::{self, LatencyInput};
 use crate::recommend::{Infeasible, Objective, recommend};
 use crate::report::{BaselineSetting, GridSetting, InputInfo, Report, Settings};
@@ -258,6 +258,7 @@ pub fn report(
         recommendation,
         certification,
         uncertainty,
+        holdout: None,
         dashboard,
     }
 }

@@ -139,9 +139,17 @@ pub struct SweepArgs {
     /// 50,000 records, at least 10].
     #[arg(long, value_name = "N")]
     pub bootstrap: Option<usize>,
-    /// Seed of the bootstrap: the same seed gives the same intervals.
+    /// Seed of the bootstrap and of --holdout: the same seed gives the same numbers.
     #[arg(long, value_name = "SEED", default_value_t = 42)]
     pub seed: u64,
+    /// Hold out this fraction of the records (seeded, stratified by task type): choose the
+    /// threshold on the rest, then report how it does on the held-out part.
+    #[arg(long, value_name = "FRACTION", conflicts_with = "split_field")]
+    pub holdout: Option<f64>,
+    /// Split by this column instead: rows marked `calibration` choose the threshold, rows
+    /// marked `test` check it.
+    #[arg(long, value_name = "FIELD")]
+    pub split_field: Option<String>,
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,

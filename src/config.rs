@@ -101,6 +101,22 @@ pub struct SweepConfig {
     pub grid: Grid,
     /// Interval level, bootstrap resamples (`None`: the default for the data's size) and seed.
     pub intervals: (f64, Option<usize>, u64),
+    /// Held-out validation, if asked for.
+    pub holdout: Option<Holdout>,
+}
+
+/// How to hold records out for validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Holdout {
+    /// A seeded random fraction, stratified by task type.
+    Fraction {
+        /// Share of records held out, in (0, 1).
+        fraction: f64,
+        /// The split's seed.
+        seed: u64,
+    },
+    /// The records' `split` field (`calibration` or `test`), read from this column.
+    Field(String),
 }
 
 /// `calibrate recommend`.
@@ -117,7 +133,24 @@ impl Config {
     pub fn from_args(args: cli::Args) -> Result<Config> {
         Ok(match args.command {
             CommandArgs::Sweep(a) => {
-                let analysis = analysis(a.input, a.objective, a.certify, a.quiet)?;
+                let holdout = match (a.holdout, &a.split_field) {
+                    (Some(f), _) => {
+                        if !(f > 0.0 && f < 1.0) {
+                            bail!("--holdout: expected a fraction in (0, 1), found {f}");
+                        }
+                        Some(Holdout::Fraction {
+                            fraction: f,
+                            seed: a.seed,
+                        })
+                    }
+                    (None, Some(field)) => Some(Holdout::Field(field.clone())),
+                    (None, None) => None,
+                };
+                let mut analysis = analysis(a.input, a.objective, a.certify, a.quiet)?;
+                if let Some(Holdout::Field(column)) = &holdout {
+                    analysis.load.fields.set(Field::Split, column.clone());
+                    analysis.load.read_split = true;
+                }
                 let grid = match (a.exact, a.grid) {
                     (true, _) => Grid::Exact,
                     (false, Some(step)) => {
@@ -133,13 +166,17 @@ impl Config {
                     None => default_out(&analysis.load.source),
                 };
                 if !(a.level > 0.0 && a.level < 1.0) {
-                    bail!("--level: expected a probability in (0, 1), found {}", a.level);
+                    bail!(
+                        "--level: expected a probability in (0, 1), found {}",
+                        a.level
+                    );
                 }
                 Config::Sweep(SweepConfig {
                     analysis,
                     out,
                     grid,
                     intervals: (a.level, a.bootstrap, a.seed),
+                    holdout,
                 })
             }
             CommandArgs::Recommend(a) => Config::Recommend(RecommendConfig {
@@ -351,6 +388,7 @@ fn analysis(
             fields,
             skip_invalid: input.skip_invalid,
             read_tokens,
+            read_split: false,
         },
         costs,
         objective,

@@ -226,7 +226,9 @@ mod tests {
     #[test]
     fn binary_rows_use_wilson_and_the_bootstrap_is_seeded() {
         let conf: Vec<f64> = (0..400).map(|i| f64::from(i % 100) / 100.0).collect();
-        let q: Vec<f64> = (0..400).map(|i| f64::from(u8::from(i % 100 >= 20))).collect();
+        let q: Vec<f64> = (0..400)
+            .map(|i| f64::from(u8::from(i % 100 >= 20)))
+            .collect();
         let s = Sweep::new(input(&conf, &q));
         let row = s.at_threshold(0.5);
         let settings = Settings {

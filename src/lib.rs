@@ -12,6 +12,7 @@ mod config;
 mod dashboard;
 mod economics;
 mod eval_set;
+mod holdout;
 mod intervals;
 mod latency;
 mod prices;
@@ -66,9 +67,21 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // Fail on a bad output path before the long work.
     let out = report::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.analysis)?;
+    // With a hold-out, everything is chosen on the calibration part and checked on the rest.
+    let (loaded, test) = match &config.holdout {
+        None => (loaded, None),
+        Some(how) => {
+            let mask = holdout::test_mask(&loaded.set, how).map_err(anyhow::Error::msg)?;
+            let part = |want: bool| eval_set::Loaded {
+                set: holdout::subset(&loaded.set, &mask, want),
+                ..loaded.clone()
+            };
+            (part(false), Some((part(true), how)))
+        }
+    };
     let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
     let sweep = sweep::Sweep::new(prepared.input());
-    let report = analysis::report(
+    let mut report = analysis::report(
         &loaded,
         &config.analysis,
         &prepared,
@@ -76,6 +89,31 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         config.grid,
         config.intervals,
     );
+    if let (Some((test, how)), Ok(chosen)) = (test, &report.recommendation) {
+        let prepared = analysis::prepare(&test, &config.analysis).map_err(anyhow::Error::msg)?;
+        let test_sweep = sweep::Sweep::new(prepared.input());
+        let held_out = test_sweep.at_threshold(chosen.threshold);
+        report.holdout = Some(holdout::Validation {
+            description: match how {
+                config::Holdout::Fraction { fraction, seed } => format!(
+                    "{fraction} of the records held out at random (seed {seed}, stratified by \
+                     task type when present)"
+                ),
+                config::Holdout::Field(column) => {
+                    format!("records marked calibration/test in column {column:?}")
+                }
+            },
+            calibration_records: sweep.records(),
+            test_records: test_sweep.records(),
+            promised: *chosen,
+            held_out,
+            met: holdout::met(
+                config.analysis.objective,
+                &held_out,
+                test_sweep.baselines().always_large.quality,
+            ),
+        });
+    }
     let files = report::render_all(&report)?;
     out.commit(&files)?;
     eprintln!("wrote {}", config.out.display());

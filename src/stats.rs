@@ -251,8 +251,16 @@ pub fn wilson(successes: f64, n: f64, level: f64) -> (f64, f64) {
     let center = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     // At 0 or n successes the bound is exactly 0 or 1; rounding would leave a speck.
-    let lo = if successes <= 0.0 { 0.0 } else { (center - half).max(0.0) };
-    let hi = if successes >= n { 1.0 } else { (center + half).min(1.0) };
+    let lo = if successes <= 0.0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let hi = if successes >= n {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
     (lo, hi)
 }
 
@@ -348,11 +356,20 @@ mod tests {
             (20.0, 20.0, 0.9, 0.8808421626390355, 1.0),
             (780.0, 1000.0, 0.99, 0.7444728784925067, 0.8118360691615855),
             (3.0, 7.0, 0.95, 0.15821985525146975, 0.7495416354723428),
-            (9500.0, 10000.0, 0.95, 0.9455528841569758, 0.9541015173094152),
+            (
+                9500.0,
+                10000.0,
+                0.95,
+                0.9455528841569758,
+                0.9541015173094152,
+            ),
         ];
         for (k, n, level, lo, hi) in cases {
             let (l, h) = wilson(k, n, level);
-            assert!((l - lo).abs() < 1e-9 && (h - hi).abs() < 1e-9, "wilson({k}, {n}) = ({l}, {h})");
+            assert!(
+                (l - lo).abs() < 1e-9 && (h - hi).abs() < 1e-9,
+                "wilson({k}, {n}) = ({l}, {h})"
+            );
         }
     }
 

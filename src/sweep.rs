@@ -229,7 +229,9 @@ impl Sweep {
         let record = |k: usize| self.order[k] as usize;
         let mut accepted = Vec::with_capacity(self.accepted.len());
         let mut small_q = Vec::with_capacity(self.accepted.len());
-        let mut lost = input.large_quality.map(|_| Vec::with_capacity(self.accepted.len()));
+        let mut lost = input
+            .large_quality
+            .map(|_| Vec::with_capacity(self.accepted.len()));
         let (mut count, mut sq, mut ls) = (0u64, Sum::default(), Sum::default());
         let mut k = 0;
         for &cut in &self.accepted {
@@ -266,7 +268,9 @@ impl Sweep {
         let small_cost_escalated = suffix(&|i| costs.small.get(i));
         let large_quality_escalated = input.large_quality.map(|lq| suffix(&|i| lq[i]));
         let n: u64 = weights.iter().map(|&x| u64::from(x)).sum();
-        let forced: u64 = (eligible..self.n).map(|k| u64::from(weights[record(k)])).sum();
+        let forced: u64 = (eligible..self.n)
+            .map(|k| u64::from(weights[record(k)]))
+            .sum();
         let mut small_total = Sum::default();
         let mut small_cost_total = Sum::default();
         for (i, &wi) in weights.iter().enumerate() {

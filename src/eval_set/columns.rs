@@ -13,7 +13,7 @@ use super::value::{Cell, Value, validate};
 use super::{Drops, EvalSet, TaskTypes};
 
 /// How many fields a reader extracts per record.
-pub const READ: usize = 11;
+pub const READ: usize = 12;
 
 /// The fields a reader extracts from each record, in this order (every field but `id`); a
 /// field's position here is its [`Field::index`].
@@ -28,6 +28,7 @@ pub const READ_FIELDS: [Field; READ] = [
     Field::LargeOutputTokens,
     Field::SmallLatencyMs,
     Field::LargeLatencyMs,
+    Field::Split,
     Field::TaskType,
 ];
 
@@ -317,6 +318,7 @@ impl Columns {
         let (large_quality, small_cost, large_cost) = (next(), next(), next());
         let (input_tokens, small_output_tokens, large_output_tokens) = (next(), next(), next());
         let (small_latency_ms, large_latency_ms) = (next(), next());
+        let split = next().map(|v| v.into_iter().map(|x| x == 1.0).collect());
         let task_type = (self.task.len() == rows && !self.task.contains(&NO_TASK)).then(|| {
             // Codes follow first appearance; renumber so names are sorted, for stable reports.
             let mut order: Vec<u32> = (0..self.task_names.len() as u32).collect();
@@ -343,6 +345,7 @@ impl Columns {
             large_output_tokens,
             small_latency_ms,
             large_latency_ms,
+            split,
             task_type,
         }
     }

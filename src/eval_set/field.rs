@@ -28,6 +28,8 @@ pub enum Field {
     SmallLatencyMs,
     /// The large model's latency on this record, in milliseconds.
     LargeLatencyMs,
+    /// Which part of a split the record belongs to: `calibration` or `test` (`--split-field`).
+    Split,
     /// A label grouping records by kind of task.
     TaskType,
     /// A record identifier, used only to make error messages easier to follow.
@@ -36,7 +38,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order they are listed in help and summaries.
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::Confidence,
         Field::SmallQuality,
         Field::LargeQuality,
@@ -47,6 +49,7 @@ impl Field {
         Field::LargeOutputTokens,
         Field::SmallLatencyMs,
         Field::LargeLatencyMs,
+        Field::Split,
         Field::TaskType,
         Field::Id,
     ];
@@ -64,6 +67,7 @@ impl Field {
             Field::LargeOutputTokens => "large_output_tokens",
             Field::SmallLatencyMs => "small_latency_ms",
             Field::LargeLatencyMs => "large_latency_ms",
+            Field::Split => "split",
             Field::TaskType => "task_type",
             Field::Id => "id",
         }
@@ -94,7 +98,7 @@ impl fmt::Display for Field {
 /// The column name each logical field is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMap {
-    columns: [String; 12],
+    columns: [String; 13],
 }
 
 impl Default for FieldMap {

@@ -43,6 +43,8 @@ pub struct EvalSet {
     pub small_latency_ms: Option<Vec<f64>>,
     /// The large model's latency per record (milliseconds), when the input carries it.
     pub large_latency_ms: Option<Vec<f64>>,
+    /// Per record, true for the test part of a `--split-field` split.
+    pub split: Option<Vec<bool>>,
     /// The task type per record, when the input carries it.
     pub task_type: Option<TaskTypes>,
 }
@@ -140,16 +142,20 @@ pub struct LoadOptions {
     pub skip_invalid: bool,
     /// Read the token fields (only per-token prices need them; skipping saves time and memory).
     pub read_tokens: bool,
+    /// Read the split field (`--split-field`).
+    pub read_split: bool,
 }
 
 impl LoadOptions {
     /// Whether this run reads `field` at all.
     pub fn reads(&self, field: Field) -> bool {
-        self.read_tokens
-            || !matches!(
-                field,
-                Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens
-            )
+        match field {
+            Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens => {
+                self.read_tokens
+            }
+            Field::Split => self.read_split,
+            _ => true,
+        }
     }
 }
 

@@ -207,6 +207,9 @@ fn clean(frame: &DataFrame, wanted: &[Option<String>]) -> Option<EvalSet> {
         large_output_tokens: next(),
         small_latency_ms: next(),
         large_latency_ms: next(),
+        // Split labels are text, which sends a wanted split to the per-row path; here the
+        // slot is empty.
+        split: next().and(None),
         task_type,
     })
 }

@@ -58,6 +58,7 @@ pub fn expected(field: Field) -> &'static str {
             "a finite non-negative latency in milliseconds"
         }
         Field::TaskType => "a text label or an integer",
+        Field::Split => "\"calibration\" or \"test\"",
         Field::Id => "any value",
     }
 }
@@ -71,6 +72,13 @@ pub fn validate<'a>(field: Field, cell: Cell<'a>) -> Result<Value<'a>, Problem> 
     match (field, cell) {
         (_, Cell::Missing) => Err(fail("no such field".into())),
         (_, Cell::Null) => Err(fail("null".into())),
+        // A split label is stored as a number: 1 for test, 0 for calibration.
+        (Field::Split, Cell::Text(s)) => match s.trim() {
+            "test" => Ok(Value::Number(1.0)),
+            "calibration" => Ok(Value::Number(0.0)),
+            _ => Err(fail(quote(&s))),
+        },
+        (Field::Split, other) => Err(fail(describe(&other))),
         (Field::TaskType | Field::Id, Cell::Text(s)) => Ok(Value::Label(s)),
         (Field::TaskType | Field::Id, Cell::Number(x)) if x.fract() == 0.0 && x.is_finite() => {
             Ok(Value::Label(Cow::Owned(format!("{x}"))))
@@ -115,7 +123,7 @@ pub fn valid_number(field: Field, x: f64) -> bool {
         Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens => {
             x.is_finite() && x >= 0.0 && x.fract() == 0.0
         }
-        Field::TaskType | Field::Id => false,
+        Field::TaskType | Field::Id | Field::Split => false,
     }
 }
 

@@ -96,6 +96,18 @@ struct Summary<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     recommended_latency_ms: Option<&'a Latency>,
     uncertainty: UncertaintyJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holdout: Option<HoldoutJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct HoldoutJson<'a> {
+    split: &'a str,
+    calibration_records: usize,
+    test_records: usize,
+    met_objective: Option<bool>,
+    promised: &'a Metrics,
+    held_out: &'a Metrics,
 }
 
 #[derive(Serialize)]
@@ -367,6 +379,14 @@ fn summary(report: &Report) -> Summary<'_> {
             ..Recommendation::of(&report.recommendation, s.objective)
         },
         recommended_latency_ms: report.recommended_latency.as_ref(),
+        holdout: report.holdout.as_ref().map(|h| HoldoutJson {
+            split: &h.description,
+            calibration_records: h.calibration_records,
+            test_records: h.test_records,
+            met_objective: h.met,
+            promised: &h.promised,
+            held_out: &h.held_out,
+        }),
         uncertainty: UncertaintyJson {
             level: report.uncertainty.settings.level,
             bootstrap_resamples: report.uncertainty.settings.resamples,

@@ -103,20 +103,20 @@ fn markdown(r: &Report) -> String {
                     range(ri.cascade_quality, &q),
                     range(ri.cost_per_request, &|x| money(x)),
                 );
-                if let Some(s) = &u.spread {
-                    if let (Some((mode, count)), Some(range)) = (s.mode, s.range) {
-                        let _ = write!(
-                            o,
-                            " Across {} bootstrap resamples (seed {}) the recommended threshold \
+                if let Some(s) = &u.spread
+                    && let (Some((mode, count)), Some(range)) = (s.mode, s.range)
+                {
+                    let _ = write!(
+                        o,
+                        " Across {} bootstrap resamples (seed {}) the recommended threshold \
                              ranged from {} to {} (the near-optimal range); {} was chosen in {} \
                              of them",
-                            s.resamples, u.settings.seed, range.lo, range.hi, mode, count
-                        );
-                        if s.none > 0 {
-                            let _ = write!(o, ", and {} met the objective nowhere", s.none);
-                        }
-                        o.push('.');
+                        s.resamples, u.settings.seed, range.lo, range.hi, mode, count
+                    );
+                    if s.none > 0 {
+                        let _ = write!(o, ", and {} met the objective nowhere", s.none);
                     }
+                    o.push('.');
                 }
                 o.push_str("\n\n");
             }
@@ -132,6 +132,42 @@ fn markdown(r: &Report) -> String {
         Err(why) => {
             let _ = writeln!(o, "**No recommendation:** {why}.\n");
         }
+    }
+
+    if let Some(h) = &r.holdout {
+        let _ = writeln!(o, "## Held-out check\n");
+        let _ = writeln!(
+            o,
+            "Chosen on {} calibration records, checked on {} held-out records ({}).{}\n",
+            h.calibration_records,
+            h.test_records,
+            h.description,
+            match h.met {
+                Some(true) => " The held-out records meet the objective.",
+                Some(false) => " **The held-out records do not meet the objective.**",
+                None => "",
+            }
+        );
+        let _ = writeln!(
+            o,
+            "| at threshold {} | escalation | non-escalated quality | cascade quality | cost / \
+             request |\n|---|---:|---:|---:|---:|",
+            h.promised.threshold
+        );
+        for (name, m) in [
+            ("calibration (promised)", &h.promised),
+            ("held out", &h.held_out),
+        ] {
+            let _ = writeln!(
+                o,
+                "| {name} | {} | {} | {} | {} |",
+                pct(m.escalation_rate),
+                opt4(m.non_escalated_quality),
+                opt4(m.cascade_quality),
+                money(m.cost_per_request)
+            );
+        }
+        o.push('\n');
     }
 
     if !d.warnings.is_empty() {

@@ -17,8 +17,9 @@ use anyhow::Result;
 
 use crate::certify::Certification;
 use crate::dashboard::Dashboard;
-use crate::intervals::Uncertainty;
 use crate::economics::CostSource;
+use crate::holdout::Validation;
+use crate::intervals::Uncertainty;
 use crate::latency::Latency;
 use crate::recommend::{Infeasible, Objective};
 use crate::sweep::{Baselines, Metrics};
@@ -53,6 +54,8 @@ pub struct Report {
     pub certification: Option<Certification>,
     /// Intervals for every row and the spread of the recommended threshold.
     pub uncertainty: Uncertainty,
+    /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
+    pub holdout: Option<Validation>,
     /// Plot data, tables and warnings.
     pub dashboard: Dashboard,
 }

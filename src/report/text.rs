@@ -70,6 +70,20 @@ pub fn summary_text(report: &Report) -> String {
                 "  savings vs always-large {:>7}",
                 m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())
             );
+            if let Some(h) = &report.holdout {
+                let _ = writeln!(
+                    out,
+                    "  held out ({} records): escalation {}, non-escalated quality {}{}",
+                    h.test_records,
+                    pct(h.held_out.escalation_rate),
+                    opt4(h.held_out.non_escalated_quality),
+                    match h.met {
+                        Some(true) => ", objective met",
+                        Some(false) => ", objective NOT met",
+                        None => "",
+                    }
+                );
+            }
             if let Some(Ok(c)) = &report.certification {
                 let _ = writeln!(out, "  certified: {}", c.guarantee());
             }

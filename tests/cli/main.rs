@@ -3,6 +3,7 @@
 
 mod certify;
 mod economics;
+mod holdout;
 mod input;
 mod recommend;
 mod report;

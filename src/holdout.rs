@@ -1,0 +1,176 @@
+//! Held-out validation: split the records, choose on one part, check on the other. Pure; the
+//! caller passes the seed.
+//!
+//! Owns the split (a seeded shuffle within each task type, or the records' own `split` field),
+//! the subsets, and the verdict on whether the held-out part met the objective. It must not
+//! choose thresholds (the caller runs the usual sweep on the calibration part) nor print.
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+
+use crate::config::Holdout;
+use crate::eval_set::{EvalSet, TaskTypes};
+use crate::recommend::Objective;
+use crate::sweep::Metrics;
+
+/// What calibration promised and what the held-out records delivered at the same threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    /// How the records were split, in words.
+    pub description: String,
+    /// Records the threshold was chosen on.
+    pub calibration_records: usize,
+    /// Records it was checked on.
+    pub test_records: usize,
+    /// The metrics on the calibration part.
+    pub promised: Metrics,
+    /// The metrics on the held-out part at the same threshold.
+    pub held_out: Metrics,
+    /// Whether the held-out part met the objective (`None` for the default objective, which
+    /// sets no bar).
+    pub met: Option<bool>,
+}
+
+/// Which records are held out (true) for testing.
+pub fn test_mask(set: &EvalSet, how: &Holdout) -> Result<Vec<bool>, String> {
+    let mask = match how {
+        Holdout::Field(column) => set
+            .split
+            .clone()
+            .ok_or_else(|| format!("--split-field {column}: no such column in the records"))?,
+        Holdout::Fraction { fraction, seed } => stratified(set, *fraction, *seed),
+    };
+    let test = mask.iter().filter(|t| **t).count();
+    if test == 0 || test == mask.len() {
+        return Err(format!(
+            "the split leaves {} calibration and {} test records; both parts need records",
+            mask.len() - test,
+            test
+        ));
+    }
+    Ok(mask)
+}
+
+/// Within each task type (or over all records), a seeded shuffle puts round(fraction × size)
+/// records in the test part.
+fn stratified(set: &EvalSet, fraction: f64, seed: u64) -> Vec<bool> {
+    let n = set.confidence.len();
+    let groups: Vec<Vec<usize>> = match &set.task_type {
+        Some(tasks) => {
+            let mut g = vec![Vec::new(); tasks.names.len()];
+            for (i, &c) in tasks.codes.iter().enumerate() {
+                g[c as usize].push(i);
+            }
+            g
+        }
+        None => vec![(0..n).collect()],
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut mask = vec![false; n];
+    for mut group in groups {
+        // Fisher–Yates, then the first share of the shuffled group is held out.
+        for k in (1..group.len()).rev() {
+            let j = (rng.next_u64() % (k as u64 + 1)) as usize;
+            group.swap(k, j);
+        }
+        let take = (fraction * group.len() as f64).round() as usize;
+        for &i in &group[..take] {
+            mask[i] = true;
+        }
+    }
+    mask
+}
+
+/// The records whose mask value is `want`, every column kept.
+pub fn subset(set: &EvalSet, mask: &[bool], want: bool) -> EvalSet {
+    let pick = |v: &Vec<f64>| -> Vec<f64> {
+        v.iter()
+            .zip(mask)
+            .filter(|(_, m)| **m == want)
+            .map(|(x, _)| *x)
+            .collect()
+    };
+    let opt = |v: &Option<Vec<f64>>| v.as_ref().map(pick);
+    EvalSet {
+        confidence: pick(&set.confidence),
+        small_quality: pick(&set.small_quality),
+        large_quality: opt(&set.large_quality),
+        small_cost: opt(&set.small_cost),
+        large_cost: opt(&set.large_cost),
+        input_tokens: opt(&set.input_tokens),
+        small_output_tokens: opt(&set.small_output_tokens),
+        large_output_tokens: opt(&set.large_output_tokens),
+        small_latency_ms: opt(&set.small_latency_ms),
+        large_latency_ms: opt(&set.large_latency_ms),
+        split: None,
+        task_type: set.task_type.as_ref().map(|t| TaskTypes {
+            codes: t
+                .codes
+                .iter()
+                .zip(mask)
+                .filter(|(_, m)| **m == want)
+                .map(|(c, _)| *c)
+                .collect(),
+            names: t.names.clone(),
+        }),
+    }
+}
+
+/// Whether `m` meets `objective`; `large_quality` is always-large's quality on the same records.
+pub fn met(objective: Objective, m: &Metrics, large_quality: Option<f64>) -> Option<bool> {
+    match objective {
+        Objective::MinQuality { target } => {
+            Some(m.non_escalated_quality.is_some_and(|q| q >= target))
+        }
+        Objective::MaxEscalation { max_rate } => Some(m.escalation_rate <= max_rate),
+        Objective::Budget { max_cost } => Some(m.cost_per_request <= max_cost),
+        Objective::MaxQualityLoss { max_loss } => Some(
+            large_quality
+                .zip(m.cascade_quality)
+                .is_some_and(|(l, c)| l - c <= max_loss),
+        ),
+        Objective::QualityTimesSavings => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stratified_split_is_seeded_and_per_task() {
+        let set = EvalSet {
+            confidence: vec![0.5; 10],
+            small_quality: vec![1.0; 10],
+            task_type: Some(TaskTypes {
+                codes: vec![0, 0, 0, 0, 1, 1, 1, 1, 1, 1],
+                names: vec!["a".into(), "b".into()],
+            }),
+            ..EvalSet::default()
+        };
+        let how = Holdout::Fraction {
+            fraction: 0.5,
+            seed: 3,
+        };
+        let mask = test_mask(&set, &how).unwrap();
+        // Half of each task: 2 of 4 and 3 of 6.
+        assert_eq!(mask[..4].iter().filter(|m| **m).count(), 2);
+        assert_eq!(mask[4..].iter().filter(|m| **m).count(), 3);
+        assert_eq!(test_mask(&set, &how).unwrap(), mask);
+        let test = subset(&set, &mask, true);
+        assert_eq!(test.confidence.len(), 5);
+        assert_eq!(test.task_type.unwrap().codes.len(), 5);
+    }
+
+    #[test]
+    fn a_split_needs_both_parts() {
+        let set = EvalSet {
+            confidence: vec![0.5; 3],
+            small_quality: vec![1.0; 3],
+            split: Some(vec![false; 3]),
+            ..EvalSet::default()
+        };
+        let err = test_mask(&set, &Holdout::Field("split".into())).unwrap_err();
+        assert!(err.contains("3 calibration and 0 test records"), "{err}");
+    }
+}

@@ -1,0 +1,128 @@
+//! Issue 5 (part): held-out validation and the intervals in sweep.csv.
+
+use std::fs;
+
+use crate::{calibrate, fixture, stderr};
+
+#[test]
+fn split_field_checks_the_threshold_on_the_test_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("sweep")
+        .arg(fixture("split.jsonl"))
+        .args(["--split-field", "part", "--min-quality", "0.9", "--out"])
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    let h = &v["holdout"];
+    // Worked in tests/data/README.md.
+    assert_eq!(h["calibration_records"], 4);
+    assert_eq!(h["test_records"], 3);
+    assert_eq!(h["promised"]["threshold"], 0.8);
+    assert_eq!(h["promised"]["non_escalated_quality"], 1.0);
+    assert_eq!(h["held_out"]["non_escalated_quality"], 0.5);
+    assert_eq!(h["held_out"]["escalation_rate"], 1.0 / 3.0);
+    assert_eq!(h["met_objective"], false);
+    let md = fs::read_to_string(dir.path().join("r/report.md")).unwrap();
+    assert!(md.contains("**The held-out records do not meet the objective.**"));
+}
+
+#[test]
+fn a_bad_split_value_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.jsonl");
+    fs::write(
+        &path,
+        "{\"confidence\":0.9,\"small_quality\":1,\"part\":\"calibration\"}\n\
+         {\"confidence\":0.8,\"small_quality\":1,\"part\":\"train\"}\n",
+    )
+    .unwrap();
+    let out = calibrate()
+        .arg("sweep")
+        .arg(&path)
+        .args(["--split-field", "part", "--out"])
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains(":2: field \"part\": expected \"calibration\" or \"test\", found \"train\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn holdout_fraction_is_seeded() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
+    let run = |seed: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = calibrate()
+            .arg("sweep")
+            .arg(&example)
+            .args([
+                "--holdout",
+                "0.3",
+                "--seed",
+                seed,
+                "--bootstrap",
+                "0",
+                "-q",
+                "--out",
+            ])
+            .arg(dir.path().join("r"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+        assert_eq!(v["holdout"]["test_records"], 1500);
+        v["holdout"]["held_out"].clone()
+    };
+    assert_eq!(run("1"), run("1"));
+    assert_ne!(run("1"), run("2"));
+}
+
+#[test]
+fn intervals_bracket_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
+    let out = calibrate()
+        .arg("sweep")
+        .arg(&example)
+        .args(["--grid", "0.1", "--bootstrap", "50", "-q", "--out"])
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let get = |name: &str| cells[col(name)].parse::<f64>().ok();
+        for metric in [
+            "escalation_rate",
+            "non_escalated_quality",
+            "cascade_quality",
+            "cost_per_request",
+        ] {
+            let (Some(v), Some(lo), Some(hi)) = (
+                get(metric),
+                get(&format!("{metric}_lo")),
+                get(&format!("{metric}_hi")),
+            ) else {
+                continue;
+            };
+            assert!(
+                lo <= v && v <= hi,
+                "{metric} {v} not in [{lo}, {hi}] at {}",
+                cells[0]
+            );
+        }
+    }
+}

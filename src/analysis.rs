@@ -184,14 +184,37 @@ pub fn report(
         .collect();
     let (recommendation, certification) = decide(sweep, analysis, prepared);
     // The dashboard's passes and the latency sweep are independent: run them side by side.
-    let (dashboard, (latency, recommended_latency)) = rayon::join(
+    let (level, resamples, seed) = intervals;
+    let settings = intervals::Settings {
+        level,
+        resamples: resamples.unwrap_or_else(|| intervals::default_resamples(sweep.records())),
+        seed,
+    };
+    // The dashboard's passes, the latency sweep and the bootstrap are independent: run them
+    // side by side.
+    let ((dashboard, uncertainty), (latency, recommended_latency)) = rayon::join(
         || {
-            dashboard::dashboard(
-                &loaded.set,
-                input,
-                sweep,
-                recommendation.as_ref().map_err(|why| why.to_string()),
-                loaded.drops.dropped,
+            rayon::join(
+                || {
+                    dashboard::dashboard(
+                        &loaded.set,
+                        input,
+                        sweep,
+                        recommendation.as_ref().map_err(|why| why.to_string()),
+                        loaded.drops.dropped,
+                    )
+                },
+                || {
+                    intervals::uncertainty(
+                        input,
+                        sweep,
+                        &rows,
+                        recommendation.as_ref().ok(),
+                        analysis.objective,
+                        settings,
+                        prepared.binary,
+                    )
+                },
             )
         },
         || match &prepared.latency {
@@ -209,21 +232,6 @@ pub fn report(
             }
             None => (None, None),
         },
-    );
-    let (level, resamples, seed) = intervals;
-    let settings = intervals::Settings {
-        level,
-        resamples: resamples.unwrap_or_else(|| intervals::default_resamples(sweep.records())),
-        seed,
-    };
-    let uncertainty = intervals::uncertainty(
-        input,
-        sweep,
-        &rows,
-        recommendation.as_ref().ok(),
-        analysis.objective,
-        settings,
-        prepared.binary,
     );
     Report {
         input: InputInfo {

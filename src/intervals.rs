@@ -97,14 +97,22 @@ pub fn uncertainty(
     let mut wanted: Vec<Metrics> = rows.to_vec();
     wanted.extend(recommended.copied());
     let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
+    let sorted = if settings.resamples > 0 {
+        Some(sweep.sorted_columns(input))
+    } else {
+        None
+    };
     // Each resample: the metrics at every wanted row, and the threshold it would recommend.
     let draws: Vec<(Vec<Metrics>, Option<f64>)> = (0..settings.resamples)
         .into_par_iter()
         .map(|b| {
             let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
             rng.set_stream(b as u64);
+            // Weights are drawn per position in the sweep's order; records are exchangeable,
+            // so this is the same bootstrap and reads memory in order.
             let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
-            let r = sweep.resampled(input, &weights);
+            let sorted = sorted.as_ref().expect("resamples > 0");
+            let r = sweep.resampled(sorted, &weights);
             let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
             let chosen = recommend(&r, objective).ok().map(|m| m.threshold);
             (at, chosen)
@@ -190,18 +198,25 @@ fn candidate_of(sweep: &Sweep, m: &Metrics) -> usize {
     }
 }
 
-/// A Poisson(1) draw by inversion.
+/// A Poisson(1) draw by inversion against a precomputed table of the CDF.
 fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
+    // P(X ≤ k) for k = 0..=11 (Σ e⁻¹/j!, computed in Python); beyond 11 the tail is below 1e-9.
+    const CDF: [f64; 12] = [
+        0.36787944117144233,
+        0.7357588823428847,
+        0.9196986029286058,
+        0.9810118431238463,
+        0.9963401531726563,
+        0.9994058151824183,
+        0.999916758850712,
+        0.9999897508033253,
+        0.999998874797402,
+        0.9999998885745216,
+        0.9999999899522336,
+        0.9999999991683892,
+    ];
     let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    let mut k = 0u32;
-    let mut p = (-1.0f64).exp();
-    let mut cdf = p;
-    while u > cdf && k < 30 {
-        k += 1;
-        p /= f64::from(k);
-        cdf += p;
-    }
-    k
+    CDF.iter().position(|&c| u <= c).unwrap_or(CDF.len()) as u32
 }
 
 #[cfg(test)]

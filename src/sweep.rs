@@ -221,68 +221,74 @@ impl Sweep {
         }
     }
 
-    /// The same sweep on a resample in which record i appears `weights[i]` times (a bootstrap
-    /// draw): same order and candidate cut points, weighted sums. O(n).
-    pub fn resampled(&self, input: SweepInput<'_>, weights: &[u32]) -> Sweep {
+    /// The record columns laid out in this sweep's order, so that resampling reads memory
+    /// sequentially.
+    pub fn sorted_columns(&self, input: SweepInput<'_>) -> SortedColumns {
+        let gather = |f: &(dyn Fn(usize) -> f64 + Sync)| -> Vec<f64> {
+            self.order.par_iter().map(|&i| f(i as usize)).collect()
+        };
+        SortedColumns {
+            small_quality: gather(&|i| input.small_quality[i]),
+            large_quality: input.large_quality.map(|lq| gather(&|i| lq[i])),
+            small_cost: gather(&|i| input.costs.small.get(i)),
+            large_cost: gather(&|i| input.costs.large.get(i)),
+        }
+    }
+
+    /// The same sweep on a resample in which the record at position k of `order()` appears
+    /// `weights[k]` times (a bootstrap draw): same candidate cut points, weighted sums. O(n),
+    /// sequential over `sorted`.
+    pub fn resampled(&self, sorted: &SortedColumns, weights: &[u32]) -> Sweep {
         let eligible = self.n - self.forced;
-        let w = |k: usize| f64::from(weights[self.order[k] as usize]);
-        let record = |k: usize| self.order[k] as usize;
+        let w = |k: usize| f64::from(weights[k]);
         let mut accepted = Vec::with_capacity(self.accepted.len());
         let mut small_q = Vec::with_capacity(self.accepted.len());
-        let mut lost = input
+        let mut lost = sorted
             .large_quality
+            .as_ref()
             .map(|_| Vec::with_capacity(self.accepted.len()));
-        let (mut count, mut sq, mut ls) = (0u64, Sum::default(), Sum::default());
+        let (mut count, mut sq, mut ls) = (0u64, 0.0, 0.0);
         let mut k = 0;
         for &cut in &self.accepted {
             while k < cut {
-                let (i, wk) = (record(k), w(k));
-                count += u64::from(weights[i]);
-                sq.add(wk * input.small_quality[i]);
-                if let Some(lq) = input.large_quality {
-                    ls.add(wk * (lq[i] - input.small_quality[i]).max(0.0));
+                count += u64::from(weights[k]);
+                sq += w(k) * sorted.small_quality[k];
+                if let Some(lq) = &sorted.large_quality {
+                    ls += w(k) * (lq[k] - sorted.small_quality[k]).max(0.0);
                 }
                 k += 1;
             }
             accepted.push(count as usize);
-            small_q.push(sq.value());
+            small_q.push(sq);
             if let Some(lost) = &mut lost {
-                lost.push(ls.value());
+                lost.push(ls);
             }
         }
-        let suffix = |value: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let suffix = |column: &[f64]| -> Vec<f64> {
             let mut out = vec![0.0; self.accepted.len()];
-            let mut acc = Sum::default();
+            let mut acc = 0.0;
             let mut k = self.n;
             for j in (0..self.accepted.len()).rev() {
                 while k > self.accepted[j] {
                     k -= 1;
-                    acc.add(w(k) * value(record(k)));
+                    acc += w(k) * column[k];
                 }
-                out[j] = acc.value();
+                out[j] = acc;
             }
             out
         };
-        let costs = input.costs;
-        let large_cost_escalated = suffix(&|i| costs.large.get(i));
-        let small_cost_escalated = suffix(&|i| costs.small.get(i));
-        let large_quality_escalated = input.large_quality.map(|lq| suffix(&|i| lq[i]));
+        let large_cost_escalated = suffix(&sorted.large_cost);
+        let small_cost_escalated = suffix(&sorted.small_cost);
+        let large_quality_escalated = sorted.large_quality.as_deref().map(suffix);
         let n: u64 = weights.iter().map(|&x| u64::from(x)).sum();
-        let forced: u64 = (eligible..self.n)
-            .map(|k| u64::from(weights[record(k)]))
-            .sum();
-        let mut small_total = Sum::default();
-        let mut small_cost_total = Sum::default();
-        for (i, &wi) in weights.iter().enumerate() {
-            small_total.add(f64::from(wi) * input.small_quality[i]);
-            small_cost_total.add(f64::from(wi) * costs.small.get(i));
-        }
+        let forced: u64 = weights[eligible..].iter().map(|&x| u64::from(x)).sum();
+        let total = |column: &[f64]| column.iter().enumerate().map(|(k, x)| w(k) * x).sum();
         Sweep {
             n: n as usize,
             distinct: self.distinct.clone(),
-            small_quality_total: small_total.value(),
+            small_quality_total: total(&sorted.small_quality),
             large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
-            small_cost_total: small_cost_total.value(),
+            small_cost_total: total(&sorted.small_cost),
             large_cost_total: large_cost_escalated[0],
             baseline_cost: self.baseline_cost,
             forced: forced as usize,
@@ -428,6 +434,15 @@ impl Sweep {
             },
         }
     }
+}
+
+/// Record columns in a sweep's order (see [`Sweep::sorted_columns`]).
+#[derive(Debug, Clone)]
+pub struct SortedColumns {
+    small_quality: Vec<f64>,
+    large_quality: Option<Vec<f64>>,
+    small_cost: Vec<f64>,
+    large_cost: Vec<f64>,
 }
 
 /// Maps a finite float to an integer with the same order (negative floats flip all bits,

@@ -250,13 +250,16 @@ fn a_resample_with_unit_weights_is_the_sweep_itself() {
         forced: None,
     };
     let s = Sweep::new(input);
-    let r = s.resampled(input, &[1, 1, 1, 1]);
+    let sorted = s.sorted_columns(input);
+    let r = s.resampled(&sorted, &[1, 1, 1, 1]);
     for j in 0..s.candidates() {
         assert_eq!(r.at_candidate(j), s.at_candidate(j));
     }
-    // Weights (2, 0, 1, 1) are the data set {r0, r0, r2, r3}: at 0.9 accept r0, r0, r2
-    // (quality 2/3), escalate r3 (large 1): cascade (2 + 1) / 4, cost (4 + 60) / 4.
-    let r = s.resampled(input, &[2, 0, 1, 1]);
+    // Weights (2, 0, 1, 1) by record are the data set {r0, r0, r2, r3}: at 0.9 accept r0, r0,
+    // r2 (quality 2/3), escalate r3 (large 1): cascade (2 + 1) / 4, cost (4 + 60) / 4.
+    let by_record = [2, 0, 1, 1];
+    let weights: Vec<u32> = s.order().iter().map(|&i| by_record[i as usize]).collect();
+    let r = s.resampled(&sorted, &weights);
     let m = r.at_candidate(1);
     assert_eq!((m.accepted, m.escalated), (3, 1));
     assert_eq!(m.non_escalated_quality, Some(2.0 / 3.0));

@@ -133,14 +133,8 @@ pub fn decide(
     prepared: &Prepared<'_>,
 ) -> (Result<Metrics, Infeasible>, Option<Certification>) {
     let objective = analysis.objective;
-    let Some(delta) = analysis.certify else {
+    let Some((target, delta)) = certify_target(analysis) else {
         return (recommend(sweep, objective), None);
-    };
-    let target = match objective {
-        Objective::MinQuality { target } => Target::MinQuality(target),
-        Objective::MaxQualityLoss { max_loss } => Target::MaxQualityLoss(max_loss),
-        // The config only allows --certify with the two objectives above.
-        _ => return (recommend(sweep, objective), None),
     };
     let outcome = certify(sweep, target, delta, prepared.binary);
     let recommendation = match &outcome {
@@ -152,6 +146,17 @@ pub fn decide(
         }),
     };
     (recommendation, Some(outcome))
+}
+
+/// With `--certify`: what to certify and at which δ (the config only allows it with the two
+/// quality objectives).
+fn certify_target(analysis: &Analysis) -> Option<(Target, f64)> {
+    let delta = analysis.certify?;
+    match analysis.objective {
+        Objective::MinQuality { target } => Some((Target::MinQuality(target), delta)),
+        Objective::MaxQualityLoss { max_loss } => Some((Target::MaxQualityLoss(max_loss), delta)),
+        _ => None,
+    }
 }
 
 /// Computes the whole report for `sweep` (`grid` chooses the rows of the table).
@@ -205,12 +210,19 @@ pub fn report(
                     )
                 },
                 || {
+                    // Each resample picks its threshold the way this run does.
+                    let choose = |r: &Sweep| match certify_target(analysis) {
+                        Some((target, delta)) => certify(r, target, delta, prepared.binary)
+                            .ok()
+                            .map(|c| c.metrics.threshold),
+                        None => recommend(r, analysis.objective).ok().map(|m| m.threshold),
+                    };
                     intervals::uncertainty(
                         input,
                         sweep,
                         &rows,
                         recommendation.as_ref().ok(),
-                        analysis.objective,
+                        &choose,
                         settings,
                         prepared.binary,
                     )

@@ -155,11 +155,9 @@ pub fn certify(
     delta: f64,
     binary: bool,
 ) -> Result<Certificate, NotCertified> {
-    let candidates: Vec<usize> = match target {
-        // Escalating everything accepts nothing: no quality to certify.
-        Target::MinQuality(_) => (1..sweep.candidates()).collect(),
-        Target::MaxQualityLoss(_) => (0..sweep.candidates()).collect(),
-    };
+    // Escalating everything (candidate 0) accepts nothing: it has no non-escalated quality,
+    // and it loses no quality against always-large, so it needs no test.
+    let candidates: Vec<usize> = (1..sweep.candidates()).collect();
     // With 0/1 labels both losses are 0/1 (wrong answer; large right and small wrong).
     let method = if binary {
         Method::Binomial
@@ -173,11 +171,13 @@ pub fn certify(
     // Binary search for the most-accepting candidate whose test rejects (p ≤ level).
     let (mut lo, mut hi) = (0usize, candidates.len());
     let mut best: Option<(Metrics, f64)> = None;
+    let mut path: Vec<usize> = Vec::new();
     for _ in 0..tests {
         if lo >= hi {
             break;
         }
         let mid = lo + (hi - lo) / 2;
+        path.push(candidates[mid]);
         let m = sweep.at_candidate(candidates[mid]);
         let p = test(&m);
         if p <= level {
@@ -186,6 +186,9 @@ pub fn certify(
         } else {
             hi = mid;
         }
+    }
+    if best.is_none() && matches!(target, Target::MaxQualityLoss(_)) {
+        best = Some((sweep.at_candidate(0), 0.0));
     }
     match best {
         Some((metrics, p_value)) => Ok(Certificate {
@@ -196,14 +199,7 @@ pub fn certify(
             tests,
             method,
         }),
-        None => Err(not_certified(
-            sweep,
-            &candidates,
-            target,
-            delta,
-            level,
-            method,
-        )),
+        None => Err(not_certified(sweep, &path, target, delta, level, method)),
     }
 }
 
@@ -234,23 +230,20 @@ fn risk(sweep: &Sweep, m: &Metrics, target: Target) -> (f64, u64, f64) {
     }
 }
 
-/// Candidates examined for the "best certifiable" bound when nothing certifies.
-const SCAN: usize = 64;
-
 fn not_certified(
     sweep: &Sweep,
-    candidates: &[usize],
+    path: &[usize],
     target: Target,
     delta: f64,
     level: f64,
     method: Method,
 ) -> NotCertified {
-    // The tightest bound at the same per-test level over evenly spaced candidates, and the
-    // fewest records that would let one of them pass at its observed rates.
-    let step = (candidates.len() / SCAN).max(1);
+    // Bounds only at the candidates the search tested, at its per-test level: the union bound
+    // covers exactly these. Also the fewest records that would let one of them pass at its
+    // observed rates.
     let mut best: Option<(f64, Metrics)> = None;
     let mut needed_records: Option<u64> = None;
-    for &j in candidates.iter().step_by(step) {
+    for &j in path {
         let m = sweep.at_candidate(j);
         let (risk, n, alpha) = risk(sweep, &m, target);
         if n == 0 {
@@ -285,7 +278,7 @@ fn needed(risk: f64, n: u64, alpha: f64, level: f64, method: Method) -> Option<u
         return None;
     }
     let passes = |k: u64| match method {
-        Method::Binomial => binomial_p_value((risk * k as f64).floor() as u64, k, alpha) <= level,
+        Method::Binomial => binomial_p_value((risk * k as f64).round() as u64, k, alpha) <= level,
         Method::HoeffdingBentkus => hoeffding_bentkus_p_value(risk, k, alpha) <= level,
     };
     let mut hi = n.max(1);

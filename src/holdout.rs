@@ -51,8 +51,8 @@ pub fn test_mask(set: &EvalSet, how: &Holdout) -> Result<Vec<bool>, String> {
     Ok(mask)
 }
 
-/// Within each task type (or over all records), a seeded shuffle puts round(fraction × size)
-/// records in the test part.
+/// Within each task type (or over all records), a seeded shuffle holds out each type's share of
+/// round(fraction × n) records, shares allotted by largest remainder so they add up exactly.
 fn stratified(set: &EvalSet, fraction: f64, seed: u64) -> Vec<bool> {
     let n = set.confidence.len();
     let groups: Vec<Vec<usize>> = match &set.task_type {
@@ -65,16 +65,27 @@ fn stratified(set: &EvalSet, fraction: f64, seed: u64) -> Vec<bool> {
         }
         None => vec![(0..n).collect()],
     };
+    let total = (fraction * n as f64).round() as usize;
+    let quotas: Vec<f64> = groups.iter().map(|g| fraction * g.len() as f64).collect();
+    let mut take: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
+    let mut by_remainder: Vec<usize> = (0..groups.len()).collect();
+    by_remainder.sort_by(|&a, &b| {
+        let (ra, rb) = (quotas[a] - quotas[a].floor(), quotas[b] - quotas[b].floor());
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    let short = total.saturating_sub(take.iter().sum());
+    for &g in by_remainder.iter().take(short) {
+        take[g] += 1;
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut mask = vec![false; n];
-    for mut group in groups {
-        // Fisher–Yates, then the first share of the shuffled group is held out.
+    for (mut group, take) in groups.into_iter().zip(take) {
+        // Fisher–Yates, then the first `take` of the shuffled group are held out.
         for k in (1..group.len()).rev() {
             let j = (rng.next_u64() % (k as u64 + 1)) as usize;
             group.swap(k, j);
         }
-        let take = (fraction * group.len() as f64).round() as usize;
-        for &i in &group[..take] {
+        for &i in &group[..take.min(group.len())] {
             mask[i] = true;
         }
     }
@@ -160,6 +171,26 @@ mod tests {
         let test = subset(&set, &mask, true);
         assert_eq!(test.confidence.len(), 5);
         assert_eq!(test.task_type.unwrap().codes.len(), 5);
+    }
+
+    #[test]
+    fn shares_add_up_across_many_small_task_types() {
+        // Review finding: ten one-record task types at 0.5 once held out all ten.
+        let set = EvalSet {
+            confidence: vec![0.5; 10],
+            small_quality: vec![1.0; 10],
+            task_type: Some(TaskTypes {
+                codes: (0..10).collect(),
+                names: (0..10).map(|i| format!("t{i}")).collect(),
+            }),
+            ..EvalSet::default()
+        };
+        let how = Holdout::Fraction {
+            fraction: 0.5,
+            seed: 1,
+        };
+        let mask = test_mask(&set, &how).unwrap();
+        assert_eq!(mask.iter().filter(|m| **m).count(), 5);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::recommend::{Objective, recommend};
 use crate::stats::wilson;
 use crate::sweep::{Metrics, Sweep, SweepInput};
 
@@ -25,6 +24,9 @@ pub struct Settings {
     /// The bootstrap's seed.
     pub seed: u64,
 }
+
+/// Above this many table rows, only the recommended row gets bootstrap intervals.
+pub const MAX_BOOTSTRAP_ROWS: usize = 5_000;
 
 /// The default number of resamples for `records`: 200, fewer for large sets so that the
 /// bootstrap stays near ten million record visits (at least 10).
@@ -58,7 +60,7 @@ pub struct RowIntervals {
 /// How the recommended threshold moves across bootstrap resamples.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThresholdSpread {
-    /// Resamples drawn.
+    /// Resamples drawn (empty resamples are left out).
     pub resamples: usize,
     /// Resamples in which no threshold met the objective.
     pub none: usize,
@@ -90,11 +92,18 @@ pub fn uncertainty(
     sweep: &Sweep,
     rows: &[Metrics],
     recommended: Option<&Metrics>,
-    objective: Objective,
+    choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
     settings: Settings,
     binary: bool,
 ) -> Uncertainty {
-    let mut wanted: Vec<Metrics> = rows.to_vec();
+    // Bootstrap intervals for every row when the table is a readable grid; for a long
+    // `--exact` table only the recommended row gets them (Wilson intervals cover every row).
+    let booted_rows = if rows.len() <= MAX_BOOTSTRAP_ROWS {
+        rows.len()
+    } else {
+        0
+    };
+    let mut wanted: Vec<Metrics> = rows[..booted_rows].to_vec();
     wanted.extend(recommended.copied());
     let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
     let sorted = if settings.resamples > 0 {
@@ -105,17 +114,19 @@ pub fn uncertainty(
     // Each resample: the metrics at every wanted row, and the threshold it would recommend.
     let draws: Vec<(Vec<Metrics>, Option<f64>)> = (0..settings.resamples)
         .into_par_iter()
-        .map(|b| {
+        .filter_map(|b| {
             let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
             rng.set_stream(b as u64);
             // Weights are drawn per position in the sweep's order; records are exchangeable,
             // so this is the same bootstrap and reads memory in order.
             let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
+            if weights.iter().all(|&w| w == 0) {
+                return None; // an empty resample (only likely with a handful of records)
+            }
             let sorted = sorted.as_ref().expect("resamples > 0");
             let r = sweep.resampled(sorted, &weights);
             let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
-            let chosen = recommend(&r, objective).ok().map(|m| m.threshold);
-            (at, chosen)
+            Some((at, choose(&r)))
         })
         .collect();
     let level = settings.level;
@@ -125,10 +136,12 @@ pub fn uncertainty(
         }
         values.sort_by(f64::total_cmp);
         let n = values.len();
-        let rank = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
+        // The k-th smallest and k-th largest, k = ⌈n (1 − level) / 2⌉ (a hair of slack so that
+        // 200 × 0.025 counts as 5, not 6).
+        let k = ((n as f64 * (1.0 - level) / 2.0 - 1e-9).ceil() as usize).clamp(1, n);
         Some(Interval {
-            lo: values[rank((1.0 - level) / 2.0)],
-            hi: values[rank(1.0 - (1.0 - level) / 2.0)],
+            lo: values[k - 1],
+            hi: values[n - k],
         })
     };
     let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
@@ -140,7 +153,23 @@ pub fn uncertainty(
         Interval { lo, hi }
     };
     let n = sweep.records();
-    let mut intervals: Vec<RowIntervals> = wanted
+    // Every row, then the recommendation; bootstrap slots exist for the first `booted_rows`
+    // rows and for the recommendation (the last slot).
+    let mut all: Vec<Metrics> = rows.to_vec();
+    all.extend(recommended.copied());
+    let slot = |r: usize| -> Option<usize> {
+        if r < booted_rows {
+            Some(r)
+        } else if r == rows.len() {
+            Some(wanted.len() - 1)
+        } else {
+            None
+        }
+    };
+    let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
+        slot(r).and_then(|s| boot(s, f))
+    };
+    let mut intervals: Vec<RowIntervals> = all
         .iter()
         .enumerate()
         .map(|(r, m)| RowIntervals {
@@ -223,6 +252,7 @@ fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
 mod tests {
     use super::*;
     use crate::economics::{CostColumn, CostModel};
+    use crate::recommend::{Objective, recommend};
 
     fn input<'a>(conf: &'a [f64], q: &'a [f64]) -> SweepInput<'a> {
         SweepInput {
@@ -246,6 +276,11 @@ mod tests {
             .collect();
         let s = Sweep::new(input(&conf, &q));
         let row = s.at_threshold(0.5);
+        let choose = |r: &Sweep| {
+            recommend(r, Objective::MinQuality { target: 1.0 })
+                .ok()
+                .map(|m| m.threshold)
+        };
         let settings = Settings {
             level: 0.95,
             resamples: 50,
@@ -256,7 +291,7 @@ mod tests {
             &s,
             &[row],
             Some(&row),
-            Objective::MinQuality { target: 1.0 },
+            &choose,
             settings,
             true,
         );
@@ -280,7 +315,7 @@ mod tests {
             &s,
             &[row],
             Some(&row),
-            Objective::MinQuality { target: 1.0 },
+            &choose,
             settings,
             true,
         );

@@ -92,12 +92,19 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     if let (Some((test, how)), Ok(chosen)) = (test, &report.recommendation) {
         let prepared = analysis::prepare(&test, &config.analysis).map_err(anyhow::Error::msg)?;
         let test_sweep = sweep::Sweep::new(prepared.input());
-        let held_out = test_sweep.at_threshold(chosen.threshold);
+        // "Escalate everything" accepts nothing anywhere, whatever the held-out confidences.
+        let threshold = if chosen.accepts_none {
+            f64::INFINITY
+        } else {
+            chosen.threshold
+        };
+        let held_out = test_sweep.at_threshold(threshold);
         report.holdout = Some(holdout::Validation {
             description: match how {
                 config::Holdout::Fraction { fraction, seed } => format!(
-                    "{fraction} of the records held out at random (seed {seed}, stratified by \
-                     task type when present)"
+                    "{:.1} % of the records held out at random (seed {seed}, stratified by task \
+                     type when present)",
+                    100.0 * fraction
                 ),
                 config::Holdout::Field(column) => {
                     format!("records marked calibration/test in column {column:?}")

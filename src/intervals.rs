@@ -66,6 +66,9 @@ pub struct ThresholdSpread {
     pub none: usize,
     /// The threshold chosen most often and in how many resamples.
     pub mode: Option<(f64, usize)>,
+    /// The five thresholds chosen most often, with their counts (most often first; ties by
+    /// threshold).
+    pub top: Vec<(f64, usize)>,
     /// The central interval (at the level) of the chosen thresholds: the range of thresholds
     /// that are near-optimal given the noise in the data.
     pub range: Option<Interval>,
@@ -192,20 +195,22 @@ pub fn uncertainty(
         let mut chosen: Vec<f64> = draws.iter().filter_map(|(_, t)| *t).collect();
         let none = draws.len() - chosen.len();
         let range = percentile(&mut chosen);
-        // `chosen` is sorted now: the longest run of equal values is the mode (lowest on ties).
-        let mut mode: Option<(f64, usize)> = None;
+        // `chosen` is sorted now: runs of equal values count how often each threshold won.
+        let mut runs: Vec<(f64, usize)> = Vec::new();
         let mut k = 0;
         while k < chosen.len() {
             let run = chosen[k..].iter().take_while(|&&t| t == chosen[k]).count();
-            if mode.is_none_or(|(_, c)| run > c) {
-                mode = Some((chosen[k], run));
-            }
+            runs.push((chosen[k], run));
             k += run;
         }
+        runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)));
+        let mode = runs.first().copied();
+        runs.truncate(5);
         ThresholdSpread {
             resamples: draws.len(),
             none,
             mode,
+            top: runs,
             range,
         }
     });

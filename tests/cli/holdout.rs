@@ -126,3 +126,28 @@ fn intervals_bracket_every_row() {
         }
     }
 }
+
+#[test]
+fn bootstrap_does_not_depend_on_the_thread_count() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
+    let run = |threads: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = calibrate()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("sweep")
+            .arg(&example)
+            .args(["--bootstrap", "40", "-q", "--out"])
+            .arg(dir.path().join("r"))
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        (
+            fs::read(dir.path().join("r/sweep.csv")).unwrap(),
+            fs::read(dir.path().join("r/summary.json")).unwrap(),
+        )
+    };
+    assert!(
+        run("1") == run("3"),
+        "outputs differ between 1 and 3 threads"
+    );
+}

@@ -206,6 +206,12 @@ pub fn certify(
 /// The p-value of H0 "the target fails at this candidate".
 fn p_value(sweep: &Sweep, m: &Metrics, target: Target, method: Method) -> f64 {
     let (risk, n, alpha) = risk(sweep, m, target);
+    test_p_value(risk, n, alpha, method)
+}
+
+/// The p-value of H0 "the mean loss exceeds `alpha`" for an observed mean loss `risk` over `n`
+/// records.
+fn test_p_value(risk: f64, n: u64, alpha: f64, method: Method) -> f64 {
     match method {
         Method::Binomial => binomial_p_value((risk * n as f64).round() as u64, n, alpha),
         Method::HoeffdingBentkus => hoeffding_bentkus_p_value(risk, n, alpha),
@@ -277,10 +283,7 @@ fn needed(risk: f64, n: u64, alpha: f64, level: f64, method: Method) -> Option<u
     if risk >= alpha || n == 0 {
         return None;
     }
-    let passes = |k: u64| match method {
-        Method::Binomial => binomial_p_value((risk * k as f64).round() as u64, k, alpha) <= level,
-        Method::HoeffdingBentkus => hoeffding_bentkus_p_value(risk, k, alpha) <= level,
-    };
+    let passes = |k: u64| test_p_value(risk, k, alpha, method) <= level;
     let mut hi = n.max(1);
     while !passes(hi) {
         hi = hi.checked_mul(2).filter(|h| *h <= 1 << 40)?;
@@ -300,10 +303,7 @@ fn needed(risk: f64, n: u64, alpha: f64, level: f64, method: Method) -> Option<u
 /// The smallest target risk the test would accept at `level`, by bisection (p-values fall as the
 /// target risk rises).
 fn risk_upper_bound(risk: f64, n: u64, level: f64, method: Method) -> f64 {
-    let rejects = |alpha: f64| match method {
-        Method::Binomial => binomial_p_value((risk * n as f64).round() as u64, n, alpha) <= level,
-        Method::HoeffdingBentkus => hoeffding_bentkus_p_value(risk, n, alpha) <= level,
-    };
+    let rejects = |alpha: f64| test_p_value(risk, n, alpha, method) <= level;
     let (mut lo, mut hi) = (risk, 1.0);
     if !rejects(hi) {
         return 1.0;

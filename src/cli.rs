@@ -74,16 +74,25 @@ pub enum CommandArgs {
     Economics(EconomicsArgs),
 }
 
-/// Flags of `calibrate economics`.
+/// Per-token price flags, shared by the eval-set commands and `economics`.
 #[derive(Debug, ClapArgs)]
-pub struct EconomicsArgs {
-    /// Per-token price of each model: `small=0.25`, `large=15:75` (IN:OUT per million tokens)
-    /// or `small=NAME` from --prices or the built-in examples. Both small and large are needed.
-    #[arg(long = "price", value_name = "MODEL=PRICE", required = true)]
+pub struct PriceArgs {
+    /// Per-token price of a model: `small=0.25` (per million tokens, in and out),
+    /// `large=15:75` (IN:OUT) or `small=NAME` from --prices or the built-in examples. On an eval
+    /// set it applies to the records' input_tokens and output tokens. Repeatable.
+    #[arg(long = "price", value_name = "MODEL=PRICE")]
     pub price: Vec<String>,
     /// A price sheet (TOML: `[models.NAME]` with `input` and `output` per million tokens).
     #[arg(long = "prices", value_name = "FILE")]
     pub prices_file: Option<PathBuf>,
+}
+
+/// Flags of `calibrate economics`.
+#[derive(Debug, ClapArgs)]
+pub struct EconomicsArgs {
+    /// Per-token prices (both small and large are needed here).
+    #[command(flatten)]
+    pub prices: PriceArgs,
     /// The comparison model's price (the post's "all requests to a medium model").
     #[arg(long, value_name = "PRICE")]
     pub baseline: Option<String>,
@@ -230,14 +239,9 @@ pub struct CostArgs {
     /// Large-model cost per request, used when records carry no large_cost and no --price large.
     #[arg(long, value_name = "COST", default_value_t = 60.0)]
     pub large_cost: f64,
-    /// Per-token price of a model, applied to the records' input_tokens and output tokens:
-    /// `small=0.25` (per million tokens, in and out), `large=15:75` (IN:OUT) or `small=NAME` from
-    /// --prices or the built-in examples. Repeatable.
-    #[arg(long = "price", value_name = "MODEL=PRICE")]
-    pub price: Vec<String>,
-    /// A price sheet (TOML: `[models.NAME]` with `input` and `output` per million tokens).
-    #[arg(long = "prices", value_name = "FILE")]
-    pub prices_file: Option<PathBuf>,
+    /// Per-token prices.
+    #[command(flatten)]
+    pub prices: PriceArgs,
     /// Estimate the large model's output tokens, when records lack them, as the small model's
     /// output tokens times R.
     #[arg(long, value_name = "R", default_value_t = 1.0)]

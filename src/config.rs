@@ -232,8 +232,8 @@ fn prices(
 }
 
 fn costs(a: cli::CostArgs) -> Result<CostConfig> {
-    let sheets = sheets(a.prices_file.as_deref())?;
-    let (small, large) = prices(&a.price, &sheets)?;
+    let sheets = sheets(a.prices.prices_file.as_deref())?;
+    let (small, large) = prices(&a.prices.price, &sheets)?;
     let baseline = match (a.baseline, a.baseline_cost) {
         (Some(spec), _) => Some(Baseline::Tokens(
             parse_price(&spec, &sheets).with_context(|| format!("--baseline {spec:?}"))?,
@@ -260,8 +260,8 @@ fn costs(a: cli::CostArgs) -> Result<CostConfig> {
 }
 
 fn economics(a: cli::EconomicsArgs) -> Result<EconomicsConfig> {
-    let sheets = sheets(a.prices_file.as_deref())?;
-    let (small, large) = prices(&a.price, &sheets)?;
+    let sheets = sheets(a.prices.prices_file.as_deref())?;
+    let (small, large) = prices(&a.prices.price, &sheets)?;
     let small = small.context("--price small=...: the small model's price is required")?;
     let large = large.context("--price large=...: the large model's price is required")?;
     let baseline = a

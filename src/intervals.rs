@@ -256,21 +256,11 @@ fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::economics::{CostColumn, CostModel};
     use crate::recommend::{Objective, recommend};
+    use crate::sweep::flat_input;
 
     fn input<'a>(conf: &'a [f64], q: &'a [f64]) -> SweepInput<'a> {
-        SweepInput {
-            confidence: conf,
-            small_quality: q,
-            large_quality: None,
-            costs: CostModel {
-                small: CostColumn::PerRequest(1.0),
-                large: CostColumn::PerRequest(10.0),
-                baseline: None,
-            },
-            forced: None,
-        }
+        flat_input(conf, q, None)
     }
 
     #[test]

@@ -203,21 +203,16 @@ mod tests {
     use super::*;
     use crate::economics::{CostColumn, CostModel};
     use crate::sweep::SweepInput;
+    use crate::sweep::flat_input;
 
     /// Records (conf, small, large): (0.9,1,1) (0.8,1,1) (0.7,0,1) (0.6,1,0) (0.5,0,1);
     /// small costs 1, large 10 per request.
     fn sweep() -> Sweep {
-        Sweep::new(SweepInput {
-            confidence: &[0.9, 0.8, 0.7, 0.6, 0.5],
-            small_quality: &[1.0, 1.0, 0.0, 1.0, 0.0],
-            large_quality: Some(&[1.0, 1.0, 1.0, 0.0, 1.0]),
-            costs: CostModel {
-                small: CostColumn::PerRequest(1.0),
-                large: CostColumn::PerRequest(10.0),
-                baseline: None,
-            },
-            forced: None,
-        })
+        Sweep::new(flat_input(
+            &[0.9, 0.8, 0.7, 0.6, 0.5],
+            &[1.0, 1.0, 0.0, 1.0, 0.0],
+            Some(&[1.0, 1.0, 1.0, 0.0, 1.0]),
+        ))
     }
 
     #[test]

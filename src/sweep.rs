@@ -436,6 +436,27 @@ impl Sweep {
     }
 }
 
+/// A test input with flat costs (small 1, large 10 per request), no baseline, nothing forced.
+#[cfg(test)]
+pub fn flat_input<'a>(
+    confidence: &'a [f64],
+    small_quality: &'a [f64],
+    large_quality: Option<&'a [f64]>,
+) -> SweepInput<'a> {
+    use crate::economics::CostColumn;
+    SweepInput {
+        confidence,
+        small_quality,
+        large_quality,
+        costs: CostModel {
+            small: CostColumn::PerRequest(1.0),
+            large: CostColumn::PerRequest(10.0),
+            baseline: None,
+        },
+        forced: None,
+    }
+}
+
 /// Record columns in a sweep's order (see [`Sweep::sorted_columns`]).
 #[derive(Debug, Clone)]
 pub struct SortedColumns {

@@ -2,22 +2,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
 use super::*;
-use crate::economics::{CostColumn, CostModel};
 use crate::recommend::{Objective, recommend};
-use crate::sweep::SweepInput;
+use crate::sweep::flat_input;
 
 fn sweep(confidence: &[f64], quality: &[f64], large: Option<&[f64]>) -> Sweep {
-    Sweep::new(SweepInput {
-        confidence,
-        small_quality: quality,
-        large_quality: large,
-        costs: CostModel {
-            small: CostColumn::PerRequest(1.0),
-            large: CostColumn::PerRequest(10.0),
-            baseline: None,
-        },
-        forced: None,
-    })
+    Sweep::new(flat_input(confidence, quality, large))
 }
 
 #[test]

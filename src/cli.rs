@@ -130,6 +130,9 @@ pub struct SweepArgs {
     /// Certification.
     #[command(flatten)]
     pub certify: CertifyArgs,
+    /// Segments and overrides.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
     /// Report directory [default: reports/<input file stem>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -148,9 +151,6 @@ pub struct SweepArgs {
     /// 50,000 records, at least 10].
     #[arg(long, value_name = "N")]
     pub bootstrap: Option<usize>,
-    /// Seed of the bootstrap and of --holdout: the same seed gives the same numbers.
-    #[arg(long, value_name = "SEED", default_value_t = 42)]
-    pub seed: u64,
     /// Hold out this fraction of the records (seeded, stratified by task type): choose the
     /// threshold on the rest, then report how it does on the held-out part.
     #[arg(long, value_name = "FRACTION", conflicts_with = "split_field")]
@@ -176,7 +176,10 @@ pub struct RecommendArgs {
     /// Certification.
     #[command(flatten)]
     pub certify: CertifyArgs,
-    /// Output: the bare threshold, or one JSON object with its metrics.
+    /// Segments and overrides.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output: the bare threshold (text), or the whole policy as json, yaml, toml or env.
     #[arg(long, value_enum, default_value_t = PrintFormat::Text, value_name = "FORMAT")]
     pub print: PrintFormat,
     /// Hide the progress bar.
@@ -187,10 +190,16 @@ pub struct RecommendArgs {
 /// Output of `recommend`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrintFormat {
-    /// The threshold alone, one line.
+    /// The threshold alone, one line (a table when segments or overrides are in play).
     Text,
-    /// One JSON object: threshold, metrics, baselines.
+    /// The whole policy as one JSON object, with what calibration measured.
     Json,
+    /// The policy as YAML.
+    Yaml,
+    /// The policy as TOML.
+    Toml,
+    /// The policy as shell variables (KEY=VALUE lines).
+    Env,
 }
 
 /// Input format names for `--format`.
@@ -225,6 +234,62 @@ pub struct InputArgs {
     /// How requests are priced.
     #[command(flatten)]
     pub costs: CostArgs,
+    /// Which confidence signal to threshold.
+    #[command(flatten)]
+    pub signal: SignalArgs,
+    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
+    /// gives the same numbers.
+    #[arg(long, value_name = "SEED", default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Flags that choose and recalibrate the confidence signal.
+#[derive(Debug, ClapArgs)]
+pub struct SignalArgs {
+    /// Threshold this signal instead of the confidence field: a derived signal (logprob_mean,
+    /// logprob_geomean, logprob_min, logprob_p10, self_reported, consistency, majority_share,
+    /// heuristic; computed from the logprobs, self_reported, samples or response fields) or any
+    /// numeric column of the input.
+    #[arg(long, value_name = "NAME")]
+    pub signal: Option<String>,
+    /// Replace the signal by a cross-fitted estimate of the probability that the small answer
+    /// is right: isotonic (monotone steps) or platt (a logistic curve).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub recalibrate: Option<RecalibrateArg>,
+    /// Folds of the cross-fitting behind --recalibrate.
+    #[arg(long, value_name = "K", default_value_t = 5, requires = "recalibrate")]
+    pub folds: usize,
+}
+
+/// Recalibration methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecalibrateArg {
+    /// Isotonic regression (pool adjacent violators).
+    Isotonic,
+    /// Platt scaling (a logistic curve in the signal).
+    Platt,
+}
+
+/// Flags that shape the deployed policy: segments and overrides.
+#[derive(Debug, ClapArgs)]
+pub struct PolicyArgs {
+    /// Give each value of this column (e.g. task_type) its own threshold, chosen jointly under
+    /// the objective; repeatable for combinations. Joint thresholds need --min-quality,
+    /// --max-quality-loss or --budget.
+    #[arg(long = "segment-by", value_name = "FIELD")]
+    pub segment_by: Vec<String>,
+    /// Segments with fewer records keep the global threshold (or always escalate when even
+    /// their most confident records miss the target).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub min_segment_records: usize,
+    /// Records whose FIELD equals VALUE always go to the large model (e.g. task_type=legal,
+    /// user_tier=enterprise, is_regeneration=true); repeatable.
+    #[arg(long = "always-large", value_name = "FIELD=VALUE")]
+    pub always_large: Vec<String>,
+    /// Escalate answers whose response text is a refusal ("I cannot", "I don't know"),
+    /// whatever the confidence (needs a response field).
+    #[arg(long)]
+    pub escalate_refusals: bool,
 }
 
 /// Flags that price the requests of an eval set.

@@ -15,10 +15,14 @@ mod eval_set;
 mod holdout;
 mod intervals;
 mod latency;
+mod policy;
 mod prices;
 mod progress;
 mod recommend;
 mod report;
+mod safeguards;
+mod segments;
+mod signals;
 mod stats;
 mod sweep;
 
@@ -66,31 +70,52 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
 fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // Fail on a bad output path before the long work.
     let out = report::OutputDir::prepare(&config.out)?;
-    let loaded = load(&config.analysis)?;
+    let analysis = &config.analysis;
+    let mut loaded = load(analysis)?;
+    let mut signal = choose_signal(&mut loaded, analysis)?;
     // With a hold-out, everything is chosen on the calibration part and checked on the rest.
-    let (loaded, test) = match &config.holdout {
+    let (mut loaded, test) = match &config.holdout {
         None => (loaded, None),
         Some(how) => {
             let mask = holdout::test_mask(&loaded.set, how).map_err(anyhow::Error::msg)?;
             let part = |want: bool| eval_set::Loaded {
                 set: holdout::subset(&loaded.set, &mask, want),
+                extras: loaded
+                    .extras
+                    .iter()
+                    .map(|(r, c)| (r.clone(), c.as_ref().map(|c| c.subset(&mask, want))))
+                    .collect(),
                 ..loaded.clone()
             };
             (part(false), Some((part(true), how)))
         }
     };
-    let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
+    let recalibrated = recalibrate(&mut loaded, analysis, &mut signal)?;
+    let test = test.map(|(mut t, how)| {
+        if let Some((r, _)) = &recalibrated {
+            for c in &mut t.set.confidence {
+                *c = r.map.apply(*c);
+            }
+        }
+        (t, how)
+    });
+    let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
     let sweep = sweep::Sweep::new(prepared.input());
+    let recalibration = recalibrated
+        .as_ref()
+        .map(|r| recalibration_report(r, &prepared, analysis));
     let mut report = analysis::report(
         &loaded,
-        &config.analysis,
+        analysis,
         &prepared,
         &sweep,
         config.grid,
         config.intervals,
+        signal,
+        recalibration,
     );
     if let (Some((test, how)), Ok(chosen)) = (test, &report.recommendation) {
-        let prepared = analysis::prepare(&test, &config.analysis).map_err(anyhow::Error::msg)?;
+        let prepared = analysis::prepare(&test, analysis).map_err(anyhow::Error::msg)?;
         let test_sweep = sweep::Sweep::new(prepared.input());
         // "Escalate everything" accepts nothing anywhere, whatever the held-out confidences.
         let threshold = if chosen.accepts_none {
@@ -115,7 +140,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
             promised: *chosen,
             held_out,
             met: holdout::met(
-                config.analysis.objective,
+                analysis.objective,
                 &held_out,
                 test_sweep.baselines().always_large.quality,
             ),
@@ -129,24 +154,92 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 }
 
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
-    let loaded = load(&config.analysis)?;
-    let prepared = analysis::prepare(&loaded, &config.analysis).map_err(anyhow::Error::msg)?;
+    let analysis = &config.analysis;
+    let mut loaded = load(analysis)?;
+    let mut signal = choose_signal(&mut loaded, analysis)?;
+    recalibrate(&mut loaded, analysis, &mut signal)?;
+    let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
     let sweep = sweep::Sweep::new(prepared.input());
-    let objective = config.analysis.objective;
-    let (recommendation, certification) = analysis::decide(&sweep, &config.analysis, &prepared);
-    match (&recommendation, config.print) {
-        (Ok(m), PrintFormat::Text) => print(&report::recommendation_text(m))?,
-        (Err(why), PrintFormat::Text) => eprintln!("calibrate: {why}"),
+    let objective = analysis.objective;
+    let (recommendation, certification) = analysis::decide(&sweep, analysis, &prepared);
+    let deployment = analysis::deployment(
+        &loaded,
+        analysis,
+        &prepared,
+        &recommendation,
+        certification.as_ref(),
+        &[],
+        signal,
+        &loaded.sha256,
+    );
+    let found = deployment.policy.is_some();
+    match (&deployment.policy, config.print) {
         (_, PrintFormat::Json) => print(
-            &(report::recommendation_json(&recommendation, objective, certification.as_ref())?
-                + "\n"),
+            &(report::recommendation_json(
+                &recommendation,
+                objective,
+                certification.as_ref(),
+                deployment.policy.as_ref(),
+            )? + "\n"),
         )?,
+        (Some(policy), format) => print(&report::policy_text(policy, format)?)?,
+        (None, _) => {
+            let why = match &recommendation {
+                Err(why) => why.to_string(),
+                Ok(_) => "no policy meets the objective".into(),
+            };
+            eprintln!("calibrate: {why}");
+        }
     }
-    Ok(if recommendation.is_ok() {
+    Ok(if found {
         ExitStatus::Success
     } else {
         ExitStatus::NoThreshold
     })
+}
+
+/// Replaces the confidence column by the signal the run thresholds; says which it is.
+fn choose_signal(loaded: &mut Loaded, analysis: &Analysis) -> Result<policy::SignalPolicy> {
+    let (values, signal) =
+        signals::signal_values(loaded, &analysis.signal).map_err(anyhow::Error::msg)?;
+    loaded.set.confidence = values;
+    Ok(signal)
+}
+
+/// With `--recalibrate`: replaces the signal by its cross-fitted calibrated values and records
+/// the deployment map in `signal`.
+fn recalibrate(
+    loaded: &mut Loaded,
+    analysis: &Analysis,
+    signal: &mut policy::SignalPolicy,
+) -> Result<Option<(signals::Recalibrated, Vec<f64>)>> {
+    let Some(settings) = analysis.signal.recalibrate else {
+        return Ok(None);
+    };
+    let r = signals::recalibrate(&loaded.set.confidence, &loaded.set.small_quality, settings)
+        .map_err(anyhow::Error::msg)?;
+    signal.recalibration = Some(signals::map_policy(&r.map));
+    let raw = std::mem::replace(&mut loaded.set.confidence, r.values.clone());
+    Ok(Some((r, raw)))
+}
+
+/// Calibration before and after, and what the raw signal would have picked.
+fn recalibration_report(
+    (r, raw): &(signals::Recalibrated, Vec<f64>),
+    prepared: &analysis::Prepared<'_>,
+    analysis: &Analysis,
+) -> report::RecalibrationReport {
+    let raw = sweep::Sweep::new(sweep::SweepInput {
+        confidence: raw,
+        ..prepared.input()
+    });
+    report::RecalibrationReport {
+        method: signals::method_name(r.settings.method),
+        folds: r.settings.folds,
+        before: r.before,
+        after: r.after,
+        raw_pick: recommend::recommend(&raw, analysis.objective).map_err(|e| e.to_string()),
+    }
 }
 
 fn load(analysis: &Analysis) -> Result<Loaded> {

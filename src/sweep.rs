@@ -361,37 +361,25 @@ impl Sweep {
         self.metrics(self.candidate_at(threshold), threshold)
     }
 
-    fn metrics(&self, j: usize, threshold: f64) -> Metrics {
-        let n = self.n as f64;
-        let accepted = self.accepted[j];
-        let escalated = self.n - accepted;
-        let small_q = self.small_quality_accepted[j];
-        let non_escalated_quality = (accepted > 0).then(|| small_q / accepted as f64);
-        let cascade_quality = self
-            .large_quality_escalated
-            .as_ref()
-            .map(|lq| (small_q + lq[j]) / n);
-        let cost =
-            cascade_cost_per_request(self.small_cost_total, self.large_cost_escalated[j], self.n);
-        let large_cost = self.large_cost_total / n;
-        let savings_vs_large = savings(cost, large_cost);
-        let savings_vs_baseline = self.baseline_cost.and_then(|b| savings(cost, b));
-        let quality = cascade_quality.or(non_escalated_quality);
-        let objective = quality.zip(savings_vs_large).map(|(q, saved)| q * saved);
-        Metrics {
-            threshold,
-            accepts_none: j == 0,
-            accepted,
-            escalated,
-            escalation_rate: escalated as f64 / n,
-            non_escalated_quality,
-            cascade_quality,
-            cost_per_request: cost,
-            wasted_small_cost_per_request: self.small_cost_escalated[j] / n,
-            savings_vs_large,
-            savings_vs_baseline,
-            objective,
+    /// The raw sums behind candidate `j`, so that several sweeps (segments) can be combined
+    /// into one policy's metrics exactly.
+    pub fn totals(&self, j: usize) -> Totals {
+        Totals {
+            records: self.n,
+            accepted: self.accepted[j],
+            small_quality_accepted: self.small_quality_accepted[j],
+            large_quality_escalated: self.large_quality_escalated.as_ref().map(|v| v[j]),
+            large_quality_total: self.large_quality_total,
+            small_cost_total: self.small_cost_total,
+            large_cost_escalated: self.large_cost_escalated[j],
+            small_cost_escalated: self.small_cost_escalated[j],
+            large_cost_total: self.large_cost_total,
+            baseline_cost: self.baseline_cost,
         }
+    }
+
+    fn metrics(&self, j: usize, threshold: f64) -> Metrics {
+        self.totals(j).metrics(threshold, j == 0)
     }
 
     /// AUROC of the confidence for small-model quality: the probability that a right answer
@@ -432,6 +420,90 @@ impl Sweep {
                 quality: self.large_quality_total.map(|q| q / n),
                 cost_per_request: self.large_cost_total / n,
             },
+        }
+    }
+}
+
+/// The sums a split's metrics are computed from; sums of several disjoint sweeps' totals give
+/// the metrics of their union.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    /// Records.
+    pub records: usize,
+    /// Records answered by the small model.
+    pub accepted: usize,
+    /// Σ small quality over accepted records.
+    pub small_quality_accepted: f64,
+    /// Σ large quality over escalated records, when known.
+    pub large_quality_escalated: Option<f64>,
+    /// Σ large quality over every record (always-large), when known.
+    pub large_quality_total: Option<f64>,
+    /// Σ small cost over every record (the small model always runs).
+    pub small_cost_total: Cost,
+    /// Σ large cost over escalated records.
+    pub large_cost_escalated: Cost,
+    /// Σ small cost over escalated records (wasted spend).
+    pub small_cost_escalated: Cost,
+    /// Σ large cost over every record (always-large).
+    pub large_cost_total: Cost,
+    /// The baseline's cost per request, when compared against one.
+    pub baseline_cost: Option<Cost>,
+}
+
+impl Totals {
+    /// The sum of two disjoint parts (the baseline's per-request cost is shared).
+    pub fn plus(self, other: Totals) -> Totals {
+        Totals {
+            records: self.records + other.records,
+            accepted: self.accepted + other.accepted,
+            small_quality_accepted: self.small_quality_accepted + other.small_quality_accepted,
+            large_quality_escalated: self
+                .large_quality_escalated
+                .zip(other.large_quality_escalated)
+                .map(|(a, b)| a + b),
+            large_quality_total: self
+                .large_quality_total
+                .zip(other.large_quality_total)
+                .map(|(a, b)| a + b),
+            small_cost_total: self.small_cost_total + other.small_cost_total,
+            large_cost_escalated: self.large_cost_escalated + other.large_cost_escalated,
+            small_cost_escalated: self.small_cost_escalated + other.small_cost_escalated,
+            large_cost_total: self.large_cost_total + other.large_cost_total,
+            baseline_cost: self.baseline_cost.or(other.baseline_cost),
+        }
+    }
+
+    /// The metrics of this split, labelled with `threshold`.
+    pub fn metrics(&self, threshold: f64, accepts_none: bool) -> Metrics {
+        let n = self.records as f64;
+        let accepted = self.accepted;
+        let escalated = self.records - accepted;
+        let small_q = self.small_quality_accepted;
+        let non_escalated_quality = (accepted > 0).then(|| small_q / accepted as f64);
+        let cascade_quality = self.large_quality_escalated.map(|lq| (small_q + lq) / n);
+        let cost = cascade_cost_per_request(
+            self.small_cost_total,
+            self.large_cost_escalated,
+            self.records,
+        );
+        let large_cost = self.large_cost_total / n;
+        let savings_vs_large = savings(cost, large_cost);
+        let savings_vs_baseline = self.baseline_cost.and_then(|b| savings(cost, b));
+        let quality = cascade_quality.or(non_escalated_quality);
+        let objective = quality.zip(savings_vs_large).map(|(q, saved)| q * saved);
+        Metrics {
+            threshold,
+            accepts_none,
+            accepted,
+            escalated,
+            escalation_rate: escalated as f64 / n,
+            non_escalated_quality,
+            cascade_quality,
+            cost_per_request: cost,
+            wasted_small_cost_per_request: self.small_cost_escalated / n,
+            savings_vs_large,
+            savings_vs_baseline,
+            objective,
         }
     }
 }

@@ -58,9 +58,20 @@ pub struct Columns {
     reasons: BTreeMap<String, u64>,
     records: u64,
     first_columns: Option<Vec<String>>,
+    /// Where each kept record sits, when tracked (only `--skip-invalid` runs need it, to line
+    /// up a second pass over the file with the kept records).
+    locations: Option<Vec<Location>>,
 }
 
 impl Columns {
+    /// Empty columns; `track_locations` keeps the location of every kept record.
+    pub fn new(track_locations: bool) -> Columns {
+        Columns {
+            locations: track_locations.then(Vec::new),
+            ..Columns::default()
+        }
+    }
+
     /// Validates one record and keeps it if every field is valid.
     pub fn push(&mut self, location: Location, cells: [Cell<'_>; READ], map: &FieldMap) {
         self.records += 1;
@@ -68,7 +79,7 @@ impl Columns {
         let mut bad: Option<RecordProblem> = None;
         for (i, cell) in cells.into_iter().enumerate() {
             let field = READ_FIELDS[i];
-            if matches!(cell, Cell::Missing) && !field.required() {
+            if matches!(cell, Cell::Missing) && !map.required(field) {
                 continue;
             }
             match validate(field, cell) {
@@ -126,6 +137,9 @@ impl Columns {
                 }
                 _ => {}
             }
+        }
+        if let Some(locations) = &mut self.locations {
+            locations.push(location);
         }
         self.kept += 1;
     }
@@ -200,6 +214,9 @@ impl Columns {
         self.problems.extend(other.problems.into_iter().take(room));
         self.records += other.records;
         self.kept += other.kept;
+        if let (Some(mine), Some(theirs)) = (&mut self.locations, other.locations) {
+            mine.extend(theirs);
+        }
         if self.first_columns.is_none() {
             self.first_columns = other.first_columns;
         }
@@ -216,7 +233,7 @@ impl Columns {
             return Err(LoadError::Empty { path: path.into() });
         }
         // A required field absent from every record is a mapping problem, not many bad records.
-        for field in READ_FIELDS.iter().filter(|f| f.required()) {
+        for field in READ_FIELDS.iter().filter(|f| map.required(**f)) {
             let key = format!("field \"{}\": no such field", map.column(*field));
             if self.reasons.get(&key) == Some(&self.records) {
                 return Err(missing_everywhere(
@@ -238,7 +255,7 @@ impl Columns {
         let mut keep: Vec<bool> = Vec::new();
         for (i, field) in READ_FIELDS.iter().enumerate() {
             let present = self.present[i];
-            if field.required() || present == 0 || present == kept as u64 {
+            if map.required(*field) || present == 0 || present == kept as u64 {
                 continue;
             }
             let absent = kept as u64 - present;
@@ -291,6 +308,9 @@ impl Columns {
                 retain_rows(column, &keep);
             }
             retain_rows(&mut self.task, &keep);
+            if let Some(locations) = &mut self.locations {
+                retain_rows(locations, &keep);
+            }
             rows = keep.iter().filter(|k| **k).count();
         }
         if rows == 0 {
@@ -303,6 +323,11 @@ impl Columns {
             read: self.records,
             dropped: self.problem_count,
             reasons: std::mem::take(&mut self.reasons).into_iter().collect(),
+            kept_at: if self.problem_count > 0 {
+                self.locations.take()
+            } else {
+                None
+            },
         };
         Ok((self.into_eval_set(rows), drops))
     }

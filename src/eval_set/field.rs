@@ -99,17 +99,29 @@ impl fmt::Display for Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMap {
     columns: [String; 13],
+    confidence_optional: bool,
 }
 
 impl Default for FieldMap {
     fn default() -> Self {
         FieldMap {
             columns: Field::ALL.map(|f| f.name().to_string()),
+            confidence_optional: false,
         }
     }
 }
 
 impl FieldMap {
+    /// Lets records omit the confidence field (another signal replaces it).
+    pub fn make_confidence_optional(&mut self) {
+        self.confidence_optional = true;
+    }
+
+    /// Whether every record must carry `field`.
+    pub fn required(&self, field: Field) -> bool {
+        field.required() && !(field == Field::Confidence && self.confidence_optional)
+    }
+
     /// Reads `field` from `column` instead of its default.
     pub fn set(&mut self, field: Field, column: String) {
         self.columns[field.index()] = column;

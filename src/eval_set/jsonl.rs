@@ -43,6 +43,7 @@ pub fn read(
     size: Option<u64>,
     keys: &Keys<'_>,
     map: &FieldMap,
+    track_locations: bool,
     label: &str,
     progress: &dyn Progress,
 ) -> Result<JsonlOutput, LoadError> {
@@ -85,7 +86,7 @@ pub fn read(
             }
             Ok((hex(&hasher.finalize()), total))
         });
-        let mut columns = Columns::default();
+        let mut columns = Columns::new(track_locations);
         let mut next_line: u64 = 1;
         // Appending one chunk's blocks overlaps with parsing the next.
         let mut pending: Vec<Columns> = Vec::new();
@@ -97,7 +98,7 @@ pub fn read(
                         columns.append(part);
                     }
                 },
-                || parse_chunk(&chunk, next_line, keys, map),
+                || parse_chunk(&chunk, next_line, keys, map, track_locations),
             );
             if !sized && !chunk.is_empty() {
                 // Size the columns for the whole file from the first chunk's rows per byte (5 %
@@ -136,6 +137,7 @@ fn parse_chunk(
     first_line: u64,
     keys: &Keys<'_>,
     map: &FieldMap,
+    track_locations: bool,
 ) -> (Vec<Columns>, u64) {
     let mut blocks: Vec<&[u8]> = Vec::new();
     let mut rest = chunk;
@@ -160,7 +162,7 @@ fn parse_chunk(
     let parsed: Vec<Columns> = blocks
         .par_iter()
         .zip(starts)
-        .map(|(block, start)| parse_block(block, start, keys, map))
+        .map(|(block, start)| parse_block(block, start, keys, map, track_locations))
         .collect();
     (parsed, line - first_line)
 }
@@ -171,8 +173,14 @@ fn line_count(block: &[u8]) -> u64 {
     newlines + u64::from(!block.is_empty() && !block.ends_with(b"\n"))
 }
 
-fn parse_block(block: &[u8], first_line: u64, keys: &Keys<'_>, map: &FieldMap) -> Columns {
-    let mut columns = Columns::default();
+fn parse_block(
+    block: &[u8],
+    first_line: u64,
+    keys: &Keys<'_>,
+    map: &FieldMap,
+    track_locations: bool,
+) -> Columns {
+    let mut columns = Columns::new(track_locations);
     let mut cache = KeyCache::default();
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
@@ -389,7 +397,15 @@ mod tests {
         let map = FieldMap::default();
         let keys = READ_FIELDS.map(|f| Some(map.column(f)));
         let size = Some(text.len() as u64);
-        let out = read(&mut text.as_bytes(), size, &keys, &map, "e.jsonl", &Quiet)?;
+        let out = read(
+            &mut text.as_bytes(),
+            size,
+            &keys,
+            &map,
+            false,
+            "e.jsonl",
+            &Quiet,
+        )?;
         out.columns.finish("e.jsonl", &map, false)
     }
 
@@ -440,7 +456,7 @@ mod tests {
         let text = "{\"confidence\":0.5,\"small_quality\":1}";
         let map = FieldMap::default();
         let keys = READ_FIELDS.map(|f| Some(map.column(f)));
-        let out = read(&mut text.as_bytes(), None, &keys, &map, "e", &Quiet).unwrap();
+        let out = read(&mut text.as_bytes(), None, &keys, &map, false, "e", &Quiet).unwrap();
         assert_eq!(
             out.sha256,
             "f1f2e4196853316cf74582718020906da087405aa917418fb68e6a9d808486f1"

@@ -6,6 +6,7 @@
 
 mod columns;
 mod error;
+mod extra;
 mod field;
 mod jsonl;
 mod table;
@@ -17,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use error::LoadError;
+pub use error::{LoadError, Location};
+pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap};
 
 /// A validated eval set, one entry per record in every column, in file order.
@@ -67,6 +69,9 @@ pub struct Drops {
     pub dropped: u64,
     /// Dropped records grouped by reason, sorted by reason.
     pub reasons: Vec<(String, u64)>,
+    /// Where each kept record sits in the input, when some were dropped (`None`: every record
+    /// was kept, in file order).
+    pub kept_at: Option<Vec<Location>>,
 }
 
 /// An input file format.
@@ -144,6 +149,8 @@ pub struct LoadOptions {
     pub read_tokens: bool,
     /// Read the split field (`--split-field`).
     pub read_split: bool,
+    /// Columns beyond the fixed fields, read by a second pass (see [`extra`]).
+    pub extras: Vec<ExtraRequest>,
 }
 
 impl LoadOptions {
@@ -172,6 +179,19 @@ pub struct Loaded {
     pub bytes: u64,
     /// The format it was read as.
     pub format: Format,
+    /// The columns of [`LoadOptions::extras`], each with its request (`None`: an optional
+    /// column absent from the input).
+    pub extras: Vec<(ExtraRequest, Option<ExtraColumn>)>,
+}
+
+impl Loaded {
+    /// The extra column `column` read as `kind`, if it was asked for and is present.
+    pub fn extra(&self, column: &str, kind: ExtraKind) -> Option<&ExtraColumn> {
+        self.extras
+            .iter()
+            .find(|(r, _)| r.column == column && r.kind == kind)
+            .and_then(|(_, c)| c.as_ref())
+    }
 }
 
 /// Reads and validates an eval set.
@@ -181,7 +201,8 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
         path: label.clone(),
         source,
     };
-    match &options.source {
+    let mut stdin_bytes = Vec::new();
+    let (mut loaded, input) = match &options.source {
         Source::File(path) => {
             let format = match options.format {
                 Some(f) => f,
@@ -192,23 +213,25 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
             let mut file = File::open(path).map_err(io)?;
             let bytes = file.metadata().map_err(io)?.len();
             progress.start(Some(bytes));
-            match format {
-                Format::Jsonl => finish_jsonl(&mut file, Some(bytes), options, &label, progress),
+            let loaded = match format {
+                Format::Jsonl => finish_jsonl(&mut file, Some(bytes), options, &label, progress)?,
                 Format::Csv | Format::Parquet => {
                     let sha256 = hash_reader(&mut file).map_err(io)?;
                     drop(file);
                     let input = table::TableInput::Path(path);
                     let (set, drops) = table::read(&input, format, options, &label)?;
                     progress.advance(bytes);
-                    Ok(Loaded {
+                    Loaded {
                         set,
                         drops,
                         sha256,
                         bytes,
                         format,
-                    })
+                        extras: Vec::new(),
+                    }
                 }
-            }
+            };
+            (loaded, extra::ExtraInput::Path(path))
         }
         Source::Stdin => {
             progress.start(None);
@@ -218,27 +241,57 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
             (&mut stdin).take(4096).read_to_end(&mut head).map_err(io)?;
             let format = options.format.unwrap_or_else(|| sniff(&head));
             let mut reader = std::io::Cursor::new(head).chain(stdin);
-            match format {
-                Format::Jsonl => finish_jsonl(&mut reader, None, options, &label, progress),
-                Format::Csv | Format::Parquet => {
-                    let mut bytes = Vec::new();
-                    reader.read_to_end(&mut bytes).map_err(io)?;
-                    let sha256 = hex(&Sha256::digest(&bytes));
-                    let size = bytes.len() as u64;
-                    let input = table::TableInput::Bytes(&bytes);
+            // A second pass needs the bytes again: keep them.
+            let streamed = format == Format::Jsonl && options.extras.is_empty();
+            let loaded = if streamed {
+                finish_jsonl(&mut reader, None, options, &label, progress)?
+            } else {
+                reader.read_to_end(&mut stdin_bytes).map_err(io)?;
+                let size = stdin_bytes.len() as u64;
+                progress.advance(size);
+                if format == Format::Jsonl {
+                    finish_jsonl(
+                        &mut std::io::Cursor::new(&stdin_bytes),
+                        Some(size),
+                        options,
+                        &label,
+                        &NoProgress,
+                    )?
+                } else {
+                    let sha256 = hex(&Sha256::digest(&stdin_bytes));
+                    let input = table::TableInput::Bytes(&stdin_bytes);
                     let (set, drops) = table::read(&input, format, options, &label)?;
-                    progress.advance(size);
-                    Ok(Loaded {
+                    Loaded {
                         set,
                         drops,
                         sha256,
                         bytes: size,
                         format,
-                    })
+                        extras: Vec::new(),
+                    }
                 }
-            }
+            };
+            (loaded, extra::ExtraInput::Bytes(&stdin_bytes))
         }
-    }
+    };
+    let columns = extra::read(
+        &input,
+        loaded.format,
+        &options.extras,
+        loaded.drops.kept_at.as_deref(),
+        loaded.set.small_quality.len(),
+        &label,
+    )?;
+    loaded.extras = options.extras.iter().cloned().zip(columns).collect();
+    Ok(loaded)
+}
+
+/// Progress already reported by the caller.
+struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
 }
 
 fn finish_jsonl(
@@ -249,7 +302,15 @@ fn finish_jsonl(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let keys = columns::READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
-    let out = jsonl::read(reader, size, &keys, &options.fields, label, progress)?;
+    let out = jsonl::read(
+        reader,
+        size,
+        &keys,
+        &options.fields,
+        options.skip_invalid,
+        label,
+        progress,
+    )?;
     let (set, drops) = out
         .columns
         .finish(label, &options.fields, options.skip_invalid)?;
@@ -259,6 +320,7 @@ fn finish_jsonl(
         sha256: out.sha256,
         bytes: out.bytes,
         format: Format::Jsonl,
+        extras: Vec::new(),
     })
 }
 

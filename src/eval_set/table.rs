@@ -74,7 +74,7 @@ pub fn read(
     for field in READ_FIELDS {
         let column = map.column(field);
         let present = options.reads(field) && names.iter().any(|n| n == column);
-        if !present && field.required() {
+        if !present && map.required(field) {
             return Err(LoadError::MissingColumn {
                 path: label.into(),
                 field: field.name().into(),
@@ -111,6 +111,7 @@ pub fn read(
             read: set.confidence.len() as u64,
             dropped: 0,
             reasons: Vec::new(),
+            kept_at: None,
         };
         return Ok((set, drops));
     }
@@ -131,7 +132,7 @@ pub fn read(
             }
         }
     }
-    let mut columns = Columns::default();
+    let mut columns = Columns::new(options.skip_invalid);
     for row in 0..frame.height() as u64 {
         let location = match format {
             Format::Csv => Location::Line(row + 2),

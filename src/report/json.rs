@@ -11,7 +11,9 @@ use crate::certify::Certification;
 use crate::economics::{CostSource, OutputTokens};
 use crate::intervals::{RowIntervals, ThresholdSpread};
 use crate::latency::Latency;
+use crate::policy::{Measured, Policy, threshold_of};
 use crate::recommend::{Infeasible, Objective};
+use crate::signals::Calibration;
 use crate::sweep::{Baselines, Metrics};
 
 /// The JSON summary file.
@@ -34,9 +36,11 @@ pub fn recommendation_json(
     recommendation: &Result<Metrics, Infeasible>,
     objective: Objective,
     certification: Option<&Certification>,
+    policy: Option<&Policy>,
 ) -> Result<String> {
     let mut r = Recommendation::of(recommendation, objective);
     r.certificate = certification.map(certificate_json);
+    r.policy = policy;
     Ok(serde_json::to_string(&r)?)
 }
 
@@ -98,6 +102,122 @@ struct Summary<'a> {
     uncertainty: UncertaintyJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     holdout: Option<HoldoutJson<'a>>,
+    signal: SignalJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segments: Option<SegmentsJson<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    safeguards: Vec<EffectJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a Policy>,
+}
+
+#[derive(Serialize)]
+struct SignalJson<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    formula: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recalibration: Option<RecalibrationJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RecalibrationJson<'a> {
+    method: &'static str,
+    folds: usize,
+    before: Option<&'a Calibration>,
+    after: Option<&'a Calibration>,
+    raw_signal_pick: Option<&'a Metrics>,
+}
+
+#[derive(Serialize)]
+struct SegmentsJson<'a> {
+    by: &'a [String],
+    min_segment_records: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    exact: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<Measured>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    global: Option<Measured>,
+    segments: Vec<SegmentJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SegmentJson<'a> {
+    segment: &'a str,
+    records: usize,
+    small_quality: f64,
+    own_threshold: Option<f64>,
+    at_global: Option<&'a Metrics>,
+    chosen: &'a Metrics,
+    always_large: bool,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct EffectJson<'a> {
+    safeguard: &'a str,
+    matched: usize,
+    only_this_safeguard: usize,
+    moved_to_large: usize,
+    with: Measured,
+    without: Measured,
+}
+
+fn signal_json(r: &Report) -> SignalJson<'_> {
+    SignalJson {
+        name: &r.signal.name,
+        formula: r.signal.formula.as_deref(),
+        recalibration: r.recalibration.as_ref().map(|c| RecalibrationJson {
+            method: c.method,
+            folds: c.folds,
+            before: c.before.as_ref(),
+            after: c.after.as_ref(),
+            raw_signal_pick: c.raw_pick.as_ref().ok(),
+        }),
+    }
+}
+
+fn segments_json(r: &Report) -> Option<SegmentsJson<'_>> {
+    let plan = r.deployment.plan.as_ref()?;
+    Some(SegmentsJson {
+        by: &plan.columns,
+        min_segment_records: plan.min_records,
+        note: plan.note.as_deref(),
+        exact: plan.exact,
+        policy: plan.policy.as_ref().map(Measured::of),
+        global: plan.global.as_ref().map(Measured::of),
+        segments: plan
+            .segments
+            .iter()
+            .map(|s| SegmentJson {
+                segment: &s.name,
+                records: s.records,
+                small_quality: s.small_quality,
+                own_threshold: s.own.as_ref().ok().and_then(threshold_of),
+                at_global: s.at_global.as_ref(),
+                chosen: &s.chosen,
+                always_large: s.always_large,
+                reason: s.rule.reason(plan.min_records),
+            })
+            .collect(),
+    })
+}
+
+fn effects_json(r: &Report) -> Vec<EffectJson<'_>> {
+    r.deployment
+        .effects
+        .iter()
+        .map(|e| EffectJson {
+            safeguard: &e.label,
+            matched: e.matched,
+            only_this_safeguard: e.exclusive,
+            moved_to_large: e.moved,
+            with: Measured::of(&e.with),
+            without: Measured::of(&e.without),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -226,6 +346,8 @@ struct Recommendation<'a> {
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate: Option<CertificateJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a Policy>,
 }
 
 impl<'a> Recommendation<'a> {
@@ -238,6 +360,7 @@ impl<'a> Recommendation<'a> {
                 metrics: Some(m),
                 reason: None,
                 certificate: None,
+                policy: None,
             },
             Err(why) => Recommendation {
                 found: false,
@@ -245,6 +368,7 @@ impl<'a> Recommendation<'a> {
                 metrics: None,
                 reason: Some(why.to_string()),
                 certificate: None,
+                policy: None,
             },
         }
     }
@@ -387,6 +511,10 @@ fn summary(report: &Report) -> Summary<'_> {
             promised: &h.promised,
             held_out: &h.held_out,
         }),
+        signal: signal_json(report),
+        segments: segments_json(report),
+        safeguards: effects_json(report),
+        policy: report.deployment.policy.as_ref(),
         uncertainty: UncertaintyJson {
             level: report.uncertainty.settings.level,
             bootstrap_resamples: report.uncertainty.settings.resamples,

@@ -9,23 +9,28 @@ mod format;
 mod json;
 mod markdown;
 mod plots;
+mod policy;
 mod text;
 mod what_if;
 mod writer;
 
 use anyhow::Result;
 
+use crate::analysis::Deployment;
 use crate::certify::Certification;
 use crate::dashboard::Dashboard;
 use crate::economics::CostSource;
 use crate::holdout::Validation;
 use crate::intervals::Uncertainty;
 use crate::latency::Latency;
+use crate::policy::SignalPolicy;
 use crate::recommend::{Infeasible, Objective};
+use crate::signals::Calibration;
 use crate::sweep::{Baselines, Metrics};
 
 pub use json::recommendation_json;
-pub use text::{recommendation_text, summary_text};
+pub use policy::policy_text;
+pub use text::summary_text;
 pub use what_if::{what_if_csv, what_if_text};
 pub use writer::{OutputDir, write_file_atomically};
 
@@ -58,6 +63,27 @@ pub struct Report {
     pub holdout: Option<Validation>,
     /// Plot data, tables and warnings.
     pub dashboard: Dashboard,
+    /// The thresholded signal.
+    pub signal: SignalPolicy,
+    /// With `--recalibrate`: calibration before and after, and the raw signal's pick.
+    pub recalibration: Option<RecalibrationReport>,
+    /// Segments, safeguards and the deployable policy.
+    pub deployment: Deployment,
+}
+
+/// What `--recalibrate` changed.
+#[derive(Debug, Clone)]
+pub struct RecalibrationReport {
+    /// `isotonic` or `platt`.
+    pub method: &'static str,
+    /// Cross-fitting folds.
+    pub folds: usize,
+    /// Calibration of the raw signal (when in [0, 1]).
+    pub before: Option<Calibration>,
+    /// Calibration of the cross-fitted signal.
+    pub after: Option<Calibration>,
+    /// The objective's pick on the raw signal, for comparison.
+    pub raw_pick: Result<Metrics, String>,
 }
 
 /// Facts about the input.

@@ -7,7 +7,6 @@ use std::fmt::Write;
 
 use super::Report;
 use super::format::{money, opt4, pct};
-use crate::sweep::Metrics;
 
 /// The human summary `calibrate sweep` prints to stdout.
 pub fn summary_text(report: &Report) -> String {
@@ -93,9 +92,4 @@ pub fn summary_text(report: &Report) -> String {
         }
     }
     out
-}
-
-/// The line `calibrate recommend` prints: the threshold alone.
-pub fn recommendation_text(m: &Metrics) -> String {
-    format!("{}\n", m.threshold)
 }

@@ -3,15 +3,24 @@
 //! Owns the orchestration of the pure core (sweep, grid, recommendation) for one eval set. It
 //! must not read files, print or format; renderers turn the report into bytes.
 
+mod deploy;
+
+pub use deploy::{Deployment, deployment};
+
 use crate::certify::{Certification, Target, certify};
 use crate::config::{Analysis, Baseline, Grid};
 use crate::dashboard;
 use crate::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
-use crate::eval_set::{EvalSet, Field, Loaded, Source};
+use crate::eval_set::{EvalSet, ExtraColumn, ExtraKind, Field, Loaded, Source};
 use crate::intervals;
 use crate::latency::{self, LatencyInput};
+use crate::policy::SignalPolicy;
 use crate::recommend::{Infeasible, Objective, recommend};
-use crate::report::{BaselineSetting, GridSetting, InputInfo, Report, Settings};
+use crate::report::{
+    BaselineSetting, GridSetting, InputInfo, RecalibrationReport, Report, Settings,
+};
+use crate::safeguards::{self, Safeguard};
+use crate::signals::derive::{RawField, is_refusal};
 use crate::sweep::{Metrics, Sweep, SweepInput};
 
 /// Default grid step when every confidence lies in [0, 1].
@@ -30,6 +39,8 @@ pub struct Prepared<'a> {
     forced: Option<Vec<bool>>,
     latency: Option<LatencyInput<'a>>,
     binary: bool,
+    /// Why records escalate whatever their confidence, one entry per reason.
+    pub safeguards: Vec<Safeguard>,
 }
 
 impl Prepared<'_> {
@@ -100,13 +111,50 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &Analysis) -> Result<Prepared<'
         }
         _ => None,
     };
-    let forced = latency.as_ref().and_then(latency::timed_out);
-    if let (Some(f), Some(t)) = (&forced, c.small_timeout_ms)
+    let mut safeguards = Vec::new();
+    if let (Some(mask), Some(t)) = (
+        latency.as_ref().and_then(latency::timed_out),
+        c.small_timeout_ms,
+    ) {
+        safeguards.push(Safeguard {
+            kind: safeguards::Kind::Timeout,
+            label: format!("small model slower than {t} ms"),
+            mask,
+        });
+    }
+    for o in &analysis.policy.overrides {
+        let Some(ExtraColumn::Labels(labels)) = loaded.extra(&o.column, ExtraKind::Label) else {
+            return Err(format!(
+                "--always-large {}: the column was not read",
+                o.label()
+            ));
+        };
+        safeguards.push(Safeguard {
+            kind: safeguards::Kind::Override,
+            label: o.label(),
+            mask: safeguards::label_mask(labels, &o.value),
+        });
+    }
+    if analysis.policy.escalate_refusals {
+        let column = analysis.signal.raw_column(RawField::Response);
+        let Some(ExtraColumn::Texts(texts)) = loaded.extra(column, ExtraKind::Text) else {
+            return Err("--escalate-refusals: the response column was not read".into());
+        };
+        safeguards.push(Safeguard {
+            kind: safeguards::Kind::Refusal,
+            label: "refusals (response text)".into(),
+            mask: texts.iter().map(|t| is_refusal(t)).collect(),
+        });
+    }
+    let forced = safeguards::combined(&safeguards);
+    if let Some(f) = &forced
         && f.iter().all(|x| *x)
     {
+        let reasons: Vec<&str> = safeguards.iter().map(|s| s.label.as_str()).collect();
         return Err(format!(
-            "--small-timeout-ms {t}: every record's small model is slower than the timeout, so \
-             every request escalates and there is no threshold to choose"
+            "every record escalates whatever its confidence ({}), so there is no threshold to \
+             choose",
+            reasons.join("; ")
         ));
     }
     let is_binary = |v: &[f64]| v.iter().all(|q| *q == 0.0 || *q == 1.0);
@@ -122,6 +170,7 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &Analysis) -> Result<Prepared<'
         baseline,
         forced,
         latency,
+        safeguards,
     })
 }
 
@@ -167,6 +216,8 @@ pub fn report(
     sweep: &Sweep,
     grid: Grid,
     intervals: (f64, Option<usize>, u64),
+    signal: SignalPolicy,
+    recalibration: Option<RecalibrationReport>,
 ) -> Report {
     let input = prepared.input();
     let (thresholds, grid_setting) = grid_thresholds(sweep, grid);
@@ -245,6 +296,17 @@ pub fn report(
             None => (None, None),
         },
     );
+    let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
+    let deployment = deployment(
+        loaded,
+        analysis,
+        prepared,
+        &recommendation,
+        certification.as_ref(),
+        &grid_rows,
+        signal.clone(),
+        &loaded.sha256,
+    );
     Report {
         input: InputInfo {
             path: match &analysis.load.source {
@@ -264,7 +326,11 @@ pub fn report(
             large_cost: prepared.large_source.clone(),
             baseline: prepared.baseline.clone(),
             small_timeout_ms: analysis.costs.small_timeout_ms,
-            timed_out: sweep.forced(),
+            timed_out: prepared
+                .safeguards
+                .iter()
+                .find(|s| s.kind == safeguards::Kind::Timeout)
+                .map_or(0, Safeguard::matched),
             objective: analysis.objective,
             grid: grid_setting,
             has_large_quality: loaded.set.large_quality.is_some(),
@@ -280,6 +346,9 @@ pub fn report(
         uncertainty,
         holdout: None,
         dashboard,
+        signal,
+        recalibration,
+        deployment,
     }
 }
 

@@ -13,6 +13,10 @@ use crate::eval_set::{Field, FieldMap, Format, LoadOptions, Source};
 use crate::prices::{NamedPrice, PriceSheet, parse_price};
 use crate::recommend::Objective;
 
+mod policy;
+
+pub use policy::{PolicyConfig, Recalibration, SignalConfig, SignalSource, raw_kind};
+
 /// The finest `--grid` step: a million rows; `--exact` lists every candidate instead.
 pub const MIN_STEP: f64 = 1e-6;
 
@@ -75,6 +79,10 @@ pub struct Analysis {
     pub objective: Objective,
     /// `--certify`: the error probability δ.
     pub certify: Option<f64>,
+    /// Segments and overrides.
+    pub policy: PolicyConfig,
+    /// The thresholded signal.
+    pub signal: SignalConfig,
     /// Hide progress.
     pub quiet: bool,
 }
@@ -140,13 +148,15 @@ impl Config {
                         }
                         Some(Holdout::Fraction {
                             fraction: f,
-                            seed: a.seed,
+                            seed: a.input.seed,
                         })
                     }
                     (None, Some(field)) => Some(Holdout::Field(field.clone())),
                     (None, None) => None,
                 };
-                let mut analysis = analysis(a.input, a.objective, a.certify, a.quiet)?;
+                let seed = a.input.seed;
+                let mut analysis =
+                    analysis(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?;
                 if let Some(Holdout::Field(column)) = &holdout {
                     analysis.load.fields.set(Field::Split, column.clone());
                     analysis.load.read_split = true;
@@ -175,12 +185,12 @@ impl Config {
                     analysis,
                     out,
                     grid,
-                    intervals: (a.level, a.bootstrap, a.seed),
+                    intervals: (a.level, a.bootstrap, seed),
                     holdout,
                 })
             }
             CommandArgs::Recommend(a) => Config::Recommend(RecommendConfig {
-                analysis: analysis(a.input, a.objective, a.certify, a.quiet)?,
+                analysis: analysis(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?,
                 print: a.print,
             }),
             CommandArgs::Economics(a) => Config::Economics(economics(a)?),
@@ -295,6 +305,7 @@ fn analysis(
     input: cli::InputArgs,
     objective: cli::ObjectiveArgs,
     certify: cli::CertifyArgs,
+    policy: Option<&cli::PolicyArgs>,
     quiet: bool,
 ) -> Result<Analysis> {
     let source = if input.eval == Path::new("-") {
@@ -308,19 +319,26 @@ fn analysis(
         FormatArg::Parquet => Format::Parquet,
     });
     let mut fields = FieldMap::default();
+    let mut raw = SignalConfig::default();
     for spec in &input.fields {
         let (name, column) = spec
             .split_once('=')
             .with_context(|| format!("--field {spec:?}: expected FIELD=COLUMN"))?;
-        let field = Field::parse(name.trim()).with_context(|| {
-            format!(
-                "--field {spec:?}: unknown field {name:?}; expected one of {}",
-                Field::ALL.map(Field::name).join(", ")
-            )
-        })?;
         if column.is_empty() {
             bail!("--field {spec:?}: the column name is empty");
         }
+        if policy::set_raw_column(&mut raw, name.trim(), column) {
+            continue;
+        }
+        let field = Field::parse(name.trim()).with_context(|| {
+            format!(
+                "--field {spec:?}: unknown field {name:?}; expected one of {}, {}",
+                Field::ALL.map(Field::name).join(", "),
+                crate::signals::derive::RawField::ALL
+                    .map(|f| f.name())
+                    .join(", ")
+            )
+        })?;
         fields.set(field, column.to_string());
     }
     for a in Field::ALL {
@@ -377,6 +395,15 @@ fn analysis(
     } else {
         None
     };
+    let signal = policy::signal(&input.signal, input.seed, raw)?;
+    if signal.source != SignalSource::Confidence {
+        fields.make_confidence_optional();
+    }
+    let policy = match policy {
+        Some(p) => policy::policy(p)?,
+        None => PolicyConfig::default(),
+    };
+    let extras = policy::extras(&policy, &signal);
     let costs = costs(input.costs)?;
     let read_tokens = costs.small.price.is_some()
         || costs.large.price.is_some()
@@ -389,10 +416,13 @@ fn analysis(
             skip_invalid: input.skip_invalid,
             read_tokens,
             read_split: false,
+            extras,
         },
         costs,
         objective,
         certify,
+        policy,
+        signal,
         quiet,
     })
 }

@@ -1,0 +1,139 @@
+//! From the recommendation to the deployable policy: per-segment thresholds, what each
+//! safeguard costs, and the [`Policy`] document.
+//!
+//! Owns the orchestration; the numbers come from `segments`, `safeguards` and the sweep. It
+//! must not read files, print or format.
+
+use super::Prepared;
+use crate::certify::Certification;
+use crate::config::Analysis;
+use crate::eval_set::{ExtraColumn, ExtraKind, Loaded, TaskTypes};
+use crate::policy::{
+    Measured, ObjectivePolicy, OverridePolicy, Policy, RULE, SignalPolicy, segment_rules,
+    threshold_of,
+};
+use crate::recommend::Infeasible;
+use crate::safeguards::{self, Effect, Routing};
+use crate::segments::{self, Plan, PlanSettings, Segmentation};
+use crate::sweep::Metrics;
+
+/// The policy and what stands behind it.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// With `--segment-by`: per-segment analysis and thresholds.
+    pub plan: Option<Plan>,
+    /// What each safeguard costs and buys under the policy.
+    pub effects: Vec<Effect>,
+    /// The policy, when one meets the objective.
+    pub policy: Option<Policy>,
+}
+
+/// Segments of the records by the `--segment-by` columns; `None` without them.
+pub fn segmentation(loaded: &Loaded, analysis: &Analysis) -> Option<Segmentation> {
+    let columns: Vec<(&str, &TaskTypes)> = analysis
+        .policy
+        .segment_by
+        .iter()
+        .map(|c| match loaded.extra(c, ExtraKind::Label) {
+            Some(ExtraColumn::Labels(labels)) => (c.as_str(), labels),
+            _ => unreachable!("--segment-by columns are required extras"),
+        })
+        .collect();
+    (!columns.is_empty()).then(|| Segmentation::new(&columns))
+}
+
+/// Everything the policy needs, for `sweep` and `recommend` alike.
+#[allow(clippy::too_many_arguments)]
+pub fn deployment(
+    loaded: &Loaded,
+    analysis: &Analysis,
+    prepared: &Prepared<'_>,
+    recommendation: &Result<Metrics, Infeasible>,
+    certification: Option<&Certification>,
+    grid: &[f64],
+    signal: SignalPolicy,
+    sha256: &str,
+) -> Deployment {
+    let input = prepared.input();
+    let objective = analysis.objective;
+    let global = recommendation.as_ref().ok();
+    let seg = segmentation(loaded, analysis);
+    let no_joint = certification.map(
+        |_| "with --certify the certificate covers one global threshold, so every segment keeps it",
+    );
+    let plan = seg.as_ref().map(|seg| {
+        segments::plan(
+            input,
+            seg,
+            &analysis.policy.segment_by,
+            PlanSettings {
+                objective,
+                min_records: analysis.policy.min_segment_records,
+                global,
+                no_joint,
+                grid,
+            },
+        )
+    });
+    let joint = plan.as_ref().and_then(|p| p.policy.map(|m| (p, m)));
+    // The routing the policy applies, for the safeguards' effects.
+    let global_threshold = global.map_or(f64::INFINITY, |m| {
+        if m.accepts_none {
+            f64::INFINITY
+        } else {
+            m.threshold
+        }
+    });
+    let thresholds: Vec<f64> = match joint {
+        Some((p, _)) => p
+            .segments
+            .iter()
+            .map(|s| threshold_of(&s.chosen).unwrap_or(f64::INFINITY))
+            .collect(),
+        None => vec![global_threshold],
+    };
+    let routing = Routing {
+        thresholds: &thresholds,
+        codes: match (joint, &seg) {
+            (Some(_), Some(seg)) => Some(&seg.codes),
+            _ => None,
+        },
+    };
+    let measured = joint.map(|(_, m)| m).or(global.copied());
+    let effects = if measured.is_some() {
+        safeguards::effects(input, routing, &prepared.safeguards)
+    } else {
+        Vec::new()
+    };
+    let policy = measured.map(|m| Policy {
+        tool: "calibrate",
+        version: env!("CARGO_PKG_VERSION"),
+        input_sha256: sha256.to_string(),
+        rule: RULE,
+        signal,
+        objective: ObjectivePolicy::of(objective),
+        default_threshold: global.and_then(threshold_of),
+        segment_by: match joint {
+            Some(_) => analysis.policy.segment_by.clone(),
+            None => Vec::new(),
+        },
+        segments: joint.map(|(p, _)| segment_rules(p)).unwrap_or_default(),
+        always_large: analysis
+            .policy
+            .overrides
+            .iter()
+            .map(|o| OverridePolicy {
+                field: o.column.clone(),
+                value: o.value.clone(),
+            })
+            .collect(),
+        escalate_refusals: analysis.policy.escalate_refusals,
+        small_timeout_ms: analysis.costs.small_timeout_ms,
+        measured: Measured::of(&m),
+    });
+    Deployment {
+        plan,
+        effects,
+        policy,
+    }
+}

@@ -1,0 +1,699 @@
+//! The second pass: columns a run names beyond the fixed fields (segment labels, override
+//! fields, raw model outputs such as per-token log-probabilities).
+//!
+//! Owns reading those columns from any format, validating them by kind, and lining them up with
+//! the records the first pass kept. It must not compute signals or metrics; it hands back typed
+//! columns. It runs only when a run asks for such columns, so plain sweeps stay on the fast path.
+
+use std::collections::HashMap;
+
+use polars::io::mmap::MmapBytesReader;
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use super::error::{LoadError, Location, RecordProblem};
+use super::{Format, TaskTypes};
+
+/// What a requested column must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraKind {
+    /// A label: text, a number or a boolean (numbers and booleans become their JSON text).
+    Label,
+    /// A finite number.
+    Number,
+    /// A non-empty array of per-token log-probabilities (finite numbers ≤ 0).
+    Logprobs,
+    /// A non-empty array of sampled answers (text; numbers and booleans become their JSON text).
+    Samples,
+    /// Text (a response).
+    Text,
+}
+
+impl ExtraKind {
+    fn expected(self) -> &'static str {
+        match self {
+            ExtraKind::Label => "a label (text, a number or a boolean)",
+            ExtraKind::Number => "a finite number",
+            ExtraKind::Logprobs => {
+                "a non-empty array of log-probabilities (finite numbers <= 0; in CSV, JSON array \
+                 text)"
+            }
+            ExtraKind::Samples => {
+                "a non-empty array of sampled answers (text; in CSV, JSON array text)"
+            }
+            ExtraKind::Text => "text",
+        }
+    }
+}
+
+/// One column a run asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraRequest {
+    /// The column name in the file.
+    pub column: String,
+    /// What it must hold.
+    pub kind: ExtraKind,
+    /// Whether the run fails without it; otherwise an absent column reads as `None`.
+    pub required: bool,
+    /// What asks for it, for messages (e.g. `--segment-by`).
+    pub purpose: String,
+}
+
+/// A column read by the second pass, one entry per kept record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraColumn {
+    /// Labels as codes into sorted names.
+    Labels(TaskTypes),
+    /// Numbers.
+    Numbers(Vec<f64>),
+    /// Per-token log-probabilities.
+    Logprobs(Vec<Vec<f64>>),
+    /// Sampled answers.
+    Samples(Vec<Vec<String>>),
+    /// Texts.
+    Texts(Vec<String>),
+}
+
+impl ExtraColumn {
+    /// The records where `mask` equals `want`, in order.
+    pub fn subset(&self, mask: &[bool], want: bool) -> ExtraColumn {
+        fn pick<T: Clone>(v: &[T], mask: &[bool], want: bool) -> Vec<T> {
+            v.iter()
+                .zip(mask)
+                .filter(|(_, m)| **m == want)
+                .map(|(x, _)| x.clone())
+                .collect()
+        }
+        match self {
+            ExtraColumn::Labels(t) => ExtraColumn::Labels(TaskTypes {
+                codes: pick(&t.codes, mask, want),
+                names: t.names.clone(),
+            }),
+            ExtraColumn::Numbers(v) => ExtraColumn::Numbers(pick(v, mask, want)),
+            ExtraColumn::Logprobs(v) => ExtraColumn::Logprobs(pick(v, mask, want)),
+            ExtraColumn::Samples(v) => ExtraColumn::Samples(pick(v, mask, want)),
+            ExtraColumn::Texts(v) => ExtraColumn::Texts(pick(v, mask, want)),
+        }
+    }
+}
+
+/// Where the second pass reads from.
+pub enum ExtraInput<'a> {
+    /// A file on disk.
+    Path(&'a std::path::Path),
+    /// Bytes already in memory (stdin).
+    Bytes(&'a [u8]),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Label(String),
+    Number(f64),
+    Logprobs(Vec<f64>),
+    Samples(Vec<String>),
+    Text(String),
+}
+
+/// Reads the requested columns for the kept records (`kept_at`: their locations when some were
+/// dropped; `rows`: how many were kept). Each result is `None` when an optional column is absent
+/// from every record.
+pub fn read(
+    input: &ExtraInput<'_>,
+    format: Format,
+    requests: &[ExtraRequest],
+    kept_at: Option<&[Location]>,
+    rows: usize,
+    label: &str,
+) -> Result<Vec<Option<ExtraColumn>>, LoadError> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let io = |source| LoadError::Io {
+        path: label.into(),
+        source,
+    };
+    let records: Vec<(Location, Vec<Option<Json>>)> = match format {
+        Format::Jsonl => {
+            let bytes = match input {
+                ExtraInput::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(io)?),
+                ExtraInput::Bytes(b) => std::borrow::Cow::Borrowed(*b),
+            };
+            jsonl_records(&bytes, requests, kept_at)
+        }
+        Format::Csv => csv_records(input, requests, kept_at, label)?,
+        Format::Parquet => parquet_records(input, requests, kept_at, label)?,
+    };
+    if records.len() != rows {
+        return Err(LoadError::Reader {
+            path: label.into(),
+            message: format!(
+                "the second pass over the file found {} records where the first kept {rows}; \
+                 was the file changed while calibrate read it?",
+                records.len()
+            ),
+        });
+    }
+    requests
+        .iter()
+        .enumerate()
+        .map(|(k, request)| column(&records, k, request, label))
+        .collect()
+}
+
+fn column(
+    records: &[(Location, Vec<Option<Json>>)],
+    k: usize,
+    request: &ExtraRequest,
+    label: &str,
+) -> Result<Option<ExtraColumn>, LoadError> {
+    let present = records.iter().filter(|(_, r)| r[k].is_some()).count();
+    if present == 0 && !request.required {
+        return Ok(None);
+    }
+    let cells: Vec<Result<Cell, RecordProblem>> = records
+        .par_iter()
+        .map(|(location, r)| {
+            validate(request.kind, r[k].as_ref()).map_err(|found| RecordProblem {
+                location: *location,
+                column: Some(request.column.clone()),
+                expected: if present > 0 && r[k].is_none() {
+                    format!(
+                        "{} in every record or in none (it is present in {present})",
+                        request.kind.expected()
+                    )
+                } else {
+                    request.kind.expected().into()
+                },
+                found,
+            })
+        })
+        .collect();
+    let bad: Vec<&RecordProblem> = cells.iter().filter_map(|c| c.as_ref().err()).collect();
+    if !bad.is_empty() {
+        return Err(LoadError::BadRecords {
+            path: label.into(),
+            total: bad.len() as u64,
+            first: bad.into_iter().take(5).cloned().collect(),
+        });
+    }
+    let cells = cells.into_iter().map(|c| c.expect("checked above"));
+    Ok(Some(match request.kind {
+        ExtraKind::Label => {
+            let labels: Vec<String> = cells
+                .map(|c| match c {
+                    Cell::Label(s) => s,
+                    _ => unreachable!("validated as a label"),
+                })
+                .collect();
+            ExtraColumn::Labels(intern(labels))
+        }
+        ExtraKind::Number => ExtraColumn::Numbers(
+            cells
+                .map(|c| match c {
+                    Cell::Number(x) => x,
+                    _ => unreachable!("validated as a number"),
+                })
+                .collect(),
+        ),
+        ExtraKind::Logprobs => ExtraColumn::Logprobs(
+            cells
+                .map(|c| match c {
+                    Cell::Logprobs(v) => v,
+                    _ => unreachable!("validated as log-probabilities"),
+                })
+                .collect(),
+        ),
+        ExtraKind::Samples => ExtraColumn::Samples(
+            cells
+                .map(|c| match c {
+                    Cell::Samples(v) => v,
+                    _ => unreachable!("validated as samples"),
+                })
+                .collect(),
+        ),
+        ExtraKind::Text => ExtraColumn::Texts(
+            cells
+                .map(|c| match c {
+                    Cell::Text(s) => s,
+                    _ => unreachable!("validated as text"),
+                })
+                .collect(),
+        ),
+    }))
+}
+
+/// Labels as codes into their sorted distinct names.
+fn intern(labels: Vec<String>) -> TaskTypes {
+    let mut names: Vec<String> = labels.clone();
+    names.sort_unstable();
+    names.dedup();
+    let index: HashMap<&str, u32> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect();
+    let codes = labels.iter().map(|l| index[l.as_str()]).collect();
+    TaskTypes { codes, names }
+}
+
+/// Checks one value; `Err` holds what was found, in words.
+fn validate(kind: ExtraKind, value: Option<&Json>) -> Result<Cell, String> {
+    let Some(value) = value else {
+        return Err("no such field".into());
+    };
+    let found = || describe(value);
+    match (kind, value) {
+        (_, Json::Null) => Err("null".into()),
+        (ExtraKind::Label, Json::String(s)) => Ok(Cell::Label(s.clone())),
+        (ExtraKind::Label, Json::Number(_) | Json::Bool(_)) => Ok(Cell::Label(value.to_string())),
+        (ExtraKind::Number, Json::Number(n)) => n
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .map(Cell::Number)
+            .ok_or_else(found),
+        (ExtraKind::Number, Json::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(Cell::Number)
+            .ok_or_else(found),
+        (ExtraKind::Logprobs, Json::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|x| x.as_f64().filter(|x| x.is_finite() && *x <= 0.0))
+            .collect::<Option<Vec<f64>>>()
+            .map(|v| Cell::Logprobs(v.into_iter().map(|x| x + 0.0).collect()))
+            .ok_or_else(found),
+        (ExtraKind::Samples, Json::Array(items)) if !items.is_empty() => items
+            .iter()
+            .map(|x| match x {
+                Json::String(s) => Some(s.clone()),
+                Json::Number(_) | Json::Bool(_) => Some(x.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<String>>>()
+            .map(Cell::Samples)
+            .ok_or_else(found),
+        (ExtraKind::Text, Json::String(s)) => Ok(Cell::Text(s.clone())),
+        _ => Err(found()),
+    }
+}
+
+/// A value as error messages quote it (long values cut).
+fn describe(value: &Json) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 40 {
+        format!("{}...", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Whether the record at `location` was kept; `kept_at` is sorted, so a cursor walks it.
+struct KeptFilter<'a> {
+    kept_at: Option<&'a [Location]>,
+    next: usize,
+}
+
+impl KeptFilter<'_> {
+    fn keeps(&mut self, location: Location) -> bool {
+        let Some(kept) = self.kept_at else {
+            return true;
+        };
+        while self.next < kept.len() && kept[self.next] < location {
+            self.next += 1;
+        }
+        kept.get(self.next) == Some(&location)
+    }
+}
+
+fn jsonl_records(
+    bytes: &[u8],
+    requests: &[ExtraRequest],
+    kept_at: Option<&[Location]>,
+) -> Vec<(Location, Vec<Option<Json>>)> {
+    let mut filter = KeptFilter { kept_at, next: 0 };
+    let mut lines: Vec<(Location, &[u8])> = Vec::new();
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for (i, end) in ends.enumerate() {
+        if start > bytes.len() {
+            break;
+        }
+        let raw = &bytes[start..end];
+        start = end + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let location = Location::Line(i as u64 + 1);
+        if filter.keeps(location) {
+            lines.push((location, line));
+        }
+    }
+    lines
+        .par_iter()
+        .map(|(location, line)| {
+            // The first pass kept only lines that are JSON objects.
+            let mut object: serde_json::Map<String, Json> =
+                serde_json::from_slice(line).unwrap_or_default();
+            let values = requests.iter().map(|r| object.remove(&r.column)).collect();
+            (*location, values)
+        })
+        .collect()
+}
+
+fn csv_records(
+    input: &ExtraInput<'_>,
+    requests: &[ExtraRequest],
+    kept_at: Option<&[Location]>,
+    label: &str,
+) -> Result<Vec<(Location, Vec<Option<Json>>)>, LoadError> {
+    let fail = |e: ::csv::Error| LoadError::Reader {
+        path: label.into(),
+        message: e.to_string(),
+    };
+    let reader: Box<dyn std::io::Read> = match input {
+        ExtraInput::Path(p) => {
+            Box::new(std::fs::File::open(p).map_err(|source| LoadError::Io {
+                path: label.into(),
+                source,
+            })?)
+        }
+        ExtraInput::Bytes(b) => Box::new(*b),
+    };
+    let mut csv = ::csv::Reader::from_reader(reader);
+    let headers = csv.headers().map_err(fail)?.clone();
+    let positions: Vec<Option<usize>> = requests
+        .iter()
+        .map(|r| headers.iter().position(|h| h == r.column))
+        .collect();
+    missing_columns(requests, &positions, &headers, label)?;
+    let mut filter = KeptFilter { kept_at, next: 0 };
+    let mut out = Vec::new();
+    for (row, record) in csv.records().enumerate() {
+        let record = record.map_err(fail)?;
+        // The same numbering as the first pass: the header is line 1.
+        let location = Location::Line(row as u64 + 2);
+        if !filter.keeps(location) {
+            continue;
+        }
+        let values = requests
+            .iter()
+            .zip(&positions)
+            .map(|(r, p)| p.map(|p| csv_value(r.kind, record.get(p).unwrap_or(""))))
+            .collect();
+        out.push((location, values));
+    }
+    Ok(out)
+}
+
+/// A CSV cell as a JSON value: arrays are JSON text, an empty cell is null (text excepted).
+fn csv_value(kind: ExtraKind, cell: &str) -> Json {
+    match kind {
+        ExtraKind::Text => Json::String(cell.into()),
+        _ if cell.is_empty() => Json::Null,
+        ExtraKind::Logprobs | ExtraKind::Samples => {
+            serde_json::from_str(cell).unwrap_or_else(|_| Json::String(cell.into()))
+        }
+        ExtraKind::Label | ExtraKind::Number => Json::String(cell.into()),
+    }
+}
+
+fn missing_columns(
+    requests: &[ExtraRequest],
+    positions: &[Option<usize>],
+    names: &::csv::StringRecord,
+    label: &str,
+) -> Result<(), LoadError> {
+    for (r, p) in requests.iter().zip(positions) {
+        if r.required && p.is_none() {
+            return Err(LoadError::MissingColumn {
+                path: label.into(),
+                field: r.purpose.clone(),
+                column: r.column.clone(),
+                hint: String::new(),
+                available: names.iter().collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn parquet_records(
+    input: &ExtraInput<'_>,
+    requests: &[ExtraRequest],
+    kept_at: Option<&[Location]>,
+    label: &str,
+) -> Result<Vec<(Location, Vec<Option<Json>>)>, LoadError> {
+    let fail = |e: PolarsError| LoadError::Reader {
+        path: label.into(),
+        message: e.to_string().lines().next().unwrap_or_default().to_string(),
+    };
+    let open = || -> Result<Box<dyn MmapBytesReader + '_>, LoadError> {
+        Ok(match input {
+            ExtraInput::Path(p) => {
+                Box::new(std::fs::File::open(p).map_err(|source| LoadError::Io {
+                    path: label.into(),
+                    source,
+                })?)
+            }
+            ExtraInput::Bytes(b) => Box::new(std::io::Cursor::new(*b)),
+        })
+    };
+    let schema = ParquetReader::new(open()?).schema().map_err(fail)?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let positions: Vec<Option<usize>> = requests
+        .iter()
+        .map(|r| names.iter().position(|n| *n == r.column))
+        .collect();
+    missing_columns(
+        requests,
+        &positions,
+        &::csv::StringRecord::from(names.clone()),
+        label,
+    )?;
+    let projection: Vec<String> = requests
+        .iter()
+        .zip(&positions)
+        .filter(|(_, p)| p.is_some())
+        .map(|(r, _)| r.column.clone())
+        .collect();
+    let frame = ParquetReader::new(open()?)
+        .with_columns(Some(projection))
+        .finish()
+        .map_err(fail)?;
+    let mut columns: Vec<Option<Vec<Json>>> = Vec::new();
+    for (r, p) in requests.iter().zip(&positions) {
+        if p.is_none() {
+            columns.push(None);
+            continue;
+        }
+        let series = frame
+            .column(&r.column)
+            .map_err(fail)?
+            .as_materialized_series();
+        columns.push(Some(series_values(series).ok_or_else(|| {
+            LoadError::Reader {
+                path: label.into(),
+                message: format!(
+                    "column \"{}\" has type {}; expected {}",
+                    r.column,
+                    series.dtype(),
+                    r.kind.expected()
+                ),
+            }
+        })?));
+    }
+    let mut filter = KeptFilter { kept_at, next: 0 };
+    let mut out = Vec::new();
+    for row in 0..frame.height() {
+        let location = Location::Row(row as u64 + 1);
+        if filter.keeps(location) {
+            let values = columns
+                .iter()
+                .map(|c| c.as_ref().map(|c| c[row].clone()))
+                .collect();
+            out.push((location, values));
+        }
+    }
+    Ok(out)
+}
+
+/// A Parquet column as JSON values: scalars, and lists of scalars.
+fn series_values(series: &Series) -> Option<Vec<Json>> {
+    let dtype = series.dtype();
+    if let DataType::List(_) = dtype {
+        let lists = series.list().ok()?;
+        return lists
+            .series_iter()
+            .map(|item| match item {
+                None => Some(Json::Null),
+                Some(inner) => series_values(&inner).map(Json::Array),
+            })
+            .collect();
+    }
+    if dtype.is_bool() {
+        return Some(
+            series
+                .bool()
+                .ok()?
+                .iter()
+                .map(|v| v.map_or(Json::Null, Json::Bool))
+                .collect(),
+        );
+    }
+    if dtype == &DataType::String {
+        return Some(
+            series
+                .str()
+                .ok()?
+                .iter()
+                .map(|v| v.map_or(Json::Null, |s| Json::String(s.into())))
+                .collect(),
+        );
+    }
+    if dtype.is_integer() {
+        let cast = series.cast(&DataType::Int64).ok()?;
+        return Some(
+            cast.i64()
+                .ok()?
+                .iter()
+                .map(|v| v.map_or(Json::Null, Json::from))
+                .collect(),
+        );
+    }
+    if dtype.is_primitive_numeric() {
+        let cast = series.cast(&DataType::Float64).ok()?;
+        return Some(
+            cast.f64()
+                .ok()?
+                .iter()
+                .map(|v| {
+                    v.and_then(serde_json::Number::from_f64)
+                        .map_or(Json::Null, Json::Number)
+                })
+                .collect(),
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(column: &str, kind: ExtraKind) -> ExtraRequest {
+        ExtraRequest {
+            column: column.into(),
+            kind,
+            required: true,
+            purpose: "a test".into(),
+        }
+    }
+
+    #[test]
+    fn jsonl_labels_arrays_and_kept_rows() {
+        let text = "{\"seg\":\"a\",\"lp\":[-0.5,0],\"s\":[\"x\",1]}\n\n\
+                    {\"seg\":2,\"lp\":[-1],\"s\":[\"y\"]}\n\
+                    {\"seg\":true,\"lp\":[-2],\"s\":[\"z\"]}\n";
+        let requests = [
+            request("seg", ExtraKind::Label),
+            request("lp", ExtraKind::Logprobs),
+            request("s", ExtraKind::Samples),
+        ];
+        let input = ExtraInput::Bytes(text.as_bytes());
+        let got = read(&input, Format::Jsonl, &requests, None, 3, "e").unwrap();
+        let Some(ExtraColumn::Labels(labels)) = &got[0] else {
+            panic!("labels")
+        };
+        // Sorted names: "2" < "a" < "true".
+        assert_eq!(labels.names, vec!["2", "a", "true"]);
+        assert_eq!(labels.codes, vec![1, 0, 2]);
+        assert_eq!(
+            got[1],
+            Some(ExtraColumn::Logprobs(vec![
+                vec![-0.5, 0.0],
+                vec![-1.0],
+                vec![-2.0]
+            ]))
+        );
+        // Line 3 was dropped by the first pass: only lines 1 and 4 remain.
+        let kept = [Location::Line(1), Location::Line(4)];
+        let got = read(&input, Format::Jsonl, &requests, Some(&kept), 2, "e").unwrap();
+        assert_eq!(
+            got[2],
+            Some(ExtraColumn::Samples(vec![
+                vec!["x".into(), "1".into()],
+                vec!["z".into()]
+            ]))
+        );
+    }
+
+    #[test]
+    fn bad_values_name_line_and_column() {
+        let text = "{\"lp\":[-0.5]}\n{\"lp\":[0.5]}\n";
+        let input = ExtraInput::Bytes(text.as_bytes());
+        let err = read(
+            &input,
+            Format::Jsonl,
+            &[request("lp", ExtraKind::Logprobs)],
+            None,
+            2,
+            "e.jsonl",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("e.jsonl:2: field \"lp\": expected a non-empty array"),
+            "{err}"
+        );
+        assert!(err.contains("found [0.5]"), "{err}");
+    }
+
+    #[test]
+    fn optional_columns_all_or_none() {
+        let text = "{\"x\":1}\n{\"x\":2}\n";
+        let input = ExtraInput::Bytes(text.as_bytes());
+        let mut r = request("response", ExtraKind::Text);
+        r.required = false;
+        let got = read(&input, Format::Jsonl, &[r.clone()], None, 2, "e").unwrap();
+        assert_eq!(got, vec![None]);
+        let text = "{\"response\":\"hi\"}\n{\"x\":2}\n";
+        let input = ExtraInput::Bytes(text.as_bytes());
+        let err = read(&input, Format::Jsonl, &[r], None, 2, "e")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("e:2: field \"response\": expected text in every record or in none"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_hold_json_arrays() {
+        let text = "seg,lp\nlegal,\"[-0.25,-1]\"\nchat,[-3]\n";
+        let input = ExtraInput::Bytes(text.as_bytes());
+        let requests = [
+            request("seg", ExtraKind::Label),
+            request("lp", ExtraKind::Logprobs),
+        ];
+        let got = read(&input, Format::Csv, &requests, None, 2, "e.csv").unwrap();
+        assert_eq!(
+            got[1],
+            Some(ExtraColumn::Logprobs(vec![vec![-0.25, -1.0], vec![-3.0]]))
+        );
+        let err = read(
+            &input,
+            Format::Csv,
+            &[request("tier", ExtraKind::Label)],
+            None,
+            2,
+            "e.csv",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("no column \"tier\""), "{err}");
+    }
+}

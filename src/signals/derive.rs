@@ -1,0 +1,643 @@
+//! Turning raw per-record model outputs into confidence signals.
+//!
+//! This module owns the *derivation* step of `calibrate`: given the raw
+//! values the loader has read for a record (per-token log-probabilities, a
+//! self-reported score, a set of sampled answers, or the response text), it
+//! computes one confidence in `[0, 1]` per [`Signal`], using the exact
+//! formulas documented on each function and summarised by
+//! [`Signal::formula`]. It also owns [`is_refusal`], the safeguard that forces
+//! escalation whatever the threshold says.
+//!
+//! It must not read files, print, or validate input formats: the loader hands
+//! it already-validated values (log-probabilities finite and `<= 0`, at least
+//! one token per record, at least one sample per record, self-reported scores
+//! finite). Those preconditions are checked with `debug_assert!` only; in a
+//! release build an empty token list or sample list yields `NaN`. The one
+//! column-level decision made here is [`self_reported_scale`], because telling
+//! a 0–1 scale from a 0–100 scale needs the whole eval set.
+//!
+//! # Provenance
+//!
+//! `logprob_mean`, `self_reported`, `consistency` and `heuristic` follow the
+//! blog post the users work from, with two documented differences:
+//!
+//! * [`heuristic`] checks for a refusal *first*. The post checks hedging
+//!   phrases, then shortness, then refusal, so a refusal that is short
+//!   (`"I cannot help."`) or hedged (`"I think I don't know"`) scores 0.7 or
+//!   0.6 there and never 0.3. Here every refusal scores 0.3.
+//! * [`self_reported`] does not truncate: the post's `int(score) / 100`
+//!   parses the model's text reply, whereas the loader hands this module a
+//!   number, so `87.5` on a 0–100 scale becomes `0.875`, not `0.87`.
+//!
+//! The other signals (`logprob_geomean`, `logprob_min`, `logprob_p10`,
+//! `majority_share`) are additions.
+//!
+//! # Determinism
+//!
+//! Every function is a pure function of its arguments: no randomness, no
+//! hashing order, no dependence on thread count. Means use a Neumaier
+//! compensated sum in input order (Rust never reassociates floating-point
+//! operations), and percentiles are chosen with integer rank arithmetic, so
+//! the same input always gives the same bits.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// A confidence signal that can be derived from one raw field of a record.
+///
+/// Every signal maps into `[0, 1]`, higher meaning more confident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    /// The post's map of the mean token log-probability: see [`logprob_mean`].
+    LogprobMean,
+    /// Geometric-mean token probability: see [`logprob_geomean`].
+    LogprobGeomean,
+    /// Probability of the least likely token: see [`logprob_min`].
+    LogprobMin,
+    /// Nearest-rank 10th percentile of token probabilities: see [`logprob_p10`].
+    LogprobP10,
+    /// The model's own confidence, rescaled to 0–1: see [`self_reported`].
+    SelfReported,
+    /// The post's agreement score over sampled answers: see [`consistency`].
+    Consistency,
+    /// Share of samples giving the most common answer: see [`majority_share`].
+    MajorityShare,
+    /// The post's text heuristic, refusal checked first: see [`heuristic`].
+    Heuristic,
+}
+
+impl Signal {
+    /// Every signal, in declaration order.
+    pub const ALL: [Signal; 8] = [
+        Signal::LogprobMean,
+        Signal::LogprobGeomean,
+        Signal::LogprobMin,
+        Signal::LogprobP10,
+        Signal::SelfReported,
+        Signal::Consistency,
+        Signal::MajorityShare,
+        Signal::Heuristic,
+    ];
+
+    /// The signal's stable `snake_case` name, as used on the command line and
+    /// in reports (e.g. `"logprob_mean"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Signal::LogprobMean => "logprob_mean",
+            Signal::LogprobGeomean => "logprob_geomean",
+            Signal::LogprobMin => "logprob_min",
+            Signal::LogprobP10 => "logprob_p10",
+            Signal::SelfReported => "self_reported",
+            Signal::Consistency => "consistency",
+            Signal::MajorityShare => "majority_share",
+            Signal::Heuristic => "heuristic",
+        }
+    }
+
+    /// The signal whose [`name`](Signal::name) is exactly `name`
+    /// (case-sensitive, no trimming), or `None`.
+    pub fn parse(name: &str) -> Option<Signal> {
+        Signal::ALL.into_iter().find(|signal| signal.name() == name)
+    }
+
+    /// The raw field this signal is derived from.
+    pub const fn source(self) -> RawField {
+        match self {
+            Signal::LogprobMean
+            | Signal::LogprobGeomean
+            | Signal::LogprobMin
+            | Signal::LogprobP10 => RawField::Logprobs,
+            Signal::SelfReported => RawField::SelfReported,
+            Signal::Consistency | Signal::MajorityShare => RawField::Samples,
+            Signal::Heuristic => RawField::Response,
+        }
+    }
+
+    /// A one-line, human-readable statement of the exact formula, for the
+    /// README and the report. ASCII only.
+    pub const fn formula(self) -> &'static str {
+        match self {
+            Signal::LogprobMean => "min(1, max(0, (mean logprob + 2) / 2)), as in the post",
+            Signal::LogprobGeomean => {
+                "exp(mean logprob), the geometric mean of the token probabilities"
+            }
+            Signal::LogprobMin => "exp(min logprob), the probability of the least likely token",
+            Signal::LogprobP10 => {
+                "exp(k-th smallest logprob) with k = ceil(n / 10) over n tokens \
+                 (nearest-rank 10th percentile of token probabilities)"
+            }
+            Signal::SelfReported => {
+                "self-reported score, divided by 100 when the eval set is on 0-100 \
+                 (no rounding); a set entirely within 0-1 is taken as 0-1"
+            }
+            Signal::Consistency => {
+                "1 - (unique answers - 1) / n over n samples compared after trimming \
+                 whitespace (case-sensitive), as in the post"
+            }
+            Signal::MajorityShare => {
+                "(count of the most common answer) / n over n samples compared after \
+                 trimming whitespace (case-sensitive)"
+            }
+            Signal::Heuristic => {
+                "0.3 if a refusal, else 0.6 if a hedging phrase, else 0.7 if under 50 \
+                 characters, else 0.9 (the post's rules, refusal checked first)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A raw per-record field that signals are derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RawField {
+    /// Per-token natural-log probabilities of the small model's answer.
+    Logprobs,
+    /// The small model's own confidence score, on 0–1 or 0–100.
+    SelfReported,
+    /// Several sampled answers to the same prompt.
+    Samples,
+    /// The small model's answer text.
+    Response,
+}
+
+impl RawField {
+    /// Every raw field, in declaration order.
+    pub const ALL: [RawField; 4] = [
+        RawField::Logprobs,
+        RawField::SelfReported,
+        RawField::Samples,
+        RawField::Response,
+    ];
+
+    /// The field's name as it appears in input records (e.g. `"logprobs"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RawField::Logprobs => "logprobs",
+            RawField::SelfReported => "self_reported",
+            RawField::Samples => "samples",
+            RawField::Response => "response",
+        }
+    }
+
+    /// A short description of the value the field holds, for error messages
+    /// (e.g. `"an array of per-token log-probabilities"`).
+    pub const fn description(self) -> &'static str {
+        match self {
+            RawField::Logprobs => "an array of per-token log-probabilities",
+            RawField::SelfReported => "a number, the model's own confidence on 0-1 or 0-100",
+            RawField::Samples => "an array of sampled answers, as strings",
+            RawField::Response => "a string, the model's answer text",
+        }
+    }
+}
+
+impl fmt::Display for RawField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Log-probabilities
+// ---------------------------------------------------------------------------
+
+fn debug_check_logprobs(logprobs: &[f64]) {
+    debug_assert!(
+        !logprobs.is_empty(),
+        "logprobs must hold at least one token"
+    );
+    debug_assert!(
+        logprobs.iter().all(|lp| lp.is_finite() && *lp <= 0.0),
+        "logprobs must be finite and <= 0"
+    );
+}
+
+/// Neumaier's compensated sum, accumulated in input order.
+fn neumaier_sum(values: &[f64]) -> f64 {
+    let mut sum = 0.0_f64;
+    let mut compensation = 0.0_f64;
+    for &value in values {
+        let next = sum + value;
+        if sum.abs() >= value.abs() {
+            compensation += (sum - next) + value;
+        } else {
+            compensation += (value - next) + sum;
+        }
+        sum = next;
+    }
+    sum + compensation
+}
+
+/// The arithmetic mean of the token log-probabilities.
+///
+/// The sum is a Neumaier compensated sum taken in input order, divided by the
+/// token count: deterministic, and accurate even for long answers. Expects at
+/// least one token (`NaN` for none in release builds).
+pub fn mean_logprob(logprobs: &[f64]) -> f64 {
+    debug_check_logprobs(logprobs);
+    if logprobs.is_empty() {
+        return f64::NAN;
+    }
+    neumaier_sum(logprobs) / logprobs.len() as f64
+}
+
+/// `min(1, max(0, (mean logprob + 2) / 2))`, the post's map.
+///
+/// A mean log-probability of 0 maps to 1 and a mean of −2 or lower maps to 0;
+/// the map is linear in between. The mean is [`mean_logprob`].
+pub fn logprob_mean(logprobs: &[f64]) -> f64 {
+    ((mean_logprob(logprobs) + 2.0) / 2.0).clamp(0.0, 1.0)
+}
+
+/// `exp(mean logprob)`: the geometric mean of the token probabilities.
+///
+/// The mean is [`mean_logprob`].
+pub fn logprob_geomean(logprobs: &[f64]) -> f64 {
+    mean_logprob(logprobs).exp()
+}
+
+/// `exp(min logprob)`: the probability of the least likely token.
+///
+/// Expects at least one token (`NaN` for none in release builds).
+pub fn logprob_min(logprobs: &[f64]) -> f64 {
+    debug_check_logprobs(logprobs);
+    if logprobs.is_empty() {
+        return f64::NAN;
+    }
+    logprobs.iter().copied().fold(f64::INFINITY, f64::min).exp()
+}
+
+/// The 1-based rank `ceil(n / 10)` used by [`logprob_p10`], in integer
+/// arithmetic so no floating-point rounding is involved.
+fn p10_rank(n: usize) -> usize {
+    n.div_ceil(10)
+}
+
+/// The nearest-rank 10th percentile of the token probabilities `exp(lp)`.
+///
+/// Definition: with `n` tokens, take the `k`-th smallest (1-based) token
+/// log-probability where `k = ceil(0.1 * n)`, computed exactly as the integer
+/// `ceil(n / 10)`, and return its `exp`. Because `exp` is increasing this is
+/// the `k`-th smallest token probability. No interpolation: the result is
+/// always `exp` of one of the inputs, bit for bit. So 1–10 tokens give the
+/// least likely token (same as [`logprob_min`]), 11–20 the second least
+/// likely, 21–30 the third, and so on.
+///
+/// Expects at least one token (`NaN` for none in release builds).
+pub fn logprob_p10(logprobs: &[f64]) -> f64 {
+    debug_check_logprobs(logprobs);
+    if logprobs.is_empty() {
+        return f64::NAN;
+    }
+    let k = p10_rank(logprobs.len());
+    let mut scratch = logprobs.to_vec();
+    let (_, kth, _) = scratch.select_nth_unstable_by(k - 1, f64::total_cmp);
+    kth.exp()
+}
+
+// ---------------------------------------------------------------------------
+// Self-reported confidence
+// ---------------------------------------------------------------------------
+
+/// The scale an eval set's self-reported scores are on, decided once per set
+/// by [`self_reported_scale`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// Scores are already on 0–1 and are used as they are.
+    UnitInterval,
+    /// Scores are on 0–100 and are divided by 100.
+    Percent,
+}
+
+impl Scale {
+    /// A short label for reports: `"0-1"` or `"0-100"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scale::UnitInterval => "0-1",
+            Scale::Percent => "0-100",
+        }
+    }
+}
+
+/// Decides whether an eval set's self-reported scores are on 0–1 or 0–100.
+///
+/// Rule, applied to the whole set at once:
+///
+/// 1. if every value is in `[0, 1]`, the set is [`Scale::UnitInterval`];
+/// 2. otherwise, if every value is in `[0, 100]`, it is [`Scale::Percent`];
+/// 3. otherwise it is an error (see below).
+///
+/// An empty set is [`Scale::UnitInterval`] (every value vacuously fits).
+///
+/// Ambiguity: the rule cannot tell a 0–100 set whose values are all 0 or 1
+/// (or, in general, all within `[0, 1]`) from a 0–1 set; such a set is read
+/// as 0–1, so a self-rating of "1 out of 100" becomes confidence 1.0. A set
+/// with at least one value above 1 is unambiguous.
+///
+/// # Errors
+///
+/// When some value is outside `[0, 100]` (`NaN` included): the message names
+/// the first such value and its 0-based index, e.g. `self_reported value 150
+/// at index 3 is outside both 0-1 and 0-100`.
+pub fn self_reported_scale(values: &[f64]) -> Result<Scale, String> {
+    if let Some((index, value)) = values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(0.0..=100.0).contains(*v))
+    {
+        return Err(format!(
+            "self_reported value {value} at index {index} is outside both 0-1 and 0-100"
+        ));
+    }
+    if values.iter().all(|v| (0.0..=1.0).contains(v)) {
+        Ok(Scale::UnitInterval)
+    } else {
+        Ok(Scale::Percent)
+    }
+}
+
+/// A self-reported score rescaled to 0–1: unchanged on
+/// [`Scale::UnitInterval`], divided by 100 on [`Scale::Percent`].
+///
+/// Unlike the post's `int(score) / 100` there is no truncation: `87.5` on
+/// 0–100 gives `0.875`. Expects a value that [`self_reported_scale`] accepted
+/// for this scale.
+pub fn self_reported(value: f64, scale: Scale) -> f64 {
+    match scale {
+        Scale::UnitInterval => {
+            debug_assert!((0.0..=1.0).contains(&value), "0-1 score out of range");
+            value
+        }
+        Scale::Percent => {
+            debug_assert!((0.0..=100.0).contains(&value), "0-100 score out of range");
+            value / 100.0
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sampled answers
+// ---------------------------------------------------------------------------
+
+/// The form in which sampled answers are compared: surrounding whitespace
+/// trimmed (Rust's [`str::trim`], Unicode `White_Space`), nothing else.
+///
+/// Deliberately conservative: case, inner whitespace and punctuation are
+/// kept, so `"Paris"` and `"paris"` are different answers, as in the post
+/// (which compares raw strings with `set`).
+pub fn normalise_answer(answer: &str) -> &str {
+    answer.trim()
+}
+
+/// How many times each normalised answer occurs.
+fn answer_counts<S: AsRef<str>>(samples: &[S]) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for sample in samples {
+        *counts.entry(normalise_answer(sample.as_ref())).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// `1 - (unique - 1) / n`, the post's consistency score.
+///
+/// `n` is the number of samples in the record and `unique` the number of
+/// distinct answers after [`normalise_answer`]. All samples agreeing gives 1;
+/// all differing gives `1 / n`. (The post passes `n` separately, default 3;
+/// here it is always the record's sample count.) Expects at least one sample
+/// (`NaN` for none in release builds).
+pub fn consistency<S: AsRef<str>>(samples: &[S]) -> f64 {
+    debug_assert!(!samples.is_empty(), "samples must hold at least one answer");
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let unique = answer_counts(samples).len();
+    1.0 - (unique - 1) as f64 / samples.len() as f64
+}
+
+/// `(count of the most common answer) / n`.
+///
+/// `n` is the number of samples in the record; answers are compared after
+/// [`normalise_answer`]. Ties do not matter (only the count is used).
+/// Expects at least one sample (`NaN` for none in release builds).
+pub fn majority_share<S: AsRef<str>>(samples: &[S]) -> f64 {
+    debug_assert!(!samples.is_empty(), "samples must hold at least one answer");
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    let top = answer_counts(samples).into_values().max().unwrap_or(0);
+    top as f64 / samples.len() as f64
+}
+
+// ---------------------------------------------------------------------------
+// Response text
+// ---------------------------------------------------------------------------
+
+/// Hedging phrases for [`heuristic`]: the post's four, plus the typographic
+/// apostrophe form of `"I'm not sure"`. Matched as case-sensitive substrings.
+pub const UNCERTAINTY_PHRASES: [&str; 5] = [
+    "I'm not sure",
+    "I\u{2019}m not sure",
+    "I think",
+    "might be",
+    "possibly",
+];
+
+/// Refusal phrases for [`is_refusal`]: the post's two, plus the typographic
+/// apostrophe form of `"I don't know"`. Matched as case-sensitive substrings.
+pub const REFUSAL_PHRASES: [&str; 3] = ["I cannot", "I don't know", "I don\u{2019}t know"];
+
+/// A response with fewer than this many characters (Unicode scalar values)
+/// is "short" for [`heuristic`].
+pub const SHORT_RESPONSE_CHARS: usize = 50;
+
+/// Whether the response is a refusal: it contains `"I cannot"`,
+/// `"I don't know"` or `"I don’t know"` (typographic apostrophe U+2019).
+///
+/// Case-sensitive substring match, as in the post: `"i cannot"` and
+/// `"I can't"` are not refusals. Used by [`heuristic`] and, by the caller, as
+/// a safeguard that forces escalation regardless of the threshold.
+pub fn is_refusal(response: &str) -> bool {
+    REFUSAL_PHRASES
+        .iter()
+        .any(|phrase| response.contains(phrase))
+}
+
+/// The post's text heuristic, with the refusal check moved first.
+///
+/// In order, the first rule that applies wins:
+///
+/// 1. [`is_refusal`] → 0.3;
+/// 2. contains one of [`UNCERTAINTY_PHRASES`] (case-sensitive) → 0.6;
+/// 3. fewer than [`SHORT_RESPONSE_CHARS`] (50) characters → 0.7;
+/// 4. otherwise → 0.9.
+///
+/// Characters are Unicode scalar values (`str::chars`), which is what the
+/// post's Python `len` counts on a `str`; the text is not trimmed.
+///
+/// Fix relative to the post: the post checks refusal last, so a short
+/// refusal (`"I cannot help."`) scores 0.7 and a hedged one
+/// (`"I think I don't know"`) 0.6; here both score 0.3.
+pub fn heuristic(response: &str) -> f64 {
+    if is_refusal(response) {
+        0.3
+    } else if UNCERTAINTY_PHRASES
+        .iter()
+        .any(|phrase| response.contains(phrase))
+    {
+        0.6
+    } else if response.chars().count() < SHORT_RESPONSE_CHARS {
+        0.7
+    } else {
+        0.9
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Dispatch
+// ---------------------------------------------------------------------------
+
+/// One record's raw value for one field, borrowed from the loader's columns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RawValue<'a> {
+    /// Per-token log-probabilities (finite, `<= 0`, at least one).
+    Logprobs(&'a [f64]),
+    /// A self-reported score and the scale its eval set is on.
+    SelfReported(f64, Scale),
+    /// Sampled answers (at least one).
+    Samples(&'a [String]),
+    /// The answer text.
+    Response(&'a str),
+}
+
+impl RawValue<'_> {
+    /// The raw field this value belongs to.
+    pub const fn field(&self) -> RawField {
+        match self {
+            RawValue::Logprobs(_) => RawField::Logprobs,
+            RawValue::SelfReported(..) => RawField::SelfReported,
+            RawValue::Samples(_) => RawField::Samples,
+            RawValue::Response(_) => RawField::Response,
+        }
+    }
+}
+
+/// Derives `signal` from one record's raw value.
+///
+/// # Panics
+///
+/// If `raw` is not the field the signal needs (`raw.field() !=
+/// signal.source()`): that is a bug in the caller, not bad input.
+pub fn derive(signal: Signal, raw: RawValue<'_>) -> f64 {
+    match (signal, raw) {
+        (Signal::LogprobMean, RawValue::Logprobs(lps)) => logprob_mean(lps),
+        (Signal::LogprobGeomean, RawValue::Logprobs(lps)) => logprob_geomean(lps),
+        (Signal::LogprobMin, RawValue::Logprobs(lps)) => logprob_min(lps),
+        (Signal::LogprobP10, RawValue::Logprobs(lps)) => logprob_p10(lps),
+        (Signal::SelfReported, RawValue::SelfReported(value, scale)) => self_reported(value, scale),
+        (Signal::Consistency, RawValue::Samples(samples)) => consistency(samples),
+        (Signal::MajorityShare, RawValue::Samples(samples)) => majority_share(samples),
+        (Signal::Heuristic, RawValue::Response(text)) => heuristic(text),
+        (signal, raw) => panic!(
+            "{signal} is derived from \"{}\", but was given \"{}\"",
+            signal.source(),
+            raw.field()
+        ),
+    }
+}
+
+/// The loader's per-record raw columns; `None` means the field is absent
+/// from the eval set. Each present column holds one entry per record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawColumns {
+    /// Per-record token log-probabilities.
+    pub logprobs: Option<Vec<Vec<f64>>>,
+    /// Per-record self-reported scores, on the set's own scale.
+    pub self_reported: Option<Vec<f64>>,
+    /// Per-record sampled answers.
+    pub samples: Option<Vec<Vec<String>>>,
+    /// Per-record answer texts.
+    pub response: Option<Vec<String>>,
+}
+
+impl RawColumns {
+    /// Whether the column for `field` is present.
+    pub const fn has(&self, field: RawField) -> bool {
+        match field {
+            RawField::Logprobs => self.logprobs.is_some(),
+            RawField::SelfReported => self.self_reported.is_some(),
+            RawField::Samples => self.samples.is_some(),
+            RawField::Response => self.response.is_some(),
+        }
+    }
+
+    /// The signals whose source column is present, in [`Signal::ALL`] order.
+    pub fn available_signals(&self) -> Vec<Signal> {
+        Signal::ALL
+            .into_iter()
+            .filter(|signal| self.has(signal.source()))
+            .collect()
+    }
+}
+
+/// Derives `signal` for every record, in record order.
+///
+/// For [`Signal::SelfReported`] the scale is decided once for the whole
+/// column by [`self_reported_scale`]. Per-record preconditions are the
+/// caller's, as for the scalar functions.
+///
+/// # Errors
+///
+/// In words, when the needed column is absent (e.g. `logprob_min needs a
+/// "logprobs" field (an array of per-token log-probabilities)`), or, for
+/// `self_reported`, when the column fits neither scale (the
+/// [`self_reported_scale`] message).
+pub fn derive_column(signal: Signal, columns: &RawColumns) -> Result<Vec<f64>, String> {
+    let field = signal.source();
+    let missing = || {
+        format!(
+            "{signal} needs a \"{}\" field ({})",
+            field.name(),
+            field.description()
+        )
+    };
+    let out = match field {
+        RawField::Logprobs => {
+            let column = columns.logprobs.as_ref().ok_or_else(missing)?;
+            column
+                .iter()
+                .map(|lps| derive(signal, RawValue::Logprobs(lps)))
+                .collect()
+        }
+        RawField::SelfReported => {
+            let column = columns.self_reported.as_ref().ok_or_else(missing)?;
+            let scale = self_reported_scale(column)?;
+            column
+                .iter()
+                .map(|&value| derive(signal, RawValue::SelfReported(value, scale)))
+                .collect()
+        }
+        RawField::Samples => {
+            let column = columns.samples.as_ref().ok_or_else(missing)?;
+            column
+                .iter()
+                .map(|samples| derive(signal, RawValue::Samples(samples)))
+                .collect()
+        }
+        RawField::Response => {
+            let column = columns.response.as_ref().ok_or_else(missing)?;
+            column
+                .iter()
+                .map(|text| derive(signal, RawValue::Response(text)))
+                .collect()
+        }
+    };
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

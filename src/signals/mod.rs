@@ -1,0 +1,201 @@
+//! Confidence signals: deriving them from raw model output, measuring how well each one ranks
+//! and calibrates, and recalibrating one into a probability of correctness.
+//!
+//! Owns every number about signals. It must not read files or format output; the loader hands
+//! it columns and renderers format what it returns.
+
+pub mod compare;
+pub mod derive;
+pub mod metrics;
+pub mod recalibrate;
+
+use crate::config::{Recalibration, SignalConfig, SignalSource};
+use crate::eval_set::{ExtraColumn, ExtraKind, Loaded};
+use crate::policy::{RecalibrationPolicy, SignalPolicy};
+
+use derive::{RawColumns, RawField, Signal};
+use metrics::Binning;
+use recalibrate::{Map, Method};
+
+/// Bins of the calibration measures (ECE, MCE, reliability diagrams).
+pub const BINS: usize = 10;
+
+/// The raw fields the run read, as the derivations take them.
+pub fn raw_columns(loaded: &Loaded, config: &SignalConfig) -> RawColumns {
+    let get =
+        |field: RawField| loaded.extra(config.raw_column(field), crate::config::raw_kind(field));
+    RawColumns {
+        logprobs: match get(RawField::Logprobs) {
+            Some(ExtraColumn::Logprobs(v)) => Some(v.clone()),
+            _ => None,
+        },
+        self_reported: match get(RawField::SelfReported) {
+            Some(ExtraColumn::Numbers(v)) => Some(v.clone()),
+            _ => None,
+        },
+        samples: match get(RawField::Samples) {
+            Some(ExtraColumn::Samples(v)) => Some(v.clone()),
+            _ => None,
+        },
+        response: match get(RawField::Response) {
+            Some(ExtraColumn::Texts(v)) => Some(v.clone()),
+            _ => None,
+        },
+    }
+}
+
+/// The values of the signal `config` names, one per record, with how it was made.
+pub fn signal_values(
+    loaded: &Loaded,
+    config: &SignalConfig,
+) -> Result<(Vec<f64>, SignalPolicy), String> {
+    match &config.source {
+        SignalSource::Confidence => {
+            if loaded.set.confidence.is_empty() {
+                return Err(
+                    "the records carry no confidence field; choose a signal with --signal".into(),
+                );
+            }
+            Ok((
+                loaded.set.confidence.clone(),
+                SignalPolicy {
+                    name: "confidence".into(),
+                    formula: None,
+                    recalibration: None,
+                },
+            ))
+        }
+        SignalSource::Derived(signal) => derived(loaded, config, *signal),
+        SignalSource::Column(column) => match loaded.extra(column, ExtraKind::Number) {
+            Some(ExtraColumn::Numbers(v)) => Ok((
+                v.clone(),
+                SignalPolicy {
+                    name: column.clone(),
+                    formula: None,
+                    recalibration: None,
+                },
+            )),
+            _ => Err(format!("--signal {column}: the column was not read")),
+        },
+    }
+}
+
+fn derived(
+    loaded: &Loaded,
+    config: &SignalConfig,
+    signal: Signal,
+) -> Result<(Vec<f64>, SignalPolicy), String> {
+    let raw = raw_columns(loaded, config);
+    let values = derive::derive_column(signal, &raw)
+        .map_err(|e| format!("--signal {}: {e}", signal.name()))?;
+    let mut formula = signal.formula().to_string();
+    if let (Signal::SelfReported, Some(v)) = (signal, &raw.self_reported) {
+        let scale =
+            derive::self_reported_scale(v).map_err(|e| format!("--signal self_reported: {e}"))?;
+        formula = format!("{formula} (read as {})", scale.name());
+    }
+    Ok((
+        values,
+        SignalPolicy {
+            name: signal.name().into(),
+            formula: Some(formula),
+            recalibration: None,
+        },
+    ))
+}
+
+/// Calibration measures of a signal in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Calibration {
+    /// Expected calibration error, 10 equal-width bins.
+    pub ece_width: f64,
+    /// Expected calibration error, 10 equal-mass bins.
+    pub ece_mass: f64,
+    /// Maximum calibration error, 10 equal-width bins.
+    pub mce: f64,
+    /// Mean squared error of the signal as a probability.
+    pub brier: f64,
+}
+
+/// The calibration of `score` against `quality`; `None` when a score leaves [0, 1].
+pub fn calibration(score: &[f64], quality: &[f64]) -> Option<Calibration> {
+    if score.is_empty() || score.iter().any(|s| !(0.0..=1.0).contains(s)) {
+        return None;
+    }
+    let n = score.len();
+    let width = metrics::reliability(score, quality, Binning::EqualWidth(BINS));
+    let mass = metrics::reliability(score, quality, Binning::EqualMass(BINS));
+    Some(Calibration {
+        ece_width: metrics::ece(&width, n),
+        ece_mass: metrics::ece(&mass, n),
+        mce: metrics::mce(&width),
+        brier: metrics::brier(score, quality)?,
+    })
+}
+
+/// A recalibrated signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recalibrated {
+    /// The settings.
+    pub settings: Recalibration,
+    /// Out-of-fold calibrated values, one per record: what the sweep thresholds.
+    pub values: Vec<f64>,
+    /// The map fitted on every record: what deployment applies.
+    pub map: Map,
+    /// Calibration of the raw signal (when it lies in [0, 1]).
+    pub before: Option<Calibration>,
+    /// Calibration of the out-of-fold values.
+    pub after: Option<Calibration>,
+}
+
+/// Cross-fits `settings.method` on (signal, quality) and fits the deployment map on all.
+pub fn recalibrate(
+    signal: &[f64],
+    quality: &[f64],
+    settings: Recalibration,
+) -> Result<Recalibrated, String> {
+    let folds = u32::try_from(settings.folds).unwrap_or(u32::MAX);
+    if settings.folds > signal.len() {
+        return Err(format!(
+            "--folds {}: more folds than the {} records",
+            settings.folds,
+            signal.len()
+        ));
+    }
+    let values = recalibrate::cross_fit(signal, quality, folds, settings.seed, settings.method)?;
+    let map = recalibrate::fit(settings.method, signal, quality)
+        .ok_or("--recalibrate: no records to fit on")?;
+    Ok(Recalibrated {
+        before: calibration(signal, quality),
+        after: calibration(&values, quality),
+        settings,
+        values,
+        map,
+    })
+}
+
+/// The fitted map as the policy exports it.
+pub fn map_policy(map: &Map) -> RecalibrationPolicy {
+    match map {
+        Map::Isotonic(m) => RecalibrationPolicy {
+            method: "isotonic",
+            points: Some(m.points().iter().map(|&(x, y)| [x, y]).collect()),
+            a: None,
+            b: None,
+        },
+        Map::Platt(m) => RecalibrationPolicy {
+            method: "platt",
+            points: None,
+            a: Some(m.a),
+            b: Some(m.b),
+        },
+    }
+}
+
+/// The method's name.
+pub fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Isotonic => "isotonic",
+        Method::Platt => "platt",
+    }
+}

@@ -63,6 +63,18 @@ pub enum CommandArgs {
         meets the objective the exit status is 1: the text form prints nothing to stdout\n\
         and the reason to stderr; --print json prints {\"found\": false, \"reason\": ...}.")]
     Recommend(RecommendArgs),
+    /// Compare confidence signals: which one to threshold, and what each one buys.
+    #[command(after_help = "Examples:\n  \
+        calibrate signals data/example-signals.jsonl\n  \
+        calibrate signals eval.jsonl --min-quality 0.95 --recalibrate isotonic\n  \
+        calibrate signals eval.jsonl --signal logprob_min --signal verifier_score\n\n\
+        Without --signal, compares the confidence field (when present) and every signal\n\
+        derivable from the raw fields the records carry: logprobs (logprob_mean,\n\
+        logprob_geomean, logprob_min, logprob_p10), self_reported, samples (consistency,\n\
+        majority_share) and response (heuristic). --signal also takes any numeric column.\n\n\
+        Writes DIR/signals.md, signals.csv, signals.json, risk_coverage.{svg,png} and\n\
+        signal_reliability.{svg,png}; prints the ranking to stdout.")]
+    Signals(SignalsArgs),
     /// What-if cost table for given escalation rates, without an eval set.
     #[command(after_help = "Examples:\n  \
         calibrate economics --price small=0.25 --price large=15 --baseline 3\n  \
@@ -164,6 +176,24 @@ pub struct SweepArgs {
     pub quiet: bool,
 }
 
+/// Flags of `calibrate signals`.
+#[derive(Debug, ClapArgs)]
+pub struct SignalsArgs {
+    /// How to read the eval set.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Rank signals by the cost of reaching this non-escalated quality [default: halfway from
+    /// always-small quality to 1].
+    #[arg(long, value_name = "Q")]
+    pub min_quality: Option<f64>,
+    /// Report directory [default: reports/<input file stem>-signals].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Flags of `calibrate recommend`.
 #[derive(Debug, ClapArgs)]
 pub struct RecommendArgs {
@@ -250,8 +280,9 @@ pub struct SignalArgs {
     /// logprob_geomean, logprob_min, logprob_p10, self_reported, consistency, majority_share,
     /// heuristic; computed from the logprobs, self_reported, samples or response fields) or any
     /// numeric column of the input.
+    /// (`calibrate signals` takes it repeatedly.)
     #[arg(long, value_name = "NAME")]
-    pub signal: Option<String>,
+    pub signal: Vec<String>,
     /// Replace the signal by a cross-fitted estimate of the probability that the small answer
     /// is right: isotonic (monotone steps) or platt (a logistic curve).
     #[arg(long, value_enum, value_name = "METHOD")]

@@ -31,7 +31,9 @@ use std::io::Write;
 use anyhow::{Result, bail};
 
 use crate::cli::PrintFormat;
-use crate::config::{Analysis, Config, EconomicsConfig, RecommendConfig, SweepConfig};
+use crate::config::{
+    Analysis, Config, EconomicsConfig, RecommendConfig, SignalConfig, SignalsConfig, SweepConfig,
+};
 use crate::eval_set::Loaded;
 use crate::recommend::Objective;
 
@@ -52,6 +54,7 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Sweep(config) => sweep(&config),
         Config::Recommend(config) => recommend(&config),
         Config::Economics(config) => economics(&config),
+        Config::Signals(config) => compare_signals(&config),
     }
 }
 
@@ -111,8 +114,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         &sweep,
         config.grid,
         config.intervals,
-        signal,
-        recalibration,
+        (signal, recalibration),
     );
     if let (Some((test, how)), Ok(chosen)) = (test, &report.recommendation) {
         let prepared = analysis::prepare(&test, analysis).map_err(anyhow::Error::msg)?;
@@ -196,6 +198,87 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     } else {
         ExitStatus::NoThreshold
     })
+}
+
+fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
+    let out = report::OutputDir::prepare(&config.out)?;
+    let analysis = &config.analysis;
+    let mut loaded = load(analysis)?;
+    let mut candidates = Vec::new();
+    let named: Vec<config::SignalSource> = if config.candidates.is_empty() {
+        let raw = signals::raw_columns(&loaded, &analysis.signal);
+        let mut all = Vec::new();
+        if !loaded.set.confidence.is_empty() {
+            all.push(config::SignalSource::Confidence);
+        }
+        all.extend(
+            raw.available_signals()
+                .into_iter()
+                .map(config::SignalSource::Derived),
+        );
+        all
+    } else {
+        config.candidates.clone()
+    };
+    if named.is_empty() {
+        bail!(
+            "{}: no signal to compare: the records carry no confidence field and none of the raw \
+             fields logprobs, self_reported, samples, response (map them with --field)",
+            analysis.load.source.label()
+        );
+    }
+    for source in named {
+        let one = SignalConfig {
+            source,
+            ..analysis.signal.clone()
+        };
+        let (values, policy) = signals::signal_values(&loaded, &one).map_err(anyhow::Error::msg)?;
+        let recalibrated = match analysis.signal.recalibrate {
+            Some(settings) => Some(
+                signals::recalibrate(&values, &loaded.set.small_quality, settings)
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            None => None,
+        };
+        candidates.push(signals::compare::Candidate {
+            name: policy.name,
+            formula: policy.formula,
+            values,
+            recalibrated,
+        });
+    }
+    // The sweep input's confidence is replaced per candidate; costs need a column of the
+    // right length.
+    loaded.set.confidence = candidates[0].values.clone();
+    let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
+    let lengths: Option<Vec<f64>> = loaded.set.small_output_tokens.clone().or_else(|| {
+        signals::raw_columns(&loaded, &analysis.signal)
+            .logprobs
+            .map(|l| l.iter().map(|t| t.len() as f64).collect())
+    });
+    let comparison = signals::compare::compare(
+        prepared.input(),
+        &candidates,
+        config.target,
+        lengths.as_deref(),
+    );
+    let shown = report::SignalsReport {
+        path: &match &analysis.load.source {
+            eval_set::Source::File(p) => p.display().to_string(),
+            eval_set::Source::Stdin => "-".into(),
+        },
+        sha256: &loaded.sha256,
+        records: loaded.set.small_quality.len(),
+        comparison: &comparison,
+        recalibrate: analysis
+            .signal
+            .recalibrate
+            .map(|r| (signals::method_name(r.method), r.folds)),
+    };
+    out.commit(&report::signals_files(&shown)?)?;
+    eprintln!("wrote {}", config.out.display());
+    print(&report::signals_text(&shown))?;
+    Ok(ExitStatus::Success)
 }
 
 /// Replaces the confidence column by the signal the run thresholds; says which it is.

@@ -325,11 +325,6 @@ impl Sweep {
         self.quality_lost.as_ref().map(|v| v[j] / self.n as f64)
     }
 
-    /// Records forced to escalate whatever their confidence.
-    pub fn forced(&self) -> usize {
-        self.forced
-    }
-
     /// Distinct confidences of records that can be accepted, descending.
     pub fn distinct_confidences(&self) -> &[f64] {
         &self.distinct

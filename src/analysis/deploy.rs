@@ -14,7 +14,7 @@ use crate::policy::{
 };
 use crate::recommend::Infeasible;
 use crate::safeguards::{self, Effect, Routing};
-use crate::segments::{self, Plan, PlanSettings, Segmentation};
+use crate::segments::{self, Plan, PlanSettings, Rule, Segmentation};
 use crate::sweep::Metrics;
 
 /// The policy and what stands behind it.
@@ -88,7 +88,12 @@ pub fn deployment(
         Some((p, _)) => p
             .segments
             .iter()
-            .map(|s| threshold_of(&s.chosen).unwrap_or(f64::INFINITY))
+            .map(|s| match s.rule {
+                // Without the safeguards that force them, its records would follow the
+                // global threshold.
+                Rule::AllForced => global_threshold,
+                _ => threshold_of(&s.chosen).unwrap_or(f64::INFINITY),
+            })
             .collect(),
         None => vec![global_threshold],
     };

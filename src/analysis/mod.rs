@@ -216,8 +216,7 @@ pub fn report(
     sweep: &Sweep,
     grid: Grid,
     intervals: (f64, Option<usize>, u64),
-    signal: SignalPolicy,
-    recalibration: Option<RecalibrationReport>,
+    (signal, recalibration): (SignalPolicy, Option<RecalibrationReport>),
 ) -> Report {
     let input = prepared.input();
     let (thresholds, grid_setting) = grid_thresholds(sweep, grid);

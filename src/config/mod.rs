@@ -17,6 +17,19 @@ mod policy;
 
 pub use policy::{PolicyConfig, Recalibration, SignalConfig, SignalSource, raw_kind};
 
+/// `calibrate signals`.
+#[derive(Debug, Clone)]
+pub struct SignalsConfig {
+    /// Input, costs and recalibration.
+    pub analysis: Analysis,
+    /// The signals named with `--signal` (empty: the confidence field and every derivable one).
+    pub candidates: Vec<SignalSource>,
+    /// `--min-quality`, if given.
+    pub target: Option<f64>,
+    /// The report directory.
+    pub out: PathBuf,
+}
+
 /// The finest `--grid` step: a million rows; `--exact` lists every candidate instead.
 pub const MIN_STEP: f64 = 1e-6;
 
@@ -29,6 +42,8 @@ pub enum Config {
     Recommend(RecommendConfig),
     /// Tabulate costs for given escalation rates.
     Economics(EconomicsConfig),
+    /// Compare confidence signals.
+    Signals(SignalsConfig),
 }
 
 /// `calibrate economics`.
@@ -194,6 +209,58 @@ impl Config {
                 print: a.print,
             }),
             CommandArgs::Economics(a) => Config::Economics(economics(a)?),
+            CommandArgs::Signals(a) => {
+                let candidates = a
+                    .input
+                    .signal
+                    .signal
+                    .iter()
+                    .map(|s| policy::parse_source(s))
+                    .collect::<Result<Vec<_>>>()?;
+                let target = a
+                    .min_quality
+                    .map(|q| {
+                        if (0.0..=1.0).contains(&q) {
+                            Ok(q)
+                        } else {
+                            Err(anyhow::anyhow!(
+                                "--min-quality: expected a number in [0, 1], found {q}"
+                            ))
+                        }
+                    })
+                    .transpose()?;
+                let mut analysis = analysis(
+                    a.input,
+                    cli::ObjectiveArgs {
+                        min_quality: None,
+                        max_escalation: None,
+                        budget: None,
+                        max_quality_loss: None,
+                    },
+                    cli::CertifyArgs {
+                        certify: false,
+                        delta: 0.05,
+                    },
+                    None,
+                    a.quiet,
+                )?;
+                analysis.load.fields.make_confidence_optional();
+                analysis.load.extras = policy::compare_extras(&candidates, &analysis.signal);
+                let out = match a.out {
+                    Some(out) => out,
+                    None => {
+                        let mut dir = default_out(&analysis.load.source).into_os_string();
+                        dir.push("-signals");
+                        PathBuf::from(dir)
+                    }
+                };
+                Config::Signals(SignalsConfig {
+                    analysis,
+                    candidates,
+                    target,
+                    out,
+                })
+            }
         })
     }
 }
@@ -395,7 +462,7 @@ fn analysis(
     } else {
         None
     };
-    let signal = policy::signal(&input.signal, input.seed, raw)?;
+    let signal = policy::signal(&input.signal, input.seed, raw, policy.is_none())?;
     if signal.source != SignalSource::Confidence {
         fields.make_confidence_optional();
     }

@@ -119,15 +119,33 @@ pub fn set_raw_column(signal: &mut SignalConfig, name: &str, column: &str) -> bo
     }
 }
 
-/// Parses `--signal` and `--recalibrate`.
-pub fn signal(args: &SignalArgs, seed: u64, raw: SignalConfig) -> Result<SignalConfig> {
-    let source = match args.signal.as_deref() {
-        None => SignalSource::Confidence,
-        Some("") => bail!("--signal: the name is empty"),
-        Some(name) => match Signal::parse(name) {
+/// A `--signal NAME`: a derived signal's name, else a column.
+pub fn parse_source(name: &str) -> Result<SignalSource> {
+    Ok(match name {
+        "" => bail!("--signal: the name is empty"),
+        name => match Signal::parse(name) {
             Some(s) => SignalSource::Derived(s),
             None => SignalSource::Column(name.to_string()),
         },
+    })
+}
+
+/// Parses `--signal` (at most one unless `compare`) and `--recalibrate`.
+pub fn signal(
+    args: &SignalArgs,
+    seed: u64,
+    raw: SignalConfig,
+    compare: bool,
+) -> Result<SignalConfig> {
+    let source = match args.signal.as_slice() {
+        [] => SignalSource::Confidence,
+        [name] if !compare => parse_source(name)?,
+        _ if compare => SignalSource::Confidence,
+        many => bail!(
+            "--signal given {} times; sweep and recommend threshold one signal (compare several \
+             with `calibrate signals`)",
+            many.len()
+        ),
     };
     let recalibrate = match args.recalibrate {
         None => None,
@@ -190,6 +208,47 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicyConfig> {
         overrides,
         escalate_refusals: args.escalate_refusals,
     })
+}
+
+/// The extra columns `calibrate signals` reads: each named signal's source (required), or with
+/// none named every raw field (optional).
+pub fn compare_extras(candidates: &[SignalSource], signal: &SignalConfig) -> Vec<ExtraRequest> {
+    let mut out: Vec<ExtraRequest> = Vec::new();
+    let mut add = |column: &str, kind: ExtraKind, required: bool, purpose: String| {
+        if !out.iter().any(|r| r.column == column && r.kind == kind) {
+            out.push(ExtraRequest {
+                column: column.to_string(),
+                kind,
+                required,
+                purpose,
+            });
+        }
+    };
+    if candidates.is_empty() {
+        for field in RawField::ALL {
+            add(
+                signal.raw_column(field),
+                raw_kind(field),
+                false,
+                format!("the {} field", field.name()),
+            );
+        }
+    }
+    for c in candidates {
+        match c {
+            SignalSource::Confidence => {}
+            SignalSource::Derived(s) => add(
+                signal.raw_column(s.source()),
+                raw_kind(s.source()),
+                true,
+                format!("--signal {}", s.name()),
+            ),
+            SignalSource::Column(col) => {
+                add(col, ExtraKind::Number, true, format!("--signal {col}"))
+            }
+        }
+    }
+    out
 }
 
 /// The extra columns a run reads: segment and override labels, the signal's raw field, the

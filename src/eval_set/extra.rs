@@ -106,6 +106,9 @@ pub enum ExtraInput<'a> {
     Bytes(&'a [u8]),
 }
 
+/// Each kept record's location and requested values (`None`: the field is absent).
+type Records = Vec<(Location, Vec<Option<Json>>)>;
+
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
     Label(String),
@@ -369,7 +372,7 @@ fn csv_records(
     requests: &[ExtraRequest],
     kept_at: Option<&[Location]>,
     label: &str,
-) -> Result<Vec<(Location, Vec<Option<Json>>)>, LoadError> {
+) -> Result<Records, LoadError> {
     let fail = |e: ::csv::Error| LoadError::Reader {
         path: label.into(),
         message: e.to_string(),
@@ -446,7 +449,7 @@ fn parquet_records(
     requests: &[ExtraRequest],
     kept_at: Option<&[Location]>,
     label: &str,
-) -> Result<Vec<(Location, Vec<Option<Json>>)>, LoadError> {
+) -> Result<Records, LoadError> {
     let fail = |e: PolarsError| LoadError::Reader {
         path: label.into(),
         message: e.to_string().lines().next().unwrap_or_default().to_string(),

@@ -106,3 +106,45 @@ fn num(x: f64) -> String {
 fn opt(x: Option<f64>) -> String {
     x.map(num).unwrap_or_default()
 }
+
+/// `segments.csv` (with `--segment-by`): every segment's metrics at each threshold of the main
+/// table, plus one `policy` row per segment with its chosen threshold.
+pub struct SegmentsCsv;
+
+impl Exporter for SegmentsCsv {
+    fn file_name(&self) -> &'static str {
+        "segments.csv"
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["segment", "row", "records"];
+        header.extend(COLUMNS);
+        w.write_record(&header)?;
+        let Some(plan) = &report.deployment.plan else {
+            return Ok(w.into_inner()?);
+        };
+        for s in &plan.segments {
+            let rows = s.rows.iter().map(|m| ("grid", m));
+            for (kind, m) in rows.chain(std::iter::once(("policy", &s.chosen))) {
+                w.write_record([
+                    s.name.clone(),
+                    kind.to_string(),
+                    s.records.to_string(),
+                    num(m.threshold),
+                    m.accepted.to_string(),
+                    m.escalated.to_string(),
+                    num(m.escalation_rate),
+                    opt(m.non_escalated_quality),
+                    opt(m.cascade_quality),
+                    num(m.cost_per_request),
+                    num(m.wasted_small_cost_per_request),
+                    opt(m.savings_vs_large),
+                    opt(m.objective),
+                    m.accepts_none.to_string(),
+                ])?;
+            }
+        }
+        Ok(w.into_inner()?)
+    }
+}

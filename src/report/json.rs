@@ -139,7 +139,7 @@ struct SegmentsJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<Measured>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    global: Option<Measured>,
+    best_single_threshold: Option<&'a Metrics>,
     segments: Vec<SegmentJson<'a>>,
 }
 
@@ -187,7 +187,7 @@ fn segments_json(r: &Report) -> Option<SegmentsJson<'_>> {
         note: plan.note.as_deref(),
         exact: plan.exact,
         policy: plan.policy.as_ref().map(Measured::of),
-        global: plan.global.as_ref().map(Measured::of),
+        best_single_threshold: plan.best_single.as_ref(),
         segments: plan
             .segments
             .iter()

@@ -233,6 +233,7 @@ fn markdown(r: &Report) -> String {
         o.push('\n');
     }
 
+    super::deploy_md::sections(r, &mut o);
     let _ = writeln!(o, "## Plots\n");
     for plot in Plot::ALL {
         if !plot.applies(r) {

@@ -5,11 +5,13 @@
 //! `writer.rs` owns the output directory and writes it atomically.
 
 mod csv;
+mod deploy_md;
 mod format;
 mod json;
 mod markdown;
 mod plots;
 mod policy;
+mod signals;
 mod text;
 mod what_if;
 mod writer;
@@ -30,6 +32,7 @@ use crate::sweep::{Baselines, Metrics};
 
 pub use json::recommendation_json;
 pub use policy::policy_text;
+pub use signals::{SignalsReport, signals_files, signals_text};
 pub use text::summary_text;
 pub use what_if::{what_if_csv, what_if_text};
 pub use writer::{OutputDir, write_file_atomically};
@@ -163,6 +166,9 @@ pub fn exporters(report: &Report) -> Vec<Box<dyn Exporter + Send + Sync>> {
         Box::new(json::SummaryJson),
         Box::new(markdown::Markdown),
     ];
+    if report.deployment.plan.is_some() {
+        out.push(Box::new(csv::SegmentsCsv));
+    }
     for plot in plots::Plot::ALL.into_iter().filter(|p| p.applies(report)) {
         out.push(Box::new(plots::Svg(plot)));
         out.push(Box::new(plots::Png(plot)));

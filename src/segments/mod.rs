@@ -145,8 +145,9 @@ pub struct Plan {
     pub segments: Vec<SegmentResult>,
     /// The whole policy's metrics, when a joint choice was made and is feasible.
     pub policy: Option<Metrics>,
-    /// The best single global threshold's metrics (the recommendation), when there is one.
-    pub global: Option<Metrics>,
+    /// The single threshold that does best on the joint problem's terms (e.g. the cheapest one
+    /// meeting the quality target), for a like-for-like comparison.
+    pub best_single: Option<Metrics>,
     /// Whether the joint search proved its choice optimal.
     pub exact: bool,
     /// Why no joint choice was made, or why it is infeasible.
@@ -245,6 +246,21 @@ fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
         }),
         Objective::MaxEscalation { .. } | Objective::QualityTimesSavings => None,
     }
+}
+
+/// The single threshold with the lowest joint cost among those meeting the joint constraint.
+fn best_single(sweep: &Sweep, objective: Objective) -> Option<Metrics> {
+    let mut best: Option<(usize, joint::Choice)> = None;
+    for j in 0..sweep.candidates() {
+        let t = sweep.totals(j);
+        let c = choice(objective, &t)?;
+        let feasible = joint::is_feasible(&[vec![c]], &[0])
+            && (t.accepted > 0 || !matches!(objective, Objective::MinQuality { .. }));
+        if feasible && best.is_none_or(|(_, b)| c.cost < b.cost) {
+            best = Some((j, c));
+        }
+    }
+    best.map(|(j, _)| sweep.at_candidate(j))
 }
 
 /// Settings of a plan.
@@ -387,12 +403,17 @@ pub fn plan(
             }
         })
         .collect();
+    let best_single = if joint_form {
+        best_single(&Sweep::new(input), objective)
+    } else {
+        None
+    };
     Plan {
+        best_single,
         columns: columns.to_vec(),
         min_records,
         segments,
         policy,
-        global: global.copied(),
         exact: solved.as_ref().is_none_or(|s| s.exact),
         note,
     }

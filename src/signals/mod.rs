@@ -92,7 +92,7 @@ fn derived(
     if let (Signal::SelfReported, Some(v)) = (signal, &raw.self_reported) {
         let scale =
             derive::self_reported_scale(v).map_err(|e| format!("--signal self_reported: {e}"))?;
-        formula = format!("{formula} (read as {})", scale.name());
+        formula = format!("{formula}; this eval set reads as {}", scale.name());
     }
     Ok((
         values,

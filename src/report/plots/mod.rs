@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 mod charts;
+pub mod signals;
 mod style;
 
 use super::{Exporter, Report};
@@ -107,13 +108,7 @@ impl Exporter for Svg {
     }
 
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        fonts()?;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            self.0.draw(&root, report)?;
-        }
-        Ok(svg.into_bytes())
+        svg(&(self.0, report))
     }
 }
 
@@ -130,22 +125,55 @@ impl Exporter for Png {
     }
 
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        fonts()?;
-        let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-            self.0.draw(&root, report)?;
-        }
-        let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Balanced);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(&rgb)?;
-        writer.finish()?;
-        Ok(out)
+        png(&(self.0, report))
     }
+}
+
+/// Something drawn once for any backend.
+pub trait Drawing {
+    /// Draws the whole picture on `root`, background included.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+impl Drawing for (Plot, &Report) {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        self.0.draw(root, self.1)
+    }
+}
+
+/// A drawing as SVG bytes.
+pub fn svg(d: &impl Drawing) -> Result<Vec<u8>> {
+    fonts()?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        d.draw(&root)?;
+    }
+    Ok(svg.into_bytes())
+}
+
+/// A drawing as PNG bytes.
+pub fn png(d: &impl Drawing) -> Result<Vec<u8>> {
+    fonts()?;
+    let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+        d.draw(&root)?;
+    }
+    let mut out = Vec::new();
+    let mut encoder = ::png::Encoder::new(&mut out, SIZE.0, SIZE.1);
+    encoder.set_color(::png::ColorType::Rgb);
+    encoder.set_depth(::png::BitDepth::Eight);
+    encoder.set_compression(::png::Compression::Balanced);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rgb)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 /// Registers the embedded DejaVu Sans once per process.

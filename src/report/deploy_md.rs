@@ -1,0 +1,261 @@
+//! The report's sections on what gets deployed: the signal (and its recalibration), segments,
+//! safeguards and the policy document.
+//!
+//! Words and tables only; numbers come from the [`Report`]. It must not compute beyond
+//! differences shown side by side.
+
+use std::fmt::Write;
+
+use super::Report;
+use super::format::{money, opt4, pct};
+use crate::policy::threshold_of;
+use crate::segments::Rule;
+use crate::signals::Calibration;
+use crate::sweep::Metrics;
+
+/// Appends the signal, segment, safeguard and policy sections.
+pub fn sections(r: &Report, o: &mut String) {
+    signal(r, o);
+    segments(r, o);
+    safeguards(r, o);
+    policy(r, o);
+}
+
+fn signal(r: &Report, o: &mut String) {
+    let s = &r.signal;
+    if s.formula.is_none() && r.recalibration.is_none() && s.name == "confidence" {
+        return;
+    }
+    let _ = writeln!(o, "## Signal\n");
+    let _ = write!(o, "The threshold applies to `{}`", s.name);
+    match &s.formula {
+        Some(f) => {
+            let _ = writeln!(o, ", derived per record as {f}.\n");
+        }
+        None => {
+            let _ = writeln!(o, ".\n");
+        }
+    }
+    let Some(c) = &r.recalibration else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "Recalibrated with {} ({}-fold cross-fitting: each record is scored by a map fitted on \
+         the other folds). The threshold is on the recalibrated probability; deployment applies \
+         the map fitted on every record (exported in the policy below) before comparing.\n",
+        c.method, c.folds
+    );
+    let _ = writeln!(
+        o,
+        "| | ECE (10 equal-width bins) | ECE (10 equal-mass bins) | MCE | Brier |\n|---|---|---|---|---|"
+    );
+    let row = |name: &str, c: &Option<Calibration>| match c {
+        Some(c) => format!(
+            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            c.ece_width, c.ece_mass, c.mce, c.brier
+        ),
+        None => format!("| {name} | n/a (signal outside [0, 1]) | | | |"),
+    };
+    let _ = writeln!(o, "{}", row("before", &c.before));
+    let _ = writeln!(o, "{}\n", row("after", &c.after));
+    let pick = |m: &Metrics| {
+        format!(
+            "escalates {} with non-escalated quality {} at {} per request",
+            pct(m.escalation_rate),
+            opt4(m.non_escalated_quality),
+            money(m.cost_per_request)
+        )
+    };
+    let _ = writeln!(
+        o,
+        "A monotone map does not change which records rank above which, so the tradeoff barely \
+         moves (cross-fitting uses a slightly different map per fold, which can reorder a few \
+         records). On the raw signal the objective's pick {}; on the recalibrated signal it {}.\n",
+        match &c.raw_pick {
+            Ok(m) => pick(m),
+            Err(why) => format!("does not exist ({why})"),
+        },
+        match &r.recommendation {
+            Ok(m) => pick(m),
+            Err(_) => "does not exist".into(),
+        }
+    );
+}
+
+fn segments(r: &Report, o: &mut String) {
+    let Some(plan) = &r.deployment.plan else {
+        return;
+    };
+    let _ = writeln!(o, "## Segments by {}\n", plan.columns.join(", "));
+    match (&plan.policy, &plan.best_single) {
+        (Some(p), Some(g)) => {
+            let saved = 1.0 - p.cost_per_request / g.cost_per_request;
+            let _ = writeln!(
+                o,
+                "Per-segment thresholds chosen jointly under the objective ({}) cost {} per \
+                 request against {} for the best single threshold ({}): {} {}, escalating {} \
+                 instead of {}{}.\n",
+                r.settings.objective.describe(),
+                money(p.cost_per_request),
+                money(g.cost_per_request),
+                g.threshold,
+                pct(saved.abs()),
+                if saved >= 0.0 { "cheaper" } else { "dearer" },
+                pct(p.escalation_rate),
+                pct(g.escalation_rate),
+                if plan.exact {
+                    "; the joint search is exact"
+                } else {
+                    "; the joint search hit its state limit, so the choice may not be optimal"
+                }
+            );
+        }
+        (Some(p), None) => {
+            let _ = writeln!(
+                o,
+                "No single threshold meets the objective, but per-segment thresholds do: {} per \
+                 request, escalating {}.\n",
+                money(p.cost_per_request),
+                pct(p.escalation_rate)
+            );
+        }
+        _ => {}
+    }
+    if let Some(note) = &plan.note {
+        let _ = writeln!(o, "{note}.\n");
+    }
+    let _ = writeln!(
+        o,
+        "Segments with fewer than {} records keep the global threshold (`--min-segment-records`).\n",
+        plan.min_records
+    );
+    let _ = writeln!(
+        o,
+        "| Segment | Records | Small quality | Own best threshold | At global: escalation | At global: quality | Policy threshold | Policy: escalation | Policy: quality | Policy: cost/request | Why |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for s in &plan.segments {
+        let own = match &s.own {
+            Ok(m) => threshold_of(m).map_or("escalate all".into(), |t| t.to_string()),
+            Err(_) => "none meets it".into(),
+        };
+        let (ge, gq) = s
+            .at_global
+            .as_ref()
+            .map_or(("n/a".into(), "n/a".into()), |m| {
+                (pct(m.escalation_rate), opt4(m.non_escalated_quality))
+            });
+        let threshold = if s.always_large {
+            "always large".into()
+        } else {
+            s.chosen.threshold.to_string()
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.4} | {own} | {ge} | {gq} | {threshold} | {} | {} | {} | {} |",
+            s.name,
+            s.records,
+            s.small_quality,
+            pct(s.chosen.escalation_rate),
+            opt4(s.chosen.non_escalated_quality),
+            money(s.chosen.cost_per_request),
+            s.rule.reason(plan.min_records)
+        );
+    }
+    let _ = writeln!(o);
+    let routed = |s: &&crate::segments::SegmentResult| {
+        matches!(s.rule, Rule::CannotMeetTarget | Rule::TooFewAlwaysLarge)
+    };
+    for s in plan.segments.iter().filter(routed) {
+        if let Some(g) = &s.at_global {
+            let _ = writeln!(
+                o,
+                "- {}: routing it all to the large model costs {} per request on its records \
+                 against {} at the global threshold ({} per request over all records), and \
+                 gives its requests cascade quality {} instead of {}.",
+                s.name,
+                money(s.chosen.cost_per_request),
+                money(g.cost_per_request),
+                money(
+                    (s.chosen.cost_per_request - g.cost_per_request) * s.records as f64
+                        / r.records as f64
+                ),
+                opt4(s.chosen.cascade_quality),
+                opt4(g.cascade_quality),
+            );
+        }
+    }
+    if plan.segments.iter().any(|s| routed(&s)) {
+        let _ = writeln!(o);
+    }
+}
+
+fn safeguards(r: &Report, o: &mut String) {
+    let effects = &r.deployment.effects;
+    if effects.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "## Safeguards\n");
+    let _ = writeln!(
+        o,
+        "Requests a safeguard sends to the large model escalate whatever their confidence; the \
+         sweep and every number above count them that way. Each row compares the policy with \
+         and without that one safeguard (the records only it forces then follow their \
+         threshold).\n"
+    );
+    let _ = writeln!(
+        o,
+        "| Safeguard | Records | Only this one | Moved to large | Cost/request with | without | Non-escalated quality with | without | Cascade quality with | without |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
+    );
+    for e in effects {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            e.label,
+            e.matched,
+            e.exclusive,
+            e.moved,
+            money(e.with.cost_per_request),
+            money(e.without.cost_per_request),
+            opt4(e.with.non_escalated_quality),
+            opt4(e.without.non_escalated_quality),
+            opt4(e.with.cascade_quality),
+            opt4(e.without.cascade_quality),
+        );
+        if e.matched == 0 {
+            let _ = writeln!(
+                o,
+                "\n*{} matches no record of this eval set; it costs nothing here.*\n",
+                e.label
+            );
+        }
+    }
+    let _ = writeln!(o);
+}
+
+fn policy(r: &Report, o: &mut String) {
+    let Some(p) = &r.deployment.policy else {
+        return;
+    };
+    // A single global threshold on the confidence field is the recommendation itself.
+    let simple = p.segments.is_empty()
+        && p.always_large.is_empty()
+        && !p.escalate_refusals
+        && p.signal.formula.is_none()
+        && p.signal.recalibration.is_none()
+        && p.signal.name == "confidence";
+    if simple {
+        return;
+    }
+    let _ = writeln!(o, "## Deployable policy\n");
+    let _ = writeln!(
+        o,
+        "`calibrate recommend` with the same flags and `--print json|yaml|toml|env` prints this \
+         policy; `summary.json` holds it under `policy`. How a router applies it: {}.\n",
+        p.rule
+    );
+    let json = serde_json::to_string_pretty(p).unwrap_or_default();
+    let _ = writeln!(o, "```json\n{json}\n```\n");
+}

@@ -26,60 +26,6 @@ fn segments_are_label_combinations_in_order() {
     assert_eq!(seg.codes, vec![1, 0, 2, 0]);
 }
 
-/// Every combination of per-segment thresholds (each segment's distinct confidences plus
-/// "escalate everything"), evaluated directly; the cheapest meeting pooled quality ≥ target.
-fn brute_force(
-    conf: &[f64],
-    sq: &[f64],
-    codes: &[u32],
-    segments: usize,
-    target: f64,
-) -> Option<f64> {
-    let mut options: Vec<Vec<f64>> = vec![vec![f64::INFINITY]; segments];
-    for (i, &c) in conf.iter().enumerate() {
-        let o = &mut options[codes[i] as usize];
-        if !o.contains(&c) {
-            o.push(c);
-        }
-    }
-    let input = flat_input(conf, sq, None);
-    let mut best: Option<f64> = None;
-    let mut pick = vec![0usize; segments];
-    loop {
-        let thresholds: Vec<f64> = pick
-            .iter()
-            .enumerate()
-            .map(|(s, &k)| options[s][k])
-            .collect();
-        let t = totals(
-            input,
-            Routing {
-                thresholds: &thresholds,
-                codes: Some(codes),
-            },
-            None,
-        );
-        let m = t.metrics(f64::NAN, false);
-        let feasible = t.accepted > 0 && t.small_quality_accepted >= target * t.accepted as f64;
-        if feasible && best.is_none_or(|b| m.cost_per_request < b) {
-            best = Some(m.cost_per_request);
-        }
-        // Next combination.
-        let mut s = 0;
-        loop {
-            if s == segments {
-                return best;
-            }
-            pick[s] += 1;
-            if pick[s] < options[s].len() {
-                break;
-            }
-            pick[s] = 0;
-            s += 1;
-        }
-    }
-}
-
 fn settings(target: f64, grid: &[f64]) -> PlanSettings<'_> {
     PlanSettings {
         objective: Objective::MinQuality { target },
@@ -165,7 +111,8 @@ proptest! {
         let plan = plan(flat_input(&conf, &sq, None), &seg, &["s".into()], settings(target, &[]));
         // The plan routes segments that cannot meet the target alone to the large model (the
         // issue's rule); brute force gets the same pins and searches everything else.
-        let expected = brute_force_pinned(&conf, &sq, &codes, names.len(), target, &plan);
+        let pinned: Vec<bool> = plan.segments.iter().map(|s| s.rule != Rule::Joint).collect();
+        let expected = brute_force(&conf, &sq, &codes, target, &pinned);
         let got = plan.policy.map(|m| m.cost_per_request);
         prop_assert_eq!(got.is_some(), expected.is_some());
         if let (Some(g), Some(e)) = (got, expected) {
@@ -174,34 +121,17 @@ proptest! {
     }
 }
 
-/// Brute force over the plan's allowed choices: free segments choose any threshold, pinned
-/// ones escalate everything.
-fn brute_force_pinned(
+/// Every combination of per-segment thresholds (each segment's distinct confidences plus
+/// "escalate everything"; only the latter for `pinned` segments), evaluated record by record:
+/// the cheapest meeting pooled non-escalated quality ≥ target.
+fn brute_force(
     conf: &[f64],
     sq: &[f64],
     codes: &[u32],
-    segments: usize,
     target: f64,
-    plan: &Plan,
+    pinned: &[bool],
 ) -> Option<f64> {
-    let pinned: Vec<bool> = plan
-        .segments
-        .iter()
-        .map(|s| s.rule != Rule::Joint)
-        .collect();
-    // Drop pinned segments' records from the choice space by giving them no options but +∞.
-    let conf_free: Vec<f64> = conf
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            if pinned[codes[i] as usize] {
-                f64::NAN
-            } else {
-                c
-            }
-        })
-        .collect();
-    let _ = conf_free;
+    let segments = pinned.len();
     let mut options: Vec<Vec<f64>> = vec![vec![f64::INFINITY]; segments];
     for (i, &c) in conf.iter().enumerate() {
         let s = codes[i] as usize;
@@ -231,6 +161,7 @@ fn brute_force_pinned(
         if feasible && best.is_none_or(|b| m.cost_per_request < b) {
             best = Some(m.cost_per_request);
         }
+        // Next combination, like an odometer.
         let mut s = 0;
         loop {
             if s == segments {
@@ -261,7 +192,8 @@ fn unpinned_joint_matches_free_brute_force_when_every_segment_can_meet_the_targe
             &["s".into()],
             settings(target, &[]),
         );
-        let expected = brute_force(&conf, &sq, &codes, 2, target);
+        assert!(plan.segments.iter().all(|s| s.rule == Rule::Joint));
+        let expected = brute_force(&conf, &sq, &codes, target, &[false, false]);
         assert_eq!(
             plan.policy.map(|m| m.cost_per_request),
             expected,

@@ -136,12 +136,20 @@ pub fn read(
         path: label.into(),
         source,
     };
-    let records: Vec<(Location, Vec<Option<Json>>)> = match format {
+    // The first record's keys, for a message about a column no record has (the table formats
+    // report a missing column before reading rows).
+    let mut first_keys: Vec<String> = Vec::new();
+    let records: Records = match format {
         Format::Jsonl => {
             let bytes = match input {
                 ExtraInput::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(io)?),
                 ExtraInput::Bytes(b) => std::borrow::Cow::Borrowed(*b),
             };
+            first_keys = bytes
+                .split(|b| *b == b'\n')
+                .find_map(|line| serde_json::from_slice::<serde_json::Map<String, Json>>(line).ok())
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
             jsonl_records(&bytes, requests, kept_at)
         }
         Format::Csv => csv_records(input, requests, kept_at, label)?,
@@ -160,12 +168,13 @@ pub fn read(
     requests
         .iter()
         .enumerate()
-        .map(|(k, request)| column(&records, k, request, label))
+        .map(|(k, request)| column(&records, &first_keys, k, request, label))
         .collect()
 }
 
 fn column(
     records: &[(Location, Vec<Option<Json>>)],
+    first_keys: &[String],
     k: usize,
     request: &ExtraRequest,
     label: &str,
@@ -173,6 +182,15 @@ fn column(
     let present = records.iter().filter(|(_, r)| r[k].is_some()).count();
     if present == 0 && !request.required {
         return Ok(None);
+    }
+    if present == 0 {
+        return Err(LoadError::MissingColumn {
+            path: label.into(),
+            field: request.purpose.clone(),
+            column: request.column.clone(),
+            hint: String::new(),
+            available: first_keys.join(", "),
+        });
     }
     let cells: Vec<Result<Cell, RecordProblem>> = records
         .par_iter()

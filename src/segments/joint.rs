@@ -31,30 +31,41 @@
 //! 1. Per segment, drop dominated candidates (another has cost ≤ and value ≥;
 //!    exact duplicates keep the smallest index) and build the upper convex
 //!    hull of the rest.
-//! 2. LP greedy: start every segment at its cheapest candidate and take hull
-//!    steps by decreasing value per cost until feasible; improve greedily.
-//!    This is the incumbent, and the last step's cost per value is the
+//! 2. LP greedy (the classic MCKP relaxation): start every segment at its
+//!    cheapest candidate, take hull steps by decreasing value per cost until
+//!    feasible, then move each segment to its cheapest still-feasible
+//!    candidate. This is the incumbent; the last step's cost per value is the
 //!    Lagrange multiplier λ.
-//! 3. Drop candidates whose λ-reduced cost alone pushes the Lagrangian bound
-//!    above the incumbent.
-//! 4. Dynamic programming over segments keeping the Pareto frontier of
-//!    partial (cost, value) states. A state is pruned when it cannot become
-//!    feasible or when cost + LP-relaxation bound of the remaining segments
-//!    exceeds the incumbent; among states whose cheapest completion is
-//!    already feasible only the cheapest is kept (it also updates the
-//!    incumbent).
-//! 5. The best feasible final state under the tie rule is the answer.
+//! 3. Exact search: dynamic programming over segments (input order) keeping
+//!    the Pareto frontier of partial (cost, value) states. A state is pruned
+//!    when it cannot become feasible or when cost + LP-relaxation bound of
+//!    the remaining segments exceeds the cost limit; among states whose
+//!    cheapest completion is already feasible only the cheapest is kept (and
+//!    it may improve the incumbent). Candidates whose λ-reduced cost alone
+//!    exceeds the limit are dropped up front.
+//! 4. The cost limit deepens iteratively: LP bound + gap/256, gap/128, … up
+//!    to the incumbent (gap = incumbent − LP bound). The first pass that
+//!    finds a feasible policy has found the optimum; tight limits keep the
+//!    frontier small.
+//! 5. The best feasible final state under the tie rule is the answer. Every
+//!    bound is compared with a 1e-9 relative margin (and a 2× tolerance
+//!    value slack), so round-off cannot prune an optimal or tied state.
 //!
-//! # Worst case
+//! # Worst case and safety valves
 //! The problem is NP-hard: adversarial (subset-sum-like) inputs can make the
-//! frontier grow like the product of the segment sizes. The total number of
-//! stored DP states is capped by `max_states` ([`DEFAULT_MAX_STATES`]); each
-//! layer gets an equal share of what is left, and a layer over its share
-//! keeps the states with the lowest bound. Any cut makes the result a
-//! heuristic, reported as [`Solution::exact`] `== false`; it is still
-//! feasible and never worse than the incumbent. Memory is about
-//! 8 bytes × stored states plus transient buffers of at most twice a layer's
-//! share.
+//! frontier grow like the product of the segment sizes. Two valves bound the
+//! work, both derived from `max_states` ([`DEFAULT_MAX_STATES`]):
+//! * stored states per pass ≤ `max_states` (each layer gets an equal share
+//!   of what is left; a layer over its share keeps its lowest-bound states);
+//! * examined (state, candidate) pairs over the whole solve
+//!   ≤ 8 × `max_states` (before a layer would exceed its equal share of the
+//!   remaining pairs, its input frontier is thinned to the lowest bounds).
+//!
+//! Either cut makes the result a heuristic, reported as
+//! [`Solution::exact`] `== false`; it is still feasible and never worse than
+//! the LP-greedy incumbent. With the default this bounds a solve to roughly
+//! a second and ~100 MB; realistic threshold curves (50 segments × 2,000
+//! candidates) take tens of milliseconds and stay far below both caps.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -62,12 +73,24 @@ use std::collections::BinaryHeap;
 /// Relative tolerance of the feasibility test (see [`feasibility_tolerance`]).
 pub const FEASIBILITY_REL_TOL: f64 = 1e-9;
 
-/// Default cap on the number of DP states stored over all segments.
+/// Default cap on stored DP states per search pass (all segments together);
+/// also sets the pair budget (see the module docs).
 pub const DEFAULT_MAX_STATES: usize = 2_000_000;
 
 /// Relative safety margin added to cost bounds before pruning on them, so
 /// float round-off in the bounds can never prune an optimal state.
 const BOUND_REL_MARGIN: f64 = 1e-9;
+
+/// The first search pass allows costs up to LP bound + gap / this, where
+/// gap = greedy incumbent − LP bound (a power of [`LIMIT_GROWTH`]).
+const FIRST_LIMIT_DIVISOR: f64 = 256.0;
+
+/// Work valve: at most this many (state, candidate) pairs per allowed stored
+/// state are examined over the whole solve.
+const PAIRS_PER_STATE: u64 = 8;
+
+/// Factor by which each further pass widens the allowed gap.
+const LIMIT_GROWTH: f64 = 2.0;
 
 /// One candidate threshold of one segment, reduced to its two totals.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,7 +111,8 @@ pub struct Solution {
     /// Total value of `picks` as computed by [`policy_totals`].
     pub value: f64,
     /// True if the search completed, i.e. the result is optimal under the
-    /// tie rule; false if the `max_states` cap cut the search short.
+    /// tie rule; false if a safety valve cut the search short (the result is
+    /// then feasible but possibly suboptimal).
     pub exact: bool,
 }
 
@@ -134,7 +158,8 @@ pub fn solve(segments: &[Vec<Choice>]) -> Option<Solution> {
     solve_with_limit(segments, DEFAULT_MAX_STATES)
 }
 
-/// Like [`solve`] but with an explicit cap on stored DP states (at least 1).
+/// Like [`solve`] but with an explicit state cap (at least 1; see the module
+/// docs for what it bounds). A cut search returns `exact == false`.
 ///
 /// Panics if any cost or value is not finite.
 pub fn solve_with_limit(segments: &[Vec<Choice>], max_states: usize) -> Option<Solution> {
@@ -224,6 +249,8 @@ struct Suffix {
 struct State {
     cost: f64,
     value: f64,
+    /// cost + LP bound of the segments after this layer.
+    bound: f64,
     /// Lexicographic rank of this state's picks within its layer.
     rank: u32,
 }
@@ -280,6 +307,14 @@ impl PartialEq for Cand {
 }
 
 impl Eq for Cand {}
+
+/// Safety-valve limits shared by all search passes.
+struct Budget {
+    /// Cap on stored states per pass (all layers together).
+    max_states: usize,
+    /// Remaining (state, candidate) pairs that may still be examined.
+    pairs_left: u64,
+}
 
 /// Best feasible policy known so far (original indices).
 struct Incumbent {
@@ -391,20 +426,35 @@ impl<'a> Problem<'a> {
             cost: self.pos_totals(&greedy).0,
             picks: self.pos_picks(&greedy),
         };
-        let cands = self.reduce(lambda, incumbent.cost);
-        let (best, exact) = self.search(&cands, &mut incumbent, max_states);
-        let fallback = self.solution(incumbent.picks, exact);
-        Some(match best {
-            Some(picks) => {
-                let found = self.solution(picks, exact);
-                if tie_rule_better(&fallback, &found) {
-                    fallback
-                } else {
-                    found
-                }
+        // Iterative deepening on the cost limit: search exactly among
+        // policies costing at most `limit`, starting just above the LP
+        // bound; the first pass that finds a feasible policy has found the
+        // optimum (a tight limit keeps the frontier small). The last rung is
+        // the incumbent itself, so at most log2(FIRST_LIMIT_DIVISOR) + 1
+        // passes run.
+        let lp_bound = self.suffix(0).lp.min_cost(-2.0 * self.tol);
+        let gap = (incumbent.cost - lp_bound).max(0.0);
+        let mut budget = Budget {
+            max_states,
+            pairs_left: (max_states as u64).saturating_mul(PAIRS_PER_STATE),
+        };
+        let mut fraction = 1.0 / FIRST_LIMIT_DIVISOR;
+        loop {
+            let limit = (lp_bound + gap * fraction).min(incumbent.cost);
+            let last = fraction >= 1.0 || limit >= incumbent.cost;
+            let limit = if last { incumbent.cost } else { limit };
+            let cands = self.reduce(lambda, limit);
+            let (best, complete) = self.search(&cands, &mut incumbent, limit, &mut budget);
+            if best.is_none() && complete && !last {
+                fraction *= LIMIT_GROWTH;
+                continue;
             }
-            None => fallback,
-        })
+            let fallback = self.solution(incumbent.picks, complete);
+            return Some(match best.map(|picks| self.solution(picks, complete)) {
+                Some(found) if !tie_rule_better(&fallback, &found) => found,
+                _ => fallback,
+            });
+        }
     }
 
     /// LP-relaxation greedy rounded up to a feasible policy (positions), and
@@ -445,9 +495,11 @@ impl<'a> Problem<'a> {
     /// Lagrangian variable reduction. For λ ≥ 0 and any feasible policy
     /// (Σ value ≥ −2·tol allowing for round-off),
     /// cost ≥ Σ_s min_j (c − λv) + Σ_s r_s − 2λ·tol with reduced costs
-    /// r ≥ 0, so a candidate whose own r already exceeds the gap to the
-    /// incumbent is in no policy costing ≤ the incumbent.
-    fn reduce(&self, lambda: f64, incumbent_cost: f64) -> Vec<Vec<Point>> {
+    /// r ≥ 0, so a candidate whose own r already pushes that bound above
+    /// `cost_limit` is in no policy costing ≤ `cost_limit`.
+    fn reduce(&self, lambda: f64, cost_limit: f64) -> Vec<Vec<Point>> {
+        // Any λ ≥ 0 gives a valid bound; guard against a degenerate step.
+        let lambda = if lambda.is_finite() { lambda } else { 0.0 };
         let reduced = |p: &Point| p.cost - lambda * p.value;
         let mins: Vec<f64> = self
             .fronts
@@ -456,7 +508,7 @@ impl<'a> Problem<'a> {
             .collect();
         let base: f64 = mins.iter().sum();
         let margin = BOUND_REL_MARGIN * (1.0 + self.cost_scale + lambda * self.value_scale);
-        let limit = incumbent_cost + margin - base + 2.0 * lambda * self.tol;
+        let limit = cost_limit + margin - base + 2.0 * lambda * self.tol;
         self.fronts
             .iter()
             .zip(&mins)
@@ -503,24 +555,40 @@ impl<'a> Problem<'a> {
     }
 
     /// The Pareto DP. Returns the best feasible final policy (original
-    /// indices) and whether no state cap was hit.
+    /// indices) and whether no safety valve cut it.
     fn search(
         &self,
         cands: &[Vec<Point>],
         incumbent: &mut Incumbent,
-        max_states: usize,
+        limit: f64,
+        budget: &mut Budget,
     ) -> (Option<Vec<usize>>, bool) {
         let n = self.fronts.len();
         let cost_margin = BOUND_REL_MARGIN * (1.0 + self.cost_scale);
         let mut frontier = vec![State {
             cost: 0.0,
             value: 0.0,
+            bound: 0.0,
             rank: 0,
         }];
         let mut backs: Vec<Vec<Back>> = Vec::with_capacity(n);
         let mut stored = 1usize;
         let mut exact = true;
         for (k, seg_cands) in cands.iter().enumerate() {
+            // Work valve: this layer may examine an equal share of the
+            // remaining (state, candidate) pair budget.
+            let width = seg_cands.len().max(1) as u64;
+            let allowance = budget.pairs_left / (n - k) as u64;
+            if frontier.len() as u64 * width > allowance {
+                let keep = ((allowance / width) as usize).max(1);
+                if keep < frontier.len() {
+                    thin(&mut frontier, backs.last_mut(), keep);
+                    exact = false;
+                }
+            }
+            budget.pairs_left = budget
+                .pairs_left
+                .saturating_sub(frontier.len() as u64 * width);
             let rest = self.suffix(k + 1);
             let layer = Layer {
                 problem: self,
@@ -528,21 +596,10 @@ impl<'a> Problem<'a> {
                 cands: seg_cands,
                 rest: &rest,
                 slack: 2.0 * self.tol,
-                cost_limit: incumbent.cost + cost_margin,
+                cost_limit: limit.min(incumbent.cost) + cost_margin,
             };
-            let share = (max_states.saturating_sub(stored) / (n - k)).max(1);
+            let share = (budget.max_states.saturating_sub(stored) / (n - k)).max(1);
             let (next, satisfied, truncated) = layer.expand(share);
-            if std::env::var("JDBG").is_ok() {
-                eprintln!(
-                    "k={k} F={} P={} (front {}) out={} sat={} inc={}",
-                    frontier.len(),
-                    seg_cands.len(),
-                    self.fronts[k].len(),
-                    next.len(),
-                    satisfied.is_some(),
-                    incumbent.cost
-                );
-            }
             exact &= !truncated;
             if let Some(s) = satisfied {
                 let cost = self.fronts[k + 1..]
@@ -556,7 +613,7 @@ impl<'a> Problem<'a> {
                 }
             }
             if next.is_empty() {
-                return (None, exact); // nothing beats the incumbent
+                return (None, exact); // nothing within the cost limit
             }
             stored += next.len();
             // Picks of a new state = parent's picks + choice, so this order
@@ -573,6 +630,7 @@ impl<'a> Problem<'a> {
                 .map(|(c, &rank)| State {
                     cost: c.cost,
                     value: c.value,
+                    bound: c.bound,
                     rank,
                 })
                 .collect();
@@ -606,7 +664,7 @@ struct Layer<'p> {
     rest: &'p Suffix,
     /// Value slack for bounds: 2 × tolerance (tolerance + round-off).
     slack: f64,
-    /// Incumbent cost plus round-off margin: prune bounds above it.
+    /// min(pass limit, incumbent) plus round-off margin: prune bounds above.
     cost_limit: f64,
 }
 
@@ -686,6 +744,24 @@ impl Layer<'_> {
             });
         }
         (out, satisfied, truncated)
+    }
+}
+
+/// Keep the `keep` frontier states (and their back pointers) with the
+/// lowest bound, preserving order (safety valve only).
+fn thin(frontier: &mut Vec<State>, backs: Option<&mut Vec<Back>>, keep: usize) {
+    let mut idx: Vec<usize> = (0..frontier.len()).collect();
+    idx.select_nth_unstable_by(keep, |&a, &b| {
+        frontier[a]
+            .bound
+            .total_cmp(&frontier[b].bound)
+            .then(a.cmp(&b))
+    });
+    idx.truncate(keep);
+    idx.sort_unstable();
+    *frontier = idx.iter().map(|&i| frontier[i]).collect();
+    if let Some(backs) = backs {
+        *backs = idx.iter().map(|&i| backs[i]).collect();
     }
 }
 
@@ -779,315 +855,4 @@ fn upper_hull(front: &[Point]) -> Vec<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn ch(cost: f64, value: f64) -> Choice {
-        Choice { cost, value }
-    }
-
-    /// Exhaustive search under the documented rules: feasibility via
-    /// `is_feasible`, minimum cost, then larger value, then lexicographically
-    /// smallest picks (the odometer enumerates in lexicographic order, so the
-    /// first of equal (cost, value) policies is kept).
-    fn brute_force(segments: &[Vec<Choice>]) -> Option<Solution> {
-        if segments.iter().any(Vec::is_empty) {
-            return None;
-        }
-        let mut picks = vec![0; segments.len()];
-        let mut best: Option<Solution> = None;
-        loop {
-            if is_feasible(segments, &picks) {
-                let (cost, value) = policy_totals(segments, &picks);
-                let better = best
-                    .as_ref()
-                    .is_none_or(|b| cost < b.cost || (cost == b.cost && value > b.value));
-                if better {
-                    best = Some(Solution {
-                        picks: picks.clone(),
-                        cost,
-                        value,
-                        exact: true,
-                    });
-                }
-            }
-            let mut s = segments.len();
-            loop {
-                if s == 0 {
-                    return best;
-                }
-                s -= 1;
-                picks[s] += 1;
-                if picks[s] < segments[s].len() {
-                    break;
-                }
-                picks[s] = 0;
-            }
-        }
-    }
-
-    /// Independent exact method for medium instances: unpruned Pareto DP
-    /// carrying full pick vectors (needs exact arithmetic for the tie rule).
-    fn plain_pareto_dp(segments: &[Vec<Choice>]) -> Option<Solution> {
-        let mut states: Vec<(f64, f64, Vec<usize>)> = vec![(0.0, 0.0, Vec::new())];
-        for seg in segments {
-            let mut next: Vec<(f64, f64, Vec<usize>)> = Vec::new();
-            for (c, v, picks) in &states {
-                for (j, ch) in seg.iter().enumerate() {
-                    let mut p = picks.clone();
-                    p.push(j);
-                    next.push((c + ch.cost, v + ch.value, p));
-                }
-            }
-            next.sort_by(|a, b| {
-                a.0.total_cmp(&b.0)
-                    .then(b.1.total_cmp(&a.1))
-                    .then(a.2.cmp(&b.2))
-            });
-            states.clear();
-            for s in next {
-                if states.last().is_none_or(|l| s.1 > l.1) {
-                    states.push(s);
-                }
-            }
-        }
-        let tol = feasibility_tolerance(segments);
-        states
-            .into_iter()
-            .find(|s| s.1 >= -tol)
-            .map(|(cost, value, picks)| Solution {
-                picks,
-                cost,
-                value,
-                exact: true,
-            })
-    }
-
-    /// splitmix64: tiny deterministic generator for test instances.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-
-        fn unit(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
-    /// Threshold-curve-like instance with exact (integer / dyadic) numbers:
-    /// candidate j accepts the j·step most confident records; cost falls
-    /// with j (fewer escalations), value = Σ (quality − 13/16) over accepted
-    /// records rises while confident records are mostly right, then falls.
-    fn realistic(seed: u64, segments: usize, candidates: usize) -> Vec<Vec<Choice>> {
-        let mut rng = Rng(seed);
-        (0..segments)
-            .map(|_| {
-                let step = 1 + (rng.next_u64() % 3) as usize;
-                let escalation_cost = (1 + rng.next_u64() % 5) as f64;
-                let hi = 0.9 + 0.1 * rng.unit();
-                let lo = 0.2 + 0.5 * rng.unit();
-                let records = (candidates - 1) * step;
-                let mut value = 0.0;
-                (0..candidates)
-                    .map(|j| {
-                        let accepted = j * step;
-                        let choice = ch(escalation_cost * (records - accepted) as f64, value);
-                        for i in accepted..(accepted + step).min(records) {
-                            let p = hi - (hi - lo) * (i as f64 / records as f64);
-                            value += if rng.unit() < p {
-                                3.0 / 16.0
-                            } else {
-                                -13.0 / 16.0
-                            };
-                        }
-                        choice
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    // ---- hand-worked examples ----
-
-    #[test]
-    fn pooling_lets_one_segment_run_negative() {
-        // A: escalate all (10, 0) or accept (4, -1) which alone misses by 1.
-        // B: escalate all (10, 0) or accept (5, +3): 3 units of slack.
-        // [0,0]: 20, 0 ok   [0,1]: 15, 3 ok   [1,0]: 14, -1 infeasible
-        // [1,1]: 4 + 5 = 9, -1 + 3 = 2 ok  -> optimum, A negative on its own.
-        let segs = vec![
-            vec![ch(10.0, 0.0), ch(4.0, -1.0)],
-            vec![ch(10.0, 0.0), ch(5.0, 3.0)],
-        ];
-        let s = solve(&segs).unwrap();
-        assert_eq!(s.picks, vec![1, 1]);
-        assert_eq!((s.cost, s.value, s.exact), (9.0, 2.0, true));
-        assert!(segs[0][s.picks[0]].value < 0.0);
-    }
-
-    #[test]
-    fn infeasible_returns_none() {
-        // Max value: A -1 (index 1) + B 0.5 (index 1) = -0.5 < 0.
-        let segs = vec![
-            vec![ch(1.0, -2.0), ch(3.0, -1.0)],
-            vec![ch(1.0, 0.0), ch(2.0, 0.5)],
-        ];
-        assert_eq!(solve(&segs), None);
-        assert_eq!(brute_force(&segs), None);
-        assert_eq!(solve(&[vec![ch(1.0, 1.0)], vec![]]), None);
-    }
-
-    #[test]
-    fn pinned_segment_forces_the_other() {
-        // A pinned at (6, -2); B needs value >= 2: index 1 (3,1) is short,
-        // index 2 (5,2) is the cheapest that works: total 11, value 0.
-        // Index 3 (8,3) also works but costs 14.
-        let segs = vec![
-            vec![ch(6.0, -2.0)],
-            vec![ch(1.0, 0.0), ch(3.0, 1.0), ch(5.0, 2.0), ch(8.0, 3.0)],
-        ];
-        let s = solve(&segs).unwrap();
-        assert_eq!((s.picks, s.cost, s.value), (vec![0, 2], 11.0, 0.0));
-    }
-
-    #[test]
-    fn three_segments_with_dominated_candidate() {
-        // A: (2,1) (3,0) dominated by (2,1) (4,2)
-        // B: (1,-1) (2,0) (3,1)      C: (0,-2) (5,0)
-        // With C at (0,-2) we need A+B >= 2: A(2,1)+B(3,1)=5 or A(4,2)+B(2,0)=6
-        //   -> best 5 + 0 = 5.  With C at (5,0): A(2,1)+B(1,-1)=3 -> 8.
-        // Optimum [0, 2, 0]: cost 5, value 1 + 1 - 2 = 0.
-        let segs = vec![
-            vec![ch(2.0, 1.0), ch(3.0, 0.0), ch(4.0, 2.0)],
-            vec![ch(1.0, -1.0), ch(2.0, 0.0), ch(3.0, 1.0)],
-            vec![ch(0.0, -2.0), ch(5.0, 0.0)],
-        ];
-        let s = solve(&segs).unwrap();
-        assert_eq!(
-            (s.picks.clone(), s.cost, s.value),
-            (vec![0, 2, 0], 5.0, 0.0)
-        );
-        assert_eq!(Some(s), brute_force(&segs));
-    }
-
-    #[test]
-    fn tie_rule_value_then_lexicographic() {
-        // C pinned at (0,-1), so A + B must reach 1.
-        // Value tie-break: [0,1,0] = 1+3, 0+1 = (4, 1); [1,0,0] = 3+1, 2+0 = (4, 2);
-        // [1,1,0] = (6, 3); [0,0,0] = (2, 0) infeasible -> [1,0,0] (larger value).
-        let segs = vec![
-            vec![ch(1.0, 0.0), ch(3.0, 2.0)],
-            vec![ch(1.0, 0.0), ch(3.0, 1.0)],
-            vec![ch(0.0, -1.0)],
-        ];
-        assert_eq!(solve(&segs).unwrap().picks, vec![1, 0, 0]);
-        // Lexicographic: [0,1,0] and [1,0,0] both (3, 1); [0,0,0] = (4, 2);
-        // [1,1,0] = (2, 0) infeasible -> [0,1,0]. Duplicates keep index 0.
-        let segs = vec![
-            vec![ch(2.0, 1.0), ch(1.0, 0.0)],
-            vec![ch(2.0, 1.0), ch(1.0, 0.0)],
-            vec![ch(0.0, -1.0), ch(0.0, -1.0)],
-        ];
-        assert_eq!(solve(&segs).unwrap().picks, vec![0, 1, 0]);
-    }
-
-    #[test]
-    fn tolerance_absorbs_round_off() {
-        // 0.3 - 0.1 - 0.2 = -2.8e-17 in f64, well inside the 1e-9 tolerance.
-        let segs = vec![vec![ch(1.0, 0.3)], vec![ch(1.0, -0.1)], vec![ch(1.0, -0.2)]];
-        assert!(policy_totals(&segs, &[0, 0, 0]).1 < 0.0);
-        assert!(is_feasible(&segs, &[0, 0, 0]));
-        assert_eq!(solve(&segs).unwrap().picks, vec![0, 0, 0]);
-        // A real shortfall is not absorbed.
-        assert!(!is_feasible(&[vec![ch(0.0, -1e-6)]], &[0]));
-    }
-
-    #[test]
-    fn no_segments_is_the_empty_policy() {
-        let s = solve(&[]).unwrap();
-        assert_eq!(
-            (s.picks.len(), s.cost, s.value, s.exact),
-            (0, 0.0, 0.0, true)
-        );
-    }
-
-    // ---- randomized ----
-
-    fn instance(
-        costs: std::ops::RangeInclusive<i32>,
-        values: std::ops::RangeInclusive<i32>,
-    ) -> impl Strategy<Value = Vec<Vec<Choice>>> {
-        let seg = prop::collection::vec((costs, values), 1..=6);
-        prop::collection::vec(seg, 1..=5).prop_map(|segs| {
-            segs.into_iter()
-                .map(|s| {
-                    s.into_iter()
-                        .map(|(c, v)| ch(f64::from(c) / 4.0, f64::from(v) / 4.0))
-                        .collect()
-                })
-                .collect()
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
-
-        #[test]
-        fn matches_brute_force_fine(segs in instance(0..=40, -24..=20)) {
-            prop_assert_eq!(solve(&segs), brute_force(&segs));
-        }
-
-        #[test]
-        fn matches_brute_force_coarse_ties(segs in instance(0..=3, -3..=2)) {
-            prop_assert_eq!(solve(&segs), brute_force(&segs));
-        }
-
-        #[test]
-        fn tiny_state_cap_stays_feasible(segs in instance(0..=40, -24..=20), cap in 1usize..6) {
-            let best = brute_force(&segs);
-            let got = solve_with_limit(&segs, cap);
-            prop_assert_eq!(got.is_some(), best.is_some());
-            if let (Some(got), Some(best)) = (got, best) {
-                prop_assert!(is_feasible(&segs, &got.picks));
-                prop_assert!(got.cost >= best.cost);
-                if got.exact {
-                    prop_assert_eq!(got, best);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn realistic_medium_matches_plain_pareto_dp() {
-        for seed in 0..6 {
-            let segs = realistic(seed, 5, 40);
-            assert_eq!(solve(&segs), plain_pareto_dp(&segs), "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn realistic_large_is_exact_and_beats_greedy() {
-        for seed in 10..13 {
-            let segs = realistic(seed, 12, 300);
-            let problem = Problem::new(&segs);
-            let (rounded, _) = problem.lp_greedy();
-            let greedy_cost = problem.pos_totals(&rounded).0;
-            let improved = problem.pos_totals(&problem.improve(rounded)).0;
-            let s = solve(&segs).unwrap();
-            assert!(s.exact, "seed {seed}");
-            assert!(is_feasible(&segs, &s.picks));
-            assert!(s.cost <= improved && improved <= greedy_cost, "seed {seed}");
-            // The safety valve still yields a feasible, no-better answer.
-            let capped = solve_with_limit(&segs, 12).unwrap();
-            assert!(is_feasible(&segs, &capped.picks));
-            assert!(capped.cost >= s.cost && capped.cost <= improved);
-        }
-    }
-}
+mod tests;

@@ -7,6 +7,8 @@ mod holdout;
 mod input;
 mod recommend;
 mod report;
+mod segments;
+mod signals;
 mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,220 @@
+//! Segments, overrides and the deployable policy (issue 7), on `tests/data/segments.jsonl`
+//! (every number worked by hand in tests/data/README.md).
+
+use std::fs;
+
+use crate::{calibrate, fixture, stderr, stdout};
+
+fn run(command: &str, args: &[&str]) -> std::process::Output {
+    calibrate()
+        .arg(command)
+        .arg(fixture("segments.jsonl"))
+        .args(["--small-cost", "1", "--large-cost", "10", "-q"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const JOINT: [&str; 6] = [
+    "--min-quality",
+    "1",
+    "--segment-by",
+    "seg",
+    "--min-segment-records",
+    "1",
+];
+
+#[test]
+fn per_segment_policy_meets_a_target_no_single_threshold_meets() {
+    // Without segments no threshold reaches quality 1 (exit 1).
+    let out = run("recommend", &["--min-quality", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = run("recommend", &JOINT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "seg=a\t0.7\nseg=b\talways_large\ndefault\talways_large\n"
+    );
+    let mut args = JOINT.to_vec();
+    args.extend(["--print", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&run("recommend", &args).stdout).unwrap();
+    assert_eq!(v["found"], true);
+    let p = &v["policy"];
+    assert_eq!(p["segments"][0]["threshold"], 0.7);
+    assert_eq!(p["segments"][1]["action"], "always_large");
+    assert!(p.get("default_threshold").is_none());
+    let m = &p["measured"];
+    assert_eq!(m["cost_per_request"], 7.25);
+    assert_eq!(m["non_escalated_quality"], 1.0);
+    assert_eq!(m["cascade_quality"], 0.875);
+    assert_eq!(m["savings_vs_large"], 0.275);
+    assert_eq!(p["input_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(p["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn policy_prints_as_yaml_toml_and_env() {
+    let mut args = JOINT.to_vec();
+    args.extend(["--print", "toml"]);
+    let out = run("recommend", &args);
+    let t: toml::Table = toml::from_str(&stdout(&out)).unwrap();
+    assert_eq!(t["segments"][0]["match"]["seg"].as_str(), Some("a"));
+    assert_eq!(t["segments"][0]["threshold"].as_float(), Some(0.7));
+    assert_eq!(t["measured"]["cost_per_request"].as_float(), Some(7.25));
+    args.pop();
+    args.push("yaml");
+    let yaml = stdout(&run("recommend", &args));
+    assert!(
+        yaml.contains("segments:\n  - action: \"threshold\"\n    match:\n      seg: \"a\"\n"),
+        "{yaml}"
+    );
+    args.pop();
+    args.push("env");
+    let env = stdout(&run("recommend", &args));
+    assert!(
+        env.contains("CALIBRATE_SEGMENTS_0_THRESHOLD=0.7\n"),
+        "{env}"
+    );
+    assert!(
+        env.contains("CALIBRATE_SEGMENTS_1_ACTION='always_large'\n"),
+        "{env}"
+    );
+}
+
+#[test]
+fn single_threshold_stays_a_bare_number() {
+    let out = run("recommend", &["--min-quality", "0.6"]);
+    assert_eq!(stdout(&out), "0.4\n");
+}
+
+#[test]
+fn override_changes_cost_and_quality_as_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("r");
+    let out = run(
+        "sweep",
+        &[
+            "--min-quality",
+            "0.6",
+            "--always-large",
+            "tier=enterprise",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let m = &v["recommendation"]["metrics"];
+    assert_eq!(m["threshold"], 0.6);
+    assert_eq!(m["cost_per_request"], 4.75);
+    assert_eq!(m["non_escalated_quality"], 0.6);
+    assert_eq!(m["cascade_quality"], 0.625);
+    let e = &v["safeguards"][0];
+    assert_eq!(e["safeguard"], "tier=enterprise");
+    assert_eq!(e["matched"], 2);
+    assert_eq!(e["only_this_safeguard"], 2);
+    assert_eq!(e["moved_to_large"], 1);
+    assert_eq!(e["with"]["cost_per_request"], 4.75);
+    assert_eq!(e["without"]["cost_per_request"], 3.5);
+    assert_eq!(e["without"]["non_escalated_quality"], 4.0 / 6.0);
+    assert_eq!(e["without"]["cascade_quality"], 0.625);
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("## Safeguards"), "{md}");
+    assert!(
+        md.contains("| tier=enterprise | 2 | 2 | 1 | 4.750 | 3.500 |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn sweep_writes_segment_tables_and_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("r");
+    let mut args = JOINT.to_vec();
+    args.extend(["--out", out_dir.to_str().unwrap()]);
+    let out = run("sweep", &args);
+    // No single threshold meets the objective: the sweep's own status says so.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let csv = fs::read_to_string(out_dir.join("segments.csv")).unwrap();
+    assert!(csv.starts_with("segment,row,records,threshold,"), "{csv}");
+    assert!(csv.contains("\nseg=a,policy,4,0.7,3,1,"), "{csv}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["policy"]["measured"]["cost_per_request"], 7.25);
+    assert_eq!(v["segments"]["segments"][1]["always_large"], true);
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("## Segments by seg"), "{md}");
+    assert!(md.contains("## Deployable policy"), "{md}");
+}
+
+#[test]
+fn segment_and_override_errors_name_the_column() {
+    let out = run(
+        "recommend",
+        &["--segment-by", "nope", "--min-quality", "0.6"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no column \"nope\" for field --segment-by nope"),
+        "{err}"
+    );
+    let out = run("recommend", &["--always-large", "tier"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected FIELD=VALUE"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn overrides_that_send_everything_large_are_an_error() {
+    let out = run(
+        "recommend",
+        &[
+            "--always-large",
+            "tier=free",
+            "--always-large",
+            "tier=enterprise",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("every record escalates"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn example_data_joint_thresholds_beat_the_best_single_threshold() {
+    // Issue 7 acceptance, on the committed example data.
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("../../data/example.jsonl"))
+        .args([
+            "--min-quality",
+            "0.95",
+            "--segment-by",
+            "task_type",
+            "--print",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let joint = v["policy"]["measured"]["cost_per_request"]
+        .as_f64()
+        .unwrap();
+    let single = v["metrics"]["cost_per_request"].as_f64().unwrap();
+    assert!(joint <= single, "joint {joint} single {single}");
+    assert!(
+        v["policy"]["measured"]["non_escalated_quality"]
+            .as_f64()
+            .unwrap()
+            >= 0.95
+    );
+}

@@ -1,0 +1,239 @@
+//! Confidence signals (issue 6) on `tests/data/signals.jsonl` (values worked by hand in
+//! tests/data/README.md).
+
+use std::fs;
+
+use crate::{calibrate, fixture, stderr, stdout};
+
+fn signals(args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("signals")
+        .arg(fixture("signals.jsonl"))
+        .arg("--out")
+        .arg(dir.path().join("s"))
+        .args(["-q"])
+        .args(args)
+        .output()
+        .unwrap();
+    (out, dir)
+}
+
+#[test]
+fn compares_every_derivable_signal() {
+    let (out, dir) = signals(&["--min-quality", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = fs::read_to_string(dir.path().join("s/signals.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for r in rows.records() {
+        let r = r.unwrap();
+        seen.insert(r[col("signal")].to_string(), r);
+    }
+    let names: Vec<&str> = seen.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "confidence",
+            "consistency",
+            "heuristic",
+            "logprob_geomean",
+            "logprob_mean",
+            "logprob_min",
+            "logprob_p10",
+            "majority_share",
+            "self_reported"
+        ]
+    );
+    assert_eq!(&seen["logprob_mean"][col("auroc")], "1");
+    assert_eq!(
+        &seen["logprob_mean"][col("escalation_rate_at_target")],
+        "0.5"
+    );
+    assert_eq!(&seen["confidence"][col("auroc")], "0.75");
+    assert_eq!(
+        &seen["confidence"][col("escalation_rate_at_target")],
+        "0.75"
+    );
+    assert_eq!(&seen["self_reported"][col("auroc")], "0.75");
+    assert_eq!(&seen["heuristic"][col("auroc")], "1");
+    // Five signals tie (AUROC 1, escalation 0.5); ties go by name, so stdout names heuristic.
+    let text = stdout(&out);
+    assert_eq!(text.lines().last().unwrap(), "deploy: heuristic", "{text}");
+    for f in [
+        "signals.md",
+        "signals.json",
+        "risk_coverage.svg",
+        "risk_coverage.png",
+        "signal_reliability.svg",
+        "signal_reliability.png",
+    ] {
+        assert!(dir.path().join("s").join(f).exists(), "{f}");
+    }
+    let svg = fs::read_to_string(dir.path().join("s/risk_coverage.svg")).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+}
+
+#[test]
+fn named_signals_only_and_reruns_are_identical() {
+    let args = [
+        "--signal",
+        "logprob_min",
+        "--signal",
+        "confidence",
+        "--recalibrate",
+        "platt",
+        "--folds",
+        "2",
+    ];
+    let (a, da) = signals(&args);
+    let (b, db) = signals(&args);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+    for f in [
+        "signals.csv",
+        "signals.json",
+        "signals.md",
+        "risk_coverage.png",
+    ] {
+        assert_eq!(
+            fs::read(da.path().join("s").join(f)).unwrap(),
+            fs::read(db.path().join("s").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(da.path().join("s/signals.json")).unwrap()).unwrap();
+    assert_eq!(v["signals"].as_array().unwrap().len(), 2);
+    assert_eq!(v["recalibrate"], "platt");
+}
+
+#[test]
+fn sweep_thresholds_a_derived_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("signals.jsonl"))
+        .args([
+            "--signal",
+            "logprob_mean",
+            "--min-quality",
+            "1",
+            "--print",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["metrics"]["threshold"], 0.925);
+    assert_eq!(v["metrics"]["escalation_rate"], 0.5);
+    assert_eq!(v["policy"]["signal"]["name"], "logprob_mean");
+    assert!(
+        v["policy"]["signal"]["formula"]
+            .as_str()
+            .unwrap()
+            .contains("(mean logprob + 2) / 2")
+    );
+    // A sweep on a signal alone: the records need no confidence field.
+    let out = calibrate()
+        .arg("sweep")
+        .arg(fixture("signals.jsonl"))
+        .args(["--signal", "consistency", "--out"])
+        .arg(dir.path().join("r"))
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn recalibration_exports_its_map() {
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("signals.jsonl"))
+        .args([
+            "--signal",
+            "self_reported",
+            "--recalibrate",
+            "isotonic",
+            "--folds",
+            "2",
+            "--print",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["policy"]["signal"]["recalibration"];
+    assert_eq!(r["method"], "isotonic");
+    // Isotonic regression of (0.2→0, 0.4→1, 0.8→0, 0.9→1) pools 0.4 and 0.8 to 1/2: points
+    // (0.2, 0), (0.4, 0.5), (0.8, 0.5), (0.9, 1).
+    assert_eq!(
+        r["points"],
+        serde_json::json!([[0.2, 0.0], [0.4, 0.5], [0.8, 0.5], [0.9, 1.0]])
+    );
+}
+
+#[test]
+fn refusals_escalate() {
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("signals.jsonl"))
+        .args([
+            "--escalate-refusals",
+            "--max-escalation",
+            "0.25",
+            "--print",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // r4 (a refusal) is forced, so at most one more record may escalate… none: escalation
+    // 0.25 is r4 alone, and quality over r1–r3 is 2/3.
+    assert_eq!(v["metrics"]["escalated"], 1);
+    assert_eq!(v["metrics"]["non_escalated_quality"], 2.0 / 3.0);
+    assert_eq!(v["policy"]["escalate_refusals"], true);
+}
+
+#[test]
+fn missing_or_bad_raw_fields_are_one_line_errors() {
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("tiny.jsonl"))
+        .args(["--signal", "logprob_min"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("no column \"logprobs\""), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    fs::write(
+        &bad,
+        "{\"confidence\":0.5,\"small_quality\":1,\"logprobs\":[-0.1]}\n\
+         {\"confidence\":0.5,\"small_quality\":0,\"logprobs\":[0.3]}\n",
+    )
+    .unwrap();
+    let out = calibrate()
+        .arg("recommend")
+        .arg(&bad)
+        .args(["--signal", "logprob_min"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "bad.jsonl:2: field \"logprobs\": expected a non-empty array of log-probabilities"
+        ),
+        "{err}"
+    );
+}

@@ -29,6 +29,9 @@ pub struct Validation {
     /// Whether the held-out part met the objective (`None` for the default objective, which
     /// sets no bar).
     pub met: Option<bool>,
+    /// With per-segment thresholds: the whole policy on both parts, and whether the held-out
+    /// part met the objective.
+    pub policy: Option<(Metrics, Metrics, Option<bool>)>,
 }
 
 /// Which records are held out (true) for testing.

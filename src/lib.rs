@@ -126,7 +126,16 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
             chosen.threshold
         };
         let held_out = test_sweep.at_threshold(threshold);
+        let large_quality = test_sweep.baselines().always_large.quality;
+        // With per-segment thresholds, the whole policy is checked too.
+        let policy = report.deployment.plan.as_ref().and_then(|plan| {
+            let promised = plan.policy?;
+            let held_out = analysis::apply_plan(&test, analysis, &prepared, plan, threshold)?;
+            let met = holdout::met(analysis.objective, &held_out, large_quality);
+            Some((promised, held_out, met))
+        });
         report.holdout = Some(holdout::Validation {
+            policy,
             description: match how {
                 config::Holdout::Fraction { fraction, seed } => format!(
                     "{:.1} % of the records held out at random (seed {seed}, stratified by task \
@@ -141,11 +150,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
             test_records: test_sweep.records(),
             promised: *chosen,
             held_out,
-            met: holdout::met(
-                analysis.objective,
-                &held_out,
-                test_sweep.baselines().always_large.quality,
-            ),
+            met: holdout::met(analysis.objective, &held_out, large_quality),
         });
     }
     let files = report::render_all(&report)?;

@@ -42,6 +42,38 @@ pub fn segmentation(loaded: &Loaded, analysis: &Analysis) -> Option<Segmentation
     (!columns.is_empty()).then(|| Segmentation::new(&columns))
 }
 
+/// The per-segment policy of `plan` applied to other records (a held-out part): each segment
+/// keeps its threshold, a segment the plan has not seen uses `default` (infinity: always
+/// large), and the records' own safeguards apply.
+pub fn apply_plan(
+    loaded: &Loaded,
+    analysis: &Analysis,
+    prepared: &Prepared<'_>,
+    plan: &Plan,
+    default: f64,
+) -> Option<Metrics> {
+    let seg = segmentation(loaded, analysis)?;
+    let thresholds: Vec<f64> = seg
+        .labels
+        .iter()
+        .map(|labels| {
+            plan.segments
+                .iter()
+                .find(|s| &s.labels == labels)
+                .map_or(default, |s| {
+                    threshold_of(&s.chosen).unwrap_or(f64::INFINITY)
+                })
+        })
+        .collect();
+    let input = prepared.input();
+    let routing = Routing {
+        thresholds: &thresholds,
+        codes: Some(&seg.codes),
+    };
+    let t = safeguards::totals(input, routing, input.forced);
+    Some(t.metrics(f64::NAN, t.accepted == 0))
+}
+
 /// Everything the policy needs, for `sweep` and `recommend` alike.
 #[allow(clippy::too_many_arguments)]
 pub fn deployment(

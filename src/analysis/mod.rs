@@ -5,7 +5,7 @@
 
 mod deploy;
 
-pub use deploy::{Deployment, deployment};
+pub use deploy::{Deployment, apply_plan, deployment};
 
 use crate::certify::{Certification, Target, certify};
 use crate::config::{Analysis, Baseline, Grid};

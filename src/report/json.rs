@@ -230,6 +230,15 @@ struct HoldoutJson<'a> {
     met_objective: Option<bool>,
     promised: &'a Metrics,
     held_out: &'a Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<PolicyHoldoutJson>,
+}
+
+#[derive(Serialize)]
+struct PolicyHoldoutJson {
+    met_objective: Option<bool>,
+    promised: Measured,
+    held_out: Measured,
 }
 
 #[derive(Serialize)]
@@ -512,6 +521,11 @@ fn summary(report: &Report) -> Summary<'_> {
             met_objective: h.met,
             promised: &h.promised,
             held_out: &h.held_out,
+            policy: h.policy.as_ref().map(|(p, t, met)| PolicyHoldoutJson {
+                met_objective: *met,
+                promised: Measured::of(p),
+                held_out: Measured::of(t),
+            }),
         }),
         signal: signal_json(report),
         segments: segments_json(report),

@@ -168,6 +168,33 @@ fn markdown(r: &Report) -> String {
             );
         }
         o.push('\n');
+        if let Some((promised, held, met)) = &h.policy {
+            let _ = writeln!(
+                o,
+                "The per-segment policy on the same split{}\n",
+                match met {
+                    Some(true) => ": the held-out records meet the objective.",
+                    Some(false) => ": **the held-out records do not meet the objective.**",
+                    None => ".",
+                }
+            );
+            let _ = writeln!(
+                o,
+                "| per-segment policy | escalation | non-escalated quality | cascade quality | \
+                 cost / request |\n|---|---:|---:|---:|---:|"
+            );
+            for (name, m) in [("calibration (promised)", promised), ("held out", held)] {
+                let _ = writeln!(
+                    o,
+                    "| {name} | {} | {} | {} | {} |",
+                    pct(m.escalation_rate),
+                    opt4(m.non_escalated_quality),
+                    opt4(m.cascade_quality),
+                    money(m.cost_per_request)
+                );
+            }
+            o.push('\n');
+        }
     }
 
     if !d.warnings.is_empty() {

@@ -218,3 +218,41 @@ fn example_data_joint_thresholds_beat_the_best_single_threshold() {
             >= 0.95
     );
 }
+
+#[test]
+fn held_out_records_check_the_whole_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("r");
+    let out = calibrate()
+        .arg("sweep")
+        .arg(fixture("segments-split.jsonl"))
+        .args(["--small-cost", "1", "--large-cost", "10", "-q"])
+        .args(["--min-quality", "0.75", "--segment-by", "seg"])
+        .args([
+            "--min-segment-records",
+            "1",
+            "--split-field",
+            "part",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["recommendation"]["metrics"]["threshold"], 0.7);
+    assert_eq!(v["recommendation"]["metrics"]["cost_per_request"], 4.75);
+    let p = &v["policy"];
+    assert_eq!(p["segments"][0]["threshold"], 0.6);
+    assert_eq!(p["segments"][1]["action"], "always_large");
+    assert_eq!(p["measured"]["cost_per_request"], 6.0);
+    let h = &v["holdout"];
+    assert_eq!(h["held_out"]["non_escalated_quality"], 1.0);
+    assert_eq!(h["policy"]["held_out"]["non_escalated_quality"], 2.0 / 3.0);
+    assert_eq!(h["policy"]["held_out"]["cost_per_request"], 3.5);
+    assert_eq!(h["policy"]["held_out"]["cascade_quality"], 0.75);
+    assert_eq!(h["policy"]["met_objective"], false);
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("dearer"), "{md}");
+}

@@ -173,6 +173,7 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         &loaded,
         analysis,
         &prepared,
+        &sweep,
         &recommendation,
         certification.as_ref(),
         &[],

@@ -15,7 +15,7 @@ use crate::policy::{
 use crate::recommend::Infeasible;
 use crate::safeguards::{self, Effect, Routing};
 use crate::segments::{self, Plan, PlanSettings, Rule, Segmentation};
-use crate::sweep::Metrics;
+use crate::sweep::{Metrics, Sweep};
 
 /// The policy and what stands behind it.
 #[derive(Debug, Clone)]
@@ -80,6 +80,7 @@ pub fn deployment(
     loaded: &Loaded,
     analysis: &Analysis,
     prepared: &Prepared<'_>,
+    sweep: &Sweep,
     recommendation: &Result<Metrics, Infeasible>,
     certification: Option<&Certification>,
     grid: &[f64],
@@ -104,6 +105,7 @@ pub fn deployment(
                 global,
                 no_joint,
                 grid,
+                sweep,
             },
         )
     });

@@ -300,6 +300,7 @@ pub fn report(
         loaded,
         analysis,
         prepared,
+        sweep,
         &recommendation,
         certification.as_ref(),
         &grid_rows,

@@ -5,11 +5,14 @@
 //! the records the first pass kept. It must not compute signals or metrics; it hands back typed
 //! columns. It runs only when a run asks for such columns, so plain sweeps stay on the fast path.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::io::Read;
 
 use polars::io::mmap::MmapBytesReader;
 use polars::prelude::*;
 use rayon::prelude::*;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value as Json;
 
 use super::error::{LoadError, Location, RecordProblem};
@@ -111,7 +114,6 @@ type Records = Vec<(Location, Vec<Option<Json>>)>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
-    Label(String),
     Number(f64),
     Logprobs(Vec<f64>),
     Samples(Vec<String>),
@@ -141,16 +143,11 @@ pub fn read(
     let mut first_keys: Vec<String> = Vec::new();
     let records: Records = match format {
         Format::Jsonl => {
-            let bytes = match input {
-                ExtraInput::Path(p) => std::borrow::Cow::Owned(std::fs::read(p).map_err(io)?),
-                ExtraInput::Bytes(b) => std::borrow::Cow::Borrowed(*b),
+            let mut reader: Box<dyn Read> = match input {
+                ExtraInput::Path(p) => Box::new(std::fs::File::open(p).map_err(io)?),
+                ExtraInput::Bytes(b) => Box::new(*b),
             };
-            first_keys = bytes
-                .split(|b| *b == b'\n')
-                .find_map(|line| serde_json::from_slice::<serde_json::Map<String, Json>>(line).ok())
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            jsonl_records(&bytes, requests, kept_at)
+            jsonl_records(&mut reader, requests, kept_at, &mut first_keys).map_err(io)?
         }
         Format::Csv => csv_records(input, requests, kept_at, label)?,
         Format::Parquet => parquet_records(input, requests, kept_at, label)?,
@@ -192,22 +189,44 @@ fn column(
             available: first_keys.join(", "),
         });
     }
+    let problem = |location: Location, value: Option<&Json>, found: String| RecordProblem {
+        location,
+        column: Some(request.column.clone()),
+        expected: if value.is_none() {
+            format!(
+                "{} in every record or in none (it is present in {present})",
+                request.kind.expected()
+            )
+        } else {
+            request.kind.expected().into()
+        },
+        found,
+    };
+    if request.kind == ExtraKind::Label {
+        // Labels are interned straight from the parsed values: no per-record copies.
+        let labels: Vec<Result<Cow<'_, str>, RecordProblem>> = records
+            .iter()
+            .map(|(location, r)| {
+                label_text(r[k].as_ref()).map_err(|f| problem(*location, r[k].as_ref(), f))
+            })
+            .collect();
+        let bad: Vec<&RecordProblem> = labels.iter().filter_map(|c| c.as_ref().err()).collect();
+        if !bad.is_empty() {
+            return Err(LoadError::BadRecords {
+                path: label.into(),
+                total: bad.len() as u64,
+                first: bad.into_iter().take(5).cloned().collect(),
+            });
+        }
+        return Ok(Some(ExtraColumn::Labels(intern(
+            labels.iter().map(|l| l.as_deref().expect("checked above")),
+        ))));
+    }
     let cells: Vec<Result<Cell, RecordProblem>> = records
         .par_iter()
         .map(|(location, r)| {
-            validate(request.kind, r[k].as_ref()).map_err(|found| RecordProblem {
-                location: *location,
-                column: Some(request.column.clone()),
-                expected: if present > 0 && r[k].is_none() {
-                    format!(
-                        "{} in every record or in none (it is present in {present})",
-                        request.kind.expected()
-                    )
-                } else {
-                    request.kind.expected().into()
-                },
-                found,
-            })
+            validate(request.kind, r[k].as_ref())
+                .map_err(|found| problem(*location, r[k].as_ref(), found))
         })
         .collect();
     let bad: Vec<&RecordProblem> = cells.iter().filter_map(|c| c.as_ref().err()).collect();
@@ -220,15 +239,7 @@ fn column(
     }
     let cells = cells.into_iter().map(|c| c.expect("checked above"));
     Ok(Some(match request.kind {
-        ExtraKind::Label => {
-            let labels: Vec<String> = cells
-                .map(|c| match c {
-                    Cell::Label(s) => s,
-                    _ => unreachable!("validated as a label"),
-                })
-                .collect();
-            ExtraColumn::Labels(intern(labels))
-        }
+        ExtraKind::Label => unreachable!("labels are read above"),
         ExtraKind::Number => ExtraColumn::Numbers(
             cells
                 .map(|c| match c {
@@ -265,17 +276,24 @@ fn column(
 }
 
 /// Labels as codes into their sorted distinct names.
-fn intern(labels: Vec<String>) -> TaskTypes {
-    let mut names: Vec<String> = labels.clone();
-    names.sort_unstable();
-    names.dedup();
-    let index: HashMap<&str, u32> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as u32))
+fn intern<'a>(labels: impl Iterator<Item = &'a str>) -> TaskTypes {
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let first_seen: Vec<u32> = labels
+        .map(|l| {
+            let next = index.len() as u32;
+            *index.entry(l).or_insert(next)
+        })
         .collect();
-    let codes = labels.iter().map(|l| index[l.as_str()]).collect();
-    TaskTypes { codes, names }
+    let mut names: Vec<&str> = index.keys().copied().collect();
+    names.sort_unstable();
+    let mut renumber = vec![0u32; names.len()];
+    for (new, name) in names.iter().enumerate() {
+        renumber[index[name] as usize] = new as u32;
+    }
+    TaskTypes {
+        codes: first_seen.iter().map(|&c| renumber[c as usize]).collect(),
+        names: names.into_iter().map(str::to_string).collect(),
+    }
 }
 
 /// Checks one value; `Err` holds what was found, in words.
@@ -286,8 +304,6 @@ fn validate(kind: ExtraKind, value: Option<&Json>) -> Result<Cell, String> {
     let found = || describe(value);
     match (kind, value) {
         (_, Json::Null) => Err("null".into()),
-        (ExtraKind::Label, Json::String(s)) => Ok(Cell::Label(s.clone())),
-        (ExtraKind::Label, Json::Number(_) | Json::Bool(_)) => Ok(Cell::Label(value.to_string())),
         (ExtraKind::Number, Json::Number(n)) => n
             .as_f64()
             .filter(|x| x.is_finite())
@@ -321,6 +337,17 @@ fn validate(kind: ExtraKind, value: Option<&Json>) -> Result<Cell, String> {
     }
 }
 
+/// A label's text: text as is, numbers and booleans as their JSON text.
+fn label_text(value: Option<&Json>) -> Result<Cow<'_, str>, String> {
+    match value {
+        None => Err("no such field".into()),
+        Some(Json::String(s)) => Ok(Cow::Borrowed(s.as_str())),
+        Some(v @ (Json::Number(_) | Json::Bool(_))) => Ok(Cow::Owned(v.to_string())),
+        Some(Json::Null) => Err("null".into()),
+        Some(v) => Err(describe(v)),
+    }
+}
+
 /// A value as error messages quote it (long values cut).
 fn describe(value: &Json) -> String {
     let text = value.to_string();
@@ -349,40 +376,104 @@ impl KeptFilter<'_> {
     }
 }
 
+/// Bytes read per step of the second JSON Lines pass (whole lines are parsed in parallel).
+const CHUNK: u64 = 32 << 20;
+
 fn jsonl_records(
-    bytes: &[u8],
+    reader: &mut dyn Read,
     requests: &[ExtraRequest],
     kept_at: Option<&[Location]>,
-) -> Vec<(Location, Vec<Option<Json>>)> {
+    first_keys: &mut Vec<String>,
+) -> std::io::Result<Records> {
     let mut filter = KeptFilter { kept_at, next: 0 };
-    let mut lines: Vec<(Location, &[u8])> = Vec::new();
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-    for (i, end) in ends.enumerate() {
-        if start > bytes.len() {
-            break;
+    let keys: Vec<&str> = requests.iter().map(|r| r.column.as_str()).collect();
+    let mut out = Vec::new();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut first_line: u64 = 1;
+    loop {
+        let mut buf = std::mem::take(&mut carry);
+        let n = (&mut *reader).take(CHUNK).read_to_end(&mut buf)?;
+        let eof = n == 0;
+        let cut = match memchr::memrchr(b'\n', &buf) {
+            _ if eof => buf.len(),
+            Some(i) => i + 1,
+            None => {
+                carry = buf; // a line longer than a chunk: read on
+                continue;
+            }
+        };
+        carry = buf.split_off(cut);
+        let mut lines: Vec<(Location, &[u8])> = Vec::new();
+        let mut count = 0;
+        for (i, raw) in buf.split(|b| *b == b'\n').enumerate() {
+            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            count = i as u64 + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let location = Location::Line(first_line + i as u64);
+            if filter.keeps(location) {
+                lines.push((location, line));
+            }
         }
-        let raw = &bytes[start..end];
-        start = end + 1;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        // `split` yields an empty piece after a final newline; it is not a line.
+        if buf.ends_with(b"\n") {
+            count -= 1;
         }
-        let location = Location::Line(i as u64 + 1);
-        if filter.keeps(location) {
-            lines.push((location, line));
+        first_line += count;
+        if first_keys.is_empty()
+            && let Some(m) = lines
+                .iter()
+                .find_map(|(_, l)| serde_json::from_slice::<serde_json::Map<String, Json>>(l).ok())
+        {
+            *first_keys = m.keys().cloned().collect();
+        }
+        out.par_extend(lines.par_iter().map(|(location, line)| {
+            // The first pass kept only lines that are JSON objects.
+            let mut de = serde_json::Deserializer::from_slice(line);
+            let values = Pick { keys: &keys }
+                .deserialize(&mut de)
+                .unwrap_or_else(|_| vec![None; keys.len()]);
+            (*location, values)
+        }));
+        if eof {
+            return Ok(out);
         }
     }
-    lines
-        .par_iter()
-        .map(|(location, line)| {
-            // The first pass kept only lines that are JSON objects.
-            let mut object: serde_json::Map<String, Json> =
-                serde_json::from_slice(line).unwrap_or_default();
-            let values = requests.iter().map(|r| object.remove(&r.column)).collect();
-            (*location, values)
-        })
-        .collect()
+}
+
+/// Deserializes only the wanted keys of a JSON object, skipping the other values unparsed.
+struct Pick<'k> {
+    keys: &'k [&'k str],
+}
+
+impl<'de> DeserializeSeed<'de> for Pick<'_> {
+    type Value = Vec<Option<Json>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pick<'_> {
+    type Value = Vec<Option<Json>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = vec![None; self.keys.len()];
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match self.keys.iter().position(|k| *k == key) {
+                Some(i) => out[i] = Some(map.next_value::<Json>()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn csv_records(

@@ -276,6 +276,8 @@ pub struct PlanSettings<'a> {
     pub no_joint: Option<&'a str>,
     /// Thresholds of the main table's rows.
     pub grid: &'a [f64],
+    /// The sweep over all records (for the best single threshold).
+    pub sweep: &'a Sweep,
 }
 
 /// Per-segment sweeps and the joint per-segment thresholds.
@@ -404,7 +406,7 @@ pub fn plan(
         })
         .collect();
     let best_single = if joint_form {
-        best_single(&Sweep::new(input), objective)
+        best_single(settings.sweep, objective)
     } else {
         None
     };

@@ -26,13 +26,14 @@ fn segments_are_label_combinations_in_order() {
     assert_eq!(seg.codes, vec![1, 0, 2, 0]);
 }
 
-fn settings(target: f64, grid: &[f64]) -> PlanSettings<'_> {
+fn settings<'a>(target: f64, grid: &'a [f64], sweep: &'a Sweep) -> PlanSettings<'a> {
     PlanSettings {
         objective: Objective::MinQuality { target },
         min_records: 1,
         global: None,
         no_joint: None,
         grid,
+        sweep,
     }
 }
 
@@ -47,12 +48,9 @@ fn joint_beats_a_global_threshold_by_hand() {
     let sq = [1.0, 1.0, 0.0, 1.0];
     let seg_labels = labels(&["a", "b"], &[0, 0, 1, 1]);
     let seg = Segmentation::new(&[("s", &seg_labels)]);
-    let plan = plan(
-        flat_input(&conf, &sq, None),
-        &seg,
-        &["s".into()],
-        settings(1.0, &[]),
-    );
+    let input = flat_input(&conf, &sq, None);
+    let all = Sweep::new(input);
+    let plan = plan(input, &seg, &["s".into()], settings(1.0, &[], &all));
     let m = plan.policy.expect("feasible");
     assert_eq!(m.cost_per_request, 6.0);
     assert_eq!(m.non_escalated_quality, Some(1.0));
@@ -70,7 +68,8 @@ fn small_segments_keep_the_global_threshold() {
     let seg_labels = labels(&["a", "b"], &[0, 0, 0, 1]);
     let seg = Segmentation::new(&[("s", &seg_labels)]);
     let input = flat_input(&conf, &sq, None);
-    let global = Sweep::new(input).at_threshold(0.75);
+    let all = Sweep::new(input);
+    let global = all.at_threshold(0.75);
     let plan = plan(
         input,
         &seg,
@@ -78,7 +77,7 @@ fn small_segments_keep_the_global_threshold() {
         PlanSettings {
             min_records: 2,
             global: Some(&global),
-            ..settings(0.9, &[])
+            ..settings(0.9, &[], &all)
         },
     );
     assert_eq!(plan.segments[1].rule, Rule::TooFewGlobal);
@@ -108,7 +107,9 @@ proptest! {
             .collect();
         let seg_labels = TaskTypes { codes: codes.clone(), names: names.clone() };
         let seg = Segmentation::new(&[("s", &seg_labels)]);
-        let plan = plan(flat_input(&conf, &sq, None), &seg, &["s".into()], settings(target, &[]));
+        let input = flat_input(&conf, &sq, None);
+        let all = Sweep::new(input);
+        let plan = plan(input, &seg, &["s".into()], settings(target, &[], &all));
         // The plan routes segments that cannot meet the target alone to the large model (the
         // issue's rule); brute force gets the same pins and searches everything else.
         let pinned: Vec<bool> = plan.segments.iter().map(|s| s.rule != Rule::Joint).collect();
@@ -186,12 +187,9 @@ fn unpinned_joint_matches_free_brute_force_when_every_segment_can_meet_the_targe
     let seg_labels = labels(&["a", "b"], &codes);
     let seg = Segmentation::new(&[("s", &seg_labels)]);
     for target in [0.5, 0.7, 0.8, 1.0] {
-        let plan = plan(
-            flat_input(&conf, &sq, None),
-            &seg,
-            &["s".into()],
-            settings(target, &[]),
-        );
+        let input = flat_input(&conf, &sq, None);
+        let all = Sweep::new(input);
+        let plan = plan(input, &seg, &["s".into()], settings(target, &[], &all));
         assert!(plan.segments.iter().all(|s| s.rule == Rule::Joint));
         let expected = brute_force(&conf, &sq, &codes, target, &[false, false]);
         assert_eq!(

@@ -153,6 +153,11 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
             met: holdout::met(analysis.objective, &held_out, large_quality),
         });
     }
+    if let Some((_, raw)) = &recalibrated {
+        let mapped = &loaded.set.confidence;
+        report.deployment.policy = (report.deployment.policy.take())
+            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t)));
+    }
     let files = report::render_all(&report)?;
     out.commit(&files)?;
     eprintln!("wrote {}", config.out.display());
@@ -164,7 +169,7 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let analysis = &config.analysis;
     let mut loaded = load(analysis)?;
     let mut signal = choose_signal(&mut loaded, analysis)?;
-    recalibrate(&mut loaded, analysis, &mut signal)?;
+    let recalibrated = recalibrate(&mut loaded, analysis, &mut signal)?;
     let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
     let sweep = sweep::Sweep::new(prepared.input());
     let objective = analysis.objective;
@@ -180,6 +185,12 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         signal,
         &loaded.sha256,
     );
+    let mut deployment = deployment;
+    if let Some((_, raw)) = &recalibrated {
+        let mapped = &loaded.set.confidence;
+        deployment.policy = (deployment.policy.take())
+            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t)));
+    }
     let found = deployment.policy.is_some();
     match (&deployment.policy, config.print) {
         (_, PrintFormat::Json) => print(
@@ -190,6 +201,17 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
                 deployment.policy.as_ref(),
             )? + "\n"),
         )?,
+        // One global threshold prints bare, as a number even for "escalate everything" (just
+        // above every confidence), so `T=$(calibrate recommend ...)` keeps working.
+        (Some(policy), PrintFormat::Text)
+            if policy.segments.is_empty()
+                && policy.always_large.is_empty()
+                && !policy.escalate_refusals
+                && recommendation.is_ok() =>
+        {
+            let m = recommendation.as_ref().expect("checked");
+            print(&format!("{}\n", m.threshold))?
+        }
         (Some(policy), format) => print(&report::policy_text(policy, format)?)?,
         (None, _) => {
             let why = match &recommendation {
@@ -295,8 +317,8 @@ fn choose_signal(loaded: &mut Loaded, analysis: &Analysis) -> Result<policy::Sig
     Ok(signal)
 }
 
-/// With `--recalibrate`: replaces the signal by its cross-fitted calibrated values and records
-/// the deployment map in `signal`.
+/// With `--recalibrate`: replaces the signal by the deployed map's values and records the map
+/// in `signal`; returns the recalibration and the raw signal.
 fn recalibrate(
     loaded: &mut Loaded,
     analysis: &Analysis,

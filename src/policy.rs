@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::recommend::Objective;
-use crate::segments::Plan;
+use crate::segments::{Plan, Rule};
 use crate::sweep::Metrics;
 
 /// The policy document.
@@ -31,6 +31,10 @@ pub struct Policy {
     /// absent when they all go to the large model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_threshold: Option<f64>,
+    /// With a recalibration: the same split as `default_threshold`, on the raw signal (the
+    /// smallest raw signal the eval set accepts), free of interpolation rounding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_raw_threshold: Option<f64>,
     /// The columns whose values select a segment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub segment_by: Vec<String>,
@@ -110,6 +114,9 @@ pub struct SegmentPolicy {
     /// The segment's threshold (with action `threshold`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    /// With a recalibration: the same split on the raw signal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_threshold: Option<f64>,
     /// Why.
     pub reason: String,
     /// Records of the segment in the eval set.
@@ -159,20 +166,45 @@ impl Measured {
     }
 }
 
+impl Policy {
+    /// Adds the raw-signal form of every threshold: `cut(t)` is the smallest raw signal whose
+    /// recalibrated value is ≥ t.
+    pub fn with_raw_thresholds(mut self, cut: impl Fn(f64) -> Option<f64>) -> Policy {
+        self.default_raw_threshold = self.default_threshold.and_then(&cut);
+        for s in &mut self.segments {
+            s.raw_threshold = s.threshold.and_then(&cut);
+        }
+        self
+    }
+
+    /// Whether it is one global threshold on the confidence field, nothing else.
+    pub fn is_single(&self) -> bool {
+        self.segments.is_empty()
+            && self.always_large.is_empty()
+            && !self.escalate_refusals
+            && self.signal.formula.is_none()
+            && self.signal.recalibration.is_none()
+            && self.signal.name == "confidence"
+    }
+}
+
 /// The sentence every policy carries.
 pub const RULE: &str = "send a request to the large model if it matches an always_large entry, \
      if it is a refusal (when escalate_refusals) or if the small model timed out; otherwise use \
      the first segment whose match equals the request's values: always_large escalates, else \
-     keep the small answer iff signal >= threshold; a request of no listed segment uses \
-     default_threshold";
+     keep the small answer iff signal >= threshold (with a recalibration: iff the mapped signal \
+     >= threshold, or equivalently the raw signal >= raw_threshold); a request of no listed \
+     segment uses default_threshold, and with no default_threshold it escalates";
 
 /// A threshold as a router compares it: `None` for "escalate everything".
 pub fn threshold_of(m: &Metrics) -> Option<f64> {
     (!m.accepts_none).then_some(m.threshold)
 }
 
-/// The per-segment rules of a plan whose joint choice was made.
-pub fn segment_rules(plan: &Plan) -> Vec<SegmentPolicy> {
+/// The per-segment rules of a plan whose joint choice was made; `global` is the global
+/// threshold, which segments that keep it carry as is (not their own smallest accepted
+/// confidence, which would differ on traffic the eval set did not see).
+pub fn segment_rules(plan: &Plan, global: Option<f64>) -> Vec<SegmentPolicy> {
     plan.segments
         .iter()
         .map(|s| SegmentPolicy {
@@ -182,7 +214,11 @@ pub fn segment_rules(plan: &Plan) -> Vec<SegmentPolicy> {
             } else {
                 "threshold"
             },
-            threshold: threshold_of(&s.chosen),
+            threshold: match s.rule {
+                Rule::TooFewGlobal | Rule::Global if !s.always_large => global,
+                _ => threshold_of(&s.chosen),
+            },
+            raw_threshold: None,
             reason: s.rule.reason(plan.min_records),
             records: s.records,
         })

@@ -60,8 +60,9 @@ pub fn apply_plan(
             plan.segments
                 .iter()
                 .find(|s| &s.labels == labels)
-                .map_or(default, |s| {
-                    threshold_of(&s.chosen).unwrap_or(f64::INFINITY)
+                .map_or(default, |s| match s.rule {
+                    Rule::TooFewGlobal | Rule::Global if !s.always_large => default,
+                    _ => threshold_of(&s.chosen).unwrap_or(f64::INFINITY),
                 })
         })
         .collect();
@@ -124,8 +125,8 @@ pub fn deployment(
             .iter()
             .map(|s| match s.rule {
                 // Without the safeguards that force them, its records would follow the
-                // global threshold.
-                Rule::AllForced => global_threshold,
+                // global threshold; segments that keep it, keep it.
+                Rule::AllForced | Rule::TooFewGlobal | Rule::Global => global_threshold,
                 _ => threshold_of(&s.chosen).unwrap_or(f64::INFINITY),
             })
             .collect(),
@@ -152,11 +153,14 @@ pub fn deployment(
         signal,
         objective: ObjectivePolicy::of(objective),
         default_threshold: global.and_then(threshold_of),
+        default_raw_threshold: None,
         segment_by: match joint {
             Some(_) => analysis.policy.segment_by.clone(),
             None => Vec::new(),
         },
-        segments: joint.map(|(p, _)| segment_rules(p)).unwrap_or_default(),
+        segments: joint
+            .map(|(p, _)| segment_rules(p, global.and_then(threshold_of)))
+            .unwrap_or_default(),
         always_large: analysis
             .policy
             .overrides

@@ -103,8 +103,19 @@ pub enum LoadError {
         available: String,
     },
     /// One or more records are invalid and `--skip-invalid` was not given.
-    #[error("{}", bad_records_message(path, *total, first))]
+    #[error("{}", bad_records_message(path, *total, first, true))]
     BadRecords {
+        /// The input as named on the command line.
+        path: String,
+        /// How many records are bad.
+        total: u64,
+        /// The first few problems, in file order.
+        first: Vec<RecordProblem>,
+    },
+    /// Values of a column a run names (`--segment-by`, `--always-large`, `--signal`, raw
+    /// fields) are invalid; `--skip-invalid` does not apply to those.
+    #[error("{}", bad_records_message(path, *total, first, false))]
+    BadNamedColumn {
         /// The input as named on the command line.
         path: String,
         /// How many records are bad.
@@ -130,7 +141,7 @@ pub enum LoadError {
     },
 }
 
-fn bad_records_message(path: &str, total: u64, first: &[RecordProblem]) -> String {
+fn bad_records_message(path: &str, total: u64, first: &[RecordProblem], skippable: bool) -> String {
     let mut out = String::new();
     for (i, p) in first.iter().enumerate() {
         if i > 0 {
@@ -140,15 +151,23 @@ fn bad_records_message(path: &str, total: u64, first: &[RecordProblem]) -> Strin
     }
     let shown = first.len() as u64;
     let noun = if total == 1 { "record" } else { "records" };
-    out.push_str(&format!(
-        "\n  {total} bad {noun} in all{}; fix them, or pass --skip-invalid to drop them (the report \
-         then states how many were dropped and why)",
-        if total > shown {
-            format!(" ({} more not shown)", total - shown)
-        } else {
-            String::new()
-        }
-    ));
+    let more = if total > shown {
+        format!(" ({} more not shown)", total - shown)
+    } else {
+        String::new()
+    };
+    out.push_str(&if skippable {
+        format!(
+            "\n  {total} bad {noun} in all{more}; fix them, or pass --skip-invalid to drop them \
+             (the report then states how many were dropped and why)"
+        )
+    } else {
+        format!(
+            "\n  {total} bad {noun} in all{more}; fix them (--skip-invalid drops records only for \
+             the fixed fields, not for columns named by --segment-by, --always-large or --signal, \
+             or raw signal fields)"
+        )
+    });
     out
 }
 

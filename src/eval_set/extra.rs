@@ -212,7 +212,7 @@ fn column(
             .collect();
         let bad: Vec<&RecordProblem> = labels.iter().filter_map(|c| c.as_ref().err()).collect();
         if !bad.is_empty() {
-            return Err(LoadError::BadRecords {
+            return Err(LoadError::BadNamedColumn {
                 path: label.into(),
                 total: bad.len() as u64,
                 first: bad.into_iter().take(5).cloned().collect(),
@@ -231,7 +231,7 @@ fn column(
         .collect();
     let bad: Vec<&RecordProblem> = cells.iter().filter_map(|c| c.as_ref().err()).collect();
     if !bad.is_empty() {
-        return Err(LoadError::BadRecords {
+        return Err(LoadError::BadNamedColumn {
             path: label.into(),
             total: bad.len() as u64,
             first: bad.into_iter().take(5).cloned().collect(),
@@ -606,8 +606,9 @@ fn parquet_records(
             .column(&r.column)
             .map_err(fail)?
             .as_materialized_series();
-        columns.push(Some(series_values(series).ok_or_else(|| {
-            LoadError::Reader {
+        let text_arrays = matches!(r.kind, ExtraKind::Logprobs | ExtraKind::Samples);
+        columns.push(Some(series_values(series, text_arrays).ok_or_else(
+            || LoadError::Reader {
                 path: label.into(),
                 message: format!(
                     "column \"{}\" has type {}; expected {}",
@@ -615,8 +616,8 @@ fn parquet_records(
                     series.dtype(),
                     r.kind.expected()
                 ),
-            }
-        })?));
+            },
+        )?));
     }
     let mut filter = KeptFilter { kept_at, next: 0 };
     let mut out = Vec::new();
@@ -633,8 +634,9 @@ fn parquet_records(
     Ok(out)
 }
 
-/// A Parquet column as JSON values: scalars, and lists of scalars.
-fn series_values(series: &Series) -> Option<Vec<Json>> {
+/// A Parquet column as JSON values: scalars, and lists of scalars; with `text_arrays`, text
+/// cells holding JSON arrays are parsed (as in CSV).
+fn series_values(series: &Series, text_arrays: bool) -> Option<Vec<Json>> {
     let dtype = series.dtype();
     if let DataType::List(_) = dtype {
         let lists = series.list().ok()?;
@@ -642,7 +644,7 @@ fn series_values(series: &Series) -> Option<Vec<Json>> {
             .series_iter()
             .map(|item| match item {
                 None => Some(Json::Null),
-                Some(inner) => series_values(&inner).map(Json::Array),
+                Some(inner) => series_values(&inner, false).map(Json::Array),
             })
             .collect();
     }
@@ -662,7 +664,13 @@ fn series_values(series: &Series) -> Option<Vec<Json>> {
                 .str()
                 .ok()?
                 .iter()
-                .map(|v| v.map_or(Json::Null, |s| Json::String(s.into())))
+                .map(|v| match v {
+                    None => Json::Null,
+                    Some(s) if text_arrays => {
+                        serde_json::from_str(s).unwrap_or_else(|_| Json::String(s.into()))
+                    }
+                    Some(s) => Json::String(s.into()),
+                })
                 .collect(),
         );
     }

@@ -41,9 +41,11 @@ fn signal(r: &Report, o: &mut String) {
     };
     let _ = writeln!(
         o,
-        "Recalibrated with {} ({}-fold cross-fitting: each record is scored by a map fitted on \
-         the other folds). The threshold is on the recalibrated probability; deployment applies \
-         the map fitted on every record (exported in the policy below) before comparing.\n",
+        "Recalibrated with {}. The threshold is on the recalibrated probability: the map fitted \
+         on every record (exported in the policy below) is applied to the signal before \
+         comparing, in the sweep as in deployment. Calibration after is measured by {}-fold \
+         cross-fitting: each record is scored by a map fitted on the other folds, so no record \
+         grades itself.\n",
         c.method, c.folds
     );
     let _ = writeln!(
@@ -70,8 +72,9 @@ fn signal(r: &Report, o: &mut String) {
     let _ = writeln!(
         o,
         "A monotone map does not change which records rank above which, so the tradeoff barely \
-         moves (cross-fitting uses a slightly different map per fold, which can reorder a few \
-         records). On the raw signal the objective's pick {}; on the recalibrated signal it {}.\n",
+         moves (where the map is flat it merges candidate thresholds, so the choice can be a \
+         little coarser). On the raw signal the objective's pick {}; on the recalibrated signal \
+         it {}.\n",
         match &c.raw_pick {
             Ok(m) => pick(m),
             Err(why) => format!("does not exist ({why})"),
@@ -164,16 +167,17 @@ fn segments(r: &Report, o: &mut String) {
         );
     }
     let _ = writeln!(o);
-    let routed = |s: &&crate::segments::SegmentResult| {
-        matches!(s.rule, Rule::CannotMeetTarget | Rule::TooFewAlwaysLarge)
-    };
-    for s in plan.segments.iter().filter(routed) {
+    for s in plan
+        .segments
+        .iter()
+        .filter(|s| s.rule == Rule::TooFewAlwaysLarge)
+    {
         if let Some(g) = &s.at_global {
             let _ = writeln!(
                 o,
                 "- {}: routing it all to the large model costs {} per request on its records \
                  against {} at the global threshold ({} per request over all records), and \
-                 gives its requests cascade quality {} instead of {}.",
+                 gives its requests cascade quality {} instead of {}.\n",
                 s.name,
                 money(s.chosen.cost_per_request),
                 money(g.cost_per_request),
@@ -186,8 +190,40 @@ fn segments(r: &Report, o: &mut String) {
             );
         }
     }
-    if plan.segments.iter().any(|s| routed(&s)) {
-        let _ = writeln!(o);
+    let hopeless: Vec<&str> = plan
+        .segments
+        .iter()
+        .filter(|s| s.rule == Rule::CannotMeetTarget)
+        .map(|s| s.name.as_str())
+        .collect();
+    if let (false, Some(p)) = (hopeless.is_empty(), &plan.policy) {
+        let _ = write!(
+            o,
+            "No threshold meets the target on {} alone. The policy above pools them with the \
+             other segments (the target holds over all records together). ",
+            hopeless.join(", ")
+        );
+        let _ = writeln!(
+            o,
+            "{}\n",
+            match &plan.routed_alternative {
+                Some(a) => format!(
+                    "Routing all of them to the large model instead, with the other thresholds \
+                     re-chosen, would cost {} per request against {} (escalating {} instead \
+                     of {}), with cascade quality {} against {}; choose it with \
+                     `--always-large` if each segment must hold the target on its own.",
+                    money(a.cost_per_request),
+                    money(p.cost_per_request),
+                    pct(a.escalation_rate),
+                    pct(p.escalation_rate),
+                    opt4(a.cascade_quality),
+                    opt4(p.cascade_quality),
+                ),
+                None => "Routing all of them to the large model instead leaves no feasible \
+                         thresholds for the others."
+                    .into(),
+            }
+        );
     }
 }
 
@@ -240,13 +276,7 @@ fn policy(r: &Report, o: &mut String) {
         return;
     };
     // A single global threshold on the confidence field is the recommendation itself.
-    let simple = p.segments.is_empty()
-        && p.always_large.is_empty()
-        && !p.escalate_refusals
-        && p.signal.formula.is_none()
-        && p.signal.recalibration.is_none()
-        && p.signal.name == "confidence";
-    if simple {
+    if p.is_single() {
         return;
     }
     let _ = writeln!(o, "## Deployable policy\n");

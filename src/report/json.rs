@@ -40,8 +40,6 @@ pub fn recommendation_json(
 ) -> Result<String> {
     let mut r = Recommendation::of(recommendation, objective);
     r.certificate = certification.map(certificate_json);
-    // Per-segment thresholds can meet an objective no single threshold meets.
-    r.found = r.found || policy.is_some();
     r.policy = policy;
     Ok(serde_json::to_string(&r)?)
 }

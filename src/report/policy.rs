@@ -157,11 +157,13 @@ mod tests {
                 value: Some(0.9),
             },
             default_threshold: Some(0.5),
+            default_raw_threshold: None,
             segment_by: vec!["task_type".into()],
             segments: vec![SegmentPolicy {
                 matches: [("task_type".to_string(), "legal".to_string())].into(),
                 action: "always_large",
                 threshold: None,
+                raw_threshold: None,
                 reason: "it's hard".into(),
                 records: 3,
             }],

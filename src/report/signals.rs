@@ -312,7 +312,8 @@ fn markdown(r: &SignalsReport<'_>) -> String {
         o,
         "\nAUROC: probability that a right answer scores above a wrong one. AURC: mean error of \
          the answers kept, averaged over every coverage (lower is better); E-AURC subtracts the \
-         best possible ordering's AURC. ECE: mean gap between signal and observed quality over \
+         best possible ordering's AURC (a signal with many ties keeps some excess even when its \
+         ranking is right, since thresholds cannot split a tie). ECE: mean gap between signal and observed quality over \
          10 bins (equal-width or equal-mass), weighted by records; MCE: the largest gap; Brier: \
          mean squared error of the signal as a probability (calibration only for signals in \
          [0, 1]). Quality-escalation area: area under cascade quality against escalation rate \
@@ -339,7 +340,10 @@ fn markdown(r: &SignalsReport<'_>) -> String {
         let _ = writeln!(
             o,
             "A monotone map fixes calibration without changing the order of the records, so \
-             escalation at the target moves little (the fold maps differ slightly).\n"
+             escalation at the target moves little (flat stretches of the map merge candidate \
+             thresholds). Escalation after is the deployed map's (fitted on every record); ECE \
+             and Brier after are cross-fitted, each record scored by a map fitted on the other \
+             folds.\n"
         );
         let _ = writeln!(
             o,

@@ -80,7 +80,8 @@ pub enum Rule {
     TooFewGlobal,
     /// Too few records, and even its most confident records miss the target: always large.
     TooFewAlwaysLarge,
-    /// No threshold meets the target on this segment: always large.
+    /// No threshold meets the target on this segment alone; pooled with the others, its
+    /// threshold is still chosen jointly (see [`Plan::routed_alternative`]).
     CannotMeetTarget,
     /// No joint choice was made (see [`Plan::note`]): it keeps the global threshold.
     Global,
@@ -100,9 +101,9 @@ impl Rule {
                 "fewer than {min_records} records, and even its most confident records miss \
                  the target: always large"
             ),
-            Rule::CannotMeetTarget => {
-                "no threshold meets the target on this segment: always large".into()
-            }
+            Rule::CannotMeetTarget => "no threshold meets the target on this segment alone; \
+                                       its threshold is chosen jointly with the others"
+                .into(),
             Rule::Global => "keeps the global threshold".into(),
             Rule::AllForced => "every record is sent to the large model by a safeguard".into(),
         }
@@ -148,6 +149,9 @@ pub struct Plan {
     /// The single threshold that does best on the joint problem's terms (e.g. the cheapest one
     /// meeting the quality target), for a like-for-like comparison.
     pub best_single: Option<Metrics>,
+    /// With segments that cannot meet the target alone: the policy's metrics if those went
+    /// all to the large model (the rest re-chosen), or `None` when that is infeasible.
+    pub routed_alternative: Option<Metrics>,
     /// Whether the joint search proved its choice optimal.
     pub exact: bool,
     /// Why no joint choice was made, or why it is infeasible.
@@ -330,7 +334,9 @@ pub fn plan(
                 _ => (Rule::TooFewAlwaysLarge, vec![0]),
             }
         } else if !any_meets {
-            (Rule::CannotMeetTarget, vec![0])
+            // Chosen jointly like the others (pooling may carry it); the report shows what
+            // routing it all to the large model would cost instead.
+            (Rule::CannotMeetTarget, (0..s.candidates()).collect())
         } else {
             (Rule::Joint, (0..s.candidates()).collect())
         };
@@ -365,19 +371,52 @@ pub fn plan(
             sweeps.iter().map(global_j).collect()
         }
     };
+    // The metrics of one pick per segment; accepting nothing anywhere is always-large, not a
+    // cascade.
+    let metrics_of = |picks: &[usize]| {
+        let total = sweeps
+            .iter()
+            .zip(picks)
+            .map(|(s, &j)| s.totals(j))
+            .reduce(Totals::plus)
+            .expect("at least one segment");
+        let m = total.metrics(f64::NAN, total.accepted == 0);
+        (m.accepted > 0 || !matches!(objective, Objective::MinQuality { .. })).then_some(m)
+    };
     let policy = match (&solved, picks.iter().all(Option::is_some)) {
-        (Some(_), true) => {
-            let total = sweeps
-                .iter()
-                .zip(&picks)
-                .map(|(s, j)| s.totals(j.expect("checked")))
-                .reduce(Totals::plus)
-                .expect("at least one segment");
-            let m = total.metrics(f64::NAN, total.accepted == 0);
-            // Accepting nothing anywhere is always-large, not a cascade.
-            (m.accepted > 0 || !matches!(objective, Objective::MinQuality { .. })).then_some(m)
-        }
+        (Some(_), true) => metrics_of(&picks.iter().flatten().copied().collect::<Vec<_>>()),
         _ => None,
+    };
+    // The alternative a per-segment guarantee would take: segments that cannot meet the target
+    // alone routed to the large model, the rest re-chosen jointly.
+    let hopeless = rules.contains(&Rule::CannotMeetTarget);
+    let routed_alternative = if hopeless && note.is_none() {
+        let pinned: Vec<Vec<joint::Choice>> = choices
+            .iter()
+            .zip(&rules)
+            .map(|(c, r)| match r {
+                Rule::CannotMeetTarget => vec![c[0]],
+                _ => c.clone(),
+            })
+            .collect();
+        joint::solve(&pinned).and_then(|sol| {
+            let picks: Vec<usize> = sol
+                .picks
+                .iter()
+                .zip(&allowed)
+                .zip(&rules)
+                .map(|((&k, a), r)| {
+                    if *r == Rule::CannotMeetTarget {
+                        0
+                    } else {
+                        a[k]
+                    }
+                })
+                .collect();
+            metrics_of(&picks)
+        })
+    } else {
+        None
     };
     let segments = sweeps
         .iter()
@@ -411,6 +450,7 @@ pub fn plan(
         None
     };
     Plan {
+        routed_alternative,
         best_single,
         columns: columns.to_vec(),
         min_records,

@@ -110,9 +110,13 @@ proptest! {
         let input = flat_input(&conf, &sq, None);
         let all = Sweep::new(input);
         let plan = plan(input, &seg, &["s".into()], settings(target, &[], &all));
-        // The plan routes segments that cannot meet the target alone to the large model (the
-        // issue's rule); brute force gets the same pins and searches everything else.
-        let pinned: Vec<bool> = plan.segments.iter().map(|s| s.rule != Rule::Joint).collect();
+        // Brute force gets the plan's pins (none here: every segment has at least one record,
+        // and min_records is 1) and searches everything else.
+        let pinned: Vec<bool> = plan
+            .segments
+            .iter()
+            .map(|s| !matches!(s.rule, Rule::Joint | Rule::CannotMeetTarget))
+            .collect();
         let expected = brute_force(&conf, &sq, &codes, target, &pinned);
         let got = plan.policy.map(|m| m.cost_per_request);
         prop_assert_eq!(got.is_some(), expected.is_some());

@@ -112,8 +112,10 @@ pub fn optimal_aurc(quality: &[f64]) -> Option<f64> {
     (!sorted.is_empty()).then(|| area / sorted.len() as f64)
 }
 
-/// Excess AURC: `aurc` minus `optimal_aurc` (≥ 0 up to rounding; 0 for a perfect ranking).
-/// `None` for empty input.
+/// Excess AURC: `aurc` minus `optimal_aurc` (≥ 0 up to rounding). It is 0 only for a perfect
+/// ranking that also resolves every record: a signal with tied scores cannot reach the
+/// coverages inside a tie group, so even a perfect two-valued signal keeps a positive excess
+/// (the oracle is the standard untied one). `None` for empty input.
 pub fn e_aurc(score: &[f64], quality: &[f64]) -> Option<f64> {
     Some(aurc(score, quality)? - optimal_aurc(quality)?)
 }
@@ -121,19 +123,21 @@ pub fn e_aurc(score: &[f64], quality: &[f64]) -> Option<f64> {
 /// How `reliability` groups scores (meant for scores in [0, 1]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binning {
-    /// b bins of width 1/b over [0, 1]; a score s goes to bin min(⌊s·b⌋, b − 1), clamped at 0
-    /// (bins are [i/b, (i+1)/b), the last one closed). sklearn's `strategy='uniform'` instead
-    /// puts a score exactly on an interior edge into the lower bin.
+    /// b bins of width 1/b over [0, 1], exactly as sklearn's `calibration_curve(...,
+    /// strategy='uniform')`: edges are numpy's `linspace(0, 1, b + 1)` (edge i = i · (1/b)),
+    /// and a score goes to the bin of `searchsorted(edges[1:-1], s)`, so a score exactly on an
+    /// interior edge falls in the lower bin (bins are (e_i, e_{i+1}], the first also holding 0
+    /// and anything below; the last anything above 1).
     EqualWidth(usize),
-    /// b bins of (almost) equal count. Records are sorted ascending by (score, quality); bin i
-    /// holds sorted positions j with ⌊i(n−1)/b⌋ < j ≤ ⌊(i+1)(n−1)/b⌋ (bin 0 starts at j = 0).
-    /// Sizes are ⌊(n−1)/b⌋ or one more, so they differ by at most one. These are the cuts of
-    /// numpy's linear quantiles, so on tie-free scores the bins equal sklearn's
-    /// `strategy='quantile'` whenever no i·(n−1)/b is an integer (when one is, the record sits
-    /// exactly on sklearn's edge and float rounding in the percentile picks its side; here it
-    /// always stays in the lower bin).
-    /// Tied scores may be split across adjacent bins (lower quality first), which keeps sizes
-    /// balanced and the result independent of input order; sklearn keeps ties together.
+    /// b bins of (almost) equal count. Records are sorted ascending by score; bin i holds
+    /// sorted positions j with ⌊i(n−1)/b⌋ < j ≤ ⌊(i+1)(n−1)/b⌋ (bin 0 starts at j = 0), except
+    /// that a cut never splits tied scores: it moves past the tie group, which stays in the
+    /// lower bin (sklearn's `strategy='quantile'` keeps ties together too, and puts a value
+    /// equal to an edge in the lower bin). Without ties, sizes are ⌊(n−1)/b⌋ or one more, and
+    /// these are the cuts of numpy's linear quantiles, so the bins equal sklearn's whenever no
+    /// i·(n−1)/b is an integer (when one is, float rounding in the percentile decides
+    /// sklearn's side; here the record stays in the lower bin). Bins emptied by ties are
+    /// omitted.
     EqualMass(usize),
 }
 
@@ -159,19 +163,21 @@ pub fn reliability(score: &[f64], quality: &[f64], binning: Binning) -> Vec<Bin>
     let n = score.len();
     match binning {
         Binning::EqualWidth(b) if b > 0 && n > 0 => {
-            let width = b as f64;
+            // numpy's linspace(0, 1, b + 1): edge i is i · (1/b), the last one exactly 1.
+            let step = 1.0 / b as f64;
+            let edge = |i: usize| if i == b { 1.0 } else { i as f64 * step };
             let mut sums = vec![(0usize, 0.0, 0.0); b];
             for (&s, &q) in score.iter().zip(quality) {
-                // `as` saturates and maps NaN to 0; the min keeps s = 1 in the last bin.
-                let i = ((s * width).floor().max(0.0) as usize).min(b - 1);
+                // sklearn's searchsorted(edges[1:-1], s): the interior edges strictly below s.
+                let i = (1..b).take_while(|&i| edge(i) < s).count();
                 sums[i].0 += 1;
                 sums[i].1 += s;
                 sums[i].2 += q;
             }
             let bins = sums.into_iter().enumerate().filter(|(_, (c, _, _))| *c > 0);
             bins.map(|(i, (count, s, q))| Bin {
-                lo: i as f64 / width,
-                hi: (i + 1) as f64 / width,
+                lo: edge(i),
+                hi: edge(i + 1),
                 count,
                 mean_score: s / count as f64,
                 mean_quality: q / count as f64,
@@ -180,14 +186,18 @@ pub fn reliability(score: &[f64], quality: &[f64], binning: Binning) -> Vec<Bin>
         }
         Binning::EqualMass(b) if b > 0 && n > 0 => {
             let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&i, &j| {
-                let by_score = score[i].total_cmp(&score[j]);
-                by_score.then(quality[i].total_cmp(&quality[j]))
-            });
-            // cut(i) = first sorted position of bin i.
-            let cut = |i: usize| match i {
-                0 => 0,
-                _ => (i as u128 * (n as u128 - 1) / b as u128) as usize + 1,
+            order.sort_by(|&i, &j| score[i].total_cmp(&score[j]).then(i.cmp(&j)));
+            // cut(i) = first sorted position of bin i, moved past the end of a tie group it
+            // would split: tied scores share a bin (the lower one), as in sklearn.
+            let cut = |i: usize| {
+                let mut c = match i {
+                    0 => 0,
+                    _ => ((i as u128 * (n as u128 - 1) / b as u128) as usize + 1).min(n),
+                };
+                while c > 0 && c < n && score[order[c]] == score[order[c - 1]] {
+                    c += 1;
+                }
+                c
             };
             (0..b)
                 .map(|i| &order[cut(i)..cut(i + 1)])

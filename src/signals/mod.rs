@@ -138,17 +138,21 @@ pub fn calibration(score: &[f64], quality: &[f64]) -> Option<Calibration> {
 pub struct Recalibrated {
     /// The settings.
     pub settings: Recalibration,
-    /// Out-of-fold calibrated values, one per record: what the sweep thresholds.
+    /// The deployed map applied to each record's signal: what the sweep thresholds, so the
+    /// split it measures is the one a router applying the exported map reproduces. A monotone
+    /// map keeps the ranking (flat stretches merge candidate thresholds).
     pub values: Vec<f64>,
     /// The map fitted on every record: what deployment applies.
     pub map: Map,
     /// Calibration of the raw signal (when it lies in [0, 1]).
     pub before: Option<Calibration>,
-    /// Calibration of the out-of-fold values.
+    /// Calibration after recalibration, measured on out-of-fold values: each record scored by
+    /// a map fitted on the other folds, so no record grades itself.
     pub after: Option<Calibration>,
 }
 
-/// Cross-fits `settings.method` on (signal, quality) and fits the deployment map on all.
+/// Fits the deployment map on all records, and measures its calibration by cross-fitting
+/// (`settings.folds` seeded folds).
 pub fn recalibrate(
     signal: &[f64],
     quality: &[f64],
@@ -162,16 +166,27 @@ pub fn recalibrate(
             signal.len()
         ));
     }
-    let values = recalibrate::cross_fit(signal, quality, folds, settings.seed, settings.method)?;
+    let out_of_fold =
+        recalibrate::cross_fit(signal, quality, folds, settings.seed, settings.method)?;
     let map = recalibrate::fit(settings.method, signal, quality)
         .ok_or("--recalibrate: no records to fit on")?;
     Ok(Recalibrated {
         before: calibration(signal, quality),
-        after: calibration(&values, quality),
+        after: calibration(&out_of_fold, quality),
+        values: signal.iter().map(|&s| map.apply(s)).collect(),
         settings,
-        values,
         map,
     })
+}
+
+/// The smallest raw signal whose recalibrated value is ≥ `threshold` among the records: the
+/// raw-signal form of a threshold on the recalibrated signal (the map is monotone).
+pub fn raw_cut(raw: &[f64], mapped: &[f64], threshold: f64) -> Option<f64> {
+    raw.iter()
+        .zip(mapped)
+        .filter(|(_, m)| **m >= threshold)
+        .map(|(r, _)| *r)
+        .min_by(f64::total_cmp)
 }
 
 /// The fitted map as the policy exports it.

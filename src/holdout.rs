@@ -141,7 +141,7 @@ pub fn met(objective: Objective, m: &Metrics, large_quality: Option<f64>) -> Opt
         Objective::MaxQualityLoss { max_loss } => Some(
             large_quality
                 .zip(m.cascade_quality)
-                .is_some_and(|(l, c)| l - c <= max_loss),
+                .is_some_and(|(l, c)| l - c <= max_loss + crate::recommend::LOSS_TOLERANCE),
         ),
         Objective::QualityTimesSavings => None,
     }

@@ -103,6 +103,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         (t, how)
     });
     let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
+    warn_unmatched(&prepared);
     let sweep = sweep::Sweep::new(prepared.input());
     let recalibration = recalibrated
         .as_ref()
@@ -171,6 +172,7 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let mut signal = choose_signal(&mut loaded, analysis)?;
     let recalibrated = recalibrate(&mut loaded, analysis, &mut signal)?;
     let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
+    warn_unmatched(&prepared);
     let sweep = sweep::Sweep::new(prepared.input());
     let objective = analysis.objective;
     let (recommendation, certification) = analysis::decide(&sweep, analysis, &prepared);
@@ -350,6 +352,16 @@ fn recalibration_report(
         before: r.before,
         after: r.after,
         raw_pick: recommend::recommend(&raw, analysis.objective).map_err(|e| e.to_string()),
+    }
+}
+
+/// Warns on stderr about safeguards that match no record (often a typo or a value spelled
+/// differently: values compare as text).
+fn warn_unmatched(prepared: &analysis::Prepared<'_>) {
+    for s in &prepared.safeguards {
+        if s.matched() == 0 {
+            eprintln!("warning: {} matches no record of the eval set", s.label);
+        }
     }
 }
 

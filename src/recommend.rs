@@ -123,6 +123,10 @@ impl fmt::Display for Infeasible {
     }
 }
 
+/// Slack on a quality-loss comparison: the loss is a difference of two means, whose rounding
+/// must not reject an exact tie (0.8 − 0.6 is 0.20000000000000007 in floating point).
+pub const LOSS_TOLERANCE: f64 = 1e-12;
+
 /// The candidate that best meets `objective`, searching every candidate of the sweep.
 pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasible> {
     let all = (0..sweep.candidates()).map(|j| sweep.at_candidate(j));
@@ -163,7 +167,7 @@ pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasi
                 &|m| {
                     large
                         .zip(m.cascade_quality)
-                        .is_some_and(|(l, c)| l - c <= max_loss)
+                        .is_some_and(|(l, c)| l - c <= max_loss + LOSS_TOLERANCE)
                 },
                 &|m| m.accepted as f64,
             )
@@ -201,6 +205,18 @@ fn closest(sweep: &Sweep, objective: Objective) -> Option<Metrics> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exact_quality_loss_tie_is_met() {
+        // Review finding: always-large 4/5, cascade 3/5 at every threshold: the loss is exactly
+        // 0.2, but 0.8 − 0.6 is 0.20000000000000007 in floating point and was rejected.
+        let conf = [0.9, 0.8, 0.7, 0.6, 0.5];
+        let sq = [0.0, 1.0, 1.0, 1.0, 0.0];
+        let lq = [1.0, 1.0, 1.0, 1.0, 0.0];
+        let sweep = Sweep::new(crate::sweep::flat_input(&conf, &sq, Some(&lq)));
+        let m = recommend(&sweep, Objective::MaxQualityLoss { max_loss: 0.2 }).unwrap();
+        assert_eq!((m.threshold, m.escalated), (0.5, 0));
+    }
     use crate::economics::{CostColumn, CostModel};
     use crate::sweep::SweepInput;
     use crate::sweep::flat_input;

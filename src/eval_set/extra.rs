@@ -16,6 +16,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value as Json;
 
 use super::error::{LoadError, Location, RecordProblem};
+use super::table::{TableInput, column_names, read_csv};
 use super::{Format, TaskTypes};
 
 /// What a requested column must hold.
@@ -482,30 +483,53 @@ fn csv_records(
     kept_at: Option<&[Location]>,
     label: &str,
 ) -> Result<Records, LoadError> {
-    let fail = |e: ::csv::Error| LoadError::Reader {
+    // Read through the same polars reader as the first pass, so rows are numbered alike
+    // (blank lines and quoted line breaks included).
+    let fail = |e: PolarsError| LoadError::Reader {
         path: label.into(),
-        message: e.to_string(),
+        message: e.to_string().lines().next().unwrap_or_default().to_string(),
     };
-    let reader: Box<dyn std::io::Read> = match input {
-        ExtraInput::Path(p) => {
-            Box::new(std::fs::File::open(p).map_err(|source| LoadError::Io {
-                path: label.into(),
-                source,
-            })?)
-        }
-        ExtraInput::Bytes(b) => Box::new(*b),
+    let table = match input {
+        ExtraInput::Path(p) => TableInput::Path(p),
+        ExtraInput::Bytes(b) => TableInput::Bytes(b),
     };
-    let mut csv = ::csv::Reader::from_reader(reader);
-    let headers = csv.headers().map_err(fail)?.clone();
+    let names = column_names(&table, Format::Csv).map_err(fail)?;
     let positions: Vec<Option<usize>> = requests
         .iter()
-        .map(|r| headers.iter().position(|h| h == r.column))
+        .map(|r| names.iter().position(|h| *h == r.column))
         .collect();
-    missing_columns(requests, &positions, &headers, label)?;
+    missing_columns(
+        requests,
+        &positions,
+        &::csv::StringRecord::from(names.clone()),
+        label,
+    )?;
+    let mut projection: Vec<String> = requests
+        .iter()
+        .zip(&positions)
+        .filter(|(_, p)| p.is_some())
+        .map(|(r, _)| r.column.clone())
+        .collect();
+    projection.dedup();
+    let reader = table.reader().map_err(|source| LoadError::Io {
+        path: label.into(),
+        source,
+    })?;
+    let frame = read_csv(reader, &projection, true).map_err(fail)?;
+    let columns: Vec<Option<&StringChunked>> = requests
+        .iter()
+        .zip(&positions)
+        .map(|(r, p)| match p {
+            Some(_) => frame
+                .column(&r.column)
+                .ok()
+                .and_then(|c| c.as_materialized_series().str().ok()),
+            None => None,
+        })
+        .collect();
     let mut filter = KeptFilter { kept_at, next: 0 };
     let mut out = Vec::new();
-    for (row, record) in csv.records().enumerate() {
-        let record = record.map_err(fail)?;
+    for row in 0..frame.height() {
         // The same numbering as the first pass: the header is line 1.
         let location = Location::Line(row as u64 + 2);
         if !filter.keeps(location) {
@@ -513,8 +537,8 @@ fn csv_records(
         }
         let values = requests
             .iter()
-            .zip(&positions)
-            .map(|(r, p)| p.map(|p| csv_value(r.kind, record.get(p).unwrap_or(""))))
+            .zip(&columns)
+            .map(|(r, c)| c.map(|c| csv_value(r.kind, c.get(row))))
             .collect();
         out.push((location, values));
     }
@@ -522,7 +546,12 @@ fn csv_records(
 }
 
 /// A CSV cell as a JSON value: arrays are JSON text, an empty cell is null (text excepted).
-fn csv_value(kind: ExtraKind, cell: &str) -> Json {
+fn csv_value(kind: ExtraKind, cell: Option<&str>) -> Json {
+    let cell = match cell {
+        Some(c) => c,
+        None if kind == ExtraKind::Text => "",
+        None => return Json::Null,
+    };
     match kind {
         ExtraKind::Text => Json::String(cell.into()),
         _ if cell.is_empty() => Json::Null,

@@ -29,7 +29,8 @@ pub enum TableInput<'a> {
 }
 
 impl TableInput<'_> {
-    fn reader(&self) -> std::io::Result<Box<dyn MmapBytesReader + '_>> {
+    /// A fresh reader over the bytes.
+    pub fn reader(&self) -> std::io::Result<Box<dyn MmapBytesReader + '_>> {
         Ok(match self {
             TableInput::Path(p) => Box::new(File::open(p)?),
             TableInput::Bytes(b) => Box::new(Cursor::new(*b)),
@@ -246,7 +247,8 @@ fn tasks(series: &Series) -> Option<TaskTypes> {
     })
 }
 
-fn column_names(input: &TableInput<'_>, format: Format) -> PolarsResult<Vec<String>> {
+/// The column names of a CSV header or Parquet schema.
+pub fn column_names(input: &TableInput<'_>, format: Format) -> PolarsResult<Vec<String>> {
     let reader = input.reader()?;
     let names: Vec<String> = match format {
         Format::Csv => CsvReadOptions::default()
@@ -268,7 +270,9 @@ fn column_names(input: &TableInput<'_>, format: Format) -> PolarsResult<Vec<Stri
     Ok(names)
 }
 
-fn read_csv(
+/// Reads `projection` from a CSV (all as text with `as_text`); rows are numbered as the first
+/// pass numbers them, so a second pass over the same reader lines up.
+pub fn read_csv(
     reader: Box<dyn MmapBytesReader + '_>,
     projection: &[String],
     as_text: bool,

@@ -9,6 +9,7 @@ use std::fmt::Write;
 use super::Report;
 use super::format::{money, opt4, pct};
 use crate::policy::threshold_of;
+use crate::recommend::Objective;
 use crate::segments::Rule;
 use crate::signals::Calibration;
 use crate::sweep::Metrics;
@@ -91,7 +92,26 @@ fn segments(r: &Report, o: &mut String) {
         return;
     };
     let _ = writeln!(o, "## Segments by {}\n", plan.columns.join(", "));
+    let exactness = if plan.exact {
+        "; the joint search is exact"
+    } else {
+        "; the joint search hit its state limit, so the choice may not be optimal"
+    };
     match (&plan.policy, &plan.best_single) {
+        (Some(p), Some(g)) if matches!(r.settings.objective, Objective::Budget { .. }) => {
+            let _ = writeln!(
+                o,
+                "Per-segment thresholds chosen jointly under the objective ({}) deliver cascade \
+                 quality {} at {} per request, against {} at {} for the best single threshold \
+                 ({}){exactness}.\n",
+                r.settings.objective.describe(),
+                opt4(p.cascade_quality),
+                money(p.cost_per_request),
+                opt4(g.cascade_quality),
+                money(g.cost_per_request),
+                g.threshold,
+            );
+        }
         (Some(p), Some(g)) => {
             let saved = 1.0 - p.cost_per_request / g.cost_per_request;
             let _ = writeln!(
@@ -107,11 +127,7 @@ fn segments(r: &Report, o: &mut String) {
                 if saved >= 0.0 { "cheaper" } else { "dearer" },
                 pct(p.escalation_rate),
                 pct(g.escalation_rate),
-                if plan.exact {
-                    "; the joint search is exact"
-                } else {
-                    "; the joint search hit its state limit, so the choice may not be optimal"
-                }
+                exactness
             );
         }
         (Some(p), None) => {

@@ -59,6 +59,8 @@ fn yaml(value: &Value, indent: usize, out: &mut String) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
+                // Keys as JSON strings: `no`, `on` or `a: b` stay text.
+                let k = Value::String(k.clone());
                 match v {
                     Value::Object(m) if !m.is_empty() => {
                         let _ = writeln!(out, "{pad}{k}:");
@@ -101,9 +103,23 @@ fn yaml(value: &Value, indent: usize, out: &mut String) {
     }
 }
 
-/// A value on one line: JSON flow syntax is valid YAML.
+/// A value on one line: JSON flow syntax is valid YAML, except that YAML 1.1 readers take
+/// `1e-6` for text, so exponents get a decimal point (`1.0e-6`).
 fn scalar(v: &Value) -> String {
-    v.to_string()
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let t = n.to_string();
+            match t.find(['e', 'E']) {
+                Some(i) if !t[..i].contains('.') => format!("{}.0{}", &t[..i], &t[i..]),
+                _ => t,
+            }
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(scalar).collect();
+            format!("[{}]", inner.join(","))
+        }
+        _ => v.to_string(),
+    }
 }
 
 /// `PREFIX_KEY=value` lines, nested keys joined by `_`, array items by their index.
@@ -111,7 +127,18 @@ fn env(prefix: &str, value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                env(&format!("{prefix}_{}", k.to_ascii_uppercase()), v, out);
+                // Shell names: letters, digits and `_` only (`user-tier` → `USER_TIER`).
+                let name: String = k
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                env(&format!("{prefix}_{name}"), v, out);
             }
         }
         Value::Array(items) => {
@@ -190,7 +217,7 @@ mod tests {
         let text = policy_text(&p, PrintFormat::Yaml).unwrap();
         assert!(
             text.contains(
-                "segments:\n  - action: \"always_large\"\n    match:\n      task_type: \"legal\"\n"
+                "\"segments\":\n  - \"action\": \"always_large\"\n    \"match\":\n      \"task_type\": \"legal\"\n"
             ),
             "{text}"
         );
@@ -202,6 +229,26 @@ mod tests {
                 assert!(serde_json::from_str::<Value>(scalar).is_ok(), "{line}");
             }
         }
+    }
+
+    #[test]
+    fn yaml_quotes_keys_and_marks_exponent_floats() {
+        // Review finding: `no` as a key loads as false, and 1e-6 as text, in YAML 1.1 readers.
+        let v = serde_json::json!({"no": {"x": 1e-6, "y": [1e-7, 2]}});
+        let mut out = String::new();
+        yaml(&v, 0, &mut out);
+        assert_eq!(
+            out,
+            "\"no\":\n  \"x\": 1.0e-6\n  \"y\":\n    - 1.0e-7\n    - 2\n"
+        );
+    }
+
+    #[test]
+    fn env_names_are_shell_safe() {
+        let v = serde_json::json!({"user-tier x": "p"});
+        let mut out = String::new();
+        env("CALIBRATE", &v, &mut out);
+        assert_eq!(out, "CALIBRATE_USER_TIER_X='p'\n");
     }
 
     #[test]

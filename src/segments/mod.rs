@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::economics::{CostColumn, CostModel};
 use crate::eval_set::TaskTypes;
-use crate::recommend::{Infeasible, Objective, recommend};
+use crate::recommend::{Infeasible, LOSS_TOLERANCE, Objective, recommend};
 use crate::sweep::{Metrics, Sweep, SweepInput, Totals};
 
 /// The segment of every record.
@@ -219,7 +219,10 @@ fn meets_target(objective: Objective, sweep: &Sweep, j: usize) -> Option<bool> {
         }
         Objective::MaxQualityLoss { max_loss } => {
             let large = sweep.baselines().always_large.quality?;
-            Some(m.cascade_quality.is_some_and(|q| q >= large - max_loss))
+            Some(
+                m.cascade_quality
+                    .is_some_and(|q| large - q <= max_loss + LOSS_TOLERANCE),
+            )
         }
         _ => None,
     }
@@ -254,17 +257,22 @@ fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
 
 /// The single threshold with the lowest joint cost among those meeting the joint constraint.
 fn best_single(sweep: &Sweep, objective: Objective) -> Option<Metrics> {
-    let mut best: Option<(usize, joint::Choice)> = None;
+    // Ties on the joint cost go to the cheaper threshold (the budget objective's "cost" is
+    // minus quality, so equal quality prefers lower spend).
+    let mut best: Option<(usize, joint::Choice, f64)> = None;
     for j in 0..sweep.candidates() {
         let t = sweep.totals(j);
         let c = choice(objective, &t)?;
+        let spend = t.small_cost_total + t.large_cost_escalated;
         let feasible = joint::is_feasible(&[vec![c]], &[0])
             && (t.accepted > 0 || !matches!(objective, Objective::MinQuality { .. }));
-        if feasible && best.is_none_or(|(_, b)| c.cost < b.cost) {
-            best = Some((j, c));
+        let better =
+            best.is_none_or(|(_, b, s)| c.cost < b.cost || (c.cost == b.cost && spend < s));
+        if feasible && better {
+            best = Some((j, c, spend));
         }
     }
-    best.map(|(j, _)| sweep.at_candidate(j))
+    best.map(|(j, _, _)| sweep.at_candidate(j))
 }
 
 /// Settings of a plan.

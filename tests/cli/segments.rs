@@ -66,7 +66,9 @@ fn policy_prints_as_yaml_toml_and_env() {
     args.push("yaml");
     let yaml = stdout(&run("recommend", &args));
     assert!(
-        yaml.contains("segments:\n  - action: \"threshold\"\n    match:\n      seg: \"a\"\n"),
+        yaml.contains(
+            "\"segments\":\n  - \"action\": \"threshold\"\n    \"match\":\n      \"seg\": \"a\"\n"
+        ),
         "{yaml}"
     );
     args.pop();
@@ -264,5 +266,38 @@ fn held_out_records_check_the_whole_policy() {
     assert!(
         md.contains("would cost 6.000 per request against 3.500"),
         "{md}"
+    );
+}
+
+#[test]
+fn csv_labels_line_up_with_kept_records_after_blank_lines_and_drops() {
+    // Review finding: the second pass numbered CSV records without the blank line the first
+    // pass counts, so under --skip-invalid labels shifted by one record, silently.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.csv");
+    fs::write(
+        &path,
+        "seg,confidence,small_quality\na,0.9,1\n\nb,0.8,1\nc,0.7,0\nd,oops,1\n",
+    )
+    .unwrap();
+    let out = calibrate()
+        .arg("recommend")
+        .arg(&path)
+        .args([
+            "--skip-invalid",
+            "--segment-by",
+            "seg",
+            "--min-segment-records",
+            "1",
+        ])
+        .args(["--min-quality", "0.5", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // a (0.9, right), b (0.8, right), c (0.7, wrong); d was dropped. Each segment keeps its one
+    // record at quality ≥ 0.5 pooled: a, b accepted; c accepted too (pooled 2/3).
+    assert_eq!(
+        stdout(&out),
+        "seg=a\t0.9\nseg=b\t0.8\nseg=c\t0.7\ndefault\t0.7\n"
     );
 }

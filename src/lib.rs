@@ -235,6 +235,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let analysis = &config.analysis;
     let mut loaded = load(analysis)?;
     let mut candidates = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
     let named: Vec<config::SignalSource> = if config.candidates.is_empty() {
         let raw = signals::raw_columns(&loaded, &analysis.signal);
         let mut all = Vec::new();
@@ -246,6 +247,13 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
                 .into_iter()
                 .map(config::SignalSource::Derived),
         );
+        // Other columns that hold a number in every record (a verifier's score, say).
+        for (request, column) in loaded.extras.iter().filter(|(r, _)| r.probe) {
+            match column {
+                Some(_) => all.push(config::SignalSource::Column(request.column.clone())),
+                None => skipped.push(request.column.clone()),
+            }
+        }
         all
     } else {
         config.candidates.clone()
@@ -304,6 +312,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
             .signal
             .recalibrate
             .map(|r| (signals::method_name(r.method), r.folds)),
+        skipped: &skipped,
     };
     out.commit(&report::signals_files(&shown)?)?;
     eprintln!("wrote {}", config.out.display());

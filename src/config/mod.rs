@@ -246,6 +246,16 @@ impl Config {
                 )?;
                 analysis.load.fields.make_confidence_optional();
                 analysis.load.extras = policy::compare_extras(&candidates, &analysis.signal);
+                if candidates.is_empty() {
+                    // Every other numeric column is a candidate signal too.
+                    let fields = &analysis.load.fields;
+                    let mut except: Vec<String> = Field::ALL
+                        .iter()
+                        .map(|f| fields.column(*f).to_string())
+                        .collect();
+                    except.extend(analysis.signal.raw_columns.iter().cloned());
+                    analysis.load.discover_except = Some(except);
+                }
                 let out = match a.out {
                     Some(out) => out,
                     None => {
@@ -484,6 +494,7 @@ fn analysis(
             read_tokens,
             read_split: false,
             extras,
+            discover_except: None,
         },
         costs,
         objective,

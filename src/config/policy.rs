@@ -221,6 +221,7 @@ pub fn compare_extras(candidates: &[SignalSource], signal: &SignalConfig) -> Vec
                 kind,
                 required,
                 purpose,
+                probe: false,
             });
         }
     };
@@ -262,6 +263,7 @@ pub fn extras(policy: &PolicyConfig, signal: &SignalConfig) -> Vec<ExtraRequest>
                 kind,
                 required: true,
                 purpose,
+                probe: false,
             });
         }
     };

@@ -62,6 +62,44 @@ pub struct ExtraRequest {
     pub required: bool,
     /// What asks for it, for messages (e.g. `--segment-by`).
     pub purpose: String,
+    /// A discovered column tried as a numeric signal: `None` unless every kept record holds a
+    /// valid value (never an error).
+    pub probe: bool,
+}
+
+/// The column names of the input (JSON Lines: the first record's keys), for discovery.
+pub fn column_names_of(input: &ExtraInput<'_>, format: Format) -> std::io::Result<Vec<String>> {
+    match format {
+        Format::Jsonl => {
+            let mut reader: Box<dyn Read> = match input {
+                ExtraInput::Path(p) => Box::new(std::fs::File::open(p)?),
+                ExtraInput::Bytes(b) => Box::new(*b),
+            };
+            let mut first = Vec::new();
+            let mut buf = std::io::BufReader::new(&mut reader);
+            loop {
+                first.clear();
+                if std::io::BufRead::read_until(&mut buf, b'\n', &mut first)? == 0 {
+                    return Ok(Vec::new());
+                }
+                if !first.iter().all(u8::is_ascii_whitespace) {
+                    break;
+                }
+            }
+            Ok(
+                serde_json::from_slice::<serde_json::Map<String, Json>>(&first)
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default(),
+            )
+        }
+        _ => {
+            let table = match input {
+                ExtraInput::Path(p) => TableInput::Path(p),
+                ExtraInput::Bytes(b) => TableInput::Bytes(b),
+            };
+            column_names(&table, format).map_err(std::io::Error::other)
+        }
+    }
 }
 
 /// A column read by the second pass, one entry per kept record.
@@ -180,6 +218,16 @@ fn column(
     let present = records.iter().filter(|(_, r)| r[k].is_some()).count();
     if present == 0 && !request.required {
         return Ok(None);
+    }
+    if request.probe {
+        let values: Option<Vec<f64>> = records
+            .par_iter()
+            .map(|(_, r)| match validate(ExtraKind::Number, r[k].as_ref()) {
+                Ok(Cell::Number(x)) => Some(x),
+                _ => None,
+            })
+            .collect();
+        return Ok(values.map(ExtraColumn::Numbers));
     }
     if present == 0 {
         return Err(LoadError::MissingColumn {
@@ -739,6 +787,7 @@ mod tests {
             kind,
             required: true,
             purpose: "a test".into(),
+            probe: false,
         }
     }
 

@@ -151,6 +151,9 @@ pub struct LoadOptions {
     pub read_split: bool,
     /// Columns beyond the fixed fields, read by a second pass (see [`extra`]).
     pub extras: Vec<ExtraRequest>,
+    /// `calibrate signals`: also try every other column as a numeric signal, except these
+    /// (the columns of known fields).
+    pub discover_except: Option<Vec<String>>,
 }
 
 impl LoadOptions {
@@ -274,15 +277,30 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
             (loaded, extra::ExtraInput::Bytes(&stdin_bytes))
         }
     };
+    let mut requests = options.extras.clone();
+    if let Some(except) = &options.discover_except {
+        let names = extra::column_names_of(&input, loaded.format).map_err(io)?;
+        for name in names {
+            if !except.contains(&name) && !requests.iter().any(|r| r.column == name) {
+                requests.push(ExtraRequest {
+                    purpose: format!("the column {name:?}"),
+                    column: name,
+                    kind: ExtraKind::Number,
+                    required: false,
+                    probe: true,
+                });
+            }
+        }
+    }
     let columns = extra::read(
         &input,
         loaded.format,
-        &options.extras,
+        &requests,
         loaded.drops.kept_at.as_deref(),
         loaded.set.small_quality.len(),
         &label,
     )?;
-    loaded.extras = options.extras.iter().cloned().zip(columns).collect();
+    loaded.extras = requests.into_iter().zip(columns).collect();
     Ok(loaded)
 }
 

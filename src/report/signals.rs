@@ -26,6 +26,8 @@ pub struct SignalsReport<'a> {
     pub comparison: &'a Comparison,
     /// `--recalibrate` method and folds, if any.
     pub recalibrate: Option<(&'static str, usize)>,
+    /// Other columns tried as signals and left out (not a number in every record).
+    pub skipped: &'a [String],
 }
 
 /// Every file of the signals report directory.
@@ -111,6 +113,8 @@ struct Json<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     recalibrate: Option<&'static str>,
     signals: Vec<RowJson<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    columns_not_numeric: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -165,6 +169,7 @@ fn json(r: &SignalsReport<'_>) -> Result<Vec<u8>> {
         target_quality: c.target,
         target_given: c.target_given,
         recalibrate: r.recalibrate.map(|(m, _)| m),
+        columns_not_numeric: r.skipped,
         signals: c
             .rows
             .iter()
@@ -319,6 +324,18 @@ fn markdown(r: &SignalsReport<'_>) -> String {
          [0, 1]). Quality-escalation area: area under cascade quality against escalation rate \
          (needs large-model labels).\n"
     );
+    if !r.skipped.is_empty() {
+        let _ = writeln!(
+            o,
+            "Columns that are not known fields were tried as signals; these were left out because \
+             they do not hold a number in every record: {}.\n",
+            r.skipped
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let formulas: Vec<&SignalRow> = c.rows.iter().filter(|r| r.formula.is_some()).collect();
     if !formulas.is_empty() {
         let _ = writeln!(o, "## How the derived signals are computed\n");

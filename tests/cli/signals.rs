@@ -44,9 +44,12 @@ fn compares_every_derivable_signal() {
             "logprob_min",
             "logprob_p10",
             "majority_share",
-            "self_reported"
+            "self_reported",
+            "verifier"
         ]
     );
+    // A column that is no known field, discovered as a signal: right 0.7, 0.6; wrong 0.1, 0.2.
+    assert_eq!(&seen["verifier"][col("auroc")], "1");
     assert_eq!(&seen["logprob_mean"][col("auroc")], "1");
     assert_eq!(
         &seen["logprob_mean"][col("escalation_rate_at_target")],

@@ -46,8 +46,12 @@ pub enum CommandArgs {
         DIR/sweep.csv     one row per threshold\n  \
         DIR/summary.json  input, settings, baselines and the recommendation\n\
         and prints a short summary of the recommendation to stdout.\n\n\
-        Objective: --min-quality, --max-escalation, --budget or --max-quality-loss; with\n\
-        none, the post's quality x (1 - cost / always-large cost).")]
+        DIR/segments.csv  with --segment-by: every segment at every threshold\n\
+        Objective: --min-quality, --max-escalation, --budget, --max-quality-loss or\n\
+        --min-cascade-quality; with none, the post's quality x (1 - cost / always-large cost).\n\n\
+        Policy: --segment-by FIELD chooses per-segment thresholds jointly; --always-large\n\
+        FIELD=VALUE and --escalate-refusals force escalation; --signal NAME and\n\
+        --recalibrate isotonic|platt choose what is thresholded.")]
     Sweep(SweepArgs),
     /// Print the recommended threshold alone, for deployment config.
     #[command(after_help = "Examples:\n  \
@@ -55,9 +59,15 @@ pub enum CommandArgs {
         calibrate recommend eval.jsonl --min-quality 0.95\n  \
         calibrate recommend eval.jsonl --max-escalation 0.2 --print json\n  \
         calibrate recommend eval.jsonl --min-quality 0.95 --certify --delta 0.05\n  \
+        calibrate recommend eval.jsonl --min-quality 0.95 --segment-by task_type \\\n      \
+            --always-large user_tier=enterprise --print yaml\n  \
+        calibrate recommend eval.jsonl --signal logprob_min --recalibrate isotonic --print json\n  \
         T=$(calibrate recommend eval.jsonl --budget 5) || echo \"no threshold fits\"\n\n\
-        Objective: --min-quality, --max-escalation, --budget or --max-quality-loss; with\n\
-        none, the post's quality x (1 - cost / always-large cost).\n\n\
+        Objective: --min-quality, --max-escalation, --budget, --max-quality-loss or\n\
+        --min-cascade-quality; with none, the post's quality x (1 - cost / always-large cost).\n\n\
+        With segments or overrides the text form prints one rule per line;\n\
+        --print json|yaml|toml|env prints the whole policy (signal, recalibration map,\n\
+        thresholds, overrides, what it measured, input sha256, tool version).\n\n\
         The printed threshold is the smallest accepted confidence: routing with\n\
         `confidence >= threshold` reproduces the chosen split exactly. When no threshold\n\
         meets the objective the exit status is 1: the text form prints nothing to stdout\n\
@@ -371,6 +381,10 @@ pub struct ObjectiveArgs {
     /// large-model quality).
     #[arg(long, value_name = "L")]
     pub max_quality_loss: Option<f64>,
+    /// Lowest escalation whose cascade quality (small and large answers together) is at least
+    /// Q (0 to 1; needs large-model quality).
+    #[arg(long, value_name = "Q")]
+    pub min_cascade_quality: Option<f64>,
 }
 
 /// Certification flags.

@@ -138,6 +138,9 @@ pub fn met(objective: Objective, m: &Metrics, large_quality: Option<f64>) -> Opt
         }
         Objective::MaxEscalation { max_rate } => Some(m.escalation_rate <= max_rate),
         Objective::Budget { max_cost } => Some(m.cost_per_request <= max_cost),
+        Objective::MinCascadeQuality { target } => {
+            Some(m.cascade_quality.is_some_and(|q| q >= target))
+        }
         Objective::MaxQualityLoss { max_loss } => Some(
             large_quality
                 .zip(m.cascade_quality)

@@ -382,6 +382,9 @@ fn load(analysis: &Analysis) -> Result<Loaded> {
     let needs_large = match analysis.objective {
         Objective::Budget { .. } => Some("--budget maximises cascade quality"),
         Objective::MaxQualityLoss { .. } => Some("--max-quality-loss compares with always-large"),
+        Objective::MinCascadeQuality { .. } => {
+            Some("--min-cascade-quality counts the large model's answers")
+        }
         _ => None,
     };
     if let Some(what) = needs_large

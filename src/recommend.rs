@@ -30,6 +30,12 @@ pub enum Objective {
         /// Quality in [0, 1].
         max_loss: f64,
     },
+    /// The lowest escalation whose cascade quality (all answers, small and large) is at least
+    /// `target`.
+    MinCascadeQuality {
+        /// Quality in [0, 1].
+        target: f64,
+    },
     /// The post's rule: maximise quality × (1 − cost / always-large cost).
     QualityTimesSavings,
 }
@@ -52,6 +58,9 @@ impl Objective {
                     "lowest escalation with cascade quality at most {max_loss} below always-large"
                 )
             }
+            Objective::MinCascadeQuality { target } => {
+                format!("lowest escalation with cascade quality >= {target}")
+            }
             Objective::QualityTimesSavings => {
                 "maximise quality x (1 - cost / always-large cost)".into()
             }
@@ -65,6 +74,7 @@ impl Objective {
             Objective::MaxEscalation { .. } => "max_escalation",
             Objective::Budget { .. } => "budget",
             Objective::MaxQualityLoss { .. } => "max_quality_loss",
+            Objective::MinCascadeQuality { .. } => "min_cascade_quality",
             Objective::QualityTimesSavings => "quality_times_savings",
         }
     }
@@ -76,6 +86,7 @@ impl Objective {
             Objective::MaxEscalation { max_rate } => Some(max_rate),
             Objective::Budget { max_cost } => Some(max_cost),
             Objective::MaxQualityLoss { max_loss } => Some(max_loss),
+            Objective::MinCascadeQuality { target } => Some(target),
             Objective::QualityTimesSavings => None,
         }
     }
@@ -103,6 +114,14 @@ impl fmt::Display for Infeasible {
                 "no threshold reaches non-escalated quality {target}; the best reachable is {:.4} \
                  at threshold {} (escalation rate {:.1}%)",
                 m.non_escalated_quality.unwrap_or(f64::NAN),
+                m.threshold,
+                100.0 * m.escalation_rate
+            ),
+            (Objective::MinCascadeQuality { target }, Some(m)) => write!(
+                f,
+                "no threshold reaches cascade quality {target}; the best reachable is {:.4} at \
+                 threshold {} (escalation rate {:.1}%)",
+                m.cascade_quality.unwrap_or(f64::NAN),
                 m.threshold,
                 100.0 * m.escalation_rate
             ),
@@ -172,6 +191,11 @@ pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasi
                 &|m| m.accepted as f64,
             )
         }
+        Objective::MinCascadeQuality { target } => {
+            pick(&|m| m.cascade_quality.is_some_and(|q| q >= target), &|m| {
+                m.accepted as f64
+            })
+        }
         Objective::QualityTimesSavings => pick(&|m| m.objective.is_some(), &|m| {
             m.objective.unwrap_or(f64::NEG_INFINITY)
         }),
@@ -197,6 +221,14 @@ fn closest(sweep: &Sweep, objective: Objective) -> Option<Metrics> {
         }
         Objective::Budget { .. } => {
             all.min_by(|a, b| a.cost_per_request.total_cmp(&b.cost_per_request))
+        }
+        Objective::MinCascadeQuality { .. } => {
+            all.filter(|m| m.cascade_quality.is_some()).max_by(|a, b| {
+                let (qa, qb) = (a.cascade_quality, b.cascade_quality);
+                qa.partial_cmp(&qb)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then(b.escalated.cmp(&a.escalated))
+            })
         }
         _ => None,
     }

@@ -236,6 +236,7 @@ impl Config {
                         max_escalation: None,
                         budget: None,
                         max_quality_loss: None,
+                        min_cascade_quality: None,
                     },
                     cli::CertifyArgs {
                         certify: false,
@@ -451,6 +452,10 @@ fn analysis(
     } else if let Some(l) = o.max_quality_loss {
         Objective::MaxQualityLoss {
             max_loss: unit("--max-quality-loss", l)?,
+        }
+    } else if let Some(q) = o.min_cascade_quality {
+        Objective::MinCascadeQuality {
+            target: unit("--min-cascade-quality", q)?,
         }
     } else {
         Objective::QualityTimesSavings

@@ -217,6 +217,9 @@ fn meets_target(objective: Objective, sweep: &Sweep, j: usize) -> Option<bool> {
         Objective::MinQuality { target } => {
             Some(m.non_escalated_quality.is_some_and(|q| q >= target))
         }
+        Objective::MinCascadeQuality { target } => {
+            Some(m.cascade_quality.is_some_and(|q| q >= target))
+        }
         Objective::MaxQualityLoss { max_loss } => {
             let large = sweep.baselines().always_large.quality?;
             Some(
@@ -242,6 +245,11 @@ fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
             value: t.small_quality_accepted - target * t.accepted as f64,
         }),
         // Σ cascade quality ≥ Σ (large quality − L) over all records.
+        // Σ cascade quality ≥ Q · records.
+        Objective::MinCascadeQuality { target } => Some(joint::Choice {
+            cost: total_cost,
+            value: cascade? - target * t.records as f64,
+        }),
         Objective::MaxQualityLoss { max_loss } => Some(joint::Choice {
             cost: total_cost,
             value: cascade? - t.large_quality_total? + max_loss * t.records as f64,

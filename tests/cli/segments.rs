@@ -301,3 +301,33 @@ fn csv_labels_line_up_with_kept_records_after_blank_lines_and_drops() {
         "seg=a\t0.9\nseg=b\t0.8\nseg=c\t0.7\ndefault\t0.7\n"
     );
 }
+
+#[test]
+fn joint_thresholds_under_a_cascade_quality_target() {
+    // tests/data/README.md: every single threshold accepts the wrong r5 (large right), so only
+    // "escalate everything" keeps cascade quality at 7/8; per segment, a at 0.7 and b all
+    // large keep it at 0.875 for (8 + 5 × 10)/8 = 7.25 per request.
+    let out = run(
+        "recommend",
+        &[
+            "--min-cascade-quality",
+            "0.875",
+            "--segment-by",
+            "seg",
+            "--min-segment-records",
+            "1",
+            "--print",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["metrics"]["accepts_none"], true);
+    assert_eq!(v["metrics"]["cost_per_request"], 11.0);
+    let p = &v["policy"];
+    assert_eq!(p["objective"]["kind"], "min_cascade_quality");
+    assert_eq!(p["segments"][0]["threshold"], 0.7);
+    assert_eq!(p["segments"][1]["action"], "always_large");
+    assert_eq!(p["measured"]["cascade_quality"], 0.875);
+    assert_eq!(p["measured"]["cost_per_request"], 7.25);
+}

@@ -148,11 +148,16 @@ pub enum ExtraInput<'a> {
     Bytes(&'a [u8]),
 }
 
-/// Each kept record's location and requested values (`None`: the field is absent).
-type Records = Vec<(Location, Vec<Option<Json>>)>;
+/// A value as read: the typed cell, or what was found instead (in words).
+type Parsed = Result<Cell, String>;
+
+/// Each kept record's location and requested values (`None`: the field is absent), typed as
+/// soon as each record is parsed so no record's raw JSON outlives its parse.
+type Records = Vec<(Location, Vec<Option<Parsed>>)>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
+    Label(String),
     Number(f64),
     Logprobs(Vec<f64>),
     Samples(Vec<String>),
@@ -180,7 +185,7 @@ pub fn read(
     // The first record's keys, for a message about a column no record has (the table formats
     // report a missing column before reading rows).
     let mut first_keys: Vec<String> = Vec::new();
-    let records: Records = match format {
+    let mut records: Records = match format {
         Format::Jsonl => {
             let mut reader: Box<dyn Read> = match input {
                 ExtraInput::Path(p) => Box::new(std::fs::File::open(p).map_err(io)?),
@@ -204,12 +209,12 @@ pub fn read(
     requests
         .iter()
         .enumerate()
-        .map(|(k, request)| column(&records, &first_keys, k, request, label))
+        .map(|(k, request)| column(&mut records, &first_keys, k, request, label))
         .collect()
 }
 
 fn column(
-    records: &[(Location, Vec<Option<Json>>)],
+    records: &mut Records,
     first_keys: &[String],
     k: usize,
     request: &ExtraRequest,
@@ -220,14 +225,14 @@ fn column(
         return Ok(None);
     }
     if request.probe {
-        let values: Option<Vec<f64>> = records
-            .par_iter()
-            .map(|(_, r)| match validate(ExtraKind::Number, r[k].as_ref()) {
-                Ok(Cell::Number(x)) => Some(x),
+        let numbers: Option<Vec<f64>> = records
+            .iter()
+            .map(|(_, r)| match &r[k] {
+                Some(Ok(Cell::Number(x))) => Some(*x),
                 _ => None,
             })
             .collect();
-        return Ok(values.map(ExtraColumn::Numbers));
+        return Ok(numbers.map(ExtraColumn::Numbers));
     }
     if present == 0 {
         return Err(LoadError::MissingColumn {
@@ -238,59 +243,54 @@ fn column(
             available: first_keys.join(", "),
         });
     }
-    let problem = |location: Location, value: Option<&Json>, found: String| RecordProblem {
-        location,
-        column: Some(request.column.clone()),
-        expected: if value.is_none() {
-            format!(
-                "{} in every record or in none (it is present in {present})",
-                request.kind.expected()
-            )
-        } else {
-            request.kind.expected().into()
-        },
-        found,
-    };
-    if request.kind == ExtraKind::Label {
-        // Labels are interned straight from the parsed values: no per-record copies.
-        let labels: Vec<Result<Cow<'_, str>, RecordProblem>> = records
-            .iter()
-            .map(|(location, r)| {
-                label_text(r[k].as_ref()).map_err(|f| problem(*location, r[k].as_ref(), f))
-            })
-            .collect();
-        let bad: Vec<&RecordProblem> = labels.iter().filter_map(|c| c.as_ref().err()).collect();
-        if !bad.is_empty() {
-            return Err(LoadError::BadNamedColumn {
-                path: label.into(),
-                total: bad.len() as u64,
-                first: bad.into_iter().take(5).cloned().collect(),
+    let mut first: Vec<RecordProblem> = Vec::new();
+    let mut total: u64 = 0;
+    for (location, r) in records.iter() {
+        let (expected, found) = match &r[k] {
+            Some(Ok(_)) => continue,
+            Some(Err(found)) => (request.kind.expected().to_string(), found.clone()),
+            None => (
+                format!(
+                    "{} in every record or in none (it is present in {present})",
+                    request.kind.expected()
+                ),
+                "no such field".to_string(),
+            ),
+        };
+        total += 1;
+        if first.len() < 5 {
+            first.push(RecordProblem {
+                location: *location,
+                column: Some(request.column.clone()),
+                expected,
+                found,
             });
         }
-        return Ok(Some(ExtraColumn::Labels(intern(
-            labels.iter().map(|l| l.as_deref().expect("checked above")),
-        ))));
     }
-    let cells: Vec<Result<Cell, RecordProblem>> = records
-        .par_iter()
-        .map(|(location, r)| {
-            validate(request.kind, r[k].as_ref())
-                .map_err(|found| problem(*location, r[k].as_ref(), found))
-        })
-        .collect();
-    let bad: Vec<&RecordProblem> = cells.iter().filter_map(|c| c.as_ref().err()).collect();
-    if !bad.is_empty() {
+    if total > 0 {
         return Err(LoadError::BadNamedColumn {
             path: label.into(),
-            total: bad.len() as u64,
-            first: bad.into_iter().take(5).cloned().collect(),
+            total,
+            first,
         });
     }
-    let cells = cells.into_iter().map(|c| c.expect("checked above"));
+    let mut cells = records.iter_mut().map(|(_, r)| match r[k].take() {
+        Some(Ok(cell)) => cell,
+        _ => unreachable!("checked above"),
+    });
     Ok(Some(match request.kind {
-        ExtraKind::Label => unreachable!("labels are read above"),
+        ExtraKind::Label => {
+            let labels: Vec<String> = cells
+                .map(|c| match c {
+                    Cell::Label(s) => s,
+                    _ => unreachable!("validated as a label"),
+                })
+                .collect();
+            ExtraColumn::Labels(intern(labels.iter().map(String::as_str)))
+        }
         ExtraKind::Number => ExtraColumn::Numbers(
             cells
+                .by_ref()
                 .map(|c| match c {
                     Cell::Number(x) => x,
                     _ => unreachable!("validated as a number"),
@@ -353,6 +353,7 @@ fn validate(kind: ExtraKind, value: Option<&Json>) -> Result<Cell, String> {
     let found = || describe(value);
     match (kind, value) {
         (_, Json::Null) => Err("null".into()),
+        (ExtraKind::Label, v) => label_text(Some(v)).map(|c| Cell::Label(c.into_owned())),
         (ExtraKind::Number, Json::Number(n)) => n
             .as_f64()
             .filter(|x| x.is_finite())
@@ -436,6 +437,7 @@ fn jsonl_records(
 ) -> std::io::Result<Records> {
     let mut filter = KeptFilter { kept_at, next: 0 };
     let keys: Vec<&str> = requests.iter().map(|r| r.column.as_str()).collect();
+    let kinds: Vec<ExtraKind> = requests.iter().map(|r| r.kind).collect();
     let mut out = Vec::new();
     let mut carry: Vec<u8> = Vec::new();
     let mut first_line: u64 = 1;
@@ -480,9 +482,12 @@ fn jsonl_records(
         out.par_extend(lines.par_iter().map(|(location, line)| {
             // The first pass kept only lines that are JSON objects.
             let mut de = serde_json::Deserializer::from_slice(line);
-            let values = Pick { keys: &keys }
-                .deserialize(&mut de)
-                .unwrap_or_else(|_| vec![None; keys.len()]);
+            let values = Pick {
+                keys: &keys,
+                kinds: &kinds,
+            }
+            .deserialize(&mut de)
+            .unwrap_or_else(|_| vec![None; keys.len()]);
             (*location, values)
         }));
         if eof {
@@ -494,10 +499,11 @@ fn jsonl_records(
 /// Deserializes only the wanted keys of a JSON object, skipping the other values unparsed.
 struct Pick<'k> {
     keys: &'k [&'k str],
+    kinds: &'k [ExtraKind],
 }
 
 impl<'de> DeserializeSeed<'de> for Pick<'_> {
-    type Value = Vec<Option<Json>>;
+    type Value = Vec<Option<Parsed>>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
@@ -505,7 +511,7 @@ impl<'de> DeserializeSeed<'de> for Pick<'_> {
 }
 
 impl<'de> Visitor<'de> for Pick<'_> {
-    type Value = Vec<Option<Json>>;
+    type Value = Vec<Option<Parsed>>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
@@ -515,7 +521,10 @@ impl<'de> Visitor<'de> for Pick<'_> {
         let mut out = vec![None; self.keys.len()];
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match self.keys.iter().position(|k| *k == key) {
-                Some(i) => out[i] = Some(map.next_value::<Json>()?),
+                Some(i) => {
+                    let value = map.next_value::<Json>()?;
+                    out[i] = Some(validate(self.kinds[i], Some(&value)));
+                }
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -586,7 +595,7 @@ fn csv_records(
         let values = requests
             .iter()
             .zip(&columns)
-            .map(|(r, c)| c.map(|c| csv_value(r.kind, c.get(row))))
+            .map(|(r, c)| c.map(|c| validate(r.kind, Some(&csv_value(r.kind, c.get(row))))))
             .collect();
         out.push((location, values));
     }
@@ -703,7 +712,8 @@ fn parquet_records(
         if filter.keeps(location) {
             let values = columns
                 .iter()
-                .map(|c| c.as_ref().map(|c| c[row].clone()))
+                .zip(requests)
+                .map(|(c, r)| c.as_ref().map(|c| validate(r.kind, Some(&c[row]))))
                 .collect();
             out.push((location, values));
         }

@@ -8,6 +8,7 @@
 use anyhow::Result;
 
 use super::{Exporter, Report};
+use crate::sweep::Metrics;
 
 /// The sweep table.
 pub struct SweepCsv;
@@ -45,19 +46,7 @@ impl Exporter for SweepCsv {
         }
         w.write_record(&header)?;
         for (i, m) in report.rows.iter().enumerate() {
-            let mut row = vec![
-                num(m.threshold),
-                m.accepted.to_string(),
-                m.escalated.to_string(),
-                num(m.escalation_rate),
-                opt(m.non_escalated_quality),
-                opt(m.cascade_quality),
-                num(m.cost_per_request),
-                num(m.wasted_small_cost_per_request),
-                opt(m.savings_vs_large),
-                opt(m.objective),
-                m.accepts_none.to_string(),
-            ];
+            let mut row = cells(m).to_vec();
             let u = &report.uncertainty.rows[i];
             let pair = |x: Option<crate::intervals::Interval>| match x {
                 Some(x) => [num(x.lo), num(x.hi)],
@@ -99,6 +88,23 @@ pub const LATENCY_COLUMNS: [&str; 4] = [
     "latency_p99_ms",
 ];
 
+/// A row's [`COLUMNS`], formatted.
+fn cells(m: &Metrics) -> [String; 11] {
+    [
+        num(m.threshold),
+        m.accepted.to_string(),
+        m.escalated.to_string(),
+        num(m.escalation_rate),
+        opt(m.non_escalated_quality),
+        opt(m.cascade_quality),
+        num(m.cost_per_request),
+        num(m.wasted_small_cost_per_request),
+        opt(m.savings_vs_large),
+        opt(m.objective),
+        m.accepts_none.to_string(),
+    ]
+}
+
 fn num(x: f64) -> String {
     format!("{x}")
 }
@@ -127,22 +133,9 @@ impl Exporter for SegmentsCsv {
         for s in &plan.segments {
             let rows = s.rows.iter().map(|m| ("grid", m));
             for (kind, m) in rows.chain(std::iter::once(("policy", &s.chosen))) {
-                w.write_record([
-                    s.name.clone(),
-                    kind.to_string(),
-                    s.records.to_string(),
-                    num(m.threshold),
-                    m.accepted.to_string(),
-                    m.escalated.to_string(),
-                    num(m.escalation_rate),
-                    opt(m.non_escalated_quality),
-                    opt(m.cascade_quality),
-                    num(m.cost_per_request),
-                    num(m.wasted_small_cost_per_request),
-                    opt(m.savings_vs_large),
-                    opt(m.objective),
-                    m.accepts_none.to_string(),
-                ])?;
+                let mut row = vec![s.name.clone(), kind.to_string(), s.records.to_string()];
+                row.extend(cells(m));
+                w.write_record(&row)?;
             }
         }
         Ok(w.into_inner()?)

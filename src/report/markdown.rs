@@ -148,26 +148,8 @@ fn markdown(r: &Report) -> String {
                 None => "",
             }
         );
-        let _ = writeln!(
-            o,
-            "| at threshold {} | escalation | non-escalated quality | cascade quality | cost / \
-             request |\n|---|---:|---:|---:|---:|",
-            h.promised.threshold
-        );
-        for (name, m) in [
-            ("calibration (promised)", &h.promised),
-            ("held out", &h.held_out),
-        ] {
-            let _ = writeln!(
-                o,
-                "| {name} | {} | {} | {} | {} |",
-                pct(m.escalation_rate),
-                opt4(m.non_escalated_quality),
-                opt4(m.cascade_quality),
-                money(m.cost_per_request)
-            );
-        }
-        o.push('\n');
+        let title = format!("at threshold {}", h.promised.threshold);
+        promised_and_held_out(&mut o, &title, &h.promised, &h.held_out);
         if let Some((promised, held, met)) = &h.policy {
             let _ = writeln!(
                 o,
@@ -178,22 +160,7 @@ fn markdown(r: &Report) -> String {
                     None => ".",
                 }
             );
-            let _ = writeln!(
-                o,
-                "| per-segment policy | escalation | non-escalated quality | cascade quality | \
-                 cost / request |\n|---|---:|---:|---:|---:|"
-            );
-            for (name, m) in [("calibration (promised)", promised), ("held out", held)] {
-                let _ = writeln!(
-                    o,
-                    "| {name} | {} | {} | {} | {} |",
-                    pct(m.escalation_rate),
-                    opt4(m.non_escalated_quality),
-                    opt4(m.cascade_quality),
-                    money(m.cost_per_request)
-                );
-            }
-            o.push('\n');
+            promised_and_held_out(&mut o, "per-segment policy", promised, held);
         }
     }
 
@@ -355,6 +322,26 @@ fn markdown(r: &Report) -> String {
         let _ = writeln!(o, "- Dropped {n} records: {reason}.");
     }
     o
+}
+
+/// The held-out table: what calibration promised beside what the held-out part delivered.
+fn promised_and_held_out(o: &mut String, title: &str, promised: &Metrics, held: &Metrics) {
+    let _ = writeln!(
+        o,
+        "| {title} | escalation | non-escalated quality | cascade quality | cost / request \
+         |\n|---|---:|---:|---:|---:|"
+    );
+    for (name, m) in [("calibration (promised)", promised), ("held out", held)] {
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} | {} |",
+            pct(m.escalation_rate),
+            opt4(m.non_escalated_quality),
+            opt4(m.cascade_quality),
+            money(m.cost_per_request)
+        );
+    }
+    o.push('\n');
 }
 
 fn metrics_row(m: &Metrics, bold: bool) -> String {

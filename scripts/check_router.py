@@ -37,6 +37,21 @@ def escalate(policy, request, signal, refusal=False, timed_out=False, raw=False)
     return not signal >= threshold
 
 
+def apply_map(recalibration, x):
+    """The exported recalibration map, computed as calibrate computes it."""
+    if recalibration["method"] == "platt":
+        return 1.0 / (1.0 + math.exp(min(recalibration["a"] * x + recalibration["b"], 709.0)))
+    points = recalibration["points"]
+    if x <= points[0][0]:
+        return points[0][1]
+    if x >= points[-1][0]:
+        return points[-1][1]
+    # The interval whose left end is the last breakpoint <= x; clamped to its ends.
+    i = max(k for k in range(len(points) - 1) if points[k][0] <= x)
+    (x0, y0), (x1, y1) = points[i], points[i + 1]
+    return min(max(y0 + (y1 - y0) * ((x - x0) / (x1 - x0)), y0), y1)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("eval")
@@ -47,8 +62,13 @@ def main():
     a = p.parse_args()
     doc = json.load(open(a.policy))
     policy = doc.get("policy", doc)
+    if "signal" not in policy:
+        sys.exit(f"{a.policy}: no policy (calibrate found none that meets the objective)")
     field = a.signal_field or policy["signal"]["name"]
-    raw = "recalibration" in policy["signal"]
+    recalibration = policy["signal"].get("recalibration")
+    # With a recalibration, compare the raw signal with the raw thresholds when they exist
+    # (no interpolation rounding); otherwise map the signal first.
+    raw = recalibration is not None and "default_raw_threshold" in policy
     n = accepted = 0
     right = 0.0
     for line in open(a.eval):
@@ -57,7 +77,10 @@ def main():
         r = json.loads(line)
         n += 1
         refusal = bool(r.get(a.refusal_field)) if a.refusal_field else False
-        if not escalate(policy, r, float(r[field]), refusal=refusal, raw=raw):
+        signal = float(r[field])
+        if recalibration is not None and not raw:
+            signal = apply_map(recalibration, signal)
+        if not escalate(policy, r, signal, refusal=refusal, raw=raw):
             accepted += 1
             right += float(r[a.quality_field])
     m = policy["measured"]

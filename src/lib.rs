@@ -154,10 +154,10 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
             met: holdout::met(analysis.objective, &held_out, large_quality),
         });
     }
-    if let Some((_, raw)) = &recalibrated {
+    if let Some((r, raw)) = &recalibrated {
         let mapped = &loaded.set.confidence;
         report.deployment.policy = (report.deployment.policy.take())
-            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t)));
+            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t, &r.map)));
     }
     let files = report::render_all(&report)?;
     out.commit(&files)?;
@@ -188,10 +188,10 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         &loaded.sha256,
     );
     let mut deployment = deployment;
-    if let Some((_, raw)) = &recalibrated {
+    if let Some((r, raw)) = &recalibrated {
         let mapped = &loaded.set.confidence;
         deployment.policy = (deployment.policy.take())
-            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t)));
+            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t, &r.map)));
     }
     let found = deployment.policy.is_some();
     match (&deployment.policy, config.print) {
@@ -205,12 +205,7 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         )?,
         // One global threshold prints bare, as a number even for "escalate everything" (just
         // above every confidence), so `T=$(calibrate recommend ...)` keeps working.
-        (Some(policy), PrintFormat::Text)
-            if policy.segments.is_empty()
-                && policy.always_large.is_empty()
-                && !policy.escalate_refusals
-                && recommendation.is_ok() =>
-        {
+        (Some(policy), PrintFormat::Text) if policy.is_bare() && recommendation.is_ok() => {
             let m = recommendation.as_ref().expect("checked");
             print(&format!("{}\n", m.threshold))?
         }

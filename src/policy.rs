@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::recommend::Objective;
-use crate::segments::{Plan, Rule};
+use crate::segments::Plan;
 use crate::sweep::Metrics;
 
 /// The policy document.
@@ -177,6 +177,15 @@ impl Policy {
         self
     }
 
+    /// Whether one number says it all: a single global threshold on the signal, with no
+    /// segments, safeguards or recalibration map.
+    pub fn is_bare(&self) -> bool {
+        self.segments.is_empty()
+            && self.always_large.is_empty()
+            && !self.escalate_refusals
+            && self.signal.recalibration.is_none()
+    }
+
     /// Whether it is one global threshold on the confidence field, nothing else.
     pub fn is_single(&self) -> bool {
         self.segments.is_empty()
@@ -201,10 +210,8 @@ pub fn threshold_of(m: &Metrics) -> Option<f64> {
     (!m.accepts_none).then_some(m.threshold)
 }
 
-/// The per-segment rules of a plan whose joint choice was made; `global` is the global
-/// threshold, which segments that keep it carry as is (not their own smallest accepted
-/// confidence, which would differ on traffic the eval set did not see).
-pub fn segment_rules(plan: &Plan, global: Option<f64>) -> Vec<SegmentPolicy> {
+/// The per-segment rules of a plan whose joint choice was made.
+pub fn segment_rules(plan: &Plan) -> Vec<SegmentPolicy> {
     plan.segments
         .iter()
         .map(|s| SegmentPolicy {
@@ -214,10 +221,7 @@ pub fn segment_rules(plan: &Plan, global: Option<f64>) -> Vec<SegmentPolicy> {
             } else {
                 "threshold"
             },
-            threshold: match s.rule {
-                Rule::TooFewGlobal | Rule::Global if !s.always_large => global,
-                _ => threshold_of(&s.chosen),
-            },
+            threshold: s.threshold,
             raw_threshold: None,
             reason: s.rule.reason(plan.min_records),
             records: s.records,

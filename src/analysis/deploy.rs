@@ -60,10 +60,7 @@ pub fn apply_plan(
             plan.segments
                 .iter()
                 .find(|s| &s.labels == labels)
-                .map_or(default, |s| match s.rule {
-                    Rule::TooFewGlobal | Rule::Global if !s.always_large => default,
-                    _ => threshold_of(&s.chosen).unwrap_or(f64::INFINITY),
-                })
+                .map_or(default, |s| s.threshold.unwrap_or(f64::INFINITY))
         })
         .collect();
     let input = prepared.input();
@@ -73,6 +70,10 @@ pub fn apply_plan(
     };
     let t = safeguards::totals(input, routing, input.forced);
     Some(t.metrics(f64::NAN, t.accepted == 0))
+}
+
+fn segment_rules_of((plan, _): (&Plan, Metrics)) -> Vec<crate::policy::SegmentPolicy> {
+    segment_rules(plan)
 }
 
 /// Everything the policy needs, for `sweep` and `recommend` alike.
@@ -125,9 +126,9 @@ pub fn deployment(
             .iter()
             .map(|s| match s.rule {
                 // Without the safeguards that force them, its records would follow the
-                // global threshold; segments that keep it, keep it.
-                Rule::AllForced | Rule::TooFewGlobal | Rule::Global => global_threshold,
-                _ => threshold_of(&s.chosen).unwrap_or(f64::INFINITY),
+                // global threshold.
+                Rule::AllForced => global_threshold,
+                _ => s.threshold.unwrap_or(f64::INFINITY),
             })
             .collect(),
         None => vec![global_threshold],
@@ -158,9 +159,7 @@ pub fn deployment(
             Some(_) => analysis.policy.segment_by.clone(),
             None => Vec::new(),
         },
-        segments: joint
-            .map(|(p, _)| segment_rules(p, global.and_then(threshold_of)))
-            .unwrap_or_default(),
+        segments: joint.map(segment_rules_of).unwrap_or_default(),
         always_large: analysis
             .policy
             .overrides

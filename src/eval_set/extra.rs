@@ -520,14 +520,17 @@ impl<'de> Visitor<'de> for Pick<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = vec![None; self.keys.len()];
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.keys.iter().position(|k| *k == key) {
-                Some(i) => {
-                    let value = map.next_value::<Json>()?;
-                    out[i] = Some(validate(self.kinds[i], Some(&value)));
+            // A column can be asked for twice, as different kinds (`--signal score` and
+            // `--always-large score=0.2`): every request gets it.
+            if self.keys.contains(&key.as_ref()) {
+                let value = map.next_value::<Json>()?;
+                for (i, k) in self.keys.iter().enumerate() {
+                    if *k == key {
+                        out[i] = Some(validate(self.kinds[i], Some(&value)));
+                    }
                 }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(out)
@@ -837,6 +840,23 @@ mod tests {
                 vec!["z".into()]
             ]))
         );
+    }
+
+    #[test]
+    fn one_column_read_as_two_kinds() {
+        // Review finding: a column asked for twice (a signal and an override) was filled once.
+        let text = "{\"score\":0.2}\n{\"score\":0.7}\n";
+        let input = ExtraInput::Bytes(text.as_bytes());
+        let requests = [
+            request("score", ExtraKind::Number),
+            request("score", ExtraKind::Label),
+        ];
+        let got = read(&input, Format::Jsonl, &requests, None, 2, "e").unwrap();
+        assert_eq!(got[0], Some(ExtraColumn::Numbers(vec![0.2, 0.7])));
+        let Some(ExtraColumn::Labels(l)) = &got[1] else {
+            panic!("labels")
+        };
+        assert_eq!(l.names, vec!["0.2", "0.7"]);
     }
 
     #[test]

@@ -165,11 +165,7 @@ fn segments(r: &Report, o: &mut String) {
             .map_or(("n/a".into(), "n/a".into()), |m| {
                 (pct(m.escalation_rate), opt4(m.non_escalated_quality))
             });
-        let threshold = if s.always_large {
-            "always large".into()
-        } else {
-            s.chosen.threshold.to_string()
-        };
+        let threshold = s.threshold.map_or("always large".into(), |t| t.to_string());
         let _ = writeln!(
             o,
             "| {} | {} | {:.4} | {own} | {ge} | {gq} | {threshold} | {} | {} | {} | {} |",

@@ -81,11 +81,7 @@ fn markdown(r: &Report) -> String {
                 savings_words(d.savings_vs_small),
                 money(b.always_small.cost_per_request),
             );
-            let _ = writeln!(
-                o,
-                "Route with `confidence >= {}`: that reproduces this split exactly.\n",
-                m.threshold
-            );
+            let _ = writeln!(o, "{}\n", routing_words(r, m));
             let u = &r.uncertainty;
             if let Some(ri) = &u.recommended {
                 let range = |x: Option<crate::intervals::Interval>, f: &dyn Fn(f64) -> String| {
@@ -322,6 +318,39 @@ fn markdown(r: &Report) -> String {
         let _ = writeln!(o, "- Dropped {n} records: {reason}.");
     }
     o
+}
+
+/// How a router reproduces the recommended split: the signal, its map, the safeguards.
+fn routing_words(r: &Report, m: &Metrics) -> String {
+    let name = &r.signal.name;
+    let policy = r.deployment.policy.as_ref();
+    let mut out = match (
+        &r.signal.recalibration,
+        policy.and_then(|p| p.default_raw_threshold),
+    ) {
+        (Some(map), Some(raw)) => format!(
+            "Route with `{name} >= {raw}` on the raw signal (or, equivalently, the {} map of \
+             `{name}` >= {}, the map exported with the policy)",
+            map.method, m.threshold
+        ),
+        (Some(map), None) => format!(
+            "Route with the {} map of `{name}` >= {} (the map exported with the policy)",
+            map.method, m.threshold
+        ),
+        (None, _) => format!("Route with `{name} >= {}`", m.threshold),
+    };
+    let guards = policy.is_some_and(|p| !p.always_large.is_empty() || p.escalate_refusals)
+        || r.settings.small_timeout_ms.is_some();
+    if guards {
+        out.push_str(", after the safeguards below send their requests to the large model");
+    }
+    out.push_str(": that reproduces this split exactly.");
+    if policy.is_some_and(|p| !p.segments.is_empty()) {
+        out.push_str(
+            " This is the best single threshold; the per-segment policy below replaces it.",
+        );
+    }
+    out
 }
 
 /// The held-out table: what calibration promised beside what the held-out part delivered.

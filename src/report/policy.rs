@@ -31,13 +31,15 @@ pub fn policy_text(policy: &Policy, format: PrintFormat) -> Result<String> {
     })
 }
 
-/// The bare threshold when the policy is one global threshold; otherwise one rule per line.
+/// One rule per line: `match<TAB>threshold`, with `<TAB>raw<TAB>raw_threshold` after a
+/// recalibrated threshold (the caller prints a bare number for a bare policy).
 fn text(p: &Policy) -> String {
-    let simple = p.segments.is_empty() && p.always_large.is_empty() && !p.escalate_refusals;
-    let threshold = |t: Option<f64>| t.map_or("always_large".to_string(), |t| t.to_string());
-    if simple {
-        return format!("{}\n", threshold(p.default_threshold));
-    }
+    let recalibrated = p.signal.recalibration.is_some();
+    let threshold = |t: Option<f64>, raw: Option<f64>| match (t, raw) {
+        (None, _) => "always_large".to_string(),
+        (Some(t), Some(raw)) if recalibrated => format!("{t}\traw\t{raw}"),
+        (Some(t), _) => t.to_string(),
+    };
     let mut out = String::new();
     for o in &p.always_large {
         let _ = writeln!(out, "always_large\t{}={}", o.field, o.value);
@@ -47,9 +49,18 @@ fn text(p: &Policy) -> String {
     }
     for s in &p.segments {
         let key: Vec<String> = s.matches.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let _ = writeln!(out, "{}\t{}", key.join(","), threshold(s.threshold));
+        let _ = writeln!(
+            out,
+            "{}\t{}",
+            key.join(","),
+            threshold(s.threshold, s.raw_threshold)
+        );
     }
-    let _ = writeln!(out, "default\t{}", threshold(p.default_threshold));
+    let _ = writeln!(
+        out,
+        "default\t{}",
+        threshold(p.default_threshold, p.default_raw_threshold)
+    );
     out
 }
 
@@ -283,11 +294,14 @@ mod tests {
     }
 
     #[test]
-    fn text_is_a_bare_number_for_one_threshold() {
+    fn text_has_one_rule_per_line() {
         let mut p = policy();
         p.segments.clear();
         p.always_large.clear();
-        assert_eq!(policy_text(&p, PrintFormat::Text).unwrap(), "0.5\n");
+        assert_eq!(
+            policy_text(&p, PrintFormat::Text).unwrap(),
+            "default\t0.5\n"
+        );
         let full = policy_text(&policy(), PrintFormat::Text).unwrap();
         assert_eq!(
             full,

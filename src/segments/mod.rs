@@ -127,6 +127,9 @@ pub struct SegmentResult {
     pub at_global: Option<Metrics>,
     /// Its metrics under the policy.
     pub chosen: Metrics,
+    /// The threshold the policy gives it: its chosen threshold, or the global one for a
+    /// segment that keeps it; `None` when it goes to the large model.
+    pub threshold: Option<f64>,
     /// Whether the policy routes it all to the large model.
     pub always_large: bool,
     /// Why.
@@ -440,6 +443,14 @@ pub fn plan(
         .map(|(k, s)| {
             let j = picks[k].unwrap_or(0);
             let chosen = s.at_candidate(j);
+            // A segment that keeps the global threshold keeps its value, not its own smallest
+            // accepted signal (review finding: they differ on traffic the eval set lacks).
+            let threshold = match rules[k] {
+                Rule::TooFewGlobal | Rule::Global => {
+                    global.filter(|m| !m.accepts_none).map(|m| m.threshold)
+                }
+                _ => (j > 0).then(|| chosen.threshold),
+            };
             SegmentResult {
                 name: seg.name(k),
                 labels: seg.labels[k].clone(),
@@ -453,7 +464,8 @@ pub fn plan(
                         s.at_threshold(m.threshold)
                     }
                 }),
-                always_large: j == 0,
+                always_large: threshold.is_none(),
+                threshold,
                 chosen,
                 rule: rules[k],
                 rows: settings.grid.iter().map(|&t| s.at_threshold(t)).collect(),

@@ -179,14 +179,34 @@ pub fn recalibrate(
     })
 }
 
-/// The smallest raw signal whose recalibrated value is ≥ `threshold` among the records: the
-/// raw-signal form of a threshold on the recalibrated signal (the map is monotone).
-pub fn raw_cut(raw: &[f64], mapped: &[f64], threshold: f64) -> Option<f64> {
-    raw.iter()
+/// The raw-signal form of a threshold on the recalibrated signal: `raw >= cut` accepts the
+/// same records as `mapped >= threshold`. The cut lies midway between the largest raw signal
+/// rejected and the smallest accepted, so a router whose signal differs from ours in the last
+/// bits still splits the records the same way. `None` when the map decreases (the raw signal
+/// would need the opposite comparison), when the two forms would split differently (a flat
+/// stretch of the map straddling the threshold), or when nothing is accepted.
+pub fn raw_cut(raw: &[f64], mapped: &[f64], threshold: f64, map: &Map) -> Option<f64> {
+    if !map.increasing() {
+        return None;
+    }
+    let accepted = |m: f64| m >= threshold;
+    let lowest_in = raw
+        .iter()
         .zip(mapped)
-        .filter(|(_, m)| **m >= threshold)
+        .filter(|(_, m)| accepted(**m))
         .map(|(r, _)| *r)
-        .min_by(f64::total_cmp)
+        .min_by(f64::total_cmp)?;
+    let highest_out = raw
+        .iter()
+        .zip(mapped)
+        .filter(|(_, m)| !accepted(**m))
+        .map(|(r, _)| *r)
+        .max_by(f64::total_cmp);
+    match highest_out {
+        None => Some(lowest_in),
+        Some(out) if out < lowest_in => Some(out + (lowest_in - out) / 2.0),
+        Some(_) => None,
+    }
 }
 
 /// The fitted map as the policy exports it.
@@ -212,5 +232,25 @@ pub fn method_name(method: Method) -> &'static str {
     match method {
         Method::Isotonic => "isotonic",
         Method::Platt => "platt",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signals::recalibrate::PlattMap;
+
+    #[test]
+    fn raw_cut_is_midway_and_refuses_decreasing_maps() {
+        let map = recalibrate::fit(Method::Isotonic, &[0.0, 1.0], &[0.0, 1.0]).unwrap();
+        // raw 0.2, 0.4, 0.6 map to themselves; threshold 0.4 accepts 0.4 and 0.6, rejects 0.2:
+        // the cut is midway, 0.3.
+        let raw = [0.2, 0.6, 0.4];
+        assert_eq!(raw_cut(&raw, &raw, 0.4, &map), Some(0.30000000000000004));
+        assert_eq!(raw_cut(&raw, &raw, 0.1, &map), Some(0.2));
+        assert_eq!(raw_cut(&raw, &raw, 0.9, &map), None);
+        // A decreasing Platt map (a > 0) reverses the order: no raw cut.
+        let platt = Map::Platt(PlattMap { a: 2.0, b: 0.0 });
+        assert_eq!(raw_cut(&raw, &raw, 0.4, &platt), None);
     }
 }

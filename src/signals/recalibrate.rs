@@ -31,7 +31,10 @@ impl IsotonicMap {
     }
 
     /// Calibrated value at signal `x`: linear interpolation between breakpoints, clipped to the
-    /// first/last breakpoint outside their range (sklearn `out_of_bounds='clip'`). NaN for NaN.
+    /// first/last breakpoint outside their range (sklearn `out_of_bounds='clip'`), computed as
+    /// y0 + (y1 − y0) · ((x − x0) / (x1 − x0)) on the interval whose left end is the last
+    /// breakpoint ≤ x, then clamped to [y0, y1]: exact at breakpoints and non-decreasing in
+    /// floating point. NaN for NaN.
     pub fn apply(&self, x: f64) -> f64 {
         let p = &self.points;
         let (first, last) = (p[0], p[p.len() - 1]);
@@ -48,10 +51,12 @@ impl IsotonicMap {
         } else {
             x
         };
-        // scipy interp1d: the interval ends at the first breakpoint ≥ x.
-        let hi = p.partition_point(|&(px, _)| px < x).clamp(1, p.len() - 1);
+        // The interval starting at the last breakpoint ≤ x, so a breakpoint maps to its own y
+        // exactly; clamping to [y0, y1] keeps the map monotone in floating point too (review
+        // finding: an unclamped formula could exceed y1 by an ulp just left of x1).
+        let hi = p.partition_point(|&(px, _)| px <= x).clamp(1, p.len() - 1);
         let ((x0, y0), (x1, y1)) = (p[hi - 1], p[hi]);
-        (y1 - y0) / (x1 - x0) * (x - x0) + y0
+        (y0 + (y1 - y0) * ((x - x0) / (x1 - x0))).clamp(y0, y1)
     }
 }
 
@@ -113,9 +118,17 @@ pub struct PlattMap {
 }
 
 impl PlattMap {
-    /// Calibrated probability at signal `x`, in [0, 1]; never overflows.
+    /// Calibrated probability at signal `x`, in [0, 1]: exactly 1 / (1 + exp(a·x + b)) in
+    /// IEEE arithmetic, the formula the policy documents, so a router computing it the same
+    /// way gets the same bits (exp overflowing to infinity gives 0, not NaN).
     pub fn apply(&self, x: f64) -> f64 {
-        prob_right(self.a * x + self.b)
+        1.0 / (1.0 + (self.a * x + self.b).exp())
+    }
+
+    /// Whether the map increases with the signal (a ≤ 0): a higher signal, a likelier right
+    /// answer. A positive `a` means the signal ranks wrong answers higher.
+    pub fn increasing(&self) -> bool {
+        self.a <= 0.0
     }
 }
 
@@ -249,6 +262,14 @@ pub enum Map {
 }
 
 impl Map {
+    /// Whether higher signals map to higher probabilities (always for isotonic).
+    pub fn increasing(&self) -> bool {
+        match self {
+            Map::Isotonic(_) => true,
+            Map::Platt(m) => m.increasing(),
+        }
+    }
+
     /// Calibrated probability at signal `x`.
     pub fn apply(&self, x: f64) -> f64 {
         match self {

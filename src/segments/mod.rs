@@ -449,7 +449,7 @@ pub fn plan(
                 Rule::TooFewGlobal | Rule::Global => {
                     global.filter(|m| !m.accepts_none).map(|m| m.threshold)
                 }
-                _ => (j > 0).then(|| chosen.threshold),
+                _ => (j > 0).then_some(chosen.threshold),
             };
             SegmentResult {
                 name: seg.name(k),

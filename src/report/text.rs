@@ -36,6 +36,26 @@ pub fn summary_text(report: &Report) -> String {
                 m.threshold,
                 report.settings.objective.describe()
             );
+            let signal = &report.signal;
+            if signal.name != "confidence" || signal.recalibration.is_some() {
+                let raw = report
+                    .deployment
+                    .policy
+                    .as_ref()
+                    .and_then(|p| p.default_raw_threshold);
+                let _ = writeln!(
+                    out,
+                    "  on signal {}{}",
+                    signal.name,
+                    match (&signal.recalibration, raw) {
+                        (Some(r), Some(raw)) => {
+                            format!(" recalibrated ({}); on the raw signal: {raw}", r.method)
+                        }
+                        (Some(r), None) => format!(" recalibrated ({})", r.method),
+                        (None, _) => String::new(),
+                    }
+                );
+            }
             let _ = writeln!(
                 out,
                 "  escalation rate        {:>8}  ({} of {} escalated)",

@@ -310,3 +310,28 @@ fn recalibrated_policy_reproduces_what_the_sweep_measured() {
     assert!((m["non_escalated_quality"].as_f64().unwrap() - quality).abs() < 1e-12);
     assert!(quality >= 0.9);
 }
+
+#[test]
+fn recalibrated_text_output_names_both_thresholds() {
+    // Review finding: a bare number printed for a recalibrated policy read as a threshold on
+    // the raw confidence. Text now says which is which.
+    let out = calibrate()
+        .arg("recommend")
+        .arg(fixture("signals.jsonl"))
+        .args([
+            "--recalibrate",
+            "isotonic",
+            "--folds",
+            "2",
+            "--min-quality",
+            "1",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Isotonic fit of confidence 0.2→0, 0.3→1, 0.8→0, 0.9→1: pooled (0.3, 0.8) to 1/2, so
+    // only 0.9 maps to 1; the raw cut lies midway between 0.8 and 0.9.
+    assert_eq!(text, "default\t1\traw\t0.8500000000000001\n");
+}

@@ -300,3 +300,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn isotonic_apply_is_exact_at_breakpoints_and_never_decreases() {
+    // Review finding: at a block's first x the right-anchored formula returned y + 1 ulp, so a
+    // single record became its own threshold inside a flat block.
+    let x: Vec<f64> = (0..40).map(|i| f64::from(i) * 0.0731 % 1.0).collect();
+    let y: Vec<f64> = (0..40).map(|i| f64::from((i * 7) % 3 == 0)).collect();
+    let map = fit_isotonic(&x, &y).unwrap();
+    for &(px, py) in map.points() {
+        assert_eq!(map.apply(px), py);
+    }
+    let mut grid: Vec<f64> = map.points().iter().map(|p| p.0).collect();
+    for &(px, _) in map.points() {
+        grid.extend([px.next_down(), px.next_up()]);
+    }
+    grid.sort_by(f64::total_cmp);
+    for w in grid.windows(2) {
+        assert!(map.apply(w[0]) <= map.apply(w[1]), "{} {}", w[0], w[1]);
+    }
+}

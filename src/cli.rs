@@ -69,9 +69,12 @@ pub enum CommandArgs {
         --print json|yaml|toml|env prints the whole policy (signal, recalibration map,\n\
         thresholds, overrides, what it measured, input sha256, tool version).\n\n\
         The printed threshold is the smallest accepted confidence: routing with\n\
-        `confidence >= threshold` reproduces the chosen split exactly. When no threshold\n\
-        meets the objective the exit status is 1: the text form prints nothing to stdout\n\
-        and the reason to stderr; --print json prints {\"found\": false, \"reason\": ...}.")]
+        `confidence >= threshold` reproduces the chosen split exactly; `always_large` when\n\
+        only escalating everything meets the objective. When no threshold (and, with\n\
+        --segment-by, no per-segment policy) meets the objective the exit status is 1: the\n\
+        text form prints nothing to stdout and the reason to stderr; --print json prints\n\
+        {\"found\": false, \"reason\": ...}. \"found\" is about one global threshold: with\n\
+        --segment-by, a \"policy\" can be present (exit 0) when \"found\" is false.")]
     Recommend(RecommendArgs),
     /// Compare confidence signals: which one to threshold, and what each one buys.
     #[command(after_help = "Examples:\n  \

@@ -203,11 +203,15 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
                 deployment.policy.as_ref(),
             )? + "\n"),
         )?,
-        // One global threshold prints bare, as a number even for "escalate everything" (just
-        // above every confidence), so `T=$(calibrate recommend ...)` keeps working.
+        // One global threshold prints bare; "escalate everything" prints `always_large`, as
+        // the policy says (a number just above every confidence would accept a future request
+        // more confident than any in the eval set).
         (Some(policy), PrintFormat::Text) if policy.is_bare() && recommendation.is_ok() => {
             let m = recommendation.as_ref().expect("checked");
-            print(&format!("{}\n", m.threshold))?
+            match policy.default_threshold {
+                Some(_) => print(&format!("{}\n", m.threshold))?,
+                None => print("always_large\n")?,
+            }
         }
         (Some(policy), format) => print(&report::policy_text(policy, format)?)?,
         (None, _) => {
@@ -401,7 +405,8 @@ fn load(analysis: &Analysis) -> Result<Loaded> {
 }
 
 fn status(report: &report::Report) -> ExitStatus {
-    if report.recommendation.is_ok() {
+    // Per-segment thresholds can meet an objective no single threshold meets.
+    if report.recommendation.is_ok() || report.deployment.policy.is_some() {
         ExitStatus::Success
     } else {
         ExitStatus::NoThreshold

@@ -223,7 +223,7 @@ pub fn segment_rules(plan: &Plan) -> Vec<SegmentPolicy> {
             },
             threshold: s.threshold,
             raw_threshold: None,
-            reason: s.rule.reason(plan.min_records),
+            reason: s.reason(plan.min_records),
             records: s.records,
         })
         .collect()

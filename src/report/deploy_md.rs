@@ -175,7 +175,7 @@ fn segments(r: &Report, o: &mut String) {
             pct(s.chosen.escalation_rate),
             opt4(s.chosen.non_escalated_quality),
             money(s.chosen.cost_per_request),
-            s.rule.reason(plan.min_records)
+            s.reason(plan.min_records)
         );
     }
     let _ = writeln!(o);

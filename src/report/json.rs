@@ -199,7 +199,7 @@ fn segments_json(r: &Report) -> Option<SegmentsJson<'_>> {
                 at_global: s.at_global.as_ref(),
                 chosen: &s.chosen,
                 always_large: s.always_large,
-                reason: s.rule.reason(plan.min_records),
+                reason: s.reason(plan.min_records),
             })
             .collect(),
     })

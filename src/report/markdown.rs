@@ -127,6 +127,17 @@ fn markdown(r: &Report) -> String {
         }
         Err(why) => {
             let _ = writeln!(o, "**No recommendation:** {why}.\n");
+            if let Some(p) = &r.deployment.policy {
+                let _ = writeln!(
+                    o,
+                    "**The per-segment policy meets the objective:** it escalates {} of \
+                     requests, ships answers of quality {} and costs {} per request (see \
+                     \"Segments\" and \"Deployable policy\" below).\n",
+                    pct(p.measured.escalation_rate),
+                    opt4(p.measured.non_escalated_quality),
+                    money(p.measured.cost_per_request)
+                );
+            }
         }
     }
 
@@ -322,6 +333,11 @@ fn markdown(r: &Report) -> String {
 
 /// How a router reproduces the recommended split: the signal, its map, the safeguards.
 fn routing_words(r: &Report, m: &Metrics) -> String {
+    if m.accepts_none {
+        return "Send every request to the large model: no threshold that keeps any small answer \
+                meets the objective."
+            .into();
+    }
     let name = &r.signal.name;
     let policy = r.deployment.policy.as_ref();
     let mut out = match (

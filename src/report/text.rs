@@ -109,6 +109,16 @@ pub fn summary_text(report: &Report) -> String {
         }
         Err(why) => {
             let _ = writeln!(out, "no recommendation: {why}");
+            if let Some(p) = &report.deployment.policy {
+                let _ = writeln!(
+                    out,
+                    "per-segment policy meets the objective: escalation {}, non-escalated \
+                     quality {}, cost per request {} (see report.md)",
+                    pct(p.measured.escalation_rate),
+                    opt4(p.measured.non_escalated_quality),
+                    money(p.measured.cost_per_request)
+                );
+            }
         }
     }
     out

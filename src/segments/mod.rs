@@ -110,6 +110,19 @@ impl Rule {
     }
 }
 
+impl SegmentResult {
+    /// Why the policy treats it so, in words (`min_records`: `--min-segment-records`).
+    pub fn reason(&self, min_records: usize) -> String {
+        let why = self.rule.reason(min_records);
+        match self.rule {
+            Rule::Joint | Rule::CannotMeetTarget if self.always_large => {
+                format!("{why}: it goes to the large model")
+            }
+            _ => why,
+        }
+    }
+}
+
 /// One segment's analysis and its place in the policy.
 #[derive(Debug, Clone)]
 pub struct SegmentResult {

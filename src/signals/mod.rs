@@ -179,34 +179,54 @@ pub fn recalibrate(
     })
 }
 
-/// The raw-signal form of a threshold on the recalibrated signal: `raw >= cut` accepts the
-/// same records as `mapped >= threshold`. The cut lies midway between the largest raw signal
-/// rejected and the smallest accepted, so a router whose signal differs from ours in the last
-/// bits still splits the records the same way. `None` when the map decreases (the raw signal
-/// would need the opposite comparison), when the two forms would split differently (a flat
-/// stretch of the map straddling the threshold), or when nothing is accepted.
+/// The raw-signal form of a threshold on the recalibrated signal: the smallest raw value whose
+/// mapped value is ≥ `threshold`, so `raw >= cut` and `map(raw) >= threshold` agree on every
+/// value, not only on the eval set (up to the rounding of the map's own arithmetic on a
+/// sloped stretch). Isotonic: the first breakpoint reaching the threshold, or the smallest
+/// record reaching it if that comes first (a sloped stretch). Platt: the closed-form inverse
+/// (ln(1/t − 1) − b) / a, nudged up to agree with the map on the records. `None` when the map
+/// decreases (the raw signal would need the opposite comparison) or nothing reaches the
+/// threshold.
 pub fn raw_cut(raw: &[f64], mapped: &[f64], threshold: f64, map: &Map) -> Option<f64> {
     if !map.increasing() {
         return None;
     }
-    let accepted = |m: f64| m >= threshold;
-    let lowest_in = raw
+    let lowest_record = raw
         .iter()
         .zip(mapped)
-        .filter(|(_, m)| accepted(**m))
+        .filter(|(_, m)| **m >= threshold)
         .map(|(r, _)| *r)
-        .min_by(f64::total_cmp)?;
-    let highest_out = raw
-        .iter()
-        .zip(mapped)
-        .filter(|(_, m)| !accepted(**m))
-        .map(|(r, _)| *r)
-        .max_by(f64::total_cmp);
-    match highest_out {
-        None => Some(lowest_in),
-        Some(out) if out < lowest_in => Some(out + (lowest_in - out) / 2.0),
-        Some(_) => None,
-    }
+        .min_by(f64::total_cmp);
+    let cut = match map {
+        Map::Isotonic(m) => m
+            .points()
+            .iter()
+            .filter(|(_, y)| *y >= threshold)
+            .map(|(x, _)| *x)
+            .chain(lowest_record)
+            .min_by(f64::total_cmp)?,
+        Map::Platt(m) => {
+            let record = lowest_record?;
+            if !(threshold > 0.0 && threshold < 1.0) || m.a == 0.0 {
+                return Some(record);
+            }
+            let inverse = ((1.0 / threshold - 1.0).ln() - m.b) / m.a;
+            // The records decide where rounding leaves the boundary: never above the smallest
+            // accepted record, never at or below a rejected one.
+            let highest_out = raw
+                .iter()
+                .zip(mapped)
+                .filter(|(_, v)| **v < threshold)
+                .map(|(r, _)| *r)
+                .max_by(f64::total_cmp);
+            let cut = inverse.min(record);
+            match highest_out {
+                Some(out) if cut <= out => record,
+                _ => cut,
+            }
+        }
+    };
+    Some(cut)
 }
 
 /// The fitted map as the policy exports it.
@@ -241,16 +261,22 @@ mod tests {
     use crate::signals::recalibrate::PlattMap;
 
     #[test]
-    fn raw_cut_is_midway_and_refuses_decreasing_maps() {
-        let map = recalibrate::fit(Method::Isotonic, &[0.0, 1.0], &[0.0, 1.0]).unwrap();
-        // raw 0.2, 0.4, 0.6 map to themselves; threshold 0.4 accepts 0.4 and 0.6, rejects 0.2:
-        // the cut is midway, 0.3.
-        let raw = [0.2, 0.6, 0.4];
-        assert_eq!(raw_cut(&raw, &raw, 0.4, &map), Some(0.30000000000000004));
-        assert_eq!(raw_cut(&raw, &raw, 0.1, &map), Some(0.2));
-        assert_eq!(raw_cut(&raw, &raw, 0.9, &map), None);
+    fn raw_cut_inverts_the_map_and_refuses_decreasing_maps() {
+        // Isotonic fit of (0.1→0), (0.5→1), (0.9→1): points (0.1, 0), (0.5, 1), (0.9, 1).
+        let map = recalibrate::fit(Method::Isotonic, &[0.1, 0.5, 0.9], &[0.0, 1.0, 1.0]).unwrap();
+        let raw = [0.1, 0.7, 0.9];
+        let mapped: Vec<f64> = raw.iter().map(|&x| map.apply(x)).collect();
+        // Threshold 1 is reached from breakpoint 0.5 on, though the smallest record reaching
+        // it is 0.7 (review finding: a cut between records disagreed with the map on 0.5–0.7).
+        assert_eq!(raw_cut(&raw, &mapped, 1.0, &map), Some(0.5));
+        // Nothing reaches 1.5.
+        assert_eq!(raw_cut(&raw, &mapped, 1.5, &map), None);
         // A decreasing Platt map (a > 0) reverses the order: no raw cut.
         let platt = Map::Platt(PlattMap { a: 2.0, b: 0.0 });
         assert_eq!(raw_cut(&raw, &raw, 0.4, &platt), None);
+        // Platt with a = −2, b = 1: map(x) ≥ 0.5 ⟺ −2x + 1 ≤ 0 ⟺ x ≥ 0.5.
+        let platt = Map::Platt(PlattMap { a: -2.0, b: 1.0 });
+        let mapped: Vec<f64> = raw.iter().map(|&x| platt.apply(x)).collect();
+        assert_eq!(raw_cut(&raw, &mapped, 0.5, &platt), Some(0.5));
     }
 }

@@ -123,3 +123,32 @@ fn reads_stdin() {
         .unwrap();
     assert_eq!(stdout(&out), "0.6\n");
 }
+
+#[test]
+fn escalate_everything_prints_always_large() {
+    // Review finding: the text form printed a number just above every confidence while the
+    // policy said "always large"; a future, more confident request would have split them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    fs::write(
+        &path,
+        "{\"confidence\":0.9,\"small_quality\":0,\"large_quality\":1}\n\
+         {\"confidence\":0.8,\"small_quality\":0,\"large_quality\":1}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        calibrate()
+            .arg("recommend")
+            .arg(&path)
+            .args(["--max-quality-loss", "0", "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "always_large\n");
+    let v: serde_json::Value = serde_json::from_slice(&run(&["--print", "json"]).stdout).unwrap();
+    assert_eq!(v["metrics"]["accepts_none"], true);
+    assert!(v["policy"].get("default_threshold").is_none());
+}

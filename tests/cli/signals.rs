@@ -332,6 +332,6 @@ fn recalibrated_text_output_names_both_thresholds() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     // Isotonic fit of confidence 0.2→0, 0.3→1, 0.8→0, 0.9→1: pooled (0.3, 0.8) to 1/2, so
-    // only 0.9 maps to 1; the raw cut lies midway between 0.8 and 0.9.
-    assert_eq!(text, "default\t1\traw\t0.8500000000000001\n");
+    // only 0.9 maps to 1: the map reaches 1 at its breakpoint 0.9, the raw threshold.
+    assert_eq!(text, "default\t1\traw\t0.9\n");
 }

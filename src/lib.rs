@@ -32,7 +32,7 @@ use anyhow::{Result, bail};
 
 use crate::cli::PrintFormat;
 use crate::config::{
-    Analysis, Config, EconomicsConfig, RecommendConfig, SignalConfig, SignalsConfig, SweepConfig,
+    Analysis, Config, EconomicsConfig, RecommendConfig, SignalsConfig, SweepConfig,
 };
 use crate::eval_set::Loaded;
 use crate::recommend::Objective;
@@ -154,11 +154,11 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
             met: holdout::met(analysis.objective, &held_out, large_quality),
         });
     }
-    if let Some((r, raw)) = &recalibrated {
-        let mapped = &loaded.set.confidence;
-        report.deployment.policy = (report.deployment.policy.take())
-            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t, &r.map)));
-    }
+    report.deployment.policy = with_raw_thresholds(
+        report.deployment.policy.take(),
+        recalibrated.as_ref(),
+        &loaded,
+    );
     let files = report::render_all(&report)?;
     out.commit(&files)?;
     eprintln!("wrote {}", config.out.display());
@@ -188,11 +188,8 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         &loaded.sha256,
     );
     let mut deployment = deployment;
-    if let Some((r, raw)) = &recalibrated {
-        let mapped = &loaded.set.confidence;
-        deployment.policy = (deployment.policy.take())
-            .map(|p| p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t, &r.map)));
-    }
+    deployment.policy =
+        with_raw_thresholds(deployment.policy.take(), recalibrated.as_ref(), &loaded);
     let found = deployment.policy.is_some();
     match (&deployment.policy, config.print) {
         (_, PrintFormat::Json) => print(
@@ -233,66 +230,13 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = report::OutputDir::prepare(&config.out)?;
     let analysis = &config.analysis;
     let mut loaded = load(analysis)?;
-    let mut candidates = Vec::new();
-    let mut skipped: Vec<String> = Vec::new();
-    let named: Vec<config::SignalSource> = if config.candidates.is_empty() {
-        let raw = signals::raw_columns(&loaded, &analysis.signal);
-        let mut all = Vec::new();
-        if !loaded.set.confidence.is_empty() {
-            all.push(config::SignalSource::Confidence);
-        }
-        all.extend(
-            raw.available_signals()
-                .into_iter()
-                .map(config::SignalSource::Derived),
-        );
-        // Other columns that hold a number in every record (a verifier's score, say).
-        for (request, column) in loaded.extras.iter().filter(|(r, _)| r.probe) {
-            match column {
-                Some(_) => all.push(config::SignalSource::Column(request.column.clone())),
-                None => skipped.push(request.column.clone()),
-            }
-        }
-        all
-    } else {
-        config.candidates.clone()
-    };
-    if named.is_empty() {
-        bail!(
-            "{}: no signal to compare: the records carry no confidence field and none of the raw \
-             fields logprobs, self_reported, samples, response (map them with --field)",
-            analysis.load.source.label()
-        );
-    }
-    for source in named {
-        let one = SignalConfig {
-            source,
-            ..analysis.signal.clone()
-        };
-        let (values, policy) = signals::signal_values(&loaded, &one).map_err(anyhow::Error::msg)?;
-        let recalibrated = match analysis.signal.recalibrate {
-            Some(settings) => Some(
-                signals::recalibrate(&values, &loaded.set.small_quality, settings)
-                    .map_err(anyhow::Error::msg)?,
-            ),
-            None => None,
-        };
-        candidates.push(signals::compare::Candidate {
-            name: policy.name,
-            formula: policy.formula,
-            values,
-            recalibrated,
-        });
-    }
+    let (candidates, skipped) = signals::candidates(&loaded, &analysis.signal, &config.candidates)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", analysis.load.source.label()))?;
     // The sweep input's confidence is replaced per candidate; costs need a column of the
     // right length.
     loaded.set.confidence = candidates[0].values.clone();
     let prepared = analysis::prepare(&loaded, analysis).map_err(anyhow::Error::msg)?;
-    let lengths: Option<Vec<f64>> = loaded.set.small_output_tokens.clone().or_else(|| {
-        signals::raw_columns(&loaded, &analysis.signal)
-            .logprobs
-            .map(|l| l.iter().map(|t| t.len() as f64).collect())
-    });
+    let lengths = signals::output_lengths(&loaded, &analysis.signal);
     let comparison = signals::compare::compare(
         prepared.input(),
         &candidates,
@@ -300,10 +244,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
         lengths.as_deref(),
     );
     let shown = report::SignalsReport {
-        path: &match &analysis.load.source {
-            eval_set::Source::File(p) => p.display().to_string(),
-            eval_set::Source::Stdin => "-".into(),
-        },
+        path: &analysis.load.source.as_given(),
         sha256: &loaded.sha256,
         records: loaded.set.small_quality.len(),
         comparison: &comparison,
@@ -323,8 +264,27 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
 fn choose_signal(loaded: &mut Loaded, analysis: &Analysis) -> Result<policy::SignalPolicy> {
     let (values, signal) =
         signals::signal_values(loaded, &analysis.signal).map_err(anyhow::Error::msg)?;
-    loaded.set.confidence = values;
+    // The confidence field itself stays in place, not copied.
+    if analysis.signal.source != config::SignalSource::Confidence {
+        loaded.set.confidence = values.into_owned();
+    }
     Ok(signal)
+}
+
+/// With a recalibration, adds the raw-signal form of every threshold to the policy (the
+/// loaded confidence column then holds the mapped signal).
+fn with_raw_thresholds(
+    policy: Option<policy::Policy>,
+    recalibrated: Option<&(signals::Recalibrated, Vec<f64>)>,
+    loaded: &Loaded,
+) -> Option<policy::Policy> {
+    match (policy, recalibrated) {
+        (Some(p), Some((r, raw))) => {
+            let mapped = &loaded.set.confidence;
+            Some(p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t, &r.map)))
+        }
+        (policy, _) => policy,
+    }
 }
 
 /// With `--recalibrate`: replaces the signal by the deployed map's values and records the map

@@ -188,12 +188,7 @@ impl Policy {
 
     /// Whether it is one global threshold on the confidence field, nothing else.
     pub fn is_single(&self) -> bool {
-        self.segments.is_empty()
-            && self.always_large.is_empty()
-            && !self.escalate_refusals
-            && self.signal.formula.is_none()
-            && self.signal.recalibration.is_none()
-            && self.signal.name == "confidence"
+        self.is_bare() && self.signal.formula.is_none() && self.signal.name == "confidence"
     }
 }
 

@@ -45,10 +45,10 @@ pub fn label_mask(labels: &TaskTypes, value: &str) -> Vec<bool> {
 }
 
 /// Any safeguard, per record; `None` when there are none.
-pub fn combined(safeguards: &[Safeguard]) -> Option<Vec<bool>> {
-    let first = safeguards.first()?;
-    let mut out = first.mask.clone();
-    for s in &safeguards[1..] {
+pub fn combined<'a>(safeguards: impl IntoIterator<Item = &'a Safeguard>) -> Option<Vec<bool>> {
+    let mut safeguards = safeguards.into_iter();
+    let mut out = safeguards.next()?.mask.clone();
+    for s in safeguards {
         for (o, m) in out.iter_mut().zip(&s.mask) {
             *o |= *m;
         }
@@ -142,12 +142,11 @@ pub fn effects(
         .enumerate()
         .map(|(k, s)| {
             let others = combined(
-                &safeguards
+                safeguards
                     .iter()
                     .enumerate()
                     .filter(|(o, _)| *o != k)
-                    .map(|(_, s)| s.clone())
-                    .collect::<Vec<_>>(),
+                    .map(|(_, s)| s),
             );
             let exclusive: Vec<bool> = s
                 .mask

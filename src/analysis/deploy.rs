@@ -72,10 +72,6 @@ pub fn apply_plan(
     Some(t.metrics(f64::NAN, t.accepted == 0))
 }
 
-fn segment_rules_of((plan, _): (&Plan, Metrics)) -> Vec<crate::policy::SegmentPolicy> {
-    segment_rules(plan)
-}
-
 /// Everything the policy needs, for `sweep` and `recommend` alike.
 #[allow(clippy::too_many_arguments)]
 pub fn deployment(
@@ -159,7 +155,7 @@ pub fn deployment(
             Some(_) => analysis.policy.segment_by.clone(),
             None => Vec::new(),
         },
-        segments: joint.map(segment_rules_of).unwrap_or_default(),
+        segments: joint.map(|(p, _)| segment_rules(p)).unwrap_or_default(),
         always_large: analysis
             .policy
             .overrides

@@ -11,7 +11,7 @@ use crate::certify::{Certification, Target, certify};
 use crate::config::{Analysis, Baseline, Grid};
 use crate::dashboard;
 use crate::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
-use crate::eval_set::{EvalSet, ExtraColumn, ExtraKind, Field, Loaded, Source};
+use crate::eval_set::{EvalSet, ExtraColumn, ExtraKind, Field, Loaded};
 use crate::intervals;
 use crate::latency::{self, LatencyInput};
 use crate::policy::SignalPolicy;
@@ -309,10 +309,7 @@ pub fn report(
     );
     Report {
         input: InputInfo {
-            path: match &analysis.load.source {
-                Source::File(p) => p.display().to_string(),
-                Source::Stdin => "-".into(),
-            },
+            path: analysis.load.source.as_given(),
             format: loaded.format.name(),
             sha256: loaded.sha256.clone(),
             bytes: loaded.bytes,

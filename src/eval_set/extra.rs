@@ -274,7 +274,7 @@ fn column(
             first,
         });
     }
-    let mut cells = records.iter_mut().map(|(_, r)| match r[k].take() {
+    let cells = records.iter_mut().map(|(_, r)| match r[k].take() {
         Some(Ok(cell)) => cell,
         _ => unreachable!("checked above"),
     });
@@ -290,7 +290,6 @@ fn column(
         }
         ExtraKind::Number => ExtraColumn::Numbers(
             cells
-                .by_ref()
                 .map(|c| match c {
                     Cell::Number(x) => x,
                     _ => unreachable!("validated as a number"),

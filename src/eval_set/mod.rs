@@ -117,6 +117,14 @@ pub enum Source {
 }
 
 impl Source {
+    /// As given on the command line: the path, or `-` for stdin.
+    pub fn as_given(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "-".into(),
+        }
+    }
+
     /// The name used in messages and the summary.
     pub fn label(&self) -> String {
         match self {

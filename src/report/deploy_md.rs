@@ -1,8 +1,8 @@
 //! The report's sections on what gets deployed: the signal (and its recalibration), segments,
 //! safeguards and the policy document.
 //!
-//! Words and tables only; numbers come from the [`Report`]. It must not compute beyond
-//! differences shown side by side.
+//! Words and tables only; numbers come from the [`Report`] and the core's methods on it. It
+//! must not compute.
 
 use std::fmt::Write;
 
@@ -113,7 +113,7 @@ fn segments(r: &Report, o: &mut String) {
             );
         }
         (Some(p), Some(g)) => {
-            let saved = 1.0 - p.cost_per_request / g.cost_per_request;
+            let saved = plan.savings_vs_single();
             let _ = writeln!(
                 o,
                 "Per-segment thresholds chosen jointly under the objective ({}) cost {} per \
@@ -123,8 +123,12 @@ fn segments(r: &Report, o: &mut String) {
                 money(p.cost_per_request),
                 money(g.cost_per_request),
                 g.threshold,
-                pct(saved.abs()),
-                if saved >= 0.0 { "cheaper" } else { "dearer" },
+                saved.map_or("n/a".into(), |s| pct(s.abs())),
+                match saved {
+                    Some(s) if s >= 0.0 => "cheaper",
+                    Some(_) => "dearer",
+                    None => "savings undefined (the single threshold costs nothing)",
+                },
                 pct(p.escalation_rate),
                 pct(g.escalation_rate),
                 exactness
@@ -184,7 +188,7 @@ fn segments(r: &Report, o: &mut String) {
         .iter()
         .filter(|s| s.rule == Rule::TooFewAlwaysLarge)
     {
-        if let Some(g) = &s.at_global {
+        if let (Some(g), Some(extra)) = (&s.at_global, s.extra_cost_over(r.records)) {
             let _ = writeln!(
                 o,
                 "- {}: routing it all to the large model costs {} per request on its records \
@@ -193,10 +197,7 @@ fn segments(r: &Report, o: &mut String) {
                 s.name,
                 money(s.chosen.cost_per_request),
                 money(g.cost_per_request),
-                money(
-                    (s.chosen.cost_per_request - g.cost_per_request) * s.records as f64
-                        / r.records as f64
-                ),
+                money(extra),
                 opt4(s.chosen.cascade_quality),
                 opt4(g.cascade_quality),
             );

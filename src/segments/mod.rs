@@ -9,7 +9,7 @@ pub mod joint;
 
 use std::collections::BTreeMap;
 
-use crate::economics::{CostColumn, CostModel};
+use crate::economics::{CostColumn, CostModel, savings};
 use crate::eval_set::TaskTypes;
 use crate::recommend::{Infeasible, LOSS_TOLERANCE, Objective, recommend};
 use crate::sweep::{Metrics, Sweep, SweepInput, Totals};
@@ -111,6 +111,16 @@ impl Rule {
 }
 
 impl SegmentResult {
+    /// What its policy costs over its cost at the global threshold, spread over `records`
+    /// requests in all (currency units per request); `None` without a global threshold.
+    pub fn extra_cost_over(&self, records: usize) -> Option<f64> {
+        let g = self.at_global.as_ref()?;
+        Some(
+            (self.chosen.cost_per_request - g.cost_per_request) * self.records as f64
+                / records as f64,
+        )
+    }
+
     /// Why the policy treats it so, in words (`min_records`: `--min-segment-records`).
     pub fn reason(&self, min_records: usize) -> String {
         let why = self.rule.reason(min_records);
@@ -172,6 +182,18 @@ pub struct Plan {
     pub exact: bool,
     /// Why no joint choice was made, or why it is infeasible.
     pub note: Option<String>,
+}
+
+impl Plan {
+    /// The per-segment policy's savings against the best single threshold (0.1 = 10 %
+    /// cheaper, negative = dearer); `None` without both or when the single threshold costs
+    /// nothing.
+    pub fn savings_vs_single(&self) -> Option<f64> {
+        savings(
+            self.policy?.cost_per_request,
+            self.best_single?.cost_per_request,
+        )
+    }
 }
 
 /// The inputs of one segment, gathered from the full columns.

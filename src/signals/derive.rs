@@ -550,21 +550,21 @@ pub fn derive(signal: Signal, raw: RawValue<'_>) -> f64 {
     }
 }
 
-/// The loader's per-record raw columns; `None` means the field is absent
-/// from the eval set. Each present column holds one entry per record.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawColumns {
+/// The loader's per-record raw columns, borrowed; `None` means the field is
+/// absent from the eval set. Each present column holds one entry per record.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RawColumns<'a> {
     /// Per-record token log-probabilities.
-    pub logprobs: Option<Vec<Vec<f64>>>,
+    pub logprobs: Option<&'a [Vec<f64>]>,
     /// Per-record self-reported scores, on the set's own scale.
-    pub self_reported: Option<Vec<f64>>,
+    pub self_reported: Option<&'a [f64]>,
     /// Per-record sampled answers.
-    pub samples: Option<Vec<Vec<String>>>,
+    pub samples: Option<&'a [Vec<String>]>,
     /// Per-record answer texts.
-    pub response: Option<Vec<String>>,
+    pub response: Option<&'a [String]>,
 }
 
-impl RawColumns {
+impl RawColumns<'_> {
     /// Whether the column for `field` is present.
     pub const fn has(&self, field: RawField) -> bool {
         match field {
@@ -596,7 +596,7 @@ impl RawColumns {
 /// "logprobs" field (an array of per-token log-probabilities)`), or, for
 /// `self_reported`, when the column fits neither scale (the
 /// [`self_reported_scale`] message).
-pub fn derive_column(signal: Signal, columns: &RawColumns) -> Result<Vec<f64>, String> {
+pub fn derive_column(signal: Signal, columns: &RawColumns<'_>) -> Result<Vec<f64>, String> {
     let field = signal.source();
     let missing = || {
         format!(
@@ -607,14 +607,14 @@ pub fn derive_column(signal: Signal, columns: &RawColumns) -> Result<Vec<f64>, S
     };
     let out = match field {
         RawField::Logprobs => {
-            let column = columns.logprobs.as_ref().ok_or_else(missing)?;
+            let column = columns.logprobs.ok_or_else(missing)?;
             column
                 .iter()
                 .map(|lps| derive(signal, RawValue::Logprobs(lps)))
                 .collect()
         }
         RawField::SelfReported => {
-            let column = columns.self_reported.as_ref().ok_or_else(missing)?;
+            let column = columns.self_reported.ok_or_else(missing)?;
             let scale = self_reported_scale(column)?;
             column
                 .iter()
@@ -622,14 +622,14 @@ pub fn derive_column(signal: Signal, columns: &RawColumns) -> Result<Vec<f64>, S
                 .collect()
         }
         RawField::Samples => {
-            let column = columns.samples.as_ref().ok_or_else(missing)?;
+            let column = columns.samples.ok_or_else(missing)?;
             column
                 .iter()
                 .map(|samples| derive(signal, RawValue::Samples(samples)))
                 .collect()
         }
         RawField::Response => {
-            let column = columns.response.as_ref().ok_or_else(missing)?;
+            let column = columns.response.ok_or_else(missing)?;
             column
                 .iter()
                 .map(|text| derive(signal, RawValue::Response(text)))

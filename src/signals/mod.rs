@@ -9,6 +9,8 @@ pub mod derive;
 pub mod metrics;
 pub mod recalibrate;
 
+use std::borrow::Cow;
+
 use crate::config::{Recalibration, SignalConfig, SignalSource};
 use crate::eval_set::{ExtraColumn, ExtraKind, Loaded};
 use crate::policy::{RecalibrationPolicy, SignalPolicy};
@@ -20,35 +22,35 @@ use recalibrate::{Map, Method};
 /// Bins of the calibration measures (ECE, MCE, reliability diagrams).
 pub const BINS: usize = 10;
 
-/// The raw fields the run read, as the derivations take them.
-pub fn raw_columns(loaded: &Loaded, config: &SignalConfig) -> RawColumns {
+/// The raw fields the run read, as the derivations take them (borrowed, not copied).
+pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalConfig) -> RawColumns<'a> {
     let get =
         |field: RawField| loaded.extra(config.raw_column(field), crate::config::raw_kind(field));
     RawColumns {
         logprobs: match get(RawField::Logprobs) {
-            Some(ExtraColumn::Logprobs(v)) => Some(v.clone()),
+            Some(ExtraColumn::Logprobs(v)) => Some(v),
             _ => None,
         },
         self_reported: match get(RawField::SelfReported) {
-            Some(ExtraColumn::Numbers(v)) => Some(v.clone()),
+            Some(ExtraColumn::Numbers(v)) => Some(v),
             _ => None,
         },
         samples: match get(RawField::Samples) {
-            Some(ExtraColumn::Samples(v)) => Some(v.clone()),
+            Some(ExtraColumn::Samples(v)) => Some(v),
             _ => None,
         },
         response: match get(RawField::Response) {
-            Some(ExtraColumn::Texts(v)) => Some(v.clone()),
+            Some(ExtraColumn::Texts(v)) => Some(v),
             _ => None,
         },
     }
 }
 
 /// The values of the signal `config` names, one per record, with how it was made.
-pub fn signal_values(
-    loaded: &Loaded,
+pub fn signal_values<'a>(
+    loaded: &'a Loaded,
     config: &SignalConfig,
-) -> Result<(Vec<f64>, SignalPolicy), String> {
+) -> Result<(Cow<'a, [f64]>, SignalPolicy), String> {
     match &config.source {
         SignalSource::Confidence => {
             if loaded.set.confidence.is_empty() {
@@ -57,7 +59,7 @@ pub fn signal_values(
                 );
             }
             Ok((
-                loaded.set.confidence.clone(),
+                Cow::Borrowed(&loaded.set.confidence),
                 SignalPolicy {
                     name: "confidence".into(),
                     formula: None,
@@ -65,10 +67,12 @@ pub fn signal_values(
                 },
             ))
         }
-        SignalSource::Derived(signal) => derived(loaded, config, *signal),
+        SignalSource::Derived(signal) => {
+            derived(loaded, config, *signal).map(|(v, p)| (Cow::Owned(v), p))
+        }
         SignalSource::Column(column) => match loaded.extra(column, ExtraKind::Number) {
             Some(ExtraColumn::Numbers(v)) => Ok((
-                v.clone(),
+                Cow::Borrowed(v),
                 SignalPolicy {
                     name: column.clone(),
                     formula: None,
@@ -89,7 +93,7 @@ fn derived(
     let values = derive::derive_column(signal, &raw)
         .map_err(|e| format!("--signal {}: {e}", signal.name()))?;
     let mut formula = signal.formula().to_string();
-    if let (Signal::SelfReported, Some(v)) = (signal, &raw.self_reported) {
+    if let (Signal::SelfReported, Some(v)) = (signal, raw.self_reported) {
         let scale =
             derive::self_reported_scale(v).map_err(|e| format!("--signal self_reported: {e}"))?;
         formula = format!("{formula}; this eval set reads as {}", scale.name());
@@ -102,6 +106,77 @@ fn derived(
             recalibration: None,
         },
     ))
+}
+
+/// The signals `calibrate signals` compares: `named`, or with none named the confidence field,
+/// every signal the raw fields allow and every other column numeric in every record. Returns
+/// them with the columns tried and left out (not numeric everywhere).
+pub fn candidates(
+    loaded: &Loaded,
+    config: &SignalConfig,
+    named: &[SignalSource],
+) -> Result<(Vec<compare::Candidate>, Vec<String>), String> {
+    let mut skipped = Vec::new();
+    let sources: Vec<SignalSource> = if named.is_empty() {
+        let mut all = Vec::new();
+        if !loaded.set.confidence.is_empty() {
+            all.push(SignalSource::Confidence);
+        }
+        let raw = raw_columns(loaded, config);
+        all.extend(
+            raw.available_signals()
+                .into_iter()
+                .map(SignalSource::Derived),
+        );
+        // Other columns that hold a number in every record (a verifier's score, say).
+        for (request, column) in loaded.extras.iter().filter(|(r, _)| r.probe) {
+            match column {
+                Some(_) => all.push(SignalSource::Column(request.column.clone())),
+                None => skipped.push(request.column.clone()),
+            }
+        }
+        all
+    } else {
+        named.to_vec()
+    };
+    if sources.is_empty() {
+        return Err(
+            "no signal to compare: the records carry no confidence field and none of \
+                    the raw fields logprobs, self_reported, samples, response (map them with \
+                    --field)"
+                .into(),
+        );
+    }
+    let mut out = Vec::with_capacity(sources.len());
+    for source in sources {
+        let one = SignalConfig {
+            source,
+            ..config.clone()
+        };
+        let (values, policy) = signal_values(loaded, &one)?;
+        let values = values.into_owned();
+        let recalibrated = match config.recalibrate {
+            Some(settings) => Some(recalibrate(&values, &loaded.set.small_quality, settings)?),
+            None => None,
+        };
+        out.push(compare::Candidate {
+            name: policy.name,
+            formula: policy.formula,
+            values,
+            recalibrated,
+        });
+    }
+    Ok((out, skipped))
+}
+
+/// Output lengths per record, for the length-bias check: the small model's output tokens, or
+/// else the number of log-probabilities.
+pub fn output_lengths(loaded: &Loaded, config: &SignalConfig) -> Option<Vec<f64>> {
+    loaded.set.small_output_tokens.clone().or_else(|| {
+        raw_columns(loaded, config)
+            .logprobs
+            .map(|l| l.iter().map(|t| t.len() as f64).collect())
+    })
 }
 
 /// Calibration measures of a signal in [0, 1].

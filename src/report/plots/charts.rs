@@ -7,7 +7,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::SIZE;
-use super::style::{BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, count, dashed, err, legend, pct};
+use super::style::{
+    BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, count, dashed, err, legend, pct,
+    reliability_frame,
+};
 use crate::intervals::{Interval, RowIntervals};
 use crate::report::Report;
 
@@ -403,30 +406,11 @@ where
     DB::ErrorType: 'static,
 {
     let bins = r.dashboard.reliability.as_deref().unwrap_or_default();
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            "Reliability: observed quality against confidence",
-            (FONT, 24),
-        )
-        .margin(16)
-        .x_label_area_size(56)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.08)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(242, 242, 242))
-        .x_desc("small-model confidence (bins of 0.1)")
-        .y_desc("observed small-model quality")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 17))
-        .draw()
-        .map_err(err)?;
-    dashed(
-        &mut chart,
-        vec![(0.0, 0.0), (1.0, 1.0)],
-        GREY,
-        "perfectly calibrated",
+    let mut chart = reliability_frame(
+        root,
+        "Reliability: observed quality against confidence",
+        "small-model confidence (bins of 0.1)",
+        1.08,
     )?;
     let points: Vec<(f64, f64)> = bins
         .iter()

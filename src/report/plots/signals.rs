@@ -8,7 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Drawing;
-use super::style::{BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, dashed, err, legend, pct};
+use super::style::{
+    BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, err, legend, pct, reliability_frame,
+};
 use crate::signals::compare::Comparison;
 
 const PALETTE: [RGBColor; 8] = [
@@ -87,30 +89,11 @@ impl Drawing for Reliability<'_> {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Reliability: observed quality against each signal",
-                (FONT, 24),
-            )
-            .margin(16)
-            .x_label_area_size(56)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..1.0, 0.0..1.05)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(242, 242, 242))
-            .x_desc("signal (10 equal-width bins; signals outside [0, 1] are left out)")
-            .y_desc("observed small-model quality")
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 17))
-            .draw()
-            .map_err(err)?;
-        dashed(
-            &mut chart,
-            vec![(0.0, 0.0), (1.0, 1.0)],
-            GREY,
-            "perfectly calibrated",
+        let mut chart = reliability_frame(
+            root,
+            "Reliability: observed quality against each signal",
+            "signal (10 equal-width bins; signals outside [0, 1] are left out)",
+            1.05,
         )?;
         for (k, row) in self.0.rows.iter().enumerate() {
             if row.reliability.is_empty() {

@@ -44,6 +44,42 @@ where
     Ok(())
 }
 
+/// A reliability diagram's frame: signal from 0 to 1 across, observed quality from 0 to `y_top`
+/// up, the mesh, and the "perfectly calibrated" diagonal.
+pub(super) fn reliability_frame<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    x_desc: &str,
+    y_top: f64,
+) -> Result<Chart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FONT, 24))
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0, 0.0..y_top)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc(x_desc)
+        .y_desc("observed small-model quality")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    dashed(
+        &mut chart,
+        vec![(0.0, 0.0), (1.0, 1.0)],
+        GREY,
+        "perfectly calibrated",
+    )?;
+    Ok(chart)
+}
+
 pub(super) fn count(x: &f64) -> String {
     format!("{x:.0}")
 }

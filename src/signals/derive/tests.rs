@@ -323,9 +323,10 @@ fn derive_panics_on_wrong_field() {
 
 #[test]
 fn derive_column_works_and_errs_in_words() {
+    let logprobs = vec![vec![-0.1, -0.5, -2.0], vec![0.0]];
     let columns = RawColumns {
-        logprobs: Some(vec![vec![-0.1, -0.5, -2.0], vec![0.0]]),
-        self_reported: Some(vec![90.0, 0.5]),
+        logprobs: Some(&logprobs),
+        self_reported: Some(&[90.0, 0.5]),
         samples: None,
         response: None,
     };
@@ -367,7 +368,7 @@ fn derive_column_works_and_errs_in_words() {
     );
 
     let bad = RawColumns {
-        self_reported: Some(vec![50.0, 101.0]),
+        self_reported: Some(&[50.0, 101.0]),
         ..RawColumns::default()
     };
     assert_eq!(

@@ -7,117 +7,11 @@
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{PolicyArgs, RecalibrateArg, SignalArgs};
-use crate::eval_set::{ExtraKind, ExtraRequest};
+use crate::input::{ExtraKind, ExtraRequest};
+use crate::policy::settings::{Override, PolicySettings};
 use crate::signals::derive::{RawField, Signal};
 use crate::signals::recalibrate::Method;
-
-/// Segments and overrides.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PolicyConfig {
-    /// Columns whose value combinations are the segments (empty: one global threshold).
-    pub segment_by: Vec<String>,
-    /// Segments with fewer records keep the global threshold (or escalate everything).
-    pub min_segment_records: usize,
-    /// Records matching any of these always escalate.
-    pub overrides: Vec<Override>,
-    /// Refusals (from the response text) always escalate.
-    pub escalate_refusals: bool,
-}
-
-/// One `--always-large FIELD=VALUE`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Override {
-    /// The column.
-    pub column: String,
-    /// The value that sends a record to the large model, compared as text (numbers and
-    /// booleans as their JSON text: `true`, `3`).
-    pub value: String,
-}
-
-impl Override {
-    /// `FIELD=VALUE` as the user typed it.
-    pub fn label(&self) -> String {
-        format!("{}={}", self.column, self.value)
-    }
-}
-
-/// Where the thresholded signal comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignalSource {
-    /// The confidence field.
-    Confidence,
-    /// A signal derived from raw model output.
-    Derived(Signal),
-    /// Another numeric column of the input.
-    Column(String),
-}
-
-/// Cross-fitted recalibration of the signal.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Recalibration {
-    /// Isotonic or Platt.
-    pub method: Method,
-    /// Folds of the cross-fitting (at least 2).
-    pub folds: usize,
-    /// Seed of the fold assignment.
-    pub seed: u64,
-}
-
-/// Which signal a run thresholds, and the raw fields' columns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SignalConfig {
-    /// The signal.
-    pub source: SignalSource,
-    /// `--recalibrate`, if asked for.
-    pub recalibrate: Option<Recalibration>,
-    /// The column each raw field is read from (`--field logprobs=COLUMN`).
-    pub raw_columns: [String; 4],
-}
-
-impl Default for SignalConfig {
-    fn default() -> Self {
-        SignalConfig {
-            source: SignalSource::Confidence,
-            recalibrate: None,
-            raw_columns: RawField::ALL.map(|f| f.name().to_string()),
-        }
-    }
-}
-
-impl SignalConfig {
-    /// The column `field` is read from.
-    pub fn raw_column(&self, field: RawField) -> &str {
-        &self.raw_columns[raw_index(field)]
-    }
-}
-
-fn raw_index(field: RawField) -> usize {
-    RawField::ALL
-        .iter()
-        .position(|f| *f == field)
-        .expect("ALL lists every raw field")
-}
-
-/// The loader kind of a raw field.
-pub fn raw_kind(field: RawField) -> ExtraKind {
-    match field {
-        RawField::Logprobs => ExtraKind::Logprobs,
-        RawField::SelfReported => ExtraKind::Number,
-        RawField::Samples => ExtraKind::Samples,
-        RawField::Response => ExtraKind::Text,
-    }
-}
-
-/// Maps `--field RAW=COLUMN` for a raw field name; `false` if `name` is not one.
-pub fn set_raw_column(signal: &mut SignalConfig, name: &str, column: &str) -> bool {
-    match RawField::ALL.into_iter().find(|f| f.name() == name) {
-        Some(f) => {
-            signal.raw_columns[raw_index(f)] = column.to_string();
-            true
-        }
-        None => false,
-    }
-}
+use crate::signals::settings::{Recalibration, SignalSettings, SignalSource, raw_kind};
 
 /// A `--signal NAME`: a derived signal's name, else a column.
 pub fn parse_source(name: &str) -> Result<SignalSource> {
@@ -134,9 +28,9 @@ pub fn parse_source(name: &str) -> Result<SignalSource> {
 pub fn signal(
     args: &SignalArgs,
     seed: u64,
-    raw: SignalConfig,
+    raw: SignalSettings,
     compare: bool,
-) -> Result<SignalConfig> {
+) -> Result<SignalSettings> {
     let source = match args.signal.as_slice() {
         [] => SignalSource::Confidence,
         [name] if !compare => parse_source(name)?,
@@ -163,7 +57,7 @@ pub fn signal(
             })
         }
     };
-    Ok(SignalConfig {
+    Ok(SignalSettings {
         source,
         recalibrate,
         ..raw
@@ -171,7 +65,7 @@ pub fn signal(
 }
 
 /// Parses the segment and override flags.
-pub fn policy(args: &PolicyArgs) -> Result<PolicyConfig> {
+pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
     let mut segment_by: Vec<String> = Vec::new();
     for column in &args.segment_by {
         if column.is_empty() {
@@ -202,7 +96,7 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicyConfig> {
         }
         overrides.push(o);
     }
-    Ok(PolicyConfig {
+    Ok(PolicySettings {
         segment_by,
         min_segment_records: args.min_segment_records,
         overrides,
@@ -212,7 +106,7 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicyConfig> {
 
 /// The extra columns `calibrate signals` reads: each named signal's source (required), or with
 /// none named every raw field (optional).
-pub fn compare_extras(candidates: &[SignalSource], signal: &SignalConfig) -> Vec<ExtraRequest> {
+pub fn compare_extras(candidates: &[SignalSource], signal: &SignalSettings) -> Vec<ExtraRequest> {
     let mut out: Vec<ExtraRequest> = Vec::new();
     let mut add = |column: &str, kind: ExtraKind, required: bool, purpose: String| {
         if !out.iter().any(|r| r.column == column && r.kind == kind) {
@@ -254,7 +148,7 @@ pub fn compare_extras(candidates: &[SignalSource], signal: &SignalConfig) -> Vec
 
 /// The extra columns a run reads: segment and override labels, the signal's raw field, the
 /// response for refusals. Deduplicated; the order is fixed.
-pub fn extras(policy: &PolicyConfig, signal: &SignalConfig) -> Vec<ExtraRequest> {
+pub fn extras(policy: &PolicySettings, signal: &SignalSettings) -> Vec<ExtraRequest> {
     let mut out: Vec<ExtraRequest> = Vec::new();
     let mut add = |column: &str, kind: ExtraKind, purpose: String| {
         if !out.iter().any(|r| r.column == column && r.kind == kind) {

@@ -1,41 +1,29 @@
-//! The report: one [`Report`] value holding every number, and the renderers that turn it into
-//! bytes (one file per format).
+//! The one [`Report`] value: every number a report shows, built from the layers below.
 //!
-//! Renderers only format; they never compute a number (everything comes from `analysis.rs`).
-//! `writer.rs` owns the output directory and writes it atomically.
+//! Owns the assembly of the pure core's results (sweep, recommendation, statistics, policy)
+//! into one value. It must not read files, print or format; `output` turns it into bytes.
 
-mod csv;
-mod deploy_md;
-mod format;
-mod json;
-mod markdown;
-mod plots;
-mod policy;
-mod signals;
-mod text;
-mod what_if;
-mod writer;
+mod build;
+mod deploy;
+pub mod findings;
+mod run;
+mod settings;
 
-use anyhow::Result;
+pub use deploy::Deployment;
+pub use run::{Decision, SignalsReport, SweepSettings, decision, signals_report, sweep_report};
+pub use settings::{Grid, RunSettings};
 
-use crate::analysis::Deployment;
-use crate::certify::Certification;
-use crate::dashboard::Dashboard;
-use crate::economics::CostSource;
-use crate::holdout::Validation;
-use crate::intervals::Uncertainty;
-use crate::latency::Latency;
-use crate::policy::SignalPolicy;
-use crate::recommend::{Infeasible, Objective};
+use crate::engine::economics::CostSource;
+use crate::engine::latency::Latency;
+use crate::engine::objective::Objective;
+use crate::engine::recommend::Infeasible;
+use crate::engine::sweep::{Baselines, Metrics};
+use crate::policy::document::SignalPolicy;
 use crate::signals::Calibration;
-use crate::sweep::{Baselines, Metrics};
-
-pub use json::recommendation_json;
-pub use policy::policy_text;
-pub use signals::{SignalsReport, signals_files, signals_text};
-pub use text::summary_text;
-pub use what_if::{what_if_csv, what_if_text};
-pub use writer::{OutputDir, write_file_atomically};
+use crate::trust::certify::Certification;
+use crate::trust::holdout::Validation;
+use crate::trust::intervals::Uncertainty;
+use findings::Dashboard;
 
 /// Every number a report shows.
 #[derive(Debug, Clone)]
@@ -72,6 +60,16 @@ pub struct Report {
     pub recalibration: Option<RecalibrationReport>,
     /// Segments, safeguards and the deployable policy.
     pub deployment: Deployment,
+    /// Safeguards that match no record (often a typo: values compare as text).
+    pub unmatched_safeguards: Vec<String>,
+}
+
+impl Report {
+    /// Whether the run found a policy that meets the objective (per-segment thresholds can
+    /// meet an objective no single threshold meets).
+    pub fn meets_objective(&self) -> bool {
+        self.recommendation.is_ok() || self.deployment.policy.is_some()
+    }
 }
 
 /// What `--recalibrate` changed.
@@ -149,38 +147,4 @@ pub enum GridSetting {
     Quantiles(usize),
     /// Every candidate threshold.
     Exact,
-}
-
-/// Turns a report into the bytes of one file.
-pub trait Exporter {
-    /// The file name inside the report directory.
-    fn file_name(&self) -> &'static str;
-    /// The file's bytes.
-    fn render(&self, report: &Report) -> Result<Vec<u8>>;
-}
-
-/// Every file of the report directory for this report (plots that do not apply are left out).
-pub fn exporters(report: &Report) -> Vec<Box<dyn Exporter + Send + Sync>> {
-    let mut out: Vec<Box<dyn Exporter + Send + Sync>> = vec![
-        Box::new(csv::SweepCsv),
-        Box::new(json::SummaryJson),
-        Box::new(markdown::Markdown),
-    ];
-    if report.deployment.plan.is_some() {
-        out.push(Box::new(csv::SegmentsCsv));
-    }
-    for plot in plots::Plot::ALL.into_iter().filter(|p| p.applies(report)) {
-        out.push(Box::new(plots::Svg(plot)));
-        out.push(Box::new(plots::Png(plot)));
-    }
-    out
-}
-
-/// Renders every file, in parallel: (file name, bytes), in a fixed order.
-pub fn render_all(report: &Report) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    use rayon::prelude::*;
-    exporters(report)
-        .par_iter()
-        .map(|e| Ok((e.file_name(), e.render(report)?)))
-        .collect()
 }

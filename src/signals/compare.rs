@@ -6,8 +6,9 @@
 
 use super::metrics::{self, Bin, Binning, RiskCoverage};
 use super::{BINS, Calibration, Recalibrated, calibration};
-use crate::recommend::{Objective, recommend};
-use crate::sweep::{Metrics, Sweep, SweepInput};
+use crate::engine::objective::Objective;
+use crate::engine::recommend::recommend;
+use crate::engine::sweep::{Metrics, Sweep, SweepInput};
 
 /// One signal to compare.
 #[derive(Debug, Clone)]
@@ -175,13 +176,7 @@ fn length_buckets(
     at: Option<&Metrics>,
     forced: Option<&[bool]>,
 ) -> Vec<LengthBucket> {
-    let threshold = at.map_or(f64::INFINITY, |m| {
-        if m.accepts_none {
-            f64::INFINITY
-        } else {
-            m.threshold
-        }
-    });
+    let threshold = at.map_or(f64::INFINITY, Metrics::routing_threshold);
     let mut order: Vec<usize> = (0..signal.len()).collect();
     order.sort_by(|&a, &b| lengths[a].total_cmp(&lengths[b]).then(a.cmp(&b)));
     let n = order.len();
@@ -210,7 +205,7 @@ fn length_buckets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::flat_input;
+    use crate::engine::sweep::flat_input;
 
     #[test]
     fn area_by_hand() {

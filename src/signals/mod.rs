@@ -8,12 +8,13 @@ pub mod compare;
 pub mod derive;
 pub mod metrics;
 pub mod recalibrate;
+pub mod settings;
 
 use std::borrow::Cow;
 
-use crate::config::{Recalibration, SignalConfig, SignalSource};
-use crate::eval_set::{ExtraColumn, ExtraKind, Loaded};
-use crate::policy::{RecalibrationPolicy, SignalPolicy};
+use crate::input::{ExtraColumn, ExtraKind, Loaded};
+use crate::policy::document::{RecalibrationPolicy, SignalPolicy};
+use settings::{Recalibration, SignalSettings, SignalSource};
 
 use derive::{RawColumns, RawField, Signal};
 use metrics::Binning;
@@ -23,9 +24,8 @@ use recalibrate::{Map, Method};
 pub const BINS: usize = 10;
 
 /// The raw fields the run read, as the derivations take them (borrowed, not copied).
-pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalConfig) -> RawColumns<'a> {
-    let get =
-        |field: RawField| loaded.extra(config.raw_column(field), crate::config::raw_kind(field));
+pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalSettings) -> RawColumns<'a> {
+    let get = |field: RawField| loaded.extra(config.raw_column(field), settings::raw_kind(field));
     RawColumns {
         logprobs: match get(RawField::Logprobs) {
             Some(ExtraColumn::Logprobs(v)) => Some(v),
@@ -49,7 +49,7 @@ pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalConfig) -> RawColumns<
 /// The values of the signal `config` names, one per record, with how it was made.
 pub fn signal_values<'a>(
     loaded: &'a Loaded,
-    config: &SignalConfig,
+    config: &SignalSettings,
 ) -> Result<(Cow<'a, [f64]>, SignalPolicy), String> {
     match &config.source {
         SignalSource::Confidence => {
@@ -86,7 +86,7 @@ pub fn signal_values<'a>(
 
 fn derived(
     loaded: &Loaded,
-    config: &SignalConfig,
+    config: &SignalSettings,
     signal: Signal,
 ) -> Result<(Vec<f64>, SignalPolicy), String> {
     let raw = raw_columns(loaded, config);
@@ -113,7 +113,7 @@ fn derived(
 /// them with the columns tried and left out (not numeric everywhere).
 pub fn candidates(
     loaded: &Loaded,
-    config: &SignalConfig,
+    config: &SignalSettings,
     named: &[SignalSource],
 ) -> Result<(Vec<compare::Candidate>, Vec<String>), String> {
     let mut skipped = Vec::new();
@@ -149,7 +149,7 @@ pub fn candidates(
     }
     let mut out = Vec::with_capacity(sources.len());
     for source in sources {
-        let one = SignalConfig {
+        let one = SignalSettings {
             source,
             ..config.clone()
         };
@@ -171,7 +171,7 @@ pub fn candidates(
 
 /// Output lengths per record, for the length-bias check: the small model's output tokens, or
 /// else the number of log-probabilities.
-pub fn output_lengths(loaded: &Loaded, config: &SignalConfig) -> Option<Vec<f64>> {
+pub fn output_lengths(loaded: &Loaded, config: &SignalSettings) -> Option<Vec<f64>> {
     loaded.set.small_output_tokens.clone().or_else(|| {
         raw_columns(loaded, config)
             .logprobs

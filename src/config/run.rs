@@ -1,0 +1,179 @@
+//! The flags every command that reads an eval set shares, to [`RunSettings`]: the input and
+//! its field mapping, the objective, certification, the signal, the policy and the costs.
+//!
+//! Owns the checks on those flags. It must not read the eval set or compute anything.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::costs::{costs, non_negative};
+use super::policy;
+use crate::cli::{self, FormatArg};
+use crate::engine::economics::Baseline;
+use crate::engine::objective::Objective;
+use crate::input::{Field, FieldMap, Format, LoadOptions, Source};
+use crate::policy::settings::PolicySettings;
+use crate::report::RunSettings;
+use crate::signals::derive::RawField;
+use crate::signals::settings::{SignalSettings, SignalSource, set_raw_column};
+
+/// The settings of a run; `policy` is `None` for `calibrate signals` (which compares signals
+/// and so takes no segments, overrides or single `--signal`).
+pub fn run_settings(
+    input: cli::InputArgs,
+    objective: cli::ObjectiveArgs,
+    certify: cli::CertifyArgs,
+    policy: Option<&cli::PolicyArgs>,
+    quiet: bool,
+) -> Result<RunSettings> {
+    let (mut fields, raw) = field_map(&input.fields)?;
+    let objective = parse_objective(&objective)?;
+    let certify = certify_delta(&certify, objective)?;
+    let signal = policy::signal(&input.signal, input.seed, raw, policy.is_none())?;
+    if signal.source != SignalSource::Confidence {
+        fields.make_confidence_optional();
+    }
+    let policy = match policy {
+        Some(p) => policy::policy(p)?,
+        None => PolicySettings::default(),
+    };
+    let extras = policy::extras(&policy, &signal);
+    let costs = costs(input.costs)?;
+    let read_tokens = costs.small.price.is_some()
+        || costs.large.price.is_some()
+        || matches!(costs.baseline, Some(Baseline::Tokens(_)));
+    Ok(RunSettings {
+        load: LoadOptions {
+            source: source(input.eval),
+            format: input.format.map(|f| match f {
+                FormatArg::Jsonl => Format::Jsonl,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Parquet => Format::Parquet,
+            }),
+            fields,
+            skip_invalid: input.skip_invalid,
+            read_tokens,
+            read_split: false,
+            extras,
+            discover_except: None,
+        },
+        costs,
+        objective,
+        certify,
+        policy,
+        signal,
+        quiet,
+    })
+}
+
+/// `-` is standard input.
+fn source(path: PathBuf) -> Source {
+    if path == Path::new("-") {
+        Source::Stdin
+    } else {
+        Source::File(path)
+    }
+}
+
+/// `--field FIELD=COLUMN` flags: the logical fields' columns and the raw fields' columns.
+fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
+    let mut fields = FieldMap::default();
+    let mut raw = SignalSettings::default();
+    for spec in specs {
+        let (name, column) = spec
+            .split_once('=')
+            .with_context(|| format!("--field {spec:?}: expected FIELD=COLUMN"))?;
+        if column.is_empty() {
+            bail!("--field {spec:?}: the column name is empty");
+        }
+        if set_raw_column(&mut raw, name.trim(), column) {
+            continue;
+        }
+        let field = Field::parse(name.trim()).with_context(|| {
+            format!(
+                "--field {spec:?}: unknown field {name:?}; expected one of {}, {}",
+                Field::ALL.map(Field::name).join(", "),
+                RawField::ALL.map(|f| f.name()).join(", ")
+            )
+        })?;
+        fields.set(field, column.to_string());
+    }
+    for a in Field::ALL {
+        for b in Field::ALL.into_iter().filter(|b| *b > a) {
+            if fields.column(a) == fields.column(b) {
+                bail!(
+                    "--field: fields {a} and {b} would both read column {:?}; map them to \
+                     different columns",
+                    fields.column(a)
+                );
+            }
+        }
+    }
+    Ok((fields, raw))
+}
+
+/// The objective flag given (clap allows at most one), else the post's quality × savings.
+fn parse_objective(o: &cli::ObjectiveArgs) -> Result<Objective> {
+    let unit = |flag: &str, x: f64| -> Result<f64> {
+        if !(0.0..=1.0).contains(&x) {
+            bail!("{flag}: expected a number in [0, 1], found {x}");
+        }
+        Ok(x)
+    };
+    Ok(if let Some(q) = o.min_quality {
+        Objective::MinQuality {
+            target: unit("--min-quality", q)?,
+        }
+    } else if let Some(r) = o.max_escalation {
+        Objective::MaxEscalation {
+            max_rate: unit("--max-escalation", r)?,
+        }
+    } else if let Some(b) = o.budget {
+        Objective::Budget {
+            max_cost: non_negative("--budget", b)?,
+        }
+    } else if let Some(l) = o.max_quality_loss {
+        Objective::MaxQualityLoss {
+            max_loss: unit("--max-quality-loss", l)?,
+        }
+    } else if let Some(q) = o.min_cascade_quality {
+        Objective::MinCascadeQuality {
+            target: unit("--min-cascade-quality", q)?,
+        }
+    } else {
+        Objective::QualityTimesSavings
+    })
+}
+
+/// `--certify` and `--delta`: the error probability δ, for the two quality objectives.
+fn certify_delta(c: &cli::CertifyArgs, objective: Objective) -> Result<Option<f64>> {
+    if !c.certify {
+        return Ok(None);
+    }
+    if !matches!(
+        objective,
+        Objective::MinQuality { .. } | Objective::MaxQualityLoss { .. }
+    ) {
+        bail!("--certify needs --min-quality Q or --max-quality-loss L");
+    }
+    if !(c.delta > 0.0 && c.delta < 1.0) {
+        bail!(
+            "--delta: expected a probability in (0, 1), found {}",
+            c.delta
+        );
+    }
+    Ok(Some(c.delta))
+}
+
+/// `reports/<input file stem>`, or `reports/stdin`.
+pub fn default_out(source: &Source) -> PathBuf {
+    let stem = match source {
+        Source::File(p) => p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "eval".into()),
+        Source::Stdin => "stdin".into(),
+    };
+    Path::new("reports").join(stem)
+}

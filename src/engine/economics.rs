@@ -1,0 +1,475 @@
+//! The cost model: what each request costs on each path. Pure; no I/O.
+//!
+//! Owns where a record's cost comes from (precedence: the record's own cost field, then its
+//! tokens × a per-token price, then a flat price per request), the cascade cost rule (the small
+//! model is always paid, the large model only on escalation), break-even rates and the what-if
+//! table. It must not choose thresholds or format numbers.
+
+use std::borrow::Cow;
+
+use crate::input::EvalSet;
+use crate::input::prices::{NamedPrice, Price};
+
+/// How requests are priced (see `economics::resolve` for the precedence).
+#[derive(Debug, Clone)]
+pub struct CostSettings {
+    /// The small model.
+    pub small: Pricing,
+    /// The large model.
+    pub large: Pricing,
+    /// The comparison model, if any.
+    pub baseline: Option<Baseline>,
+    /// Large output tokens = small output tokens × this, when records lack them.
+    pub large_output_ratio: f64,
+    /// Small answers slower than this many milliseconds escalate.
+    pub small_timeout_ms: Option<f64>,
+}
+
+/// The comparison model of `--baseline` / `--baseline-cost`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Baseline {
+    /// A flat cost per request.
+    PerRequest(f64),
+    /// A per-token price, applied to input_tokens and small_output_tokens.
+    Tokens(NamedPrice),
+}
+
+/// A cost in the user's currency unit (per request unless a name says otherwise).
+pub type Cost = f64;
+
+/// Tokens per million, the unit prices are quoted in.
+const PER_MILLION: f64 = 1e6;
+
+/// Where one model's per-request cost comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CostColumn<'a> {
+    /// A cost per record.
+    PerRecord(&'a [Cost]),
+    /// The same cost for every request.
+    PerRequest(Cost),
+}
+
+impl CostColumn<'_> {
+    /// The cost of record `i`.
+    pub fn get(&self, i: usize) -> Cost {
+        match self {
+            CostColumn::PerRecord(v) => v[i],
+            CostColumn::PerRequest(c) => *c,
+        }
+    }
+}
+
+/// The costs the sweep needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostModel<'a> {
+    /// The small model's cost, paid on every request.
+    pub small: CostColumn<'a>,
+    /// The large model's cost, paid on escalated requests (and on every request when always-large).
+    pub large: CostColumn<'a>,
+    /// The comparison model's mean cost per request (`--baseline`), if any.
+    pub baseline: Option<Cost>,
+}
+
+/// A model's resolved costs, owning them when computed from tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Costs<'a> {
+    /// One cost per record.
+    PerRecord(Cow<'a, [Cost]>),
+    /// A flat cost per request.
+    PerRequest(Cost),
+}
+
+impl Costs<'_> {
+    /// A borrowed view for the sweep.
+    pub fn column(&self) -> CostColumn<'_> {
+        match self {
+            Costs::PerRecord(v) => CostColumn::PerRecord(v),
+            Costs::PerRequest(c) => CostColumn::PerRequest(*c),
+        }
+    }
+}
+
+/// Where a model's cost came from, as the summary states it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CostSource {
+    /// The record's own cost field; `ignored` names a price that was given but not needed.
+    PerRecord {
+        /// A `--price` that the per-record costs override, if any.
+        ignored: Option<String>,
+    },
+    /// Tokens × price.
+    Tokens {
+        /// The price used.
+        price: NamedPrice,
+        /// How the output tokens were known.
+        output: OutputTokens,
+    },
+    /// A flat price per request.
+    PerRequest(Cost),
+}
+
+/// How a model's output tokens were known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutputTokens {
+    /// The record's own output-token field.
+    Recorded,
+    /// Unknown for the large model: estimated as the small model's output tokens × ratio.
+    EstimatedFromSmall {
+        /// The ratio (`--large-output-ratio`, default 1).
+        ratio: f64,
+    },
+}
+
+/// Which model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    /// The small, cheap model.
+    Small,
+    /// The large, expensive model.
+    Large,
+}
+
+/// How one model is priced, as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pricing {
+    /// `--price MODEL=...`, if given.
+    pub price: Option<NamedPrice>,
+    /// `--small-cost` / `--large-cost`: the flat price per request.
+    pub per_request: Cost,
+}
+
+/// Resolves a model's per-request costs, by precedence: the record's cost field, then tokens ×
+/// price, then the flat per-request price. Errs (in words) when a price is given but the
+/// tokens it needs are not in the data.
+pub fn resolve<'a>(
+    model: Model,
+    set: &'a EvalSet,
+    pricing: &Pricing,
+    large_output_ratio: f64,
+) -> Result<(Costs<'a>, CostSource), String> {
+    let recorded = match model {
+        Model::Small => set.small_cost.as_deref(),
+        Model::Large => set.large_cost.as_deref(),
+    };
+    if let Some(costs) = recorded {
+        let ignored = pricing.price.as_ref().map(|p| p.name.clone());
+        return Ok((
+            Costs::PerRecord(Cow::Borrowed(costs)),
+            CostSource::PerRecord { ignored },
+        ));
+    }
+    let Some(named) = &pricing.price else {
+        return Ok((
+            Costs::PerRequest(pricing.per_request),
+            CostSource::PerRequest(pricing.per_request),
+        ));
+    };
+    let which = match model {
+        Model::Small => "small",
+        Model::Large => "large",
+    };
+    let input = set.input_tokens.as_deref().ok_or_else(|| {
+        format!("--price {which}=... needs an input_tokens field in the records (or per-record {which}_cost)")
+    })?;
+    let (output, how): (Cow<'_, [f64]>, OutputTokens) =
+        match (model, &set.small_output_tokens, &set.large_output_tokens) {
+            (Model::Small, Some(o), _) => (Cow::Borrowed(o), OutputTokens::Recorded),
+            (Model::Large, _, Some(o)) => (Cow::Borrowed(o), OutputTokens::Recorded),
+            (Model::Large, Some(small), None) => (
+                Cow::Owned(small.iter().map(|t| t * large_output_ratio).collect()),
+                OutputTokens::EstimatedFromSmall {
+                    ratio: large_output_ratio,
+                },
+            ),
+            _ => {
+                return Err(format!(
+                    "--price {which}=... needs a {which}_output_tokens field in the records{}",
+                    if model == Model::Large {
+                        " (or small_output_tokens, to estimate it from)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        };
+    let costs = input
+        .iter()
+        .zip(output.iter())
+        .map(|(i, o)| token_cost(named.price, *i, *o))
+        .collect();
+    Ok((
+        Costs::PerRecord(Cow::Owned(costs)),
+        CostSource::Tokens {
+            price: named.clone(),
+            output: how,
+        },
+    ))
+}
+
+/// The cost of one request: input and output tokens at a price per million tokens.
+pub fn token_cost(price: Price, input_tokens: f64, output_tokens: f64) -> Cost {
+    (input_tokens * price.input + output_tokens * price.output) / PER_MILLION
+}
+
+/// Mean cost per request of a cascade, given the totals over n requests.
+///
+/// `small_total` is the small model's cost summed over every request (it always runs);
+/// `large_escalated` is the large model's cost summed over escalated requests only.
+pub fn cascade_cost_per_request(small_total: Cost, large_escalated: Cost, n: usize) -> Cost {
+    (small_total + large_escalated) / n as f64
+}
+
+/// Savings of `cost` against `reference` as a fraction (0.25 = 25 % cheaper; negative = dearer).
+/// `None` when the reference costs nothing, where savings are undefined.
+pub fn savings(cost: Cost, reference: Cost) -> Option<f64> {
+    (reference > 0.0).then(|| 1.0 - cost / reference)
+}
+
+/// The escalation rate e at which a cascade costing `small + e × large` per request costs as
+/// much as `reference`: e = (reference − small) / large. Below it the cascade saves. `None` when
+/// the large model costs nothing. A value ≤ 0 means it never saves; ≥ 1, always.
+pub fn break_even_rate(small: Cost, large: Cost, reference: Cost) -> Option<f64> {
+    (large > 0.0).then(|| (reference - small) / large)
+}
+
+/// A what-if scenario without an eval set: flat traffic at given prices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    /// Requests in the period.
+    pub requests: f64,
+    /// Input tokens per request.
+    pub input_tokens: f64,
+    /// Output tokens per request.
+    pub output_tokens: f64,
+    /// The small model's price.
+    pub small: Price,
+    /// The large model's price.
+    pub large: Price,
+    /// The comparison model's price (the post's "all requests to a medium model").
+    pub baseline: Option<Price>,
+}
+
+/// One row of the what-if table; totals over all requests, in currency units.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct WhatIfRow {
+    /// Share of requests escalated.
+    pub escalation: f64,
+    /// The small model on every request.
+    pub small_total: Cost,
+    /// The large model on escalated requests.
+    pub large_total: Cost,
+    /// small_total + large_total.
+    pub cascade_total: Cost,
+    /// 1 − cascade / baseline.
+    pub savings_vs_baseline: Option<f64>,
+    /// 1 − cascade / always-large.
+    pub savings_vs_large: Option<f64>,
+    /// The post's formula, which pays the small model only on requests that do not escalate.
+    pub post_formula_total: Cost,
+    /// 1 − post's formula / baseline.
+    pub post_formula_savings_vs_baseline: Option<f64>,
+}
+
+/// Totals of the single-model policies and the break-even escalation rates.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct WhatIfSummary {
+    /// Every request to the small model.
+    pub always_small_total: Cost,
+    /// Every request to the large model.
+    pub always_large_total: Cost,
+    /// Every request to the baseline model.
+    pub baseline_total: Option<Cost>,
+    /// Escalation rate at which the cascade costs as much as the baseline.
+    pub break_even_vs_baseline: Option<f64>,
+    /// Escalation rate at which the cascade costs as much as always-large.
+    pub break_even_vs_large: Option<f64>,
+}
+
+impl WhatIf {
+    fn per_request(&self, price: Price) -> Cost {
+        token_cost(price, self.input_tokens, self.output_tokens)
+    }
+
+    /// The table at each escalation rate.
+    pub fn rows(&self, rates: &[f64]) -> Vec<WhatIfRow> {
+        let small = self.per_request(self.small);
+        let large = self.per_request(self.large);
+        let baseline = self.baseline.map(|p| self.per_request(p) * self.requests);
+        let always_large = large * self.requests;
+        rates
+            .iter()
+            .map(|&e| {
+                let small_total = small * self.requests;
+                let large_total = large * self.requests * e;
+                let cascade_total = small_total + large_total;
+                let post_formula_total = small * self.requests * (1.0 - e) + large_total;
+                WhatIfRow {
+                    escalation: e,
+                    small_total,
+                    large_total,
+                    cascade_total,
+                    savings_vs_baseline: baseline.and_then(|b| savings(cascade_total, b)),
+                    savings_vs_large: savings(cascade_total, always_large),
+                    post_formula_total,
+                    post_formula_savings_vs_baseline: baseline
+                        .and_then(|b| savings(post_formula_total, b)),
+                }
+            })
+            .collect()
+    }
+
+    /// Single-model totals and break-even rates.
+    pub fn summary(&self) -> WhatIfSummary {
+        let small = self.per_request(self.small);
+        let large = self.per_request(self.large);
+        let baseline = self.baseline.map(|p| self.per_request(p));
+        WhatIfSummary {
+            always_small_total: small * self.requests,
+            always_large_total: large * self.requests,
+            baseline_total: baseline.map(|b| b * self.requests),
+            break_even_vs_baseline: baseline.and_then(|b| break_even_rate(small, large, b)),
+            break_even_vs_large: break_even_rate(small, large, large),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_model_is_paid_on_escalation_too() {
+        // 10 requests, small costs 1 each, large 60 on the 2 escalated: (10 + 120) / 10 = 13.
+        assert_eq!(cascade_cost_per_request(10.0, 120.0, 10), 13.0);
+        // Against always-large at 60 per request: 1 - 13/60.
+        assert_eq!(savings(13.0, 60.0), Some(1.0 - 13.0 / 60.0));
+        assert_eq!(savings(13.0, 0.0), None);
+    }
+
+    fn flat(x: f64) -> Price {
+        Price {
+            input: x,
+            output: x,
+        }
+    }
+
+    /// The post's scenario: 1,000,000 requests of 1,000 tokens; small 0.25, large 15, baseline
+    /// ("all medium") 3.00 per million tokens.
+    fn post() -> WhatIf {
+        WhatIf {
+            requests: 1e6,
+            input_tokens: 1000.0,
+            output_tokens: 0.0,
+            small: flat(0.25),
+            large: flat(15.0),
+            baseline: Some(flat(3.0)),
+        }
+    }
+
+    #[test]
+    fn the_posts_table_corrected() {
+        // By hand: small on every request = 1e6 × 1000 × 0.25 / 1e6 = 250; large on 10 % =
+        // 1e5 × 1000 × 15 / 1e6 = 1500; total 1750; baseline 3000; savings 1 − 1750/3000.
+        // The post claims $1,525 and 49 %; its own formula gives 225 + 1500 = 1725 (42.5 %).
+        let rows = post().rows(&[0.1, 0.2, 0.3]);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(rows[0].small_total, 250.0));
+        assert!(close(rows[0].large_total, 1500.0));
+        assert!(close(rows[0].cascade_total, 1750.0));
+        assert!(close(
+            rows[0].savings_vs_baseline.unwrap(),
+            1.0 - 1750.0 / 3000.0
+        )); // 41.7 %
+        assert!(close(rows[0].post_formula_total, 1725.0));
+        assert!(close(
+            rows[0].post_formula_savings_vs_baseline.unwrap(),
+            0.425
+        ));
+        // 20 %: the post claims 7 % savings; in fact 250 + 3000 = 3250, 8.3 % dearer.
+        assert!(close(rows[1].cascade_total, 3250.0));
+        assert!(close(rows[1].savings_vs_baseline.unwrap(), -250.0 / 3000.0));
+        // 30 %: 250 + 4500 = 4750 (the post: 4,075).
+        assert!(close(rows[2].cascade_total, 4750.0));
+        // Against always-large (15,000): 1 − 1750 / 15000.
+        assert!(close(
+            rows[0].savings_vs_large.unwrap(),
+            1.0 - 1750.0 / 15000.0
+        ));
+    }
+
+    #[test]
+    fn break_even_rates() {
+        // Baseline: 0.25 + e × 15 = 3 → e = 2.75 / 15 = 18.33 %. Always-large: (15 − 0.25)/15.
+        let s = post().summary();
+        assert!((s.break_even_vs_baseline.unwrap() - 2.75 / 15.0).abs() < 1e-12);
+        assert!((s.break_even_vs_large.unwrap() - 14.75 / 15.0).abs() < 1e-12);
+        assert!((s.baseline_total.unwrap() - 3000.0).abs() < 1e-9);
+        assert_eq!(break_even_rate(1.0, 0.0, 3.0), None);
+    }
+
+    #[test]
+    fn token_costs_and_precedence() {
+        // 1,000 input at 3 and 500 output at 15 per million: (3000 + 7500) / 1e6.
+        assert_eq!(
+            token_cost(
+                Price {
+                    input: 3.0,
+                    output: 15.0
+                },
+                1000.0,
+                500.0
+            ),
+            10500.0 / 1e6
+        );
+        let set = EvalSet {
+            confidence: vec![0.5, 0.6],
+            small_quality: vec![1.0, 0.0],
+            small_cost: Some(vec![0.1, 0.2]),
+            input_tokens: Some(vec![1000.0, 2000.0]),
+            small_output_tokens: Some(vec![100.0, 300.0]),
+            ..EvalSet::default()
+        };
+        let price = |x: f64| Pricing {
+            price: Some(NamedPrice {
+                price: Price {
+                    input: x,
+                    output: 2.0 * x,
+                },
+                name: format!("{x}:{}", 2.0 * x),
+            }),
+            per_request: 7.0,
+        };
+        // Small: the record's cost wins over the price, which the summary names as ignored.
+        let (c, source) = resolve(Model::Small, &set, &price(1.0), 1.0).unwrap();
+        assert_eq!(c.column().get(1), 0.2);
+        assert_eq!(
+            source,
+            CostSource::PerRecord {
+                ignored: Some("1:2".into())
+            }
+        );
+        // Large: no cost field, no large output tokens: estimated from small output × 1.5.
+        // Record 0: (1000 × 10 + 150 × 20) / 1e6 = 0.013.
+        let (c, source) = resolve(Model::Large, &set, &price(10.0), 1.5).unwrap();
+        assert!((c.column().get(0) - 0.013).abs() < 1e-15);
+        assert!(matches!(
+            source,
+            CostSource::Tokens { output: OutputTokens::EstimatedFromSmall { ratio }, .. } if ratio == 1.5
+        ));
+        // No price: the flat per-request cost.
+        let flat = Pricing {
+            price: None,
+            per_request: 7.0,
+        };
+        let (c, source) = resolve(Model::Large, &set, &flat, 1.0).unwrap();
+        assert_eq!(c, Costs::PerRequest(7.0));
+        assert_eq!(source, CostSource::PerRequest(7.0));
+        // A price without tokens is an error, not a silent fallback.
+        let bare = EvalSet {
+            input_tokens: None,
+            ..set.clone()
+        };
+        let err = resolve(Model::Large, &bare, &price(1.0), 1.0).unwrap_err();
+        assert!(err.contains("needs an input_tokens field"), "{err}");
+    }
+}

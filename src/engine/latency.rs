@@ -1,0 +1,350 @@
+//! Cascade latency at many thresholds at once. Pure.
+//!
+//! Owns the latency rule: an accepted request takes the small model's time; an escalated one
+//! takes the small model's time and then the large model's (sequentially); a small model slower
+//! than the timeout is cut off at the timeout and escalated. Percentiles are nearest-rank: the
+//! k-th smallest with k = ⌈p·n⌉.
+//!
+//! Moving the threshold down moves records from the escalated path to the accepted path one at
+//! a time, so every requested split is answered from one set over the ranks of all 2n possible
+//! per-request latencies: one sort, O(1) per move and a few hundred steps per percentile,
+//! instead of building and selecting n latencies per threshold.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::sweep::{Sum, ascending_key};
+
+/// Latency columns of the eval set, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct LatencyInput<'a> {
+    /// The small model's latency per record.
+    pub small: &'a [f64],
+    /// The large model's latency per record.
+    pub large: &'a [f64],
+    /// `--small-timeout-ms`: the small model is abandoned after this long.
+    pub timeout: Option<f64>,
+}
+
+/// Latency of the cascade over all requests, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    /// Mean.
+    pub mean: f64,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 95th percentile (nearest rank).
+    pub p95: f64,
+    /// 99th percentile (nearest rank).
+    pub p99: f64,
+}
+
+/// Which records time out: the small model's latency exceeds the timeout.
+pub fn timed_out(input: &LatencyInput<'_>) -> Option<Vec<bool>> {
+    let t = input.timeout?;
+    Some(input.small.iter().map(|&s| s > t).collect())
+}
+
+impl LatencyInput<'_> {
+    /// Time on the accepted path for record `i`.
+    fn accepted(&self, i: usize) -> f64 {
+        match self.timeout {
+            Some(t) => self.small[i].min(t),
+            None => self.small[i],
+        }
+    }
+
+    /// Time on the escalated path for record `i`.
+    fn escalated(&self, i: usize) -> f64 {
+        self.accepted(i) + self.large[i]
+    }
+}
+
+/// Latency when the first `accepted[r]` records of `order` are accepted and the rest escalate,
+/// for each requested r (in the order requested).
+pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) -> Vec<Latency> {
+    let n = order.len();
+    if n == 0 || accepted.is_empty() {
+        return Vec::new();
+    }
+    // Ranks of all 2n path latencies: id 2i is record i accepted, 2i + 1 escalated.
+    let mut keyed: Vec<(u64, u32)> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            [
+                (ascending_key(input.accepted(i)), 2 * i as u32),
+                (ascending_key(input.escalated(i)), 2 * i as u32 + 1),
+            ]
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut rank = vec![0u32; 2 * n];
+    for (r, &(_, id)) in keyed.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    let values: Vec<f64> = keyed
+        .iter()
+        .map(|&(_, id)| {
+            let i = id as usize / 2;
+            if id % 2 == 0 {
+                input.accepted(i)
+            } else {
+                input.escalated(i)
+            }
+        })
+        .collect();
+    drop(keyed);
+    let mut requests: Vec<(usize, usize)> = accepted.iter().copied().enumerate().collect();
+    requests.sort_by_key(|&(_, a)| a);
+
+    // Means: prefix sums of accepted-path times and suffix sums of escalated-path times, each
+    // accumulated in one direction only so the sums are exact to rounding of additions.
+    let mut accepted_sum = vec![0.0; requests.len()];
+    let mut acc = Sum::default();
+    let mut k = 0;
+    for (slot, &(_, a)) in requests.iter().enumerate() {
+        while k < a {
+            acc.add(input.accepted(order[k] as usize));
+            k += 1;
+        }
+        accepted_sum[slot] = acc.value();
+    }
+    let mut escalated_sum = vec![0.0; requests.len()];
+    let mut esc = Sum::default();
+    let mut k = n;
+    for (slot, &(_, a)) in requests.iter().enumerate().rev() {
+        while k > a {
+            k -= 1;
+            esc.add(input.escalated(order[k] as usize));
+        }
+        escalated_sum[slot] = esc.value();
+    }
+
+    let mut present = RankSet::new(2 * n);
+    for &i in order {
+        present.insert(rank[2 * i as usize + 1] as usize);
+    }
+    let mut out = vec![
+        Latency {
+            mean: 0.0,
+            p50: 0.0,
+            p95: 0.0,
+            p99: 0.0,
+        };
+        accepted.len()
+    ];
+    let mut moved = 0;
+    let kth = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n);
+    for (slot, &(at, a)) in requests.iter().enumerate() {
+        while moved < a {
+            let i = order[moved] as usize;
+            present.remove(rank[2 * i + 1] as usize);
+            present.insert(rank[2 * i] as usize);
+            moved += 1;
+        }
+        out[at] = Latency {
+            mean: (accepted_sum[slot] + escalated_sum[slot]) / n as f64,
+            p50: values[present.kth(kth(0.50))],
+            p95: values[present.kth_from_top(n + 1 - kth(0.95))],
+            p99: values[present.kth_from_top(n + 1 - kth(0.99))],
+        };
+    }
+    out
+}
+
+/// A set of ranks as a bitset with counts per block of 64 words and per super-block of 64
+/// blocks: O(1) insert and remove, and the k-th element found by skipping whole super-blocks
+/// and blocks (about 200 steps for 20 million ranks), so even `--exact` over millions of
+/// thresholds stays fast.
+struct RankSet {
+    words: Vec<u64>,
+    blocks: Vec<u32>,
+    supers: Vec<u32>,
+}
+
+const FAN: usize = 64;
+
+impl RankSet {
+    fn new(len: usize) -> RankSet {
+        let words = len.div_ceil(64);
+        let blocks = words.div_ceil(FAN);
+        RankSet {
+            words: vec![0; words],
+            blocks: vec![0; blocks],
+            supers: vec![0; blocks.div_ceil(FAN)],
+        }
+    }
+
+    fn insert(&mut self, rank: usize) {
+        let w = rank / 64;
+        self.words[w] |= 1 << (rank % 64);
+        self.blocks[w / FAN] += 1;
+        self.supers[w / FAN / FAN] += 1;
+    }
+
+    fn remove(&mut self, rank: usize) {
+        let w = rank / 64;
+        self.words[w] &= !(1 << (rank % 64));
+        self.blocks[w / FAN] -= 1;
+        self.supers[w / FAN / FAN] -= 1;
+    }
+
+    /// The k-th smallest rank in the set (1-based k).
+    fn kth(&self, mut k: usize) -> usize {
+        let find = |counts: &mut dyn Iterator<Item = (usize, usize)>, k: &mut usize| {
+            for (i, c) in counts {
+                if c >= *k {
+                    return i;
+                }
+                *k -= c;
+            }
+            unreachable!("k is at most the set's size")
+        };
+        let s = find(
+            &mut self.supers.iter().map(|&c| c as usize).enumerate(),
+            &mut k,
+        );
+        let b = find(
+            &mut (s * FAN..((s + 1) * FAN).min(self.blocks.len()))
+                .map(|b| (b, self.blocks[b] as usize)),
+            &mut k,
+        );
+        let w = find(
+            &mut (b * FAN..((b + 1) * FAN).min(self.words.len()))
+                .map(|w| (w, self.words[w].count_ones() as usize)),
+            &mut k,
+        );
+        w * 64 + select(self.words[w], k)
+    }
+
+    /// The k-th largest rank in the set (1-based k).
+    fn kth_from_top(&self, k: usize) -> usize {
+        let size: usize = self.supers.iter().map(|&c| c as usize).sum();
+        self.kth(size + 1 - k)
+    }
+}
+
+/// Position of the k-th set bit (1-based k) of a word with at least k bits set.
+fn select(mut word: u64, k: usize) -> usize {
+    for _ in 1..k {
+        word &= word - 1;
+    }
+    word.trailing_zeros() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The obvious twin: build every request's latency, sort, take nearest ranks.
+    fn naive(input: &LatencyInput<'_>, order: &[u32], accepted: usize) -> Latency {
+        let n = order.len();
+        let mut lat: Vec<f64> = order
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                if k < accepted {
+                    input.accepted(i as usize)
+                } else {
+                    input.escalated(i as usize)
+                }
+            })
+            .collect();
+        let mean = lat.iter().sum::<f64>() / n as f64;
+        lat.sort_by(f64::total_cmp);
+        let at = |p: f64| lat[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Latency {
+            mean,
+            p50: at(0.5),
+            p95: at(0.95),
+            p99: at(0.99),
+        }
+    }
+
+    #[test]
+    fn by_hand() {
+        // Small 100, 200, 300, 400 ms; large 1000 each; the first two accepted.
+        // Latencies: 100, 200, 1300, 1400. Mean 750. Nearest rank: p50 = 2nd = 200,
+        // p95 = p99 = 4th = 1400.
+        let small = [100.0, 200.0, 300.0, 400.0];
+        let large = [1000.0; 4];
+        let input = LatencyInput {
+            small: &small,
+            large: &large,
+            timeout: None,
+        };
+        let l = at_accepted(&input, &[0, 1, 2, 3], &[2]);
+        assert_eq!(
+            l,
+            vec![Latency {
+                mean: 750.0,
+                p50: 200.0,
+                p95: 1400.0,
+                p99: 1400.0
+            }]
+        );
+        // Timeout 250: records 2 and 3 time out; escalated they take 250 + 1000.
+        let input = LatencyInput {
+            timeout: Some(250.0),
+            ..input
+        };
+        assert_eq!(timed_out(&input).unwrap(), vec![false, false, true, true]);
+        let l = at_accepted(&input, &[0, 1, 2, 3], &[2, 0]);
+        assert_eq!(l[0].mean, (100.0 + 200.0 + 1250.0 + 1250.0) / 4.0);
+        assert_eq!(l[0].p50, 200.0);
+        // All escalated: 1100, 1200, 1250, 1250.
+        assert_eq!(l[1].p50, 1200.0);
+    }
+
+    #[test]
+    fn rank_set_spans_blocks_and_super_blocks() {
+        // 600,000 ranks (more than one super-block of 64 × 64 words); every third present.
+        let mut set = RankSet::new(600_000);
+        let present: Vec<usize> = (0..600_000).filter(|r| r % 3 == 1).collect();
+        for &r in &present {
+            set.insert(r);
+        }
+        set.remove(present[5]);
+        let kept: Vec<usize> = present
+            .iter()
+            .copied()
+            .filter(|&r| r != present[5])
+            .collect();
+        for k in [1, 5, 6, 4096, 70_000, 150_000, kept.len()] {
+            assert_eq!(set.kth(k), kept[k - 1], "kth({k})");
+            assert_eq!(
+                set.kth_from_top(k),
+                kept[kept.len() - k],
+                "kth_from_top({k})"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matches_sorting_every_split(
+            rows in prop::collection::vec((0u16..500, 0u16..3000), 1..80),
+            timeout in prop::option::of(0u16..600),
+        ) {
+            let small: Vec<f64> = rows.iter().map(|r| f64::from(r.0)).collect();
+            let large: Vec<f64> = rows.iter().map(|r| f64::from(r.1) / 4.0).collect();
+            let input = LatencyInput { small: &small, large: &large, timeout: timeout.map(f64::from) };
+            // A fixed shuffled order.
+            let n = rows.len();
+            let order: Vec<u32> = (0..n as u32).map(|i| (i * 7 + 3) % n as u32).collect();
+            let mut seen = order.clone();
+            seen.sort();
+            seen.dedup();
+            prop_assume!(seen.len() == n);
+            let requests: Vec<usize> = (0..=n).rev().collect();
+            let fast = at_accepted(&input, &order, &requests);
+            for (r, &a) in requests.iter().enumerate() {
+                let slow = naive(&input, &order, a);
+                prop_assert!((fast[r].mean - slow.mean).abs() < 1e-9);
+                prop_assert_eq!((fast[r].p50, fast[r].p95, fast[r].p99), (slow.p50, slow.p95, slow.p99));
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The pure numbers of one cascade: the exact sweep (sort once, prefix sums), what each request
+//! costs, latency, objectives and the recommendation.
+//!
+//! Owns every number that follows from the records and a threshold. It must not read files,
+//! print, draw random numbers or know about flags; it imports only `input`'s column types.
+
+pub mod economics;
+pub mod latency;
+pub mod objective;
+pub mod recommend;
+pub mod sweep;

@@ -1,0 +1,585 @@
+//! The exact threshold sweep: sort once by confidence, prefix sums, O(1) metrics per threshold.
+//!
+//! Owns the semantics of a threshold τ (accept the small answer iff confidence ≥ τ) and every
+//! metric of a split. Pure: takes slices, returns values; no I/O, no printing. The candidate set
+//! is every distinct observed confidence plus "escalate everything".
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::economics::{Cost, CostModel, cascade_cost_per_request, savings};
+
+/// The columns a sweep needs, borrowed from the eval set.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepInput<'a> {
+    /// Confidence per record.
+    pub confidence: &'a [f64],
+    /// Small-model quality per record, in [0, 1].
+    pub small_quality: &'a [f64],
+    /// Large-model quality per record, when known.
+    pub large_quality: Option<&'a [f64]>,
+    /// Costs of both models.
+    pub costs: CostModel<'a>,
+    /// Records that escalate whatever their confidence (e.g. the small model timed out).
+    pub forced: Option<&'a [bool]>,
+}
+
+/// Metrics of the cascade at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    /// The threshold: records with confidence ≥ this are answered by the small model.
+    pub threshold: f64,
+    /// True for the "escalate everything" candidate (threshold above every confidence).
+    pub accepts_none: bool,
+    /// Records answered by the small model.
+    pub accepted: usize,
+    /// Records escalated to the large model.
+    pub escalated: usize,
+    /// escalated / n.
+    pub escalation_rate: f64,
+    /// Mean small quality over accepted records; `None` when none are accepted.
+    pub non_escalated_quality: Option<f64>,
+    /// (Σ small quality over accepted + Σ large quality over escalated) / n; `None` without
+    /// large-model labels.
+    pub cascade_quality: Option<f64>,
+    /// (Σ small cost over all + Σ large cost over escalated) / n, currency units per request.
+    pub cost_per_request: Cost,
+    /// Small-model spend on requests that escalated anyway, per request (wasted spend).
+    pub wasted_small_cost_per_request: Cost,
+    /// 1 − cost_per_request / always-large cost per request; `None` if always-large costs 0.
+    pub savings_vs_large: Option<f64>,
+    /// 1 − cost_per_request / baseline cost per request; `None` without a baseline.
+    pub savings_vs_baseline: Option<f64>,
+    /// The post's objective: quality × (1 − cost / always-large cost), with quality the cascade
+    /// quality when large labels exist, else the non-escalated quality.
+    pub objective: Option<f64>,
+}
+
+impl Metrics {
+    /// The threshold a router applies to reproduce this row: "escalate everything" accepts no
+    /// confidence at all (infinity), whatever confidences other records carry.
+    pub fn routing_threshold(&self) -> f64 {
+        if self.accepts_none {
+            f64::INFINITY
+        } else {
+            self.threshold
+        }
+    }
+}
+
+/// One single-model policy: every request to one model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Baseline {
+    /// Mean quality; `None` when that model's labels are absent.
+    pub quality: Option<f64>,
+    /// Cost per request (currency units).
+    pub cost_per_request: Cost,
+}
+
+/// The always-small and always-large policies.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Baselines {
+    /// Every request answered by the small model, none escalated.
+    pub always_small: Baseline,
+    /// Every request sent straight to the large model (the small model is not run).
+    pub always_large: Baseline,
+}
+
+/// A prepared sweep: sorted prefix sums at every candidate threshold.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    n: usize,
+    /// Distinct confidences, descending.
+    distinct: Vec<f64>,
+    /// Per candidate j (0 = escalate everything, j ≥ 1 = threshold `distinct[j-1]`):
+    accepted: Vec<usize>,
+    small_quality_accepted: Vec<f64>,
+    large_quality_escalated: Option<Vec<f64>>,
+    large_cost_escalated: Vec<f64>,
+    small_cost_escalated: Vec<f64>,
+    small_quality_total: f64,
+    large_quality_total: Option<f64>,
+    small_cost_total: f64,
+    large_cost_total: f64,
+    baseline_cost: Option<f64>,
+    forced: usize,
+    /// Record indices from most to least confident, forced records last.
+    order: Vec<u32>,
+    /// Per candidate: Σ max(large − small quality, 0) over accepted records.
+    quality_lost: Option<Vec<f64>>,
+}
+
+impl Sweep {
+    /// Sorts the records by confidence and builds the prefix sums. O(n log n).
+    ///
+    /// Panics if `input.confidence` is empty or the columns differ in length (the loader
+    /// guarantees neither happens).
+    pub fn new(input: SweepInput<'_>) -> Sweep {
+        let n = input.confidence.len();
+        assert!(n > 0, "a sweep needs at least one record");
+        assert_eq!(input.small_quality.len(), n);
+        // Descending confidence; ties by record index so sums are summed in one fixed order.
+        // Forced records go last and never enter an accepted prefix. Sorting integer keys
+        // (an order-preserving map of the float) is much faster than comparing floats.
+        let forced = |i: usize| input.forced.is_some_and(|f| f[i]);
+        let mut keyed: Vec<(u64, u32)> = input
+            .confidence
+            .par_iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let key = if forced(i) {
+                    u64::MAX
+                } else {
+                    !ascending_key(c)
+                };
+                (key, i as u32)
+            })
+            .collect();
+        keyed.par_sort_unstable();
+        let eligible = keyed.partition_point(|&(k, _)| k != u64::MAX);
+        let order: Vec<(f64, u32)> = keyed
+            .par_iter()
+            .map(|&(_, i)| (input.confidence[i as usize], i))
+            .collect();
+        drop(keyed);
+
+        let mut distinct = Vec::new();
+        let mut accepted = vec![0usize];
+        let mut small_q = vec![0.0];
+        let mut acc_small_q = Sum::default();
+        let mut lost = input.large_quality.map(|_| vec![0.0]);
+        let mut acc_lost = Sum::default();
+        for (k, &(c, i)) in order[..eligible].iter().enumerate() {
+            acc_small_q.add(input.small_quality[i as usize]);
+            if let Some(lq) = input.large_quality {
+                let i = i as usize;
+                acc_lost.add((lq[i] - input.small_quality[i]).max(0.0));
+            }
+            let last_of_group = order[..eligible].get(k + 1).is_none_or(|next| next.0 != c);
+            if last_of_group {
+                distinct.push(c);
+                accepted.push(k + 1);
+                small_q.push(acc_small_q.value());
+                if let Some(lost) = &mut lost {
+                    lost.push(acc_lost.value());
+                }
+            }
+        }
+        // Sums over escalated records: suffix sums over the same order, at the same cut points.
+        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| -> Vec<f64> {
+            let mut out = vec![0.0; accepted.len()];
+            let mut acc = Sum::default();
+            let mut k = n;
+            for j in (0..accepted.len()).rev() {
+                while k > accepted[j] {
+                    k -= 1;
+                    acc.add(value(order[k].1 as usize));
+                }
+                out[j] = acc.value();
+            }
+            out
+        };
+        let costs = input.costs;
+        // Totals in record order: sequential memory access, and just as fixed an order.
+        let total = |value: &(dyn Fn(usize) -> f64 + Sync)| {
+            let mut acc = Sum::default();
+            for i in 0..n {
+                acc.add(value(i));
+            }
+            acc.value()
+        };
+        // Independent passes over the same order, two at a time.
+        let ((large_cost_escalated, small_cost_escalated), (large_quality_escalated, totals)) =
+            rayon::join(
+                || {
+                    rayon::join(
+                        || suffix(&|i| costs.large.get(i)),
+                        || suffix(&|i| costs.small.get(i)),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || input.large_quality.map(|lq| suffix(&|i| lq[i])),
+                        || {
+                            (
+                                total(&|i| input.small_quality[i]),
+                                total(&|i| costs.small.get(i)),
+                            )
+                        },
+                    )
+                },
+            );
+        let (small_quality_total, small_cost_total) = totals;
+        // Always-large totals are the "escalate everything" suffix sums themselves, so the two
+        // policies compare without a rounding difference.
+        let large_cost_total = large_cost_escalated[0];
+        let large_quality_total = large_quality_escalated.as_ref().map(|v| v[0]);
+        Sweep {
+            n,
+            small_quality_total,
+            baseline_cost: costs.baseline,
+            forced: n - eligible,
+            order: order.iter().map(|&(_, i)| i).collect(),
+            quality_lost: lost,
+            large_quality_total,
+            small_cost_total,
+            large_cost_total,
+            distinct,
+            accepted,
+            small_quality_accepted: small_q,
+            large_quality_escalated,
+            large_cost_escalated,
+            small_cost_escalated,
+        }
+    }
+
+    /// The record columns laid out in this sweep's order, so that resampling reads memory
+    /// sequentially.
+    pub fn sorted_columns(&self, input: SweepInput<'_>) -> SortedColumns {
+        let gather = |f: &(dyn Fn(usize) -> f64 + Sync)| -> Vec<f64> {
+            self.order.par_iter().map(|&i| f(i as usize)).collect()
+        };
+        SortedColumns {
+            small_quality: gather(&|i| input.small_quality[i]),
+            large_quality: input.large_quality.map(|lq| gather(&|i| lq[i])),
+            small_cost: gather(&|i| input.costs.small.get(i)),
+            large_cost: gather(&|i| input.costs.large.get(i)),
+        }
+    }
+
+    /// The same sweep on a resample in which the record at position k of `order()` appears
+    /// `weights[k]` times (a bootstrap draw): same candidate cut points, weighted sums. O(n),
+    /// sequential over `sorted`.
+    pub fn resampled(&self, sorted: &SortedColumns, weights: &[u32]) -> Sweep {
+        let eligible = self.n - self.forced;
+        let w = |k: usize| f64::from(weights[k]);
+        let mut accepted = Vec::with_capacity(self.accepted.len());
+        let mut small_q = Vec::with_capacity(self.accepted.len());
+        let mut lost = sorted
+            .large_quality
+            .as_ref()
+            .map(|_| Vec::with_capacity(self.accepted.len()));
+        let (mut count, mut sq, mut ls) = (0u64, 0.0, 0.0);
+        let mut k = 0;
+        for &cut in &self.accepted {
+            while k < cut {
+                count += u64::from(weights[k]);
+                sq += w(k) * sorted.small_quality[k];
+                if let Some(lq) = &sorted.large_quality {
+                    ls += w(k) * (lq[k] - sorted.small_quality[k]).max(0.0);
+                }
+                k += 1;
+            }
+            accepted.push(count as usize);
+            small_q.push(sq);
+            if let Some(lost) = &mut lost {
+                lost.push(ls);
+            }
+        }
+        let suffix = |column: &[f64]| -> Vec<f64> {
+            let mut out = vec![0.0; self.accepted.len()];
+            let mut acc = 0.0;
+            let mut k = self.n;
+            for j in (0..self.accepted.len()).rev() {
+                while k > self.accepted[j] {
+                    k -= 1;
+                    acc += w(k) * column[k];
+                }
+                out[j] = acc;
+            }
+            out
+        };
+        let large_cost_escalated = suffix(&sorted.large_cost);
+        let small_cost_escalated = suffix(&sorted.small_cost);
+        let large_quality_escalated = sorted.large_quality.as_deref().map(suffix);
+        let n: u64 = weights.iter().map(|&x| u64::from(x)).sum();
+        let forced: u64 = weights[eligible..].iter().map(|&x| u64::from(x)).sum();
+        let total = |column: &[f64]| column.iter().enumerate().map(|(k, x)| w(k) * x).sum();
+        Sweep {
+            n: n as usize,
+            distinct: self.distinct.clone(),
+            small_quality_total: total(&sorted.small_quality),
+            large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
+            small_cost_total: total(&sorted.small_cost),
+            large_cost_total: large_cost_escalated[0],
+            baseline_cost: self.baseline_cost,
+            forced: forced as usize,
+            order: Vec::new(),
+            quality_lost: lost,
+            accepted,
+            small_quality_accepted: small_q,
+            large_quality_escalated,
+            large_cost_escalated,
+            small_cost_escalated,
+        }
+    }
+
+    /// Number of records.
+    pub fn records(&self) -> usize {
+        self.n
+    }
+
+    /// Number of candidate thresholds: distinct confidences plus "escalate everything".
+    pub fn candidates(&self) -> usize {
+        self.accepted.len()
+    }
+
+    /// Record indices from most to least confident (forced records last): candidate j accepts
+    /// the first `at_candidate(j).accepted` of them.
+    pub fn order(&self) -> &[u32] {
+        &self.order
+    }
+
+    /// At candidate `j`, the mean over all records of max(large − small quality, 0) on the
+    /// accepted ones: the quality given up by not escalating them (an upper bound on the drop
+    /// against always-large). `None` without large labels.
+    pub fn quality_lost(&self, j: usize) -> Option<f64> {
+        self.quality_lost.as_ref().map(|v| v[j] / self.n as f64)
+    }
+
+    /// Distinct confidences of records that can be accepted, descending.
+    pub fn distinct_confidences(&self) -> &[f64] {
+        &self.distinct
+    }
+
+    /// The candidate whose split equals the split at threshold τ.
+    pub fn candidate_at(&self, threshold: f64) -> usize {
+        self.distinct.partition_point(|&c| c >= threshold)
+    }
+
+    /// The threshold that reproduces candidate `j` with `confidence >= threshold`: the smallest
+    /// accepted confidence, or just above the largest confidence for "escalate everything".
+    pub fn threshold_of(&self, j: usize) -> f64 {
+        if j == 0 {
+            // Above every confidence that could be accepted (infinite if none can).
+            self.distinct.first().map_or(f64::INFINITY, |c| c.next_up())
+        } else {
+            self.distinct[j - 1]
+        }
+    }
+
+    /// Metrics of candidate `j` (0 = escalate everything; higher j accepts more).
+    pub fn at_candidate(&self, j: usize) -> Metrics {
+        self.metrics(j, self.threshold_of(j))
+    }
+
+    /// Metrics at an arbitrary threshold τ; the row shows τ itself.
+    pub fn at_threshold(&self, threshold: f64) -> Metrics {
+        self.metrics(self.candidate_at(threshold), threshold)
+    }
+
+    /// The raw sums behind candidate `j`, so that several sweeps (segments) can be combined
+    /// into one policy's metrics exactly.
+    pub fn totals(&self, j: usize) -> Totals {
+        Totals {
+            records: self.n,
+            accepted: self.accepted[j],
+            small_quality_accepted: self.small_quality_accepted[j],
+            large_quality_escalated: self.large_quality_escalated.as_ref().map(|v| v[j]),
+            large_quality_total: self.large_quality_total,
+            small_cost_total: self.small_cost_total,
+            large_cost_escalated: self.large_cost_escalated[j],
+            small_cost_escalated: self.small_cost_escalated[j],
+            large_cost_total: self.large_cost_total,
+            baseline_cost: self.baseline_cost,
+        }
+    }
+
+    fn metrics(&self, j: usize, threshold: f64) -> Metrics {
+        self.totals(j).metrics(threshold, j == 0)
+    }
+
+    /// AUROC of the confidence for small-model quality: the probability that a right answer
+    /// has a higher confidence than a wrong one (ties count half). A quality q counts as weight
+    /// q right and 1 − q wrong. Records forced to escalate are left out. `None` when all answers
+    /// are right or all wrong.
+    pub fn auroc(&self) -> Option<f64> {
+        // Over the records a threshold can accept (forced escalations have no say).
+        let eligible = self.n - self.forced;
+        let positives = self.small_quality_accepted[self.accepted.len() - 1];
+        let negatives = eligible as f64 - positives;
+        if positives <= 0.0 || negatives <= 0.0 {
+            return None;
+        }
+        // Groups from most to least confident; negatives strictly below a group are the
+        // negatives not yet seen once the group itself is counted.
+        let mut seen_negatives = 0.0;
+        let mut area = 0.0;
+        for j in 1..self.accepted.len() {
+            let count = (self.accepted[j] - self.accepted[j - 1]) as f64;
+            let pos = self.small_quality_accepted[j] - self.small_quality_accepted[j - 1];
+            let neg = count - pos;
+            seen_negatives += neg;
+            area += pos * (negatives - seen_negatives) + 0.5 * pos * neg;
+        }
+        Some(area / (positives * negatives))
+    }
+
+    /// The always-small and always-large policies.
+    pub fn baselines(&self) -> Baselines {
+        let n = self.n as f64;
+        Baselines {
+            always_small: Baseline {
+                quality: Some(self.small_quality_total / n),
+                cost_per_request: self.small_cost_total / n,
+            },
+            always_large: Baseline {
+                quality: self.large_quality_total.map(|q| q / n),
+                cost_per_request: self.large_cost_total / n,
+            },
+        }
+    }
+}
+
+/// The sums a split's metrics are computed from; sums of several disjoint sweeps' totals give
+/// the metrics of their union.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Totals {
+    /// Records.
+    pub records: usize,
+    /// Records answered by the small model.
+    pub accepted: usize,
+    /// Σ small quality over accepted records.
+    pub small_quality_accepted: f64,
+    /// Σ large quality over escalated records, when known.
+    pub large_quality_escalated: Option<f64>,
+    /// Σ large quality over every record (always-large), when known.
+    pub large_quality_total: Option<f64>,
+    /// Σ small cost over every record (the small model always runs).
+    pub small_cost_total: Cost,
+    /// Σ large cost over escalated records.
+    pub large_cost_escalated: Cost,
+    /// Σ small cost over escalated records (wasted spend).
+    pub small_cost_escalated: Cost,
+    /// Σ large cost over every record (always-large).
+    pub large_cost_total: Cost,
+    /// The baseline's cost per request, when compared against one.
+    pub baseline_cost: Option<Cost>,
+}
+
+impl Totals {
+    /// The sum of two disjoint parts (the baseline's per-request cost is shared).
+    pub fn plus(self, other: Totals) -> Totals {
+        Totals {
+            records: self.records + other.records,
+            accepted: self.accepted + other.accepted,
+            small_quality_accepted: self.small_quality_accepted + other.small_quality_accepted,
+            large_quality_escalated: self
+                .large_quality_escalated
+                .zip(other.large_quality_escalated)
+                .map(|(a, b)| a + b),
+            large_quality_total: self
+                .large_quality_total
+                .zip(other.large_quality_total)
+                .map(|(a, b)| a + b),
+            small_cost_total: self.small_cost_total + other.small_cost_total,
+            large_cost_escalated: self.large_cost_escalated + other.large_cost_escalated,
+            small_cost_escalated: self.small_cost_escalated + other.small_cost_escalated,
+            large_cost_total: self.large_cost_total + other.large_cost_total,
+            baseline_cost: self.baseline_cost.or(other.baseline_cost),
+        }
+    }
+
+    /// The metrics of this split, labelled with `threshold`.
+    pub fn metrics(&self, threshold: f64, accepts_none: bool) -> Metrics {
+        let n = self.records as f64;
+        let accepted = self.accepted;
+        let escalated = self.records - accepted;
+        let small_q = self.small_quality_accepted;
+        let non_escalated_quality = (accepted > 0).then(|| small_q / accepted as f64);
+        let cascade_quality = self.large_quality_escalated.map(|lq| (small_q + lq) / n);
+        let cost = cascade_cost_per_request(
+            self.small_cost_total,
+            self.large_cost_escalated,
+            self.records,
+        );
+        let large_cost = self.large_cost_total / n;
+        let savings_vs_large = savings(cost, large_cost);
+        let savings_vs_baseline = self.baseline_cost.and_then(|b| savings(cost, b));
+        let quality = cascade_quality.or(non_escalated_quality);
+        let objective = quality.zip(savings_vs_large).map(|(q, saved)| q * saved);
+        Metrics {
+            threshold,
+            accepts_none,
+            accepted,
+            escalated,
+            escalation_rate: escalated as f64 / n,
+            non_escalated_quality,
+            cascade_quality,
+            cost_per_request: cost,
+            wasted_small_cost_per_request: self.small_cost_escalated / n,
+            savings_vs_large,
+            savings_vs_baseline,
+            objective,
+        }
+    }
+}
+
+/// A test input with flat costs (small 1, large 10 per request), no baseline, nothing forced.
+#[cfg(test)]
+pub fn flat_input<'a>(
+    confidence: &'a [f64],
+    small_quality: &'a [f64],
+    large_quality: Option<&'a [f64]>,
+) -> SweepInput<'a> {
+    use crate::engine::economics::CostColumn;
+    SweepInput {
+        confidence,
+        small_quality,
+        large_quality,
+        costs: CostModel {
+            small: CostColumn::PerRequest(1.0),
+            large: CostColumn::PerRequest(10.0),
+            baseline: None,
+        },
+        forced: None,
+    }
+}
+
+/// Record columns in a sweep's order (see [`Sweep::sorted_columns`]).
+#[derive(Debug, Clone)]
+pub struct SortedColumns {
+    small_quality: Vec<f64>,
+    large_quality: Option<Vec<f64>>,
+    small_cost: Vec<f64>,
+    large_cost: Vec<f64>,
+}
+
+/// Maps a finite float to an integer with the same order (negative floats flip all bits,
+/// non-negative ones set the sign bit), so sorting keys sorts the floats.
+pub fn ascending_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Neumaier-compensated running sum, so long prefix sums stay accurate to the last digits.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl Sum {
+    /// Adds `x`.
+    pub fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// The compensated total.
+    pub fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+#[cfg(test)]
+mod tests;

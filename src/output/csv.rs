@@ -1,0 +1,144 @@
+//! `sweep.csv`: one row per threshold of the grid (or every candidate with `--exact`).
+//!
+//! Formats numbers at full precision (shortest round-trip form); empty cells mean "undefined"
+//! (no accepted records, no large labels). `_lo`/`_hi` columns bound each metric at the
+//! report's confidence level. A `savings_vs_baseline` column is added with a
+//! baseline, and latency columns when the records carry latencies. It must not compute.
+
+use anyhow::Result;
+
+use super::Exporter;
+use crate::engine::sweep::Metrics;
+use crate::report::Report;
+
+/// The sweep table.
+pub struct SweepCsv;
+
+/// Column names, in order.
+pub const COLUMNS: [&str; 11] = [
+    "threshold",
+    "accepted",
+    "escalated",
+    "escalation_rate",
+    "non_escalated_quality",
+    "cascade_quality",
+    "cost_per_request",
+    "wasted_small_cost_per_request",
+    "savings_vs_large",
+    "objective",
+    "accepts_none",
+];
+
+impl Exporter for SweepCsv {
+    fn file_name(&self) -> &'static str {
+        "sweep.csv"
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let baseline = report.settings.baseline.is_some();
+        let mut header: Vec<&str> = COLUMNS.to_vec();
+        header.extend(INTERVAL_COLUMNS);
+        if baseline {
+            header.push("savings_vs_baseline");
+        }
+        if report.latency.is_some() {
+            header.extend(LATENCY_COLUMNS);
+        }
+        w.write_record(&header)?;
+        for (i, m) in report.rows.iter().enumerate() {
+            let mut row = cells(m).to_vec();
+            let u = &report.uncertainty.rows[i];
+            let pair = |x: Option<crate::trust::intervals::Interval>| match x {
+                Some(x) => [num(x.lo), num(x.hi)],
+                None => [String::new(), String::new()],
+            };
+            row.extend(pair(Some(u.escalation_rate)));
+            row.extend(pair(u.non_escalated_quality));
+            row.extend(pair(u.cascade_quality));
+            row.extend(pair(u.cost_per_request));
+            if baseline {
+                row.push(opt(m.savings_vs_baseline));
+            }
+            if let Some(l) = report.latency.as_ref().and_then(|l| l.get(i)) {
+                row.extend([num(l.mean), num(l.p50), num(l.p95), num(l.p99)]);
+            }
+            w.write_record(&row)?;
+        }
+        Ok(w.into_inner()?)
+    }
+}
+
+/// Interval columns, always present (empty where undefined or without a bootstrap).
+pub const INTERVAL_COLUMNS: [&str; 8] = [
+    "escalation_rate_lo",
+    "escalation_rate_hi",
+    "non_escalated_quality_lo",
+    "non_escalated_quality_hi",
+    "cascade_quality_lo",
+    "cascade_quality_hi",
+    "cost_per_request_lo",
+    "cost_per_request_hi",
+];
+
+/// Extra columns when the records carry latencies (milliseconds, nearest-rank percentiles).
+pub const LATENCY_COLUMNS: [&str; 4] = [
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+];
+
+/// A row's [`COLUMNS`], formatted.
+fn cells(m: &Metrics) -> [String; 11] {
+    [
+        num(m.threshold),
+        m.accepted.to_string(),
+        m.escalated.to_string(),
+        num(m.escalation_rate),
+        opt(m.non_escalated_quality),
+        opt(m.cascade_quality),
+        num(m.cost_per_request),
+        num(m.wasted_small_cost_per_request),
+        opt(m.savings_vs_large),
+        opt(m.objective),
+        m.accepts_none.to_string(),
+    ]
+}
+
+fn num(x: f64) -> String {
+    format!("{x}")
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(num).unwrap_or_default()
+}
+
+/// `segments.csv` (with `--segment-by`): every segment's metrics at each threshold of the main
+/// table, plus one `policy` row per segment with its chosen threshold.
+pub struct SegmentsCsv;
+
+impl Exporter for SegmentsCsv {
+    fn file_name(&self) -> &'static str {
+        "segments.csv"
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["segment", "row", "records"];
+        header.extend(COLUMNS);
+        w.write_record(&header)?;
+        let Some(plan) = &report.deployment.plan else {
+            return Ok(w.into_inner()?);
+        };
+        for s in &plan.segments {
+            let rows = s.rows.iter().map(|m| ("grid", m));
+            for (kind, m) in rows.chain(std::iter::once(("policy", &s.chosen))) {
+                let mut row = vec![s.name.clone(), kind.to_string(), s.records.to_string()];
+                row.extend(cells(m));
+                w.write_record(&row)?;
+            }
+        }
+        Ok(w.into_inner()?)
+    }
+}

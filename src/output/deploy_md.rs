@@ -1,0 +1,304 @@
+//! The report's sections on what gets deployed: the signal (and its recalibration), segments,
+//! safeguards and the policy document.
+//!
+//! Words and tables only; numbers come from the [`Report`] and the core's methods on it. It
+//! must not compute.
+
+use std::fmt::Write;
+
+use super::format::{money, opt4, pct};
+use crate::engine::objective::Objective;
+use crate::engine::sweep::Metrics;
+use crate::policy::document::threshold_of;
+use crate::policy::segments::Rule;
+use crate::report::Report;
+use crate::signals::Calibration;
+
+/// Appends the signal, segment, safeguard and policy sections.
+pub fn sections(r: &Report, o: &mut String) {
+    signal(r, o);
+    segments(r, o);
+    safeguards(r, o);
+    policy(r, o);
+}
+
+fn signal(r: &Report, o: &mut String) {
+    let s = &r.signal;
+    if s.formula.is_none() && r.recalibration.is_none() && s.name == "confidence" {
+        return;
+    }
+    let _ = writeln!(o, "## Signal\n");
+    let _ = write!(o, "The threshold applies to `{}`", s.name);
+    match &s.formula {
+        Some(f) => {
+            let _ = writeln!(o, ", derived per record as {f}.\n");
+        }
+        None => {
+            let _ = writeln!(o, ".\n");
+        }
+    }
+    let Some(c) = &r.recalibration else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "Recalibrated with {}. The threshold is on the recalibrated probability: the map fitted \
+         on every record (exported in the policy below) is applied to the signal before \
+         comparing, in the sweep as in deployment. Calibration after is measured by {}-fold \
+         cross-fitting: each record is scored by a map fitted on the other folds, so no record \
+         grades itself.\n",
+        c.method, c.folds
+    );
+    let _ = writeln!(
+        o,
+        "| | ECE (10 equal-width bins) | ECE (10 equal-mass bins) | MCE | Brier |\n|---|---|---|---|---|"
+    );
+    let row = |name: &str, c: &Option<Calibration>| match c {
+        Some(c) => format!(
+            "| {name} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            c.ece_width, c.ece_mass, c.mce, c.brier
+        ),
+        None => format!("| {name} | n/a (signal outside [0, 1]) | | | |"),
+    };
+    let _ = writeln!(o, "{}", row("before", &c.before));
+    let _ = writeln!(o, "{}\n", row("after", &c.after));
+    let pick = |m: &Metrics| {
+        format!(
+            "escalates {} with non-escalated quality {} at {} per request",
+            pct(m.escalation_rate),
+            opt4(m.non_escalated_quality),
+            money(m.cost_per_request)
+        )
+    };
+    let _ = writeln!(
+        o,
+        "A monotone map does not change which records rank above which, so the tradeoff barely \
+         moves (where the map is flat it merges candidate thresholds, so the choice can be a \
+         little coarser). On the raw signal the objective's pick {}; on the recalibrated signal \
+         it {}.\n",
+        match &c.raw_pick {
+            Ok(m) => pick(m),
+            Err(why) => format!("does not exist ({why})"),
+        },
+        match &r.recommendation {
+            Ok(m) => pick(m),
+            Err(_) => "does not exist".into(),
+        }
+    );
+}
+
+fn segments(r: &Report, o: &mut String) {
+    let Some(plan) = &r.deployment.plan else {
+        return;
+    };
+    let _ = writeln!(o, "## Segments by {}\n", plan.columns.join(", "));
+    let exactness = if plan.exact {
+        "; the joint search is exact"
+    } else {
+        "; the joint search hit its state limit, so the choice may not be optimal"
+    };
+    match (&plan.policy, &plan.best_single) {
+        (Some(p), Some(g)) if matches!(r.settings.objective, Objective::Budget { .. }) => {
+            let _ = writeln!(
+                o,
+                "Per-segment thresholds chosen jointly under the objective ({}) deliver cascade \
+                 quality {} at {} per request, against {} at {} for the best single threshold \
+                 ({}){exactness}.\n",
+                r.settings.objective.describe(),
+                opt4(p.cascade_quality),
+                money(p.cost_per_request),
+                opt4(g.cascade_quality),
+                money(g.cost_per_request),
+                g.threshold,
+            );
+        }
+        (Some(p), Some(g)) => {
+            let saved = plan.savings_vs_single();
+            let _ = writeln!(
+                o,
+                "Per-segment thresholds chosen jointly under the objective ({}) cost {} per \
+                 request against {} for the best single threshold ({}): {} {}, escalating {} \
+                 instead of {}{}.\n",
+                r.settings.objective.describe(),
+                money(p.cost_per_request),
+                money(g.cost_per_request),
+                g.threshold,
+                saved.map_or("n/a".into(), |s| pct(s.abs())),
+                match saved {
+                    Some(s) if s >= 0.0 => "cheaper",
+                    Some(_) => "dearer",
+                    None => "savings undefined (the single threshold costs nothing)",
+                },
+                pct(p.escalation_rate),
+                pct(g.escalation_rate),
+                exactness
+            );
+        }
+        (Some(p), None) => {
+            let _ = writeln!(
+                o,
+                "No single threshold meets the objective, but per-segment thresholds do: {} per \
+                 request, escalating {}.\n",
+                money(p.cost_per_request),
+                pct(p.escalation_rate)
+            );
+        }
+        _ => {}
+    }
+    if let Some(note) = &plan.note {
+        let _ = writeln!(o, "{note}.\n");
+    }
+    let _ = writeln!(
+        o,
+        "Segments with fewer than {} records keep the global threshold (`--min-segment-records`).\n",
+        plan.min_records
+    );
+    let _ = writeln!(
+        o,
+        "| Segment | Records | Small quality | Own best threshold | At global: escalation | At global: quality | Policy threshold | Policy: escalation | Policy: quality | Policy: cost/request | Why |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for s in &plan.segments {
+        let own = match &s.own {
+            Ok(m) => threshold_of(m).map_or("escalate all".into(), |t| t.to_string()),
+            Err(_) => "none meets it".into(),
+        };
+        let (ge, gq) = s
+            .at_global
+            .as_ref()
+            .map_or(("n/a".into(), "n/a".into()), |m| {
+                (pct(m.escalation_rate), opt4(m.non_escalated_quality))
+            });
+        let threshold = s.threshold.map_or("always large".into(), |t| t.to_string());
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.4} | {own} | {ge} | {gq} | {threshold} | {} | {} | {} | {} |",
+            s.name,
+            s.records,
+            s.small_quality,
+            pct(s.chosen.escalation_rate),
+            opt4(s.chosen.non_escalated_quality),
+            money(s.chosen.cost_per_request),
+            s.reason(plan.min_records)
+        );
+    }
+    let _ = writeln!(o);
+    for s in plan
+        .segments
+        .iter()
+        .filter(|s| s.rule == Rule::TooFewAlwaysLarge)
+    {
+        if let (Some(g), Some(extra)) = (&s.at_global, s.extra_cost_over(r.records)) {
+            let _ = writeln!(
+                o,
+                "- {}: routing it all to the large model costs {} per request on its records \
+                 against {} at the global threshold ({} per request over all records), and \
+                 gives its requests cascade quality {} instead of {}.\n",
+                s.name,
+                money(s.chosen.cost_per_request),
+                money(g.cost_per_request),
+                money(extra),
+                opt4(s.chosen.cascade_quality),
+                opt4(g.cascade_quality),
+            );
+        }
+    }
+    let hopeless: Vec<&str> = plan
+        .segments
+        .iter()
+        .filter(|s| s.rule == Rule::CannotMeetTarget)
+        .map(|s| s.name.as_str())
+        .collect();
+    if let (false, Some(p)) = (hopeless.is_empty(), &plan.policy) {
+        let _ = write!(
+            o,
+            "No threshold meets the target on {} alone. The policy above pools them with the \
+             other segments (the target holds over all records together). ",
+            hopeless.join(", ")
+        );
+        let _ = writeln!(
+            o,
+            "{}\n",
+            match &plan.routed_alternative {
+                Some(a) => format!(
+                    "Routing all of them to the large model instead, with the other thresholds \
+                     re-chosen, would cost {} per request against {} (escalating {} instead \
+                     of {}), with cascade quality {} against {}; choose it with \
+                     `--always-large` if each segment must hold the target on its own.",
+                    money(a.cost_per_request),
+                    money(p.cost_per_request),
+                    pct(a.escalation_rate),
+                    pct(p.escalation_rate),
+                    opt4(a.cascade_quality),
+                    opt4(p.cascade_quality),
+                ),
+                None => "Routing all of them to the large model instead leaves no feasible \
+                         thresholds for the others."
+                    .into(),
+            }
+        );
+    }
+}
+
+fn safeguards(r: &Report, o: &mut String) {
+    let effects = &r.deployment.effects;
+    if effects.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "## Safeguards\n");
+    let _ = writeln!(
+        o,
+        "Requests a safeguard sends to the large model escalate whatever their confidence; the \
+         sweep and every number above count them that way. Each row compares the policy with \
+         and without that one safeguard (the records only it forces then follow their \
+         threshold).\n"
+    );
+    let _ = writeln!(
+        o,
+        "| Safeguard | Records | Only this one | Moved to large | Cost/request with | without | Non-escalated quality with | without | Cascade quality with | without |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
+    );
+    for e in effects {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            e.label,
+            e.matched,
+            e.exclusive,
+            e.moved,
+            money(e.with.cost_per_request),
+            money(e.without.cost_per_request),
+            opt4(e.with.non_escalated_quality),
+            opt4(e.without.non_escalated_quality),
+            opt4(e.with.cascade_quality),
+            opt4(e.without.cascade_quality),
+        );
+        if e.matched == 0 {
+            let _ = writeln!(
+                o,
+                "\n*{} matches no record of this eval set; it costs nothing here.*\n",
+                e.label
+            );
+        }
+    }
+    let _ = writeln!(o);
+}
+
+fn policy(r: &Report, o: &mut String) {
+    let Some(p) = &r.deployment.policy else {
+        return;
+    };
+    // A single global threshold on the confidence field is the recommendation itself.
+    if p.is_single() {
+        return;
+    }
+    let _ = writeln!(o, "## Deployable policy\n");
+    let _ = writeln!(
+        o,
+        "`calibrate recommend` with the same flags and `--print json|yaml|toml|env` prints this \
+         policy; `summary.json` holds it under `policy`. How a router applies it: {}.\n",
+        p.rule
+    );
+    let json = serde_json::to_string_pretty(p).unwrap_or_default();
+    let _ = writeln!(o, "```json\n{json}\n```\n");
+}

@@ -1,0 +1,34 @@
+//! What the deployed policy is asked to do: segment columns, overrides that force escalation,
+//! refusals.
+//!
+//! Plain settings, built by `config` from the flags. It must not parse flags or read input.
+
+/// Segments and overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicySettings {
+    /// Columns whose value combinations are the segments (empty: one global threshold).
+    pub segment_by: Vec<String>,
+    /// Segments with fewer records keep the global threshold (or escalate everything).
+    pub min_segment_records: usize,
+    /// Records matching any of these always escalate.
+    pub overrides: Vec<Override>,
+    /// Refusals (from the response text) always escalate.
+    pub escalate_refusals: bool,
+}
+
+/// One `--always-large FIELD=VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// The column.
+    pub column: String,
+    /// The value that sends a record to the large model, compared as text (numbers and
+    /// booleans as their JSON text: `true`, `3`).
+    pub value: String,
+}
+
+impl Override {
+    /// `FIELD=VALUE` as the user typed it.
+    pub fn label(&self) -> String {
+        format!("{}={}", self.column, self.value)
+    }
+}

@@ -1,0 +1,424 @@
+//! From a loaded eval set and the settings to the [`Report`] value: every number, computed here.
+//!
+//! Owns the orchestration of the pure core (sweep, grid, recommendation) for one eval set. It
+//! must not read files, print or format; renderers turn the report into bytes.
+
+use super::deploy::deployment;
+use super::findings;
+use super::run::SweepSettings;
+use super::settings::{Grid, RunSettings};
+use crate::engine::economics::Baseline;
+use crate::engine::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
+use crate::engine::latency::{self, LatencyInput};
+use crate::engine::objective::Objective;
+use crate::engine::recommend::{Infeasible, recommend};
+use crate::engine::sweep::{Metrics, Sweep, SweepInput};
+use crate::input::{EvalSet, ExtraColumn, ExtraKind, Field, Loaded};
+use crate::policy::document::SignalPolicy;
+use crate::policy::safeguards::{self, Safeguard};
+use crate::report::{
+    BaselineSetting, GridSetting, InputInfo, RecalibrationReport, Report, Settings,
+};
+use crate::signals::derive::{RawField, is_refusal};
+use crate::trust::certify::{Certification, Target, certify};
+use crate::trust::intervals;
+
+/// Default grid step when every confidence lies in [0, 1].
+pub const DEFAULT_STEP: f64 = 0.01;
+/// Number of quantile thresholds when confidences leave [0, 1].
+pub const QUANTILES: usize = 101;
+
+/// The eval set with its costs resolved and forced escalations marked: what the sweep borrows.
+pub struct Prepared<'a> {
+    set: &'a EvalSet,
+    small: Costs<'a>,
+    large: Costs<'a>,
+    small_source: CostSource,
+    large_source: CostSource,
+    baseline: Option<BaselineSetting>,
+    forced: Option<Vec<bool>>,
+    latency: Option<LatencyInput<'a>>,
+    binary: bool,
+    /// Why records escalate whatever their confidence, one entry per reason.
+    pub safeguards: Vec<Safeguard>,
+}
+
+impl Prepared<'_> {
+    /// The sweep's input.
+    pub fn input(&self) -> SweepInput<'_> {
+        SweepInput {
+            confidence: &self.set.confidence,
+            small_quality: &self.set.small_quality,
+            large_quality: self.set.large_quality.as_deref(),
+            costs: CostModel {
+                small: self.small.column(),
+                large: self.large.column(),
+                baseline: self.baseline.as_ref().map(|b| b.cost_per_request),
+            },
+            forced: self.forced.as_deref(),
+        }
+    }
+}
+
+/// Resolves costs, the baseline and timeouts; errs in words when a setting needs a field the
+/// data lacks.
+pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepared<'a>, String> {
+    let set = &loaded.set;
+    let c = &analysis.costs;
+    let (small, small_source) = resolve(Model::Small, set, &c.small, c.large_output_ratio)?;
+    let (large, large_source) = resolve(Model::Large, set, &c.large, c.large_output_ratio)?;
+    let baseline = match &c.baseline {
+        None => None,
+        Some(Baseline::PerRequest(cost)) => Some(BaselineSetting {
+            description: format!("{cost} per request (--baseline-cost)"),
+            cost_per_request: *cost,
+        }),
+        Some(Baseline::Tokens(named)) => {
+            let (Some(input), Some(output)) = (&set.input_tokens, &set.small_output_tokens) else {
+                return Err(format!(
+                    "--baseline {}: pricing the baseline per token needs input_tokens and \
+                     small_output_tokens fields (or use --baseline-cost)",
+                    named.name
+                ));
+            };
+            let total: Cost = input
+                .iter()
+                .zip(output)
+                .map(|(i, o)| token_cost(named.price, *i, *o))
+                .sum();
+            Some(BaselineSetting {
+                description: format!(
+                    "{} on input_tokens and small_output_tokens (its own output length is \
+                     assumed equal to the small model's)",
+                    named.name
+                ),
+                cost_per_request: total / set.confidence.len() as f64,
+            })
+        }
+    };
+    let latency = match (&set.small_latency_ms, &set.large_latency_ms) {
+        (Some(small), Some(large)) => Some(LatencyInput {
+            small,
+            large,
+            timeout: c.small_timeout_ms,
+        }),
+        _ if c.small_timeout_ms.is_some() => {
+            return Err(
+                "--small-timeout-ms needs small_latency_ms and large_latency_ms fields in the \
+                 records"
+                    .into(),
+            );
+        }
+        _ => None,
+    };
+    let mut safeguards = Vec::new();
+    if let (Some(mask), Some(t)) = (
+        latency.as_ref().and_then(latency::timed_out),
+        c.small_timeout_ms,
+    ) {
+        safeguards.push(Safeguard {
+            kind: safeguards::Kind::Timeout,
+            label: format!("small model slower than {t} ms"),
+            mask,
+        });
+    }
+    for o in &analysis.policy.overrides {
+        let Some(ExtraColumn::Labels(labels)) = loaded.extra(&o.column, ExtraKind::Label) else {
+            return Err(format!(
+                "--always-large {}: the column was not read",
+                o.label()
+            ));
+        };
+        safeguards.push(Safeguard {
+            kind: safeguards::Kind::Override,
+            label: o.label(),
+            mask: safeguards::label_mask(labels, &o.value),
+        });
+    }
+    if analysis.policy.escalate_refusals {
+        let column = analysis.signal.raw_column(RawField::Response);
+        let Some(ExtraColumn::Texts(texts)) = loaded.extra(column, ExtraKind::Text) else {
+            return Err("--escalate-refusals: the response column was not read".into());
+        };
+        safeguards.push(Safeguard {
+            kind: safeguards::Kind::Refusal,
+            label: "refusals (response text)".into(),
+            mask: texts.iter().map(|t| is_refusal(t)).collect(),
+        });
+    }
+    let forced = safeguards::combined(&safeguards);
+    if let Some(f) = &forced
+        && f.iter().all(|x| *x)
+    {
+        let reasons: Vec<&str> = safeguards.iter().map(|s| s.label.as_str()).collect();
+        return Err(format!(
+            "every record escalates whatever its confidence ({}), so there is no threshold to \
+             choose",
+            reasons.join("; ")
+        ));
+    }
+    let is_binary = |v: &[f64]| v.iter().all(|q| *q == 0.0 || *q == 1.0);
+    let binary =
+        is_binary(&set.small_quality) && set.large_quality.as_deref().is_none_or(is_binary);
+    Ok(Prepared {
+        binary,
+        set,
+        small,
+        large,
+        small_source,
+        large_source,
+        baseline,
+        forced,
+        latency,
+        safeguards,
+    })
+}
+
+/// The recommendation: the objective's pick or, with `--certify`, the certified threshold (and
+/// the certificate, or why none could be issued).
+pub fn decide(
+    sweep: &Sweep,
+    analysis: &RunSettings,
+    prepared: &Prepared<'_>,
+) -> (Result<Metrics, Infeasible>, Option<Certification>) {
+    let objective = analysis.objective;
+    let Some((target, delta)) = certify_target(analysis) else {
+        return (recommend(sweep, objective), None);
+    };
+    let outcome = certify(sweep, target, delta, prepared.binary);
+    let recommendation = match &outcome {
+        Ok(c) => Ok(c.metrics),
+        Err(why) => Err(Infeasible {
+            objective,
+            closest: why.best.as_ref().map(|b| b.1),
+            note: Some(why.to_string()),
+        }),
+    };
+    (recommendation, Some(outcome))
+}
+
+/// With `--certify`: what to certify and at which δ (the config only allows it with the two
+/// quality objectives).
+fn certify_target(analysis: &RunSettings) -> Option<(Target, f64)> {
+    let delta = analysis.certify?;
+    match analysis.objective {
+        Objective::MinQuality { target } => Some((Target::MinQuality(target), delta)),
+        Objective::MaxQualityLoss { max_loss } => Some((Target::MaxQualityLoss(max_loss), delta)),
+        _ => None,
+    }
+}
+
+/// Computes the whole report for `sweep` (`grid` chooses the rows of the table).
+pub fn report(
+    loaded: &Loaded,
+    analysis: &RunSettings,
+    prepared: &Prepared<'_>,
+    sweep: &Sweep,
+    how: &SweepSettings,
+    (signal, recalibration): (SignalPolicy, Option<RecalibrationReport>),
+) -> Report {
+    let input = prepared.input();
+    let grid = how.grid;
+    let (thresholds, grid_setting) = grid_thresholds(sweep, grid);
+    let rows: Vec<_> = if grid == Grid::Exact || thresholds.is_empty() {
+        (0..sweep.candidates())
+            .rev()
+            .map(|j| sweep.at_candidate(j))
+            .collect()
+    } else {
+        thresholds.iter().map(|&t| sweep.at_threshold(t)).collect()
+    };
+    let fields = Field::ALL
+        .into_iter()
+        .map(|f| {
+            (
+                f.name().to_string(),
+                analysis.load.fields.column(f).to_string(),
+            )
+        })
+        .collect();
+    let (recommendation, certification) = decide(sweep, analysis, prepared);
+    let settings = how.intervals.settings(sweep.records());
+    // The dashboard's passes, the latency sweep and the bootstrap are independent: run them
+    // side by side.
+    let ((dashboard, uncertainty), (latency, recommended_latency)) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    findings::dashboard(
+                        &loaded.set,
+                        input,
+                        sweep,
+                        recommendation.as_ref().map_err(|why| why.to_string()),
+                        loaded.drops.dropped,
+                    )
+                },
+                || {
+                    // Each resample picks its threshold the way this run does.
+                    let choose = |r: &Sweep| match certify_target(analysis) {
+                        Some((target, delta)) => certify(r, target, delta, prepared.binary)
+                            .ok()
+                            .map(|c| c.metrics.threshold),
+                        None => recommend(r, analysis.objective).ok().map(|m| m.threshold),
+                    };
+                    intervals::uncertainty(
+                        input,
+                        sweep,
+                        &rows,
+                        recommendation.as_ref().ok(),
+                        &choose,
+                        settings,
+                        prepared.binary,
+                    )
+                },
+            )
+        },
+        || match &prepared.latency {
+            Some(l) => {
+                let mut accepted: Vec<usize> = rows.iter().map(|m| m.accepted).collect();
+                if let Ok(m) = &recommendation {
+                    accepted.push(m.accepted);
+                }
+                let mut all = latency::at_accepted(l, sweep.order(), &accepted);
+                let recommended = match &recommendation {
+                    Ok(_) => all.pop(),
+                    Err(_) => None,
+                };
+                (Some(all), recommended)
+            }
+            None => (None, None),
+        },
+    );
+    let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
+    let deployment = deployment(
+        loaded,
+        analysis,
+        prepared,
+        sweep,
+        &recommendation,
+        certification.as_ref(),
+        &grid_rows,
+        signal.clone(),
+        &loaded.sha256,
+    );
+    Report {
+        input: InputInfo {
+            path: analysis.load.source.as_given(),
+            format: loaded.format.name(),
+            sha256: loaded.sha256.clone(),
+            bytes: loaded.bytes,
+            rows_read: loaded.drops.read,
+            rows_dropped: loaded.drops.dropped,
+            drop_reasons: loaded.drops.reasons.clone(),
+        },
+        settings: Settings {
+            fields,
+            small_cost: prepared.small_source.clone(),
+            large_cost: prepared.large_source.clone(),
+            baseline: prepared.baseline.clone(),
+            small_timeout_ms: analysis.costs.small_timeout_ms,
+            timed_out: prepared
+                .safeguards
+                .iter()
+                .find(|s| s.kind == safeguards::Kind::Timeout)
+                .map_or(0, Safeguard::matched),
+            objective: analysis.objective,
+            grid: grid_setting,
+            has_large_quality: loaded.set.large_quality.is_some(),
+        },
+        records: sweep.records(),
+        distinct_confidences: sweep.distinct_confidences().len(),
+        baselines: sweep.baselines(),
+        rows,
+        latency,
+        recommended_latency,
+        recommendation,
+        certification,
+        uncertainty,
+        holdout: None,
+        unmatched_safeguards: unmatched(prepared),
+        dashboard,
+        signal,
+        recalibration,
+        deployment,
+    }
+}
+
+/// Safeguards that match no record of the eval set.
+pub fn unmatched(prepared: &Prepared<'_>) -> Vec<String> {
+    let quiet = prepared.safeguards.iter().filter(|s| s.matched() == 0);
+    quiet.map(|s| s.label.clone()).collect()
+}
+
+/// The grid's thresholds, ascending, and how the grid was chosen.
+fn grid_thresholds(sweep: &Sweep, grid: Grid) -> (Vec<f64>, GridSetting) {
+    let distinct = sweep.distinct_confidences();
+    let (Some(&lo), Some(&hi)) = (distinct.last(), distinct.first()) else {
+        return (Vec::new(), GridSetting::Exact);
+    };
+    let step = match grid {
+        Grid::Exact => return (Vec::new(), GridSetting::Exact),
+        Grid::Step(step) => step,
+        Grid::Auto if lo >= 0.0 && hi <= 1.0 => DEFAULT_STEP,
+        Grid::Auto => {
+            // Evenly spaced quantiles of the distinct sorted confidences (nearest rank).
+            let mut t: Vec<f64> = (0..QUANTILES)
+                .map(|k| {
+                    let rank = (k * (distinct.len() - 1)) / (QUANTILES - 1);
+                    distinct[distinct.len() - 1 - rank]
+                })
+                .collect();
+            t.dedup();
+            return (t, GridSetting::Quantiles(QUANTILES));
+        }
+    };
+    let steps = (1.0 / step + 1e-9).floor() as u64;
+    // Round each multiple to 9 decimals so 7 × 0.01 prints and compares as 0.07.
+    let t = (0..=steps)
+        .map(|k| (k as f64 * step * 1e9).round() / 1e9)
+        .collect();
+    (t, GridSetting::Step(step))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::economics::{CostColumn, CostModel};
+
+    fn sweep_of(conf: &[f64]) -> Sweep {
+        let q = vec![1.0; conf.len()];
+        Sweep::new(SweepInput {
+            confidence: conf,
+            small_quality: &q,
+            large_quality: None,
+            costs: CostModel {
+                small: CostColumn::PerRequest(1.0),
+                large: CostColumn::PerRequest(2.0),
+                baseline: None,
+            },
+            forced: None,
+        })
+    }
+
+    #[test]
+    fn unit_interval_gets_a_step_grid() {
+        let (t, setting) = grid_thresholds(&sweep_of(&[0.2, 0.9]), Grid::Auto);
+        assert_eq!(setting, GridSetting::Step(0.01));
+        assert_eq!(t.len(), 101);
+        assert_eq!(t[7], 0.07);
+        assert_eq!(t[100], 1.0);
+        let (t, _) = grid_thresholds(&sweep_of(&[0.2, 0.9]), Grid::Step(0.25));
+        assert_eq!(t, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    }
+
+    #[test]
+    fn other_ranges_get_quantiles() {
+        let conf: Vec<f64> = (0..1000).map(|i| -5.0 + f64::from(i) * 0.01).collect();
+        let (t, setting) = grid_thresholds(&sweep_of(&conf), Grid::Auto);
+        assert_eq!(setting, GridSetting::Quantiles(101));
+        assert_eq!(t.len(), 101);
+        assert_eq!(t[0], -5.0);
+        assert_eq!(t[100], -5.0 + 999.0 * 0.01);
+        assert!(t.windows(2).all(|w| w[0] < w[1]));
+    }
+}

@@ -1,0 +1,171 @@
+//! From the recommendation to the deployable policy: per-segment thresholds, what each
+//! safeguard costs, and the [`Policy`] document.
+//!
+//! Owns the orchestration; the numbers come from `segments`, `safeguards` and the sweep. It
+//! must not read files, print or format.
+
+use super::build::Prepared;
+use super::settings::RunSettings;
+use crate::engine::recommend::Infeasible;
+use crate::engine::sweep::{Metrics, Sweep};
+use crate::input::{ExtraColumn, ExtraKind, Loaded, TaskTypes};
+use crate::policy::document::{
+    Measured, ObjectivePolicy, OverridePolicy, Policy, RULE, SignalPolicy, segment_rules,
+    threshold_of,
+};
+use crate::policy::safeguards::{self, Effect, Routing};
+use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
+use crate::trust::certify::Certification;
+
+/// The policy and what stands behind it.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// With `--segment-by`: per-segment analysis and thresholds.
+    pub plan: Option<Plan>,
+    /// What each safeguard costs and buys under the policy.
+    pub effects: Vec<Effect>,
+    /// The policy, when one meets the objective.
+    pub policy: Option<Policy>,
+}
+
+/// Segments of the records by the `--segment-by` columns; `None` without them.
+pub fn segmentation(loaded: &Loaded, analysis: &RunSettings) -> Option<Segmentation> {
+    let columns: Vec<(&str, &TaskTypes)> = analysis
+        .policy
+        .segment_by
+        .iter()
+        .map(|c| match loaded.extra(c, ExtraKind::Label) {
+            Some(ExtraColumn::Labels(labels)) => (c.as_str(), labels),
+            _ => unreachable!("--segment-by columns are required extras"),
+        })
+        .collect();
+    (!columns.is_empty()).then(|| Segmentation::new(&columns))
+}
+
+/// The per-segment policy of `plan` applied to other records (a held-out part): each segment
+/// keeps its threshold, a segment the plan has not seen uses `default` (infinity: always
+/// large), and the records' own safeguards apply.
+pub fn apply_plan(
+    loaded: &Loaded,
+    analysis: &RunSettings,
+    prepared: &Prepared<'_>,
+    plan: &Plan,
+    default: f64,
+) -> Option<Metrics> {
+    let seg = segmentation(loaded, analysis)?;
+    let thresholds: Vec<f64> = seg
+        .labels
+        .iter()
+        .map(|labels| {
+            plan.segments
+                .iter()
+                .find(|s| &s.labels == labels)
+                .map_or(default, |s| s.threshold.unwrap_or(f64::INFINITY))
+        })
+        .collect();
+    let input = prepared.input();
+    let routing = Routing {
+        thresholds: &thresholds,
+        codes: Some(&seg.codes),
+    };
+    let t = safeguards::totals(input, routing, input.forced);
+    Some(t.metrics(f64::NAN, t.accepted == 0))
+}
+
+/// Everything the policy needs, for `sweep` and `recommend` alike.
+#[allow(clippy::too_many_arguments)]
+pub fn deployment(
+    loaded: &Loaded,
+    analysis: &RunSettings,
+    prepared: &Prepared<'_>,
+    sweep: &Sweep,
+    recommendation: &Result<Metrics, Infeasible>,
+    certification: Option<&Certification>,
+    grid: &[f64],
+    signal: SignalPolicy,
+    sha256: &str,
+) -> Deployment {
+    let input = prepared.input();
+    let objective = analysis.objective;
+    let global = recommendation.as_ref().ok();
+    let seg = segmentation(loaded, analysis);
+    let no_joint = certification.map(
+        |_| "with --certify the certificate covers one global threshold, so every segment keeps it",
+    );
+    let plan = seg.as_ref().map(|seg| {
+        segments::plan(
+            input,
+            seg,
+            &analysis.policy.segment_by,
+            PlanSettings {
+                objective,
+                min_records: analysis.policy.min_segment_records,
+                global,
+                no_joint,
+                grid,
+                sweep,
+            },
+        )
+    });
+    let joint = plan.as_ref().and_then(|p| p.policy.map(|m| (p, m)));
+    // The routing the policy applies, for the safeguards' effects.
+    let global_threshold = global.map_or(f64::INFINITY, Metrics::routing_threshold);
+    let thresholds: Vec<f64> = match joint {
+        Some((p, _)) => p
+            .segments
+            .iter()
+            .map(|s| match s.rule {
+                // Without the safeguards that force them, its records would follow the
+                // global threshold.
+                Rule::AllForced => global_threshold,
+                _ => s.threshold.unwrap_or(f64::INFINITY),
+            })
+            .collect(),
+        None => vec![global_threshold],
+    };
+    let routing = Routing {
+        thresholds: &thresholds,
+        codes: match (joint, &seg) {
+            (Some(_), Some(seg)) => Some(&seg.codes),
+            _ => None,
+        },
+    };
+    let measured = joint.map(|(_, m)| m).or(global.copied());
+    let effects = if measured.is_some() {
+        safeguards::effects(input, routing, &prepared.safeguards)
+    } else {
+        Vec::new()
+    };
+    let policy = measured.map(|m| Policy {
+        tool: "calibrate",
+        version: env!("CARGO_PKG_VERSION"),
+        input_sha256: sha256.to_string(),
+        rule: RULE,
+        signal,
+        objective: ObjectivePolicy::of(objective),
+        default_threshold: global.and_then(threshold_of),
+        default_raw_threshold: None,
+        segment_by: match joint {
+            Some(_) => analysis.policy.segment_by.clone(),
+            None => Vec::new(),
+        },
+        segments: joint.map(|(p, _)| segment_rules(p)).unwrap_or_default(),
+        always_large: analysis
+            .policy
+            .overrides
+            .iter()
+            .map(|o| OverridePolicy {
+                field: o.column.clone(),
+                value: o.value.clone(),
+            })
+            .collect(),
+        escalate_refusals: analysis.policy.escalate_refusals,
+        small_timeout_ms: analysis.costs.small_timeout_ms,
+        measured: Measured::of(&m),
+    });
+    Deployment {
+        plan,
+        effects,
+        policy,
+    }
+}

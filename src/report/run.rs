@@ -1,0 +1,266 @@
+//! The steps from a loaded eval set to what a command shows: choose the signal, hold records
+//! out, recalibrate, sweep, recommend, and (for `sweep`) assemble the whole [`Report`].
+//!
+//! Owns the order of those steps and the hold-out plumbing. It must not read files, print or
+//! format: the caller loads the input and an `output` renderer turns the result into bytes.
+
+use crate::engine::recommend::{Infeasible, recommend};
+use crate::engine::sweep::{Metrics, Sweep, SweepInput};
+use crate::input::Loaded;
+use crate::policy::document::{Policy, SignalPolicy};
+use crate::signals::compare::{Comparison, compare};
+use crate::signals::settings::SignalSource;
+use crate::signals::{self, Recalibrated};
+use crate::trust::certify::Certification;
+use crate::trust::holdout::{self, Holdout, Validation};
+use crate::trust::intervals;
+
+use super::build::{Prepared, decide, prepare};
+use super::deploy::{apply_plan, deployment};
+use super::{Grid, RecalibrationReport, Report, RunSettings};
+
+/// How `sweep` builds its report beyond the shared settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSettings {
+    /// Rows of sweep.csv.
+    pub grid: Grid,
+    /// Intervals and the bootstrap.
+    pub intervals: intervals::Request,
+    /// Held-out validation, if asked for.
+    pub holdout: Option<Holdout>,
+}
+
+/// What `recommend` prints: the decision and the deployable policy.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The recommended threshold, or why none qualifies.
+    pub recommendation: Result<Metrics, Infeasible>,
+    /// With `--certify`: the certificate, or why none could be issued.
+    pub certification: Option<Certification>,
+    /// The deployable policy, when one meets the objective.
+    pub policy: Option<Policy>,
+    /// Safeguards that match no record (often a typo: values compare as text).
+    pub unmatched_safeguards: Vec<String>,
+}
+
+/// What the signals report shows.
+#[derive(Debug, Clone)]
+pub struct SignalsReport {
+    /// The input as named on the command line.
+    pub path: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Records compared.
+    pub records: usize,
+    /// The comparison.
+    pub comparison: Comparison,
+    /// `--recalibrate` method and folds, if any.
+    pub recalibrate: Option<(&'static str, usize)>,
+    /// Other columns tried as signals and left out (not a number in every record).
+    pub skipped: Vec<String>,
+}
+
+/// The loaded records with the thresholded signal in the confidence column.
+struct Signalled {
+    loaded: Loaded,
+    signal: SignalPolicy,
+    /// With `--recalibrate`: the recalibration and the raw signal.
+    recalibrated: Option<(Recalibrated, Vec<f64>)>,
+}
+
+/// The whole report of `calibrate sweep`.
+pub fn sweep_report(
+    loaded: Loaded,
+    run: &RunSettings,
+    how: &SweepSettings,
+) -> Result<Report, String> {
+    let mut signalled = with_signal(loaded, run)?;
+    // With a hold-out, everything is chosen on the calibration part and checked on the rest.
+    let test = match &how.holdout {
+        None => None,
+        Some(h) => {
+            let mask = holdout::test_mask(&signalled.loaded.set, h)?;
+            let test = signalled.loaded.subset(&mask, true);
+            signalled.loaded = signalled.loaded.subset(&mask, false);
+            Some(test)
+        }
+    };
+    let calibrated = recalibrate(signalled, run)?;
+    let test = test.map(|mut t| {
+        if let Some((r, _)) = &calibrated.recalibrated {
+            t.set
+                .confidence
+                .iter_mut()
+                .for_each(|c| *c = r.map.apply(*c));
+        }
+        t
+    });
+    let Signalled {
+        loaded,
+        signal,
+        recalibrated,
+    } = &calibrated;
+    let prepared = prepare(loaded, run)?;
+    let sweep = Sweep::new(prepared.input());
+    let recalibration = recalibrated
+        .as_ref()
+        .map(|r| recalibration_report(r, &prepared, run));
+    let mut report = super::build::report(
+        loaded,
+        run,
+        &prepared,
+        &sweep,
+        how,
+        (signal.clone(), recalibration),
+    );
+    if let (Some(test), Some(h)) = (test, &how.holdout) {
+        report.holdout = validate(&report, &test, h, run, sweep.records())?;
+    }
+    report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
+    Ok(report)
+}
+
+/// The comparison of `calibrate signals`: every candidate signal on the same records.
+pub fn signals_report(
+    mut loaded: Loaded,
+    run: &RunSettings,
+    candidates: &[SignalSource],
+    target: Option<f64>,
+) -> Result<SignalsReport, String> {
+    let (candidates, skipped) = signals::candidates(&loaded, &run.signal, candidates)
+        .map_err(|e| format!("{}: {e}", run.load.source.label()))?;
+    // The sweep input's confidence is replaced per candidate; costs need a column of the
+    // right length.
+    loaded.set.confidence = candidates[0].values.clone();
+    let prepared = prepare(&loaded, run)?;
+    let lengths = signals::output_lengths(&loaded, &run.signal);
+    let comparison = compare(prepared.input(), &candidates, target, lengths.as_deref());
+    Ok(SignalsReport {
+        path: run.load.source.as_given(),
+        sha256: loaded.sha256.clone(),
+        records: loaded.set.small_quality.len(),
+        comparison,
+        recalibrate: (run.signal.recalibrate).map(|r| (signals::method_name(r.method), r.folds)),
+        skipped,
+    })
+}
+
+/// The decision `calibrate recommend` prints.
+pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, String> {
+    let calibrated = recalibrate(with_signal(loaded, run)?, run)?;
+    let loaded = &calibrated.loaded;
+    let prepared = prepare(loaded, run)?;
+    let sweep = Sweep::new(prepared.input());
+    let (recommendation, certification) = decide(&sweep, run, &prepared);
+    let deployment = deployment(
+        loaded,
+        run,
+        &prepared,
+        &sweep,
+        &recommendation,
+        certification.as_ref(),
+        &[],
+        calibrated.signal.clone(),
+        &loaded.sha256,
+    );
+    Ok(Decision {
+        recommendation,
+        certification,
+        policy: with_raw_thresholds(deployment.policy, &calibrated),
+        unmatched_safeguards: super::build::unmatched(&prepared),
+    })
+}
+
+/// The chosen threshold (and the per-segment policy) on the held-out records.
+fn validate(
+    report: &Report,
+    test: &Loaded,
+    how: &Holdout,
+    run: &RunSettings,
+    calibration_records: usize,
+) -> Result<Option<Validation>, String> {
+    let Ok(chosen) = &report.recommendation else {
+        return Ok(None);
+    };
+    let prepared = prepare(test, run)?;
+    let test_sweep = Sweep::new(prepared.input());
+    // "Escalate everything" accepts nothing anywhere, whatever the held-out confidences.
+    let threshold = chosen.routing_threshold();
+    let held_out = test_sweep.at_threshold(threshold);
+    let large_quality = test_sweep.baselines().always_large.quality;
+    // With per-segment thresholds, the whole policy is checked too.
+    let policy = report.deployment.plan.as_ref().and_then(|plan| {
+        let promised = plan.policy?;
+        let held_out = apply_plan(test, run, &prepared, plan, threshold)?;
+        let met = run.objective.is_met(&held_out, large_quality);
+        Some((promised, held_out, met))
+    });
+    Ok(Some(Validation {
+        policy,
+        description: how.describe(),
+        calibration_records,
+        test_records: test_sweep.records(),
+        promised: *chosen,
+        held_out,
+        met: run.objective.is_met(&held_out, large_quality),
+    }))
+}
+
+/// Replaces the confidence column by the signal the run thresholds; says which it is.
+fn with_signal(mut loaded: Loaded, run: &RunSettings) -> Result<Signalled, String> {
+    let (values, signal) = signals::signal_values(&loaded, &run.signal)?;
+    // The confidence field itself stays in place, not copied.
+    if run.signal.source != SignalSource::Confidence {
+        loaded.set.confidence = values.into_owned();
+    }
+    Ok(Signalled {
+        loaded,
+        signal,
+        recalibrated: None,
+    })
+}
+
+/// With `--recalibrate`: replaces the signal by the deployed map's values and records the map
+/// in the signal's description, keeping the raw signal.
+fn recalibrate(mut s: Signalled, run: &RunSettings) -> Result<Signalled, String> {
+    let Some(settings) = run.signal.recalibrate else {
+        return Ok(s);
+    };
+    let set = &mut s.loaded.set;
+    let r = signals::recalibrate(&set.confidence, &set.small_quality, settings)?;
+    s.signal.recalibration = Some(signals::map_policy(&r.map));
+    let raw = std::mem::replace(&mut set.confidence, r.values.clone());
+    s.recalibrated = Some((r, raw));
+    Ok(s)
+}
+
+/// With a recalibration, adds the raw-signal form of every threshold to the policy (the
+/// confidence column then holds the mapped signal).
+fn with_raw_thresholds(policy: Option<Policy>, s: &Signalled) -> Option<Policy> {
+    match (policy, &s.recalibrated) {
+        (Some(p), Some((r, raw))) => {
+            let mapped = &s.loaded.set.confidence;
+            Some(p.with_raw_thresholds(|t| signals::raw_cut(raw, mapped, t, &r.map)))
+        }
+        (policy, _) => policy,
+    }
+}
+
+/// Calibration before and after, and what the raw signal would have picked.
+fn recalibration_report(
+    (r, raw): &(Recalibrated, Vec<f64>),
+    prepared: &Prepared<'_>,
+    run: &RunSettings,
+) -> RecalibrationReport {
+    let raw = Sweep::new(SweepInput {
+        confidence: raw,
+        ..prepared.input()
+    });
+    RecalibrationReport {
+        method: signals::method_name(r.settings.method),
+        folds: r.settings.folds,
+        before: r.before,
+        after: r.after,
+        raw_pick: recommend(&raw, run.objective).map_err(|e| e.to_string()),
+    }
+}

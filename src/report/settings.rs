@@ -1,0 +1,38 @@
+//! What a run that reads an eval set is asked to do: input, costs, objective, certification,
+//! policy and signal. Plain settings, built by `config` from the flags.
+
+use crate::engine::economics::CostSettings;
+use crate::engine::objective::Objective;
+use crate::input::LoadOptions;
+use crate::policy::settings::PolicySettings;
+use crate::signals::settings::SignalSettings;
+
+/// Settings shared by every command that reads an eval set.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// How to read the input.
+    pub load: LoadOptions,
+    /// How requests are priced.
+    pub costs: CostSettings,
+    /// What the recommendation optimises.
+    pub objective: Objective,
+    /// `--certify`: the error probability δ.
+    pub certify: Option<f64>,
+    /// Segments and overrides.
+    pub policy: PolicySettings,
+    /// The thresholded signal.
+    pub signal: SignalSettings,
+    /// Hide progress.
+    pub quiet: bool,
+}
+
+/// Which thresholds `sweep.csv` lists.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Grid {
+    /// Every multiple of the step in [0, 1] when confidences lie there, else quantiles.
+    Auto,
+    /// Every multiple of this step in [0, 1].
+    Step(f64),
+    /// Every candidate threshold.
+    Exact,
+}

@@ -1,0 +1,360 @@
+//! Uncertainty of every sweep row and of the recommended threshold itself. Pure; the caller
+//! passes the seed.
+//!
+//! Owns the intervals: Wilson for rates and 0/1 qualities, a seeded Poisson bootstrap over
+//! records (parallel, one random stream per resample, so results do not depend on the thread
+//! count) for qualities in [0, 1] and for cost, and the bootstrap distribution of the
+//! recommended threshold. It must not print or format.
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::sweep::{Metrics, Sweep, SweepInput};
+use crate::trust::stats::wilson;
+
+/// How to compute intervals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    /// Bootstrap resamples (0: none).
+    pub resamples: usize,
+    /// The bootstrap's seed.
+    pub seed: u64,
+}
+
+/// What the user asked for: the level, the resamples (`None`: the default for the data's
+/// size) and the seed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Request {
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    /// Bootstrap resamples; `None` picks [`default_resamples`] for the records.
+    pub resamples: Option<usize>,
+    /// The bootstrap's seed.
+    pub seed: u64,
+}
+
+impl Request {
+    /// The settings for `records` records.
+    pub fn settings(&self, records: usize) -> Settings {
+        Settings {
+            level: self.level,
+            resamples: self.resamples.unwrap_or_else(|| default_resamples(records)),
+            seed: self.seed,
+        }
+    }
+}
+
+/// Above this many table rows, only the recommended row gets bootstrap intervals.
+pub const MAX_BOOTSTRAP_ROWS: usize = 5_000;
+
+/// The default number of resamples for `records`: 200, fewer for large sets so that the
+/// bootstrap stays near ten million record visits (at least 10).
+pub fn default_resamples(records: usize) -> usize {
+    (10_000_000 / records.max(1)).clamp(10, 200)
+}
+
+/// A two-sided interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+/// The intervals of one row; `None` where the metric is undefined or needs a bootstrap that
+/// was not run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RowIntervals {
+    /// Escalation rate (Wilson).
+    pub escalation_rate: Interval,
+    /// Non-escalated quality (Wilson for 0/1 labels, else bootstrap).
+    pub non_escalated_quality: Option<Interval>,
+    /// Cascade quality (Wilson for 0/1 labels, else bootstrap).
+    pub cascade_quality: Option<Interval>,
+    /// Cost per request (bootstrap).
+    pub cost_per_request: Option<Interval>,
+}
+
+/// How the recommended threshold moves across bootstrap resamples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdSpread {
+    /// Resamples drawn (empty resamples are left out).
+    pub resamples: usize,
+    /// Resamples in which no threshold met the objective.
+    pub none: usize,
+    /// The threshold chosen most often and in how many resamples.
+    pub mode: Option<(f64, usize)>,
+    /// The five thresholds chosen most often, with their counts (most often first; ties by
+    /// threshold).
+    pub top: Vec<(f64, usize)>,
+    /// The central interval (at the level) of the chosen thresholds: the range of thresholds
+    /// that are near-optimal given the noise in the data.
+    pub range: Option<Interval>,
+}
+
+/// Everything the report says about uncertainty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    /// The settings used.
+    pub settings: Settings,
+    /// Whether the labels are 0/1 (Wilson intervals for qualities).
+    pub binary: bool,
+    /// One per report row.
+    pub rows: Vec<RowIntervals>,
+    /// At the recommended threshold.
+    pub recommended: Option<RowIntervals>,
+    /// The recommended threshold across resamples (without a bootstrap: `None`).
+    pub spread: Option<ThresholdSpread>,
+}
+
+/// Computes intervals for `rows` (and the recommendation) of `sweep`.
+pub fn uncertainty(
+    input: SweepInput<'_>,
+    sweep: &Sweep,
+    rows: &[Metrics],
+    recommended: Option<&Metrics>,
+    choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
+    settings: Settings,
+    binary: bool,
+) -> Uncertainty {
+    // Bootstrap intervals for every row when the table is a readable grid; for a long
+    // `--exact` table only the recommended row gets them (Wilson intervals cover every row).
+    let booted_rows = if rows.len() <= MAX_BOOTSTRAP_ROWS {
+        rows.len()
+    } else {
+        0
+    };
+    let mut wanted: Vec<Metrics> = rows[..booted_rows].to_vec();
+    wanted.extend(recommended.copied());
+    let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
+    let sorted = if settings.resamples > 0 {
+        Some(sweep.sorted_columns(input))
+    } else {
+        None
+    };
+    // Each resample: the metrics at every wanted row, and the threshold it would recommend.
+    let draws: Vec<(Vec<Metrics>, Option<f64>)> = (0..settings.resamples)
+        .into_par_iter()
+        .filter_map(|b| {
+            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+            rng.set_stream(b as u64);
+            // Weights are drawn per position in the sweep's order; records are exchangeable,
+            // so this is the same bootstrap and reads memory in order.
+            let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
+            if weights.iter().all(|&w| w == 0) {
+                return None; // an empty resample (only likely with a handful of records)
+            }
+            let sorted = sorted.as_ref().expect("resamples > 0");
+            let r = sweep.resampled(sorted, &weights);
+            let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
+            Some((at, choose(&r)))
+        })
+        .collect();
+    let level = settings.level;
+    let percentile = |values: &mut Vec<f64>| -> Option<Interval> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        // The k-th smallest and k-th largest, k = ⌈n (1 − level) / 2⌉ (a hair of slack so that
+        // 200 × 0.025 counts as 5, not 6).
+        let k = ((n as f64 * (1.0 - level) / 2.0 - 1e-9).ceil() as usize).clamp(1, n);
+        Some(Interval {
+            lo: values[k - 1],
+            hi: values[n - k],
+        })
+    };
+    let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
+        let mut v: Vec<f64> = draws.iter().filter_map(|(at, _)| f(&at[r])).collect();
+        percentile(&mut v)
+    };
+    let wilson_of = |successes: f64, n: usize| {
+        let (lo, hi) = wilson(successes.round(), n as f64, level);
+        Interval { lo, hi }
+    };
+    let n = sweep.records();
+    // Every row, then the recommendation; bootstrap slots exist for the first `booted_rows`
+    // rows and for the recommendation (the last slot).
+    let mut all: Vec<Metrics> = rows.to_vec();
+    all.extend(recommended.copied());
+    let slot = |r: usize| -> Option<usize> {
+        if r < booted_rows {
+            Some(r)
+        } else if r == rows.len() {
+            Some(wanted.len() - 1)
+        } else {
+            None
+        }
+    };
+    let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
+        slot(r).and_then(|s| boot(s, f))
+    };
+    let mut intervals: Vec<RowIntervals> = all
+        .iter()
+        .enumerate()
+        .map(|(r, m)| RowIntervals {
+            escalation_rate: wilson_of(m.escalated as f64, n),
+            non_escalated_quality: match (m.non_escalated_quality, binary) {
+                (None, _) => None,
+                (Some(q), true) => Some(wilson_of(q * m.accepted as f64, m.accepted)),
+                (Some(_), false) => boot(r, &|x| x.non_escalated_quality),
+            },
+            cascade_quality: match (m.cascade_quality, binary) {
+                (None, _) => None,
+                (Some(q), true) => Some(wilson_of(q * n as f64, n)),
+                (Some(_), false) => boot(r, &|x| x.cascade_quality),
+            },
+            cost_per_request: boot(r, &|x| Some(x.cost_per_request)),
+        })
+        .collect();
+    let recommended = recommended.and_then(|_| intervals.pop());
+    let spread = (settings.resamples > 0).then(|| {
+        let mut chosen: Vec<f64> = draws.iter().filter_map(|(_, t)| *t).collect();
+        let none = draws.len() - chosen.len();
+        let range = percentile(&mut chosen);
+        // `chosen` is sorted now: runs of equal values count how often each threshold won.
+        let mut runs: Vec<(f64, usize)> = Vec::new();
+        let mut k = 0;
+        while k < chosen.len() {
+            let run = chosen[k..].iter().take_while(|&&t| t == chosen[k]).count();
+            runs.push((chosen[k], run));
+            k += run;
+        }
+        runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)));
+        let mode = runs.first().copied();
+        runs.truncate(5);
+        ThresholdSpread {
+            resamples: draws.len(),
+            none,
+            mode,
+            top: runs,
+            range,
+        }
+    });
+    Uncertainty {
+        settings,
+        binary,
+        rows: intervals,
+        recommended,
+        spread,
+    }
+}
+
+/// The candidate whose split a metrics row shows.
+fn candidate_of(sweep: &Sweep, m: &Metrics) -> usize {
+    if m.accepts_none {
+        0
+    } else {
+        sweep.candidate_at(m.threshold)
+    }
+}
+
+/// A Poisson(1) draw by inversion against a precomputed table of the CDF.
+fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
+    // P(X ≤ k) for k = 0..=11 (Σ e⁻¹/j!, computed in Python); beyond 11 the tail is below 1e-9.
+    const CDF: [f64; 12] = [
+        0.36787944117144233,
+        0.7357588823428847,
+        0.9196986029286058,
+        0.9810118431238463,
+        0.9963401531726563,
+        0.9994058151824183,
+        0.999916758850712,
+        0.9999897508033253,
+        0.999998874797402,
+        0.9999998885745216,
+        0.9999999899522336,
+        0.9999999991683892,
+    ];
+    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    CDF.iter().position(|&c| u <= c).unwrap_or(CDF.len()) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::objective::Objective;
+    use crate::engine::recommend::recommend;
+    use crate::engine::sweep::flat_input;
+
+    fn input<'a>(conf: &'a [f64], q: &'a [f64]) -> SweepInput<'a> {
+        flat_input(conf, q, None)
+    }
+
+    #[test]
+    fn binary_rows_use_wilson_and_the_bootstrap_is_seeded() {
+        let conf: Vec<f64> = (0..400).map(|i| f64::from(i % 100) / 100.0).collect();
+        let q: Vec<f64> = (0..400)
+            .map(|i| f64::from(u8::from(i % 100 >= 20)))
+            .collect();
+        let s = Sweep::new(input(&conf, &q));
+        let row = s.at_threshold(0.5);
+        let choose = |r: &Sweep| {
+            recommend(r, Objective::MinQuality { target: 1.0 })
+                .ok()
+                .map(|m| m.threshold)
+        };
+        let settings = Settings {
+            level: 0.95,
+            resamples: 50,
+            seed: 7,
+        };
+        let u = uncertainty(
+            input(&conf, &q),
+            &s,
+            &[row],
+            Some(&row),
+            &choose,
+            settings,
+            true,
+        );
+        // Escalation: 200 of 400 (Wilson, checked against statsmodels in stats.rs).
+        let (lo, hi) = wilson(200.0, 400.0, 0.95);
+        assert_eq!(u.rows[0].escalation_rate, Interval { lo, hi });
+        // All accepted answers are right: Wilson upper end 1.
+        assert_eq!(u.rows[0].non_escalated_quality.unwrap().hi, 1.0);
+        let cost = u.rows[0].cost_per_request.unwrap();
+        assert!(cost.lo <= row.cost_per_request && row.cost_per_request <= cost.hi);
+        let spread = u.spread.clone().unwrap();
+        assert_eq!(spread.resamples, 50);
+        // Confidence 0.2 separates right from wrong exactly, so nearly every resample picks it
+        // (unless all four records at 0.2 draw weight 0, chance e^-4 per resample).
+        let (mode, count) = spread.mode.unwrap();
+        assert_eq!(mode, 0.2);
+        assert!(count >= 45, "{count}");
+        // Same seed, same answer; another seed, another bootstrap.
+        let again = uncertainty(
+            input(&conf, &q),
+            &s,
+            &[row],
+            Some(&row),
+            &choose,
+            settings,
+            true,
+        );
+        assert_eq!(again, u);
+    }
+
+    #[test]
+    fn poisson_draws_have_mean_one() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let n = 200_000;
+        let sum: u64 = (0..n).map(|_| u64::from(poisson1(&mut rng))).sum();
+        let mean = sum as f64 / n as f64;
+        // Standard error of the mean is 1/sqrt(n) = 0.0022.
+        assert!((mean - 1.0).abs() < 0.01, "{mean}");
+    }
+
+    #[test]
+    fn default_resamples_shrink_for_large_sets() {
+        assert_eq!(default_resamples(5_000), 200);
+        assert_eq!(default_resamples(100_000), 100);
+        assert_eq!(default_resamples(10_000_000), 10);
+    }
+}

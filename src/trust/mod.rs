@@ -1,0 +1,10 @@
+//! Pure statistics on top of the engine: tail probabilities, intervals and the bootstrap,
+//! certified thresholds and held-out validation.
+//!
+//! Owns how much a number from the eval set can be trusted in production. It must not read
+//! files or print; randomness comes from seeds the caller passes.
+
+pub mod certify;
+pub mod holdout;
+pub mod intervals;
+pub mod stats;

@@ -1,4 +1,4 @@
-//! The typed settings of the deployed policy (segments, overrides, refusals) and of the signal
+//! The typed settings of the deployed policy (segments, `--always-large` rules, refusals) and of the signal
 //! (which one, recalibrated how), and the extra columns they make the loader read.
 //!
 //! Owns the checks on `--segment-by`, `--always-large`, `--signal`, `--recalibrate` and the raw
@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{PolicyArgs, RecalibrateArg, SignalArgs};
 use crate::input::{ExtraKind, ExtraRequest};
-use crate::policy::settings::{Override, PolicySettings};
+use crate::policy::settings::{AlwaysLarge, PolicySettings};
 use crate::signals::derive::{RawField, Signal};
 use crate::signals::recalibrate::Method;
 use crate::signals::settings::{Recalibration, SignalSettings, SignalSource, raw_kind};
@@ -79,7 +79,7 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
     if args.min_segment_records == 0 {
         bail!("--min-segment-records: expected at least 1, found 0");
     }
-    let mut overrides: Vec<Override> = Vec::new();
+    let mut always_large: Vec<AlwaysLarge> = Vec::new();
     for spec in &args.always_large {
         let (column, value) = spec.split_once('=').with_context(|| {
             format!("--always-large {spec:?}: expected FIELD=VALUE, e.g. task_type=legal")
@@ -87,19 +87,19 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
         if column.is_empty() {
             bail!("--always-large {spec:?}: the field name is empty");
         }
-        let o = Override {
+        let o = AlwaysLarge {
             column: column.to_string(),
             value: value.to_string(),
         };
-        if overrides.contains(&o) {
+        if always_large.contains(&o) {
             bail!("--always-large {spec:?}: given twice");
         }
-        overrides.push(o);
+        always_large.push(o);
     }
     Ok(PolicySettings {
         segment_by,
         min_segment_records: args.min_segment_records,
-        overrides,
+        always_large,
         escalate_refusals: args.escalate_refusals,
     })
 }
@@ -164,7 +164,7 @@ pub fn extras(policy: &PolicySettings, signal: &SignalSettings) -> Vec<ExtraRequ
     for column in &policy.segment_by {
         add(column, ExtraKind::Label, format!("--segment-by {column}"));
     }
-    for o in &policy.overrides {
+    for o in &policy.always_large {
         add(
             &o.column,
             ExtraKind::Label,

@@ -19,7 +19,7 @@ use crate::signals::derive::RawField;
 use crate::signals::settings::{SignalSettings, SignalSource, set_raw_column};
 
 /// The settings of a run; `policy` is `None` for `calibrate signals` (which compares signals
-/// and so takes no segments, overrides or single `--signal`).
+/// and so takes no segments, safeguards or single `--signal`).
 pub fn run_settings(
     input: cli::InputArgs,
     objective: cli::ObjectiveArgs,

@@ -95,8 +95,8 @@ pub fn recommend(sweep: &Sweep, objective: Objective) -> Result<Metrics, Infeasi
         Objective::Budget { .. } => pick(&|m| meets(m) && m.cascade_quality.is_some(), &|m| {
             m.cascade_quality.unwrap_or(f64::NEG_INFINITY)
         }),
-        Objective::QualityTimesSavings => pick(&|m| m.objective.is_some(), &|m| {
-            m.objective.unwrap_or(f64::NEG_INFINITY)
+        Objective::QualityTimesSavings => pick(&|m| m.quality_times_savings.is_some(), &|m| {
+            m.quality_times_savings.unwrap_or(f64::NEG_INFINITY)
         }),
     };
     found.ok_or_else(|| Infeasible {
@@ -183,7 +183,7 @@ mod tests {
                 large: CostColumn::PerRequest(10.0),
                 baseline: None,
             },
-            forced: None,
+            safeguarded: None,
         });
         let err = recommend(&s, Objective::MinQuality { target: 0.9 }).unwrap_err();
         assert_eq!(

@@ -21,7 +21,7 @@ pub struct SweepInput<'a> {
     /// Costs of both models.
     pub costs: CostModel<'a>,
     /// Records that escalate whatever their confidence (e.g. the small model timed out).
-    pub forced: Option<&'a [bool]>,
+    pub safeguarded: Option<&'a [bool]>,
 }
 
 /// Metrics of the cascade at one threshold.
@@ -52,7 +52,8 @@ pub struct Metrics {
     pub savings_vs_baseline: Option<f64>,
     /// The post's objective: quality × (1 − cost / always-large cost), with quality the cascade
     /// quality when large labels exist, else the non-escalated quality.
-    pub objective: Option<f64>,
+    #[serde(rename = "objective")]
+    pub quality_times_savings: Option<f64>,
 }
 
 impl Metrics {
@@ -102,8 +103,8 @@ pub struct Sweep {
     small_cost_total: f64,
     large_cost_total: f64,
     baseline_cost: Option<f64>,
-    forced: usize,
-    /// Record indices from most to least confident, forced records last.
+    safeguarded: usize,
+    /// Record indices from most to least confident, safeguarded records last.
     order: Vec<u32>,
     /// Per candidate: Σ max(large − small quality, 0) over accepted records.
     quality_lost: Option<Vec<f64>>,
@@ -121,13 +122,13 @@ impl Sweep {
         // Descending confidence; ties by record index so sums are summed in one fixed order.
         // Forced records go last and never enter an accepted prefix. Sorting integer keys
         // (an order-preserving map of the float) is much faster than comparing floats.
-        let forced = |i: usize| input.forced.is_some_and(|f| f[i]);
+        let safeguarded = |i: usize| input.safeguarded.is_some_and(|f| f[i]);
         let mut keyed: Vec<(u64, u32)> = input
             .confidence
             .par_iter()
             .enumerate()
             .map(|(i, &c)| {
-                let key = if forced(i) {
+                let key = if safeguarded(i) {
                     u64::MAX
                 } else {
                     !ascending_key(c)
@@ -218,7 +219,7 @@ impl Sweep {
             n,
             small_quality_total,
             baseline_cost: costs.baseline,
-            forced: n - eligible,
+            safeguarded: n - eligible,
             order: order.iter().map(|&(_, i)| i).collect(),
             quality_lost: lost,
             large_quality_total,
@@ -251,7 +252,7 @@ impl Sweep {
     /// `weights[k]` times (a bootstrap draw): same candidate cut points, weighted sums. O(n),
     /// sequential over `sorted`.
     pub fn resampled(&self, sorted: &SortedColumns, weights: &[u32]) -> Sweep {
-        let eligible = self.n - self.forced;
+        let eligible = self.n - self.safeguarded;
         let w = |k: usize| f64::from(weights[k]);
         let mut accepted = Vec::with_capacity(self.accepted.len());
         let mut small_q = Vec::with_capacity(self.accepted.len());
@@ -293,7 +294,7 @@ impl Sweep {
         let small_cost_escalated = suffix(&sorted.small_cost);
         let large_quality_escalated = sorted.large_quality.as_deref().map(suffix);
         let n: u64 = weights.iter().map(|&x| u64::from(x)).sum();
-        let forced: u64 = weights[eligible..].iter().map(|&x| u64::from(x)).sum();
+        let safeguarded: u64 = weights[eligible..].iter().map(|&x| u64::from(x)).sum();
         let total = |column: &[f64]| column.iter().enumerate().map(|(k, x)| w(k) * x).sum();
         Sweep {
             n: n as usize,
@@ -303,7 +304,7 @@ impl Sweep {
             small_cost_total: total(&sorted.small_cost),
             large_cost_total: large_cost_escalated[0],
             baseline_cost: self.baseline_cost,
-            forced: forced as usize,
+            safeguarded: safeguarded as usize,
             order: Vec::new(),
             quality_lost: lost,
             accepted,
@@ -324,7 +325,7 @@ impl Sweep {
         self.accepted.len()
     }
 
-    /// Record indices from most to least confident (forced records last): candidate j accepts
+    /// Record indices from most to least confident (safeguarded records last): candidate j accepts
     /// the first `at_candidate(j).accepted` of them.
     pub fn order(&self) -> &[u32] {
         &self.order
@@ -391,11 +392,11 @@ impl Sweep {
 
     /// AUROC of the confidence for small-model quality: the probability that a right answer
     /// has a higher confidence than a wrong one (ties count half). A quality q counts as weight
-    /// q right and 1 − q wrong. Records forced to escalate are left out. `None` when all answers
+    /// q right and 1 − q wrong. Safeguarded records (escalated whatever their confidence) are left out. `None` when all answers
     /// are right or all wrong.
     pub fn auroc(&self) -> Option<f64> {
-        // Over the records a threshold can accept (forced escalations have no say).
-        let eligible = self.n - self.forced;
+        // Over the records a threshold can accept (safeguarded records have no say).
+        let eligible = self.n - self.safeguarded;
         let positives = self.small_quality_accepted[self.accepted.len() - 1];
         let negatives = eligible as f64 - positives;
         if positives <= 0.0 || negatives <= 0.0 {
@@ -510,12 +511,12 @@ impl Totals {
             wasted_small_cost_per_request: self.small_cost_escalated / n,
             savings_vs_large,
             savings_vs_baseline,
-            objective,
+            quality_times_savings: objective,
         }
     }
 }
 
-/// A test input with flat costs (small 1, large 10 per request), no baseline, nothing forced.
+/// A test input with flat costs (small 1, large 10 per request), no baseline, nothing safeguarded.
 #[cfg(test)]
 pub fn flat_input<'a>(
     confidence: &'a [f64],
@@ -532,7 +533,7 @@ pub fn flat_input<'a>(
             large: CostColumn::PerRequest(10.0),
             baseline: None,
         },
-        forced: None,
+        safeguarded: None,
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::error::{LoadError, Location, RecordProblem};
 use super::field::{Field, FieldMap};
 use super::value::{Cell, Value, validate};
-use super::{Drops, EvalSet, TaskTypes};
+use super::{Drops, EvalSet, Labels};
 
 /// How many fields a reader extracts per record.
 pub const READ: usize = 12;
@@ -357,7 +357,7 @@ impl Columns {
                 .map(|old| self.task_names[*old as usize].clone())
                 .collect();
             let codes = self.task.iter().map(|c| new_code[*c as usize]).collect();
-            TaskTypes { codes, names }
+            Labels { codes, names }
         });
         EvalSet {
             confidence,

@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 
 use super::error::{LoadError, Location, RecordProblem};
 use super::table::{TableInput, column_names, read_csv};
-use super::{Format, TaskTypes, pick};
+use super::{Format, Labels, pick};
 
 /// What a requested column must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +106,7 @@ pub fn column_names_of(input: &ExtraInput<'_>, format: Format) -> std::io::Resul
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExtraColumn {
     /// Labels as codes into sorted names.
-    Labels(TaskTypes),
+    Labels(Labels),
     /// Numbers.
     Numbers(Vec<f64>),
     /// Per-token log-probabilities.
@@ -314,7 +314,7 @@ fn column(
 }
 
 /// Labels as codes into their sorted distinct names.
-fn intern<'a>(labels: impl Iterator<Item = &'a str>) -> TaskTypes {
+fn intern<'a>(labels: impl Iterator<Item = &'a str>) -> Labels {
     let mut index: HashMap<&str, u32> = HashMap::new();
     let first_seen: Vec<u32> = labels
         .map(|l| {
@@ -328,7 +328,7 @@ fn intern<'a>(labels: impl Iterator<Item = &'a str>) -> TaskTypes {
     for (new, name) in names.iter().enumerate() {
         renumber[index[name] as usize] = new as u32;
     }
-    TaskTypes {
+    Labels {
         codes: first_seen.iter().map(|&c| renumber[c as usize]).collect(),
         names: names.into_iter().map(str::to_string).collect(),
     }

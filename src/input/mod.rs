@@ -49,12 +49,12 @@ pub struct EvalSet {
     /// Per record, true for the test part of a `--split-field` split.
     pub split: Option<Vec<bool>>,
     /// The task type per record, when the input carries it.
-    pub task_type: Option<TaskTypes>,
+    pub task_type: Option<Labels>,
 }
 
 /// Task types as codes into a sorted list of names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskTypes {
+pub struct Labels {
     /// The code of each record's task type.
     pub codes: Vec<u32>,
     /// The distinct names, sorted; a code indexes this list.
@@ -245,10 +245,10 @@ impl EvalSet {
     }
 }
 
-impl TaskTypes {
+impl Labels {
     /// The records whose mask value is `want`; the names are kept whole.
-    pub fn subset(&self, mask: &[bool], want: bool) -> TaskTypes {
-        TaskTypes {
+    pub fn subset(&self, mask: &[bool], want: bool) -> Labels {
+        Labels {
             codes: pick(&self.codes, mask, want),
             names: self.names.clone(),
         }

@@ -18,7 +18,7 @@ use super::error::{LoadError, Location};
 use super::field::Field;
 use super::value::Cell;
 use super::value::valid_number;
-use super::{Drops, EvalSet, Format, LoadOptions, TaskTypes};
+use super::{Drops, EvalSet, Format, Labels, LoadOptions};
 
 /// Where the table's bytes are.
 pub enum TableInput<'a> {
@@ -217,7 +217,7 @@ fn clean(frame: &DataFrame, wanted: &[Option<String>]) -> Option<EvalSet> {
 }
 
 /// Task types of a text or integer column as codes into sorted names.
-fn tasks(series: &Series) -> Option<TaskTypes> {
+fn tasks(series: &Series) -> Option<Labels> {
     let text = if series.dtype() == &DataType::String {
         series.clone()
     } else if series.dtype().is_integer() {
@@ -241,7 +241,7 @@ fn tasks(series: &Series) -> Option<TaskTypes> {
     for c in &mut codes {
         *c = renumber[*c as usize];
     }
-    Some(TaskTypes {
+    Some(Labels {
         codes,
         names: names.into_iter().map(str::to_string).collect(),
     })

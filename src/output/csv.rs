@@ -101,7 +101,7 @@ fn cells(m: &Metrics) -> [String; 11] {
         num(m.cost_per_request),
         num(m.wasted_small_cost_per_request),
         opt(m.savings_vs_large),
-        opt(m.objective),
+        opt(m.quality_times_savings),
         m.accepts_none.to_string(),
     ]
 }

@@ -506,8 +506,8 @@ fn summary(report: &Report) -> Summary<'_> {
         baselines: &report.baselines,
         economics: EconomicsJson {
             precedence: PRECEDENCE,
-            break_even_vs_large: break_even(&report.dashboard.break_even),
-            break_even_vs_baseline: break_even(&report.dashboard.break_even_vs_baseline),
+            break_even_vs_large: break_even(&report.findings.break_even),
+            break_even_vs_baseline: break_even(&report.findings.break_even_vs_baseline),
         },
         recommendation: Recommendation {
             certificate: report.certification.as_ref().map(certificate_json),

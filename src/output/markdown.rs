@@ -31,7 +31,7 @@ impl Exporter for Markdown {
 fn markdown(r: &Report) -> String {
     let mut o = String::new();
     let i = &r.input;
-    let d = &r.dashboard;
+    let d = &r.findings;
     let b = &r.baselines;
     let name = i.path.rsplit('/').next().unwrap_or(&i.path);
     let _ = writeln!(o, "# Cascade threshold report: `{name}`\n");
@@ -416,7 +416,7 @@ fn cost_words(c: &CostSource) -> String {
     match c {
         CostSource::PerRecord { ignored: None } => "from each record's cost field".into(),
         CostSource::PerRecord { ignored: Some(p) } => {
-            format!("from each record's cost field (which overrides the price {p})")
+            format!("from each record's cost field (which always_large the price {p})")
         }
         CostSource::PerRequest(x) => format!("{} per request (flag)", money(*x)),
         CostSource::Tokens { price, output } => format!(

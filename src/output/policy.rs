@@ -16,7 +16,7 @@ use crate::report::Decision;
 /// How `recommend` prints the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyFormat {
-    /// The threshold alone, one line (a table when segments or overrides are in play).
+    /// The threshold alone, one line (a table when segments or safeguards are in play).
     Text,
     /// The whole policy as one JSON object, with what calibration measured.
     Json,
@@ -224,7 +224,7 @@ fn shell_quote(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::document::{
-        Measured, ObjectivePolicy, OverridePolicy, RULE, SegmentPolicy, SignalPolicy,
+        AlwaysLargePolicy, Measured, ObjectivePolicy, RULE, SegmentPolicy, SignalPolicy,
     };
 
     fn policy() -> Policy {
@@ -253,7 +253,7 @@ mod tests {
                 reason: "it's hard".into(),
                 records: 3,
             }],
-            always_large: vec![OverridePolicy {
+            always_large: vec![AlwaysLargePolicy {
                 field: "tier".into(),
                 value: "enterprise".into(),
             }],

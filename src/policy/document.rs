@@ -43,7 +43,7 @@ pub struct Policy {
     pub segments: Vec<SegmentPolicy>,
     /// Requests matching any of these go to the large model whatever the signal.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub always_large: Vec<OverridePolicy>,
+    pub always_large: Vec<AlwaysLargePolicy>,
     /// Refusals ("I cannot", "I don't know") go to the large model.
     pub escalate_refusals: bool,
     /// Small answers slower than this (milliseconds) go to the large model.
@@ -125,7 +125,7 @@ pub struct SegmentPolicy {
 
 /// One `--always-large`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OverridePolicy {
+pub struct AlwaysLargePolicy {
     /// The column.
     pub field: String,
     /// The value, as text.

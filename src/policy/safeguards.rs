@@ -5,7 +5,7 @@
 //! independent check of the sweep's sums). Pure: columns in, numbers out; no I/O, no printing.
 
 use crate::engine::sweep::{Metrics, SweepInput, Totals};
-use crate::input::TaskTypes;
+use crate::input::Labels;
 
 /// What kind of safeguard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub enum Kind {
     /// `--small-timeout-ms`.
     Timeout,
     /// `--always-large FIELD=VALUE`.
-    Override,
+    AlwaysLarge,
     /// `--escalate-refusals`.
     Refusal,
 }
@@ -37,7 +37,7 @@ impl Safeguard {
 }
 
 /// The mask of records whose label equals `value` (compared as text).
-pub fn label_mask(labels: &TaskTypes, value: &str) -> Vec<bool> {
+pub fn label_mask(labels: &Labels, value: &str) -> Vec<bool> {
     match labels.names.iter().position(|n| n == value) {
         Some(code) => labels.codes.iter().map(|&c| c as usize == code).collect(),
         None => vec![false; labels.codes.len()],
@@ -57,7 +57,7 @@ pub fn combined<'a>(safeguards: impl IntoIterator<Item = &'a Safeguard>) -> Opti
 }
 
 /// Where each record is routed: by its threshold (`confidence >= threshold` stays small;
-/// infinity means always large), unless forced.
+/// infinity means always large), unless safeguarded.
 #[derive(Debug, Clone, Copy)]
 pub struct Routing<'a> {
     /// Per segment code, its threshold (one entry when there are no segments).
@@ -75,8 +75,8 @@ impl Routing<'_> {
     }
 }
 
-/// The sums of a routing, record by record, with `forced` records escalated.
-pub fn totals(input: SweepInput<'_>, routing: Routing<'_>, forced: Option<&[bool]>) -> Totals {
+/// The sums of a routing, record by record, with `safeguarded` records escalated.
+pub fn totals(input: SweepInput<'_>, routing: Routing<'_>, safeguarded: Option<&[bool]>) -> Totals {
     let mut t = Totals {
         records: input.confidence.len(),
         accepted: 0,
@@ -96,7 +96,7 @@ pub fn totals(input: SweepInput<'_>, routing: Routing<'_>, forced: Option<&[bool
         if let (Some(total), Some(lq)) = (&mut t.large_quality_total, input.large_quality) {
             *total += lq[i];
         }
-        let escalate = forced.is_some_and(|f| f[i]) || c < routing.threshold(i);
+        let escalate = safeguarded.is_some_and(|f| f[i]) || c < routing.threshold(i);
         if escalate {
             t.large_cost_escalated += large;
             t.small_cost_escalated += small;
@@ -183,13 +183,13 @@ mod tests {
         // conf      0.9 0.8 0.6 0.2
         // small q   1   0   1   0
         // large q   1   1   1   1
-        // Override matches records 1 and 3 (record 3 escalates anyway).
+        // AlwaysLarge matches records 1 and 3 (record 3 escalates anyway).
         let conf = [0.9, 0.8, 0.6, 0.2];
         let sq = [1.0, 0.0, 1.0, 0.0];
         let lq = [1.0; 4];
         let input = flat_input(&conf, &sq, Some(&lq));
         let guard = Safeguard {
-            kind: Kind::Override,
+            kind: Kind::AlwaysLarge,
             label: "tier=enterprise".into(),
             mask: vec![false, true, false, true],
         };
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn label_masks_compare_text() {
-        let labels = TaskTypes {
+        let labels = Labels {
             codes: vec![0, 1, 1],
             names: vec!["false".into(), "true".into()],
         };

@@ -1,9 +1,9 @@
-//! What the deployed policy is asked to do: segment columns, overrides that force escalation,
+//! What the deployed policy is asked to do: segment columns, `--always-large` rules that force escalation,
 //! refusals.
 //!
 //! Plain settings, built by `config` from the flags. It must not parse flags or read input.
 
-/// Segments and overrides.
+/// Segments and safeguards.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicySettings {
     /// Columns whose value combinations are the segments (empty: one global threshold).
@@ -11,14 +11,14 @@ pub struct PolicySettings {
     /// Segments with fewer records keep the global threshold (or escalate everything).
     pub min_segment_records: usize,
     /// Records matching any of these always escalate.
-    pub overrides: Vec<Override>,
+    pub always_large: Vec<AlwaysLarge>,
     /// Refusals (from the response text) always escalate.
     pub escalate_refusals: bool,
 }
 
 /// One `--always-large FIELD=VALUE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Override {
+pub struct AlwaysLarge {
     /// The column.
     pub column: String,
     /// The value that sends a record to the large model, compared as text (numbers and
@@ -26,7 +26,7 @@ pub struct Override {
     pub value: String,
 }
 
-impl Override {
+impl AlwaysLarge {
     /// `FIELD=VALUE` as the user typed it.
     pub fn label(&self) -> String {
         format!("{}={}", self.column, self.value)

@@ -28,7 +28,7 @@ pub const DEFAULT_STEP: f64 = 0.01;
 /// Number of quantile thresholds when confidences leave [0, 1].
 pub const QUANTILES: usize = 101;
 
-/// The eval set with its costs resolved and forced escalations marked: what the sweep borrows.
+/// The eval set with its costs resolved and safeguarded records marked: what the sweep borrows.
 pub struct Prepared<'a> {
     set: &'a EvalSet,
     small: Costs<'a>,
@@ -36,7 +36,7 @@ pub struct Prepared<'a> {
     small_source: CostSource,
     large_source: CostSource,
     baseline: Option<BaselineSetting>,
-    forced: Option<Vec<bool>>,
+    safeguarded: Option<Vec<bool>>,
     latency: Option<LatencyInput<'a>>,
     binary: bool,
     /// Why records escalate whatever their confidence, one entry per reason.
@@ -55,16 +55,16 @@ impl Prepared<'_> {
                 large: self.large.column(),
                 baseline: self.baseline.as_ref().map(|b| b.cost_per_request),
             },
-            forced: self.forced.as_deref(),
+            safeguarded: self.safeguarded.as_deref(),
         }
     }
 }
 
 /// Resolves costs, the baseline and timeouts; errs in words when a setting needs a field the
 /// data lacks.
-pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepared<'a>, String> {
+pub fn prepare<'a>(loaded: &'a Loaded, run: &RunSettings) -> Result<Prepared<'a>, String> {
     let set = &loaded.set;
-    let c = &analysis.costs;
+    let c = &run.costs;
     let (small, small_source) = resolve(Model::Small, set, &c.small, c.large_output_ratio)?;
     let (large, large_source) = resolve(Model::Large, set, &c.large, c.large_output_ratio)?;
     let baseline = match &c.baseline {
@@ -122,7 +122,7 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepare
             mask,
         });
     }
-    for o in &analysis.policy.overrides {
+    for o in &run.policy.always_large {
         let Some(ExtraColumn::Labels(labels)) = loaded.extra(&o.column, ExtraKind::Label) else {
             return Err(format!(
                 "--always-large {}: the column was not read",
@@ -130,13 +130,13 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepare
             ));
         };
         safeguards.push(Safeguard {
-            kind: safeguards::Kind::Override,
+            kind: safeguards::Kind::AlwaysLarge,
             label: o.label(),
             mask: safeguards::label_mask(labels, &o.value),
         });
     }
-    if analysis.policy.escalate_refusals {
-        let column = analysis.signal.raw_column(RawField::Response);
+    if run.policy.escalate_refusals {
+        let column = run.signal.raw_column(RawField::Response);
         let Some(ExtraColumn::Texts(texts)) = loaded.extra(column, ExtraKind::Text) else {
             return Err("--escalate-refusals: the response column was not read".into());
         };
@@ -146,8 +146,8 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepare
             mask: texts.iter().map(|t| is_refusal(t)).collect(),
         });
     }
-    let forced = safeguards::combined(&safeguards);
-    if let Some(f) = &forced
+    let safeguarded = safeguards::combined(&safeguards);
+    if let Some(f) = &safeguarded
         && f.iter().all(|x| *x)
     {
         let reasons: Vec<&str> = safeguards.iter().map(|s| s.label.as_str()).collect();
@@ -168,7 +168,7 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepare
         small_source,
         large_source,
         baseline,
-        forced,
+        safeguarded,
         latency,
         safeguards,
     })
@@ -178,11 +178,11 @@ pub fn prepare<'a>(loaded: &'a Loaded, analysis: &RunSettings) -> Result<Prepare
 /// the certificate, or why none could be issued).
 pub fn decide(
     sweep: &Sweep,
-    analysis: &RunSettings,
+    run: &RunSettings,
     prepared: &Prepared<'_>,
 ) -> (Result<Metrics, Infeasible>, Option<Certification>) {
-    let objective = analysis.objective;
-    let Some((target, delta)) = certify_target(analysis) else {
+    let objective = run.objective;
+    let Some((target, delta)) = certify_target(run) else {
         return (recommend(sweep, objective), None);
     };
     let outcome = certify(sweep, target, delta, prepared.binary);
@@ -199,9 +199,9 @@ pub fn decide(
 
 /// With `--certify`: what to certify and at which δ (the config only allows it with the two
 /// quality objectives).
-fn certify_target(analysis: &RunSettings) -> Option<(Target, f64)> {
-    let delta = analysis.certify?;
-    match analysis.objective {
+fn certify_target(run: &RunSettings) -> Option<(Target, f64)> {
+    let delta = run.certify?;
+    match run.objective {
         Objective::MinQuality { target } => Some((Target::MinQuality(target), delta)),
         Objective::MaxQualityLoss { max_loss } => Some((Target::MaxQualityLoss(max_loss), delta)),
         _ => None,
@@ -211,7 +211,7 @@ fn certify_target(analysis: &RunSettings) -> Option<(Target, f64)> {
 /// Computes the whole report for `sweep` (`grid` chooses the rows of the table).
 pub fn report(
     loaded: &Loaded,
-    analysis: &RunSettings,
+    run: &RunSettings,
     prepared: &Prepared<'_>,
     sweep: &Sweep,
     how: &SweepSettings,
@@ -230,22 +230,17 @@ pub fn report(
     };
     let fields = Field::ALL
         .into_iter()
-        .map(|f| {
-            (
-                f.name().to_string(),
-                analysis.load.fields.column(f).to_string(),
-            )
-        })
+        .map(|f| (f.name().to_string(), run.load.fields.column(f).to_string()))
         .collect();
-    let (recommendation, certification) = decide(sweep, analysis, prepared);
+    let (recommendation, certification) = decide(sweep, run, prepared);
     let settings = how.intervals.settings(sweep.records());
     // The dashboard's passes, the latency sweep and the bootstrap are independent: run them
     // side by side.
-    let ((dashboard, uncertainty), (latency, recommended_latency)) = rayon::join(
+    let ((findings, uncertainty), (latency, recommended_latency)) = rayon::join(
         || {
             rayon::join(
                 || {
-                    findings::dashboard(
+                    findings::findings(
                         &loaded.set,
                         input,
                         sweep,
@@ -255,11 +250,11 @@ pub fn report(
                 },
                 || {
                     // Each resample picks its threshold the way this run does.
-                    let choose = |r: &Sweep| match certify_target(analysis) {
+                    let choose = |r: &Sweep| match certify_target(run) {
                         Some((target, delta)) => certify(r, target, delta, prepared.binary)
                             .ok()
                             .map(|c| c.metrics.threshold),
-                        None => recommend(r, analysis.objective).ok().map(|m| m.threshold),
+                        None => recommend(r, run.objective).ok().map(|m| m.threshold),
                     };
                     intervals::uncertainty(
                         input,
@@ -292,7 +287,7 @@ pub fn report(
     let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
     let deployment = deployment(
         loaded,
-        analysis,
+        run,
         prepared,
         sweep,
         &recommendation,
@@ -303,7 +298,7 @@ pub fn report(
     );
     Report {
         input: InputInfo {
-            path: analysis.load.source.as_given(),
+            path: run.load.source.as_given(),
             format: loaded.format.name(),
             sha256: loaded.sha256.clone(),
             bytes: loaded.bytes,
@@ -316,13 +311,13 @@ pub fn report(
             small_cost: prepared.small_source.clone(),
             large_cost: prepared.large_source.clone(),
             baseline: prepared.baseline.clone(),
-            small_timeout_ms: analysis.costs.small_timeout_ms,
+            small_timeout_ms: run.costs.small_timeout_ms,
             timed_out: prepared
                 .safeguards
                 .iter()
                 .find(|s| s.kind == safeguards::Kind::Timeout)
                 .map_or(0, Safeguard::matched),
-            objective: analysis.objective,
+            objective: run.objective,
             grid: grid_setting,
             has_large_quality: loaded.set.large_quality.is_some(),
         },
@@ -337,7 +332,7 @@ pub fn report(
         uncertainty,
         holdout: None,
         unmatched_safeguards: unmatched(prepared),
-        dashboard,
+        findings,
         signal,
         recalibration,
         deployment,
@@ -396,7 +391,7 @@ mod tests {
                 large: CostColumn::PerRequest(2.0),
                 baseline: None,
             },
-            forced: None,
+            safeguarded: None,
         })
     }
 

@@ -8,9 +8,9 @@ use super::build::Prepared;
 use super::settings::RunSettings;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep};
-use crate::input::{ExtraColumn, ExtraKind, Loaded, TaskTypes};
+use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
 use crate::policy::document::{
-    Measured, ObjectivePolicy, OverridePolicy, Policy, RULE, SignalPolicy, segment_rules,
+    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, SignalPolicy, segment_rules,
     threshold_of,
 };
 use crate::policy::safeguards::{self, Effect, Routing};
@@ -20,7 +20,7 @@ use crate::trust::certify::Certification;
 /// The policy and what stands behind it.
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    /// With `--segment-by`: per-segment analysis and thresholds.
+    /// With `--segment-by`: per-segment run and thresholds.
     pub plan: Option<Plan>,
     /// What each safeguard costs and buys under the policy.
     pub effects: Vec<Effect>,
@@ -29,8 +29,8 @@ pub struct Deployment {
 }
 
 /// Segments of the records by the `--segment-by` columns; `None` without them.
-pub fn segmentation(loaded: &Loaded, analysis: &RunSettings) -> Option<Segmentation> {
-    let columns: Vec<(&str, &TaskTypes)> = analysis
+pub fn segmentation(loaded: &Loaded, run: &RunSettings) -> Option<Segmentation> {
+    let columns: Vec<(&str, &Labels)> = run
         .policy
         .segment_by
         .iter()
@@ -47,12 +47,12 @@ pub fn segmentation(loaded: &Loaded, analysis: &RunSettings) -> Option<Segmentat
 /// large), and the records' own safeguards apply.
 pub fn apply_plan(
     loaded: &Loaded,
-    analysis: &RunSettings,
+    run: &RunSettings,
     prepared: &Prepared<'_>,
     plan: &Plan,
     default: f64,
 ) -> Option<Metrics> {
-    let seg = segmentation(loaded, analysis)?;
+    let seg = segmentation(loaded, run)?;
     let thresholds: Vec<f64> = seg
         .labels
         .iter()
@@ -68,7 +68,7 @@ pub fn apply_plan(
         thresholds: &thresholds,
         codes: Some(&seg.codes),
     };
-    let t = safeguards::totals(input, routing, input.forced);
+    let t = safeguards::totals(input, routing, input.safeguarded);
     Some(t.metrics(f64::NAN, t.accepted == 0))
 }
 
@@ -76,7 +76,7 @@ pub fn apply_plan(
 #[allow(clippy::too_many_arguments)]
 pub fn deployment(
     loaded: &Loaded,
-    analysis: &RunSettings,
+    run: &RunSettings,
     prepared: &Prepared<'_>,
     sweep: &Sweep,
     recommendation: &Result<Metrics, Infeasible>,
@@ -86,9 +86,9 @@ pub fn deployment(
     sha256: &str,
 ) -> Deployment {
     let input = prepared.input();
-    let objective = analysis.objective;
+    let objective = run.objective;
     let global = recommendation.as_ref().ok();
-    let seg = segmentation(loaded, analysis);
+    let seg = segmentation(loaded, run);
     let no_joint = certification.map(
         |_| "with --certify the certificate covers one global threshold, so every segment keeps it",
     );
@@ -96,10 +96,10 @@ pub fn deployment(
         segments::plan(
             input,
             seg,
-            &analysis.policy.segment_by,
+            &run.policy.segment_by,
             PlanSettings {
                 objective,
-                min_records: analysis.policy.min_segment_records,
+                min_records: run.policy.min_segment_records,
                 global,
                 no_joint,
                 grid,
@@ -146,21 +146,21 @@ pub fn deployment(
         default_threshold: global.and_then(threshold_of),
         default_raw_threshold: None,
         segment_by: match joint {
-            Some(_) => analysis.policy.segment_by.clone(),
+            Some(_) => run.policy.segment_by.clone(),
             None => Vec::new(),
         },
         segments: joint.map(|(p, _)| segment_rules(p)).unwrap_or_default(),
-        always_large: analysis
+        always_large: run
             .policy
-            .overrides
+            .always_large
             .iter()
-            .map(|o| OverridePolicy {
+            .map(|o| AlwaysLargePolicy {
                 field: o.column.clone(),
                 value: o.value.clone(),
             })
             .collect(),
-        escalate_refusals: analysis.policy.escalate_refusals,
-        small_timeout_ms: analysis.costs.small_timeout_ms,
+        escalate_refusals: run.policy.escalate_refusals,
+        small_timeout_ms: run.costs.small_timeout_ms,
         measured: Measured::of(&m),
     });
     Deployment {

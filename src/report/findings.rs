@@ -25,7 +25,7 @@ pub const NEARBY_OFFSETS: [f64; 4] = [-0.10, -0.05, 0.05, 0.10];
 
 /// Everything the dashboard shows beyond the sweep table.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Dashboard {
+pub struct Findings {
     /// Candidates from most to least escalation, thinned to at most [`CURVE_POINTS`].
     pub curve: Vec<Metrics>,
     /// Each prompt to the cheapest model that gets it right; needs large labels.
@@ -154,13 +154,13 @@ pub enum Warning {
 }
 
 /// Computes the dashboard for a sweep and its recommendation.
-pub fn dashboard(
+pub fn findings(
     set: &EvalSet,
     input: SweepInput<'_>,
     sweep: &Sweep,
     recommended: Result<&Metrics, String>,
     dropped: u64,
-) -> Dashboard {
+) -> Findings {
     let rec = recommended.as_ref().ok().copied();
     let auroc = sweep.auroc();
     let mut warnings = Vec::new();
@@ -199,7 +199,7 @@ pub fn dashboard(
             )
         },
     );
-    Dashboard {
+    Findings {
         curve: curve(sweep),
         oracle,
         histogram,
@@ -349,9 +349,9 @@ fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
 }
 
 /// Whether record `i` (confidence `c`) is answered by the small model at `threshold`: records
-/// forced to escalate (timeouts) never are.
+/// safeguarded (timeouts) never are.
 fn accepted(input: &SweepInput<'_>, i: usize, c: f64, threshold: f64) -> bool {
-    c >= threshold && !input.forced.is_some_and(|f| f[i])
+    c >= threshold && !input.safeguarded.is_some_and(|f| f[i])
 }
 
 fn tasks(set: &EvalSet, input: &SweepInput<'_>, m: &Metrics) -> Option<Vec<TaskRow>> {
@@ -409,7 +409,7 @@ fn nearby(sweep: &Sweep, m: &Metrics) -> Vec<Metrics> {
 mod tests {
     use super::*;
     use crate::engine::economics::{CostColumn, CostModel};
-    use crate::input::TaskTypes;
+    use crate::input::Labels;
 
     /// The tests/data/tiny.jsonl records (see tests/data/README.md), small 1 and large 60.
     fn tiny() -> EvalSet {
@@ -419,7 +419,7 @@ mod tests {
             large_quality: Some(vec![1.0, 1.0, 1.0, 0.0, 1.0]),
             small_cost: None,
             large_cost: None,
-            task_type: Some(TaskTypes {
+            task_type: Some(Labels {
                 codes: vec![0, 0, 1, 1, 0],
                 names: vec!["chat".into(), "code".into()],
             }),
@@ -437,7 +437,7 @@ mod tests {
                 large: CostColumn::PerRequest(60.0),
                 baseline: None,
             },
-            forced: None,
+            safeguarded: None,
         }
     }
 
@@ -445,15 +445,15 @@ mod tests {
     fn forced_records_count_as_escalated() {
         // Review finding: a timed-out record above the threshold is escalated, not shipped.
         let set = tiny();
-        let forced = [true, false, false, false, false];
+        let safeguarded = [true, false, false, false, false];
         let input = SweepInput {
-            forced: Some(&forced),
+            safeguarded: Some(&safeguarded),
             ..input(&set)
         };
         let sweep = Sweep::new(input);
         let rec = sweep.at_threshold(0.6);
         assert_eq!((rec.accepted, rec.escalated), (3, 2));
-        let d = dashboard(&set, input, &sweep, Ok(&rec), 0);
+        let d = findings(&set, input, &sweep, Ok(&rec), 0);
         let f = d.funnel.unwrap();
         // Accepted b, c, d: c wrong. Escalated a (small right: wasted) and e.
         assert_eq!(
@@ -471,7 +471,7 @@ mod tests {
         let set = tiny();
         let sweep = Sweep::new(input(&set));
         let rec = sweep.at_candidate(sweep.candidate_at(0.6));
-        let d = dashboard(&set, input(&set), &sweep, Ok(&rec), 0);
+        let d = findings(&set, input(&set), &sweep, Ok(&rec), 0);
         // Oracle: a, b, d right on small (cost 1); c, e right only on large (cost 60).
         assert_eq!(
             d.oracle,

@@ -23,7 +23,7 @@ use crate::signals::Calibration;
 use crate::trust::certify::Certification;
 use crate::trust::holdout::Validation;
 use crate::trust::intervals::Uncertainty;
-use findings::Dashboard;
+use findings::Findings;
 
 /// Every number a report shows.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ pub struct Report {
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
     pub holdout: Option<Validation>,
     /// Plot data, tables and warnings.
-    pub dashboard: Dashboard,
+    pub findings: Findings,
     /// The thresholded signal.
     pub signal: SignalPolicy,
     /// With `--recalibrate`: calibration before and after, and the raw signal's pick.
@@ -119,7 +119,7 @@ pub struct Settings {
     pub baseline: Option<BaselineSetting>,
     /// `--small-timeout-ms`.
     pub small_timeout_ms: Option<f64>,
-    /// Records whose small model timed out (forced to escalate).
+    /// Records whose small model timed out (safeguarded: escalated).
     pub timed_out: usize,
     /// The objective.
     pub objective: Objective,

@@ -18,7 +18,7 @@ pub struct RunSettings {
     pub objective: Objective,
     /// `--certify`: the error probability δ.
     pub certify: Option<f64>,
-    /// Segments and overrides.
+    /// Segments and safeguards.
     pub policy: PolicySettings,
     /// The thresholded signal.
     pub signal: SignalSettings,

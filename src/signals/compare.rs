@@ -122,7 +122,7 @@ pub fn compare(
                 calibration: calibration(&c.values, quality),
                 quality_escalation_area: quality_escalation_area(&sweep),
                 length_bias: lengths.map(|l| {
-                    length_buckets(&c.values, quality, l, at_target.as_ref(), input.forced)
+                    length_buckets(&c.values, quality, l, at_target.as_ref(), input.safeguarded)
                 }),
                 at_target,
                 risk_coverage: metrics::risk_coverage(&c.values, quality),
@@ -159,7 +159,7 @@ pub fn quality_escalation_area(sweep: &Sweep) -> Option<f64> {
         })
         .collect::<Option<_>>()?;
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Below the lowest reachable escalation (forced records) the curve is flat.
+    // Below the lowest reachable escalation (safeguarded records) the curve is flat.
     let first = points[0];
     let mut area = first.0 * first.1;
     for w in points.windows(2) {
@@ -174,7 +174,7 @@ fn length_buckets(
     quality: &[f64],
     lengths: &[f64],
     at: Option<&Metrics>,
-    forced: Option<&[bool]>,
+    safeguarded: Option<&[bool]>,
 ) -> Vec<LengthBucket> {
     let threshold = at.map_or(f64::INFINITY, Metrics::routing_threshold);
     let mut order: Vec<usize> = (0..signal.len()).collect();
@@ -187,7 +187,7 @@ fn length_buckets(
             let accepted: Vec<usize> = part
                 .iter()
                 .copied()
-                .filter(|&i| signal[i] >= threshold && !forced.is_some_and(|f| f[i]))
+                .filter(|&i| signal[i] >= threshold && !safeguarded.is_some_and(|f| f[i]))
                 .collect();
             Some(LengthBucket {
                 min_length: lengths[*first],

@@ -126,14 +126,14 @@ fn stratified(set: &EvalSet, fraction: f64, seed: u64) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::TaskTypes;
+    use crate::input::Labels;
 
     #[test]
     fn stratified_split_is_seeded_and_per_task() {
         let set = EvalSet {
             confidence: vec![0.5; 10],
             small_quality: vec![1.0; 10],
-            task_type: Some(TaskTypes {
+            task_type: Some(Labels {
                 codes: vec![0, 0, 0, 0, 1, 1, 1, 1, 1, 1],
                 names: vec!["a".into(), "b".into()],
             }),
@@ -159,7 +159,7 @@ mod tests {
         let set = EvalSet {
             confidence: vec![0.5; 10],
             small_quality: vec![1.0; 10],
-            task_type: Some(TaskTypes {
+            task_type: Some(Labels {
                 codes: (0..10).collect(),
                 names: (0..10).map(|i| format!("t{i}")).collect(),
             }),

@@ -16,7 +16,7 @@ fn hand() -> Sweep {
             large: CostColumn::PerRequest(60.0),
             baseline: None,
         },
-        forced: None,
+        safeguarded: None,
     })
 }
 
@@ -40,7 +40,7 @@ fn metrics_at_point_nine_by_hand() {
     assert_eq!(m.cost_per_request, 31.0); // (4 × 1 + 2 × 60) / 4
     assert_eq!(m.wasted_small_cost_per_request, 0.5); // 2 escalated × 1 / 4
     assert_eq!(m.savings_vs_large, Some(1.0 - 31.0 / 60.0));
-    assert_eq!(m.objective, Some(0.75 * (1.0 - 31.0 / 60.0)));
+    assert_eq!(m.quality_times_savings, Some(0.75 * (1.0 - 31.0 / 60.0)));
 }
 
 #[test]
@@ -85,8 +85,8 @@ fn naive(input: &SweepInput<'_>, threshold: f64) -> (usize, Option<f64>, Option<
     let (mut acc, mut sq, mut lq, mut cost, mut wasted) = (0usize, 0.0, 0.0, 0.0, 0.0);
     for i in 0..n {
         cost += input.costs.small.get(i);
-        let forced = input.forced.is_some_and(|f| f[i]);
-        if input.confidence[i] >= threshold && !forced {
+        let safeguarded = input.safeguarded.is_some_and(|f| f[i]);
+        if input.confidence[i] >= threshold && !safeguarded {
             acc += 1;
             sq += input.small_quality[i];
         } else {
@@ -132,8 +132,8 @@ proptest! {
         let large_quality: Vec<f64> = rows.iter().map(|r| 1.0 - r.2 / 2.0).collect();
         let small_cost: Vec<f64> = rows.iter().map(|r| r.3).collect();
         let large_cost: Vec<f64> = rows.iter().map(|r| r.4).collect();
-        // About one record in ten is forced to escalate (as a small-model timeout is).
-        let forced: Vec<bool> = rows.iter().map(|r| r.5 == 0).collect();
+        // About one record in ten is safeguarded (as a small-model timeout is).
+        let safeguarded: Vec<bool> = rows.iter().map(|r| r.5 == 0).collect();
         let input = SweepInput {
             confidence: &confidence,
             small_quality: &small_quality,
@@ -143,7 +143,7 @@ proptest! {
                 large: CostColumn::PerRecord(&large_cost),
                 baseline: Some(7.5),
             },
-            forced: Some(&forced),
+            safeguarded: Some(&safeguarded),
         };
         let sweep = Sweep::new(input);
         for j in 0..sweep.candidates() {
@@ -187,7 +187,7 @@ proptest! {
             small_quality: &quality,
             large_quality: None,
             costs: CostModel { small: CostColumn::PerRequest(1.0), large: CostColumn::PerRequest(2.0), baseline: None },
-        forced: None,
+        safeguarded: None,
         });
         // Naive: every ordered pair, weighted q_i (1 − q_j).
         let (mut num, mut den) = (0.0, 0.0);
@@ -228,7 +228,7 @@ fn escalating_everything_never_saves_when_the_small_model_is_free() {
             large: CostColumn::PerRecord(&large),
             baseline: None,
         },
-        forced: None,
+        safeguarded: None,
     });
     assert_eq!(s.at_candidate(0).savings_vs_large, Some(0.0));
 }
@@ -247,7 +247,7 @@ fn a_resample_with_unit_weights_is_the_sweep_itself() {
             large: CostColumn::PerRequest(60.0),
             baseline: None,
         },
-        forced: None,
+        safeguarded: None,
     };
     let s = Sweep::new(input);
     let sorted = s.sorted_columns(input);

@@ -18,7 +18,7 @@ pub(super) fn tradeoff<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Re
 where
     DB::ErrorType: 'static,
 {
-    let d = &r.dashboard;
+    let d = &r.findings;
     let b = &r.baselines;
     let mut lowest: f64 = 1.0;
     for m in &d.curve {
@@ -248,7 +248,7 @@ pub(super) fn frontier<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Re
 where
     DB::ErrorType: 'static,
 {
-    let d = &r.dashboard;
+    let d = &r.findings;
     let b = &r.baselines;
     let points: Vec<(f64, f64)> = d
         .curve
@@ -330,7 +330,7 @@ pub(super) fn confidence<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let h = &r.dashboard.histogram;
+    let h = &r.findings.histogram;
     let (x0, x1) = (h.edges[0], h.edges[h.edges.len() - 1]);
     let top = h
         .right
@@ -405,7 +405,7 @@ pub(super) fn reliability<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let bins = r.dashboard.reliability.as_deref().unwrap_or_default();
+    let bins = r.findings.reliability.as_deref().unwrap_or_default();
     let mut chart = reliability_frame(
         root,
         "Reliability: observed quality against confidence",
@@ -441,7 +441,7 @@ pub(super) fn funnel<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Repo
 where
     DB::ErrorType: 'static,
 {
-    let Some(f) = r.dashboard.funnel else {
+    let Some(f) = r.findings.funnel else {
         return Ok(());
     };
     let threshold = r

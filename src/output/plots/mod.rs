@@ -2,7 +2,7 @@
 //!
 //! Owns which plots exist and their encoding (PNG at balanced compression, DejaVu Sans embedded so
 //! text renders without system fonts). It must not compute: every number comes from the
-//! [`Report`] and its [`Dashboard`](crate::report::findings::Dashboard).
+//! [`Report`] and its [`Findings`](crate::report::findings::Findings).
 
 use std::sync::Once;
 
@@ -64,7 +64,7 @@ impl Plot {
 
     /// Whether the report has what this plot needs.
     pub fn applies(self, report: &Report) -> bool {
-        let d = &report.dashboard;
+        let d = &report.findings;
         match self {
             Plot::Frontier => report.settings.has_large_quality,
             Plot::Reliability => d.reliability.is_some(),

@@ -13,7 +13,7 @@ use crate::engine::economics::{CostColumn, CostModel, savings};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
-use crate::input::TaskTypes;
+use crate::input::Labels;
 
 /// The segment of every record.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,7 @@ pub struct Segmentation {
 
 impl Segmentation {
     /// Groups records by the combination of their labels in `columns` (name, labels).
-    pub fn new(columns: &[(&str, &TaskTypes)]) -> Segmentation {
+    pub fn new(columns: &[(&str, &Labels)]) -> Segmentation {
         let n = columns.first().map_or(0, |(_, t)| t.codes.len());
         // Label names are sorted within each column, so ordering by code tuples orders segments
         // by their value tuples.
@@ -204,7 +204,7 @@ struct Part {
     large_quality: Option<Vec<f64>>,
     small_cost: Vec<f64>,
     large_cost: Vec<f64>,
-    forced: Vec<bool>,
+    safeguarded: Vec<bool>,
 }
 
 impl Part {
@@ -218,7 +218,7 @@ impl Part {
                 large: CostColumn::PerRecord(&self.large_cost),
                 baseline,
             },
-            forced: Some(&self.forced),
+            safeguarded: Some(&self.safeguarded),
         }
     }
 }
@@ -231,7 +231,7 @@ fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
             large_quality: input.large_quality.map(|_| Vec::new()),
             small_cost: Vec::new(),
             large_cost: Vec::new(),
-            forced: Vec::new(),
+            safeguarded: Vec::new(),
         })
         .collect();
     for (i, &code) in seg.codes.iter().enumerate() {
@@ -243,7 +243,7 @@ fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
         }
         p.small_cost.push(input.costs.small.get(i));
         p.large_cost.push(input.costs.large.get(i));
-        p.forced.push(input.forced.is_some_and(|f| f[i]));
+        p.safeguarded.push(input.safeguarded.is_some_and(|f| f[i]));
     }
     parts
 }

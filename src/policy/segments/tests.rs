@@ -7,8 +7,8 @@ use super::*;
 use crate::engine::sweep::flat_input;
 use crate::policy::safeguards::{Routing, totals};
 
-fn labels(names: &[&str], codes: &[u32]) -> TaskTypes {
-    TaskTypes {
+fn labels(names: &[&str], codes: &[u32]) -> Labels {
+    Labels {
         codes: codes.to_vec(),
         names: names.iter().map(|s| s.to_string()).collect(),
     }
@@ -108,7 +108,7 @@ proptest! {
             .iter()
             .map(|r| names.iter().position(|n| *n == r.2.to_string()).unwrap() as u32)
             .collect();
-        let seg_labels = TaskTypes { codes: codes.clone(), names: names.clone() };
+        let seg_labels = Labels { codes: codes.clone(), names: names.clone() };
         let seg = Segmentation::new(&[("s", &seg_labels)]);
         let input = flat_input(&conf, &sq, None);
         let all = Sweep::new(input);

@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::sweep::{Sum, ascending_key};
+use crate::engine::sums::{Sum, ascending_key};
 
 /// Latency columns of the eval set, in milliseconds.
 #[derive(Debug, Clone, Copy)]

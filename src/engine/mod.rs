@@ -8,4 +8,5 @@ pub mod economics;
 pub mod latency;
 pub mod objective;
 pub mod recommend;
+pub mod sums;
 pub mod sweep;

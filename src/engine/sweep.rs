@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::economics::{Cost, CostModel, cascade_cost_per_request, savings};
+use crate::engine::sums::{Sum, ascending_key, auroc_of_groups};
 
 /// The columns a sweep needs, borrowed from the eval set.
 #[derive(Debug, Clone, Copy)]
@@ -395,25 +396,14 @@ impl Sweep {
     /// q right and 1 − q wrong. Safeguarded records (escalated whatever their confidence) are left out. `None` when all answers
     /// are right or all wrong.
     pub fn auroc(&self) -> Option<f64> {
-        // Over the records a threshold can accept (safeguarded records have no say).
-        let eligible = self.n - self.safeguarded;
-        let positives = self.small_quality_accepted[self.accepted.len() - 1];
-        let negatives = eligible as f64 - positives;
-        if positives <= 0.0 || negatives <= 0.0 {
-            return None;
-        }
-        // Groups from most to least confident; negatives strictly below a group are the
-        // negatives not yet seen once the group itself is counted.
-        let mut seen_negatives = 0.0;
-        let mut area = 0.0;
-        for j in 1..self.accepted.len() {
+        // Over the records a threshold can accept (safeguarded records have no say). Candidate
+        // groups run from most to least confident; the shared area wants the reverse.
+        let group = |j: usize| {
             let count = (self.accepted[j] - self.accepted[j - 1]) as f64;
             let pos = self.small_quality_accepted[j] - self.small_quality_accepted[j - 1];
-            let neg = count - pos;
-            seen_negatives += neg;
-            area += pos * (negatives - seen_negatives) + 0.5 * pos * neg;
-        }
-        Some(area / (positives * negatives))
+            (pos, count - pos)
+        };
+        auroc_of_groups((1..self.accepted.len()).rev().map(group))
     }
 
     /// The always-small and always-large policies.
@@ -544,42 +534,6 @@ pub struct SortedColumns {
     large_quality: Option<Vec<f64>>,
     small_cost: Vec<f64>,
     large_cost: Vec<f64>,
-}
-
-/// Maps a finite float to an integer with the same order (negative floats flip all bits,
-/// non-negative ones set the sign bit), so sorting keys sorts the floats.
-pub fn ascending_key(x: f64) -> u64 {
-    let bits = x.to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
-    }
-}
-
-/// Neumaier-compensated running sum, so long prefix sums stay accurate to the last digits.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Sum {
-    sum: f64,
-    compensation: f64,
-}
-
-impl Sum {
-    /// Adds `x`.
-    pub fn add(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - t) + x;
-        } else {
-            self.compensation += (x - t) + self.sum;
-        }
-        self.sum = t;
-    }
-
-    /// The compensated total.
-    pub fn value(&self) -> f64 {
-        self.sum + self.compensation
-    }
 }
 
 #[cfg(test)]

@@ -7,13 +7,12 @@
 use crate::engine::economics::savings;
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
 use crate::input::EvalSet;
+use crate::trust::scoring::{self, Bin, Binning, CALIBRATION_BINS};
 
 /// At most this many points of the exact curve are kept for plotting.
 pub const CURVE_POINTS: usize = 1500;
 /// Confidence histogram bins.
 pub const HISTOGRAM_BINS: usize = 20;
-/// Reliability diagram bins over [0, 1].
-pub const RELIABILITY_BINS: usize = 10;
 /// Fewer records than this draws a warning.
 pub const FEW_RECORDS: usize = 500;
 /// An AUROC below this draws the weak-signal warning.
@@ -33,7 +32,7 @@ pub struct Findings {
     /// Confidence histogram of right and wrong small answers.
     pub histogram: Histogram,
     /// Observed small quality against confidence; only for confidences in [0, 1].
-    pub reliability: Option<Vec<ReliabilityBin>>,
+    pub reliability: Option<Vec<Bin>>,
     /// Where requests go at the recommended threshold.
     pub funnel: Option<Funnel>,
     /// Per task type at the recommended threshold, sorted by name.
@@ -72,21 +71,6 @@ pub struct Histogram {
     pub right: Vec<f64>,
     /// Σ (1 − small quality) per bin.
     pub wrong: Vec<f64>,
-}
-
-/// One bin of the reliability diagram.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReliabilityBin {
-    /// Lower edge.
-    pub lo: f64,
-    /// Upper edge.
-    pub hi: f64,
-    /// Records in the bin.
-    pub count: usize,
-    /// Mean confidence in the bin.
-    pub mean_confidence: f64,
-    /// Mean small quality in the bin.
-    pub mean_quality: f64,
 }
 
 /// Where requests go at the recommended threshold (quality sums count a right answer as 1).
@@ -296,31 +280,18 @@ fn histogram(input: SweepInput<'_>) -> Histogram {
     }
 }
 
-fn reliability(input: SweepInput<'_>) -> Option<Vec<ReliabilityBin>> {
+/// The reliability diagram: the same equal-width bins as the ECE tables (sklearn's edges, a
+/// confidence on an edge in the lower bin); only for confidences in [0, 1].
+fn reliability(input: SweepInput<'_>) -> Option<Vec<Bin>> {
     if input.confidence.iter().any(|c| !(0.0..=1.0).contains(c)) {
         return None;
     }
-    let mut count = [0usize; RELIABILITY_BINS];
-    let mut conf = [0.0; RELIABILITY_BINS];
-    let mut qual = [0.0; RELIABILITY_BINS];
-    for (c, q) in input.confidence.iter().zip(input.small_quality) {
-        let b = bin_of(*c, 0.0, 1.0, RELIABILITY_BINS);
-        count[b] += 1;
-        conf[b] += c;
-        qual[b] += q;
-    }
-    Some(
-        (0..RELIABILITY_BINS)
-            .filter(|&b| count[b] > 0)
-            .map(|b| ReliabilityBin {
-                lo: b as f64 / RELIABILITY_BINS as f64,
-                hi: (b + 1) as f64 / RELIABILITY_BINS as f64,
-                count: count[b],
-                mean_confidence: conf[b] / count[b] as f64,
-                mean_quality: qual[b] / count[b] as f64,
-            })
-            .collect(),
-    )
+    let binning = Binning::EqualWidth(CALIBRATION_BINS);
+    Some(scoring::reliability(
+        input.confidence,
+        input.small_quality,
+        binning,
+    ))
 }
 
 fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
@@ -408,6 +379,38 @@ fn nearby(sweep: &Sweep, m: &Metrics) -> Vec<Metrics> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reliability_bins_match_the_ece_tables_on_bin_edges() {
+        // Issue 11: a confidence on a decile edge (0.7) fell in the upper bin in the plot and in
+        // the lower bin in the ECE table. Both now use sklearn's edges: (0.6, 0.7] holds 0.7.
+        let conf = [0.0, 0.1, 0.2, 0.5, 0.7, 0.7, 0.9, 1.0];
+        let quality = [0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let set = EvalSet {
+            confidence: conf.to_vec(),
+            small_quality: quality.to_vec(),
+            ..EvalSet::default()
+        };
+        let plotted = reliability(input(&set)).expect("confidences in [0, 1]");
+        let table = scoring::reliability(&conf, &quality, Binning::EqualWidth(CALIBRATION_BINS));
+        assert_eq!(plotted, table);
+        // By hand, with numpy's edges linspace(0, 1, 11) = 0, 0.1, 0.2, 0.30000000000000004,
+        // 0.4, 0.5, 0.6000000000000001, 0.7000000000000001, 0.8, 0.9, 1: 0.0 and 0.1 share the
+        // first bin, 0.7 sits below 0.7000000000000001 so both go to (0.6.., 0.7..], and 1.0 to
+        // (0.9, 1].
+        let counts: Vec<(f64, usize)> = plotted.iter().map(|b| (b.lo, b.count)).collect();
+        assert_eq!(
+            counts,
+            [
+                (0.0, 2),
+                (0.1, 1),
+                (0.4, 1),
+                (0.6000000000000001, 2),
+                (0.8, 1),
+                (0.9, 1)
+            ]
+        );
+    }
     use crate::engine::economics::{CostColumn, CostModel};
     use crate::input::Labels;
 

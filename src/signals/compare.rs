@@ -4,11 +4,11 @@
 //! Owns the comparison's numbers (ranking, the quality–escalation area, length bias). Pure:
 //! columns in, a [`Comparison`] out; no I/O, no printing.
 
-use super::metrics::{self, Bin, Binning, RiskCoverage};
-use super::{BINS, Calibration, Recalibrated, calibration};
+use super::{Calibration, Recalibrated, calibration};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::recommend;
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
+use crate::trust::scoring::{self, Bin, Binning, CALIBRATION_BINS, RiskCoverage};
 
 /// One signal to compare.
 #[derive(Debug, Clone)]
@@ -116,18 +116,18 @@ pub fn compare(
             SignalRow {
                 name: c.name.clone(),
                 formula: c.formula.clone(),
-                auroc: metrics::auroc(&c.values, quality),
-                aurc: metrics::aurc(&c.values, quality),
-                e_aurc: metrics::e_aurc(&c.values, quality),
+                auroc: scoring::auroc(&c.values, quality),
+                aurc: scoring::aurc(&c.values, quality),
+                e_aurc: scoring::e_aurc(&c.values, quality),
                 calibration: calibration(&c.values, quality),
                 quality_escalation_area: quality_escalation_area(&sweep),
                 length_bias: lengths.map(|l| {
                     length_buckets(&c.values, quality, l, at_target.as_ref(), input.safeguarded)
                 }),
                 at_target,
-                risk_coverage: metrics::risk_coverage(&c.values, quality),
+                risk_coverage: scoring::risk_coverage(&c.values, quality),
                 reliability: if c.values.iter().all(|s| (0.0..=1.0).contains(s)) {
-                    metrics::reliability(&c.values, quality, Binning::EqualWidth(BINS))
+                    scoring::reliability(&c.values, quality, Binning::EqualWidth(CALIBRATION_BINS))
                 } else {
                     Vec::new()
                 },

@@ -43,6 +43,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::engine::sums::Sum;
+
 /// A confidence signal that can be derived from one raw field of a record.
 ///
 /// Every signal maps into `[0, 1]`, higher meaning more confident.
@@ -217,22 +219,6 @@ fn debug_check_logprobs(logprobs: &[f64]) {
     );
 }
 
-/// Neumaier's compensated sum, accumulated in input order.
-fn neumaier_sum(values: &[f64]) -> f64 {
-    let mut sum = 0.0_f64;
-    let mut compensation = 0.0_f64;
-    for &value in values {
-        let next = sum + value;
-        if sum.abs() >= value.abs() {
-            compensation += (sum - next) + value;
-        } else {
-            compensation += (value - next) + sum;
-        }
-        sum = next;
-    }
-    sum + compensation
-}
-
 /// The arithmetic mean of the token log-probabilities.
 ///
 /// The sum is a Neumaier compensated sum taken in input order, divided by the
@@ -243,7 +229,7 @@ pub fn mean_logprob(logprobs: &[f64]) -> f64 {
     if logprobs.is_empty() {
         return f64::NAN;
     }
-    neumaier_sum(logprobs) / logprobs.len() as f64
+    Sum::of(logprobs.iter().copied()) / logprobs.len() as f64
 }
 
 /// `min(1, max(0, (mean logprob + 2) / 2))`, the post's map.

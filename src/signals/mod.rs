@@ -6,7 +6,6 @@
 
 pub mod compare;
 pub mod derive;
-pub mod metrics;
 pub mod recalibrate;
 pub mod settings;
 
@@ -16,12 +15,9 @@ use crate::input::{ExtraColumn, ExtraKind, Loaded};
 use crate::policy::document::{RecalibrationPolicy, SignalPolicy};
 use settings::{Recalibration, SignalSettings, SignalSource};
 
+use crate::trust::scoring::{self, Binning, CALIBRATION_BINS};
 use derive::{RawColumns, RawField, Signal};
-use metrics::Binning;
 use recalibrate::{Map, Method};
-
-/// Bins of the calibration measures (ECE, MCE, reliability diagrams).
-pub const BINS: usize = 10;
 
 /// The raw fields the run read, as the derivations take them (borrowed, not copied).
 pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalSettings) -> RawColumns<'a> {
@@ -198,13 +194,13 @@ pub fn calibration(score: &[f64], quality: &[f64]) -> Option<Calibration> {
         return None;
     }
     let n = score.len();
-    let width = metrics::reliability(score, quality, Binning::EqualWidth(BINS));
-    let mass = metrics::reliability(score, quality, Binning::EqualMass(BINS));
+    let width = scoring::reliability(score, quality, Binning::EqualWidth(CALIBRATION_BINS));
+    let mass = scoring::reliability(score, quality, Binning::EqualMass(CALIBRATION_BINS));
     Some(Calibration {
-        ece_width: metrics::ece(&width, n),
-        ece_mass: metrics::ece(&mass, n),
-        mce: metrics::mce(&width),
-        brier: metrics::brier(score, quality)?,
+        ece_width: scoring::ece(&width, n),
+        ece_mass: scoring::ece(&mass, n),
+        mce: scoring::mce(&width),
+        brier: scoring::brier(score, quality)?,
     })
 }
 

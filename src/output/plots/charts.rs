@@ -414,7 +414,7 @@ where
     )?;
     let points: Vec<(f64, f64)> = bins
         .iter()
-        .map(|b| (b.mean_confidence, b.mean_quality))
+        .map(|b| (b.mean_score, b.mean_quality))
         .collect();
     chart
         .draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(3)))
@@ -428,7 +428,7 @@ where
         .draw_series(bins.iter().map(|b| {
             Text::new(
                 format!("{}", b.count),
-                (b.mean_confidence, b.mean_quality + 0.03),
+                (b.mean_score, b.mean_quality + 0.03),
                 (FONT, 14).into_font().color(&BLACK),
             )
         }))

@@ -13,28 +13,22 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
+use crate::engine::sums::auroc_of_groups;
+
 /// Probability that a right answer has a higher score than a wrong one, ties counting half; a
 /// quality q weighs q as a positive and 1 − q as a negative (a record's own q·(1 − q) pair is a
 /// tie). Equals sklearn's `roc_auc_score` (with the duplicated-rows trick for fractional q).
 /// `None` when the total positive or total negative weight is zero. O(n log n).
 pub fn auroc(score: &[f64], quality: &[f64]) -> Option<f64> {
     check_lengths(score, quality);
-    let positives: f64 = quality.iter().sum();
-    let negatives: f64 = quality.iter().map(|q| 1.0 - q).sum();
-    if !(positives > 0.0 && negatives > 0.0) {
-        return None;
-    }
     let order = sorted_order(score, |a, b| a.total_cmp(b));
-    // Least confident first: negatives below a tie group are those already passed.
-    let mut negatives_below = 0.0;
-    let mut area = 0.0;
-    for run in tie_runs(score, &order) {
+    // Least confident first, one (positive, negative) weight per tie group.
+    let groups = tie_runs(score, &order).into_iter().map(|run| {
         let pos: f64 = order[run.clone()].iter().map(|&i| quality[i]).sum();
         let neg: f64 = order[run].iter().map(|&i| 1.0 - quality[i]).sum();
-        area += pos * negatives_below + 0.5 * pos * neg;
-        negatives_below += neg;
-    }
-    Some(area / (positives * negatives))
+        (pos, neg)
+    });
+    auroc_of_groups(groups.collect::<Vec<_>>().into_iter())
 }
 
 /// One point of the risk–coverage curve: accept every record with score ≥ `threshold`.
@@ -119,6 +113,9 @@ pub fn optimal_aurc(quality: &[f64]) -> Option<f64> {
 pub fn e_aurc(score: &[f64], quality: &[f64]) -> Option<f64> {
     Some(aurc(score, quality)? - optimal_aurc(quality)?)
 }
+
+/// Bins of every calibration measure and diagram (ECE, MCE, reliability plots).
+pub const CALIBRATION_BINS: usize = 10;
 
 /// How `reliability` groups scores (meant for scores in [0, 1]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ mod trust;
 
 use std::io::Write;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 
 use crate::config::{Config, EconomicsConfig, RecommendConfig, SignalsConfig, SweepConfig};
 use crate::input::Loaded;
@@ -62,8 +62,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // A bad output path fails before the long work.
     let out = output::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.run)?;
-    let report =
-        report::sweep_report(loaded, &config.run, &config.sweep).map_err(|e| anyhow!(e))?;
+    let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
     warn_unmatched(&report.unmatched_safeguards);
     out.commit(&output::render_all(&report)?)?;
     eprintln!("wrote {}", config.out.display());
@@ -74,7 +73,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 /// Load, sweep, recommend, print the policy in the asked format.
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let loaded = load(&config.run)?;
-    let decision = report::decision(loaded, &config.run).map_err(|e| anyhow!(e))?;
+    let decision = report::decision(loaded, &config.run)?;
     warn_unmatched(&decision.unmatched_safeguards);
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
@@ -104,8 +103,7 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
 fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.run)?;
-    let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)
-        .map_err(|e| anyhow!(e))?;
+    let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)?;
     out.commit(&output::signals_files(&report)?)?;
     eprintln!("wrote {}", config.out.display());
     print(&output::signals_text(&report))?;

@@ -5,21 +5,17 @@
 
 use super::deploy::deployment;
 use super::findings;
+use super::prepare::{Prepared, unmatched};
 use super::run::SweepSettings;
 use super::settings::{Grid, RunSettings};
-use crate::engine::economics::Baseline;
-use crate::engine::economics::{Cost, CostModel, CostSource, Costs, Model, resolve, token_cost};
-use crate::engine::latency::{self, LatencyInput};
+use crate::engine::latency;
 use crate::engine::objective::Objective;
 use crate::engine::recommend::{Infeasible, recommend};
-use crate::engine::sweep::{Metrics, Sweep, SweepInput};
-use crate::input::{EvalSet, ExtraColumn, ExtraKind, Field, Loaded};
+use crate::engine::sweep::{Metrics, Sweep};
+use crate::input::{Field, Loaded};
 use crate::policy::document::SignalPolicy;
 use crate::policy::safeguards::{self, Safeguard};
-use crate::report::{
-    BaselineSetting, GridSetting, InputInfo, RecalibrationReport, Report, Settings,
-};
-use crate::signals::derive::{RawField, is_refusal};
+use crate::report::{GridSetting, InputInfo, RecalibrationReport, Report, Settings};
 use crate::trust::certify::{Certification, Target, certify};
 use crate::trust::intervals;
 
@@ -27,152 +23,6 @@ use crate::trust::intervals;
 pub const DEFAULT_STEP: f64 = 0.01;
 /// Number of quantile thresholds when confidences leave [0, 1].
 pub const QUANTILES: usize = 101;
-
-/// The eval set with its costs resolved and safeguarded records marked: what the sweep borrows.
-pub struct Prepared<'a> {
-    set: &'a EvalSet,
-    small: Costs<'a>,
-    large: Costs<'a>,
-    small_source: CostSource,
-    large_source: CostSource,
-    baseline: Option<BaselineSetting>,
-    safeguarded: Option<Vec<bool>>,
-    latency: Option<LatencyInput<'a>>,
-    binary: bool,
-    /// Why records escalate whatever their confidence, one entry per reason.
-    pub safeguards: Vec<Safeguard>,
-}
-
-impl Prepared<'_> {
-    /// The sweep's input.
-    pub fn input(&self) -> SweepInput<'_> {
-        SweepInput {
-            confidence: &self.set.confidence,
-            small_quality: &self.set.small_quality,
-            large_quality: self.set.large_quality.as_deref(),
-            costs: CostModel {
-                small: self.small.column(),
-                large: self.large.column(),
-                baseline: self.baseline.as_ref().map(|b| b.cost_per_request),
-            },
-            safeguarded: self.safeguarded.as_deref(),
-        }
-    }
-}
-
-/// Resolves costs, the baseline and timeouts; errs in words when a setting needs a field the
-/// data lacks.
-pub fn prepare<'a>(loaded: &'a Loaded, run: &RunSettings) -> Result<Prepared<'a>, String> {
-    let set = &loaded.set;
-    let c = &run.costs;
-    let (small, small_source) = resolve(Model::Small, set, &c.small, c.large_output_ratio)?;
-    let (large, large_source) = resolve(Model::Large, set, &c.large, c.large_output_ratio)?;
-    let baseline = match &c.baseline {
-        None => None,
-        Some(Baseline::PerRequest(cost)) => Some(BaselineSetting {
-            description: format!("{cost} per request (--baseline-cost)"),
-            cost_per_request: *cost,
-        }),
-        Some(Baseline::Tokens(named)) => {
-            let (Some(input), Some(output)) = (&set.input_tokens, &set.small_output_tokens) else {
-                return Err(format!(
-                    "--baseline {}: pricing the baseline per token needs input_tokens and \
-                     small_output_tokens fields (or use --baseline-cost)",
-                    named.name
-                ));
-            };
-            let total: Cost = input
-                .iter()
-                .zip(output)
-                .map(|(i, o)| token_cost(named.price, *i, *o))
-                .sum();
-            Some(BaselineSetting {
-                description: format!(
-                    "{} on input_tokens and small_output_tokens (its own output length is \
-                     assumed equal to the small model's)",
-                    named.name
-                ),
-                cost_per_request: total / set.confidence.len() as f64,
-            })
-        }
-    };
-    let latency = match (&set.small_latency_ms, &set.large_latency_ms) {
-        (Some(small), Some(large)) => Some(LatencyInput {
-            small,
-            large,
-            timeout: c.small_timeout_ms,
-        }),
-        _ if c.small_timeout_ms.is_some() => {
-            return Err(
-                "--small-timeout-ms needs small_latency_ms and large_latency_ms fields in the \
-                 records"
-                    .into(),
-            );
-        }
-        _ => None,
-    };
-    let mut safeguards = Vec::new();
-    if let (Some(mask), Some(t)) = (
-        latency.as_ref().and_then(latency::timed_out),
-        c.small_timeout_ms,
-    ) {
-        safeguards.push(Safeguard {
-            kind: safeguards::Kind::Timeout,
-            label: format!("small model slower than {t} ms"),
-            mask,
-        });
-    }
-    for o in &run.policy.always_large {
-        let Some(ExtraColumn::Labels(labels)) = loaded.extra(&o.column, ExtraKind::Label) else {
-            return Err(format!(
-                "--always-large {}: the column was not read",
-                o.label()
-            ));
-        };
-        safeguards.push(Safeguard {
-            kind: safeguards::Kind::AlwaysLarge,
-            label: o.label(),
-            mask: safeguards::label_mask(labels, &o.value),
-        });
-    }
-    if run.policy.escalate_refusals {
-        let column = run.signal.raw_column(RawField::Response);
-        let Some(ExtraColumn::Texts(texts)) = loaded.extra(column, ExtraKind::Text) else {
-            return Err("--escalate-refusals: the response column was not read".into());
-        };
-        safeguards.push(Safeguard {
-            kind: safeguards::Kind::Refusal,
-            label: "refusals (response text)".into(),
-            mask: texts.iter().map(|t| is_refusal(t)).collect(),
-        });
-    }
-    let safeguarded = safeguards::combined(&safeguards);
-    if let Some(f) = &safeguarded
-        && f.iter().all(|x| *x)
-    {
-        let reasons: Vec<&str> = safeguards.iter().map(|s| s.label.as_str()).collect();
-        return Err(format!(
-            "every record escalates whatever its confidence ({}), so there is no threshold to \
-             choose",
-            reasons.join("; ")
-        ));
-    }
-    let is_binary = |v: &[f64]| v.iter().all(|q| *q == 0.0 || *q == 1.0);
-    let binary =
-        is_binary(&set.small_quality) && set.large_quality.as_deref().is_none_or(is_binary);
-    Ok(Prepared {
-        binary,
-        set,
-        small,
-        large,
-        small_source,
-        large_source,
-        baseline,
-        safeguarded,
-        latency,
-        safeguards,
-    })
-}
 
 /// The recommendation: the objective's pick or, with `--certify`, the certified threshold (and
 /// the certificate, or why none could be issued).
@@ -339,12 +189,6 @@ pub fn report(
     }
 }
 
-/// Safeguards that match no record of the eval set.
-pub fn unmatched(prepared: &Prepared<'_>) -> Vec<String> {
-    let quiet = prepared.safeguards.iter().filter(|s| s.matched() == 0);
-    quiet.map(|s| s.label.clone()).collect()
-}
-
 /// The grid's thresholds, ascending, and how the grid was chosen.
 fn grid_thresholds(sweep: &Sweep, grid: Grid) -> (Vec<f64>, GridSetting) {
     let distinct = sweep.distinct_confidences();
@@ -378,6 +222,7 @@ fn grid_thresholds(sweep: &Sweep, grid: Grid) -> (Vec<f64>, GridSetting) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::sweep::SweepInput;
     use crate::engine::economics::{CostColumn, CostModel};
 
     fn sweep_of(conf: &[f64]) -> Sweep {

@@ -4,7 +4,7 @@
 //! Owns the orchestration; the numbers come from `segments`, `safeguards` and the sweep. It
 //! must not read files, print or format.
 
-use super::build::Prepared;
+use super::prepare::Prepared;
 use super::settings::RunSettings;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep};

@@ -5,15 +5,18 @@
 
 mod build;
 mod deploy;
+mod error;
 pub mod findings;
+mod prepare;
 mod run;
 mod settings;
 
 pub use deploy::Deployment;
+pub use error::RunError;
 pub use run::{Decision, SignalsReport, SweepSettings, decision, signals_report, sweep_report};
 pub use settings::{Grid, RunSettings};
 
-use crate::engine::economics::CostSource;
+use crate::engine::economics::{CostSource, PricedBaseline};
 use crate::engine::latency::Latency;
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
@@ -116,7 +119,7 @@ pub struct Settings {
     /// Where the large model's cost came from.
     pub large_cost: CostSource,
     /// The comparison model, if any.
-    pub baseline: Option<BaselineSetting>,
+    pub baseline: Option<PricedBaseline>,
     /// `--small-timeout-ms`.
     pub small_timeout_ms: Option<f64>,
     /// Records whose small model timed out (safeguarded: escalated).
@@ -127,15 +130,6 @@ pub struct Settings {
     pub grid: GridSetting,
     /// Whether large-model quality labels were present.
     pub has_large_quality: bool,
-}
-
-/// The comparison model (`--baseline`, `--baseline-cost`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BaselineSetting {
-    /// How it was priced, in words.
-    pub description: String,
-    /// Its mean cost per request.
-    pub cost_per_request: f64,
 }
 
 /// How the rows of sweep.csv were chosen.

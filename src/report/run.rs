@@ -15,9 +15,10 @@ use crate::trust::certify::Certification;
 use crate::trust::holdout::{self, Holdout, Validation};
 use crate::trust::intervals;
 
-use super::build::{Prepared, decide, prepare};
+use super::build::decide;
 use super::deploy::{apply_plan, deployment};
-use super::{Grid, RecalibrationReport, Report, RunSettings};
+use super::prepare::{Prepared, prepare, unmatched};
+use super::{Grid, RecalibrationReport, Report, RunError, RunSettings};
 
 /// How `sweep` builds its report beyond the shared settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +74,7 @@ pub fn sweep_report(
     loaded: Loaded,
     run: &RunSettings,
     how: &SweepSettings,
-) -> Result<Report, String> {
+) -> Result<Report, RunError> {
     let mut signalled = with_signal(loaded, run)?;
     // With a hold-out, everything is chosen on the calibration part and checked on the rest.
     let test = match &how.holdout {
@@ -126,9 +127,14 @@ pub fn signals_report(
     run: &RunSettings,
     candidates: &[SignalSource],
     target: Option<f64>,
-) -> Result<SignalsReport, String> {
-    let (candidates, skipped) = signals::candidates(&loaded, &run.signal, candidates)
-        .map_err(|e| format!("{}: {e}", run.load.source.label()))?;
+) -> Result<SignalsReport, RunError> {
+    let (candidates, skipped) =
+        signals::candidates(&loaded, &run.signal, candidates).map_err(|error| {
+            RunError::InInput {
+                input: run.load.source.label(),
+                error,
+            }
+        })?;
     // The sweep input's confidence is replaced per candidate; costs need a column of the
     // right length.
     loaded.set.confidence = candidates[0].values.clone();
@@ -146,7 +152,7 @@ pub fn signals_report(
 }
 
 /// The decision `calibrate recommend` prints.
-pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, String> {
+pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError> {
     let calibrated = recalibrate(with_signal(loaded, run)?, run)?;
     let loaded = &calibrated.loaded;
     let prepared = prepare(loaded, run)?;
@@ -167,7 +173,7 @@ pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, String> {
         recommendation,
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),
-        unmatched_safeguards: super::build::unmatched(&prepared),
+        unmatched_safeguards: unmatched(&prepared),
     })
 }
 
@@ -178,7 +184,7 @@ fn validate(
     how: &Holdout,
     run: &RunSettings,
     calibration_records: usize,
-) -> Result<Option<Validation>, String> {
+) -> Result<Option<Validation>, RunError> {
     let Ok(chosen) = &report.recommendation else {
         return Ok(None);
     };
@@ -207,7 +213,7 @@ fn validate(
 }
 
 /// Replaces the confidence column by the signal the run thresholds; says which it is.
-fn with_signal(mut loaded: Loaded, run: &RunSettings) -> Result<Signalled, String> {
+fn with_signal(mut loaded: Loaded, run: &RunSettings) -> Result<Signalled, RunError> {
     let (values, signal) = signals::signal_values(&loaded, &run.signal)?;
     // The confidence field itself stays in place, not copied.
     if run.signal.source != SignalSource::Confidence {
@@ -222,7 +228,7 @@ fn with_signal(mut loaded: Loaded, run: &RunSettings) -> Result<Signalled, Strin
 
 /// With `--recalibrate`: replaces the signal by the deployed map's values and records the map
 /// in the signal's description, keeping the raw signal.
-fn recalibrate(mut s: Signalled, run: &RunSettings) -> Result<Signalled, String> {
+fn recalibrate(mut s: Signalled, run: &RunSettings) -> Result<Signalled, RunError> {
     let Some(settings) = run.signal.recalibrate else {
         return Ok(s);
     };

@@ -16,8 +16,48 @@ use crate::policy::document::{RecalibrationPolicy, SignalPolicy};
 use settings::{Recalibration, SignalSettings, SignalSource};
 
 use crate::trust::scoring::{self, Binning, CALIBRATION_BINS};
-use derive::{RawColumns, RawField, Signal};
+use derive::{DeriveError, RawColumns, RawField, Signal};
+use recalibrate::CrossFitError;
 use recalibrate::{Map, Method};
+
+/// Why the thresholded signal cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SignalError {
+    /// No `--signal`, and no confidence field.
+    #[error("the records carry no confidence field; choose a signal with --signal")]
+    NoConfidence,
+    /// `--signal COLUMN` names a column that was not read.
+    #[error("--signal {0}: the column was not read")]
+    NotRead(String),
+    /// A derived signal's raw field is missing or unusable.
+    #[error("--signal {signal}: {error}")]
+    Derive {
+        /// The signal asked for.
+        signal: Signal,
+        /// Why it cannot be derived.
+        error: DeriveError,
+    },
+    /// `calibrate signals` found nothing to compare.
+    #[error(
+        "no signal to compare: the records carry no confidence field and none of the raw \
+         fields logprobs, self_reported, samples, response (map them with --field)"
+    )]
+    NothingToCompare,
+    /// `--folds` above the record count.
+    #[error("--folds {folds}: more folds than the {records} records")]
+    TooManyFolds {
+        /// Folds asked for.
+        folds: usize,
+        /// Records available.
+        records: usize,
+    },
+    /// `--recalibrate` on no records.
+    #[error("--recalibrate: no records to fit on")]
+    NothingToFit,
+    /// Cross-fitting failed.
+    #[error(transparent)]
+    CrossFit(#[from] CrossFitError),
+}
 
 /// The raw fields the run read, as the derivations take them (borrowed, not copied).
 pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalSettings) -> RawColumns<'a> {
@@ -46,13 +86,11 @@ pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalSettings) -> RawColumn
 pub fn signal_values<'a>(
     loaded: &'a Loaded,
     config: &SignalSettings,
-) -> Result<(Cow<'a, [f64]>, SignalPolicy), String> {
+) -> Result<(Cow<'a, [f64]>, SignalPolicy), SignalError> {
     match &config.source {
         SignalSource::Confidence => {
             if loaded.set.confidence.is_empty() {
-                return Err(
-                    "the records carry no confidence field; choose a signal with --signal".into(),
-                );
+                return Err(SignalError::NoConfidence);
             }
             Ok((
                 Cow::Borrowed(&loaded.set.confidence),
@@ -75,7 +113,7 @@ pub fn signal_values<'a>(
                     recalibration: None,
                 },
             )),
-            _ => Err(format!("--signal {column}: the column was not read")),
+            _ => Err(SignalError::NotRead(column.clone())),
         },
     }
 }
@@ -84,14 +122,16 @@ fn derived(
     loaded: &Loaded,
     config: &SignalSettings,
     signal: Signal,
-) -> Result<(Vec<f64>, SignalPolicy), String> {
+) -> Result<(Vec<f64>, SignalPolicy), SignalError> {
     let raw = raw_columns(loaded, config);
     let values = derive::derive_column(signal, &raw)
-        .map_err(|e| format!("--signal {}: {e}", signal.name()))?;
+        .map_err(|error| SignalError::Derive { signal, error })?;
     let mut formula = signal.formula().to_string();
     if let (Signal::SelfReported, Some(v)) = (signal, raw.self_reported) {
-        let scale =
-            derive::self_reported_scale(v).map_err(|e| format!("--signal self_reported: {e}"))?;
+        let scale = derive::self_reported_scale(v).map_err(|e| SignalError::Derive {
+            signal,
+            error: DeriveError::Scale(e),
+        })?;
         formula = format!("{formula}; this eval set reads as {}", scale.name());
     }
     Ok((
@@ -111,7 +151,7 @@ pub fn candidates(
     loaded: &Loaded,
     config: &SignalSettings,
     named: &[SignalSource],
-) -> Result<(Vec<compare::Candidate>, Vec<String>), String> {
+) -> Result<(Vec<compare::Candidate>, Vec<String>), SignalError> {
     let mut skipped = Vec::new();
     let sources: Vec<SignalSource> = if named.is_empty() {
         let mut all = Vec::new();
@@ -136,12 +176,7 @@ pub fn candidates(
         named.to_vec()
     };
     if sources.is_empty() {
-        return Err(
-            "no signal to compare: the records carry no confidence field and none of \
-                    the raw fields logprobs, self_reported, samples, response (map them with \
-                    --field)"
-                .into(),
-        );
+        return Err(SignalError::NothingToCompare);
     }
     let mut out = Vec::with_capacity(sources.len());
     for source in sources {
@@ -228,19 +263,18 @@ pub fn recalibrate(
     signal: &[f64],
     quality: &[f64],
     settings: Recalibration,
-) -> Result<Recalibrated, String> {
+) -> Result<Recalibrated, SignalError> {
     let folds = u32::try_from(settings.folds).unwrap_or(u32::MAX);
     if settings.folds > signal.len() {
-        return Err(format!(
-            "--folds {}: more folds than the {} records",
-            settings.folds,
-            signal.len()
-        ));
+        return Err(SignalError::TooManyFolds {
+            folds: settings.folds,
+            records: signal.len(),
+        });
     }
     let out_of_fold =
         recalibrate::cross_fit(signal, quality, folds, settings.seed, settings.method)?;
-    let map = recalibrate::fit(settings.method, signal, quality)
-        .ok_or("--recalibrate: no records to fit on")?;
+    let map =
+        recalibrate::fit(settings.method, signal, quality).ok_or(SignalError::NothingToFit)?;
     Ok(Recalibrated {
         before: calibration(signal, quality),
         after: calibration(&out_of_fold, quality),

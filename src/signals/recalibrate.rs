@@ -318,6 +318,30 @@ fn below(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
     }
 }
 
+/// Why cross-fitting cannot run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CrossFitError {
+    /// The signal and quality columns differ in length (a caller bug).
+    #[error("cross_fit: {signals} signals but {qualities} qualities")]
+    Lengths {
+        /// Signals given.
+        signals: usize,
+        /// Qualities given.
+        qualities: usize,
+    },
+    /// Fewer than 2 folds, or more folds than records.
+    #[error("cross_fit: need 2 ≤ k ≤ n, got k = {k} with n = {n}")]
+    Folds {
+        /// Folds asked for.
+        k: u32,
+        /// Records.
+        n: usize,
+    },
+    /// A fold's complement is empty.
+    #[error("cross_fit: fold {0} has no training records")]
+    EmptyTraining(u32),
+}
+
 /// Out-of-fold calibrated values: for each fold of `folds(n, k, seed)`, fit `method` on the
 /// other folds and apply it to that fold, so no record is scored by a map fitted on itself.
 /// Err if the lengths differ, k < 2, or k > n (a fold would be empty).
@@ -327,15 +351,16 @@ pub fn cross_fit(
     k: u32,
     seed: u64,
     method: Method,
-) -> Result<Vec<f64>, String> {
+) -> Result<Vec<f64>, CrossFitError> {
     let n = x.len();
     if y.len() != n {
-        return Err(format!("cross_fit: {n} signals but {} qualities", y.len()));
+        return Err(CrossFitError::Lengths {
+            signals: n,
+            qualities: y.len(),
+        });
     }
     if k < 2 || k as usize > n {
-        return Err(format!(
-            "cross_fit: need 2 ≤ k ≤ n, got k = {k} with n = {n}"
-        ));
+        return Err(CrossFitError::Folds { k, n });
     }
     let fold = folds(n, k, seed);
     let mut out = vec![f64::NAN; n];
@@ -344,8 +369,7 @@ pub fn cross_fit(
             .filter(|&i| fold[i] != f)
             .map(|i| (x[i], y[i]))
             .unzip();
-        let map = fit(method, &train_x, &train_y)
-            .ok_or_else(|| format!("cross_fit: fold {f} has no training records"))?;
+        let map = fit(method, &train_x, &train_y).ok_or(CrossFitError::EmptyTraining(f))?;
         for i in (0..n).filter(|&i| fold[i] == f) {
             out[i] = map.apply(x[i]);
         }

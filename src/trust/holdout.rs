@@ -62,22 +62,40 @@ pub struct Validation {
     pub policy: Option<(Metrics, Metrics, Option<bool>)>,
 }
 
+/// Why the records cannot be split.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// `--split-field` names a column the records lack.
+    #[error("--split-field {0}: no such column in the records")]
+    NoColumn(String),
+    /// One part would be empty.
+    #[error(
+        "the split leaves {calibration} calibration and {test} test records; both parts need \
+         records"
+    )]
+    EmptyPart {
+        /// Records left to choose on.
+        calibration: usize,
+        /// Records held out.
+        test: usize,
+    },
+}
+
 /// Which records are held out (true) for testing.
-pub fn test_mask(set: &EvalSet, how: &Holdout) -> Result<Vec<bool>, String> {
+pub fn test_mask(set: &EvalSet, how: &Holdout) -> Result<Vec<bool>, SplitError> {
     let mask = match how {
         Holdout::Field(column) => set
             .split
             .clone()
-            .ok_or_else(|| format!("--split-field {column}: no such column in the records"))?,
+            .ok_or_else(|| SplitError::NoColumn(column.clone()))?,
         Holdout::Fraction { fraction, seed } => stratified(set, *fraction, *seed),
     };
     let test = mask.iter().filter(|t| **t).count();
     if test == 0 || test == mask.len() {
-        return Err(format!(
-            "the split leaves {} calibration and {} test records; both parts need records",
-            mask.len() - test,
-            test
-        ));
+        return Err(SplitError::EmptyPart {
+            calibration: mask.len() - test,
+            test,
+        });
     }
     Ok(mask)
 }
@@ -182,6 +200,11 @@ mod tests {
             ..EvalSet::default()
         };
         let err = test_mask(&set, &Holdout::Field("split".into())).unwrap_err();
-        assert!(err.contains("3 calibration and 0 test records"), "{err}");
+        let empty = SplitError::EmptyPart {
+            calibration: 3,
+            test: 0,
+        };
+        assert_eq!(err, empty);
+        assert!(err.to_string().contains("3 calibration and 0 test records"));
     }
 }

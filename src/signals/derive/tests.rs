@@ -1,5 +1,6 @@
 //! Tests of the derived signals: hand-worked values and properties.
 
+use super::formulas::p10_rank;
 use super::*;
 use proptest::prelude::*;
 
@@ -175,14 +176,14 @@ fn scale_detection() {
 
 #[test]
 fn scale_errors_name_first_offender() {
-    let err = self_reported_scale(&[0.5, 150.0, -3.0]).unwrap_err();
+    let err = self_reported_scale(&[0.5, 150.0, -3.0]).unwrap_err().to_string();
     assert_eq!(
         err,
         "self_reported value 150 at index 1 is outside both 0-1 and 0-100"
     );
-    let err = self_reported_scale(&[-0.1]).unwrap_err();
+    let err = self_reported_scale(&[-0.1]).unwrap_err().to_string();
     assert!(err.contains("-0.1") && err.contains("index 0"), "{err}");
-    let err = self_reported_scale(&[0.2, f64::NAN]).unwrap_err();
+    let err = self_reported_scale(&[0.2, f64::NAN]).unwrap_err().to_string();
     assert!(err.contains("NaN") && err.contains("index 1"), "{err}");
 }
 
@@ -339,7 +340,7 @@ fn derive_column_works_and_errs_in_words() {
         Ok(vec![0.9, 0.005])
     );
     assert_eq!(
-        derive_column(Signal::Heuristic, &columns),
+        derive_column(Signal::Heuristic, &columns).map_err(|e| e.to_string()),
         Err("heuristic needs a \"response\" field (a string, the model's answer text)".to_string())
     );
     assert_eq!(
@@ -355,7 +356,7 @@ fn derive_column_works_and_errs_in_words() {
 
     let empty = RawColumns::default();
     assert_eq!(
-        derive_column(Signal::LogprobMin, &empty),
+        derive_column(Signal::LogprobMin, &empty).map_err(|e| e.to_string()),
         Err("logprob_min needs a \"logprobs\" field \
              (an array of per-token log-probabilities)"
             .to_string())
@@ -363,6 +364,7 @@ fn derive_column_works_and_errs_in_words() {
     assert!(
         derive_column(Signal::Consistency, &empty)
             .unwrap_err()
+            .to_string()
             .starts_with("consistency needs a \"samples\" field")
     );
 
@@ -371,7 +373,7 @@ fn derive_column_works_and_errs_in_words() {
         ..RawColumns::default()
     };
     assert_eq!(
-        derive_column(Signal::SelfReported, &bad),
+        derive_column(Signal::SelfReported, &bad).map_err(|e| e.to_string()),
         Err("self_reported value 101 at index 1 is outside both 0-1 and 0-100".to_string())
     );
 }

@@ -3,12 +3,16 @@
 //! Owns where a record's cost comes from (precedence: the record's own cost field, then its
 //! tokens × a per-token price, then a flat price per request), the cascade cost rule (the small
 //! model is always paid, the large model only on escalation), break-even rates and the what-if
-//! table. It must not choose thresholds or format numbers.
+//! table (`what_if.rs`). It must not choose thresholds or format numbers.
 
 use std::borrow::Cow;
 
 use crate::input::EvalSet;
 use crate::input::prices::{NamedPrice, Price};
+
+mod what_if;
+
+pub use what_if::{WhatIf, WhatIfRow, WhatIfSummary};
 
 /// How requests are priced (see `economics::resolve` for the precedence).
 #[derive(Debug, Clone)]
@@ -32,6 +36,63 @@ pub enum Baseline {
     PerRequest(f64),
     /// A per-token price, applied to input_tokens and small_output_tokens.
     Tokens(NamedPrice),
+}
+
+/// Why the costs cannot be resolved: a price needs a field the records lack.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CostError {
+    /// `--price MODEL=...` without the token counts it multiplies.
+    #[error("--price {model}=... needs {needs} field in the records{alternative}")]
+    MissingTokens {
+        /// `small` or `large`.
+        model: &'static str,
+        /// The missing field, with its article (`an input_tokens`).
+        needs: String,
+        /// What else would do, in parentheses, or empty.
+        alternative: String,
+    },
+    /// `--baseline MODEL` priced per token without the token counts.
+    #[error(
+        "--baseline {0}: pricing the baseline per token needs input_tokens and \
+         small_output_tokens fields (or use --baseline-cost)"
+    )]
+    BaselineTokens(String),
+}
+
+/// The comparison model priced on the records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedBaseline {
+    /// How it was priced, in words.
+    pub description: String,
+    /// Its mean cost per request.
+    pub cost_per_request: Cost,
+}
+
+/// Prices the comparison model on the records: a flat cost, or its per-token price on the
+/// records' input and small-model output tokens (its own output length is assumed equal to the
+/// small model's).
+pub fn price_baseline(baseline: &Baseline, set: &EvalSet) -> Result<PricedBaseline, CostError> {
+    match baseline {
+        Baseline::PerRequest(cost) => Ok(PricedBaseline {
+            description: format!("{cost} per request (--baseline-cost)"),
+            cost_per_request: *cost,
+        }),
+        Baseline::Tokens(named) => {
+            let (Some(input), Some(output)) = (&set.input_tokens, &set.small_output_tokens) else {
+                return Err(CostError::BaselineTokens(named.name.clone()));
+            };
+            let costs = input.iter().zip(output);
+            let total: Cost = costs.map(|(i, o)| token_cost(named.price, *i, *o)).sum();
+            Ok(PricedBaseline {
+                description: format!(
+                    "{} on input_tokens and small_output_tokens (its own output length is \
+                     assumed equal to the small model's)",
+                    named.name
+                ),
+                cost_per_request: total / set.confidence.len() as f64,
+            })
+        }
+    }
 }
 
 /// A cost in the user's currency unit (per request unless a name says otherwise).
@@ -146,7 +207,7 @@ pub fn resolve<'a>(
     set: &'a EvalSet,
     pricing: &Pricing,
     large_output_ratio: f64,
-) -> Result<(Costs<'a>, CostSource), String> {
+) -> Result<(Costs<'a>, CostSource), CostError> {
     let recorded = match model {
         Model::Small => set.small_cost.as_deref(),
         Model::Large => set.large_cost.as_deref(),
@@ -168,9 +229,14 @@ pub fn resolve<'a>(
         Model::Small => "small",
         Model::Large => "large",
     };
-    let input = set.input_tokens.as_deref().ok_or_else(|| {
-        format!("--price {which}=... needs an input_tokens field in the records (or per-record {which}_cost)")
-    })?;
+    let input = set
+        .input_tokens
+        .as_deref()
+        .ok_or_else(|| CostError::MissingTokens {
+            model: which,
+            needs: "an input_tokens".into(),
+            alternative: format!(" (or per-record {which}_cost)"),
+        })?;
     let (output, how): (Cow<'_, [f64]>, OutputTokens) =
         match (model, &set.small_output_tokens, &set.large_output_tokens) {
             (Model::Small, Some(o), _) => (Cow::Borrowed(o), OutputTokens::Recorded),
@@ -182,14 +248,14 @@ pub fn resolve<'a>(
                 },
             ),
             _ => {
-                return Err(format!(
-                    "--price {which}=... needs a {which}_output_tokens field in the records{}",
-                    if model == Model::Large {
-                        " (or small_output_tokens, to estimate it from)"
-                    } else {
-                        ""
-                    }
-                ));
+                return Err(CostError::MissingTokens {
+                    model: which,
+                    needs: format!("a {which}_output_tokens"),
+                    alternative: match model {
+                        Model::Large => " (or small_output_tokens, to estimate it from)".into(),
+                        Model::Small => String::new(),
+                    },
+                });
             }
         };
     let costs = input
@@ -230,107 +296,6 @@ pub fn savings(cost: Cost, reference: Cost) -> Option<f64> {
 /// the large model costs nothing. A value ≤ 0 means it never saves; ≥ 1, always.
 pub fn break_even_rate(small: Cost, large: Cost, reference: Cost) -> Option<f64> {
     (large > 0.0).then(|| (reference - small) / large)
-}
-
-/// A what-if scenario without an eval set: flat traffic at given prices.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WhatIf {
-    /// Requests in the period.
-    pub requests: f64,
-    /// Input tokens per request.
-    pub input_tokens: f64,
-    /// Output tokens per request.
-    pub output_tokens: f64,
-    /// The small model's price.
-    pub small: Price,
-    /// The large model's price.
-    pub large: Price,
-    /// The comparison model's price (the post's "all requests to a medium model").
-    pub baseline: Option<Price>,
-}
-
-/// One row of the what-if table; totals over all requests, in currency units.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct WhatIfRow {
-    /// Share of requests escalated.
-    pub escalation: f64,
-    /// The small model on every request.
-    pub small_total: Cost,
-    /// The large model on escalated requests.
-    pub large_total: Cost,
-    /// small_total + large_total.
-    pub cascade_total: Cost,
-    /// 1 − cascade / baseline.
-    pub savings_vs_baseline: Option<f64>,
-    /// 1 − cascade / always-large.
-    pub savings_vs_large: Option<f64>,
-    /// The post's formula, which pays the small model only on requests that do not escalate.
-    pub post_formula_total: Cost,
-    /// 1 − post's formula / baseline.
-    pub post_formula_savings_vs_baseline: Option<f64>,
-}
-
-/// Totals of the single-model policies and the break-even escalation rates.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct WhatIfSummary {
-    /// Every request to the small model.
-    pub always_small_total: Cost,
-    /// Every request to the large model.
-    pub always_large_total: Cost,
-    /// Every request to the baseline model.
-    pub baseline_total: Option<Cost>,
-    /// Escalation rate at which the cascade costs as much as the baseline.
-    pub break_even_vs_baseline: Option<f64>,
-    /// Escalation rate at which the cascade costs as much as always-large.
-    pub break_even_vs_large: Option<f64>,
-}
-
-impl WhatIf {
-    fn per_request(&self, price: Price) -> Cost {
-        token_cost(price, self.input_tokens, self.output_tokens)
-    }
-
-    /// The table at each escalation rate.
-    pub fn rows(&self, rates: &[f64]) -> Vec<WhatIfRow> {
-        let small = self.per_request(self.small);
-        let large = self.per_request(self.large);
-        let baseline = self.baseline.map(|p| self.per_request(p) * self.requests);
-        let always_large = large * self.requests;
-        rates
-            .iter()
-            .map(|&e| {
-                let small_total = small * self.requests;
-                let large_total = large * self.requests * e;
-                let cascade_total = small_total + large_total;
-                let post_formula_total = small * self.requests * (1.0 - e) + large_total;
-                WhatIfRow {
-                    escalation: e,
-                    small_total,
-                    large_total,
-                    cascade_total,
-                    savings_vs_baseline: baseline.and_then(|b| savings(cascade_total, b)),
-                    savings_vs_large: savings(cascade_total, always_large),
-                    post_formula_total,
-                    post_formula_savings_vs_baseline: baseline
-                        .and_then(|b| savings(post_formula_total, b)),
-                }
-            })
-            .collect()
-    }
-
-    /// Single-model totals and break-even rates.
-    pub fn summary(&self) -> WhatIfSummary {
-        let small = self.per_request(self.small);
-        let large = self.per_request(self.large);
-        let baseline = self.baseline.map(|p| self.per_request(p));
-        WhatIfSummary {
-            always_small_total: small * self.requests,
-            always_large_total: large * self.requests,
-            baseline_total: baseline.map(|b| b * self.requests),
-            break_even_vs_baseline: baseline.and_then(|b| break_even_rate(small, large, b)),
-            break_even_vs_large: break_even_rate(small, large, large),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -469,7 +434,7 @@ mod tests {
             input_tokens: None,
             ..set.clone()
         };
-        let err = resolve(Model::Large, &bare, &price(1.0), 1.0).unwrap_err();
+        let err = resolve(Model::Large, &bare, &price(1.0), 1.0).unwrap_err().to_string();
         assert!(err.contains("needs an input_tokens field"), "{err}");
     }
 }

@@ -1,0 +1,43 @@
+//! Why a run cannot produce its report: each layer's typed error, and the settings that need a
+//! field the data lacks. Callers and tests match on the variants; the edge prints the message.
+
+use crate::engine::economics::CostError;
+use crate::signals::SignalError;
+use crate::trust::holdout::SplitError;
+
+/// Why a run cannot produce its report.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// A price needs token counts the records lack.
+    #[error(transparent)]
+    Cost(#[from] CostError),
+    /// The thresholded signal cannot be made.
+    #[error(transparent)]
+    Signal(#[from] SignalError),
+    /// The signals to compare cannot be made from this input.
+    #[error("{input}: {error}")]
+    InInput {
+        /// The input's label.
+        input: String,
+        /// Why.
+        error: SignalError,
+    },
+    /// The hold-out split cannot be made.
+    #[error(transparent)]
+    Split(#[from] SplitError),
+    /// `--small-timeout-ms` without both latencies.
+    #[error("--small-timeout-ms needs small_latency_ms and large_latency_ms fields in the records")]
+    TimeoutNeedsLatency,
+    /// A flag's column was not read (a loader bug: every named column is a required extra).
+    #[error("{0}: the column was not read")]
+    NotRead(String),
+    /// `--escalate-refusals` without the response column (as above).
+    #[error("--escalate-refusals: the response column was not read")]
+    ResponseNotRead,
+    /// Every record is safeguarded: there is no threshold to choose.
+    #[error(
+        "every record escalates whatever its confidence ({0}), so there is no threshold to \
+         choose"
+    )]
+    AllSafeguarded(String),
+}

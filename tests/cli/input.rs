@@ -141,7 +141,7 @@ fn bad_flags_exit_2() {
 
 #[test]
 fn boolean_confidence_column_is_rejected_with_its_line() {
-    // Review finding: the CSV fast path once turned true/false into 1/0 for any field.
+    // A boolean is never a confidence: the CSV fast path must not read true/false as 1/0 here.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b.csv");
     fs::write(&path, "confidence,small_quality\ntrue,1\nfalse,0\n").unwrap();

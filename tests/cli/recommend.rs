@@ -126,8 +126,8 @@ fn reads_stdin() {
 
 #[test]
 fn escalate_everything_prints_always_large() {
-    // Review finding: the text form printed a number just above every confidence while the
-    // policy said "always large"; a future, more confident request would have split them.
+    // The text form says always_large, as the policy does: a number just above every
+    // confidence would accept a future, more confident request the policy escalates.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.jsonl");
     fs::write(

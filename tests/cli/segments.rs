@@ -276,8 +276,8 @@ fn held_out_records_check_the_whole_policy() {
 
 #[test]
 fn csv_labels_line_up_with_kept_records_after_blank_lines_and_drops() {
-    // Review finding: the second pass numbered CSV records without the blank line the first
-    // pass counts, so under --skip-invalid labels shifted by one record, silently.
+    // Both passes must number CSV records alike, blank lines included: otherwise, under
+    // --skip-invalid, labels would silently shift by one record.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("i.csv");
     fs::write(

@@ -257,9 +257,9 @@ fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
 
 #[test]
 fn recalibrated_policy_reproduces_what_the_sweep_measured() {
-    // Review finding: the threshold was chosen on out-of-fold values, which the exported map
-    // does not reproduce. Here a router applying the exported map (or, free of interpolation
-    // rounding, the raw threshold) must accept exactly the records the policy reports.
+    // A threshold chosen on out-of-fold values is one the exported map does not reproduce.
+    // A router applying the exported map (or, free of interpolation rounding, the raw
+    // threshold) must accept exactly the records the policy reports.
     let data = fixture("../../data/example-signals.jsonl");
     let out = calibrate()
         .arg("recommend")
@@ -313,8 +313,8 @@ fn recalibrated_policy_reproduces_what_the_sweep_measured() {
 
 #[test]
 fn recalibrated_text_output_names_both_thresholds() {
-    // Review finding: a bare number printed for a recalibrated policy read as a threshold on
-    // the raw confidence. Text now says which is which.
+    // A bare number printed for a recalibrated policy would read as a threshold on the raw
+    // confidence, so the text names the mapped and the raw threshold.
     let out = calibrate()
         .arg("recommend")
         .arg(fixture("signals.jsonl"))

@@ -407,3 +407,16 @@ pub struct CertifyArgs {
     )]
     pub delta: f64,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Args;
+
+    /// clap's own check of the definition: conflicting names, bad defaults, broken `requires`.
+    #[test]
+    fn the_cli_definition_is_valid() {
+        Args::command().debug_assert();
+    }
+}

@@ -139,8 +139,8 @@ mod tests {
 
     #[test]
     fn an_exact_quality_loss_tie_is_met() {
-        // Review finding: always-large 4/5, cascade 3/5 at every threshold: the loss is exactly
-        // 0.2, but 0.8 − 0.6 is 0.20000000000000007 in floating point and was rejected.
+        // A loss exactly at the limit meets it: always-large 4/5, cascade 3/5 at every threshold,
+        // a loss of exactly 0.2, though 0.8 − 0.6 is 0.20000000000000007 in floating point.
         let conf = [0.9, 0.8, 0.7, 0.6, 0.5];
         let sq = [0.0, 1.0, 1.0, 1.0, 0.0];
         let lq = [1.0, 1.0, 1.0, 1.0, 0.0];

@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn a_record_missing_two_fields_is_dropped_once() {
-        // Review finding: rows 1-2 carry large_quality and small_cost, row 3 neither.
+        // Rows 1-2 carry large_quality and small_cost, row 3 neither: one drop, not one per field.
         let map = FieldMap::default();
         let mut cols = Columns::default();
         for (line, present) in [(1, true), (2, true), (3, false)] {

@@ -833,7 +833,7 @@ mod tests {
 
     #[test]
     fn one_column_read_as_two_kinds() {
-        // Review finding: a column asked for twice (a signal and an override) was filled once.
+        // A column asked for twice (a signal and an override) fills both requests, each its kind.
         let text = "{\"score\":0.2}\n{\"score\":0.7}\n";
         let input = ExtraInput::Bytes(text.as_bytes());
         let requests = [

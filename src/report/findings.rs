@@ -446,7 +446,7 @@ mod tests {
 
     #[test]
     fn forced_records_count_as_escalated() {
-        // Review finding: a timed-out record above the threshold is escalated, not shipped.
+        // A safeguarded (say, timed-out) record above the threshold is escalated, not shipped.
         let set = tiny();
         let safeguarded = [true, false, false, false, false];
         let input = SweepInput {

@@ -372,7 +372,7 @@ mod tests {
         let raw = [0.1, 0.7, 0.9];
         let mapped: Vec<f64> = raw.iter().map(|&x| map.apply(x)).collect();
         // Threshold 1 is reached from breakpoint 0.5 on, though the smallest record reaching
-        // it is 0.7 (review finding: a cut between records disagreed with the map on 0.5–0.7).
+        // it is 0.7: a cut between records would disagree with the map on 0.5–0.7.
         assert_eq!(raw_cut(&raw, &mapped, 1.0, &map), Some(0.5));
         // Nothing reaches 1.5.
         assert_eq!(raw_cut(&raw, &mapped, 1.5, &map), None);

@@ -52,8 +52,8 @@ impl IsotonicMap {
             x
         };
         // The interval starting at the last breakpoint ≤ x, so a breakpoint maps to its own y
-        // exactly; clamping to [y0, y1] keeps the map monotone in floating point too (review
-        // finding: an unclamped formula could exceed y1 by an ulp just left of x1).
+        // exactly; clamping to [y0, y1] keeps the map monotone in floating point too (an
+        // unclamped formula can exceed y1 by an ulp just left of x1).
         let hi = p.partition_point(|&(px, _)| px <= x).clamp(1, p.len() - 1);
         let ((x0, y0), (x1, y1)) = (p[hi - 1], p[hi]);
         (y0 + (y1 - y0) * ((x - x0) / (x1 - x0))).clamp(y0, y1)

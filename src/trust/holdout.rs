@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn shares_add_up_across_many_small_task_types() {
-        // Review finding: ten one-record task types at 0.5 once held out all ten.
+        // Shares add up across task types: ten one-record types at 0.5 hold out five, not ten.
         let set = EvalSet {
             confidence: vec![0.5; 10],
             small_quality: vec![1.0; 10],

@@ -1,25 +1,19 @@
 //! Issue 5 (part): `--certify` and `--max-quality-loss` end to end.
 
-use crate::{calibrate, fixture, stderr, stdout};
-
-fn example() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl")
-}
+use crate::harness::{Scratch, example, fixture, run, stderr, stdout};
 
 #[test]
 fn certified_threshold_is_stricter_than_the_observed_pick() {
-    let plain = calibrate()
-        .arg("recommend")
-        .arg(example())
-        .args(["--min-quality", "0.95"])
-        .output()
-        .unwrap();
-    let certified = calibrate()
-        .arg("recommend")
-        .arg(example())
-        .args(["--min-quality", "0.95", "--certify", "--print", "json"])
-        .output()
-        .unwrap();
+    let plain = run(
+        "recommend",
+        example("example.jsonl"),
+        &["--min-quality", "0.95"],
+    );
+    let certified = run(
+        "recommend",
+        example("example.jsonl"),
+        &["--min-quality", "0.95", "--certify", "--print", "json"],
+    );
     assert_eq!(certified.status.code(), Some(0), "{}", stderr(&certified));
     let v: serde_json::Value = serde_json::from_slice(&certified.stdout).unwrap();
     let t_plain: f64 = stdout(&plain).trim().parse().unwrap();
@@ -39,12 +33,11 @@ fn certified_threshold_is_stricter_than_the_observed_pick() {
 
 #[test]
 fn uncertifiable_target_exits_1_with_the_best_certifiable_quality() {
-    let out = calibrate()
-        .arg("recommend")
-        .arg(example())
-        .args(["--min-quality", "0.999", "--certify"])
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        example("example.jsonl"),
+        &["--min-quality", "0.999", "--certify"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
@@ -53,20 +46,18 @@ fn uncertifiable_target_exits_1_with_the_best_certifiable_quality() {
 
 #[test]
 fn certify_needs_a_quality_objective_and_loss_needs_large_labels() {
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("tiny.jsonl"))
-        .args(["--max-escalation", "0.3", "--certify"])
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("tiny.jsonl"),
+        &["--max-escalation", "0.3", "--certify"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--certify needs --min-quality Q or --max-quality-loss L"));
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("weak.jsonl"))
-        .args(["--max-quality-loss", "0.1"])
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("weak.jsonl"),
+        &["--max-quality-loss", "0.1"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--max-quality-loss compares with always-large"));
 }
@@ -75,33 +66,29 @@ fn certify_needs_a_quality_objective_and_loss_needs_large_labels() {
 fn max_quality_loss_by_hand() {
     // tests/data/README.md: always-large quality 0.8; cascade quality 0.8 at thresholds 0.9, 0.8
     // and 0.6 (drop 0), 0.6 at 0.7 and 0.5. The lowest escalation with drop ≤ 0.1 is 0.6.
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("tiny.jsonl"))
-        .args(["--max-quality-loss", "0.1"])
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("tiny.jsonl"),
+        &["--max-quality-loss", "0.1"],
+    );
     assert_eq!(stdout(&out), "0.6\n");
 }
 
 #[test]
 fn sweep_states_the_guarantee_in_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = calibrate()
-        .arg("sweep")
-        .arg(example())
-        .arg("--out")
-        .arg(dir.path().join("r"))
-        .args(["--min-quality", "0.9", "--certify", "--delta", "0.1", "-q"])
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        example("example.jsonl"),
+        "r",
+        &["--min-quality", "0.9", "--certify", "--delta", "0.1", "-q"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let md = std::fs::read_to_string(dir.path().join("r/report.md")).unwrap();
+    let md = dir.text("r/report.md");
     assert!(
         md.contains("**Certified.** With probability at least 0.9 over the draw"),
         "{md}"
     );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    let summary = dir.json("r/summary.json");
     assert_eq!(summary["recommendation"]["certificate"]["certified"], true);
 }

@@ -1,14 +1,12 @@
 //! Issue 4: prices, tokens, baselines, latency, timeouts and `calibrate economics`.
 
-use std::fs;
-
-use crate::{calibrate, fixture, stderr, stdout};
+use crate::harness::{Scratch, assert_reported, calibrate, example, fixture, run, stderr, stdout};
 
 #[test]
 fn economics_reproduces_the_posts_table_corrected() {
     // The post: 1M requests of 1,000 tokens, small 0.25, large 15, baseline 3 per million.
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("costs.csv");
+    let dir = Scratch::new();
+    let csv = dir.join("costs.csv");
     let out = calibrate()
         .args([
             "economics",
@@ -49,7 +47,7 @@ fn economics_reproduces_the_posts_table_corrected() {
         text.contains("against the baseline 18.33%, against always-large 98.33%"),
         "{text}"
     );
-    let table = fs::read_to_string(&csv).unwrap();
+    let table = dir.text("costs.csv");
     let first = table.lines().nth(1).unwrap();
     let fields: Vec<f64> = first.split(',').map(|f| f.parse().unwrap()).collect();
     assert!((fields[3] - 1750.0).abs() < 1e-9);
@@ -67,21 +65,12 @@ fn economics_needs_both_prices() {
     assert!(stderr(&out).contains("the large model's price is required"));
 }
 
+/// summary.json of a sweep of tokens.jsonl, with sweep.csv's text under "csv".
 fn summary(args: &[&str]) -> serde_json::Value {
-    let dir = tempfile::tempdir().unwrap();
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture("tokens.jsonl"))
-        .arg("--out")
-        .arg(dir.path().join("r"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
-    let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
-    v["csv"] = serde_json::Value::String(csv);
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out("sweep", fixture("tokens.jsonl"), "r", args));
+    let mut v = dir.json("r/summary.json");
+    v["csv"] = serde_json::Value::String(dir.text("r/sweep.csv"));
     v
 }
 
@@ -172,31 +161,29 @@ fn latency_and_timeout() {
 
 #[test]
 fn a_price_without_tokens_is_an_error() {
-    let out = calibrate()
-        .args(["recommend", "--price", "large=15"])
-        .arg(fixture("tiny.jsonl"))
-        .output()
-        .unwrap();
+    let out = run("recommend", fixture("tiny.jsonl"), &["--price", "large=15"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--price large=... needs an input_tokens field"),
         "{}",
         stderr(&out)
     );
-    let out = calibrate()
-        .args(["recommend", "--small-timeout-ms", "5"])
-        .arg(fixture("tiny.jsonl"))
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("tiny.jsonl"),
+        &["--small-timeout-ms", "5"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--small-timeout-ms needs small_latency_ms"));
 }
 
 #[test]
 fn price_sheet_file_and_builtin_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let sheet = dir.path().join("prices.toml");
-    fs::write(&sheet, "[models.mini]\ninput = 0.25\noutput = 0.25\n").unwrap();
+    let dir = Scratch::new();
+    let sheet = dir.write(
+        "prices.toml",
+        "[models.mini]\ninput = 0.25\noutput = 0.25\n",
+    );
     let out = calibrate()
         .args([
             "economics",
@@ -232,23 +219,15 @@ fn price_sheet_file_and_builtin_names() {
 fn sweep_costs_agree_with_an_independent_computation_on_the_example_data() {
     // Recompute cost per request, wasted spend and savings at every grid threshold straight
     // from data/example.jsonl with serde_json, and compare with sweep.csv.
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
-    let records: Vec<serde_json::Value> = fs::read_to_string(&path)
+    let path = example("example.jsonl");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&path)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let out = calibrate()
-        .arg("sweep")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.path().join("r"))
-        .args(["--grid", "0.05", "-q"])
-        .output()
-        .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
-    let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out("sweep", &path, "r", &["--grid", "0.05", "-q"]));
+    let csv = dir.text("r/sweep.csv");
     let n = records.len() as f64;
     let large_total: f64 = records
         .iter()

@@ -1,22 +1,18 @@
 //! Issue 5 (part): held-out validation and the intervals in sweep.csv.
 
-use std::fs;
-
-use crate::{calibrate, fixture, stderr};
+use crate::harness::{Scratch, assert_reported, calibrate, example, fixture, stderr};
 
 #[test]
 fn split_field_checks_the_threshold_on_the_test_rows() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture("split.jsonl"))
-        .args(["--split-field", "part", "--min-quality", "0.9", "--out"])
-        .arg(dir.path().join("r"))
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("split.jsonl"),
+        "r",
+        &["--split-field", "part", "--min-quality", "0.9"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    let v = dir.json("r/summary.json");
     let h = &v["holdout"];
     // Worked in tests/data/README.md.
     assert_eq!(h["calibration_records"], 4);
@@ -26,27 +22,19 @@ fn split_field_checks_the_threshold_on_the_test_rows() {
     assert_eq!(h["held_out"]["non_escalated_quality"], 0.5);
     assert_eq!(h["held_out"]["escalation_rate"], 1.0 / 3.0);
     assert_eq!(h["met_objective"], false);
-    let md = fs::read_to_string(dir.path().join("r/report.md")).unwrap();
+    let md = dir.text("r/report.md");
     assert!(md.contains("**The held-out records do not meet the objective.**"));
 }
 
 #[test]
 fn a_bad_split_value_names_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.jsonl");
-    fs::write(
-        &path,
+    let dir = Scratch::new();
+    let path = dir.write(
+        "s.jsonl",
         "{\"confidence\":0.9,\"small_quality\":1,\"part\":\"calibration\"}\n\
          {\"confidence\":0.8,\"small_quality\":1,\"part\":\"train\"}\n",
-    )
-    .unwrap();
-    let out = calibrate()
-        .arg("sweep")
-        .arg(&path)
-        .args(["--split-field", "part", "--out"])
-        .arg(dir.path().join("r"))
-        .output()
-        .unwrap();
+    );
+    let out = dir.run_out("sweep", &path, "r", &["--split-field", "part"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out)
@@ -58,28 +46,16 @@ fn a_bad_split_value_names_its_line() {
 
 #[test]
 fn holdout_fraction_is_seeded() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
     let run = |seed: &str| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = calibrate()
-            .arg("sweep")
-            .arg(&example)
-            .args([
-                "--holdout",
-                "0.3",
-                "--seed",
-                seed,
-                "--bootstrap",
-                "0",
-                "-q",
-                "--out",
-            ])
-            .arg(dir.path().join("r"))
-            .output()
-            .unwrap();
+        let dir = Scratch::new();
+        let out = dir.run_out(
+            "sweep",
+            example("example.jsonl"),
+            "r",
+            &["--holdout", "0.3", "--seed", seed, "--bootstrap", "0", "-q"],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let v: serde_json::Value =
-            serde_json::from_slice(&fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+        let v = dir.json("r/summary.json");
         assert_eq!(v["holdout"]["test_records"], 1500);
         v["holdout"]["held_out"].clone()
     };
@@ -89,17 +65,15 @@ fn holdout_fraction_is_seeded() {
 
 #[test]
 fn intervals_bracket_every_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
-    let out = calibrate()
-        .arg("sweep")
-        .arg(&example)
-        .args(["--grid", "0.1", "--bootstrap", "50", "-q", "--out"])
-        .arg(dir.path().join("r"))
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        example("example.jsonl"),
+        "r",
+        &["--grid", "0.1", "--bootstrap", "50", "-q"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let csv = fs::read_to_string(dir.path().join("r/sweep.csv")).unwrap();
+    let csv = dir.text("r/sweep.csv");
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     for line in csv.lines().skip(1) {
@@ -129,22 +103,18 @@ fn intervals_bracket_every_row() {
 
 #[test]
 fn bootstrap_does_not_depend_on_the_thread_count() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/example.jsonl");
     let run = |threads: &str| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = Scratch::new();
         let out = calibrate()
             .env("RAYON_NUM_THREADS", threads)
             .arg("sweep")
-            .arg(&example)
+            .arg(example("example.jsonl"))
             .args(["--bootstrap", "40", "-q", "--out"])
-            .arg(dir.path().join("r"))
+            .arg(dir.join("r"))
             .output()
             .unwrap();
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
-        (
-            fs::read(dir.path().join("r/sweep.csv")).unwrap(),
-            fs::read(dir.path().join("r/summary.json")).unwrap(),
-        )
+        assert_reported(&out);
+        (dir.read("r/sweep.csv"), dir.read("r/summary.json"))
     };
     assert!(
         run("1") == run("3"),

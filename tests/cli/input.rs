@@ -1,13 +1,11 @@
 //! Bad input: one clear error naming file, line and field, exit 2, nothing written.
 
-use std::fs;
-
-use crate::{calibrate, fixture, stderr};
+use crate::harness::{Scratch, fixture, run, stderr};
 
 #[test]
 fn bad_jsonl_names_the_first_bad_line_and_counts_all() {
     let path = fixture("bad.jsonl");
-    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    let out = run("recommend", &path, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
@@ -39,7 +37,7 @@ fn bad_jsonl_names_the_first_bad_line_and_counts_all() {
 #[test]
 fn bad_csv_names_the_line() {
     let path = fixture("bad.csv");
-    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    let out = run("recommend", &path, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -54,18 +52,11 @@ fn bad_csv_names_the_line() {
 
 #[test]
 fn skip_invalid_drops_and_reports_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("r");
-    let out = calibrate()
-        .args(["sweep", "--skip-invalid", "--out"])
-        .arg(&out_dir)
-        .arg(fixture("bad.jsonl"))
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out("sweep", fixture("bad.jsonl"), "r", &["--skip-invalid"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("warning: dropped 4 invalid records of 7"));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = dir.json("r/summary.json");
     assert_eq!(summary["input"]["rows_read"], 7);
     assert_eq!(summary["input"]["rows_dropped"], 4);
     assert_eq!(summary["records"], 3);
@@ -75,11 +66,7 @@ fn skip_invalid_drops_and_reports_why() {
 
 #[test]
 fn missing_column_lists_what_exists() {
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("tiny.csv"))
-        .output()
-        .unwrap();
+    let out = run("recommend", fixture("tiny.csv"), &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("no column \"small_quality\" for field small_quality (map another column with --field small_quality=COLUMN); found columns: id, confidence, small_correct, large_quality, task_type"), "{err}");
@@ -87,65 +74,50 @@ fn missing_column_lists_what_exists() {
 
 #[test]
 fn missing_field_in_every_jsonl_record() {
-    let out = calibrate()
-        .args(["recommend", "--field", "confidence=conf"])
-        .arg(fixture("tiny.jsonl"))
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("tiny.jsonl"),
+        &["--field", "confidence=conf"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no column \"conf\" for field confidence (no record has it; map another column with --field confidence=COLUMN); found columns: id, confidence, small_quality, large_quality, task_type (in the first record)"), "{}", stderr(&out));
 }
 
 #[test]
 fn empty_and_unknown_inputs() {
-    let dir = tempfile::tempdir().unwrap();
-    let empty = dir.path().join("empty.jsonl");
-    fs::write(&empty, "\n\n").unwrap();
-    let out = calibrate().arg("recommend").arg(&empty).output().unwrap();
+    let dir = Scratch::new();
+    let empty = dir.write("empty.jsonl", "\n\n");
+    let out = run("recommend", &empty, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no records (the eval set is empty)"));
-    let txt = dir.path().join("eval.txt");
-    fs::write(&txt, "x").unwrap();
-    let out = calibrate().arg("recommend").arg(&txt).output().unwrap();
+    let txt = dir.write("eval.txt", "x");
+    let out = run("recommend", &txt, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot tell the format from the extension"));
-    let out = calibrate()
-        .args(["recommend", "/no/such/file.jsonl"])
-        .output()
-        .unwrap();
+    let out = run("recommend", "/no/such/file.jsonl", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).starts_with("error: /no/such/file.jsonl: cannot read:"));
 }
 
 #[test]
 fn bad_flags_exit_2() {
-    let out = calibrate()
-        .args([
-            "recommend",
-            "x.jsonl",
-            "--min-quality",
-            "0.9",
-            "--budget",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        "x.jsonl",
+        &["--min-quality", "0.9", "--budget", "1"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    let out = calibrate()
-        .args(["recommend", "x.jsonl", "--field", "nonsense"])
-        .output()
-        .unwrap();
+    let out = run("recommend", "x.jsonl", &["--field", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("expected FIELD=COLUMN"));
 }
 
 #[test]
 fn boolean_confidence_column_is_rejected_with_its_line() {
-    // Review finding: the CSV fast path once turned true/false into 1/0 for any field.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("b.csv");
-    fs::write(&path, "confidence,small_quality\ntrue,1\nfalse,0\n").unwrap();
-    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    // A boolean is never a confidence: the CSV fast path must not read true/false as 1/0 here.
+    let dir = Scratch::new();
+    let path = dir.write("b.csv", "confidence,small_quality\ntrue,1\nfalse,0\n");
+    let out = run("recommend", &path, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out)
@@ -157,10 +129,12 @@ fn boolean_confidence_column_is_rejected_with_its_line() {
 
 #[test]
 fn ragged_csv_names_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ragged.csv");
-    fs::write(&path, "confidence,small_quality\n0.9,1\n0.8,1,5\n0.7,0\n").unwrap();
-    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    let dir = Scratch::new();
+    let path = dir.write(
+        "ragged.csv",
+        "confidence,small_quality\n0.9,1\n0.8,1,5\n0.7,0\n",
+    );
+    let out = run("recommend", &path, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),

@@ -4,35 +4,31 @@ use std::fs;
 
 use polars::prelude::*;
 
-use crate::{calibrate, fixture, stderr, stdout};
-
-fn recommend(args: &[&str]) -> std::process::Output {
-    calibrate()
-        .arg("recommend")
-        .arg(fixture("tiny.jsonl"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::harness::{Scratch, calibrate, fixture, run, stderr, stdout};
 
 #[test]
 fn default_objective_prints_bare_threshold() {
-    let out = recommend(&[]);
+    let out = run("recommend", fixture("tiny.jsonl"), &[]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stdout(&out), "0.6\n");
 }
 
 #[test]
 fn objectives_pick_the_hand_worked_thresholds() {
-    assert_eq!(stdout(&recommend(&["--min-quality", "0.75"])), "0.6\n");
-    assert_eq!(stdout(&recommend(&["--min-quality", "0.95"])), "0.8\n");
-    assert_eq!(stdout(&recommend(&["--max-escalation", "0.4"])), "0.6\n");
-    assert_eq!(stdout(&recommend(&["--budget", "13"])), "0.6\n");
+    let tiny = |flags: &[&str]| run("recommend", fixture("tiny.jsonl"), flags);
+    assert_eq!(stdout(&tiny(&["--min-quality", "0.75"])), "0.6\n");
+    assert_eq!(stdout(&tiny(&["--min-quality", "0.95"])), "0.8\n");
+    assert_eq!(stdout(&tiny(&["--max-escalation", "0.4"])), "0.6\n");
+    assert_eq!(stdout(&tiny(&["--budget", "13"])), "0.6\n");
 }
 
 #[test]
 fn json_output_carries_the_metrics() {
-    let out = recommend(&["--min-quality", "0.75", "--print", "json"]);
+    let out = run(
+        "recommend",
+        fixture("tiny.jsonl"),
+        &["--min-quality", "0.75", "--print", "json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let m = &v["metrics"];
     assert_eq!(m["threshold"], 0.6);
@@ -45,11 +41,11 @@ fn json_output_carries_the_metrics() {
 
 #[test]
 fn no_qualifying_threshold_exits_1_with_reason_on_stderr() {
-    let out = calibrate()
-        .args(["recommend", "--min-quality", "0.9"])
-        .arg(fixture("weak.jsonl"))
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("weak.jsonl"),
+        &["--min-quality", "0.9"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     assert_eq!(
@@ -61,11 +57,7 @@ fn no_qualifying_threshold_exits_1_with_reason_on_stderr() {
 
 #[test]
 fn budget_needs_large_quality() {
-    let out = calibrate()
-        .args(["recommend", "--budget", "5"])
-        .arg(fixture("weak.jsonl"))
-        .output()
-        .unwrap();
+    let out = run("recommend", fixture("weak.jsonl"), &["--budget", "5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out)
@@ -75,25 +67,24 @@ fn budget_needs_large_quality() {
 
 #[test]
 fn csv_with_field_mapping_agrees_with_jsonl() {
-    let out = calibrate()
-        .args([
-            "recommend",
+    let out = run(
+        "recommend",
+        fixture("tiny.csv"),
+        &[
             "--field",
             "small_quality=small_correct",
             "--min-quality",
             "0.95",
-        ])
-        .arg(fixture("tiny.csv"))
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), "0.8\n");
 }
 
 #[test]
 fn parquet_agrees_with_jsonl() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tiny.parquet");
+    let dir = Scratch::new();
+    let path = dir.join("tiny.parquet");
     let mut df = DataFrame::new_infer_height(vec![
         Column::new("confidence".into(), [0.9, 0.8, 0.7, 0.6, 0.5]),
         Column::new("small_quality".into(), [true, true, false, true, false]),
@@ -103,7 +94,7 @@ fn parquet_agrees_with_jsonl() {
     ParquetWriter::new(fs::File::create(&path).unwrap())
         .finish(&mut df)
         .unwrap();
-    let out = calibrate().arg("recommend").arg(&path).output().unwrap();
+    let out = run("recommend", &path, &[]);
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), "0.6\n");
 }
@@ -126,29 +117,23 @@ fn reads_stdin() {
 
 #[test]
 fn escalate_everything_prints_always_large() {
-    // Review finding: the text form printed a number just above every confidence while the
-    // policy said "always large"; a future, more confident request would have split them.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("j.jsonl");
-    fs::write(
-        &path,
+    // The text form says always_large, as the policy does: a number just above every
+    // confidence would accept a future, more confident request the policy escalates.
+    let dir = Scratch::new();
+    let path = dir.write(
+        "j.jsonl",
         "{\"confidence\":0.9,\"small_quality\":0,\"large_quality\":1}\n\
          {\"confidence\":0.8,\"small_quality\":0,\"large_quality\":1}\n",
-    )
-    .unwrap();
-    let run = |extra: &[&str]| {
-        calibrate()
-            .arg("recommend")
-            .arg(&path)
-            .args(["--max-quality-loss", "0", "-q"])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
-    let out = run(&[]);
+    );
+    let out = run("recommend", &path, &["--max-quality-loss", "0", "-q"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stdout(&out), "always_large\n");
-    let v: serde_json::Value = serde_json::from_slice(&run(&["--print", "json"]).stdout).unwrap();
+    let json = run(
+        "recommend",
+        &path,
+        &["--max-quality-loss", "0", "-q", "--print", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["metrics"]["accepts_none"], true);
     assert!(v["policy"].get("default_threshold").is_none());
 }

@@ -2,9 +2,8 @@
 //! labels, PNGs decodable at the expected size, Markdown exact (snapshot), reruns identical.
 
 use std::fs;
-use std::path::Path;
 
-use crate::{calibrate, fixture, stderr};
+use crate::harness::{Scratch, assert_reported, fixture};
 
 const PLOTS: [&str; 6] = [
     "tradeoff",
@@ -15,27 +14,16 @@ const PLOTS: [&str; 6] = [
     "funnel",
 ];
 
-fn sweep(out_dir: &Path, input: &str, args: &[&str]) {
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture(input))
-        .arg("--out")
-        .arg(out_dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{}",
-        stderr(&out)
-    );
-}
-
 #[test]
 fn every_file_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    sweep(dir.path(), "tiny.jsonl", &["--min-quality", "0.75"]);
-    let mut names: Vec<String> = fs::read_dir(dir.path())
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out(
+        "sweep",
+        fixture("tiny.jsonl"),
+        "r",
+        &["--min-quality", "0.75"],
+    ));
+    let mut names: Vec<String> = fs::read_dir(dir.join("r"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -56,8 +44,13 @@ fn every_file_is_written() {
 
 #[test]
 fn svgs_parse_and_carry_their_series_and_labels() {
-    let dir = tempfile::tempdir().unwrap();
-    sweep(dir.path(), "tiny.jsonl", &["--min-quality", "0.75"]);
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out(
+        "sweep",
+        fixture("tiny.jsonl"),
+        "r",
+        &["--min-quality", "0.75"],
+    ));
     let expect: [(&str, &[&str]); 6] = [
         (
             "tradeoff",
@@ -96,7 +89,7 @@ fn svgs_parse_and_carry_their_series_and_labels() {
         ),
     ];
     for (plot, labels) in expect {
-        let text = fs::read_to_string(dir.path().join(format!("{plot}.svg"))).unwrap();
+        let text = dir.text(&format!("r/{plot}.svg"));
         let doc = roxmltree::Document::parse(&text).unwrap();
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg");
@@ -123,10 +116,10 @@ fn svgs_parse_and_carry_their_series_and_labels() {
 
 #[test]
 fn pngs_decode_at_the_expected_size() {
-    let dir = tempfile::tempdir().unwrap();
-    sweep(dir.path(), "tiny.jsonl", &[]);
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out("sweep", fixture("tiny.jsonl"), "r", &[]));
     for plot in PLOTS {
-        let file = fs::File::open(dir.path().join(format!("{plot}.png"))).unwrap();
+        let file = fs::File::open(dir.join(&format!("r/{plot}.png"))).unwrap();
         let decoder = png::Decoder::new(std::io::BufReader::new(file));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
@@ -139,9 +132,14 @@ fn pngs_decode_at_the_expected_size() {
 
 #[test]
 fn markdown_snapshot() {
-    let dir = tempfile::tempdir().unwrap();
-    sweep(dir.path(), "tiny.jsonl", &["--min-quality", "0.75"]);
-    let md = fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out(
+        "sweep",
+        fixture("tiny.jsonl"),
+        "r",
+        &["--min-quality", "0.75"],
+    ));
+    let md = dir.text("r/report.md");
     // The path varies with the checkout; the rest must not.
     let md = md.replace(
         &fixture("tiny.jsonl").display().to_string(),
@@ -152,21 +150,21 @@ fn markdown_snapshot() {
 
 #[test]
 fn reports_without_large_labels_skip_the_frontier() {
-    let dir = tempfile::tempdir().unwrap();
-    sweep(dir.path(), "weak.jsonl", &[]);
-    assert!(dir.path().join("tradeoff.png").exists());
-    assert!(!dir.path().join("frontier.png").exists());
-    let md = fs::read_to_string(dir.path().join("report.md")).unwrap();
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out("sweep", fixture("weak.jsonl"), "r", &[]));
+    assert!(dir.join("r/tradeoff.png").exists());
+    assert!(!dir.join("r/frontier.png").exists());
+    let md = dir.text("r/report.md");
     assert!(!md.contains("frontier.png"));
     assert!(md.contains("**Few records.** Only 2 records"));
 }
 
 #[test]
 fn whole_directory_is_byte_identical_on_rerun() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    sweep(&a, "tiny.jsonl", &[]);
-    sweep(&b, "tiny.jsonl", &[]);
+    let dir = Scratch::new();
+    assert_reported(&dir.run_out("sweep", fixture("tiny.jsonl"), "a", &[]));
+    assert_reported(&dir.run_out("sweep", fixture("tiny.jsonl"), "b", &[]));
+    let (a, b) = (dir.join("a"), dir.join("b"));
     for entry in fs::read_dir(&a).unwrap() {
         let name = entry.unwrap().file_name();
         assert_eq!(

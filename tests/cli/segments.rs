@@ -1,21 +1,13 @@
 //! Segments, overrides and the deployable policy (issue 7), on `tests/data/segments.jsonl`
 //! (every number worked by hand in tests/data/README.md).
 
-use std::fs;
+use crate::harness::{Scratch, example, fixture, run, stderr, stdout};
 
-use crate::{calibrate, fixture, stderr, stdout};
+/// The prices tests/data/README.md works segments.jsonl with (small 1, large 10), quietly.
+const PRICES: &[&str] = &["--small-cost", "1", "--large-cost", "10", "-q"];
 
-fn run(command: &str, args: &[&str]) -> std::process::Output {
-    calibrate()
-        .arg(command)
-        .arg(fixture("segments.jsonl"))
-        .args(["--small-cost", "1", "--large-cost", "10", "-q"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-const JOINT: [&str; 6] = [
+/// Quality 1 overall, each `seg` segment free to take its own threshold.
+const JOINT: &[&str] = &[
     "--min-quality",
     "1",
     "--segment-by",
@@ -27,17 +19,25 @@ const JOINT: [&str; 6] = [
 #[test]
 fn per_segment_policy_meets_a_target_no_single_threshold_meets() {
     // Without segments no threshold reaches quality 1 (exit 1).
-    let out = run("recommend", &["--min-quality", "1"]);
+    let data = fixture("segments.jsonl");
+    let out = run(
+        "recommend",
+        &data,
+        &[PRICES, &["--min-quality", "1"]].concat(),
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let out = run("recommend", &JOINT);
+    let out = run("recommend", &data, &[PRICES, JOINT].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
         "seg=a\t0.7\nseg=b\talways_large\ndefault\talways_large\n"
     );
-    let mut args = JOINT.to_vec();
-    args.extend(["--print", "json"]);
-    let v: serde_json::Value = serde_json::from_slice(&run("recommend", &args).stdout).unwrap();
+    let json = run(
+        "recommend",
+        &data,
+        &[PRICES, JOINT, &["--print", "json"]].concat(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     // `found` is about one global threshold; the policy meets the objective without one.
     assert_eq!(v["found"], false);
     let p = &v["policy"];
@@ -55,16 +55,17 @@ fn per_segment_policy_meets_a_target_no_single_threshold_meets() {
 
 #[test]
 fn policy_prints_as_yaml_toml_and_env() {
-    let mut args = JOINT.to_vec();
+    let data = fixture("segments.jsonl");
+    let mut args = [PRICES, JOINT].concat();
     args.extend(["--print", "toml"]);
-    let out = run("recommend", &args);
+    let out = run("recommend", &data, &args);
     let t: toml::Table = toml::from_str(&stdout(&out)).unwrap();
     assert_eq!(t["segments"][0]["match"]["seg"].as_str(), Some("a"));
     assert_eq!(t["segments"][0]["threshold"].as_float(), Some(0.7));
     assert_eq!(t["measured"]["cost_per_request"].as_float(), Some(7.25));
     args.pop();
     args.push("yaml");
-    let yaml = stdout(&run("recommend", &args));
+    let yaml = stdout(&run("recommend", &data, &args));
     assert!(
         yaml.contains(
             "\"segments\":\n  - \"action\": \"threshold\"\n    \"match\":\n      \"seg\": \"a\"\n"
@@ -73,7 +74,7 @@ fn policy_prints_as_yaml_toml_and_env() {
     );
     args.pop();
     args.push("env");
-    let env = stdout(&run("recommend", &args));
+    let env = stdout(&run("recommend", &data, &args));
     assert!(
         env.contains("CALIBRATE_SEGMENTS_0_THRESHOLD=0.7\n"),
         "{env}"
@@ -86,28 +87,29 @@ fn policy_prints_as_yaml_toml_and_env() {
 
 #[test]
 fn single_threshold_stays_a_bare_number() {
-    let out = run("recommend", &["--min-quality", "0.6"]);
+    let out = run(
+        "recommend",
+        fixture("segments.jsonl"),
+        &[PRICES, &["--min-quality", "0.6"]].concat(),
+    );
     assert_eq!(stdout(&out), "0.4\n");
 }
 
 #[test]
 fn override_changes_cost_and_quality_as_computed_by_hand() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("r");
-    let out = run(
+    let dir = Scratch::new();
+    let out = dir.run_out(
         "sweep",
+        fixture("segments.jsonl"),
+        "r",
         &[
-            "--min-quality",
-            "0.6",
-            "--always-large",
-            "tier=enterprise",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ],
+            PRICES,
+            &["--min-quality", "0.6", "--always-large", "tier=enterprise"],
+        ]
+        .concat(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: serde_json::Value =
-        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let v = dir.json("r/summary.json");
     let m = &v["recommendation"]["metrics"];
     assert_eq!(m["threshold"], 0.6);
     assert_eq!(m["cost_per_request"], 4.75);
@@ -122,7 +124,7 @@ fn override_changes_cost_and_quality_as_computed_by_hand() {
     assert_eq!(e["without"]["cost_per_request"], 3.5);
     assert_eq!(e["without"]["non_escalated_quality"], 4.0 / 6.0);
     assert_eq!(e["without"]["cascade_quality"], 0.625);
-    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let md = dir.text("r/report.md");
     assert!(md.contains("## Safeguards"), "{md}");
     assert!(
         md.contains("| tier=enterprise | 2 | 2 | 1 | 4.750 | 3.500 |"),
@@ -132,11 +134,13 @@ fn override_changes_cost_and_quality_as_computed_by_hand() {
 
 #[test]
 fn sweep_writes_segment_tables_and_the_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("r");
-    let mut args = JOINT.to_vec();
-    args.extend(["--out", out_dir.to_str().unwrap()]);
-    let out = run("sweep", &args);
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("segments.jsonl"),
+        "r",
+        &[PRICES, JOINT].concat(),
+    );
     // No single threshold meets the objective, but the per-segment policy does: exit 0.
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -144,23 +148,24 @@ fn sweep_writes_segment_tables_and_the_policy() {
         "{}",
         stdout(&out)
     );
-    let csv = fs::read_to_string(out_dir.join("segments.csv")).unwrap();
+    let csv = dir.text("r/segments.csv");
     assert!(csv.starts_with("segment,row,records,threshold,"), "{csv}");
     assert!(csv.contains("\nseg=a,policy,4,0.7,3,1,"), "{csv}");
-    let v: serde_json::Value =
-        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let v = dir.json("r/summary.json");
     assert_eq!(v["policy"]["measured"]["cost_per_request"], 7.25);
     assert_eq!(v["segments"]["segments"][1]["always_large"], true);
-    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let md = dir.text("r/report.md");
     assert!(md.contains("## Segments by seg"), "{md}");
     assert!(md.contains("## Deployable policy"), "{md}");
 }
 
 #[test]
 fn segment_and_override_errors_name_the_column() {
+    let data = fixture("segments.jsonl");
     let out = run(
         "recommend",
-        &["--segment-by", "nope", "--min-quality", "0.6"],
+        &data,
+        &[PRICES, &["--segment-by", "nope", "--min-quality", "0.6"]].concat(),
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -168,7 +173,11 @@ fn segment_and_override_errors_name_the_column() {
         err.contains("no column \"nope\" for field --segment-by nope"),
         "{err}"
     );
-    let out = run("recommend", &["--always-large", "tier"]);
+    let out = run(
+        "recommend",
+        &data,
+        &[PRICES, &["--always-large", "tier"]].concat(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("expected FIELD=VALUE"),
@@ -181,12 +190,17 @@ fn segment_and_override_errors_name_the_column() {
 fn overrides_that_send_everything_large_are_an_error() {
     let out = run(
         "recommend",
+        fixture("segments.jsonl"),
         &[
-            "--always-large",
-            "tier=free",
-            "--always-large",
-            "tier=enterprise",
-        ],
+            PRICES,
+            &[
+                "--always-large",
+                "tier=free",
+                "--always-large",
+                "tier=enterprise",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -199,10 +213,10 @@ fn overrides_that_send_everything_large_are_an_error() {
 #[test]
 fn example_data_joint_thresholds_beat_the_best_single_threshold() {
     // Issue 7 acceptance, on the committed example data.
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("../../data/example.jsonl"))
-        .args([
+    let out = run(
+        "recommend",
+        example("example.jsonl"),
+        &[
             "--min-quality",
             "0.95",
             "--segment-by",
@@ -210,9 +224,8 @@ fn example_data_joint_thresholds_beat_the_best_single_threshold() {
             "--print",
             "json",
             "-q",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let joint = v["policy"]["measured"]["cost_per_request"]
         .as_f64()
@@ -229,26 +242,20 @@ fn example_data_joint_thresholds_beat_the_best_single_threshold() {
 
 #[test]
 fn held_out_records_check_the_whole_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("r");
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture("segments-split.jsonl"))
-        .args(["--small-cost", "1", "--large-cost", "10", "-q"])
-        .args(["--min-quality", "0.75", "--segment-by", "seg"])
-        .args([
-            "--min-segment-records",
-            "1",
-            "--split-field",
-            "part",
-            "--out",
-        ])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("segments-split.jsonl"),
+        "r",
+        &[
+            PRICES,
+            &["--min-quality", "0.75", "--segment-by", "seg"],
+            &["--min-segment-records", "1", "--split-field", "part"],
+        ]
+        .concat(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: serde_json::Value =
-        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let v = dir.json("r/summary.json");
     assert_eq!(v["recommendation"]["metrics"]["threshold"], 0.7);
     assert_eq!(v["recommendation"]["metrics"]["cost_per_request"], 4.75);
     let p = &v["policy"];
@@ -262,7 +269,7 @@ fn held_out_records_check_the_whole_policy() {
     assert_eq!(h["policy"]["held_out"]["cost_per_request"], 3.5);
     assert_eq!(h["policy"]["held_out"]["cascade_quality"], 1.0);
     assert_eq!(h["policy"]["met_objective"], true);
-    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let md = dir.text("r/report.md");
     // The routed alternative for b: cost 6 against 3.5.
     assert!(
         md.contains("No threshold meets the target on seg=b alone"),
@@ -276,28 +283,27 @@ fn held_out_records_check_the_whole_policy() {
 
 #[test]
 fn csv_labels_line_up_with_kept_records_after_blank_lines_and_drops() {
-    // Review finding: the second pass numbered CSV records without the blank line the first
-    // pass counts, so under --skip-invalid labels shifted by one record, silently.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("i.csv");
-    fs::write(
-        &path,
+    // Both passes must number CSV records alike, blank lines included: otherwise, under
+    // --skip-invalid, labels would silently shift by one record.
+    let dir = Scratch::new();
+    let path = dir.write(
+        "i.csv",
         "seg,confidence,small_quality\na,0.9,1\n\nb,0.8,1\nc,0.7,0\nd,oops,1\n",
-    )
-    .unwrap();
-    let out = calibrate()
-        .arg("recommend")
-        .arg(&path)
-        .args([
+    );
+    let out = run(
+        "recommend",
+        &path,
+        &[
             "--skip-invalid",
             "--segment-by",
             "seg",
             "--min-segment-records",
             "1",
-        ])
-        .args(["--min-quality", "0.5", "-q"])
-        .output()
-        .unwrap();
+            "--min-quality",
+            "0.5",
+            "-q",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // a (0.9, right), b (0.8, right), c (0.7, wrong); d was dropped. Each segment keeps its one
     // record at quality ≥ 0.5 pooled: a, b accepted; c accepted too (pooled 2/3).
@@ -314,16 +320,21 @@ fn joint_thresholds_under_a_cascade_quality_target() {
     // large keep it at 0.875 for (8 + 5 × 10)/8 = 7.25 per request.
     let out = run(
         "recommend",
+        fixture("segments.jsonl"),
         &[
-            "--min-cascade-quality",
-            "0.875",
-            "--segment-by",
-            "seg",
-            "--min-segment-records",
-            "1",
-            "--print",
-            "json",
-        ],
+            PRICES,
+            &[
+                "--min-cascade-quality",
+                "0.875",
+                "--segment-by",
+                "seg",
+                "--min-segment-records",
+                "1",
+                "--print",
+                "json",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

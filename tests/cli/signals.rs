@@ -1,29 +1,19 @@
 //! Confidence signals (issue 6) on `tests/data/signals.jsonl` (values worked by hand in
 //! tests/data/README.md).
 
-use std::fs;
-
-use crate::{calibrate, fixture, stderr, stdout};
-
-fn signals(args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = calibrate()
-        .arg("signals")
-        .arg(fixture("signals.jsonl"))
-        .arg("--out")
-        .arg(dir.path().join("s"))
-        .args(["-q"])
-        .args(args)
-        .output()
-        .unwrap();
-    (out, dir)
-}
+use crate::harness::{Scratch, example, fixture, run, stderr, stdout};
 
 #[test]
 fn compares_every_derivable_signal() {
-    let (out, dir) = signals(&["--min-quality", "1"]);
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "signals",
+        fixture("signals.jsonl"),
+        "s",
+        &["-q", "--min-quality", "1"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let csv = fs::read_to_string(dir.path().join("s/signals.csv")).unwrap();
+    let csv = dir.text("s/signals.csv");
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let headers = rows.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
@@ -73,15 +63,16 @@ fn compares_every_derivable_signal() {
         "signal_reliability.svg",
         "signal_reliability.png",
     ] {
-        assert!(dir.path().join("s").join(f).exists(), "{f}");
+        assert!(dir.join("s").join(f).exists(), "{f}");
     }
-    let svg = fs::read_to_string(dir.path().join("s/risk_coverage.svg")).unwrap();
+    let svg = dir.text("s/risk_coverage.svg");
     roxmltree::Document::parse(&svg).unwrap();
 }
 
 #[test]
 fn named_signals_only_and_reruns_are_identical() {
     let args = [
+        "-q",
         "--signal",
         "logprob_min",
         "--signal",
@@ -91,8 +82,9 @@ fn named_signals_only_and_reruns_are_identical() {
         "--folds",
         "2",
     ];
-    let (a, da) = signals(&args);
-    let (b, db) = signals(&args);
+    let (da, db) = (Scratch::new(), Scratch::new());
+    let a = da.run_out("signals", fixture("signals.jsonl"), "s", &args);
+    let b = db.run_out("signals", fixture("signals.jsonl"), "s", &args);
     assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
     assert_eq!(stdout(&a), stdout(&b));
     for f in [
@@ -102,24 +94,22 @@ fn named_signals_only_and_reruns_are_identical() {
         "risk_coverage.png",
     ] {
         assert_eq!(
-            fs::read(da.path().join("s").join(f)).unwrap(),
-            fs::read(db.path().join("s").join(f)).unwrap(),
+            da.read(&format!("s/{f}")),
+            db.read(&format!("s/{f}")),
             "{f}"
         );
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&fs::read(da.path().join("s/signals.json")).unwrap()).unwrap();
+    let v = da.json("s/signals.json");
     assert_eq!(v["signals"].as_array().unwrap().len(), 2);
     assert_eq!(v["recalibrate"], "platt");
 }
 
 #[test]
 fn sweep_thresholds_a_derived_signal() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("signals.jsonl"))
-        .args([
+    let out = run(
+        "recommend",
+        fixture("signals.jsonl"),
+        &[
             "--signal",
             "logprob_mean",
             "--min-quality",
@@ -127,9 +117,8 @@ fn sweep_thresholds_a_derived_signal() {
             "--print",
             "json",
             "-q",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["metrics"]["threshold"], 0.925);
@@ -142,23 +131,22 @@ fn sweep_thresholds_a_derived_signal() {
             .contains("(mean logprob + 2) / 2")
     );
     // A sweep on a signal alone: the records need no confidence field.
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture("signals.jsonl"))
-        .args(["--signal", "consistency", "--out"])
-        .arg(dir.path().join("r"))
-        .arg("-q")
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("signals.jsonl"),
+        "r",
+        &["--signal", "consistency", "-q"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]
 fn recalibration_exports_its_map() {
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("signals.jsonl"))
-        .args([
+    let out = run(
+        "recommend",
+        fixture("signals.jsonl"),
+        &[
             "--signal",
             "self_reported",
             "--recalibrate",
@@ -168,9 +156,8 @@ fn recalibration_exports_its_map() {
             "--print",
             "json",
             "-q",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = &v["policy"]["signal"]["recalibration"];
@@ -185,19 +172,18 @@ fn recalibration_exports_its_map() {
 
 #[test]
 fn refusals_escalate() {
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("signals.jsonl"))
-        .args([
+    let out = run(
+        "recommend",
+        fixture("signals.jsonl"),
+        &[
             "--escalate-refusals",
             "--max-escalation",
             "0.25",
             "--print",
             "json",
             "-q",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // r4 (a refusal) is forced, so at most one more record may escalate… none: escalation
     // 0.25 is r4 alone, and quality over r1–r3 is 2/3.
@@ -208,29 +194,21 @@ fn refusals_escalate() {
 
 #[test]
 fn missing_or_bad_raw_fields_are_one_line_errors() {
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("tiny.jsonl"))
-        .args(["--signal", "logprob_min"])
-        .output()
-        .unwrap();
+    let out = run(
+        "recommend",
+        fixture("tiny.jsonl"),
+        &["--signal", "logprob_min"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("no column \"logprobs\""), "{err}");
-    let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.jsonl");
-    fs::write(
-        &bad,
+    let dir = Scratch::new();
+    let bad = dir.write(
+        "bad.jsonl",
         "{\"confidence\":0.5,\"small_quality\":1,\"logprobs\":[-0.1]}\n\
          {\"confidence\":0.5,\"small_quality\":0,\"logprobs\":[0.3]}\n",
-    )
-    .unwrap();
-    let out = calibrate()
-        .arg("recommend")
-        .arg(&bad)
-        .args(["--signal", "logprob_min"])
-        .output()
-        .unwrap();
+    );
+    let out = run("recommend", &bad, &["--signal", "logprob_min"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -257,17 +235,25 @@ fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
 
 #[test]
 fn recalibrated_policy_reproduces_what_the_sweep_measured() {
-    // Review finding: the threshold was chosen on out-of-fold values, which the exported map
-    // does not reproduce. Here a router applying the exported map (or, free of interpolation
-    // rounding, the raw threshold) must accept exactly the records the policy reports.
-    let data = fixture("../../data/example-signals.jsonl");
-    let out = calibrate()
-        .arg("recommend")
-        .arg(&data)
-        .args(["--signal", "logprob_geomean", "--recalibrate", "isotonic"])
-        .args(["--min-quality", "0.9", "--print", "json", "-q"])
-        .output()
-        .unwrap();
+    // A threshold chosen on out-of-fold values is one the exported map does not reproduce.
+    // A router applying the exported map (or, free of interpolation rounding, the raw
+    // threshold) must accept exactly the records the policy reports.
+    let data = example("example-signals.jsonl");
+    let out = run(
+        "recommend",
+        &data,
+        &[
+            "--signal",
+            "logprob_geomean",
+            "--recalibrate",
+            "isotonic",
+            "--min-quality",
+            "0.9",
+            "--print",
+            "json",
+            "-q",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let p = &v["policy"];
@@ -280,7 +266,7 @@ fn recalibrated_policy_reproduces_what_the_sweep_measured() {
     let threshold = p["default_threshold"].as_f64().unwrap();
     let raw_threshold = p["default_raw_threshold"].as_f64().unwrap();
     let (mut accepted, mut right, mut n, mut mapped_accepted) = (0usize, 0.0, 0usize, 0usize);
-    for line in fs::read_to_string(&data).unwrap().lines() {
+    for line in std::fs::read_to_string(&data).unwrap().lines() {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
         let lp: Vec<f64> = r["logprobs"]
             .as_array()
@@ -313,12 +299,12 @@ fn recalibrated_policy_reproduces_what_the_sweep_measured() {
 
 #[test]
 fn recalibrated_text_output_names_both_thresholds() {
-    // Review finding: a bare number printed for a recalibrated policy read as a threshold on
-    // the raw confidence. Text now says which is which.
-    let out = calibrate()
-        .arg("recommend")
-        .arg(fixture("signals.jsonl"))
-        .args([
+    // A bare number printed for a recalibrated policy would read as a threshold on the raw
+    // confidence, so the text names the mapped and the raw threshold.
+    let out = run(
+        "recommend",
+        fixture("signals.jsonl"),
+        &[
             "--recalibrate",
             "isotonic",
             "--folds",
@@ -326,9 +312,8 @@ fn recalibrated_text_output_names_both_thresholds() {
             "--min-quality",
             "1",
             "-q",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     // Isotonic fit of confidence 0.2→0, 0.3→1, 0.8→0, 0.9→1: pooled (0.3, 0.8) to 1/2, so

@@ -3,28 +3,21 @@
 use std::fs;
 use std::path::Path;
 
-use crate::{calibrate, fixture, stderr, stdout};
-
-fn sweep_into(out_dir: &Path, args: &[&str]) -> std::process::Output {
-    calibrate()
-        .arg("sweep")
-        .arg(fixture("tiny.jsonl"))
-        .arg("--out")
-        .arg(out_dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::harness::{Scratch, fixture, stderr, stdout};
 
 #[test]
 fn writes_table_and_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("report");
-    let out = sweep_into(&out_dir, &["--min-quality", "0.75"]);
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("tiny.jsonl"),
+        "report",
+        &["--min-quality", "0.75"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("recommended threshold 0.6"));
 
-    let csv = fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
+    let csv = dir.text("report/sweep.csv");
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -48,8 +41,7 @@ fn writes_table_and_summary() {
         )
     );
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = dir.json("report/summary.json");
     // From `sha256sum tests/data/tiny.jsonl`.
     assert_eq!(
         summary["input"]["sha256"],
@@ -67,10 +59,9 @@ fn writes_table_and_summary() {
 
 #[test]
 fn exact_lists_every_candidate() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("report");
-    sweep_into(&out_dir, &["--exact"]);
-    let csv = fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
+    let dir = Scratch::new();
+    dir.run_out("sweep", fixture("tiny.jsonl"), "report", &["--exact"]);
+    let csv = dir.text("report/sweep.csv");
     let thresholds: Vec<&str> = csv
         .lines()
         .skip(1)
@@ -86,11 +77,11 @@ fn exact_lists_every_candidate() {
 
 #[test]
 fn reruns_are_byte_identical_and_replace_own_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("report");
-    sweep_into(&out_dir, &[]);
+    let dir = Scratch::new();
+    let out_dir = dir.join("report");
+    dir.run_out("sweep", fixture("tiny.jsonl"), "report", &[]);
     let first: Vec<(String, Vec<u8>)> = read_dir(&out_dir);
-    let out = sweep_into(&out_dir, &[]);
+    let out = dir.run_out("sweep", fixture("tiny.jsonl"), "report", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(read_dir(&out_dir), first);
     // Nothing left behind beside the report.
@@ -100,47 +91,34 @@ fn reruns_are_byte_identical_and_replace_own_report() {
 
 #[test]
 fn refuses_to_replace_a_foreign_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("notes.txt"), "mine").unwrap();
-    let out = sweep_into(dir.path(), &[]);
+    let dir = Scratch::new();
+    dir.write("report/notes.txt", "mine");
+    let out = dir.run_out("sweep", fixture("tiny.jsonl"), "report", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("was not written by calibrate"));
-    assert_eq!(
-        fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
-        "mine"
-    );
+    assert_eq!(dir.text("report/notes.txt"), "mine");
 }
 
 #[test]
 fn failed_run_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("report");
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture("bad.jsonl"))
-        .arg("--out")
-        .arg(&out_dir)
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out("sweep", fixture("bad.jsonl"), "report", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]
 fn no_qualifying_threshold_still_writes_report_and_exits_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("report");
-    let out = calibrate()
-        .arg("sweep")
-        .arg(fixture("weak.jsonl"))
-        .args(["--min-quality", "0.9", "--out"])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("weak.jsonl"),
+        "report",
+        &["--min-quality", "0.9"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("no recommendation: no threshold reaches"));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = dir.json("report/summary.json");
     assert_eq!(summary["recommendation"]["found"], false);
 }
 

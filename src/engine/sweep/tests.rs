@@ -214,7 +214,7 @@ proptest! {
 
 #[test]
 fn escalating_everything_never_saves_when_the_small_model_is_free() {
-    // Review finding: always-large and "escalate everything" must use the same large-cost sum,
+    // Always-large and "escalate everything" must use the same large-cost sum,
     // so with a free small model the saving is exactly zero, not ±1 ulp.
     let large: Vec<f64> = (0..1000).map(|i| 0.1 + f64::from(i) * 1e-3 / 7.0).collect();
     let conf: Vec<f64> = (0..1000).map(|i| f64::from(i % 97) / 97.0).collect();

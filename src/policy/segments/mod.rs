@@ -468,7 +468,7 @@ pub fn plan(
             let j = picks[k].unwrap_or(0);
             let chosen = s.at_candidate(j);
             // A segment that keeps the global threshold keeps its value, not its own smallest
-            // accepted signal (review finding: they differ on traffic the eval set lacks).
+            // accepted signal: the two differ on traffic the eval set lacks.
             let threshold = match rules[k] {
                 Rule::TooFewGlobal | Rule::Global => {
                     global.filter(|m| !m.accepts_none).map(|m| m.threshold)

@@ -82,7 +82,7 @@ fn small_segments_keep_the_global_threshold() {
     );
     assert_eq!(plan.segments[1].rule, Rule::TooFewGlobal);
     // b's only record (0.7) is below the global 0.75: it escalates here, but b keeps the global
-    // threshold for traffic to come (review finding: it was exported as always-large).
+    // threshold for traffic to come; it must not be exported as always-large.
     assert_eq!(plan.segments[1].chosen.accepted, 0);
     assert_eq!(plan.segments[1].threshold, Some(0.75));
     assert!(!plan.segments[1].always_large);

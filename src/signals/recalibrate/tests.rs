@@ -303,8 +303,8 @@ proptest! {
 
 #[test]
 fn isotonic_apply_is_exact_at_breakpoints_and_never_decreases() {
-    // Review finding: at a block's first x the right-anchored formula returned y + 1 ulp, so a
-    // single record became its own threshold inside a flat block.
+    // A breakpoint maps to its own y exactly: a right-anchored formula can return y + 1 ulp at
+    // a block's first x, which makes a single record its own threshold inside a flat block.
     let x: Vec<f64> = (0..40).map(|i| f64::from(i) * 0.0731 % 1.0).collect();
     let y: Vec<f64> = (0..40).map(|i| f64::from((i * 7) % 3 == 0)).collect();
     let map = fit_isotonic(&x, &y).unwrap();

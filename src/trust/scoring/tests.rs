@@ -136,8 +136,8 @@ fn ece_mce_equal_mass_by_hand() {
 
 #[test]
 fn equal_mass_keeps_ties_together() {
-    // Review finding: splitting a tie by quality let the labels choose the bins (20 records at
-    // 0.7, half right, gave ECE 0.5 instead of |0.5 − 0.7| = 0.2). Ties now share one bin.
+    // Ties share one bin: splitting a tie by quality would let the labels choose the bins (20
+    // records at 0.7, half right, would give ECE 0.5 instead of |0.5 − 0.7| = 0.2).
     for q in [
         [1.0, 0.0, 1.0, 0.0],
         [0.0, 0.0, 1.0, 1.0],

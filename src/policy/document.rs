@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
 use crate::policy::segments::Plan;
+use crate::signals::spec::SignalSpec;
 
 /// The policy document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,7 +25,7 @@ pub struct Policy {
     /// How a router applies it, in one sentence.
     pub rule: &'static str,
     /// The thresholded signal.
-    pub signal: SignalPolicy,
+    pub signal: SignalSpec,
     /// The objective it was chosen for.
     pub objective: ObjectivePolicy,
     /// The threshold for requests of no listed segment (or every request without segments);
@@ -51,36 +52,6 @@ pub struct Policy {
     pub small_timeout_ms: Option<f64>,
     /// What the whole policy delivered on the eval set.
     pub measured: Measured,
-}
-
-/// The signal a router must compute per request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SignalPolicy {
-    /// Its name (`confidence`, `logprob_mean`, a column name).
-    pub name: String,
-    /// How it is computed from the raw output, for derived signals.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub formula: Option<String>,
-    /// The map applied to the signal before thresholding, when recalibrated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recalibration: Option<RecalibrationPolicy>,
-}
-
-/// A fitted recalibration map.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RecalibrationPolicy {
-    /// `isotonic` or `platt`.
-    pub method: &'static str,
-    /// Isotonic: linear interpolation between these (signal, probability) points, clipped at
-    /// the ends.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub points: Option<Vec<[f64; 2]>>,
-    /// Platt: probability = 1 / (1 + exp(a × signal + b)).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub a: Option<f64>,
-    /// Platt's intercept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub b: Option<f64>,
 }
 
 /// The objective.

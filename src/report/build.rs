@@ -6,16 +6,15 @@
 use super::deploy::deployment;
 use super::findings;
 use super::prepare::{Prepared, unmatched};
-use super::run::SweepSettings;
-use super::settings::{Grid, RunSettings};
+use super::settings::{Grid, RunSettings, SweepSettings};
 use crate::engine::latency;
 use crate::engine::objective::Objective;
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep};
 use crate::input::{Field, Loaded};
-use crate::policy::document::SignalPolicy;
 use crate::policy::safeguards::{self, Safeguard};
 use crate::report::{GridSetting, InputInfo, RecalibrationReport, Report, Settings};
+use crate::signals::spec::SignalSpec;
 use crate::trust::certify::{Certification, Target, certify};
 use crate::trust::intervals;
 
@@ -65,7 +64,7 @@ pub fn report(
     prepared: &Prepared<'_>,
     sweep: &Sweep,
     how: &SweepSettings,
-    (signal, recalibration): (SignalPolicy, Option<RecalibrationReport>),
+    (signal, recalibration): (SignalSpec, Option<RecalibrationReport>),
 ) -> Report {
     let input = prepared.input();
     let grid = how.grid;
@@ -222,8 +221,8 @@ fn grid_thresholds(sweep: &Sweep, grid: Grid) -> (Vec<f64>, GridSetting) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sweep::SweepInput;
     use crate::engine::economics::{CostColumn, CostModel};
+    use crate::engine::sweep::SweepInput;
 
     fn sweep_of(conf: &[f64]) -> Sweep {
         let q = vec![1.0; conf.len()];

@@ -10,11 +10,11 @@ use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep};
 use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
 use crate::policy::document::{
-    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, SignalPolicy, segment_rules,
-    threshold_of,
+    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, segment_rules, threshold_of,
 };
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
+use crate::signals::spec::SignalSpec;
 use crate::trust::certify::Certification;
 
 /// The policy and what stands behind it.
@@ -82,7 +82,7 @@ pub fn deployment(
     recommendation: &Result<Metrics, Infeasible>,
     certification: Option<&Certification>,
     grid: &[f64],
-    signal: SignalPolicy,
+    signal: SignalSpec,
     sha256: &str,
 ) -> Deployment {
     let input = prepared.input();

@@ -13,16 +13,16 @@ mod settings;
 
 pub use deploy::Deployment;
 pub use error::RunError;
-pub use run::{Decision, SignalsReport, SweepSettings, decision, signals_report, sweep_report};
-pub use settings::{Grid, RunSettings};
+pub use run::{Decision, SignalsReport, decision, signals_report, sweep_report};
+pub use settings::{Grid, RunSettings, SweepSettings};
 
 use crate::engine::economics::{CostSource, PricedBaseline};
 use crate::engine::latency::Latency;
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Baselines, Metrics};
-use crate::policy::document::SignalPolicy;
 use crate::signals::Calibration;
+use crate::signals::spec::SignalSpec;
 use crate::trust::certify::Certification;
 use crate::trust::holdout::Validation;
 use crate::trust::intervals::Uncertainty;
@@ -58,7 +58,7 @@ pub struct Report {
     /// Plot data, tables and warnings.
     pub findings: Findings,
     /// The thresholded signal.
-    pub signal: SignalPolicy,
+    pub signal: SignalSpec,
     /// With `--recalibrate`: calibration before and after, and the raw signal's pick.
     pub recalibration: Option<RecalibrationReport>,
     /// Segments, safeguards and the deployable policy.

@@ -7,29 +7,19 @@
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
 use crate::input::Loaded;
-use crate::policy::document::{Policy, SignalPolicy};
+use crate::policy::document::Policy;
 use crate::signals::compare::{Comparison, compare};
 use crate::signals::settings::SignalSource;
+use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
 use crate::trust::certify::Certification;
 use crate::trust::holdout::{self, Holdout, Validation};
-use crate::trust::intervals;
 
 use super::build::decide;
 use super::deploy::{apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
-use super::{Grid, RecalibrationReport, Report, RunError, RunSettings};
-
-/// How `sweep` builds its report beyond the shared settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SweepSettings {
-    /// Rows of sweep.csv.
-    pub grid: Grid,
-    /// Intervals and the bootstrap.
-    pub intervals: intervals::Request,
-    /// Held-out validation, if asked for.
-    pub holdout: Option<Holdout>,
-}
+use super::settings::SweepSettings;
+use super::{RecalibrationReport, Report, RunError, RunSettings};
 
 /// What `recommend` prints: the decision and the deployable policy.
 #[derive(Debug, Clone)]
@@ -64,7 +54,7 @@ pub struct SignalsReport {
 /// The loaded records with the thresholded signal in the confidence column.
 struct Signalled {
     loaded: Loaded,
-    signal: SignalPolicy,
+    signal: SignalSpec,
     /// With `--recalibrate`: the recalibration and the raw signal.
     recalibrated: Option<(Recalibrated, Vec<f64>)>,
 }

@@ -6,6 +6,8 @@ use crate::engine::objective::Objective;
 use crate::input::LoadOptions;
 use crate::policy::settings::PolicySettings;
 use crate::signals::settings::SignalSettings;
+use crate::trust::holdout::Holdout;
+use crate::trust::intervals;
 
 /// Settings shared by every command that reads an eval set.
 #[derive(Debug, Clone)]
@@ -35,4 +37,15 @@ pub enum Grid {
     Step(f64),
     /// Every candidate threshold.
     Exact,
+}
+
+/// How `sweep` builds its report beyond the shared settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepSettings {
+    /// Rows of sweep.csv.
+    pub grid: Grid,
+    /// Intervals and the bootstrap.
+    pub intervals: intervals::Request,
+    /// Held-out validation, if asked for.
+    pub holdout: Option<Holdout>,
 }

@@ -8,12 +8,13 @@ pub mod compare;
 pub mod derive;
 pub mod recalibrate;
 pub mod settings;
+pub mod spec;
 
 use std::borrow::Cow;
 
 use crate::input::{ExtraColumn, ExtraKind, Loaded};
-use crate::policy::document::{RecalibrationPolicy, SignalPolicy};
 use settings::{Recalibration, SignalSettings, SignalSource};
+use spec::{MapSpec, SignalSpec};
 
 use crate::trust::scoring::{self, Binning, CALIBRATION_BINS};
 use derive::{DeriveError, RawColumns, RawField, Signal};
@@ -86,7 +87,7 @@ pub fn raw_columns<'a>(loaded: &'a Loaded, config: &SignalSettings) -> RawColumn
 pub fn signal_values<'a>(
     loaded: &'a Loaded,
     config: &SignalSettings,
-) -> Result<(Cow<'a, [f64]>, SignalPolicy), SignalError> {
+) -> Result<(Cow<'a, [f64]>, SignalSpec), SignalError> {
     match &config.source {
         SignalSource::Confidence => {
             if loaded.set.confidence.is_empty() {
@@ -94,7 +95,7 @@ pub fn signal_values<'a>(
             }
             Ok((
                 Cow::Borrowed(&loaded.set.confidence),
-                SignalPolicy {
+                SignalSpec {
                     name: "confidence".into(),
                     formula: None,
                     recalibration: None,
@@ -107,7 +108,7 @@ pub fn signal_values<'a>(
         SignalSource::Column(column) => match loaded.extra(column, ExtraKind::Number) {
             Some(ExtraColumn::Numbers(v)) => Ok((
                 Cow::Borrowed(v),
-                SignalPolicy {
+                SignalSpec {
                     name: column.clone(),
                     formula: None,
                     recalibration: None,
@@ -122,7 +123,7 @@ fn derived(
     loaded: &Loaded,
     config: &SignalSettings,
     signal: Signal,
-) -> Result<(Vec<f64>, SignalPolicy), SignalError> {
+) -> Result<(Vec<f64>, SignalSpec), SignalError> {
     let raw = raw_columns(loaded, config);
     let values = derive::derive_column(signal, &raw)
         .map_err(|error| SignalError::Derive { signal, error })?;
@@ -136,7 +137,7 @@ fn derived(
     }
     Ok((
         values,
-        SignalPolicy {
+        SignalSpec {
             name: signal.name().into(),
             formula: Some(formula),
             recalibration: None,
@@ -335,15 +336,15 @@ pub fn raw_cut(raw: &[f64], mapped: &[f64], threshold: f64, map: &Map) -> Option
 }
 
 /// The fitted map as the policy exports it.
-pub fn map_policy(map: &Map) -> RecalibrationPolicy {
+pub fn map_policy(map: &Map) -> MapSpec {
     match map {
-        Map::Isotonic(m) => RecalibrationPolicy {
+        Map::Isotonic(m) => MapSpec {
             method: "isotonic",
             points: Some(m.points().iter().map(|&(x, y)| [x, y]).collect()),
             a: None,
             b: None,
         },
-        Map::Platt(m) => RecalibrationPolicy {
+        Map::Platt(m) => MapSpec {
             method: "platt",
             points: None,
             a: Some(m.a),

@@ -434,7 +434,9 @@ mod tests {
             input_tokens: None,
             ..set.clone()
         };
-        let err = resolve(Model::Large, &bare, &price(1.0), 1.0).unwrap_err().to_string();
+        let err = resolve(Model::Large, &bare, &price(1.0), 1.0)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("needs an input_tokens field"), "{err}");
     }
 }

@@ -176,14 +176,18 @@ fn scale_detection() {
 
 #[test]
 fn scale_errors_name_first_offender() {
-    let err = self_reported_scale(&[0.5, 150.0, -3.0]).unwrap_err().to_string();
+    let err = self_reported_scale(&[0.5, 150.0, -3.0])
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "self_reported value 150 at index 1 is outside both 0-1 and 0-100"
     );
     let err = self_reported_scale(&[-0.1]).unwrap_err().to_string();
     assert!(err.contains("-0.1") && err.contains("index 0"), "{err}");
-    let err = self_reported_scale(&[0.2, f64::NAN]).unwrap_err().to_string();
+    let err = self_reported_scale(&[0.2, f64::NAN])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("NaN") && err.contains("index 1"), "{err}");
 }
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::economics::{Cost, CostModel, cascade_cost_per_request, savings};
-use crate::engine::sums::{Sum, ascending_key, auroc_of_groups};
+use crate::engine::sums::auroc_of_groups;
 
 /// The columns a sweep needs, borrowed from the eval set.
 #[derive(Debug, Clone, Copy)]
@@ -120,75 +120,11 @@ impl Sweep {
         let n = input.confidence.len();
         assert!(n > 0, "a sweep needs at least one record");
         assert_eq!(input.small_quality.len(), n);
-        // Descending confidence; ties by record index so sums are summed in one fixed order.
-        // Forced records go last and never enter an accepted prefix. Sorting integer keys
-        // (an order-preserving map of the float) is much faster than comparing floats.
-        let safeguarded = |i: usize| input.safeguarded.is_some_and(|f| f[i]);
-        let mut keyed: Vec<(u64, u32)> = input
-            .confidence
-            .par_iter()
-            .enumerate()
-            .map(|(i, &c)| {
-                let key = if safeguarded(i) {
-                    u64::MAX
-                } else {
-                    !ascending_key(c)
-                };
-                (key, i as u32)
-            })
-            .collect();
-        keyed.par_sort_unstable();
-        let eligible = keyed.partition_point(|&(k, _)| k != u64::MAX);
-        let order: Vec<(f64, u32)> = keyed
-            .par_iter()
-            .map(|&(_, i)| (input.confidence[i as usize], i))
-            .collect();
-        drop(keyed);
-
-        let mut distinct = Vec::new();
-        let mut accepted = vec![0usize];
-        let mut small_q = vec![0.0];
-        let mut acc_small_q = Sum::default();
-        let mut lost = input.large_quality.map(|_| vec![0.0]);
-        let mut acc_lost = Sum::default();
-        for (k, &(c, i)) in order[..eligible].iter().enumerate() {
-            acc_small_q.add(input.small_quality[i as usize]);
-            if let Some(lq) = input.large_quality {
-                let i = i as usize;
-                acc_lost.add((lq[i] - input.small_quality[i]).max(0.0));
-            }
-            let last_of_group = order[..eligible].get(k + 1).is_none_or(|next| next.0 != c);
-            if last_of_group {
-                distinct.push(c);
-                accepted.push(k + 1);
-                small_q.push(acc_small_q.value());
-                if let Some(lost) = &mut lost {
-                    lost.push(acc_lost.value());
-                }
-            }
-        }
-        // Sums over escalated records: suffix sums over the same order, at the same cut points.
-        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| -> Vec<f64> {
-            let mut out = vec![0.0; accepted.len()];
-            let mut acc = Sum::default();
-            let mut k = n;
-            for j in (0..accepted.len()).rev() {
-                while k > accepted[j] {
-                    k -= 1;
-                    acc.add(value(order[k].1 as usize));
-                }
-                out[j] = acc.value();
-            }
-            out
-        };
+        let (order, eligible) = build::sort(&input);
+        let groups = build::groups(&input, &order[..eligible]);
         let costs = input.costs;
-        // Totals in record order: sequential memory access, and just as fixed an order.
-        let total = |value: &(dyn Fn(usize) -> f64 + Sync)| {
-            let mut acc = Sum::default();
-            for i in 0..n {
-                acc.add(value(i));
-            }
-            acc.value()
+        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| {
+            build::suffix_sums(&order, &groups.accepted, value)
         };
         // Independent passes over the same order, two at a time.
         let ((large_cost_escalated, small_cost_escalated), (large_quality_escalated, totals)) =
@@ -204,8 +140,8 @@ impl Sweep {
                         || input.large_quality.map(|lq| suffix(&|i| lq[i])),
                         || {
                             (
-                                total(&|i| input.small_quality[i]),
-                                total(&|i| costs.small.get(i)),
+                                build::total(n, &|i| input.small_quality[i]),
+                                build::total(n, &|i| costs.small.get(i)),
                             )
                         },
                     )
@@ -221,14 +157,14 @@ impl Sweep {
             small_quality_total,
             baseline_cost: costs.baseline,
             safeguarded: n - eligible,
-            order: order.iter().map(|&(_, i)| i).collect(),
-            quality_lost: lost,
+            order,
+            quality_lost: groups.lost,
             large_quality_total,
             small_cost_total,
             large_cost_total,
-            distinct,
-            accepted,
-            small_quality_accepted: small_q,
+            distinct: groups.distinct,
+            accepted: groups.accepted,
+            small_quality_accepted: groups.small_quality,
             large_quality_escalated,
             large_cost_escalated,
             small_cost_escalated,
@@ -535,6 +471,8 @@ pub struct SortedColumns {
     small_cost: Vec<f64>,
     large_cost: Vec<f64>,
 }
+
+mod build;
 
 #[cfg(test)]
 mod tests;

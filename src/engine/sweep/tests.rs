@@ -2,6 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::engine::economics::CostColumn;
+use crate::engine::sums::ascending_key;
 
 /// Four records worked by hand (see each assertion):
 /// r0 conf 0.9 small 1 large 1; r1 conf 0.5 small 0 large 1;

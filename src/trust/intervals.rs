@@ -131,54 +131,7 @@ pub fn uncertainty(
     };
     let mut wanted: Vec<Metrics> = rows[..booted_rows].to_vec();
     wanted.extend(recommended.copied());
-    let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
-    let sorted = if settings.resamples > 0 {
-        Some(sweep.sorted_columns(input))
-    } else {
-        None
-    };
-    // Each resample: the metrics at every wanted row, and the threshold it would recommend.
-    let draws: Vec<(Vec<Metrics>, Option<f64>)> = (0..settings.resamples)
-        .into_par_iter()
-        .filter_map(|b| {
-            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-            rng.set_stream(b as u64);
-            // Weights are drawn per position in the sweep's order; records are exchangeable,
-            // so this is the same bootstrap and reads memory in order.
-            let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
-            if weights.iter().all(|&w| w == 0) {
-                return None; // an empty resample (only likely with a handful of records)
-            }
-            let sorted = sorted.as_ref().expect("resamples > 0");
-            let r = sweep.resampled(sorted, &weights);
-            let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
-            Some((at, choose(&r)))
-        })
-        .collect();
-    let level = settings.level;
-    let percentile = |values: &mut Vec<f64>| -> Option<Interval> {
-        if values.is_empty() {
-            return None;
-        }
-        values.sort_by(f64::total_cmp);
-        let n = values.len();
-        // The k-th smallest and k-th largest, k = ⌈n (1 − level) / 2⌉ (a hair of slack so that
-        // 200 × 0.025 counts as 5, not 6).
-        let k = ((n as f64 * (1.0 - level) / 2.0 - 1e-9).ceil() as usize).clamp(1, n);
-        Some(Interval {
-            lo: values[k - 1],
-            hi: values[n - k],
-        })
-    };
-    let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
-        let mut v: Vec<f64> = draws.iter().filter_map(|(at, _)| f(&at[r])).collect();
-        percentile(&mut v)
-    };
-    let wilson_of = |successes: f64, n: usize| {
-        let (lo, hi) = wilson(successes.round(), n as f64, level);
-        Interval { lo, hi }
-    };
-    let n = sweep.records();
+    let draws = resample(input, sweep, &wanted, choose, settings);
     // Every row, then the recommendation; bootstrap slots exist for the first `booted_rows`
     // rows and for the recommendation (the last slot).
     let mut all: Vec<Metrics> = rows.to_vec();
@@ -193,50 +146,16 @@ pub fn uncertainty(
         }
     };
     let boot = |r: usize, f: &dyn Fn(&Metrics) -> Option<f64>| -> Option<Interval> {
-        slot(r).and_then(|s| boot(s, f))
+        let s = slot(r)?;
+        let mut v: Vec<f64> = draws.iter().filter_map(|(at, _)| f(&at[s])).collect();
+        percentile(&mut v, settings.level)
     };
-    let mut intervals: Vec<RowIntervals> = all
-        .iter()
-        .enumerate()
-        .map(|(r, m)| RowIntervals {
-            escalation_rate: wilson_of(m.escalated as f64, n),
-            non_escalated_quality: match (m.non_escalated_quality, binary) {
-                (None, _) => None,
-                (Some(q), true) => Some(wilson_of(q * m.accepted as f64, m.accepted)),
-                (Some(_), false) => boot(r, &|x| x.non_escalated_quality),
-            },
-            cascade_quality: match (m.cascade_quality, binary) {
-                (None, _) => None,
-                (Some(q), true) => Some(wilson_of(q * n as f64, n)),
-                (Some(_), false) => boot(r, &|x| x.cascade_quality),
-            },
-            cost_per_request: boot(r, &|x| Some(x.cost_per_request)),
-        })
+    let n = sweep.records();
+    let mut intervals: Vec<RowIntervals> = (all.iter().enumerate())
+        .map(|(r, m)| row_intervals(m, n, binary, settings.level, &|f| boot(r, f)))
         .collect();
     let recommended = recommended.and_then(|_| intervals.pop());
-    let spread = (settings.resamples > 0).then(|| {
-        let mut chosen: Vec<f64> = draws.iter().filter_map(|(_, t)| *t).collect();
-        let none = draws.len() - chosen.len();
-        let range = percentile(&mut chosen);
-        // `chosen` is sorted now: runs of equal values count how often each threshold won.
-        let mut runs: Vec<(f64, usize)> = Vec::new();
-        let mut k = 0;
-        while k < chosen.len() {
-            let run = chosen[k..].iter().take_while(|&&t| t == chosen[k]).count();
-            runs.push((chosen[k], run));
-            k += run;
-        }
-        runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)));
-        let mode = runs.first().copied();
-        runs.truncate(5);
-        ThresholdSpread {
-            resamples: draws.len(),
-            none,
-            mode,
-            top: runs,
-            range,
-        }
-    });
+    let spread = (settings.resamples > 0).then(|| spread(&draws, settings.level));
     Uncertainty {
         settings,
         binary,
@@ -246,13 +165,115 @@ pub fn uncertainty(
     }
 }
 
+/// One bootstrap resample: the metrics at every wanted row, and the threshold it recommends.
+type Draw = (Vec<Metrics>, Option<f64>);
+
+/// The seeded Poisson bootstrap: resample `b` draws its weights from stream `b` of the seed,
+/// so results do not depend on the thread count. Empty resamples are skipped.
+fn resample(
+    input: SweepInput<'_>,
+    sweep: &Sweep,
+    wanted: &[Metrics],
+    choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
+    settings: Settings,
+) -> Vec<Draw> {
+    if settings.resamples == 0 {
+        return Vec::new();
+    }
+    let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
+    let sorted = sweep.sorted_columns(input);
+    (0..settings.resamples)
+        .into_par_iter()
+        .filter_map(|b| {
+            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+            rng.set_stream(b as u64);
+            // Weights are drawn per position in the sweep's order; records are exchangeable,
+            // so this is the same bootstrap and reads memory in order.
+            let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
+            if weights.iter().all(|&w| w == 0) {
+                return None; // an empty resample (only likely with a handful of records)
+            }
+            let r = sweep.resampled(&sorted, &weights);
+            let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
+            Some((at, choose(&r)))
+        })
+        .collect()
+}
+
+/// The percentile interval at `level` of `values` (sorted in place); `None` when empty.
+fn percentile(values: &mut [f64], level: f64) -> Option<Interval> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    // The k-th smallest and k-th largest, k = ⌈n (1 − level) / 2⌉ (a hair of slack so that
+    // 200 × 0.025 counts as 5, not 6).
+    let k = ((n as f64 * (1.0 - level) / 2.0 - 1e-9).ceil() as usize).clamp(1, n);
+    Some(Interval {
+        lo: values[k - 1],
+        hi: values[n - k],
+    })
+}
+
+/// Wilson intervals for rates and 0/1 qualities, `boot` (the bootstrap's percentiles) for the
+/// rest; `n` records in all.
+fn row_intervals(
+    m: &Metrics,
+    n: usize,
+    binary: bool,
+    level: f64,
+    boot: &dyn Fn(&dyn Fn(&Metrics) -> Option<f64>) -> Option<Interval>,
+) -> RowIntervals {
+    let wilson_of = |successes: f64, n: usize| {
+        let (lo, hi) = wilson(successes.round(), n as f64, level);
+        Interval { lo, hi }
+    };
+    RowIntervals {
+        escalation_rate: wilson_of(m.escalated as f64, n),
+        non_escalated_quality: match (m.non_escalated_quality, binary) {
+            (None, _) => None,
+            (Some(q), true) => Some(wilson_of(q * m.accepted as f64, m.accepted)),
+            (Some(_), false) => boot(&|x| x.non_escalated_quality),
+        },
+        cascade_quality: match (m.cascade_quality, binary) {
+            (None, _) => None,
+            (Some(q), true) => Some(wilson_of(q * n as f64, n)),
+            (Some(_), false) => boot(&|x| x.cascade_quality),
+        },
+        cost_per_request: boot(&|x| Some(x.cost_per_request)),
+    }
+}
+
+/// How the recommended threshold varies across resamples: its range, and the five most
+/// frequent thresholds with their counts.
+fn spread(draws: &[Draw], level: f64) -> ThresholdSpread {
+    let mut chosen: Vec<f64> = draws.iter().filter_map(|(_, t)| *t).collect();
+    let none = draws.len() - chosen.len();
+    let range = percentile(&mut chosen, level);
+    // `chosen` is sorted now: runs of equal values count how often each threshold won.
+    let mut runs: Vec<(f64, usize)> = Vec::new();
+    let mut k = 0;
+    while k < chosen.len() {
+        let run = chosen[k..].iter().take_while(|&&t| t == chosen[k]).count();
+        runs.push((chosen[k], run));
+        k += run;
+    }
+    runs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)));
+    let mode = runs.first().copied();
+    runs.truncate(5);
+    ThresholdSpread {
+        resamples: draws.len(),
+        none,
+        mode,
+        top: runs,
+        range,
+    }
+}
+
 /// The candidate whose split a metrics row shows.
 fn candidate_of(sweep: &Sweep, m: &Metrics) -> usize {
-    if m.accepts_none {
-        0
-    } else {
-        sweep.candidate_at(m.threshold)
-    }
+    sweep.candidate_at(m.routing_threshold())
 }
 
 /// A Poisson(1) draw by inversion against a precomputed table of the CDF.

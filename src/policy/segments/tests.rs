@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::engine::sweep::flat_input;
+use crate::engine::objective::Objective;
+use crate::engine::sweep::{Sweep, flat_input};
 use crate::policy::safeguards::{Routing, totals};
 
 fn labels(names: &[&str], codes: &[u32]) -> Labels {

@@ -1,0 +1,327 @@
+//! Planning per-segment thresholds: a sweep per segment, each segment's options (joint, the
+//! global threshold, or always-large), the joint solve, and the pooled result. Pure.
+
+use super::joint;
+use super::{Plan, Rule, SegmentResult, Segmentation};
+use crate::engine::economics::{CostColumn, CostModel};
+use crate::engine::objective::Objective;
+use crate::engine::recommend::recommend;
+use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
+
+/// The inputs of one segment, gathered from the full columns.
+struct Part {
+    confidence: Vec<f64>,
+    small_quality: Vec<f64>,
+    large_quality: Option<Vec<f64>>,
+    small_cost: Vec<f64>,
+    large_cost: Vec<f64>,
+    safeguarded: Vec<bool>,
+}
+
+impl Part {
+    fn input(&self, baseline: Option<f64>) -> SweepInput<'_> {
+        SweepInput {
+            confidence: &self.confidence,
+            small_quality: &self.small_quality,
+            large_quality: self.large_quality.as_deref(),
+            costs: CostModel {
+                small: CostColumn::PerRecord(&self.small_cost),
+                large: CostColumn::PerRecord(&self.large_cost),
+                baseline,
+            },
+            safeguarded: Some(&self.safeguarded),
+        }
+    }
+}
+
+fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
+    let mut parts: Vec<Part> = (0..seg.len())
+        .map(|_| Part {
+            confidence: Vec::new(),
+            small_quality: Vec::new(),
+            large_quality: input.large_quality.map(|_| Vec::new()),
+            small_cost: Vec::new(),
+            large_cost: Vec::new(),
+            safeguarded: Vec::new(),
+        })
+        .collect();
+    for (i, &code) in seg.codes.iter().enumerate() {
+        let p = &mut parts[code as usize];
+        p.confidence.push(input.confidence[i]);
+        p.small_quality.push(input.small_quality[i]);
+        if let (Some(lq), Some(v)) = (input.large_quality, &mut p.large_quality) {
+            v.push(lq[i]);
+        }
+        p.small_cost.push(input.costs.small.get(i));
+        p.large_cost.push(input.costs.large.get(i));
+        p.safeguarded.push(input.safeguarded.is_some_and(|f| f[i]));
+    }
+    parts
+}
+
+/// The target a segment must reach alone to avoid "always large", for the objectives that are
+/// quality floors: whether candidate `j` meets it.
+fn meets_target(objective: Objective, sweep: &Sweep, j: usize) -> Option<bool> {
+    if !objective.is_quality_floor() {
+        return None;
+    }
+    let large = sweep.baselines().always_large.quality;
+    objective.is_met(&sweep.at_candidate(j), large)
+}
+
+/// The joint problem's (cost, value) of candidate `j` of a segment; `None` for objectives
+/// without a joint form.
+fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
+    let total_cost = t.small_cost_total + t.large_cost_escalated;
+    let cascade = t
+        .large_quality_escalated
+        .map(|lq| t.small_quality_accepted + lq);
+    match objective {
+        // Σ quality ≥ Q · Σ accepted.
+        Objective::MinQuality { target } => Some(joint::Choice {
+            cost: total_cost,
+            value: t.small_quality_accepted - target * t.accepted as f64,
+        }),
+        // Σ cascade quality ≥ Σ (large quality − L) over all records.
+        // Σ cascade quality ≥ Q · records.
+        Objective::MinCascadeQuality { target } => Some(joint::Choice {
+            cost: total_cost,
+            value: cascade? - target * t.records as f64,
+        }),
+        Objective::MaxQualityLoss { max_loss } => Some(joint::Choice {
+            cost: total_cost,
+            value: cascade? - t.large_quality_total? + max_loss * t.records as f64,
+        }),
+        // Maximise Σ cascade quality with Σ cost ≤ B · n.
+        Objective::Budget { max_cost } => Some(joint::Choice {
+            cost: -cascade?,
+            value: max_cost * t.records as f64 - total_cost,
+        }),
+        Objective::MaxEscalation { .. } | Objective::QualityTimesSavings => None,
+    }
+}
+
+/// The single threshold with the lowest joint cost among those meeting the joint constraint.
+fn best_single(sweep: &Sweep, objective: Objective) -> Option<Metrics> {
+    // Ties on the joint cost go to the cheaper threshold (the budget objective's "cost" is
+    // minus quality, so equal quality prefers lower spend).
+    let mut best: Option<(usize, joint::Choice, f64)> = None;
+    for j in 0..sweep.candidates() {
+        let t = sweep.totals(j);
+        let c = choice(objective, &t)?;
+        let spend = t.small_cost_total + t.large_cost_escalated;
+        let feasible = joint::is_feasible(&[vec![c]], &[0])
+            && (t.accepted > 0 || !matches!(objective, Objective::MinQuality { .. }));
+        let better =
+            best.is_none_or(|(_, b, s)| c.cost < b.cost || (c.cost == b.cost && spend < s));
+        if feasible && better {
+            best = Some((j, c, spend));
+        }
+    }
+    best.map(|(j, _, _)| sweep.at_candidate(j))
+}
+
+/// Settings of a plan.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanSettings<'a> {
+    /// The objective.
+    pub objective: Objective,
+    /// `--min-segment-records`.
+    pub min_records: usize,
+    /// The global recommendation, if there is one.
+    pub global: Option<&'a Metrics>,
+    /// Why joint thresholds are not chosen even though the objective has a joint form.
+    pub no_joint: Option<&'a str>,
+    /// Thresholds of the main table's rows.
+    pub grid: &'a [f64],
+    /// The sweep over all records (for the best single threshold).
+    pub sweep: &'a Sweep,
+}
+
+/// Per-segment sweeps and the joint per-segment thresholds.
+pub fn plan(
+    input: SweepInput<'_>,
+    seg: &Segmentation,
+    columns: &[String],
+    settings: PlanSettings<'_>,
+) -> Plan {
+    let objective = settings.objective;
+    let sweeps: Vec<Sweep> = (split(input, seg).iter())
+        .map(|p| Sweep::new(p.input(input.costs.baseline)))
+        .collect();
+    let joint_form = choice(objective, &sweeps[0].totals(0)).is_some();
+    let mut note = if !joint_form {
+        Some(format!(
+            "per-segment thresholds are chosen jointly for --min-quality, --max-quality-loss \
+             and --budget; with the objective \"{}\" every segment keeps the global threshold",
+            objective.describe()
+        ))
+    } else {
+        settings.no_joint.map(str::to_string)
+    };
+    let options: Vec<Options> = (sweeps.iter())
+        .map(|s| options(s, &settings, note.is_some()))
+        .collect();
+    let choices: Vec<Vec<joint::Choice>> = options.iter().map(|o| o.choices.clone()).collect();
+    let solved = note.is_none().then(|| joint::solve(&choices)).flatten();
+    let picks: Vec<Option<usize>> = match &solved {
+        Some(sol) => (sol.picks.iter().zip(&options))
+            .map(|(&k, o)| Some(o.allowed[k]))
+            .collect(),
+        None => {
+            note.get_or_insert_with(|| {
+                format!(
+                    "no combination of per-segment thresholds meets: {}",
+                    objective.describe()
+                )
+            });
+            sweeps
+                .iter()
+                .map(|s| global_candidate(s, settings.global))
+                .collect()
+        }
+    };
+    let policy = match (&solved, picks.iter().all(Option::is_some)) {
+        (Some(_), true) => pooled(
+            &sweeps,
+            &picks.iter().flatten().copied().collect::<Vec<_>>(),
+            objective,
+        ),
+        _ => None,
+    };
+    let routed_alternative = match &note {
+        None => routed_alternative(&sweeps, &options, objective),
+        Some(_) => None,
+    };
+    let segments = (sweeps.iter().enumerate())
+        .map(|(k, s)| segment_result(s, seg, k, picks[k].unwrap_or(0), options[k].rule, &settings))
+        .collect();
+    Plan {
+        routed_alternative,
+        best_single: joint_form
+            .then(|| best_single(settings.sweep, objective))
+            .flatten(),
+        columns: columns.to_vec(),
+        min_records: settings.min_records,
+        segments,
+        policy,
+        exact: solved.as_ref().is_none_or(|s| s.exact),
+        note,
+    }
+}
+
+/// One segment's rule, the candidates it may take, and their joint-problem choices.
+struct Options {
+    rule: Rule,
+    allowed: Vec<usize>,
+    choices: Vec<joint::Choice>,
+}
+
+/// The global threshold's candidate in a segment ("escalate everything" stays so).
+fn global_candidate(s: &Sweep, global: Option<&Metrics>) -> Option<usize> {
+    global.map(|m| s.candidate_at(m.routing_threshold()))
+}
+
+/// What a segment may do: everything (joint), keep the global threshold (too few records, or
+/// no joint form), or go to the large model.
+fn options(s: &Sweep, settings: &PlanSettings<'_>, no_joint: bool) -> Options {
+    let objective = settings.objective;
+    let global = global_candidate(s, settings.global);
+    let any_meets = (1..s.candidates()).any(|j| meets_target(objective, s, j) != Some(false));
+    let (rule, allowed): (Rule, Vec<usize>) = if s.candidates() == 1 {
+        (Rule::AllForced, vec![0])
+    } else if no_joint {
+        (Rule::Global, global.into_iter().collect())
+    } else if s.records() < settings.min_records {
+        match global {
+            Some(j) if any_meets => (Rule::TooFewGlobal, vec![j]),
+            _ => (Rule::TooFewAlwaysLarge, vec![0]),
+        }
+    } else if !any_meets {
+        // Chosen jointly like the others (pooling may carry it); the report shows what
+        // routing it all to the large model would cost instead.
+        (Rule::CannotMeetTarget, (0..s.candidates()).collect())
+    } else {
+        (Rule::Joint, (0..s.candidates()).collect())
+    };
+    let choices = (allowed.iter())
+        .filter_map(|&j| choice(objective, &s.totals(j)))
+        .collect();
+    Options {
+        rule,
+        allowed,
+        choices,
+    }
+}
+
+/// The metrics of one pick per segment, pooled; accepting nothing anywhere is always-large, not
+/// a cascade.
+fn pooled(sweeps: &[Sweep], picks: &[usize], objective: Objective) -> Option<Metrics> {
+    let total = (sweeps.iter().zip(picks))
+        .map(|(s, &j)| s.totals(j))
+        .reduce(Totals::plus)
+        .expect("at least one segment");
+    let m = total.metrics(f64::NAN, total.accepted == 0);
+    (m.accepted > 0 || !matches!(objective, Objective::MinQuality { .. })).then_some(m)
+}
+
+/// The alternative a per-segment guarantee would take: segments that cannot meet the target
+/// alone routed to the large model, the rest re-chosen jointly.
+fn routed_alternative(
+    sweeps: &[Sweep],
+    options: &[Options],
+    objective: Objective,
+) -> Option<Metrics> {
+    let hopeless = |o: &Options| o.rule == Rule::CannotMeetTarget;
+    if !options.iter().any(hopeless) {
+        return None;
+    }
+    let pinned: Vec<Vec<joint::Choice>> = (options.iter())
+        .map(|o| match hopeless(o) {
+            true => vec![o.choices[0]],
+            false => o.choices.clone(),
+        })
+        .collect();
+    let sol = joint::solve(&pinned)?;
+    let picks: Vec<usize> = (sol.picks.iter().zip(options))
+        .map(|(&k, o)| if hopeless(o) { 0 } else { o.allowed[k] })
+        .collect();
+    pooled(sweeps, &picks, objective)
+}
+
+/// Segment `k`'s line of the plan at candidate `j`.
+fn segment_result(
+    s: &Sweep,
+    seg: &Segmentation,
+    k: usize,
+    j: usize,
+    rule: Rule,
+    settings: &PlanSettings<'_>,
+) -> SegmentResult {
+    let global = settings.global;
+    let chosen = s.at_candidate(j);
+    // A segment that keeps the global threshold keeps its value, not its own smallest
+    // accepted signal: the two differ on traffic the eval set lacks.
+    let threshold = match rule {
+        Rule::TooFewGlobal | Rule::Global => {
+            global.filter(|m| !m.accepts_none).map(|m| m.threshold)
+        }
+        _ => (j > 0).then_some(chosen.threshold),
+    };
+    SegmentResult {
+        name: seg.name(k),
+        labels: seg.labels[k].clone(),
+        records: s.records(),
+        small_quality: s.baselines().always_small.quality.unwrap_or(f64::NAN),
+        own: recommend(s, settings.objective),
+        at_global: global.map(|m| match m.accepts_none {
+            true => s.at_candidate(0),
+            false => s.at_threshold(m.threshold),
+        }),
+        always_large: threshold.is_none(),
+        threshold,
+        chosen,
+        rule,
+        rows: settings.grid.iter().map(|&t| s.at_threshold(t)).collect(),
+    }
+}

@@ -416,7 +416,7 @@ fn cost_words(c: &CostSource) -> String {
     match c {
         CostSource::PerRecord { ignored: None } => "from each record's cost field".into(),
         CostSource::PerRecord { ignored: Some(p) } => {
-            format!("from each record's cost field (which always_large the price {p})")
+            format!("from each record's cost field (which overrides the price {p})")
         }
         CostSource::PerRequest(x) => format!("{} per request (flag)", money(*x)),
         CostSource::Tokens { price, output } => format!(

@@ -13,6 +13,8 @@ mod plots;
 mod policy;
 pub mod progress;
 mod signals;
+#[cfg(test)]
+mod tests;
 mod text;
 mod what_if;
 mod writer;

@@ -5,7 +5,6 @@
 //! `writer.rs` owns the output directory and writes it atomically.
 
 mod csv;
-mod deploy_md;
 mod format;
 mod json;
 mod markdown;

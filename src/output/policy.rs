@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn yaml_quotes_keys_and_marks_exponent_floats() {
-        // Review finding: `no` as a key loads as false, and 1e-6 as text, in YAML 1.1 readers.
+        // YAML 1.1 readers load an unquoted `no` key as false and 1e-6 as text.
         let v = serde_json::json!({"no": {"x": 1e-6, "y": [1e-7, 2]}});
         let mut out = String::new();
         yaml(&v, 0, &mut out);

@@ -40,6 +40,12 @@ fn tiny_report_files() {
 }
 
 #[test]
+fn summary_json_opens_with_its_schema_version() {
+    let json = file(&tiny_report(), "summary.json");
+    assert!(json.starts_with("{\n  \"schema_version\": 1,\n"), "{json}");
+}
+
+#[test]
 fn policy_report_files() {
     let r = policy_report();
     insta::assert_snapshot!("policy_sweep_csv", file(&r, "sweep.csv"));

@@ -21,6 +21,10 @@ use crate::report::Report;
 
 pub use recommendation::recommendation_json;
 
+/// The layout version of `summary.json`, its first field: raised when a field is renamed,
+/// removed or changes meaning, not when one is added.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The JSON summary file.
 pub struct SummaryJson;
 
@@ -38,6 +42,7 @@ impl Exporter for SummaryJson {
 
 #[derive(Serialize)]
 struct Summary<'a> {
+    schema_version: u32,
     tool: Tool,
     input: settings::Input<'a>,
     settings: settings::SettingsJson<'a>,
@@ -69,6 +74,7 @@ struct Tool {
 /// The document; serde writes its fields in the order [`Summary`] declares them.
 fn summary(report: &Report) -> Summary<'_> {
     Summary {
+        schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "calibrate",
             version: env!("CARGO_PKG_VERSION"),

@@ -1,7 +1,7 @@
 //! The policy as `recommend --print text|yaml|toml|env` prints it.
 //!
-//! Owns those encodings (JSON is serde's, in `json.rs`). It must not compute; every number
-//! comes from the [`Policy`].
+//! Owns those encodings (JSON is serde's, in `json/recommendation.rs`). It must not compute;
+//! every number comes from the [`Policy`].
 
 use std::fmt::Write;
 

@@ -8,6 +8,7 @@ use crate::policy::document::{Measured, threshold_of};
 use crate::report::Report;
 use crate::signals::Calibration;
 
+/// `"signal"`: the thresholded signal and its recalibration.
 #[derive(Serialize)]
 pub(super) struct SignalJson<'a> {
     name: &'a str,
@@ -26,6 +27,7 @@ struct RecalibrationJson<'a> {
     raw_signal_pick: Option<&'a Metrics>,
 }
 
+/// `"segments"`: the per-segment plan, with `--segment-by`.
 #[derive(Serialize)]
 pub(super) struct SegmentsJson<'a> {
     by: &'a [String],
@@ -52,6 +54,7 @@ struct SegmentJson<'a> {
     reason: String,
 }
 
+/// One entry of `"safeguards"`: a safeguard and the policy with and without it.
 #[derive(Serialize)]
 pub(super) struct EffectJson<'a> {
     safeguard: &'a str,

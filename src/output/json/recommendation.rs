@@ -25,6 +25,7 @@ pub fn recommendation_json(
     Ok(serde_json::to_string(&r)?)
 }
 
+/// `"recommendation"`, and the whole of `recommend --print json`.
 #[derive(Serialize)]
 pub(super) struct Recommendation<'a> {
     found: bool,
@@ -39,6 +40,7 @@ pub(super) struct Recommendation<'a> {
     policy: Option<&'a Policy>,
 }
 
+/// The objective: its kind, its value and its description.
 #[derive(Serialize)]
 pub(super) struct ObjectiveJson {
     kind: &'static str,

@@ -10,6 +10,7 @@ use crate::report::{GridSetting, InputInfo, Settings};
 
 use super::recommendation::{ObjectiveJson, objective_json};
 
+/// `"input"`: the file and what was read from it.
 #[derive(Serialize)]
 pub(super) struct Input<'a> {
     path: &'a str,
@@ -27,6 +28,7 @@ struct Reason<'a> {
     records: u64,
 }
 
+/// `"settings"`: what the numbers depend on.
 #[derive(Serialize)]
 pub(super) struct SettingsJson<'a> {
     fields: serde_json::Map<String, serde_json::Value>,
@@ -78,6 +80,7 @@ struct GridJson {
     quantiles: Option<usize>,
 }
 
+/// `"economics"`: how costs are chosen and the break-even thresholds.
 #[derive(Serialize)]
 pub(super) struct EconomicsJson {
     precedence: &'static str,

@@ -9,6 +9,7 @@ use crate::policy::document::Measured;
 use crate::report::Report;
 use crate::trust::intervals::{RowIntervals, ThresholdSpread, Uncertainty};
 
+/// `"uncertainty"`: the intervals' settings and the recommendation's intervals.
 #[derive(Serialize)]
 pub(super) struct UncertaintyJson<'a> {
     level: f64,
@@ -21,6 +22,7 @@ pub(super) struct UncertaintyJson<'a> {
     recommended_threshold_spread: Option<&'a ThresholdSpread>,
 }
 
+/// `"holdout"`: the threshold (and policy) on the held-out records.
 #[derive(Serialize)]
 pub(super) struct HoldoutJson<'a> {
     split: &'a str,

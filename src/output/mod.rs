@@ -5,7 +5,6 @@
 //! `writer.rs` owns the output directory and writes it atomically.
 
 mod csv;
-mod deploy_md;
 mod format;
 mod json;
 mod markdown;
@@ -13,6 +12,8 @@ mod plots;
 mod policy;
 pub mod progress;
 mod signals;
+#[cfg(test)]
+mod tests;
 mod text;
 mod what_if;
 mod writer;

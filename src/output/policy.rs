@@ -1,7 +1,7 @@
 //! The policy as `recommend --print text|yaml|toml|env` prints it.
 //!
-//! Owns those encodings (JSON is serde's, in `json.rs`). It must not compute; every number
-//! comes from the [`Policy`].
+//! Owns those encodings (JSON is serde's, in `json/recommendation.rs`). It must not compute;
+//! every number comes from the [`Policy`].
 
 use std::fmt::Write;
 
@@ -224,9 +224,8 @@ fn shell_quote(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::document::{
-        AlwaysLargePolicy, Measured, ObjectivePolicy, RULE, SegmentPolicy,
+        AlwaysLargePolicy, Measured, ObjectivePolicy, RULE, SegmentPolicy, SignalPolicy,
     };
-    use crate::signals::spec::SignalSpec;
 
     fn policy() -> Policy {
         Policy {
@@ -234,7 +233,7 @@ mod tests {
             version: "0.1.0",
             input_sha256: "ab".into(),
             rule: RULE,
-            signal: SignalSpec {
+            signal: SignalPolicy {
                 name: "confidence".into(),
                 formula: None,
                 recalibration: None,
@@ -293,7 +292,7 @@ mod tests {
 
     #[test]
     fn yaml_quotes_keys_and_marks_exponent_floats() {
-        // YAML 1.1 readers load a bare `no` key as false and a bare 1e-6 as text.
+        // YAML 1.1 readers load an unquoted `no` key as false and 1e-6 as text.
         let v = serde_json::json!({"no": {"x": 1e-6, "y": [1e-7, 2]}});
         let mut out = String::new();
         yaml(&v, 0, &mut out);

@@ -1,16 +1,33 @@
-//! Text for the terminal: the short summary `sweep` prints and the bare threshold `recommend`
-//! prints.
+//! Text for the terminal: the short summary `sweep` prints.
 //!
 //! It must not compute; it rounds numbers for reading, nothing more.
 
 use std::fmt::Write;
 
 use super::format::{money, opt4, pct};
+use crate::engine::recommend::Infeasible;
+use crate::engine::sweep::Metrics;
 use crate::report::Report;
 
 /// The human summary `calibrate sweep` prints to stdout.
 pub fn summary_text(report: &Report) -> String {
     let mut out = String::new();
+    input_line(report, &mut out);
+    match &report.recommendation {
+        Ok(m) => {
+            recommended(report, m, &mut out);
+            held_out(report, &mut out);
+            if let Some(Ok(c)) = &report.certification {
+                let _ = writeln!(out, "  certified: {}", c.guarantee());
+            }
+        }
+        Err(why) => none(report, why, &mut out),
+    }
+    out
+}
+
+/// The input, its records and distinct confidences.
+fn input_line(report: &Report, out: &mut String) {
     let i = &report.input;
     let _ = writeln!(
         out,
@@ -27,99 +44,107 @@ pub fn summary_text(report: &Report) -> String {
         },
         report.distinct_confidences
     );
+}
+
+/// The recommended threshold, its signal and its metrics beside the single-model policies.
+fn recommended(report: &Report, m: &Metrics, out: &mut String) {
     let b = &report.baselines;
-    match &report.recommendation {
-        Ok(m) => {
-            let _ = writeln!(
-                out,
-                "recommended threshold {}  ({})",
-                m.threshold,
-                report.settings.objective.describe()
-            );
-            let signal = &report.signal;
-            if signal.name != "confidence" || signal.recalibration.is_some() {
-                let raw = report
-                    .deployment
-                    .policy
-                    .as_ref()
-                    .and_then(|p| p.default_raw_threshold);
-                let _ = writeln!(
-                    out,
-                    "  on signal {}{}",
-                    signal.name,
-                    match (&signal.recalibration, raw) {
-                        (Some(r), Some(raw)) => {
-                            format!(" recalibrated ({}); on the raw signal: {raw}", r.method)
-                        }
-                        (Some(r), None) => format!(" recalibrated ({})", r.method),
-                        (None, _) => String::new(),
-                    }
-                );
-            }
-            let _ = writeln!(
-                out,
-                "  escalation rate        {:>8}  ({} of {} escalated)",
-                pct(m.escalation_rate),
-                m.escalated,
-                report.records
-            );
-            let _ = writeln!(
-                out,
-                "  non-escalated quality  {:>8}  (always-small {})",
-                opt4(m.non_escalated_quality),
-                opt4(b.always_small.quality)
-            );
-            if m.cascade_quality.is_some() {
-                let _ = writeln!(
-                    out,
-                    "  cascade quality        {:>8}  (always-large {})",
-                    opt4(m.cascade_quality),
-                    opt4(b.always_large.quality)
-                );
-            }
-            let _ = writeln!(
-                out,
-                "  cost per request       {:>8}  (always-small {}, always-large {})",
-                money(m.cost_per_request),
-                money(b.always_small.cost_per_request),
-                money(b.always_large.cost_per_request)
-            );
-            let _ = writeln!(
-                out,
-                "  savings vs always-large {:>7}",
-                m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())
-            );
-            if let Some(h) = &report.holdout {
-                let _ = writeln!(
-                    out,
-                    "  held out ({} records): escalation {}, non-escalated quality {}{}",
-                    h.test_records,
-                    pct(h.held_out.escalation_rate),
-                    opt4(h.held_out.non_escalated_quality),
-                    match h.met {
-                        Some(true) => ", objective met",
-                        Some(false) => ", objective NOT met",
-                        None => "",
-                    }
-                );
-            }
-            if let Some(Ok(c)) = &report.certification {
-                let _ = writeln!(out, "  certified: {}", c.guarantee());
-            }
-        }
-        Err(why) => {
-            let _ = writeln!(out, "no recommendation: {why}");
-            if let Some(p) = &report.deployment.policy {
-                let _ = writeln!(
-                    out,
-                    "per-segment policy meets the objective: escalation {}, non-escalated \
-                     quality {}, cost per request {} (see report.md)",
-                    pct(p.measured.escalation_rate),
-                    opt4(p.measured.non_escalated_quality),
-                    money(p.measured.cost_per_request)
-                );
-            }
-        }
+    let _ = writeln!(
+        out,
+        "recommended threshold {}  ({})",
+        m.threshold,
+        report.settings.objective.describe()
+    );
+    signal_line(report, out);
+    let _ = writeln!(
+        out,
+        "  escalation rate        {:>8}  ({} of {} escalated)",
+        pct(m.escalation_rate),
+        m.escalated,
+        report.records
+    );
+    let _ = writeln!(
+        out,
+        "  non-escalated quality  {:>8}  (always-small {})",
+        opt4(m.non_escalated_quality),
+        opt4(b.always_small.quality)
+    );
+    if m.cascade_quality.is_some() {
+        let _ = writeln!(
+            out,
+            "  cascade quality        {:>8}  (always-large {})",
+            opt4(m.cascade_quality),
+            opt4(b.always_large.quality)
+        );
     }
-    out
+    let _ = writeln!(
+        out,
+        "  cost per request       {:>8}  (always-small {}, always-large {})",
+        money(m.cost_per_request),
+        money(b.always_small.cost_per_request),
+        money(b.always_large.cost_per_request)
+    );
+    let _ = writeln!(
+        out,
+        "  savings vs always-large {:>7}",
+        m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())
+    );
+}
+
+/// The thresholded signal, when it is not the plain confidence field.
+fn signal_line(report: &Report, out: &mut String) {
+    let signal = &report.signal;
+    if signal.name == "confidence" && signal.recalibration.is_none() {
+        return;
+    }
+    let raw = report
+        .deployment
+        .policy
+        .as_ref()
+        .and_then(|p| p.default_raw_threshold);
+    let _ = writeln!(
+        out,
+        "  on signal {}{}",
+        signal.name,
+        match (&signal.recalibration, raw) {
+            (Some(r), Some(raw)) => {
+                format!(" recalibrated ({}); on the raw signal: {raw}", r.method)
+            }
+            (Some(r), None) => format!(" recalibrated ({})", r.method),
+            (None, _) => String::new(),
+        }
+    );
+}
+
+/// With a hold-out: the threshold on the held-out records.
+fn held_out(report: &Report, out: &mut String) {
+    if let Some(h) = &report.holdout {
+        let _ = writeln!(
+            out,
+            "  held out ({} records): escalation {}, non-escalated quality {}{}",
+            h.test_records,
+            pct(h.held_out.escalation_rate),
+            opt4(h.held_out.non_escalated_quality),
+            match h.met {
+                Some(true) => ", objective met",
+                Some(false) => ", objective NOT met",
+                None => "",
+            }
+        );
+    }
+}
+
+/// Why no single threshold qualifies, and the per-segment policy when it meets the objective.
+fn none(report: &Report, why: &Infeasible, out: &mut String) {
+    let _ = writeln!(out, "no recommendation: {why}");
+    if let Some(p) = &report.deployment.policy {
+        let _ = writeln!(
+            out,
+            "per-segment policy meets the objective: escalation {}, non-escalated \
+             quality {}, cost per request {} (see report.md)",
+            pct(p.measured.escalation_rate),
+            opt4(p.measured.non_escalated_quality),
+            money(p.measured.cost_per_request)
+        );
+    }
 }

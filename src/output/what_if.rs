@@ -15,8 +15,16 @@ pub fn what_if_text(
     rows: &[WhatIfRow],
     s: &WhatIfSummary,
 ) -> String {
-    let (small, large, baseline) = (&names.small, &names.large, &names.baseline);
     let mut o = String::new();
+    assumptions(w, names, &mut o);
+    table(rows, &mut o);
+    totals(s, &mut o);
+    o
+}
+
+/// The volumes and prices the table assumes.
+fn assumptions(w: &WhatIf, names: &PriceNames, o: &mut String) {
+    let (small, large, baseline) = (&names.small, &names.large, &names.baseline);
     let price = |name: &str, p: Price| {
         let numeric = name.chars().all(|c| c.is_ascii_digit() || ".:".contains(c));
         if numeric {
@@ -43,6 +51,10 @@ pub fn what_if_text(
         o,
         "The small model is paid on every request, the large model on escalated ones.\n"
     );
+}
+
+/// One line per escalation rate.
+fn table(rows: &[WhatIfRow], o: &mut String) {
     let _ = writeln!(
         o,
         "{:>10}  {:>14}  {:>14}  {:>14}  {:>11}  {:>15}  {:>24}",
@@ -71,6 +83,10 @@ pub fn what_if_text(
             ),
         );
     }
+}
+
+/// The single-model totals and the break-even escalation rates.
+fn totals(s: &WhatIfSummary, o: &mut String) {
     let _ = writeln!(
         o,
         "\nalways-small {:.2}, always-large {:.2}{}",
@@ -90,7 +106,6 @@ pub fn what_if_text(
             .map(rate)
             .unwrap_or_else(|| "n/a".into())
     );
-    o
 }
 
 /// The table as CSV.

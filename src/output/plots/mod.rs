@@ -11,9 +11,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-mod charts;
+mod confidence;
+mod cost;
+mod frontier;
+mod funnel;
+mod reliability;
 pub mod signals;
 mod style;
+mod tradeoff;
 
 use super::Exporter;
 use crate::report::Report;
@@ -79,12 +84,12 @@ impl Plot {
     {
         root.fill(&WHITE).map_err(err)?;
         match self {
-            Plot::Tradeoff => charts::tradeoff(root, r),
-            Plot::Cost => charts::cost(root, r),
-            Plot::Frontier => charts::frontier(root, r),
-            Plot::Confidence => charts::confidence(root, r),
-            Plot::Reliability => charts::reliability(root, r),
-            Plot::Funnel => charts::funnel(root, r),
+            Plot::Tradeoff => tradeoff::draw(root, r),
+            Plot::Cost => cost::draw(root, r),
+            Plot::Frontier => frontier::draw(root, r),
+            Plot::Confidence => confidence::draw(root, r),
+            Plot::Reliability => reliability::draw(root, r),
+            Plot::Funnel => funnel::draw(root, r),
         }?;
         root.present().map_err(err)?;
         Ok(())

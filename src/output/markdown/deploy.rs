@@ -6,23 +6,16 @@
 
 use std::fmt::Write;
 
-use super::format::{money, opt4, pct};
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
+use crate::output::format::{money, opt4, pct};
 use crate::policy::document::threshold_of;
-use crate::policy::segments::Rule;
+use crate::policy::segments::{Plan, Rule};
 use crate::report::Report;
 use crate::signals::Calibration;
 
-/// Appends the signal, segment, safeguard and policy sections.
-pub fn sections(r: &Report, o: &mut String) {
-    signal(r, o);
-    segments(r, o);
-    safeguards(r, o);
-    policy(r, o);
-}
-
-fn signal(r: &Report, o: &mut String) {
+/// The thresholded signal, when it is not the plain confidence field, and its recalibration.
+pub(super) fn signal(r: &Report, o: &mut String) {
     let s = &r.signal;
     if s.formula.is_none() && r.recalibration.is_none() && s.name == "confidence" {
         return;
@@ -87,11 +80,29 @@ fn signal(r: &Report, o: &mut String) {
     );
 }
 
-fn segments(r: &Report, o: &mut String) {
+/// With `--segment-by`: the per-segment thresholds against the best single threshold, one
+/// row per segment, and what the segments that cannot hold the target cost.
+pub(super) fn segments(r: &Report, o: &mut String) {
     let Some(plan) = &r.deployment.plan else {
         return;
     };
     let _ = writeln!(o, "## Segments by {}\n", plan.columns.join(", "));
+    against_single(r, plan, o);
+    if let Some(note) = &plan.note {
+        let _ = writeln!(o, "{note}.\n");
+    }
+    let _ = writeln!(
+        o,
+        "Segments with fewer than {} records keep the global threshold (`--min-segment-records`).\n",
+        plan.min_records
+    );
+    segment_table(plan, o);
+    too_few_always_large(r, plan, o);
+    cannot_meet_target(plan, o);
+}
+
+/// The joint per-segment policy against the best single threshold.
+fn against_single(r: &Report, plan: &Plan, o: &mut String) {
     let exactness = if plan.exact {
         "; the joint search is exact"
     } else {
@@ -145,14 +156,10 @@ fn segments(r: &Report, o: &mut String) {
         }
         _ => {}
     }
-    if let Some(note) = &plan.note {
-        let _ = writeln!(o, "{note}.\n");
-    }
-    let _ = writeln!(
-        o,
-        "Segments with fewer than {} records keep the global threshold (`--min-segment-records`).\n",
-        plan.min_records
-    );
+}
+
+/// One row per segment: its own best threshold, the global threshold's effect and the policy's.
+fn segment_table(plan: &Plan, o: &mut String) {
     let _ = writeln!(
         o,
         "| Segment | Records | Small quality | Own best threshold | At global: escalation | At global: quality | Policy threshold | Policy: escalation | Policy: quality | Policy: cost/request | Why |\n\
@@ -183,6 +190,10 @@ fn segments(r: &Report, o: &mut String) {
         );
     }
     let _ = writeln!(o);
+}
+
+/// What routing a too-small segment to the large model costs against the global threshold.
+fn too_few_always_large(r: &Report, plan: &Plan, o: &mut String) {
     for s in plan
         .segments
         .iter()
@@ -203,6 +214,11 @@ fn segments(r: &Report, o: &mut String) {
             );
         }
     }
+}
+
+/// Segments no threshold meets the target on: pooled by the policy, and what routing them all
+/// to the large model would cost instead.
+fn cannot_meet_target(plan: &Plan, o: &mut String) {
     let hopeless: Vec<&str> = plan
         .segments
         .iter()
@@ -240,7 +256,8 @@ fn segments(r: &Report, o: &mut String) {
     }
 }
 
-fn safeguards(r: &Report, o: &mut String) {
+/// What each safeguard costs and buys under the policy.
+pub(super) fn safeguards(r: &Report, o: &mut String) {
     let effects = &r.deployment.effects;
     if effects.is_empty() {
         return;
@@ -284,7 +301,8 @@ fn safeguards(r: &Report, o: &mut String) {
     let _ = writeln!(o);
 }
 
-fn policy(r: &Report, o: &mut String) {
+/// The deployable policy document, unless it is the single recommended threshold.
+pub(super) fn policy(r: &Report, o: &mut String) {
     let Some(p) = &r.deployment.policy else {
         return;
     };

@@ -1,0 +1,133 @@
+//! The recommendation as JSON: found or not, the objective, the metrics or the reason, the
+//! certificate and the policy; in `summary.json` and alone for `recommend --print json`.
+//! Copies only; it must not compute.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::engine::objective::Objective;
+use crate::engine::recommend::Infeasible;
+use crate::engine::sweep::Metrics;
+use crate::policy::document::Policy;
+use crate::report::Report;
+use crate::trust::certify::Certification;
+
+/// The recommendation as one compact JSON line (for `recommend --print json`).
+pub fn recommendation_json(
+    recommendation: &Result<Metrics, Infeasible>,
+    objective: Objective,
+    certification: Option<&Certification>,
+    policy: Option<&Policy>,
+) -> Result<String> {
+    let mut r = Recommendation::of(recommendation, objective);
+    r.certificate = certification.map(certificate_json);
+    r.policy = policy;
+    Ok(serde_json::to_string(&r)?)
+}
+
+/// `"recommendation"`, and the whole of `recommend --print json`.
+#[derive(Serialize)]
+pub(super) struct Recommendation<'a> {
+    found: bool,
+    objective: ObjectiveJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<&'a Metrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate: Option<CertificateJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a Policy>,
+}
+
+/// The objective: its kind, its value and its description.
+#[derive(Serialize)]
+pub(super) struct ObjectiveJson {
+    kind: &'static str,
+    value: Option<f64>,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct CertificateJson {
+    certified: bool,
+    delta: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tests: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guarantee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    needed_records: Option<u64>,
+}
+
+/// The recommendation with its certificate, as `summary.json` holds it.
+pub(super) fn recommendation(report: &Report) -> Recommendation<'_> {
+    Recommendation {
+        certificate: report.certification.as_ref().map(certificate_json),
+        ..Recommendation::of(&report.recommendation, report.settings.objective)
+    }
+}
+
+impl<'a> Recommendation<'a> {
+    fn of(recommendation: &'a Result<Metrics, Infeasible>, objective: Objective) -> Self {
+        let objective = objective_json(objective);
+        match recommendation {
+            Ok(m) => Recommendation {
+                found: true,
+                objective,
+                metrics: Some(m),
+                reason: None,
+                certificate: None,
+                policy: None,
+            },
+            Err(why) => Recommendation {
+                found: false,
+                objective,
+                metrics: None,
+                reason: Some(why.to_string()),
+                certificate: None,
+                policy: None,
+            },
+        }
+    }
+}
+
+/// The objective: its kind, its value and its description.
+pub(super) fn objective_json(o: Objective) -> ObjectiveJson {
+    ObjectiveJson {
+        kind: o.kind(),
+        value: o.value(),
+        description: o.describe(),
+    }
+}
+
+fn certificate_json(c: &Certification) -> CertificateJson {
+    match c {
+        Ok(c) => CertificateJson {
+            certified: true,
+            delta: c.delta,
+            method: Some(c.method.name()),
+            tests: Some(c.tests),
+            p_value: Some(c.p_value),
+            guarantee: Some(c.guarantee()),
+            reason: None,
+            needed_records: None,
+        },
+        Err(why) => CertificateJson {
+            certified: false,
+            delta: why.delta,
+            method: None,
+            tests: None,
+            p_value: None,
+            guarantee: None,
+            reason: Some(why.to_string()),
+            needed_records: why.needed_records,
+        },
+    }
+}

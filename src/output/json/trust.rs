@@ -1,0 +1,76 @@
+//! How far to trust the numbers, as `summary.json` states it: the intervals at the
+//! recommendation, the spread of the recommended threshold, and the held-out check. Copies
+//! only; it must not compute.
+
+use serde::Serialize;
+
+use crate::engine::sweep::Metrics;
+use crate::policy::document::Measured;
+use crate::report::Report;
+use crate::trust::intervals::{RowIntervals, ThresholdSpread, Uncertainty};
+
+/// `"uncertainty"`: the intervals' settings and the recommendation's intervals.
+#[derive(Serialize)]
+pub(super) struct UncertaintyJson<'a> {
+    level: f64,
+    bootstrap_resamples: usize,
+    seed: u64,
+    quality_intervals: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommended: Option<&'a RowIntervals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recommended_threshold_spread: Option<&'a ThresholdSpread>,
+}
+
+/// `"holdout"`: the threshold (and policy) on the held-out records.
+#[derive(Serialize)]
+pub(super) struct HoldoutJson<'a> {
+    split: &'a str,
+    calibration_records: usize,
+    test_records: usize,
+    met_objective: Option<bool>,
+    promised: &'a Metrics,
+    held_out: &'a Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<PolicyHoldoutJson>,
+}
+
+#[derive(Serialize)]
+struct PolicyHoldoutJson {
+    met_objective: Option<bool>,
+    promised: Measured,
+    held_out: Measured,
+}
+
+/// The intervals' settings, the recommendation's intervals and the threshold's spread.
+pub(super) fn uncertainty(u: &Uncertainty) -> UncertaintyJson<'_> {
+    UncertaintyJson {
+        level: u.settings.level,
+        bootstrap_resamples: u.settings.resamples,
+        seed: u.settings.seed,
+        quality_intervals: if u.binary {
+            "Wilson (0/1 labels)"
+        } else {
+            "bootstrap percentile (labels in [0, 1])"
+        },
+        recommended: u.recommended.as_ref(),
+        recommended_threshold_spread: u.spread.as_ref(),
+    }
+}
+
+/// With a hold-out: what calibration promised and what the held-out records delivered.
+pub(super) fn holdout(report: &Report) -> Option<HoldoutJson<'_>> {
+    report.holdout.as_ref().map(|h| HoldoutJson {
+        split: &h.description,
+        calibration_records: h.calibration_records,
+        test_records: h.test_records,
+        met_objective: h.met,
+        promised: &h.promised,
+        held_out: &h.held_out,
+        policy: h.policy.as_ref().map(|(p, t, met)| PolicyHoldoutJson {
+            met_objective: *met,
+            promised: Measured::of(p),
+            held_out: Measured::of(t),
+        }),
+    })
+}

@@ -67,72 +67,23 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     if n == 0 || accepted.is_empty() {
         return Vec::new();
     }
-    // Ranks of all 2n path latencies: id 2i is record i accepted, 2i + 1 escalated.
-    let mut keyed: Vec<(u64, u32)> = (0..n)
-        .into_par_iter()
-        .flat_map_iter(|i| {
-            [
-                (ascending_key(input.accepted(i)), 2 * i as u32),
-                (ascending_key(input.escalated(i)), 2 * i as u32 + 1),
-            ]
-        })
-        .collect();
-    keyed.par_sort_unstable();
-    let mut rank = vec![0u32; 2 * n];
-    for (r, &(_, id)) in keyed.iter().enumerate() {
-        rank[id as usize] = r as u32;
-    }
-    let values: Vec<f64> = keyed
-        .iter()
-        .map(|&(_, id)| {
-            let i = id as usize / 2;
-            if id % 2 == 0 {
-                input.accepted(i)
-            } else {
-                input.escalated(i)
-            }
-        })
-        .collect();
-    drop(keyed);
+    let (rank, values) = ranked_paths(input, n);
     let mut requests: Vec<(usize, usize)> = accepted.iter().copied().enumerate().collect();
     requests.sort_by_key(|&(_, a)| a);
-
-    // Means: prefix sums of accepted-path times and suffix sums of escalated-path times, each
-    // accumulated in one direction only so the sums are exact to rounding of additions.
-    let mut accepted_sum = vec![0.0; requests.len()];
-    let mut acc = Sum::default();
-    let mut k = 0;
-    for (slot, &(_, a)) in requests.iter().enumerate() {
-        while k < a {
-            acc.add(input.accepted(order[k] as usize));
-            k += 1;
-        }
-        accepted_sum[slot] = acc.value();
-    }
-    let mut escalated_sum = vec![0.0; requests.len()];
-    let mut esc = Sum::default();
-    let mut k = n;
-    for (slot, &(_, a)) in requests.iter().enumerate().rev() {
-        while k > a {
-            k -= 1;
-            esc.add(input.escalated(order[k] as usize));
-        }
-        escalated_sum[slot] = esc.value();
-    }
-
+    let cuts: Vec<usize> = requests.iter().map(|&(_, a)| a).collect();
+    let (accepted_sum, escalated_sum) = path_sums(input, order, &cuts);
+    // Start with every record escalated, then move records to the accepted path in order.
     let mut present = RankSet::new(2 * n);
     for &i in order {
         present.insert(rank[2 * i as usize + 1] as usize);
     }
-    let mut out = vec![
-        Latency {
-            mean: 0.0,
-            p50: 0.0,
-            p95: 0.0,
-            p99: 0.0,
-        };
-        accepted.len()
-    ];
+    let zero = Latency {
+        mean: 0.0,
+        p50: 0.0,
+        p95: 0.0,
+        p99: 0.0,
+    };
+    let mut out = vec![zero; accepted.len()];
     let mut moved = 0;
     let kth = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n);
     for (slot, &(at, a)) in requests.iter().enumerate() {
@@ -150,6 +101,61 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
         };
     }
     out
+}
+
+/// Ranks of all 2n path latencies (id 2i is record i accepted, 2i + 1 escalated) and the
+/// latencies in rank order.
+fn ranked_paths(input: &LatencyInput<'_>, n: usize) -> (Vec<u32>, Vec<f64>) {
+    let mut keyed: Vec<(u64, u32)> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            [
+                (ascending_key(input.accepted(i)), 2 * i as u32),
+                (ascending_key(input.escalated(i)), 2 * i as u32 + 1),
+            ]
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    let mut rank = vec![0u32; 2 * n];
+    for (r, &(_, id)) in keyed.iter().enumerate() {
+        rank[id as usize] = r as u32;
+    }
+    let path = |id: u32| {
+        let i = id as usize / 2;
+        if id.is_multiple_of(2) {
+            input.accepted(i)
+        } else {
+            input.escalated(i)
+        }
+    };
+    (rank, keyed.iter().map(|&(_, id)| path(id)).collect())
+}
+
+/// For each cut (ascending): Σ accepted-path time over the first `cut` records of `order` and
+/// Σ escalated-path time over the rest, each accumulated in one direction only so the sums are
+/// exact to rounding of additions.
+fn path_sums(input: &LatencyInput<'_>, order: &[u32], cuts: &[usize]) -> (Vec<f64>, Vec<f64>) {
+    let mut accepted_sum = vec![0.0; cuts.len()];
+    let mut acc = Sum::default();
+    let mut k = 0;
+    for (slot, &a) in cuts.iter().enumerate() {
+        while k < a {
+            acc.add(input.accepted(order[k] as usize));
+            k += 1;
+        }
+        accepted_sum[slot] = acc.value();
+    }
+    let mut escalated_sum = vec![0.0; cuts.len()];
+    let mut esc = Sum::default();
+    let mut k = order.len();
+    for (slot, &a) in cuts.iter().enumerate().rev() {
+        while k > a {
+            k -= 1;
+            esc.add(input.escalated(order[k] as usize));
+        }
+        escalated_sum[slot] = esc.value();
+    }
+    (accepted_sum, escalated_sum)
 }
 
 /// A set of ranks as a bitset with counts per block of 64 words and per super-block of 64

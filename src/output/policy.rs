@@ -224,8 +224,9 @@ fn shell_quote(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::document::{
-        AlwaysLargePolicy, Measured, ObjectivePolicy, RULE, SegmentPolicy, SignalPolicy,
+        AlwaysLargePolicy, Measured, ObjectivePolicy, RULE, SegmentPolicy,
     };
+    use crate::signals::spec::SignalSpec;
 
     fn policy() -> Policy {
         Policy {
@@ -233,7 +234,7 @@ mod tests {
             version: "0.1.0",
             input_sha256: "ab".into(),
             rule: RULE,
-            signal: SignalPolicy {
+            signal: SignalSpec {
                 name: "confidence".into(),
                 formula: None,
                 recalibration: None,

@@ -3,11 +3,11 @@
 //! Owns the orchestration of the pure core (sweep, grid, recommendation) for one eval set. It
 //! must not read files, print or format; renderers turn the report into bytes.
 
-use super::deploy::deployment;
+use super::deploy::{Chosen, deployment};
 use super::findings;
 use super::prepare::{Prepared, unmatched};
 use super::settings::{Grid, RunSettings, SweepSettings};
-use crate::engine::latency;
+use crate::engine::latency::{self, Latency};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep};
@@ -67,109 +67,47 @@ pub fn report(
     (signal, recalibration): (SignalSpec, Option<RecalibrationReport>),
 ) -> Report {
     let input = prepared.input();
-    let grid = how.grid;
-    let (thresholds, grid_setting) = grid_thresholds(sweep, grid);
-    let rows: Vec<_> = if grid == Grid::Exact || thresholds.is_empty() {
-        (0..sweep.candidates())
-            .rev()
-            .map(|j| sweep.at_candidate(j))
-            .collect()
-    } else {
-        thresholds.iter().map(|&t| sweep.at_threshold(t)).collect()
-    };
-    let fields = Field::ALL
-        .into_iter()
-        .map(|f| (f.name().to_string(), run.load.fields.column(f).to_string()))
-        .collect();
+    let (rows, grid) = table_rows(sweep, how.grid);
     let (recommendation, certification) = decide(sweep, run, prepared);
     let settings = how.intervals.settings(sweep.records());
-    // The dashboard's passes, the latency sweep and the bootstrap are independent: run them
+    let recommended = recommendation.as_ref();
+    // The findings' passes, the latency sweep and the bootstrap are independent: run them
     // side by side.
     let ((findings, uncertainty), (latency, recommended_latency)) = rayon::join(
         || {
             rayon::join(
                 || {
-                    findings::findings(
-                        &loaded.set,
-                        input,
-                        sweep,
-                        recommendation.as_ref().map_err(|why| why.to_string()),
-                        loaded.drops.dropped,
-                    )
+                    let why = recommended.map_err(|why| why.to_string());
+                    findings::findings(&loaded.set, input, sweep, why, loaded.drops.dropped)
                 },
                 || {
                     // Each resample picks its threshold the way this run does.
-                    let choose = |r: &Sweep| match certify_target(run) {
-                        Some((target, delta)) => certify(r, target, delta, prepared.binary)
-                            .ok()
-                            .map(|c| c.metrics.threshold),
-                        None => recommend(r, run.objective).ok().map(|m| m.threshold),
-                    };
-                    intervals::uncertainty(
-                        input,
-                        sweep,
-                        &rows,
-                        recommendation.as_ref().ok(),
-                        &choose,
-                        settings,
-                        prepared.binary,
-                    )
+                    let choose = |r: &Sweep| choose_threshold(r, run, prepared.binary);
+                    let at = recommended.ok();
+                    let binary = prepared.binary;
+                    intervals::uncertainty(input, sweep, &rows, at, &choose, settings, binary)
                 },
             )
         },
-        || match &prepared.latency {
-            Some(l) => {
-                let mut accepted: Vec<usize> = rows.iter().map(|m| m.accepted).collect();
-                if let Ok(m) = &recommendation {
-                    accepted.push(m.accepted);
-                }
-                let mut all = latency::at_accepted(l, sweep.order(), &accepted);
-                let recommended = match &recommendation {
-                    Ok(_) => all.pop(),
-                    Err(_) => None,
-                };
-                (Some(all), recommended)
-            }
-            None => (None, None),
-        },
+        || latencies(prepared, sweep, &rows, recommended.ok()),
     );
     let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
+    let chosen = Chosen {
+        recommendation: &recommendation,
+        certification: certification.as_ref(),
+    };
     let deployment = deployment(
         loaded,
         run,
         prepared,
         sweep,
-        &recommendation,
-        certification.as_ref(),
+        chosen,
         &grid_rows,
         signal.clone(),
-        &loaded.sha256,
     );
     Report {
-        input: InputInfo {
-            path: run.load.source.as_given(),
-            format: loaded.format.name(),
-            sha256: loaded.sha256.clone(),
-            bytes: loaded.bytes,
-            rows_read: loaded.drops.read,
-            rows_dropped: loaded.drops.dropped,
-            drop_reasons: loaded.drops.reasons.clone(),
-        },
-        settings: Settings {
-            fields,
-            small_cost: prepared.small_source.clone(),
-            large_cost: prepared.large_source.clone(),
-            baseline: prepared.baseline.clone(),
-            small_timeout_ms: run.costs.small_timeout_ms,
-            timed_out: prepared
-                .safeguards
-                .iter()
-                .find(|s| s.kind == safeguards::Kind::Timeout)
-                .map_or(0, Safeguard::matched),
-            objective: run.objective,
-            grid: grid_setting,
-            has_large_quality: loaded.set.large_quality.is_some(),
-        },
+        input: input_info(loaded, run),
+        settings: stated_settings(loaded, run, prepared, grid),
         records: sweep.records(),
         distinct_confidences: sweep.distinct_confidences().len(),
         baselines: sweep.baselines(),
@@ -185,6 +123,85 @@ pub fn report(
         signal,
         recalibration,
         deployment,
+    }
+}
+
+/// The threshold a run picks on `sweep`: certified when the run certifies.
+fn choose_threshold(sweep: &Sweep, run: &RunSettings, binary: bool) -> Option<f64> {
+    match certify_target(run) {
+        Some((target, delta)) => {
+            (certify(sweep, target, delta, binary).ok()).map(|c| c.metrics.threshold)
+        }
+        None => recommend(sweep, run.objective).ok().map(|m| m.threshold),
+    }
+}
+
+/// The rows of sweep.csv, by ascending threshold, and how they were chosen.
+fn table_rows(sweep: &Sweep, grid: Grid) -> (Vec<Metrics>, GridSetting) {
+    let (thresholds, setting) = grid_thresholds(sweep, grid);
+    let rows = if grid == Grid::Exact || thresholds.is_empty() {
+        let all = (0..sweep.candidates()).rev();
+        all.map(|j| sweep.at_candidate(j)).collect()
+    } else {
+        thresholds.iter().map(|&t| sweep.at_threshold(t)).collect()
+    };
+    (rows, setting)
+}
+
+/// Cascade latency at every row and at the recommendation, when the records carry latencies.
+fn latencies(
+    prepared: &Prepared<'_>,
+    sweep: &Sweep,
+    rows: &[Metrics],
+    recommended: Option<&Metrics>,
+) -> (Option<Vec<Latency>>, Option<Latency>) {
+    let Some(l) = &prepared.latency else {
+        return (None, None);
+    };
+    let mut accepted: Vec<usize> = rows.iter().map(|m| m.accepted).collect();
+    accepted.extend(recommended.map(|m| m.accepted));
+    let mut all = latency::at_accepted(l, sweep.order(), &accepted);
+    let at_recommended = recommended.and_then(|_| all.pop());
+    (Some(all), at_recommended)
+}
+
+/// Facts about the input.
+fn input_info(loaded: &Loaded, run: &RunSettings) -> InputInfo {
+    InputInfo {
+        path: run.load.source.as_given(),
+        format: loaded.format.name(),
+        sha256: loaded.sha256.clone(),
+        bytes: loaded.bytes,
+        rows_read: loaded.drops.read,
+        rows_dropped: loaded.drops.dropped,
+        drop_reasons: loaded.drops.reasons.clone(),
+    }
+}
+
+/// The settings the report states beside its numbers.
+fn stated_settings(
+    loaded: &Loaded,
+    run: &RunSettings,
+    prepared: &Prepared<'_>,
+    grid: GridSetting,
+) -> Settings {
+    let fields = Field::ALL
+        .into_iter()
+        .map(|f| (f.name().to_string(), run.load.fields.column(f).to_string()))
+        .collect();
+    let timeouts = prepared.safeguards.iter();
+    Settings {
+        fields,
+        small_cost: prepared.small_source.clone(),
+        large_cost: prepared.large_source.clone(),
+        baseline: prepared.baseline.clone(),
+        small_timeout_ms: run.costs.small_timeout_ms,
+        timed_out: (timeouts.filter(|s| s.kind == safeguards::Kind::Timeout))
+            .map(Safeguard::matched)
+            .sum(),
+        objective: run.objective,
+        grid,
+        has_large_quality: loaded.set.large_quality.is_some(),
     }
 }
 

@@ -72,57 +72,46 @@ pub fn apply_plan(
     Some(t.metrics(f64::NAN, t.accepted == 0))
 }
 
-/// Everything the policy needs, for `sweep` and `recommend` alike.
-#[allow(clippy::too_many_arguments)]
+/// The choice the policy is built on: the global recommendation and, with `--certify`, the
+/// certificate.
+#[derive(Clone, Copy)]
+pub struct Chosen<'a> {
+    /// The recommended threshold, or why none qualifies.
+    pub recommendation: &'a Result<Metrics, Infeasible>,
+    /// With `--certify`: the certificate, or why none could be issued.
+    pub certification: Option<&'a Certification>,
+}
+
+/// Everything the policy needs, for `sweep` and `recommend` alike (`grid`: the thresholds of
+/// the main table's rows, for the per-segment tables).
 pub fn deployment(
     loaded: &Loaded,
     run: &RunSettings,
     prepared: &Prepared<'_>,
     sweep: &Sweep,
-    recommendation: &Result<Metrics, Infeasible>,
-    certification: Option<&Certification>,
+    chosen: Chosen<'_>,
     grid: &[f64],
     signal: SignalSpec,
-    sha256: &str,
 ) -> Deployment {
     let input = prepared.input();
-    let objective = run.objective;
-    let global = recommendation.as_ref().ok();
+    let global = chosen.recommendation.as_ref().ok();
     let seg = segmentation(loaded, run);
-    let no_joint = certification.map(
+    let no_joint = chosen.certification.map(
         |_| "with --certify the certificate covers one global threshold, so every segment keeps it",
     );
     let plan = seg.as_ref().map(|seg| {
-        segments::plan(
-            input,
-            seg,
-            &run.policy.segment_by,
-            PlanSettings {
-                objective,
-                min_records: run.policy.min_segment_records,
-                global,
-                no_joint,
-                grid,
-                sweep,
-            },
-        )
+        let settings = PlanSettings {
+            objective: run.objective,
+            min_records: run.policy.min_segment_records,
+            global,
+            no_joint,
+            grid,
+            sweep,
+        };
+        segments::plan(input, seg, &run.policy.segment_by, settings)
     });
     let joint = plan.as_ref().and_then(|p| p.policy.map(|m| (p, m)));
-    // The routing the policy applies, for the safeguards' effects.
-    let global_threshold = global.map_or(f64::INFINITY, Metrics::routing_threshold);
-    let thresholds: Vec<f64> = match joint {
-        Some((p, _)) => p
-            .segments
-            .iter()
-            .map(|s| match s.rule {
-                // Without the safeguards that force them, its records would follow the
-                // global threshold.
-                Rule::AllForced => global_threshold,
-                _ => s.threshold.unwrap_or(f64::INFINITY),
-            })
-            .collect(),
-        None => vec![global_threshold],
-    };
+    let thresholds = routing_thresholds(joint.map(|(p, _)| p), global);
     let routing = Routing {
         thresholds: &thresholds,
         codes: match (joint, &seg) {
@@ -131,41 +120,70 @@ pub fn deployment(
         },
     };
     let measured = joint.map(|(_, m)| m).or(global.copied());
-    let effects = if measured.is_some() {
-        safeguards::effects(input, routing, &prepared.safeguards)
-    } else {
-        Vec::new()
+    let effects = match measured {
+        Some(_) => safeguards::effects(input, routing, &prepared.safeguards),
+        None => Vec::new(),
     };
-    let policy = measured.map(|m| Policy {
+    let policy = measured.map(|m| {
+        let segments = joint.map(|(p, _)| p);
+        document(run, &loaded.sha256, signal, global, segments, &m)
+    });
+    Deployment {
+        plan,
+        effects,
+        policy,
+    }
+}
+
+/// The threshold the policy applies per segment (one entry without a joint plan), for the
+/// safeguards' effects.
+fn routing_thresholds(joint: Option<&Plan>, global: Option<&Metrics>) -> Vec<f64> {
+    let global_threshold = global.map_or(f64::INFINITY, Metrics::routing_threshold);
+    let Some(p) = joint else {
+        return vec![global_threshold];
+    };
+    (p.segments.iter())
+        .map(|s| match s.rule {
+            // Without the safeguards that force them, its records would follow the global
+            // threshold.
+            Rule::AllForced => global_threshold,
+            _ => s.threshold.unwrap_or(f64::INFINITY),
+        })
+        .collect()
+}
+
+/// The deployable document: what a router needs, and what calibration measured for it.
+fn document(
+    run: &RunSettings,
+    sha256: &str,
+    signal: SignalSpec,
+    global: Option<&Metrics>,
+    joint: Option<&Plan>,
+    measured: &Metrics,
+) -> Policy {
+    let always_large = (run.policy.always_large.iter())
+        .map(|o| AlwaysLargePolicy {
+            field: o.column.clone(),
+            value: o.value.clone(),
+        })
+        .collect();
+    Policy {
         tool: "calibrate",
         version: env!("CARGO_PKG_VERSION"),
         input_sha256: sha256.to_string(),
         rule: RULE,
         signal,
-        objective: ObjectivePolicy::of(objective),
+        objective: ObjectivePolicy::of(run.objective),
         default_threshold: global.and_then(threshold_of),
         default_raw_threshold: None,
         segment_by: match joint {
             Some(_) => run.policy.segment_by.clone(),
             None => Vec::new(),
         },
-        segments: joint.map(|(p, _)| segment_rules(p)).unwrap_or_default(),
-        always_large: run
-            .policy
-            .always_large
-            .iter()
-            .map(|o| AlwaysLargePolicy {
-                field: o.column.clone(),
-                value: o.value.clone(),
-            })
-            .collect(),
+        segments: joint.map(segment_rules).unwrap_or_default(),
+        always_large,
         escalate_refusals: run.policy.escalate_refusals,
         small_timeout_ms: run.costs.small_timeout_ms,
-        measured: Measured::of(&m),
-    });
-    Deployment {
-        plan,
-        effects,
-        policy,
+        measured: Measured::of(measured),
     }
 }

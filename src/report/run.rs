@@ -16,7 +16,7 @@ use crate::trust::certify::Certification;
 use crate::trust::holdout::{self, Holdout, Validation};
 
 use super::build::decide;
-use super::deploy::{apply_plan, deployment};
+use super::deploy::{Chosen, apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
 use super::{RecalibrationReport, Report, RunError, RunSettings};
@@ -148,17 +148,12 @@ pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError>
     let prepared = prepare(loaded, run)?;
     let sweep = Sweep::new(prepared.input());
     let (recommendation, certification) = decide(&sweep, run, &prepared);
-    let deployment = deployment(
-        loaded,
-        run,
-        &prepared,
-        &sweep,
-        &recommendation,
-        certification.as_ref(),
-        &[],
-        calibrated.signal.clone(),
-        &loaded.sha256,
-    );
+    let chosen = Chosen {
+        recommendation: &recommendation,
+        certification: certification.as_ref(),
+    };
+    let signal = calibrated.signal.clone();
+    let deployment = deployment(loaded, run, &prepared, &sweep, chosen, &[], signal);
     Ok(Decision {
         recommendation,
         certification,

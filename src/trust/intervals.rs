@@ -216,6 +216,12 @@ fn percentile(values: &mut [f64], level: f64) -> Option<Interval> {
     })
 }
 
+/// A metric of a row (`None` where undefined).
+type Field<'a> = &'a dyn Fn(&Metrics) -> Option<f64>;
+
+/// The bootstrap's percentile interval of a metric of one row.
+type Bootstrap<'a> = dyn Fn(Field<'_>) -> Option<Interval> + 'a;
+
 /// Wilson intervals for rates and 0/1 qualities, `boot` (the bootstrap's percentiles) for the
 /// rest; `n` records in all.
 fn row_intervals(
@@ -223,7 +229,7 @@ fn row_intervals(
     n: usize,
     binary: bool,
     level: f64,
-    boot: &dyn Fn(&dyn Fn(&Metrics) -> Option<f64>) -> Option<Interval>,
+    boot: &Bootstrap<'_>,
 ) -> RowIntervals {
     let wilson_of = |successes: f64, n: usize| {
         let (lo, hi) = wilson(successes.round(), n as f64, level);

@@ -50,7 +50,6 @@ impl LpBound {
     }
 }
 
-
 /// Non-dominated candidates sorted by cost, with cost and value strictly
 /// increasing; among exact duplicates the smallest index survives.
 pub(super) fn pareto_front(seg: &[Choice]) -> Vec<Point> {

@@ -58,6 +58,11 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The threshold as the deployed policy states it: `None` for "escalate everything".
+    pub fn deployed_threshold(&self) -> Option<f64> {
+        (!self.accepts_none).then_some(self.threshold)
+    }
+
     /// The threshold a router applies to reproduce this row: "escalate everything" accepts no
     /// confidence at all (infinity), whatever confidences other records carry.
     pub fn routing_threshold(&self) -> f64 {

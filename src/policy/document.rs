@@ -171,11 +171,6 @@ pub const RULE: &str = "send a request to the large model if it matches an alway
      >= threshold, or equivalently the raw signal >= raw_threshold); a request of no listed \
      segment uses default_threshold, and with no default_threshold it escalates";
 
-/// A threshold as a router compares it: `None` for "escalate everything".
-pub fn threshold_of(m: &Metrics) -> Option<f64> {
-    (!m.accepts_none).then_some(m.threshold)
-}
-
 /// The per-segment rules of a plan whose joint choice was made.
 pub fn segment_rules(plan: &Plan) -> Vec<SegmentPolicy> {
     plan.segments

@@ -10,7 +10,7 @@ use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep};
 use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
 use crate::policy::document::{
-    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, segment_rules, threshold_of,
+    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, segment_rules,
 };
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
@@ -174,7 +174,7 @@ fn document(
         rule: RULE,
         signal,
         objective: ObjectivePolicy::of(run.objective),
-        default_threshold: global.and_then(threshold_of),
+        default_threshold: global.and_then(Metrics::deployed_threshold),
         default_raw_threshold: None,
         segment_by: match joint {
             Some(_) => run.policy.segment_by.clone(),

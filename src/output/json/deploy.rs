@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::engine::sweep::Metrics;
-use crate::policy::document::{Measured, threshold_of};
+use crate::policy::document::Measured;
 use crate::report::Report;
 use crate::signals::Calibration;
 
@@ -97,7 +97,7 @@ pub(super) fn segments(r: &Report) -> Option<SegmentsJson<'_>> {
                 segment: &s.name,
                 records: s.records,
                 small_quality: s.small_quality,
-                own_threshold: s.own.as_ref().ok().and_then(threshold_of),
+                own_threshold: s.own.as_ref().ok().and_then(Metrics::deployed_threshold),
                 at_global: s.at_global.as_ref(),
                 chosen: &s.chosen,
                 always_large: s.always_large,

@@ -9,7 +9,6 @@ use std::fmt::Write;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct};
-use crate::policy::document::threshold_of;
 use crate::policy::segments::{Plan, Rule};
 use crate::report::Report;
 use crate::signals::Calibration;
@@ -167,7 +166,9 @@ fn segment_table(plan: &Plan, o: &mut String) {
     );
     for s in &plan.segments {
         let own = match &s.own {
-            Ok(m) => threshold_of(m).map_or("escalate all".into(), |t| t.to_string()),
+            Ok(m) => m
+                .deployed_threshold()
+                .map_or("escalate all".into(), |t| t.to_string()),
             Err(_) => "none meets it".into(),
         };
         let (ge, gq) = s

@@ -303,9 +303,7 @@ fn segment_result(
     // A segment that keeps the global threshold keeps its value, not its own smallest
     // accepted signal: the two differ on traffic the eval set lacks.
     let threshold = match rule {
-        Rule::TooFewGlobal | Rule::Global => {
-            global.filter(|m| !m.accepts_none).map(|m| m.threshold)
-        }
+        Rule::TooFewGlobal | Rule::Global => global.and_then(Metrics::deployed_threshold),
         _ => (j > 0).then_some(chosen.threshold),
     };
     SegmentResult {

@@ -13,7 +13,7 @@ use crate::signals::settings::SignalSource;
 use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
 use crate::trust::certify::Certification;
-use crate::trust::holdout::{self, Holdout, Validation};
+use crate::trust::holdout::{self, Check, Holdout, Validation};
 
 use super::build::decide;
 use super::deploy::{Chosen, apply_plan, deployment};
@@ -184,7 +184,11 @@ fn validate(
         let promised = plan.policy?;
         let held_out = apply_plan(test, run, &prepared, plan, threshold)?;
         let met = run.objective.is_met(&held_out, large_quality);
-        Some((promised, held_out, met))
+        Some(Check {
+            promised,
+            held_out,
+            met,
+        })
     });
     Ok(Some(Validation {
         policy,

@@ -48,8 +48,17 @@ pub struct SignalRow {
     pub risk_coverage: RiskCoverage,
     /// Equal-width reliability bins, for the overlay plot (signals in [0, 1]).
     pub reliability: Vec<Bin>,
-    /// With `--recalibrate`: calibration and target metrics after recalibration.
-    pub after: Option<(Option<Calibration>, Option<Metrics>)>,
+    /// With `--recalibrate`: the signal after recalibration.
+    pub after: Option<After>,
+}
+
+/// A signal after recalibration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct After {
+    /// Its calibration, measured out of fold.
+    pub calibration: Option<Calibration>,
+    /// The metrics at the target threshold, when a target is given and reachable.
+    pub at_target: Option<Metrics>,
 }
 
 /// One output-length bucket at a signal's target threshold.
@@ -111,7 +120,10 @@ pub fn compare(
                     confidence: &r.values,
                     ..input
                 });
-                (r.after, recommend(&sweep, objective).ok())
+                After {
+                    calibration: r.after,
+                    at_target: recommend(&sweep, objective).ok(),
+                }
             });
             SignalRow {
                 name: c.name.clone(),

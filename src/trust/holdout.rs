@@ -57,9 +57,19 @@ pub struct Validation {
     /// Whether the held-out part met the objective (`None` for the default objective, which
     /// sets no bar).
     pub met: Option<bool>,
-    /// With per-segment thresholds: the whole policy on both parts, and whether the held-out
-    /// part met the objective.
-    pub policy: Option<(Metrics, Metrics, Option<bool>)>,
+    /// With per-segment thresholds: the whole policy on both parts.
+    pub policy: Option<Check>,
+}
+
+/// One policy on the calibration part and on the held-out part.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Check {
+    /// The metrics on the calibration part.
+    pub promised: Metrics,
+    /// The metrics on the held-out part.
+    pub held_out: Metrics,
+    /// Whether the held-out part met the objective (`None`: the objective sets no bar).
+    pub met: Option<bool>,
 }
 
 /// Why the records cannot be split.

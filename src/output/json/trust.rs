@@ -67,10 +67,10 @@ pub(super) fn holdout(report: &Report) -> Option<HoldoutJson<'_>> {
         met_objective: h.met,
         promised: &h.promised,
         held_out: &h.held_out,
-        policy: h.policy.as_ref().map(|(p, t, met)| PolicyHoldoutJson {
-            met_objective: *met,
-            promised: Measured::of(p),
-            held_out: Measured::of(t),
+        policy: h.policy.as_ref().map(|c| PolicyHoldoutJson {
+            met_objective: c.met,
+            promised: Measured::of(&c.promised),
+            held_out: Measured::of(&c.held_out),
         }),
     })
 }

@@ -85,16 +85,17 @@ pub(super) fn held_out(r: &Report, o: &mut String) {
     );
     let title = format!("at threshold {}", h.promised.threshold);
     promised_and_held_out(o, &title, &h.promised, &h.held_out);
-    if let Some((promised, held, met)) = &h.policy {
+    if let Some(check) = &h.policy {
         let _ = writeln!(
             o,
             "The per-segment policy on the same split{}\n",
-            match met {
+            match check.met {
                 Some(true) => ": the held-out records meet the objective.",
                 Some(false) => ": **the held-out records do not meet the objective.**",
                 None => ".",
             }
         );
+        let (promised, held) = (&check.promised, &check.held_out);
         promised_and_held_out(o, "per-segment policy", promised, held);
     }
 }

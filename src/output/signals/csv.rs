@@ -32,8 +32,8 @@ pub(super) fn csv(c: &Comparison) -> Result<Vec<u8>> {
     for (k, row) in c.rows.iter().enumerate() {
         let cal = |f: fn(&Calibration) -> f64| opt(row.calibration.as_ref().map(f));
         let t = row.at_target.as_ref();
-        let after_cal = row.after.as_ref().and_then(|(c, _)| c.as_ref());
-        let after_m = row.after.as_ref().and_then(|(_, m)| m.as_ref());
+        let after_cal = row.after.as_ref().and_then(|a| a.calibration.as_ref());
+        let after_m = row.after.as_ref().and_then(|a| a.at_target.as_ref());
         w.write_record([
             (k + 1).to_string(),
             row.name.clone(),

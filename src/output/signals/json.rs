@@ -95,9 +95,9 @@ pub(super) fn json(r: &SignalsReport) -> Result<Vec<u8>> {
                     .length_bias
                     .as_ref()
                     .map(|b| b.iter().map(bucket).collect()),
-                recalibrated: row.after.as_ref().map(|(c, m)| AfterJson {
-                    calibration: c.as_ref(),
-                    at_target: m.as_ref(),
+                recalibrated: row.after.as_ref().map(|a| AfterJson {
+                    calibration: a.calibration.as_ref(),
+                    at_target: a.at_target.as_ref(),
                 }),
             })
             .collect(),

@@ -160,7 +160,7 @@ fn recalibrated(r: &SignalsReport, o: &mut String) {
     );
     for row in &c.rows {
         let (after_cal, after_m) = match &row.after {
-            Some((c, m)) => (*c, *m),
+            Some(a) => (a.calibration, a.at_target),
             None => (None, None),
         };
         let _ = writeln!(

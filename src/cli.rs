@@ -130,13 +130,28 @@ pub struct EconomicsArgs {
     )]
     pub escalation: Vec<f64>,
     /// Requests in the period.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000.0)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1_000_000.0,
+        allow_negative_numbers = true
+    )]
     pub requests: f64,
     /// Input tokens per request.
-    #[arg(long, value_name = "N", default_value_t = 1000.0)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000.0,
+        allow_negative_numbers = true
+    )]
     pub tokens_per_request: f64,
     /// Output tokens per request.
-    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub output_tokens_per_request: f64,
     /// Also write the table to this CSV file.
     #[arg(long, value_name = "FILE")]
@@ -155,37 +170,44 @@ pub struct SweepArgs {
     /// Certification.
     #[command(flatten)]
     pub certify: CertifyArgs,
-    /// Segments and overrides.
+    /// Held-out validation.
+    #[command(flatten)]
+    pub holdout: HoldoutArgs,
+    /// Segments and safeguards.
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Report directory [default: reports/<input file stem>].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Step of the threshold grid in sweep.csv [default: 0.01 when every confidence lies in
     /// [0, 1]; otherwise 101 evenly spaced quantiles of the confidences].
-    #[arg(long, value_name = "STEP", conflicts_with = "exact")]
+    #[arg(
+        long,
+        value_name = "STEP",
+        conflicts_with = "exact",
+        help_heading = "Output",
+        allow_negative_numbers = true
+    )]
     pub grid: Option<f64>,
     /// Write every candidate threshold (each distinct confidence) to sweep.csv instead of a grid.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub exact: bool,
     /// Confidence level of the intervals in sweep.csv and the report.
-    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value_t = 0.95,
+        help_heading = "Trust",
+        allow_negative_numbers = true
+    )]
     pub level: f64,
     /// Bootstrap resamples for the intervals of cost and of qualities in [0, 1], and for the
     /// spread of the recommended threshold; 0 turns the bootstrap off [default: 200, fewer above
     /// 50,000 records, at least 10].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Trust")]
     pub bootstrap: Option<usize>,
-    /// Hold out this fraction of the records (seeded, stratified by task type): choose the
-    /// threshold on the rest, then report how it does on the held-out part.
-    #[arg(long, value_name = "FRACTION", conflicts_with = "split_field")]
-    pub holdout: Option<f64>,
-    /// Split by this column instead: rows marked `calibration` choose the threshold, rows
-    /// marked `test` check it.
-    #[arg(long, value_name = "FIELD")]
-    pub split_field: Option<String>,
     /// Hide the progress bar.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
 
@@ -197,13 +219,18 @@ pub struct SignalsArgs {
     pub input: InputArgs,
     /// Rank signals by the cost of reaching this non-escalated quality [default: halfway from
     /// always-small quality to 1].
-    #[arg(long, value_name = "Q")]
+    #[arg(
+        long,
+        value_name = "Q",
+        help_heading = "Objective",
+        allow_negative_numbers = true
+    )]
     pub min_quality: Option<f64>,
     /// Report directory [default: reports/<input file stem>-signals].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Hide the progress bar.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
 
@@ -219,14 +246,23 @@ pub struct RecommendArgs {
     /// Certification.
     #[command(flatten)]
     pub certify: CertifyArgs,
-    /// Segments and overrides.
+    /// Held-out validation.
+    #[command(flatten)]
+    pub holdout: HoldoutArgs,
+    /// Segments and safeguards.
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Output: the bare threshold (text), or the whole policy as json, yaml, toml or env.
-    #[arg(long, value_enum, default_value_t = PrintFormat::Text, value_name = "FORMAT")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = PrintFormat::Text,
+        value_name = "FORMAT",
+        help_heading = "Output"
+    )]
     pub print: PrintFormat,
     /// Hide the progress bar.
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = "Output")]
     pub quiet: bool,
 }
 
@@ -258,6 +294,7 @@ pub enum FormatArg {
 
 /// Flags that say how to read the eval set and price it.
 #[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Input")]
 pub struct InputArgs {
     /// The eval set: .jsonl/.ndjson, .csv or .parquet; `-` reads stdin (format sniffed).
     #[arg(value_name = "EVAL")]
@@ -282,12 +319,18 @@ pub struct InputArgs {
     pub signal: SignalArgs,
     /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
     /// gives the same numbers.
-    #[arg(long, value_name = "SEED", default_value_t = 42)]
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 42,
+        help_heading = "Trust"
+    )]
     pub seed: u64,
 }
 
 /// Flags that choose and recalibrate the confidence signal.
 #[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Signals")]
 pub struct SignalArgs {
     /// Threshold this signal instead of the confidence field: a derived signal (logprob_mean,
     /// logprob_geomean, logprob_min, logprob_p10, self_reported, consistency, majority_share,
@@ -314,8 +357,9 @@ pub enum RecalibrateArg {
     Platt,
 }
 
-/// Flags that shape the deployed policy: segments and overrides.
+/// Flags that shape the deployed policy: segments and safeguards.
 #[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Segments")]
 pub struct PolicyArgs {
     /// Give each value of this column (e.g. task_type) its own threshold, chosen jointly under
     /// the objective; repeatable for combinations. Joint thresholds need --min-quality,
@@ -324,7 +368,12 @@ pub struct PolicyArgs {
     pub segment_by: Vec<String>,
     /// Segments with fewer records keep the global threshold (or always escalate when even
     /// their most confident records miss the target).
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        allow_negative_numbers = true
+    )]
     pub min_segment_records: usize,
     /// Records whose FIELD equals VALUE always go to the large model (e.g. task_type=legal,
     /// user_tier=enterprise, is_regeneration=true); repeatable.
@@ -341,57 +390,75 @@ pub struct PolicyArgs {
 /// Precedence per model: the record's own cost field, then its tokens × `--price`, then the
 /// flat `--small-cost` / `--large-cost`.
 #[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Costs")]
 pub struct CostArgs {
     /// Small-model cost per request, used when records carry no small_cost and no --price small.
-    #[arg(long, value_name = "COST", default_value_t = 1.0)]
+    #[arg(
+        long,
+        value_name = "COST",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     pub small_cost: f64,
     /// Large-model cost per request, used when records carry no large_cost and no --price large.
-    #[arg(long, value_name = "COST", default_value_t = 60.0)]
+    #[arg(
+        long,
+        value_name = "COST",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
     pub large_cost: f64,
     /// Per-token prices.
     #[command(flatten)]
     pub prices: PriceArgs,
     /// Estimate the large model's output tokens, when records lack them, as the small model's
     /// output tokens times R.
-    #[arg(long, value_name = "R", default_value_t = 1.0)]
+    #[arg(
+        long,
+        value_name = "R",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     pub large_output_ratio: f64,
     /// Compare against sending every request to this model: a per-token price or model name
     /// (priced on input_tokens and small_output_tokens).
     #[arg(long, value_name = "PRICE", conflicts_with = "baseline_cost")]
     pub baseline: Option<String>,
     /// Compare against a model that costs this much per request.
-    #[arg(long, value_name = "COST")]
+    #[arg(long, value_name = "COST", allow_negative_numbers = true)]
     pub baseline_cost: Option<f64>,
     /// Treat small answers slower than T milliseconds as escalated (needs small_latency_ms).
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub small_timeout_ms: Option<f64>,
 }
 
 /// The objective flags; at most one may be given.
 #[derive(Debug, ClapArgs)]
 #[group(multiple = false)]
+#[command(next_help_heading = "Objective")]
 pub struct ObjectiveArgs {
     /// Lowest escalation rate whose non-escalated quality is at least Q (0 to 1).
-    #[arg(long, value_name = "Q")]
+    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
     pub min_quality: Option<f64>,
     /// Best non-escalated quality with escalation rate at most R (0 to 1).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub max_escalation: Option<f64>,
     /// Best cascade quality with cost per request at most B (needs large-model quality).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
     pub budget: Option<f64>,
     /// Lowest escalation whose cascade quality is at most L below always-large (0 to 1; needs
     /// large-model quality).
-    #[arg(long, value_name = "L")]
+    #[arg(long, value_name = "L", allow_negative_numbers = true)]
     pub max_quality_loss: Option<f64>,
     /// Lowest escalation whose cascade quality (small and large answers together) is at least
     /// Q (0 to 1; needs large-model quality).
-    #[arg(long, value_name = "Q")]
+    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
     pub min_cascade_quality: Option<f64>,
 }
 
-/// Certification flags.
+/// Certification and held-out validation flags.
 #[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Trust")]
 pub struct CertifyArgs {
     /// Certify the objective (--min-quality or --max-quality-loss): the threshold meets it with
     /// probability at least 1 - delta, assuming the records are exchangeable with production
@@ -403,9 +470,29 @@ pub struct CertifyArgs {
         long,
         value_name = "DELTA",
         default_value_t = 0.05,
-        requires = "certify"
+        requires = "certify",
+        allow_negative_numbers = true
     )]
     pub delta: f64,
+}
+
+/// Held-out validation flags, shared by `sweep` and `recommend`.
+#[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Trust")]
+pub struct HoldoutArgs {
+    /// Hold out this fraction of the records (seeded, stratified by task type): choose the
+    /// threshold on the rest, then report how it does on the held-out part.
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        conflicts_with = "split_field",
+        allow_negative_numbers = true
+    )]
+    pub holdout: Option<f64>,
+    /// Split by this column instead: rows marked `calibration` choose the threshold, rows
+    /// marked `test` check it.
+    #[arg(long, value_name = "FIELD")]
+    pub split_field: Option<String>,
 }
 
 #[cfg(test)]

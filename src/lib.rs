@@ -75,6 +75,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let loaded = load(&config.run)?;
     let decision = report::decision(loaded, &config.run)?;
     warn_unmatched(&decision.unmatched_safeguards);
+    if let Some(h) = &decision.holdout {
+        eprintln!("calibrate: {}", output::held_out_line(h));
+    }
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
         Err(why) => eprintln!("calibrate: {why}"),

@@ -92,42 +92,32 @@ impl Config {
     pub fn from_args(args: cli::Args) -> Result<Config> {
         Ok(match args.command {
             CommandArgs::Sweep(a) => Config::Sweep(sweep(a)?),
-            CommandArgs::Recommend(a) => Config::Recommend(RecommendConfig {
-                run: run_settings(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?,
-                print: match a.print {
-                    PrintFormat::Text => PolicyFormat::Text,
-                    PrintFormat::Json => PolicyFormat::Json,
-                    PrintFormat::Yaml => PolicyFormat::Yaml,
-                    PrintFormat::Toml => PolicyFormat::Toml,
-                    PrintFormat::Env => PolicyFormat::Env,
-                },
-            }),
+            CommandArgs::Recommend(a) => Config::Recommend(recommend(a)?),
             CommandArgs::Economics(a) => Config::Economics(costs::economics(a)?),
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
         })
     }
 }
 
-fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
-    let holdout = match (a.holdout, &a.split_field) {
-        (Some(f), _) => {
-            if !(f > 0.0 && f < 1.0) {
-                bail!("--holdout: expected a fraction in (0, 1), found {f}");
-            }
-            Some(Holdout::Fraction {
-                fraction: f,
-                seed: a.input.seed,
-            })
-        }
-        (None, Some(field)) => Some(Holdout::Field(field.clone())),
-        (None, None) => None,
-    };
+fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
     let seed = a.input.seed;
-    let mut run = run_settings(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?;
-    if let Some(Holdout::Field(column)) = &holdout {
-        run.load.fields.set(Field::Split, column.clone());
-        run.load.read_split = true;
-    }
+    let run = run_settings(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?;
+    Ok(RecommendConfig {
+        run: with_holdout(run, &a.holdout, seed)?,
+        print: match a.print {
+            PrintFormat::Text => PolicyFormat::Text,
+            PrintFormat::Json => PolicyFormat::Json,
+            PrintFormat::Yaml => PolicyFormat::Yaml,
+            PrintFormat::Toml => PolicyFormat::Toml,
+            PrintFormat::Env => PolicyFormat::Env,
+        },
+    })
+}
+
+fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
+    let seed = a.input.seed;
+    let run = run_settings(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?;
+    let run = with_holdout(run, &a.holdout, seed)?;
     let grid = match (a.exact, a.grid) {
         (true, _) => Grid::Exact,
         (false, Some(step)) => {
@@ -154,10 +144,29 @@ fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
                 resamples: a.bootstrap,
                 seed,
             },
-            holdout,
         },
         out,
     })
+}
+
+/// `--holdout FRACTION` (seeded with `--seed`) or `--split-field FIELD`, which also makes the
+/// loader read that column.
+fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result<RunSettings> {
+    run.holdout = match (a.holdout, &a.split_field) {
+        (Some(f), _) => {
+            if !(f > 0.0 && f < 1.0) {
+                bail!("--holdout: expected a fraction in (0, 1), found {f}");
+            }
+            Some(Holdout::Fraction { fraction: f, seed })
+        }
+        (None, Some(column)) => {
+            run.load.fields.set(Field::Split, column.clone());
+            run.load.read_split = true;
+            Some(Holdout::Field(column.clone()))
+        }
+        (None, None) => None,
+    };
+    Ok(run)
 }
 
 fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {

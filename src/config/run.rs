@@ -63,6 +63,7 @@ pub fn run_settings(
         certify,
         policy,
         signal,
+        holdout: None,
         quiet,
     })
 }

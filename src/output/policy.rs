@@ -38,11 +38,7 @@ pub fn decision_text(
     format: PolicyFormat,
 ) -> Result<Result<String, String>> {
     Ok(Ok(match (&d.policy, format) {
-        (_, PolicyFormat::Json) => {
-            let policy = d.policy.as_ref();
-            let cert = d.certification.as_ref();
-            recommendation_json(&d.recommendation, objective, cert, policy)? + "\n"
-        }
+        (_, PolicyFormat::Json) => recommendation_json(d, objective)? + "\n",
         (Some(policy), PolicyFormat::Text) if policy.is_bare() && d.recommendation.is_ok() => {
             match (policy.default_threshold, &d.recommendation) {
                 (Some(_), Ok(m)) => format!("{}\n", m.threshold),

@@ -8,6 +8,7 @@ use super::format::{money, opt4, pct};
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::report::Report;
+use crate::trust::holdout::Validation;
 
 /// The human summary `calibrate sweep` prints to stdout.
 pub fn summary_text(report: &Report) -> String {
@@ -119,19 +120,24 @@ fn signal_line(report: &Report, out: &mut String) {
 /// With a hold-out: the threshold on the held-out records.
 fn held_out(report: &Report, out: &mut String) {
     if let Some(h) = &report.holdout {
-        let _ = writeln!(
-            out,
-            "  held out ({} records): escalation {}, non-escalated quality {}{}",
-            h.test_records,
-            pct(h.held_out.escalation_rate),
-            opt4(h.held_out.non_escalated_quality),
-            match h.met {
-                Some(true) => ", objective met",
-                Some(false) => ", objective NOT met",
-                None => "",
-            }
-        );
+        let _ = writeln!(out, "  {}", held_out_line(h));
     }
+}
+
+/// One line on the held-out check: `held out (N records): escalation …, non-escalated
+/// quality …, objective met`. `recommend` prints it to stderr.
+pub fn held_out_line(h: &Validation) -> String {
+    format!(
+        "held out ({} records): escalation {}, non-escalated quality {}{}",
+        h.test_records,
+        pct(h.held_out.escalation_rate),
+        opt4(h.held_out.non_escalated_quality),
+        match h.met {
+            Some(true) => ", objective met",
+            Some(false) => ", objective NOT met",
+            None => "",
+        }
+    )
 }
 
 /// Why no single threshold qualifies, and the per-segment policy when it meets the objective.

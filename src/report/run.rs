@@ -8,6 +8,7 @@ use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
 use crate::input::Loaded;
 use crate::policy::document::Policy;
+use crate::policy::segments::Plan;
 use crate::signals::compare::{Comparison, compare};
 use crate::signals::settings::SignalSource;
 use crate::signals::spec::SignalSpec;
@@ -30,6 +31,8 @@ pub struct Decision {
     pub certification: Option<Certification>,
     /// The deployable policy, when one meets the objective.
     pub policy: Option<Policy>,
+    /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
+    pub holdout: Option<Validation>,
     /// Safeguards that match no record (often a typo: values compare as text).
     pub unmatched_safeguards: Vec<String>,
 }
@@ -65,27 +68,7 @@ pub fn sweep_report(
     run: &RunSettings,
     how: &SweepSettings,
 ) -> Result<Report, RunError> {
-    let mut signalled = with_signal(loaded, run)?;
-    // With a hold-out, everything is chosen on the calibration part and checked on the rest.
-    let test = match &how.holdout {
-        None => None,
-        Some(h) => {
-            let mask = holdout::test_mask(&signalled.loaded.set, h)?;
-            let test = signalled.loaded.subset(&mask, true);
-            signalled.loaded = signalled.loaded.subset(&mask, false);
-            Some(test)
-        }
-    };
-    let calibrated = recalibrate(signalled, run)?;
-    let test = test.map(|mut t| {
-        if let Some((r, _)) = &calibrated.recalibrated {
-            t.set
-                .confidence
-                .iter_mut()
-                .for_each(|c| *c = r.map.apply(*c));
-        }
-        t
-    });
+    let (calibrated, test) = calibrate(loaded, run)?;
     let Signalled {
         loaded,
         signal,
@@ -104,11 +87,38 @@ pub fn sweep_report(
         how,
         (signal.clone(), recalibration),
     );
-    if let (Some(test), Some(h)) = (test, &how.holdout) {
-        report.holdout = validate(&report, &test, h, run, sweep.records())?;
+    if let (Some(test), Some(h)) = (test, &run.holdout) {
+        let plan = report.deployment.plan.as_ref();
+        let chosen = (&report.recommendation, plan);
+        report.holdout = validate(chosen, &test, h, run, sweep.records())?;
     }
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     Ok(report)
+}
+
+/// The signal chosen and recalibrated; with a hold-out, on the calibration part, with the
+/// held-out part (its signal mapped the same way) returned beside it.
+fn calibrate(loaded: Loaded, run: &RunSettings) -> Result<(Signalled, Option<Loaded>), RunError> {
+    let mut signalled = with_signal(loaded, run)?;
+    // With a hold-out, everything is chosen on the calibration part and checked on the rest.
+    let test = match &run.holdout {
+        None => None,
+        Some(h) => {
+            let mask = holdout::test_mask(&signalled.loaded.set, h)?;
+            let test = signalled.loaded.subset(&mask, true);
+            signalled.loaded = signalled.loaded.subset(&mask, false);
+            Some(test)
+        }
+    };
+    let calibrated = recalibrate(signalled, run)?;
+    let test = test.map(|mut t| {
+        if let Some((r, _)) = &calibrated.recalibrated {
+            let mapped = t.set.confidence.iter_mut();
+            mapped.for_each(|c| *c = r.map.apply(*c));
+        }
+        t
+    });
+    Ok((calibrated, test))
 }
 
 /// The comparison of `calibrate signals`: every candidate signal on the same records.
@@ -141,9 +151,10 @@ pub fn signals_report(
     })
 }
 
-/// The decision `calibrate recommend` prints.
+/// The decision `calibrate recommend` prints (with a hold-out: chosen on the calibration part,
+/// checked on the rest).
 pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError> {
-    let calibrated = recalibrate(with_signal(loaded, run)?, run)?;
+    let (calibrated, test) = calibrate(loaded, run)?;
     let loaded = &calibrated.loaded;
     let prepared = prepare(loaded, run)?;
     let sweep = Sweep::new(prepared.input());
@@ -154,23 +165,31 @@ pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError>
     };
     let signal = calibrated.signal.clone();
     let deployment = deployment(loaded, run, &prepared, &sweep, chosen, &[], signal);
+    let holdout = match (test, &run.holdout) {
+        (Some(test), Some(h)) => {
+            let chosen = (&recommendation, deployment.plan.as_ref());
+            validate(chosen, &test, h, run, sweep.records())?
+        }
+        _ => None,
+    };
     Ok(Decision {
         recommendation,
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),
+        holdout,
         unmatched_safeguards: unmatched(&prepared),
     })
 }
 
 /// The chosen threshold (and the per-segment policy) on the held-out records.
 fn validate(
-    report: &Report,
+    (recommendation, plan): (&Result<Metrics, Infeasible>, Option<&Plan>),
     test: &Loaded,
     how: &Holdout,
     run: &RunSettings,
     calibration_records: usize,
 ) -> Result<Option<Validation>, RunError> {
-    let Ok(chosen) = &report.recommendation else {
+    let Ok(chosen) = recommendation else {
         return Ok(None);
     };
     let prepared = prepare(test, run)?;
@@ -180,7 +199,7 @@ fn validate(
     let held_out = test_sweep.at_threshold(threshold);
     let large_quality = test_sweep.baselines().always_large.quality;
     // With per-segment thresholds, the whole policy is checked too.
-    let policy = report.deployment.plan.as_ref().and_then(|plan| {
+    let policy = plan.and_then(|plan| {
         let promised = plan.policy?;
         let held_out = apply_plan(test, run, &prepared, plan, threshold)?;
         let met = run.objective.is_met(&held_out, large_quality);

@@ -24,6 +24,8 @@ pub struct RunSettings {
     pub policy: PolicySettings,
     /// The thresholded signal.
     pub signal: SignalSettings,
+    /// Held-out validation, if asked for (`sweep` and `recommend`).
+    pub holdout: Option<Holdout>,
     /// Hide progress.
     pub quiet: bool,
 }
@@ -46,6 +48,4 @@ pub struct SweepSettings {
     pub grid: Grid,
     /// Intervals and the bootstrap.
     pub intervals: intervals::Request,
-    /// Held-out validation, if asked for.
-    pub holdout: Option<Holdout>,
 }

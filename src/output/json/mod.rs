@@ -88,7 +88,7 @@ fn summary(report: &Report) -> Summary<'_> {
         recommendation: recommendation::recommendation(report),
         recommended_latency_ms: report.recommended_latency.as_ref(),
         uncertainty: trust::uncertainty(&report.uncertainty),
-        holdout: trust::holdout(report),
+        holdout: trust::holdout(report.holdout.as_ref()),
         signal: deploy::signal(report),
         segments: deploy::segments(report),
         safeguards: deploy::effects(report),

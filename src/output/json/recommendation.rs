@@ -5,23 +5,20 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use super::trust::HoldoutJson;
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::policy::document::Policy;
-use crate::report::Report;
+use crate::report::{Decision, Report};
 use crate::trust::certify::Certification;
 
 /// The recommendation as one compact JSON line (for `recommend --print json`).
-pub fn recommendation_json(
-    recommendation: &Result<Metrics, Infeasible>,
-    objective: Objective,
-    certification: Option<&Certification>,
-    policy: Option<&Policy>,
-) -> Result<String> {
-    let mut r = Recommendation::of(recommendation, objective);
-    r.certificate = certification.map(certificate_json);
-    r.policy = policy;
+pub fn recommendation_json(d: &Decision, objective: Objective) -> Result<String> {
+    let mut r = Recommendation::of(&d.recommendation, objective);
+    r.certificate = d.certification.as_ref().map(certificate_json);
+    r.policy = d.policy.as_ref();
+    r.holdout = super::trust::holdout(d.holdout.as_ref());
     Ok(serde_json::to_string(&r)?)
 }
 
@@ -38,6 +35,8 @@ pub(super) struct Recommendation<'a> {
     certificate: Option<CertificateJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<&'a Policy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holdout: Option<HoldoutJson<'a>>,
 }
 
 /// The objective: its kind, its value and its description.
@@ -85,6 +84,7 @@ impl<'a> Recommendation<'a> {
                 reason: None,
                 certificate: None,
                 policy: None,
+                holdout: None,
             },
             Err(why) => Recommendation {
                 found: false,
@@ -93,6 +93,7 @@ impl<'a> Recommendation<'a> {
                 reason: Some(why.to_string()),
                 certificate: None,
                 policy: None,
+                holdout: None,
             },
         }
     }

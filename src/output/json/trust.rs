@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use crate::trust::holdout::Validation;
+
 use crate::engine::sweep::Metrics;
 use crate::policy::document::Measured;
-use crate::report::Report;
 use crate::trust::intervals::{RowIntervals, ThresholdSpread, Uncertainty};
 
 /// `"uncertainty"`: the intervals' settings and the recommendation's intervals.
@@ -59,8 +60,8 @@ pub(super) fn uncertainty(u: &Uncertainty) -> UncertaintyJson<'_> {
 }
 
 /// With a hold-out: what calibration promised and what the held-out records delivered.
-pub(super) fn holdout(report: &Report) -> Option<HoldoutJson<'_>> {
-    report.holdout.as_ref().map(|h| HoldoutJson {
+pub(super) fn holdout(validation: Option<&Validation>) -> Option<HoldoutJson<'_>> {
+    validation.map(|h| HoldoutJson {
         split: &h.description,
         calibration_records: h.calibration_records,
         test_records: h.test_records,

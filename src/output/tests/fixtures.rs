@@ -158,12 +158,13 @@ fn run(objective: Objective) -> RunSettings {
         certify: None,
         policy: PolicySettings::default(),
         signal: SignalSettings::default(),
+        holdout: None,
         quiet: true,
     }
 }
 
-/// `--grid STEP --bootstrap 50 --seed 42`, and the hold-out if any.
-fn how(grid: f64, holdout: Option<Holdout>) -> SweepSettings {
+/// `--grid STEP --bootstrap 50 --seed 42`.
+fn how(grid: f64) -> SweepSettings {
     SweepSettings {
         grid: Grid::Step(grid),
         intervals: Request {
@@ -171,7 +172,6 @@ fn how(grid: f64, holdout: Option<Holdout>) -> SweepSettings {
             resamples: Some(50),
             seed: 42,
         },
-        holdout,
     }
 }
 
@@ -194,7 +194,7 @@ pub fn tiny_report() -> Report {
     sweep_report(
         loaded(tiny_set(), 0, Vec::new()),
         &run(TINY_OBJECTIVE),
-        &how(0.1, None),
+        &how(0.1),
     )
     .unwrap()
 }
@@ -209,7 +209,7 @@ pub fn tiny_decision() -> (Decision, Objective) {
 pub fn certified() -> Report {
     let mut run = run(Objective::MinQuality { target: 0.5 });
     run.certify = Some(0.5);
-    sweep_report(loaded(tiny_set(), 0, Vec::new()), &run, &how(0.1, None)).unwrap()
+    sweep_report(loaded(tiny_set(), 0, Vec::new()), &run, &how(0.1)).unwrap()
 }
 
 /// No threshold reaches cascade quality 0.95 (the best is 0.8, at 0.6 or 0.85), and one record
@@ -219,7 +219,7 @@ const INFEASIBLE_OBJECTIVE: Objective = Objective::MinCascadeQuality { target: 0
 /// `calibrate sweep evals/tiny.jsonl --min-cascade-quality 0.95 --skip-invalid --grid 0.1`.
 pub fn infeasible() -> Report {
     let run = run(INFEASIBLE_OBJECTIVE);
-    sweep_report(loaded(tiny_set(), 1, Vec::new()), &run, &how(0.1, None)).unwrap()
+    sweep_report(loaded(tiny_set(), 1, Vec::new()), &run, &how(0.1)).unwrap()
 }
 
 /// `calibrate recommend evals/tiny.jsonl --min-cascade-quality 0.95`.
@@ -293,7 +293,11 @@ pub fn policy_report() -> Report {
         fraction: 0.25,
         seed: 7,
     };
-    sweep_report(policy_loaded(), &policy_run(), &how(0.25, Some(holdout))).unwrap()
+    let run = RunSettings {
+        holdout: Some(holdout),
+        ..policy_run()
+    };
+    sweep_report(policy_loaded(), &run, &how(0.25)).unwrap()
 }
 
 /// `calibrate recommend` with the policy flags.

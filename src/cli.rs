@@ -167,15 +167,30 @@ pub struct SweepArgs {
     /// What the recommendation optimises.
     #[command(flatten)]
     pub objective: ObjectiveArgs,
+    /// How requests are priced.
+    #[command(flatten)]
+    pub costs: CostArgs,
     /// Certification.
     #[command(flatten)]
     pub certify: CertifyArgs,
     /// Held-out validation.
     #[command(flatten)]
     pub holdout: HoldoutArgs,
+    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
+    /// gives the same numbers.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 42,
+        help_heading = "Trust"
+    )]
+    pub seed: u64,
     /// Segments and safeguards.
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Which confidence signal to threshold.
+    #[command(flatten)]
+    pub signal: SignalArgs,
     /// Report directory [default: reports/<input file stem>].
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
@@ -226,6 +241,21 @@ pub struct SignalsArgs {
         allow_negative_numbers = true
     )]
     pub min_quality: Option<f64>,
+    /// How requests are priced.
+    #[command(flatten)]
+    pub costs: CostArgs,
+    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
+    /// gives the same numbers.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 42,
+        help_heading = "Trust"
+    )]
+    pub seed: u64,
+    /// Which confidence signal to threshold.
+    #[command(flatten)]
+    pub signal: SignalArgs,
     /// Report directory [default: reports/<input file stem>-signals].
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
@@ -243,15 +273,30 @@ pub struct RecommendArgs {
     /// What the recommendation optimises.
     #[command(flatten)]
     pub objective: ObjectiveArgs,
+    /// How requests are priced.
+    #[command(flatten)]
+    pub costs: CostArgs,
     /// Certification.
     #[command(flatten)]
     pub certify: CertifyArgs,
     /// Held-out validation.
     #[command(flatten)]
     pub holdout: HoldoutArgs,
+    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
+    /// gives the same numbers.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 42,
+        help_heading = "Trust"
+    )]
+    pub seed: u64,
     /// Segments and safeguards.
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// Which confidence signal to threshold.
+    #[command(flatten)]
+    pub signal: SignalArgs,
     /// Output: the bare threshold (text), or the whole policy as json, yaml, toml or env.
     #[arg(
         long,
@@ -305,27 +350,13 @@ pub struct InputArgs {
     /// Read a logical field from another column, e.g. `--field small_quality=small_correct`.
     /// Fields: confidence, small_quality (required); large_quality, small_cost, large_cost,
     /// input_tokens, small_output_tokens, large_output_tokens, small_latency_ms,
-    /// large_latency_ms, task_type, id (optional). Repeatable.
+    /// large_latency_ms, task_type, id, split (optional); raw model outputs for --signal and
+    /// --escalate-refusals: logprobs, self_reported, samples, response. Repeatable.
     #[arg(long = "field", value_name = "FIELD=COLUMN")]
     pub fields: Vec<String>,
     /// Drop invalid records instead of stopping; the summary says how many and why.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// How requests are priced.
-    #[command(flatten)]
-    pub costs: CostArgs,
-    /// Which confidence signal to threshold.
-    #[command(flatten)]
-    pub signal: SignalArgs,
-    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
-    /// gives the same numbers.
-    #[arg(
-        long,
-        value_name = "SEED",
-        default_value_t = 42,
-        help_heading = "Trust"
-    )]
-    pub seed: u64,
 }
 
 /// Flags that choose and recalibrate the confidence signal.

@@ -23,7 +23,7 @@ use crate::signals::settings::SignalSource;
 use crate::trust::holdout::Holdout;
 use crate::trust::intervals;
 
-use run::{default_out, run_settings};
+use run::{Shared, default_out, run_settings};
 
 /// The finest `--grid` step: a million rows; `--exact` lists every candidate instead.
 pub const MIN_STEP: f64 = 1e-6;
@@ -100,8 +100,15 @@ impl Config {
 }
 
 fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
-    let seed = a.input.seed;
-    let run = run_settings(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?;
+    let seed = a.seed;
+    let shared = Shared {
+        input: a.input,
+        costs: a.costs,
+        signal: a.signal,
+        seed,
+        quiet: a.quiet,
+    };
+    let run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
     Ok(RecommendConfig {
         run: with_holdout(run, &a.holdout, seed)?,
         print: match a.print {
@@ -115,8 +122,15 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
 }
 
 fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
-    let seed = a.input.seed;
-    let run = run_settings(a.input, a.objective, a.certify, Some(&a.policy), a.quiet)?;
+    let seed = a.seed;
+    let shared = Shared {
+        input: a.input,
+        costs: a.costs,
+        signal: a.signal,
+        seed,
+        quiet: a.quiet,
+    };
+    let run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
     let run = with_holdout(run, &a.holdout, seed)?;
     let grid = match (a.exact, a.grid) {
         (true, _) => Grid::Exact,
@@ -170,7 +184,7 @@ fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result
 }
 
 fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {
-    let candidates = (a.input.signal.signal.iter())
+    let candidates = (a.signal.signal.iter())
         .map(|s| policy::parse_source(s))
         .collect::<Result<Vec<_>>>()?;
     let target = match a.min_quality {
@@ -190,7 +204,14 @@ fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {
         certify: false,
         delta: 0.05,
     };
-    let mut run = run_settings(a.input, no_objective, no_certificate, None, a.quiet)?;
+    let shared = Shared {
+        input: a.input,
+        costs: a.costs,
+        signal: a.signal,
+        seed: a.seed,
+        quiet: a.quiet,
+    };
+    let mut run = run_settings(shared, no_objective, no_certificate, None)?;
     run.load.fields.make_confidence_optional();
     run.load.extras = policy::compare_extras(&candidates, &run.signal);
     if candidates.is_empty() {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::costs::{costs, non_negative};
+use super::costs::{costs as parse_costs, non_negative};
 use super::policy;
 use crate::cli::{self, FormatArg};
 use crate::engine::economics::Baseline;
@@ -18,19 +18,39 @@ use crate::report::RunSettings;
 use crate::signals::derive::RawField;
 use crate::signals::settings::{SignalSettings, SignalSource, set_raw_column};
 
+/// The flags every command that reads an eval set has.
+pub struct Shared {
+    /// How to read it.
+    pub input: cli::InputArgs,
+    /// How requests are priced.
+    pub costs: cli::CostArgs,
+    /// Which signal to threshold.
+    pub signal: cli::SignalArgs,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
 /// The settings of a run; `policy` is `None` for `calibrate signals` (which compares signals
 /// and so takes no segments, safeguards or single `--signal`).
 pub fn run_settings(
-    input: cli::InputArgs,
+    shared: Shared,
     objective: cli::ObjectiveArgs,
     certify: cli::CertifyArgs,
     policy: Option<&cli::PolicyArgs>,
-    quiet: bool,
 ) -> Result<RunSettings> {
+    let Shared {
+        input,
+        costs,
+        signal,
+        seed,
+        quiet,
+    } = shared;
     let (mut fields, raw) = field_map(&input.fields)?;
     let objective = parse_objective(&objective)?;
     let certify = certify_delta(&certify, objective)?;
-    let signal = policy::signal(&input.signal, input.seed, raw, policy.is_none())?;
+    let signal = policy::signal(&signal, seed, raw, policy.is_none())?;
     if signal.source != SignalSource::Confidence {
         fields.make_confidence_optional();
     }
@@ -39,7 +59,7 @@ pub fn run_settings(
         None => PolicySettings::default(),
     };
     let extras = policy::extras(&policy, &signal);
-    let costs = costs(input.costs)?;
+    let costs = parse_costs(costs)?;
     let read_tokens = costs.small.price.is_some()
         || costs.large.price.is_some()
         || matches!(costs.baseline, Some(Baseline::Tokens(_)));
@@ -92,8 +112,11 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
             continue;
         }
         let field = Field::parse(name.trim()).with_context(|| {
+            let hint = did_you_mean(name.trim())
+                .map(|n| format!(" (did you mean {n:?}?)"))
+                .unwrap_or_default();
             format!(
-                "--field {spec:?}: unknown field {name:?}; expected one of {}, {}",
+                "--field {spec:?}: unknown field {name:?}{hint}; expected one of {}, {}",
                 Field::ALL.map(Field::name).join(", "),
                 RawField::ALL.map(|f| f.name()).join(", ")
             )
@@ -112,6 +135,17 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
         }
     }
     Ok((fields, raw))
+}
+
+/// The logical or raw field name closest to a mistyped one, when it is close (clap's own rule
+/// for flags: Jaro similarity above 0.7).
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    let names = Field::ALL.map(Field::name).into_iter();
+    let all = names.chain(RawField::ALL.map(|f| f.name()));
+    all.map(|n| (strsim::jaro(name, n), n))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n)
 }
 
 /// The objective flag given (clap allows at most one), else the post's quality × savings.

@@ -5,6 +5,7 @@
 mod harness;
 
 mod certify;
+mod daily;
 mod economics;
 mod holdout;
 mod input;

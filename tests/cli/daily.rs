@@ -1,0 +1,156 @@
+//! Issue 14 (daily use): the CLI as a new user meets it. Help grouped under headings and pinned
+//! by snapshots, negative numbers reaching the range check, a did-you-mean for mistyped fields,
+//! and `recommend` with the hold-out flags `sweep` has.
+
+use crate::harness::{calibrate, example, run, stderr, stdout};
+
+/// `--help` of the top level and of every command, exactly as printed.
+#[test]
+fn help_is_grouped_under_headings() {
+    for command in ["", "sweep", "recommend", "signals", "economics"] {
+        let mut cmd = calibrate();
+        if !command.is_empty() {
+            cmd.arg(command);
+        }
+        let out = cmd.arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let name = if command.is_empty() { "top" } else { command };
+        insta::assert_snapshot!(format!("help_{name}"), stdout(&out));
+    }
+    // The grouping a user scans for (ripgrep-style headings), in every eval-set command.
+    let sweep = stdout(&calibrate().args(["sweep", "--help"]).output().unwrap());
+    for heading in [
+        "Input:",
+        "Objective:",
+        "Costs:",
+        "Trust:",
+        "Segments:",
+        "Signals:",
+        "Output:",
+    ] {
+        assert!(sweep.contains(heading), "missing {heading}");
+    }
+}
+
+/// The `--field` help names every logical and raw field the loader accepts.
+#[test]
+fn field_help_lists_every_field() {
+    let help = stdout(&calibrate().args(["sweep", "--help"]).output().unwrap());
+    let start = help.find("--field <FIELD=COLUMN>").unwrap();
+    let field_help = &help[start..];
+    let field_help = &field_help[..field_help.find("\n\n").unwrap()];
+    for name in [
+        "confidence",
+        "small_quality",
+        "large_quality",
+        "small_cost",
+        "large_cost",
+        "input_tokens",
+        "small_output_tokens",
+        "large_output_tokens",
+        "small_latency_ms",
+        "large_latency_ms",
+        "task_type",
+        "id",
+        "split",
+        "logprobs",
+        "self_reported",
+        "samples",
+        "response",
+    ] {
+        assert!(field_help.contains(name), "--field help lacks {name}");
+    }
+}
+
+/// `--min-quality -0.1` used to read "unexpected argument '-0' found"; the range check speaks.
+#[test]
+fn negative_numbers_get_the_real_error() {
+    let data = example("example.jsonl");
+    for (flag, value) in [
+        ("--min-quality", "-0.1"),
+        ("--max-escalation", "-1"),
+        ("--budget", "-5"),
+        ("--small-cost", "-1"),
+    ] {
+        let out = run("recommend", &data, &[flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = stderr(&out);
+        assert!(err.contains(flag) && err.contains(value), "{flag}: {err}");
+        assert!(!err.contains("unexpected argument"), "{flag}: {err}");
+    }
+}
+
+/// A mistyped logical field is answered with the closest name, as clap does for flags.
+#[test]
+fn mistyped_field_gets_a_suggestion() {
+    let out = run(
+        "sweep",
+        example("example.jsonl"),
+        &["--field", "small_qualty=correct"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean \"small_quality\"?"),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing close: no guess.
+    let out = run(
+        "sweep",
+        example("example.jsonl"),
+        &["--field", "zzz=correct"],
+    );
+    assert!(!stderr(&out).contains("did you mean"), "{}", stderr(&out));
+}
+
+/// `recommend --holdout` prints the threshold chosen on the calibration part, which is the one
+/// `sweep --holdout` reports, and says on stderr how it did on the held-out records.
+#[test]
+fn recommend_takes_the_holdout_flags() {
+    let data = example("example.jsonl");
+    let flags = ["--min-quality", "0.95", "--holdout", "0.3", "--quiet"];
+    let out = run("recommend", &data, &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let threshold: f64 = stdout(&out).trim().parse().unwrap();
+    assert!(
+        stderr(&out).contains("held out (1500 records)"),
+        "{}",
+        stderr(&out)
+    );
+
+    let json = run(
+        "recommend",
+        &data,
+        &[&flags[..], &["--print", "json"]].concat(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["holdout"]["test_records"], 1500);
+    assert_eq!(v["holdout"]["calibration_records"], 3500);
+    assert_eq!(v["metrics"]["threshold"].as_f64(), Some(threshold));
+    assert_eq!(
+        v["holdout"]["promised"]["threshold"].as_f64(),
+        Some(threshold)
+    );
+
+    // The same split, seed and objective in `sweep` choose the same threshold.
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = calibrate()
+        .arg("sweep")
+        .arg(&data)
+        .args(flags)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["recommendation"]["metrics"]["threshold"].as_f64(),
+        Some(threshold)
+    );
+
+    // And without a hold-out flag the text output is unchanged: just the threshold.
+    let plain = run("recommend", &data, &["--min-quality", "0.95", "--quiet"]);
+    assert!(!stderr(&plain).contains("held out"));
+}

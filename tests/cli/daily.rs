@@ -2,7 +2,7 @@
 //! by snapshots, negative numbers reaching the range check, a did-you-mean for mistyped fields,
 //! and `recommend` with the hold-out flags `sweep` has.
 
-use crate::harness::{calibrate, example, run, stderr, stdout};
+use crate::harness::{Scratch, calibrate, example, fixture, run, stderr, stdout};
 
 /// `--help` of the top level and of every command, exactly as printed.
 #[test]
@@ -153,4 +153,57 @@ fn recommend_takes_the_holdout_flags() {
     // And without a hold-out flag the text output is unchanged: just the threshold.
     let plain = run("recommend", &data, &["--min-quality", "0.95", "--quiet"]);
     assert!(!stderr(&plain).contains("held out"));
+}
+
+/// Records with output tokens but no input_tokens are priced on their output alone, and the
+/// summary says so. Expected values by hand from `tests/data/tokens.jsonl` without its
+/// input_tokens: small r1..r4 = 200, 100, 400, 300 × 1.25 / 1e6, total 0.00125 (0.0003125 per
+/// request); large (output estimated as the small model's) × 75 / 1e6 = 0.015, 0.0075, 0.03,
+/// 0.0225, total 0.075 (0.01875 per request).
+#[test]
+fn output_only_pricing() {
+    let dir = Scratch::new();
+    let text = std::fs::read_to_string(fixture("tokens.jsonl")).unwrap();
+    let stripped: String = text
+        .lines()
+        .map(|line| {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            v.as_object_mut().unwrap().remove("input_tokens");
+            v.to_string() + "\n"
+        })
+        .collect();
+    let input = dir.write("output-only.jsonl", stripped);
+    let flags = [
+        "--price",
+        "small=0.25:1.25",
+        "--price",
+        "large=15:75",
+        "--quiet",
+    ];
+    let out = dir.run_out("sweep", &input, "r", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = dir.json("r/summary.json");
+    let close = |x: &serde_json::Value, want: f64| (x.as_f64().unwrap() - want).abs() < 1e-15;
+    assert!(
+        close(
+            &v["baselines"]["always_small"]["cost_per_request"],
+            0.0003125
+        ),
+        "{v}"
+    );
+    assert!(
+        close(&v["baselines"]["always_large"]["cost_per_request"], 0.01875),
+        "{v}"
+    );
+    for model in ["small_cost", "large_cost"] {
+        assert_eq!(
+            v["settings"][model]["input_tokens"],
+            "absent: only output tokens are priced"
+        );
+    }
+    assert!(dir.text("r/report.md").contains("output tokens only"));
+    // With input tokens the field is absent: nothing changes for existing reports.
+    let full = dir.run_out("sweep", fixture("tokens.jsonl"), "full", &flags);
+    assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
+    assert!(dir.json("full/summary.json")["settings"]["small_cost"]["input_tokens"].is_null());
 }

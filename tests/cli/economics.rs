@@ -164,7 +164,7 @@ fn a_price_without_tokens_is_an_error() {
     let out = run("recommend", fixture("tiny.jsonl"), &["--price", "large=15"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("--price large=... needs an input_tokens field"),
+        stderr(&out).contains("--price large=... needs a large_output_tokens field"),
         "{}",
         stderr(&out)
     );

@@ -164,6 +164,9 @@ pub enum CostSource {
         price: NamedPrice,
         /// How the output tokens were known.
         output: OutputTokens,
+        /// Whether input tokens were priced too (`false`: the records carry no input_tokens,
+        /// so only output tokens are).
+        input_priced: bool,
     },
     /// A flat price per request.
     PerRequest(Cost),
@@ -229,14 +232,6 @@ pub fn resolve<'a>(
         Model::Small => "small",
         Model::Large => "large",
     };
-    let input = set
-        .input_tokens
-        .as_deref()
-        .ok_or_else(|| CostError::MissingTokens {
-            model: which,
-            needs: "an input_tokens".into(),
-            alternative: format!(" (or per-record {which}_cost)"),
-        })?;
     let (output, how): (Cow<'_, [f64]>, OutputTokens) =
         match (model, &set.small_output_tokens, &set.large_output_tokens) {
             (Model::Small, Some(o), _) => (Cow::Borrowed(o), OutputTokens::Recorded),
@@ -252,22 +247,32 @@ pub fn resolve<'a>(
                     model: which,
                     needs: format!("a {which}_output_tokens"),
                     alternative: match model {
-                        Model::Large => " (or small_output_tokens, to estimate it from)".into(),
-                        Model::Small => String::new(),
+                        Model::Large => {
+                            " (or small_output_tokens, to estimate it from; or per-record \
+                             large_cost)"
+                                .into()
+                        }
+                        Model::Small => " (or per-record small_cost)".into(),
                     },
                 });
             }
         };
-    let costs = input
-        .iter()
-        .zip(output.iter())
-        .map(|(i, o)| token_cost(named.price, *i, *o))
-        .collect();
+    // Without input_tokens only the output is priced; the report says so.
+    let input = set.input_tokens.as_deref();
+    let costs = match input {
+        Some(input) => (input.iter().zip(output.iter()))
+            .map(|(i, o)| token_cost(named.price, *i, *o))
+            .collect(),
+        None => (output.iter())
+            .map(|o| token_cost(named.price, 0.0, *o))
+            .collect(),
+    };
     Ok((
         Costs::PerRecord(Cow::Owned(costs)),
         CostSource::Tokens {
             price: named.clone(),
             output: how,
+            input_priced: input.is_some(),
         },
     ))
 }
@@ -429,14 +434,33 @@ mod tests {
         let (c, source) = resolve(Model::Large, &set, &flat, 1.0).unwrap();
         assert_eq!(c, Costs::PerRequest(7.0));
         assert_eq!(source, CostSource::PerRequest(7.0));
-        // A price without tokens is an error, not a silent fallback.
+        // Issue 14: without input_tokens only the output tokens are priced, and the source
+        // says so.
+        let output_only = EvalSet {
+            input_tokens: None,
+            ..set.clone()
+        };
+        // Large output tokens estimated as small × 1, at 2 per million: 100 × 2 / 1e6 and
+        // 300 × 2 / 1e6.
+        let (c, source) = resolve(Model::Large, &output_only, &price(1.0), 1.0).unwrap();
+        assert_eq!((c.column().get(0), c.column().get(1)), (0.0002, 0.0006));
+        assert!(matches!(
+            source,
+            CostSource::Tokens {
+                input_priced: false,
+                ..
+            }
+        ));
+        // A price without any tokens is an error, not a silent fallback.
         let bare = EvalSet {
             input_tokens: None,
+            small_output_tokens: None,
+            large_output_tokens: None,
             ..set.clone()
         };
         let err = resolve(Model::Large, &bare, &price(1.0), 1.0)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("needs an input_tokens field"), "{err}");
+        assert!(err.contains("needs a large_output_tokens field"), "{err}");
     }
 }

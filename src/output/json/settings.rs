@@ -55,6 +55,8 @@ struct CostJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     output_tokens: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    input_tokens: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     ignored_price: Option<String>,
 }
 
@@ -164,6 +166,7 @@ fn cost(source: &CostSource) -> CostJson {
         per_request: None,
         price: None,
         output_tokens: None,
+        input_tokens: None,
         ignored_price: None,
     };
     match source {
@@ -177,7 +180,11 @@ fn cost(source: &CostSource) -> CostJson {
             per_request: Some(*c),
             ..none
         },
-        CostSource::Tokens { price, output } => CostJson {
+        CostSource::Tokens {
+            price,
+            output,
+            input_priced,
+        } => CostJson {
             source: "tokens",
             price: Some(PriceJson {
                 name: price.name.clone(),
@@ -190,6 +197,7 @@ fn cost(source: &CostSource) -> CostJson {
                     format!("estimated as small_output_tokens x {ratio}")
                 }
             }),
+            input_tokens: (!input_priced).then_some("absent: only output tokens are priced"),
             ..none
         },
     }

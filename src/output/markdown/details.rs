@@ -118,14 +118,22 @@ fn cost_words(c: &CostSource) -> String {
             format!("from each record's cost field (which overrides the price {p})")
         }
         CostSource::PerRequest(x) => format!("{} per request (flag)", money(*x)),
-        CostSource::Tokens { price, output } => format!(
-            "tokens at {} ({}){}",
+        CostSource::Tokens {
+            price,
+            output,
+            input_priced,
+        } => format!(
+            "tokens at {} ({}){}{}",
             price.name,
             price.price,
             match output {
                 OutputTokens::Recorded => String::new(),
                 OutputTokens::EstimatedFromSmall { ratio } =>
                     format!(", its output tokens estimated as the small model's x {ratio}"),
+            },
+            match input_priced {
+                true => "",
+                false => ", output tokens only (the records carry no input_tokens)",
             }
         ),
     }

@@ -97,6 +97,33 @@ pub enum CommandArgs {
         The table also shows the post's formula, which forgets the small model on escalated\n\
         requests, for comparison.")]
     Economics(EconomicsArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        calibrate completions bash > ~/.local/share/bash-completion/completions/calibrate\n  \
+        calibrate completions zsh > ~/.zfunc/_calibrate\n  \
+        calibrate completions fish > ~/.config/fish/completions/calibrate.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff), e.g. `calibrate man | man -l -`.
+    Man,
+}
+
+/// Shells `calibrate completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
+    /// Elvish.
+    Elvish,
 }
 
 /// Per-token price flags, shared by the eval-set commands and `economics`.

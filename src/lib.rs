@@ -54,7 +54,39 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Recommend(config) => recommend(&config),
         Config::Economics(config) => economics(&config),
         Config::Signals(config) => compare_signals(&config),
+        Config::Completions(shell) => print_bytes(&completions(shell)),
+        Config::Man => print_bytes(&man_page()?),
     }
+}
+
+/// The completion script for `shell`, generated from the flag definitions.
+fn completions(shell: cli::Shell) -> Vec<u8> {
+    use clap_complete::Shell as S;
+    let shell = match shell {
+        cli::Shell::Bash => S::Bash,
+        cli::Shell::Zsh => S::Zsh,
+        cli::Shell::Fish => S::Fish,
+        cli::Shell::Powershell => S::PowerShell,
+        cli::Shell::Elvish => S::Elvish,
+    };
+    let mut out = Vec::new();
+    let mut command = <cli::Args as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "calibrate", &mut out);
+    out
+}
+
+/// The manual page (roff), generated from the flag definitions and help text.
+fn man_page() -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let command = <cli::Args as clap::CommandFactory>::command();
+    clap_mangen::Man::new(command).render(&mut out)?;
+    Ok(out)
+}
+
+/// Writes generated text to stdout (a closed pipe is not an error).
+fn print_bytes(bytes: &[u8]) -> Result<ExitStatus> {
+    print(&String::from_utf8_lossy(bytes))?;
+    Ok(ExitStatus::Success)
 }
 
 /// Load, sweep, recommend, assemble the report, render every file, write the directory whole.

@@ -39,6 +39,10 @@ pub enum Config {
     Economics(EconomicsConfig),
     /// Compare confidence signals.
     Signals(SignalsConfig),
+    /// Print a completion script for this shell.
+    Completions(cli::Shell),
+    /// Print the manual page.
+    Man,
 }
 
 /// `calibrate sweep`.
@@ -95,6 +99,8 @@ impl Config {
             CommandArgs::Recommend(a) => Config::Recommend(recommend(a)?),
             CommandArgs::Economics(a) => Config::Economics(costs::economics(a)?),
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
+            CommandArgs::Completions { shell } => Config::Completions(shell),
+            CommandArgs::Man => Config::Man,
         })
     }
 }

@@ -207,3 +207,36 @@ fn output_only_pricing() {
     assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
     assert!(dir.json("full/summary.json")["settings"]["small_cost"]["input_tokens"].is_null());
 }
+
+/// `calibrate completions SHELL` writes a script for that shell, naming the commands and flags.
+#[test]
+fn completions_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "_calibrate()"),
+        ("zsh", "#compdef calibrate"),
+        ("fish", "complete -c calibrate"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[calibrate]"),
+    ] {
+        let out = calibrate().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains(marker), "{shell}: no {marker}");
+        assert!(script.contains("min-quality"), "{shell}: no --min-quality");
+        assert!(script.contains("recommend"), "{shell}: no recommend");
+    }
+    let out = calibrate().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `calibrate man` writes a roff manual page with the commands in it.
+#[test]
+fn man_page() {
+    let out = calibrate().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = stdout(&out);
+    assert!(page.contains(".TH calibrate 1"), "{page}");
+    for command in ["sweep", "recommend", "signals", "economics"] {
+        assert!(page.contains(command), "no {command}");
+    }
+}

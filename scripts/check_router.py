@@ -57,7 +57,8 @@ def main():
     p.add_argument("eval")
     p.add_argument("policy")
     p.add_argument("--signal-field", default=None, help="field holding the signal per record")
-    p.add_argument("--quality-field", default="small_quality")
+    p.add_argument("--quality-field", default="small_quality",
+                   help="field holding the small model's quality per record")
     p.add_argument("--refusal-field", default=None, help="boolean field marking refusals")
     a = p.parse_args()
     doc = json.load(open(a.policy))
@@ -71,11 +72,17 @@ def main():
     raw = recalibration is not None and "default_raw_threshold" in policy
     n = accepted = 0
     right = 0.0
-    for line in open(a.eval):
+    for lineno, line in enumerate(open(a.eval), start=1):
         if not line.strip():
             continue
         r = json.loads(line)
         n += 1
+        for name, flag in ((field, "--signal-field"), (a.quality_field, "--quality-field")):
+            if name not in r:
+                sys.exit(
+                    f"{a.eval}:{lineno}: no field {name!r}; name the column with {flag} "
+                    f"COLUMN (the column calibrate read, e.g. with --field)"
+                )
         refusal = bool(r.get(a.refusal_field)) if a.refusal_field else False
         signal = float(r[field])
         if recalibration is not None and not raw:

@@ -240,3 +240,41 @@ fn man_page() {
         assert!(page.contains(command), "no {command}");
     }
 }
+
+/// `scripts/check_router.py` on an eval set whose quality column has another name: a one-line
+/// message naming the flag (it was a KeyError traceback), and agreement once the flag is given.
+#[test]
+fn check_router_names_a_missing_column() {
+    let dir = Scratch::new();
+    let data = example("gastro-confidence/gastro-gpt4omini-to-gpt4o.jsonl");
+    let fields = [
+        "--field",
+        "small_quality=small_correct",
+        "--field",
+        "large_quality=large_correct",
+        "--print",
+        "json",
+        "--quiet",
+    ];
+    let policy = run("recommend", &data, &fields);
+    assert_eq!(policy.status.code(), Some(0), "{}", stderr(&policy));
+    let policy_path = dir.write("policy.json", &policy.stdout);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_router.py");
+    let check = |extra: &[&str]| {
+        std::process::Command::new("python3")
+            .arg(&script)
+            .arg(&data)
+            .arg(&policy_path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = check(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains(":1: no field 'small_quality'") && err.contains("--quality-field"));
+    assert!(!err.contains("Traceback"), "{err}");
+    let out = check(&["--quality-field", "small_correct"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("agree"));
+}

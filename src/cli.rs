@@ -384,6 +384,12 @@ pub struct InputArgs {
     /// Drop invalid records instead of stopping; the summary says how many and why.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Keep only records whose FIELD equals VALUE (`FIELD!=VALUE`: does not equal), compared as
+    /// text (numbers and booleans as their JSON text: `true`, `3`), e.g. `--where
+    /// small_model=llama-8b`. Repeatable: a record must match every condition. The summary
+    /// says how many records each run kept.
+    #[arg(long = "where", value_name = "FIELD=VALUE")]
+    pub filters: Vec<String>,
 }
 
 /// Flags that choose and recalibrate the confidence signal.

@@ -95,6 +95,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.run)?;
     let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
+    note_filtered(report.input.filtered.as_ref());
     warn_unmatched(&report.unmatched_safeguards);
     out.commit(&output::render_all(&report)?)?;
     eprintln!("wrote {}", config.out.display());
@@ -106,6 +107,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let loaded = load(&config.run)?;
     let decision = report::decision(loaded, &config.run)?;
+    note_filtered(decision.filtered.as_ref());
     warn_unmatched(&decision.unmatched_safeguards);
     if let Some(h) = &decision.holdout {
         eprintln!("calibrate: {}", output::held_out_line(h));
@@ -139,6 +141,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.run)?;
     let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)?;
+    note_filtered(report.filtered.as_ref());
     out.commit(&output::signals_files(&report)?)?;
     eprintln!("wrote {}", config.out.display());
     print(&output::signals_text(&report))?;
@@ -167,6 +170,13 @@ fn load(run: &RunSettings) -> Result<Loaded> {
         );
     }
     Ok(loaded)
+}
+
+/// Says on stderr how many records `--where` kept.
+fn note_filtered(filtered: Option<&report::Filtered>) {
+    if let Some(f) = filtered {
+        eprintln!("calibrate: {}", output::filtered_line(f));
+    }
 }
 
 /// Safeguards that match no record are often a typo or a value spelled differently (values

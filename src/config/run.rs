@@ -12,9 +12,9 @@ use super::policy;
 use crate::cli::{self, FormatArg};
 use crate::engine::economics::Baseline;
 use crate::engine::objective::Objective;
-use crate::input::{Field, FieldMap, Format, LoadOptions, Source};
+use crate::input::{ExtraKind, ExtraRequest, Field, FieldMap, Format, LoadOptions, Source};
 use crate::policy::settings::PolicySettings;
-use crate::report::RunSettings;
+use crate::report::{Filter, RunSettings};
 use crate::signals::derive::RawField;
 use crate::signals::settings::{SignalSettings, SignalSource, set_raw_column};
 
@@ -58,7 +58,22 @@ pub fn run_settings(
         Some(p) => policy::policy(p)?,
         None => PolicySettings::default(),
     };
-    let extras = policy::extras(&policy, &signal);
+    let filters = parse_filters(&input.filters)?;
+    let mut extras = policy::extras(&policy, &signal);
+    for f in &filters {
+        if !extras
+            .iter()
+            .any(|r| r.column == f.column && r.kind == ExtraKind::Label)
+        {
+            extras.push(ExtraRequest {
+                column: f.column.clone(),
+                kind: ExtraKind::Label,
+                required: true,
+                purpose: format!("--where {}", f.label()),
+                probe: false,
+            });
+        }
+    }
     let costs = parse_costs(costs)?;
     let read_tokens = costs.small.price.is_some()
         || costs.large.price.is_some()
@@ -83,9 +98,37 @@ pub fn run_settings(
         certify,
         policy,
         signal,
+        filters,
         holdout: None,
         quiet,
     })
+}
+
+/// `--where FIELD=VALUE` and `--where FIELD!=VALUE` conditions.
+fn parse_filters(specs: &[String]) -> Result<Vec<Filter>> {
+    let mut out: Vec<Filter> = Vec::new();
+    for spec in specs {
+        let (column, value, equal) = match (spec.split_once("!="), spec.split_once('=')) {
+            (Some((c, v)), _) => (c, v, false),
+            (None, Some((c, v))) => (c, v, true),
+            (None, None) => {
+                bail!("--where {spec:?}: expected FIELD=VALUE or FIELD!=VALUE, e.g. task_type=chat")
+            }
+        };
+        if column.is_empty() {
+            bail!("--where {spec:?}: the field name is empty");
+        }
+        let f = Filter {
+            column: column.to_string(),
+            value: value.to_string(),
+            equal,
+        };
+        if out.contains(&f) {
+            bail!("--where {spec:?}: given twice");
+        }
+        out.push(f);
+    }
+    Ok(out)
 }
 
 /// `-` is standard input.

@@ -224,7 +224,7 @@ pub fn pick<T: Clone>(values: &[T], mask: &[bool], want: bool) -> Vec<T> {
 }
 
 impl EvalSet {
-    /// The records whose mask value is `want`, every column kept (the split column is not).
+    /// The records whose mask value is `want`, every column kept.
     pub fn subset(&self, mask: &[bool], want: bool) -> EvalSet {
         let pick = |v: &Vec<f64>| pick(v, mask, want);
         let opt = |v: &Option<Vec<f64>>| v.as_ref().map(pick);
@@ -239,7 +239,7 @@ impl EvalSet {
             large_output_tokens: opt(&self.large_output_tokens),
             small_latency_ms: opt(&self.small_latency_ms),
             large_latency_ms: opt(&self.large_latency_ms),
-            split: None,
+            split: self.split.as_ref().map(|s| self::pick(s, mask, want)),
             task_type: self.task_type.as_ref().map(|t| t.subset(mask, want)),
         }
     }

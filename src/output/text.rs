@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::format::{money, opt4, pct};
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
-use crate::report::Report;
+use crate::report::{Filtered, Report};
 use crate::trust::holdout::Validation;
 
 /// The human summary `calibrate sweep` prints to stdout.
@@ -115,6 +115,16 @@ fn signal_line(report: &Report, out: &mut String) {
             (None, _) => String::new(),
         }
     );
+}
+
+/// One line on what `--where` kept: `--where task_type=chat kept 1200 of 5000 records`.
+pub fn filtered_line(f: &Filtered) -> String {
+    format!(
+        "--where {} kept {} of {} records",
+        f.conditions.join(" --where "),
+        f.kept,
+        f.kept + f.removed
+    )
 }
 
 /// With a hold-out: the threshold on the held-out records.

@@ -175,6 +175,7 @@ fn input_info(loaded: &Loaded, run: &RunSettings) -> InputInfo {
         rows_read: loaded.drops.read,
         rows_dropped: loaded.drops.dropped,
         drop_reasons: loaded.drops.reasons.clone(),
+        filtered: None,
     }
 }
 

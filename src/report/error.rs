@@ -34,6 +34,9 @@ pub enum RunError {
     /// `--escalate-refusals` without the response column (as above).
     #[error("--escalate-refusals: the response column was not read")]
     ResponseNotRead,
+    /// `--where` keeps no record.
+    #[error("--where {0}: no record matches")]
+    NothingKept(String),
     /// Every record is safeguarded: there is no threshold to choose.
     #[error(
         "every record escalates whatever its confidence ({0}), so there is no threshold to \

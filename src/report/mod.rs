@@ -14,7 +14,7 @@ mod settings;
 pub use deploy::Deployment;
 pub use error::RunError;
 pub use run::{Decision, SignalsReport, decision, signals_report, sweep_report};
-pub use settings::{Grid, RunSettings, SweepSettings};
+pub use settings::{Filter, Grid, RunSettings, SweepSettings};
 
 use crate::engine::economics::{CostSource, PricedBaseline};
 use crate::engine::latency::Latency;
@@ -107,6 +107,19 @@ pub struct InputInfo {
     pub rows_dropped: u64,
     /// Dropped records by reason.
     pub drop_reasons: Vec<(String, u64)>,
+    /// With `--where`: the records kept.
+    pub filtered: Option<Filtered>,
+}
+
+/// What `--where` kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filtered {
+    /// The conditions as typed (`task_type=chat`).
+    pub conditions: Vec<String>,
+    /// Records that match every condition.
+    pub kept: usize,
+    /// Records left out.
+    pub removed: usize,
 }
 
 /// The settings behind the numbers.

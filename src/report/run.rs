@@ -6,7 +6,7 @@
 
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
-use crate::input::Loaded;
+use crate::input::{ExtraColumn, ExtraKind, Loaded};
 use crate::policy::document::Policy;
 use crate::policy::segments::Plan;
 use crate::signals::compare::{Comparison, compare};
@@ -20,7 +20,7 @@ use super::build::decide;
 use super::deploy::{Chosen, apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
-use super::{RecalibrationReport, Report, RunError, RunSettings};
+use super::{Filter, Filtered, RecalibrationReport, Report, RunError, RunSettings};
 
 /// What `recommend` prints: the decision and the deployable policy.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct Decision {
     pub policy: Option<Policy>,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
     pub holdout: Option<Validation>,
+    /// With `--where`: the records kept.
+    pub filtered: Option<Filtered>,
     /// Safeguards that match no record (often a typo: values compare as text).
     pub unmatched_safeguards: Vec<String>,
 }
@@ -52,6 +54,8 @@ pub struct SignalsReport {
     pub recalibrate: Option<(&'static str, usize)>,
     /// Other columns tried as signals and left out (not a number in every record).
     pub skipped: Vec<String>,
+    /// With `--where`: the records kept.
+    pub filtered: Option<Filtered>,
 }
 
 /// The loaded records with the thresholded signal in the confidence column.
@@ -68,6 +72,7 @@ pub fn sweep_report(
     run: &RunSettings,
     how: &SweepSettings,
 ) -> Result<Report, RunError> {
+    let (loaded, filtered) = apply_filters(loaded, run)?;
     let (calibrated, test) = calibrate(loaded, run)?;
     let Signalled {
         loaded,
@@ -93,7 +98,40 @@ pub fn sweep_report(
         report.holdout = validate(chosen, &test, h, run, sweep.records())?;
     }
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
+    report.input.filtered = filtered;
     Ok(report)
+}
+
+/// The records every `--where` condition keeps, and how many that is (`None` without
+/// conditions).
+fn apply_filters(
+    loaded: Loaded,
+    run: &RunSettings,
+) -> Result<(Loaded, Option<Filtered>), RunError> {
+    if run.filters.is_empty() {
+        return Ok((loaded, None));
+    }
+    let n = loaded.set.small_quality.len();
+    let mut keep = vec![true; n];
+    for f in &run.filters {
+        let Some(ExtraColumn::Labels(labels)) = loaded.extra(&f.column, ExtraKind::Label) else {
+            return Err(RunError::NotRead(format!("--where {}", f.label())));
+        };
+        let code = labels.names.iter().position(|name| *name == f.value);
+        for (k, &c) in keep.iter_mut().zip(&labels.codes) {
+            *k &= (code == Some(c as usize)) == f.equal;
+        }
+    }
+    let kept = keep.iter().filter(|k| **k).count();
+    let filtered = Filtered {
+        conditions: run.filters.iter().map(Filter::label).collect(),
+        kept,
+        removed: n - kept,
+    };
+    if kept == 0 {
+        return Err(RunError::NothingKept(filtered.conditions.join(", ")));
+    }
+    Ok((loaded.subset(&keep, true), Some(filtered)))
 }
 
 /// The signal chosen and recalibrated; with a hold-out, on the calibration part, with the
@@ -123,11 +161,12 @@ fn calibrate(loaded: Loaded, run: &RunSettings) -> Result<(Signalled, Option<Loa
 
 /// The comparison of `calibrate signals`: every candidate signal on the same records.
 pub fn signals_report(
-    mut loaded: Loaded,
+    loaded: Loaded,
     run: &RunSettings,
     candidates: &[SignalSource],
     target: Option<f64>,
 ) -> Result<SignalsReport, RunError> {
+    let (mut loaded, filtered) = apply_filters(loaded, run)?;
     let (candidates, skipped) =
         signals::candidates(&loaded, &run.signal, candidates).map_err(|error| {
             RunError::InInput {
@@ -148,12 +187,14 @@ pub fn signals_report(
         comparison,
         recalibrate: (run.signal.recalibrate).map(|r| (signals::method_name(r.method), r.folds)),
         skipped,
+        filtered,
     })
 }
 
 /// The decision `calibrate recommend` prints (with a hold-out: chosen on the calibration part,
 /// checked on the rest).
 pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError> {
+    let (loaded, filtered) = apply_filters(loaded, run)?;
     let (calibrated, test) = calibrate(loaded, run)?;
     let loaded = &calibrated.loaded;
     let prepared = prepare(loaded, run)?;
@@ -177,6 +218,7 @@ pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError>
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),
         holdout,
+        filtered,
         unmatched_safeguards: unmatched(&prepared),
     })
 }

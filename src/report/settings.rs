@@ -24,6 +24,8 @@ pub struct RunSettings {
     pub policy: PolicySettings,
     /// The thresholded signal.
     pub signal: SignalSettings,
+    /// `--where` conditions: a record is kept when it matches all of them.
+    pub filters: Vec<Filter>,
     /// Held-out validation, if asked for (`sweep` and `recommend`).
     pub holdout: Option<Holdout>,
     /// Hide progress.
@@ -48,4 +50,23 @@ pub struct SweepSettings {
     pub grid: Grid,
     /// Intervals and the bootstrap.
     pub intervals: intervals::Request,
+}
+
+/// One `--where` condition on a label column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The column.
+    pub column: String,
+    /// The value, compared as text.
+    pub value: String,
+    /// `FIELD=VALUE` keeps equal values; `FIELD!=VALUE` keeps the others.
+    pub equal: bool,
+}
+
+impl Filter {
+    /// As the user typed it.
+    pub fn label(&self) -> String {
+        let op = if self.equal { "=" } else { "!=" };
+        format!("{}{op}{}", self.column, self.value)
+    }
 }

@@ -278,3 +278,71 @@ fn check_router_names_a_missing_column() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("agree"));
 }
+
+/// `--where` keeps the records that match every condition, says how many, and records it in the
+/// summary. By hand on `tiny.jsonl`: chat = a (0.9, right), b (0.8, right), e (0.5, wrong), so
+/// `--min-quality 0.95` picks 0.8; the rest = c (0.7, wrong), d (0.6, right), where
+/// `--min-quality 0.5` picks 0.6 (both accepted, quality 1/2).
+#[test]
+fn where_filters_rows() {
+    let tiny = fixture("tiny.jsonl");
+    let out = run(
+        "recommend",
+        &tiny,
+        &["--where", "task_type=chat", "--min-quality", "0.95"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "0.8\n");
+    assert!(stderr(&out).contains("--where task_type=chat kept 3 of 5 records"));
+
+    let out = run(
+        "recommend",
+        &tiny,
+        &["--where", "task_type!=chat", "--min-quality", "0.5"],
+    );
+    assert_eq!(stdout(&out), "0.6\n", "{}", stderr(&out));
+    assert!(stderr(&out).contains("kept 2 of 5 records"));
+
+    // Conditions combine: chat and not a confident-looking id.
+    let out = run(
+        "recommend",
+        &tiny,
+        &[
+            "--where",
+            "task_type=chat",
+            "--where",
+            "id!=a",
+            "--print",
+            "json",
+        ],
+    );
+    assert!(
+        stderr(&out).contains("kept 2 of 5 records"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run("recommend", &tiny, &["--where", "task_type=legal"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--where task_type=legal: no record matches"));
+    let out = run("recommend", &tiny, &["--where", "task_type"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("expected FIELD=VALUE or FIELD!=VALUE"));
+
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        &tiny,
+        "r",
+        &["--where", "task_type=chat", "--quiet"],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let v = dir.json("r/summary.json");
+    assert_eq!(v["input"]["where"]["kept"], 3);
+    assert_eq!(v["input"]["where"]["removed"], 2);
+    assert_eq!(v["input"]["where"]["conditions"][0], "task_type=chat");
+    assert!(
+        dir.text("r/report.md")
+            .contains("3 kept by `--where task_type=chat`")
+    );
+}

@@ -20,6 +20,16 @@ pub(super) struct Input<'a> {
     rows_read: u64,
     rows_dropped: u64,
     dropped_by_reason: Vec<Reason<'a>>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    filtered: Option<WhereJson<'a>>,
+}
+
+/// `--where`: the conditions and what they kept.
+#[derive(Serialize)]
+struct WhereJson<'a> {
+    conditions: &'a [String],
+    kept: usize,
+    removed: usize,
 }
 
 #[derive(Serialize)]
@@ -113,6 +123,11 @@ pub(super) fn input(i: &InputInfo) -> Input<'_> {
                 records: *records,
             })
             .collect(),
+        filtered: i.filtered.as_ref().map(|f| WhereJson {
+            conditions: &f.conditions,
+            kept: f.kept,
+            removed: f.removed,
+        }),
     }
 }
 

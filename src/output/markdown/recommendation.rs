@@ -24,10 +24,19 @@ pub(super) fn title(r: &Report, o: &mut String) {
         &i.sha256[..12.min(i.sha256.len())],
         r.records,
         i.rows_read,
-        if i.rows_dropped > 0 {
-            format!(", {} invalid dropped", i.rows_dropped)
-        } else {
-            String::new()
+        match (i.rows_dropped, &i.filtered) {
+            (0, None) => String::new(),
+            (d, None) => format!(", {d} invalid dropped"),
+            (d, Some(f)) => format!(
+                "{}, {} kept by `--where {}`",
+                if d > 0 {
+                    format!(", {d} invalid dropped")
+                } else {
+                    String::new()
+                },
+                f.kept,
+                f.conditions.join("` `--where ")
+            ),
         },
         r.settings.objective.describe(),
         env!("CARGO_PKG_VERSION"),

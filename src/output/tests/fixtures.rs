@@ -158,6 +158,7 @@ fn run(objective: Objective) -> RunSettings {
         certify: None,
         policy: PolicySettings::default(),
         signal: SignalSettings::default(),
+        filters: Vec::new(),
         holdout: None,
         quiet: true,
     }

@@ -73,6 +73,15 @@ pub enum LoadError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A Parquet input that is not a regular file (stdin, a pipe).
+    #[error(
+        "{path}: Parquet cannot be read from a pipe or stdin (its index is at the end of the \
+         file); write it to a file and pass the path"
+    )]
+    NotSeekable {
+        /// The input as named on the command line.
+        path: String,
+    },
     /// The format could not be chosen from the name.
     #[error(
         "{path}: cannot tell the format from the extension; use --format jsonl|csv|parquet \

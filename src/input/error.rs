@@ -66,12 +66,19 @@ impl RecordProblem {
 #[derive(Debug, Error)]
 pub enum LoadError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
+    // The OS error is the source, which an error chain prints after "cannot read".
+    #[error("{path}: cannot read")]
     Io {
         /// The input as named on the command line.
         path: String,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// The input named is a directory.
+    #[error("{path}: is a directory; give an eval-set file (.jsonl, .ndjson, .csv or .parquet)")]
+    IsDirectory {
+        /// The input as named on the command line.
+        path: String,
     },
     /// A Parquet input that is not a regular file (stdin, a pipe).
     #[error(

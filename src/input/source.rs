@@ -52,6 +52,9 @@ pub fn open(source: &Source, format: Option<Format>) -> Result<(Format, Input), 
     };
     match source {
         Source::File(path) => {
+            if path.is_dir() {
+                return Err(LoadError::IsDirectory { path: label });
+            }
             let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
                 LoadError::UnknownFormat {
                     path: label.clone(),
@@ -181,6 +184,39 @@ mod tests {
     impl super::super::Progress for Quiet {
         fn start(&self, _: Option<u64>) {}
         fn advance(&self, _: u64) {}
+    }
+
+    fn open_error(path: &Path) -> String {
+        let err = open(&Source::File(path.to_path_buf()), None).err().unwrap();
+        // As `main` prints it: the error chain on one line.
+        format!("{:#}", anyhow::Error::from(err))
+    }
+
+    #[test]
+    fn a_missing_file_prints_the_os_error_once() {
+        // Issue: `cannot read: No such file or directory (os error 2): No such file or
+        // directory (os error 2)`.
+        let text = open_error(Path::new("/no/such/eval.jsonl"));
+        assert!(
+            text.starts_with("/no/such/eval.jsonl: cannot read: "),
+            "{text}"
+        );
+        assert_eq!(text.matches("(os error 2)").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_directory_is_named_as_one() {
+        // Issue: a directory given as input said "cannot tell the format from the extension".
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["evals", "evals.jsonl"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            let text = open_error(&path);
+            assert!(
+                text.starts_with(&format!("{}: is a directory;", path.display())),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -170,3 +170,34 @@ fn ragged_csv_names_the_line() {
         )
     );
 }
+
+#[test]
+fn a_missing_file_prints_the_os_error_once() {
+    // Issue: the OS error was printed twice, once by the message and once as its cause.
+    let out = calibrate()
+        .args(["recommend", "/no/such/file.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: /no/such/file.jsonl: cannot read: No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn a_directory_is_named_as_one() {
+    // Issue: a directory given as input said "cannot tell the format from the extension".
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("recommend")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!("error: {}: is a directory;", dir.path().display())),
+        "{}",
+        stderr(&out)
+    );
+}

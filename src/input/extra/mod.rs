@@ -375,6 +375,50 @@ mod tests {
         );
     }
 
+    /// A pipe: bytes front to back, once (it cannot seek or reopen); counts what it gave.
+    struct Pipe<'a> {
+        bytes: &'a [u8],
+        given: usize,
+    }
+
+    impl std::io::Read for Pipe<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            self.given += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn extras_from_a_stream_in_one_pass() {
+        // Issue: one reader per format. Extras came from a second pass, which for stdin meant
+        // holding all of it in memory and for a named pipe reopening it.
+        let requests = vec![request("seg", ExtraKind::Label)];
+        let jsonl = "{\"confidence\":0.9,\"small_quality\":1,\"seg\":\"b\"}\n\
+                     {\"confidence\":0.8,\"small_quality\":0,\"seg\":\"a\"}\n";
+        let csv = "confidence,small_quality,seg\n0.9,1,b\n0.8,0,a\n";
+        for (text, format) in [(jsonl, "jsonl"), (csv, "csv")] {
+            let mut pipe = Pipe {
+                bytes: text.as_bytes(),
+                given: 0,
+            };
+            let options = options(requests.clone());
+            let loaded = match format {
+                "jsonl" => jsonl::load(&mut pipe, None, &options, "-", &Quiet),
+                _ => table::load_csv(&mut pipe, None, &options, "-", &Quiet),
+            }
+            .unwrap();
+            assert_eq!((pipe.given, loaded.bytes), (text.len(), text.len() as u64));
+            let labels = Labels {
+                codes: vec![1, 0],
+                names: vec!["a".into(), "b".into()],
+            };
+            assert_eq!(columns(loaded), vec![Some(ExtraColumn::Labels(labels))]);
+        }
+    }
+
     #[test]
     fn csv_cells_hold_json_arrays() {
         let text = "confidence,small_quality,seg,lp\n1,1,legal,\"[-0.25,-1]\"\n1,1,chat,[-3]\n";

@@ -20,7 +20,7 @@ pub struct ExtraColumns {
 }
 
 /// One requested column: a value per record (a filler where the value is bad or absent) and
-/// the bad ones, kept until the last records are dropped or kept.
+/// the bad records, judged only at the end, once the fixed fields have dropped theirs.
 #[derive(Debug)]
 struct Builder {
     /// Which of the values a reader pushes per record this column reads.

@@ -2,10 +2,11 @@
 //! outputs such as per-token log-probabilities. They are read in the same pass as the fixed
 //! fields, by the same format reader.
 //!
-//! Owns what each requested kind accepts, typing each value as its record is read, and the rules
-//! for these columns: an optional column is in every kept record or in none, a required one must
-//! exist, and a bad value stops the run whatever `--skip-invalid` says. It must not parse bytes
-//! (the format readers hand it [`Raw`] values) nor compute signals.
+//! Owns the requests (and the columns `calibrate signals` discovers), what each kind accepts,
+//! and, in [`columns`], typing each value as its record is read and the rules for these columns:
+//! an optional column is in every kept record or in none, a required one must exist, and a bad
+//! value stops the run whatever `--skip-invalid` says. It must not parse bytes (the format
+//! readers hand it [`Raw`] values) nor compute signals.
 
 mod columns;
 

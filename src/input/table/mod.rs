@@ -31,12 +31,13 @@ pub fn load_csv(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let (bytes, sha256) = read_all(reader, size, progress).map_err(|e| io(label, e))?;
-    let (set, drops, extras) = read(Table::Csv(&bytes), options, label)?;
+    let size = bytes.len() as u64;
+    let (set, drops, extras) = read(Table::Csv(bytes), options, label)?;
     Ok(Loaded {
         set,
         drops,
         sha256,
-        bytes: bytes.len() as u64,
+        bytes: size,
         format: Format::Csv,
         extras,
     })
@@ -71,9 +72,9 @@ fn io(label: &str, source: std::io::Error) -> LoadError {
 }
 
 /// A table ready for polars.
-enum Table<'a> {
-    /// CSV text, in memory.
-    Csv(&'a [u8]),
+enum Table {
+    /// CSV text, in memory until polars has parsed it.
+    Csv(Vec<u8>),
     /// A Parquet file.
     Parquet(ParquetReader<File>),
 }
@@ -82,7 +83,7 @@ type Extras = Vec<(ExtraRequest, Option<super::ExtraColumn>)>;
 
 /// Reads the wanted columns of a table, validates every row and reads the requested extras.
 fn read(
-    mut table: Table<'_>,
+    mut table: Table,
     options: &LoadOptions,
     label: &str,
 ) -> Result<(EvalSet, Drops, Extras), LoadError> {
@@ -217,7 +218,7 @@ fn location(format: Format, row: u64) -> Location {
     }
 }
 
-impl Table<'_> {
+impl Table {
     fn format(&self) -> Format {
         match self {
             Table::Csv(_) => Format::Csv,
@@ -232,7 +233,7 @@ impl Table<'_> {
                 .with_has_header(true)
                 .with_n_rows(Some(1))
                 .with_raise_if_empty(false)
-                .into_reader_with_file_handle(Cursor::new(*bytes))
+                .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
                 .finish()
                 .map_err(|e| csv_fail(bytes, label, &e))?
                 .get_column_names()
@@ -248,7 +249,8 @@ impl Table<'_> {
     }
 
     /// Reads `projection`; in CSV the `text` columns are read as text, the others typed by
-    /// polars (all as text when a value does not fit the type polars chose).
+    /// polars (all as text when a value does not fit the type polars chose). The CSV bytes are
+    /// freed here: the frame holds what the run needs.
     fn frame(
         self,
         projection: &[String],
@@ -256,10 +258,10 @@ impl Table<'_> {
         label: &str,
     ) -> Result<DataFrame, LoadError> {
         match self {
-            Table::Csv(bytes) => read_csv(bytes, projection, text)
+            Table::Csv(bytes) => read_csv(&bytes, projection, text)
                 // A value polars cannot type: read the columns as text to find the exact row.
-                .or_else(|_| read_csv(bytes, projection, projection))
-                .map_err(|e| csv_fail(bytes, label, &e)),
+                .or_else(|_| read_csv(&bytes, projection, projection))
+                .map_err(|e| csv_fail(&bytes, label, &e)),
             Table::Parquet(reader) => (reader.with_columns(Some(projection.to_vec())))
                 .finish()
                 .map_err(|e| fail(label, &e)),

@@ -66,12 +66,28 @@ impl RecordProblem {
 #[derive(Debug, Error)]
 pub enum LoadError {
     /// The file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
+    // The OS error is the source, which an error chain prints after "cannot read".
+    #[error("{path}: cannot read")]
     Io {
         /// The input as named on the command line.
         path: String,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// The input named is a directory.
+    #[error("{path}: is a directory; give an eval-set file (.jsonl, .ndjson, .csv or .parquet)")]
+    IsDirectory {
+        /// The input as named on the command line.
+        path: String,
+    },
+    /// A Parquet input that is not a regular file (stdin, a pipe).
+    #[error(
+        "{path}: Parquet cannot be read from a pipe or stdin (its index is at the end of the \
+         file); write it to a file and pass the path"
+    )]
+    NotSeekable {
+        /// The input as named on the command line.
+        path: String,
     },
     /// The format could not be chosen from the name.
     #[error(

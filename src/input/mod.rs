@@ -10,16 +10,13 @@ mod extra;
 mod field;
 mod jsonl;
 pub mod prices;
+mod source;
 mod table;
 mod value;
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
-pub use error::{LoadError, Location};
+pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap};
 
@@ -70,9 +67,6 @@ pub struct Drops {
     pub dropped: u64,
     /// Dropped records grouped by reason, sorted by reason.
     pub reasons: Vec<(String, u64)>,
-    /// Where each kept record sits in the input, when some were dropped (`None`: every record
-    /// was kept, in file order).
-    pub kept_at: Option<Vec<Location>>,
 }
 
 /// An input file format.
@@ -158,7 +152,7 @@ pub struct LoadOptions {
     pub read_tokens: bool,
     /// Read the split field (`--split-field`).
     pub read_split: bool,
-    /// Columns beyond the fixed fields, read by a second pass (see [`extra`]).
+    /// Columns beyond the fixed fields, read in the same pass (see [`extra`]).
     pub extras: Vec<ExtraRequest>,
     /// `calibrate signals`: also try every other column as a numeric signal, except these
     /// (the columns of known fields).
@@ -246,6 +240,26 @@ impl EvalSet {
 }
 
 impl Labels {
+    /// Labels from codes in first-seen order, renumbered so the names are sorted (reports list
+    /// them in a stable order).
+    fn sorted(mut codes: Vec<u32>, names: Vec<String>) -> Labels {
+        let mut order: Vec<u32> = (0..names.len() as u32).collect();
+        order.sort_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+        let mut renumber = vec![0u32; order.len()];
+        for (new, old) in order.iter().enumerate() {
+            renumber[*old as usize] = new as u32;
+        }
+        for c in &mut codes {
+            *c = renumber[*c as usize];
+        }
+        let mut names: Vec<Option<String>> = names.into_iter().map(Some).collect();
+        let names = order.iter().filter_map(|old| names[*old as usize].take());
+        Labels {
+            codes,
+            names: names.collect(),
+        }
+    }
+
     /// The records whose mask value is `want`; the names are kept whole.
     pub fn subset(&self, mask: &[bool], want: bool) -> Labels {
         Labels {
@@ -255,204 +269,59 @@ impl Labels {
     }
 }
 
-/// Reads and validates an eval set.
+/// Reads and validates an eval set, reading the input once: the fixed fields and every
+/// requested extra column come from the same pass, typed as they are parsed.
 pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, LoadError> {
     let label = options.source.label();
-    let io = |source| LoadError::Io {
-        path: label.clone(),
-        source,
-    };
-    let mut stdin_bytes = Vec::new();
-    let (mut loaded, input) = match &options.source {
-        Source::File(path) => {
-            let format = match options.format {
-                Some(f) => f,
-                None => Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
-                    path: label.clone(),
-                })?,
-            };
-            let mut file = File::open(path).map_err(io)?;
-            let bytes = file.metadata().map_err(io)?.len();
-            progress.start(Some(bytes));
-            let loaded = match format {
-                Format::Jsonl => finish_jsonl(&mut file, Some(bytes), options, &label, progress)?,
-                Format::Csv | Format::Parquet => {
-                    let sha256 = hash_reader(&mut file).map_err(io)?;
-                    drop(file);
-                    let input = table::TableInput::Path(path);
-                    let (set, drops) = table::read(&input, format, options, &label)?;
-                    progress.advance(bytes);
-                    Loaded {
-                        set,
-                        drops,
-                        sha256,
-                        bytes,
-                        format,
-                        extras: Vec::new(),
-                    }
-                }
-            };
-            (loaded, extra::ExtraInput::Path(path))
-        }
-        Source::Stdin => {
-            progress.start(None);
-            // Not locked: the JSON Lines reader reads on its own thread.
-            let mut stdin = std::io::stdin();
-            let mut head = Vec::new();
-            (&mut stdin).take(4096).read_to_end(&mut head).map_err(io)?;
-            let format = options.format.unwrap_or_else(|| sniff(&head));
-            let mut reader = std::io::Cursor::new(head).chain(stdin);
-            // A second pass needs the bytes again: keep them.
-            let streamed = format == Format::Jsonl && options.extras.is_empty();
-            let loaded = if streamed {
-                finish_jsonl(&mut reader, None, options, &label, progress)?
-            } else {
-                reader.read_to_end(&mut stdin_bytes).map_err(io)?;
-                let size = stdin_bytes.len() as u64;
-                progress.advance(size);
-                if format == Format::Jsonl {
-                    finish_jsonl(
-                        &mut std::io::Cursor::new(&stdin_bytes),
-                        Some(size),
-                        options,
-                        &label,
-                        &NoProgress,
-                    )?
-                } else {
-                    let sha256 = hex(&Sha256::digest(&stdin_bytes));
-                    let input = table::TableInput::Bytes(&stdin_bytes);
-                    let (set, drops) = table::read(&input, format, options, &label)?;
-                    Loaded {
-                        set,
-                        drops,
-                        sha256,
-                        bytes: size,
-                        format,
-                        extras: Vec::new(),
-                    }
-                }
-            };
-            (loaded, extra::ExtraInput::Bytes(&stdin_bytes))
-        }
-    };
-    let mut requests = options.extras.clone();
-    if let Some(except) = &options.discover_except {
-        let names = extra::column_names_of(&input, loaded.format).map_err(io)?;
-        for name in names {
-            if !except.contains(&name) && !requests.iter().any(|r| r.column == name) {
-                requests.push(ExtraRequest {
-                    purpose: format!("the column {name:?}"),
-                    column: name,
-                    kind: ExtraKind::Number,
-                    required: false,
-                    probe: true,
-                });
-            }
+    let (format, input) = source::open(&options.source, options.format)?;
+    progress.start(input.size());
+    match input {
+        source::Input::Stream { mut reader, size } => match format {
+            Format::Jsonl => jsonl::load(&mut reader, size, options, &label, progress),
+            Format::Csv => table::load_csv(&mut reader, size, options, &label, progress),
+            Format::Parquet => Err(LoadError::NotSeekable { path: label }),
+        },
+        source::Input::Seekable { file, .. } => {
+            table::load_parquet(file, options, &label, progress)
         }
     }
-    let columns = extra::read(
-        &input,
-        loaded.format,
-        &requests,
-        loaded.drops.kept_at.as_deref(),
-        loaded.set.small_quality.len(),
-        &label,
-    )?;
-    loaded.extras = requests.into_iter().zip(columns).collect();
-    Ok(loaded)
 }
 
-/// Progress already reported by the caller.
-struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&self, _: Option<u64>) {}
-    fn advance(&self, _: u64) {}
-}
-
-fn finish_jsonl(
-    reader: &mut (dyn Read + Send),
-    size: Option<u64>,
-    options: &LoadOptions,
-    label: &str,
-    progress: &dyn Progress,
-) -> Result<Loaded, LoadError> {
-    let keys = columns::READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
-    let out = jsonl::read(
-        reader,
-        size,
-        &keys,
-        &options.fields,
-        options.skip_invalid,
-        label,
-        progress,
-    )?;
-    let (set, drops) = out
-        .columns
-        .finish(label, &options.fields, options.skip_invalid)?;
-    Ok(Loaded {
-        set,
-        drops,
-        sha256: out.sha256,
-        bytes: out.bytes,
-        format: Format::Jsonl,
-        extras: Vec::new(),
-    })
-}
-
-/// Guesses the format of stdin from its first bytes: `{` means JSON Lines, `PAR1` Parquet.
-fn sniff(head: &[u8]) -> Format {
-    if head.starts_with(b"PAR1") {
-        return Format::Parquet;
-    }
-    match head.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => Format::Jsonl,
-        _ => Format::Csv,
-    }
-}
-
-fn hash_reader(reader: &mut dyn Read) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Lowercase hex of a digest.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// Helpers for the readers' unit tests.
 #[cfg(test)]
-mod tests {
+mod testing {
     use super::*;
 
-    #[test]
-    fn format_from_extension_and_sniffing() {
-        assert_eq!(
-            Format::from_path(Path::new("a.NDJSON")),
-            Some(Format::Jsonl)
-        );
-        assert_eq!(Format::from_path(Path::new("a.csv")), Some(Format::Csv));
-        assert_eq!(Format::from_path(Path::new("a.txt")), None);
-        assert_eq!(sniff(b"  {\"a\":1}"), Format::Jsonl);
-        assert_eq!(sniff(b"confidence,small_quality"), Format::Csv);
-        assert_eq!(sniff(b"PAR1...."), Format::Parquet);
+    /// Progress nobody watches.
+    pub struct Quiet;
+
+    impl Progress for Quiet {
+        fn start(&self, _: Option<u64>) {}
+        fn advance(&self, _: u64) {}
     }
 
-    #[test]
-    fn sha256_of_known_input() {
-        // Reference: `printf abc | sha256sum`.
-        let got = hash_reader(&mut &b"abc"[..]).unwrap();
-        assert_eq!(
-            got,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+    /// Options that read every fixed field and `extras`, from stdin.
+    pub fn options(extras: Vec<ExtraRequest>) -> LoadOptions {
+        LoadOptions {
+            source: Source::Stdin,
+            format: None,
+            fields: FieldMap::default(),
+            skip_invalid: false,
+            read_tokens: true,
+            read_split: true,
+            extras,
+            discover_except: None,
+        }
+    }
+
+    /// A required request for `column` as `kind`.
+    pub fn request(column: &str, kind: ExtraKind) -> ExtraRequest {
+        ExtraRequest {
+            column: column.into(),
+            kind,
+            required: true,
+            purpose: "a test".into(),
+            probe: false,
+        }
     }
 }

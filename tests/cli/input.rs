@@ -1,6 +1,8 @@
 //! Bad input: one clear error naming file, line and field, exit 2, nothing written.
 
-use crate::harness::{Scratch, fixture, run, stderr};
+use std::fs;
+
+use crate::harness::{Scratch, calibrate, fixture, run, stderr, stdout};
 
 #[test]
 fn bad_jsonl_names_the_first_bad_line_and_counts_all() {
@@ -142,5 +144,129 @@ fn ragged_csv_names_the_line() {
             "error: {}:3: expected 2 fields as in the header, found 3\n",
             path.display()
         )
+    );
+}
+
+#[test]
+fn a_missing_file_prints_the_os_error_once() {
+    // Issue: the OS error was printed twice, once by the message and once as its cause.
+    let out = calibrate()
+        .args(["recommend", "/no/such/file.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: /no/such/file.jsonl: cannot read: No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn a_directory_is_named_as_one() {
+    // Issue: a directory given as input said "cannot tell the format from the extension".
+    let dir = tempfile::tempdir().unwrap();
+    let out = calibrate()
+        .arg("recommend")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!("error: {}: is a directory;", dir.path().display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `recommend` with one threshold per `seg` value of `tests/data/segments.jsonl`, read from
+/// `input` (`-`: stdin) with `stdin` as its bytes.
+fn segmented(input: &std::path::Path, stdin: Option<Vec<u8>>) -> std::process::Output {
+    let mut cmd = calibrate();
+    cmd.arg("recommend")
+        .arg(input)
+        .args(["--small-cost", "1", "--large-cost", "10", "-q"])
+        .args(["--min-quality", "1", "--segment-by", "seg"])
+        .args(["--min-segment-records", "1"])
+        .timeout(std::time::Duration::from_secs(60));
+    if let Some(bytes) = stdin {
+        cmd.write_stdin(bytes);
+    }
+    cmd.output().unwrap()
+}
+
+/// The answer `segmented` gives on the fixture (worked in tests/data/README.md).
+const SEGMENTED: &str = "seg=a\t0.7\nseg=b\talways_large\ndefault\talways_large\n";
+
+/// `tests/data/segments.jsonl` as CSV.
+fn segments_csv() -> String {
+    let mut csv = String::from("id,seg,tier,confidence,small_quality,large_quality\n");
+    let text = fs::read_to_string(fixture("segments.jsonl")).unwrap();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let columns = [
+            "id",
+            "seg",
+            "tier",
+            "confidence",
+            "small_quality",
+            "large_quality",
+        ];
+        let cells: Vec<String> = (columns.iter())
+            .map(|k| match &v[k] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    csv
+}
+
+#[test]
+fn extras_from_stdin_in_one_pass() {
+    // Issue: one reader per format. A run naming extra columns read stdin into memory for a
+    // second pass; now JSON Lines and CSV stream through one pass.
+    let jsonl = fs::read(fixture("segments.jsonl")).unwrap();
+    for bytes in [jsonl, segments_csv().into_bytes()] {
+        let out = segmented(std::path::Path::new("-"), Some(bytes));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), SEGMENTED);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn extras_from_a_named_pipe() {
+    // Issue: one reader per format. The second pass reopened the input, which for a named pipe
+    // waited for a writer that had already gone.
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = fs::read(fixture("segments.jsonl")).unwrap();
+    for (name, bytes) in [("e.jsonl", jsonl), ("e.csv", segments_csv().into_bytes())] {
+        let fifo = dir.path().join(name);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let path = fifo.clone();
+        let writer = std::thread::spawn(move || fs::write(path, bytes));
+        let out = segmented(&fifo, None);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), SEGMENTED);
+        // The reader got to the end, so the writer has closed the pipe.
+        writer.join().unwrap().unwrap();
+    }
+}
+
+#[test]
+fn parquet_from_stdin_is_refused_in_one_line() {
+    let out = calibrate()
+        .args(["recommend", "-"])
+        .write_stdin(&b"PAR1 not really"[..])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: <stdin>: Parquet cannot be read from a pipe or stdin (its index is at the end \
+         of the file); write it to a file and pass the path\n"
     );
 }

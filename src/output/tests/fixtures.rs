@@ -119,7 +119,6 @@ fn loaded(set: EvalSet, dropped: u64, extras: Vec<(ExtraRequest, Option<ExtraCol
                 0 => Vec::new(),
                 n => vec![("field \"confidence\": expected a finite number".into(), n)],
             },
-            kept_at: None,
         },
         sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
         bytes: 1234,

@@ -2,15 +2,18 @@
 //!
 //! Owns the rules that span records: an optional field is present in every record or in none,
 //! bad records are counted and the first few kept for the error, and `--skip-invalid` drops them
-//! with a reason. It must not parse bytes; the format readers hand it [`Cell`]s. Columns of
-//! fields no record carries are never allocated.
+//! with a reason. It must not parse bytes; the format readers hand it [`Cell`]s for the fixed
+//! fields and [`Raw`] values for the requested extra columns, which it keeps only for the
+//! records it keeps. Columns of fields no record carries are never allocated.
+
+mod finish;
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::error::{LoadError, Location, RecordProblem};
+use super::error::{Location, RecordProblem};
+use super::extra::{ExtraColumns, Raw};
 use super::field::{Field, FieldMap};
 use super::value::{Cell, Value, validate};
-use super::{Drops, EvalSet, Labels};
 
 /// How many fields a reader extracts per record.
 pub const READ: usize = 12;
@@ -58,22 +61,31 @@ pub struct Columns {
     reasons: BTreeMap<String, u64>,
     records: u64,
     first_columns: Option<Vec<String>>,
-    /// Where each kept record sits, when tracked (only `--skip-invalid` runs need it, to line
-    /// up a second pass over the file with the kept records).
-    locations: Option<Vec<Location>>,
+    /// The requested extra columns of the kept records.
+    extras: ExtraColumns,
+    /// The column names the input offers the extra columns, for the error about a required one
+    /// no record has: a table's header, or the first kept record's keys.
+    extra_names: Option<Vec<String>>,
 }
 
 impl Columns {
-    /// Empty columns; `track_locations` keeps the location of every kept record.
-    pub fn new(track_locations: bool) -> Columns {
+    /// Empty columns that also keep `extras` for each kept record.
+    pub fn new(extras: ExtraColumns) -> Columns {
         Columns {
-            locations: track_locations.then(Vec::new),
+            extras,
             ..Columns::default()
         }
     }
 
-    /// Validates one record and keeps it if every field is valid.
-    pub fn push(&mut self, location: Location, cells: [Cell<'_>; READ], map: &FieldMap) {
+    /// Validates one record and keeps it if every fixed field is valid; `raws` are its values
+    /// of the requested extra columns. Returns whether it was kept.
+    pub fn push(
+        &mut self,
+        location: Location,
+        cells: [Cell<'_>; READ],
+        raws: &[Option<Raw<'_>>],
+        map: &FieldMap,
+    ) -> bool {
         self.records += 1;
         let mut values: [Option<Value<'_>>; READ] = Default::default();
         let mut bad: Option<RecordProblem> = None;
@@ -96,8 +108,15 @@ impl Columns {
             }
         }
         match bad {
-            Some(problem) => self.note_problem(problem),
-            None => self.accept(location, values),
+            Some(problem) => {
+                self.note_problem(problem);
+                false
+            }
+            None => {
+                self.accept(location, values);
+                self.extras.push(location, raws);
+                true
+            }
         }
     }
 
@@ -138,9 +157,6 @@ impl Columns {
                 _ => {}
             }
         }
-        if let Some(locations) = &mut self.locations {
-            locations.push(location);
-        }
         self.kept += 1;
     }
 
@@ -152,6 +168,16 @@ impl Columns {
     /// Sets the column names of the first readable record.
     pub fn set_first_columns(&mut self, names: Vec<String>) {
         self.first_columns = Some(names);
+    }
+
+    /// Whether the names for a missing extra column's error are known yet.
+    pub fn has_extra_names(&self) -> bool {
+        self.extra_names.is_some()
+    }
+
+    /// Sets the column names a missing extra column's error lists.
+    pub fn set_extra_names(&mut self, names: Vec<String>) {
+        self.extra_names = Some(names);
     }
 
     /// Records kept so far.
@@ -173,6 +199,7 @@ impl Columns {
                 .task
                 .try_reserve_exact(rows.saturating_sub(self.task.len()));
         }
+        self.extras.reserve(rows);
     }
 
     /// Appends a later block, keeping file order.
@@ -214,164 +241,12 @@ impl Columns {
         self.problems.extend(other.problems.into_iter().take(room));
         self.records += other.records;
         self.kept += other.kept;
-        if let (Some(mine), Some(theirs)) = (&mut self.locations, other.locations) {
-            mine.extend(theirs);
-        }
+        self.extras.append(other.extras);
         if self.first_columns.is_none() {
             self.first_columns = other.first_columns;
         }
-    }
-
-    /// Applies the cross-record rules and returns the eval set, or the error that stops the run.
-    pub fn finish(
-        mut self,
-        path: &str,
-        map: &FieldMap,
-        skip_invalid: bool,
-    ) -> Result<(EvalSet, Drops), LoadError> {
-        if self.records == 0 {
-            return Err(LoadError::Empty { path: path.into() });
-        }
-        // A required field absent from every record is a mapping problem, not many bad records.
-        for field in READ_FIELDS.iter().filter(|f| map.required(**f)) {
-            let key = format!("field \"{}\": no such field", map.column(*field));
-            if self.reasons.get(&key) == Some(&self.records) {
-                return Err(missing_everywhere(
-                    path,
-                    *field,
-                    map,
-                    self.first_columns.as_deref(),
-                ));
-            }
-        }
-        let kept = self.kept;
-        for column in self.numbers.iter_mut().filter(|c| !c.is_empty()) {
-            pad(column, kept, f64::NAN);
-        }
-        if !self.task.is_empty() {
-            pad(&mut self.task, kept, NO_TASK);
-        }
-        // Optional fields: in every kept record or in none.
-        let mut keep: Vec<bool> = Vec::new();
-        for (i, field) in READ_FIELDS.iter().enumerate() {
-            let present = self.present[i];
-            if map.required(*field) || present == 0 || present == kept as u64 {
-                continue;
-            }
-            let absent = kept as u64 - present;
-            let column = map.column(*field).to_string();
-            let first_present = self.first_present[i].expect("present > 0");
-            for location in &self.first_absent[i] {
-                self.problems.push(RecordProblem {
-                    location: *location,
-                    column: Some(column.clone()),
-                    expected: format!(
-                        "the field in every record or in none (it is present in {present} \
-                         records, first at {first_present})"
-                    ),
-                    found: "no such field".into(),
-                });
-            }
-            *self
-                .reasons
-                .entry(format!("field \"{column}\": no such field"))
-                .or_default() += absent;
-            if keep.is_empty() {
-                keep = vec![true; kept];
-            }
-            for (row, k) in keep.iter_mut().enumerate() {
-                let missing = if i == TASK {
-                    self.task[row] == NO_TASK
-                } else {
-                    self.numbers[i][row].is_nan()
-                };
-                if missing {
-                    *k = false;
-                }
-            }
-        }
-        // A record missing several fields is one dropped record.
-        self.problem_count += keep.iter().filter(|k| !**k).count() as u64;
-        self.problems.sort_by_key(|p| p.location);
-        self.problems.dedup_by_key(|p| p.location);
-        self.problems.truncate(SHOWN);
-        if self.problem_count > 0 && !skip_invalid {
-            return Err(LoadError::BadRecords {
-                path: path.into(),
-                total: self.problem_count,
-                first: self.problems,
-            });
-        }
-        let mut rows = kept;
-        if !keep.is_empty() {
-            for column in self.numbers.iter_mut() {
-                retain_rows(column, &keep);
-            }
-            retain_rows(&mut self.task, &keep);
-            if let Some(locations) = &mut self.locations {
-                retain_rows(locations, &keep);
-            }
-            rows = keep.iter().filter(|k| **k).count();
-        }
-        if rows == 0 {
-            return Err(LoadError::AllDropped {
-                path: path.into(),
-                dropped: self.problem_count,
-            });
-        }
-        let drops = Drops {
-            read: self.records,
-            dropped: self.problem_count,
-            reasons: std::mem::take(&mut self.reasons).into_iter().collect(),
-            kept_at: if self.problem_count > 0 {
-                self.locations.take()
-            } else {
-                None
-            },
-        };
-        Ok((self.into_eval_set(rows), drops))
-    }
-
-    fn into_eval_set(self, rows: usize) -> EvalSet {
-        let mut numbers = self.numbers.into_iter();
-        let mut next = || {
-            let v = numbers.next().unwrap_or_default();
-            (v.len() == rows && !v.iter().any(|x| x.is_nan())).then_some(v)
-        };
-        let confidence = next().unwrap_or_default();
-        let small_quality = next().unwrap_or_default();
-        let (large_quality, small_cost, large_cost) = (next(), next(), next());
-        let (input_tokens, small_output_tokens, large_output_tokens) = (next(), next(), next());
-        let (small_latency_ms, large_latency_ms) = (next(), next());
-        let split = next().map(|v| v.into_iter().map(|x| x == 1.0).collect());
-        let task_type = (self.task.len() == rows && !self.task.contains(&NO_TASK)).then(|| {
-            // Codes follow first appearance; renumber so names are sorted, for stable reports.
-            let mut order: Vec<u32> = (0..self.task_names.len() as u32).collect();
-            order.sort_by(|a, b| self.task_names[*a as usize].cmp(&self.task_names[*b as usize]));
-            let mut new_code = vec![0u32; order.len()];
-            for (new, old) in order.iter().enumerate() {
-                new_code[*old as usize] = new as u32;
-            }
-            let names = order
-                .iter()
-                .map(|old| self.task_names[*old as usize].clone())
-                .collect();
-            let codes = self.task.iter().map(|c| new_code[*c as usize]).collect();
-            Labels { codes, names }
-        });
-        EvalSet {
-            confidence,
-            small_quality,
-            large_quality,
-            small_cost,
-            large_cost,
-            input_tokens,
-            small_output_tokens,
-            large_output_tokens,
-            small_latency_ms,
-            large_latency_ms,
-            split,
-            task_type,
+        if self.extra_names.is_none() {
+            self.extra_names = other.extra_names;
         }
     }
 }
@@ -394,7 +269,8 @@ fn pad<T: Copy>(column: &mut Vec<T>, len: usize, filler: T) {
     }
 }
 
-fn retain_rows<T: Copy>(column: &mut Vec<T>, keep: &[bool]) {
+/// Keeps the rows whose `keep` entry is true (an empty column stays empty).
+pub fn retain_rows<T>(column: &mut Vec<T>, keep: &[bool]) {
     if column.is_empty() {
         return;
     }
@@ -405,29 +281,9 @@ fn retain_rows<T: Copy>(column: &mut Vec<T>, keep: &[bool]) {
     });
 }
 
-fn missing_everywhere(
-    path: &str,
-    field: Field,
-    map: &FieldMap,
-    first: Option<&[String]>,
-) -> LoadError {
-    LoadError::MissingColumn {
-        path: path.into(),
-        field: field.name().into(),
-        column: map.column(field).into(),
-        hint: format!(
-            " (no record has it; map another column with --field {}=COLUMN)",
-            field.name()
-        ),
-        available: match first {
-            Some(names) => format!("{} (in the first record)", names.join(", ")),
-            None => "none readable".into(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::finish::Finished;
     use super::*;
 
     fn cells(conf: f64, small: Cell<'static>, large: Cell<'static>) -> [Cell<'static>; READ] {
@@ -445,11 +301,13 @@ mod tests {
         cols.push(
             Location::Line(1),
             cells(0.9, Cell::Bool(true), Cell::Number(1.0)),
+            &[],
             &map,
         );
         cols.push(
             Location::Line(2),
             cells(0.8, Cell::Bool(false), Cell::Missing),
+            &[],
             &map,
         );
         let err = cols.finish("e.jsonl", &map, false).unwrap_err();
@@ -464,12 +322,14 @@ mod tests {
         a.push(
             Location::Line(1),
             cells(0.9, Cell::Bool(true), Cell::Missing),
+            &[],
             &map,
         );
         let mut b = Columns::default();
         b.push(
             Location::Line(2),
             cells(0.8, Cell::Bool(true), Cell::Number(1.0)),
+            &[],
             &map,
         );
         a.append(b);
@@ -477,10 +337,11 @@ mod tests {
         c.push(
             Location::Line(3),
             cells(0.7, Cell::Bool(true), Cell::Missing),
+            &[],
             &map,
         );
         a.append(c);
-        let (set, drops) = a.finish("e.jsonl", &map, true).unwrap();
+        let Finished { set, drops, .. } = a.finish("e.jsonl", &map, true).unwrap();
         assert_eq!(set.confidence, vec![0.8]);
         assert_eq!(set.large_quality, Some(vec![1.0]));
         assert_eq!(drops.dropped, 2);
@@ -497,9 +358,9 @@ mod tests {
                 c[2] = Cell::Number(1.0);
                 c[3] = Cell::Number(0.1);
             }
-            cols.push(Location::Line(line), c, &map);
+            cols.push(Location::Line(line), c, &[], &map);
         }
-        let (set, drops) = cols.finish("e.jsonl", &map, true).unwrap();
+        let Finished { set, drops, .. } = cols.finish("e.jsonl", &map, true).unwrap();
         assert_eq!(set.confidence.len(), 2);
         assert_eq!((drops.read, drops.dropped), (3, 1));
     }
@@ -511,19 +372,22 @@ mod tests {
         cols.push(
             Location::Line(1),
             cells(0.9, Cell::Bool(true), Cell::Missing),
+            &[],
             &map,
         );
         cols.push(
             Location::Line(2),
             cells(0.8, Cell::Null, Cell::Missing),
+            &[],
             &map,
         );
         cols.push(
             Location::Line(3),
             cells(0.7, Cell::Number(0.5), Cell::Missing),
+            &[],
             &map,
         );
-        let (set, drops) = cols.finish("e.jsonl", &map, true).unwrap();
+        let Finished { set, drops, .. } = cols.finish("e.jsonl", &map, true).unwrap();
         assert_eq!(set.confidence, vec![0.9, 0.7]);
         assert_eq!(set.small_quality, vec![1.0, 0.5]);
         assert!(set.large_quality.is_none());
@@ -545,11 +409,11 @@ mod tests {
             c[TASK] = Cell::Text(task.into());
             c
         };
-        a.push(Location::Line(1), with_task(0.1, "math"), &map);
-        b.push(Location::Line(2), with_task(0.2, "chat"), &map);
-        b.push(Location::Line(3), with_task(0.3, "math"), &map);
+        a.push(Location::Line(1), with_task(0.1, "math"), &[], &map);
+        b.push(Location::Line(2), with_task(0.2, "chat"), &[], &map);
+        b.push(Location::Line(3), with_task(0.3, "math"), &[], &map);
         a.append(b);
-        let (set, _) = a.finish("e.jsonl", &map, false).unwrap();
+        let set = a.finish("e.jsonl", &map, false).unwrap().set;
         let tasks = set.task_type.unwrap();
         assert_eq!(tasks.names, vec!["chat", "math"]);
         assert_eq!(tasks.codes, vec![1, 0, 1]);

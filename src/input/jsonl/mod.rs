@@ -1,0 +1,401 @@
+//! JSON Lines reader: streamed in large chunks, parsed in parallel blocks with serde_json.
+//!
+//! Owns splitting the stream at line boundaries (on a reader thread that also hashes), numbering
+//! lines, and reading every column the run needs from each line in one parse (see [`record`]).
+//! It must not validate values; [`Columns`] does. Memory stays near the kept columns: one chunk
+//! of the input at a time, so stdin and pipes stream like files.
+
+mod record;
+
+use std::io::Read;
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
+
+use rayon::prelude::*;
+use serde::de::DeserializeSeed;
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use super::columns::{Columns, READ_FIELDS};
+use super::error::{LoadError, Location, RecordProblem};
+use super::extra::{Raw, with_discovered};
+use super::field::FieldMap;
+use super::source::hex;
+use super::{Format, LoadOptions, Loaded, Progress};
+use record::{KeyCache, Keys, Plan, RecordSeed};
+
+/// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
+const CHUNK: usize = 32 << 20;
+/// Target size of one parallel parse job.
+const BLOCK: usize = 1 << 20;
+
+/// Reads and validates a JSON Lines eval set with the extra columns `options` asks for.
+pub fn load(
+    reader: &mut (dyn Read + Send),
+    size: Option<u64>,
+    options: &LoadOptions,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<Loaded, LoadError> {
+    let keys: Keys<'_> = READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
+    let out = read(reader, size, &keys, options, label, progress)?;
+    let finished = (out.columns).finish(label, &options.fields, options.skip_invalid)?;
+    let available = finished.extra_names.join(", ");
+    let extras = finished.extras.finish(&out.requests, &available, label)?;
+    Ok(Loaded {
+        set: finished.set,
+        drops: finished.drops,
+        sha256: out.sha256,
+        bytes: out.bytes,
+        format: Format::Jsonl,
+        extras: out.requests.into_iter().zip(extras).collect(),
+    })
+}
+
+/// The columns read from a JSON Lines stream and facts about the stream.
+struct JsonlOutput {
+    /// Validated records, not yet finished.
+    columns: Columns,
+    /// The extra columns read: those asked for, then those discovered.
+    requests: Vec<super::ExtraRequest>,
+    /// SHA-256 of the bytes read, lowercase hex.
+    sha256: String,
+    /// Bytes read.
+    bytes: u64,
+}
+
+/// Reads every line of `reader`: a reader thread reads, hashes and cuts the stream into chunks
+/// of whole lines while the rayon pool parses the previous chunk.
+fn read(
+    reader: &mut (dyn Read + Send),
+    size: Option<u64>,
+    keys: &Keys<'_>,
+    options: &LoadOptions,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<JsonlOutput, LoadError> {
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+    // Parsed chunks come back for reuse, so their pages are not faulted in and zeroed again.
+    let (recycle, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || produce(reader, &send, &recycled, progress));
+        let (columns, plan) = consume(receive, &recycle, size, keys, options);
+        let (sha256, bytes) = producer
+            .join()
+            .expect("the reader thread does not panic")
+            .map_err(|source| LoadError::Io {
+                path: label.into(),
+                source,
+            })?;
+        // An input without records has no columns to discover.
+        let plan = plan.unwrap_or_else(|| Plan::new(keys, options.extras.clone()));
+        Ok(JsonlOutput {
+            columns,
+            requests: plan.requests,
+            sha256,
+            bytes,
+        })
+    })
+}
+
+/// Reads, hashes and sends chunks of whole lines until the input ends (or the parser stops).
+/// Returns the hash and the number of bytes read.
+fn produce(
+    reader: &mut (dyn Read + Send),
+    send: &SyncSender<Vec<u8>>,
+    recycled: &Receiver<Vec<u8>>,
+    progress: &dyn Progress,
+) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut total: u64 = 0;
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        let mut buf = recycled.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.append(&mut tail);
+        // Read until the new bytes hold a line end (or the input ends); a line longer than a
+        // chunk keeps growing the same buffer.
+        let (cut, eof) = loop {
+            let start = buf.len();
+            buf.reserve(CHUNK);
+            // `read_to_end` fills spare capacity without zeroing it first.
+            let n = (&mut *reader).take(CHUNK as u64).read_to_end(&mut buf)?;
+            hasher.update(&buf[start..]);
+            total += n as u64;
+            progress.advance(n as u64);
+            if n == 0 {
+                break (buf.len(), true);
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buf[start..]) {
+                break (start + i + 1, false);
+            }
+        };
+        tail = buf.split_off(cut);
+        if !buf.is_empty() && send.send(buf).is_err() {
+            break; // the parser stopped; nothing more to do
+        }
+        if eof {
+            break;
+        }
+    }
+    Ok((hex(&hasher.finalize()), total))
+}
+
+/// Parses the chunks as they arrive; returns the columns and the plan they were read with
+/// (`None`: the input holds no line that is not blank).
+fn consume(
+    receive: Receiver<Vec<u8>>,
+    recycle: &Sender<Vec<u8>>,
+    size: Option<u64>,
+    keys: &Keys<'_>,
+    options: &LoadOptions,
+) -> (Columns, Option<Plan>) {
+    let map = &options.fields;
+    let mut plan: Option<Plan> = None;
+    let mut columns = Columns::default();
+    let mut next_line: u64 = 1;
+    // Appending one chunk's blocks overlaps with parsing the next.
+    let mut pending: Vec<Columns> = Vec::new();
+    let mut sized = size.is_none();
+    for chunk in receive {
+        if plan.is_none() {
+            plan = plan_for(&chunk, keys, options);
+            if let Some(p) = &plan {
+                columns = Columns::new(p.extra_columns());
+            }
+        }
+        let Some(p) = &plan else {
+            // Blank lines only, so far: nothing to discover columns from, nothing to parse.
+            next_line += line_count(&chunk);
+            recycle.send(chunk).ok();
+            continue;
+        };
+        let ((), (parts, lines)) = rayon::join(
+            || {
+                for part in pending.drain(..) {
+                    columns.append(part);
+                }
+            },
+            || parse_chunk(&chunk, next_line, p, map),
+        );
+        if !sized && !chunk.is_empty() {
+            // Size the columns for the whole file from the first chunk's rows per byte (5 %
+            // spare), so they grow once instead of doubling and copying.
+            let rows: usize = parts.iter().map(Columns::kept).sum();
+            let total = size.unwrap_or_default() as f64;
+            let estimate = (rows as f64 * total / chunk.len() as f64 * 1.05) as usize;
+            columns.reserve_like(estimate, &parts);
+            sized = true;
+        }
+        pending = parts;
+        next_line += lines;
+        recycle.send(chunk).ok();
+    }
+    for part in pending {
+        columns.append(part);
+    }
+    (columns, plan)
+}
+
+/// What to read from each record: the fixed fields and the requested extras, plus (for
+/// `calibrate signals`) every other column of the first record, which needs the first line
+/// that is not blank (`None` until a chunk holds one).
+fn plan_for(chunk: &[u8], keys: &Keys<'_>, options: &LoadOptions) -> Option<Plan> {
+    let Some(except) = &options.discover_except else {
+        return Some(Plan::new(keys, options.extras.clone()));
+    };
+    let first = chunk
+        .split(|b| *b == b'\n')
+        .find(|line| !line.iter().all(u8::is_ascii_whitespace))?;
+    // A JSON object's keys, sorted, as it lists them.
+    let names: Vec<String> = serde_json::from_slice::<serde_json::Map<String, Json>>(first)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    Some(Plan::new(
+        keys,
+        with_discovered(&options.extras, &names, Some(except)),
+    ))
+}
+
+/// Parses whole lines in parallel blocks; returns the columns and the number of lines consumed.
+fn parse_chunk(chunk: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> (Vec<Columns>, u64) {
+    let mut blocks: Vec<&[u8]> = Vec::new();
+    let mut rest = chunk;
+    while rest.len() > BLOCK {
+        let cut = match memchr::memchr(b'\n', &rest[BLOCK..]) {
+            Some(i) => BLOCK + i + 1,
+            None => rest.len(),
+        };
+        blocks.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    if !rest.is_empty() {
+        blocks.push(rest);
+    }
+    let counts: Vec<u64> = blocks.par_iter().map(|b| line_count(b)).collect();
+    let mut starts = Vec::with_capacity(blocks.len());
+    let mut line = first_line;
+    for c in &counts {
+        starts.push(line);
+        line += c;
+    }
+    let parsed: Vec<Columns> = blocks
+        .par_iter()
+        .zip(starts)
+        .map(|(block, start)| parse_block(block, start, plan, map))
+        .collect();
+    (parsed, line - first_line)
+}
+
+/// Lines in a block: newlines, plus one for a final line without a newline.
+fn line_count(block: &[u8]) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', block).count() as u64;
+    newlines + u64::from(!block.is_empty() && !block.ends_with(b"\n"))
+}
+
+fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Columns {
+    let mut columns = Columns::new(plan.extra_columns());
+    let mut cache = KeyCache::default();
+    let mut raws: Vec<Option<Raw<'_>>> = vec![None; plan.raw_slots()];
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
+    for (i, end) in ends.enumerate() {
+        if start > block.len() {
+            break;
+        }
+        let raw = &block[start..end];
+        start = end + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue; // blank lines, including the one after the final newline, are not records
+        }
+        let location = Location::Line(first_line + i as u64);
+        raws.fill(None);
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let parsed = RecordSeed {
+            plan,
+            cache: &mut cache,
+            raws: &mut raws,
+        }
+        .deserialize(&mut de)
+        .and_then(|cells| de.end().map(|()| cells));
+        let (cells, keys) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                columns.reject(RecordProblem {
+                    location,
+                    column: None,
+                    expected: "one JSON object per line".into(),
+                    found: describe_json_error(&e),
+                });
+                continue;
+            }
+        };
+        if columns.first_columns().is_none() {
+            // The first record's keys (still in the cache), for a missing-column message.
+            columns.set_first_columns(cache.keys(keys));
+        }
+        if columns.push(location, cells, &raws, map) && !columns.has_extra_names() {
+            // The first kept record's keys, sorted as a JSON object lists them, for the message
+            // about a requested column no record has.
+            let mut names = cache.keys(keys);
+            names.sort();
+            names.dedup();
+            columns.set_extra_names(names);
+        }
+    }
+    columns
+}
+
+fn describe_json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(i) => format!("{} at column {}", &text[..i], e.column()),
+        None => text,
+    };
+    format!("invalid JSON ({text})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::testing::{Quiet, options};
+    use crate::input::{Drops, EvalSet};
+
+    fn load(text: &str) -> Result<(EvalSet, Drops), LoadError> {
+        let size = Some(text.len() as u64);
+        let loaded = super::load(
+            &mut text.as_bytes(),
+            size,
+            &options(vec![]),
+            "e.jsonl",
+            &Quiet,
+        )?;
+        Ok((loaded.set, loaded.drops))
+    }
+
+    #[test]
+    fn reads_fields_and_ignores_others() {
+        let text = "{\"confidence\":0.5,\"small_quality\":true,\"extra\":{\"a\":[1,2]}}\n\
+                    \n{\"small_quality\":0,\"confidence\":-1e-3}";
+        let (set, drops) = load(text).unwrap();
+        assert_eq!(set.confidence, vec![0.5, -0.001]);
+        assert_eq!(set.small_quality, vec![1.0, 0.0]);
+        assert_eq!(drops.read, 2);
+    }
+
+    #[test]
+    fn errors_carry_line_numbers() {
+        let text = "{\"confidence\":0.5,\"small_quality\":1}\n\
+                    {\"confidence\":\"high\",\"small_quality\":1}\n\
+                    {\"confidence\":0.5,\n";
+        let err = load(text).unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines[0],
+            "e.jsonl:2: field \"confidence\": expected a finite number, found \"high\""
+        );
+        assert!(
+            lines[1].starts_with("  e.jsonl:3: expected one JSON object per line, found invalid JSON (EOF while parsing"),
+            "{err}"
+        );
+        assert!(lines[2].contains("2 bad records in all"), "{err}");
+    }
+
+    #[test]
+    fn escaped_strings_and_objects_in_fields() {
+        let text = "{\"confidence\":0.5,\"small_quality\":1,\"task_type\":\"a\\\"b\"}\n\
+                    {\"confidence\":{\"x\":1},\"small_quality\":1,\"task_type\":\"c\"}\n";
+        let err = load(text).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "e.jsonl:2: field \"confidence\": expected a finite number, found an object"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn hashes_input_without_final_newline() {
+        // Reference: `printf '{"confidence":0.5,"small_quality":1}' | sha256sum`.
+        let text = "{\"confidence\":0.5,\"small_quality\":1}";
+        let out = super::load(&mut text.as_bytes(), None, &options(vec![]), "e", &Quiet).unwrap();
+        assert_eq!(
+            out.sha256,
+            "f1f2e4196853316cf74582718020906da087405aa917418fb68e6a9d808486f1"
+        );
+    }
+
+    #[test]
+    fn line_numbers_survive_block_boundaries() {
+        // Enough lines to span several parallel blocks; the bad one sits near the end.
+        let good = "{\"confidence\":0.5,\"small_quality\":1}\n";
+        let n = 2 * BLOCK / good.len() + 7;
+        let mut text = good.repeat(n);
+        text.push_str("{\"confidence\":null,\"small_quality\":1}\n");
+        let err = load(&text).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("e.jsonl:{}: field \"confidence\"", n + 1)),
+            "{err}"
+        );
+    }
+}

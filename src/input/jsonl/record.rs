@@ -1,0 +1,337 @@
+//! One JSON Lines record: which keys a run reads and how each value is deserialized.
+//!
+//! Owns the [`Plan`] (every column a run reads, fixed fields and requested extras alike) and the
+//! serde seeds that read one object's wanted keys in a single parse: a fixed field's value
+//! becomes a [`Cell`], an extra column's value a [`Raw`], and other keys are skipped without
+//! allocating. It must not validate values; [`Columns`](super::super::columns::Columns) does.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value as Json;
+
+use crate::input::columns::READ;
+use crate::input::extra::{ExtraColumns, ExtraRequest, Raw};
+use crate::input::value::Cell;
+
+/// The column name of each fixed field, or `None` for a field this run does not need.
+pub type Keys<'a> = [Option<&'a str>; READ];
+
+/// Every column a run reads from each record, each name once.
+pub struct Plan {
+    slots: Vec<Slot>,
+    /// The extra columns requested, in order.
+    pub requests: Vec<ExtraRequest>,
+    /// The slot each request reads.
+    request_slots: Vec<usize>,
+}
+
+/// One column name: the fixed field it fills, and whether extra requests read it (a column can
+/// be both, e.g. `task_type` under `--segment-by task_type`).
+struct Slot {
+    name: String,
+    field: Option<usize>,
+    extra: bool,
+}
+
+impl Plan {
+    /// The columns of the fixed fields in `keys` and of `requests`.
+    pub fn new(keys: &Keys<'_>, requests: Vec<ExtraRequest>) -> Plan {
+        let mut slots: Vec<Slot> = Vec::new();
+        for (field, key) in keys.iter().enumerate() {
+            if let Some(name) = key {
+                slots.push(Slot {
+                    name: name.to_string(),
+                    field: Some(field),
+                    extra: false,
+                });
+            }
+        }
+        let mut request_slots = Vec::with_capacity(requests.len());
+        for r in &requests {
+            let slot = match slots.iter().position(|s| s.name == r.column) {
+                Some(i) => i,
+                None => {
+                    slots.push(Slot {
+                        name: r.column.clone(),
+                        field: None,
+                        extra: false,
+                    });
+                    slots.len() - 1
+                }
+            };
+            slots[slot].extra = true;
+            request_slots.push(slot);
+        }
+        Plan {
+            slots,
+            requests,
+            request_slots,
+        }
+    }
+
+    /// Empty extra columns for one block of records.
+    pub fn extra_columns(&self) -> ExtraColumns {
+        ExtraColumns::new(&self.requests, &self.request_slots)
+    }
+
+    /// How many [`Raw`] values a record yields (one per slot when any extra is requested).
+    pub fn raw_slots(&self) -> usize {
+        if self.requests.is_empty() {
+            0
+        } else {
+            self.slots.len()
+        }
+    }
+}
+
+/// Remembers, for each key position in an object, the key last seen there and which slot of
+/// the plan it is: records from one producer repeat their key order, so one comparison per key
+/// usually replaces a search over every wanted name.
+#[derive(Default)]
+pub struct KeyCache {
+    slots: Vec<(Vec<u8>, Option<usize>)>,
+}
+
+impl KeyCache {
+    fn lookup(&mut self, position: usize, key: &[u8], plan: &Plan) -> Option<usize> {
+        if let Some((last, slot)) = self.slots.get(position)
+            && last.as_slice() == key
+        {
+            return *slot;
+        }
+        let slot = plan.slots.iter().position(|s| s.name.as_bytes() == key);
+        if position < self.slots.len() {
+            self.slots[position] = (key.to_vec(), slot);
+        } else if position == self.slots.len() {
+            self.slots.push((key.to_vec(), slot));
+        }
+        slot
+    }
+
+    /// The first `count` keys of the last record parsed, as text.
+    pub fn keys(&self, count: usize) -> Vec<String> {
+        let keys = self.slots.iter().take(count);
+        keys.map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+            .collect()
+    }
+}
+
+/// Deserializes one JSON object: the fixed fields as cells (returned with the number of keys
+/// the object has) and the extra columns' values into `raws`.
+pub struct RecordSeed<'p, 'c, 'r, 'de> {
+    /// What to read.
+    pub plan: &'p Plan,
+    /// The key positions of earlier records.
+    pub cache: &'c mut KeyCache,
+    /// One entry per slot (see [`Plan::raw_slots`]), all `None` on entry.
+    pub raws: &'r mut [Option<Raw<'de>>],
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, '_, 'de> {
+    type Value = ([Cell<'de>; READ], usize);
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
+    type Value = ([Cell<'de>; READ], usize);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut cells: [Cell<'de>; READ] = Default::default();
+        let mut position = 0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let slot = self.cache.lookup(position, &key, self.plan);
+            position += 1;
+            let Some(s) = slot else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            match &self.plan.slots[s] {
+                Slot {
+                    field, extra: true, ..
+                } => {
+                    let raw = map.next_value_seed(RawSeed)?;
+                    if let Some(i) = field {
+                        cells[*i] = cell(&raw);
+                    }
+                    self.raws[s] = Some(raw);
+                }
+                Slot { field: Some(i), .. } => cells[*i] = map.next_value_seed(CellSeed)?,
+                Slot { field: None, .. } => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((cells, position))
+    }
+}
+
+/// A fixed field's cell from a value also read as an extra column.
+fn cell<'de>(raw: &Raw<'de>) -> Cell<'de> {
+    match raw {
+        Raw::Text(s) => Cell::Text(s.clone()),
+        Raw::Json(Json::Null) => Cell::Null,
+        Raw::Json(Json::Bool(b)) => Cell::Bool(*b),
+        Raw::Json(Json::Number(n)) => Cell::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Raw::Json(Json::String(s)) => Cell::Text(Cow::Owned(s.clone())),
+        Raw::Json(Json::Array(_)) => Cell::Unsupported("an array"),
+        Raw::Json(Json::Object(_)) => Cell::Unsupported("an object"),
+    }
+}
+
+/// A key as raw bytes (unescaped, borrowed when it has no escapes): names are compared
+/// byte for byte, which skips UTF-8 validation of every key.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, [u8]>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_bytes(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, [u8]>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_vec()))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v.as_bytes()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.as_bytes().to_vec()))
+    }
+}
+
+/// Deserializes one JSON value into a [`Cell`], borrowing strings where possible.
+struct CellSeed;
+
+impl<'de> DeserializeSeed<'de> for CellSeed {
+    type Value = Cell<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed {
+    type Value = Cell<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Cell::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Cell::Number(v as f64))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Cell::Number(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Cell::Number(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cell::Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cell::Text(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cell::Text(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Cell::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Cell::Null)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Cell::Unsupported("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Cell::Unsupported("an object"))
+    }
+}
+
+/// Deserializes one JSON value into a [`Raw`]: top-level text borrowed where possible, other
+/// values as JSON.
+struct RawSeed;
+
+impl<'de> DeserializeSeed<'de> for RawSeed {
+    type Value = Raw<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RawSeed {
+    type Value = Raw<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Raw::Json(Json::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Raw::Json(Json::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Raw::Json(Json::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Raw::Json(
+            serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number),
+        ))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Raw::Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Raw::Text(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Raw::Text(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Raw::Json(Json::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Raw::Json(Json::Null))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Json>()? {
+            items.push(item);
+        }
+        Ok(Raw::Json(Json::Array(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some((k, v)) = map.next_entry::<String, Json>()? {
+            object.insert(k, v);
+        }
+        Ok(Raw::Json(Json::Object(object)))
+    }
+}

@@ -1,11 +1,19 @@
 //! Command-line flags as the user types them: clap derive structs and help text.
 //!
 //! Owns spelling, defaults and help. It imports nothing from the crate and validates nothing
-//! beyond what clap checks; `config.rs` turns these into a typed configuration.
+//! beyond what clap checks; `config/` turns these into a typed configuration. The commands are
+//! here; the flag groups several commands share (one help heading each) are in `groups.rs`.
 
 use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+
+mod groups;
+
+pub use groups::{
+    CertifyArgs, CostArgs, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs, PriceArgs,
+    RecalibrateArg, SignalArgs,
+};
 
 /// calibrate: choose the escalation threshold of an LLM cascade from an eval set.
 ///
@@ -124,19 +132,6 @@ pub enum Shell {
     Powershell,
     /// Elvish.
     Elvish,
-}
-
-/// Per-token price flags, shared by the eval-set commands and `economics`.
-#[derive(Debug, ClapArgs)]
-pub struct PriceArgs {
-    /// Per-token price of a model: `small=0.25` (per million tokens, in and out),
-    /// `large=15:75` (IN:OUT) or `small=NAME` from --prices or the built-in examples. On an eval
-    /// set it applies to the records' input_tokens and output tokens. Repeatable.
-    #[arg(long = "price", value_name = "MODEL=PRICE")]
-    pub price: Vec<String>,
-    /// A price sheet (TOML: `[models.NAME]` with `input` and `output` per million tokens).
-    #[arg(long = "prices", value_name = "FILE")]
-    pub prices_file: Option<PathBuf>,
 }
 
 /// Flags of `calibrate economics`.
@@ -362,201 +357,6 @@ pub enum FormatArg {
     Csv,
     /// Apache Parquet.
     Parquet,
-}
-
-/// Flags that say how to read the eval set and price it.
-#[derive(Debug, ClapArgs)]
-#[command(next_help_heading = "Input")]
-pub struct InputArgs {
-    /// The eval set: .jsonl/.ndjson, .csv or .parquet; `-` reads stdin (format sniffed).
-    #[arg(value_name = "EVAL")]
-    pub eval: PathBuf,
-    /// Input format [default: from the extension; sniffed on stdin].
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<FormatArg>,
-    /// Read a logical field from another column, e.g. `--field small_quality=small_correct`.
-    /// Fields: confidence, small_quality (required); large_quality, small_cost, large_cost,
-    /// input_tokens, small_output_tokens, large_output_tokens, small_latency_ms,
-    /// large_latency_ms, task_type, id, split (optional); raw model outputs for --signal and
-    /// --escalate-refusals: logprobs, self_reported, samples, response. Repeatable.
-    #[arg(long = "field", value_name = "FIELD=COLUMN")]
-    pub fields: Vec<String>,
-    /// Drop invalid records instead of stopping; the summary says how many and why.
-    #[arg(long)]
-    pub skip_invalid: bool,
-    /// Keep only records whose FIELD equals VALUE (`FIELD!=VALUE`: does not equal), compared as
-    /// text (numbers and booleans as their JSON text: `true`, `3`), e.g. `--where
-    /// small_model=llama-8b`. Repeatable: a record must match every condition. The summary
-    /// says how many records each run kept.
-    #[arg(long = "where", value_name = "FIELD=VALUE")]
-    pub filters: Vec<String>,
-}
-
-/// Flags that choose and recalibrate the confidence signal.
-#[derive(Debug, ClapArgs)]
-#[command(next_help_heading = "Signals")]
-pub struct SignalArgs {
-    /// Threshold this signal instead of the confidence field: a derived signal (logprob_mean,
-    /// logprob_geomean, logprob_min, logprob_p10, self_reported, consistency, majority_share,
-    /// heuristic; computed from the logprobs, self_reported, samples or response fields) or any
-    /// numeric column of the input.
-    /// (`calibrate signals` takes it repeatedly.)
-    #[arg(long, value_name = "NAME")]
-    pub signal: Vec<String>,
-    /// Replace the signal by a cross-fitted estimate of the probability that the small answer
-    /// is right: isotonic (monotone steps) or platt (a logistic curve).
-    #[arg(long, value_enum, value_name = "METHOD")]
-    pub recalibrate: Option<RecalibrateArg>,
-    /// Folds of the cross-fitting behind --recalibrate.
-    #[arg(long, value_name = "K", default_value_t = 5, requires = "recalibrate")]
-    pub folds: usize,
-}
-
-/// Recalibration methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RecalibrateArg {
-    /// Isotonic regression (pool adjacent violators).
-    Isotonic,
-    /// Platt scaling (a logistic curve in the signal).
-    Platt,
-}
-
-/// Flags that shape the deployed policy: segments and safeguards.
-#[derive(Debug, ClapArgs)]
-#[command(next_help_heading = "Segments")]
-pub struct PolicyArgs {
-    /// Give each value of this column (e.g. task_type) its own threshold, chosen jointly under
-    /// the objective; repeatable for combinations. Joint thresholds need --min-quality,
-    /// --max-quality-loss or --budget.
-    #[arg(long = "segment-by", value_name = "FIELD")]
-    pub segment_by: Vec<String>,
-    /// Segments with fewer records keep the global threshold (or always escalate when even
-    /// their most confident records miss the target).
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 100,
-        allow_negative_numbers = true
-    )]
-    pub min_segment_records: usize,
-    /// Records whose FIELD equals VALUE always go to the large model (e.g. task_type=legal,
-    /// user_tier=enterprise, is_regeneration=true); repeatable.
-    #[arg(long = "always-large", value_name = "FIELD=VALUE")]
-    pub always_large: Vec<String>,
-    /// Escalate answers whose response text is a refusal ("I cannot", "I don't know"),
-    /// whatever the confidence (needs a response field).
-    #[arg(long)]
-    pub escalate_refusals: bool,
-}
-
-/// Flags that price the requests of an eval set.
-///
-/// Precedence per model: the record's own cost field, then its tokens × `--price`, then the
-/// flat `--small-cost` / `--large-cost`.
-#[derive(Debug, ClapArgs)]
-#[command(next_help_heading = "Costs")]
-pub struct CostArgs {
-    /// Small-model cost per request, used when records carry no small_cost and no --price small.
-    #[arg(
-        long,
-        value_name = "COST",
-        default_value_t = 1.0,
-        allow_negative_numbers = true
-    )]
-    pub small_cost: f64,
-    /// Large-model cost per request, used when records carry no large_cost and no --price large.
-    #[arg(
-        long,
-        value_name = "COST",
-        default_value_t = 60.0,
-        allow_negative_numbers = true
-    )]
-    pub large_cost: f64,
-    /// Per-token prices.
-    #[command(flatten)]
-    pub prices: PriceArgs,
-    /// Estimate the large model's output tokens, when records lack them, as the small model's
-    /// output tokens times R.
-    #[arg(
-        long,
-        value_name = "R",
-        default_value_t = 1.0,
-        allow_negative_numbers = true
-    )]
-    pub large_output_ratio: f64,
-    /// Compare against sending every request to this model: a per-token price or model name
-    /// (priced on input_tokens and small_output_tokens).
-    #[arg(long, value_name = "PRICE", conflicts_with = "baseline_cost")]
-    pub baseline: Option<String>,
-    /// Compare against a model that costs this much per request.
-    #[arg(long, value_name = "COST", allow_negative_numbers = true)]
-    pub baseline_cost: Option<f64>,
-    /// Treat small answers slower than T milliseconds as escalated (needs small_latency_ms).
-    #[arg(long, value_name = "T", allow_negative_numbers = true)]
-    pub small_timeout_ms: Option<f64>,
-}
-
-/// The objective flags; at most one may be given.
-#[derive(Debug, ClapArgs)]
-#[group(multiple = false)]
-#[command(next_help_heading = "Objective")]
-pub struct ObjectiveArgs {
-    /// Lowest escalation rate whose non-escalated quality is at least Q (0 to 1).
-    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
-    pub min_quality: Option<f64>,
-    /// Best non-escalated quality with escalation rate at most R (0 to 1).
-    #[arg(long, value_name = "R", allow_negative_numbers = true)]
-    pub max_escalation: Option<f64>,
-    /// Best cascade quality with cost per request at most B (needs large-model quality).
-    #[arg(long, value_name = "B", allow_negative_numbers = true)]
-    pub budget: Option<f64>,
-    /// Lowest escalation whose cascade quality is at most L below always-large (0 to 1; needs
-    /// large-model quality).
-    #[arg(long, value_name = "L", allow_negative_numbers = true)]
-    pub max_quality_loss: Option<f64>,
-    /// Lowest escalation whose cascade quality (small and large answers together) is at least
-    /// Q (0 to 1; needs large-model quality).
-    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
-    pub min_cascade_quality: Option<f64>,
-}
-
-/// Certification and held-out validation flags.
-#[derive(Debug, ClapArgs)]
-#[command(next_help_heading = "Trust")]
-pub struct CertifyArgs {
-    /// Certify the objective (--min-quality or --max-quality-loss): the threshold meets it with
-    /// probability at least 1 - delta, assuming the records are exchangeable with production
-    /// traffic. Exit status 1 when nothing can be certified.
-    #[arg(long)]
-    pub certify: bool,
-    /// The error probability allowed by --certify.
-    #[arg(
-        long,
-        value_name = "DELTA",
-        default_value_t = 0.05,
-        requires = "certify",
-        allow_negative_numbers = true
-    )]
-    pub delta: f64,
-}
-
-/// Held-out validation flags, shared by `sweep` and `recommend`.
-#[derive(Debug, ClapArgs)]
-#[command(next_help_heading = "Trust")]
-pub struct HoldoutArgs {
-    /// Hold out this fraction of the records (seeded, stratified by task type): choose the
-    /// threshold on the rest, then report how it does on the held-out part.
-    #[arg(
-        long,
-        value_name = "FRACTION",
-        conflicts_with = "split_field",
-        allow_negative_numbers = true
-    )]
-    pub holdout: Option<f64>,
-    /// Split by this column instead: rows marked `calibration` choose the threshold, rows
-    /// marked `test` check it.
-    #[arg(long, value_name = "FIELD")]
-    pub split_field: Option<String>,
 }
 
 #[cfg(test)]

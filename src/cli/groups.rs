@@ -209,8 +209,10 @@ pub struct HoldoutArgs {
         allow_negative_numbers = true
     )]
     pub holdout: Option<f64>,
-    /// Split by this column instead: rows marked `calibration` choose the threshold, rows
-    /// marked `test` check it.
-    #[arg(long, value_name = "FIELD")]
+    /// Split by this column instead: rows marked train, training, calibration, calib, dev, val, valid or
+    /// validation
+    /// choose the threshold, rows marked test, holdout or eval check it (any case);
+    /// `COLUMN=CALIBRATION:TEST` names another pair, e.g. `--split-field fold=a:b`.
+    #[arg(long, value_name = "FIELD[=CAL:TEST]")]
     pub split_field: Option<String>,
 }

@@ -11,12 +11,12 @@ mod run;
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::cli::{self, CommandArgs, PrintFormat};
 use crate::engine::economics::WhatIf;
-use crate::input::Field;
 use crate::input::prices::PriceNames;
+use crate::input::{CALIBRATION_NAMES, Field, SplitNames, TEST_NAMES};
 use crate::output::PolicyFormat;
 use crate::report::{Grid, RunSettings, SweepSettings};
 use crate::signals::settings::SignalSource;
@@ -169,8 +169,8 @@ fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
     })
 }
 
-/// `--holdout FRACTION` (seeded with `--seed`) or `--split-field FIELD`, which also makes the
-/// loader read that column.
+/// `--holdout FRACTION` (seeded with `--seed`) or `--split-field FIELD[=CALIBRATION:TEST]`,
+/// which also makes the loader read that column.
 fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result<RunSettings> {
     run.holdout = match (a.holdout, &a.split_field) {
         (Some(f), _) => {
@@ -179,14 +179,49 @@ fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result
             }
             Some(Holdout::Fraction { fraction: f, seed })
         }
-        (None, Some(column)) => {
+        (None, Some(spec)) => {
+            let (column, names) = split_field(spec)?;
+            let labels = match &names {
+                SplitNames::Usual => format!(
+                    "{} / {}",
+                    CALIBRATION_NAMES.join(", "),
+                    TEST_NAMES.join(", ")
+                ),
+                SplitNames::Pair { calibration, test } => format!("{calibration} / {test}"),
+            };
             run.load.fields.set(Field::Split, column.clone());
+            run.load.fields.set_split_names(names);
             run.load.read_split = true;
-            Some(Holdout::Field(column.clone()))
+            Some(Holdout::Field { column, labels })
         }
         (None, None) => None,
     };
     Ok(run)
+}
+
+/// `COLUMN` (the usual labels) or `COLUMN=CALIBRATION:TEST`.
+fn split_field(spec: &str) -> Result<(String, SplitNames)> {
+    let Some((column, pair)) = spec.split_once('=') else {
+        if spec.is_empty() {
+            bail!("--split-field: the column name is empty");
+        }
+        return Ok((spec.to_string(), SplitNames::Usual));
+    };
+    let (calibration, test) = pair.split_once(':').with_context(|| {
+        format!("--split-field {spec:?}: expected COLUMN=CALIBRATION:TEST, e.g. split=train:test")
+    })?;
+    let (calibration, test) = (calibration.trim(), test.trim());
+    if column.is_empty() || calibration.is_empty() || test.is_empty() {
+        bail!("--split-field {spec:?}: expected COLUMN=CALIBRATION:TEST, e.g. split=train:test");
+    }
+    if calibration.eq_ignore_ascii_case(test) {
+        bail!("--split-field {spec:?}: the two labels must differ");
+    }
+    let names = SplitNames::Pair {
+        calibration: calibration.to_string(),
+        test: test.to_string(),
+    };
+    Ok((column.to_string(), names))
 }
 
 fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {

@@ -119,18 +119,20 @@ pub enum LoadError {
         available: String,
     },
     /// One or more records are invalid and `--skip-invalid` was not given.
-    #[error("{}", bad_records_message(path, *total, first, true))]
+    #[error("{}", bad_records_message(path, *total, first, if *all { Advice::NotAll } else { Advice::Skip }))]
     BadRecords {
         /// The input as named on the command line.
         path: String,
         /// How many records are bad.
         total: u64,
+        /// Every record read is bad (dropping them would leave nothing).
+        all: bool,
         /// The first few problems, in file order.
         first: Vec<RecordProblem>,
     },
     /// Values of a column a run names (`--segment-by`, `--always-large`, `--signal`, raw
     /// fields) are invalid; `--skip-invalid` does not apply to those.
-    #[error("{}", bad_records_message(path, *total, first, false))]
+    #[error("{}", bad_records_message(path, *total, first, Advice::Named))]
     BadNamedColumn {
         /// The input as named on the command line.
         path: String,
@@ -157,7 +159,18 @@ pub enum LoadError {
     },
 }
 
-fn bad_records_message(path: &str, total: u64, first: &[RecordProblem], skippable: bool) -> String {
+/// What the message after the bad records advises.
+#[derive(Clone, Copy)]
+enum Advice {
+    /// `--skip-invalid` would drop them.
+    Skip,
+    /// Every record is bad: dropping them would leave nothing.
+    NotAll,
+    /// They are in a column a run names, which `--skip-invalid` does not cover.
+    Named,
+}
+
+fn bad_records_message(path: &str, total: u64, first: &[RecordProblem], advice: Advice) -> String {
     let mut out = String::new();
     for (i, p) in first.iter().enumerate() {
         if i > 0 {
@@ -172,17 +185,20 @@ fn bad_records_message(path: &str, total: u64, first: &[RecordProblem], skippabl
     } else {
         String::new()
     };
-    out.push_str(&if skippable {
-        format!(
+    out.push_str(&match advice {
+        Advice::Skip => format!(
             "\n  {total} bad {noun} in all{more}; fix them, or pass --skip-invalid to drop them \
              (the report then states how many were dropped and why)"
-        )
-    } else {
-        format!(
+        ),
+        Advice::NotAll => format!(
+            "\n  {total} bad {noun} in all{more}: every record, so dropping them would leave \
+             nothing; check the values and the field mapping (--field)"
+        ),
+        Advice::Named => format!(
             "\n  {total} bad {noun} in all{more}; fix them (--skip-invalid drops records only for \
              the fixed fields, not for columns named by --segment-by, --always-large or --signal, \
              or raw signal fields)"
-        )
+        ),
     });
     out
 }
@@ -196,6 +212,7 @@ mod tests {
         let err = LoadError::BadRecords {
             path: "eval.jsonl".into(),
             total: 3,
+            all: false,
             first: vec![RecordProblem {
                 location: Location::Line(1042),
                 column: Some("confidence".into()),

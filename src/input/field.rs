@@ -100,6 +100,67 @@ impl fmt::Display for Field {
 pub struct FieldMap {
     columns: [String; 13],
     confidence_optional: bool,
+    split: SplitNames,
+}
+
+/// The labels of the split column: which mark the calibration part and which the held-out
+/// part. Labels compare after trimming, ignoring ASCII case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitNames {
+    /// The usual names: train, training, calibration, calib, dev, val, valid, validation /
+    /// test, holdout, eval.
+    Usual,
+    /// `--split-field COLUMN=CALIBRATION:TEST`: exactly these two.
+    Pair {
+        /// The calibration part's label.
+        calibration: String,
+        /// The held-out part's label.
+        test: String,
+    },
+}
+
+/// The usual labels of the calibration part.
+pub const CALIBRATION_NAMES: [&str; 8] = [
+    "train",
+    "training",
+    "calibration",
+    "calib",
+    "dev",
+    "val",
+    "valid",
+    "validation",
+];
+/// The usual labels of the held-out part.
+pub const TEST_NAMES: [&str; 3] = ["test", "holdout", "eval"];
+
+impl SplitNames {
+    /// Whether `label` marks the held-out part (`Some(true)`), the calibration part
+    /// (`Some(false)`), or neither.
+    pub fn is_test(&self, label: &str) -> Option<bool> {
+        let label = label.trim();
+        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(label));
+        match self {
+            SplitNames::Usual if is(&TEST_NAMES) => Some(true),
+            SplitNames::Usual if is(&CALIBRATION_NAMES) => Some(false),
+            SplitNames::Pair { test, .. } if is(&[test]) => Some(true),
+            SplitNames::Pair { calibration, .. } if is(&[calibration]) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// What the split column accepts, in words.
+    pub fn expected(&self) -> String {
+        match self {
+            SplitNames::Usual => format!(
+                "a split label: {} (calibration part) or {} (held-out part)",
+                CALIBRATION_NAMES.join(", "),
+                TEST_NAMES.join(", ")
+            ),
+            SplitNames::Pair { calibration, test } => {
+                format!("{calibration:?} (calibration part) or {test:?} (held-out part)")
+            }
+        }
+    }
 }
 
 impl Default for FieldMap {
@@ -107,11 +168,22 @@ impl Default for FieldMap {
         FieldMap {
             columns: Field::ALL.map(|f| f.name().to_string()),
             confidence_optional: false,
+            split: SplitNames::Usual,
         }
     }
 }
 
 impl FieldMap {
+    /// The split column's labels.
+    pub fn split_names(&self) -> &SplitNames {
+        &self.split
+    }
+
+    /// Sets the split column's labels.
+    pub fn set_split_names(&mut self, names: SplitNames) {
+        self.split = names;
+    }
+
     /// Lets records omit the confidence field (another signal replaces it).
     pub fn make_confidence_optional(&mut self) {
         self.confidence_optional = true;

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use super::field::Field;
+use super::field::{Field, SplitNames};
 
 /// One raw value as a reader found it, before validation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -38,7 +38,7 @@ pub enum Value<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// What the field accepts, in words.
-    pub expected: &'static str,
+    pub expected: Cow<'static, str>,
     /// What was found, quoted as the user wrote it where possible.
     pub found: String,
 }
@@ -58,26 +58,39 @@ pub fn expected(field: Field) -> &'static str {
             "a finite non-negative latency in milliseconds"
         }
         Field::TaskType => "a text label or an integer",
-        Field::Split => "\"calibration\" or \"test\"",
+        Field::Split => "a split label (see --split-field)",
         Field::Id => "any value",
+    }
+}
+
+/// Checks one cell of the split column against the run's labels; stored as a number: 1 for the
+/// held-out part, 0 for the calibration part.
+pub fn validate_split<'a>(cell: Cell<'a>, names: &SplitNames) -> Result<Value<'a>, Problem> {
+    let fail = |found: String| Problem {
+        expected: Cow::Owned(names.expected()),
+        found,
+    };
+    match cell {
+        Cell::Missing => Err(fail("no such field".into())),
+        Cell::Null => Err(fail("null".into())),
+        Cell::Text(s) => match names.is_test(&s) {
+            Some(test) => Ok(Value::Number(if test { 1.0 } else { 0.0 })),
+            None => Err(fail(quote(&s))),
+        },
+        other => Err(fail(describe(&other))),
     }
 }
 
 /// Checks one cell; text that spells a number or boolean is accepted as such (CSV cells are text).
 pub fn validate<'a>(field: Field, cell: Cell<'a>) -> Result<Value<'a>, Problem> {
     let fail = |found: String| Problem {
-        expected: expected(field),
+        expected: Cow::Borrowed(expected(field)),
         found,
     };
     match (field, cell) {
         (_, Cell::Missing) => Err(fail("no such field".into())),
         (_, Cell::Null) => Err(fail("null".into())),
-        // A split label is stored as a number: 1 for test, 0 for calibration.
-        (Field::Split, Cell::Text(s)) => match s.trim() {
-            "test" => Ok(Value::Number(1.0)),
-            "calibration" => Ok(Value::Number(0.0)),
-            _ => Err(fail(quote(&s))),
-        },
+        // Split labels need the run's names: see `validate_split`.
         (Field::Split, other) => Err(fail(describe(&other))),
         (Field::TaskType | Field::Id, Cell::Text(s)) => Ok(Value::Label(s)),
         (Field::TaskType | Field::Id, Cell::Number(x)) if x.fract() == 0.0 && x.is_finite() => {

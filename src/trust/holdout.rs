@@ -21,8 +21,13 @@ pub enum Holdout {
         /// The split's seed.
         seed: u64,
     },
-    /// The records' `split` field (`calibration` or `test`), read from this column.
-    Field(String),
+    /// The records' split field, read from this column.
+    Field {
+        /// The column.
+        column: String,
+        /// Its labels in words: `train, …, dev / test, holdout, eval` or the pair given.
+        labels: String,
+    },
 }
 
 impl Holdout {
@@ -34,8 +39,8 @@ impl Holdout {
                  type when present)",
                 100.0 * fraction
             ),
-            Holdout::Field(column) => {
-                format!("records marked calibration/test in column {column:?}")
+            Holdout::Field { column, labels } => {
+                format!("records split by column {column:?} ({labels})")
             }
         }
     }
@@ -94,7 +99,7 @@ pub enum SplitError {
 /// Which records are held out (true) for testing.
 pub fn test_mask(set: &EvalSet, how: &Holdout) -> Result<Vec<bool>, SplitError> {
     let mask = match how {
-        Holdout::Field(column) => set
+        Holdout::Field { column, .. } => set
             .split
             .clone()
             .ok_or_else(|| SplitError::NoColumn(column.clone()))?,
@@ -209,7 +214,14 @@ mod tests {
             split: Some(vec![false; 3]),
             ..EvalSet::default()
         };
-        let err = test_mask(&set, &Holdout::Field("split".into())).unwrap_err();
+        let err = test_mask(
+            &set,
+            &Holdout::Field {
+                column: "split".into(),
+                labels: "calibration / test".into(),
+            },
+        )
+        .unwrap_err();
         let empty = SplitError::EmptyPart {
             calibration: 3,
             test: 0,

@@ -32,13 +32,22 @@ fn a_bad_split_value_names_its_line() {
     let path = dir.write(
         "s.jsonl",
         "{\"confidence\":0.9,\"small_quality\":1,\"part\":\"calibration\"}\n\
-         {\"confidence\":0.8,\"small_quality\":1,\"part\":\"train\"}\n",
+         {\"confidence\":0.8,\"small_quality\":1,\"part\":\"fold3\"}\n",
     );
     let out = dir.run_out("sweep", &path, "r", &["--split-field", "part"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
+        stderr(&out).contains(
+            ":2: field \"part\": expected a split label: train, training, calibration, calib, \
+             dev, val, valid, validation (calibration part) or test, holdout, eval (held-out \
+             part), found \"fold3\""
+        ),
+        "{}",
         stderr(&out)
-            .contains(":2: field \"part\": expected \"calibration\" or \"test\", found \"train\""),
+    );
+    // One bad record of two: dropping it helps, so the advice stands.
+    assert!(
+        stderr(&out).contains("pass --skip-invalid"),
         "{}",
         stderr(&out)
     );
@@ -120,4 +129,77 @@ fn bootstrap_does_not_depend_on_the_thread_count() {
         run("1") == run("3"),
         "outputs differ between 1 and 3 threads"
     );
+}
+
+/// Issue 14: the usual split names (any case) and `--split-field COLUMN=CALIBRATION:TEST` for any
+/// other pair give the same split as `calibration` / `test`; a set where every label is unknown
+/// is not told to try --skip-invalid, which would leave nothing.
+#[test]
+fn split_labels_as_teams_have_them() {
+    let dir = Scratch::new();
+    let original = std::fs::read_to_string(fixture("split.jsonl")).unwrap();
+    let flags = |extra: &[&'static str]| {
+        let mut f = vec!["--min-quality", "0.9", "--bootstrap", "0", "-q"];
+        f.extend_from_slice(extra);
+        f
+    };
+    let reference = dir.run_out(
+        "sweep",
+        fixture("split.jsonl"),
+        "ref",
+        &flags(&["--split-field", "part"]),
+    );
+    assert_eq!(reference.status.code(), Some(0), "{}", stderr(&reference));
+    let holdout = |name: &str| dir.json(&format!("{name}/summary.json"))["holdout"].clone();
+    let relabel = |cal: &str, test: &str| {
+        original
+            .replace("\"calibration\"", &format!("\"{cal}\""))
+            .replace("\"test\"", &format!("\"{test}\""))
+    };
+    for (i, (cal, test)) in [
+        ("train", "test"),
+        ("Dev", "HOLDOUT"),
+        ("validation", "eval"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = dir.write(&format!("s{i}.jsonl"), relabel(cal, test));
+        let name = format!("usual{i}");
+        let out = dir.run_out("sweep", &path, &name, &flags(&["--split-field", "part"]));
+        assert_eq!(out.status.code(), Some(0), "{cal}/{test}: {}", stderr(&out));
+        assert_eq!(
+            holdout(&name)["held_out"],
+            holdout("ref")["held_out"],
+            "{cal}/{test}"
+        );
+    }
+    let path = dir.write("pair.jsonl", relabel("a", "b"));
+    let out = dir.run_out(
+        "sweep",
+        &path,
+        "pair",
+        &flags(&["--split-field", "part=a:b"]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(holdout("pair")["held_out"], holdout("ref")["held_out"]);
+    assert!(
+        holdout("pair")["split"]
+            .as_str()
+            .unwrap()
+            .contains("(a / b)")
+    );
+
+    // Unknown labels everywhere: no --skip-invalid advice.
+    let out = dir.run_out("sweep", &path, "bad", &flags(&["--split-field", "part"]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("every record, so dropping them would leave nothing"),
+        "{err}"
+    );
+    assert!(!err.contains("pass --skip-invalid"), "{err}");
+    let out = dir.run_out("sweep", &path, "bad2", &flags(&["--split-field", "part=a"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("expected COLUMN=CALIBRATION:TEST"));
 }

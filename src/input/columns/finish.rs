@@ -53,6 +53,7 @@ impl Columns {
             return Err(LoadError::BadRecords {
                 path: path.into(),
                 total: self.problem_count,
+                all: self.problem_count == self.records,
                 first: self.problems,
             });
         }

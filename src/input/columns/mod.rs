@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::error::{Location, RecordProblem};
 use super::extra::{ExtraColumns, Raw};
 use super::field::{Field, FieldMap};
-use super::value::{Cell, Value, validate};
+use super::value::{Cell, Value, validate, validate_split};
 
 /// How many fields a reader extracts per record.
 pub const READ: usize = 12;
@@ -94,7 +94,11 @@ impl Columns {
             if matches!(cell, Cell::Missing) && !map.required(field) {
                 continue;
             }
-            match validate(field, cell) {
+            let checked = match field {
+                Field::Split => validate_split(cell, map.split_names()),
+                _ => validate(field, cell),
+            };
+            match checked {
                 Ok(v) => values[i] = Some(v),
                 Err(p) if bad.is_none() => {
                     bad = Some(RecordProblem {

@@ -154,6 +154,9 @@ fn load(run: &RunSettings) -> Result<Loaded> {
     let loaded = input::load(&run.load, &bar);
     bar.finish();
     let loaded = loaded?;
+    for note in &loaded.notes {
+        eprintln!("calibrate: {}: {note}", run.load.source.label());
+    }
     if let Some(why) = run.objective.needs_large_labels()
         && loaded.set.large_quality.is_none()
     {

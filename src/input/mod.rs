@@ -92,9 +92,15 @@ impl Format {
 
     /// The format implied by a file name's extension.
     pub fn from_path(path: &Path) -> Option<Format> {
+        // A compressed file's format is the one before `.gz` or `.zst`.
+        let path = match source::Compression::from_path(path) {
+            Some(_) => Path::new(path.file_stem()?),
+            None => path,
+        };
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
-            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            // `.json`: JSON Lines, or a JSON array of records (told apart by its first byte).
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
             "csv" => Some(Format::Csv),
             "parquet" | "pq" => Some(Format::Parquet),
             _ => None,
@@ -188,6 +194,9 @@ pub struct Loaded {
     /// The columns of [`LoadOptions::extras`], each with its request (`None`: an optional
     /// column absent from the input).
     pub extras: Vec<(ExtraRequest, Option<ExtraColumn>)>,
+    /// How the bytes were read, when not plainly (`gzip`, `zstd`, `a JSON array`), for the run
+    /// to say.
+    pub notes: Vec<String>,
 }
 
 impl Loaded {
@@ -273,9 +282,9 @@ impl Labels {
 /// requested extra column come from the same pass, typed as they are parsed.
 pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, LoadError> {
     let label = options.source.label();
-    let (format, input) = source::open(&options.source, options.format)?;
+    let (format, input, notes) = source::open(&options.source, options.format)?;
     progress.start(input.size());
-    match input {
+    let loaded = match input {
         source::Input::Stream { mut reader, size } => match format {
             Format::Jsonl => jsonl::load(&mut reader, size, options, &label, progress),
             Format::Csv => table::load_csv(&mut reader, size, options, &label, progress),
@@ -284,7 +293,8 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
         source::Input::Seekable { file, .. } => {
             table::load_parquet(file, options, &label, progress)
         }
-    }
+    };
+    loaded.map(|l| Loaded { notes, ..l })
 }
 
 /// Helpers for the readers' unit tests.

@@ -1,11 +1,13 @@
 //! Opening the input: a file, a pipe or stdin, and the format it is read as.
 //!
-//! Owns choosing the format (the flag, the extension, or stdin's first bytes), refusing what
-//! cannot be read (a directory; Parquet from a stream) before any work, and hashing bytes as
-//! they are read. It must not parse records.
+//! Owns choosing the format (the flag, the extension, or the first bytes), decompressing gzip
+//! and zstd (by extension or magic bytes, on the reading thread), turning a JSON array into
+//! JSON Lines, refusing what cannot be read (a directory; Parquet from a stream or compressed)
+//! before any work, and hashing bytes as they are read. It must not parse records.
 
 use std::fs::File;
 use std::io::{Cursor, Read};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -40,8 +42,71 @@ impl Input {
     }
 }
 
-/// Opens `source` and decides its format (`format`: as given by `--format`).
-pub fn open(source: &Source, format: Option<Format>) -> Result<(Format, Input), LoadError> {
+/// How the input's bytes are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (`.gz`; magic bytes 1f 8b), every member read.
+    Gzip,
+    /// zstd (`.zst`; magic bytes 28 b5 2f fd), every frame read.
+    Zstd,
+}
+
+impl Compression {
+    /// The compression a file name's last extension implies.
+    pub fn from_path(path: &Path) -> Option<Compression> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "gz" | "gzip" => Some(Compression::Gzip),
+            "zst" | "zstd" => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+
+    /// The compression the first bytes show.
+    fn from_magic(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// Its name, as the run reports it.
+    fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// `reader` decompressed, on the thread that reads it.
+    fn decoder(self, reader: Box<dyn Read + Send>) -> std::io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(reader)?),
+        })
+    }
+}
+
+/// Bytes looked at to tell compression and format apart.
+const HEAD: u64 = 4096;
+
+/// Up to [`HEAD`] bytes of `reader`, and a reader that yields them again followed by the rest.
+fn peek(mut reader: Box<dyn Read + Send>) -> std::io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::new();
+    (&mut reader).take(HEAD).read_to_end(&mut head)?;
+    let again = Box::new(Cursor::new(head.clone()).chain(reader));
+    Ok((head, again))
+}
+
+/// Opens `source` and decides its format (`format`: as given by `--format`); returns what the
+/// run should say about how it read the bytes (compression, a JSON array).
+pub fn open(
+    source: &Source,
+    format: Option<Format>,
+) -> Result<(Format, Input, Vec<String>), LoadError> {
     let label = source.label();
     let io = |source| LoadError::Io {
         path: label.clone(),
@@ -50,61 +115,103 @@ pub fn open(source: &Source, format: Option<Format>) -> Result<(Format, Input), 
     let not_seekable = || LoadError::NotSeekable {
         path: label.clone(),
     };
-    match source {
+    let (named, reader, size): (Option<Format>, Box<dyn Read + Send>, Option<u64>) = match source {
         Source::File(path) => {
             if path.is_dir() {
                 return Err(LoadError::IsDirectory { path: label });
             }
-            let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
-                LoadError::UnknownFormat {
-                    path: label.clone(),
-                }
-            })?;
+            let named = format.or_else(|| Format::from_path(path));
             let file = File::open(path).map_err(io)?;
             let meta = file.metadata().map_err(io)?;
-            match (format, meta.is_file()) {
-                (Format::Parquet, false) => Err(not_seekable()),
-                (Format::Parquet, true) => Ok((
-                    format,
-                    Input::Seekable {
-                        file,
-                        size: meta.len(),
-                    },
-                )),
-                (_, regular) => Ok((
-                    format,
-                    Input::Stream {
-                        reader: Box::new(file),
-                        size: regular.then_some(meta.len()),
-                    },
-                )),
+            let compressed = Compression::from_path(path).is_some();
+            match (named, meta.is_file()) {
+                (Some(Format::Parquet), false) => return Err(not_seekable()),
+                (Some(Format::Parquet), true) if !compressed => {
+                    let size = meta.len();
+                    return Ok((Format::Parquet, Input::Seekable { file, size }, Vec::new()));
+                }
+                (_, regular) => (named, Box::new(file), regular.then_some(meta.len())),
             }
         }
-        Source::Stdin => {
-            if format == Some(Format::Parquet) {
-                return Err(not_seekable());
-            }
-            // Not locked: the JSON Lines reader reads on its own thread.
-            let mut stdin = std::io::stdin();
-            let mut head = Vec::new();
-            (&mut stdin).take(4096).read_to_end(&mut head).map_err(io)?;
-            let format = format.unwrap_or_else(|| sniff(&head));
-            if format == Format::Parquet {
-                return Err(not_seekable());
-            }
-            let reader = Box::new(Cursor::new(head).chain(stdin));
-            Ok((format, Input::Stream { reader, size: None }))
-        }
+        // Not locked: the JSON Lines reader reads on its own thread.
+        Source::Stdin => (format, Box::new(std::io::stdin()), None),
+    };
+    let (head, mut reader) = peek(reader).map_err(io)?;
+    let mut notes = Vec::new();
+    let mut size = size;
+    let mut head = head;
+    if let Some(c) = Compression::from_magic(&head) {
+        let (h, r) = peek(c.decoder(reader).map_err(io)?).map_err(io)?;
+        (head, reader) = (h, r);
+        notes.push(format!("{} compressed", c.name()));
+        size = None; // the progress bar counts decompressed bytes
     }
+    let format = match named {
+        Some(f) => f,
+        None if matches!(source, Source::Stdin) || !notes.is_empty() => sniff(&head),
+        None => return Err(LoadError::UnknownFormat { path: label }),
+    };
+    if format == Format::Parquet {
+        return Err(not_seekable());
+    }
+    if format == Format::Jsonl && first_byte(&head) == Some(b'[') {
+        let records = json_array(reader, &label)?;
+        notes.push(format!(
+            "a JSON array of {} records, read as JSON Lines (locations count its elements)",
+            records.1
+        ));
+        let reader = Box::new(Cursor::new(records.0));
+        return Ok((format, Input::Stream { reader, size: None }, notes));
+    }
+    Ok((format, Input::Stream { reader, size }, notes))
 }
 
-/// Guesses the format of stdin from its first bytes: `{` means JSON Lines, `PAR1` Parquet.
+/// The first byte that is not white space (after a UTF-8 byte-order mark).
+fn first_byte(head: &[u8]) -> Option<u8> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    head.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+/// A JSON array of records as JSON Lines: one element per line, and how many there are.
+fn json_array(
+    mut reader: Box<dyn Read + Send>,
+    label: &str,
+) -> Result<(Vec<u8>, usize), LoadError> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|source| LoadError::Io {
+            path: label.to_string(),
+            source,
+        })?;
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let elements: Vec<serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| LoadError::Reader {
+            path: label.to_string(),
+            message: format!(
+                "{}:{}: not a JSON array of records: {e}",
+                e.line(),
+                e.column()
+            ),
+        })?;
+    let mut out = Vec::with_capacity(bytes.len());
+    for element in &elements {
+        // One line per element (numbers keep their value: floats print in shortest round-trip
+        // form).
+        serde_json::to_writer(&mut out, element).expect("a Value serialises");
+        out.push(b'\n');
+    }
+    Ok((out, elements.len()))
+}
+
+/// Guesses the format from the first bytes: `{` or `[` means JSON (Lines or an array), `PAR1`
+/// Parquet, anything else CSV.
 fn sniff(head: &[u8]) -> Format {
     if head.starts_with(b"PAR1") {
         return Format::Parquet;
     }
-    match head.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => Format::Jsonl,
+    match first_byte(head) {
+        Some(b'{' | b'[') => Format::Jsonl,
         _ => Format::Csv,
     }
 }

@@ -5,6 +5,7 @@
 mod harness;
 
 mod certify;
+mod compressed;
 mod daily;
 mod economics;
 mod holdout;

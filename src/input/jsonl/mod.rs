@@ -48,6 +48,7 @@ pub fn load(
         bytes: out.bytes,
         format: Format::Jsonl,
         extras: out.requests.into_iter().zip(extras).collect(),
+        notes: Vec::new(),
     })
 }
 

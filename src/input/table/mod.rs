@@ -40,6 +40,7 @@ pub fn load_csv(
         bytes: size,
         format: Format::Csv,
         extras,
+        notes: Vec::new(),
     })
 }
 
@@ -61,6 +62,7 @@ pub fn load_parquet(
         bytes,
         format: Format::Parquet,
         extras,
+        notes: Vec::new(),
     })
 }
 

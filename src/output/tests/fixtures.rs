@@ -124,6 +124,7 @@ fn loaded(set: EvalSet, dropped: u64, extras: Vec<(ExtraRequest, Option<ExtraCol
         bytes: 1234,
         format: Format::Jsonl,
         extras,
+        notes: Vec::new(),
     }
 }
 

@@ -346,3 +346,27 @@ fn where_filters_rows() {
             .contains("3 kept by `--where task_type=chat`")
     );
 }
+
+/// `calibrate signals` lists as left out every column that is not a number in every record,
+/// including one that first appears after the first record (it used to look at the first
+/// record's keys only).
+#[test]
+fn signals_lists_columns_that_appear_late() {
+    let dir = Scratch::new();
+    let input = dir.write(
+        "late.jsonl",
+        "{\"confidence\":0.9,\"small_quality\":1,\"score\":0.8}\n\
+         {\"confidence\":0.7,\"small_quality\":0,\"score\":0.2,\"late\":0.5}\n\
+         {\"confidence\":0.6,\"small_quality\":1,\"score\":0.6,\"note\":\"x\"}\n\
+         {\"confidence\":0.4,\"small_quality\":0,\"score\":0.1}\n",
+    );
+    let out = dir.run_out("signals", &input, "s", &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = dir.json("s/signals.json");
+    let left_out: Vec<&str> = (v["columns_not_numeric"].as_array().unwrap().iter())
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(left_out, ["late", "note"]);
+    // `score` is a number everywhere: compared as a signal.
+    assert!(dir.text("s/signals.md").contains("score"));
+}

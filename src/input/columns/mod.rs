@@ -8,7 +8,7 @@
 
 mod finish;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::error::{Location, RecordProblem};
 use super::extra::{ExtraColumns, Raw};
@@ -66,6 +66,9 @@ pub struct Columns {
     /// The column names the input offers the extra columns, for the error about a required one
     /// no record has: a table's header, or the first kept record's keys.
     extra_names: Option<Vec<String>>,
+    /// Keys of JSON objects that the plan does not read (for `calibrate signals`, which lists
+    /// the columns it could not try).
+    unread_keys: BTreeSet<String>,
 }
 
 impl Columns {
@@ -206,8 +209,19 @@ impl Columns {
         self.extras.reserve(rows);
     }
 
+    /// Notes keys the plan does not read.
+    pub fn note_unread_keys(&mut self, keys: impl IntoIterator<Item = String>) {
+        self.unread_keys.extend(keys);
+    }
+
+    /// The keys no record's plan read, across every record.
+    pub fn take_unread_keys(&mut self) -> BTreeSet<String> {
+        std::mem::take(&mut self.unread_keys)
+    }
+
     /// Appends a later block, keeping file order.
-    pub fn append(&mut self, other: Columns) {
+    pub fn append(&mut self, mut other: Columns) {
+        self.unread_keys.append(&mut other.unread_keys);
         for (mine, theirs) in self.numbers.iter_mut().zip(other.numbers) {
             if !theirs.is_empty() {
                 pad(mine, self.kept, f64::NAN);

@@ -120,16 +120,21 @@ pub fn with_discovered(
     };
     for name in names {
         if !except.contains(name) && !out.iter().any(|r| r.column == *name) {
-            out.push(ExtraRequest {
-                purpose: format!("the column {name:?}"),
-                column: name.clone(),
-                kind: ExtraKind::Number,
-                required: false,
-                probe: true,
-            });
+            out.push(probe(name.clone()));
         }
     }
     out
+}
+
+/// A discovered column, tried as a numeric signal.
+pub fn probe(column: String) -> ExtraRequest {
+    ExtraRequest {
+        purpose: format!("the column {column:?}"),
+        column,
+        kind: ExtraKind::Number,
+        required: false,
+        probe: true,
+    }
 }
 
 /// The error for the first required request whose column is not in a table's header.

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::columns::{Columns, READ_FIELDS};
 use super::error::{LoadError, Location, RecordProblem};
-use super::extra::{Raw, with_discovered};
+use super::extra::{Raw, probe, with_discovered};
 use super::field::FieldMap;
 use super::source::hex;
 use super::{Format, LoadOptions, Loaded, Progress};
@@ -37,17 +37,27 @@ pub fn load(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let keys: Keys<'_> = READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
-    let out = read(reader, size, &keys, options, label, progress)?;
+    let mut out = read(reader, size, &keys, options, label, progress)?;
+    let unread = out.columns.take_unread_keys();
     let finished = (out.columns).finish(label, &options.fields, options.skip_invalid)?;
     let available = finished.extra_names.join(", ");
     let extras = finished.extras.finish(&out.requests, &available, label)?;
+    let mut extras: Vec<_> = out.requests.into_iter().zip(extras).collect();
+    // `calibrate signals` plans its columns from the first record; a column that first appears
+    // later is not in every record, so it is listed as left out, not silently missed.
+    if let Some(except) = &options.discover_except {
+        let late: Vec<String> = (unread.into_iter())
+            .filter(|k| !except.contains(k) && !extras.iter().any(|(r, _)| &r.column == k))
+            .collect();
+        extras.extend(late.into_iter().map(|column| (probe(column), None)));
+    }
     Ok(Loaded {
         set: finished.set,
         drops: finished.drops,
         sha256: out.sha256,
         bytes: out.bytes,
         format: Format::Jsonl,
-        extras: out.requests.into_iter().zip(extras).collect(),
+        extras,
         notes: Vec::new(),
     })
 }
@@ -304,6 +314,7 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
             columns.set_extra_names(names);
         }
     }
+    columns.note_unread_keys(cache.unread());
     columns
 }
 

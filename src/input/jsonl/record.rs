@@ -92,6 +92,8 @@ impl Plan {
 #[derive(Default)]
 pub struct KeyCache {
     slots: Vec<(Vec<u8>, Option<usize>)>,
+    /// Keys seen that the plan does not read (collected on cache misses only).
+    unread: Vec<Vec<u8>>,
 }
 
 impl KeyCache {
@@ -102,12 +104,22 @@ impl KeyCache {
             return *slot;
         }
         let slot = plan.slots.iter().position(|s| s.name.as_bytes() == key);
+        if slot.is_none() && !self.unread.iter().any(|k| k.as_slice() == key) {
+            self.unread.push(key.to_vec());
+        }
         if position < self.slots.len() {
             self.slots[position] = (key.to_vec(), slot);
         } else if position == self.slots.len() {
             self.slots.push((key.to_vec(), slot));
         }
         slot
+    }
+
+    /// The keys seen that the plan does not read.
+    pub fn unread(&self) -> impl Iterator<Item = String> + '_ {
+        self.unread
+            .iter()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
     }
 
     /// The first `count` keys of the last record parsed, as text.

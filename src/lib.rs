@@ -106,7 +106,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 /// Load, sweep, recommend, print the policy in the asked format.
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let loaded = load(&config.run)?;
-    let decision = report::decision(loaded, &config.run)?;
+    let decision = report::decision(loaded, &config.run, config.intervals)?;
     note_filtered(decision.filtered.as_ref());
     warn_unmatched(&decision.unmatched_safeguards);
     if let Some(h) = &decision.holdout {

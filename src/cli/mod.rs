@@ -319,6 +319,19 @@ pub struct RecommendArgs {
     /// Which confidence signal to threshold.
     #[command(flatten)]
     pub signal: SignalArgs,
+    /// With --print json: intervals at this confidence level for the recommended threshold
+    /// (Wilson for rates and 0/1 qualities) [default: none; 0.95 when --bootstrap is given].
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        help_heading = "Trust",
+        allow_negative_numbers = true
+    )]
+    pub level: Option<f64>,
+    /// With --print json: bootstrap resamples for the cost and [0, 1]-quality intervals and the
+    /// spread of the recommended threshold across resamples [default: none].
+    #[arg(long, value_name = "N", help_heading = "Trust")]
+    pub bootstrap: Option<usize>,
     /// Output: the bare threshold (text), or the whole policy as json, yaml, toml or env.
     #[arg(
         long,

@@ -63,6 +63,8 @@ pub struct RecommendConfig {
     pub run: RunSettings,
     /// Output format.
     pub print: PolicyFormat,
+    /// `--level` / `--bootstrap`: intervals for the recommended threshold (`None`: none).
+    pub intervals: Option<intervals::Settings>,
 }
 
 /// `calibrate economics`.
@@ -115,7 +117,16 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
         quiet: a.quiet,
     };
     let run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
+    let intervals = match (a.level, a.bootstrap) {
+        (None, None) => None,
+        (level, resamples) => Some(intervals::Settings {
+            level: check_level(level.unwrap_or(0.95))?,
+            resamples: resamples.unwrap_or(0),
+            seed,
+        }),
+    };
     Ok(RecommendConfig {
+        intervals,
         run: with_holdout(run, &a.holdout, seed)?,
         print: match a.print {
             PrintFormat::Text => PolicyFormat::Text,
@@ -148,12 +159,7 @@ fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
         }
         (false, None) => Grid::Auto,
     };
-    if !(a.level > 0.0 && a.level < 1.0) {
-        bail!(
-            "--level: expected a probability in (0, 1), found {}",
-            a.level
-        );
-    }
+    check_level(a.level)?;
     let out = a.out.unwrap_or_else(|| default_out(&run.load.source));
     Ok(SweepConfig {
         run,
@@ -167,6 +173,14 @@ fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
         },
         out,
     })
+}
+
+/// `--level`: a probability strictly between 0 and 1.
+fn check_level(level: f64) -> Result<f64> {
+    if !(level > 0.0 && level < 1.0) {
+        bail!("--level: expected a probability in (0, 1), found {level}");
+    }
+    Ok(level)
 }
 
 /// `--holdout FRACTION` (seeded with `--seed`) or `--split-field FIELD[=CALIBRATION:TEST]`,

@@ -127,7 +127,7 @@ pub fn report(
 }
 
 /// The threshold a run picks on `sweep`: certified when the run certifies.
-fn choose_threshold(sweep: &Sweep, run: &RunSettings, binary: bool) -> Option<f64> {
+pub(super) fn choose_threshold(sweep: &Sweep, run: &RunSettings, binary: bool) -> Option<f64> {
     match certify_target(run) {
         Some((target, delta)) => {
             (certify(sweep, target, delta, binary).ok()).map(|c| c.metrics.threshold)

@@ -15,8 +15,9 @@ use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
 use crate::trust::certify::Certification;
 use crate::trust::holdout::{self, Check, Holdout, Validation};
+use crate::trust::intervals::{self, Uncertainty};
 
-use super::build::decide;
+use super::build::{choose_threshold, decide};
 use super::deploy::{Chosen, apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
@@ -33,6 +34,8 @@ pub struct Decision {
     pub policy: Option<Policy>,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
     pub holdout: Option<Validation>,
+    /// With `--level` or `--bootstrap`: intervals for the recommended threshold.
+    pub uncertainty: Option<Uncertainty>,
     /// With `--where`: the records kept.
     pub filtered: Option<Filtered>,
     /// Safeguards that match no record (often a typo: values compare as text).
@@ -193,7 +196,11 @@ pub fn signals_report(
 
 /// The decision `calibrate recommend` prints (with a hold-out: chosen on the calibration part,
 /// checked on the rest).
-pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError> {
+pub fn decision(
+    loaded: Loaded,
+    run: &RunSettings,
+    intervals: Option<intervals::Settings>,
+) -> Result<Decision, RunError> {
     let (loaded, filtered) = apply_filters(loaded, run)?;
     let (calibrated, test) = calibrate(loaded, run)?;
     let loaded = &calibrated.loaded;
@@ -213,11 +220,19 @@ pub fn decision(loaded: Loaded, run: &RunSettings) -> Result<Decision, RunError>
         }
         _ => None,
     };
+    // Each resample picks its threshold the way this run does.
+    let uncertainty = intervals.map(|settings| {
+        let choose = |r: &Sweep| choose_threshold(r, run, prepared.binary);
+        let at = recommendation.as_ref().ok();
+        let (input, binary) = (prepared.input(), prepared.binary);
+        intervals::uncertainty(input, &sweep, &[], at, &choose, settings, binary)
+    });
     Ok(Decision {
         recommendation,
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),
         holdout,
+        uncertainty,
         filtered,
         unmatched_safeguards: unmatched(&prepared),
     })

@@ -370,3 +370,42 @@ fn signals_lists_columns_that_appear_late() {
     // `score` is a number everywhere: compared as a signal.
     assert!(dir.text("s/signals.md").contains("score"));
 }
+
+/// `recommend --bootstrap N --print json` carries the recommended threshold's intervals and its
+/// spread across resamples: the same numbers `sweep` reports with the same seed (each resample
+/// draws from its own seeded stream, whatever else is computed).
+#[test]
+fn recommend_takes_the_interval_flags() {
+    let data = example("example.jsonl");
+    let flags = ["--min-quality", "0.95", "--bootstrap", "40", "--quiet"];
+    let out = run(
+        "recommend",
+        &data,
+        &[&flags[..], &["--print", "json"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let u = &v["uncertainty"];
+    assert_eq!(u["bootstrap_resamples"], 40);
+    assert_eq!(u["level"], 0.95);
+
+    let dir = Scratch::new();
+    let sweep = dir.run_out("sweep", &data, "r", &flags);
+    assert_eq!(sweep.status.code(), Some(0), "{}", stderr(&sweep));
+    let summary = dir.json("r/summary.json");
+    assert_eq!(u["recommended"], summary["uncertainty"]["recommended"]);
+    assert_eq!(
+        u["recommended_threshold_spread"],
+        summary["uncertainty"]["recommended_threshold_spread"]
+    );
+    // Without the flags, no intervals are computed or printed.
+    let plain = run(
+        "recommend",
+        &data,
+        &["--min-quality", "0.95", "--print", "json", "--quiet"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(v.get("uncertainty").is_none());
+    let bad = run("recommend", &data, &["--level", "1.5"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::trust::HoldoutJson;
+use super::trust::{HoldoutJson, UncertaintyJson};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
@@ -19,6 +19,7 @@ pub fn recommendation_json(d: &Decision, objective: Objective) -> Result<String>
     r.certificate = d.certification.as_ref().map(certificate_json);
     r.policy = d.policy.as_ref();
     r.holdout = super::trust::holdout(d.holdout.as_ref());
+    r.uncertainty = d.uncertainty.as_ref().map(super::trust::uncertainty);
     Ok(serde_json::to_string(&r)?)
 }
 
@@ -37,6 +38,8 @@ pub(super) struct Recommendation<'a> {
     policy: Option<&'a Policy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     holdout: Option<HoldoutJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uncertainty: Option<UncertaintyJson<'a>>,
 }
 
 /// The objective: its kind, its value and its description.
@@ -85,6 +88,7 @@ impl<'a> Recommendation<'a> {
                 certificate: None,
                 policy: None,
                 holdout: None,
+                uncertainty: None,
             },
             Err(why) => Recommendation {
                 found: false,
@@ -94,6 +98,7 @@ impl<'a> Recommendation<'a> {
                 certificate: None,
                 policy: None,
                 holdout: None,
+                uncertainty: None,
             },
         }
     }

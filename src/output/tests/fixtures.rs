@@ -202,7 +202,12 @@ pub fn tiny_report() -> Report {
 
 /// `calibrate recommend evals/tiny.jsonl --min-quality 0.8`.
 pub fn tiny_decision() -> (Decision, Objective) {
-    let d = decision(loaded(tiny_set(), 0, Vec::new()), &run(TINY_OBJECTIVE)).unwrap();
+    let d = decision(
+        loaded(tiny_set(), 0, Vec::new()),
+        &run(TINY_OBJECTIVE),
+        None,
+    )
+    .unwrap();
     (d, TINY_OBJECTIVE)
 }
 
@@ -228,6 +233,7 @@ pub fn infeasible_decision() -> (Decision, Objective) {
     let d = decision(
         loaded(tiny_set(), 1, Vec::new()),
         &run(INFEASIBLE_OBJECTIVE),
+        None,
     )
     .unwrap();
     (d, INFEASIBLE_OBJECTIVE)
@@ -304,7 +310,7 @@ pub fn policy_report() -> Report {
 /// `calibrate recommend` with the policy flags.
 pub fn policy_decision() -> (Decision, Objective) {
     (
-        decision(policy_loaded(), &policy_run()).unwrap(),
+        decision(policy_loaded(), &policy_run(), None).unwrap(),
         POLICY_OBJECTIVE,
     )
 }

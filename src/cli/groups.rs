@@ -20,6 +20,41 @@ pub struct PriceArgs {
     pub prices_file: Option<PathBuf>,
 }
 
+/// The flags `sweep` and `recommend` share, in the order of their help headings.
+#[derive(Debug, ClapArgs)]
+pub struct RunArgs {
+    /// How to read the eval set.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// What the recommendation optimises.
+    #[command(flatten)]
+    pub objective: ObjectiveArgs,
+    /// How requests are priced.
+    #[command(flatten)]
+    pub costs: CostArgs,
+    /// Certification.
+    #[command(flatten)]
+    pub certify: CertifyArgs,
+    /// Held-out validation.
+    #[command(flatten)]
+    pub holdout: HoldoutArgs,
+    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
+    /// gives the same numbers.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 42,
+        help_heading = "Trust"
+    )]
+    pub seed: u64,
+    /// Segments and safeguards.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Which confidence signal to threshold.
+    #[command(flatten)]
+    pub signal: SignalArgs,
+}
+
 /// Flags that say how to read the eval set and price it.
 #[derive(Debug, ClapArgs)]
 #[command(next_help_heading = "Input")]

@@ -12,7 +12,7 @@ mod groups;
 
 pub use groups::{
     CertifyArgs, CostArgs, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs, PriceArgs,
-    RecalibrateArg, SignalArgs,
+    RecalibrateArg, RunArgs, SignalArgs,
 };
 
 /// calibrate: choose the escalation threshold of an LLM cascade from an eval set.
@@ -183,36 +183,9 @@ pub struct EconomicsArgs {
 /// Flags of `calibrate sweep`.
 #[derive(Debug, ClapArgs)]
 pub struct SweepArgs {
-    /// How to read the eval set.
+    /// Input, objective, costs, trust, segments and signal.
     #[command(flatten)]
-    pub input: InputArgs,
-    /// What the recommendation optimises.
-    #[command(flatten)]
-    pub objective: ObjectiveArgs,
-    /// How requests are priced.
-    #[command(flatten)]
-    pub costs: CostArgs,
-    /// Certification.
-    #[command(flatten)]
-    pub certify: CertifyArgs,
-    /// Held-out validation.
-    #[command(flatten)]
-    pub holdout: HoldoutArgs,
-    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
-    /// gives the same numbers.
-    #[arg(
-        long,
-        value_name = "SEED",
-        default_value_t = 42,
-        help_heading = "Trust"
-    )]
-    pub seed: u64,
-    /// Segments and safeguards.
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// Which confidence signal to threshold.
-    #[command(flatten)]
-    pub signal: SignalArgs,
+    pub run: RunArgs,
     /// Report directory [default: reports/<input file stem>].
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
@@ -289,36 +262,9 @@ pub struct SignalsArgs {
 /// Flags of `calibrate recommend`.
 #[derive(Debug, ClapArgs)]
 pub struct RecommendArgs {
-    /// How to read the eval set.
+    /// Input, objective, costs, trust, segments and signal.
     #[command(flatten)]
-    pub input: InputArgs,
-    /// What the recommendation optimises.
-    #[command(flatten)]
-    pub objective: ObjectiveArgs,
-    /// How requests are priced.
-    #[command(flatten)]
-    pub costs: CostArgs,
-    /// Certification.
-    #[command(flatten)]
-    pub certify: CertifyArgs,
-    /// Held-out validation.
-    #[command(flatten)]
-    pub holdout: HoldoutArgs,
-    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
-    /// gives the same numbers.
-    #[arg(
-        long,
-        value_name = "SEED",
-        default_value_t = 42,
-        help_heading = "Trust"
-    )]
-    pub seed: u64,
-    /// Segments and safeguards.
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// Which confidence signal to threshold.
-    #[command(flatten)]
-    pub signal: SignalArgs,
+    pub run: RunArgs,
     /// With --print json: intervals at this confidence level for the recommended threshold
     /// (Wilson for rates and 0/1 qualities) [default: none; 0.95 when --bootstrap is given].
     #[arg(

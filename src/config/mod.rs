@@ -107,16 +107,23 @@ impl Config {
     }
 }
 
-fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
+/// The settings `sweep` and `recommend` share, the hold-out included.
+fn shared_run(a: cli::RunArgs, quiet: bool) -> Result<RunSettings> {
     let seed = a.seed;
     let shared = Shared {
         input: a.input,
         costs: a.costs,
         signal: a.signal,
         seed,
-        quiet: a.quiet,
+        quiet,
     };
     let run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
+    with_holdout(run, &a.holdout, seed)
+}
+
+fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
+    let seed = a.run.seed;
+    let run = shared_run(a.run, a.quiet)?;
     let intervals = match (a.level, a.bootstrap) {
         (None, None) => None,
         (level, resamples) => Some(intervals::Settings {
@@ -127,7 +134,7 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
     };
     Ok(RecommendConfig {
         intervals,
-        run: with_holdout(run, &a.holdout, seed)?,
+        run,
         print: match a.print {
             PrintFormat::Text => PolicyFormat::Text,
             PrintFormat::Json => PolicyFormat::Json,
@@ -139,16 +146,8 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
 }
 
 fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
-    let seed = a.seed;
-    let shared = Shared {
-        input: a.input,
-        costs: a.costs,
-        signal: a.signal,
-        seed,
-        quiet: a.quiet,
-    };
-    let run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
-    let run = with_holdout(run, &a.holdout, seed)?;
+    let seed = a.run.seed;
+    let run = shared_run(a.run, a.quiet)?;
     let grid = match (a.exact, a.grid) {
         (true, _) => Grid::Exact,
         (false, Some(step)) => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of `calibrate sweep` (load, sweep, recommend, write the report) on
-# generated eval sets of 1 and 10 million rows in JSON Lines, CSV and Parquet.
+# generated eval sets of 1 and 10 million rows in JSON Lines, CSV and Parquet, and the JSON Lines
+# file compressed with gzip (-6) and zstd (-3): MB/s counts the decompressed bytes.
 #
 #   scripts/bench.sh [ROWS...]        default: 1000000 10000000
 #
-# Needs hyperfine (Debian: apt-get install hyperfine) and GNU time (/usr/bin/time) for peak
-# memory. Data goes to ${BENCH_DIR:-/tmp/calibrate-bench}; files are generated once (seed 7) and
+# Needs hyperfine (Debian: apt-get install hyperfine), GNU time (/usr/bin/time) for peak
+# memory, gzip and zstd. Data goes to ${BENCH_DIR:-/tmp/calibrate-bench}; files are generated once (seed 7) and
 # reused. Timings are with a warm page cache (one warm-up run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,14 +23,17 @@ for n in "${rows[@]}"; do
     f="$dir/eval-$n.$ext"
     [ -s "$f" ] || "$gen" "$n" 7 "$f"
   done
+  [ -s "$dir/eval-$n.jsonl.gz" ] || gzip -6 -c "$dir/eval-$n.jsonl" > "$dir/eval-$n.jsonl.gz"
+  [ -s "$dir/eval-$n.jsonl.zst" ] || zstd -q -3 -c "$dir/eval-$n.jsonl" > "$dir/eval-$n.jsonl.zst"
 done
 
 printf '%-26s %10s %10s %10s %12s\n' file size mean_s MB_per_s peak_RSS_MB
 for n in "${rows[@]}"; do
-  for ext in jsonl csv parquet; do
+  for ext in jsonl csv parquet jsonl.gz jsonl.zst; do
     f="$dir/eval-$n.$ext"
     out="$dir/report-$n-$ext"
-    size=$(stat -c %s "$f")
+    # Throughput in bytes of records: a compressed file counts its decompressed size.
+    size=$(stat -c %s "$dir/eval-$n.${ext%%.*}")
     hyperfine --warmup 1 --runs 3 --export-json "$dir/h.json" --style none \
       "$bin sweep $f --out $out --quiet" >/dev/null
     mean=$(python3 -c "import json;print(json.load(open('$dir/h.json'))['results'][0]['mean'])")

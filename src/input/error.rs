@@ -75,7 +75,10 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The input named is a directory.
-    #[error("{path}: is a directory; give an eval-set file (.jsonl, .ndjson, .csv or .parquet)")]
+    #[error(
+        "{path}: is a directory; give an eval-set file (.jsonl, .ndjson, .json, .csv or .parquet; \
+         .gz or .zst compressed)"
+    )]
     IsDirectory {
         /// The input as named on the command line.
         path: String,
@@ -92,7 +95,7 @@ pub enum LoadError {
     /// The format could not be chosen from the name.
     #[error(
         "{path}: cannot tell the format from the extension; use --format jsonl|csv|parquet \
-         (known extensions: .jsonl, .ndjson, .csv, .parquet)"
+         (known extensions: .jsonl, .ndjson, .json, .csv, .parquet; .gz or .zst compressed)"
     )]
     UnknownFormat {
         /// The input as named on the command line.

@@ -188,11 +188,16 @@ fn json_array(
     let elements: Vec<serde_json::Value> =
         serde_json::from_slice(bytes).map_err(|e| LoadError::Reader {
             path: label.to_string(),
-            message: format!(
-                "{}:{}: not a JSON array of records: {e}",
-                e.line(),
-                e.column()
-            ),
+            message: {
+                // serde_json ends its message with the position, which leads this one instead.
+                let what = e.to_string();
+                let what = what
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                format!("{}: not a JSON array of records: {what}", e.line())
+            },
         })?;
     let mut out = Vec::with_capacity(bytes.len());
     for element in &elements {

@@ -9,7 +9,9 @@ Routes every record of EVAL.jsonl with `escalate()` (the README's router, copy y
 place) and compares the escalation rate and non-escalated quality with the policy's `measured`
 block. Derived signals must be present as a field (the signal's value per record); with a
 recalibration, the raw signal is compared with `raw_threshold` / `default_raw_threshold`.
-Exit status 0 when both agree to 1e-9, 1 otherwise. Standard library only.
+Records outside the policy's `where` conditions (calibrate's `--where`) are skipped. Reads plain
+JSON Lines only (decompress first; a JSON array is not read). Exit status 0 when both agree to
+1e-9, 1 otherwise. Standard library only.
 """
 import argparse
 import json
@@ -76,6 +78,10 @@ def main():
         if not line.strip():
             continue
         r = json.loads(line)
+        # The policy is for the traffic it was calibrated on (`--where`).
+        if not all((text(r.get(c["field"])) == c["value"]) == (c["op"] == "=")
+                   for c in policy.get("where", [])):
+            continue
         n += 1
         for name, flag in ((field, "--signal-field"), (a.quality_field, "--quality-field")):
             if name not in r:

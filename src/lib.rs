@@ -55,7 +55,7 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Economics(config) => economics(&config),
         Config::Signals(config) => compare_signals(&config),
         Config::Completions(shell) => print_bytes(&completions(shell)),
-        Config::Man => print_bytes(&man_page()?),
+        Config::Man(page) => print_bytes(&man_page(page)?),
     }
 }
 
@@ -75,10 +75,24 @@ fn completions(shell: cli::Shell) -> Vec<u8> {
     out
 }
 
-/// The manual page (roff), generated from the flag definitions and help text.
-fn man_page() -> Result<Vec<u8>> {
+/// A manual page (roff), generated from the flag definitions and help text: the overview, or a
+/// command's page (`calibrate-sweep(1)`, ...) with all its flags.
+fn man_page(page: Option<cli::ManPage>) -> Result<Vec<u8>> {
+    let top = <cli::Args as clap::CommandFactory>::command();
+    let command = match page {
+        None => top,
+        Some(page) => {
+            let (name, title) = match page {
+                cli::ManPage::Sweep => ("sweep", "calibrate-sweep"),
+                cli::ManPage::Recommend => ("recommend", "calibrate-recommend"),
+                cli::ManPage::Signals => ("signals", "calibrate-signals"),
+                cli::ManPage::Economics => ("economics", "calibrate-economics"),
+            };
+            let sub = top.find_subcommand(name).expect("every page is a command");
+            sub.clone().name(title).version(env!("CARGO_PKG_VERSION"))
+        }
+    };
     let mut out = Vec::new();
-    let command = <cli::Args as clap::CommandFactory>::command();
     clap_mangen::Man::new(command).render(&mut out)?;
     Ok(out)
 }

@@ -115,8 +115,26 @@ pub enum CommandArgs {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the manual page (roff), e.g. `calibrate man | man -l -`.
-    Man,
+    /// Print a manual page (roff), e.g. `calibrate man | man -l -`; `calibrate man sweep` for
+    /// a command's page with all its flags.
+    Man {
+        /// The command whose page to print [default: the overview].
+        #[arg(value_enum)]
+        command: Option<ManPage>,
+    },
+}
+
+/// The commands with a manual page of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManPage {
+    /// `calibrate sweep`.
+    Sweep,
+    /// `calibrate recommend`.
+    Recommend,
+    /// `calibrate signals`.
+    Signals,
+    /// `calibrate economics`.
+    Economics,
 }
 
 /// Shells `calibrate completions` writes for.

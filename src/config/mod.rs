@@ -23,7 +23,8 @@ use crate::signals::settings::SignalSource;
 use crate::trust::holdout::Holdout;
 use crate::trust::intervals;
 
-use run::{Shared, default_out, run_settings};
+use policy::Extras;
+use run::{Shared, default_out, distinct_columns, filter_extras, run_settings};
 
 /// The finest `--grid` step: a million rows; `--exact` lists every candidate instead.
 pub const MIN_STEP: f64 = 1e-6;
@@ -41,8 +42,8 @@ pub enum Config {
     Signals(SignalsConfig),
     /// Print a completion script for this shell.
     Completions(cli::Shell),
-    /// Print the manual page.
-    Man,
+    /// Print a manual page: the overview, or a command's.
+    Man(Option<cli::ManPage>),
 }
 
 /// `calibrate sweep`.
@@ -102,7 +103,7 @@ impl Config {
             CommandArgs::Economics(a) => Config::Economics(costs::economics(a)?),
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
             CommandArgs::Completions { shell } => Config::Completions(shell),
-            CommandArgs::Man => Config::Man,
+            CommandArgs::Man { command } => Config::Man(command),
         })
     }
 }
@@ -132,6 +133,9 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
             seed,
         }),
     };
+    if intervals.is_some() && a.print != PrintFormat::Json {
+        bail!("--level and --bootstrap add intervals to --print json only; add --print json");
+    }
     Ok(RecommendConfig {
         intervals,
         run,
@@ -205,6 +209,9 @@ fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result
             run.load.fields.set(Field::Split, column.clone());
             run.load.fields.set_split_names(names);
             run.load.read_split = true;
+            distinct_columns(&run.load.fields).with_context(|| {
+                format!("--split-field {spec}: the column is read as another field")
+            })?;
             Some(Holdout::Field { column, labels })
         }
         (None, None) => None,
@@ -267,14 +274,18 @@ fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {
     };
     let mut run = run_settings(shared, no_objective, no_certificate, None)?;
     run.load.fields.make_confidence_optional();
-    run.load.extras = policy::compare_extras(&candidates, &run.signal);
+    let mut extras = Extras::default();
+    policy::compare_extras(&mut extras, &candidates, &run.signal);
+    filter_extras(&mut extras, &run.filters);
+    run.load.extras = extras.into_requests();
     if candidates.is_empty() {
-        // Every other numeric column is a candidate signal too.
+        // Every other numeric column is a candidate signal too (not the `--where` columns).
         let fields = &run.load.fields;
         let mut except: Vec<String> = (Field::ALL.iter())
             .map(|f| fields.column(*f).to_string())
             .collect();
         except.extend(run.signal.raw_columns.iter().cloned());
+        except.extend(run.filters.iter().map(|f| f.column.clone()));
         run.load.discover_except = Some(except);
     }
     let out = a.out.unwrap_or_else(|| {

@@ -104,13 +104,16 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
     })
 }
 
-/// The extra columns `calibrate signals` reads: each named signal's source (required), or with
-/// none named every raw field (optional).
-pub fn compare_extras(candidates: &[SignalSource], signal: &SignalSettings) -> Vec<ExtraRequest> {
-    let mut out: Vec<ExtraRequest> = Vec::new();
-    let mut add = |column: &str, kind: ExtraKind, required: bool, purpose: String| {
-        if !out.iter().any(|r| r.column == column && r.kind == kind) {
-            out.push(ExtraRequest {
+/// The extra columns a run asks the loader for, each once (same column, same kind), in the
+/// order first asked.
+#[derive(Default)]
+pub struct Extras(Vec<ExtraRequest>);
+
+impl Extras {
+    /// Asks for `column` as `kind` unless it is already asked for.
+    pub fn add(&mut self, column: &str, kind: ExtraKind, required: bool, purpose: String) {
+        if !self.0.iter().any(|r| r.column == column && r.kind == kind) {
+            self.0.push(ExtraRequest {
                 column: column.to_string(),
                 kind,
                 required,
@@ -118,49 +121,44 @@ pub fn compare_extras(candidates: &[SignalSource], signal: &SignalSettings) -> V
                 probe: false,
             });
         }
-    };
+    }
+
+    /// The requests.
+    pub fn into_requests(self) -> Vec<ExtraRequest> {
+        self.0
+    }
+}
+
+/// The extra columns `calibrate signals` reads: each named signal's source (required), or with
+/// none named every raw field (optional).
+pub fn compare_extras(out: &mut Extras, candidates: &[SignalSource], signal: &SignalSettings) {
     if candidates.is_empty() {
         for field in RawField::ALL {
-            add(
-                signal.raw_column(field),
-                raw_kind(field),
-                false,
-                format!("the {} field", field.name()),
-            );
+            let purpose = format!("the {} field", field.name());
+            out.add(signal.raw_column(field), raw_kind(field), false, purpose);
         }
     }
     for c in candidates {
         match c {
             SignalSource::Confidence => {}
-            SignalSource::Derived(s) => add(
+            SignalSource::Derived(s) => out.add(
                 signal.raw_column(s.source()),
                 raw_kind(s.source()),
                 true,
                 format!("--signal {}", s.name()),
             ),
             SignalSource::Column(col) => {
-                add(col, ExtraKind::Number, true, format!("--signal {col}"))
+                out.add(col, ExtraKind::Number, true, format!("--signal {col}"))
             }
         }
     }
-    out
 }
 
-/// The extra columns a run reads: segment and override labels, the signal's raw field, the
-/// response for refusals. Deduplicated; the order is fixed.
-pub fn extras(policy: &PolicySettings, signal: &SignalSettings) -> Vec<ExtraRequest> {
-    let mut out: Vec<ExtraRequest> = Vec::new();
-    let mut add = |column: &str, kind: ExtraKind, purpose: String| {
-        if !out.iter().any(|r| r.column == column && r.kind == kind) {
-            out.push(ExtraRequest {
-                column: column.to_string(),
-                kind,
-                required: true,
-                purpose,
-                probe: false,
-            });
-        }
-    };
+/// The extra columns a run reads: segment and `--always-large` labels, the signal's raw field,
+/// the response for refusals.
+pub fn extras(out: &mut Extras, policy: &PolicySettings, signal: &SignalSettings) {
+    let mut add =
+        |column: &str, kind: ExtraKind, purpose: String| out.add(column, kind, true, purpose);
     for column in &policy.segment_by {
         add(column, ExtraKind::Label, format!("--segment-by {column}"));
     }
@@ -190,5 +188,4 @@ pub fn extras(policy: &PolicySettings, signal: &SignalSettings) -> Vec<ExtraRequ
             "--escalate-refusals".into(),
         );
     }
-    out
 }

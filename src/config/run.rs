@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::costs::{costs as parse_costs, non_negative};
-use super::policy;
+use super::policy::{self, Extras};
 use crate::cli::{self, FormatArg};
 use crate::engine::economics::Baseline;
 use crate::engine::objective::Objective;
-use crate::input::{ExtraKind, ExtraRequest, Field, FieldMap, Format, LoadOptions, Source};
+use crate::input::{ExtraKind, Field, FieldMap, Format, LoadOptions, Source};
 use crate::policy::settings::PolicySettings;
 use crate::report::{Filter, RunSettings};
 use crate::signals::derive::RawField;
@@ -59,21 +59,9 @@ pub fn run_settings(
         None => PolicySettings::default(),
     };
     let filters = parse_filters(&input.filters)?;
-    let mut extras = policy::extras(&policy, &signal);
-    for f in &filters {
-        if !extras
-            .iter()
-            .any(|r| r.column == f.column && r.kind == ExtraKind::Label)
-        {
-            extras.push(ExtraRequest {
-                column: f.column.clone(),
-                kind: ExtraKind::Label,
-                required: true,
-                purpose: format!("--where {}", f.label()),
-                probe: false,
-            });
-        }
-    }
+    let mut extras = Extras::default();
+    policy::extras(&mut extras, &policy, &signal);
+    filter_extras(&mut extras, &filters);
     let costs = parse_costs(costs)?;
     let read_tokens = costs.small.price.is_some()
         || costs.large.price.is_some()
@@ -90,7 +78,7 @@ pub fn run_settings(
             skip_invalid: input.skip_invalid,
             read_tokens,
             read_split: false,
-            extras,
+            extras: extras.into_requests(),
             discover_except: None,
         },
         costs,
@@ -102,6 +90,14 @@ pub fn run_settings(
         holdout: None,
         quiet,
     })
+}
+
+/// The label columns `--where` reads.
+pub fn filter_extras(out: &mut Extras, filters: &[Filter]) {
+    for f in filters {
+        let purpose = format!("--where {}", f.label());
+        out.add(&f.column, ExtraKind::Label, true, purpose);
+    }
 }
 
 /// `--where FIELD=VALUE` and `--where FIELD!=VALUE` conditions.
@@ -154,6 +150,12 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
         if set_raw_column(&mut raw, name.trim(), column) {
             continue;
         }
+        if name.trim() == Field::Split.name() {
+            bail!(
+                "--field {spec:?}: the split column is named with --split-field {column} (which \
+                 also says which labels mark each part)"
+            );
+        }
         let field = Field::parse(name.trim()).with_context(|| {
             let hint = did_you_mean(name.trim())
                 .map(|n| format!(" (did you mean {n:?}?)"))
@@ -166,6 +168,12 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
         })?;
         fields.set(field, column.to_string());
     }
+    distinct_columns(&fields)?;
+    Ok((fields, raw))
+}
+
+/// No two logical fields read the same column.
+pub fn distinct_columns(fields: &FieldMap) -> Result<()> {
     for a in Field::ALL {
         for b in Field::ALL.into_iter().filter(|b| *b > a) {
             if fields.column(a) == fields.column(b) {
@@ -177,7 +185,7 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
             }
         }
     }
-    Ok((fields, raw))
+    Ok(())
 }
 
 /// The logical or raw field name closest to a mistyped one, when it is close (clap's own rule

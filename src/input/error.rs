@@ -74,6 +74,15 @@ pub enum LoadError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A compressed Parquet file.
+    #[error(
+        "{path}: a compressed Parquet file; Parquet compresses its own columns, so decompress it \
+         and pass the .parquet file"
+    )]
+    CompressedParquet {
+        /// The input as named on the command line.
+        path: String,
+    },
     /// The input named is a directory.
     #[error(
         "{path}: is a directory; give an eval-set file (.jsonl, .ndjson, .json, .csv or .parquet; \
@@ -199,8 +208,8 @@ fn bad_records_message(path: &str, total: u64, first: &[RecordProblem], advice: 
         ),
         Advice::Named => format!(
             "\n  {total} bad {noun} in all{more}; fix them (--skip-invalid drops records only for \
-             the fixed fields, not for columns named by --segment-by, --always-large or --signal, \
-             or raw signal fields)"
+             the fixed fields, not for columns named by --segment-by, --always-large, --where or \
+             --signal, or raw signal fields)"
         ),
     });
     out

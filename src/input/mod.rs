@@ -290,6 +290,15 @@ pub fn load(options: &LoadOptions, progress: &dyn Progress) -> Result<Loaded, Lo
             Format::Csv => table::load_csv(&mut reader, size, options, &label, progress),
             Format::Parquet => Err(LoadError::NotSeekable { path: label }),
         },
+        source::Input::Array {
+            mut reader,
+            sha256,
+            bytes,
+        } => jsonl::load(&mut reader, None, options, &label, progress).map(|l| Loaded {
+            sha256,
+            bytes,
+            ..l
+        }),
         source::Input::Seekable { file, .. } => {
             table::load_parquet(file, options, &label, progress)
         }

@@ -23,6 +23,15 @@ pub enum Input {
         /// The size in bytes, when known (a regular file).
         size: Option<u64>,
     },
+    /// A JSON array re-cut as JSON Lines, with the hash and size of the array's own bytes.
+    Array {
+        /// The JSON Lines.
+        reader: Box<dyn Read + Send>,
+        /// SHA-256 of the array's bytes.
+        sha256: String,
+        /// Their number.
+        bytes: u64,
+    },
     /// A regular file, which Parquet needs: its footer, at the end, says where each column is.
     Seekable {
         /// The file.
@@ -37,6 +46,7 @@ impl Input {
     pub fn size(&self) -> Option<u64> {
         match self {
             Input::Stream { size, .. } => *size,
+            Input::Array { .. } => None,
             Input::Seekable { size, .. } => Some(*size),
         }
     }
@@ -151,17 +161,24 @@ pub fn open(
         None if matches!(source, Source::Stdin) || !notes.is_empty() => sniff(&head),
         None => return Err(LoadError::UnknownFormat { path: label }),
     };
-    if format == Format::Parquet {
-        return Err(not_seekable());
+    match (format, notes.is_empty()) {
+        (Format::Parquet, false) => return Err(LoadError::CompressedParquet { path: label }),
+        (Format::Parquet, true) => return Err(not_seekable()),
+        _ => {}
     }
     if format == Format::Jsonl && first_byte(&head) == Some(b'[') {
-        let records = json_array(reader, &label)?;
+        let array = json_array(reader, &label)?;
         notes.push(format!(
             "a JSON array of {} records, read as JSON Lines (locations count its elements)",
-            records.1
+            array.records
         ));
-        let reader = Box::new(Cursor::new(records.0));
-        return Ok((format, Input::Stream { reader, size: None }, notes));
+        let reader = Box::new(Cursor::new(array.lines));
+        let input = Input::Array {
+            reader,
+            sha256: array.sha256,
+            bytes: array.bytes,
+        };
+        return Ok((format, input, notes));
     }
     Ok((format, Input::Stream { reader, size }, notes))
 }
@@ -172,11 +189,20 @@ fn first_byte(head: &[u8]) -> Option<u8> {
     head.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
-/// A JSON array of records as JSON Lines: one element per line, and how many there are.
-fn json_array(
-    mut reader: Box<dyn Read + Send>,
-    label: &str,
-) -> Result<(Vec<u8>, usize), LoadError> {
+/// A JSON array of records, re-cut as JSON Lines.
+struct Array {
+    /// One element per line.
+    lines: Vec<u8>,
+    /// Elements.
+    records: usize,
+    /// SHA-256 of the array's own bytes (decompressed), as the report states it.
+    sha256: String,
+    /// Their number.
+    bytes: u64,
+}
+
+/// A JSON array of records as JSON Lines: one element per line.
+fn json_array(mut reader: Box<dyn Read + Send>, label: &str) -> Result<Array, LoadError> {
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
@@ -184,6 +210,8 @@ fn json_array(
             path: label.to_string(),
             source,
         })?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let size = bytes.len() as u64;
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let elements: Vec<serde_json::Value> =
         serde_json::from_slice(bytes).map_err(|e| LoadError::Reader {
@@ -206,7 +234,12 @@ fn json_array(
         serde_json::to_writer(&mut out, element).expect("a Value serialises");
         out.push(b'\n');
     }
-    Ok((out, elements.len()))
+    Ok(Array {
+        lines: out,
+        records: elements.len(),
+        sha256,
+        bytes: size,
+    })
 }
 
 /// Guesses the format from the first bytes: `{` or `[` means JSON (Lines or an array), `PAR1`

@@ -73,12 +73,21 @@ pub fn validate_split<'a>(cell: Cell<'a>, names: &SplitNames) -> Result<Value<'a
     match cell {
         Cell::Missing => Err(fail("no such field".into())),
         Cell::Null => Err(fail("null".into())),
-        Cell::Text(s) => match names.is_test(&s) {
-            Some(test) => Ok(Value::Number(if test { 1.0 } else { 0.0 })),
-            None => Err(fail(quote(&s))),
-        },
+        // Folds are often numbers (`0`/`1`) or booleans: they compare as their text.
+        Cell::Text(s) => split_part(names, &s).ok_or_else(|| fail(quote(&s))),
+        Cell::Number(x) if x.fract() == 0.0 && x.is_finite() => {
+            split_part(names, &format!("{x}")).ok_or_else(|| fail(format_number(x)))
+        }
+        Cell::Bool(b) => split_part(names, &b.to_string()).ok_or_else(|| fail(b.to_string())),
         other => Err(fail(describe(&other))),
     }
+}
+
+/// 1 for the held-out part, 0 for the calibration part, `None` for a label of neither.
+fn split_part<'a>(names: &SplitNames, label: &str) -> Option<Value<'a>> {
+    names
+        .is_test(label)
+        .map(|test| Value::Number(if test { 1.0 } else { 0.0 }))
 }
 
 /// Checks one cell; text that spells a number or boolean is accepted as such (CSV cells are text).

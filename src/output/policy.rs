@@ -229,6 +229,7 @@ mod tests {
             tool: "calibrate",
             version: "0.1.0",
             input_sha256: "ab".into(),
+            scope: Vec::new(),
             rule: RULE,
             signal: SignalSpec {
                 name: "confidence".into(),

@@ -22,6 +22,10 @@ pub struct Policy {
     pub version: &'static str,
     /// SHA-256 of the eval set it was calibrated on.
     pub input_sha256: String,
+    /// With `--where`: the records it was calibrated on, so the traffic it is for: a request
+    /// matching every condition.
+    #[serde(rename = "where", skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<ScopePolicy>,
     /// How a router applies it, in one sentence.
     pub rule: &'static str,
     /// The thresholded signal.
@@ -52,6 +56,17 @@ pub struct Policy {
     pub small_timeout_ms: Option<f64>,
     /// What the whole policy delivered on the eval set.
     pub measured: Measured,
+}
+
+/// One `--where` condition: `field` `op` `value`, compared as text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScopePolicy {
+    /// The field.
+    pub field: String,
+    /// `=` or `!=`.
+    pub op: &'static str,
+    /// The value, as text.
+    pub value: String,
 }
 
 /// The objective.

@@ -10,7 +10,7 @@ use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep};
 use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
 use crate::policy::document::{
-    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, segment_rules,
+    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, ScopePolicy, segment_rules,
 };
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
@@ -171,6 +171,13 @@ fn document(
         tool: "calibrate",
         version: env!("CARGO_PKG_VERSION"),
         input_sha256: sha256.to_string(),
+        scope: (run.filters.iter())
+            .map(|f| ScopePolicy {
+                field: f.column.clone(),
+                op: if f.equal { "=" } else { "!=" },
+                value: f.value.clone(),
+            })
+            .collect(),
         rule: RULE,
         signal,
         objective: ObjectivePolicy::of(run.objective),

@@ -238,7 +238,21 @@ fn man_page() {
     assert!(page.contains(".TH calibrate 1"), "{page}");
     for command in ["sweep", "recommend", "signals", "economics"] {
         assert!(page.contains(command), "no {command}");
+        // Each command's own page, with its flags (clap_mangen escapes `-` as `\-`).
+        let out = calibrate().args(["man", command]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let page = stdout(&out);
+        assert!(
+            page.contains(&format!(".TH calibrate-{command} 1")),
+            "{page}"
+        );
+        assert!(
+            page.contains("\\-\\-quiet") || command == "economics",
+            "{command}"
+        );
     }
+    let sweep = stdout(&calibrate().args(["man", "sweep"]).output().unwrap());
+    assert!(sweep.contains("\\-\\-split\\-field"));
 }
 
 /// `scripts/check_router.py` on an eval set whose quality column has another name: a one-line
@@ -408,4 +422,97 @@ fn recommend_takes_the_interval_flags() {
     assert!(v.get("uncertainty").is_none());
     let bad = run("recommend", &data, &["--level", "1.5"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Review of issue 14's features: `--where` reaches `calibrate signals` (and its columns are
+/// not tried as signals), numeric split labels work, a split column read as another field is a
+/// clear error, and the deployed policy carries its `--where` scope so a router check agrees.
+#[test]
+fn where_and_split_edges() {
+    let dir = Scratch::new();
+    let input = dir.write(
+        "e.jsonl",
+        "{\"confidence\":0.9,\"small_quality\":1,\"tier\":1,\"fold\":0,\"score\":0.8}\n\
+         {\"confidence\":0.8,\"small_quality\":1,\"tier\":2,\"fold\":0,\"score\":0.7}\n\
+         {\"confidence\":0.7,\"small_quality\":0,\"tier\":1,\"fold\":1,\"score\":0.2}\n\
+         {\"confidence\":0.6,\"small_quality\":1,\"tier\":1,\"fold\":0,\"score\":0.9}\n\
+         {\"confidence\":0.5,\"small_quality\":0,\"tier\":1,\"fold\":1,\"score\":0.1}\n\
+         {\"confidence\":0.4,\"small_quality\":1,\"tier\":1,\"fold\":0,\"score\":0.6}\n",
+    );
+    // signals with --where: kept 5 of 6; `tier` is a condition, not a candidate signal.
+    let out = dir.run_out("signals", &input, "s", &["--where", "tier=1", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("kept 5 of 6 records"),
+        "{}",
+        stderr(&out)
+    );
+    let md = dir.text("s/signals.md");
+    assert!(md.contains("score") && !md.contains("`tier`"), "{md}");
+
+    // Numeric fold labels: `fold=0:1` holds out the two fold-1 records.
+    let out = dir.run_out(
+        "sweep",
+        &input,
+        "f",
+        &["--split-field", "fold=0:1", "--quiet"],
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert_eq!(dir.json("f/summary.json")["holdout"]["test_records"], 2);
+
+    let out = dir.run_out("sweep", &input, "c", &["--split-field", "confidence"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("read as another field"),
+        "{}",
+        stderr(&out)
+    );
+    let out = dir.run_out("sweep", &input, "c", &["--field", "split=fold"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--split-field fold"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The policy says which traffic it is for.
+    let out = run(
+        "recommend",
+        &input,
+        &[
+            "--where",
+            "tier!=2",
+            "--min-quality",
+            "0.6",
+            "--print",
+            "json",
+            "-q",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["policy"]["where"],
+        serde_json::json!([{"field": "tier", "op": "!=", "value": "2"}])
+    );
+    let policy = dir.write("policy.json", &out.stdout);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_router.py");
+    let check = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&input)
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+
+    // Intervals print with --print json only.
+    let out = run("recommend", &input, &["--bootstrap", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--print json"));
 }

@@ -53,8 +53,8 @@ pub enum CostError {
     },
     /// `--baseline MODEL` priced per token without the token counts.
     #[error(
-        "--baseline {0}: pricing the baseline per token needs input_tokens and \
-         small_output_tokens fields (or use --baseline-cost)"
+        "--baseline {0}: pricing the baseline per token needs a small_output_tokens field (or \
+         use --baseline-cost)"
     )]
     BaselineTokens(String),
 }
@@ -78,15 +78,27 @@ pub fn price_baseline(baseline: &Baseline, set: &EvalSet) -> Result<PricedBaseli
             cost_per_request: *cost,
         }),
         Baseline::Tokens(named) => {
-            let (Some(input), Some(output)) = (&set.input_tokens, &set.small_output_tokens) else {
+            let Some(output) = &set.small_output_tokens else {
                 return Err(CostError::BaselineTokens(named.name.clone()));
             };
-            let costs = input.iter().zip(output);
-            let total: Cost = costs.map(|(i, o)| token_cost(named.price, *i, *o)).sum();
+            // Without input_tokens only the output is priced, as for the two models.
+            let total: Cost = match &set.input_tokens {
+                Some(input) => (input.iter().zip(output))
+                    .map(|(i, o)| token_cost(named.price, *i, *o))
+                    .sum(),
+                None => output
+                    .iter()
+                    .map(|o| token_cost(named.price, 0.0, *o))
+                    .sum(),
+            };
+            let priced = match set.input_tokens {
+                Some(_) => "input_tokens and small_output_tokens",
+                None => "small_output_tokens only (the records carry no input_tokens)",
+            };
             Ok(PricedBaseline {
                 description: format!(
-                    "{} on input_tokens and small_output_tokens (its own output length is \
-                     assumed equal to the small model's)",
+                    "{} on {priced} (its own output length is assumed equal to the small \
+                     model's)",
                     named.name
                 ),
                 cost_per_request: total / set.confidence.len() as f64,

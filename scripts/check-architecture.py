@@ -7,7 +7,7 @@ Fails (exit 1) on:
   - an import against the layer order input -> engine -> trust -> signals -> policy -> report
     -> output (a module may use its own layer and the layers before it, never a later one);
   - any use of `cli` or `config` outside the edge (lib.rs, main.rs, config/), and any use of
-    the crate by cli.rs;
+    the crate by cli/;
   - an import cycle among modules (every file is a module; `crate::` and `super::` paths both
     count; a directory module's mod.rs re-exporting its children is not a cycle);
   - a file over --max-file lines or a function over --max-fn lines, test code excepted.

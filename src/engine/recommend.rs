@@ -1,7 +1,7 @@
 //! Objectives and the choice of threshold. Pure: a sweep in, a candidate or a reason out.
 //!
-//! Owns what each objective means, its tie-breaking, and the explanation when no threshold
-//! qualifies. It must not compute metrics (the sweep does) nor format output beyond the reason.
+//! Owns the choice among candidates (an objective's score and tie-breaking; what each objective
+//! means is `objective.rs`) and the explanation when no threshold qualifies. It must not compute metrics (the sweep does) nor format output beyond the reason.
 
 use std::fmt;
 

@@ -28,7 +28,7 @@ pub enum Field {
     SmallLatencyMs,
     /// The large model's latency on this record, in milliseconds.
     LargeLatencyMs,
-    /// Which part of a split the record belongs to: `calibration` or `test` (`--split-field`).
+    /// Which part of a split the record belongs to (`--split-field`; see [`SplitNames`]).
     Split,
     /// A label grouping records by kind of task.
     TaskType,

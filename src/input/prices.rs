@@ -2,7 +2,7 @@
 //! examples (clearly dated), and the `--price` specs that refer to them.
 //!
 //! Owns parsing of price text only. It must not read files (the caller passes the text) nor
-//! compute costs (`economics.rs` does).
+//! compute costs (`engine::economics` does).
 
 use std::collections::BTreeMap;
 use std::fmt;

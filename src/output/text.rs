@@ -1,4 +1,5 @@
-//! Text for the terminal: the short summary `sweep` prints.
+//! Text for the terminal: the short summary `sweep` prints, and the one-line notes on the
+//! held-out check and `--where` that `recommend` and `signals` print to stderr.
 //!
 //! It must not compute; it rounds numbers for reading, nothing more.
 

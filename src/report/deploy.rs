@@ -146,7 +146,7 @@ fn routing_thresholds(joint: Option<&Plan>, global: Option<&Metrics>) -> Vec<f64
         .map(|s| match s.rule {
             // Without the safeguards that force them, its records would follow the global
             // threshold.
-            Rule::AllForced => global_threshold,
+            Rule::AllSafeguarded => global_threshold,
             _ => s.threshold.unwrap_or(f64::INFINITY),
         })
         .collect()

@@ -1,4 +1,4 @@
-//! The numbers behind the report's plots and Markdown dashboard. Pure; no I/O.
+//! The findings behind the report's plots and Markdown sections. Pure; no I/O.
 //!
 //! Owns the curve points, the oracle, the histograms, the reliability bins, the escalation funnel,
 //! the per-task table, the rows around the recommendation and the warnings. Renderers draw and
@@ -22,7 +22,7 @@ pub const HIGH_ESCALATION: f64 = 0.40;
 /// Escalation-rate offsets of the key-metrics rows around the recommendation.
 pub const NEARBY_OFFSETS: [f64; 4] = [-0.10, -0.05, 0.05, 0.10];
 
-/// Everything the dashboard shows beyond the sweep table.
+/// Everything the report shows beyond the sweep table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Findings {
     /// Candidates from most to least escalation, thinned to at most [`CURVE_POINTS`].
@@ -137,7 +137,7 @@ pub enum Warning {
     },
 }
 
-/// Computes the dashboard for a sweep and its recommendation.
+/// Computes the findings for a sweep and its recommendation.
 pub fn findings(
     set: &EvalSet,
     input: SweepInput<'_>,
@@ -445,7 +445,7 @@ mod tests {
     }
 
     #[test]
-    fn forced_records_count_as_escalated() {
+    fn safeguarded_records_count_as_escalated() {
         // A safeguarded (say, timed-out) record above the threshold is escalated, not shipped.
         let set = tiny();
         let safeguarded = [true, false, false, false, false];

@@ -35,7 +35,8 @@ pub struct Report {
     pub input: InputInfo,
     /// The settings the numbers depend on.
     pub settings: Settings,
-    /// Records used (read minus dropped).
+    /// Records the sweep used: read, minus dropped, minus those `--where` leaves out and the
+    /// held-out part.
     pub records: usize,
     /// Distinct confidence values (candidate thresholds are these plus "escalate everything").
     pub distinct_confidences: usize,

@@ -1,7 +1,8 @@
-//! The steps from a loaded eval set to what a command shows: choose the signal, hold records
-//! out, recalibrate, sweep, recommend, and (for `sweep`) assemble the whole [`Report`].
+//! The steps from a loaded eval set to what a command shows: keep the `--where` records, choose
+//! the signal, hold records out, recalibrate, sweep, recommend, and (for `sweep`) assemble the
+//! whole [`Report`].
 //!
-//! Owns the order of those steps and the hold-out plumbing. It must not read files, print or
+//! Owns the order of those steps, the `--where` filter and the hold-out plumbing. It must not read files, print or
 //! format: the caller loads the input and an `output` renderer turns the result into bytes.
 
 use crate::engine::recommend::{Infeasible, recommend};

@@ -1,5 +1,5 @@
-//! What a run that reads an eval set is asked to do: input, costs, objective, certification,
-//! policy and signal. Plain settings, built by `config` from the flags.
+//! What a run that reads an eval set is asked to do: input, `--where` conditions, costs,
+//! objective, certification, hold-out, policy and signal. Plain settings, built by `config` from the flags.
 
 use crate::engine::economics::CostSettings;
 use crate::engine::objective::Objective;

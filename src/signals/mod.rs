@@ -1,8 +1,9 @@
-//! Confidence signals: deriving them from raw model output, measuring how well each one ranks
-//! and calibrates, and recalibrating one into a probability of correctness.
+//! Confidence signals: deriving them from raw model output, choosing the one a run thresholds,
+//! recalibrating it into a probability of correctness, and comparing candidates (`compare`).
 //!
-//! Owns every number about signals. It must not read files or format output; the loader hands
-//! it columns and renderers format what it returns.
+//! Owns the signals themselves; how well a signal ranks and calibrates is measured in
+//! `trust::scoring`. It must not read files or format output; the loader hands it columns and
+//! renderers format what it returns.
 
 pub mod compare;
 pub mod derive;

@@ -3,7 +3,7 @@
 //! assignment, and cross-fitting so that no record is scored by a map fitted on itself.
 //!
 //! Owns fitting and applying the maps and the fold assignment. It must not measure signal
-//! quality (see `metrics`), pick thresholds, read or write files, or print anything; exporting a
+//! quality (see `trust::scoring`), pick thresholds, read or write files, or print anything; exporting a
 //! map is the caller's job (through `IsotonicMap::points` and the `PlattMap` fields).
 //!
 //! Inputs: `x` is the raw signal (any finite real), `y` the quality in [0, 1], one per record.

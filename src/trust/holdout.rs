@@ -1,8 +1,9 @@
 //! Held-out validation: split the records, choose on one part, check on the other. Pure; the
 //! caller passes the seed.
 //!
-//! Owns the split (a seeded shuffle within each task type, or the records' own `split` field),
-//! the subsets, and the verdict on whether the held-out part met the objective. It must not
+//! Owns the split (a seeded shuffle within each task type, or the records' own split field) and
+//! the record of what calibration promised and the held-out part delivered; the subsets are
+//! `input`'s, the verdict `Objective::is_met`. It must not
 //! choose thresholds (the caller runs the usual sweep on the calibration part) nor print.
 
 use rand_chacha::ChaCha8Rng;

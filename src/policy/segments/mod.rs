@@ -89,7 +89,7 @@ pub enum Rule {
     /// No joint choice was made (see [`Plan::note`]): it keeps the global threshold.
     Global,
     /// Safeguards send every record of the segment to the large model.
-    AllForced,
+    AllSafeguarded,
 }
 
 impl Rule {
@@ -108,7 +108,7 @@ impl Rule {
                                        its threshold is chosen jointly with the others"
                 .into(),
             Rule::Global => "keeps the global threshold".into(),
-            Rule::AllForced => "every record is sent to the large model by a safeguard".into(),
+            Rule::AllSafeguarded => "every record is sent to the large model by a safeguard".into(),
         }
     }
 }
@@ -136,7 +136,7 @@ impl SegmentResult {
     }
 }
 
-/// One segment's analysis and its place in the policy.
+/// One segment's sweep results and its place in the policy.
 #[derive(Debug, Clone)]
 pub struct SegmentResult {
     /// `task_type=legal`.

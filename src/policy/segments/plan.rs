@@ -229,7 +229,7 @@ fn options(s: &Sweep, settings: &PlanSettings<'_>, no_joint: bool) -> Options {
     let global = global_candidate(s, settings.global);
     let any_meets = (1..s.candidates()).any(|j| meets_target(objective, s, j) != Some(false));
     let (rule, allowed): (Rule, Vec<usize>) = if s.candidates() == 1 {
-        (Rule::AllForced, vec![0])
+        (Rule::AllSafeguarded, vec![0])
     } else if no_joint {
         (Rule::Global, global.into_iter().collect())
     } else if s.records() < settings.min_records {

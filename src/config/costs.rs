@@ -24,9 +24,7 @@ pub fn non_negative(flag: &str, x: f64) -> Result<f64> {
 fn sheets(file: Option<&Path>) -> Result<Vec<PriceSheet>> {
     let mut sheets = Vec::new();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read the price sheet", path.display()))?;
-        sheets.push(PriceSheet::parse(&text, &path.display().to_string())?);
+        sheets.push(PriceSheet::read(path)?);
     }
     sheets.push(PriceSheet::builtin());
     Ok(sheets)

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::{self, CommandArgs, PrintFormat};
 use crate::engine::economics::WhatIf;
 use crate::input::prices::PriceNames;
-use crate::input::{CALIBRATION_NAMES, Field, SplitNames, TEST_NAMES};
+use crate::input::{Field, SplitNames};
 use crate::output::PolicyFormat;
 use crate::report::{Grid, RunSettings, SweepSettings};
 use crate::signals::settings::SignalSource;
@@ -198,14 +198,7 @@ fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result
         }
         (None, Some(spec)) => {
             let (column, names) = split_field(spec)?;
-            let labels = match &names {
-                SplitNames::Usual => format!(
-                    "{} / {}",
-                    CALIBRATION_NAMES.join(", "),
-                    TEST_NAMES.join(", ")
-                ),
-                SplitNames::Pair { calibration, test } => format!("{calibration} / {test}"),
-            };
+            let labels = names.describe();
             run.load.fields.set(Field::Split, column.clone());
             run.load.fields.set_split_names(names);
             run.load.read_split = true;

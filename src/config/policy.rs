@@ -4,7 +4,7 @@
 //! Owns the checks on `--segment-by`, `--always-large`, `--signal`, `--recalibrate` and the raw
 //! field names. It must not read the eval set or compute anything.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::cli::{PolicyArgs, RecalibrateArg, SignalArgs};
 use crate::input::{ExtraKind, ExtraRequest};
@@ -81,16 +81,9 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
     }
     let mut always_large: Vec<AlwaysLarge> = Vec::new();
     for spec in &args.always_large {
-        let (column, value) = spec.split_once('=').with_context(|| {
-            format!("--always-large {spec:?}: expected FIELD=VALUE, e.g. task_type=legal")
-        })?;
-        if column.is_empty() {
-            bail!("--always-large {spec:?}: the field name is empty");
-        }
-        let o = AlwaysLarge {
-            column: column.to_string(),
-            value: value.to_string(),
-        };
+        let (column, value, equal) = condition("--always-large", spec, "task_type=legal", false)?;
+        debug_assert!(equal, "!= is not allowed here");
+        let o = AlwaysLarge { column, value };
         if always_large.contains(&o) {
             bail!("--always-large {spec:?}: given twice");
         }
@@ -102,6 +95,28 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
         always_large,
         escalate_refusals: args.escalate_refusals,
     })
+}
+
+/// `FIELD=VALUE` (and with `negated`, `FIELD!=VALUE`) of `flag`: the field, the value, and
+/// whether it asks for equality.
+pub fn condition(
+    flag: &str,
+    spec: &str,
+    example: &str,
+    negated: bool,
+) -> Result<(String, String, bool)> {
+    let (column, value, equal) = match (spec.split_once("!="), spec.split_once('=')) {
+        (Some((c, v)), _) if negated => (c, v, false),
+        (_, Some((c, v))) => (c, v, true),
+        _ if negated => {
+            bail!("{flag} {spec:?}: expected FIELD=VALUE or FIELD!=VALUE, e.g. {example}")
+        }
+        _ => bail!("{flag} {spec:?}: expected FIELD=VALUE, e.g. {example}"),
+    };
+    if column.is_empty() {
+        bail!("{flag} {spec:?}: the field name is empty");
+    }
+    Ok((column.to_string(), value.to_string(), equal))
 }
 
 /// The extra columns a run asks the loader for, each once (same column, same kind), in the

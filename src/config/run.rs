@@ -104,19 +104,10 @@ pub fn filter_extras(out: &mut Extras, filters: &[Filter]) {
 fn parse_filters(specs: &[String]) -> Result<Vec<Filter>> {
     let mut out: Vec<Filter> = Vec::new();
     for spec in specs {
-        let (column, value, equal) = match (spec.split_once("!="), spec.split_once('=')) {
-            (Some((c, v)), _) => (c, v, false),
-            (None, Some((c, v))) => (c, v, true),
-            (None, None) => {
-                bail!("--where {spec:?}: expected FIELD=VALUE or FIELD!=VALUE, e.g. task_type=chat")
-            }
-        };
-        if column.is_empty() {
-            bail!("--where {spec:?}: the field name is empty");
-        }
+        let (column, value, equal) = policy::condition("--where", spec, "task_type=chat", true)?;
         let f = Filter {
-            column: column.to_string(),
-            value: value.to_string(),
+            column,
+            value,
             equal,
         };
         if out.contains(&f) {

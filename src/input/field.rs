@@ -148,6 +148,20 @@ impl SplitNames {
         }
     }
 
+    /// The labels, in words: `train, … / test, holdout, eval` or the pair given.
+    pub fn describe(&self) -> String {
+        match self {
+            SplitNames::Usual => {
+                format!(
+                    "{} / {}",
+                    CALIBRATION_NAMES.join(", "),
+                    TEST_NAMES.join(", ")
+                )
+            }
+            SplitNames::Pair { calibration, test } => format!("{calibration} / {test}"),
+        }
+    }
+
     /// What the split column accepts, in words.
     pub fn expected(&self) -> String {
         match self {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
-pub use field::{CALIBRATION_NAMES, Field, FieldMap, SplitNames, TEST_NAMES};
+pub use field::{Field, FieldMap, SplitNames};
 
 /// A validated eval set, one entry per record in every column, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1,8 +1,8 @@
 //! Price sheets: model names to prices per million tokens, from a TOML file or the built-in
 //! examples (clearly dated), and the `--price` specs that refer to them.
 //!
-//! Owns parsing of price text only. It must not read files (the caller passes the text) nor
-//! compute costs (`engine::economics` does).
+//! Owns reading and parsing price sheets and `--price` text. It must not compute costs
+//! (`engine::economics` does).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -98,6 +98,13 @@ struct PriceFile {
 }
 
 impl PriceSheet {
+    /// Reads and parses the price sheet at `path`.
+    pub fn read(path: &std::path::Path) -> Result<PriceSheet> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the price sheet", path.display()))?;
+        PriceSheet::parse(&text, &path.display().to_string())
+    }
+
     /// Parses a sheet (`[models.NAME] input = X output = Y`, currency per million tokens).
     pub fn parse(text: &str, source: &str) -> Result<PriceSheet> {
         let file: SheetFile =

@@ -124,7 +124,7 @@ pub fn filtered_line(f: &Filtered) -> String {
         "--where {} kept {} of {} records",
         f.conditions.join(" --where "),
         f.kept,
-        f.kept + f.removed
+        f.total
     )
 }
 

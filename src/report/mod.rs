@@ -121,6 +121,8 @@ pub struct Filtered {
     pub kept: usize,
     /// Records left out.
     pub removed: usize,
+    /// Records before the conditions (kept + removed).
+    pub total: usize,
 }
 
 /// The settings behind the numbers.

@@ -131,6 +131,7 @@ fn apply_filters(
         conditions: run.filters.iter().map(Filter::label).collect(),
         kept,
         removed: n - kept,
+        total: n,
     };
     if kept == 0 {
         return Err(RunError::NothingKept(filtered.conditions.join(", ")));

@@ -7,6 +7,9 @@ use std::fmt;
 
 use thiserror::Error;
 
+/// How many bad records an error lists.
+pub const SHOWN: usize = 5;
+
 /// Where a record sits in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Location {

@@ -220,6 +220,18 @@ impl Loaded {
     }
 }
 
+/// Keeps the rows whose `keep` entry is true (an empty column stays empty).
+pub fn retain_rows<T>(column: &mut Vec<T>, keep: &[bool]) {
+    if column.is_empty() {
+        return;
+    }
+    let mut row = 0;
+    column.retain(|_| {
+        row += 1;
+        keep[row - 1]
+    });
+}
+
 /// The values whose mask value is `want`, in order.
 pub fn pick<T: Clone>(values: &[T], mask: &[bool], want: bool) -> Vec<T> {
     let kept = values.iter().zip(mask).filter(|(_, m)| **m == want);

@@ -4,11 +4,11 @@
 //! required field no record has, an optional field in some records only, bad records without
 //! `--skip-invalid`, nothing left. It must not read input.
 
-use super::{Columns, NO_TASK, READ_FIELDS, SHOWN, TASK, pad, retain_rows};
-use crate::input::error::{LoadError, RecordProblem};
+use super::{Columns, NO_TASK, READ_FIELDS, TASK, pad};
+use crate::input::error::{LoadError, RecordProblem, SHOWN};
 use crate::input::extra::ExtraColumns;
 use crate::input::field::{Field, FieldMap};
-use crate::input::{Drops, EvalSet, Labels};
+use crate::input::{Drops, EvalSet, Labels, retain_rows};
 
 /// Finished columns: the eval set, what was dropped, and the extra columns of the same records
 /// (not yet checked, see [`ExtraColumns::finish`]).

@@ -10,7 +10,7 @@ mod finish;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::error::{Location, RecordProblem};
+use super::error::{Location, RecordProblem, SHOWN};
 use super::extra::{ExtraColumns, Raw};
 use super::field::{Field, FieldMap};
 use super::value::{Cell, Value, validate, validate_split};
@@ -34,9 +34,6 @@ pub const READ_FIELDS: [Field; READ] = [
     Field::Split,
     Field::TaskType,
 ];
-
-/// How many bad records an error lists.
-pub const SHOWN: usize = 5;
 
 const NUMERIC: usize = READ - 1;
 const TASK: usize = READ - 1;
@@ -285,18 +282,6 @@ fn pad<T: Copy>(column: &mut Vec<T>, len: usize, filler: T) {
     if column.len() < len {
         column.resize(len, filler);
     }
-}
-
-/// Keeps the rows whose `keep` entry is true (an empty column stays empty).
-pub fn retain_rows<T>(column: &mut Vec<T>, keep: &[bool]) {
-    if column.is_empty() {
-        return;
-    }
-    let mut row = 0;
-    column.retain(|_| {
-        row += 1;
-        keep[row - 1]
-    });
 }
 
 #[cfg(test)]

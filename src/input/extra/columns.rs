@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use super::{ExtraColumn, ExtraKind, ExtraRequest, Raw};
 use super::{label, logprobs, missing, number, samples, text};
 use crate::input::Labels;
-use crate::input::columns::{SHOWN, retain_rows};
-use crate::input::error::{LoadError, Location, RecordProblem};
+use crate::input::error::{LoadError, Location, RecordProblem, SHOWN};
+use crate::input::retain_rows;
 
 /// Requested columns under construction, for one block of records or a whole file: one value
 /// per record pushed, typed as it is pushed.

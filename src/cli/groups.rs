@@ -38,6 +38,20 @@ pub struct RunArgs {
     /// Held-out validation.
     #[command(flatten)]
     pub holdout: HoldoutArgs,
+    /// The seed.
+    #[command(flatten)]
+    pub seed: SeedArgs,
+    /// Segments and safeguards.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Which confidence signal to threshold.
+    #[command(flatten)]
+    pub signal: SignalArgs,
+}
+
+/// `--seed`, shared by every command that draws random numbers.
+#[derive(Debug, ClapArgs)]
+pub struct SeedArgs {
     /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
     /// gives the same numbers.
     #[arg(
@@ -47,12 +61,6 @@ pub struct RunArgs {
         help_heading = "Trust"
     )]
     pub seed: u64,
-    /// Segments and safeguards.
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// Which confidence signal to threshold.
-    #[command(flatten)]
-    pub signal: SignalArgs,
 }
 
 /// Flags that say how to read the eval set and price it.

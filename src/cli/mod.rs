@@ -12,7 +12,7 @@ mod groups;
 
 pub use groups::{
     CertifyArgs, CostArgs, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs, PriceArgs,
-    RecalibrateArg, RunArgs, SignalArgs,
+    RecalibrateArg, RunArgs, SeedArgs, SignalArgs,
 };
 
 /// calibrate: choose the escalation threshold of an LLM cascade from an eval set.
@@ -257,15 +257,9 @@ pub struct SignalsArgs {
     /// How requests are priced.
     #[command(flatten)]
     pub costs: CostArgs,
-    /// Seed of every random draw (bootstrap, --holdout, recalibration folds): the same seed
-    /// gives the same numbers.
-    #[arg(
-        long,
-        value_name = "SEED",
-        default_value_t = 42,
-        help_heading = "Trust"
-    )]
-    pub seed: u64,
+    /// The seed.
+    #[command(flatten)]
+    pub seed: SeedArgs,
     /// Which confidence signal to threshold.
     #[command(flatten)]
     pub signal: SignalArgs,

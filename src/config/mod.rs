@@ -110,7 +110,7 @@ impl Config {
 
 /// The settings `sweep` and `recommend` share, the hold-out included.
 fn shared_run(a: cli::RunArgs, quiet: bool) -> Result<RunSettings> {
-    let seed = a.seed;
+    let seed = a.seed.seed;
     let shared = Shared {
         input: a.input,
         costs: a.costs,
@@ -123,7 +123,7 @@ fn shared_run(a: cli::RunArgs, quiet: bool) -> Result<RunSettings> {
 }
 
 fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
-    let seed = a.run.seed;
+    let seed = a.run.seed.seed;
     let run = shared_run(a.run, a.quiet)?;
     let intervals = match (a.level, a.bootstrap) {
         (None, None) => None,
@@ -150,7 +150,7 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
 }
 
 fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
-    let seed = a.run.seed;
+    let seed = a.run.seed.seed;
     let run = shared_run(a.run, a.quiet)?;
     let grid = match (a.exact, a.grid) {
         (true, _) => Grid::Exact,
@@ -262,7 +262,7 @@ fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {
         input: a.input,
         costs: a.costs,
         signal: a.signal,
-        seed: a.seed,
+        seed: a.seed.seed,
         quiet: a.quiet,
     };
     let mut run = run_settings(shared, no_objective, no_certificate, None)?;

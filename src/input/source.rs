@@ -158,7 +158,9 @@ pub fn open(
     }
     let format = match named {
         Some(f) => f,
-        None if matches!(source, Source::Stdin) || !notes.is_empty() => sniff(&head),
+        // A pipe has no extension to go by (`<(zcat x.csv.gz)` is `/dev/fd/63`): its first bytes
+        // tell, as for stdin.
+        None if size.is_none() || !notes.is_empty() => sniff(&head),
         None => return Err(LoadError::UnknownFormat { path: label }),
     };
     match (format, notes.is_empty()) {

@@ -138,10 +138,13 @@ fn ragged_csv_names_the_line() {
     );
     let out = run("recommend", &path, &[]);
     assert_eq!(out.status.code(), Some(2));
+    // A row of the wrong width is a bad record like any other (issue 13.16).
     assert_eq!(
         stderr(&out),
         format!(
-            "error: {}:3: expected 2 fields as in the header, found 3\n",
+            "error: {}:3: expected 2 fields as in the header, found 3\n  1 bad record in all; \
+             fix them, or pass --skip-invalid to drop them (the report then states how many \
+             were dropped and why)\n",
             path.display()
         )
     );

@@ -8,6 +8,8 @@ mod certify;
 mod compressed;
 mod daily;
 mod economics;
+mod fuzz;
+mod hardening;
 mod holdout;
 mod input;
 mod recommend;

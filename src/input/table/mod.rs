@@ -1,20 +1,20 @@
-//! CSV and Parquet reader, through polars' eager readers.
+//! CSV and Parquet reader: CSV through the `csv` crate ([`text`]), Parquet through polars.
 //!
 //! Owns choosing which columns to read (the fixed fields and the requested extras, each once),
-//! reading them with polars in one pass, and walking the rows into [`Columns`]. CSV values that
-//! polars cannot type (a word in a number column) are re-read as text so the error names the
-//! exact row. It must not validate values.
+//! reading them in one pass, and walking the rows into [`Columns`], each with its CSV line or
+//! Parquet row. CSV rows with the wrong number of fields are bad records like any other. It
+//! must not validate values.
 
 mod cells;
+mod text;
 
 use std::fs::File;
-use std::io::{Cursor, Read, Seek};
-use std::sync::Arc;
+use std::io::{Read, Seek};
 
 use polars::prelude::*;
 
 use super::columns::{Columns, READ, READ_FIELDS};
-use super::error::{LoadError, Location};
+use super::error::{LoadError, Location, RecordProblem};
 use super::extra::{ExtraColumns, ExtraRequest, missing_from_header, with_discovered};
 use super::source::{hash_all, read_all};
 use super::value::Cell;
@@ -106,11 +106,16 @@ fn read(
             text.push(r.column.clone());
         }
     }
-    let frame = table.frame(&projection, &text, label)?;
+    let (frame, places) = table.frame(&names, &projection, &text, label)?;
     let mut extras = TableExtras::new(&frame, &requests, format);
-    let (set, drops, columns) = match clean(&frame, &wanted) {
-        Some(set) => all_rows(set, &mut extras, format, label)?,
-        None => per_row(&frame, &wanted, format, options, label, &mut extras)?,
+    let clean = places
+        .bad
+        .is_empty()
+        .then(|| clean(&frame, &wanted))
+        .flatten();
+    let (set, drops, columns) = match clean {
+        Some(set) => all_rows(set, &mut extras, &places, label)?,
+        None => per_row(&frame, &wanted, &places, options, label, &mut extras)?,
     };
     // Errors in the extra columns come after those of the fixed fields, in this order.
     missing_from_header(&requests, &names, label)?;
@@ -151,7 +156,7 @@ fn wanted_columns(
 fn all_rows(
     set: EvalSet,
     extras: &mut TableExtras<'_>,
-    format: Format,
+    places: &Places,
     label: &str,
 ) -> Result<(EvalSet, Drops, ExtraColumns), LoadError> {
     let rows = set.confidence.len();
@@ -166,7 +171,7 @@ fn all_rows(
     let mut columns = extras.columns();
     columns.reserve(rows);
     for row in 0..rows as u64 {
-        columns.push(location(format, row), extras.next_row());
+        columns.push(places.location(row as usize), extras.next_row());
     }
     Ok((set, drops, columns))
 }
@@ -175,7 +180,7 @@ fn all_rows(
 fn per_row(
     frame: &DataFrame,
     wanted: &[Option<String>],
-    format: Format,
+    places: &Places,
     options: &LoadOptions,
     label: &str,
     extras: &mut TableExtras<'_>,
@@ -200,23 +205,63 @@ fn per_row(
     }
     let map = &options.fields;
     let mut columns = Columns::new(extras.columns());
-    for row in 0..frame.height() as u64 {
+    let mut bad = places.bad.iter().peekable();
+    for row in 0..frame.height() {
+        while let Some(b) = bad.next_if(|b| b.before <= row) {
+            columns.reject(places.width_problem(b));
+        }
         let record: [Cell<'_>; READ] =
             std::array::from_fn(|i| iters[i].next().unwrap_or(Cell::Missing));
-        columns.push(location(format, row), record, extras.next_row(), map);
+        columns.push(places.location(row), record, extras.next_row(), map);
     }
-    if frame.height() == 0 {
+    for b in bad {
+        columns.reject(places.width_problem(b));
+    }
+    if frame.height() == 0 && places.bad.is_empty() {
         return Err(LoadError::Empty { path: label.into() });
     }
     let finished = columns.finish(label, map, options.skip_invalid)?;
     Ok((finished.set, finished.drops, finished.extras))
 }
 
-/// Where row `row` (0-based) sits: CSV counts lines with the header as line 1.
-fn location(format: Format, row: u64) -> Location {
-    match format {
-        Format::Csv => Location::Line(row + 2),
-        _ => Location::Row(row + 1),
+/// Where a table's rows sit, and its CSV rows of the wrong width.
+struct Places {
+    /// CSV: the line each row starts on (the header is line 1); Parquet: none (rows count).
+    lines: Option<Vec<u64>>,
+    /// CSV rows with a field count other than the header's.
+    bad: Vec<text::BadRow>,
+    /// The header's field count.
+    width: usize,
+}
+
+impl Places {
+    /// Where row `row` (0-based) sits.
+    fn location(&self, row: usize) -> Location {
+        match &self.lines {
+            Some(lines) => Location::Line(lines[row]),
+            None => Location::Row(row as u64 + 1),
+        }
+    }
+
+    /// The bad record a row of the wrong width is.
+    fn width_problem(&self, b: &text::BadRow) -> RecordProblem {
+        let (expected, found) = if b.unclosed_quote {
+            (
+                "a closing quote".to_string(),
+                "a quoted field that runs to the end of the file".to_string(),
+            )
+        } else {
+            (
+                format!("{} fields as in the header", self.width),
+                format!("{}", b.found),
+            )
+        };
+        RecordProblem {
+            location: Location::Line(b.line),
+            column: None,
+            expected,
+            found,
+        }
     }
 }
 
@@ -231,18 +276,11 @@ impl Table {
     /// The column names of the CSV header or the Parquet schema.
     fn names(&mut self, label: &str) -> Result<Vec<String>, LoadError> {
         let names = match self {
-            Table::Csv(bytes) => CsvReadOptions::default()
-                .with_has_header(true)
-                .with_n_rows(Some(1))
-                .with_raise_if_empty(false)
-                .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
-                .finish()
-                .map_err(|e| csv_fail(bytes, label, &e))?
-                .get_column_names()
-                .into_iter()
-                .map(|n| n.to_string())
-                .collect(),
-            Table::Parquet(reader) => (reader.schema().map_err(|e| fail(label, &e))?)
+            Table::Csv(bytes) => text::header(bytes).map_err(|message| LoadError::Reader {
+                path: label.into(),
+                message,
+            })?,
+            Table::Parquet(reader) => (guarded(label, || reader.schema())?)
                 .iter_names()
                 .map(|n| n.to_string())
                 .collect(),
@@ -250,89 +288,84 @@ impl Table {
         Ok(names)
     }
 
-    /// Reads `projection`; in CSV the `text` columns are read as text, the others typed by
-    /// polars (all as text when a value does not fit the type polars chose). The CSV bytes are
-    /// freed here: the frame holds what the run needs.
+    /// Reads `projection`; in CSV the `text` columns are read as text, the others typed from
+    /// all their cells. The CSV bytes are freed here: the frame holds what the run needs.
     fn frame(
         self,
+        names: &[String],
         projection: &[String],
         text: &[String],
         label: &str,
-    ) -> Result<DataFrame, LoadError> {
+    ) -> Result<(DataFrame, Places), LoadError> {
         match self {
-            Table::Csv(bytes) => read_csv(&bytes, projection, text)
-                // A value polars cannot type: read the columns as text to find the exact row.
-                .or_else(|_| read_csv(&bytes, projection, projection))
-                .map_err(|e| csv_fail(&bytes, label, &e)),
-            Table::Parquet(reader) => (reader.with_columns(Some(projection.to_vec())))
-                .finish()
-                .map_err(|e| fail(label, &e)),
+            Table::Csv(bytes) => {
+                let table = text::read(&bytes, names, projection, text).map_err(|message| {
+                    LoadError::Reader {
+                        path: label.into(),
+                        message,
+                    }
+                })?;
+                let places = Places {
+                    lines: Some(table.lines),
+                    bad: table.bad,
+                    width: names.len(),
+                };
+                Ok((table.frame, places))
+            }
+            Table::Parquet(reader) => {
+                let frame = guarded(label, || {
+                    plain_types(reader.with_columns(Some(projection.to_vec())).finish()?)
+                })?;
+                let places = Places {
+                    lines: None,
+                    bad: Vec::new(),
+                    width: names.len(),
+                };
+                Ok((frame, places))
+            }
         }
     }
 }
 
-/// Reads `projection` from CSV text, the `text` columns as text.
-fn read_csv(bytes: &[u8], projection: &[String], text: &[String]) -> PolarsResult<DataFrame> {
-    let columns: Arc<[PlSmallStr]> = projection.iter().map(|c| c.as_str().into()).collect();
-    let mut options = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_columns(Some(columns));
-    if !text.is_empty() {
-        let schema: Schema = (text.iter())
-            .map(|c| polars::prelude::Field::new(c.as_str().into(), DataType::String))
-            .collect();
-        options = options.with_schema_overwrite(Some(Arc::new(schema)));
+/// Parquet types read as the plain ones the rows are walked in: decimals (money exported from
+/// SQL) and half floats as `f64`, categories (pandas' `category`, dictionary-encoded text) as
+/// text. Narrow integers are numbers already.
+fn plain_types(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|c| match c.dtype() {
+            DataType::Decimal(..) | DataType::Float16 => c.cast(&DataType::Float64),
+            DataType::Categorical(..) | DataType::Enum(..) => c.cast(&DataType::String),
+            _ => Ok(c.clone()),
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(frame.height(), columns)
+}
+
+/// Runs a polars Parquet read, turning its error, or a panic on a damaged file (polars-parquet
+/// panics on some corrupt metadata), into a one-line error. The panic's own message is not
+/// printed: the error says what happened.
+fn guarded<T>(label: &str, read: impl FnOnce() -> PolarsResult<T>) -> Result<T, LoadError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(hook);
+    match result {
+        Ok(read) => read.map_err(|e| fail(label, &e)),
+        Err(_) => Err(LoadError::Reader {
+            path: label.into(),
+            message: "not a readable Parquet file: its metadata or pages are damaged (the \
+                      Parquet reader stopped)"
+                .into(),
+        }),
     }
-    options
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish()
 }
 
 fn fail(label: &str, e: &PolarsError) -> LoadError {
     LoadError::Reader {
         path: label.into(),
         message: polars_message(e),
-    }
-}
-
-/// Polars does not say where a CSV is malformed; find the first bad line ourselves.
-fn csv_fail(bytes: &[u8], label: &str, e: &PolarsError) -> LoadError {
-    match malformed_line(bytes) {
-        Some(message) => LoadError::Reader {
-            path: label.into(),
-            message,
-        },
-        None => fail(label, e),
-    }
-}
-
-/// The first line of a CSV that is not well formed: a record with a different number of fields
-/// than the header, or bytes that are not UTF-8. Message without the file name.
-fn malformed_line(bytes: &[u8]) -> Option<String> {
-    let mut csv = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes);
-    let width = csv.byte_headers().ok()?.len();
-    let mut record = ::csv::StringRecord::new();
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => return None,
-            Ok(true) if record.len() != width => {
-                let line = record.position().map_or(0, |p| p.line());
-                return Some(format!(
-                    "{line}: expected {width} fields as in the header, found {}",
-                    record.len()
-                ));
-            }
-            Ok(true) => {}
-            Err(e) => {
-                let line = match e.kind() {
-                    ::csv::ErrorKind::Utf8 { pos: Some(p), .. } => p.line(),
-                    _ => e.position().map_or(0, |p| p.line()),
-                };
-                return Some(format!("{line}: not valid CSV text ({e})"));
-            }
-        }
     }
 }
 

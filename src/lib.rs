@@ -190,7 +190,8 @@ fn load(run: &RunSettings) -> Result<Loaded> {
     if loaded.drops.dropped > 0 {
         say!(
             "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
-            loaded.drops.dropped, loaded.drops.read
+            loaded.drops.dropped,
+            loaded.drops.read
         );
     }
     Ok(loaded)

@@ -72,7 +72,10 @@ impl OutputDir {
 
     /// Writes every file, then swaps the staging directory into place.
     pub fn commit(mut self, files: &[(&str, Vec<u8>)]) -> Result<()> {
-        let staging = self.staging.take().expect("prepare made the staging directory");
+        let staging = self
+            .staging
+            .take()
+            .expect("prepare made the staging directory");
         let dir = staging.path();
         for (name, bytes) in files {
             let path = dir.join(name);
@@ -220,7 +223,8 @@ impl From<io::Error> for Swap {
 /// the last one to swap wins, each report whole).
 fn swap_in(staged: &Path, target: &Path) -> Result<(), Swap> {
     for _ in 0..SWAP_ATTEMPTS {
-        let state = inspect(target).map_err(|e| Swap::Failed(io::Error::other(format!("{e:#}"))))?;
+        let state =
+            inspect(target).map_err(|e| Swap::Failed(io::Error::other(format!("{e:#}"))))?;
         match state {
             Target::Foreign(why) => return Err(Swap::Refused(why)),
             Target::Absent => match rename_noreplace(staged, target) {

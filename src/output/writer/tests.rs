@@ -31,7 +31,10 @@ fn a_directory_created_at_out_during_the_run_is_kept_and_the_new_report_parked()
     let err = format!("{:#}", out.commit(&files("new")).unwrap_err());
     assert!(err.contains("was not written by calibrate"), "{err}");
     assert!(err.contains("r.calibrate-new"), "{err}");
-    assert_eq!(fs::read_to_string(target.join("mine.txt")).unwrap(), "user data");
+    assert_eq!(
+        fs::read_to_string(target.join("mine.txt")).unwrap(),
+        "user data"
+    );
     let parked = tmp.path().join("r.calibrate-new");
     assert_eq!(fs::read_to_string(parked.join("report.md")).unwrap(), "new");
     assert!(parked.join(MARKER).is_file());
@@ -100,7 +103,10 @@ fn concurrent_writers_each_succeed_and_leave_one_whole_report() {
         let left = names(&target);
         assert_eq!(left.len(), 2, "{left:?}");
         let i: usize = left[1].strip_prefix("writer-").unwrap().parse().unwrap();
-        assert_eq!(fs::read(target.join(&left[1])).unwrap().len(), 1000 * (i + 1));
+        assert_eq!(
+            fs::read(target.join(&left[1])).unwrap().len(),
+            1000 * (i + 1)
+        );
         assert_eq!(names(tmp.path()), ["r"]);
     }
 }
@@ -111,10 +117,16 @@ fn a_dangling_symlink_out_and_dot_fail_at_prepare() {
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(tmp.path().join("nowhere"), &link).unwrap();
     let err = format!("{:#}", OutputDir::prepare(&link).err().unwrap());
-    assert!(err.contains("symbolic link") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("symbolic link") && err.contains("does not exist"),
+        "{err}"
+    );
     for dot in [".", "..", "/", "a/.."] {
         let err = format!("{:#}", OutputDir::prepare(Path::new(dot)).err().unwrap());
-        assert!(err.contains("cannot be the report directory"), "{dot}: {err}");
+        assert!(
+            err.contains("cannot be the report directory"),
+            "{dot}: {err}"
+        );
     }
     assert_eq!(names(tmp.path()), ["link"]);
 }
@@ -129,7 +141,12 @@ fn a_symlink_to_a_directory_writes_into_that_directory() {
         .unwrap()
         .commit(&files("new"))
         .unwrap();
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(names(&tmp.path().join("real")), [MARKER, "report.md"]);
 }
 

@@ -368,11 +368,12 @@ mod tests {
     #[test]
     fn costs_whose_sum_overflows_are_refused() {
         // Issue 13, item 10: 1.7e308 + 1.7e308 is infinite in f64 (max about 1.798e308); the
-        // bound is 1e300 on the sum (5 × 1e299 = 5e299 fits, 2 × 1e300 does not).
+        // bound is 1e300 on the sum (5 × 1e298 + 5 × 1e298 = 1e299 fits, 5 × 1.1e299 + 5 ×
+        // 1.1e299 = 1.1e300 does not).
         let flat = |x| Costs::PerRequest(x);
         assert!(check_finite(&flat(1.7e308), &flat(1.7e308), 1, None).is_err());
         assert!(check_finite(&flat(1e300), &flat(0.0), 2, None).is_err());
-        assert!(check_finite(&flat(1e299), &flat(1e299), 5, None).is_err());
+        assert!(check_finite(&flat(1.1e299), &flat(1.1e299), 5, None).is_err());
         assert!(check_finite(&flat(1e298), &flat(1e298), 5, None).is_ok());
         let per = Costs::PerRecord(Cow::Owned(vec![1e308, 1e308]));
         assert!(check_finite(&per, &flat(0.0), 2, None).is_err());

@@ -339,7 +339,11 @@ mod tests {
         assert_eq!(booted_rows(5_001, 10), 0);
         assert_eq!(booted_rows(usize::MAX, usize::MAX), 0);
         // About 150 bytes per kept row of metrics, as the budget's comment says.
-        assert!(std::mem::size_of::<Metrics>() <= 160, "{}", std::mem::size_of::<Metrics>());
+        assert!(
+            std::mem::size_of::<Metrics>() <= 160,
+            "{}",
+            std::mem::size_of::<Metrics>()
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{SIZE, drawn_rows};
 use super::style::{BLUE, FONT, GREEN, GREY, PURPLE, RED, dashed, err, legend, pct};
+use super::{SIZE, drawn_rows};
 use crate::report::Report;
 
 /// Draws the plot on `root`: the cost panel over the savings panel.

@@ -30,7 +30,13 @@ use style::{FONT, err};
 /// `sweep.csv` keeps every row.
 pub fn drawn_rows(rows: usize) -> impl Iterator<Item = usize> + Clone {
     let keep = rows.min(crate::report::findings::CURVE_POINTS);
-    (0..keep).map(move |k| if keep == rows { k } else { k * (rows - 1) / (keep - 1) })
+    (0..keep).map(move |k| {
+        if keep == rows {
+            k
+        } else {
+            k * (rows - 1) / (keep - 1)
+        }
+    })
 }
 
 /// Width and height of every plot, in pixels.

@@ -78,15 +78,16 @@ impl OutputDir {
             .expect("prepare made the staging directory");
         let dir = staging.path();
         for (name, bytes) in files {
-            let path = dir.join(name);
-            fs::write(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+            // Named as the report's file: the staging directory is gone when the user reads it.
+            let shown = self.target.join(name);
+            fs::write(dir.join(name), bytes)
+                .with_context(|| format!("{}: cannot write", shown.display()))?;
         }
-        let marker = dir.join(MARKER);
         fs::write(
-            &marker,
+            dir.join(MARKER),
             "This directory is a report written by calibrate; rerunning replaces it whole.\n",
         )
-        .with_context(|| format!("{}: cannot write", marker.display()))?;
+        .with_context(|| format!("{}: cannot write", self.target.join(MARKER).display()))?;
         // From here on the staging directory is removed or parked by hand.
         let staged = staging.keep();
         match swap_in(&staged, &self.target) {

@@ -55,6 +55,7 @@ fn a_full_stderr_does_not_panic() {
     assert!(scratch.join("r/summary.json").is_file());
 }
 
+#[cfg(unix)]
 #[test]
 fn out_dot_and_a_dangling_symlink_fail_before_the_input_is_read() {
     // The input does not exist: the --out error coming first shows the check runs first.

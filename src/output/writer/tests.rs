@@ -111,6 +111,7 @@ fn concurrent_writers_each_succeed_and_leave_one_whole_report() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn a_dangling_symlink_out_and_dot_fail_at_prepare() {
     let tmp = tempfile::tempdir().unwrap();
@@ -131,6 +132,7 @@ fn a_dangling_symlink_out_and_dot_fail_at_prepare() {
     assert_eq!(names(tmp.path()), ["link"]);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_symlink_to_a_directory_writes_into_that_directory() {
     let tmp = tempfile::tempdir().unwrap();

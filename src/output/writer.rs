@@ -107,6 +107,15 @@ impl OutputDir {
                 fs::remove_dir_all(&staged).ok();
                 Err(e).with_context(|| format!("{}: cannot replace", self.target.display()))
             }
+            Err(Swap::Stranded { error, old, new }) => Err(error).with_context(|| {
+                format!(
+                    "{}: could not be put back: what was there is now in {} (the new report is \
+                     in {})",
+                    self.target.display(),
+                    old.display(),
+                    new.display()
+                )
+            }),
         }
     }
 }
@@ -209,8 +218,17 @@ fn create_parents(dir: &Path) -> Result<Vec<PathBuf>> {
 enum Swap {
     /// The target became something calibrate must not replace.
     Refused(&'static str),
-    /// An I/O error.
+    /// An I/O error; the staging directory holds only the new report.
     Failed(io::Error),
+    /// What was at the target could not be put back; nothing is deleted.
+    Stranded {
+        /// Why.
+        error: io::Error,
+        /// Where what was at the target is now.
+        old: PathBuf,
+        /// Where the new report is.
+        new: PathBuf,
+    },
 }
 
 impl From<io::Error> for Swap {
@@ -243,7 +261,11 @@ fn swap_in(staged: &Path, target: &Path) -> Result<(), Swap> {
                     }
                     _ => {
                         // Changed between the look and the exchange: give it back.
-                        exchange(staged, target)?;
+                        exchange(staged, target).map_err(|error| Swap::Stranded {
+                            error,
+                            old: staged.to_path_buf(),
+                            new: target.to_path_buf(),
+                        })?;
                         continue;
                     }
                 },
@@ -259,17 +281,31 @@ fn swap_in(staged: &Path, target: &Path) -> Result<(), Swap> {
     Err(Swap::Refused("kept changing"))
 }
 
-/// Where `renameat2` is missing: move the old report aside, rename the new one in, and put
-/// the old one back if that fails. Between the two renames the target is briefly absent.
+/// Where `renameat2` is missing: move the old report aside, check it once more, rename the new
+/// one in, and put the old one back if that fails. Between the two renames the target is
+/// briefly absent. What was moved aside is deleted only once it is known to be a report (or
+/// empty) and the new report is in place.
 fn two_renames(staged: &Path, target: &Path) -> Result<(), Swap> {
     let aside = tempfile::Builder::new()
         .prefix(".calibrate-old-")
         .tempdir_in(parent_of(target))?;
     let old = aside.path().join("report");
     fs::rename(target, &old)?;
+    let put_back = |aside: TempDir| -> Option<Swap> {
+        match fs::rename(&old, target) {
+            Ok(()) => None,
+            Err(error) => Some(Swap::Stranded {
+                error,
+                old: aside.keep().join("report"),
+                new: staged.to_path_buf(),
+            }),
+        }
+    };
+    if !matches!(inspect(&old), Ok(Target::Replaceable)) {
+        return Err(put_back(aside).unwrap_or(Swap::Refused("changed")));
+    }
     if let Err(e) = fs::rename(staged, target) {
-        fs::rename(&old, target).ok();
-        return Err(e.into());
+        return Err(put_back(aside).unwrap_or(Swap::Failed(e)));
     }
     drop(aside); // removes the old report
     Ok(())

@@ -174,10 +174,28 @@ fn without_renameat2_two_renames_replace_the_old_report() {
     let tmp = tempfile::tempdir().unwrap();
     let (old, new) = (tmp.path().join("r"), tmp.path().join("staged"));
     fs::create_dir(&old).unwrap();
+    fs::write(old.join(MARKER), "").unwrap();
     fs::write(old.join("old"), "").unwrap();
     fs::create_dir(&new).unwrap();
     fs::write(new.join("new"), "").unwrap();
     assert!(two_renames(&new, &old).is_ok());
     assert_eq!(names(&old), ["new"]);
     assert_eq!(names(tmp.path()), ["r"]);
+}
+
+#[test]
+fn without_renameat2_a_foreign_target_is_put_back_not_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (target, new) = (tmp.path().join("r"), tmp.path().join("staged"));
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("mine.txt"), "user data").unwrap();
+    fs::create_dir(&new).unwrap();
+    fs::write(new.join(MARKER), "").unwrap();
+    assert!(matches!(
+        two_renames(&new, &target),
+        Err(Swap::Refused("changed"))
+    ));
+    assert_eq!(names(&target), ["mine.txt"]);
+    assert_eq!(names(&new), [MARKER]);
+    assert_eq!(names(tmp.path()), ["r", "staged"]);
 }

@@ -7,6 +7,13 @@
 //! (flags) and `config` (flags to typed settings) sit at the edge; `run` below reads like the
 //! README.
 
+/// `eprintln!` that neither panics nor fails on a closed or full stderr.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::stderr::line(format_args!($($arg)*))
+    };
+}
+
 pub mod cli;
 
 mod config;
@@ -112,7 +119,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     note_filtered(report.input.filtered.as_ref());
     warn_unmatched(&report.unmatched_safeguards);
     out.commit(&output::render_all(&report)?)?;
-    eprintln!("wrote {}", config.out.display());
+    say!("wrote {}", config.out.display());
     print(&output::summary_text(&report))?;
     Ok(ExitStatus::of(report.meets_objective()))
 }
@@ -124,11 +131,11 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     note_filtered(decision.filtered.as_ref());
     warn_unmatched(&decision.unmatched_safeguards);
     if let Some(h) = &decision.holdout {
-        eprintln!("calibrate: {}", output::held_out_line(h));
+        say!("calibrate: {}", output::held_out_line(h));
     }
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
-        Err(why) => eprintln!("calibrate: {why}"),
+        Err(why) => say!("calibrate: {why}"),
     }
     Ok(ExitStatus::of(decision.policy.is_some()))
 }
@@ -139,7 +146,7 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
     let summary = config.what_if.summary();
     if let Some(path) = &config.csv {
         output::write_file_atomically(path, &output::what_if_csv(&rows)?)?;
-        eprintln!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     print(&output::what_if_text(
         &config.what_if,
@@ -157,7 +164,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)?;
     note_filtered(report.filtered.as_ref());
     out.commit(&output::signals_files(&report)?)?;
-    eprintln!("wrote {}", config.out.display());
+    say!("wrote {}", config.out.display());
     print(&output::signals_text(&report))?;
     Ok(ExitStatus::Success)
 }
@@ -169,7 +176,7 @@ fn load(run: &RunSettings) -> Result<Loaded> {
     bar.finish();
     let loaded = loaded?;
     for note in &loaded.notes {
-        eprintln!("calibrate: {}: {note}", run.load.source.label());
+        say!("calibrate: {}: {note}", run.load.source.label());
     }
     if let Some(why) = run.objective.needs_large_labels()
         && loaded.set.large_quality.is_none()
@@ -181,9 +188,10 @@ fn load(run: &RunSettings) -> Result<Loaded> {
         );
     }
     if loaded.drops.dropped > 0 {
-        eprintln!(
+        say!(
             "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
-            loaded.drops.dropped, loaded.drops.read
+            loaded.drops.dropped,
+            loaded.drops.read
         );
     }
     Ok(loaded)
@@ -192,7 +200,7 @@ fn load(run: &RunSettings) -> Result<Loaded> {
 /// Says on stderr how many records `--where` kept.
 fn note_filtered(filtered: Option<&report::Filtered>) {
     if let Some(f) = filtered {
-        eprintln!("calibrate: {}", output::filtered_line(f));
+        say!("calibrate: {}", output::filtered_line(f));
     }
 }
 
@@ -200,7 +208,7 @@ fn note_filtered(filtered: Option<&report::Filtered>) {
 /// compare as text).
 fn warn_unmatched(labels: &[String]) {
     for label in labels {
-        eprintln!("warning: {label} matches no record of the eval set");
+        say!("warning: {label} matches no record of the eval set");
     }
 }
 

@@ -129,7 +129,7 @@ fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
         (None, None) => None,
         (level, resamples) => Some(intervals::Settings {
             level: check_level(level.unwrap_or(0.95))?,
-            resamples: resamples.unwrap_or(0),
+            resamples: check_resamples(resamples)?.unwrap_or(0),
             seed,
         }),
     };
@@ -170,12 +170,21 @@ fn sweep(a: cli::SweepArgs) -> Result<SweepConfig> {
             grid,
             intervals: intervals::Request {
                 level: a.level,
-                resamples: a.bootstrap,
+                resamples: check_resamples(a.bootstrap)?,
                 seed,
             },
         },
         out,
     })
+}
+
+/// `--bootstrap`: at most [`intervals::MAX_RESAMPLES`].
+fn check_resamples(n: Option<usize>) -> Result<Option<usize>> {
+    let max = intervals::MAX_RESAMPLES;
+    match n {
+        Some(n) if n > max => bail!("--bootstrap: expected at most {max} resamples, found {n}"),
+        _ => Ok(n),
+    }
 }
 
 /// `--level`: a probability strictly between 0 and 1.

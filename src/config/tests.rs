@@ -63,3 +63,21 @@ fn field_mapping_and_errors() {
         .is_err()
     );
 }
+
+#[test]
+fn bootstrap_resamples_are_bounded() {
+    // Issue 13, item 11: a million resamples took 13.6 GB; the bound is refused up front.
+    for cmd in ["sweep", "recommend"] {
+        let mut args = vec![cmd, "e.jsonl", "--bootstrap", "100001"];
+        if cmd == "recommend" {
+            args.extend(["--print", "json"]);
+        }
+        let err = parse(&args).err().unwrap().to_string();
+        assert_eq!(
+            err, "--bootstrap: expected at most 100000 resamples, found 100001",
+            "{cmd}"
+        );
+        args[3] = "100000";
+        assert!(parse(&args).is_ok(), "{cmd}");
+    }
+}

@@ -115,7 +115,9 @@ fn opt(x: Option<f64>) -> String {
 }
 
 /// `segments.csv` (with `--segment-by`): every segment's metrics at each threshold of the main
-/// table, plus one `policy` row per segment with its chosen threshold.
+/// table, plus one `policy` row per segment with its chosen threshold. A segment name is
+/// repeated on every row, so a long one is [`shortened`] (the policy in `summary.json` has it
+/// whole).
 pub struct SegmentsCsv;
 
 impl Exporter for SegmentsCsv {
@@ -132,13 +134,58 @@ impl Exporter for SegmentsCsv {
             return Ok(w.into_inner()?);
         };
         for s in &plan.segments {
+            let name = shortened(&s.name);
             let rows = s.rows.iter().map(|m| ("grid", m));
             for (kind, m) in rows.chain(std::iter::once(("policy", &s.chosen))) {
-                let mut row = vec![s.name.clone(), kind.to_string(), s.records.to_string()];
+                let mut row = vec![name.to_string(), kind.to_string(), s.records.to_string()];
                 row.extend(cells(m));
                 w.write_record(&row)?;
             }
         }
         Ok(w.into_inner()?)
+    }
+}
+
+/// The longest segment name `segments.csv` repeats whole, in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// `name`, or for a longer one its first [`MAX_NAME_BYTES`] (cut at a character boundary) and
+/// `…[N bytes, sha256 <16 hex digits>]`, so that distinct long names stay distinct (issue 13:
+/// a 50 MB label made a 5.3 GB segments.csv).
+pub fn shortened(name: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::{Digest, Sha256};
+    if name.len() <= MAX_NAME_BYTES {
+        return name.into();
+    }
+    let cut = (0..=MAX_NAME_BYTES)
+        .rev()
+        .find(|&i| name.is_char_boundary(i))
+        .unwrap_or(0);
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}…[{} bytes, sha256 {hex}]", &name[..cut], name.len()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_segment_names_are_shortened_and_stay_distinct() {
+        assert_eq!(shortened("task_type=code"), "task_type=code");
+        let exact = "x".repeat(MAX_NAME_BYTES);
+        assert_eq!(shortened(&exact), exact);
+        // 199 ASCII bytes then a 2-byte 'é': the cut falls before it, at byte 199.
+        let long = format!("{}é{}", "a".repeat(199), "b".repeat(1_000_000));
+        let short = shortened(&long);
+        assert!(short.starts_with(&format!("{}…[1000201 bytes, sha256 ", "a".repeat(199))));
+        // The digest prefix is SHA-256 of the whole name (checked against sha256sum).
+        let other = format!("{}é{}c", "a".repeat(199), "b".repeat(999_999));
+        assert_eq!(other.len(), long.len());
+        assert_ne!(shortened(&other), short);
+        assert_eq!(
+            shortened(&"z".repeat(201)),
+            format!("{}…[201 bytes, sha256 64014b479bc17f01]", "z".repeat(200))
+        );
     }
 }

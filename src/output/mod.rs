@@ -12,6 +12,7 @@ mod plots;
 mod policy;
 pub mod progress;
 mod signals;
+pub mod stderr;
 #[cfg(test)]
 mod tests;
 mod text;

@@ -66,17 +66,15 @@ pub fn policy_text(policy: &Policy, format: PolicyFormat) -> Result<String> {
             out
         }
         PolicyFormat::Toml => toml::to_string(policy)?,
-        PolicyFormat::Env => {
-            let mut out = String::new();
-            env("CALIBRATE", &value, &mut out);
-            out
-        }
+        PolicyFormat::Env => env_text(&value)?,
         PolicyFormat::Json => serde_json::to_string(policy)? + "\n",
     })
 }
 
 /// One rule per line: `match<TAB>threshold`, with `<TAB>raw<TAB>raw_threshold` after a
-/// recalibrated threshold (the caller prints a bare number for a bare policy).
+/// recalibrated threshold (the caller prints a bare number for a bare policy). Column names and
+/// values are [`escaped`], so a label holding a tab, a newline, `,` or `=` stays on its line
+/// and in its field.
 fn text(p: &Policy) -> String {
     let recalibrated = p.signal.recalibration.is_some();
     let threshold = |t: Option<f64>, raw: Option<f64>| match (t, raw) {
@@ -86,13 +84,20 @@ fn text(p: &Policy) -> String {
     };
     let mut out = String::new();
     for o in &p.always_large {
-        let _ = writeln!(out, "always_large\t{}={}", o.field, o.value);
+        let _ = writeln!(
+            out,
+            "always_large\t{}={}",
+            escaped(&o.field),
+            escaped(&o.value)
+        );
     }
     if p.escalate_refusals {
         let _ = writeln!(out, "always_large\trefusals");
     }
     for s in &p.segments {
-        let key: Vec<String> = s.matches.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let key: Vec<String> = (s.matches.iter())
+            .map(|(k, v)| format!("{}={}", escaped(k), escaped(v)))
+            .collect();
         let _ = writeln!(
             out,
             "{}\t{}",
@@ -105,6 +110,27 @@ fn text(p: &Policy) -> String {
         "default\t{}",
         threshold(p.default_threshold, p.default_raw_threshold)
     );
+    out
+}
+
+/// A name or value for the text form: `\\`, `\t`, `\n`, `\r`, `\,` and `\=` for a backslash,
+/// tab, newline, carriage return, comma and equals sign, `\u{..}` for other control characters.
+fn escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            ',' => out.push_str("\\,"),
+            '=' => out.push_str("\\="),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -177,8 +203,30 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-/// `PREFIX_KEY=value` lines, nested keys joined by `_`, array items by their index.
-fn env(prefix: &str, value: &Value, out: &mut String) {
+/// The `--print env` lines; refused when two keys map to one variable (`user-tier` and
+/// `user_tier` are both `..._USER_TIER`), since one of them would be lost.
+fn env_text(value: &Value) -> Result<String> {
+    let mut vars = Vec::new();
+    env("CALIBRATE", "", value, &mut vars);
+    let mut seen: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for (name, key, _) in &vars {
+        if let Some(first) = seen.insert(name, key) {
+            anyhow::bail!(
+                "--print env: {first} and {key} both become the shell variable {name}; one would \
+                 be lost. Use --print json, yaml or toml (or rename a column)"
+            );
+        }
+    }
+    let mut out = String::new();
+    for (name, _, value) in &vars {
+        let _ = writeln!(out, "{name}={value}");
+    }
+    Ok(out)
+}
+
+/// `(PREFIX_KEY, key path, value)` triples, nested keys joined by `_`, array items by their
+/// index; the key path (`segments[0].match."user-tier"`) names the source in errors.
+fn env(prefix: &str, path: &str, value: &Value, out: &mut Vec<(String, String, String)>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
@@ -193,21 +241,28 @@ fn env(prefix: &str, value: &Value, out: &mut String) {
                         }
                     })
                     .collect();
-                env(&format!("{prefix}_{name}"), v, out);
+                let plain = k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let k_text = if plain {
+                    k.clone()
+                } else {
+                    Value::String(k.clone()).to_string()
+                };
+                let key = match path {
+                    "" => k_text,
+                    _ => format!("{path}.{k_text}"),
+                };
+                env(&format!("{prefix}_{name}"), &key, v, out);
             }
         }
         Value::Array(items) => {
-            let _ = writeln!(out, "{prefix}_COUNT={}", items.len());
+            let count = format!("{path} (its length)");
+            out.push((format!("{prefix}_COUNT"), count, items.len().to_string()));
             for (i, v) in items.iter().enumerate() {
-                env(&format!("{prefix}_{i}"), v, out);
+                env(&format!("{prefix}_{i}"), &format!("{path}[{i}]"), v, out);
             }
         }
-        Value::String(s) => {
-            let _ = writeln!(out, "{prefix}={}", shell_quote(s));
-        }
-        other => {
-            let _ = writeln!(out, "{prefix}={other}");
-        }
+        Value::String(s) => out.push((prefix.into(), path.into(), shell_quote(s))),
+        other => out.push((prefix.into(), path.into(), other.to_string())),
     }
 }
 
@@ -303,9 +358,42 @@ mod tests {
     #[test]
     fn env_names_are_shell_safe() {
         let v = serde_json::json!({"user-tier x": "p"});
-        let mut out = String::new();
-        env("CALIBRATE", &v, &mut out);
-        assert_eq!(out, "CALIBRATE_USER_TIER_X='p'\n");
+        assert_eq!(env_text(&v).unwrap(), "CALIBRATE_USER_TIER_X='p'\n");
+    }
+
+    #[test]
+    fn env_refuses_two_columns_that_become_one_variable() {
+        // Issue 13, item 9: `user-tier` and `user_tier` would both be ..._USER_TIER.
+        let mut p = policy();
+        p.segments[0].matches = [("user-tier", "a"), ("user_tier", "b")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let err = policy_text(&p, PolicyFormat::Env).unwrap_err().to_string();
+        assert!(
+            err.contains(r#"segments[0].match."user-tier" and segments[0].match.user_tier both"#)
+                && err.contains("CALIBRATE_SEGMENTS_0_MATCH_USER_TIER"),
+            "{err}"
+        );
+        // A nested key against a flat one: {"a_b": 1} and {"a": {"b": 2}}.
+        let v = serde_json::json!({"a": {"b": 2}, "a_b": 1});
+        assert!(env_text(&v).is_err());
+    }
+
+    #[test]
+    fn text_escapes_tabs_newlines_commas_and_equals_in_labels() {
+        // Issue 13, item 18: each rule stays one line of two tab-separated fields.
+        let mut p = policy();
+        p.segments[0].matches = [("task\ttype", "a=b,c\nd\\e\u{7}")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        p.always_large[0].value = "x|y\r".into();
+        let text = policy_text(&p, PolicyFormat::Text).unwrap();
+        assert_eq!(
+            text,
+            "always_large\ttier=x|y\\r\n\
+             task\\ttype=a\\=b\\,c\\nd\\\\e\\u{7}\talways_large\n\
+             default\t0.5\n"
+        );
     }
 
     #[test]

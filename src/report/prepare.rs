@@ -5,7 +5,7 @@
 //! needs latencies). It must not sweep, read files or print.
 
 use crate::engine::economics::{
-    CostModel, CostSource, Costs, Model, PricedBaseline, price_baseline, resolve,
+    CostModel, CostSource, Costs, Model, PricedBaseline, check_finite, price_baseline, resolve,
 };
 use crate::engine::latency::{self, LatencyInput};
 use crate::engine::sweep::SweepInput;
@@ -63,6 +63,13 @@ pub fn prepare<'a>(loaded: &'a Loaded, run: &RunSettings) -> Result<Prepared<'a>
     let baseline = (c.baseline.as_ref())
         .map(|b| price_baseline(b, set))
         .transpose()?;
+    let cost = |b: &PricedBaseline| b.cost_per_request;
+    check_finite(
+        &small,
+        &large,
+        set.confidence.len(),
+        baseline.as_ref().map(cost),
+    )?;
     let latency = match (&set.small_latency_ms, &set.large_latency_ms) {
         (Some(small), Some(large)) => Some(LatencyInput {
             small,

@@ -51,6 +51,25 @@ impl Request {
 /// Above this many table rows, only the recommended row gets bootstrap intervals.
 pub const MAX_BOOTSTRAP_ROWS: usize = 5_000;
 
+/// The most resamples `--bootstrap` takes: percentile intervals gain nothing visible beyond
+/// tens of thousands, and every resample is a pass over the records.
+pub const MAX_RESAMPLES: usize = 100_000;
+
+/// The bootstrap keeps one row of metrics per table row and resample (about 150 bytes); above
+/// this many, only the recommended row gets bootstrap intervals, which bounds that memory near
+/// 300 MB (issue 13: a million resamples of a 101-row grid took 13.6 GB).
+pub const MAX_BOOTSTRAP_CELLS: usize = 2_000_000;
+
+/// How many table rows get bootstrap intervals: all of them when the table is a readable grid
+/// and the kept metrics fit [`MAX_BOOTSTRAP_CELLS`], else none (only the recommended row).
+pub fn booted_rows(rows: usize, resamples: usize) -> usize {
+    if rows <= MAX_BOOTSTRAP_ROWS && rows.saturating_mul(resamples) <= MAX_BOOTSTRAP_CELLS {
+        rows
+    } else {
+        0
+    }
+}
+
 /// The default number of resamples for `records`: 200, fewer for large sets so that the
 /// bootstrap stays near ten million record visits (at least 10).
 pub fn default_resamples(records: usize) -> usize {
@@ -123,12 +142,9 @@ pub fn uncertainty(
     binary: bool,
 ) -> Uncertainty {
     // Bootstrap intervals for every row when the table is a readable grid; for a long
-    // `--exact` table only the recommended row gets them (Wilson intervals cover every row).
-    let booted_rows = if rows.len() <= MAX_BOOTSTRAP_ROWS {
-        rows.len()
-    } else {
-        0
-    };
+    // `--exact` table or a huge `--bootstrap` only the recommended row gets them (Wilson
+    // intervals cover every row).
+    let booted_rows = booted_rows(rows.len(), settings.resamples);
     let mut wanted: Vec<Metrics> = rows[..booted_rows].to_vec();
     wanted.extend(recommended.copied());
     let draws = resample(input, sweep, &wanted, choose, settings);
@@ -312,6 +328,22 @@ mod tests {
 
     fn input<'a>(conf: &'a [f64], q: &'a [f64]) -> SweepInput<'a> {
         flat_input(conf, q, None)
+    }
+
+    #[test]
+    fn bootstrap_memory_is_bounded_by_rows_times_resamples() {
+        // Issue 13, item 11: every row is booted while rows × resamples fits the budget.
+        assert_eq!(booted_rows(101, 200), 101);
+        assert_eq!(booted_rows(101, 19_801), 101); // 1,999,901 cells
+        assert_eq!(booted_rows(101, 19_802), 0); // 2,000,002 cells
+        assert_eq!(booted_rows(5_001, 10), 0);
+        assert_eq!(booted_rows(usize::MAX, usize::MAX), 0);
+        // About 150 bytes per kept row of metrics, as the budget's comment says.
+        assert!(
+            std::mem::size_of::<Metrics>() <= 160,
+            "{}",
+            std::mem::size_of::<Metrics>()
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod holdout;
 mod input;
+mod output;
 mod recommend;
 mod report;
 mod segments;

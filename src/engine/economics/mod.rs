@@ -57,6 +57,52 @@ pub enum CostError {
          use --baseline-cost)"
     )]
     BaselineTokens(String),
+    /// The costs summed over the records exceed [`MAX_TOTAL_COST`].
+    #[error(
+        "the costs overflow: the small and large models' costs summed over the {records} \
+         records ({small:e} + {large:e}) exceed 1e300, beyond which resampled and summed costs \
+         can overflow; state costs in a larger unit (e.g. thousands)"
+    )]
+    Overflow {
+        /// Records.
+        records: usize,
+        /// Σ small cost over the records.
+        small: Cost,
+        /// Σ large cost over the records.
+        large: Cost,
+    },
+}
+
+/// The largest Σ small + Σ large over the records calibrate accepts. Every cost it reports is at
+/// most that sum times a bootstrap weight (a Poisson(1) draw, in practice below 30), so this
+/// bound, far below f64's 1.8e308, keeps every reported cost finite.
+pub const MAX_TOTAL_COST: Cost = 1e300;
+
+/// Refuses costs whose sum over the records (or the baseline's mean) exceeds
+/// [`MAX_TOTAL_COST`] (issue 13: overflowing costs printed as null beside `"found": true`).
+pub fn check_finite(
+    small: &Costs<'_>,
+    large: &Costs<'_>,
+    records: usize,
+    baseline: Option<Cost>,
+) -> Result<(), CostError> {
+    let total = |c: &Costs<'_>| -> Cost {
+        match c {
+            Costs::PerRecord(v) => v.iter().sum(),
+            Costs::PerRequest(x) => x * records as f64,
+        }
+    };
+    let (s, l) = (total(small), total(large));
+    let fits = |x: Cost| x <= MAX_TOTAL_COST; // false for infinity and NaN
+    if fits(s + l) && baseline.is_none_or(fits) {
+        Ok(())
+    } else {
+        Err(CostError::Overflow {
+            records,
+            small: s,
+            large: l,
+        })
+    }
 }
 
 /// The comparison model priced on the records.
@@ -318,6 +364,23 @@ pub fn break_even_rate(small: Cost, large: Cost, reference: Cost) -> Option<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn costs_whose_sum_overflows_are_refused() {
+        // Issue 13, item 10: 1.7e308 + 1.7e308 is infinite in f64 (max about 1.798e308); the
+        // bound is 1e300 on the sum (5 × 1e298 + 5 × 1e298 = 1e299 fits, 5 × 1.1e299 + 5 ×
+        // 1.1e299 = 1.1e300 does not).
+        let flat = |x| Costs::PerRequest(x);
+        assert!(check_finite(&flat(1.7e308), &flat(1.7e308), 1, None).is_err());
+        assert!(check_finite(&flat(1e300), &flat(0.0), 2, None).is_err());
+        assert!(check_finite(&flat(1.1e299), &flat(1.1e299), 5, None).is_err());
+        assert!(check_finite(&flat(1e298), &flat(1e298), 5, None).is_ok());
+        let per = Costs::PerRecord(Cow::Owned(vec![1e308, 1e308]));
+        assert!(check_finite(&per, &flat(0.0), 2, None).is_err());
+        assert!(check_finite(&flat(1.0), &flat(1.0), 2, Some(f64::INFINITY)).is_err());
+        let err = check_finite(&flat(1e308), &flat(1e308), 5, None).unwrap_err();
+        assert!(err.to_string().contains("overflow"), "{err}");
+    }
 
     #[test]
     fn small_model_is_paid_on_escalation_too() {

@@ -7,8 +7,8 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::SIZE;
 use super::style::{BLUE, FONT, GREEN, GREY, PURPLE, RED, dashed, err, legend, pct};
+use super::{SIZE, drawn_rows};
 use crate::report::Report;
 
 /// Draws the plot on `root`: the cost panel over the savings panel.
@@ -57,7 +57,7 @@ where
         .map_err(err)?;
     chart
         .draw_series(LineSeries::new(
-            rows.iter().map(|m| (m.threshold, m.cost_per_request)),
+            drawn_rows(rows.len()).map(|i| (rows[i].threshold, rows[i].cost_per_request)),
             BLUE.stroke_width(3),
         ))
         .map_err(err)?
@@ -90,9 +90,8 @@ fn savings_panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let savings: Vec<(f64, f64)> = r
-        .rows
-        .iter()
+    let savings: Vec<(f64, f64)> = drawn_rows(r.rows.len())
+        .map(|i| &r.rows[i])
         .filter_map(|m| m.savings_vs_large.map(|s| (m.threshold, s)))
         .collect();
     let lo = savings.iter().map(|p| p.1).fold(0.0, f64::min);

@@ -24,6 +24,21 @@ use super::Exporter;
 use crate::report::Report;
 use style::{FONT, err};
 
+/// The rows of the sweep table a plot draws: all of them up to
+/// [`CURVE_POINTS`](crate::report::findings::CURVE_POINTS), else that many evenly spaced rows,
+/// both ends kept (an `--exact` table of millions of rows made 79-158 MB SVGs; issue 13).
+/// `sweep.csv` keeps every row.
+pub fn drawn_rows(rows: usize) -> impl Iterator<Item = usize> + Clone {
+    let keep = rows.min(crate::report::findings::CURVE_POINTS);
+    (0..keep).map(move |k| {
+        if keep == rows {
+            k
+        } else {
+            k * (rows - 1) / (keep - 1)
+        }
+    })
+}
+
 /// Width and height of every plot, in pixels.
 pub const SIZE: (u32, u32) = (960, 600);
 
@@ -194,4 +209,22 @@ fn fonts() -> Result<()> {
         }
     });
     result
+}
+
+#[cfg(test)]
+mod drawn_tests {
+    use super::drawn_rows;
+
+    #[test]
+    fn plots_draw_at_most_curve_points_rows_of_an_exact_table() {
+        // Issue 13, item 12: every row up to 1500, else 1500 evenly spaced, both ends kept.
+        assert_eq!(drawn_rows(3).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(drawn_rows(1500).count(), 1500);
+        let big: Vec<usize> = drawn_rows(5_000_000).collect();
+        assert_eq!(big.len(), 1500);
+        assert_eq!((big[0], big[1499]), (0, 4_999_999));
+        assert!(big.windows(2).all(|w| w[0] < w[1]));
+        // k × 4,999,999 / 1499: row 3335 for k = 1 (4,999,999 / 1499 rounded down).
+        assert_eq!(big[1], 3335);
+    }
 }

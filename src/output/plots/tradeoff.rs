@@ -8,6 +8,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::drawn_rows;
 use super::style::{BLUE, Chart, FONT, GREEN, GREY, ORANGE, RED, dashed, err, legend, pct};
 use crate::engine::sweep::Metrics;
 use crate::report::Report;
@@ -108,10 +109,8 @@ where
     DB::ErrorType: 'static,
 {
     let band = |f: &dyn Fn(&RowIntervals) -> Option<Interval>| -> Vec<(f64, f64)> {
-        let pairs: Vec<(f64, Interval)> = r
-            .rows
-            .iter()
-            .zip(&r.uncertainty.rows)
+        let pairs: Vec<(f64, Interval)> = drawn_rows(r.rows.len())
+            .map(|i| (&r.rows[i], &r.uncertainty.rows[i]))
             .filter_map(|(m, u)| f(u).map(|i| (m.escalation_rate, i)))
             .collect();
         // Clipped to the plotted range.

@@ -8,6 +8,7 @@ mod deploy;
 mod error;
 pub mod findings;
 mod prepare;
+pub mod reading;
 mod run;
 mod settings;
 

@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::SIZE;
-use super::style::{BLUE, FONT, GREEN, GREY, PURPLE, RED, dashed, err, legend, pct};
+use super::style::{BLUE, FONT, GREEN, GREY, PURPLE, RED, dashed, err, legend, pct_tick};
 use crate::report::Report;
 
 /// Draws the plot on `root`: the cost panel over the savings panel.
@@ -107,7 +107,7 @@ where
         .light_line_style(RGBColor(242, 242, 242))
         .x_desc("threshold (accept the small answer when confidence >= threshold)")
         .y_desc("savings vs always-large")
-        .y_label_formatter(&pct)
+        .y_label_formatter(&pct_tick)
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
         .draw()

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::Drawing;
 use super::style::{
-    BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, err, legend, pct, reliability_frame,
+    BLUE, FONT, GREEN, GREY, ORANGE, PURPLE, RED, err, legend, pct_tick, reliability_frame,
 };
 use crate::signals::compare::Comparison;
 
@@ -57,7 +57,7 @@ impl Drawing for RiskCoverage<'_> {
             .light_line_style(RGBColor(242, 242, 242))
             .x_desc("coverage (share answered by the small model)")
             .y_desc("risk (1 - quality of the answers kept)")
-            .x_label_formatter(&pct)
+            .x_label_formatter(&pct_tick)
             .label_style((FONT, 16))
             .axis_desc_style((FONT, 17))
             .draw()

@@ -44,12 +44,6 @@ pub fn threshold(x: f64) -> String {
     money(x)
 }
 
-/// A plain number in words (counts, ratios, flags' values) with at most 4 significant digits
-/// and no 300-digit decimals; see [`threshold`].
-pub fn num(x: f64) -> String {
-    threshold(x)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

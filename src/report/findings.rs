@@ -173,7 +173,7 @@ pub fn findings(
         || rayon::join(|| oracle(input), || histogram(input)),
         || {
             rayon::join(
-                || reliability(input),
+                || reliability(input.confidence, input.small_quality),
                 || {
                     (
                         rec.map(|m| funnel(input, m)),
@@ -281,17 +281,13 @@ fn histogram(input: SweepInput<'_>) -> Histogram {
 }
 
 /// The reliability diagram: the same equal-width bins as the ECE tables (sklearn's edges, a
-/// confidence on an edge in the lower bin); only for confidences in [0, 1].
-fn reliability(input: SweepInput<'_>) -> Option<Vec<Bin>> {
-    if input.confidence.iter().any(|c| !(0.0..=1.0).contains(c)) {
+/// confidence on an edge in the lower bin); only for scores in [0, 1].
+pub(super) fn reliability(score: &[f64], quality: &[f64]) -> Option<Vec<Bin>> {
+    if score.iter().any(|c| !(0.0..=1.0).contains(c)) {
         return None;
     }
     let binning = Binning::EqualWidth(CALIBRATION_BINS);
-    Some(scoring::reliability(
-        input.confidence,
-        input.small_quality,
-        binning,
-    ))
+    Some(scoring::reliability(score, quality, binning))
 }
 
 fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
@@ -391,7 +387,7 @@ mod tests {
             small_quality: quality.to_vec(),
             ..EvalSet::default()
         };
-        let plotted = reliability(input(&set)).expect("confidences in [0, 1]");
+        let plotted = reliability(&set.confidence, &set.small_quality).expect("confidences in [0, 1]");
         let table = scoring::reliability(&conf, &quality, Binning::EqualWidth(CALIBRATION_BINS));
         assert_eq!(plotted, table);
         // By hand, with numpy's edges linspace(0, 1, 11) = 0, 0.1, 0.2, 0.30000000000000004,

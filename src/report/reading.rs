@@ -4,7 +4,7 @@
 //! Renderers call these rather than divide or subtract themselves.
 
 use super::Report;
-use super::findings::Funnel;
+use super::findings::{Funnel, Histogram};
 use crate::engine::objective::Objective;
 
 /// The objective drawn on the tradeoff plot.
@@ -68,6 +68,38 @@ impl Funnel {
     }
 }
 
+impl Histogram {
+    /// Right answers in all (Σ small quality).
+    pub fn right_total(&self) -> f64 {
+        self.right.iter().sum()
+    }
+
+    /// Wrong answers in all (Σ (1 − small quality)).
+    pub fn wrong_total(&self) -> f64 {
+        self.wrong.iter().sum()
+    }
+
+    /// Each bin's share of the right answers: the right answers' density, comparable with the
+    /// wrong answers' however few those are.
+    pub fn right_shares(&self) -> Vec<f64> {
+        shares(&self.right)
+    }
+
+    /// Each bin's share of the wrong answers.
+    pub fn wrong_shares(&self) -> Vec<f64> {
+        shares(&self.wrong)
+    }
+}
+
+/// Each count over their sum (all zero when the sum is).
+fn shares(counts: &[f64]) -> Vec<f64> {
+    let total: f64 = counts.iter().sum();
+    counts
+        .iter()
+        .map(|c| if total > 0.0 { c / total } else { 0.0 })
+        .collect()
+}
+
 /// `part / whole`, or `None` when the whole is empty.
 fn share(part: f64, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part / whole as f64)
@@ -102,5 +134,19 @@ mod tests {
         };
         assert_eq!(none.shipped_error_rate(), None);
         assert_eq!(none.wasted_share(), None);
+    }
+
+    #[test]
+    fn histogram_shares_are_densities_of_each_class() {
+        // Issue 15: 30 wrong answers a bin vanished beside 1,600 right ones on a count axis. By
+        // hand: right 10, 30, 60 over 100; wrong 3, 1, 0 over 4.
+        let h = Histogram {
+            edges: vec![0.0, 0.5, 0.9, 1.0],
+            right: vec![10.0, 30.0, 60.0],
+            wrong: vec![3.0, 1.0, 0.0],
+        };
+        assert_eq!(h.right_shares(), vec![0.1, 0.3, 0.6]);
+        assert_eq!(h.wrong_shares(), vec![0.75, 0.25, 0.0]);
+        assert_eq!((h.right_total(), h.wrong_total()), (100.0, 4.0));
     }
 }

@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use anyhow::{Result, anyhow};
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 pub(super) const FONT: &str = "sans-serif";
@@ -20,10 +21,8 @@ pub(super) const PINK: RGBColor = RGBColor(227, 119, 194);
 pub(super) const OLIVE: RGBColor = RGBColor(188, 189, 34);
 pub(super) const CYAN: RGBColor = RGBColor(23, 190, 207);
 
-/// The first ten series colours (matplotlib's tab10).
-const TAB10: [RGBColor; 10] = [
-    BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY, OLIVE, CYAN,
-];
+/// The first series colours: matplotlib's tab10 without its grey (grey marks references).
+const TAB10: [RGBColor; 9] = [BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, OLIVE, CYAN];
 
 /// The colour of series `k`: tab10 first, then hues a golden angle apart at alternating
 /// lightness, so any number of series get different colours (the palette never wraps).
@@ -205,17 +204,12 @@ where
             vec![(x, y), (x + 28, y)],
             c.stroke_width(w),
         )),
-        Mark::Dashed(c) => {
-            for k in 0..3 {
-                let x0 = x + 11 * k;
-                area.draw(&PathElement::new(
-                    vec![(x0, y), (x0 + 6, y)],
-                    c.stroke_width(2),
-                ))
-                .map_err(err)?;
-            }
-            Ok(())
-        }
+        Mark::Dashed(c) => area.draw(&DashedPathElement::new(
+            vec![(x, y), (x + 28, y)],
+            6,
+            5,
+            c.stroke_width(2),
+        )),
         Mark::Shade(c, a) => {
             area.draw(&Rectangle::new([(x, y - 7), (x + 28, y + 7)], c.mix(a).filled()))
         }
@@ -288,6 +282,7 @@ where
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FONT, 24))
         .margin(16)
+        .margin_right(30)
         .x_label_area_size(56)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..1.0, 0.0..y_top)
@@ -335,6 +330,8 @@ where
         .draw_series(DashedLineSeries::new(points, 8, 5, color.stroke_width(2)))
         .map_err(err)?
         .label(label.to_string())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
+        .legend(move |(x, y)| {
+            DashedPathElement::new(vec![(x, y), (x + 26, y)], 6, 4, color.stroke_width(2))
+        });
     Ok(())
 }

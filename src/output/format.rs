@@ -23,6 +23,24 @@ pub fn money(x: f64) -> String {
     format!("{x:.*}", digits.clamp(0, 12) as usize)
 }
 
+/// A label (segment value, field name, task type) as Markdown table cell or inline text: `|`
+/// escaped, tabs and line breaks shown as `\t`, `\n`, `\r` so they cannot end a cell or a
+/// row.
+pub fn cell(label: &str) -> String {
+    let mut out = String::with_capacity(label.len());
+    for c in label.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A threshold or other value read off the data, without float noise: the fewest decimals
 /// (up to 6) that give back the value to within 1e-9 of it, so `0.30000000000000004` reads
 /// `0.3` and `1.0000000000000002` reads `1`; a value that needs more reads with 4 significant
@@ -57,6 +75,15 @@ mod tests {
         assert_eq!(money(60.0), "60.00");
         assert_eq!(money(1234.5678), "1235");
         assert_eq!(money(0.0), "0");
+    }
+
+    #[test]
+    fn labels_cannot_break_a_markdown_table() {
+        // Issue 13.18: a `|`, a tab or a newline in a segment value split the row.
+        assert_eq!(cell("a|b"), "a\\|b");
+        assert_eq!(cell("tab\there"), "tab\\there");
+        assert_eq!(cell("new\nline\r"), "new\\nline\\r");
+        assert_eq!(cell("plain"), "plain");
     }
 
     #[test]

@@ -121,6 +121,9 @@ mod tests {
             wasted_escalations: 65.0,
             gained: Some(52.0),
             lost: Some(13.0),
+            overrides: 0,
+            path_cost: [None; 3],
+            large_quality_escalated: None,
         };
         assert_eq!(f.shipped_error_rate(), Some(0.05));
         assert_eq!(f.wasted_share(), Some(0.25));

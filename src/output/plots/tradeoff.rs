@@ -75,7 +75,7 @@ fn entries(r: &Report) -> Vec<Entry> {
         "the post's rule of thumb: savings erode at 30-40 %",
         Mark::Shade(PURPLE, 0.12),
     )];
-    if let Some(be) = &r.findings.break_even {
+    if let Some(be) = r.findings.break_even.as_ref().filter(|b| !b.accepts_none) {
         keys.push(Entry::new(
             format!(
                 "dearer than always-large (break-even {} here)",
@@ -198,7 +198,7 @@ where
     chart
         .draw_series([Rectangle::new([(0.3, lo), (0.4, hi)], PURPLE.mix(0.12).filled())])
         .map_err(err)?;
-    if let Some(be) = &r.findings.break_even {
+    if let Some(be) = r.findings.break_even.as_ref().filter(|b| !b.accepts_none) {
         chart
             .draw_series([Rectangle::new(
                 [(be.escalation_rate, lo), (1.0, hi)],

@@ -10,6 +10,7 @@ mod daily;
 mod economics;
 mod holdout;
 mod input;
+mod plots;
 mod recommend;
 mod report;
 mod segments;

@@ -23,6 +23,8 @@ mod tradeoff;
 
 use super::Exporter;
 use crate::report::Report;
+#[cfg(test)]
+pub(crate) use style::FRAME;
 use style::{FONT, err};
 
 /// Width and height of every plot, in pixels.

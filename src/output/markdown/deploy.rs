@@ -320,35 +320,18 @@ pub(super) fn policy(r: &Report, o: &mut String) {
         p.rule
     );
     // A map's points (hundreds for an isotonic map) live in summary.json, not in the report.
-    let mut value = serde_json::to_value(p).unwrap_or_default();
-    let mut elided = false;
-    elide_points(&mut value, &mut elided);
-    let json = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut shown = p.clone();
+    let elided = match &mut shown.signal.recalibration {
+        Some(map) => map.points.take().map(|points| points.len()),
+        None => None,
+    };
+    let json = serde_json::to_string_pretty(&shown).unwrap_or_default();
     let _ = writeln!(o, "```json\n{json}\n```\n");
-    if elided {
+    if let Some(n) = elided {
         let _ = writeln!(
             o,
-            "The recalibration map's points are left out above; the full map is in \
-             [`summary.json`](summary.json) under `policy`.\n"
+            "The recalibration map's {n} points are left out above; the full policy, map \
+             included, is in [`summary.json`](summary.json) under `policy`.\n"
         );
-    }
-}
-
-/// Replaces every `points` array of more than a few points by a note of how many there are.
-fn elide_points(value: &mut serde_json::Value, elided: &mut bool) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                match v {
-                    serde_json::Value::Array(a) if key == "points" && a.len() > 4 => {
-                        *v = format!("{} points: see summary.json", a.len()).into();
-                        *elided = true;
-                    }
-                    _ => elide_points(v, elided),
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| elide_points(v, elided)),
-        _ => {}
     }
 }

@@ -55,7 +55,9 @@ pub fn threshold(x: f64) -> String {
     }
     for decimals in 0..=6 {
         let s = format!("{x:.decimals$}");
-        if s.parse::<f64>().is_ok_and(|v| (v - x).abs() <= 1e-9 * a.max(1.0)) {
+        if s.parse::<f64>()
+            .is_ok_and(|v| (v - x).abs() <= 1e-9 * a.max(1.0))
+        {
             return s;
         }
     }

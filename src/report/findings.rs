@@ -314,7 +314,11 @@ fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
                 lost += (s - large[i]).max(0.0);
                 large_escalated += large[i];
             }
-            if input.safeguarded.is_some_and(|f| f[i]) { 2 } else { 1 }
+            if input.safeguarded.is_some_and(|f| f[i]) {
+                2
+            } else {
+                1
+            }
         };
         cost[path] += if path == 0 { small } else { small + large };
         count[path] += 1;
@@ -408,7 +412,8 @@ mod tests {
             small_quality: quality.to_vec(),
             ..EvalSet::default()
         };
-        let plotted = reliability(&set.confidence, &set.small_quality).expect("confidences in [0, 1]");
+        let plotted =
+            reliability(&set.confidence, &set.small_quality).expect("confidences in [0, 1]");
         let table = scoring::reliability(&conf, &quality, Binning::EqualWidth(CALIBRATION_BINS));
         assert_eq!(plotted, table);
         // By hand, with numpy's edges linspace(0, 1, 11) = 0, 0.1, 0.2, 0.30000000000000004,

@@ -17,9 +17,9 @@ impl Comparison {
             .find(|other| {
                 let o = &other.risk_coverage.points;
                 o.len() == points.len()
-                    && o.iter().zip(points).all(|(a, b)| {
-                        a.accepted == b.accepted && (a.risk - b.risk).abs() <= 1e-12
-                    })
+                    && o.iter()
+                        .zip(points)
+                        .all(|(a, b)| a.accepted == b.accepted && (a.risk - b.risk).abs() <= 1e-12)
             })
             .map(|other| other.name.as_str())
     }

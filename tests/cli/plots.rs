@@ -44,7 +44,8 @@ fn sweep_ends_when_the_large_model_costs_1e307() {
     let md = dir.text("report/report.md");
     // Issue 13.18: no 300-digit decimal for an extreme cost.
     assert!(
-        md.lines().all(|l| l.len() < 2000 && !l.contains("00000000000000000000")),
+        md.lines()
+            .all(|l| l.len() < 2000 && !l.contains("00000000000000000000")),
         "{md}"
     );
     assert!(md.contains("1.000e307"), "{md}");

@@ -12,17 +12,30 @@ use super::POST;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct, threshold};
 use crate::report::Report;
+use crate::report::findings::Funnel;
 
 /// The dashboard, when there is a recommendation to read it at.
 pub(super) fn dashboard(r: &Report, m: &Metrics, o: &mut String) {
     let Some(f) = &r.findings.funnel else {
         return;
     };
-    let _ = writeln!(o, "## Cascade health at threshold {}\n", threshold(m.threshold));
+    let _ = writeln!(
+        o,
+        "## Cascade health at threshold {}\n",
+        threshold(m.threshold)
+    );
     let _ = writeln!(
         o,
         "The four views {POST} puts on a cascade health dashboard.\n\n| View | Reading |\n|---|---|"
     );
+    let _ = writeln!(o, "| Escalation funnel | {} |", funnel(f));
+    let _ = writeln!(o, "| Quality, small against large | {} |", quality(r, f, m));
+    let _ = writeln!(o, "| Cost per request by path | {} |", cost(r, f, m));
+    let _ = writeln!(o, "| Threshold suggestion | {} |\n", suggestion(r, m));
+}
+
+/// Where requests go, each share of its own base.
+fn funnel(f: &Funnel) -> String {
     let share = |s: Option<f64>| s.map_or_else(|| "n/a".into(), pct);
     let mut funnel = format!(
         "{} requests: {} answered by the small model ({}), {} escalated ({})",
@@ -41,14 +54,22 @@ pub(super) fn dashboard(r: &Report, m: &Metrics, o: &mut String) {
         share(f.shipped_error_rate()),
         share(f.wasted_share()),
     );
-    let _ = writeln!(o, "| Escalation funnel | {funnel} |");
+    funnel
+}
+
+/// The quality of the answers each model gives.
+fn quality(r: &Report, f: &Funnel, m: &Metrics) -> String {
     let mut quality = format!(
         "small answers shipped {} (always-small {})",
         opt4(m.non_escalated_quality),
         opt4(r.baselines.always_small.quality)
     );
     if let Some(q) = f.large_quality_escalated {
-        let _ = write!(quality, "; large answers to the escalated requests {}", opt4(Some(q)));
+        let _ = write!(
+            quality,
+            "; large answers to the escalated requests {}",
+            opt4(Some(q))
+        );
     }
     if let Some(q) = m.cascade_quality {
         let _ = write!(
@@ -58,7 +79,11 @@ pub(super) fn dashboard(r: &Report, m: &Metrics, o: &mut String) {
             opt4(r.baselines.always_large.quality)
         );
     }
-    let _ = writeln!(o, "| Quality, small against large | {quality} |");
+    quality
+}
+
+/// Cost per request on each path and over all.
+fn cost(r: &Report, f: &Funnel, m: &Metrics) -> String {
     let path = |c: Option<f64>| c.map_or_else(|| "no requests".into(), money);
     let mut cost = format!(
         "small only {}; escalated {}",
@@ -74,7 +99,11 @@ pub(super) fn dashboard(r: &Report, m: &Metrics, o: &mut String) {
         money(m.cost_per_request),
         money(r.baselines.always_large.cost_per_request)
     );
-    let _ = writeln!(o, "| Cost per request by path | {cost} |");
+    cost
+}
+
+/// The threshold, this data's break-even and the post's rule of thumb.
+fn suggestion(r: &Report, m: &Metrics) -> String {
     let mut suggestion = format!(
         "threshold {} ({}), escalating {}",
         threshold(m.threshold),
@@ -98,5 +127,5 @@ pub(super) fn dashboard(r: &Report, m: &Metrics, o: &mut String) {
         None => suggestion.push_str("; on this data the cascade saves at every escalation rate"),
     }
     suggestion.push_str(" (the post's rule of thumb, for reference: savings erode above 30-40 %)");
-    let _ = writeln!(o, "| Threshold suggestion | {suggestion} |\n");
+    suggestion
 }

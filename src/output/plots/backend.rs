@@ -12,16 +12,19 @@ use std::rc::Rc;
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use plotters::prelude::*;
+use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontStyle,
 };
-use plotters_backend::text_anchor::{HPos, VPos};
 
 /// A pixel rectangle: left, top, right, bottom (inclusive).
 pub type PixelBox = (i32, i32, i32, i32);
 
-/// The texts a drawing drew, with their pixel boxes.
-pub type Texts = Rc<RefCell<Vec<(String, PixelBox)>>>;
+/// Every text drawn, with its pixel box.
+pub type TextBoxes = Vec<(String, PixelBox)>;
+
+/// The texts a drawing drew, shared between the backend and its caller.
+pub type Texts = Rc<RefCell<TextBoxes>>;
 
 /// The bitmap backend with correct text layout.
 pub struct Png<'a> {

@@ -182,7 +182,7 @@ pub fn png(d: &impl Drawing) -> Result<Vec<u8>> {
 
 /// A drawing as RGB pixels (3 bytes a pixel, rows of [`SIZE`]`.0`), with every text drawn and
 /// its pixel box.
-pub fn pixels(d: &impl Drawing) -> Result<(Vec<u8>, Vec<(String, backend::PixelBox)>)> {
+pub fn pixels(d: &impl Drawing) -> Result<(Vec<u8>, backend::TextBoxes)> {
     fonts()?;
     let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     let texts = std::rc::Rc::default();

@@ -21,7 +21,10 @@ pub(super) fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Report
 where
     DB::ErrorType: 'static,
 {
-    let cross_fitted = r.recalibration.as_ref().and_then(|c| c.reliability.as_deref());
+    let cross_fitted = r
+        .recalibration
+        .as_ref()
+        .and_then(|c| c.reliability.as_deref());
     let bins = cross_fitted
         .or(r.findings.reliability.as_deref())
         .unwrap_or_default();

@@ -126,8 +126,8 @@ const ROW: u32 = 21;
 
 /// Splits `root` into the plot above and a legend strip below sized for `entries`, so the
 /// legend never covers data.
-pub(super) fn with_legend_strip<'a, DB: DrawingBackend>(
-    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+pub(super) fn with_legend_strip<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
     entries: &[Entry],
 ) -> (
     DrawingArea<DB, plotters::coord::Shift>,
@@ -185,9 +185,7 @@ where
 /// Whether no two entries look alike.
 pub(super) fn distinct(entries: &[Entry]) -> bool {
     let keys: Vec<_> = entries.iter().map(|e| e.mark.key()).collect();
-    keys.iter()
-        .enumerate()
-        .all(|(i, k)| !keys[..i].contains(k))
+    keys.iter().enumerate().all(|(i, k)| !keys[..i].contains(k))
 }
 
 /// The swatch of one entry, 28 pixels wide, centred on `y`.
@@ -210,9 +208,10 @@ where
             5,
             c.stroke_width(2),
         )),
-        Mark::Shade(c, a) => {
-            area.draw(&Rectangle::new([(x, y - 7), (x + 28, y + 7)], c.mix(a).filled()))
-        }
+        Mark::Shade(c, a) => area.draw(&Rectangle::new(
+            [(x, y - 7), (x + 28, y + 7)],
+            c.mix(a).filled(),
+        )),
         Mark::Dot(c) => area.draw(&Circle::new((x + 14, y), 6, c.filled())),
     }
     .map_err(err)?;

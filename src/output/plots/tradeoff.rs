@@ -12,10 +12,10 @@ use super::style::{
     BLUE, BROWN, Chart, Entry, FONT, GREEN, GREY, Mark, ORANGE, PURPLE, RED, dashed, err,
     frame_box, legend_strip, pct_tick, with_legend_strip,
 };
-use crate::output::format::{opt4, pct, threshold};
-use crate::report::reading::TargetLine;
 use crate::engine::sweep::Metrics;
+use crate::output::format::{opt4, pct, threshold};
 use crate::report::Report;
+use crate::report::reading::TargetLine;
 use crate::trust::intervals::{Interval, RowIntervals};
 
 /// Draws the plot on `root`: the chart above, its legend in a strip below (never over data).
@@ -110,8 +110,12 @@ fn entries(r: &Report) -> Vec<Entry> {
     }
     if let Some(line) = r.target_line() {
         let words = match line {
-            TargetLine::NonEscalatedQuality(q) => format!("objective: non-escalated quality >= {q}"),
-            TargetLine::CascadeQuality(q) => format!("objective: cascade quality >= {}", opt4(Some(q))),
+            TargetLine::NonEscalatedQuality(q) => {
+                format!("objective: non-escalated quality >= {q}")
+            }
+            TargetLine::CascadeQuality(q) => {
+                format!("objective: cascade quality >= {}", opt4(Some(q)))
+            }
             TargetLine::Escalation(x) => format!("objective: escalation <= {}", pct(x)),
         };
         keys.push(Entry::new(words, Mark::Dashed(BROWN)));
@@ -190,13 +194,20 @@ where
 
 /// The post's rule of thumb (30 to 40 % escalation) as a labelled reference, and this data's
 /// own break-even: beyond it the cascade costs more than always-large.
-fn regions<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>, r: &Report, y0: f64) -> Result<()>
+fn regions<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    r: &Report,
+    y0: f64,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
     let (lo, hi) = (y0.max(0.0), quality_ceiling(y0));
     chart
-        .draw_series([Rectangle::new([(0.3, lo), (0.4, hi)], PURPLE.mix(0.12).filled())])
+        .draw_series([Rectangle::new(
+            [(0.3, lo), (0.4, hi)],
+            PURPLE.mix(0.12).filled(),
+        )])
         .map_err(err)?;
     if let Some(be) = r.findings.break_even.as_ref().filter(|b| !b.accepts_none) {
         chart

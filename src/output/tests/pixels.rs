@@ -63,9 +63,9 @@ impl Picture {
             }
             let (l, top, r) = edges[i];
             // The bottom: the next edge with the same ends that is not the next pixel row.
-            if let Some(j) = (i + 1..edges.len()).find(|&j| {
-                !used[j] && edges[j].0 == l && edges[j].2 == r && edges[j].1 > top + 20
-            }) {
+            if let Some(j) = (i + 1..edges.len())
+                .find(|&j| !used[j] && edges[j].0 == l && edges[j].2 == r && edges[j].1 > top + 20)
+            {
                 used[i] = true;
                 used[j] = true;
                 frames.push((l, top, r, edges[j].1));

@@ -56,7 +56,9 @@ fn svgs_parse_and_carry_their_series_and_labels() {
             "tradeoff",
             &[
                 "Quality against escalation rate",
-                "non-escalated quality (answers the small model ships), 95 % band",
+                "non-escalated quality (shipped small answers)",
+                "95 % interval, non-escalated quality",
+                "objective: non-escalated quality >= 0.75",
                 "cascade quality (all requests)",
                 "always-large quality",
                 "recommended: threshold 0.6, 20.0% escalated",

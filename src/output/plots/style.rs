@@ -334,3 +334,28 @@ where
         });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_colours_never_repeat_and_never_take_the_reference_grey() {
+        // Issue 15: a palette of eight wrapped, so the ninth signal drew in the first's colour.
+        let colours: Vec<RGBColor> = (0..200).map(series_color).collect();
+        for (i, c) in colours.iter().enumerate() {
+            assert!(!colours[..i].contains(c), "series {i} repeats {c:?}");
+            assert_ne!(*c, GREY, "series {i} takes the reference grey");
+        }
+    }
+
+    #[test]
+    fn axes_plotters_cannot_tick_are_flagged() {
+        // Issue 13.2: ranges near the largest f64 made plotters' tick search loop forever.
+        assert_eq!(axis(0.0, 1.0), (0.0..1.0, true));
+        assert!(!axis(0.0, 1e307).1);
+        assert!(!axis(0.0, f64::INFINITY).1);
+        let (r, _) = axis(2.0, 2.0);
+        assert!(r.start < 2.0 && r.end > 2.0);
+    }
+}

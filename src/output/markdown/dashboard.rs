@@ -48,11 +48,14 @@ fn funnel(f: &Funnel) -> String {
     if f.overrides > 0 {
         let _ = write!(funnel, ", {} of them by a safeguard", f.overrides);
     }
+    let of = |s: Option<f64>, what: &str, base: &str| {
+        s.map_or_else(|| format!("no {base}"), |s| format!("{what} {} of the {base}", pct(s)))
+    };
     let _ = write!(
         funnel,
-        "; shipped errors {} of the shipped answers, wasted escalations {} of the escalations",
-        share(f.shipped_error_rate()),
-        share(f.wasted_share()),
+        "; {}; {}",
+        of(f.shipped_error_rate(), "shipped errors", "shipped answers"),
+        of(f.wasted_share(), "wasted escalations", "escalations"),
     );
     funnel
 }

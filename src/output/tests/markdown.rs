@@ -84,7 +84,7 @@ fn dashboard_is_on_the_first_screen() {
     for view in [
         "## Cascade health at threshold 0.6",
         "| Escalation funnel | 10 requests: 6 answered by the small model (60.0%), 4 escalated \
-         (40.0%); shipped errors 16.7% of the shipped answers, wasted escalations 25.0% of the \
+         (40.0%); shipped errors 16.7% of the shipped answers; wasted escalations 25.0% of the \
          escalations |",
         "| Cost per request by path | small only 1.000; escalated 21.00; all requests 9.000 \
          (always-large 20.00) |",

@@ -49,7 +49,10 @@ fn funnel(f: &Funnel) -> String {
         let _ = write!(funnel, ", {} of them by a safeguard", f.overrides);
     }
     let of = |s: Option<f64>, what: &str, base: &str| {
-        s.map_or_else(|| format!("no {base}"), |s| format!("{what} {} of the {base}", pct(s)))
+        s.map_or_else(
+            || format!("no {base}"),
+            |s| format!("{what} {} of the {base}", pct(s)),
+        )
     };
     let _ = write!(
         funnel,

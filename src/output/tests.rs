@@ -6,6 +6,8 @@
 //! structure and by rendering twice, not by snapshot: their bytes depend on the font rasteriser.
 
 mod fixtures;
+mod markdown;
+mod pixels;
 mod plots;
 
 use fixtures::{infeasible, policy_decision, policy_report, signals, tiny_decision, tiny_report};

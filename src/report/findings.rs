@@ -90,6 +90,13 @@ pub struct Funnel {
     pub gained: Option<f64>,
     /// Quality lost on escalation: Σ max(0, small − large) over escalated (large labels only).
     pub lost: Option<f64>,
+    /// Escalated by a safeguard (timeouts, `--always-large`, refusals) whatever the signal.
+    pub overrides: usize,
+    /// Mean cost per request on each path: small only, escalated by the threshold, escalated by
+    /// a safeguard (small plus large on the last two); `None` for a path no request takes.
+    pub path_cost: [Option<f64>; 3],
+    /// Mean large-model quality over the escalated requests (large labels only).
+    pub large_quality_escalated: Option<f64>,
 }
 
 /// One task type at the recommended threshold.
@@ -173,7 +180,7 @@ pub fn findings(
         || rayon::join(|| oracle(input), || histogram(input)),
         || {
             rayon::join(
-                || reliability(input),
+                || reliability(input.confidence, input.small_quality),
                 || {
                     (
                         rec.map(|m| funnel(input, m)),
@@ -281,33 +288,43 @@ fn histogram(input: SweepInput<'_>) -> Histogram {
 }
 
 /// The reliability diagram: the same equal-width bins as the ECE tables (sklearn's edges, a
-/// confidence on an edge in the lower bin); only for confidences in [0, 1].
-fn reliability(input: SweepInput<'_>) -> Option<Vec<Bin>> {
-    if input.confidence.iter().any(|c| !(0.0..=1.0).contains(c)) {
+/// confidence on an edge in the lower bin); only for scores in [0, 1].
+pub(super) fn reliability(score: &[f64], quality: &[f64]) -> Option<Vec<Bin>> {
+    if score.iter().any(|c| !(0.0..=1.0).contains(c)) {
         return None;
     }
     let binning = Binning::EqualWidth(CALIBRATION_BINS);
-    Some(scoring::reliability(
-        input.confidence,
-        input.small_quality,
-        binning,
-    ))
+    Some(scoring::reliability(score, quality, binning))
 }
 
 fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
     let (mut shipped_errors, mut wasted, mut gained, mut lost) = (0.0, 0.0, 0.0, 0.0);
+    // Σ cost and count per path: small only, escalated by the threshold, sent by a safeguard;
+    // Σ large quality over the escalated (both kinds). The small model is paid on every path.
+    let (mut cost, mut count, mut large_escalated) = ([0.0; 3], [0usize; 3], 0.0);
     for (i, (&c, &s)) in input.confidence.iter().zip(input.small_quality).enumerate() {
-        if accepted(&input, i, c, m.threshold) {
+        let (small, large) = (input.costs.small.get(i), input.costs.large.get(i));
+        let path = if accepted(&input, i, c, m.threshold) {
             shipped_errors += 1.0 - s;
+            0
         } else {
             wasted += s;
             if let Some(large) = input.large_quality {
                 gained += (large[i] - s).max(0.0);
                 lost += (s - large[i]).max(0.0);
+                large_escalated += large[i];
             }
-        }
+            if input.safeguarded.is_some_and(|f| f[i]) {
+                2
+            } else {
+                1
+            }
+        };
+        cost[path] += if path == 0 { small } else { small + large };
+        count[path] += 1;
     }
     let labels = input.large_quality.is_some();
+    let mean = |k: usize| (count[k] > 0).then(|| cost[k] / count[k] as f64);
     Funnel {
         requests: input.confidence.len(),
         accepted: m.accepted,
@@ -316,6 +333,10 @@ fn funnel(input: SweepInput<'_>, m: &Metrics) -> Funnel {
         wasted_escalations: wasted,
         gained: labels.then_some(gained),
         lost: labels.then_some(lost),
+        overrides: count[2],
+        path_cost: [mean(0), mean(1), mean(2)],
+        large_quality_escalated: (labels && m.escalated > 0)
+            .then(|| large_escalated / m.escalated as f64),
     }
 }
 
@@ -391,7 +412,8 @@ mod tests {
             small_quality: quality.to_vec(),
             ..EvalSet::default()
         };
-        let plotted = reliability(input(&set)).expect("confidences in [0, 1]");
+        let plotted =
+            reliability(&set.confidence, &set.small_quality).expect("confidences in [0, 1]");
         let table = scoring::reliability(&conf, &quality, Binning::EqualWidth(CALIBRATION_BINS));
         assert_eq!(plotted, table);
         // By hand, with numpy's edges linspace(0, 1, 11) = 0, 0.1, 0.2, 0.30000000000000004,
@@ -463,6 +485,9 @@ mod tests {
             (f.accepted, f.shipped_errors, f.wasted_escalations),
             (3, 1.0, 1.0)
         );
+        // Paths: b, c, d small only (1); e escalated by the threshold (61); a by its safeguard.
+        assert_eq!(f.path_cost, [Some(1.0), Some(61.0), Some(61.0)]);
+        assert_eq!(f.overrides, 1);
         let chat = &d.tasks.unwrap()[0];
         assert_eq!(chat.escalation_rate, 2.0 / 3.0);
         // AUROC over b–e only: right {0.8, 0.6} vs wrong {0.7, 0.5}: 3 of 4 pairs.
@@ -489,6 +514,10 @@ mod tests {
         assert_eq!(f.shipped_errors, 1.0);
         assert_eq!(f.wasted_escalations, 0.0);
         assert_eq!((f.gained, f.lost), (Some(1.0), Some(0.0)));
+        // Paths: a–d small only at 1 each; e escalated at 1 + 60; no safeguard. Large quality
+        // over the escalated (e): 1.
+        assert_eq!(f.path_cost, [Some(1.0), Some(61.0), None]);
+        assert_eq!((f.overrides, f.large_quality_escalated), (0, Some(1.0)));
         // Tasks: chat a, b, e (e escalated); code c, d (none escalated).
         let t = d.tasks.unwrap();
         assert_eq!(t[0].name, "chat");

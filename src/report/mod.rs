@@ -8,6 +8,7 @@ mod deploy;
 mod error;
 pub mod findings;
 mod prepare;
+pub mod reading;
 mod run;
 mod settings;
 
@@ -89,6 +90,9 @@ pub struct RecalibrationReport {
     pub after: Option<Calibration>,
     /// The objective's pick on the raw signal, for comparison.
     pub raw_pick: Result<Metrics, String>,
+    /// Reliability bins of the cross-fitted values (what `after` measures; the reliability
+    /// plot draws these), when they lie in [0, 1].
+    pub reliability: Option<Vec<crate::trust::scoring::Bin>>,
 }
 
 /// Facts about the input.

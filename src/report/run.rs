@@ -5,6 +5,7 @@
 //! Owns the order of those steps, the `--where` filter and the hold-out plumbing. It must not read files, print or
 //! format: the caller loads the input and an `output` renderer turns the result into bytes.
 
+use super::findings;
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
 use crate::input::{ExtraColumn, ExtraKind, Loaded};
@@ -335,5 +336,6 @@ fn recalibration_report(
         before: r.before,
         after: r.after,
         raw_pick: recommend(&raw, run.objective).map_err(|e| e.to_string()),
+        reliability: findings::reliability(&r.out_of_fold, prepared.input().small_quality),
     }
 }

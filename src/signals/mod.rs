@@ -7,6 +7,7 @@
 
 pub mod compare;
 pub mod derive;
+pub mod plotted;
 pub mod recalibrate;
 pub mod settings;
 pub mod spec;
@@ -257,6 +258,9 @@ pub struct Recalibrated {
     /// Calibration after recalibration, measured on out-of-fold values: each record scored by
     /// a map fitted on the other folds, so no record grades itself.
     pub after: Option<Calibration>,
+    /// The out-of-fold values `after` measures: each record's signal through a map fitted on
+    /// the other folds.
+    pub out_of_fold: Vec<f64>,
 }
 
 /// Fits the deployment map on all records, and measures its calibration by cross-fitting
@@ -280,6 +284,7 @@ pub fn recalibrate(
     Ok(Recalibrated {
         before: calibration(signal, quality),
         after: calibration(&out_of_fold, quality),
+        out_of_fold,
         values: signal.iter().map(|&s| map.apply(s)).collect(),
         settings,
         map,

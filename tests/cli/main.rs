@@ -13,6 +13,7 @@ mod hardening;
 mod holdout;
 mod input;
 mod output;
+mod plots;
 mod recommend;
 mod report;
 mod segments;

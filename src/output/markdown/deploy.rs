@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct};
+use crate::output::format::{cell, money, opt4, pct, threshold};
 use crate::policy::segments::{Plan, Rule};
 use crate::report::Report;
 use crate::signals::Calibration;
@@ -85,7 +85,8 @@ pub(super) fn segments(r: &Report, o: &mut String) {
     let Some(plan) = &r.deployment.plan else {
         return;
     };
-    let _ = writeln!(o, "## Segments by {}\n", plan.columns.join(", "));
+    let columns: Vec<String> = plan.columns.iter().map(|c| cell(c)).collect();
+    let _ = writeln!(o, "## Segments by {}\n", columns.join(", "));
     against_single(r, plan, o);
     if let Some(note) = &plan.note {
         let _ = writeln!(o, "{note}.\n");
@@ -119,7 +120,7 @@ fn against_single(r: &Report, plan: &Plan, o: &mut String) {
                 money(p.cost_per_request),
                 opt4(g.cascade_quality),
                 money(g.cost_per_request),
-                g.threshold,
+                threshold(g.threshold),
             );
         }
         (Some(p), Some(g)) => {
@@ -132,7 +133,7 @@ fn against_single(r: &Report, plan: &Plan, o: &mut String) {
                 r.settings.objective.describe(),
                 money(p.cost_per_request),
                 money(g.cost_per_request),
-                g.threshold,
+                threshold(g.threshold),
                 saved.map_or("n/a".into(), |s| pct(s.abs())),
                 match saved {
                     Some(s) if s >= 0.0 => "cheaper",
@@ -168,7 +169,7 @@ fn segment_table(plan: &Plan, o: &mut String) {
         let own = match &s.own {
             Ok(m) => m
                 .deployed_threshold()
-                .map_or("escalate all".into(), |t| t.to_string()),
+                .map_or("escalate all".into(), threshold),
             Err(_) => "none meets it".into(),
         };
         let (ge, gq) = s
@@ -177,11 +178,11 @@ fn segment_table(plan: &Plan, o: &mut String) {
             .map_or(("n/a".into(), "n/a".into()), |m| {
                 (pct(m.escalation_rate), opt4(m.non_escalated_quality))
             });
-        let threshold = s.threshold.map_or("always large".into(), |t| t.to_string());
+        let at = s.threshold.map_or("always large".into(), threshold);
         let _ = writeln!(
             o,
-            "| {} | {} | {:.4} | {own} | {ge} | {gq} | {threshold} | {} | {} | {} | {} |",
-            s.name,
+            "| {} | {} | {:.4} | {own} | {ge} | {gq} | {at} | {} | {} | {} | {} |",
+            cell(&s.name),
             s.records,
             s.small_quality,
             pct(s.chosen.escalation_rate),
@@ -206,7 +207,7 @@ fn too_few_always_large(r: &Report, plan: &Plan, o: &mut String) {
                 "- {}: routing it all to the large model costs {} per request on its records \
                  against {} at the global threshold ({} per request over all records), and \
                  gives its requests cascade quality {} instead of {}.\n",
-                s.name,
+                cell(&s.name),
                 money(s.chosen.cost_per_request),
                 money(g.cost_per_request),
                 money(extra),
@@ -220,11 +221,11 @@ fn too_few_always_large(r: &Report, plan: &Plan, o: &mut String) {
 /// Segments no threshold meets the target on: pooled by the policy, and what routing them all
 /// to the large model would cost instead.
 fn cannot_meet_target(plan: &Plan, o: &mut String) {
-    let hopeless: Vec<&str> = plan
+    let hopeless: Vec<String> = plan
         .segments
         .iter()
         .filter(|s| s.rule == Rule::CannotMeetTarget)
-        .map(|s| s.name.as_str())
+        .map(|s| cell(&s.name))
         .collect();
     if let (false, Some(p)) = (hopeless.is_empty(), &plan.policy) {
         let _ = write!(
@@ -280,7 +281,7 @@ pub(super) fn safeguards(r: &Report, o: &mut String) {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            e.label,
+            cell(&e.label),
             e.matched,
             e.exclusive,
             e.moved,
@@ -295,7 +296,7 @@ pub(super) fn safeguards(r: &Report, o: &mut String) {
             let _ = writeln!(
                 o,
                 "\n*{} matches no record of this eval set; it costs nothing here.*\n",
-                e.label
+                cell(&e.label)
             );
         }
     }
@@ -318,6 +319,19 @@ pub(super) fn policy(r: &Report, o: &mut String) {
          policy; `summary.json` holds it under `policy`. How a router applies it: {}.\n",
         p.rule
     );
-    let json = serde_json::to_string_pretty(p).unwrap_or_default();
+    // A map's points (hundreds for an isotonic map) live in summary.json, not in the report.
+    let mut shown = p.clone();
+    let elided = match &mut shown.signal.recalibration {
+        Some(map) => map.points.take().map(|points| points.len()),
+        None => None,
+    };
+    let json = serde_json::to_string_pretty(&shown).unwrap_or_default();
     let _ = writeln!(o, "```json\n{json}\n```\n");
+    if let Some(n) = elided {
+        let _ = writeln!(
+            o,
+            "The recalibration map's {n} points are left out above; the full policy, map \
+             included, is in [`summary.json`](summary.json) under `policy`.\n"
+        );
+    }
 }

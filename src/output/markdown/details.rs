@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::engine::economics::{CostSource, OutputTokens};
-use crate::output::format::{money, pct};
+use crate::output::format::{cell, money, pct, threshold};
 use crate::report::Report;
 
 /// The section, one bullet per fact.
@@ -32,7 +32,7 @@ fn economics(r: &Report, o: &mut String) {
             o,
             "- Break-even: at threshold {} ({} escalated) the cascade costs as much as \
              always-large or more, because the small model is paid on every request.",
-            be.threshold,
+            threshold(be.threshold),
             pct(be.escalation_rate)
         );
     }
@@ -62,7 +62,7 @@ fn economics(r: &Report, o: &mut String) {
             let _ = writeln!(
                 o,
                 "- Break-even against the baseline: threshold {} ({} escalated).",
-                be.threshold,
+                threshold(be.threshold),
                 pct(be.escalation_rate)
             );
         }
@@ -90,9 +90,10 @@ fn latency(r: &Report, o: &mut String) {
     if let Some(t) = r.settings.small_timeout_ms {
         let _ = writeln!(
             o,
-            "- Timeout: {} records whose small model took longer than {t} ms escalate whatever \
+            "- Timeout: {} records whose small model took longer than {} ms escalate whatever \
              their confidence (their small-model cost is still paid).",
-            r.settings.timed_out
+            r.settings.timed_out,
+            threshold(t)
         );
     }
 }
@@ -106,7 +107,7 @@ fn searched(r: &Report, o: &mut String) {
         r.distinct_confidences
     );
     for (reason, n) in &r.input.drop_reasons {
-        let _ = writeln!(o, "- Dropped {n} records: {reason}.");
+        let _ = writeln!(o, "- Dropped {n} records: {}.", cell(reason));
     }
 }
 

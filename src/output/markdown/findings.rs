@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct};
+use crate::output::format::{cell as escape, money, opt4, pct, threshold};
 use crate::report::Report;
 use crate::report::findings::Warning;
 
@@ -19,7 +19,16 @@ pub(super) fn warnings(r: &Report, o: &mut String) {
     }
     let _ = writeln!(o, "## Warnings\n");
     for w in &d.warnings {
-        let _ = writeln!(o, "- {}", warning(w));
+        let _ = write!(o, "- {}", warning(w));
+        if let (Warning::HighEscalation { .. }, Some(be)) = (w, &d.break_even) {
+            let _ = write!(
+                o,
+                " On this data the cascade stops saving against always-large only at {} \
+                 escalation.",
+                pct(be.escalation_rate)
+            );
+        }
+        o.push('\n');
     }
     o.push('\n');
 }
@@ -67,7 +76,11 @@ pub(super) fn by_task_type(r: &Report, o: &mut String) {
     let (Some(tasks), Ok(m)) = (&r.findings.tasks, &r.recommendation) else {
         return;
     };
-    let _ = writeln!(o, "## By task type, at threshold {}\n", m.threshold);
+    let _ = writeln!(
+        o,
+        "## By task type, at threshold {}\n",
+        threshold(m.threshold)
+    );
     let _ = writeln!(
         o,
         "| task type | records | small quality | escalation | non-escalated quality |\n\
@@ -77,7 +90,7 @@ pub(super) fn by_task_type(r: &Report, o: &mut String) {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} |",
-            t.name.replace('|', "\\|"),
+            escape(&t.name),
             t.records,
             opt4(Some(t.small_quality)),
             pct(t.escalation_rate),
@@ -92,7 +105,7 @@ fn metrics_row(m: &Metrics, bold: bool) -> String {
     let cell = |s: String| if bold { format!("**{s}**") } else { s };
     format!(
         "| {} | {} | {} | {} | {} | {} |",
-        cell(format!("{}", m.threshold)),
+        cell(threshold(m.threshold)),
         cell(pct(m.escalation_rate)),
         cell(opt4(m.non_escalated_quality)),
         cell(opt4(m.cascade_quality)),

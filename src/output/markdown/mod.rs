@@ -4,6 +4,7 @@
 //! rounded for reading. It must not compute. This file owns the order of the sections; each
 //! group of sections has its own file.
 
+mod dashboard;
 mod deploy;
 mod details;
 mod findings;
@@ -15,6 +16,11 @@ use anyhow::Result;
 
 use super::Exporter;
 use crate::report::Report;
+
+/// How the report cites the post it follows (its figures and rules of thumb are quoted as
+/// references, not taken as this data's).
+const POST: &str = "the post (\"Starting Cheap and Escalating When Needed\", the cascade-routing \
+                    blog post `calibrate` follows)";
 
 /// The Markdown report.
 pub struct Markdown;
@@ -36,6 +42,7 @@ fn markdown(r: &Report) -> String {
     match &r.recommendation {
         Ok(m) => {
             recommendation::recommended(r, m, &mut o);
+            dashboard::dashboard(r, m, &mut o);
             trust::intervals(r, &mut o);
             trust::certificate(r, &mut o);
         }

@@ -31,13 +31,16 @@ fn plot_words(plot: Plot) -> (&'static str, &'static str) {
             "Quality against escalation rate",
             "Each threshold is a point: moving right escalates more. The blue curve is the \
              quality of the answers the small model ships; the orange one is the quality of all \
-             answers. The shaded band is the post's rule of thumb: above 30 to 40 % escalation \
-             the savings erode.",
+             answers, each with its interval band. Shaded in red: escalation past this data's \
+             break-even, where the cascade costs more than always-large; in purple, for \
+             reference, the post's rule of thumb that savings erode above 30 to 40 %.",
         ),
         Plot::Cost => (
             "Cost and savings against threshold",
-            "Cost per request of the cascade (the small model is always paid) and its savings \
-             against always-large. Where savings reach zero the cascade stops paying for itself.",
+            "Cost per request of the cascade (the small model is always paid; in the unit of \
+             the input's costs) and its savings against always-large, with the recommended \
+             threshold in both panels. Where savings reach zero the cascade stops paying for \
+             itself.",
         ),
         Plot::Frontier => (
             "Quality against cost",
@@ -47,21 +50,25 @@ fn plot_words(plot: Plot) -> (&'static str, &'static str) {
         ),
         Plot::Confidence => (
             "Confidence of right and wrong answers",
-            "Histograms of the small model's confidence, split by whether its answer was right. \
-             The more the two overlap, the less any threshold can separate them.",
+            "How the thresholded signal spreads over right answers and over wrong ones, each as \
+             its share per bin (so a few wrong answers show beside many right ones). The more \
+             the two overlap, the less any threshold can separate them.",
         ),
         Plot::Reliability => (
             "Reliability diagram",
-            "Observed small-model quality per confidence bin (labels: records per bin) against \
+            "Observed small-model quality per signal bin (labels: records per bin; with \
+             `--recalibrate`, the cross-fitted values the ECE above measures) against \
              the diagonal of perfect calibration. Above the diagonal the model is under-confident; \
              below, over-confident. A threshold only needs the ranking to be right, not the scale.",
         ),
         Plot::Funnel => (
             "Escalation funnel",
-            "Where requests go at the recommended threshold: shipped errors are accepted answers \
-             that were wrong; wasted escalations are escalated requests the small model had \
-             right; gained and lost compare the large model's answer with the small one's on \
-             escalated requests.",
+            "Where requests go at the recommended threshold, each share of its own base: shipped \
+             errors are accepted answers that were wrong (share of the shipped answers); wasted \
+             escalations are escalated requests the small model had right, and \"large better\" \
+             and \"large worse\" count escalated requests whose large answer scored above or \
+             below the small one's (shares of the escalations; fractional labels count \
+             fractionally).",
         ),
     }
 }

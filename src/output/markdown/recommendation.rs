@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct};
+use crate::output::format::{money, opt4, pct, threshold};
 use crate::report::Report;
 
 /// The title and the line about the input, the objective and the tool.
@@ -50,7 +50,7 @@ pub(super) fn recommended(r: &Report, m: &Metrics, o: &mut String) {
         o,
         "**Recommendation: threshold {}.** It escalates {} of requests ({} of {}); the \
          answers the small model ships have quality {} (always-small: {})",
-        m.threshold,
+        threshold(m.threshold),
         pct(m.escalation_rate),
         m.escalated,
         r.records,
@@ -107,22 +107,28 @@ fn routing_words(r: &Report, m: &Metrics) -> String {
         policy.and_then(|p| p.default_raw_threshold),
     ) {
         (Some(map), Some(raw)) => format!(
-            "Route with `{name} >= {raw}` on the raw signal (or, equivalently, the {} map of \
+            "Route with `{name} >= {}` on the raw signal (or, equivalently, the {} map of \
              `{name}` >= {}, the map exported with the policy)",
-            map.method, m.threshold
+            threshold(raw),
+            map.method,
+            threshold(m.threshold)
         ),
         (Some(map), None) => format!(
             "Route with the {} map of `{name}` >= {} (the map exported with the policy)",
-            map.method, m.threshold
+            map.method,
+            threshold(m.threshold)
         ),
-        (None, _) => format!("Route with `{name} >= {}`", m.threshold),
+        (None, _) => format!("Route with `{name} >= {}`", threshold(m.threshold)),
     };
     let guards = policy.is_some_and(|p| !p.always_large.is_empty() || p.escalate_refusals)
         || r.settings.small_timeout_ms.is_some();
     if guards {
         out.push_str(", after the safeguards below send their requests to the large model");
     }
-    out.push_str(": that reproduces this split exactly.");
+    out.push_str(
+        ": with the exact thresholds `summary.json` holds under `policy`, that reproduces this \
+         split (the values here are rounded for reading).",
+    );
     if policy.is_some_and(|p| !p.segments.is_empty()) {
         out.push_str(
             " This is the best single threshold; the per-segment policy below replaces it.",

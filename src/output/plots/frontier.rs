@@ -7,7 +7,10 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{BLUE, FONT, GREEN, GREY, PURPLE, RED, err, legend};
+use super::style::{
+    BLUE, Chart, FONT, GREEN, GREY, PURPLE, RED, axis, err, frame_box, legend, ticks,
+};
+use crate::output::format::threshold;
 use crate::report::Report;
 
 /// Draws the plot on `root`.
@@ -35,26 +38,7 @@ where
     if let Some(o) = d.oracle {
         extra.push((o.cost_per_request, o.quality));
     }
-    let all = points.iter().chain(&extra);
-    let x1 = all.clone().map(|p| p.0).fold(0.0, f64::max) * 1.05;
-    let y0 = all.map(|p| p.1).fold(1.0, f64::min);
-    let y0 = (((y0 - 0.02) * 20.0).floor() / 20.0).max(0.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption("Quality against cost: every threshold", (FONT, 24))
-        .margin(16)
-        .x_label_area_size(56)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x1, y0..1.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(242, 242, 242))
-        .x_desc("cost per request")
-        .y_desc("cascade quality (mean label, 0 to 1)")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 17))
-        .draw()
-        .map_err(err)?;
+    let mut chart = frame(root, points.iter().chain(&extra))?;
     chart
         .draw_series(LineSeries::new(points, BLUE.stroke_width(3)))
         .map_err(err)?
@@ -83,9 +67,42 @@ where
         marker(
             (m.cost_per_request, q),
             RED,
-            format!("recommended: threshold {}", m.threshold),
+            format!("recommended: threshold {}", threshold(m.threshold)),
         )?;
     }
+    frame_box(&chart)?;
     legend(&mut chart, SeriesLabelPosition::LowerRight, 15)?;
     Ok(())
+}
+
+/// The axes, wide and tall enough for every point.
+fn frame<'a, 'p, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    all: impl Iterator<Item = &'p (f64, f64)>,
+) -> Result<Chart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let (x1, y0) = all.fold((0.0, 1.0), |(x, y): (f64, f64), p| (x.max(p.0), y.min(p.1)));
+    let (xs, x_ticks) = axis(0.0, x1 * 1.05);
+    let y0 = (((y0 - 0.02) * 20.0).floor() / 20.0).max(0.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Quality against cost: every threshold", (FONT, 24))
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(70)
+        .margin_right(30)
+        .build_cartesian_2d(xs, y0..1.02)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(ticks(x_ticks))
+        .light_line_style(RGBColor(242, 242, 242))
+        .x_desc("cost per request (input's cost unit)")
+        .y_desc("cascade quality (mean label, 0 to 1)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 17))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }

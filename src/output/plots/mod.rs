@@ -11,6 +11,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
+pub mod backend;
 mod confidence;
 mod cost;
 mod frontier;
@@ -22,6 +23,8 @@ mod tradeoff;
 
 use super::Exporter;
 use crate::report::Report;
+#[cfg(test)]
+pub(crate) use style::FRAME;
 use style::{FONT, err};
 
 /// The rows of the sweep table a plot draws: all of them up to
@@ -180,12 +183,7 @@ pub fn svg(d: &impl Drawing) -> Result<Vec<u8>> {
 
 /// A drawing as PNG bytes.
 pub fn png(d: &impl Drawing) -> Result<Vec<u8>> {
-    fonts()?;
-    let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        d.draw(&root)?;
-    }
+    let (rgb, _) = pixels(d)?;
     let mut out = Vec::new();
     let mut encoder = ::png::Encoder::new(&mut out, SIZE.0, SIZE.1);
     encoder.set_color(::png::ColorType::Rgb);
@@ -195,6 +193,19 @@ pub fn png(d: &impl Drawing) -> Result<Vec<u8>> {
     writer.write_image_data(&rgb)?;
     writer.finish()?;
     Ok(out)
+}
+
+/// A drawing as RGB pixels (3 bytes a pixel, rows of [`SIZE`]`.0`), with every text drawn and
+/// its pixel box.
+pub fn pixels(d: &impl Drawing) -> Result<(Vec<u8>, backend::TextBoxes)> {
+    fonts()?;
+    let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    let texts = std::rc::Rc::default();
+    {
+        let root = backend::Png::new(&mut rgb, SIZE, std::rc::Rc::clone(&texts))?;
+        d.draw(&root.into_drawing_area())?;
+    }
+    Ok((rgb, texts.take()))
 }
 
 /// Registers the embedded DejaVu Sans once per process.

@@ -73,7 +73,9 @@ fn report_plots_have_their_captions_and_series() {
                 "cascade quality (all requests)",
                 "always-small quality",
                 "always-large quality",
-                "recommended: threshold 0.6, 40.0% escalated, quality 0.833",
+                "recommended: threshold 0.6, 40.0% escalated",
+                "objective: non-escalated quality >= 0.8",
+                "95 % interval, cascade quality",
             ],
         ),
         (
@@ -96,15 +98,15 @@ fn report_plots_have_their_captions_and_series() {
         (
             "confidence.svg",
             &[
-                "Confidence of right and wrong small-model answers",
-                "right answers",
-                "wrong answers",
+                "Where right and wrong small-model answers fall on the signal",
+                "right answers (6)",
+                "wrong answers (4)",
             ],
         ),
         (
             "reliability.svg",
             &[
-                "Reliability: observed quality against confidence",
+                "Reliability: observed quality against the signal",
                 "perfectly calibrated",
             ],
         ),
@@ -112,7 +114,9 @@ fn report_plots_have_their_captions_and_series() {
             "funnel.svg",
             &[
                 "Escalation funnel at threshold 0.6",
-                "requests: 10 (100.0%)",
+                "requests",
+                "shipped errors",
+                "1  (16.7% of shipped answers)",
             ],
         ),
     ];
@@ -147,10 +151,17 @@ fn signal_plots_overlay_every_signal() {
         "the signals report differs between two renderings"
     );
     let rows = &report.comparison.rows;
-    let all: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let named: Vec<String> = (0..rows.len())
+        .map(|k| match report.comparison.same_curve_as(k) {
+            Some(other) => format!("{} (= {other}: same ranking)", rows[k].name),
+            None => rows[k].name.clone(),
+        })
+        .collect();
+    let all: Vec<&str> = named.iter().map(String::as_str).collect();
     // The reliability diagram leaves out signals outside [0, 1].
-    let in_unit: Vec<&str> = (rows.iter().filter(|r| !r.reliability.is_empty()))
-        .map(|r| r.name.as_str())
+    let in_unit: Vec<&str> = (0..rows.len())
+        .filter(|&k| !rows[k].reliability.is_empty())
+        .map(|k| named[k].as_str())
         .collect();
     assert!(in_unit.len() > 1 && in_unit.len() <= all.len());
     for (name, bytes) in &files {

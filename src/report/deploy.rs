@@ -107,6 +107,8 @@ pub fn deployment(
             no_joint,
             grid,
             sweep,
+            departures: run.policy.departures,
+            floor: run.policy.segment_floor,
         };
         segments::plan(input, seg, &run.policy.segment_by, settings)
     });

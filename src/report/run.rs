@@ -41,6 +41,8 @@ pub struct Decision {
     pub filtered: Option<Filtered>,
     /// Safeguards that match no record (often a typo: values compare as text).
     pub unmatched_safeguards: Vec<String>,
+    /// Segments the per-segment policy lets ship answers below the target.
+    pub segment_warnings: Vec<String>,
 }
 
 /// What the signals report shows.
@@ -229,7 +231,11 @@ pub fn decision(
         let (input, binary) = (prepared.input(), prepared.binary);
         intervals::uncertainty(input, &sweep, &[], at, &choose, settings, binary)
     });
+    let segment_warnings = (deployment.plan.iter())
+        .flat_map(|p| p.warnings.clone())
+        .collect();
     Ok(Decision {
+        segment_warnings,
         recommendation,
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct};
-use crate::policy::segments::{Plan, Rule};
+use crate::policy::segments::{Departures, Plan, Rule};
 use crate::report::Report;
 use crate::signals::Calibration;
 
@@ -95,9 +95,35 @@ pub(super) fn segments(r: &Report, o: &mut String) {
         "Segments with fewer than {} records keep the global threshold (`--min-segment-records`).\n",
         plan.min_records
     );
+    departure_rules(plan, o);
     segment_table(plan, o);
+    for w in &plan.warnings {
+        let _ = writeln!(o, "**Warning:** {w}.\n");
+    }
     too_few_always_large(r, plan, o);
     cannot_meet_target(plan, o);
+}
+
+/// Which thresholds segments could take: the departure test and the floor.
+fn departure_rules(plan: &Plan, o: &mut String) {
+    match plan.departures {
+        Departures::Tested { alpha } => {
+            let _ = write!(
+                o,
+                "A segment leaves the global threshold only where its own records support it:                  in the confidence band between the two thresholds they must be better (to                  accept more) or worse (to escalate more) than the other segments' records, by                  a one-sided test at level {alpha} split over the segment's thresholds                  (`--segment-departures free` drops the test and overfits)."
+            );
+        }
+        Departures::Free => {
+            let _ = write!(
+                o,
+                "Segments may take any threshold (`--segment-departures free`): the in-sample                  joint optimum, which misses its target out of sample more often than one                  threshold."
+            );
+        }
+    }
+    if let Some(q) = plan.floor {
+        let _ = write!(o, " No segment ships answers below quality {q} (`--segment-floor`).");
+    }
+    let _ = writeln!(o, "\n");
 }
 
 /// The joint per-segment policy against the best single threshold.

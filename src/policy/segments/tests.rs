@@ -35,6 +35,8 @@ fn settings<'a>(target: f64, grid: &'a [f64], sweep: &'a Sweep) -> PlanSettings<
         no_joint: None,
         grid,
         sweep,
+        departures: Departures::Free,
+        floor: None,
     }
 }
 

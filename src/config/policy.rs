@@ -66,7 +66,7 @@ pub fn signal(
 }
 
 /// Parses the segment and override flags.
-pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
+pub fn policy(args: &PolicyArgs, seed: u64) -> Result<PolicySettings> {
     let mut segment_by: Vec<String> = Vec::new();
     for column in &args.segment_by {
         if column.is_empty() {
@@ -109,6 +109,7 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
             DeparturesArg::Free => Departures::Free,
         },
         cross_fit_folds: args.cross_fit,
+        cross_fit_seed: seed,
     })
 }
 

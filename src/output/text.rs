@@ -25,7 +25,38 @@ pub fn summary_text(report: &Report) -> String {
         }
         Err(why) => none(report, why, &mut out),
     }
+    cross_fit(report, &mut out);
     out
+}
+
+/// With `--segment-by`: the single threshold and the per-segment policy cross-fitted, beside
+/// their in-sample figures.
+fn cross_fit(report: &Report, out: &mut String) {
+    let Some(c) = &report.cross_fit else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "cross-fitted ({} folds, seed {}): chosen on the other folds, measured on each",
+        c.folds, c.seed
+    );
+    for (name, e) in [("single threshold", &c.single), ("per-segment", &c.segments)] {
+        let m = &e.cross_fitted;
+        let _ = writeln!(
+            out,
+            "  {name:<17} non-escalated quality {} (in sample {}), escalation {}, cost per \
+             request {}{}",
+            opt4(m.non_escalated_quality),
+            opt4(e.in_sample.and_then(|i| i.non_escalated_quality)),
+            pct(m.escalation_rate),
+            money(m.cost_per_request),
+            match e.met {
+                Some(true) => ", objective met",
+                Some(false) => ", objective NOT met",
+                None => "",
+            }
+        );
+    }
 }
 
 /// The input, its records and distinct confidences.

@@ -22,6 +22,8 @@ pub struct PolicySettings {
     pub departures: Departures,
     /// `--cross-fit`: folds of the cross-fitted estimate of the whole selection (0: none).
     pub cross_fit_folds: usize,
+    /// `--seed`: the fold assignment's seed.
+    pub cross_fit_seed: u64,
 }
 
 impl Default for Departures {

@@ -118,6 +118,7 @@ pub fn report(
         certification,
         uncertainty,
         holdout: None,
+        cross_fit: None,
         unmatched_safeguards: unmatched(prepared),
         findings,
         signal,

@@ -4,6 +4,7 @@
 //! into one value. It must not read files, print or format; `output` turns it into bytes.
 
 mod build;
+mod crossfit;
 mod deploy;
 mod error;
 pub mod findings;
@@ -24,6 +25,7 @@ use crate::engine::sweep::{Baselines, Metrics};
 use crate::signals::Calibration;
 use crate::signals::spec::SignalSpec;
 use crate::trust::certify::Certification;
+use crate::trust::crossfit::CrossFit;
 use crate::trust::holdout::Validation;
 use crate::trust::intervals::Uncertainty;
 use findings::Findings;
@@ -56,6 +58,9 @@ pub struct Report {
     pub uncertainty: Uncertainty,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
     pub holdout: Option<Validation>,
+    /// With `--segment-by` (unless `--cross-fit 0`): the single threshold and the per-segment
+    /// policy cross-fitted beside their in-sample figures.
+    pub cross_fit: Option<CrossFit>,
     /// Plot data, tables and warnings.
     pub findings: Findings,
     /// The thresholded signal.

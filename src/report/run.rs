@@ -103,6 +103,11 @@ pub fn sweep_report(
         let chosen = (&report.recommendation, plan);
         report.holdout = validate(chosen, &test, h, run, sweep.records())?;
     }
+    let in_sample = (
+        report.recommendation.as_ref().ok().copied(),
+        report.deployment.plan.as_ref().and_then(|p| p.policy),
+    );
+    report.cross_fit = super::crossfit::cross_fit(loaded, run, signal, in_sample)?;
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     report.input.filtered = filtered;
     Ok(report)

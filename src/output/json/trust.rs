@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::trust::crossfit::{CrossFit, Estimate};
 use crate::trust::holdout::Validation;
 
 use crate::engine::sweep::Metrics;
@@ -73,5 +74,40 @@ pub(super) fn holdout(validation: Option<&Validation>) -> Option<HoldoutJson<'_>
             promised: Measured::of(&c.promised),
             held_out: Measured::of(&c.held_out),
         }),
+    })
+}
+
+/// `"cross_fit"`: the single threshold and the per-segment policy, in sample and cross-fitted.
+#[derive(Serialize)]
+pub(super) struct CrossFitJson {
+    folds: usize,
+    seed: u64,
+    single: EstimateJson,
+    per_segment: EstimateJson,
+}
+
+#[derive(Serialize)]
+struct EstimateJson {
+    in_sample: Option<Measured>,
+    cross_fitted: Measured,
+    met_objective: Option<bool>,
+    quality_optimism: Option<f64>,
+    folds_without_choice: usize,
+}
+
+/// With `--segment-by`: the cross-fitted estimates.
+pub(super) fn cross_fit(c: Option<&CrossFit>) -> Option<CrossFitJson> {
+    let estimate = |e: &Estimate| EstimateJson {
+        in_sample: e.in_sample.as_ref().map(Measured::of),
+        cross_fitted: Measured::of(&e.cross_fitted),
+        met_objective: e.met,
+        quality_optimism: e.quality_optimism(),
+        folds_without_choice: e.folds_without_choice,
+    };
+    c.map(|c| CrossFitJson {
+        folds: c.folds,
+        seed: c.seed,
+        single: estimate(&c.single),
+        per_segment: estimate(&c.segments),
     })
 }

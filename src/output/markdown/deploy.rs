@@ -96,6 +96,7 @@ pub(super) fn segments(r: &Report, o: &mut String) {
         plan.min_records
     );
     departure_rules(plan, o);
+    cross_fit(r, o);
     segment_table(plan, o);
     for w in &plan.warnings {
         let _ = writeln!(o, "**Warning:** {w}.\n");
@@ -104,19 +105,70 @@ pub(super) fn segments(r: &Report, o: &mut String) {
     cannot_meet_target(plan, o);
 }
 
+/// The single threshold and the per-segment policy, in sample and cross-fitted.
+fn cross_fit(r: &Report, o: &mut String) {
+    let Some(c) = &r.cross_fit else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "Out of sample, cross-fitted: the whole selection (single threshold; per-segment policy \
+         under the same rules) rerun on {} of {} folds (seed {}) and measured on the \
+         fold left out; the folds' held-out records together give the figures below (`--cross-fit \
+         K`, 0 turns it off). Optimism is the in-sample quality minus the cross-fitted one.\n",
+        c.folds - 1,
+        c.folds,
+        c.seed
+    );
+    let _ = writeln!(
+        o,
+        "| Policy | In sample: quality | Cross-fitted: quality | Optimism | In sample: cost/request | Cross-fitted: cost/request | Cross-fitted: escalation | Objective met out of sample |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for (name, e) in [("single threshold", &c.single), ("per-segment", &c.segments)] {
+        let m = &e.cross_fitted;
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} | {} | {} | {} | {}{} |",
+            opt4(e.in_sample.and_then(|i| i.non_escalated_quality)),
+            opt4(m.non_escalated_quality),
+            e.quality_optimism().map_or("–".into(), |x| format!("{x:+.4}")),
+            e.in_sample.map_or("–".into(), |i| money(i.cost_per_request)),
+            money(m.cost_per_request),
+            pct(m.escalation_rate),
+            match e.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "–",
+            },
+            match e.folds_without_choice {
+                0 => String::new(),
+                k => format!(" ({k} folds chose nothing: escalated)"),
+            }
+        );
+    }
+    let _ = writeln!(o);
+}
+
 /// Which thresholds segments could take: the departure test and the floor.
 fn departure_rules(plan: &Plan, o: &mut String) {
     match plan.departures {
         Departures::Tested { alpha } => {
             let _ = write!(
                 o,
-                "A segment leaves the global threshold only where its own records support it:                  in the confidence band between the two thresholds they must be better (to                  accept more) or worse (to escalate more) than the other segments' records, by                  a one-sided test at level {alpha} split over the segment's thresholds                  (`--segment-departures free` drops the test and overfits)."
+                "A segment leaves the global threshold only where its own records support it: \
+                 in the confidence band between the two thresholds they must be better (to \
+                 accept more) or worse (to escalate more) than the other segments' records, by \
+                 a one-sided test at level {alpha} split over the segment's thresholds \
+                 (`--segment-departures free` drops the test and overfits)."
             );
         }
         Departures::Free => {
             let _ = write!(
                 o,
-                "Segments may take any threshold (`--segment-departures free`): the in-sample                  joint optimum, which misses its target out of sample more often than one                  threshold."
+                "Segments may take any threshold (`--segment-departures free`): the in-sample \
+                 joint optimum, which misses its target out of sample more often than one \
+                 threshold."
             );
         }
     }

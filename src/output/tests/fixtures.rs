@@ -160,6 +160,7 @@ fn run(objective: Objective) -> RunSettings {
         signal: SignalSettings::default(),
         filters: Vec::new(),
         holdout: None,
+        cross_fit: None,
         quiet: true,
     }
 }
@@ -289,6 +290,7 @@ fn policy_run() -> RunSettings {
         departures: crate::policy::segments::Departures::Free,
         segment_floor: None,
         cross_fit_folds: 0,
+        cross_fit_seed: 0,
     };
     run.signal.recalibrate = Some(Recalibration {
         method: Method::Isotonic,

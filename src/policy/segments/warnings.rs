@@ -7,7 +7,10 @@ use crate::engine::objective::Objective;
 use crate::engine::sweep::Sweep;
 
 /// One sentence per segment whose policy ships answers below the objective's quality target
-/// (quality objectives only; a segment that escalates everything ships nothing).
+/// and does worse than the global threshold there (escalates less, or ships lower quality);
+/// quality objectives only (a segment that escalates everything ships nothing). Below the
+/// target at the global threshold as well, the pooled target carries it: the report's table
+/// shows it, no warning.
 pub fn below_target(
     segments: &[SegmentResult],
     sweeps: &[Sweep],
@@ -20,6 +23,13 @@ pub fn below_target(
     for (s, sweep) in segments.iter().zip(sweeps) {
         let large = sweep.baselines().always_large.quality;
         if s.chosen.accepted == 0 || objective.is_met(&s.chosen, large) != Some(false) {
+            continue;
+        }
+        let worse = s.at_global.as_ref().is_none_or(|g| {
+            s.chosen.escalation_rate < g.escalation_rate
+                || s.chosen.non_escalated_quality < g.non_escalated_quality
+        });
+        if !worse {
             continue;
         }
         let quality = match objective {

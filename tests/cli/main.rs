@@ -12,6 +12,7 @@ mod holdout;
 mod input;
 mod recommend;
 mod report;
+mod segment_trust;
 mod segments;
 mod signals;
 mod sweep;

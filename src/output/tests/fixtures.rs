@@ -160,7 +160,6 @@ fn run(objective: Objective) -> RunSettings {
         signal: SignalSettings::default(),
         filters: Vec::new(),
         holdout: None,
-        cross_fit: None,
         quiet: true,
     }
 }

@@ -25,8 +25,37 @@ pub fn summary_text(report: &Report) -> String {
         }
         Err(why) => none(report, why, &mut out),
     }
+    certified_segments(report, &mut out);
     cross_fit(report, &mut out);
     out
+}
+
+/// With `--segment-by` and `--certify`: the certified per-segment policy, or why none.
+fn certified_segments(report: &Report, out: &mut String) {
+    match &report.certified_segments {
+        Some(Ok(c)) => {
+            let _ = writeln!(
+                out,
+                "certified per-segment policy: non-escalated quality >= {} with probability at \
+                 least {} (family of {} built on {} records, tested on {}: p = {:.3e}, {}); on \
+                 all records escalation {}, non-escalated quality {}, cost per request {}",
+                c.target,
+                1.0 - c.delta,
+                c.family,
+                c.build_records,
+                c.test_records,
+                c.certificate.p_value,
+                c.certificate.method.name(),
+                pct(c.on_all.escalation_rate),
+                opt4(c.on_all.non_escalated_quality),
+                money(c.on_all.cost_per_request)
+            );
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(out, "no certified per-segment policy: {why}");
+        }
+        None => {}
+    }
 }
 
 /// With `--segment-by`: the single threshold and the per-segment policy cross-fitted, beside
@@ -40,7 +69,9 @@ fn cross_fit(report: &Report, out: &mut String) {
         "cross-fitted ({} folds, seed {}): chosen on the other folds, measured on each",
         c.folds, c.seed
     );
-    for (name, e) in [("single threshold", &c.single), ("per-segment", &c.segments)] {
+    let certified = c.certified.iter().map(|e| ("certified segs", e));
+    let rows = [("single threshold", &c.single), ("per-segment", &c.segments)];
+    for (name, e) in rows.into_iter().chain(certified) {
         let m = &e.cross_fitted;
         let _ = writeln!(
             out,

@@ -119,6 +119,7 @@ pub fn report(
         uncertainty,
         holdout: None,
         cross_fit: None,
+        certified_segments: None,
         unmatched_safeguards: unmatched(prepared),
         findings,
         signal,

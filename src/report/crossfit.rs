@@ -7,6 +7,7 @@
 //! code the run uses. It must not read files, print or format.
 
 use super::build::decide;
+use super::certified::{certified_segments, route};
 use super::deploy::{Chosen, deployment, plan_totals, segmentation};
 use super::prepare::prepare;
 use super::{RunError, RunSettings};
@@ -15,21 +16,25 @@ use crate::input::Loaded;
 use crate::signals::spec::SignalSpec;
 use crate::trust::crossfit::{CrossFit, Estimate, folds};
 
-/// One fold's held-out sums: (single threshold, per-segment policy, whether each chose).
+/// One fold's held-out sums (single threshold, per-segment policy, certified per-segment
+/// policy) and whether each selection chose anything.
 struct Held {
     single: Totals,
     segments: Totals,
+    certified: Totals,
     single_chose: bool,
     segments_chose: bool,
+    certified_chose: bool,
 }
 
 /// The cross-fitted estimates (`None` without `--segment-by` or with `--cross-fit 0`);
-/// `in_sample`: the single threshold's and the per-segment policy's metrics on all records.
+/// `in_sample`: the single threshold's, the per-segment policy's and the certified
+/// per-segment policy's metrics on all records.
 pub fn cross_fit(
     loaded: &Loaded,
     run: &RunSettings,
     signal: &SignalSpec,
-    in_sample: (Option<Metrics>, Option<Metrics>),
+    in_sample: (Option<Metrics>, Option<Metrics>, Option<Metrics>),
 ) -> Result<Option<CrossFit>, RunError> {
     let k = run.policy.cross_fit_folds;
     let Some(seg) = segmentation(loaded, run).filter(|_| k >= 2) else {
@@ -63,6 +68,8 @@ pub fn cross_fit(
         seed: run.policy.cross_fit_seed,
         single: estimate(&|h| (h.single, h.single_chose), in_sample.0),
         segments: estimate(&|h| (h.segments, h.segments_chose), in_sample.1),
+        certified: (run.certify.is_some())
+            .then(|| estimate(&|h| (h.certified, h.certified_chose), in_sample.2)),
     }))
 }
 
@@ -95,7 +102,13 @@ fn one_fold(
         Some(p) => plan_totals(&held_out, run, &test_prepared, p, threshold),
         None => None,
     };
+    let certified = match certified_segments(&train, run)? {
+        Some(Ok(c)) => Some(route(&held_out, run, &test_prepared, &c.thresholds)),
+        _ => None,
+    };
     Ok(Held {
+        certified_chose: certified.is_some(),
+        certified: certified.unwrap_or_else(|| test_sweep.totals(0)),
         single,
         single_chose: recommendation.is_ok(),
         segments_chose: segments.is_some() || recommendation.is_ok(),

@@ -4,6 +4,7 @@
 //! into one value. It must not read files, print or format; `output` turns it into bytes.
 
 mod build;
+mod certified;
 mod crossfit;
 mod deploy;
 mod error;
@@ -12,6 +13,7 @@ mod prepare;
 mod run;
 mod settings;
 
+pub use certified::CertifiedSegments;
 pub use deploy::Deployment;
 pub use error::RunError;
 pub use run::{Decision, SignalsReport, decision, signals_report, sweep_report};
@@ -61,6 +63,8 @@ pub struct Report {
     /// With `--segment-by` (unless `--cross-fit 0`): the single threshold and the per-segment
     /// policy cross-fitted beside their in-sample figures.
     pub cross_fit: Option<CrossFit>,
+    /// With `--segment-by` and `--certify`: the certified per-segment policy, or why none.
+    pub certified_segments: Option<Result<CertifiedSegments, String>>,
     /// Plot data, tables and warnings.
     pub findings: Findings,
     /// The thresholded signal.

@@ -72,8 +72,10 @@ pub struct CrossFit {
     pub seed: u64,
     /// The single threshold (certified, with `--certify`).
     pub single: Estimate,
-    /// The per-segment policy (per-segment certified, with `--certify`).
+    /// The per-segment policy (with `--certify`, every segment keeps the certified threshold).
     pub segments: Estimate,
+    /// With `--certify`: the certified per-segment policy.
+    pub certified: Option<Estimate>,
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ struct Summary<'a> {
     holdout: Option<trust::HoldoutJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cross_fit: Option<trust::CrossFitJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certified_segments: Option<trust::CertifiedSegmentsJson<'a>>,
     signal: deploy::SignalJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     segments: Option<deploy::SegmentsJson<'a>>,
@@ -92,6 +94,7 @@ fn summary(report: &Report) -> Summary<'_> {
         uncertainty: trust::uncertainty(&report.uncertainty),
         holdout: trust::holdout(report.holdout.as_ref()),
         cross_fit: trust::cross_fit(report.cross_fit.as_ref()),
+        certified_segments: trust::certified_segments(report.certified_segments.as_ref()),
         signal: deploy::signal(report),
         segments: deploy::segments(report),
         safeguards: deploy::effects(report),

@@ -96,6 +96,7 @@ pub(super) fn segments(r: &Report, o: &mut String) {
         plan.min_records
     );
     departure_rules(plan, o);
+    certified_segments(r, o);
     cross_fit(r, o);
     segment_table(plan, o);
     for w in &plan.warnings {
@@ -103,6 +104,56 @@ pub(super) fn segments(r: &Report, o: &mut String) {
     }
     too_few_always_large(r, plan, o);
     cannot_meet_target(plan, o);
+}
+
+/// With `--certify`: the certified per-segment policy and its thresholds, or why none.
+fn certified_segments(r: &Report, o: &mut String) {
+    match &r.certified_segments {
+        Some(Ok(c)) => {
+            let _ = writeln!(
+                o,
+                "**Certified per-segment policy:** with probability at least {} over the draw of \
+                 the labelled records, its non-escalated quality is at least {}, provided \
+                 production requests are exchangeable with these records. How: the records were \
+                 split in two (seed {}, stratified by segment); on {} records, for each shadow \
+                 price λ of the quality constraint the cheapest per-segment choice is one policy, \
+                 giving a family of {} ordered by λ; on the other {} records the fixed-sequence \
+                 search of `--certify` tested them ({} tests at {:.3e} each, {}) and certified \
+                 the most accepting that passed (p = {:.3e}, non-escalated quality {} there). On \
+                 all records it escalates {} at {} per request, non-escalated quality {}. It is \
+                 reported beside the deployable policy, which keeps the certified global \
+                 threshold.\n",
+                1.0 - c.delta,
+                c.target,
+                r.cross_fit.as_ref().map_or(0, |x| x.seed),
+                c.build_records,
+                c.family,
+                c.test_records,
+                c.certificate.tests,
+                c.delta / f64::from(c.certificate.tests),
+                c.certificate.method.name(),
+                c.certificate.p_value,
+                opt4(c.on_test.non_escalated_quality),
+                pct(c.on_all.escalation_rate),
+                money(c.on_all.cost_per_request),
+                opt4(c.on_all.non_escalated_quality),
+            );
+            let _ = writeln!(o, "| Segment | Certified threshold |\n|---|---:|");
+            for (labels, t) in &c.thresholds {
+                let name: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let t = match t.is_finite() {
+                    true => t.to_string(),
+                    false => "always large".into(),
+                };
+                let _ = writeln!(o, "| {} | {t} |", name.join(", "));
+            }
+            let _ = writeln!(o);
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(o, "No certified per-segment policy: {why}.\n");
+        }
+        None => {}
+    }
 }
 
 /// The single threshold and the per-segment policy, in sample and cross-fitted.
@@ -125,7 +176,9 @@ fn cross_fit(r: &Report, o: &mut String) {
         "| Policy | In sample: quality | Cross-fitted: quality | Optimism | In sample: cost/request | Cross-fitted: cost/request | Cross-fitted: escalation | Objective met out of sample |\n\
          |---|---:|---:|---:|---:|---:|---:|---|"
     );
-    for (name, e) in [("single threshold", &c.single), ("per-segment", &c.segments)] {
+    let certified = c.certified.iter().map(|e| ("certified per-segment", e));
+    let rows = [("single threshold", &c.single), ("per-segment", &c.segments)];
+    for (name, e) in rows.into_iter().chain(certified) {
         let m = &e.cross_fitted;
         let _ = writeln!(
             o,

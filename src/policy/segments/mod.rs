@@ -6,6 +6,7 @@
 //! problem that `joint` solves exactly. Pure: columns in, a [`Plan`] out; no I/O, no printing.
 
 pub mod departure;
+pub mod family;
 pub mod joint;
 mod plan;
 mod warnings;

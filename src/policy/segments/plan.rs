@@ -10,7 +10,7 @@ use crate::engine::recommend::recommend;
 use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
 
 /// The inputs of one segment, gathered from the full columns.
-struct Part {
+pub(super) struct Part {
     confidence: Vec<f64>,
     small_quality: Vec<f64>,
     large_quality: Option<Vec<f64>>,
@@ -20,7 +20,7 @@ struct Part {
 }
 
 impl Part {
-    fn input(&self, baseline: Option<f64>) -> SweepInput<'_> {
+    pub(super) fn input(&self, baseline: Option<f64>) -> SweepInput<'_> {
         SweepInput {
             confidence: &self.confidence,
             small_quality: &self.small_quality,
@@ -35,7 +35,7 @@ impl Part {
     }
 }
 
-fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
+pub(super) fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
     let mut parts: Vec<Part> = (0..seg.len())
         .map(|_| Part {
             confidence: Vec::new(),
@@ -72,7 +72,7 @@ fn meets_target(objective: Objective, sweep: &Sweep, j: usize) -> Option<bool> {
 
 /// The joint problem's (cost, value) of candidate `j` of a segment; `None` for objectives
 /// without a joint form.
-fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
+pub(super) fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
     let total_cost = t.small_cost_total + t.large_cost_escalated;
     let cascade = t
         .large_quality_escalated

@@ -181,6 +181,28 @@ pub fn solve_with_limit(segments: &[Vec<Choice>], max_states: usize) -> Option<S
     Problem::new(segments).solve(max_states)
 }
 
+/// The one-parameter family of Lagrangian policies: for a shadow price λ ≥ 0 of the value, the
+/// policy minimising Σ cost − λ Σ value picks in each segment a point of its upper hull; as λ
+/// grows the picks step along the hulls in order of decreasing value per cost. Returned from
+/// λ = 0 (every segment at its cheapest candidate) to λ = ∞ (every segment at its most
+/// valuable one), one member per step. Empty when a segment has no candidates.
+///
+/// Panics if any cost or value is not finite.
+pub fn lagrangian_path(segments: &[Vec<Choice>]) -> Vec<Vec<usize>> {
+    for seg in segments {
+        for c in seg {
+            assert!(
+                c.cost.is_finite() && c.value.is_finite(),
+                "costs and values must be finite"
+            );
+        }
+    }
+    if segments.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    Problem::new(segments).path()
+}
+
 fn value_ok(total_value: f64, tol: f64) -> bool {
     total_value >= -tol
 }

@@ -70,7 +70,10 @@ fn cross_fit(report: &Report, out: &mut String) {
         c.folds, c.seed
     );
     let certified = c.certified.iter().map(|e| ("certified segs", e));
-    let rows = [("single threshold", &c.single), ("per-segment", &c.segments)];
+    let rows = [
+        ("single threshold", &c.single),
+        ("per-segment", &c.segments),
+    ];
     for (name, e) in rows.into_iter().chain(certified) {
         let m = &e.cross_fitted;
         let _ = writeln!(

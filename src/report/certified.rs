@@ -60,7 +60,12 @@ pub fn certified_segments(
                 .into(),
         )));
     };
-    let half = folds(loaded.set.confidence.len(), 2, run.policy.cross_fit_seed, Some(&seg.codes));
+    let half = folds(
+        loaded.set.confidence.len(),
+        2,
+        run.policy.cross_fit_seed,
+        Some(&seg.codes),
+    );
     let test: Vec<bool> = half.iter().map(|&f| f == 1).collect();
     let (build, check) = (loaded.subset(&test, false), loaded.subset(&test, true));
     if build.set.confidence.is_empty() || check.set.confidence.is_empty() {
@@ -69,7 +74,12 @@ pub fn certified_segments(
     let members: Vec<Thresholds> = {
         let prepared = prepare(&build, run)?;
         let seg = segmentation(&build, run).expect("segments");
-        let f = family(prepared.input(), &seg, run.objective, run.policy.segment_floor);
+        let f = family(
+            prepared.input(),
+            &seg,
+            run.objective,
+            run.policy.segment_floor,
+        );
         (f.into_iter())
             .map(|m| seg.labels.iter().cloned().zip(m).collect())
             .collect()

@@ -108,7 +108,10 @@ pub fn sweep_report(
         report.deployment.plan.as_ref().and_then(|p| p.policy),
     );
     report.certified_segments = super::certified::certified_segments(loaded, run)?;
-    let certified = report.certified_segments.as_ref().and_then(|c| c.as_ref().ok());
+    let certified = report
+        .certified_segments
+        .as_ref()
+        .and_then(|c| c.as_ref().ok());
     let in_sample = (in_sample.0, in_sample.1, certified.map(|c| c.on_all));
     report.cross_fit = super::crossfit::cross_fit(loaded, run, signal, in_sample)?;
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);

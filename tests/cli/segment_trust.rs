@@ -18,11 +18,18 @@ fn issue12_default_per_segment_policy_misses_no_more_often_than_one_threshold() 
         let split = ["--holdout", "0.7", "--seed", &seed, "--print", "json"];
         let misses = |extra: &[&str]| {
             let out = run("recommend", &data, &[TARGET, &split, extra].concat());
-            assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+            assert!(
+                out.status.code().is_some_and(|c| c <= 1),
+                "{}",
+                stderr(&out)
+            );
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let h = &v["holdout"];
             let miss = |m: &serde_json::Value| u32::from(m.as_bool() == Some(false));
-            (miss(&h["met_objective"]), miss(&h["policy"]["met_objective"]))
+            (
+                miss(&h["met_objective"]),
+                miss(&h["policy"]["met_objective"]),
+            )
         };
         let (s, t) = misses(&[]);
         let (_, f) = misses(&["--segment-departures", "free"]);
@@ -74,7 +81,11 @@ fn issue12_free_policy_is_flagged_and_cross_fitted() {
     // the cross-fitted policy meets the target where the single threshold does.
     let out = scratch.run_out("sweep", &data, "d", TARGET);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("warning: segment"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("warning: segment"),
+        "{}",
+        stderr(&out)
+    );
     let v = scratch.json("d/summary.json");
     let c = &v["cross_fit"];
     assert_eq!(c["single"]["met_objective"], true);
@@ -105,7 +116,11 @@ fn issue12_segment_floor_holds_in_every_segment() {
     assert!(p["non_escalated_quality"].as_f64().unwrap() >= 0.95);
     let md = scratch.text("r/report.md");
     assert!(md.contains("No segment ships answers below quality 0.9 (`--segment-floor`)."));
-    let bad = run("recommend", &data, &[TARGET, &["--segment-floor", "1.5"]].concat());
+    let bad = run(
+        "recommend",
+        &data,
+        &[TARGET, &["--segment-floor", "1.5"]].concat(),
+    );
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--segment-floor: expected a quality from 0 to 1, found 1.5"));
 }
@@ -118,7 +133,9 @@ fn cross_fitted_single_threshold_matches_a_naive_leave_one_out() {
     // Deterministic pseudo-random records (an LCG), two segments.
     let mut x: u64 = 12345;
     let mut next = || {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (x >> 33) as f64 / (1u64 << 31) as f64
     };
     let n = 24;
@@ -152,7 +169,11 @@ fn cross_fitted_single_threshold_matches_a_naive_leave_one_out() {
         "-q",
     ];
     let out = scratch.run_out("sweep", &data, "r", &flags);
-    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&out)
+    );
     let v = scratch.json("r/summary.json");
     // The naive twin.
     let (mut accepted, mut quality) = (0usize, 0.0);
@@ -215,7 +236,10 @@ fn issue12_certified_per_segment_policy() {
     let v = scratch.json("r/summary.json");
     let c = &v["certified_segments"];
     assert_eq!(c["certified"], true, "{c}");
-    assert_eq!(c["build_records"].as_u64().unwrap() + c["test_records"].as_u64().unwrap(), 5000);
+    assert_eq!(
+        c["build_records"].as_u64().unwrap() + c["test_records"].as_u64().unwrap(),
+        5000
+    );
     assert_eq!(c["thresholds"].as_array().unwrap().len(), 6);
     let t = &c["on_test"];
     let n = t["records"].as_f64().unwrap();
@@ -224,7 +248,10 @@ fn issue12_certified_per_segment_policy() {
     let losses = (accepted as f64 * (1.0 - quality)).round() as u64;
     let p = binomial_cdf(losses, accepted, 0.05);
     let got = c["p_value"].as_f64().unwrap();
-    assert!((got - p).abs() <= 1e-9 * p.max(1e-300), "tool {got} naive {p}");
+    assert!(
+        (got - p).abs() <= 1e-9 * p.max(1e-300),
+        "tool {got} naive {p}"
+    );
     let tests = (c["family"].as_f64().unwrap() + 1.0).log2().ceil();
     assert!(got <= 0.05 / tests, "{got}");
     let x = &v["cross_fit"]["certified_per_segment"];

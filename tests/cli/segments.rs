@@ -252,7 +252,14 @@ fn held_out_records_check_the_whole_policy() {
         "r",
         &[
             PRICES,
-            &["--min-quality", "0.75", "--segment-by", "seg", "--segment-departures", "free"],
+            &[
+                "--min-quality",
+                "0.75",
+                "--segment-by",
+                "seg",
+                "--segment-departures",
+                "free",
+            ],
             &["--min-segment-records", "1", "--split-field", "part"],
         ]
         .concat(),

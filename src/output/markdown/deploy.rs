@@ -177,7 +177,10 @@ fn cross_fit(r: &Report, o: &mut String) {
          |---|---:|---:|---:|---:|---:|---:|---|"
     );
     let certified = c.certified.iter().map(|e| ("certified per-segment", e));
-    let rows = [("single threshold", &c.single), ("per-segment", &c.segments)];
+    let rows = [
+        ("single threshold", &c.single),
+        ("per-segment", &c.segments),
+    ];
     for (name, e) in rows.into_iter().chain(certified) {
         let m = &e.cross_fitted;
         let _ = writeln!(
@@ -185,8 +188,10 @@ fn cross_fit(r: &Report, o: &mut String) {
             "| {name} | {} | {} | {} | {} | {} | {} | {}{} |",
             opt4(e.in_sample.and_then(|i| i.non_escalated_quality)),
             opt4(m.non_escalated_quality),
-            e.quality_optimism().map_or("–".into(), |x| format!("{x:+.4}")),
-            e.in_sample.map_or("–".into(), |i| money(i.cost_per_request)),
+            e.quality_optimism()
+                .map_or("–".into(), |x| format!("{x:+.4}")),
+            e.in_sample
+                .map_or("–".into(), |i| money(i.cost_per_request)),
             money(m.cost_per_request),
             pct(m.escalation_rate),
             match e.met {
@@ -226,7 +231,10 @@ fn departure_rules(plan: &Plan, o: &mut String) {
         }
     }
     if let Some(q) = plan.floor {
-        let _ = write!(o, " No segment ships answers below quality {q} (`--segment-floor`).");
+        let _ = write!(
+            o,
+            " No segment ships answers below quality {q} (`--segment-floor`)."
+        );
     }
     let _ = writeln!(o, "\n");
 }

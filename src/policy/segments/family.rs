@@ -4,10 +4,10 @@
 //! segment at its safest". Pure: records in, per-segment thresholds out; the test of each
 //! member is `trust::certify`'s.
 
+use super::Segmentation;
 use super::departure::above_floor;
 use super::joint;
 use super::plan::{choice, split};
-use super::Segmentation;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::{Sweep, SweepInput};
 

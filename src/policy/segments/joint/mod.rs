@@ -6,7 +6,9 @@
 //! [`Choice::value`], whose sum over the picks must be non-negative), choose
 //! exactly one candidate per segment minimising the total cost subject to
 //! that single pooled constraint; the one definition of feasibility
-//! ([`is_feasible`], with its round-off tolerance); and the tie rule.
+//! ([`is_feasible`], with its round-off tolerance); the tie rule; and the
+//! Lagrangian path ([`lagrangian_path`]), the one-parameter family of
+//! policies that are cheapest for some shadow price λ of the value.
 //!
 //! **Must not:** compute costs, qualities or thresholds, know what a segment
 //! or metric means, read configuration, do any I/O or printing, or depend on

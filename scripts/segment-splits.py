@@ -82,7 +82,8 @@ def misses(binary, data, segment, target, extra, splits, holdout):
     counts = [0, 0, 0, 0]
     for seed in range(1, splits + 1):
         out = run(binary, [data, "--min-quality", str(target), "--segment-by", segment,
-                           "--holdout", str(holdout), "--seed", str(seed), *extra])
+                           "--holdout", str(holdout), "--seed", str(seed), "--cross-fit", "0",
+                           *extra])
         h = out.get("holdout") or {}
         if h.get("met_objective") is not None:
             counts[1] += 1

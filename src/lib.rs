@@ -128,6 +128,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     if let Some(h) = &decision.holdout {
         eprintln!("calibrate: {}", output::held_out_line(h));
     }
+    for line in decision.cross_fit.iter().flat_map(output::cross_fit_lines) {
+        eprintln!("calibrate: {line}");
+    }
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
         Err(why) => eprintln!("calibrate: {why}"),

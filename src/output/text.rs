@@ -9,6 +9,7 @@ use super::format::{money, opt4, pct};
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::report::{Filtered, Report};
+use crate::trust::crossfit::CrossFit;
 use crate::trust::holdout::Validation;
 
 /// The human summary `calibrate sweep` prints to stdout.
@@ -61,14 +62,18 @@ fn certified_segments(report: &Report, out: &mut String) {
 /// With `--segment-by`: the single threshold and the per-segment policy cross-fitted, beside
 /// their in-sample figures.
 fn cross_fit(report: &Report, out: &mut String) {
-    let Some(c) = &report.cross_fit else {
-        return;
-    };
-    let _ = writeln!(
-        out,
+    for line in report.cross_fit.iter().flat_map(cross_fit_lines) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// The cross-fitted estimates, a heading line and one line per policy (`recommend` prints them
+/// to stderr, `sweep` in its summary).
+pub fn cross_fit_lines(c: &CrossFit) -> Vec<String> {
+    let mut lines = vec![format!(
         "cross-fitted ({} folds, seed {}): chosen on the other folds, measured on each",
         c.folds, c.seed
-    );
+    )];
     let certified = c.certified.iter().map(|e| ("certified segs", e));
     let rows = [
         ("single threshold", &c.single),
@@ -76,8 +81,7 @@ fn cross_fit(report: &Report, out: &mut String) {
     ];
     for (name, e) in rows.into_iter().chain(certified) {
         let m = &e.cross_fitted;
-        let _ = writeln!(
-            out,
+        lines.push(format!(
             "  {name:<17} non-escalated quality {} (in sample {}), escalation {}, cost per \
              request {}{}",
             opt4(m.non_escalated_quality),
@@ -89,8 +93,9 @@ fn cross_fit(report: &Report, out: &mut String) {
                 Some(false) => ", objective NOT met",
                 None => "",
             }
-        );
+        ));
     }
+    lines
 }
 
 /// The input, its records and distinct confidences.

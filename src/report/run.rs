@@ -15,6 +15,7 @@ use crate::signals::settings::SignalSource;
 use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
 use crate::trust::certify::Certification;
+use crate::trust::crossfit::CrossFit;
 use crate::trust::holdout::{self, Check, Holdout, Validation};
 use crate::trust::intervals::{self, Uncertainty};
 
@@ -43,6 +44,8 @@ pub struct Decision {
     pub unmatched_safeguards: Vec<String>,
     /// Segments the per-segment policy lets ship answers below the target.
     pub segment_warnings: Vec<String>,
+    /// With `--segment-by` (unless `--cross-fit 0`): the cross-fitted estimates.
+    pub cross_fit: Option<CrossFit>,
 }
 
 /// What the signals report shows.
@@ -242,10 +245,19 @@ pub fn decision(
         let (input, binary) = (prepared.input(), prepared.binary);
         intervals::uncertainty(input, &sweep, &[], at, &choose, settings, binary)
     });
+    let certified = super::certified::certified_segments(loaded, run)?;
+    let in_sample = (
+        recommendation.as_ref().ok().copied(),
+        deployment.plan.as_ref().and_then(|p| p.policy),
+        certified.and_then(Result::ok).map(|c| c.on_all),
+    );
+    let signal = calibrated.signal.clone();
+    let cross_fit = super::crossfit::cross_fit(loaded, run, &signal, in_sample)?;
     let segment_warnings = (deployment.plan.iter())
         .flat_map(|p| p.warnings.clone())
         .collect();
     Ok(Decision {
+        cross_fit,
         segment_warnings,
         recommendation,
         certification,

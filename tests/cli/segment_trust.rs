@@ -15,7 +15,16 @@ fn issue12_default_per_segment_policy_misses_no_more_often_than_one_threshold() 
     let (mut single, mut tested, mut free) = (0, 0, 0);
     for seed in 1..=8 {
         let seed = seed.to_string();
-        let split = ["--holdout", "0.7", "--seed", &seed, "--print", "json"];
+        let split = [
+            "--holdout",
+            "0.7",
+            "--seed",
+            &seed,
+            "--print",
+            "json",
+            "--cross-fit",
+            "0",
+        ];
         let misses = |extra: &[&str]| {
             let out = run("recommend", &data, &[TARGET, &split, extra].concat());
             assert!(
@@ -77,6 +86,16 @@ fn issue12_free_policy_is_flagged_and_cross_fitted() {
         .as_f64()
         .unwrap();
     assert!((optimism - (inside - q)).abs() < 1e-12);
+    // `recommend` says the same on stderr.
+    let rec = run("recommend", &data, &flags);
+    assert!(
+        stderr(&rec).contains(
+            "calibrate:   per-segment       non-escalated quality 0.9458 (in sample 0.9501), \
+             escalation 24.0%, cost per request 0.01073, objective NOT met"
+        ),
+        "{}",
+        stderr(&rec)
+    );
     // The default keeps the segments the data do not support at the global threshold, and
     // the cross-fitted policy meets the target where the single threshold does.
     let out = scratch.run_out("sweep", &data, "d", TARGET);

@@ -118,6 +118,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
     note_filtered(report.input.filtered.as_ref());
     warn_unmatched(&report.unmatched_safeguards);
+    warn_segments(report.deployment.plan.iter().flat_map(|p| &p.warnings));
     out.commit(&output::render_all(&report)?)?;
     say!("wrote {}", config.out.display());
     print(&output::summary_text(&report))?;
@@ -130,8 +131,12 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     let decision = report::decision(loaded, &config.run, config.intervals)?;
     note_filtered(decision.filtered.as_ref());
     warn_unmatched(&decision.unmatched_safeguards);
+    warn_segments(&decision.segment_warnings);
     if let Some(h) = &decision.holdout {
         say!("calibrate: {}", output::held_out_line(h));
+    }
+    for line in decision.cross_fit.iter().flat_map(output::cross_fit_lines) {
+        eprintln!("calibrate: {line}");
     }
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
@@ -209,6 +214,13 @@ fn note_filtered(filtered: Option<&report::Filtered>) {
 fn warn_unmatched(labels: &[String]) {
     for label in labels {
         say!("warning: {label} matches no record of the eval set");
+    }
+}
+
+/// Segments the per-segment policy lets ship answers below the target.
+fn warn_segments<'a>(lines: impl IntoIterator<Item = &'a String>) {
+    for line in lines {
+        eprintln!("warning: {line}");
     }
 }
 

@@ -146,6 +146,30 @@ pub struct PolicyArgs {
     /// whatever the confidence (needs a response field).
     #[arg(long)]
     pub escalate_refusals: bool,
+    /// No segment ships answers of quality below Q (0 to 1): the joint optimum under that
+    /// floor; a segment that cannot reach it escalates more, up to everything.
+    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
+    pub segment_floor: Option<f64>,
+    /// Which thresholds a segment may take: `tested` (default) only those its own records
+    /// support, by a one-sided test at level 0.05 of its records against the other
+    /// segments' records in the same confidence band; `free` any (the in-sample joint
+    /// optimum, which overfits).
+    #[arg(long, value_name = "RULE", default_value = "tested")]
+    pub segment_departures: DeparturesArg,
+    /// Folds of the cross-fitted estimate shown with --segment-by: the whole selection
+    /// (single threshold and per-segment policy) is chosen on K-1 folds and measured on the
+    /// held-out fold (seeded by --seed); 0 turns it off.
+    #[arg(long = "cross-fit", value_name = "K", default_value_t = 5)]
+    pub cross_fit: usize,
+}
+
+/// `--segment-departures`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeparturesArg {
+    /// Only departures the segment's records support.
+    Tested,
+    /// Any departure (in-sample joint optimum).
+    Free,
 }
 
 /// Flags that price the requests of an eval set.

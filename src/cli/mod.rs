@@ -11,8 +11,8 @@ use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 mod groups;
 
 pub use groups::{
-    CertifyArgs, CostArgs, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs, PriceArgs,
-    RecalibrateArg, RunArgs, SeedArgs, SignalArgs,
+    CertifyArgs, CostArgs, DeparturesArg, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs,
+    PriceArgs, RecalibrateArg, RunArgs, SeedArgs, SignalArgs,
 };
 
 /// calibrate: choose the escalation threshold of an LLM cascade from an eval set.

@@ -6,8 +6,9 @@
 
 use anyhow::{Result, bail};
 
-use crate::cli::{PolicyArgs, RecalibrateArg, SignalArgs};
+use crate::cli::{DeparturesArg, PolicyArgs, RecalibrateArg, SignalArgs};
 use crate::input::{ExtraKind, ExtraRequest};
+use crate::policy::segments::Departures;
 use crate::policy::settings::{AlwaysLarge, PolicySettings};
 use crate::signals::derive::{RawField, Signal};
 use crate::signals::recalibrate::Method;
@@ -65,7 +66,7 @@ pub fn signal(
 }
 
 /// Parses the segment and override flags.
-pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
+pub fn policy(args: &PolicyArgs, seed: u64) -> Result<PolicySettings> {
     let mut segment_by: Vec<String> = Vec::new();
     for column in &args.segment_by {
         if column.is_empty() {
@@ -89,11 +90,26 @@ pub fn policy(args: &PolicyArgs) -> Result<PolicySettings> {
         }
         always_large.push(o);
     }
+    if let Some(q) = args.segment_floor
+        && !(0.0..=1.0).contains(&q)
+    {
+        bail!("--segment-floor: expected a quality from 0 to 1, found {q}");
+    }
+    if args.cross_fit == 1 {
+        bail!("--cross-fit: expected 0 (off) or at least 2 folds, found 1");
+    }
     Ok(PolicySettings {
         segment_by,
         min_segment_records: args.min_segment_records,
         always_large,
         escalate_refusals: args.escalate_refusals,
+        segment_floor: args.segment_floor,
+        departures: match args.segment_departures {
+            DeparturesArg::Tested => Departures::DEFAULT,
+            DeparturesArg::Free => Departures::Free,
+        },
+        cross_fit_folds: args.cross_fit,
+        cross_fit_seed: seed,
     })
 }
 

@@ -55,7 +55,7 @@ pub fn run_settings(
         fields.make_confidence_optional();
     }
     let policy = match policy {
-        Some(p) => policy::policy(p)?,
+        Some(p) => policy::policy(p, seed)?,
         None => PolicySettings::default(),
     };
     let filters = parse_filters(&input.filters)?;

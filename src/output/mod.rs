@@ -25,7 +25,7 @@ use crate::report::Report;
 
 pub use policy::{PolicyFormat, decision_text};
 pub use signals::{signals_files, signals_text};
-pub use text::{filtered_line, held_out_line, summary_text};
+pub use text::{cross_fit_lines, filtered_line, held_out_line, summary_text};
 pub use what_if::{what_if_csv, what_if_text};
 pub use writer::{OutputDir, write_file_atomically};
 

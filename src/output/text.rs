@@ -9,6 +9,7 @@ use super::format::{money, opt4, pct};
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::report::{Filtered, Report};
+use crate::trust::crossfit::CrossFit;
 use crate::trust::holdout::Validation;
 
 /// The human summary `calibrate sweep` prints to stdout.
@@ -25,7 +26,76 @@ pub fn summary_text(report: &Report) -> String {
         }
         Err(why) => none(report, why, &mut out),
     }
+    certified_segments(report, &mut out);
+    cross_fit(report, &mut out);
     out
+}
+
+/// With `--segment-by` and `--certify`: the certified per-segment policy, or why none.
+fn certified_segments(report: &Report, out: &mut String) {
+    match &report.certified_segments {
+        Some(Ok(c)) => {
+            let _ = writeln!(
+                out,
+                "certified per-segment policy: non-escalated quality >= {} with probability at \
+                 least {} (family of {} built on {} records, tested on {}: p = {:.3e}, {}); on \
+                 all records escalation {}, non-escalated quality {}, cost per request {}",
+                c.target,
+                1.0 - c.delta,
+                c.family,
+                c.build_records,
+                c.test_records,
+                c.certificate.p_value,
+                c.certificate.method.name(),
+                pct(c.on_all.escalation_rate),
+                opt4(c.on_all.non_escalated_quality),
+                money(c.on_all.cost_per_request)
+            );
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(out, "no certified per-segment policy: {why}");
+        }
+        None => {}
+    }
+}
+
+/// With `--segment-by`: the single threshold and the per-segment policy cross-fitted, beside
+/// their in-sample figures.
+fn cross_fit(report: &Report, out: &mut String) {
+    for line in report.cross_fit.iter().flat_map(cross_fit_lines) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// The cross-fitted estimates, a heading line and one line per policy (`recommend` prints them
+/// to stderr, `sweep` in its summary).
+pub fn cross_fit_lines(c: &CrossFit) -> Vec<String> {
+    let mut lines = vec![format!(
+        "cross-fitted ({} folds, seed {}): chosen on the other folds, measured on each",
+        c.folds, c.seed
+    )];
+    let certified = c.certified.iter().map(|e| ("certified segs", e));
+    let rows = [
+        ("single threshold", &c.single),
+        ("per-segment", &c.segments),
+    ];
+    for (name, e) in rows.into_iter().chain(certified) {
+        let m = &e.cross_fitted;
+        lines.push(format!(
+            "  {name:<17} non-escalated quality {} (in sample {}), escalation {}, cost per \
+             request {}{}",
+            opt4(m.non_escalated_quality),
+            opt4(e.in_sample.and_then(|i| i.non_escalated_quality)),
+            pct(m.escalation_rate),
+            money(m.cost_per_request),
+            match e.met {
+                Some(true) => ", objective met",
+                Some(false) => ", objective NOT met",
+                None => "",
+            }
+        ));
+    }
+    lines
 }
 
 /// The input, its records and distinct confidences.

@@ -3,6 +3,8 @@
 //!
 //! Plain settings, built by `config` from the flags. It must not parse flags or read input.
 
+use crate::policy::segments::Departures;
+
 /// Segments and safeguards.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicySettings {
@@ -14,6 +16,20 @@ pub struct PolicySettings {
     pub always_large: Vec<AlwaysLarge>,
     /// Refusals (from the response text) always escalate.
     pub escalate_refusals: bool,
+    /// `--segment-floor`: no segment ships answers below this quality (in [0, 1]).
+    pub segment_floor: Option<f64>,
+    /// `--segment-departures`: which per-segment thresholds the joint search may choose.
+    pub departures: Departures,
+    /// `--cross-fit`: folds of the cross-fitted estimate of the whole selection (0: none).
+    pub cross_fit_folds: usize,
+    /// `--seed`: the fold assignment's seed.
+    pub cross_fit_seed: u64,
+}
+
+impl Default for Departures {
+    fn default() -> Departures {
+        Departures::DEFAULT
+    }
 }
 
 /// One `--always-large FIELD=VALUE`.

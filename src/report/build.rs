@@ -118,6 +118,8 @@ pub fn report(
         certification,
         uncertainty,
         holdout: None,
+        cross_fit: None,
+        certified_segments: None,
         unmatched_safeguards: unmatched(prepared),
         findings,
         signal,

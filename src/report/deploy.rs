@@ -7,7 +7,7 @@
 use super::prepare::Prepared;
 use super::settings::RunSettings;
 use crate::engine::recommend::Infeasible;
-use crate::engine::sweep::{Metrics, Sweep};
+use crate::engine::sweep::{Metrics, Sweep, Totals};
 use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
 use crate::policy::document::{
     AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, ScopePolicy, segment_rules,
@@ -52,6 +52,18 @@ pub fn apply_plan(
     plan: &Plan,
     default: f64,
 ) -> Option<Metrics> {
+    let t = plan_totals(loaded, run, prepared, plan, default)?;
+    Some(t.metrics(f64::NAN, t.accepted == 0))
+}
+
+/// The sums behind [`apply_plan`], so several held-out parts add up exactly.
+pub fn plan_totals(
+    loaded: &Loaded,
+    run: &RunSettings,
+    prepared: &Prepared<'_>,
+    plan: &Plan,
+    default: f64,
+) -> Option<Totals> {
     let seg = segmentation(loaded, run)?;
     let thresholds: Vec<f64> = seg
         .labels
@@ -68,8 +80,7 @@ pub fn apply_plan(
         thresholds: &thresholds,
         codes: Some(&seg.codes),
     };
-    let t = safeguards::totals(input, routing, input.safeguarded);
-    Some(t.metrics(f64::NAN, t.accepted == 0))
+    Some(safeguards::totals(input, routing, input.safeguarded))
 }
 
 /// The choice the policy is built on: the global recommendation and, with `--certify`, the
@@ -107,6 +118,8 @@ pub fn deployment(
             no_joint,
             grid,
             sweep,
+            departures: run.policy.departures,
+            floor: run.policy.segment_floor,
         };
         segments::plan(input, seg, &run.policy.segment_by, settings)
     });

@@ -4,6 +4,8 @@
 //! into one value. It must not read files, print or format; `output` turns it into bytes.
 
 mod build;
+mod certified;
+mod crossfit;
 mod deploy;
 mod error;
 pub mod findings;
@@ -12,6 +14,7 @@ pub mod reading;
 mod run;
 mod settings;
 
+pub use certified::CertifiedSegments;
 pub use deploy::Deployment;
 pub use error::RunError;
 pub use run::{Decision, SignalsReport, decision, signals_report, sweep_report};
@@ -25,6 +28,7 @@ use crate::engine::sweep::{Baselines, Metrics};
 use crate::signals::Calibration;
 use crate::signals::spec::SignalSpec;
 use crate::trust::certify::Certification;
+use crate::trust::crossfit::CrossFit;
 use crate::trust::holdout::Validation;
 use crate::trust::intervals::Uncertainty;
 use findings::Findings;
@@ -57,6 +61,11 @@ pub struct Report {
     pub uncertainty: Uncertainty,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
     pub holdout: Option<Validation>,
+    /// With `--segment-by` (unless `--cross-fit 0`): the single threshold and the per-segment
+    /// policy cross-fitted beside their in-sample figures.
+    pub cross_fit: Option<CrossFit>,
+    /// With `--segment-by` and `--certify`: the certified per-segment policy, or why none.
+    pub certified_segments: Option<Result<CertifiedSegments, String>>,
     /// Plot data, tables and warnings.
     pub findings: Findings,
     /// The thresholded signal.

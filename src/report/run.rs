@@ -16,6 +16,7 @@ use crate::signals::settings::SignalSource;
 use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
 use crate::trust::certify::Certification;
+use crate::trust::crossfit::CrossFit;
 use crate::trust::holdout::{self, Check, Holdout, Validation};
 use crate::trust::intervals::{self, Uncertainty};
 
@@ -42,6 +43,10 @@ pub struct Decision {
     pub filtered: Option<Filtered>,
     /// Safeguards that match no record (often a typo: values compare as text).
     pub unmatched_safeguards: Vec<String>,
+    /// Segments the per-segment policy lets ship answers below the target.
+    pub segment_warnings: Vec<String>,
+    /// With `--segment-by` (unless `--cross-fit 0`): the cross-fitted estimates.
+    pub cross_fit: Option<CrossFit>,
 }
 
 /// What the signals report shows.
@@ -102,6 +107,17 @@ pub fn sweep_report(
         let chosen = (&report.recommendation, plan);
         report.holdout = validate(chosen, &test, h, run, sweep.records())?;
     }
+    let in_sample = (
+        report.recommendation.as_ref().ok().copied(),
+        report.deployment.plan.as_ref().and_then(|p| p.policy),
+    );
+    report.certified_segments = super::certified::certified_segments(loaded, run)?;
+    let certified = report
+        .certified_segments
+        .as_ref()
+        .and_then(|c| c.as_ref().ok());
+    let in_sample = (in_sample.0, in_sample.1, certified.map(|c| c.on_all));
+    report.cross_fit = super::crossfit::cross_fit(loaded, run, signal, in_sample)?;
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     report.input.filtered = filtered;
     Ok(report)
@@ -230,7 +246,20 @@ pub fn decision(
         let (input, binary) = (prepared.input(), prepared.binary);
         intervals::uncertainty(input, &sweep, &[], at, &choose, settings, binary)
     });
+    let certified = super::certified::certified_segments(loaded, run)?;
+    let in_sample = (
+        recommendation.as_ref().ok().copied(),
+        deployment.plan.as_ref().and_then(|p| p.policy),
+        certified.and_then(Result::ok).map(|c| c.on_all),
+    );
+    let signal = calibrated.signal.clone();
+    let cross_fit = super::crossfit::cross_fit(loaded, run, &signal, in_sample)?;
+    let segment_warnings = (deployment.plan.iter())
+        .flat_map(|p| p.warnings.clone())
+        .collect();
     Ok(Decision {
+        cross_fit,
+        segment_warnings,
         recommendation,
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),

@@ -203,6 +203,60 @@ pub fn certify(
     }
 }
 
+/// A member of a family of policies certified by [`certify_family`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FamilyCertificate {
+    /// The certified member (the most accepting whose test passed).
+    pub index: usize,
+    /// Its p-value.
+    pub p_value: f64,
+    /// How many tests δ is split over.
+    pub tests: u32,
+    /// The test used.
+    pub method: Method,
+}
+
+/// Certifies non-escalated quality ≥ `q` over a family of policies ordered from safest
+/// (index 0) to riskiest, from each member's metrics on records the family was not built on:
+/// the same binary search, union bound and tests as [`certify`]. `None` when no member passes.
+pub fn certify_family(
+    family: &[Metrics],
+    q: f64,
+    delta: f64,
+    binary: bool,
+) -> Option<FamilyCertificate> {
+    let method = if binary {
+        Method::Binomial
+    } else {
+        Method::HoeffdingBentkus
+    };
+    let tests = (family.len() as f64 + 1.0).log2().ceil().max(1.0) as u32;
+    let level = delta / f64::from(tests);
+    let (mut lo, mut hi) = (0usize, family.len());
+    let mut best = None;
+    for _ in 0..tests {
+        if lo >= hi {
+            break;
+        }
+        let mid = lo + (hi - lo) / 2;
+        let m = &family[mid];
+        let risk = 1.0 - m.non_escalated_quality.unwrap_or(0.0);
+        let p = test_p_value(risk, m.accepted as u64, 1.0 - q, method);
+        if p <= level {
+            best = Some(FamilyCertificate {
+                index: mid,
+                p_value: p,
+                tests,
+                method,
+            });
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    best
+}
+
 /// The p-value of H0 "the target fails at this candidate".
 fn p_value(sweep: &Sweep, m: &Metrics, target: Target, method: Method) -> f64 {
     let (risk, n, alpha) = risk(sweep, m, target);

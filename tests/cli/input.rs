@@ -188,7 +188,14 @@ fn segmented(input: &std::path::Path, stdin: Option<Vec<u8>>) -> std::process::O
     cmd.arg("recommend")
         .arg(input)
         .args(["--small-cost", "1", "--large-cost", "10", "-q"])
-        .args(["--min-quality", "1", "--segment-by", "seg"])
+        .args([
+            "--min-quality",
+            "1",
+            "--segment-by",
+            "seg",
+            "--segment-departures",
+            "free",
+        ])
         .args(["--min-segment-records", "1"])
         .timeout(std::time::Duration::from_secs(60));
     if let Some(bytes) = stdin {

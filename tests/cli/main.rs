@@ -16,6 +16,7 @@ mod output;
 mod plots;
 mod recommend;
 mod report;
+mod segment_trust;
 mod segments;
 mod signals;
 mod sweep;

@@ -6,12 +6,15 @@ use crate::harness::{Scratch, example, fixture, run, stderr, stdout};
 /// The prices tests/data/README.md works segments.jsonl with (small 1, large 10), quietly.
 const PRICES: &[&str] = &["--small-cost", "1", "--large-cost", "10", "-q"];
 
-/// Quality 1 overall, each `seg` segment free to take its own threshold.
+/// Quality 1 overall, each `seg` segment free to take its own threshold (the in-sample joint
+/// optimum these hand-worked tests check: `--segment-departures free`).
 const JOINT: &[&str] = &[
     "--min-quality",
     "1",
     "--segment-by",
     "seg",
+    "--segment-departures",
+    "free",
     "--min-segment-records",
     "1",
 ];
@@ -249,7 +252,14 @@ fn held_out_records_check_the_whole_policy() {
         "r",
         &[
             PRICES,
-            &["--min-quality", "0.75", "--segment-by", "seg"],
+            &[
+                "--min-quality",
+                "0.75",
+                "--segment-by",
+                "seg",
+                "--segment-departures",
+                "free",
+            ],
             &["--min-segment-records", "1", "--split-field", "part"],
         ]
         .concat(),
@@ -297,6 +307,8 @@ fn csv_labels_line_up_with_kept_records_after_blank_lines_and_drops() {
             "--skip-invalid",
             "--segment-by",
             "seg",
+            "--segment-departures",
+            "free",
             "--min-segment-records",
             "1",
             "--min-quality",
@@ -328,6 +340,8 @@ fn joint_thresholds_under_a_cascade_quality_target() {
                 "0.875",
                 "--segment-by",
                 "seg",
+                "--segment-departures",
+                "free",
                 "--min-segment-records",
                 "1",
                 "--print",

@@ -56,6 +56,10 @@ struct Summary<'a> {
     uncertainty: trust::UncertaintyJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     holdout: Option<trust::HoldoutJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_fit: Option<trust::CrossFitJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certified_segments: Option<trust::CertifiedSegmentsJson<'a>>,
     signal: deploy::SignalJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     segments: Option<deploy::SegmentsJson<'a>>,
@@ -89,6 +93,8 @@ fn summary(report: &Report) -> Summary<'_> {
         recommended_latency_ms: report.recommended_latency.as_ref(),
         uncertainty: trust::uncertainty(&report.uncertainty),
         holdout: trust::holdout(report.holdout.as_ref()),
+        cross_fit: trust::cross_fit(report.cross_fit.as_ref()),
+        certified_segments: trust::certified_segments(report.certified_segments.as_ref()),
         signal: deploy::signal(report),
         segments: deploy::segments(report),
         safeguards: deploy::effects(report),

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::trust::{HoldoutJson, UncertaintyJson};
+use super::trust::{CrossFitJson, HoldoutJson, UncertaintyJson};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
@@ -20,6 +20,7 @@ pub fn recommendation_json(d: &Decision, objective: Objective) -> Result<String>
     r.policy = d.policy.as_ref();
     r.holdout = super::trust::holdout(d.holdout.as_ref());
     r.uncertainty = d.uncertainty.as_ref().map(super::trust::uncertainty);
+    r.cross_fit = super::trust::cross_fit(d.cross_fit.as_ref());
     Ok(serde_json::to_string(&r)?)
 }
 
@@ -40,6 +41,8 @@ pub(super) struct Recommendation<'a> {
     holdout: Option<HoldoutJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     uncertainty: Option<UncertaintyJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cross_fit: Option<CrossFitJson>,
 }
 
 /// The objective: its kind, its value and its description.
@@ -89,6 +92,7 @@ impl<'a> Recommendation<'a> {
                 policy: None,
                 holdout: None,
                 uncertainty: None,
+                cross_fit: None,
             },
             Err(why) => Recommendation {
                 found: false,
@@ -99,6 +103,7 @@ impl<'a> Recommendation<'a> {
                 policy: None,
                 holdout: None,
                 uncertainty: None,
+                cross_fit: None,
             },
         }
     }

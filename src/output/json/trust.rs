@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::report::CertifiedSegments;
+use crate::trust::crossfit::{CrossFit, Estimate};
 use crate::trust::holdout::Validation;
 
 use crate::engine::sweep::Metrics;
@@ -73,5 +75,119 @@ pub(super) fn holdout(validation: Option<&Validation>) -> Option<HoldoutJson<'_>
             promised: Measured::of(&c.promised),
             held_out: Measured::of(&c.held_out),
         }),
+    })
+}
+
+/// `"cross_fit"`: the single threshold and the per-segment policy, in sample and cross-fitted.
+#[derive(Serialize)]
+pub(super) struct CrossFitJson {
+    folds: usize,
+    seed: u64,
+    single: EstimateJson,
+    per_segment: EstimateJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certified_per_segment: Option<EstimateJson>,
+}
+
+#[derive(Serialize)]
+struct EstimateJson {
+    in_sample: Option<Measured>,
+    cross_fitted: Measured,
+    met_objective: Option<bool>,
+    quality_optimism: Option<f64>,
+    folds_without_choice: usize,
+}
+
+/// With `--segment-by`: the cross-fitted estimates.
+pub(super) fn cross_fit(c: Option<&CrossFit>) -> Option<CrossFitJson> {
+    let estimate = |e: &Estimate| EstimateJson {
+        in_sample: e.in_sample.as_ref().map(Measured::of),
+        cross_fitted: Measured::of(&e.cross_fitted),
+        met_objective: e.met,
+        quality_optimism: e.quality_optimism(),
+        folds_without_choice: e.folds_without_choice,
+    };
+    c.map(|c| CrossFitJson {
+        folds: c.folds,
+        seed: c.seed,
+        single: estimate(&c.single),
+        per_segment: estimate(&c.segments),
+        certified_per_segment: c.certified.as_ref().map(estimate),
+    })
+}
+
+/// `"certified_segments"`: the certified per-segment policy, or why none.
+#[derive(Serialize)]
+pub(super) struct CertifiedSegmentsJson<'a> {
+    certified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build_records: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_records: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    thresholds: Vec<SegmentThresholdJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_test: Option<Measured>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_all: Option<Measured>,
+}
+
+#[derive(Serialize)]
+struct SegmentThresholdJson {
+    segment: std::collections::BTreeMap<String, String>,
+    /// `None`: always large.
+    threshold: Option<f64>,
+}
+
+/// With `--segment-by` and `--certify`.
+pub(super) fn certified_segments(
+    c: Option<&Result<CertifiedSegments, String>>,
+) -> Option<CertifiedSegmentsJson<'_>> {
+    Some(match c? {
+        Err(why) => CertifiedSegmentsJson {
+            certified: false,
+            reason: Some(why),
+            target: None,
+            delta: None,
+            family: None,
+            build_records: None,
+            test_records: None,
+            p_value: None,
+            method: None,
+            thresholds: Vec::new(),
+            on_test: None,
+            on_all: None,
+        },
+        Ok(c) => CertifiedSegmentsJson {
+            certified: true,
+            reason: None,
+            target: Some(c.target),
+            delta: Some(c.delta),
+            family: Some(c.family),
+            build_records: Some(c.build_records),
+            test_records: Some(c.test_records),
+            p_value: Some(c.certificate.p_value),
+            method: Some(c.certificate.method.name()),
+            thresholds: (c.thresholds.iter())
+                .map(|(labels, t)| SegmentThresholdJson {
+                    segment: labels.iter().cloned().collect(),
+                    threshold: t.is_finite().then_some(*t),
+                })
+                .collect(),
+            on_test: Some(Measured::of(&c.on_test)),
+            on_all: Some(Measured::of(&c.on_all)),
+        },
     })
 }

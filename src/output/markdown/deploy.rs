@@ -9,7 +9,7 @@ use std::fmt::Write;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{cell, money, opt4, pct, threshold};
-use crate::policy::segments::{Plan, Rule};
+use crate::policy::segments::{Departures, Plan, Rule};
 use crate::report::Report;
 use crate::signals::Calibration;
 
@@ -96,9 +96,148 @@ pub(super) fn segments(r: &Report, o: &mut String) {
         "Segments with fewer than {} records keep the global threshold (`--min-segment-records`).\n",
         plan.min_records
     );
+    departure_rules(plan, o);
+    certified_segments(r, o);
+    cross_fit(r, o);
     segment_table(plan, o);
+    for w in &plan.warnings {
+        let _ = writeln!(o, "**Warning:** {w}.\n");
+    }
     too_few_always_large(r, plan, o);
     cannot_meet_target(plan, o);
+}
+
+/// With `--certify`: the certified per-segment policy and its thresholds, or why none.
+fn certified_segments(r: &Report, o: &mut String) {
+    match &r.certified_segments {
+        Some(Ok(c)) => {
+            let _ = writeln!(
+                o,
+                "**Certified per-segment policy:** with probability at least {} over the draw of \
+                 the labelled records, its non-escalated quality is at least {}, provided \
+                 production requests are exchangeable with these records. How: the records were \
+                 split in two (seed {}, stratified by segment); on {} records, for each shadow \
+                 price λ of the quality constraint the cheapest per-segment choice is one policy, \
+                 giving a family of {} ordered by λ; on the other {} records the fixed-sequence \
+                 search of `--certify` tested them ({} tests at {:.3e} each, {}) and certified \
+                 the most accepting that passed (p = {:.3e}, non-escalated quality {} there). On \
+                 all records it escalates {} at {} per request, non-escalated quality {}. It is \
+                 reported beside the deployable policy, which keeps the certified global \
+                 threshold.\n",
+                1.0 - c.delta,
+                c.target,
+                r.cross_fit.as_ref().map_or(0, |x| x.seed),
+                c.build_records,
+                c.family,
+                c.test_records,
+                c.certificate.tests,
+                c.delta / f64::from(c.certificate.tests),
+                c.certificate.method.name(),
+                c.certificate.p_value,
+                opt4(c.on_test.non_escalated_quality),
+                pct(c.on_all.escalation_rate),
+                money(c.on_all.cost_per_request),
+                opt4(c.on_all.non_escalated_quality),
+            );
+            let _ = writeln!(o, "| Segment | Certified threshold |\n|---|---:|");
+            for (labels, t) in &c.thresholds {
+                let name: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let t = match t.is_finite() {
+                    true => threshold(*t),
+                    false => "always large".into(),
+                };
+                let _ = writeln!(o, "| {} | {t} |", cell(&name.join(", ")));
+            }
+            let _ = writeln!(o);
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(o, "No certified per-segment policy: {why}.\n");
+        }
+        None => {}
+    }
+}
+
+/// The single threshold and the per-segment policy, in sample and cross-fitted.
+fn cross_fit(r: &Report, o: &mut String) {
+    let Some(c) = &r.cross_fit else {
+        return;
+    };
+    let _ = writeln!(
+        o,
+        "Out of sample, cross-fitted: the whole selection (single threshold; per-segment policy \
+         under the same rules) rerun on {} of {} folds (seed {}) and measured on the \
+         fold left out; the folds' held-out records together give the figures below (`--cross-fit \
+         K`, 0 turns it off). Optimism is the in-sample quality minus the cross-fitted one.\n",
+        c.folds - 1,
+        c.folds,
+        c.seed
+    );
+    let _ = writeln!(
+        o,
+        "| Policy | In sample: quality | Cross-fitted: quality | Optimism | In sample: cost/request | Cross-fitted: cost/request | Cross-fitted: escalation | Objective met out of sample |\n\
+         |---|---:|---:|---:|---:|---:|---:|---|"
+    );
+    let certified = c.certified.iter().map(|e| ("certified per-segment", e));
+    let rows = [
+        ("single threshold", &c.single),
+        ("per-segment", &c.segments),
+    ];
+    for (name, e) in rows.into_iter().chain(certified) {
+        let m = &e.cross_fitted;
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} | {} | {} | {} | {}{} |",
+            opt4(e.in_sample.and_then(|i| i.non_escalated_quality)),
+            opt4(m.non_escalated_quality),
+            e.quality_optimism()
+                .map_or("–".into(), |x| format!("{x:+.4}")),
+            e.in_sample
+                .map_or("–".into(), |i| money(i.cost_per_request)),
+            money(m.cost_per_request),
+            pct(m.escalation_rate),
+            match e.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "–",
+            },
+            match e.folds_without_choice {
+                0 => String::new(),
+                k => format!(" ({k} folds chose nothing: escalated)"),
+            }
+        );
+    }
+    let _ = writeln!(o);
+}
+
+/// Which thresholds segments could take: the departure test and the floor.
+fn departure_rules(plan: &Plan, o: &mut String) {
+    match plan.departures {
+        Departures::Tested { alpha } => {
+            let _ = write!(
+                o,
+                "A segment leaves the global threshold only where its own records support it: \
+                 in the confidence band between the two thresholds they must be better (to \
+                 accept more) or worse (to escalate more) than the other segments' records, by \
+                 a one-sided test at level {alpha} split over the segment's thresholds \
+                 (`--segment-departures free` drops the test and overfits)."
+            );
+        }
+        Departures::Free => {
+            let _ = write!(
+                o,
+                "Segments may take any threshold (`--segment-departures free`): the in-sample \
+                 joint optimum, which misses its target out of sample more often than one \
+                 threshold."
+            );
+        }
+    }
+    if let Some(q) = plan.floor {
+        let _ = write!(
+            o,
+            " No segment ships answers below quality {q} (`--segment-floor`)."
+        );
+    }
+    let _ = writeln!(o, "\n");
 }
 
 /// The joint per-segment policy against the best single threshold.

@@ -285,6 +285,11 @@ fn policy_run() -> RunSettings {
             value: "enterprise".into(),
         }],
         escalate_refusals: true,
+        // The fixture keeps the in-sample joint optimum it was written for.
+        departures: crate::policy::segments::Departures::Free,
+        segment_floor: None,
+        cross_fit_folds: 0,
+        cross_fit_seed: 0,
     };
     run.signal.recalibrate = Some(Recalibration {
         method: Method::Isotonic,

@@ -5,9 +5,13 @@
 //! global threshold or to the large model, and the mapping of each objective onto the joint
 //! problem that `joint` solves exactly. Pure: columns in, a [`Plan`] out; no I/O, no printing.
 
+pub mod departure;
+pub mod family;
 pub mod joint;
 mod plan;
+mod warnings;
 
+pub use departure::Departures;
 pub use plan::{PlanSettings, plan};
 
 use std::collections::BTreeMap;
@@ -90,6 +94,9 @@ pub enum Rule {
     Global,
     /// Safeguards send every record of the segment to the large model.
     AllSafeguarded,
+    /// Its own records support no other threshold (the departure test): it keeps the global
+    /// threshold.
+    Unsupported,
 }
 
 impl Rule {
@@ -109,6 +116,9 @@ impl Rule {
                 .into(),
             Rule::Global => "keeps the global threshold".into(),
             Rule::AllSafeguarded => "every record is sent to the large model by a safeguard".into(),
+            Rule::Unsupported => "its records do not differ enough from the other segments' \
+                                  to support another threshold: keeps the global threshold"
+                .into(),
         }
     }
 }
@@ -185,6 +195,13 @@ pub struct Plan {
     pub exact: bool,
     /// Why no joint choice was made, or why it is infeasible.
     pub note: Option<String>,
+    /// Segments the policy lets ship answers below the target, one sentence each (for stderr
+    /// and the report).
+    pub warnings: Vec<String>,
+    /// Which thresholds a segment could leave the global threshold for.
+    pub departures: Departures,
+    /// `--segment-floor`.
+    pub floor: Option<f64>,
 }
 
 impl Plan {

@@ -1,6 +1,7 @@
 //! Planning per-segment thresholds: a sweep per segment, each segment's options (joint, the
 //! global threshold, or always-large), the joint solve, and the pooled result. Pure.
 
+use super::departure::{Departures, above_floor, supported};
 use super::joint;
 use super::{Plan, Rule, SegmentResult, Segmentation};
 use crate::engine::economics::{CostColumn, CostModel};
@@ -9,7 +10,7 @@ use crate::engine::recommend::recommend;
 use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
 
 /// The inputs of one segment, gathered from the full columns.
-struct Part {
+pub(super) struct Part {
     confidence: Vec<f64>,
     small_quality: Vec<f64>,
     large_quality: Option<Vec<f64>>,
@@ -19,7 +20,7 @@ struct Part {
 }
 
 impl Part {
-    fn input(&self, baseline: Option<f64>) -> SweepInput<'_> {
+    pub(super) fn input(&self, baseline: Option<f64>) -> SweepInput<'_> {
         SweepInput {
             confidence: &self.confidence,
             small_quality: &self.small_quality,
@@ -34,7 +35,7 @@ impl Part {
     }
 }
 
-fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
+pub(super) fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
     let mut parts: Vec<Part> = (0..seg.len())
         .map(|_| Part {
             confidence: Vec::new(),
@@ -71,7 +72,7 @@ fn meets_target(objective: Objective, sweep: &Sweep, j: usize) -> Option<bool> {
 
 /// The joint problem's (cost, value) of candidate `j` of a segment; `None` for objectives
 /// without a joint form.
-fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
+pub(super) fn choice(objective: Objective, t: &Totals) -> Option<joint::Choice> {
     let total_cost = t.small_cost_total + t.large_cost_escalated;
     let cascade = t
         .large_quality_escalated
@@ -134,8 +135,12 @@ pub struct PlanSettings<'a> {
     pub no_joint: Option<&'a str>,
     /// Thresholds of the main table's rows.
     pub grid: &'a [f64],
-    /// The sweep over all records (for the best single threshold).
+    /// The sweep over all records (for the best single threshold and the departure test).
     pub sweep: &'a Sweep,
+    /// Which thresholds a segment may leave the global threshold for.
+    pub departures: Departures,
+    /// `--segment-floor`: no segment ships answers of lower quality.
+    pub floor: Option<f64>,
 }
 
 /// Per-segment sweeps and the joint per-segment thresholds.
@@ -193,10 +198,17 @@ pub fn plan(
         None => routed_alternative(&sweeps, &options, objective),
         Some(_) => None,
     };
-    let segments = (sweeps.iter().enumerate())
+    let segments: Vec<SegmentResult> = (sweeps.iter().enumerate())
         .map(|(k, s)| segment_result(s, seg, k, picks[k].unwrap_or(0), options[k].rule, &settings))
         .collect();
+    let warnings = match policy {
+        Some(_) => super::warnings::below_target(&segments, &sweeps, objective),
+        None => Vec::new(),
+    };
     Plan {
+        warnings,
+        departures: settings.departures,
+        floor: settings.floor,
         routed_alternative,
         best_single: joint_form
             .then(|| best_single(settings.sweep, objective))
@@ -222,13 +234,14 @@ fn global_candidate(s: &Sweep, global: Option<&Metrics>) -> Option<usize> {
     global.map(|m| s.candidate_at(m.routing_threshold()))
 }
 
-/// What a segment may do: everything (joint), keep the global threshold (too few records, or
-/// no joint form), or go to the large model.
+/// What a segment may do: everything the departure test and the floor allow (joint), keep
+/// the global threshold (too few records, no joint form, or no supported departure), or go to
+/// the large model.
 fn options(s: &Sweep, settings: &PlanSettings<'_>, no_joint: bool) -> Options {
     let objective = settings.objective;
     let global = global_candidate(s, settings.global);
     let any_meets = (1..s.candidates()).any(|j| meets_target(objective, s, j) != Some(false));
-    let (rule, allowed): (Rule, Vec<usize>) = if s.candidates() == 1 {
+    let (mut rule, allowed): (Rule, Vec<usize>) = if s.candidates() == 1 {
         (Rule::AllSafeguarded, vec![0])
     } else if no_joint {
         (Rule::Global, global.into_iter().collect())
@@ -240,10 +253,13 @@ fn options(s: &Sweep, settings: &PlanSettings<'_>, no_joint: bool) -> Options {
     } else if !any_meets {
         // Chosen jointly like the others (pooling may carry it); the report shows what
         // routing it all to the large model would cost instead.
-        (Rule::CannotMeetTarget, (0..s.candidates()).collect())
+        (Rule::CannotMeetTarget, departures(s, settings, global))
     } else {
-        (Rule::Joint, (0..s.candidates()).collect())
+        (Rule::Joint, departures(s, settings, global))
     };
+    if rule == Rule::Joint && allowed.len() == 1 && Some(allowed[0]) == global {
+        rule = Rule::Unsupported;
+    }
     let choices = (allowed.iter())
         .filter_map(|&j| choice(objective, &s.totals(j)))
         .collect();
@@ -252,6 +268,27 @@ fn options(s: &Sweep, settings: &PlanSettings<'_>, no_joint: bool) -> Options {
         allowed,
         choices,
     }
+}
+
+/// The candidates a segment may take in the joint search: above the floor, and either the
+/// global split (the reference: "escalate everything" without a global threshold) or a
+/// departure its records support; below the floor at the global split, any floor-abiding
+/// candidate that escalates more.
+fn departures(s: &Sweep, settings: &PlanSettings<'_>, global: Option<usize>) -> Vec<usize> {
+    let reference = global.unwrap_or(0);
+    let floor_ok = |j: usize| settings.floor.is_none_or(|f| above_floor(s, j, f));
+    let forced_up = !floor_ok(reference);
+    (0..s.candidates())
+        .filter(|&j| floor_ok(j))
+        .filter(|&j| match settings.departures {
+            Departures::Free => true,
+            Departures::Tested { alpha } => {
+                j == reference
+                    || (forced_up && j < reference)
+                    || supported(settings.objective, alpha, (s, settings.sweep), reference, j)
+            }
+        })
+        .collect()
 }
 
 /// The metrics of one pick per segment, pooled; accepting nothing anywhere is always-large, not
@@ -303,7 +340,9 @@ fn segment_result(
     // A segment that keeps the global threshold keeps its value, not its own smallest
     // accepted signal: the two differ on traffic the eval set lacks.
     let threshold = match rule {
-        Rule::TooFewGlobal | Rule::Global => global.and_then(Metrics::deployed_threshold),
+        Rule::TooFewGlobal | Rule::Global | Rule::Unsupported => {
+            global.and_then(Metrics::deployed_threshold)
+        }
         _ => (j > 0).then_some(chosen.threshold),
     };
     SegmentResult {

@@ -35,6 +35,8 @@ fn settings<'a>(target: f64, grid: &'a [f64], sweep: &'a Sweep) -> PlanSettings<
         no_joint: None,
         grid,
         sweep,
+        departures: Departures::Free,
+        floor: None,
     }
 }
 
@@ -130,6 +132,50 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Issue 12: with --segment-floor the joint allocation equals brute force over the
+    /// combinations whose every segment ships at least the floor.
+    #[test]
+    fn joint_under_a_floor_equals_brute_force(
+        records in prop::collection::vec((0u8..5, 0u8..2, 0u32..3), 1..10),
+        target in prop::sample::select(vec![0.5, 0.6, 0.75]),
+        floor in prop::sample::select(vec![0.5, 0.7, 1.0]),
+    ) {
+        let conf: Vec<f64> = records.iter().map(|r| f64::from(r.0) / 4.0).collect();
+        let sq: Vec<f64> = records.iter().map(|r| f64::from(r.1)).collect();
+        let mut names: Vec<String> = records.iter().map(|r| r.2.to_string()).collect();
+        names.sort();
+        names.dedup();
+        let codes: Vec<u32> = records
+            .iter()
+            .map(|r| names.iter().position(|n| *n == r.2.to_string()).unwrap() as u32)
+            .collect();
+        let seg_labels = Labels { codes: codes.clone(), names: names.clone() };
+        let seg = Segmentation::new(&[("s", &seg_labels)]);
+        let input = flat_input(&conf, &sq, None);
+        let all = Sweep::new(input);
+        let settings = PlanSettings { floor: Some(floor), ..settings(target, &[], &all) };
+        let plan = plan(input, &seg, &["s".into()], settings);
+        let pinned: Vec<bool> = plan
+            .segments
+            .iter()
+            .map(|s| !matches!(s.rule, Rule::Joint | Rule::CannotMeetTarget))
+            .collect();
+        let expected = brute_force_floor(&conf, &sq, &codes, target, &pinned, floor);
+        let got = plan.policy.map(|m| m.cost_per_request);
+        prop_assert_eq!(got.is_some(), expected.is_some());
+        if let (Some(g), Some(e)) = (got, expected) {
+            prop_assert!((g - e).abs() <= 1e-9 * e.abs().max(1.0), "plan {} brute {}", g, e);
+        }
+        for s in &plan.segments {
+            let q = s.chosen.non_escalated_quality;
+            prop_assert!(q.is_none_or(|q| q >= floor - 1e-9), "{:?}", s);
+        }
+    }
+}
+
 /// Every combination of per-segment thresholds (each segment's distinct confidences plus
 /// "escalate everything"; only the latter for `pinned` segments), evaluated record by record:
 /// the cheapest meeting pooled non-escalated quality ≥ target.
@@ -140,11 +186,29 @@ fn brute_force(
     target: f64,
     pinned: &[bool],
 ) -> Option<f64> {
+    brute_force_floor(conf, sq, codes, target, pinned, 0.0)
+}
+
+/// [`brute_force`] where a segment may only take thresholds whose accepted records (of that
+/// segment) have mean quality at least `floor`.
+fn brute_force_floor(
+    conf: &[f64],
+    sq: &[f64],
+    codes: &[u32],
+    target: f64,
+    pinned: &[bool],
+    floor: f64,
+) -> Option<f64> {
     let segments = pinned.len();
     let mut options: Vec<Vec<f64>> = vec![vec![f64::INFINITY]; segments];
     for (i, &c) in conf.iter().enumerate() {
         let s = codes[i] as usize;
-        if !pinned[s] && !options[s].contains(&c) {
+        let accepted: Vec<f64> = (0..conf.len())
+            .filter(|&j| codes[j] as usize == s && conf[j] >= c)
+            .map(|j| sq[j])
+            .collect();
+        let ok = accepted.iter().sum::<f64>() >= floor * accepted.len() as f64 - 1e-9;
+        if !pinned[s] && ok && !options[s].contains(&c) {
             options[s].push(c);
         }
     }

@@ -6,7 +6,9 @@
 //! [`Choice::value`], whose sum over the picks must be non-negative), choose
 //! exactly one candidate per segment minimising the total cost subject to
 //! that single pooled constraint; the one definition of feasibility
-//! ([`is_feasible`], with its round-off tolerance); and the tie rule.
+//! ([`is_feasible`], with its round-off tolerance); the tie rule; and the
+//! Lagrangian path ([`lagrangian_path`]), the one-parameter family of
+//! policies that are cheapest for some shadow price λ of the value.
 //!
 //! **Must not:** compute costs, qualities or thresholds, know what a segment
 //! or metric means, read configuration, do any I/O or printing, or depend on
@@ -179,6 +181,28 @@ pub fn solve_with_limit(segments: &[Vec<Choice>], max_states: usize) -> Option<S
     }
     let max_states = max_states.clamp(1, (u32::MAX / 4) as usize);
     Problem::new(segments).solve(max_states)
+}
+
+/// The one-parameter family of Lagrangian policies: for a shadow price λ ≥ 0 of the value, the
+/// policy minimising Σ cost − λ Σ value picks in each segment a point of its upper hull; as λ
+/// grows the picks step along the hulls in order of decreasing value per cost. Returned from
+/// λ = 0 (every segment at its cheapest candidate) to λ = ∞ (every segment at its most
+/// valuable one), one member per step. Empty when a segment has no candidates.
+///
+/// Panics if any cost or value is not finite.
+pub fn lagrangian_path(segments: &[Vec<Choice>]) -> Vec<Vec<usize>> {
+    for seg in segments {
+        for c in seg {
+            assert!(
+                c.cost.is_finite() && c.value.is_finite(),
+                "costs and values must be finite"
+            );
+        }
+    }
+    if segments.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    Problem::new(segments).path()
 }
 
 fn value_ok(total_value: f64, tol: f64) -> bool {

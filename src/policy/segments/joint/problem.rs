@@ -234,6 +234,19 @@ impl<'a> Problem<'a> {
         }
     }
 
+    /// The Lagrangian path: every segment at its cheapest point, then the hull steps one by
+    /// one by decreasing value per cost; each prefix is the cheapest policy for some shadow
+    /// price λ of the value (picks as original candidate indices).
+    pub(super) fn path(&self) -> Vec<Vec<usize>> {
+        let mut pos = vec![0; self.fronts.len()];
+        let mut out = vec![self.pos_picks(&pos)];
+        for inc in &self.incs {
+            pos[inc.seg] = inc.to;
+            out.push(self.pos_picks(&pos));
+        }
+        out
+    }
+
     /// LP-relaxation greedy rounded up to a feasible policy (positions), and
     /// the cost per value of the last step taken (the Lagrange multiplier).
     /// Requires the cheapest policy infeasible and the top policy feasible.

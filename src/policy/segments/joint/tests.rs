@@ -311,3 +311,60 @@ fn realistic_large_is_exact_and_beats_greedy() {
         assert!(capped.cost >= s.cost && capped.cost <= improved);
     }
 }
+
+/// Every combination's (Σ cost, Σ value), by brute force.
+fn all_totals(segments: &[Vec<Choice>]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let mut picks = vec![0; segments.len()];
+    loop {
+        out.push(policy_totals(segments, &picks));
+        let mut s = segments.len();
+        loop {
+            if s == 0 {
+                return out;
+            }
+            s -= 1;
+            picks[s] += 1;
+            if picks[s] < segments[s].len() {
+                break;
+            }
+            picks[s] = 0;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Issue 12: each member of the Lagrangian path minimises Σ cost − λ Σ value over every
+    /// combination (brute force) for a λ between the cost-per-value of the step into it and of
+    /// the step out of it; consecutive members differ in one segment, and value never falls.
+    #[test]
+    fn lagrangian_path_members_are_lambda_optimal(segs in instance(1..=20, -12..=10)) {
+        prop_assume!(segs.iter().all(|s| !s.is_empty()));
+        let path = lagrangian_path(&segs);
+        let totals: Vec<(f64, f64)> = path.iter().map(|p| policy_totals(&segs, p)).collect();
+        let combos = all_totals(&segs);
+        // λ of each step: Δcost / Δvalue (steps have Δvalue > 0, Δcost > 0).
+        let lambdas: Vec<f64> = totals
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) / (w[1].1 - w[0].1))
+            .collect();
+        for (k, &(cost, value)) in totals.iter().enumerate() {
+            let lo = if k == 0 { 0.0 } else { lambdas[k - 1] };
+            let hi = lambdas.get(k).copied().unwrap_or(lo.max(1.0) * 2.0);
+            let lambda = 0.5 * (lo + hi);
+            let mine = cost - lambda * value;
+            let best = combos
+                .iter()
+                .map(|(c, v)| c - lambda * v)
+                .fold(f64::INFINITY, f64::min);
+            prop_assert!(mine <= best + 1e-9 * (1.0 + best.abs()), "member {} λ {}", k, lambda);
+            if k > 0 {
+                let changed = path[k].iter().zip(&path[k - 1]).filter(|(a, b)| a != b).count();
+                prop_assert_eq!(changed, 1);
+                prop_assert!(value > totals[k - 1].1);
+            }
+        }
+    }
+}

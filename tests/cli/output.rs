@@ -177,6 +177,9 @@ fn print_env_refuses_columns_that_become_one_variable() {
         "user_tier",
         "--min-segment-records",
         "1",
+        // Every segment at its own threshold, so the policy has two conditions to print.
+        "--segment-departures",
+        "free",
         "--print",
         "env",
     ];

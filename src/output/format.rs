@@ -19,6 +19,22 @@ pub fn money(x: f64) -> String {
     format!("{x:.*}", digits.clamp(0, 12) as usize)
 }
 
+/// A row's threshold as a router applies it: the number, or `always_large` for "escalate
+/// everything" (the policy `recommend` prints; a number just above every confidence would
+/// accept a future request more confident than any in the eval set).
+pub fn threshold(m: &crate::engine::sweep::Metrics) -> String {
+    cut(m.routing_threshold())
+}
+
+/// A routing threshold: the number, or `always_large` for infinity (accept nothing).
+pub fn cut(t: f64) -> String {
+    if t == f64::INFINITY {
+        "always_large".into()
+    } else {
+        format!("{t}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

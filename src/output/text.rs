@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::format::{money, opt4, pct};
+use super::format::{money, opt4, pct, threshold};
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::report::{Filtered, Report};
@@ -54,7 +54,7 @@ fn recommended(report: &Report, m: &Metrics, out: &mut String) {
     let _ = writeln!(
         out,
         "recommended threshold {}  ({})",
-        m.threshold,
+        threshold(m),
         report.settings.objective.describe()
     );
     signal_line(report, out);

@@ -130,9 +130,10 @@ pub fn report(
 pub(super) fn choose_threshold(sweep: &Sweep, run: &RunSettings, binary: bool) -> Option<f64> {
     match certify_target(run) {
         Some((target, delta)) => {
-            (certify(sweep, target, delta, binary).ok()).map(|c| c.metrics.threshold)
+            (certify(sweep, target, delta, binary).ok()).map(|c| c.metrics.routing_threshold())
         }
-        None => recommend(sweep, run.objective).ok().map(|m| m.threshold),
+        // "Escalate everything" is infinity, whatever the resample's largest confidence.
+        None => (recommend(sweep, run.objective).ok()).map(|m| m.routing_threshold()),
     }
 }
 

@@ -45,7 +45,7 @@ pub struct Findings {
     /// AUROC of the confidence for small-model correctness.
     pub auroc: Option<f64>,
     /// The least-escalating threshold at which the cascade stops saving against always-large
-    /// (cost per request ≥ always-large); `None` if it always saves.
+    /// (cost per request ≥ always-large); `None` if every cascade that keeps an answer saves.
     pub break_even: Option<Metrics>,
     /// The same against the baseline model; `None` without one or if it always saves.
     pub break_even_vs_baseline: Option<Metrics>,
@@ -206,7 +206,8 @@ pub fn findings(
 
 fn break_even(sweep: &Sweep, saving: impl Fn(&Metrics) -> Option<f64>) -> Option<Metrics> {
     // Candidates from accept-all (cheapest) towards escalate-all: the first that saves nothing.
-    (0..sweep.candidates())
+    // Escalating everything is always-large itself (the small model is not run), not a cascade.
+    (1..sweep.candidates())
         .rev()
         .map(|j| sweep.at_candidate(j))
         .find(|m| saving(m).is_some_and(|s| s <= 0.0))
@@ -508,8 +509,9 @@ mod tests {
         // Five records: the few-records warning; AUROC: right {0.9, 0.8, 0.6} vs wrong {0.7, 0.5}:
         // pairs won 2 + 2 + 1 = 5 of 6.
         assert_eq!(d.auroc, Some(5.0 / 6.0));
-        // Cost 1 + 12 e reaches 60 only when all 5 escalate (61): break-even is escalate-all.
-        assert!(d.break_even.unwrap().accepts_none);
+        // Cost 1 + 12 e stays below 60 for every cascade that keeps an answer (e ≤ 4: 49);
+        // escalating all 5 is always-large itself: no break-even.
+        assert_eq!(d.break_even, None);
         // Recommended cost 13 against always-small 1: 1 − 13 = −12 (twelve times dearer).
         assert_eq!(d.savings_vs_small, Some(-12.0));
         assert_eq!(d.warnings, vec![Warning::FewRecords { records: 5 }]);

@@ -15,3 +15,4 @@ mod report;
 mod segments;
 mod signals;
 mod sweep;
+mod trust_advice;

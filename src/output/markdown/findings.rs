@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct};
+use crate::output::format::{money, opt4, pct, threshold};
 use crate::report::Report;
 use crate::report::findings::Warning;
 
@@ -67,7 +67,7 @@ pub(super) fn by_task_type(r: &Report, o: &mut String) {
     let (Some(tasks), Ok(m)) = (&r.findings.tasks, &r.recommendation) else {
         return;
     };
-    let _ = writeln!(o, "## By task type, at threshold {}\n", m.threshold);
+    let _ = writeln!(o, "## By task type, at threshold {}\n", threshold(m));
     let _ = writeln!(
         o,
         "| task type | records | small quality | escalation | non-escalated quality |\n\
@@ -92,7 +92,7 @@ fn metrics_row(m: &Metrics, bold: bool) -> String {
     let cell = |s: String| if bold { format!("**{s}**") } else { s };
     format!(
         "| {} | {} | {} | {} | {} | {} |",
-        cell(format!("{}", m.threshold)),
+        cell(threshold(m)),
         cell(pct(m.escalation_rate)),
         cell(opt4(m.non_escalated_quality)),
         cell(opt4(m.cascade_quality)),

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct};
+use crate::output::format::{money, opt4, pct, threshold};
 use crate::report::Report;
 
 /// The title and the line about the input, the objective and the tool.
@@ -50,7 +50,7 @@ pub(super) fn recommended(r: &Report, m: &Metrics, o: &mut String) {
         o,
         "**Recommendation: threshold {}.** It escalates {} of requests ({} of {}); the \
          answers the small model ships have quality {} (always-small: {})",
-        m.threshold,
+        threshold(m),
         pct(m.escalation_rate),
         m.escalated,
         r.records,
@@ -96,8 +96,8 @@ pub(super) fn none(r: &Report, why: &Infeasible, o: &mut String) {
 /// How a router reproduces the recommended split: the signal, its map, the safeguards.
 fn routing_words(r: &Report, m: &Metrics) -> String {
     if m.accepts_none {
-        return "Send every request to the large model: no threshold that keeps any small answer \
-                meets the objective."
+        return "Send every request to the large model, without running the small model: no \
+                threshold that keeps any small answer meets the objective."
             .into();
     }
     let name = &r.signal.name;

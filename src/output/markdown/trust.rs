@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct};
+use crate::output::format::{cut, money, opt4, pct};
 use crate::report::Report;
 use crate::trust::intervals::Interval;
 
@@ -36,7 +36,12 @@ pub(super) fn intervals(r: &Report, o: &mut String) {
             " Across {} bootstrap resamples (seed {}) the recommended threshold \
              ranged from {} to {} (the near-optimal range); {} was chosen in {} \
              of them",
-            s.resamples, u.settings.seed, range.lo, range.hi, mode, count
+            s.resamples,
+            u.settings.seed,
+            cut(range.lo),
+            cut(range.hi),
+            cut(mode),
+            count
         );
         if s.none > 0 {
             let _ = write!(o, ", and {} met the objective nowhere", s.none);

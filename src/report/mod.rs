@@ -155,6 +155,11 @@ pub enum GridSetting {
     Step(f64),
     /// This many evenly spaced quantiles of the confidences.
     Quantiles(usize),
+    /// Multiples of a step in [0, 1] and, for every whole percent of escalation, the
+    /// threshold that reaches it (the default when confidences lie in [0, 1]).
+    StepAndPercents(f64),
+    /// Evenly spaced quantiles and the whole percents of escalation (the default otherwise).
+    QuantilesAndPercents(usize),
     /// Every candidate threshold.
     Exact,
 }

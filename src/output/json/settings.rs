@@ -166,6 +166,16 @@ fn grid(g: GridSetting) -> GridJson {
             step: None,
             quantiles: Some(q),
         },
+        GridSetting::StepAndPercents(step) => GridJson {
+            kind: "step_and_escalation_percents",
+            step: Some(step),
+            quantiles: None,
+        },
+        GridSetting::QuantilesAndPercents(q) => GridJson {
+            kind: "quantiles_and_escalation_percents",
+            step: None,
+            quantiles: Some(q),
+        },
         GridSetting::Exact => GridJson {
             kind: "exact",
             step: None,

@@ -111,6 +111,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
     note_filtered(report.input.filtered.as_ref());
     warn_unmatched(&report.unmatched_safeguards);
+    eprint!("{}", output::warnings_text(&report.findings.warnings));
     out.commit(&output::render_all(&report)?)?;
     eprintln!("wrote {}", config.out.display());
     print(&output::summary_text(&report))?;
@@ -126,6 +127,7 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     if let Some(h) = &decision.holdout {
         eprintln!("calibrate: {}", output::held_out_line(h));
     }
+    eprint!("{}", output::warnings_text(&decision.warnings));
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
         Err(why) => eprintln!("calibrate: {why}"),
@@ -154,6 +156,13 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
 fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.run)?;
+    // `sweep` and `recommend` list this among their warnings.
+    if loaded.drops.dropped > 0 {
+        eprintln!(
+            "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
+            loaded.drops.dropped, loaded.drops.read
+        );
+    }
     let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)?;
     note_filtered(report.filtered.as_ref());
     out.commit(&output::signals_files(&report)?)?;
@@ -178,12 +187,6 @@ fn load(run: &RunSettings) -> Result<Loaded> {
             "{why}, which needs large-model quality labels; the input has no {:?} column \
              (map one with --field large_quality=COLUMN)",
             run.load.fields.column(input::Field::LargeQuality)
-        );
-    }
-    if loaded.drops.dropped > 0 {
-        eprintln!(
-            "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
-            loaded.drops.dropped, loaded.drops.read
         );
     }
     Ok(loaded)

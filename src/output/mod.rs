@@ -15,6 +15,7 @@ mod signals;
 #[cfg(test)]
 mod tests;
 mod text;
+mod warnings;
 mod what_if;
 mod writer;
 
@@ -25,6 +26,7 @@ use crate::report::Report;
 pub use policy::{PolicyFormat, decision_text};
 pub use signals::{signals_files, signals_text};
 pub use text::{filtered_line, held_out_line, summary_text};
+pub use warnings::warnings_text;
 pub use what_if::{what_if_csv, what_if_text};
 pub use writer::{OutputDir, write_file_atomically};
 

@@ -4,7 +4,7 @@
 //! must not read files, print or format; renderers turn the report into bytes.
 
 use super::deploy::{Chosen, deployment};
-use super::findings;
+use super::{findings, warnings};
 use super::prepare::{Prepared, unmatched};
 use super::settings::{Grid, RunSettings, SweepSettings};
 use crate::engine::latency::{self, Latency};
@@ -78,7 +78,7 @@ pub fn report(
             rayon::join(
                 || {
                     let why = recommended.map_err(|why| why.to_string());
-                    findings::findings(&loaded.set, input, sweep, why, loaded.drops.dropped)
+                    findings::findings(&loaded.set, input, sweep, why)
                 },
                 || {
                     // Each resample picks its threshold the way this run does.
@@ -91,6 +91,9 @@ pub fn report(
         },
         || latencies(prepared, sweep, &rows, recommended.ok()),
     );
+    let mut findings = findings;
+    let why = recommended.map_err(|why| why.to_string());
+    findings.warnings = warnings::collect(loaded, run, prepared, sweep, why, Some(rows.len()));
     let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
     let chosen = Chosen {
         recommendation: &recommendation,

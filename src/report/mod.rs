@@ -10,6 +10,7 @@ pub mod findings;
 mod prepare;
 mod run;
 mod settings;
+pub mod warnings;
 
 pub use deploy::Deployment;
 pub use error::RunError;
@@ -153,8 +154,6 @@ pub struct Settings {
 pub enum GridSetting {
     /// Multiples of a step in [0, 1].
     Step(f64),
-    /// This many evenly spaced quantiles of the confidences.
-    Quantiles(usize),
     /// Multiples of a step in [0, 1] and, for every whole percent of escalation, the
     /// threshold that reaches it (the default when confidences lie in [0, 1]).
     StepAndPercents(f64),

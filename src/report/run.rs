@@ -22,7 +22,11 @@ use super::build::{choose_threshold, decide};
 use super::deploy::{Chosen, apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
+use super::warnings::{self, Warning};
 use super::{Filter, Filtered, RecalibrationReport, Report, RunError, RunSettings};
+
+/// The held-out verdict's confidence level when `recommend` is given no `--level`.
+const DEFAULT_LEVEL: f64 = 0.95;
 
 /// What `recommend` prints: the decision and the deployable policy.
 #[derive(Debug, Clone)]
@@ -41,6 +45,8 @@ pub struct Decision {
     pub filtered: Option<Filtered>,
     /// Safeguards that match no record (often a typo: values compare as text).
     pub unmatched_safeguards: Vec<String>,
+    /// The cautions, as the report would list them.
+    pub warnings: Vec<Warning>,
 }
 
 /// What the signals report shows.
@@ -99,7 +105,10 @@ pub fn sweep_report(
     if let (Some(test), Some(h)) = (test, &run.holdout) {
         let plan = report.deployment.plan.as_ref();
         let chosen = (&report.recommendation, plan);
-        report.holdout = validate(chosen, &test, h, run, sweep.records())?;
+        let level = how.intervals.level;
+        report.holdout = validate(chosen, &test, h, run, (sweep.records(), level))?;
+        let miss = report.holdout.as_ref().and_then(warnings::held_out);
+        report.findings.warnings.extend(miss);
     }
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     report.input.filtered = filtered;
@@ -218,7 +227,9 @@ pub fn decision(
     let holdout = match (test, &run.holdout) {
         (Some(test), Some(h)) => {
             let chosen = (&recommendation, deployment.plan.as_ref());
-            validate(chosen, &test, h, run, sweep.records())?
+            // The verdict's level: `--level`, else the usual 95 %.
+            let level = intervals.map_or(DEFAULT_LEVEL, |s| s.level);
+            validate(chosen, &test, h, run, (sweep.records(), level))?
         }
         _ => None,
     };
@@ -229,7 +240,11 @@ pub fn decision(
         let (input, binary) = (prepared.input(), prepared.binary);
         intervals::uncertainty(input, &sweep, &[], at, &choose, settings, binary)
     });
+    let why = recommendation.as_ref().map_err(|why| why.to_string());
+    let mut warnings = warnings::collect(loaded, run, &prepared, &sweep, why, None);
+    warnings.extend(holdout.as_ref().and_then(warnings::held_out));
     Ok(Decision {
+        warnings,
         recommendation,
         certification,
         policy: with_raw_thresholds(deployment.policy, &calibrated),
@@ -246,7 +261,7 @@ fn validate(
     test: &Loaded,
     how: &Holdout,
     run: &RunSettings,
-    calibration_records: usize,
+    (calibration_records, level): (usize, f64),
 ) -> Result<Option<Validation>, RunError> {
     let Ok(chosen) = recommendation else {
         return Ok(None);
@@ -276,6 +291,8 @@ fn validate(
         promised: *chosen,
         held_out,
         met: run.objective.is_met(&held_out, large_quality),
+        verdict: holdout::judge(run.objective, &held_out, large_quality, level),
+        always_large_quality: large_quality,
     }))
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct, threshold};
 use crate::report::Report;
-use crate::report::findings::Warning;
+use crate::output::warnings::warning_words;
 
 /// The warnings, one bullet each.
 pub(super) fn warnings(r: &Report, o: &mut String) {
@@ -19,7 +19,8 @@ pub(super) fn warnings(r: &Report, o: &mut String) {
     }
     let _ = writeln!(o, "## Warnings\n");
     for w in &d.warnings {
-        let _ = writeln!(o, "- {}", warning(w));
+        let (title, body) = warning_words(w);
+        let _ = writeln!(o, "- **{title}** {body}");
     }
     o.push('\n');
 }
@@ -99,31 +100,4 @@ fn metrics_row(m: &Metrics, bold: bool) -> String {
         cell(money(m.cost_per_request)),
         cell(m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())),
     )
-}
-
-fn warning(w: &Warning) -> String {
-    match w {
-        Warning::FewRecords { records } => format!(
-            "**Few records.** Only {records} records: the chosen threshold is noisy and the \
-             quality measured at it is optimistic (it was picked where it looked best). Several \
-             thousand labelled records make the choice reliable."
-        ),
-        Warning::WeakSignal { auroc } => format!(
-            "**Weak signal.** The confidence barely separates right from wrong answers (AUROC \
-             {auroc:.2}; 0.5 is chance). No threshold buys much here: a better confidence signal \
-             would."
-        ),
-        Warning::HighEscalation { rate } => format!(
-            "**High escalation.** The recommended threshold escalates {} of requests, above the \
-             40 % at which the post warns cascade savings erode.",
-            pct(*rate)
-        ),
-        Warning::NoThreshold { reason } => {
-            format!("**No threshold meets the objective.** {reason}.")
-        }
-        Warning::Dropped { records } => format!(
-            "**Invalid records dropped.** {records} records were dropped by `--skip-invalid`; \
-             the reasons are listed under Details and in `summary.json`."
-        ),
-    }
 }

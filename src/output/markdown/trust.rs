@@ -5,7 +5,9 @@
 
 use std::fmt::Write;
 
+use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
+use crate::output::text::judged_words;
 use crate::output::format::{cut, money, opt4, pct};
 use crate::report::Report;
 use crate::trust::intervals::Interval;
@@ -82,12 +84,19 @@ pub(super) fn held_out(r: &Report, o: &mut String) {
         h.calibration_records,
         h.test_records,
         h.description,
-        match h.met {
-            Some(true) => " The held-out records meet the objective.",
-            Some(false) => " **The held-out records do not meet the objective.**",
-            None => "",
+        match &h.verdict {
+            Some(j) => format!(
+                " Objective on the held-out records: **{}** ({}).",
+                j.verdict.name(),
+                judged_words(j)
+            ),
+            None => String::new(),
         }
     );
+    if let (Some(q), Objective::MaxQualityLoss { .. }) = (h.always_large_quality, r.settings.objective)
+    {
+        let _ = writeln!(o, "Always-large quality on the held-out records: {q:.4}.\n");
+    }
     let title = format!("at threshold {}", h.promised.threshold);
     promised_and_held_out(o, &title, &h.promised, &h.held_out);
     if let Some(check) = &h.policy {

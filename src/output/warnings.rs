@@ -1,0 +1,141 @@
+//! The words of every caution: one wording, shown under "Warnings" in `report.md` and printed
+//! to stderr by `sweep` and `recommend` (once each).
+//!
+//! Words only; every number comes from the [`Warning`]. It must not compute.
+
+use std::fmt::Write;
+
+use super::format::{money, pct};
+use super::text::judged_words;
+use crate::report::warnings::Warning;
+
+/// The lines `sweep` and `recommend` print to stderr: `warning: TITLE BODY`, one per caution.
+pub fn warnings_text(warnings: &[Warning]) -> String {
+    let mut out = String::new();
+    for w in warnings {
+        let (title, body) = warning_words(w);
+        let _ = writeln!(out, "warning: {title} {}", body.replace('`', ""));
+    }
+    out
+}
+
+/// A caution as (title, explanation).
+pub fn warning_words(w: &Warning) -> (String, String) {
+    let (title, body) = match w {
+        Warning::FewRecords { records } => (
+            "Few records.".into(),
+            format!(
+                "Only {records} records: the chosen threshold is noisy and the quality measured \
+                 at it is optimistic (it was picked where it looked best). Several thousand \
+                 labelled records make the choice reliable."
+            ),
+        ),
+        Warning::WeakSignal { auroc } => (
+            "Weak signal.".into(),
+            format!(
+                "The confidence barely separates right from wrong answers (AUROC {auroc:.2}; \
+                 0.5 is chance). No threshold buys much here: a better confidence signal would."
+            ),
+        ),
+        Warning::HighEscalation { rate } => (
+            "High escalation.".into(),
+            format!(
+                "The recommended threshold escalates {} of requests, above the 40 % at which \
+                 the post warns cascade savings erode.",
+                pct(*rate)
+            ),
+        ),
+        Warning::PastBreakEven { savings } => (
+            "Past break-even.".into(),
+            format!(
+                "The recommended cascade costs {} more than always-large: the small model is \
+                 paid on every request. Sending everything to the large model is cheaper.",
+                pct(-savings)
+            ),
+        ),
+        Warning::NoThreshold { reason } => (
+            "No threshold meets the objective.".into(),
+            format!("{reason}."),
+        ),
+        Warning::Dropped { records } => (
+            "Invalid records dropped.".into(),
+            format!(
+                "{records} records were dropped by `--skip-invalid`; the reasons are listed \
+                 under Details and in `summary.json`."
+            ),
+        ),
+        Warning::Ties { ties, records } => ("Tied confidences.".into(), ties_words(ties, *records)),
+        Warning::DefaultCosts {
+            small,
+            large,
+            columns,
+        } => ("Default costs.".into(), default_cost_words(*small, *large, columns)),
+        Warning::NoObjective => (
+            "No objective.".into(),
+            "Without `--min-quality` or `--max-quality-loss` (or another objective) the \
+             threshold maximises quality × savings, which often escalates little or nothing. \
+             Say what quality you need: `--min-quality Q` for the answers the small model ships, \
+             `--max-quality-loss L` against always-large."
+                .into(),
+        ),
+        Warning::HeldOutMiss { judged } => (
+            format!("Held-out check {}.", judged.verdict.name()),
+            format!(
+                "On the held-out records the objective is {}: {}.",
+                judged.verdict.name(),
+                judged_words(judged)
+            ),
+        ),
+        Warning::LongTable { rows, limit } => (
+            "Long table.".into(),
+            format!(
+                "`sweep.csv` has {rows} rows, more than {limit}: its bootstrap interval columns \
+                 (cost, and qualities that are not 0/1) are empty; the Wilson columns and the \
+                 recommended row's intervals are filled. Drop `--exact` for a grid with every \
+                 interval."
+            ),
+        ),
+    };
+    (title, body)
+}
+
+/// `46.0 % of the records (136 of 295) share confidence 1; ...`.
+fn ties_words(ties: &[(f64, usize)], records: usize) -> String {
+    let parts: Vec<String> = ties
+        .iter()
+        .map(|(value, count)| {
+            format!(
+                "{} of the records ({count} of {records}) have confidence exactly {value}",
+                pct(*count as f64 / records as f64)
+            )
+        })
+        .collect();
+    format!(
+        "{}. A threshold accepts or escalates each tie whole, so an objective that needs part \
+         of one jumps past it (often to always-large).",
+        parts.join("; ")
+    )
+}
+
+/// Which model ran at the built-in cost, and the columns that may hold the real one.
+fn default_cost_words(small: Option<f64>, large: Option<f64>, columns: &[String]) -> String {
+    let priced: Vec<String> = [("small", small), ("large", large)]
+        .iter()
+        .filter_map(|(m, c)| c.map(|c| format!("the {m} model at {} per request", money(c))))
+        .collect();
+    let mut out = format!(
+        "No cost field, price or cost flag: {} (built-in defaults). Every cost, saving and \
+         break-even depends on them; give `--small-cost`/`--large-cost`, `--price`, or map cost \
+         fields with `--field small_cost=COLUMN`.",
+        priced.join(" and ")
+    );
+    if !columns.is_empty() {
+        let named: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+        let _ = write!(
+            out,
+            " Columns that look like costs or tokens: {}.",
+            named.join(", ")
+        );
+    }
+    out
+}

@@ -57,11 +57,11 @@ pub fn warning_words(w: &Warning) -> (String, String) {
             "No threshold meets the objective.".into(),
             format!("{reason}."),
         ),
-        Warning::Dropped { records } => (
+        Warning::Dropped { records, read } => (
             "Invalid records dropped.".into(),
             format!(
-                "{records} records were dropped by `--skip-invalid`; the reasons are listed \
-                 under Details and in `summary.json`."
+                "{records} of {read} records were dropped by `--skip-invalid`; the reasons are \
+                 listed under Details and in `summary.json`."
             ),
         ),
         Warning::Ties { ties, records } => ("Tied confidences.".into(), ties_words(ties, *records)),

@@ -242,6 +242,8 @@ pub fn decision(
     });
     let why = recommendation.as_ref().map_err(|why| why.to_string());
     let mut warnings = warnings::collect(loaded, run, &prepared, &sweep, why, None);
+    // `recommend` states the reason itself, as its error line.
+    warnings.retain(|w| !matches!(w, Warning::NoThreshold { .. }));
     warnings.extend(holdout.as_ref().and_then(warnings::held_out));
     Ok(Decision {
         warnings,

@@ -57,6 +57,8 @@ pub enum Warning {
     Dropped {
         /// How many.
         records: u64,
+        /// Records read.
+        read: u64,
     },
     /// Many records share one confidence value: a threshold takes or leaves them all.
     Ties {
@@ -112,6 +114,7 @@ pub fn collect(
     if loaded.drops.dropped > 0 {
         warnings.push(Warning::Dropped {
             records: loaded.drops.dropped,
+            read: loaded.drops.read,
         });
     }
     if sweep.records() < FEW_RECORDS {

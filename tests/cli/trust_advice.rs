@@ -36,3 +36,151 @@ fn escalate_everything_tells_one_story() {
     assert_eq!(json["metrics"]["cost_per_request"], 60.0);
     assert_eq!(json["policy"]["measured"]["cost_per_request"], 60.0);
 }
+
+/// Four records priced by their own columns, which the default field names do not map.
+const USD_COLUMNS: &str = "\
+{\"confidence\":0.9,\"small_quality\":1,\"small_cost_usd\":0.001,\"large_cost_usd\":0.015}
+{\"confidence\":0.8,\"small_quality\":1,\"small_cost_usd\":0.001,\"large_cost_usd\":0.015}
+{\"confidence\":0.7,\"small_quality\":0,\"small_cost_usd\":0.001,\"large_cost_usd\":0.015}
+{\"confidence\":0.6,\"small_quality\":1,\"small_cost_usd\":0.001,\"large_cost_usd\":0.015}
+";
+
+#[test]
+fn default_costs_and_a_missing_objective_are_said() {
+    // Issue 12 point 4: with small_cost_usd / large_cost_usd columns and no cost flag, requests
+    // were priced at 1 vs 60 without a word and the report said the costs came from a flag.
+    let dir = Scratch::new();
+    let input = dir.write("usd.jsonl", USD_COLUMNS);
+    let out = dir.run_out("sweep", &input, "r", &["-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("warning: Default costs."))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("the small model at 1.000 per request"), "{line}");
+    assert!(line.contains("the large model at 60.00 per request"), "{line}");
+    assert!(line.contains("large_cost_usd, small_cost_usd"), "{line}");
+    // No objective: said, with the two flags to use instead.
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("warning: No objective."))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("--min-quality") && line.contains("--max-quality-loss"));
+    // At the top of the report (before the recommendation), and never "(flag)".
+    let md = dir.text("r/report.md");
+    let defaults = md.find("**Default costs.**").expect("said in the report");
+    assert!(defaults < md.find("**Recommendation").unwrap(), "{md}");
+    assert!(!md.contains("(flag)"), "{md}");
+    assert!(md.contains("60.00 per request (the built-in default)"), "{md}");
+    assert_eq!(dir.json("r/summary.json")["settings"]["large_cost"]["source"], "default");
+    // A stated cost is not a default.
+    let out = dir.run_out(
+        "sweep",
+        &input,
+        "s",
+        &["-q", "--small-cost", "1", "--large-cost", "60", "--min-quality", "0.5"],
+    );
+    let err = stderr(&out);
+    assert!(!err.contains("Default costs") && !err.contains("No objective"), "{err}");
+}
+
+#[test]
+fn every_report_warning_goes_to_stderr_once() {
+    // Issue 12 point 5: warnings lived only in report.md. tests/data/tiny.jsonl has 5 records
+    // (few records), default costs and, with --min-quality 0.75, escalates 20 %.
+    let dir = Scratch::new();
+    let tiny = crate::harness::fixture("tiny.jsonl");
+    let out = dir.run_out("sweep", &tiny, "r", &["-q", "--min-quality", "0.75"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let md = dir.text("r/report.md");
+    let section = md.split("## Warnings\n\n").nth(1).expect("a Warnings section");
+    let titles: Vec<&str> = section
+        .lines()
+        .take_while(|l| l.starts_with("- **"))
+        .map(|l| l.trim_start_matches("- **").split("**").next().unwrap())
+        .collect();
+    assert!(titles.contains(&"Few records."), "{titles:?}");
+    for title in &titles {
+        let wanted = format!("warning: {title} ");
+        assert_eq!(err.matches(&wanted).count(), 1, "{title}: {err}");
+    }
+    // `recommend` says the same, once each.
+    let out = run("recommend", &tiny, &["--min-quality", "0.75"]);
+    assert_eq!(stdout(&out), "0.6\n");
+    let err = stderr(&out);
+    for title in &titles {
+        let wanted = format!("warning: {title} ");
+        assert_eq!(err.matches(&wanted).count(), 1, "{title}: {err}");
+    }
+}
+
+#[test]
+fn largest_ties_are_reported() {
+    // Issue 12 point 3: nothing said that most confidences sit on a few values. Counted with
+    // Python's collections.Counter over data/gastro-confidence/gastro-gpt4omini-to-gpt4o.jsonl:
+    // 0.9 × 188, 0.8 × 79, 1.0 × 22 of 295 (then 0.7 × 5, under the 5 % shown).
+    let dir = Scratch::new();
+    let input = crate::harness::example("gastro-confidence/gastro-gpt4omini-to-gpt4o.jsonl");
+    let flags = [
+        "-q",
+        "--field",
+        "small_quality=small_correct",
+        "--field",
+        "large_quality=large_correct",
+        "--max-quality-loss",
+        "0.002",
+    ];
+    let out = dir.run_out("sweep", &input, "r", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = "63.7% of the records (188 of 295) have confidence exactly 0.9; 26.8% of the \
+                    records (79 of 295) have confidence exactly 0.8; 7.5% of the records (22 of \
+                    295) have confidence exactly 1.";
+    assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    assert!(dir.text("r/report.md").contains(expected));
+    assert!(!stderr(&out).contains("0.7 "));
+}
+
+#[test]
+fn held_out_verdicts_have_intervals() {
+    // Issue 12 point 6: a held-out point estimate above the target printed "met". Calibration
+    // part: four right answers at 0.9, four wrong at 0.1, so --min-quality 0.8 picks 0.9. Held
+    // out: ten records at 0.9, nine right: quality 0.9, Wilson 95 % interval (closed form in
+    // Python, z = 1.959963984540054) 0.5958499732047615 to 0.9821237869049271, which straddles
+    // 0.8: inconclusive, and listed among the warnings.
+    let mut data = String::new();
+    for (conf, q, split, count) in [
+        (0.9, 1, "train", 4),
+        (0.1, 0, "train", 4),
+        (0.9, 1, "test", 9),
+        (0.9, 0, "test", 1),
+    ] {
+        for _ in 0..count {
+            data.push_str(&format!(
+                "{{\"confidence\":{conf},\"small_quality\":{q},\"split\":\"{split}\"}}\n"
+            ));
+        }
+    }
+    let dir = Scratch::new();
+    let input = dir.write("split.jsonl", data);
+    let flags = ["--min-quality", "0.8", "--split-field", "split"];
+    let out = run("recommend", &input, &[&flags[..], &["--print", "json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let v = &json["holdout"]["verdict"];
+    assert_eq!(v["verdict"], "inconclusive");
+    assert_eq!(v["value"], 0.9);
+    let (lo, hi) = (v["interval"][0].as_f64().unwrap(), v["interval"][1].as_f64().unwrap());
+    assert!((lo - 0.5958499732047615).abs() < 1e-12, "{lo}");
+    assert!((hi - 0.9821237869049271).abs() < 1e-12, "{hi}");
+    let err = stderr(&out);
+    assert!(err.contains("objective inconclusive"), "{err}");
+    assert!(err.contains("warning: Held-out check inconclusive."), "{err}");
+    // The report lists the miss under its warnings too.
+    let out = dir.run_out("sweep", &input, "r", &[&["-q"][..], &flags[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let md = dir.text("r/report.md");
+    let warnings = md.split("## Warnings").nth(1).unwrap();
+    assert!(warnings.contains("**Held-out check inconclusive.**"), "{md}");
+}

@@ -8,7 +8,9 @@ use std::fmt::Write;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct, threshold};
+use crate::output::warnings::warning_words;
 use crate::report::Report;
+use crate::report::warnings::Warning;
 
 /// The title and the line about the input, the objective and the tool.
 pub(super) fn title(r: &Report, o: &mut String) {
@@ -41,6 +43,13 @@ pub(super) fn title(r: &Report, o: &mut String) {
         r.settings.objective.describe(),
         env!("CARGO_PKG_VERSION"),
     );
+    // Costs nobody stated change every number below: say so before them (issue 12).
+    for w in &r.findings.warnings {
+        if let Warning::DefaultCosts { .. } = w {
+            let (title, words) = warning_words(w);
+            let _ = writeln!(o, "**{title}** {words}\n");
+        }
+    }
 }
 
 /// The recommended threshold: what it escalates, ships and costs, and how to route with it.

@@ -165,6 +165,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     }
     let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)?;
     note_filtered(report.filtered.as_ref());
+    eprint!("{}", output::signals_warnings(&report));
     out.commit(&output::signals_files(&report)?)?;
     eprintln!("wrote {}", config.out.display());
     print(&output::signals_text(&report))?;

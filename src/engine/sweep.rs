@@ -354,7 +354,12 @@ impl Sweep {
     /// escalates such a tie whole.
     pub fn largest_ties(&self, k: usize) -> Vec<(f64, usize)> {
         let mut ties: Vec<(f64, usize)> = (1..self.accepted.len())
-            .map(|j| (self.distinct[j - 1], self.accepted[j] - self.accepted[j - 1]))
+            .map(|j| {
+                (
+                    self.distinct[j - 1],
+                    self.accepted[j] - self.accepted[j - 1],
+                )
+            })
             .collect();
         ties.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.total_cmp(&a.0)));
         ties.truncate(k);

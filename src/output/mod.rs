@@ -24,7 +24,7 @@ use anyhow::Result;
 use crate::report::Report;
 
 pub use policy::{PolicyFormat, decision_text};
-pub use signals::{signals_files, signals_text};
+pub use signals::{signals_files, signals_text, signals_warnings};
 pub use text::{filtered_line, held_out_line, summary_text};
 pub use warnings::warnings_text;
 pub use what_if::{what_if_csv, what_if_text};

@@ -153,7 +153,12 @@ pub fn held_out_line(h: &Validation) -> String {
         );
     }
     if let Some(j) = &h.verdict {
-        let _ = write!(line, ", objective {}: {}", j.verdict.name(), judged_words(j));
+        let _ = write!(
+            line,
+            ", objective {}: {}",
+            j.verdict.name(),
+            judged_words(j)
+        );
     }
     line
 }

@@ -69,7 +69,10 @@ pub fn warning_words(w: &Warning) -> (String, String) {
             small,
             large,
             columns,
-        } => ("Default costs.".into(), default_cost_words(*small, *large, columns)),
+        } => (
+            "Default costs.".into(),
+            default_cost_words(*small, *large, columns),
+        ),
         Warning::NoObjective => (
             "No objective.".into(),
             "Without `--min-quality` or `--max-quality-loss` (or another objective) the \

@@ -4,9 +4,9 @@
 //! must not read files, print or format; renderers turn the report into bytes.
 
 use super::deploy::{Chosen, deployment};
-use super::{findings, warnings};
 use super::prepare::{Prepared, unmatched};
 use super::settings::{Grid, RunSettings, SweepSettings};
+use super::{findings, warnings};
 use crate::engine::latency::{self, Latency};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::{Infeasible, recommend};

@@ -11,6 +11,7 @@ use crate::input::{ExtraColumn, ExtraKind, Loaded};
 use crate::policy::document::Policy;
 use crate::policy::segments::Plan;
 use crate::signals::compare::{Comparison, compare};
+use crate::signals::routing::Suspect;
 use crate::signals::settings::SignalSource;
 use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
@@ -64,6 +65,10 @@ pub struct SignalsReport {
     pub recalibrate: Option<(&'static str, usize)>,
     /// Other columns tried as signals and left out (not a number in every record).
     pub skipped: Vec<String>,
+    /// Other numeric columns, listed but not ranked (pass `--signal NAME` to rank one).
+    pub unranked: Vec<String>,
+    /// Named columns that look like a label or a large-model output.
+    pub suspects: Vec<Suspect>,
     /// With `--where`: the records kept.
     pub filtered: Option<Filtered>,
 }
@@ -181,13 +186,17 @@ pub fn signals_report(
     target: Option<f64>,
 ) -> Result<SignalsReport, RunError> {
     let (mut loaded, filtered) = apply_filters(loaded, run)?;
-    let (candidates, skipped) =
-        signals::candidates(&loaded, &run.signal, candidates).map_err(|error| {
-            RunError::InInput {
-                input: run.load.source.label(),
-                error,
-            }
-        })?;
+    let signals::Candidates {
+        ranked: candidates,
+        skipped,
+        unranked,
+        suspects,
+    } = signals::candidates(&loaded, &run.signal, candidates).map_err(|error| {
+        RunError::InInput {
+            input: run.load.source.label(),
+            error,
+        }
+    })?;
     // The sweep input's confidence is replaced per candidate; costs need a column of the
     // right length.
     loaded.set.confidence = candidates[0].values.clone();
@@ -201,6 +210,8 @@ pub fn signals_report(
         comparison,
         recalibrate: (run.signal.recalibrate).map(|r| (signals::method_name(r.method), r.folds)),
         skipped,
+        unranked,
+        suspects,
         filtered,
     })
 }

@@ -133,9 +133,11 @@ pub fn collect(
         });
     }
     match recommended.clone() {
-        Ok(m) if m.escalation_rate > HIGH_ESCALATION && !m.accepts_none => warnings.push(Warning::HighEscalation {
-            rate: m.escalation_rate,
-        }),
+        Ok(m) if m.escalation_rate > HIGH_ESCALATION && !m.accepts_none => {
+            warnings.push(Warning::HighEscalation {
+                rate: m.escalation_rate,
+            })
+        }
         Ok(_) => {}
         Err(reason) => warnings.push(Warning::NoThreshold { reason }),
     }
@@ -166,7 +168,11 @@ pub fn held_out(v: &Validation) -> Option<Warning> {
 fn ties(sweep: &Sweep) -> Vec<(f64, usize)> {
     let n = sweep.records() as f64;
     let big = |(_, count): &(f64, usize)| *count >= 2 && *count as f64 >= TIE_SHARE * n;
-    sweep.largest_ties(TIES_SHOWN).into_iter().filter(big).collect()
+    sweep
+        .largest_ties(TIES_SHOWN)
+        .into_iter()
+        .filter(big)
+        .collect()
 }
 
 /// The default costs in use, with the unmapped columns that look like costs or tokens.
@@ -211,7 +217,13 @@ mod tests {
 
     #[test]
     fn cost_like_names() {
-        for name in ["small_cost_usd", "large_cost_usd", "input_tokens", "Price", "spend"] {
+        for name in [
+            "small_cost_usd",
+            "large_cost_usd",
+            "input_tokens",
+            "Price",
+            "spend",
+        ] {
             assert!(looks_like_cost(name), "{name}");
         }
         for name in ["confidence", "task_type", "id", "large_correct"] {

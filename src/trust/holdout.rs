@@ -290,7 +290,9 @@ mod tests {
 
     /// Held-out metrics with `accepted` of 200 records kept at non-escalated quality `q`.
     fn held(accepted: usize, q: f64) -> Metrics {
-        let conf: Vec<f64> = (0..200).map(|i| if i < accepted { 0.9 } else { 0.1 }).collect();
+        let conf: Vec<f64> = (0..200)
+            .map(|i| if i < accepted { 0.9 } else { 0.1 })
+            .collect();
         let ones = (q * accepted as f64).round() as usize;
         let quality: Vec<f64> = (0..200).map(|i| if i < ones { 1.0 } else { 0.0 }).collect();
         let input = crate::engine::sweep::flat_input(&conf, &quality, None);
@@ -309,7 +311,10 @@ mod tests {
         let j = judge(target, &held(200, 0.85), None, 0.95).unwrap();
         assert_eq!(j.verdict, Verdict::Inconclusive);
         let (lo, hi) = j.interval.unwrap();
-        assert!(close(lo, 0.7939442071583334) && close(hi, 0.89286406437758), "{lo} {hi}");
+        assert!(
+            close(lo, 0.7939442071583334) && close(hi, 0.89286406437758),
+            "{lo} {hi}"
+        );
         let j = judge(target, &held(200, 0.5), None, 0.95).unwrap();
         assert_eq!(j.verdict, Verdict::NotMet);
         assert!(close(j.interval.unwrap().1, 0.5686391403961082));
@@ -318,9 +323,17 @@ mod tests {
         assert!(close(j.interval.unwrap().0, 0.9722262956021069));
         // Escalation at most 0.5 with 100 of 200 escalated: Wilson (0.431.., 0.568..)
         // straddles 0.5.
-        let j = judge(Objective::MaxEscalation { max_rate: 0.5 }, &held(100, 1.0), None, 0.95);
+        let j = judge(
+            Objective::MaxEscalation { max_rate: 0.5 },
+            &held(100, 1.0),
+            None,
+            0.95,
+        );
         assert_eq!(j.unwrap().verdict, Verdict::Inconclusive);
-        assert_eq!(judge(Objective::QualityTimesSavings, &held(1, 1.0), None, 0.95), None);
+        assert_eq!(
+            judge(Objective::QualityTimesSavings, &held(1, 1.0), None, 0.95),
+            None
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ fn split_field_checks_the_threshold_on_the_test_rows() {
     let md = dir.text("r/report.md");
     // One of two held-out answers right: Wilson cannot tell 0.5 from the target (issue 12).
     assert_eq!(h["verdict"]["verdict"], "inconclusive");
-    assert!(md.contains("Objective on the held-out records: **inconclusive**"), "{md}");
+    assert!(
+        md.contains("Objective on the held-out records: **inconclusive**"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -83,7 +83,11 @@ fn csv_with_field_mapping_agrees_with_jsonl() {
         ],
     );
     // Only warnings (issue 12: default costs, few records), no error.
-    assert!(stderr(&out).lines().all(|l| l.starts_with("warning: ")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).lines().all(|l| l.starts_with("warning: ")),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(stdout(&out), "0.8\n");
 }
 
@@ -102,7 +106,11 @@ fn parquet_agrees_with_jsonl() {
         .unwrap();
     let out = run("recommend", &path, &[]);
     // Only warnings (issue 12: default costs, few records), no error.
-    assert!(stderr(&out).lines().all(|l| l.starts_with("warning: ")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).lines().all(|l| l.starts_with("warning: ")),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(stdout(&out), "0.6\n");
 }
 

@@ -31,7 +31,10 @@ fn writes_table_and_summary() {
     // everything): 102 rows. Threshold 0.65 splits like 0.7: 2 escalated, quality 2/3,
     // cascade 0.6, cost 25, wasted small spend 2/5, savings 1 − 25/60.
     assert_eq!(csv.lines().count(), 103);
-    assert!(csv.contains("\n0.9000000000000001,0,5,1,,0.8,60,0,0,0,true,"), "{csv}");
+    assert!(
+        csv.contains("\n0.9000000000000001,0,5,1,,0.8,60,0,0,0,true,"),
+        "{csv}"
+    );
     let line = csv.lines().find(|l| l.starts_with("0.65,")).unwrap();
     let row = line.split(',').take(11).collect::<Vec<_>>().join(",");
     assert_eq!(

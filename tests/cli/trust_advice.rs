@@ -20,18 +20,28 @@ fn escalate_everything_tells_one_story() {
     let out = dir.run_out("sweep", &input, "r", &flags);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("recommended threshold always_large"), "{text}");
+    assert!(
+        text.contains("recommended threshold always_large"),
+        "{text}"
+    );
     assert!(text.contains("savings vs always-large    0.0%"), "{text}");
     let summary = dir.json("r/summary.json");
     let m = &summary["recommendation"]["metrics"];
     assert_eq!(m["cost_per_request"], 60.0);
     assert_eq!(m["savings_vs_large"], 0.0);
     let md = dir.text("r/report.md");
-    assert!(md.contains("**Recommendation: threshold always_large.**"), "{md}");
+    assert!(
+        md.contains("**Recommendation: threshold always_large.**"),
+        "{md}"
+    );
     assert!(!md.contains("0.9000000000000001"), "{md}");
     let out = run("recommend", &input, &flags);
     assert_eq!(stdout(&out), "always_large\n");
-    let out = run("recommend", &input, &[&flags[..], &["--print", "json"]].concat());
+    let out = run(
+        "recommend",
+        &input,
+        &[&flags[..], &["--print", "json"]].concat(),
+    );
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["metrics"]["cost_per_request"], 60.0);
     assert_eq!(json["policy"]["measured"]["cost_per_request"], 60.0);
@@ -58,8 +68,14 @@ fn default_costs_and_a_missing_objective_are_said() {
         .lines()
         .find(|l| l.starts_with("warning: Default costs."))
         .unwrap_or_else(|| panic!("{err}"));
-    assert!(line.contains("the small model at 1.000 per request"), "{line}");
-    assert!(line.contains("the large model at 60.00 per request"), "{line}");
+    assert!(
+        line.contains("the small model at 1.000 per request"),
+        "{line}"
+    );
+    assert!(
+        line.contains("the large model at 60.00 per request"),
+        "{line}"
+    );
     assert!(line.contains("large_cost_usd, small_cost_usd"), "{line}");
     // No objective: said, with the two flags to use instead.
     let line = err
@@ -72,17 +88,34 @@ fn default_costs_and_a_missing_objective_are_said() {
     let defaults = md.find("**Default costs.**").expect("said in the report");
     assert!(defaults < md.find("**Recommendation").unwrap(), "{md}");
     assert!(!md.contains("(flag)"), "{md}");
-    assert!(md.contains("60.00 per request (the built-in default)"), "{md}");
-    assert_eq!(dir.json("r/summary.json")["settings"]["large_cost"]["source"], "default");
+    assert!(
+        md.contains("60.00 per request (the built-in default)"),
+        "{md}"
+    );
+    assert_eq!(
+        dir.json("r/summary.json")["settings"]["large_cost"]["source"],
+        "default"
+    );
     // A stated cost is not a default.
     let out = dir.run_out(
         "sweep",
         &input,
         "s",
-        &["-q", "--small-cost", "1", "--large-cost", "60", "--min-quality", "0.5"],
+        &[
+            "-q",
+            "--small-cost",
+            "1",
+            "--large-cost",
+            "60",
+            "--min-quality",
+            "0.5",
+        ],
     );
     let err = stderr(&out);
-    assert!(!err.contains("Default costs") && !err.contains("No objective"), "{err}");
+    assert!(
+        !err.contains("Default costs") && !err.contains("No objective"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -95,7 +128,10 @@ fn every_report_warning_goes_to_stderr_once() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     let md = dir.text("r/report.md");
-    let section = md.split("## Warnings\n\n").nth(1).expect("a Warnings section");
+    let section = md
+        .split("## Warnings\n\n")
+        .nth(1)
+        .expect("a Warnings section");
     let titles: Vec<&str> = section
         .lines()
         .take_while(|l| l.starts_with("- **"))
@@ -165,22 +201,88 @@ fn held_out_verdicts_have_intervals() {
     let dir = Scratch::new();
     let input = dir.write("split.jsonl", data);
     let flags = ["--min-quality", "0.8", "--split-field", "split"];
-    let out = run("recommend", &input, &[&flags[..], &["--print", "json"]].concat());
+    let out = run(
+        "recommend",
+        &input,
+        &[&flags[..], &["--print", "json"]].concat(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let v = &json["holdout"]["verdict"];
     assert_eq!(v["verdict"], "inconclusive");
     assert_eq!(v["value"], 0.9);
-    let (lo, hi) = (v["interval"][0].as_f64().unwrap(), v["interval"][1].as_f64().unwrap());
+    let (lo, hi) = (
+        v["interval"][0].as_f64().unwrap(),
+        v["interval"][1].as_f64().unwrap(),
+    );
     assert!((lo - 0.5958499732047615).abs() < 1e-12, "{lo}");
     assert!((hi - 0.9821237869049271).abs() < 1e-12, "{hi}");
     let err = stderr(&out);
     assert!(err.contains("objective inconclusive"), "{err}");
-    assert!(err.contains("warning: Held-out check inconclusive."), "{err}");
+    assert!(
+        err.contains("warning: Held-out check inconclusive."),
+        "{err}"
+    );
     // The report lists the miss under its warnings too.
     let out = dir.run_out("sweep", &input, "r", &[&["-q"][..], &flags[..]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let md = dir.text("r/report.md");
     let warnings = md.split("## Warnings").nth(1).unwrap();
-    assert!(warnings.contains("**Held-out check inconclusive.**"), "{md}");
+    assert!(
+        warnings.contains("**Held-out check inconclusive.**"),
+        "{md}"
+    );
+}
+
+#[test]
+fn signals_ranks_only_what_a_router_knows() {
+    // Issue 12 point 2: `calibrate signals` said `deploy: large_confidence` (the large model's
+    // own confidence). By hand: confidence ranks right {0.9, 0.6} above wrong {0.7, 0.2} in 3 of
+    // 4 pairs; large_confidence and `hint` separate perfectly, so unnamed they would have won.
+    let data = "\
+{\"confidence\":0.9,\"small_quality\":1,\"large_confidence\":0.99,\"hint\":5}
+{\"confidence\":0.7,\"small_quality\":0,\"large_confidence\":0.2,\"hint\":1}
+{\"confidence\":0.6,\"small_quality\":1,\"large_confidence\":0.98,\"hint\":6}
+{\"confidence\":0.2,\"small_quality\":0,\"large_confidence\":0.1,\"hint\":2}
+";
+    let dir = Scratch::new();
+    let input = dir.write("s.jsonl", data);
+    let out = dir.run_out("signals", &input, "s", &["-q", "--min-quality", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("deploy: confidence"), "{text}");
+    assert!(!text.contains("deploy: large_confidence"), "{text}");
+    assert!(
+        text.contains("not ranked: hint, large_confidence (")
+            && text.contains("pass --signal NAME"),
+        "{text}"
+    );
+    let json = dir.json("s/signals.json");
+    let ranked: Vec<&str> = (json["signals"].as_array().unwrap().iter())
+        .map(|r| r["signal"].as_str().unwrap())
+        .collect();
+    assert_eq!(ranked, ["confidence"]);
+    assert_eq!(json["columns_not_ranked"][1], "large_confidence");
+    // Named, they are ranked, with a warning: one by its name, one for separating perfectly.
+    let flags = [
+        "-q",
+        "--signal",
+        "large_confidence",
+        "--signal",
+        "hint",
+        "--signal",
+        "confidence",
+    ];
+    let out = dir.run_out("signals", &input, "t", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: --signal large_confidence: its name reads like"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: --signal hint: it separates right from wrong"),
+        "{err}"
+    );
+    assert!(!err.contains("--signal confidence:"), "{err}");
 }

@@ -56,7 +56,10 @@ fn escalate_everything_is_always_large() {
     assert_eq!(m.cost_per_request, 60.0); // 4 × 60 / 4, as always-large
     assert_eq!(m.wasted_small_cost_per_request, 0.0);
     assert_eq!(m.savings_vs_large, Some(0.0));
-    assert_eq!(m.cost_per_request, hand().baselines().always_large.cost_per_request);
+    assert_eq!(
+        m.cost_per_request,
+        hand().baselines().always_large.cost_per_request
+    );
 }
 
 #[test]

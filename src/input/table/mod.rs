@@ -121,7 +121,12 @@ fn read(
         return Err(e);
     }
     let columns = columns.finish(&requests, &names.join(", "), label)?;
-    Ok((set, drops, requests.into_iter().zip(columns).collect(), names))
+    Ok((
+        set,
+        drops,
+        requests.into_iter().zip(columns).collect(),
+        names,
+    ))
 }
 
 /// The column each fixed field is read from (`None`: not read), or the error for a required

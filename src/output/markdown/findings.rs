@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct, threshold};
-use crate::report::Report;
 use crate::output::warnings::warning_words;
+use crate::report::Report;
 
 /// The warnings, one bullet each.
 pub(super) fn warnings(r: &Report, o: &mut String) {

@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
-use crate::output::text::judged_words;
 use crate::output::format::{cut, money, opt4, pct};
+use crate::output::text::judged_words;
 use crate::report::Report;
 use crate::trust::intervals::Interval;
 
@@ -93,7 +93,8 @@ pub(super) fn held_out(r: &Report, o: &mut String) {
             None => String::new(),
         }
     );
-    if let (Some(q), Objective::MaxQualityLoss { .. }) = (h.always_large_quality, r.settings.objective)
+    if let (Some(q), Objective::MaxQualityLoss { .. }) =
+        (h.always_large_quality, r.settings.objective)
     {
         let _ = writeln!(o, "Always-large quality on the held-out records: {q:.4}.\n");
     }

@@ -349,23 +349,6 @@ impl Sweep {
         auroc_of_groups((1..self.accepted.len()).rev().map(group))
     }
 
-    /// The `k` confidence values shared by the most records a threshold can accept, as
-    /// (value, records), largest first (ties by value, descending). A threshold accepts or
-    /// escalates such a tie whole.
-    pub fn largest_ties(&self, k: usize) -> Vec<(f64, usize)> {
-        let mut ties: Vec<(f64, usize)> = (1..self.accepted.len())
-            .map(|j| {
-                (
-                    self.distinct[j - 1],
-                    self.accepted[j] - self.accepted[j - 1],
-                )
-            })
-            .collect();
-        ties.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.total_cmp(&a.0)));
-        ties.truncate(k);
-        ties
-    }
-
     /// The always-small and always-large policies.
     pub fn baselines(&self) -> Baselines {
         let n = self.n as f64;

@@ -9,6 +9,12 @@ use super::format::{money, pct};
 use super::text::judged_words;
 use crate::report::warnings::Warning;
 
+/// Why a run without an objective deserves a second look.
+const NO_OBJECTIVE: &str = "Without `--min-quality` or `--max-quality-loss` (or another \
+    objective) the threshold maximises quality × savings, which often escalates little or \
+    nothing. Say what quality you need: `--min-quality Q` for the answers the small model \
+    ships, `--max-quality-loss L` against always-large.";
+
 /// The lines `sweep` and `recommend` print to stderr: `warning: TITLE BODY`, one per caution.
 pub fn warnings_text(warnings: &[Warning]) -> String {
     let mut out = String::new();
@@ -73,14 +79,7 @@ pub fn warning_words(w: &Warning) -> (String, String) {
             "Default costs.".into(),
             default_cost_words(*small, *large, columns),
         ),
-        Warning::NoObjective => (
-            "No objective.".into(),
-            "Without `--min-quality` or `--max-quality-loss` (or another objective) the \
-             threshold maximises quality × savings, which often escalates little or nothing. \
-             Say what quality you need: `--min-quality Q` for the answers the small model ships, \
-             `--max-quality-loss L` against always-large."
-                .into(),
-        ),
+        Warning::NoObjective => ("No objective.".into(), NO_OBJECTIVE.into()),
         Warning::HeldOutMiss { judged } => (
             format!("Held-out check {}.", judged.verdict.name()),
             format!(

@@ -164,15 +164,20 @@ pub fn held_out(v: &Validation) -> Option<Warning> {
     (judged.verdict != Verdict::Met).then_some(Warning::HeldOutMiss { judged })
 }
 
-/// Confidence values held by at least [`TIE_SHARE`] of the records (and two or more).
+/// Confidence values held by at least [`TIE_SHARE`] of the records (and two or more), as
+/// (value, records), largest first (equal counts by value, descending), at most
+/// [`TIES_SHOWN`]. Candidate j ≥ 1 accepts the records at or above the j-th distinct
+/// confidence, so consecutive accepted counts give each value's records.
 fn ties(sweep: &Sweep) -> Vec<(f64, usize)> {
     let n = sweep.records() as f64;
-    let big = |(_, count): &(f64, usize)| *count >= 2 && *count as f64 >= TIE_SHARE * n;
-    sweep
-        .largest_ties(TIES_SHOWN)
-        .into_iter()
-        .filter(big)
-        .collect()
+    let accepted = |j: usize| sweep.at_candidate(j).accepted;
+    let mut ties: Vec<(f64, usize)> = (sweep.distinct_confidences().iter().enumerate())
+        .map(|(k, &value)| (value, accepted(k + 1) - accepted(k)))
+        .filter(|&(_, count)| count >= 2 && count as f64 >= TIE_SHARE * n)
+        .collect();
+    ties.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.total_cmp(&a.0)));
+    ties.truncate(TIES_SHOWN);
+    ties
 }
 
 /// The default costs in use, with the unmapped columns that look like costs or tokens.
@@ -214,6 +219,16 @@ fn looks_like_cost(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ties_by_hand() {
+        // Confidences 0.9 × 3, 0.5 × 3, 0.2 × 2, 0.1 × 1 of 9 (every share ≥ 5 %): the three
+        // largest, equal counts by value descending; the single 0.1 is no tie.
+        let conf = [0.9, 0.5, 0.9, 0.2, 0.5, 0.9, 0.5, 0.2, 0.1];
+        let q = [1.0; 9];
+        let sweep = Sweep::new(crate::engine::sweep::flat_input(&conf, &q, None));
+        assert_eq!(ties(&sweep), vec![(0.9, 3), (0.5, 3), (0.2, 2)]);
+    }
 
     #[test]
     fn cost_like_names() {

@@ -280,10 +280,3 @@ fn a_resample_with_unit_weights_is_the_sweep_itself() {
     assert_eq!(m.cascade_quality, Some(0.75));
     assert_eq!(m.cost_per_request, 16.0);
 }
-
-#[test]
-fn largest_ties_by_hand() {
-    // hand(): confidences 0.9, 0.5, 0.9, 0.2: 0.9 twice, 0.5 and 0.2 once (ties by value, the
-    // larger first).
-    assert_eq!(hand().largest_ties(2), vec![(0.9, 2), (0.5, 1)]);
-}

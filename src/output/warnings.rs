@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use super::format::{money, pct};
 use super::text::judged_words;
+use crate::engine::ties::TieSplit;
 use crate::report::warnings::Warning;
 
 /// Why a run without an objective deserves a second look.
@@ -80,6 +81,13 @@ pub fn warning_words(w: &Warning) -> (String, String) {
             default_cost_words(*small, *large, columns),
         ),
         Warning::NoObjective => ("No objective.".into(), NO_OBJECTIVE.into()),
+        Warning::TieSplit {
+            split,
+            recommended_cost,
+        } => (
+            "A tie blocks the next step.".into(),
+            split_words(split, *recommended_cost),
+        ),
         Warning::HeldOutMiss { judged } => (
             format!("Held-out check {}.", judged.verdict.name()),
             format!(
@@ -88,15 +96,7 @@ pub fn warning_words(w: &Warning) -> (String, String) {
                 judged_words(judged)
             ),
         ),
-        Warning::LongTable { rows, limit } => (
-            "Long table.".into(),
-            format!(
-                "`sweep.csv` has {rows} rows, more than {limit}: its bootstrap interval columns \
-                 (cost, and qualities that are not 0/1) are empty; the Wilson columns and the \
-                 recommended row's intervals are filled. Drop `--exact` for a grid with every \
-                 interval."
-            ),
-        ),
+        Warning::LongTable { rows, limit } => ("Long table.".into(), long_table(*rows, *limit)),
     };
     (title, body)
 }
@@ -116,6 +116,32 @@ fn ties_words(ties: &[(f64, usize)], records: usize) -> String {
         "{}. A threshold accepts or escalates each tie whole, so an objective that needs part \
          of one jumps past it (often to always-large).",
         parts.join("; ")
+    )
+}
+
+/// Why a long table's bootstrap columns are empty.
+fn long_table(rows: usize, limit: usize) -> String {
+    format!(
+        "`sweep.csv` has {rows} rows, more than {limit}: its bootstrap interval columns (cost, \
+         and qualities that are not 0/1) are empty; the Wilson columns and the recommended row's \
+         intervals are filled. Drop `--exact` for a grid with every interval."
+    )
+}
+
+/// What accepting part of the next tie would buy, in expectation.
+fn split_words(s: &TieSplit, recommended_cost: f64) -> String {
+    format!(
+        "The next threshold would accept all {} records at confidence {} at once and miss the \
+         objective. Keeping the small answer on a random {} of them (a seeded hash of the \
+         request id) meets it in expectation ({:.4}) at {} per request, against {} for the \
+         recommendation. A threshold cannot split a tie; that randomised policy is neither \
+         exported nor certified.",
+        s.records,
+        s.value,
+        pct(s.fraction),
+        s.metric,
+        money(s.cost_per_request),
+        money(recommended_cost)
     )
 }
 

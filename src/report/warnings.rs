@@ -7,6 +7,7 @@
 use crate::engine::economics::CostSource;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::{Metrics, Sweep};
+use crate::engine::ties::{TieSplit, tie_split};
 use crate::input::{Field, Loaded};
 use crate::trust::holdout::{Judged, Validation, Verdict};
 use crate::trust::intervals::MAX_BOOTSTRAP_ROWS;
@@ -77,6 +78,13 @@ pub enum Warning {
         /// Unmapped columns whose names look like costs or token counts.
         columns: Vec<String>,
     },
+    /// The recommendation stops before a tie that could be partly accepted.
+    TieSplit {
+        /// The split, in expectation.
+        split: TieSplit,
+        /// The recommendation's cost per request.
+        recommended_cost: f64,
+    },
     /// No objective was given: the default rule applies.
     NoObjective,
     /// The held-out records did not clearly meet the objective.
@@ -131,6 +139,20 @@ pub fn collect(
             ties,
             records: sweep.records(),
         });
+    }
+    if let Ok(m) = &recommended {
+        let j = sweep.candidate_at(m.routing_threshold());
+        // Worth saying only for a large tie whose split is cheaper than the recommendation.
+        let n = sweep.records() as f64;
+        let worth = |s: &TieSplit| {
+            s.records as f64 >= TIE_SHARE * n && s.cost_per_request < m.cost_per_request
+        };
+        if let Some(split) = tie_split(sweep, run.objective, j).filter(worth) {
+            warnings.push(Warning::TieSplit {
+                split,
+                recommended_cost: m.cost_per_request,
+            });
+        }
     }
     match recommended.clone() {
         Ok(m) if m.escalation_rate > HIGH_ESCALATION && !m.accepts_none => {

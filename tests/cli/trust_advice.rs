@@ -30,10 +30,7 @@ fn escalate_everything_tells_one_story() {
     assert_eq!(m["cost_per_request"], 60.0);
     assert_eq!(m["savings_vs_large"], 0.0);
     let md = dir.text("r/report.md");
-    assert!(
-        md.contains("**Recommendation: threshold always_large.**"),
-        "{md}"
-    );
+    assert!(md.contains("**Recommendation: always_large.**"), "{md}");
     assert!(!md.contains("0.9000000000000001"), "{md}");
     let out = run("recommend", &input, &flags);
     assert_eq!(stdout(&out), "always_large\n");

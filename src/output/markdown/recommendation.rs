@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct, threshold};
+use crate::output::format::{money, opt4, pct};
 use crate::output::warnings::warning_words;
 use crate::report::Report;
 use crate::report::warnings::Warning;
@@ -57,9 +57,12 @@ pub(super) fn recommended(r: &Report, m: &Metrics, o: &mut String) {
     let b = &r.baselines;
     let _ = write!(
         o,
-        "**Recommendation: threshold {}.** It escalates {} of requests ({} of {}); the \
+        "**Recommendation: {}.** It escalates {} of requests ({} of {}); the \
          answers the small model ships have quality {} (always-small: {})",
-        threshold(m),
+        match m.accepts_none {
+            true => "always_large".to_string(),
+            false => format!("threshold {}", m.threshold),
+        },
         pct(m.escalation_rate),
         m.escalated,
         r.records,

@@ -119,6 +119,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     note_filtered(report.input.filtered.as_ref());
     warn_unmatched(&report.unmatched_safeguards);
     warn_segments(report.deployment.plan.iter().flat_map(|p| &p.warnings));
+    output::stderr::text(&output::warnings_text(&report.findings.warnings));
     out.commit(&output::render_all(&report)?)?;
     say!("wrote {}", config.out.display());
     print(&output::summary_text(&report))?;
@@ -136,8 +137,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         say!("calibrate: {}", output::held_out_line(h));
     }
     for line in decision.cross_fit.iter().flat_map(output::cross_fit_lines) {
-        eprintln!("calibrate: {line}");
+        say!("calibrate: {line}");
     }
+    output::stderr::text(&output::warnings_text(&decision.warnings));
     match output::decision_text(&decision, config.run.objective, config.print)? {
         Ok(text) => print(&text)?,
         Err(why) => say!("calibrate: {why}"),
@@ -166,8 +168,17 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
 fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
     let loaded = load(&config.run)?;
+    // `sweep` and `recommend` list this among their warnings.
+    if loaded.drops.dropped > 0 {
+        say!(
+            "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
+            loaded.drops.dropped,
+            loaded.drops.read
+        );
+    }
     let report = report::signals_report(loaded, &config.run, &config.candidates, config.target)?;
     note_filtered(report.filtered.as_ref());
+    output::stderr::text(&output::signals_warnings(&report));
     out.commit(&output::signals_files(&report)?)?;
     say!("wrote {}", config.out.display());
     print(&output::signals_text(&report))?;
@@ -190,13 +201,6 @@ fn load(run: &RunSettings) -> Result<Loaded> {
             "{why}, which needs large-model quality labels; the input has no {:?} column \
              (map one with --field large_quality=COLUMN)",
             run.load.fields.column(input::Field::LargeQuality)
-        );
-    }
-    if loaded.drops.dropped > 0 {
-        say!(
-            "warning: dropped {} invalid records of {} (--skip-invalid); reasons are in summary.json",
-            loaded.drops.dropped,
-            loaded.drops.read
         );
     }
     Ok(loaded)

@@ -179,22 +179,14 @@ pub enum DeparturesArg {
 #[derive(Debug, ClapArgs)]
 #[command(next_help_heading = "Costs")]
 pub struct CostArgs {
-    /// Small-model cost per request, used when records carry no small_cost and no --price small.
-    #[arg(
-        long,
-        value_name = "COST",
-        default_value_t = 1.0,
-        allow_negative_numbers = true
-    )]
-    pub small_cost: f64,
-    /// Large-model cost per request, used when records carry no large_cost and no --price large.
-    #[arg(
-        long,
-        value_name = "COST",
-        default_value_t = 60.0,
-        allow_negative_numbers = true
-    )]
-    pub large_cost: f64,
+    /// Small-model cost per request, used when records carry no small_cost and no --price small
+    /// [default: 1, said on stderr and in the report when used].
+    #[arg(long, value_name = "COST", allow_negative_numbers = true)]
+    pub small_cost: Option<f64>,
+    /// Large-model cost per request, used when records carry no large_cost and no --price large
+    /// [default: 60, said on stderr and in the report when used].
+    #[arg(long, value_name = "COST", allow_negative_numbers = true)]
+    pub large_cost: Option<f64>,
     /// Per-token prices.
     #[command(flatten)]
     pub prices: PriceArgs,

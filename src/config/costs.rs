@@ -12,6 +12,11 @@ use crate::cli;
 use crate::engine::economics::{Baseline, CostSettings, Pricing, WhatIf};
 use crate::input::prices::{NamedPrice, PriceNames, PriceSheet, parse_price};
 
+/// The small model's cost per request when nothing else prices it.
+pub const DEFAULT_SMALL: f64 = 1.0;
+/// The large model's cost per request when nothing else prices it.
+pub const DEFAULT_LARGE: f64 = 60.0;
+
 /// `x` if it is finite and not negative.
 pub fn non_negative(flag: &str, x: f64) -> Result<f64> {
     if !(x.is_finite() && x >= 0.0) {
@@ -71,11 +76,13 @@ pub fn costs(a: cli::CostArgs) -> Result<CostSettings> {
     Ok(CostSettings {
         small: Pricing {
             price: small,
-            per_request: non_negative("--small-cost", a.small_cost)?,
+            per_request: non_negative("--small-cost", a.small_cost.unwrap_or(DEFAULT_SMALL))?,
+            default: a.small_cost.is_none(),
         },
         large: Pricing {
             price: large,
-            per_request: non_negative("--large-cost", a.large_cost)?,
+            per_request: non_negative("--large-cost", a.large_cost.unwrap_or(DEFAULT_LARGE))?,
+            default: a.large_cost.is_none(),
         },
         baseline,
         large_output_ratio: non_negative("--large-output-ratio", a.large_output_ratio)?,

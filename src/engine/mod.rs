@@ -10,3 +10,4 @@ pub mod objective;
 pub mod recommend;
 pub mod sums;
 pub mod sweep;
+pub mod ties;

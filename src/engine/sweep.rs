@@ -30,7 +30,8 @@ pub struct SweepInput<'a> {
 pub struct Metrics {
     /// The threshold: records with confidence ≥ this are answered by the small model.
     pub threshold: f64,
-    /// True for the "escalate everything" candidate (threshold above every confidence).
+    /// True for the "escalate everything" candidate (threshold above every confidence): the
+    /// always-large policy, priced without the small model (it need not run).
     pub accepts_none: bool,
     /// Records answered by the small model.
     pub accepted: usize,
@@ -43,7 +44,8 @@ pub struct Metrics {
     /// (Σ small quality over accepted + Σ large quality over escalated) / n; `None` without
     /// large-model labels.
     pub cascade_quality: Option<f64>,
-    /// (Σ small cost over all + Σ large cost over escalated) / n, currency units per request.
+    /// (Σ small cost over all + Σ large cost over escalated) / n, currency units per request;
+    /// for "escalate everything", Σ large cost / n (the small model is not run).
     pub cost_per_request: Cost,
     /// Small-model spend on requests that escalated anyway, per request (wasted spend).
     pub wasted_small_cost_per_request: Cost,
@@ -420,11 +422,23 @@ impl Totals {
         let small_q = self.small_quality_accepted;
         let non_escalated_quality = (accepted > 0).then(|| small_q / accepted as f64);
         let cascade_quality = self.large_quality_escalated.map(|lq| (small_q + lq) / n);
-        let cost = cascade_cost_per_request(
-            self.small_cost_total,
-            self.large_cost_escalated,
-            self.records,
-        );
+        // "Escalate everything" is the always-large policy: a router that escalates every
+        // request does not run the small model, so it pays the large model alone (issue 12:
+        // `recommend` said always_large while the report priced the small model in too).
+        let cost = if accepts_none {
+            self.large_cost_escalated / n
+        } else {
+            cascade_cost_per_request(
+                self.small_cost_total,
+                self.large_cost_escalated,
+                self.records,
+            )
+        };
+        let wasted = if accepts_none {
+            0.0
+        } else {
+            self.small_cost_escalated / n
+        };
         let large_cost = self.large_cost_total / n;
         let savings_vs_large = savings(cost, large_cost);
         let savings_vs_baseline = self.baseline_cost.and_then(|b| savings(cost, b));
@@ -439,7 +453,7 @@ impl Totals {
             non_escalated_quality,
             cascade_quality,
             cost_per_request: cost,
-            wasted_small_cost_per_request: self.small_cost_escalated / n,
+            wasted_small_cost_per_request: wasted,
             savings_vs_large,
             savings_vs_baseline,
             quality_times_savings: objective,

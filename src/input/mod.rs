@@ -197,6 +197,9 @@ pub struct Loaded {
     /// How the bytes were read, when not plainly (`gzip`, `zstd`, `a JSON array`), for the run
     /// to say.
     pub notes: Vec<String>,
+    /// Every column name of the input (a table's header; the keys of JSON records), so a run
+    /// can name columns it left unused.
+    pub columns: Vec<String>,
 }
 
 impl Loaded {

@@ -64,6 +64,24 @@ pub fn threshold(x: f64) -> String {
     money(x)
 }
 
+/// A row's threshold as a router applies it, for people: the number without float noise, or
+/// `always_large` for "escalate everything" (the policy `recommend` prints; a number just
+/// above every confidence would accept a future request more confident than any in the eval
+/// set).
+pub fn row_threshold(m: &crate::engine::sweep::Metrics) -> String {
+    cut(m.routing_threshold())
+}
+
+/// A routing threshold for people: the number without float noise, or `always_large` for
+/// infinity (accept nothing).
+pub fn cut(t: f64) -> String {
+    if t == f64::INFINITY {
+        "always_large".into()
+    } else {
+        threshold(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,3 +12,9 @@ pub fn line(args: fmt::Arguments<'_>) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
+
+/// Writes `text` (whole lines, each ending in a newline) to stderr, ignoring a closed or full
+/// stderr.
+pub fn text(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

@@ -5,12 +5,12 @@
 
 use std::fmt::Write;
 
-use super::format::{money, opt4, pct};
+use super::format::{money, opt4, pct, row_threshold};
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::report::{Filtered, Report};
 use crate::trust::crossfit::CrossFit;
-use crate::trust::holdout::Validation;
+use crate::trust::holdout::{Judged, Validation};
 
 /// The human summary `calibrate sweep` prints to stdout.
 pub fn summary_text(report: &Report) -> String {
@@ -124,7 +124,7 @@ fn recommended(report: &Report, m: &Metrics, out: &mut String) {
     let _ = writeln!(
         out,
         "recommended threshold {}  ({})",
-        m.threshold,
+        row_threshold(m),
         report.settings.objective.describe()
     );
     signal_line(report, out);
@@ -208,17 +208,57 @@ fn held_out(report: &Report, out: &mut String) {
 /// One line on the held-out check: `held out (N records): escalation …, non-escalated
 /// quality …, objective met`. `recommend` prints it to stderr.
 pub fn held_out_line(h: &Validation) -> String {
-    format!(
-        "held out ({} records): escalation {}, non-escalated quality {}{}",
+    let mut line = format!(
+        "held out ({} records): escalation {}, non-escalated quality {}",
         h.test_records,
         pct(h.held_out.escalation_rate),
         opt4(h.held_out.non_escalated_quality),
-        match h.met {
-            Some(true) => ", objective met",
-            Some(false) => ", objective NOT met",
-            None => "",
-        }
-    )
+    );
+    if let Some(q) = h.held_out.cascade_quality {
+        let _ = write!(
+            line,
+            ", cascade quality {} (always-large {})",
+            opt4(Some(q)),
+            opt4(h.always_large_quality)
+        );
+    }
+    if let Some(j) = &h.verdict {
+        let _ = write!(
+            line,
+            ", objective {}: {}",
+            j.verdict.name(),
+            judged_words(j)
+        );
+    }
+    line
+}
+
+/// The interval behind a held-out verdict: `non-escalated quality 0.8505, 95 % Wilson
+/// interval 0.7939 to 0.8929, against at least 0.85`.
+pub fn judged_words(j: &Judged) -> String {
+    let bar = if j.at_most { "at most" } else { "at least" };
+    let value = |x: f64| match j.metric {
+        "escalation rate" => pct(x),
+        "cost per request" => money(x),
+        _ => format!("{x:.4}"),
+    };
+    match j.interval {
+        Some((lo, hi)) => format!(
+            "{} {}, {:.0} % Wilson interval {} to {}, against {bar} {}",
+            j.metric,
+            value(j.value),
+            100.0 * j.level,
+            value(lo),
+            value(hi),
+            value(j.bar)
+        ),
+        None => format!(
+            "{} {} against {bar} {}",
+            j.metric,
+            value(j.value),
+            value(j.bar)
+        ),
+    }
 }
 
 /// Why no single threshold qualifies, and the per-segment policy when it meets the objective.

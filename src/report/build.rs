@@ -4,9 +4,9 @@
 //! must not read files, print or format; renderers turn the report into bytes.
 
 use super::deploy::{Chosen, deployment};
-use super::findings;
 use super::prepare::{Prepared, unmatched};
 use super::settings::{Grid, RunSettings, SweepSettings};
+use super::{findings, warnings};
 use crate::engine::latency::{self, Latency};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::{Infeasible, recommend};
@@ -78,7 +78,7 @@ pub fn report(
             rayon::join(
                 || {
                     let why = recommended.map_err(|why| why.to_string());
-                    findings::findings(&loaded.set, input, sweep, why, loaded.drops.dropped)
+                    findings::findings(&loaded.set, input, sweep, why)
                 },
                 || {
                     // Each resample picks its threshold the way this run does.
@@ -91,6 +91,10 @@ pub fn report(
         },
         || latencies(prepared, sweep, &rows, recommended.ok()),
     );
+    let mut findings = findings;
+    let why = recommended.map_err(|why| why.to_string());
+    let table = Some((rows.len(), settings.resamples));
+    findings.warnings = warnings::collect(loaded, run, prepared, sweep, why, table);
     let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
     let chosen = Chosen {
         recommendation: &recommendation,
@@ -132,9 +136,10 @@ pub fn report(
 pub(super) fn choose_threshold(sweep: &Sweep, run: &RunSettings, binary: bool) -> Option<f64> {
     match certify_target(run) {
         Some((target, delta)) => {
-            (certify(sweep, target, delta, binary).ok()).map(|c| c.metrics.threshold)
+            (certify(sweep, target, delta, binary).ok()).map(|c| c.metrics.routing_threshold())
         }
-        None => recommend(sweep, run.objective).ok().map(|m| m.threshold),
+        // "Escalate everything" is infinity, whatever the resample's largest confidence.
+        None => (recommend(sweep, run.objective).ok()).map(|m| m.routing_threshold()),
     }
 }
 
@@ -217,25 +222,68 @@ fn grid_thresholds(sweep: &Sweep, grid: Grid) -> (Vec<f64>, GridSetting) {
     let step = match grid {
         Grid::Exact => return (Vec::new(), GridSetting::Exact),
         Grid::Step(step) => step,
-        Grid::Auto if lo >= 0.0 && hi <= 1.0 => DEFAULT_STEP,
+        Grid::Auto if lo >= 0.0 && hi <= 1.0 => {
+            // Confidences bunched near 1 leave gaps in escalation between grid steps (issue
+            // 12: 74 % to 100 %): every whole percent of escalation joins the grid.
+            let t = union(step_grid(DEFAULT_STEP), escalation_percents(sweep));
+            return (t, GridSetting::StepAndPercents(DEFAULT_STEP));
+        }
         Grid::Auto => {
             // Evenly spaced quantiles of the distinct sorted confidences (nearest rank).
-            let mut t: Vec<f64> = (0..QUANTILES)
+            let t: Vec<f64> = (0..QUANTILES)
                 .map(|k| {
                     let rank = (k * (distinct.len() - 1)) / (QUANTILES - 1);
                     distinct[distinct.len() - 1 - rank]
                 })
                 .collect();
-            t.dedup();
-            return (t, GridSetting::Quantiles(QUANTILES));
+            let t = union(t, escalation_percents(sweep));
+            return (t, GridSetting::QuantilesAndPercents(QUANTILES));
         }
     };
+    (step_grid(step), GridSetting::Step(step))
+}
+
+/// Every multiple of `step` in [0, 1], ascending.
+fn step_grid(step: f64) -> Vec<f64> {
     let steps = (1.0 / step + 1e-9).floor() as u64;
     // Round each multiple to 9 decimals so 7 × 0.01 prints and compares as 0.07.
-    let t = (0..=steps)
+    (0..=steps)
         .map(|k| (k as f64 * step * 1e9).round() / 1e9)
-        .collect();
-    (t, GridSetting::Step(step))
+        .collect()
+}
+
+/// For each whole percent p of escalation (0 to 100), the candidate threshold that escalates
+/// the fewest records while escalating at least p % of them (ties in the confidences can make
+/// that more than p %; 100 % is "escalate everything").
+pub fn escalation_percents(sweep: &Sweep) -> Vec<f64> {
+    let n = sweep.records();
+    let escalated = |j: usize| sweep.at_candidate(j).escalated;
+    (0..=100usize)
+        .map(|p| {
+            let want = (p * n).div_ceil(100);
+            // Escalated counts fall as j grows: binary search for the first candidate
+            // escalating fewer than `want`; the one before it is the last still escalating
+            // `want` (candidate 0 escalates everything).
+            let (mut lo, mut hi) = (0, sweep.candidates());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if escalated(mid) >= want {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            sweep.threshold_of(lo.saturating_sub(1))
+        })
+        .collect()
+}
+
+/// The sorted union of two threshold lists, without repeats.
+fn union(mut a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
+    a.extend(b);
+    a.sort_by(f64::total_cmp);
+    a.dedup();
+    a
 }
 
 #[cfg(test)]
@@ -261,11 +309,15 @@ mod tests {
 
     #[test]
     fn unit_interval_gets_a_step_grid() {
+        // The 0.01 grid plus the percents of escalation: with 0.2 and 0.9, 0 % → 0.2 (accept
+        // both), 1 %–50 % → 0.9 (one escalated), 51 %–100 % → just above 0.9 (escalate all):
+        // 0.2 and 0.9 are grid points already, so one threshold joins.
         let (t, setting) = grid_thresholds(&sweep_of(&[0.2, 0.9]), Grid::Auto);
-        assert_eq!(setting, GridSetting::Step(0.01));
-        assert_eq!(t.len(), 101);
+        assert_eq!(setting, GridSetting::StepAndPercents(0.01));
+        assert_eq!(t.len(), 102);
         assert_eq!(t[7], 0.07);
-        assert_eq!(t[100], 1.0);
+        assert_eq!(t[91], 0.9000000000000001);
+        assert_eq!(t[101], 1.0);
         let (t, _) = grid_thresholds(&sweep_of(&[0.2, 0.9]), Grid::Step(0.25));
         assert_eq!(t, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
     }
@@ -274,10 +326,36 @@ mod tests {
     fn other_ranges_get_quantiles() {
         let conf: Vec<f64> = (0..1000).map(|i| -5.0 + f64::from(i) * 0.01).collect();
         let (t, setting) = grid_thresholds(&sweep_of(&conf), Grid::Auto);
-        assert_eq!(setting, GridSetting::Quantiles(101));
-        assert_eq!(t.len(), 101);
+        assert_eq!(setting, GridSetting::QuantilesAndPercents(101));
+        // The 101 quantiles sit at ascending ranks ⌊9.99 k⌋ (0, 9, 19, ..., 999); p % of
+        // escalation accepts the top 1000 − 10p, the threshold at rank 10p (0, 10, ..., 990),
+        // and 100 % is "escalate everything": 101 + 99 + 1 = 201 (only rank 0 is shared).
+        assert_eq!(t.len(), 201);
         assert_eq!(t[0], -5.0);
-        assert_eq!(t[100], -5.0 + 999.0 * 0.01);
+        assert_eq!(t[199], -5.0 + 999.0 * 0.01);
+        assert!(t[200] > t[199] && t[200] < 5.0);
         assert!(t.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn every_whole_percent_of_escalation_is_a_row() {
+        // Issue 12 point 8: 60 of 100 confidences at 1.0 and 40 spread below. The 0.01 grid
+        // alone jumps from 40 % escalation (threshold 1.0) to 100 % (above 1.0); with the
+        // percents every escalation from 0 % to 100 % is within one point. By hand: the
+        // records below 1.0 are 0.5, 0.51, ..., 0.89 (one each), so p % for p ≤ 40 escalates
+        // exactly p records, and 41 %–100 % can only be 40 % (threshold 1.0) or 100 %.
+        let mut conf: Vec<f64> = (0..40).map(|i| 0.5 + f64::from(i) / 100.0).collect();
+        conf.extend([1.0; 60]);
+        let sweep = sweep_of(&conf);
+        let (rows, _) = table_rows(&sweep, Grid::Auto);
+        let mut rates: Vec<usize> = rows.iter().map(|m| m.escalated).collect();
+        rates.sort_unstable();
+        rates.dedup();
+        let mut expected: Vec<usize> = (0..=40).collect();
+        expected.push(100);
+        assert_eq!(rates, expected);
+        // The plain 0.01 grid misses nothing below 40 % here, but has no row at 100 %.
+        let (rows, _) = table_rows(&sweep, Grid::Step(0.01));
+        assert!(rows.iter().all(|m| m.escalated <= 40));
     }
 }

@@ -13,12 +13,6 @@ use crate::trust::scoring::{self, Bin, Binning, CALIBRATION_BINS};
 pub const CURVE_POINTS: usize = 1500;
 /// Confidence histogram bins.
 pub const HISTOGRAM_BINS: usize = 20;
-/// Fewer records than this draws a warning.
-pub const FEW_RECORDS: usize = 500;
-/// An AUROC below this draws the weak-signal warning.
-pub const WEAK_AUROC: f64 = 0.65;
-/// An escalation rate above this draws a warning (the post: savings erode above 30 to 40 %).
-pub const HIGH_ESCALATION: f64 = 0.40;
 /// Escalation-rate offsets of the key-metrics rows around the recommendation.
 pub const NEARBY_OFFSETS: [f64; 4] = [-0.10, -0.05, 0.05, 0.10];
 
@@ -45,11 +39,11 @@ pub struct Findings {
     /// AUROC of the confidence for small-model correctness.
     pub auroc: Option<f64>,
     /// The least-escalating threshold at which the cascade stops saving against always-large
-    /// (cost per request ≥ always-large); `None` if it always saves.
+    /// (cost per request ≥ always-large); `None` if every cascade that keeps an answer saves.
     pub break_even: Option<Metrics>,
     /// The same against the baseline model; `None` without one or if it always saves.
     pub break_even_vs_baseline: Option<Metrics>,
-    /// Plain-word cautions.
+    /// Plain-word cautions (collected by `warnings`, filled in by the report's builder).
     pub warnings: Vec<Warning>,
 }
 
@@ -114,35 +108,7 @@ pub struct TaskRow {
     pub non_escalated_quality: Option<f64>,
 }
 
-/// A caution the report states in plain words.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Warning {
-    /// Few records: the recommendation is noisy.
-    FewRecords {
-        /// Records used.
-        records: usize,
-    },
-    /// The confidence barely separates right from wrong answers.
-    WeakSignal {
-        /// Its AUROC.
-        auroc: f64,
-    },
-    /// The recommended threshold escalates a lot.
-    HighEscalation {
-        /// The escalation rate.
-        rate: f64,
-    },
-    /// No threshold meets the objective.
-    NoThreshold {
-        /// Why, in words (from the recommendation).
-        reason: String,
-    },
-    /// Records were dropped as invalid.
-    Dropped {
-        /// How many.
-        records: u64,
-    },
-}
+pub use super::warnings::Warning;
 
 /// Computes the findings for a sweep and its recommendation.
 pub fn findings(
@@ -150,31 +116,9 @@ pub fn findings(
     input: SweepInput<'_>,
     sweep: &Sweep,
     recommended: Result<&Metrics, String>,
-    dropped: u64,
 ) -> Findings {
     let rec = recommended.as_ref().ok().copied();
     let auroc = sweep.auroc();
-    let mut warnings = Vec::new();
-    if dropped > 0 {
-        warnings.push(Warning::Dropped { records: dropped });
-    }
-    if sweep.records() < FEW_RECORDS {
-        warnings.push(Warning::FewRecords {
-            records: sweep.records(),
-        });
-    }
-    if let Some(a) = auroc.filter(|a| *a < WEAK_AUROC) {
-        warnings.push(Warning::WeakSignal { auroc: a });
-    }
-    match &recommended {
-        Ok(m) if m.escalation_rate > HIGH_ESCALATION => warnings.push(Warning::HighEscalation {
-            rate: m.escalation_rate,
-        }),
-        Ok(_) => {}
-        Err(reason) => warnings.push(Warning::NoThreshold {
-            reason: reason.clone(),
-        }),
-    }
     // The passes over every record are independent: two at a time.
     let ((oracle, histogram), (reliability, (funnel, tasks))) = rayon::join(
         || rayon::join(|| oracle(input), || histogram(input)),
@@ -207,13 +151,14 @@ pub fn findings(
         auroc,
         break_even: break_even(sweep, |m| m.savings_vs_large),
         break_even_vs_baseline: break_even(sweep, |m| m.savings_vs_baseline),
-        warnings,
+        warnings: Vec::new(),
     }
 }
 
 fn break_even(sweep: &Sweep, saving: impl Fn(&Metrics) -> Option<f64>) -> Option<Metrics> {
     // Candidates from accept-all (cheapest) towards escalate-all: the first that saves nothing.
-    (0..sweep.candidates())
+    // Escalating everything is always-large itself (the small model is not run), not a cascade.
+    (1..sweep.candidates())
         .rev()
         .map(|j| sweep.at_candidate(j))
         .find(|m| saving(m).is_some_and(|s| s <= 0.0))
@@ -478,7 +423,7 @@ mod tests {
         let sweep = Sweep::new(input);
         let rec = sweep.at_threshold(0.6);
         assert_eq!((rec.accepted, rec.escalated), (3, 2));
-        let d = findings(&set, input, &sweep, Ok(&rec), 0);
+        let d = findings(&set, input, &sweep, Ok(&rec));
         let f = d.funnel.unwrap();
         // Accepted b, c, d: c wrong. Escalated a (small right: wasted) and e.
         assert_eq!(
@@ -499,7 +444,7 @@ mod tests {
         let set = tiny();
         let sweep = Sweep::new(input(&set));
         let rec = sweep.at_candidate(sweep.candidate_at(0.6));
-        let d = findings(&set, input(&set), &sweep, Ok(&rec), 0);
+        let d = findings(&set, input(&set), &sweep, Ok(&rec));
         // Oracle: a, b, d right on small (cost 1); c, e right only on large (cost 60).
         assert_eq!(
             d.oracle,
@@ -537,11 +482,11 @@ mod tests {
         // Five records: the few-records warning; AUROC: right {0.9, 0.8, 0.6} vs wrong {0.7, 0.5}:
         // pairs won 2 + 2 + 1 = 5 of 6.
         assert_eq!(d.auroc, Some(5.0 / 6.0));
-        // Cost 1 + 12 e reaches 60 only when all 5 escalate (61): break-even is escalate-all.
-        assert!(d.break_even.unwrap().accepts_none);
+        // Cost 1 + 12 e stays below 60 for every cascade that keeps an answer (e ≤ 4: 49);
+        // escalating all 5 is always-large itself: no break-even.
+        assert_eq!(d.break_even, None);
         // Recommended cost 13 against always-small 1: 1 − 13 = −12 (twelve times dearer).
         assert_eq!(d.savings_vs_small, Some(-12.0));
-        assert_eq!(d.warnings, vec![Warning::FewRecords { records: 5 }]);
         // Neighbours of 20 % escalation (1 of 5) at 10, 15, 25, 30 %: 0.5, 0.75, 1.25, 1.5
         // records round to 1, 1, 1, 2 escalated, so the rows are the recommendation and 0.7.
         let escalated: Vec<usize> = d.nearby.iter().map(|m| m.escalated).collect();

@@ -13,6 +13,7 @@ mod prepare;
 pub mod reading;
 mod run;
 mod settings;
+pub mod warnings;
 
 pub use certified::CertifiedSegments;
 pub use deploy::Deployment;
@@ -166,8 +167,11 @@ pub struct Settings {
 pub enum GridSetting {
     /// Multiples of a step in [0, 1].
     Step(f64),
-    /// This many evenly spaced quantiles of the confidences.
-    Quantiles(usize),
+    /// Multiples of a step in [0, 1] and, for every whole percent of escalation, the
+    /// threshold that reaches it (the default when confidences lie in [0, 1]).
+    StepAndPercents(f64),
+    /// Evenly spaced quantiles and the whole percents of escalation (the default otherwise).
+    QuantilesAndPercents(usize),
     /// Every candidate threshold.
     Exact,
 }

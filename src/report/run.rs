@@ -12,6 +12,7 @@ use crate::input::{ExtraColumn, ExtraKind, Loaded};
 use crate::policy::document::Policy;
 use crate::policy::segments::Plan;
 use crate::signals::compare::{Comparison, compare};
+use crate::signals::routing::Suspect;
 use crate::signals::settings::SignalSource;
 use crate::signals::spec::SignalSpec;
 use crate::signals::{self, Recalibrated};
@@ -24,7 +25,11 @@ use super::build::{choose_threshold, decide};
 use super::deploy::{Chosen, apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
+use super::warnings::{self, Warning};
 use super::{Filter, Filtered, RecalibrationReport, Report, RunError, RunSettings};
+
+/// The held-out verdict's confidence level when `recommend` is given no `--level`.
+const DEFAULT_LEVEL: f64 = 0.95;
 
 /// What `recommend` prints: the decision and the deployable policy.
 #[derive(Debug, Clone)]
@@ -47,6 +52,8 @@ pub struct Decision {
     pub segment_warnings: Vec<String>,
     /// With `--segment-by` (unless `--cross-fit 0`): the cross-fitted estimates.
     pub cross_fit: Option<CrossFit>,
+    /// The cautions, as the report would list them.
+    pub warnings: Vec<Warning>,
 }
 
 /// What the signals report shows.
@@ -64,6 +71,10 @@ pub struct SignalsReport {
     pub recalibrate: Option<(&'static str, usize)>,
     /// Other columns tried as signals and left out (not a number in every record).
     pub skipped: Vec<String>,
+    /// Other numeric columns, listed but not ranked (pass `--signal NAME` to rank one).
+    pub unranked: Vec<String>,
+    /// Named columns that look like a label or a large-model output.
+    pub suspects: Vec<Suspect>,
     /// With `--where`: the records kept.
     pub filtered: Option<Filtered>,
 }
@@ -105,7 +116,10 @@ pub fn sweep_report(
     if let (Some(test), Some(h)) = (test, &run.holdout) {
         let plan = report.deployment.plan.as_ref();
         let chosen = (&report.recommendation, plan);
-        report.holdout = validate(chosen, &test, h, run, sweep.records())?;
+        let level = how.intervals.level;
+        report.holdout = validate(chosen, &test, h, run, (sweep.records(), level))?;
+        let miss = report.holdout.as_ref().and_then(warnings::held_out);
+        report.findings.warnings.extend(miss);
     }
     let in_sample = (
         report.recommendation.as_ref().ok().copied(),
@@ -189,13 +203,17 @@ pub fn signals_report(
     target: Option<f64>,
 ) -> Result<SignalsReport, RunError> {
     let (mut loaded, filtered) = apply_filters(loaded, run)?;
-    let (candidates, skipped) =
-        signals::candidates(&loaded, &run.signal, candidates).map_err(|error| {
-            RunError::InInput {
-                input: run.load.source.label(),
-                error,
-            }
-        })?;
+    let signals::Candidates {
+        ranked: candidates,
+        skipped,
+        unranked,
+        suspects,
+    } = signals::candidates(&loaded, &run.signal, candidates).map_err(|error| {
+        RunError::InInput {
+            input: run.load.source.label(),
+            error,
+        }
+    })?;
     // The sweep input's confidence is replaced per candidate; costs need a column of the
     // right length.
     loaded.set.confidence = candidates[0].values.clone();
@@ -209,6 +227,8 @@ pub fn signals_report(
         comparison,
         recalibrate: (run.signal.recalibrate).map(|r| (signals::method_name(r.method), r.folds)),
         skipped,
+        unranked,
+        suspects,
         filtered,
     })
 }
@@ -235,7 +255,9 @@ pub fn decision(
     let holdout = match (test, &run.holdout) {
         (Some(test), Some(h)) => {
             let chosen = (&recommendation, deployment.plan.as_ref());
-            validate(chosen, &test, h, run, sweep.records())?
+            // The verdict's level: `--level`, else the usual 95 %.
+            let level = intervals.map_or(DEFAULT_LEVEL, |s| s.level);
+            validate(chosen, &test, h, run, (sweep.records(), level))?
         }
         _ => None,
     };
@@ -246,6 +268,11 @@ pub fn decision(
         let (input, binary) = (prepared.input(), prepared.binary);
         intervals::uncertainty(input, &sweep, &[], at, &choose, settings, binary)
     });
+    let why = recommendation.as_ref().map_err(|why| why.to_string());
+    let mut warnings = warnings::collect(loaded, run, &prepared, &sweep, why, None);
+    // `recommend` states the reason itself, as its error line.
+    warnings.retain(|w| !matches!(w, Warning::NoThreshold { .. }));
+    warnings.extend(holdout.as_ref().and_then(warnings::held_out));
     let certified = super::certified::certified_segments(loaded, run)?;
     let in_sample = (
         recommendation.as_ref().ok().copied(),
@@ -258,6 +285,7 @@ pub fn decision(
         .flat_map(|p| p.warnings.clone())
         .collect();
     Ok(Decision {
+        warnings,
         cross_fit,
         segment_warnings,
         recommendation,
@@ -276,7 +304,7 @@ fn validate(
     test: &Loaded,
     how: &Holdout,
     run: &RunSettings,
-    calibration_records: usize,
+    (calibration_records, level): (usize, f64),
 ) -> Result<Option<Validation>, RunError> {
     let Ok(chosen) = recommendation else {
         return Ok(None);
@@ -306,6 +334,8 @@ fn validate(
         promised: *chosen,
         held_out,
         met: run.objective.is_met(&held_out, large_quality),
+        verdict: holdout::judge(run.objective, &held_out, large_quality, level),
+        always_large_quality: large_quality,
     }))
 }
 

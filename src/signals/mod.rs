@@ -9,6 +9,7 @@ pub mod compare;
 pub mod derive;
 pub mod plotted;
 pub mod recalibrate;
+pub mod routing;
 pub mod settings;
 pub mod spec;
 
@@ -43,7 +44,8 @@ pub enum SignalError {
     /// `calibrate signals` found nothing to compare.
     #[error(
         "no signal to compare: the records carry no confidence field and none of the raw \
-         fields logprobs, self_reported, samples, response (map them with --field)"
+         fields logprobs, self_reported, samples, response (map them with --field, or name a \
+         numeric column with --signal)"
     )]
     NothingToCompare,
     /// `--folds` above the record count.
@@ -147,15 +149,31 @@ fn derived(
     ))
 }
 
-/// The signals `calibrate signals` compares: `named`, or with none named the confidence field,
-/// every signal the raw fields allow and every other column numeric in every record. Returns
-/// them with the columns tried and left out (not numeric everywhere).
+/// What `calibrate signals` ranks, and the columns it leaves out.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    /// The signals to rank.
+    pub ranked: Vec<compare::Candidate>,
+    /// Other columns not numeric in every record.
+    pub skipped: Vec<String>,
+    /// Other numeric columns, not ranked unless named with `--signal` (a router may not know
+    /// them when it decides).
+    pub unranked: Vec<String>,
+    /// Named columns that look like a label or a large-model output.
+    pub suspects: Vec<routing::Suspect>,
+}
+
+/// The signals `calibrate signals` compares: `named`, or with none named what a router knows
+/// when it decides: the confidence field and every signal the raw fields allow. Other columns
+/// numeric in every record are listed, not ranked (issue 12: a large model's confidence or a
+/// label column ranked first and was recommended).
 pub fn candidates(
     loaded: &Loaded,
     config: &SignalSettings,
     named: &[SignalSource],
-) -> Result<(Vec<compare::Candidate>, Vec<String>), SignalError> {
+) -> Result<Candidates, SignalError> {
     let mut skipped = Vec::new();
+    let mut unranked = Vec::new();
     let sources: Vec<SignalSource> = if named.is_empty() {
         let mut all = Vec::new();
         if !loaded.set.confidence.is_empty() {
@@ -170,7 +188,7 @@ pub fn candidates(
         // Other columns that hold a number in every record (a verifier's score, say).
         for (request, column) in loaded.extras.iter().filter(|(r, _)| r.probe) {
             match column {
-                Some(_) => all.push(SignalSource::Column(request.column.clone())),
+                Some(_) => unranked.push(request.column.clone()),
                 None => skipped.push(request.column.clone()),
             }
         }
@@ -182,13 +200,21 @@ pub fn candidates(
         return Err(SignalError::NothingToCompare);
     }
     let mut out = Vec::with_capacity(sources.len());
+    let mut suspects = Vec::new();
     for source in sources {
+        let column = match &source {
+            SignalSource::Column(c) => Some(c.clone()),
+            _ => None,
+        };
         let one = SignalSettings {
             source,
             ..config.clone()
         };
         let (values, policy) = signal_values(loaded, &one)?;
         let values = values.into_owned();
+        if let Some(c) = column {
+            suspects.extend(routing::suspect(&c, &values, &loaded.set.small_quality));
+        }
         let recalibrated = match config.recalibrate {
             Some(settings) => Some(recalibrate(&values, &loaded.set.small_quality, settings)?),
             None => None,
@@ -200,7 +226,12 @@ pub fn candidates(
             recalibrated,
         });
     }
-    Ok((out, skipped))
+    Ok(Candidates {
+        ranked: out,
+        skipped,
+        unranked,
+        suspects,
+    })
 }
 
 /// Output lengths per record, for the length-bias check: the small model's output tokens, or

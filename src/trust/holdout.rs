@@ -9,8 +9,10 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
+use crate::engine::objective::{LOSS_TOLERANCE, Objective};
 use crate::engine::sweep::Metrics;
 use crate::input::EvalSet;
+use crate::trust::stats::wilson;
 
 /// How to hold records out for validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,8 +65,132 @@ pub struct Validation {
     /// Whether the held-out part met the objective (`None` for the default objective, which
     /// sets no bar).
     pub met: Option<bool>,
+    /// The verdict at `--level`, with the interval behind it (`None` for the default
+    /// objective).
+    pub verdict: Option<Judged>,
+    /// Always-large quality on the held-out records (large labels only): the bar of
+    /// `--max-quality-loss` moves with it.
+    pub always_large_quality: Option<f64>,
     /// With per-segment thresholds: the whole policy on both parts.
     pub policy: Option<Check>,
+}
+
+/// Met, not met, or too close to call at the interval's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The whole interval is on the right side of the bar.
+    Met,
+    /// The whole interval is on the wrong side of the bar.
+    NotMet,
+    /// The interval straddles the bar: the held-out records cannot tell.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// `met`, `not met` or `inconclusive`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Met => "met",
+            Verdict::NotMet => "not met",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A held-out verdict and the interval it rests on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judged {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The metric judged (`non-escalated quality`, `cascade quality`, `escalation rate`,
+    /// `cost per request`).
+    pub metric: &'static str,
+    /// Its held-out value.
+    pub value: f64,
+    /// The Wilson interval at `level` (`None` for cost, judged on the point value).
+    pub interval: Option<(f64, f64)>,
+    /// The confidence level.
+    pub level: f64,
+    /// The bar the objective sets on the metric.
+    pub bar: f64,
+    /// Whether the metric must stay at or below the bar (escalation, cost) rather than reach it.
+    pub at_most: bool,
+}
+
+/// The three-way verdict on the held-out metrics `m` (n records): the Wilson interval at
+/// `level` of the metric the objective constrains, against its bar. Qualities in [0, 1] that
+/// are not 0/1 enter Wilson as fractional successes (an approximation). `--max-quality-loss`
+/// takes the held-out always-large quality `large` as known: the bar is `large − max_loss`.
+/// `--budget` is judged on the point cost (no interval). `None` for the default objective.
+pub fn judge(objective: Objective, m: &Metrics, large: Option<f64>, level: f64) -> Option<Judged> {
+    let n = (m.accepted + m.escalated) as f64;
+    // Escalating everything is always-large: no quality is lost, whatever the sample.
+    if let (Objective::MaxQualityLoss { max_loss }, 0, Some(q)) = (objective, m.accepted, large) {
+        return Some(Judged {
+            verdict: Verdict::Met,
+            metric: "cascade quality",
+            value: q,
+            interval: None,
+            level,
+            bar: q - max_loss,
+            at_most: false,
+        });
+    }
+    let (metric, value, count, bar, at_most) = match objective {
+        Objective::MinQuality { target } => (
+            "non-escalated quality",
+            m.non_escalated_quality?,
+            m.accepted as f64,
+            target,
+            false,
+        ),
+        Objective::MinCascadeQuality { target } => {
+            ("cascade quality", m.cascade_quality?, n, target, false)
+        }
+        Objective::MaxQualityLoss { max_loss } => (
+            "cascade quality",
+            m.cascade_quality?,
+            n,
+            large? - max_loss - LOSS_TOLERANCE,
+            false,
+        ),
+        Objective::MaxEscalation { max_rate } => {
+            ("escalation rate", m.escalation_rate, n, max_rate, true)
+        }
+        Objective::Budget { max_cost } => {
+            let met = m.cost_per_request <= max_cost;
+            return Some(Judged {
+                verdict: if met { Verdict::Met } else { Verdict::NotMet },
+                metric: "cost per request",
+                value: m.cost_per_request,
+                interval: None,
+                level,
+                bar: max_cost,
+                at_most: true,
+            });
+        }
+        Objective::QualityTimesSavings => return None,
+    };
+    let (lo, hi) = wilson(value * count, count, level);
+    let (good, bad) = if at_most {
+        (hi <= bar, lo > bar)
+    } else {
+        (lo >= bar, hi < bar)
+    };
+    let verdict = match (good, bad) {
+        (true, _) => Verdict::Met,
+        (_, true) => Verdict::NotMet,
+        _ => Verdict::Inconclusive,
+    };
+    Some(Judged {
+        verdict,
+        metric,
+        value,
+        interval: Some((lo, hi)),
+        level,
+        bar,
+        at_most,
+    })
 }
 
 /// One policy on the calibration part and on the held-out part.
@@ -161,6 +287,54 @@ fn stratified(set: &EvalSet, fraction: f64, seed: u64) -> Vec<bool> {
 mod tests {
     use super::*;
     use crate::input::Labels;
+
+    /// Held-out metrics with `accepted` of 200 records kept at non-escalated quality `q`.
+    fn held(accepted: usize, q: f64) -> Metrics {
+        let conf: Vec<f64> = (0..200)
+            .map(|i| if i < accepted { 0.9 } else { 0.1 })
+            .collect();
+        let ones = (q * accepted as f64).round() as usize;
+        let quality: Vec<f64> = (0..200).map(|i| if i < ones { 1.0 } else { 0.0 }).collect();
+        let input = crate::engine::sweep::flat_input(&conf, &quality, None);
+        crate::engine::sweep::Sweep::new(input).at_threshold(0.5)
+    }
+
+    #[test]
+    fn held_out_verdicts_are_three_way() {
+        // Issue 12 point 6: 0.85 against a target of 0.85 printed "met", 0.83 "NOT met". Wilson
+        // 95 % intervals from the closed form (z = 1.959963984540054, computed in Python):
+        // 170/200 → (0.7939442071583334, 0.89286406437758), straddles 0.85: inconclusive;
+        // 100/200 → (0.43136085960389187, 0.5686391403961082), below: not met;
+        // 199/200 → (0.9722262956021069, 0.9991168312843989), above: met.
+        let target = Objective::MinQuality { target: 0.85 };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let j = judge(target, &held(200, 0.85), None, 0.95).unwrap();
+        assert_eq!(j.verdict, Verdict::Inconclusive);
+        let (lo, hi) = j.interval.unwrap();
+        assert!(
+            close(lo, 0.7939442071583334) && close(hi, 0.89286406437758),
+            "{lo} {hi}"
+        );
+        let j = judge(target, &held(200, 0.5), None, 0.95).unwrap();
+        assert_eq!(j.verdict, Verdict::NotMet);
+        assert!(close(j.interval.unwrap().1, 0.5686391403961082));
+        let j = judge(target, &held(200, 0.995), None, 0.95).unwrap();
+        assert_eq!(j.verdict, Verdict::Met);
+        assert!(close(j.interval.unwrap().0, 0.9722262956021069));
+        // Escalation at most 0.5 with 100 of 200 escalated: Wilson (0.431.., 0.568..)
+        // straddles 0.5.
+        let j = judge(
+            Objective::MaxEscalation { max_rate: 0.5 },
+            &held(100, 1.0),
+            None,
+            0.95,
+        );
+        assert_eq!(j.unwrap().verdict, Verdict::Inconclusive);
+        assert_eq!(
+            judge(Objective::QualityTimesSavings, &held(1, 1.0), None, 0.95),
+            None
+        );
+    }
 
     #[test]
     fn stratified_split_is_seeded_and_per_task() {

@@ -96,7 +96,7 @@ fn csv_bad_value_after_row_100_names_its_line_and_field_and_can_be_skipped() {
     let out = run("recommend", &path, &["--skip-invalid"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("dropped 1 invalid record"),
+        stderr(&out).contains("1 of 151 records were dropped by --skip-invalid"),
         "{}",
         stderr(&out)
     );
@@ -156,7 +156,7 @@ fn csv_short_and_long_rows_name_the_field_count_and_can_be_skipped() {
     let out = run("recommend", &path, &["--skip-invalid"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("dropped 2 invalid records of 4"),
+        stderr(&out).contains("2 of 4 records were dropped by --skip-invalid"),
         "{}",
         stderr(&out)
     );

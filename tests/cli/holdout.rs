@@ -23,7 +23,12 @@ fn split_field_checks_the_threshold_on_the_test_rows() {
     assert_eq!(h["held_out"]["escalation_rate"], 1.0 / 3.0);
     assert_eq!(h["met_objective"], false);
     let md = dir.text("r/report.md");
-    assert!(md.contains("**The held-out records do not meet the objective.**"));
+    // One of two held-out answers right: Wilson cannot tell 0.5 from the target (issue 12).
+    assert_eq!(h["verdict"]["verdict"], "inconclusive");
+    assert!(
+        md.contains("Objective on the held-out records: **inconclusive**"),
+        "{md}"
+    );
 }
 
 #[test]

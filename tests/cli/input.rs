@@ -57,7 +57,7 @@ fn skip_invalid_drops_and_reports_why() {
     let dir = Scratch::new();
     let out = dir.run_out("sweep", fixture("bad.jsonl"), "r", &["--skip-invalid"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("warning: dropped 4 invalid records of 7"));
+    assert!(stderr(&out).contains("warning: Invalid records dropped. 4 of 7 records were dropped"));
     let summary = dir.json("r/summary.json");
     assert_eq!(summary["input"]["rows_read"], 7);
     assert_eq!(summary["input"]["rows_dropped"], 4);

@@ -20,3 +20,4 @@ mod segment_trust;
 mod segments;
 mod signals;
 mod sweep;
+mod trust_advice;

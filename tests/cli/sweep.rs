@@ -26,9 +26,15 @@ fn writes_table_and_summary() {
          escalation_rate_lo,escalation_rate_hi,non_escalated_quality_lo,non_escalated_quality_hi,\
          cascade_quality_lo,cascade_quality_hi,cost_per_request_lo,cost_per_request_hi"
     );
-    // Grid 0.00 … 1.00: 101 rows. Threshold 0.65 splits like 0.7: 2 escalated, quality 2/3,
+    // Grid 0.00 … 1.00: 101 rows, and the whole percents of escalation: 0 % at 0.5, 1–20 % at
+    // 0.6, ..., 61–80 % at 0.9, all grid points, and 81–100 % just above 0.9 (escalate
+    // everything): 102 rows. Threshold 0.65 splits like 0.7: 2 escalated, quality 2/3,
     // cascade 0.6, cost 25, wasted small spend 2/5, savings 1 − 25/60.
-    assert_eq!(csv.lines().count(), 102);
+    assert_eq!(csv.lines().count(), 103);
+    assert!(
+        csv.contains("\n0.9000000000000001,0,5,1,,0.8,60,0,0,0,true,"),
+        "{csv}"
+    );
     let line = csv.lines().find(|l| l.starts_with("0.65,")).unwrap();
     let row = line.split(',').take(11).collect::<Vec<_>>().join(",");
     assert_eq!(

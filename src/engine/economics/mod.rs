@@ -226,8 +226,10 @@ pub enum CostSource {
         /// so only output tokens are).
         input_priced: bool,
     },
-    /// A flat price per request.
+    /// A flat price per request (`--small-cost` / `--large-cost`).
     PerRequest(Cost),
+    /// The built-in flat price per request (1 small, 60 large): no cost field, price or flag.
+    Default(Cost),
 }
 
 /// How a model's output tokens were known.
@@ -258,6 +260,8 @@ pub struct Pricing {
     pub price: Option<NamedPrice>,
     /// `--small-cost` / `--large-cost`: the flat price per request.
     pub per_request: Cost,
+    /// Whether `per_request` is the built-in default (no flag given): said aloud when used.
+    pub default: bool,
 }
 
 /// Resolves a model's per-request costs, by precedence: the record's cost field, then tokens ×
@@ -281,10 +285,12 @@ pub fn resolve<'a>(
         ));
     }
     let Some(named) = &pricing.price else {
-        return Ok((
-            Costs::PerRequest(pricing.per_request),
-            CostSource::PerRequest(pricing.per_request),
-        ));
+        let source = if pricing.default {
+            CostSource::Default(pricing.per_request)
+        } else {
+            CostSource::PerRequest(pricing.per_request)
+        };
+        return Ok((Costs::PerRequest(pricing.per_request), source));
     };
     let which = match model {
         Model::Small => "small",
@@ -475,6 +481,7 @@ mod tests {
             ..EvalSet::default()
         };
         let price = |x: f64| Pricing {
+            default: false,
             price: Some(NamedPrice {
                 price: Price {
                     input: x,
@@ -503,6 +510,7 @@ mod tests {
         ));
         // No price: the flat per-request cost.
         let flat = Pricing {
+            default: false,
             price: None,
             per_request: 7.0,
         };

@@ -45,13 +45,21 @@ fn metrics_at_point_nine_by_hand() {
 }
 
 #[test]
-fn escalate_everything_still_pays_the_small_model() {
+fn escalate_everything_is_always_large() {
+    // Issue 12: `recommend` printed always_large while the report priced "escalate everything"
+    // as a cascade that still runs the small model (61 per request, -1.7 % savings). Escalating
+    // every request needs no small answer: the policy is always-large, 240 / 4 = 60 per request.
     let m = hand().at_candidate(0);
     assert!(m.accepts_none);
     assert_eq!(m.non_escalated_quality, None);
     assert_eq!(m.cascade_quality, Some(0.75)); // large quality 1 + 1 + 0 + 1 over 4
-    assert_eq!(m.cost_per_request, 61.0); // (4 + 240) / 4: dearer than always-large
-    assert_eq!(m.savings_vs_large, Some(1.0 - 61.0 / 60.0));
+    assert_eq!(m.cost_per_request, 60.0); // 4 × 60 / 4, as always-large
+    assert_eq!(m.wasted_small_cost_per_request, 0.0);
+    assert_eq!(m.savings_vs_large, Some(0.0));
+    assert_eq!(
+        m.cost_per_request,
+        hand().baselines().always_large.cost_per_request
+    );
 }
 
 #[test]
@@ -100,6 +108,11 @@ fn naive(input: &SweepInput<'_>, threshold: f64) -> (usize, Option<f64>, Option<
     }
     let nonesc = (acc > 0).then(|| sq / acc as f64);
     let cascade = input.large_quality.map(|_| (sq + lq) / n as f64);
+    if acc == 0 {
+        // Escalating everything is always-large: the small model is not run (issue 12).
+        let large: f64 = (0..n).map(|i| input.costs.large.get(i)).sum();
+        return (acc, nonesc, cascade, large / n as f64, 0.0);
+    }
     (acc, nonesc, cascade, cost / n as f64, wasted / n as f64)
 }
 

@@ -41,6 +41,11 @@ pub fn load(
     let unread = out.columns.take_unread_keys();
     let finished = (out.columns).finish(label, &options.fields, options.skip_invalid)?;
     let available = finished.extra_names.join(", ");
+    // Every key seen: the first kept record's and those no plan read.
+    let mut columns: Vec<String> = finished.extra_names.clone();
+    columns.extend(unread.iter().cloned());
+    columns.sort();
+    columns.dedup();
     let extras = finished.extras.finish(&out.requests, &available, label)?;
     let mut extras: Vec<_> = out.requests.into_iter().zip(extras).collect();
     // `calibrate signals` plans its columns from the first record; a column that first appears
@@ -52,6 +57,7 @@ pub fn load(
         extras.extend(late.into_iter().map(|column| (probe(column), None)));
     }
     Ok(Loaded {
+        columns,
         set: finished.set,
         drops: finished.drops,
         sha256: out.sha256,

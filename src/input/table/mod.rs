@@ -32,8 +32,9 @@ pub fn load_csv(
 ) -> Result<Loaded, LoadError> {
     let (bytes, sha256) = read_all(reader, size, progress).map_err(|e| io(label, e))?;
     let size = bytes.len() as u64;
-    let (set, drops, extras) = read(Table::Csv(bytes), options, label)?;
+    let (set, drops, extras, columns) = read(Table::Csv(bytes), options, label)?;
     Ok(Loaded {
+        columns,
         set,
         drops,
         sha256,
@@ -54,8 +55,10 @@ pub fn load_parquet(
 ) -> Result<Loaded, LoadError> {
     let (sha256, bytes) = hash_all(&mut file, progress).map_err(|e| io(label, e))?;
     file.rewind().map_err(|e| io(label, e))?;
-    let (set, drops, extras) = read(Table::Parquet(ParquetReader::new(file)), options, label)?;
+    let (set, drops, extras, columns) =
+        read(Table::Parquet(ParquetReader::new(file)), options, label)?;
     Ok(Loaded {
+        columns,
         set,
         drops,
         sha256,
@@ -88,7 +91,7 @@ fn read(
     mut table: Table,
     options: &LoadOptions,
     label: &str,
-) -> Result<(EvalSet, Drops, Extras), LoadError> {
+) -> Result<(EvalSet, Drops, Extras, Vec<String>), LoadError> {
     let names = table.names(label)?;
     let format = table.format();
     if names.is_empty() && format == Format::Csv {
@@ -123,7 +126,12 @@ fn read(
         return Err(e);
     }
     let columns = columns.finish(&requests, &names.join(", "), label)?;
-    Ok((set, drops, requests.into_iter().zip(columns).collect()))
+    Ok((
+        set,
+        drops,
+        requests.into_iter().zip(columns).collect(),
+        names,
+    ))
 }
 
 /// The column each fixed field is read from (`None`: not read), or the error for a required

@@ -161,8 +161,13 @@ fn grid(g: GridSetting) -> GridJson {
             step: Some(step),
             quantiles: None,
         },
-        GridSetting::Quantiles(q) => GridJson {
-            kind: "quantiles",
+        GridSetting::StepAndPercents(step) => GridJson {
+            kind: "step_and_escalation_percents",
+            step: Some(step),
+            quantiles: None,
+        },
+        GridSetting::QuantilesAndPercents(q) => GridJson {
+            kind: "quantiles_and_escalation_percents",
             step: None,
             quantiles: Some(q),
         },
@@ -188,6 +193,11 @@ fn cost(source: &CostSource) -> CostJson {
         CostSource::PerRecord { ignored } => CostJson {
             source: "per_record",
             ignored_price: ignored.clone(),
+            ..none
+        },
+        CostSource::Default(c) => CostJson {
+            source: "default",
+            per_request: Some(*c),
             ..none
         },
         CostSource::PerRequest(c) => CostJson {

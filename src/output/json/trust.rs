@@ -32,10 +32,26 @@ pub(super) struct HoldoutJson<'a> {
     calibration_records: usize,
     test_records: usize,
     met_objective: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<VerdictJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    always_large_quality: Option<f64>,
     promised: &'a Metrics,
     held_out: &'a Metrics,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<PolicyHoldoutJson>,
+}
+
+/// The held-out verdict at `level`: `met`, `not met` or `inconclusive`, and its interval.
+#[derive(Serialize)]
+struct VerdictJson {
+    verdict: &'static str,
+    metric: &'static str,
+    value: f64,
+    level: f64,
+    interval: Option<[f64; 2]>,
+    bar: f64,
+    at_most: bool,
 }
 
 #[derive(Serialize)]
@@ -68,6 +84,16 @@ pub(super) fn holdout(validation: Option<&Validation>) -> Option<HoldoutJson<'_>
         calibration_records: h.calibration_records,
         test_records: h.test_records,
         met_objective: h.met,
+        verdict: h.verdict.map(|j| VerdictJson {
+            verdict: j.verdict.name(),
+            metric: j.metric,
+            value: j.value,
+            level: j.level,
+            interval: j.interval.map(|(lo, hi)| [lo, hi]),
+            bar: j.bar,
+            at_most: j.at_most,
+        }),
+        always_large_quality: h.always_large_quality,
         promised: &h.promised,
         held_out: &h.held_out,
         policy: h.policy.as_ref().map(|c| PolicyHoldoutJson {

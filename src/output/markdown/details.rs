@@ -119,6 +119,7 @@ fn cost_words(c: &CostSource) -> String {
             format!("from each record's cost field (which overrides the price {p})")
         }
         CostSource::PerRequest(x) => format!("{} per request (flag)", money(*x)),
+        CostSource::Default(x) => format!("{} per request (the built-in default)", money(*x)),
         CostSource::Tokens {
             price,
             output,

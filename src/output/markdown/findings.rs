@@ -7,7 +7,8 @@
 use std::fmt::Write;
 
 use crate::engine::sweep::Metrics;
-use crate::output::format::{cell as escape, money, opt4, pct, threshold};
+use crate::output::format::{cell as escape, money, opt4, pct, row_threshold};
+use crate::output::warnings::warning_words;
 use crate::report::Report;
 use crate::report::findings::Warning;
 
@@ -19,7 +20,8 @@ pub(super) fn warnings(r: &Report, o: &mut String) {
     }
     let _ = writeln!(o, "## Warnings\n");
     for w in &d.warnings {
-        let _ = write!(o, "- {}", warning(w));
+        let (title, body) = warning_words(w);
+        let _ = write!(o, "- **{title}** {body}");
         if let (Warning::HighEscalation { .. }, Some(be)) = (w, &d.break_even) {
             let _ = write!(
                 o,
@@ -76,11 +78,7 @@ pub(super) fn by_task_type(r: &Report, o: &mut String) {
     let (Some(tasks), Ok(m)) = (&r.findings.tasks, &r.recommendation) else {
         return;
     };
-    let _ = writeln!(
-        o,
-        "## By task type, at threshold {}\n",
-        threshold(m.threshold)
-    );
+    let _ = writeln!(o, "## By task type, at threshold {}\n", row_threshold(m));
     let _ = writeln!(
         o,
         "| task type | records | small quality | escalation | non-escalated quality |\n\
@@ -105,38 +103,11 @@ fn metrics_row(m: &Metrics, bold: bool) -> String {
     let cell = |s: String| if bold { format!("**{s}**") } else { s };
     format!(
         "| {} | {} | {} | {} | {} | {} |",
-        cell(threshold(m.threshold)),
+        cell(row_threshold(m)),
         cell(pct(m.escalation_rate)),
         cell(opt4(m.non_escalated_quality)),
         cell(opt4(m.cascade_quality)),
         cell(money(m.cost_per_request)),
         cell(m.savings_vs_large.map(pct).unwrap_or_else(|| "n/a".into())),
     )
-}
-
-fn warning(w: &Warning) -> String {
-    match w {
-        Warning::FewRecords { records } => format!(
-            "**Few records.** Only {records} records: the chosen threshold is noisy and the \
-             quality measured at it is optimistic (it was picked where it looked best). Several \
-             thousand labelled records make the choice reliable."
-        ),
-        Warning::WeakSignal { auroc } => format!(
-            "**Weak signal.** The confidence barely separates right from wrong answers (AUROC \
-             {auroc:.2}; 0.5 is chance). No threshold buys much here: a better confidence signal \
-             would."
-        ),
-        Warning::HighEscalation { rate } => format!(
-            "**High escalation.** The recommended threshold escalates {} of requests, above the \
-             40 % at which the post warns cascade savings erode.",
-            pct(*rate)
-        ),
-        Warning::NoThreshold { reason } => {
-            format!("**No threshold meets the objective.** {reason}.")
-        }
-        Warning::Dropped { records } => format!(
-            "**Invalid records dropped.** {records} records were dropped by `--skip-invalid`; \
-             the reasons are listed under Details and in `summary.json`."
-        ),
-    }
 }

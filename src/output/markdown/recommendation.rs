@@ -8,7 +8,9 @@ use std::fmt::Write;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
 use crate::output::format::{money, opt4, pct, threshold};
+use crate::output::warnings::warning_words;
 use crate::report::Report;
+use crate::report::warnings::Warning;
 
 /// The title and the line about the input, the objective and the tool.
 pub(super) fn title(r: &Report, o: &mut String) {
@@ -41,6 +43,13 @@ pub(super) fn title(r: &Report, o: &mut String) {
         r.settings.objective.describe(),
         env!("CARGO_PKG_VERSION"),
     );
+    // Costs nobody stated change every number below: say so before them (issue 12).
+    for w in &r.findings.warnings {
+        if let Warning::DefaultCosts { .. } = w {
+            let (title, words) = warning_words(w);
+            let _ = writeln!(o, "**{title}** {words}\n");
+        }
+    }
 }
 
 /// The recommended threshold: what it escalates, ships and costs, and how to route with it.
@@ -48,9 +57,12 @@ pub(super) fn recommended(r: &Report, m: &Metrics, o: &mut String) {
     let b = &r.baselines;
     let _ = write!(
         o,
-        "**Recommendation: threshold {}.** It escalates {} of requests ({} of {}); the \
+        "**Recommendation: {}.** It escalates {} of requests ({} of {}); the \
          answers the small model ships have quality {} (always-small: {})",
-        threshold(m.threshold),
+        match m.accepts_none {
+            true => "always_large".to_string(),
+            false => format!("threshold {}", threshold(m.threshold)),
+        },
         pct(m.escalation_rate),
         m.escalated,
         r.records,
@@ -96,8 +108,8 @@ pub(super) fn none(r: &Report, why: &Infeasible, o: &mut String) {
 /// How a router reproduces the recommended split: the signal, its map, the safeguards.
 fn routing_words(r: &Report, m: &Metrics) -> String {
     if m.accepts_none {
-        return "Send every request to the large model: no threshold that keeps any small answer \
-                meets the objective."
+        return "Send every request to the large model, without running the small model: no \
+                threshold that keeps any small answer meets the objective."
             .into();
     }
     let name = &r.signal.name;

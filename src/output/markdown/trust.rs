@@ -5,8 +5,10 @@
 
 use std::fmt::Write;
 
+use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
-use crate::output::format::{money, opt4, pct, threshold};
+use crate::output::format::{cut, money, opt4, pct, row_threshold};
+use crate::output::text::judged_words;
 use crate::report::Report;
 use crate::trust::intervals::Interval;
 
@@ -38,9 +40,9 @@ pub(super) fn intervals(r: &Report, o: &mut String) {
              of them",
             s.resamples,
             u.settings.seed,
-            threshold(range.lo),
-            threshold(range.hi),
-            threshold(mode),
+            cut(range.lo),
+            cut(range.hi),
+            cut(mode),
             count
         );
         if s.none > 0 {
@@ -82,13 +84,21 @@ pub(super) fn held_out(r: &Report, o: &mut String) {
         h.calibration_records,
         h.test_records,
         h.description,
-        match h.met {
-            Some(true) => " The held-out records meet the objective.",
-            Some(false) => " **The held-out records do not meet the objective.**",
-            None => "",
+        match &h.verdict {
+            Some(j) => format!(
+                " Objective on the held-out records: **{}** ({}).",
+                j.verdict.name(),
+                judged_words(j)
+            ),
+            None => String::new(),
         }
     );
-    let title = format!("at threshold {}", threshold(h.promised.threshold));
+    if let (Some(q), Objective::MaxQualityLoss { .. }) =
+        (h.always_large_quality, r.settings.objective)
+    {
+        let _ = writeln!(o, "Always-large quality on the held-out records: {q:.4}.\n");
+    }
+    let title = format!("at threshold {}", row_threshold(&h.promised));
     promised_and_held_out(o, &title, &h.promised, &h.held_out);
     if let Some(check) = &h.policy {
         let _ = writeln!(

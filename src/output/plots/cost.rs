@@ -7,11 +7,11 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{SIZE, drawn_rows};
 use super::style::{
     BLUE, Chart, FONT, GREEN, GREY, PURPLE, RED, axis, dashed, err, frame_box, legend, pct_tick,
     ticks,
 };
+use super::{SIZE, drawn_rows};
 use crate::output::format::threshold;
 use crate::report::Report;
 

@@ -21,6 +21,10 @@ struct Json<'a> {
     signals: Vec<RowJson<'a>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     columns_not_numeric: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    columns_not_ranked: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suspect_signals: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -77,6 +81,8 @@ pub(super) fn json(r: &SignalsReport) -> Result<Vec<u8>> {
         target_given: c.target_given,
         recalibrate: r.recalibrate.map(|(m, _)| m),
         columns_not_numeric: &r.skipped,
+        columns_not_ranked: &r.unranked,
+        suspect_signals: r.suspects.iter().map(|s| s.name.as_str()).collect(),
         signals: c
             .rows
             .iter()

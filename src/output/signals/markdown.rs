@@ -100,8 +100,22 @@ fn ranking(c: &Comparison, o: &mut String) {
     );
 }
 
-/// Columns tried as signals and left out.
+/// Columns tried as signals and left out, numeric columns not ranked, and named columns that
+/// look undeployable.
 fn skipped(r: &SignalsReport, o: &mut String) {
+    for s in &r.suspects {
+        let _ = writeln!(o, "**Warning.** {}.\n", super::suspect_words(s));
+    }
+    if !r.unranked.is_empty() {
+        let names: Vec<String> = r.unranked.iter().map(|s| format!("`{s}`")).collect();
+        let _ = writeln!(
+            o,
+            "Other numeric columns are not ranked, since a router may not know them when it \
+             decides (a label, the large model's confidence or tokens): {}. Pass `--signal \
+             NAME` to rank one.\n",
+            names.join(", ")
+        );
+    }
     if r.skipped.is_empty() {
         return;
     }

@@ -16,6 +16,7 @@ use super::format::{money, opt4, pct};
 use super::plots::{self, signals::Reliability, signals::RiskCoverage};
 use crate::report::SignalsReport;
 use crate::signals::compare::{Comparison, SignalRow};
+use crate::signals::routing::{Reason, Suspect};
 
 /// Every file of the signals report directory.
 pub fn signals_files(r: &SignalsReport) -> Result<Vec<(&'static str, Vec<u8>)>> {
@@ -62,10 +63,45 @@ pub fn signals_text(r: &SignalsReport) -> String {
             saved
         );
     }
+    if !r.unranked.is_empty() {
+        let _ = writeln!(o, "{}", unranked_words(&r.unranked));
+    }
     if let Some(best) = c.rows.first().filter(|r| r.at_target.is_some()) {
         let _ = writeln!(o, "deploy: {}", best.name);
     }
     o
+}
+
+/// `not ranked: a, b (not known at routing time unless you say so); pass --signal NAME to
+/// rank it`.
+fn unranked_words(names: &[String]) -> String {
+    format!(
+        "not ranked: {} (another column may not be known when the router decides); pass --signal NAME to rank it",
+        names.join(", ")
+    )
+}
+
+/// The warnings `calibrate signals` prints to stderr: one per named column that looks like a
+/// label or a large-model output.
+pub fn signals_warnings(r: &SignalsReport) -> String {
+    let mut o = String::new();
+    for s in &r.suspects {
+        let _ = writeln!(o, "warning: {}", suspect_words(s));
+    }
+    o
+}
+
+/// Why a named signal may not be deployable, in words.
+fn suspect_words(s: &Suspect) -> String {
+    let why = match s.reason {
+        Reason::Name => "its name reads like a label or the large model's output",
+        Reason::Separates => "it separates right from wrong answers perfectly, as a label would",
+    };
+    format!(
+        "--signal {}: {why}; a router can use it only if it is known before the large model \
+         runs and without the answer's grade",
+        s.name
+    )
 }
 
 /// The target the ranking uses, in words, and where it came from.

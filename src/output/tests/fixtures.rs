@@ -122,6 +122,7 @@ fn loaded(set: EvalSet, dropped: u64, extras: Vec<(ExtraRequest, Option<ExtraCol
         },
         sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
         bytes: 1234,
+        columns: Vec::new(),
         format: Format::Jsonl,
         extras,
         notes: Vec::new(),
@@ -143,10 +144,12 @@ fn run(objective: Objective) -> RunSettings {
         },
         costs: CostSettings {
             small: Pricing {
+                default: false,
                 price: None,
                 per_request: 1.0,
             },
             large: Pricing {
+                default: false,
                 price: None,
                 per_request: 20.0,
             },

@@ -10,6 +10,7 @@ mod daily;
 mod economics;
 mod holdout;
 mod input;
+mod jsonl;
 mod recommend;
 mod report;
 mod segments;

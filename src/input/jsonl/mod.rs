@@ -13,7 +13,6 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use rayon::prelude::*;
 use serde::de::DeserializeSeed;
-use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::columns::{Columns, READ, READ_FIELDS};
@@ -220,19 +219,18 @@ fn consume(
 }
 
 /// What to read from each record: the fixed fields and the requested extras, plus (for
-/// `calibrate signals`) every other column of the first record, which needs the first line
-/// that is not blank (`None` until a chunk holds one).
+/// `calibrate signals`) every other column of the first record that reads as a JSON object
+/// (one that does not is reported by the parse itself), which needs a line that is not blank
+/// (`None` until a chunk holds one).
 fn plan_for(chunk: &[u8], keys: &Keys<'_>, options: &LoadOptions) -> Option<Plan> {
     let Some(except) = &options.discover_except else {
         return Some(Plan::new(keys, options.extras.clone()));
     };
-    let first = chunk
-        .split(|b| *b == b'\n')
-        .find(|line| !line.iter().all(u8::is_ascii_whitespace))?;
-    // A JSON object's keys, sorted, as it lists them.
-    let names: Vec<String> = serde_json::from_slice::<serde_json::Map<String, Json>>(first)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let mut lines = (chunk.split(|b| *b == b'\n'))
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .peekable();
+    lines.peek()?;
+    let names = lines.find_map(record::object_keys).unwrap_or_default();
     Some(Plan::new(
         keys,
         with_discovered(&options.extras, &names, Some(except)),

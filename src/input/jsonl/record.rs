@@ -237,6 +237,34 @@ pub fn cell<'de>(raw: &Raw<'de>) -> Cell<'de> {
     }
 }
 
+/// The keys of one JSON object, sorted and each once as a JSON object lists them (bytes that
+/// are not UTF-8 shown as U+FFFD); `None` when `line` is not one JSON object. Values are
+/// skipped unread, so a number out of range in one does not hide the keys.
+pub fn object_keys(line: &[u8]) -> Option<Vec<String>> {
+    struct KeysOnly;
+    impl<'de> Visitor<'de> for KeysOnly {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(key) = map.next_key_seed(KeySeed)? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(String::from_utf8_lossy(&key).into_owned());
+            }
+            Ok(keys)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut keys = de::Deserializer::deserialize_map(&mut de, KeysOnly).ok()?;
+    de.end().ok()?;
+    keys.sort();
+    keys.dedup();
+    Some(keys)
+}
+
 /// A key as raw bytes (unescaped, borrowed when it has no escapes): names are compared
 /// byte for byte, which skips UTF-8 validation of every key.
 struct KeySeed;

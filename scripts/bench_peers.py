@@ -1,13 +1,14 @@
 """Times calibrate against its Python peers on one JSON Lines eval set, in one run.
 
-    bench_peers.py CALIBRATE FILE.jsonl [--runs N] [--out DIR] [--peers/--no-peers]
+    bench_peers.py CALIBRATE FILE.jsonl [--runs N] [--out DIR] [--no-peers] [--formats FILE...]
 
 Prints, for the same file and the same warm page cache: `calibrate sweep` (full report) and
 `calibrate recommend`, best of N wall-clock runs with their throughput and peak memory; polars'
 `read_ndjson` alone (no sweep); and the pandas/numpy sweep an analyst would write (read, sort,
 cumulative sums at every distinct threshold, pick the best). Then the ratios: how many times
 faster calibrate is than each peer. Run by scripts/bench.sh inside a virtual environment that
-holds the pinned pandas and polars; not part of CI.
+holds the pinned pandas and polars; not part of CI. With --formats, also times `calibrate
+sweep` on each FILE (CSV, Parquet, compressed JSON Lines: MB/s counts the decompressed bytes).
 """
 
 import argparse
@@ -80,15 +81,16 @@ def main():
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--out", default="/tmp/calibrate-bench/report")
     p.add_argument("--no-peers", action="store_true", help="time calibrate only")
+    p.add_argument("--formats", nargs="*", default=[], help="more files to time sweep on")
     a = p.parse_args()
     size = os.path.getsize(a.file)
     mb = size / 1e6
     rows = []
 
-    def row(name, seconds, rss):
+    def row(name, seconds, rss, megabytes=mb):
         rows.append((name, seconds))
         mem = f"{rss / 1e6:8.0f}" if rss else f"{'-':>8}"
-        print(f"{name:<34} {seconds:8.2f} {mb / seconds:8.0f} {mem}", flush=True)
+        print(f"{name:<34} {seconds:8.2f} {megabytes / seconds:8.0f} {mem}", flush=True)
 
     print(f"{os.path.basename(a.file)}: {mb:.0f} MB, best of {a.runs} runs, warm cache")
     print(f"{'run':<34} {'time_s':>8} {'MB/s':>8} {'peak_MB':>8}")
@@ -97,22 +99,30 @@ def main():
     run_child(sweep)  # warm the page cache
     row("calibrate sweep (full report)", *best_of(a.runs, lambda: run_child(sweep)))
     row("calibrate recommend", *best_of(a.runs, lambda: run_child(recommend)))
-    if a.no_peers:
-        return
-    import pandas
-    import polars
+    if not a.no_peers:
+        import pandas
+        import polars
 
-    row(f"polars {polars.__version__} read_ndjson only",
-        *best_of(a.runs, lambda: polars_read(a.file)))
-    row(f"pandas {pandas.__version__} sweep", *best_of(a.runs, lambda: pandas_sweep(a.file)))
-    sweep_s, rec_s = rows[0][1], rows[1][1]
-    polars_s, pandas_s = rows[2][1], rows[3][1]
-    print()
-    print(f"polars read / calibrate sweep:     {polars_s / sweep_s:5.2f}x")
-    print(f"polars read / calibrate recommend: {polars_s / rec_s:5.2f}x")
-    print(f"pandas sweep / calibrate sweep:    {pandas_s / sweep_s:5.1f}x")
-    print(f"pandas sweep / calibrate recommend:{pandas_s / rec_s:5.1f}x")
-
+        row(f"polars {polars.__version__} read_ndjson only",
+            *best_of(a.runs, lambda: polars_read(a.file)))
+        row(f"pandas {pandas.__version__} sweep", *best_of(a.runs, lambda: pandas_sweep(a.file)))
+        sweep_s, rec_s = rows[0][1], rows[1][1]
+        polars_s, pandas_s = rows[2][1], rows[3][1]
+        print()
+        print(f"polars read / calibrate sweep:      {polars_s / sweep_s:5.2f}x")
+        print(f"polars read / calibrate recommend:  {polars_s / rec_s:5.2f}x")
+        print(f"pandas sweep / calibrate sweep:     {pandas_s / sweep_s:5.1f}x")
+        print(f"pandas sweep / calibrate recommend: {pandas_s / rec_s:5.1f}x")
+    if a.formats:
+        print()
+        print(f"{'calibrate sweep on':<34} {'time_s':>8} {'MB/s':>8} {'peak_MB':>8}")
+    for f in a.formats:
+        # A compressed file counts its decompressed bytes: the JSON Lines file beside it.
+        plain = f.removesuffix(".gz").removesuffix(".zst")
+        argv = [a.calibrate, "sweep", f, "--out", a.out, "--quiet"]
+        run_child(argv)
+        seconds, rss = best_of(a.runs, lambda: run_child(argv))
+        row(os.path.basename(f), seconds, rss, os.path.getsize(plain) / 1e6)
 
 if __name__ == "__main__":
     main()

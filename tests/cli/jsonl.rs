@@ -14,8 +14,14 @@ fn duplicate_json_key_is_refused_with_line_and_key_issue_13_8() {
     let dir = Scratch::new();
     for (line, key) in [
         // A key the run reads, and one it skips: both are refused, neither resolved silently.
-        ("{\"confidence\":0.5,\"small_quality\":1,\"confidence\":0.6}", "confidence"),
-        ("{\"x\":1,\"confidence\":0.5,\"small_quality\":1,\"x\":2}", "x"),
+        (
+            "{\"confidence\":0.5,\"small_quality\":1,\"confidence\":0.6}",
+            "confidence",
+        ),
+        (
+            "{\"x\":1,\"confidence\":0.5,\"small_quality\":1,\"x\":2}",
+            "x",
+        ),
     ] {
         let path = dir.write("dup.jsonl", format!("{GOOD}{line}\n"));
         let out = run("recommend", &path, &["--min-quality", "0.5"]);
@@ -56,7 +62,11 @@ fn jsonl_byte_order_mark_is_accepted_issue_13_16() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let plain = json(&run("recommend", dir.write("p.jsonl", GOOD), &["--print", "json"]));
+    let plain = json(&run(
+        "recommend",
+        dir.write("p.jsonl", GOOD),
+        &["--print", "json"],
+    ));
     let bom_file = dir.write("bom.jsonl", format!("\u{feff}{GOOD}"));
     let mut bom = json(&run("recommend", &bom_file, &["--print", "json"]));
     // The hash is of the file's bytes, mark included (`sha256sum bom.jsonl`); all else agrees.
@@ -83,8 +93,14 @@ fn segment_column_parse_failures_say_what_is_wrong_issue_13_13() {
         assert_eq!(out.status.code(), Some(2));
         let err = stderr(&out);
         let first = err.lines().next().unwrap();
-        assert!(first.contains(":4: expected one JSON object per line"), "{err}");
-        assert!(first.contains(words) && !err.contains("no such field"), "{err}");
+        assert!(
+            first.contains(":4: expected one JSON object per line"),
+            "{err}"
+        );
+        assert!(
+            first.contains(words) && !err.contains("no such field"),
+            "{err}"
+        );
     }
     // A key that is not UTF-8 elsewhere in the object does not hide the segment column.
     let mut text = GOOD.as_bytes().to_vec();

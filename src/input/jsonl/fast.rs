@@ -184,8 +184,12 @@ impl<'a> Scan<'a> {
                 self.i += 1;
                 Raw::Text(Cow::Borrowed(self.text()?))
             }
-            b't' => self.literal(b"true").map(|()| Raw::Json(Json::Bool(true)))?,
-            b'f' => self.literal(b"false").map(|()| Raw::Json(Json::Bool(false)))?,
+            b't' => self
+                .literal(b"true")
+                .map(|()| Raw::Json(Json::Bool(true)))?,
+            b'f' => self
+                .literal(b"false")
+                .map(|()| Raw::Json(Json::Bool(false)))?,
             b'n' => self.literal(b"null").map(|()| Raw::Json(Json::Null))?,
             _ => {
                 let text = self.number()?;

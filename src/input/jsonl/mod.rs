@@ -20,8 +20,8 @@ use super::error::{LoadError, Location, RecordProblem};
 use super::extra::{Raw, probe, with_discovered};
 use super::field::FieldMap;
 use super::source::hex;
-use super::{Format, LoadOptions, Loaded, Progress};
 use super::value::Cell;
+use super::{Format, LoadOptions, Loaded, Progress};
 use record::{Duplicate, KeyCache, Keys, Plan, RecordSeed};
 
 /// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.

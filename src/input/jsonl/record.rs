@@ -79,7 +79,12 @@ impl Plan {
     /// How to read the value of the key in `slot` (`None`: a key the plan does not read).
     pub fn read(&self, slot: Option<usize>) -> Read {
         match slot.map(|s| (s, &self.slots[s])) {
-            Some((s, Slot { field, extra: true, .. })) => Read::Raw(s, *field),
+            Some((
+                s,
+                Slot {
+                    field, extra: true, ..
+                },
+            )) => Read::Raw(s, *field),
             Some((_, Slot { field: Some(i), .. })) => Read::Cell(*i),
             _ => Read::Skip,
         }

@@ -63,17 +63,17 @@ fn reads_the_generator_records() {
 fn leaves_every_other_shape_to_serde() {
     let plan = plan();
     for line in [
-        r#"{"confidence":0.5,"confidence":0.6}"#,  // a duplicate key
-        r#"{"confidence":1e400}"#,                 // out of range
-        r#"{"confidence":01}"#,                    // a leading zero
-        r#"{"confidence":"a\"b"}"#,                // an escape
-        r#"{"confidence":[1]}"#,                   // an array read as a cell
-        r#"{"meta":{"a":1},"confidence":0.5}"#,    // a nested value skipped
-        r#"{"confidence":0.5,}"#,                  // a trailing comma
-        r#"{"confidence":0.5} x"#,                 // text after the object
-        r#"{"confidence":1e-400}"#,                // an underflow
-        r#"{}"#,                                   // no keys
-        "{\"task_type\":\"\u{1}\"}",               // a control character
+        r#"{"confidence":0.5,"confidence":0.6}"#, // a duplicate key
+        r#"{"confidence":1e400}"#,                // out of range
+        r#"{"confidence":01}"#,                   // a leading zero
+        r#"{"confidence":"a\"b"}"#,               // an escape
+        r#"{"confidence":[1]}"#,                  // an array read as a cell
+        r#"{"meta":{"a":1},"confidence":0.5}"#,   // a nested value skipped
+        r#"{"confidence":0.5,}"#,                 // a trailing comma
+        r#"{"confidence":0.5} x"#,                // text after the object
+        r#"{"confidence":1e-400}"#,               // an underflow
+        r#"{}"#,                                  // no keys
+        "{\"task_type\":\"\u{1}\"}",              // a control character
     ] {
         assert!(fast_read(line.as_bytes(), &plan).is_none(), "{line}");
     }
@@ -119,7 +119,10 @@ fn key() -> impl Strategy<Value = String> {
 
 fn line() -> impl Strategy<Value = String> {
     (prop::collection::vec((key(), value()), 0..8), " ?", "[ ,]?").prop_map(|(pairs, ws, end)| {
-        let body: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\":{ws}{v}")).collect();
+        let body: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{ws}{v}"))
+            .collect();
         format!("{ws}{{{}{end}}}{ws}", body.join(","))
     })
 }

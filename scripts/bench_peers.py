@@ -20,23 +20,35 @@ import time
 
 
 def best_of(runs, fn):
-    """Best wall-clock seconds of `runs` calls of fn(); fn returns peak RSS in bytes or None."""
-    best, peak = float("inf"), 0
+    """Best wall-clock seconds of `runs` calls of fn(), the CPU seconds (user + system, all
+    threads) of that run, and the highest peak RSS in bytes fn() returned (None: not known)."""
+    best, cpu, peak = float("inf"), 0.0, 0
     for _ in range(runs):
         start = time.perf_counter()
-        rss = fn()
-        best = min(best, time.perf_counter() - start)
+        rss, seconds = fn()
+        wall = time.perf_counter() - start
+        if wall < best:
+            best, cpu = wall, seconds
         peak = max(peak, rss or 0)
-    return best, peak
+    return best, cpu, peak
 
 
 def run_child(argv):
-    """Runs argv with stdout discarded; returns its peak RSS in bytes (Linux reports KiB)."""
+    """Runs argv with stdout discarded; returns its peak RSS in bytes (Linux reports KiB) and
+    its CPU seconds."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         sys.exit(f"bench: {' '.join(argv)} failed with status {status}")
-    return usage.ru_maxrss * 1024
+    return usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
+
+
+def in_process(fn):
+    """Runs fn() here; returns no peak RSS (the interpreter's own is not the work's) and the CPU
+    seconds of every thread of this process."""
+    start = time.process_time()
+    fn()
+    return None, time.process_time() - start
 
 
 def polars_read(path):
@@ -87,14 +99,15 @@ def main():
     mb = size / 1e6
     rows = []
 
-    def row(name, seconds, rss, megabytes=mb):
+    def row(name, seconds, cpu, rss, megabytes=mb):
         rows.append((name, seconds))
         mem = f"{rss / 1e6:8.0f}" if rss else f"{'-':>8}"
-        print(f"{name:<34} {seconds:8.2f} {megabytes / seconds:8.0f} {mem}", flush=True)
+        print(f"{name:<34} {seconds:8.2f} {megabytes / seconds:8.0f} {cpu:8.2f} {mem}", flush=True)
 
     print(f"{os.path.basename(a.file)}: {mb:.0f} MB, best of {a.runs} runs, warm cache")
-    print(f"{'run':<34} {'time_s':>8} {'MB/s':>8} {'peak_MB':>8}")
+    print(f"{'run':<34} {'time_s':>8} {'MB/s':>8} {'cpu_s':>8} {'peak_MB':>8}")
     sweep = [a.calibrate, "sweep", a.file, "--out", a.out, "--quiet"]
+    # --quiet keeps stderr to errors; the summary on stdout is discarded.
     recommend = [a.calibrate, "recommend", a.file, "--min-quality", "0.9", "--quiet"]
     run_child(sweep)  # warm the page cache
     row("calibrate sweep (full report)", *best_of(a.runs, lambda: run_child(sweep)))
@@ -104,8 +117,8 @@ def main():
         import polars
 
         row(f"polars {polars.__version__} read_ndjson only",
-            *best_of(a.runs, lambda: polars_read(a.file)))
-        row(f"pandas {pandas.__version__} sweep", *best_of(a.runs, lambda: pandas_sweep(a.file)))
+            *best_of(a.runs, lambda: in_process(lambda: polars_read(a.file))))
+        row(f"pandas {pandas.__version__} sweep", *best_of(a.runs, lambda: in_process(lambda: pandas_sweep(a.file))))
         sweep_s, rec_s = rows[0][1], rows[1][1]
         polars_s, pandas_s = rows[2][1], rows[3][1]
         print()
@@ -115,14 +128,14 @@ def main():
         print(f"pandas sweep / calibrate recommend: {pandas_s / rec_s:5.1f}x")
     if a.formats:
         print()
-        print(f"{'calibrate sweep on':<34} {'time_s':>8} {'MB/s':>8} {'peak_MB':>8}")
+        print(f"{'calibrate sweep on':<34} {'time_s':>8} {'MB/s':>8} {'cpu_s':>8} {'peak_MB':>8}")
     for f in a.formats:
         # A compressed file counts its decompressed bytes: the JSON Lines file beside it.
         plain = f.removesuffix(".gz").removesuffix(".zst")
         argv = [a.calibrate, "sweep", f, "--out", a.out, "--quiet"]
         run_child(argv)
-        seconds, rss = best_of(a.runs, lambda: run_child(argv))
-        row(os.path.basename(f), seconds, rss, os.path.getsize(plain) / 1e6)
+        seconds, cpu, rss = best_of(a.runs, lambda: run_child(argv))
+        row(os.path.basename(f), seconds, cpu, rss, os.path.getsize(plain) / 1e6)
 
 if __name__ == "__main__":
     main()

@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# End-to-end benchmark of `calibrate sweep` (load, sweep, recommend, write the report) on
-# generated eval sets of 1 and 10 million rows in JSON Lines, CSV and Parquet, and the JSON Lines
-# file compressed with gzip (-6) and zstd (-3): MB/s counts the decompressed bytes.
+# End-to-end benchmark of calibrate against its Python peers, from one run:
 #
-#   scripts/bench.sh [ROWS...]        default: 1000000 10000000
+#   scripts/bench.sh [ROWS...]        default: 1000000 (add 10000000 for the memory check)
 #
-# Needs hyperfine (Debian: apt-get install hyperfine), GNU time (/usr/bin/time) for peak
-# memory, gzip and zstd. Data goes to ${BENCH_DIR:-/tmp/calibrate-bench}; files are generated once (seed 7) and
-# reused. Timings are with a warm page cache (one warm-up run).
+# For each ROWS it generates a seeded eval set (examples/gen_eval.rs, seed 7) in JSON Lines, CSV
+# and Parquet, plus the JSON Lines file compressed with gzip (-6) and zstd (-3), and prints
+# (scripts/bench_peers.py; best of BENCH_RUNS=2 runs, warm page cache, peak memory per run):
+# - on the JSON Lines file: `calibrate sweep` with its full report and `calibrate recommend`
+#   (time, MB/s), polars' bare `read_ndjson`, a pandas sweep, and the ratios between them;
+# - `calibrate sweep` on every format, MB/s counting decompressed bytes.
+#
+# The Python peers live in a virtual environment of their own, ${BENCH_DIR}/venv, with pinned
+# versions (made once; needs network access to PyPI the first time); not part of CI. Data goes to
+# ${BENCH_DIR:-/tmp/calibrate-bench}, generated once and reused. Needs python3, gzip and zstd.
+# BENCH_BIN=path/to/calibrate times another build (e.g. an older one) against the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=("$@")
-[ ${#rows[@]} -gt 0 ] || rows=(1000000 10000000)
+[ ${#rows[@]} -gt 0 ] || rows=(1000000)
 dir=${BENCH_DIR:-/tmp/calibrate-bench}
+runs=${BENCH_RUNS:-2}
 mkdir -p "$dir"
-cargo build --release --quiet --bin calibrate --example gen_eval
-bin=target/release/calibrate
+cargo build --release --locked --quiet --bin calibrate --example gen_eval
+bin=${BENCH_BIN:-target/release/calibrate}
 gen=target/release/examples/gen_eval
+
+venv="$dir/venv"
+if ! "$venv/bin/python" -c 'import pandas, polars' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet polars==2.1.0 pandas==3.1.1
+fi
 
 for n in "${rows[@]}"; do
   for ext in jsonl csv parquet; do
@@ -27,17 +40,12 @@ for n in "${rows[@]}"; do
   [ -s "$dir/eval-$n.jsonl.zst" ] || zstd -q -3 -c "$dir/eval-$n.jsonl" > "$dir/eval-$n.jsonl.zst"
 done
 
-printf '%-26s %10s %10s %10s %12s\n' file size mean_s MB_per_s peak_RSS_MB
 for n in "${rows[@]}"; do
-  for ext in jsonl csv parquet jsonl.gz jsonl.zst; do
-    f="$dir/eval-$n.$ext"
-    out="$dir/report-$n-$ext"
-    # Throughput in bytes of records: a compressed file counts its decompressed size.
-    size=$(stat -c %s "$dir/eval-$n.${ext%%.*}")
-    hyperfine --warmup 1 --runs 3 --export-json "$dir/h.json" --style none \
-      "$bin sweep $f --out $out --quiet" >/dev/null
-    mean=$(python3 -c "import json;print(json.load(open('$dir/h.json'))['results'][0]['mean'])")
-    rss=$( { /usr/bin/time -f '%M' "$bin" sweep "$f" --out "$out" --quiet >/dev/null; } 2>&1 | tail -1)
-    python3 -c "print('%-26s %9.0fM %10.2f %10.0f %12.0f' % ('$(basename "$f")', $size/1e6, $mean, $size/1e6/$mean, $rss/1024))"
-  done
+  peers=()
+  # The pandas sweep of ten million rows takes minutes and most of the machine's memory.
+  [ "$n" -le 1000000 ] || peers=(--no-peers)
+  "$venv/bin/python" scripts/bench_peers.py "$bin" "$dir/eval-$n.jsonl" --runs "$runs" \
+    --out "$dir/report-$n" "${peers[@]}" \
+    --formats "$dir/eval-$n".{jsonl,csv,parquet,jsonl.gz,jsonl.zst}
+  echo
 done

@@ -262,3 +262,28 @@ fn csv_and_jsonl_from_a_pipe_without_extension_are_sniffed_and_read_once() {
         assert_eq!(stdout(&out), stdout(&direct), "{name}");
     }
 }
+
+#[test]
+fn stdin_jsonl_with_a_byte_order_mark_or_as_an_array_is_sniffed_as_json() {
+    // Issue 13.16: stdin sniffing read a JSON array or BOM-prefixed JSON Lines as CSV.
+    let jsonl = fs::read(fixture("tiny.jsonl")).unwrap();
+    let direct = run("recommend", fixture("tiny.jsonl"), &["--print", "json"]);
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(&jsonl);
+    let text = String::from_utf8(jsonl).unwrap();
+    let array = format!("[{}]", text.lines().collect::<Vec<_>>().join(",\n"));
+    for input in [bom, array.into_bytes()] {
+        let out = calibrate()
+            .args(["recommend", "-", "--print", "json"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // The hash is of the bytes given; the policy's numbers must match the file's.
+        let mut a: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let mut b: serde_json::Value = serde_json::from_str(&stdout(&direct)).unwrap();
+        a["policy"].as_object_mut().unwrap().remove("input_sha256");
+        b["policy"].as_object_mut().unwrap().remove("input_sha256");
+        assert_eq!(a, b);
+    }
+}

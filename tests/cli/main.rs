@@ -12,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod holdout;
 mod input;
+mod jsonl;
 mod output;
 mod plots;
 mod recommend;

@@ -5,6 +5,7 @@
 //! It must not validate values; [`Columns`] does. Memory stays near the kept columns: one chunk
 //! of the input at a time, so stdin and pipes stream like files.
 
+mod fast;
 mod record;
 
 use std::io::Read;
@@ -12,21 +13,23 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use rayon::prelude::*;
 use serde::de::DeserializeSeed;
-use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::columns::{Columns, READ_FIELDS};
+use super::columns::{Columns, READ, READ_FIELDS};
 use super::error::{LoadError, Location, RecordProblem};
 use super::extra::{Raw, probe, with_discovered};
 use super::field::FieldMap;
 use super::source::hex;
+use super::value::Cell;
 use super::{Format, LoadOptions, Loaded, Progress};
-use record::{KeyCache, Keys, Plan, RecordSeed};
+use record::{Duplicate, KeyCache, Keys, Plan, RecordSeed};
 
 /// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
 const CHUNK: usize = 32 << 20;
 /// Target size of one parallel parse job.
 const BLOCK: usize = 1 << 20;
+/// The UTF-8 byte-order mark some tools write at the start of a text file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads and validates a JSON Lines eval set with the extra columns `options` asks for.
 pub fn load(
@@ -173,17 +176,25 @@ fn consume(
     // Appending one chunk's blocks overlaps with parsing the next.
     let mut pending: Vec<Columns> = Vec::new();
     let mut sized = size.is_none();
-    for chunk in receive {
+    let mut first = true;
+    for buf in receive {
+        // A byte-order mark before the first record is not part of it.
+        let start = if std::mem::take(&mut first) && buf.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
+        let chunk = &buf[start..];
         if plan.is_none() {
-            plan = plan_for(&chunk, keys, options);
+            plan = plan_for(chunk, keys, options);
             if let Some(p) = &plan {
                 columns = Columns::new(p.extra_columns());
             }
         }
         let Some(p) = &plan else {
             // Blank lines only, so far: nothing to discover columns from, nothing to parse.
-            next_line += line_count(&chunk);
-            recycle.send(chunk).ok();
+            next_line += line_count(chunk);
+            recycle.send(buf).ok();
             continue;
         };
         let ((), (parts, lines)) = rayon::join(
@@ -192,7 +203,7 @@ fn consume(
                     columns.append(part);
                 }
             },
-            || parse_chunk(&chunk, next_line, p, map),
+            || parse_chunk(chunk, next_line, p, map),
         );
         if !sized && !chunk.is_empty() {
             // Size the columns for the whole file from the first chunk's rows per byte (5 %
@@ -205,7 +216,7 @@ fn consume(
         }
         pending = parts;
         next_line += lines;
-        recycle.send(chunk).ok();
+        recycle.send(buf).ok();
     }
     for part in pending {
         columns.append(part);
@@ -214,19 +225,18 @@ fn consume(
 }
 
 /// What to read from each record: the fixed fields and the requested extras, plus (for
-/// `calibrate signals`) every other column of the first record, which needs the first line
-/// that is not blank (`None` until a chunk holds one).
+/// `calibrate signals`) every other column of the first record that reads as a JSON object
+/// (one that does not is reported by the parse itself), which needs a line that is not blank
+/// (`None` until a chunk holds one).
 fn plan_for(chunk: &[u8], keys: &Keys<'_>, options: &LoadOptions) -> Option<Plan> {
     let Some(except) = &options.discover_except else {
         return Some(Plan::new(keys, options.extras.clone()));
     };
-    let first = chunk
-        .split(|b| *b == b'\n')
-        .find(|line| !line.iter().all(u8::is_ascii_whitespace))?;
-    // A JSON object's keys, sorted, as it lists them.
-    let names: Vec<String> = serde_json::from_slice::<serde_json::Map<String, Json>>(first)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let mut lines = (chunk.split(|b| *b == b'\n'))
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .peekable();
+    lines.peek()?;
+    let names = lines.find_map(record::object_keys).unwrap_or_default();
     Some(Plan::new(
         keys,
         with_discovered(&options.extras, &names, Some(except)),
@@ -287,23 +297,17 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
         }
         let location = Location::Line(first_line + i as u64);
         raws.fill(None);
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let parsed = RecordSeed {
-            plan,
-            cache: &mut cache,
-            raws: &mut raws,
-        }
-        .deserialize(&mut de)
-        .and_then(|cells| de.end().map(|()| cells));
+        let parsed = match fast::record(line, plan, &mut cache, &mut raws) {
+            Some(parsed) => Ok(parsed),
+            None => {
+                raws.fill(None);
+                parse_record(line, location, plan, &mut cache, &mut raws)
+            }
+        };
         let (cells, keys) = match parsed {
             Ok(parsed) => parsed,
-            Err(e) => {
-                columns.reject(RecordProblem {
-                    location,
-                    column: None,
-                    expected: "one JSON object per line".into(),
-                    found: describe_json_error(&e),
-                });
+            Err(problem) => {
+                columns.reject(problem);
                 continue;
             }
         };
@@ -322,6 +326,41 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
     }
     columns.note_unread_keys(cache.unread());
     columns
+}
+
+/// Reads one record with serde_json: any shape of JSON, and the words for what is wrong with a
+/// line that is not one JSON object with distinct keys.
+fn parse_record<'de>(
+    line: &'de [u8],
+    location: Location,
+    plan: &Plan,
+    cache: &mut KeyCache,
+    raws: &mut [Option<Raw<'de>>],
+) -> Result<([Cell<'de>; READ], usize), RecordProblem> {
+    let mut duplicate = None;
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let parsed = RecordSeed {
+        plan,
+        cache,
+        raws,
+        duplicate: &mut duplicate,
+    }
+    .deserialize(&mut de)
+    .and_then(|cells| de.end().map(|()| cells));
+    parsed.map_err(|e| match duplicate {
+        Some(Duplicate(key)) => RecordProblem {
+            location,
+            column: Some(key),
+            expected: "each key once per object".into(),
+            found: "it twice".into(),
+        },
+        None => RecordProblem {
+            location,
+            column: None,
+            expected: "one JSON object per line".into(),
+            found: describe_json_error(&e),
+        },
+    })
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {

@@ -76,6 +76,20 @@ impl Plan {
         ExtraColumns::new(&self.requests, &self.request_slots)
     }
 
+    /// How to read the value of the key in `slot` (`None`: a key the plan does not read).
+    pub fn read(&self, slot: Option<usize>) -> Read {
+        match slot.map(|s| (s, &self.slots[s])) {
+            Some((
+                s,
+                Slot {
+                    field, extra: true, ..
+                },
+            )) => Read::Raw(s, *field),
+            Some((_, Slot { field: Some(i), .. })) => Read::Cell(*i),
+            _ => Read::Skip,
+        }
+    }
+
     /// How many [`Raw`] values a record yields (one per slot when any extra is requested).
     pub fn raw_slots(&self) -> usize {
         if self.requests.is_empty() {
@@ -86,9 +100,25 @@ impl Plan {
     }
 }
 
+/// How a record reads one key's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// No column reads it: skip it.
+    Skip,
+    /// A fixed field's cell (the field's index).
+    Cell(usize),
+    /// An extra column's raw value (the slot), which may also fill a fixed field.
+    Raw(usize, Option<usize>),
+}
+
 /// Remembers, for each key position in an object, the key last seen there and which slot of
 /// the plan it is: records from one producer repeat their key order, so one comparison per key
 /// usually replaces a search over every wanted name.
+///
+/// It also finds duplicate keys at no cost on that common path: entry `p` was checked against
+/// entries `0..p` when it was stored, and storing an entry drops every later one, so a record
+/// whose keys all match the cache has distinct keys; a key that misses is compared with the
+/// record's earlier keys, which are the entries before it.
 #[derive(Default)]
 pub struct KeyCache {
     slots: Vec<(Vec<u8>, Option<usize>)>,
@@ -96,23 +126,34 @@ pub struct KeyCache {
     unread: Vec<Vec<u8>>,
 }
 
+/// A key that appears twice in one object (the key, as text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate(pub String);
+
 impl KeyCache {
-    fn lookup(&mut self, position: usize, key: &[u8], plan: &Plan) -> Option<usize> {
+    /// The slot of the key at `position` in the current record (`None`: the plan does not
+    /// read it), or the duplicate when an earlier key of the record is the same.
+    pub fn lookup(
+        &mut self,
+        position: usize,
+        key: &[u8],
+        plan: &Plan,
+    ) -> Result<Option<usize>, Duplicate> {
         if let Some((last, slot)) = self.slots.get(position)
             && last.as_slice() == key
         {
-            return *slot;
+            return Ok(*slot);
+        }
+        self.slots.truncate(position);
+        if self.slots.iter().any(|(k, _)| k.as_slice() == key) {
+            return Err(Duplicate(String::from_utf8_lossy(key).into_owned()));
         }
         let slot = plan.slots.iter().position(|s| s.name.as_bytes() == key);
         if slot.is_none() && !self.unread.iter().any(|k| k.as_slice() == key) {
             self.unread.push(key.to_vec());
         }
-        if position < self.slots.len() {
-            self.slots[position] = (key.to_vec(), slot);
-        } else if position == self.slots.len() {
-            self.slots.push((key.to_vec(), slot));
-        }
-        slot
+        self.slots.push((key.to_vec(), slot));
+        Ok(slot)
     }
 
     /// The keys seen that the plan does not read.
@@ -139,6 +180,8 @@ pub struct RecordSeed<'p, 'c, 'r, 'de> {
     pub cache: &'c mut KeyCache,
     /// One entry per slot (see [`Plan::raw_slots`]), all `None` on entry.
     pub raws: &'r mut [Option<Raw<'de>>],
+    /// Set when the object repeats a key (the parse then fails).
+    pub duplicate: &'r mut Option<Duplicate>,
 }
 
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, '_, 'de> {
@@ -160,25 +203,25 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
         let mut cells: [Cell<'de>; READ] = Default::default();
         let mut position = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let slot = self.cache.lookup(position, &key, self.plan);
-            position += 1;
-            let Some(s) = slot else {
-                map.next_value::<IgnoredAny>()?;
-                continue;
+            let slot = match self.cache.lookup(position, &key, self.plan) {
+                Ok(slot) => slot,
+                Err(d) => {
+                    *self.duplicate = Some(d);
+                    return Err(de::Error::custom("duplicate key"));
+                }
             };
-            match &self.plan.slots[s] {
-                Slot {
-                    field, extra: true, ..
-                } => {
+            position += 1;
+            match self.plan.read(slot) {
+                Read::Skip => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Read::Cell(i) => cells[i] = map.next_value_seed(CellSeed)?,
+                Read::Raw(s, field) => {
                     let raw = map.next_value_seed(RawSeed)?;
                     if let Some(i) = field {
-                        cells[*i] = cell(&raw);
+                        cells[i] = cell(&raw);
                     }
                     self.raws[s] = Some(raw);
-                }
-                Slot { field: Some(i), .. } => cells[*i] = map.next_value_seed(CellSeed)?,
-                Slot { field: None, .. } => {
-                    map.next_value::<IgnoredAny>()?;
                 }
             }
         }
@@ -187,7 +230,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
 }
 
 /// A fixed field's cell from a value also read as an extra column.
-fn cell<'de>(raw: &Raw<'de>) -> Cell<'de> {
+pub fn cell<'de>(raw: &Raw<'de>) -> Cell<'de> {
     match raw {
         Raw::Text(s) => Cell::Text(s.clone()),
         Raw::Json(Json::Null) => Cell::Null,
@@ -197,6 +240,34 @@ fn cell<'de>(raw: &Raw<'de>) -> Cell<'de> {
         Raw::Json(Json::Array(_)) => Cell::Unsupported("an array"),
         Raw::Json(Json::Object(_)) => Cell::Unsupported("an object"),
     }
+}
+
+/// The keys of one JSON object, sorted and each once as a JSON object lists them (bytes that
+/// are not UTF-8 shown as U+FFFD); `None` when `line` is not one JSON object. Values are
+/// skipped unread, so a number out of range in one does not hide the keys.
+pub fn object_keys(line: &[u8]) -> Option<Vec<String>> {
+    struct KeysOnly;
+    impl<'de> Visitor<'de> for KeysOnly {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(key) = map.next_key_seed(KeySeed)? {
+                map.next_value::<IgnoredAny>()?;
+                keys.push(String::from_utf8_lossy(&key).into_owned());
+            }
+            Ok(keys)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut keys = de::Deserializer::deserialize_map(&mut de, KeysOnly).ok()?;
+    de.end().ok()?;
+    keys.sort();
+    keys.dedup();
+    Some(keys)
 }
 
 /// A key as raw bytes (unescaped, borrowed when it has no escapes): names are compared

@@ -1,0 +1,167 @@
+//! The fast path against its slow twin, the serde path: wherever the fast path answers, it
+//! answers what serde_json answers; and it does answer for the records the generator writes.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::input::columns::READ_FIELDS;
+use crate::input::error::Location;
+use crate::input::extra::ExtraKind;
+use crate::input::jsonl::parse_record;
+use crate::input::jsonl::record::Keys;
+use crate::input::testing::request;
+
+/// Reads every fixed field by its default name, and `task_type` and `tier` as labels.
+fn plan() -> Plan {
+    let keys: Keys<'_> = READ_FIELDS.map(|f| Some(f.name()));
+    let extras = vec![
+        request("task_type", ExtraKind::Label),
+        request("tier", ExtraKind::Label),
+    ];
+    Plan::new(&keys, extras)
+}
+
+type Parsed<'a> = ([Cell<'a>; READ], usize, Vec<Option<Raw<'a>>>);
+
+fn fast_read<'a>(line: &'a [u8], plan: &Plan) -> Option<Parsed<'a>> {
+    let mut raws = vec![None; plan.raw_slots()];
+    let mut cache = KeyCache::default();
+    let (cells, keys) = record(line, plan, &mut cache, &mut raws)?;
+    Some((cells, keys, raws))
+}
+
+fn serde_read<'a>(line: &'a [u8], plan: &Plan) -> Option<Parsed<'a>> {
+    let mut raws = vec![None; plan.raw_slots()];
+    let mut cache = KeyCache::default();
+    let (cells, keys) = parse_record(line, Location::Line(1), plan, &mut cache, &mut raws).ok()?;
+    Some((cells, keys, raws))
+}
+
+/// Cells compare numbers by their bits, so -0.0 and 0.0 differ (as they would in a report).
+fn same(a: &Parsed<'_>, b: &Parsed<'_>) -> bool {
+    let cell_eq = |x: &Cell<'_>, y: &Cell<'_>| match (x, y) {
+        (Cell::Number(p), Cell::Number(q)) => p.to_bits() == q.to_bits(),
+        _ => x == y,
+    };
+    a.0.iter().zip(&b.0).all(|(x, y)| cell_eq(x, y)) && a.1 == b.1 && a.2 == b.2
+}
+
+#[test]
+fn reads_the_generator_records() {
+    // A line as examples/gen_eval.rs writes it.
+    let line = br#"{"id":"q0000000","task_type":"code","confidence":0.103,"small_quality":0,"large_quality":1,"input_tokens":675,"small_output_tokens":215,"large_output_tokens":1335,"small_cost":0.0004375,"large_cost":0.11025,"small_latency_ms":1410,"large_latency_ms":28325}"#;
+    let plan = plan();
+    let fast = fast_read(line, &plan).expect("the fast path reads the common shape");
+    assert_eq!(fast.0[0], Cell::Number(0.103));
+    assert_eq!(fast.0[3], Cell::Number(0.0004375));
+    assert_eq!(fast.0[11], Cell::Text("code".into()));
+    assert_eq!(fast.1, 12);
+    assert!(same(&fast, &serde_read(line, &plan).unwrap()));
+}
+
+#[test]
+fn leaves_every_other_shape_to_serde() {
+    let plan = plan();
+    for line in [
+        r#"{"confidence":0.5,"confidence":0.6}"#, // a duplicate key
+        r#"{"confidence":1e400}"#,                // out of range
+        r#"{"confidence":01}"#,                   // a leading zero
+        r#"{"confidence":"a\"b"}"#,               // an escape
+        r#"{"confidence":[1]}"#,                  // an array read as a cell
+        r#"{"meta":{"a":1},"confidence":0.5}"#,   // a nested value skipped
+        r#"{"confidence":0.5,}"#,                 // a trailing comma
+        r#"{"confidence":0.5} x"#,                // text after the object
+        r#"{"confidence":1e-400}"#,               // an underflow
+        r#"{}"#,                                  // no keys
+        "{\"task_type\":\"\u{1}\"}",              // a control character
+    ] {
+        assert!(fast_read(line.as_bytes(), &plan).is_none(), "{line}");
+    }
+    // Not UTF-8 in a string read as text.
+    assert!(fast_read(b"{\"task_type\":\"\xff\"}", &plan).is_none());
+}
+
+/// JSON numbers of every form the grammar allows, and some it does not.
+fn number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<f64>().prop_map(|x| x.to_string()),
+        any::<f64>().prop_map(|x| format!("{x:e}")),
+        any::<i64>().prop_map(|x| x.to_string()),
+        any::<u64>().prop_map(|x| x.to_string()),
+        "-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,25})?([eE][+-]?[0-9]{1,3})?",
+        "[-+0-9.eE]{1,8}",
+    ]
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        number(),
+        Just("true".to_string()),
+        Just("false".to_string()),
+        Just("null".to_string()),
+        "\"[a-z é\\\\\"]{0,6}\"",
+        Just("[1,2]".to_string()),
+        Just("{\"x\":1}".to_string()),
+        Just("tru".to_string()),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("confidence".to_string()),
+        Just("small_quality".to_string()),
+        Just("small_cost".to_string()),
+        Just("task_type".to_string()),
+        Just("tier".to_string()),
+        "[a-z]{1,3}",
+    ]
+}
+
+fn line() -> impl Strategy<Value = String> {
+    (prop::collection::vec((key(), value()), 0..8), " ?", "[ ,]?").prop_map(|(pairs, ws, end)| {
+        let body: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{ws}{v}"))
+            .collect();
+        format!("{ws}{{{}{end}}}{ws}", body.join(","))
+    })
+}
+
+proptest! {
+    #[test]
+    fn fast_path_agrees_with_serde(line in line()) {
+        let plan = plan();
+        if let Some(fast) = fast_read(line.as_bytes(), &plan) {
+            let slow = serde_read(line.as_bytes(), &plan);
+            prop_assert!(slow.is_some(), "serde refuses what the fast path read: {line}");
+            prop_assert!(same(&fast, &slow.unwrap()), "{line}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_as_serde_reads_them(x in number()) {
+        let plan = plan();
+        for line in [format!("{{\"confidence\":{x}}}"), format!("{{\"tier\":{x}}}")] {
+            if let Some(fast) = fast_read(line.as_bytes(), &plan) {
+                let slow = serde_read(line.as_bytes(), &plan);
+                prop_assert!(slow.is_some(), "{line}");
+                prop_assert!(same(&fast, &slow.unwrap()), "{line}");
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn fast_path_reads_every_finite_number(x in any::<f64>(), i in any::<i64>()) {
+        let plan = plan();
+        for text in [x.to_string(), format!("{x:e}"), i.to_string()] {
+            let line = format!("{{\"confidence\":{text},\"tier\":{text}}}");
+            let fast = fast_read(line.as_bytes(), &plan);
+            // Subnormals may underflow in their decimal form; every other finite number reads.
+            if x.is_finite() && x.abs() >= f64::MIN_POSITIVE {
+                prop_assert!(fast.is_some(), "{line}");
+            }
+        }
+    }
+}

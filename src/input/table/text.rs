@@ -10,6 +10,7 @@
 //! values.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 /// A row whose number of fields differs from the header's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +177,27 @@ impl Builder {
         }
     }
 
+    /// Appends the cells of the same column from a later chunk; `Err(name)` when the two
+    /// chunks' kinds disagree (numbers in one, booleans in the other).
+    fn append(&mut self, next: Builder) -> Result<(), String> {
+        let empty = |b: &Builder| b.kind == Kind::Numbers && b.numbers.iter().all(Option::is_none);
+        if self.kind != next.kind && empty(self) && next.kind == Kind::Bools {
+            self.kind = Kind::Bools;
+            self.bools = vec![None; self.numbers.len()];
+            self.numbers = Vec::new();
+        }
+        match (self.kind, next.kind) {
+            (Kind::Numbers, Kind::Numbers) => self.numbers.extend(next.numbers),
+            (Kind::Bools, Kind::Bools) => self.bools.extend(next.bools),
+            (Kind::Text, Kind::Text) => self.text.extend(next.text),
+            (Kind::Bools, Kind::Numbers) if empty(&next) => self
+                .bools
+                .extend(std::iter::repeat_n(None, next.numbers.len())),
+            _ => return Err(self.name.clone()),
+        }
+        Ok(())
+    }
+
     /// Drops the last cell.
     fn pop(&mut self) {
         match self.kind {
@@ -211,9 +233,20 @@ pub fn read(
     projection: &[String],
     text: &[String],
 ) -> Result<CsvTable, String> {
+    read_in(bytes, names, projection, text, CHUNK)
+}
+
+/// [`read`] with parallel chunks of about `chunk` bytes.
+fn read_in(
+    bytes: &[u8],
+    names: &[String],
+    projection: &[String],
+    text: &[String],
+    chunk: usize,
+) -> Result<CsvTable, String> {
     let mut as_text: Vec<String> = text.to_vec();
     loop {
-        match attempt(bytes, names, projection, &as_text)? {
+        match attempt(bytes, names, projection, &as_text, chunk)? {
             Ok(table) => return Ok(table),
             // A column held something other than what its first cells promised: read it
             // again as text (at most once per column).
@@ -222,34 +255,150 @@ pub fn read(
     }
 }
 
-/// One pass over the rows; `Err(column)` when `column` must be read as text.
+/// Bytes per chunk when a file without quotes is parsed in parallel.
+const CHUNK: usize = 4 << 20;
+
+/// One pass over the rows; `Err(column)` when `column` must be read as text. A file without a
+/// quote character has a record on every non-blank line, so it is cut at line ends and its
+/// chunks parsed in parallel; any other file is parsed front to back.
 fn attempt(
     bytes: &[u8],
     names: &[String],
     projection: &[String],
     text: &[String],
+    chunk: usize,
 ) -> Result<Result<CsvTable, String>, String> {
-    let mut builders: Vec<Builder> = projection
+    let columns: Vec<(usize, &str, bool)> = projection
         .iter()
         .map(|p| {
             let index = names
                 .iter()
                 .position(|n| n == p)
                 .expect("projected from the header");
-            Builder::new(index, p, text.contains(p))
+            (index, p.as_str(), text.contains(p))
         })
         .collect();
     let width = names.len();
-    let mut csv = reader(bytes);
+    let body = match memchr::memchr(b'\n', bytes) {
+        Some(end) if bytes.len() > chunk && memchr::memchr(b'"', bytes).is_none() => end + 1,
+        _ => {
+            let part = Part {
+                bytes,
+                header: true,
+                first_line: 1,
+            };
+            return Ok(parse(part, &columns, width)?.map(Chunk::table));
+        }
+    };
+    let mut parts = Vec::new();
+    let (mut at, mut line) = (body, 2u64);
+    while at < bytes.len() {
+        let cut = (at + chunk).min(bytes.len());
+        let end = match memchr::memchr(b'\n', &bytes[cut..]) {
+            Some(i) => cut + i + 1,
+            None => bytes.len(),
+        };
+        parts.push(Part {
+            bytes: &bytes[at..end],
+            header: false,
+            first_line: line,
+        });
+        line += memchr::memchr_iter(b'\n', &bytes[at..end]).count() as u64;
+        at = end;
+    }
+    let chunks: Vec<Result<Result<Chunk, String>, String>> = parts
+        .into_par_iter()
+        .map(|part| parse(part, &columns, width))
+        .collect();
+    let mut all: Option<Chunk> = None;
+    for chunk in chunks {
+        let chunk = match chunk? {
+            Ok(chunk) => chunk,
+            Err(column) => return Ok(Err(column)),
+        };
+        all = Some(match all {
+            None => chunk,
+            Some(all) => match all.append(chunk) {
+                Ok(all) => all,
+                Err(column) => return Ok(Err(column)),
+            },
+        });
+    }
+    let all = all.unwrap_or_else(|| Chunk::empty(&columns));
+    Ok(Ok(all.table()))
+}
+
+/// A stretch of CSV text and where it starts.
+struct Part<'a> {
+    bytes: &'a [u8],
+    /// It starts with the header.
+    header: bool,
+    /// The line its first byte is on.
+    first_line: u64,
+}
+
+/// The rows of one part, parsed.
+struct Chunk {
+    builders: Vec<Builder>,
+    lines: Vec<u64>,
+    bad: Vec<BadRow>,
+}
+
+impl Chunk {
+    fn empty(columns: &[(usize, &str, bool)]) -> Chunk {
+        Chunk {
+            builders: (columns.iter())
+                .map(|&(index, name, text)| Builder::new(index, name, text))
+                .collect(),
+            lines: Vec::new(),
+            bad: Vec::new(),
+        }
+    }
+
+    /// This chunk followed by `next`; `Err(column)` when a column's kinds disagree.
+    fn append(mut self, next: Chunk) -> Result<Chunk, String> {
+        let rows = self.lines.len();
+        for (mine, theirs) in self.builders.iter_mut().zip(next.builders) {
+            mine.append(theirs)?;
+        }
+        self.lines.extend(next.lines);
+        self.bad.extend(next.bad.into_iter().map(|b| BadRow {
+            before: b.before + rows,
+            ..b
+        }));
+        Ok(self)
+    }
+
+    fn table(self) -> CsvTable {
+        let columns: Vec<Column> = self.builders.into_iter().map(Builder::finish).collect();
+        let frame = DataFrame::new(self.lines.len(), columns).expect("columns of one length");
+        CsvTable {
+            frame,
+            lines: self.lines,
+            bad: self.bad,
+        }
+    }
+}
+
+/// Parses one part; `Ok(Err(column))` when `column` must be read as text.
+fn parse(
+    part: Part<'_>,
+    columns: &[(usize, &str, bool)],
+    width: usize,
+) -> Result<Result<Chunk, String>, String> {
+    let bytes = part.bytes;
+    let mut chunk = Chunk::empty(columns);
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(part.header)
+        .from_reader(bytes);
     let mut record = csv::ByteRecord::new();
-    let mut lines = Vec::new();
-    let mut bad = Vec::new();
     // The csv crate's own line count skips blank lines; count newlines up to each record.
-    let mut counted = (0usize, 1u64);
+    let mut counted = (0usize, part.first_line);
     let mut last_start = None;
     loop {
         let more = csv.read_byte_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = e.position().map_or(0, |p| p.line()) + part.first_line - 1;
             format!("{line}: not valid CSV ({e})")
         })?;
         if !more {
@@ -269,27 +418,25 @@ fn attempt(
         last_start = Some(start);
         let line = counted.1;
         if record.len() != width {
-            bad.push(BadRow {
-                before: lines.len(),
+            chunk.bad.push(BadRow {
+                before: chunk.lines.len(),
                 line,
                 found: record.len(),
                 unclosed_quote: false,
             });
             continue;
         }
-        for b in &mut builders {
+        for b in &mut chunk.builders {
             if !b.push(&record[b.index]) {
                 return Ok(Err(b.name.clone()));
             }
         }
-        lines.push(line);
+        chunk.lines.push(line);
     }
     if last_start.is_some_and(|start| opens_unclosed_quote(&bytes[start..])) {
-        unclosed_quote(&mut lines, &mut bad, &mut builders, width);
+        unclosed_quote(&mut chunk.lines, &mut chunk.bad, &mut chunk.builders, width);
     }
-    let columns: Vec<Column> = builders.into_iter().map(Builder::finish).collect();
-    let frame = DataFrame::new(lines.len(), columns).map_err(|e| e.to_string())?;
-    Ok(Ok(CsvTable { frame, lines, bad }))
+    Ok(Ok(chunk))
 }
 
 /// Marks the last record, which runs to the end of the file inside a quote, as a bad row
@@ -322,75 +469,4 @@ fn opens_unclosed_quote(rest: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(bytes: &[u8]) -> Vec<String> {
-        header(bytes).unwrap()
-    }
-
-    fn dtypes(t: &CsvTable) -> Vec<String> {
-        t.frame.dtypes().iter().map(|d| d.to_string()).collect()
-    }
-
-    #[test]
-    fn types_a_column_from_all_its_rows() {
-        // Issue 13.6: a column that changes kind after row 100 is read whole.
-        let mut text = String::from("a,b,c\n");
-        for _ in 0..150 {
-            text.push_str("1,0,true\n");
-        }
-        text.push_str(" 0.5 ,x,false\n");
-        let bytes = text.as_bytes();
-        let all = vec!["a".to_string(), "b".into(), "c".into()];
-        let t = read(bytes, &names(bytes), &all, &[]).unwrap();
-        assert_eq!(dtypes(&t), ["f64", "str", "bool"]);
-        let a = t.frame.column("a").unwrap().f64().unwrap().get(150);
-        assert_eq!(a, Some(0.5));
-        assert_eq!(t.lines.last(), Some(&152));
-    }
-
-    #[test]
-    fn lines_count_newlines_inside_quotes_and_skip_blank_lines() {
-        // Issue 13.14/13.15: the row after a quoted newline starts on line 4; blank lines
-        // (a trailing one too) are no records.
-        let bytes = b"a,b\n1,\"x\ny\"\n2,z\n\n3,w\n\n";
-        let t = read(bytes, &names(bytes), &["a".into()], &[]).unwrap();
-        assert_eq!(t.lines, [2, 4, 6]);
-        assert!(t.bad.is_empty());
-    }
-
-    #[test]
-    fn wrong_widths_are_set_aside_with_their_line() {
-        let bytes = b"a,b\n1,2\n3\n4,5,6\n7,8\n";
-        let t = read(bytes, &names(bytes), &["a".into()], &[]).unwrap();
-        assert_eq!(t.lines, [2, 5]);
-        let found: Vec<(usize, u64, usize)> =
-            t.bad.iter().map(|b| (b.before, b.line, b.found)).collect();
-        assert_eq!(found, [(1, 3, 1), (1, 4, 3)]);
-    }
-
-    #[test]
-    fn an_unclosed_quote_is_named() {
-        let bytes = b"a,b\n1,2\n3,\"oops\n4,5\n";
-        let t = read(bytes, &names(bytes), &["a".into()], &[]).unwrap();
-        assert_eq!(t.bad.len(), 1);
-        assert!(t.bad[0].unclosed_quote);
-        assert_eq!(t.bad[0].line, 3);
-    }
-
-    #[test]
-    fn header_checks() {
-        assert_eq!(names(b"\xef\xbb\xbfa,b\n1,2\n"), ["a", "b"]);
-        let twice = header(b"a,b,a\n1,2,3\n").unwrap_err();
-        assert_eq!(
-            twice,
-            "1: column \"a\" appears twice in the header (columns 1 and 3); rename one"
-        );
-        let binary = header(b"\xff\xfe\x01x,b\n").unwrap_err();
-        assert_eq!(
-            binary,
-            "1: column 1 of the header is not UTF-8 text (found \"\\xff\\xfe\\u{1}x\")"
-        );
-    }
-}
+mod tests;

@@ -12,6 +12,8 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use decimal::decimal;
+
 /// A row whose number of fields differs from the header's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRow {
@@ -125,42 +127,25 @@ impl Builder {
 
     /// Adds one cell; returns false when the column must be re-read as text.
     fn push(&mut self, cell: &[u8]) -> bool {
-        let text = std::str::from_utf8(cell).ok();
+        let text = || std::str::from_utf8(cell).ok();
         match self.kind {
             Kind::Text => {
                 // Not UTF-8: kept with U+FFFD for the bad bytes, which validation quotes.
-                self.text.push(match text {
+                self.text.push(match text() {
                     Some("") => None,
                     Some(t) => Some(t.to_string()),
                     None => Some(String::from_utf8_lossy(cell).into_owned()),
                 });
                 true
             }
-            Kind::Numbers => match text.map(str::trim) {
-                Some("") => {
-                    self.numbers.push(None);
+            Kind::Numbers => match decimal(cell) {
+                Some(x) => {
+                    self.numbers.push(Some(x));
                     true
                 }
-                Some(t) => match t.parse::<f64>() {
-                    Ok(x) => {
-                        self.numbers.push(Some(x));
-                        true
-                    }
-                    // A first boolean before any number: a boolean column.
-                    Err(_) => match boolean(t) {
-                        Some(b) if self.numbers.iter().all(Option::is_none) => {
-                            self.kind = Kind::Bools;
-                            self.bools = vec![None; self.numbers.len()];
-                            self.numbers = Vec::new();
-                            self.bools.push(Some(b));
-                            true
-                        }
-                        _ => false,
-                    },
-                },
-                None => false,
+                None => self.push_number_text(text()),
             },
-            Kind::Bools => match text.map(str::trim) {
+            Kind::Bools => match text().map(str::trim) {
                 Some("") => {
                     self.bools.push(None);
                     true
@@ -174,6 +159,35 @@ impl Builder {
                 },
                 None => false,
             },
+        }
+    }
+
+    /// A numbers column's cell that is not a short decimal: empty, spaced, an exponent, a
+    /// boolean that starts a boolean column, or something else.
+    fn push_number_text(&mut self, text: Option<&str>) -> bool {
+        match text.map(str::trim) {
+            Some("") => {
+                self.numbers.push(None);
+                true
+            }
+            Some(t) => match t.parse::<f64>() {
+                Ok(x) => {
+                    self.numbers.push(Some(x));
+                    true
+                }
+                // A first boolean before any number: a boolean column.
+                Err(_) => match boolean(t) {
+                    Some(b) if self.numbers.iter().all(Option::is_none) => {
+                        self.kind = Kind::Bools;
+                        self.bools = vec![None; self.numbers.len()];
+                        self.numbers = Vec::new();
+                        self.bools.push(Some(b));
+                        true
+                    }
+                    _ => false,
+                },
+            },
+            None => false,
         }
     }
 
@@ -404,11 +418,11 @@ fn parse(
         if !more {
             break;
         }
-        let mut start = (record
+        let position = record
             .position()
             .expect("a read record has a position")
-            .byte() as usize)
-            .min(bytes.len());
+            .clone();
+        let mut start = (position.byte() as usize).min(bytes.len());
         // A record's position is where its read began, before the blank lines it skipped.
         while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
             start += 1;
@@ -468,5 +482,6 @@ fn opens_unclosed_quote(rest: &[u8]) -> bool {
     rest.iter().filter(|&&b| b == b'"').count() % 2 == 1
 }
 
+mod decimal;
 #[cfg(test)]
 mod tests;

@@ -63,7 +63,7 @@ fn parallel_chunks_read_as_one_pass_does() {
     for i in 0..300 {
         let d = if i < 200 { "" } else { "false" };
         match i % 37 {
-            5 => text.push_str("\n"),
+            5 => text.push('\n'),
             11 => text.push_str("1,2\n"),
             _ => {}
         }
@@ -95,4 +95,42 @@ fn header_checks() {
         binary,
         "1: column 1 of the header is not UTF-8 text (found \"\\xff\\xfe\\u{1}x\")"
     );
+}
+
+proptest::proptest! {
+    #[test]
+    fn short_decimals_read_as_the_full_parse_reads_them(
+        negative in proptest::bool::ANY,
+        int in "[0-9]{0,12}",
+        frac in proptest::option::of("[0-9]{0,12}"),
+    ) {
+        // The Clinger fast path against Rust's own correctly rounded parse, bit for bit.
+        let text = format!(
+            "{}{int}{}",
+            if negative { "-" } else { "" },
+            frac.map_or(String::new(), |f| format!(".{f}"))
+        );
+        let full = text.parse::<f64>().ok();
+        match super::decimal(text.as_bytes()) {
+            Some(x) => proptest::prop_assert_eq!(Some(x.to_bits()), full.map(f64::to_bits)),
+            // Refused: more than 15 digits, no digit at all, or not a plain decimal.
+            None => proptest::prop_assert!(
+                text.bytes().filter(u8::is_ascii_digit).count() > 15
+                    || !text.bytes().any(|b| b.is_ascii_digit())
+            ),
+        }
+    }
+}
+
+#[test]
+fn decimal_refuses_what_is_not_a_plain_decimal() {
+    for cell in [
+        "", "-", ".", "1e5", " 1", "1 ", "+1", "1.2.3", "0x10", "inf", "NaN",
+    ] {
+        assert_eq!(super::decimal(cell.as_bytes()), None, "{cell:?}");
+    }
+    assert_eq!(super::decimal(b"0.1"), Some(0.1));
+    assert_eq!(super::decimal(b"-2.5"), Some(-2.5));
+    assert_eq!(super::decimal(b"7."), Some(7.0));
+    assert_eq!(super::decimal(b".25"), Some(0.25));
 }

@@ -108,7 +108,11 @@ struct Builder {
     index: usize,
     name: String,
     kind: Kind,
-    numbers: Vec<Option<f64>>,
+    /// Numbers, 0 where a cell is empty (those rows are in `nulls`): a column without empty
+    /// cells moves into polars without a copy.
+    numbers: Vec<f64>,
+    /// Rows of `numbers` whose cell is empty, ascending.
+    nulls: Vec<usize>,
     bools: Vec<Option<bool>>,
     text: Vec<Option<String>>,
 }
@@ -120,6 +124,7 @@ impl Builder {
             name: name.to_string(),
             kind: if as_text { Kind::Text } else { Kind::Numbers },
             numbers: Vec::new(),
+            nulls: Vec::new(),
             bools: Vec::new(),
             text: Vec::new(),
         }
@@ -140,7 +145,7 @@ impl Builder {
             }
             Kind::Numbers => match decimal(cell) {
                 Some(x) => {
-                    self.numbers.push(Some(x));
+                    self.numbers.push(x);
                     true
                 }
                 None => self.push_number_text(text()),
@@ -167,20 +172,22 @@ impl Builder {
     fn push_number_text(&mut self, text: Option<&str>) -> bool {
         match text.map(str::trim) {
             Some("") => {
-                self.numbers.push(None);
+                self.nulls.push(self.numbers.len());
+                self.numbers.push(0.0);
                 true
             }
             Some(t) => match t.parse::<f64>() {
                 Ok(x) => {
-                    self.numbers.push(Some(x));
+                    self.numbers.push(x);
                     true
                 }
                 // A first boolean before any number: a boolean column.
                 Err(_) => match boolean(t) {
-                    Some(b) if self.numbers.iter().all(Option::is_none) => {
+                    Some(b) if self.nulls.len() == self.numbers.len() => {
                         self.kind = Kind::Bools;
                         self.bools = vec![None; self.numbers.len()];
                         self.numbers = Vec::new();
+                        self.nulls = Vec::new();
                         self.bools.push(Some(b));
                         true
                     }
@@ -194,14 +201,19 @@ impl Builder {
     /// Appends the cells of the same column from a later chunk; `Err(name)` when the two
     /// chunks' kinds disagree (numbers in one, booleans in the other).
     fn append(&mut self, next: Builder) -> Result<(), String> {
-        let empty = |b: &Builder| b.kind == Kind::Numbers && b.numbers.iter().all(Option::is_none);
+        let empty = |b: &Builder| b.kind == Kind::Numbers && b.nulls.len() == b.numbers.len();
         if self.kind != next.kind && empty(self) && next.kind == Kind::Bools {
             self.kind = Kind::Bools;
             self.bools = vec![None; self.numbers.len()];
             self.numbers = Vec::new();
+            self.nulls = Vec::new();
         }
         match (self.kind, next.kind) {
-            (Kind::Numbers, Kind::Numbers) => self.numbers.extend(next.numbers),
+            (Kind::Numbers, Kind::Numbers) => {
+                let rows = self.numbers.len();
+                self.nulls.extend(next.nulls.iter().map(|r| r + rows));
+                self.numbers.extend(next.numbers);
+            }
             (Kind::Bools, Kind::Bools) => self.bools.extend(next.bools),
             (Kind::Text, Kind::Text) => self.text.extend(next.text),
             (Kind::Bools, Kind::Numbers) if empty(&next) => self
@@ -215,7 +227,12 @@ impl Builder {
     /// Drops the last cell.
     fn pop(&mut self) {
         match self.kind {
-            Kind::Numbers => drop(self.numbers.pop()),
+            Kind::Numbers => {
+                self.numbers.pop();
+                if self.nulls.last() == Some(&self.numbers.len()) {
+                    self.nulls.pop();
+                }
+            }
             Kind::Bools => drop(self.bools.pop()),
             Kind::Text => drop(self.text.pop()),
         }
@@ -224,7 +241,21 @@ impl Builder {
     fn finish(self) -> Column {
         let name: PlSmallStr = self.name.as_str().into();
         match self.kind {
-            Kind::Numbers => Series::new(name, self.numbers).into(),
+            Kind::Numbers if self.nulls.is_empty() => Float64Chunked::from_vec(name, self.numbers)
+                .into_series()
+                .into(),
+            Kind::Numbers => {
+                let mut nulls = self.nulls.iter().peekable();
+                let cells = self.numbers.iter().enumerate().map(|(row, &x)| {
+                    match nulls.next_if(|&&r| r == row) {
+                        Some(_) => None,
+                        None => Some(x),
+                    }
+                });
+                Float64Chunked::from_iter_options(name, cells)
+                    .into_series()
+                    .into()
+            }
             Kind::Bools => Series::new(name, self.bools).into(),
             Kind::Text => Series::new(name, self.text).into(),
         }

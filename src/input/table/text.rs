@@ -13,6 +13,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use decimal::decimal;
+use quote::{opens_unclosed_quote, unclosed_quote};
 
 /// A row whose number of fields differs from the header's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,35 +485,7 @@ fn parse(
     Ok(Ok(chunk))
 }
 
-/// Marks the last record, which runs to the end of the file inside a quote, as a bad row
-/// whatever its field count.
-fn unclosed_quote(
-    lines: &mut Vec<u64>,
-    bad: &mut Vec<BadRow>,
-    builders: &mut [Builder],
-    width: usize,
-) {
-    match bad.last_mut() {
-        Some(b) if b.before == lines.len() => b.unclosed_quote = true,
-        _ => {
-            let line = lines.pop().expect("a last record");
-            builders.iter_mut().for_each(Builder::pop);
-            bad.push(BadRow {
-                before: lines.len(),
-                line,
-                found: width,
-                unclosed_quote: true,
-            });
-        }
-    }
-}
-
-/// Whether the text of a last record holds an odd number of quotes: a quote opened and never
-/// closed, which makes the rest of the file one field.
-fn opens_unclosed_quote(rest: &[u8]) -> bool {
-    rest.iter().filter(|&&b| b == b'"').count() % 2 == 1
-}
-
 mod decimal;
+mod quote;
 #[cfg(test)]
 mod tests;

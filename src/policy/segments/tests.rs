@@ -93,6 +93,21 @@ fn small_segments_keep_the_global_threshold() {
     assert_eq!(plan.segments[0].chosen.accepted, 3);
 }
 
+/// Proptest records `(confidence step, small label, segment)` as confidences in quarters, 0/1
+/// labels and segment labels coded by sorted name.
+fn random_records(records: &[(u8, u8, u32)]) -> (Vec<f64>, Vec<f64>, Labels) {
+    let conf: Vec<f64> = records.iter().map(|r| f64::from(r.0) / 4.0).collect();
+    let sq: Vec<f64> = records.iter().map(|r| f64::from(r.1)).collect();
+    let mut names: Vec<String> = records.iter().map(|r| r.2.to_string()).collect();
+    names.sort();
+    names.dedup();
+    let codes: Vec<u32> = records
+        .iter()
+        .map(|r| names.iter().position(|n| *n == r.2.to_string()).unwrap() as u32)
+        .collect();
+    (conf, sq, Labels { codes, names })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -102,16 +117,8 @@ proptest! {
         records in prop::collection::vec((0u8..5, 0u8..2, 0u32..3), 1..10),
         target in prop::sample::select(vec![0.5, 0.6, 0.75, 0.9]),
     ) {
-        let conf: Vec<f64> = records.iter().map(|r| f64::from(r.0) / 4.0).collect();
-        let sq: Vec<f64> = records.iter().map(|r| f64::from(r.1)).collect();
-        let mut names: Vec<String> = records.iter().map(|r| r.2.to_string()).collect();
-        names.sort();
-        names.dedup();
-        let codes: Vec<u32> = records
-            .iter()
-            .map(|r| names.iter().position(|n| *n == r.2.to_string()).unwrap() as u32)
-            .collect();
-        let seg_labels = Labels { codes: codes.clone(), names: names.clone() };
+        let (conf, sq, seg_labels) = random_records(&records);
+        let codes = seg_labels.codes.clone();
         let seg = Segmentation::new(&[("s", &seg_labels)]);
         let input = flat_input(&conf, &sq, None);
         let all = Sweep::new(input);
@@ -143,16 +150,8 @@ proptest! {
         target in prop::sample::select(vec![0.5, 0.6, 0.75]),
         floor in prop::sample::select(vec![0.5, 0.7, 1.0]),
     ) {
-        let conf: Vec<f64> = records.iter().map(|r| f64::from(r.0) / 4.0).collect();
-        let sq: Vec<f64> = records.iter().map(|r| f64::from(r.1)).collect();
-        let mut names: Vec<String> = records.iter().map(|r| r.2.to_string()).collect();
-        names.sort();
-        names.dedup();
-        let codes: Vec<u32> = records
-            .iter()
-            .map(|r| names.iter().position(|n| *n == r.2.to_string()).unwrap() as u32)
-            .collect();
-        let seg_labels = Labels { codes: codes.clone(), names: names.clone() };
+        let (conf, sq, seg_labels) = random_records(&records);
+        let codes = seg_labels.codes.clone();
         let seg = Segmentation::new(&[("s", &seg_labels)]);
         let input = flat_input(&conf, &sq, None);
         let all = Sweep::new(input);

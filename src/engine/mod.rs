@@ -11,3 +11,4 @@ pub mod recommend;
 pub mod sums;
 pub mod sweep;
 pub mod ties;
+pub mod chains;

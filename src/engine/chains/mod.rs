@@ -1,0 +1,27 @@
+//! Chains of two or more models: which models to cascade, in which order, at which thresholds.
+//!
+//! A chain is an ordered subsequence of the models. Stage i answers (and the chain stops) iff its
+//! confidence is at least τᵢ; the last stage always answers; every stage that runs is paid, and
+//! latencies add up. This module owns those semantics (`model.rs`), the exact and gridded
+//! frontier searches (`search.rs`), the pick over the envelope of all chains (`pick.rs`) and
+//! the frontier metrics of RouteLLM and RouterBench with their exact forms (`metrics.rs`,
+//! `numpy.rs`). Pure: it must not read files, print, or draw unseeded random numbers.
+
+mod metrics;
+mod model;
+mod numpy;
+mod pick;
+mod search;
+
+pub use metrics::{
+    Aiq, OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, oracle, random_baseline,
+    routellm_exact, routellm_form,
+};
+pub use model::{
+    Chain, Evaluation, MAX_MODELS, ModelData, Point, StageFunnel, Taus, all_chains, evaluate,
+};
+pub use pick::{ChainGoal, Choice, Pick, best_point, better, choose, feasible};
+pub use search::{Frontier, Gap, Searched, frontier_of, gap_on_subsample, grid_size, search_all};
+
+#[cfg(test)]
+mod tests;

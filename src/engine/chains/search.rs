@@ -1,0 +1,314 @@
+//! The frontier of one chain: every (cost, quality) its thresholds reach, kept where no other
+//! point is cheaper and at least as good.
+//!
+//! Exact for chains of up to three stages: thresholds at every distinct observed confidence of
+//! the prompts that reach the stage (ties move together) plus "answer nothing". The outer
+//! thresholds are walked in confidence order over a once-sorted list (a mask marks the prompts
+//! still in the chain), and for each the second-to-last threshold is swept in one pass with
+//! running sums: O(d₁·n) for three stages, O(n log n) for two. Longer chains put the outer
+//! thresholds (all but the second-to-last) on a grid of [`grid_size`] confidence quantiles per
+//! stage and keep the last threshold exact; [`gap_on_subsample`] measures what that loses.
+//! Must not choose a point (`pick.rs`) nor read or print anything.
+
+use rayon::prelude::*;
+
+use super::model::{Chain, ModelData, Point, Taus};
+use super::pick::{ChainGoal, best_point};
+
+/// A chain's Pareto frontier: cost ascending, quality strictly increasing.
+pub type Frontier = Vec<Point>;
+
+/// One chain and its frontier.
+#[derive(Debug, Clone)]
+pub struct Searched {
+    /// The chain.
+    pub chain: Chain,
+    /// Its frontier.
+    pub frontier: Frontier,
+    /// The grid of outer thresholds per stage, when the search was gridded (`None`: exact).
+    pub grid: Option<usize>,
+}
+
+/// Outer combinations a gridded search visits at most (each costs one pass over the prompts).
+const OUTER_BUDGET: f64 = 4096.0;
+
+/// The grid size per outer stage for a chain of `stages`: `None` (exact) up to three stages,
+/// else ⌊4096^(1/(stages−2))⌋ (64 for four stages, 16 for five, 8 for six), at least 4.
+pub fn grid_size(stages: usize) -> Option<usize> {
+    (stages > 3).then(|| {
+        let g = OUTER_BUDGET.powf(1.0 / (stages - 2) as f64);
+        ((g + 1e-9).floor() as usize).max(4)
+    })
+}
+
+/// Every chain's frontier, chains in parallel.
+pub fn search_all(models: &[ModelData], chains: &[Chain]) -> Vec<Searched> {
+    chains
+        .par_iter()
+        .map(|chain| {
+            let grid = grid_size(chain.len());
+            Searched {
+                chain: chain.clone(),
+                frontier: frontier_of(models, chain, grid),
+                grid,
+            }
+        })
+        .collect()
+}
+
+/// The frontier of `chain`; `grid`: quantile values per outer stage (`None`: exact).
+pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: Option<usize>) -> Frontier {
+    let n = models[chain.stages[0]].confidence.len();
+    let k = chain.len();
+    if k == 1 {
+        let m = &models[chain.stages[0]];
+        return vec![Point {
+            cost: m.cost.iter().sum(),
+            quality: m.quality.iter().sum(),
+            taus: [f64::NAN; super::MAX_MODELS - 1],
+        }];
+    }
+    let orders: Vec<Vec<u32>> = chain.stages[..k - 1]
+        .iter()
+        .map(|&m| descending(&models[m].confidence))
+        .collect();
+    let grids: Vec<Option<Vec<f64>>> = chain.stages[..k - 1]
+        .iter()
+        .map(|&m| grid.map(|g| quantile_grid(&models[m].confidence, g)))
+        .collect();
+    let mut walk = Walk {
+        models,
+        chain,
+        orders,
+        grids,
+        alive: vec![true; n],
+        frontier: Vec::new(),
+        buf: Vec::new(),
+        merged: Vec::new(),
+    };
+    let mut taus = [f64::NAN; super::MAX_MODELS - 1];
+    walk.outer(0, 0.0, 0.0, &mut taus);
+    walk.frontier
+}
+
+/// Prompt indices by confidence, highest first (ties by index).
+fn descending(conf: &[f64]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..conf.len() as u32).collect();
+    order.sort_by(|&a, &b| conf[b as usize].total_cmp(&conf[a as usize]).then(a.cmp(&b)));
+    order
+}
+
+/// Up to `g` distinct confidences at evenly spaced ranks of the distinct values, highest first
+/// (all of them when there are at most `g`).
+fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
+    let mut d: Vec<f64> = conf.to_vec();
+    d.sort_by(|a, b| b.total_cmp(a));
+    d.dedup();
+    if d.len() <= g {
+        return d;
+    }
+    let mut out: Vec<f64> = (0..g)
+        .map(|i| d[((i * (d.len() - 1)) as f64 / (g - 1) as f64).round() as usize])
+        .collect();
+    out.dedup();
+    out
+}
+
+struct Walk<'a> {
+    models: &'a [ModelData],
+    chain: &'a Chain,
+    orders: Vec<Vec<u32>>,
+    grids: Vec<Option<Vec<f64>>>,
+    alive: Vec<bool>,
+    frontier: Frontier,
+    buf: Vec<Point>,
+    merged: Vec<Point>,
+}
+
+impl Walk<'_> {
+    /// Stage `level` (not the second-to-last) at each of its thresholds, then the next.
+    fn outer(&mut self, level: usize, cost: f64, quality: f64, taus: &mut Taus) {
+        let k = self.chain.len();
+        if level + 2 == k {
+            self.inner(cost, quality, taus);
+            return;
+        }
+        let m = &self.models[self.chain.stages[level]];
+        let order = std::mem::take(&mut self.orders[level]);
+        let paid: f64 = order
+            .iter()
+            .filter(|&&i| self.alive[i as usize])
+            .map(|&i| m.cost[i as usize])
+            .sum();
+        let cost = cost + paid;
+        taus[level] = f64::INFINITY;
+        self.outer(level + 1, cost, quality, taus);
+        let grid = self.grids[level].clone();
+        let mut killed: Vec<u32> = Vec::new();
+        let mut answered_q = 0.0;
+        let mut p = 0;
+        let mut steps = grid.iter().flatten().copied();
+        loop {
+            // The next threshold: the next grid value, or the next alive confidence.
+            let tau = match &grid {
+                Some(_) => match steps.next() {
+                    Some(t) => t,
+                    None => break,
+                },
+                None => {
+                    while p < order.len() && !self.alive[order[p] as usize] {
+                        p += 1;
+                    }
+                    match order.get(p) {
+                        Some(&i) => m.confidence[i as usize],
+                        None => break,
+                    }
+                }
+            };
+            while p < order.len() && m.confidence[order[p] as usize] >= tau {
+                let i = order[p] as usize;
+                if self.alive[i] {
+                    self.alive[i] = false;
+                    killed.push(i as u32);
+                    answered_q += m.quality[i];
+                }
+                p += 1;
+            }
+            taus[level] = tau;
+            self.outer(level + 1, cost, quality + answered_q, taus);
+        }
+        for i in killed {
+            self.alive[i as usize] = true;
+        }
+        self.orders[level] = order;
+        taus[level] = f64::NAN;
+    }
+
+    /// The second-to-last stage swept exactly in one pass; merges its points into the frontier.
+    fn inner(&mut self, cost: f64, quality: f64, taus: &mut Taus) {
+        let k = self.chain.len();
+        let s = &self.models[self.chain.stages[k - 2]];
+        let last = &self.models[self.chain.stages[k - 1]];
+        let order = &self.orders[k - 2];
+        let (mut c, mut q) = (cost, quality);
+        for &i in order {
+            let i = i as usize;
+            if self.alive[i] {
+                c += s.cost[i] + last.cost[i];
+                q += last.quality[i];
+            }
+        }
+        self.buf.clear();
+        taus[k - 2] = f64::INFINITY;
+        self.buf.push(Point {
+            cost: c,
+            quality: q,
+            taus: *taus,
+        });
+        let mut p = 0;
+        while p < order.len() {
+            let i = order[p] as usize;
+            if !self.alive[i] {
+                p += 1;
+                continue;
+            }
+            let v = s.confidence[i];
+            while p < order.len() && s.confidence[order[p] as usize] == v {
+                let j = order[p] as usize;
+                if self.alive[j] {
+                    c -= last.cost[j];
+                    q += s.quality[j] - last.quality[j];
+                }
+                p += 1;
+            }
+            taus[k - 2] = v;
+            self.buf.push(Point {
+                cost: c,
+                quality: q,
+                taus: *taus,
+            });
+        }
+        taus[k - 2] = f64::NAN;
+        // Costs fall as the threshold falls (costs are non-negative): reversed, they rise.
+        self.buf.reverse();
+        let local = pareto_sorted(&self.buf);
+        merge_into(&mut self.frontier, &local, &mut self.merged);
+    }
+}
+
+/// The Pareto points of `points`, which are sorted by cost ascending.
+fn pareto_sorted(points: &[Point]) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::new();
+    for p in points {
+        push_pareto(&mut out, *p);
+    }
+    out
+}
+
+fn push_pareto(out: &mut Vec<Point>, p: Point) {
+    match out.last_mut() {
+        None => out.push(p),
+        Some(last) if p.cost == last.cost => {
+            if p.quality > last.quality {
+                *last = p;
+            }
+        }
+        Some(last) => {
+            if p.quality > last.quality {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// `frontier` ∪ `other`, both Pareto frontiers, as one (`scratch`: reused memory).
+fn merge_into(frontier: &mut Frontier, other: &[Point], scratch: &mut Vec<Point>) {
+    scratch.clear();
+    let (mut a, mut b) = (0, 0);
+    while a < frontier.len() || b < other.len() {
+        let take_a = b == other.len() || (a < frontier.len() && frontier[a].cost <= other[b].cost);
+        let p = if take_a {
+            a += 1;
+            frontier[a - 1]
+        } else {
+            b += 1;
+            other[b - 1]
+        };
+        push_pareto(scratch, p);
+    }
+    std::mem::swap(frontier, scratch);
+}
+
+/// What the grid loses on a chain, measured against the exact search on a subsample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gap {
+    /// Prompts in the subsample (every ⌈n/s⌉-th in input order).
+    pub prompts: usize,
+    /// The grid size per outer stage.
+    pub grid: usize,
+    /// Exact pick on the subsample: (cost per request, quality), `None` if none meets the goal.
+    pub exact: Option<(f64, f64)>,
+    /// Gridded pick on the subsample.
+    pub gridded: Option<(f64, f64)>,
+}
+
+/// The gridded search against the exact one on an evenly spaced subsample small enough for the
+/// exact search (s^(stages−1) ≤ 2·10⁷ steps), for one chain and goal.
+pub fn gap_on_subsample(models: &[ModelData], chain: &Chain, goal: &ChainGoal) -> Option<Gap> {
+    let grid = grid_size(chain.len())?;
+    let n = models[0].confidence.len();
+    let s = (2e7f64.powf(1.0 / (chain.len() - 1) as f64) as usize).clamp(2, n.max(2));
+    let step = n.div_ceil(s).max(1);
+    let rows: Vec<usize> = (0..n).step_by(step).collect();
+    let sub: Vec<ModelData> = models.iter().map(|m| m.rows(&rows)).collect();
+    let pick = |f: &Frontier| {
+        best_point(f, goal, rows.len())
+            .map(|p| (p.cost / rows.len() as f64, p.quality / rows.len() as f64))
+    };
+    Some(Gap {
+        prompts: rows.len(),
+        grid,
+        exact: pick(&frontier_of(&sub, chain, None)),
+        gridded: pick(&frontier_of(&sub, chain, Some(grid))),
+    })
+}

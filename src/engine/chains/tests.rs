@@ -9,6 +9,8 @@ use proptest::prelude::*;
 
 use super::*;
 
+mod reference;
+
 /// Candidate thresholds of a stage for the brute force: its distinct confidences and +∞.
 fn candidates(conf: &[f64]) -> Vec<f64> {
     let mut d = conf.to_vec();

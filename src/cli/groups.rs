@@ -47,6 +47,20 @@ pub struct RunArgs {
     /// Which confidence signal to threshold.
     #[command(flatten)]
     pub signal: SignalArgs,
+    /// Multi-model inputs.
+    #[command(flatten)]
+    pub chains: ChainArgs,
+}
+
+/// Flags for a multi-model eval set (one record per prompt and model, or a `models` object per
+/// prompt), which `sweep` and `recommend` recognise by its `model` (or `models`) field.
+#[derive(Debug, ClapArgs)]
+#[command(next_help_heading = "Chains")]
+pub struct ChainArgs {
+    /// Multi-model input: consider chains of these models only, in this stage order
+    /// (comma-separated names). Default: every model, cheapest first by mean cost per request.
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub models: Option<Vec<String>>,
 }
 
 /// `--seed`, shared by every command that draws random numbers.

@@ -26,7 +26,7 @@ pub fn non_negative(flag: &str, x: f64) -> Result<f64> {
 }
 
 /// The user's price sheet (if any) and the built-in examples, in lookup order.
-fn sheets(file: Option<&Path>) -> Result<Vec<PriceSheet>> {
+pub(super) fn sheets(file: Option<&Path>) -> Result<Vec<PriceSheet>> {
     let mut sheets = Vec::new();
     if let Some(path) = file {
         sheets.push(PriceSheet::read(path)?);

@@ -118,7 +118,8 @@ fn shared_run(a: cli::RunArgs, quiet: bool) -> Result<RunSettings> {
         seed,
         quiet,
     };
-    let run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
+    let mut run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
+    run.chains.models = a.chains.models;
     with_holdout(run, &a.holdout, seed)
 }
 

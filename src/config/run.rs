@@ -12,7 +12,9 @@ use super::policy::{self, Extras};
 use crate::cli::{self, FormatArg};
 use crate::engine::economics::Baseline;
 use crate::engine::objective::Objective;
+use crate::input::multi::MultiFields;
 use crate::input::{ExtraKind, Field, FieldMap, Format, LoadOptions, Source};
+use crate::report::chains::ChainSettings;
 use crate::policy::settings::PolicySettings;
 use crate::report::{Filter, RunSettings};
 use crate::signals::derive::RawField;
@@ -47,7 +49,8 @@ pub fn run_settings(
         seed,
         quiet,
     } = shared;
-    let (mut fields, raw) = field_map(&input.fields)?;
+    let (mut fields, raw, multi) = field_map(&input.fields)?;
+    let sheets = super::costs::sheets(costs.prices.prices_file.as_deref())?;
     let objective = parse_objective(&objective)?;
     let certify = certify_delta(&certify, objective)?;
     let signal = policy::signal(&signal, seed, raw, policy.is_none())?;
@@ -89,6 +92,11 @@ pub fn run_settings(
         filters,
         holdout: None,
         quiet,
+        chains: ChainSettings {
+            models: None,
+            fields: multi,
+            sheets,
+        },
     })
 }
 
@@ -128,9 +136,10 @@ fn source(path: PathBuf) -> Source {
 }
 
 /// `--field FIELD=COLUMN` flags: the logical fields' columns and the raw fields' columns.
-fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
+fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings, MultiFields)> {
     let mut fields = FieldMap::default();
     let mut raw = SignalSettings::default();
+    let mut multi = MultiFields::default();
     for spec in specs {
         let (name, column) = spec
             .split_once('=')
@@ -138,7 +147,7 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
         if column.is_empty() {
             bail!("--field {spec:?}: the column name is empty");
         }
-        if set_raw_column(&mut raw, name.trim(), column) {
+        if set_raw_column(&mut raw, name.trim(), column) || multi.set(name.trim(), column) {
             continue;
         }
         if name.trim() == Field::Split.name() {
@@ -152,15 +161,16 @@ fn field_map(specs: &[String]) -> Result<(FieldMap, SignalSettings)> {
                 .map(|n| format!(" (did you mean {n:?}?)"))
                 .unwrap_or_default();
             format!(
-                "--field {spec:?}: unknown field {name:?}{hint}; expected one of {}, {}",
+                "--field {spec:?}: unknown field {name:?}{hint}; expected one of {}, {}, {}",
                 Field::ALL.map(Field::name).join(", "),
+                MultiFields::NAMES.join(", "),
                 RawField::ALL.map(|f| f.name()).join(", ")
             )
         })?;
         fields.set(field, column.to_string());
     }
     distinct_columns(&fields)?;
-    Ok((fields, raw))
+    Ok((fields, raw, multi))
 }
 
 /// No two logical fields read the same column.

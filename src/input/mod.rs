@@ -9,6 +9,7 @@ mod error;
 mod extra;
 mod field;
 mod jsonl;
+pub mod multi;
 pub mod prices;
 mod source;
 mod table;

@@ -181,7 +181,7 @@ fn quote(s: &str) -> String {
     }
 }
 
-fn describe(cell: &Cell<'_>) -> String {
+pub fn describe(cell: &Cell<'_>) -> String {
     match cell {
         Cell::Missing => "no such field".into(),
         Cell::Null => "null".into(),

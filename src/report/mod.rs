@@ -5,6 +5,7 @@
 
 mod build;
 mod certified;
+pub mod chains;
 mod crossfit;
 mod deploy;
 mod error;

@@ -30,6 +30,8 @@ pub struct RunSettings {
     pub holdout: Option<Holdout>,
     /// Hide progress.
     pub quiet: bool,
+    /// Multi-model inputs: which models, their fields and price sheets.
+    pub chains: super::chains::ChainSettings,
 }
 
 /// Which thresholds `sweep.csv` lists.

@@ -217,7 +217,7 @@ fn resample(
 }
 
 /// The percentile interval at `level` of `values` (sorted in place); `None` when empty.
-fn percentile(values: &mut [f64], level: f64) -> Option<Interval> {
+pub fn percentile(values: &mut [f64], level: f64) -> Option<Interval> {
     if values.is_empty() {
         return None;
     }

@@ -6,6 +6,7 @@
 //! files or print; randomness comes from seeds the caller passes.
 
 pub mod certify;
+pub mod chains;
 pub mod crossfit;
 pub mod holdout;
 pub mod intervals;

@@ -164,6 +164,7 @@ fn run(objective: Objective) -> RunSettings {
         filters: Vec::new(),
         holdout: None,
         quiet: true,
+        chains: Default::default(),
     }
 }
 

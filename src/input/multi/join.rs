@@ -1,0 +1,210 @@
+//! Joining the records of a multi-model input into one column per model and field.
+//!
+//! Owns the checks across records: one record per prompt and model, every prompt answered by
+//! every model, a prompt's task type and split the same in all its records, and an optional
+//! field (cost, tokens, latency) given for all of a model's records or none. With
+//! `--skip-invalid` a bad record is dropped, and so is every prompt left without all models.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::super::error::{LoadError, RecordProblem, SHOWN};
+use super::super::{Drops, Labels};
+use super::rows::{Parsed, Read};
+use super::{ModelColumns, MultiSet, Names};
+
+/// The joined set and what was dropped.
+pub fn join(
+    records: Vec<Read>,
+    names: &Names,
+    skip_invalid: bool,
+    label: &str,
+) -> Result<(MultiSet, Drops), LoadError> {
+    let read = records.len() as u64;
+    let mut problems: Vec<RecordProblem> = Vec::new();
+    let mut rows: Vec<Parsed> = Vec::new();
+    for r in records {
+        match r {
+            Ok(parsed) => rows.extend(parsed),
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut models: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut prompt_of: HashMap<String, usize> = HashMap::new();
+    let mut model_of: HashMap<String, usize> = HashMap::new();
+    let mut cells: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut bad_prompt = vec![];
+    for (r, row) in rows.iter().enumerate() {
+        let m = *model_of.entry(row.model.clone()).or_insert_with(|| {
+            models.push(row.model.clone());
+            models.len() - 1
+        });
+        let p = *prompt_of.entry(row.id.clone()).or_insert_with(|| {
+            ids.push(row.id.clone());
+            bad_prompt.push(false);
+            ids.len() - 1
+        });
+        if let Some(&first) = cells.get(&(p, m)) {
+            problems.push(RecordProblem {
+                location: row.location,
+                column: Some(names.model.clone()),
+                expected: format!(
+                    "one record per prompt and model (prompt {:?}, model {:?} also at line {})",
+                    row.id, row.model, rows[first].location
+                ),
+                found: "a second record".into(),
+            });
+            bad_prompt[p] = true;
+            continue;
+        }
+        cells.insert((p, m), r);
+    }
+    // Every prompt answered by every model; per-prompt fields agree.
+    for (p, id) in ids.iter().enumerate() {
+        let first = (0..models.len()).find_map(|m| cells.get(&(p, m)).map(|&r| &rows[r]));
+        let Some(first) = first else { continue };
+        for (m, name) in models.iter().enumerate() {
+            match cells.get(&(p, m)) {
+                None => {
+                    problems.push(RecordProblem {
+                        location: first.location,
+                        column: Some(names.model.clone()),
+                        expected: format!("a record of every model for each prompt: prompt {id:?} has none for model {name:?}"),
+                        found: format!("{} of {} models", (0..models.len()).filter(|&k| cells.contains_key(&(p, k))).count(), models.len()),
+                    });
+                    bad_prompt[p] = true;
+                    break;
+                }
+                Some(&r) => {
+                    let row = &rows[r];
+                    if row.task_type != first.task_type || row.test != first.test {
+                        problems.push(RecordProblem {
+                            location: row.location,
+                            column: Some(names.task_type.clone()),
+                            expected: format!("the task type and split of the prompt's first record (line {})", first.location),
+                            found: format!("{:?}", row.task_type),
+                        });
+                        bad_prompt[p] = true;
+                    }
+                }
+            }
+        }
+    }
+    let columns = optional_columns(&rows, &cells, &models, &ids, names, &mut problems, &mut bad_prompt);
+    if !problems.is_empty() && !skip_invalid {
+        problems.sort_by_key(|p| p.location);
+        return Err(LoadError::BadRecords {
+            path: label.into(),
+            total: problems.len() as u64,
+            all: false,
+            first: problems.into_iter().take(SHOWN).collect(),
+        });
+    }
+    let keep: Vec<usize> = (0..ids.len()).filter(|&p| !bad_prompt[p] && (0..models.len()).all(|m| cells.contains_key(&(p, m)))).collect();
+    if keep.is_empty() {
+        return Err(LoadError::AllDropped { path: label.into(), dropped: read });
+    }
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for p in &problems {
+        *reasons.entry(p.reason_key()).or_default() += 1;
+    }
+    let dropped_prompts = (ids.len() - keep.len()) as u64;
+    if dropped_prompts > 0 {
+        reasons.insert("prompts dropped (not every model has a valid record)".into(), dropped_prompts);
+    }
+    let set = assemble(&rows, &cells, &models, &ids, &keep, columns);
+    let kept_records = (keep.len() * models.len()) as u64;
+    Ok((
+        set,
+        Drops {
+            read,
+            dropped: read.saturating_sub(kept_records.min(read)),
+            reasons: reasons.into_iter().collect(),
+        },
+    ))
+}
+
+/// Which optional columns each model carries: (cost, input tokens, output tokens, latency).
+type Present = Vec<[bool; 4]>;
+
+fn fields_of(row: &Parsed) -> [Option<f64>; 4] {
+    [row.cost, row.input_tokens, row.output_tokens, row.latency_ms]
+}
+
+/// A model's optional column is present when any of its records has it; then all must.
+fn optional_columns(
+    rows: &[Parsed],
+    cells: &HashMap<(usize, usize), usize>,
+    models: &[String],
+    ids: &[String],
+    names: &Names,
+    problems: &mut Vec<RecordProblem>,
+    bad_prompt: &mut [bool],
+) -> Present {
+    let column_names = [&names.cost, &names.input_tokens, &names.output_tokens, &names.latency_ms];
+    let mut present: Present = vec![[false; 4]; models.len()];
+    for (&(_, m), &r) in cells {
+        for (f, v) in fields_of(&rows[r]).iter().enumerate() {
+            present[m][f] |= v.is_some();
+        }
+    }
+    for p in 0..ids.len() {
+        for m in 0..models.len() {
+            let Some(&r) = cells.get(&(p, m)) else { continue };
+            for (f, v) in fields_of(&rows[r]).iter().enumerate() {
+                if present[m][f] && v.is_none() {
+                    problems.push(RecordProblem {
+                        location: rows[r].location,
+                        column: Some(column_names[f].clone()),
+                        expected: format!("a value (other records of model {:?} carry one)", models[m]),
+                        found: "no such field".into(),
+                    });
+                    bad_prompt[p] = true;
+                }
+            }
+        }
+    }
+    present
+}
+
+fn assemble(
+    rows: &[Parsed],
+    cells: &HashMap<(usize, usize), usize>,
+    models: &[String],
+    ids: &[String],
+    keep: &[usize],
+    present: Present,
+) -> MultiSet {
+    let row = |p: usize, m: usize| &rows[cells[&(p, m)]];
+    let column = |m: usize, f: usize| -> Option<Vec<f64>> {
+        present[m][f].then(|| keep.iter().map(|&p| fields_of(row(p, m))[f].unwrap_or(0.0)).collect())
+    };
+    let model_columns = (0..models.len())
+        .map(|m| ModelColumns {
+            name: models[m].clone(),
+            confidence: keep.iter().map(|&p| row(p, m).confidence).collect(),
+            quality: keep.iter().map(|&p| row(p, m).quality).collect(),
+            cost: column(m, 0),
+            input_tokens: column(m, 1),
+            output_tokens: column(m, 2),
+            latency_ms: column(m, 3),
+        })
+        .collect();
+    let first = |p: usize| row(p, 0);
+    let split = keep.iter().map(|&p| first(p).test).collect::<Option<Vec<bool>>>();
+    let task_type = keep.iter().map(|&p| first(p).task_type.clone()).collect::<Option<Vec<String>>>().map(|t| {
+        let mut names: Vec<String> = t.clone();
+        names.sort();
+        names.dedup();
+        Labels {
+            codes: t.iter().map(|x| names.binary_search(x).unwrap_or(0) as u32).collect(),
+            names,
+        }
+    });
+    MultiSet {
+        ids: keep.iter().map(|&p| ids[p].clone()).collect(),
+        models: model_columns,
+        split,
+        task_type,
+    }
+}

@@ -1,0 +1,171 @@
+//! Assembling the [`ChainReport`]: price, order, split, search every chain, choose, measure.
+
+use anyhow::{Result, anyhow};
+
+use super::rows::{chain_rows, model_rows};
+use super::{
+    ChainHoldout, ChainInput, ChainPick, ChainReport, priced, refuse_unsupported, stage_order,
+};
+use crate::engine::chains::{
+    ChainGoal, ModelData, aiq_exact, aiq_routerbench, all_chains, choose, evaluate, feasible,
+    oracle, search_all,
+};
+use crate::input::multi::LoadedMulti;
+use crate::report::settings::RunSettings;
+use crate::trust::chains::{bootstrap_chain, chain_test_mask};
+use crate::trust::intervals::Settings;
+
+/// The chain report of a multi-model set (`intervals`: bootstrap the pick).
+pub fn chain_report(
+    loaded: LoadedMulti,
+    run: &RunSettings,
+    intervals: Option<Settings>,
+) -> Result<ChainReport> {
+    refuse_unsupported(run)?;
+    let priced = priced(&loaded, &run.chains.sheets)?;
+    let sources: Vec<String> = priced.iter().map(|(_, s)| s.clone()).collect();
+    let all: Vec<ModelData> = priced.into_iter().map(|(m, _)| m).collect();
+    let (order, order_text) = stage_order(&all, run.chains.models.as_deref())?;
+    let input = input_info(&loaded, &run.load.source.label());
+    let n_all = loaded.set.ids.len();
+    let split = match &run.holdout {
+        None => None,
+        Some(how) => {
+            let mask = chain_test_mask(
+                n_all,
+                loaded.set.task_type.as_ref(),
+                loaded.set.split.as_deref(),
+                how,
+            )?;
+            Some((mask, how.describe()))
+        }
+    };
+    let calib: Vec<ModelData> = match &split {
+        None => all.clone(),
+        Some((mask, _)) => {
+            let keep: Vec<bool> = mask.iter().map(|t| !t).collect();
+            all.iter().map(|m| m.select(&keep)).collect()
+        }
+    };
+    let n = calib[0].confidence.len();
+    let best_single = order
+        .iter()
+        .map(|&m| calib[m].mean_quality())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let reference_cost = order
+        .iter()
+        .map(|&m| calib[m].mean_cost())
+        .fold(0.0, f64::max);
+    let goal = ChainGoal::of(run.objective, best_single, reference_cost).map_err(|e| anyhow!(e))?;
+    let chains = all_chains(&order);
+    let searched = search_all(&calib, &chains);
+    let choice = choose(&searched, &goal, n);
+    let rows = chain_rows(&calib, &searched, &choice, &goal);
+    let position = |chain: usize| choice.ranking.iter().position(|&c| c == chain).unwrap_or(0);
+    let pick = choice.pick.map(|p| {
+        let chain = &searched[p.chain].chain;
+        let k = chain.len();
+        ChainPick {
+            row: position(p.chain),
+            stages: chain
+                .stages
+                .iter()
+                .enumerate()
+                .map(|(s, &m)| (all[m].name.clone(), (s + 1 < k).then(|| p.point.taus[s])))
+                .collect(),
+        }
+    });
+    let frontiers: Vec<Vec<(f64, f64)>> = searched
+        .iter()
+        .map(|s| crate::engine::chains::means(&s.frontier, n))
+        .collect();
+    let envelope_points: Vec<(f64, f64)> = choice
+        .envelope
+        .iter()
+        .map(|p| (p.point.cost / n as f64, p.point.quality / n as f64))
+        .collect();
+    let mut routers = frontiers.clone();
+    routers.push(envelope_points.clone());
+    let envelope_aiq = (
+        aiq_routerbench(&routers).values.last().copied().flatten(),
+        aiq_exact(&routers).values.last().copied().flatten(),
+    );
+    let holdout = match (&split, &choice.pick) {
+        (Some((mask, description)), Some(p)) => {
+            let test: Vec<ModelData> = all.iter().map(|m| m.select(mask)).collect();
+            let chain = &searched[p.chain].chain;
+            let held_out = evaluate(&test, chain, &p.point.taus[..chain.len() - 1]);
+            Some(ChainHoldout {
+                description: description.clone(),
+                calibration: n,
+                test: held_out.n,
+                met: feasible(&goal, held_out.cost, held_out.quality),
+                held_out,
+            })
+        }
+        _ => None,
+    };
+    let intervals = match (intervals, &choice.pick) {
+        (Some(s), Some(p)) if s.resamples > 0 => {
+            let chain = &searched[p.chain].chain;
+            Some(bootstrap_chain(&calib, chain, &p.point.taus[..chain.len() - 1], &s))
+        }
+        _ => None,
+    };
+    Ok(ChainReport {
+        input,
+        objective: run.objective,
+        goal: describe(&goal),
+        order: order_text,
+        prompts: n,
+        models: model_rows(&calib, &order, &sources),
+        envelope: choice
+            .envelope
+            .iter()
+            .zip(&envelope_points)
+            .map(|(p, &(c, q))| (searched[p.chain].chain.label(&calib), c, q))
+            .collect(),
+        chains: rows,
+        envelope_aiq,
+        oracle: oracle(&calib, &order),
+        pick,
+        holdout,
+        intervals,
+    })
+}
+
+fn input_info(loaded: &LoadedMulti, path: &str) -> ChainInput {
+    ChainInput {
+        path: path.to_string(),
+        format: loaded.format.name(),
+        form: loaded.form.name(),
+        sha256: loaded.sha256.clone(),
+        bytes: loaded.bytes,
+        records_read: loaded.drops.read,
+        records_dropped: loaded.drops.dropped,
+        drop_reasons: loaded.drops.reasons.clone(),
+        prompts: loaded.set.ids.len(),
+    }
+}
+
+/// The goal in words.
+fn describe(goal: &ChainGoal) -> String {
+    match *goal {
+        ChainGoal::MinQuality { target } => {
+            format!("cheapest chain and thresholds with quality (every answer) >= {target}")
+        }
+        ChainGoal::MaxLoss {
+            max_loss,
+            best_single,
+        } => format!(
+            "cheapest chain and thresholds with quality at most {max_loss} below the best single \
+             model ({best_single:.4})"
+        ),
+        ChainGoal::Budget { max_cost } => {
+            format!("best quality with cost per request <= {max_cost}")
+        }
+        ChainGoal::QualityTimesSavings { reference_cost } => format!(
+            "maximise quality x (1 - cost / {reference_cost:.6}, the dearest model's cost)"
+        ),
+    }
+}

@@ -114,6 +114,14 @@ fn print_bytes(bytes: &[u8]) -> Result<ExitStatus> {
 fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // A bad output path fails before the long work.
     let out = output::OutputDir::prepare(&config.out)?;
+    if let Some(loaded) = load_chains(&config.run)? {
+        let settings = config.sweep.intervals.settings(loaded.set.ids.len());
+        let report = report::chains::chain_report(loaded, &config.run, Some(settings))?;
+        out.commit(&output::chain_files(&report)?)?;
+        say!("wrote {}", config.out.display());
+        print(&output::chain_summary_text(&report))?;
+        return Ok(ExitStatus::of(report.meets_objective()));
+    }
     let loaded = load(&config.run)?;
     let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
     note_filtered(report.input.filtered.as_ref());
@@ -128,6 +136,24 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 
 /// Load, sweep, recommend, print the policy in the asked format.
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
+    if let Some(loaded) = load_chains(&config.run)? {
+        let report = report::chains::chain_report(loaded, &config.run, config.intervals)?;
+        if let Some(h) = &report.holdout {
+            say!(
+                "calibrate: held out {} of {} prompts: cost {}, quality {:.4} ({} the objective)",
+                h.test,
+                h.test + h.calibration,
+                h.held_out.cost,
+                h.held_out.quality,
+                if h.met { "meets" } else { "misses" }
+            );
+        }
+        match output::chain_decision_text(&report, config.print)? {
+            Ok(text) => print(&text)?,
+            Err(why) => say!("calibrate: {why}"),
+        }
+        return Ok(ExitStatus::of(report.meets_objective()));
+    }
     let loaded = load(&config.run)?;
     let decision = report::decision(loaded, &config.run, config.intervals)?;
     note_filtered(decision.filtered.as_ref());
@@ -183,6 +209,38 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     say!("wrote {}", config.out.display());
     print(&output::signals_text(&report))?;
     Ok(ExitStatus::Success)
+}
+
+/// Reads a multi-model eval set behind a progress bar, when the input is one (`None`: a
+/// two-model eval set, read by [`load`]).
+fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
+    let Some(form) = input::multi::detect(&run.load, &run.chains.fields)? else {
+        if run.chains.models.is_some() {
+            bail!(
+                "--models needs a multi-model input: records with a {:?} field (one per prompt \
+                 and model) or a {:?} object (one per prompt), read from a file",
+                run.chains.fields.model,
+                run.chains.fields.models
+            );
+        }
+        return Ok(None);
+    };
+    let bar = output::progress::Bar::new(run.quiet);
+    let loaded = input::multi::load_multi(&run.load, &run.chains.fields, form, &bar);
+    bar.finish();
+    let loaded = loaded?;
+    if loaded.drops.dropped > 0 {
+        let reasons: Vec<String> = (loaded.drops.reasons.iter())
+            .map(|(r, n)| format!("{r} ({n})"))
+            .collect();
+        say!(
+            "warning: dropped {} invalid records of {} (--skip-invalid): {}",
+            loaded.drops.dropped,
+            loaded.drops.read,
+            reasons.join("; ")
+        );
+    }
+    Ok(Some(loaded))
 }
 
 /// Reads the eval set behind a progress bar; refuses an objective the labels cannot serve.

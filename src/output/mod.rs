@@ -4,6 +4,7 @@
 //! Renderers only format; they never compute a number (everything comes from `report`).
 //! `writer.rs` owns the output directory and writes it atomically.
 
+mod chains;
 mod csv;
 mod format;
 mod json;
@@ -24,6 +25,7 @@ use anyhow::Result;
 
 use crate::report::Report;
 
+pub use chains::{chain_decision_text, chain_files, chain_summary_text};
 pub use policy::{PolicyFormat, decision_text};
 pub use signals::{signals_files, signals_text, signals_warnings};
 pub use text::{cross_fit_lines, filtered_line, held_out_line, summary_text};

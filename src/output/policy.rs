@@ -135,7 +135,7 @@ fn escaped(s: &str) -> String {
 }
 
 /// Block-style YAML; strings are double-quoted JSON strings (valid YAML scalars).
-fn yaml(value: &Value, indent: usize, out: &mut String) {
+pub(super) fn yaml(value: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) => {
@@ -205,7 +205,7 @@ fn scalar(v: &Value) -> String {
 
 /// The `--print env` lines; refused when two keys map to one variable (`user-tier` and
 /// `user_tier` are both `..._USER_TIER`), since one of them would be lost.
-fn env_text(value: &Value) -> Result<String> {
+pub(super) fn env_text(value: &Value) -> Result<String> {
     let mut vars = Vec::new();
     env("CALIBRATE", "", value, &mut vars);
     let mut seen: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();

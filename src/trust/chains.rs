@@ -7,7 +7,9 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use crate::engine::chains::{Chain, ModelData, evaluate};
+use crate::engine::chains::{Chain, ModelData, evaluate_rows};
+#[cfg(test)]
+use crate::engine::chains::evaluate;
 use crate::input::{EvalSet, Labels};
 use crate::trust::holdout::{Holdout, SplitError, test_mask};
 use crate::trust::intervals::{Interval, Settings, percentile};
@@ -40,8 +42,7 @@ pub fn bootstrap_chain(
         let rows: Vec<usize> = (0..n)
             .map(|_| (rng.next_u64() % n as u64) as usize)
             .collect();
-        let sample: Vec<ModelData> = models.iter().map(|m| m.rows(&rows)).collect();
-        let e = evaluate(&sample, chain, taus);
+        let e = evaluate_rows(models, chain, taus, rows.into_iter());
         costs.push(e.cost);
         qualities.push(e.quality);
     }

@@ -19,6 +19,7 @@ pub use metrics::{
 };
 pub use model::{
     Chain, Evaluation, MAX_MODELS, ModelData, Point, StageFunnel, Taus, all_chains, evaluate,
+    evaluate_rows,
 };
 pub use pick::{ChainGoal, Choice, Pick, best_point, better, choose, feasible};
 pub use search::{Frontier, Gap, Searched, frontier_of, gap_on_subsample, grid_size, search_all};

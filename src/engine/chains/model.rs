@@ -170,6 +170,17 @@ pub struct Evaluation {
 /// Runs `chain` at `taus` on every prompt: the one definition of a chain's behaviour.
 pub fn evaluate(models: &[ModelData], chain: &Chain, taus: &[f64]) -> Evaluation {
     let n = models[chain.stages[0]].confidence.len();
+    evaluate_rows(models, chain, taus, 0..n)
+}
+
+/// Runs `chain` at `taus` on the prompts at `rows` (repeats count again: a resample).
+pub fn evaluate_rows(
+    models: &[ModelData],
+    chain: &Chain,
+    taus: &[f64],
+    rows: impl ExactSizeIterator<Item = usize>,
+) -> Evaluation {
+    let n = rows.len();
     let k = chain.len();
     let mut stages: Vec<StageFunnel> = chain
         .stages
@@ -188,7 +199,7 @@ pub fn evaluate(models: &[ModelData], chain: &Chain, taus: &[f64]) -> Evaluation
         .stages
         .iter()
         .all(|&m| models[m].latency_ms.is_some());
-    for i in 0..n {
+    for i in rows {
         for (s, &m) in chain.stages.iter().enumerate() {
             let data = &models[m];
             stages[s].reached += 1;

@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 pub mod backend;
+pub mod chains;
 mod confidence;
 mod cost;
 mod frontier;

@@ -175,8 +175,8 @@ pub fn refuse_unsupported(run: &RunSettings) -> Result<()> {
         "--where is not supported with a multi-model input yet; filter the file first"
     } else if !run.policy.segment_by.is_empty() || !run.policy.always_large.is_empty() {
         "--segment-by and --always-large are not supported with a multi-model input yet"
-    } else if run.policy.escalate_refusals || run.policy.cross_fit_folds > 0 {
-        "--escalate-refusals and --cross-fit are not supported with a multi-model input yet"
+    } else if run.policy.escalate_refusals {
+        "--escalate-refusals is not supported with a multi-model input yet"
     } else if run.signal.source != crate::signals::settings::SignalSource::Confidence
         || run.signal.recalibrate.is_some()
     {

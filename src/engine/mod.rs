@@ -4,6 +4,7 @@
 //! Owns every number that follows from the records and a threshold. It must not read files,
 //! print, draw random numbers or know about flags; it imports only `input`'s column types.
 
+pub mod chains;
 pub mod economics;
 pub mod latency;
 pub mod objective;
@@ -11,4 +12,3 @@ pub mod recommend;
 pub mod sums;
 pub mod sweep;
 pub mod ties;
-pub mod chains;

@@ -64,6 +64,16 @@ pub fn threshold(x: f64) -> String {
     money(x)
 }
 
+/// A chain stage's threshold for people: the number without float noise, or `never` for a
+/// stage that answers nothing (threshold above every confidence).
+pub fn stage_threshold(t: f64) -> String {
+    if t == f64::INFINITY {
+        "never".into()
+    } else {
+        threshold(t)
+    }
+}
+
 /// A row's threshold as a router applies it, for people: the number without float noise, or
 /// `always_large` for "escalate everything" (the policy `recommend` prints; a number just
 /// above every confidence would accept a future request more confident than any in the eval

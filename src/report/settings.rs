@@ -4,6 +4,8 @@
 use crate::engine::economics::CostSettings;
 use crate::engine::objective::Objective;
 use crate::input::LoadOptions;
+use crate::input::multi::MultiFields;
+use crate::input::prices::PriceSheet;
 use crate::policy::settings::PolicySettings;
 use crate::signals::settings::SignalSettings;
 use crate::trust::holdout::Holdout;
@@ -31,7 +33,7 @@ pub struct RunSettings {
     /// Hide progress.
     pub quiet: bool,
     /// Multi-model inputs: which models, their fields and price sheets.
-    pub chains: super::chains::ChainSettings,
+    pub chains: ChainSettings,
 }
 
 /// Which thresholds `sweep.csv` lists.
@@ -71,4 +73,15 @@ impl Filter {
         let op = if self.equal { "=" } else { "!=" };
         format!("{}{op}{}", self.column, self.value)
     }
+}
+
+/// How a run with a multi-model input is set up beyond the shared settings.
+#[derive(Debug, Clone, Default)]
+pub struct ChainSettings {
+    /// `--models a,b,c`: these models, in this stage order (`None`: all, by mean cost).
+    pub models: Option<Vec<String>>,
+    /// Column names of the multi-model fields.
+    pub fields: MultiFields,
+    /// Price sheets that price token counts by model name, in lookup order.
+    pub sheets: Vec<PriceSheet>,
 }

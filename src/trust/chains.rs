@@ -7,9 +7,9 @@
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-use crate::engine::chains::{Chain, ModelData, evaluate_rows};
 #[cfg(test)]
 use crate::engine::chains::evaluate;
+use crate::engine::chains::{Chain, ModelData, evaluate_rows};
 use crate::input::{EvalSet, Labels};
 use crate::trust::holdout::{Holdout, SplitError, test_mask};
 use crate::trust::intervals::{Interval, Settings, percentile};
@@ -96,7 +96,11 @@ mod tests {
         let a = bootstrap_chain(&models, &chain, &[0.5], &settings);
         let point = evaluate(&models, &chain, &[0.5]);
         let (c, q) = (a.cost.unwrap(), a.quality.unwrap());
-        assert!(c.lo <= point.cost && point.cost <= c.hi, "{c:?} {}", point.cost);
+        assert!(
+            c.lo <= point.cost && point.cost <= c.hi,
+            "{c:?} {}",
+            point.cost
+        );
         assert!(q.lo <= point.quality && point.quality <= q.hi);
         assert!(c.lo < c.hi);
         assert_eq!(a, bootstrap_chain(&models, &chain, &[0.5], &settings));

@@ -5,6 +5,7 @@
 mod harness;
 
 mod certify;
+mod chains;
 mod compressed;
 mod daily;
 mod economics;

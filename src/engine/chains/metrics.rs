@@ -209,7 +209,13 @@ fn hull_at(hull: &[(f64, f64)], x: f64) -> f64 {
 pub fn aiq_routerbench(routers: &[Vec<(f64, f64)>]) -> Aiq {
     let hulls: Vec<Option<Vec<(f64, f64)>>> = routers
         .iter()
-        .map(|r| if r.len() < 2 { None } else { routerbench_hull(r) })
+        .map(|r| {
+            if r.len() < 2 {
+                None
+            } else {
+                routerbench_hull(r)
+            }
+        })
         .collect();
     let max_cost = hulls
         .iter()

@@ -14,15 +14,21 @@ mod pick;
 mod search;
 
 pub use metrics::{
-    Aiq, OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, oracle, random_baseline,
+    OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, oracle, random_baseline,
     routellm_exact, routellm_form,
 };
 pub use model::{
-    Chain, Evaluation, MAX_MODELS, ModelData, Point, StageFunnel, Taus, all_chains, evaluate,
-    evaluate_rows,
+    Chain, Evaluation, MAX_MODELS, ModelData, Searched, all_chains, evaluate, evaluate_rows,
 };
-pub use pick::{ChainGoal, Choice, Pick, best_point, better, choose, feasible};
-pub use search::{Frontier, Gap, Searched, frontier_of, gap_on_subsample, grid_size, search_all};
+pub use pick::{ChainGoal, Choice, choose, feasible};
+pub use search::{Gap, gap_on_subsample, search_all};
+
+#[cfg(test)]
+pub use model::Frontier;
+#[cfg(test)]
+pub use pick::better;
+#[cfg(test)]
+pub use search::{frontier_of, grid_size};
 
 #[cfg(test)]
 mod tests;

@@ -136,6 +136,20 @@ pub struct Point {
     pub taus: Taus,
 }
 
+/// A chain's Pareto frontier: cost ascending, quality strictly increasing.
+pub type Frontier = Vec<Point>;
+
+/// One chain and its frontier.
+#[derive(Debug, Clone)]
+pub struct Searched {
+    /// The chain.
+    pub chain: Chain,
+    /// Its frontier.
+    pub frontier: Frontier,
+    /// The grid of outer thresholds per stage, when the search was gridded (`None`: exact).
+    pub grid: Option<usize>,
+}
+
 /// What one stage did at a chain's thresholds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageFunnel {
@@ -181,6 +195,7 @@ pub fn evaluate_rows(
     rows: impl ExactSizeIterator<Item = usize>,
 ) -> Evaluation {
     let n = rows.len();
+    debug_assert!(!chain.is_empty());
     let k = chain.len();
     let mut stages: Vec<StageFunnel> = chain
         .stages
@@ -195,10 +210,7 @@ pub fn evaluate_rows(
         .collect();
     let mut stage_quality = vec![0.0; k];
     let (mut cost, mut quality, mut latency) = (0.0, 0.0, 0.0);
-    let has_latency = chain
-        .stages
-        .iter()
-        .all(|&m| models[m].latency_ms.is_some());
+    let has_latency = chain.stages.iter().all(|&m| models[m].latency_ms.is_some());
     for i in rows {
         for (s, &m) in chain.stages.iter().enumerate() {
             let data = &models[m];

@@ -140,7 +140,11 @@ pub fn qcut_edges(values: &[f64], q: usize) -> Option<Vec<f64>> {
     let edges: Vec<f64> = (0..=q)
         .map(|i| {
             // np.linspace(0, 1, q + 1); pandas passes q × 100 to np.percentile, which divides.
-            let lin = if i == q { 1.0 } else { i as f64 * (1.0 / q as f64) };
+            let lin = if i == q {
+                1.0
+            } else {
+                i as f64 * (1.0 / q as f64)
+            };
             let quantile = (lin * 100.0) / 100.0;
             let virtual_index = (n - 1) as f64 * quantile;
             let prev = virtual_index.floor();

@@ -8,8 +8,7 @@
 
 use std::cmp::Ordering;
 
-use super::model::Point;
-use super::search::{Frontier, Searched};
+use super::model::{Frontier, Point, Searched};
 use crate::engine::objective::{LOSS_TOLERANCE, Objective};
 
 /// What the chosen chain should achieve, on means over the prompts.
@@ -57,24 +56,14 @@ impl ChainGoal {
             Objective::Budget { max_cost } => ChainGoal::Budget { max_cost },
             Objective::QualityTimesSavings => ChainGoal::QualityTimesSavings { reference_cost },
             Objective::MaxEscalation { .. } => {
-                return Err("--max-escalation has no single meaning for a chain of models \
+                return Err(
+                    "--max-escalation has no single meaning for a chain of models \
                             (which stage's escalations?); use --min-quality, --max-quality-loss \
                             or --budget"
-                    .into());
+                        .into(),
+                );
             }
         })
-    }
-
-    /// The quality floor, when the goal has one.
-    pub fn floor(&self) -> Option<f64> {
-        match *self {
-            ChainGoal::MinQuality { target } => Some(target),
-            ChainGoal::MaxLoss {
-                max_loss,
-                best_single,
-            } => Some(best_single - max_loss),
-            _ => None,
-        }
     }
 }
 
@@ -166,9 +155,9 @@ pub fn choose(searched: &[Searched], goal: &ChainGoal, n: usize) -> Choice {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cmp(&b),
     });
-    let pick = ranking.first().and_then(|&c| {
-        per_chain[c].map(|point| Pick { chain: c, point })
-    });
+    let pick = ranking
+        .first()
+        .and_then(|&c| per_chain[c].map(|point| Pick { chain: c, point }));
     Choice {
         envelope: envelope(searched),
         per_chain,
@@ -182,14 +171,23 @@ fn envelope(searched: &[Searched]) -> Vec<Pick> {
     let mut all: Vec<Pick> = searched
         .iter()
         .enumerate()
-        .flat_map(|(c, s)| s.frontier.iter().map(move |&point| Pick { chain: c, point }))
+        .flat_map(|(c, s)| {
+            s.frontier
+                .iter()
+                .map(move |&point| Pick { chain: c, point })
+        })
         .collect();
     all.sort_by(|a, b| {
         a.point
             .cost
             .total_cmp(&b.point.cost)
             .then(b.point.quality.total_cmp(&a.point.quality))
-            .then(searched[a.chain].chain.len().cmp(&searched[b.chain].chain.len()))
+            .then(
+                searched[a.chain]
+                    .chain
+                    .len()
+                    .cmp(&searched[b.chain].chain.len()),
+            )
             .then(a.chain.cmp(&b.chain))
     });
     let mut out: Vec<Pick> = Vec::new();

@@ -12,22 +12,8 @@
 
 use rayon::prelude::*;
 
-use super::model::{Chain, ModelData, Point, Taus};
+use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
 use super::pick::{ChainGoal, best_point};
-
-/// A chain's Pareto frontier: cost ascending, quality strictly increasing.
-pub type Frontier = Vec<Point>;
-
-/// One chain and its frontier.
-#[derive(Debug, Clone)]
-pub struct Searched {
-    /// The chain.
-    pub chain: Chain,
-    /// Its frontier.
-    pub frontier: Frontier,
-    /// The grid of outer thresholds per stage, when the search was gridded (`None`: exact).
-    pub grid: Option<usize>,
-}
 
 /// Outer combinations a gridded search visits at most (each costs one pass over the prompts).
 const OUTER_BUDGET: f64 = 4096.0;
@@ -94,7 +80,11 @@ pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: Option<usize>) -> 
 /// Prompt indices by confidence, highest first (ties by index).
 fn descending(conf: &[f64]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..conf.len() as u32).collect();
-    order.sort_by(|&a, &b| conf[b as usize].total_cmp(&conf[a as usize]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        conf[b as usize]
+            .total_cmp(&conf[a as usize])
+            .then(a.cmp(&b))
+    });
     order
 }
 

@@ -171,8 +171,12 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
     let models: Vec<ModelData> = (0..5)
         .map(|j| ModelData {
             name: format!("m{j}"),
-            confidence: (0..n).map(|i| ((i * (7 + 2 * j) + j) % n) as f64 / n as f64).collect(),
-            quality: (0..n).map(|i| f64::from(((i * (j + 3)) % 5 < 2 + j) as u8)).collect(),
+            confidence: (0..n)
+                .map(|i| ((i * (7 + 2 * j) + j) % n) as f64 / n as f64)
+                .collect(),
+            quality: (0..n)
+                .map(|i| f64::from(((i * (j + 3)) % 5 < 2 + j) as u8))
+                .collect(),
             cost: vec![(1 << j) as f64; n],
             latency_ms: None,
         })
@@ -185,7 +189,10 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
     assert_eq!(gap.grid, 16);
     assert!(gap.prompts >= 60 && gap.prompts <= 70, "{}", gap.prompts);
     if let (Some(e), Some(g)) = (gap.exact, gap.gridded) {
-        assert!(e.0 <= g.0, "the exact search is never dearer: {e:?} vs {g:?}");
+        assert!(
+            e.0 <= g.0,
+            "the exact search is never dearer: {e:?} vs {g:?}"
+        );
     }
 }
 

@@ -28,69 +28,9 @@ pub fn join(
             Err(p) => problems.push(p),
         }
     }
-    let mut models: Vec<String> = Vec::new();
-    let mut ids: Vec<String> = Vec::new();
-    let mut prompt_of: HashMap<String, usize> = HashMap::new();
-    let mut model_of: HashMap<String, usize> = HashMap::new();
-    let mut cells: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut bad_prompt = vec![];
-    for (r, row) in rows.iter().enumerate() {
-        let m = *model_of.entry(row.model.clone()).or_insert_with(|| {
-            models.push(row.model.clone());
-            models.len() - 1
-        });
-        let p = *prompt_of.entry(row.id.clone()).or_insert_with(|| {
-            ids.push(row.id.clone());
-            bad_prompt.push(false);
-            ids.len() - 1
-        });
-        if let Some(&first) = cells.get(&(p, m)) {
-            problems.push(RecordProblem {
-                location: row.location,
-                column: Some(names.model.clone()),
-                expected: format!(
-                    "one record per prompt and model (prompt {:?}, model {:?} also at line {})",
-                    row.id, row.model, rows[first].location
-                ),
-                found: "a second record".into(),
-            });
-            bad_prompt[p] = true;
-            continue;
-        }
-        cells.insert((p, m), r);
-    }
-    // Every prompt answered by every model; per-prompt fields agree.
-    for (p, id) in ids.iter().enumerate() {
-        let first = (0..models.len()).find_map(|m| cells.get(&(p, m)).map(|&r| &rows[r]));
-        let Some(first) = first else { continue };
-        for (m, name) in models.iter().enumerate() {
-            match cells.get(&(p, m)) {
-                None => {
-                    problems.push(RecordProblem {
-                        location: first.location,
-                        column: Some(names.model.clone()),
-                        expected: format!("a record of every model for each prompt: prompt {id:?} has none for model {name:?}"),
-                        found: format!("{} of {} models", (0..models.len()).filter(|&k| cells.contains_key(&(p, k))).count(), models.len()),
-                    });
-                    bad_prompt[p] = true;
-                    break;
-                }
-                Some(&r) => {
-                    let row = &rows[r];
-                    if row.task_type != first.task_type || row.test != first.test {
-                        problems.push(RecordProblem {
-                            location: row.location,
-                            column: Some(names.task_type.clone()),
-                            expected: format!("the task type and split of the prompt's first record (line {})", first.location),
-                            found: format!("{:?}", row.task_type),
-                        });
-                        bad_prompt[p] = true;
-                    }
-                }
-            }
-        }
-    }
-    let columns = optional_columns(&rows, &cells, &models, &ids, names, &mut problems, &mut bad_prompt);
+    let mut grid = index(&rows, names, &mut problems);
+    complete(&rows, &mut grid, names, &mut problems);
+    let present = optional_columns(&rows, &mut grid, names, &mut problems);
     if !problems.is_empty() && !skip_invalid {
         problems.sort_by_key(|p| p.location);
         return Err(LoadError::BadRecords {
@@ -100,20 +40,30 @@ pub fn join(
             first: problems.into_iter().take(SHOWN).collect(),
         });
     }
-    let keep: Vec<usize> = (0..ids.len()).filter(|&p| !bad_prompt[p] && (0..models.len()).all(|m| cells.contains_key(&(p, m)))).collect();
+    let keep: Vec<usize> = (0..grid.ids.len())
+        .filter(|&p| {
+            !grid.bad[p] && (0..grid.models.len()).all(|m| grid.cells.contains_key(&(p, m)))
+        })
+        .collect();
     if keep.is_empty() {
-        return Err(LoadError::AllDropped { path: label.into(), dropped: read });
+        return Err(LoadError::AllDropped {
+            path: label.into(),
+            dropped: read,
+        });
     }
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
     for p in &problems {
         *reasons.entry(p.reason_key()).or_default() += 1;
     }
-    let dropped_prompts = (ids.len() - keep.len()) as u64;
+    let dropped_prompts = (grid.ids.len() - keep.len()) as u64;
     if dropped_prompts > 0 {
-        reasons.insert("prompts dropped (not every model has a valid record)".into(), dropped_prompts);
+        reasons.insert(
+            "prompts dropped (not every model has a valid record)".into(),
+            dropped_prompts,
+        );
     }
-    let set = assemble(&rows, &cells, &models, &ids, &keep, columns);
-    let kept_records = (keep.len() * models.len()) as u64;
+    let kept_records = (keep.len() * grid.models.len()) as u64;
+    let set = assemble(&rows, &grid, &keep, present);
     Ok((
         set,
         Drops {
@@ -124,42 +74,146 @@ pub fn join(
     ))
 }
 
+/// The records by (prompt, model), prompts and models in order of first appearance.
+struct Grid {
+    ids: Vec<String>,
+    models: Vec<String>,
+    /// (prompt, model) → row index.
+    cells: HashMap<(usize, usize), usize>,
+    /// Prompts with a bad record.
+    bad: Vec<bool>,
+}
+
+/// Indexes the rows; a second record for a prompt and model is a problem.
+fn index(rows: &[Parsed], names: &Names, problems: &mut Vec<RecordProblem>) -> Grid {
+    let mut g = Grid {
+        ids: Vec::new(),
+        models: Vec::new(),
+        cells: HashMap::new(),
+        bad: Vec::new(),
+    };
+    let mut prompt_of: HashMap<String, usize> = HashMap::new();
+    let mut model_of: HashMap<String, usize> = HashMap::new();
+    for (r, row) in rows.iter().enumerate() {
+        let m = *model_of.entry(row.model.clone()).or_insert_with(|| {
+            g.models.push(row.model.clone());
+            g.models.len() - 1
+        });
+        let p = *prompt_of.entry(row.id.clone()).or_insert_with(|| {
+            g.ids.push(row.id.clone());
+            g.bad.push(false);
+            g.ids.len() - 1
+        });
+        if let Some(&first) = g.cells.get(&(p, m)) {
+            problems.push(RecordProblem {
+                location: row.location,
+                column: Some(names.model.clone()),
+                expected: format!(
+                    "one record per prompt and model (prompt {:?}, model {:?} also at line {})",
+                    row.id, row.model, rows[first].location
+                ),
+                found: "a second record".into(),
+            });
+            g.bad[p] = true;
+            continue;
+        }
+        g.cells.insert((p, m), r);
+    }
+    g
+}
+
+/// Every prompt answered by every model, with one task type and split in all its records.
+fn complete(rows: &[Parsed], g: &mut Grid, names: &Names, problems: &mut Vec<RecordProblem>) {
+    let models = g.models.len();
+    for (p, id) in g.ids.iter().enumerate() {
+        let Some(first) = (0..models).find_map(|m| g.cells.get(&(p, m)).map(|&r| &rows[r])) else {
+            continue;
+        };
+        let has = (0..models)
+            .filter(|&k| g.cells.contains_key(&(p, k)))
+            .count();
+        if let Some(m) = (0..models).find(|&m| !g.cells.contains_key(&(p, m))) {
+            problems.push(RecordProblem {
+                location: first.location,
+                column: Some(names.model.clone()),
+                expected: format!(
+                    "a record of every model for each prompt: prompt {id:?} has none for model \
+                     {:?}",
+                    g.models[m]
+                ),
+                found: format!("{has} of {models} models"),
+            });
+            g.bad[p] = true;
+        }
+        for m in 0..models {
+            let Some(&r) = g.cells.get(&(p, m)) else {
+                continue;
+            };
+            let row = &rows[r];
+            if row.task_type != first.task_type || row.test != first.test {
+                problems.push(RecordProblem {
+                    location: row.location,
+                    column: Some(names.task_type.clone()),
+                    expected: format!(
+                        "the task type and split of the prompt's first record (line {})",
+                        first.location
+                    ),
+                    found: format!("{:?}", row.task_type),
+                });
+                g.bad[p] = true;
+            }
+        }
+    }
+}
+
 /// Which optional columns each model carries: (cost, input tokens, output tokens, latency).
 type Present = Vec<[bool; 4]>;
 
 fn fields_of(row: &Parsed) -> [Option<f64>; 4] {
-    [row.cost, row.input_tokens, row.output_tokens, row.latency_ms]
+    [
+        row.cost,
+        row.input_tokens,
+        row.output_tokens,
+        row.latency_ms,
+    ]
 }
 
 /// A model's optional column is present when any of its records has it; then all must.
 fn optional_columns(
     rows: &[Parsed],
-    cells: &HashMap<(usize, usize), usize>,
-    models: &[String],
-    ids: &[String],
+    g: &mut Grid,
     names: &Names,
     problems: &mut Vec<RecordProblem>,
-    bad_prompt: &mut [bool],
 ) -> Present {
-    let column_names = [&names.cost, &names.input_tokens, &names.output_tokens, &names.latency_ms];
-    let mut present: Present = vec![[false; 4]; models.len()];
-    for (&(_, m), &r) in cells {
+    let column_names = [
+        &names.cost,
+        &names.input_tokens,
+        &names.output_tokens,
+        &names.latency_ms,
+    ];
+    let mut present: Present = vec![[false; 4]; g.models.len()];
+    for (&(_, m), &r) in &g.cells {
         for (f, v) in fields_of(&rows[r]).iter().enumerate() {
             present[m][f] |= v.is_some();
         }
     }
-    for p in 0..ids.len() {
-        for m in 0..models.len() {
-            let Some(&r) = cells.get(&(p, m)) else { continue };
+    for p in 0..g.ids.len() {
+        for (m, has) in present.iter().enumerate() {
+            let Some(&r) = g.cells.get(&(p, m)) else {
+                continue;
+            };
             for (f, v) in fields_of(&rows[r]).iter().enumerate() {
-                if present[m][f] && v.is_none() {
+                if has[f] && v.is_none() {
                     problems.push(RecordProblem {
                         location: rows[r].location,
                         column: Some(column_names[f].clone()),
-                        expected: format!("a value (other records of model {:?} carry one)", models[m]),
+                        expected: format!(
+                            "a value (other records of model {:?} carry one)",
+                            g.models[m]
+                        ),
                         found: "no such field".into(),
                     });
-                    bad_prompt[p] = true;
+                    g.bad[p] = true;
                 }
             }
         }
@@ -167,21 +221,18 @@ fn optional_columns(
     present
 }
 
-fn assemble(
-    rows: &[Parsed],
-    cells: &HashMap<(usize, usize), usize>,
-    models: &[String],
-    ids: &[String],
-    keep: &[usize],
-    present: Present,
-) -> MultiSet {
-    let row = |p: usize, m: usize| &rows[cells[&(p, m)]];
+fn assemble(rows: &[Parsed], g: &Grid, keep: &[usize], present: Present) -> MultiSet {
+    let row = |p: usize, m: usize| &rows[g.cells[&(p, m)]];
     let column = |m: usize, f: usize| -> Option<Vec<f64>> {
-        present[m][f].then(|| keep.iter().map(|&p| fields_of(row(p, m))[f].unwrap_or(0.0)).collect())
+        present[m][f].then(|| {
+            keep.iter()
+                .map(|&p| fields_of(row(p, m))[f].unwrap_or(0.0))
+                .collect()
+        })
     };
-    let model_columns = (0..models.len())
+    let model_columns = (0..g.models.len())
         .map(|m| ModelColumns {
-            name: models[m].clone(),
+            name: g.models[m].clone(),
             confidence: keep.iter().map(|&p| row(p, m).confidence).collect(),
             quality: keep.iter().map(|&p| row(p, m).quality).collect(),
             cost: column(m, 0),
@@ -191,18 +242,28 @@ fn assemble(
         })
         .collect();
     let first = |p: usize| row(p, 0);
-    let split = keep.iter().map(|&p| first(p).test).collect::<Option<Vec<bool>>>();
-    let task_type = keep.iter().map(|&p| first(p).task_type.clone()).collect::<Option<Vec<String>>>().map(|t| {
-        let mut names: Vec<String> = t.clone();
-        names.sort();
-        names.dedup();
-        Labels {
-            codes: t.iter().map(|x| names.binary_search(x).unwrap_or(0) as u32).collect(),
-            names,
-        }
-    });
+    let split = keep
+        .iter()
+        .map(|&p| first(p).test)
+        .collect::<Option<Vec<bool>>>();
+    let task_type = keep
+        .iter()
+        .map(|&p| first(p).task_type.clone())
+        .collect::<Option<Vec<String>>>()
+        .map(|t| {
+            let mut names: Vec<String> = t.clone();
+            names.sort();
+            names.dedup();
+            Labels {
+                codes: t
+                    .iter()
+                    .map(|x| names.binary_search(x).unwrap_or(0) as u32)
+                    .collect(),
+                names,
+            }
+        });
     MultiSet {
-        ids: keep.iter().map(|&p| ids[p].clone()).collect(),
+        ids: keep.iter().map(|&p| g.ids[p].clone()).collect(),
         models: model_columns,
         split,
         task_type,

@@ -144,9 +144,13 @@ pub struct LoadedMulti {
 
 /// The multi-model layout of the input, if it has one: the long form when the first record (or
 /// the CSV header) has the model column, the nested form when its first record has an object
-/// under the models column. Standard input and Parquet are not looked at (`None`).
+/// under the models column. Only regular files are looked at: standard input and pipes can be
+/// read once only, so they are read as two-model eval sets (`None`), as is Parquet.
 pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Result<Option<MultiForm>, LoadError> {
-    if options.source == Source::Stdin {
+    let Source::File(path) = &options.source else {
+        return Ok(None);
+    };
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return Ok(None);
     }
     let (format, input, _) = source::open(&options.source, options.format)?;
@@ -175,13 +179,15 @@ pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Result<Option<Mult
             let Ok(serde_json::Value::Object(first)) = serde_json::from_str(line.trim()) else {
                 return Ok(None);
             };
-            Ok(if first.get(&fields.models).is_some_and(|v| v.is_object()) {
-                Some(MultiForm::Nested)
-            } else if first.contains_key(&fields.model) {
-                Some(MultiForm::Long)
-            } else {
-                None
-            })
+            Ok(
+                if first.get(&fields.models).is_some_and(|v| v.is_object()) {
+                    Some(MultiForm::Nested)
+                } else if first.contains_key(&fields.model) {
+                    Some(MultiForm::Long)
+                } else {
+                    None
+                },
+            )
         }
         Format::Csv => {
             let mut header = String::new();
@@ -189,7 +195,10 @@ pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Result<Option<Mult
             let mut csv = csv::ReaderBuilder::new().from_reader(header.as_bytes());
             let has = csv
                 .headers()
-                .map(|h| h.iter().any(|c| c.trim_start_matches('\u{feff}') == fields.model))
+                .map(|h| {
+                    h.iter()
+                        .any(|c| c.trim_start_matches('\u{feff}') == fields.model)
+                })
                 .unwrap_or(false);
             Ok(has.then_some(MultiForm::Long))
         }
@@ -270,8 +279,7 @@ impl Names {
             output_tokens: fields.output_tokens.clone(),
             latency_ms: fields.latency_ms.clone(),
             task_type: map.column(Field::TaskType).into(),
-            split: read_split
-                .then(|| (map.column(Field::Split).into(), map.split_names().clone())),
+            split: read_split.then(|| (map.column(Field::Split).into(), map.split_names().clone())),
             models: fields.models.clone(),
         }
     }

@@ -59,7 +59,9 @@ fn json_cell(v: &serde_json::Value) -> Cell<'_> {
     match v {
         J::Null => Cell::Null,
         J::Bool(b) => Cell::Bool(*b),
-        J::Number(n) => n.as_f64().map_or(Cell::Unsupported("a number out of range"), Cell::Number),
+        J::Number(n) => n
+            .as_f64()
+            .map_or(Cell::Unsupported("a number out of range"), Cell::Number),
         J::String(s) => Cell::Text(Cow::Borrowed(s)),
         J::Array(_) => Cell::Unsupported("an array"),
         J::Object(_) => Cell::Unsupported("an object"),
@@ -174,12 +176,48 @@ fn answer(
     let shown = |c: &str| format!("{prefix}{c}");
     Ok(Parsed {
         location,
-        confidence: number(r, location, Field::Confidence, &names.confidence, &shown(&names.confidence))?,
-        quality: number(r, location, Field::SmallQuality, &names.quality, &shown(&names.quality))?,
-        cost: optional(r, location, Field::SmallCost, &names.cost, &shown(&names.cost))?,
-        input_tokens: optional(r, location, Field::InputTokens, &names.input_tokens, &shown(&names.input_tokens))?,
-        output_tokens: optional(r, location, Field::SmallOutputTokens, &names.output_tokens, &shown(&names.output_tokens))?,
-        latency_ms: optional(r, location, Field::SmallLatencyMs, &names.latency_ms, &shown(&names.latency_ms))?,
+        confidence: number(
+            r,
+            location,
+            Field::Confidence,
+            &names.confidence,
+            &shown(&names.confidence),
+        )?,
+        quality: number(
+            r,
+            location,
+            Field::SmallQuality,
+            &names.quality,
+            &shown(&names.quality),
+        )?,
+        cost: optional(
+            r,
+            location,
+            Field::SmallCost,
+            &names.cost,
+            &shown(&names.cost),
+        )?,
+        input_tokens: optional(
+            r,
+            location,
+            Field::InputTokens,
+            &names.input_tokens,
+            &shown(&names.input_tokens),
+        )?,
+        output_tokens: optional(
+            r,
+            location,
+            Field::SmallOutputTokens,
+            &names.output_tokens,
+            &shown(&names.output_tokens),
+        )?,
+        latency_ms: optional(
+            r,
+            location,
+            Field::SmallLatencyMs,
+            &names.latency_ms,
+            &shown(&names.latency_ms),
+        )?,
         id: p.id.clone(),
         model,
         task_type: p.task_type.clone(),
@@ -206,7 +244,8 @@ fn nested(
         return Err(RecordProblem {
             location,
             column: Some(names.models.clone()),
-            expected: "an object of models, {\"model\": {\"confidence\": …, \"quality\": …}}".into(),
+            expected: "an object of models, {\"model\": {\"confidence\": …, \"quality\": …}}"
+                .into(),
             found: r.get(&names.models).map_or("no such field".into(), |v| {
                 super::super::value::describe(&json_cell(v))
             }),

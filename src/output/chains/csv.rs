@@ -51,7 +51,8 @@ pub fn chains_csv(r: &ChainReport) -> Result<Vec<u8>> {
         let e = c.best.as_ref().map(|(_, e)| e);
         let passed: Option<f64> = e.map(|e| e.stages.iter().map(|s| s.passed_on_cost).sum());
         let gap = c.gap.as_ref();
-        let pair = |x: Option<(f64, f64)>, first: bool| opt(x.map(|p| if first { p.0 } else { p.1 }));
+        let pair =
+            |x: Option<(f64, f64)>, first: bool| opt(x.map(|p| if first { p.0 } else { p.1 }));
         let search = match c.grid {
             None => "exact".to_string(),
             Some(g) => format!("grid {g}"),
@@ -61,7 +62,10 @@ pub fn chains_csv(r: &ChainReport) -> Result<Vec<u8>> {
             c.label.clone(),
             c.models.len().to_string(),
             c.best.is_some().to_string(),
-            c.best.as_ref().map(|(t, _)| thresholds(t)).unwrap_or_default(),
+            c.best
+                .as_ref()
+                .map(|(t, _)| thresholds(t))
+                .unwrap_or_default(),
             opt(e.map(|e| e.cost)),
             opt(e.map(|e| e.quality)),
             opt(e.and_then(|e| e.latency_ms)),

@@ -18,7 +18,8 @@ fn opt(x: Option<f64>) -> Value {
 }
 
 fn interval(i: &Option<Interval>) -> Value {
-    i.as_ref().map_or(Value::Null, |i| json!([num(i.lo), num(i.hi)]))
+    i.as_ref()
+        .map_or(Value::Null, |i| json!([num(i.lo), num(i.hi)]))
 }
 
 fn evaluation(e: &Evaluation) -> Value {

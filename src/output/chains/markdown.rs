@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::output::format::{cell, money, opt4, pct, threshold};
+use crate::output::format::{cell, money, opt4, pct, stage_threshold};
 use crate::report::chains::{ChainReport, ChainRow};
 
 /// The whole Markdown report.
@@ -68,7 +68,7 @@ fn recommendation(out: &mut String, r: &ChainReport) {
             "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} |",
             s + 1,
             cell(model),
-            t.map_or("always answers".into(), threshold),
+            t.map_or("always answers".into(), stage_threshold),
             f.reached,
             pct(f.reached as f64 / e.n as f64),
             f.answered,
@@ -184,7 +184,10 @@ fn metric(x: Option<f64>) -> String {
 fn chain_line(k: usize, c: &ChainRow) -> String {
     let (th, cost, q, passed) = match &c.best {
         Some((t, e)) => (
-            t.iter().map(|x| threshold(*x)).collect::<Vec<_>>().join(", "),
+            t.iter()
+                .map(|x| stage_threshold(*x))
+                .collect::<Vec<_>>()
+                .join(", "),
             money(e.cost),
             format!("{:.4}", e.quality),
             money(e.stages.iter().map(|s| s.passed_on_cost).sum()),

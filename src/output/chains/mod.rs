@@ -13,7 +13,6 @@ use anyhow::Result;
 
 use crate::report::chains::ChainReport;
 
-pub use json::{chain_policy_value, chain_recommend_json};
 pub use text::{chain_decision_text, chain_summary_text};
 
 /// Every file of a chain report directory: (file name, bytes), in a fixed order.

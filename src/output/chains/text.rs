@@ -9,12 +9,15 @@ use serde_json::Value;
 
 use super::json::{chain_policy_value, chain_recommend_json};
 use crate::output::PolicyFormat;
-use crate::output::format::{money, pct, threshold};
+use crate::output::format::{money, pct, stage_threshold};
 use crate::report::chains::ChainReport;
 
 /// The policy in `format`: `Ok(stdout)`, or `Err(why)` when no chain meets the objective
 /// (JSON prints either way).
-pub fn chain_decision_text(r: &ChainReport, format: PolicyFormat) -> Result<Result<String, String>> {
+pub fn chain_decision_text(
+    r: &ChainReport,
+    format: PolicyFormat,
+) -> Result<Result<String, String>> {
     if format == PolicyFormat::Json {
         return Ok(Ok(chain_recommend_json(r)?));
     }
@@ -89,11 +92,11 @@ pub fn chain_summary_text(r: &ChainReport) -> String {
                 .stages
                 .iter()
                 .map(|(m, t)| match t {
-                    Some(t) => format!("{m} (answers if confidence >= {})", threshold(*t)),
+                    Some(t) => format!("{m} (answers if confidence >= {})", stage_threshold(*t)),
                     None => m.clone(),
                 })
                 .collect();
-            let _ = writeln!(out, "chain: {}", stages.join(" -> "));
+            let _ = writeln!(out, "chain: {}", stages.join(" → "));
             if let Some((_, e)) = &row.best {
                 let dearest = r.models.iter().map(|m| m.cost).fold(0.0, f64::max);
                 let _ = writeln!(
@@ -124,7 +127,11 @@ pub fn chain_summary_text(r: &ChainReport) -> String {
             h.test,
             money(h.held_out.cost),
             h.held_out.quality,
-            if h.met { "meets the objective" } else { "MISSES the objective" }
+            if h.met {
+                "meets the objective"
+            } else {
+                "MISSES the objective"
+            }
         );
     }
     out

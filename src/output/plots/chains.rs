@@ -7,8 +7,15 @@ use plotters::prelude::*;
 
 use super::Drawing;
 use super::style::{
-    BLUE, FONT, GREY, PURPLE, RED, axis, err, frame_box, legend, series_color, ticks,
+    BLUE, BROWN, CYAN, FONT, GREEN, GREY, OLIVE, ORANGE, PINK, PURPLE, RED, axis, err, frame_box,
+    legend, series_color, ticks,
 };
+
+/// Colours of the models alone: none of the envelope's, the oracle's or the pick's.
+fn model_color(k: usize) -> RGBColor {
+    const OWN: [RGBColor; 6] = [ORANGE, GREEN, BROWN, PINK, OLIVE, CYAN];
+    OWN.get(k).copied().unwrap_or_else(|| series_color(k + 3))
+}
 use crate::report::chains::ChainReport;
 
 /// Quality against cost: every chain, the envelope, the models alone, the oracle, the pick.
@@ -77,7 +84,7 @@ impl Drawing for ChainFrontier<'_> {
             .label("envelope of all chains (grey: each chain's frontier)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLUE.stroke_width(3)));
         for (k, m) in r.models.iter().enumerate() {
-            let color = series_color(k + 1);
+            let color = model_color(k);
             chart
                 .draw_series([Circle::new((m.cost, m.quality), 6, color.filled())])
                 .map_err(err)?
@@ -85,7 +92,11 @@ impl Drawing for ChainFrontier<'_> {
                 .legend(move |(x, y)| Circle::new((x + 12, y), 5, color.filled()));
         }
         chart
-            .draw_series([Circle::new((r.oracle.cost, r.oracle.quality), 7, PURPLE.filled())])
+            .draw_series([Circle::new(
+                (r.oracle.cost, r.oracle.quality),
+                7,
+                PURPLE.filled(),
+            )])
             .map_err(err)?
             .label("oracle: each prompt to the cheapest model that gets it right")
             .legend(|(x, y)| Circle::new((x + 12, y), 6, PURPLE.filled()));
@@ -119,7 +130,10 @@ impl Drawing for StageFunnel<'_> {
         let k = e.stages.len();
         let n = e.n.max(1) as f64;
         let mut chart = ChartBuilder::on(root)
-            .caption("Where prompts go: each stage of the chosen chain", (FONT, 24))
+            .caption(
+                "Where prompts go: each stage of the chosen chain",
+                (FONT, 24),
+            )
             .margin(16)
             .x_label_area_size(56)
             .y_label_area_size(70)
@@ -149,7 +163,10 @@ impl Drawing for StageFunnel<'_> {
         chart
             .draw_series(e.stages.iter().enumerate().map(|(i, s)| {
                 Rectangle::new(
-                    [(i as f64 + 0.15, 0.0), (i as f64 + 0.48, s.reached as f64 / n)],
+                    [
+                        (i as f64 + 0.15, 0.0),
+                        (i as f64 + 0.48, s.reached as f64 / n),
+                    ],
                     GREY.filled(),
                 )
             }))
@@ -159,7 +176,10 @@ impl Drawing for StageFunnel<'_> {
         chart
             .draw_series(e.stages.iter().enumerate().map(|(i, s)| {
                 Rectangle::new(
-                    [(i as f64 + 0.52, 0.0), (i as f64 + 0.85, s.answered as f64 / n)],
+                    [
+                        (i as f64 + 0.52, 0.0),
+                        (i as f64 + 0.85, s.answered as f64 / n),
+                    ],
                     BLUE.filled(),
                 )
             }))

@@ -7,12 +7,12 @@ use super::{
     ChainHoldout, ChainInput, ChainPick, ChainReport, priced, refuse_unsupported, stage_order,
 };
 use crate::engine::chains::{
-    ChainGoal, ModelData, aiq_exact, aiq_routerbench, all_chains, choose, evaluate, feasible,
-    oracle, search_all,
+    Chain, ChainGoal, Choice, ModelData, Searched, aiq_exact, aiq_routerbench, all_chains, choose,
+    evaluate, feasible, oracle, search_all,
 };
 use crate::input::multi::LoadedMulti;
 use crate::report::settings::RunSettings;
-use crate::trust::chains::{bootstrap_chain, chain_test_mask};
+use crate::trust::chains::{ChainIntervals, bootstrap_chain, chain_test_mask};
 use crate::trust::intervals::Settings;
 
 /// The chain report of a multi-model set (`intervals`: bootstrap the pick).
@@ -27,19 +27,7 @@ pub fn chain_report(
     let all: Vec<ModelData> = priced.into_iter().map(|(m, _)| m).collect();
     let (order, order_text) = stage_order(&all, run.chains.models.as_deref())?;
     let input = input_info(&loaded, &run.load.source.label());
-    let n_all = loaded.set.ids.len();
-    let split = match &run.holdout {
-        None => None,
-        Some(how) => {
-            let mask = chain_test_mask(
-                n_all,
-                loaded.set.task_type.as_ref(),
-                loaded.set.split.as_deref(),
-                how,
-            )?;
-            Some((mask, how.describe()))
-        }
-    };
+    let split = held_out(&loaded, run)?;
     let calib: Vec<ModelData> = match &split {
         None => all.clone(),
         Some((mask, _)) => {
@@ -61,57 +49,21 @@ pub fn chain_report(
     let searched = search_all(&calib, &chains);
     let choice = choose(&searched, &goal, n);
     let rows = chain_rows(&calib, &searched, &choice, &goal);
-    let position = |chain: usize| choice.ranking.iter().position(|&c| c == chain).unwrap_or(0);
-    let pick = choice.pick.map(|p| {
-        let chain = &searched[p.chain].chain;
-        let k = chain.len();
-        ChainPick {
-            row: position(p.chain),
-            stages: chain
-                .stages
-                .iter()
-                .enumerate()
-                .map(|(s, &m)| (all[m].name.clone(), (s + 1 < k).then(|| p.point.taus[s])))
-                .collect(),
-        }
+    let pick = choice.pick.map(|p| ChainPick {
+        row: choice
+            .ranking
+            .iter()
+            .position(|&c| c == p.chain)
+            .unwrap_or(0),
+        stages: stages(&all, &searched[p.chain].chain, &p.point.taus),
     });
-    let frontiers: Vec<Vec<(f64, f64)>> = searched
-        .iter()
-        .map(|s| crate::engine::chains::means(&s.frontier, n))
-        .collect();
     let envelope_points: Vec<(f64, f64)> = choice
         .envelope
         .iter()
         .map(|p| (p.point.cost / n as f64, p.point.quality / n as f64))
         .collect();
-    let mut routers = frontiers.clone();
-    routers.push(envelope_points.clone());
-    let envelope_aiq = (
-        aiq_routerbench(&routers).values.last().copied().flatten(),
-        aiq_exact(&routers).values.last().copied().flatten(),
-    );
-    let holdout = match (&split, &choice.pick) {
-        (Some((mask, description)), Some(p)) => {
-            let test: Vec<ModelData> = all.iter().map(|m| m.select(mask)).collect();
-            let chain = &searched[p.chain].chain;
-            let held_out = evaluate(&test, chain, &p.point.taus[..chain.len() - 1]);
-            Some(ChainHoldout {
-                description: description.clone(),
-                calibration: n,
-                test: held_out.n,
-                met: feasible(&goal, held_out.cost, held_out.quality),
-                held_out,
-            })
-        }
-        _ => None,
-    };
-    let intervals = match (intervals, &choice.pick) {
-        (Some(s), Some(p)) if s.resamples > 0 => {
-            let chain = &searched[p.chain].chain;
-            Some(bootstrap_chain(&calib, chain, &p.point.taus[..chain.len() - 1], &s))
-        }
-        _ => None,
-    };
+    let envelope_aiq = envelope_aiq(&searched, &envelope_points, n);
+    let (holdout, intervals) = trust(&all, &calib, &searched, &choice, &goal, split, intervals);
     Ok(ChainReport {
         input,
         objective: run.objective,
@@ -132,6 +84,77 @@ pub fn chain_report(
         holdout,
         intervals,
     })
+}
+
+/// (model, threshold) per stage, the last without one.
+fn stages(models: &[ModelData], chain: &Chain, taus: &[f64]) -> Vec<(String, Option<f64>)> {
+    let k = chain.len();
+    (chain.stages.iter().enumerate())
+        .map(|(s, &m)| (models[m].name.clone(), (s + 1 < k).then(|| taus[s])))
+        .collect()
+}
+
+/// The held-out check and the bootstrap intervals of the pick, when asked for.
+fn trust(
+    all: &[ModelData],
+    calib: &[ModelData],
+    searched: &[Searched],
+    choice: &Choice,
+    goal: &ChainGoal,
+    split: Option<(Vec<bool>, String)>,
+    intervals: Option<Settings>,
+) -> (Option<ChainHoldout>, Option<ChainIntervals>) {
+    let Some(p) = &choice.pick else {
+        return (None, None);
+    };
+    let chain = &searched[p.chain].chain;
+    let taus = &p.point.taus[..chain.len() - 1];
+    let holdout = split.map(|(mask, description)| {
+        let test: Vec<ModelData> = all.iter().map(|m| m.select(&mask)).collect();
+        let held_out = evaluate(&test, chain, taus);
+        ChainHoldout {
+            description,
+            calibration: calib[0].confidence.len(),
+            test: held_out.n,
+            met: feasible(goal, held_out.cost, held_out.quality),
+            held_out,
+        }
+    });
+    let intervals = intervals
+        .filter(|s| s.resamples > 0)
+        .map(|s| bootstrap_chain(calib, chain, taus, &s));
+    (holdout, intervals)
+}
+
+/// The held-out prompts (true) and the split in words, with `--holdout` or `--split-field`.
+fn held_out(loaded: &LoadedMulti, run: &RunSettings) -> Result<Option<(Vec<bool>, String)>> {
+    let Some(how) = &run.holdout else {
+        return Ok(None);
+    };
+    let mask = chain_test_mask(
+        loaded.set.ids.len(),
+        loaded.set.task_type.as_ref(),
+        loaded.set.split.as_deref(),
+        how,
+    )?;
+    Ok(Some((mask, how.describe())))
+}
+
+/// RouterBench's AIQ of the envelope and its exact form, compared with every chain.
+fn envelope_aiq(
+    searched: &[Searched],
+    envelope: &[(f64, f64)],
+    n: usize,
+) -> (Option<f64>, Option<f64>) {
+    let mut routers: Vec<Vec<(f64, f64)>> = searched
+        .iter()
+        .map(|s| crate::engine::chains::means(&s.frontier, n))
+        .collect();
+    routers.push(envelope.to_vec());
+    (
+        aiq_routerbench(&routers).values.last().copied().flatten(),
+        aiq_exact(&routers).values.last().copied().flatten(),
+    )
 }
 
 fn input_info(loaded: &LoadedMulti, path: &str) -> ChainInput {
@@ -164,8 +187,8 @@ fn describe(goal: &ChainGoal) -> String {
         ChainGoal::Budget { max_cost } => {
             format!("best quality with cost per request <= {max_cost}")
         }
-        ChainGoal::QualityTimesSavings { reference_cost } => format!(
-            "maximise quality x (1 - cost / {reference_cost:.6}, the dearest model's cost)"
-        ),
+        ChainGoal::QualityTimesSavings { reference_cost } => {
+            format!("maximise quality x (1 - cost / {reference_cost:.6}, the dearest model's cost)")
+        }
     }
 }

@@ -10,25 +10,15 @@ mod rows;
 
 use anyhow::{Result, bail};
 
+use super::settings::RunSettings;
 use crate::engine::chains::{Evaluation, Gap, ModelData, OracleSummary, RouteLlm};
 use crate::engine::objective::Objective;
-use crate::input::multi::{LoadedMulti, ModelColumns, MultiFields};
+use crate::input::multi::{LoadedMulti, ModelColumns};
 use crate::input::prices::PriceSheet;
-use super::settings::RunSettings;
 use crate::trust::chains::ChainIntervals;
 
+pub use super::settings::ChainSettings;
 pub use build::chain_report;
-
-/// How a run with a multi-model input is set up beyond the shared settings.
-#[derive(Debug, Clone, Default)]
-pub struct ChainSettings {
-    /// `--models a,b,c`: these models, in this stage order (`None`: all, by mean cost).
-    pub models: Option<Vec<String>>,
-    /// Column names of the multi-model fields.
-    pub fields: MultiFields,
-    /// Price sheets that price token counts by model name, in lookup order.
-    pub sheets: Vec<PriceSheet>,
-}
 
 /// Facts about the multi-model input.
 #[derive(Debug, Clone)]
@@ -213,7 +203,10 @@ fn price_model(m: &ModelColumns, sheets: &[PriceSheet]) -> Result<(ModelData, St
                     m.name
                 );
             };
-            let input = m.input_tokens.clone().unwrap_or_else(|| vec![0.0; out.len()]);
+            let input = m
+                .input_tokens
+                .clone()
+                .unwrap_or_else(|| vec![0.0; out.len()]);
             let cost = input
                 .iter()
                 .zip(out)
@@ -241,13 +234,19 @@ fn price_model(m: &ModelColumns, sheets: &[PriceSheet]) -> Result<(ModelData, St
 
 /// The stage order: `--models` (checked against the input), else every model by mean cost
 /// (ties by name).
-pub fn stage_order(models: &[ModelData], wanted: Option<&[String]>) -> Result<(Vec<usize>, String)> {
+pub fn stage_order(
+    models: &[ModelData],
+    wanted: Option<&[String]>,
+) -> Result<(Vec<usize>, String)> {
     if let Some(names) = wanted {
         let mut order = Vec::new();
         for name in names {
             let Some(i) = models.iter().position(|m| &m.name == name) else {
                 let known: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
-                bail!("--models: no model {name:?} in the input; it has {}", known.join(", "));
+                bail!(
+                    "--models: no model {name:?} in the input; it has {}",
+                    known.join(", ")
+                );
             };
             if order.contains(&i) {
                 bail!("--models: {name:?} is named twice");
@@ -255,7 +254,10 @@ pub fn stage_order(models: &[ModelData], wanted: Option<&[String]>) -> Result<(V
             order.push(i);
         }
         if order.len() > crate::engine::chains::MAX_MODELS {
-            bail!("--models: at most {} models", crate::engine::chains::MAX_MODELS);
+            bail!(
+                "--models: at most {} models",
+                crate::engine::chains::MAX_MODELS
+            );
         }
         return Ok((order, "as given by --models".into()));
     }

@@ -2,8 +2,8 @@
 
 use super::{ChainRow, ModelRow};
 use crate::engine::chains::{
-    ChainGoal, Choice, ModelData, Searched, aiq_exact, aiq_routerbench, evaluate,
-    gap_on_subsample, means, random_baseline, routellm_exact, routellm_form,
+    ChainGoal, Choice, ModelData, Searched, aiq_exact, aiq_routerbench, evaluate, gap_on_subsample,
+    means, random_baseline, routellm_exact, routellm_form,
 };
 
 /// Each model alone, in stage order.

@@ -47,7 +47,11 @@ fn routellm_form_matches_their_code() {
             }
             want => {
                 let ours = ours.unwrap_or_else(|| panic!("case {case}: defined there"));
-                for (got, key) in [(ours.apgr, "apgr"), (ours.cpt50, "cpt50"), (ours.cpt80, "cpt80")] {
+                for (got, key) in [
+                    (ours.apgr, "apgr"),
+                    (ours.cpt50, "cpt50"),
+                    (ours.cpt80, "cpt80"),
+                ] {
                     let w = want[key].as_f64().unwrap();
                     assert!(close(got, w), "case {case} {key}: {got} vs {w}");
                 }
@@ -76,8 +80,16 @@ fn routerbench_aiq_matches_their_code() {
             .collect();
         let ours = aiq_routerbench(&routers);
         let want = &s["aiq"];
-        assert!(close(ours.max_cost, want["max_cost"].as_f64().unwrap()), "case {case}");
-        for (r, (got, w)) in ours.values.iter().zip(want["values"].as_array().unwrap()).enumerate() {
+        assert!(
+            close(ours.max_cost, want["max_cost"].as_f64().unwrap()),
+            "case {case}"
+        );
+        for (r, (got, w)) in ours
+            .values
+            .iter()
+            .zip(want["values"].as_array().unwrap())
+            .enumerate()
+        {
             match (got, w.as_f64()) {
                 (None, None) => {}
                 (Some(g), Some(w)) => assert!(close(*g, w), "case {case} router {r}: {g} vs {w}"),
@@ -100,7 +112,11 @@ fn exact_forms_by_hand() {
     assert!(close(m.apgr, 2.0 / 3.0), "{}", m.apgr);
     // 50 % of the gap: quality 2/3, reached at 33.3 %; 80 %: 13/15, on the way to 66.7 %.
     assert!(close(m.cpt50, 100.0 / 3.0), "{}", m.cpt50);
-    assert!(close(m.cpt80, 100.0 / 3.0 + (100.0 / 3.0) * 0.6), "{}", m.cpt80);
+    assert!(
+        close(m.cpt80, 100.0 / 3.0 + (100.0 / 3.0) * 0.6),
+        "{}",
+        m.cpt80
+    );
     // Exact AIQ: a router with points (1, 0.5), (3, 1.0) over [0, 4]: (0.5·2 + 1·1) / 4.
     let a = aiq_exact(&[vec![(1.0, 0.5), (3.0, 1.0)], vec![(4.0, 0.2)]]);
     assert_eq!(a.values, vec![Some(0.5), Some(0.0)]);
@@ -116,6 +132,9 @@ fn exact_forms_by_hand() {
     let o = oracle(&[cheap, dear], &[0, 1]);
     assert_eq!((o.cost, o.quality), (11.0 / 3.0, 1.0));
     // Random routing between (1, 0.4) and (5, 0.8): at cost 3, 0.6.
-    assert!(close(random_baseline(&[(1.0, 0.4), (5.0, 0.8)], 3.0).unwrap(), 0.6));
+    assert!(close(
+        random_baseline(&[(1.0, 0.4), (5.0, 0.8)], 3.0).unwrap(),
+        0.6
+    ));
     assert_eq!(random_baseline(&[(1.0, 0.4), (5.0, 0.8)], 0.5), None);
 }

@@ -1,0 +1,324 @@
+//! Issue 16: multi-model eval sets, chains of models chosen exactly. Numbers worked by hand in
+//! tests/data/README.md (`multi.jsonl`).
+
+use crate::harness::{Scratch, calibrate, fixture, run, stderr, stdout};
+
+#[test]
+fn sweep_picks_the_three_stage_chain_worked_by_hand() {
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("multi.jsonl"),
+        "r",
+        &["--min-quality", "1"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = dir.json("r/summary.json");
+    assert_eq!(v["mode"], "chains");
+    assert_eq!(v["prompts"], 4);
+    let pick = &v["pick"];
+    assert_eq!(pick["chain"], "a → b → c");
+    assert_eq!(pick["thresholds"], serde_json::json!([0.9, 0.9]));
+    let at = &pick["at_best"];
+    assert_eq!(at["cost_per_request"], 14.75);
+    assert_eq!(at["quality"], 1.0);
+    assert_eq!(at["latency_ms"], 825.0);
+    assert_eq!(at["passed_on_cost_per_request"], 3.25); // 0.75 + 2.5
+    let reached: Vec<u64> = (at["funnel"].as_array().unwrap().iter())
+        .map(|s| s["reached"].as_u64().unwrap())
+        .collect();
+    assert_eq!(reached, [4, 3, 2]);
+    // The policy: stages, the last without a threshold.
+    assert_eq!(
+        v["policy"]["stages"],
+        serde_json::json!([{"model": "a", "threshold": 0.9}, {"model": "b", "threshold": 0.9}, {"model": "c"}])
+    );
+    // Seven chains, ranked: the pick, then b → c at 15.
+    let csv = dir.text("r/chains.csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 8, "{csv}");
+    assert!(
+        lines[1].starts_with("1,a → b → c,3,true,0.9;0.9,14.75,1,"),
+        "{csv}"
+    );
+    assert!(lines[2].starts_with("2,b → c,2,true,0.9,15,1,"), "{csv}");
+    for f in [
+        "report.md",
+        "chain_frontier.svg",
+        "chain_frontier.png",
+        "chain_funnel.svg",
+    ] {
+        assert!(dir.join(&format!("r/{f}")).exists(), "{f}");
+    }
+    roxmltree::Document::parse(&dir.text("r/chain_frontier.svg")).unwrap();
+    assert!(dir.text("r/report.md").contains("Deploy **a → b → c**"));
+    assert!(stdout(&out).contains("chain: a (answers if confidence >= 0.9) → b"));
+}
+
+#[test]
+fn reruns_are_byte_identical() {
+    let dir = Scratch::new();
+    for out in ["r1", "r2"] {
+        let o = dir.run_out(
+            "sweep",
+            fixture("multi.jsonl"),
+            out,
+            &["--min-quality", "1"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    for f in [
+        "summary.json",
+        "chains.csv",
+        "report.md",
+        "chain_frontier.svg",
+        "chain_frontier.png",
+    ] {
+        assert_eq!(
+            dir.read(&format!("r1/{f}")),
+            dir.read(&format!("r2/{f}")),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn recommend_prints_the_stages_in_every_format() {
+    let text = run("recommend", fixture("multi.jsonl"), &["--min-quality", "1"]);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    assert_eq!(stdout(&text), "a\t0.9\nb\t0.9\nc\n");
+    let json = run(
+        "recommend",
+        fixture("multi.jsonl"),
+        &["--min-quality", "1", "--print", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["found"], true);
+    assert_eq!(v["policy"]["stages"][2], serde_json::json!({"model": "c"}));
+    assert_eq!(v["runners_up"][0]["chain"], "b → c");
+    let yaml = stdout(&run(
+        "recommend",
+        fixture("multi.jsonl"),
+        &["--min-quality", "1", "--print", "yaml"],
+    ));
+    assert!(
+        yaml.contains("\"stages\":\n  - \"model\": \"a\"\n    \"threshold\": 0.9\n"),
+        "{yaml}"
+    );
+    let toml = stdout(&run(
+        "recommend",
+        fixture("multi.jsonl"),
+        &["--min-quality", "1", "--print", "toml"],
+    ));
+    assert!(toml.contains("[[stages]]\nmodel = \"c\""), "{toml}");
+    let env = stdout(&run(
+        "recommend",
+        fixture("multi.jsonl"),
+        &["--min-quality", "1", "--print", "env"],
+    ));
+    assert!(env.contains("CALIBRATE_STAGES_COUNT=3\n"), "{env}");
+    assert!(env.contains("CALIBRATE_STAGES_1_THRESHOLD=0.9\n"), "{env}");
+}
+
+#[test]
+fn nested_and_csv_forms_read_the_same() {
+    let nested = run(
+        "recommend",
+        fixture("multi-nested.jsonl"),
+        &["--min-quality", "1"],
+    );
+    assert_eq!(
+        stdout(&nested),
+        "a\t0.9\nb\t0.9\nc\n",
+        "{}",
+        stderr(&nested)
+    );
+    let csv = run(
+        "recommend",
+        fixture("multi.csv"),
+        &[
+            "--min-quality",
+            "1",
+            "--field",
+            "id=prompt",
+            "--field",
+            "model=llm",
+            "--field",
+            "quality=correct",
+        ],
+    );
+    assert_eq!(stdout(&csv), "a\t0.9\nb\t0.9\nc\n", "{}", stderr(&csv));
+}
+
+#[test]
+fn models_flag_restricts_and_orders_the_stages() {
+    let out = run(
+        "recommend",
+        fixture("multi.jsonl"),
+        &["--min-quality", "1", "--models", "b,c"],
+    );
+    assert_eq!(stdout(&out), "b\t0.9\nc\n", "{}", stderr(&out));
+    let bad = run("recommend", fixture("multi.jsonl"), &["--models", "b,zz"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--models: no model \"zz\" in the input; it has a, b, c"),
+        "{}",
+        stderr(&bad)
+    );
+    let two = run("recommend", fixture("tiny.jsonl"), &["--models", "a,b"]);
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        stderr(&two).contains("--models needs a multi-model input"),
+        "{}",
+        stderr(&two)
+    );
+}
+
+#[test]
+fn a_prompt_missing_a_model_names_both_or_is_dropped() {
+    let dir = Scratch::new();
+    let text = std::fs::read_to_string(fixture("multi.jsonl")).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !(l.contains("\"p4\"") && l.contains("\"model\": \"c\"")))
+        .collect();
+    assert_eq!(lines.len(), 11);
+    let path = dir.write("m.jsonl", lines.join("\n") + "\n");
+    let out = run("recommend", &path, &["--min-quality", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "m.jsonl:10: field \"model\": expected a record of every model for each prompt: \
+             prompt \"p4\" has none for model \"c\", found 2 of 3 models"
+        ),
+        "{err}"
+    );
+    let skipped = run(
+        "recommend",
+        &path,
+        &["--min-quality", "1", "--skip-invalid"],
+    );
+    assert_eq!(skipped.status.code(), Some(0), "{}", stderr(&skipped));
+    assert!(
+        stderr(&skipped).contains("warning: dropped 2 invalid records of 11"),
+        "{}",
+        stderr(&skipped)
+    );
+}
+
+#[test]
+fn a_bad_value_names_file_line_and_field() {
+    let dir = Scratch::new();
+    let path = dir.write(
+        "m.jsonl",
+        "{\"id\":1,\"model\":\"a\",\"confidence\":\"high\",\"quality\":1,\"cost\":1}\n\
+         {\"id\":1,\"model\":\"b\",\"confidence\":0.5,\"quality\":1,\"cost\":2}\n",
+    );
+    let out = run("recommend", &path, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("m.jsonl:1: field \"confidence\": expected a finite number, found \"high\""),
+        "{}",
+        stderr(&out)
+    );
+    let nested = dir.write(
+        "n.jsonl",
+        "{\"id\":1,\"models\":{\"a\":{\"confidence\":0.5,\"quality\":2,\"cost\":1}}}\n",
+    );
+    let out = run("recommend", &nested, &[]);
+    assert!(
+        stderr(&out)
+            .contains("n.jsonl:1: field \"models.a.quality\": expected a quality in [0, 1]"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn split_field_checks_the_pick_on_the_held_out_prompts() {
+    let dir = Scratch::new();
+    let out = dir.run_out(
+        "sweep",
+        fixture("multi.jsonl"),
+        "r",
+        &["--min-quality", "1", "--split-field", "part"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = dir.json("r/summary.json");
+    assert_eq!(v["pick"]["chain"], "a → b");
+    assert_eq!(v["pick"]["at_best"]["cost_per_request"], 3.5);
+    let h = &v["holdout"];
+    assert_eq!(h["calibration_prompts"], 2);
+    assert_eq!(h["test_prompts"], 2);
+    assert_eq!(h["held_out"]["quality"], 0.0);
+    assert_eq!(h["held_out"]["cost_per_request"], 6.0);
+    assert_eq!(h["meets_objective"], false);
+}
+
+#[test]
+fn bootstrap_intervals_bracket_the_pick() {
+    let out = run(
+        "recommend",
+        fixture("multi.jsonl"),
+        &[
+            "--min-quality",
+            "1",
+            "--print",
+            "json",
+            "--bootstrap",
+            "200",
+            "--level",
+            "0.9",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let i = &v["intervals"];
+    assert_eq!(i["resamples"], 200);
+    let (lo, hi) = (
+        i["cost_per_request"][0].as_f64().unwrap(),
+        i["cost_per_request"][1].as_f64().unwrap(),
+    );
+    assert!(lo <= 14.75 && 14.75 <= hi && lo < hi, "{i}");
+}
+
+#[test]
+fn flags_without_a_chain_form_are_refused_in_one_line() {
+    for (flags, says) in [
+        (
+            vec!["--certify"],
+            "--certify: its guarantee covers one threshold of one pair",
+        ),
+        (
+            vec!["--max-escalation", "0.5"],
+            "--max-escalation has no single meaning for a chain",
+        ),
+        (
+            vec!["--where", "part=train"],
+            "--where is not supported with a multi-model input yet",
+        ),
+    ] {
+        let out = calibrate()
+            .arg("recommend")
+            .arg(fixture("multi.jsonl"))
+            .args(&flags)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let err = stderr(&out);
+        assert!(err.contains(says), "{flags:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn an_objective_no_chain_meets_exits_one() {
+    let out = run("recommend", fixture("multi.jsonl"), &["--budget", "0.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no chain of the 7 considered meets the objective"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -287,7 +287,7 @@ fn bootstrap_intervals_bracket_the_pick() {
 fn flags_without_a_chain_form_are_refused_in_one_line() {
     for (flags, says) in [
         (
-            vec!["--certify"],
+            vec!["--certify", "--min-quality", "1"],
             "--certify: its guarantee covers one threshold of one pair",
         ),
         (

@@ -214,7 +214,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
 /// Reads a multi-model eval set behind a progress bar, when the input is one (`None`: a
 /// two-model eval set, read by [`load`]).
 fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
-    let Some(form) = input::multi::detect(&run.load, &run.chains.fields)? else {
+    let Some(form) = input::multi::detect(&run.load, &run.chains.fields) else {
         if run.chains.models.is_some() {
             bail!(
                 "--models needs a multi-model input: records with a {:?} field (one per prompt \

@@ -145,64 +145,49 @@ pub struct LoadedMulti {
 /// The multi-model layout of the input, if it has one: the long form when the first record (or
 /// the CSV header) has the model column, the nested form when its first record has an object
 /// under the models column. Only regular files are looked at: standard input and pipes can be
-/// read once only, so they are read as two-model eval sets (`None`), as is Parquet.
-pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Result<Option<MultiForm>, LoadError> {
+/// read once only, so they are read as two-model eval sets (`None`), as is Parquet. An input
+/// that cannot be read or parsed here is `None` too: the two-model reader says what is wrong.
+pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Option<MultiForm> {
     let Source::File(path) = &options.source else {
-        return Ok(None);
+        return None;
     };
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Ok(None);
+        return None;
     }
-    let (format, input, _) = source::open(&options.source, options.format)?;
+    let (format, input, _) = source::open(&options.source, options.format).ok()?;
     let reader: Box<dyn Read + Send> = match input {
         Input::Stream { reader, .. } | Input::Array { reader, .. } => reader,
-        Input::Seekable { .. } => return Ok(None),
-    };
-    let label = options.source.label();
-    let io = |source| LoadError::Io {
-        path: label.clone(),
-        source,
+        Input::Seekable { .. } => return None,
     };
     let mut lines = BufReader::new(reader.take(1 << 24));
+    let mut line = Vec::new();
     match format {
         Format::Jsonl => {
-            let mut line = String::new();
-            loop {
+            while line.iter().all(u8::is_ascii_whitespace) {
                 line.clear();
-                if lines.read_line(&mut line).map_err(io)? == 0 {
-                    return Ok(None);
-                }
-                if !line.trim().is_empty() {
-                    break;
+                if lines.read_until(b'\n', &mut line).ok()? == 0 {
+                    return None;
                 }
             }
-            let Ok(serde_json::Value::Object(first)) = serde_json::from_str(line.trim()) else {
-                return Ok(None);
+            let serde_json::Value::Object(first) = serde_json::from_slice(&line).ok()? else {
+                return None;
             };
-            Ok(
-                if first.get(&fields.models).is_some_and(|v| v.is_object()) {
-                    Some(MultiForm::Nested)
-                } else if first.contains_key(&fields.model) {
-                    Some(MultiForm::Long)
-                } else {
-                    None
-                },
-            )
+            if first.get(&fields.models).is_some_and(|v| v.is_object()) {
+                Some(MultiForm::Nested)
+            } else {
+                first.contains_key(&fields.model).then_some(MultiForm::Long)
+            }
         }
         Format::Csv => {
-            let mut header = String::new();
-            lines.read_line(&mut header).map_err(io)?;
-            let mut csv = csv::ReaderBuilder::new().from_reader(header.as_bytes());
-            let has = csv
-                .headers()
-                .map(|h| {
-                    h.iter()
-                        .any(|c| c.trim_start_matches('\u{feff}') == fields.model)
-                })
-                .unwrap_or(false);
-            Ok(has.then_some(MultiForm::Long))
+            lines.read_until(b'\n', &mut line).ok()?;
+            let mut csv = csv::ReaderBuilder::new().from_reader(line.as_slice());
+            let header = csv.byte_headers().ok()?;
+            header
+                .iter()
+                .any(|c| c.strip_prefix(b"\xef\xbb\xbf").unwrap_or(c) == fields.model.as_bytes())
+                .then_some(MultiForm::Long)
         }
-        Format::Parquet => Ok(None),
+        Format::Parquet => None,
     }
 }
 

@@ -28,7 +28,7 @@ pub use model::Frontier;
 #[cfg(test)]
 pub use pick::better;
 #[cfg(test)]
-pub use search::{frontier_of, grid_size};
+pub use search::{frontier_of, plan};
 
 #[cfg(test)]
 mod tests;

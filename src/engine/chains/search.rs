@@ -5,9 +5,10 @@
 //! the prompts that reach the stage (ties move together) plus "answer nothing". The outer
 //! thresholds are walked in confidence order over a once-sorted list (a mask marks the prompts
 //! still in the chain), and for each the second-to-last threshold is swept in one pass with
-//! running sums: O(d₁·n) for three stages, O(n log n) for two. Longer chains put the outer
-//! thresholds (all but the second-to-last) on a grid of [`grid_size`] confidence quantiles per
-//! stage and keep the last threshold exact; [`gap_on_subsample`] measures what that loses.
+//! running sums: O(d₁·n) for three stages, O(n log n) for two. Longer chains are exact too
+//! while the outer combinations times the prompts stay within [`WORK`] steps; past that, each
+//! outer threshold (all but the second-to-last) goes on a grid of G confidence quantiles (see
+//! [`plan`]) and the last one stays exact; [`gap_on_subsample`] measures what that loses.
 //! Must not choose a point (`pick.rs`) nor read or print anything.
 
 use rayon::prelude::*;
@@ -15,16 +16,36 @@ use rayon::prelude::*;
 use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
 use super::pick::{ChainGoal, best_point};
 
-/// Outer combinations a gridded search visits at most (each costs one pass over the prompts).
-const OUTER_BUDGET: f64 = 4096.0;
+/// Steps (outer threshold combinations × prompts) a chain's exact search may take; beyond it
+/// the outer thresholds are gridded. About a second in a release build.
+pub const WORK: f64 = 1e9;
 
-/// The grid size per outer stage for a chain of `stages`: `None` (exact) up to three stages,
-/// else ⌊4096^(1/(stages−2))⌋ (64 for four stages, 16 for five, 8 for six), at least 4.
-pub fn grid_size(stages: usize) -> Option<usize> {
-    (stages > 3).then(|| {
-        let g = OUTER_BUDGET.powf(1.0 / (stages - 2) as f64);
-        ((g + 1e-9).floor() as usize).max(4)
-    })
+/// Distinct values of `conf`.
+fn distinct(conf: &[f64]) -> usize {
+    let mut d = conf.to_vec();
+    d.sort_by(f64::total_cmp);
+    d.dedup();
+    d.len()
+}
+
+/// How a chain is searched: `None` exactly (always for up to three stages, and for longer
+/// chains while Π distinct outer confidences × prompts ≤ [`WORK`]), else `Some(G)`: each outer
+/// stage on G = ⌊(WORK / n)^(1/(stages − 2))⌋ quantiles (at least 4).
+pub fn plan(models: &[ModelData], chain: &Chain) -> Option<usize> {
+    let k = chain.len();
+    if k <= 3 {
+        return None;
+    }
+    let n = models[chain.stages[0]].confidence.len().max(1) as f64;
+    let combos: f64 = chain.stages[..k - 2]
+        .iter()
+        .map(|&m| distinct(&models[m].confidence) as f64)
+        .product();
+    if combos * n <= WORK {
+        return None;
+    }
+    let g = (WORK / n).powf(1.0 / (k - 2) as f64);
+    Some(((g + 1e-9).floor() as usize).max(4))
 }
 
 /// Every chain's frontier, chains in parallel.
@@ -32,18 +53,18 @@ pub fn search_all(models: &[ModelData], chains: &[Chain]) -> Vec<Searched> {
     chains
         .par_iter()
         .map(|chain| {
-            let grid = grid_size(chain.len());
+            let grid = plan(models, chain);
             Searched {
                 chain: chain.clone(),
-                frontier: frontier_of(models, chain, grid),
+                frontier: frontier_of(models, chain, &vec![grid; chain.len()]),
                 grid,
             }
         })
         .collect()
 }
 
-/// The frontier of `chain`; `grid`: quantile values per outer stage (`None`: exact).
-pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: Option<usize>) -> Frontier {
+/// The frontier of `chain`; `grid[s]`: quantile values for outer stage s (`None`: exact).
+pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: &[Option<usize>]) -> Frontier {
     let n = models[chain.stages[0]].confidence.len();
     let k = chain.len();
     if k == 1 {
@@ -60,7 +81,15 @@ pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: Option<usize>) -> 
         .collect();
     let grids: Vec<Option<Vec<f64>>> = chain.stages[..k - 1]
         .iter()
-        .map(|&m| grid.map(|g| quantile_grid(&models[m].confidence, g)))
+        .enumerate()
+        .map(|(s, &m)| {
+            let g = if s + 2 < k {
+                grid.get(s).copied().flatten()
+            } else {
+                None
+            };
+            g.map(|g| quantile_grid(&models[m].confidence, g))
+        })
         .collect();
     let mut walk = Walk {
         models,
@@ -283,14 +312,27 @@ pub struct Gap {
 }
 
 /// The gridded search against the exact one on an evenly spaced subsample small enough for the
-/// exact search (s^(stages−1) ≤ 2·10⁷ steps), for one chain and goal.
+/// exact search (s^(stages−1) ≤ 2·10⁷ steps), for one gridded chain and goal. On the subsample
+/// each outer stage keeps the share of its distinct confidences the full grid keeps (G of d
+/// becomes ⌈G·d_sub/d⌉, at least 2), so the subsample's grid is as coarse as the full one.
 pub fn gap_on_subsample(models: &[ModelData], chain: &Chain, goal: &ChainGoal) -> Option<Gap> {
-    let grid = grid_size(chain.len())?;
+    let grid = plan(models, chain)?;
     let n = models[0].confidence.len();
     let s = (2e7f64.powf(1.0 / (chain.len() - 1) as f64) as usize).clamp(2, n.max(2));
     let step = n.div_ceil(s).max(1);
     let rows: Vec<usize> = (0..n).step_by(step).collect();
     let sub: Vec<ModelData> = models.iter().map(|m| m.rows(&rows)).collect();
+    let thinned: Vec<Option<usize>> = chain
+        .stages
+        .iter()
+        .map(|&m| {
+            let (full, part) = (
+                distinct(&models[m].confidence),
+                distinct(&sub[m].confidence),
+            );
+            (full > grid).then(|| (grid * part).div_ceil(full).max(2))
+        })
+        .collect();
     let pick = |f: &Frontier| {
         best_point(f, goal, rows.len())
             .map(|p| (p.cost / rows.len() as f64, p.quality / rows.len() as f64))
@@ -298,7 +340,7 @@ pub fn gap_on_subsample(models: &[ModelData], chain: &Chain, goal: &ChainGoal) -
     Some(Gap {
         prompts: rows.len(),
         grid,
-        exact: pick(&frontier_of(&sub, chain, None)),
-        gridded: pick(&frontier_of(&sub, chain, Some(grid))),
+        exact: pick(&frontier_of(&sub, chain, &vec![None; chain.len()])),
+        gridded: pick(&frontier_of(&sub, chain, &thinned)),
     })
 }

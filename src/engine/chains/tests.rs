@@ -134,7 +134,7 @@ proptest! {
             .iter()
             .map(|c| Searched {
                 chain: c.clone(),
-                frontier: frontier_of(&models, c, None),
+                frontier: frontier_of(&models, c, &[None; 8]),
                 grid: None,
             })
             .collect();
@@ -156,8 +156,8 @@ proptest! {
     fn large_grid_equals_exact(models in models_strategy()) {
         let order: Vec<usize> = (0..models.len()).collect();
         for chain in all_chains(&order) {
-            let exact = frontier_of(&models, &chain, None);
-            let gridded = frontier_of(&models, &chain, Some(16));
+            let exact = frontier_of(&models, &chain, &[None; 8]);
+            let gridded = frontier_of(&models, &chain, &[Some(16); 8]);
             let key = |f: &Frontier| f.iter().map(|p| (p.cost, p.quality)).collect::<Vec<_>>();
             prop_assert_eq!(key(&exact), key(&gridded));
         }
@@ -185,8 +185,10 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
         stages: vec![0, 1, 2, 3, 4],
     };
     let goal = ChainGoal::MinQuality { target: 0.7 };
+    // 300³ outer combinations × 300 prompts > 10⁹: gridded at ⌊(10⁹/300)^(1/3)⌋ = 149.
+    assert_eq!(plan(&models, &chain), Some(149));
     let gap = gap_on_subsample(&models, &chain, &goal).unwrap();
-    assert_eq!(gap.grid, 16);
+    assert_eq!(gap.grid, 149);
     assert!(gap.prompts >= 60 && gap.prompts <= 70, "{}", gap.prompts);
     if let (Some(e), Some(g)) = (gap.exact, gap.gridded) {
         assert!(
@@ -197,9 +199,22 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
 }
 
 #[test]
-fn grid_sizes_are_as_documented() {
-    assert_eq!(grid_size(3), None);
-    assert_eq!(grid_size(4), Some(64));
-    assert_eq!(grid_size(5), Some(16));
-    assert_eq!(grid_size(6), Some(8));
+fn short_chains_and_small_products_are_exact() {
+    let models: Vec<ModelData> = (0..5)
+        .map(|j| ModelData {
+            name: format!("m{j}"),
+            confidence: (0..1000).map(|i| (i % 101) as f64 / 100.0).collect(),
+            quality: vec![1.0; 1000],
+            cost: vec![1.0; 1000],
+            latency_ms: None,
+        })
+        .collect();
+    let chain = |k: usize| Chain {
+        stages: (0..k).collect(),
+    };
+    assert_eq!(plan(&models, &chain(3)), None);
+    // Four stages: 101² combinations × 1000 prompts ≤ 10⁹: exact.
+    assert_eq!(plan(&models, &chain(4)), None);
+    // Five: 101³ × 1000 > 10⁹: a grid of ⌊(10⁶)^(1/3)⌋ = 100 per outer stage.
+    assert_eq!(plan(&models, &chain(5)), Some(100));
 }

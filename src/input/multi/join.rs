@@ -269,3 +269,71 @@ fn assemble(rows: &[Parsed], g: &Grid, keep: &[usize], present: Present) -> Mult
         task_type,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::error::Location;
+    use crate::input::field::FieldMap;
+    use crate::input::multi::MultiFields;
+
+    fn row(line: u64, id: &str, model: &str, cost: Option<f64>) -> Parsed {
+        Parsed {
+            location: Location::Line(line),
+            id: id.into(),
+            model: model.into(),
+            confidence: 0.5,
+            quality: 1.0,
+            cost,
+            input_tokens: None,
+            output_tokens: None,
+            latency_ms: None,
+            task_type: None,
+            test: None,
+        }
+    }
+
+    fn names() -> Names {
+        Names::new(&FieldMap::default(), &MultiFields::default(), false)
+    }
+
+    #[test]
+    fn joins_models_in_order_of_appearance() {
+        let rows = vec![
+            Ok(vec![row(1, "p1", "b", Some(2.0))]),
+            Ok(vec![row(2, "p1", "a", Some(1.0))]),
+            Ok(vec![
+                row(3, "p2", "a", Some(1.0)),
+                row(3, "p2", "b", Some(4.0)),
+            ]),
+        ];
+        let (set, drops) = join(rows, &names(), false, "x").unwrap();
+        assert_eq!(set.ids, ["p1", "p2"]);
+        let names: Vec<&str> = set.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["b", "a"]);
+        assert_eq!(set.models[0].cost, Some(vec![2.0, 4.0]));
+        assert_eq!((drops.read, drops.dropped), (3, 0));
+    }
+
+    #[test]
+    fn a_second_record_and_a_missing_cost_are_named() {
+        let rows = vec![
+            Ok(vec![row(1, "p1", "a", Some(1.0))]),
+            Ok(vec![row(2, "p1", "a", Some(1.0))]),
+            Ok(vec![row(3, "p2", "a", None)]),
+        ];
+        let err = join(rows.clone(), &names(), false, "x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x:2: field \"model\": expected one record per prompt and model (prompt \"p1\", model \"a\" also at line 1)"), "{err}");
+        assert!(
+            err.contains(
+                "x:3: field \"cost\": expected a value (other records of model \"a\" carry one)"
+            ),
+            "{err}"
+        );
+        // Dropped: both prompts have a bad record.
+        let all = join(rows, &names(), true, "x").unwrap_err().to_string();
+        assert!(all.contains("all 3 records are invalid"), "{all}");
+    }
+}

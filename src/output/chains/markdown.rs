@@ -278,10 +278,11 @@ fn search_notes(out: &mut String, r: &ChainReport) {
         "## How the chains were searched\n\nChains of up to three stages are exact: thresholds at \
          every distinct confidence (ties move together) and \"answer nothing\", the outer \
          threshold walked over a once-sorted list and the inner one swept with running sums \
-         (O(d·n) per three-stage chain). Longer chains put each outer threshold on a grid of \
-         confidence quantiles (64 per stage for four stages, 16 for five, 8 for six) and keep \
-         the last one exact; the gap below compares that with the exact search on an evenly \
-         spaced subsample.\n"
+         (O(d·n) per three-stage chain). Longer chains are exact too while the outer threshold \
+         combinations times the prompts stay within 10⁹ steps; past that each outer threshold \
+         goes on a grid of G confidence quantiles, G = ⌊(10⁹ / n)^(1/(stages − 2))⌋, and the \
+         last one stays exact. The gap below compares the grid with the exact search on an \
+         evenly spaced subsample, its grid thinned to the same share of distinct confidences.\n"
     );
     let gapped: Vec<&ChainRow> = r.chains.iter().filter(|c| c.gap.is_some()).collect();
     if gapped.is_empty() {

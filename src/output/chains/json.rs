@@ -107,6 +107,7 @@ fn trust(r: &ChainReport) -> (Value, Value) {
             "test_prompts": h.test,
             "held_out": evaluation(&h.held_out),
             "meets_objective": h.met,
+            "quality_bar": opt(h.bar),
         })
     });
     let intervals = r.intervals.as_ref().map_or(Value::Null, |i| {

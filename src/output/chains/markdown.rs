@@ -130,20 +130,28 @@ fn trust(out: &mut String, r: &ChainReport) {
     if let Some(h) = &r.holdout {
         let _ = writeln!(
             out,
-            "Held out ({}): chosen on {} prompts, checked on {}: cost {}, quality {:.4}, {} the \
-             objective.\n",
+            "Held out ({}): chosen on {} prompts, checked on {}: cost {}, quality {:.4}{}, {} \
+             the objective.\n",
             h.description,
             h.calibration,
             h.test,
             money(h.held_out.cost),
             h.held_out.quality,
+            h.bar
+                .map(|b| format!(" (the bar there: {b:.4})"))
+                .unwrap_or_default(),
             if h.met { "meets" } else { "**misses**" }
         );
     }
     if let Some(i) = &r.intervals {
-        let show = |x: &Option<crate::trust::intervals::Interval>| {
-            x.as_ref()
-                .map_or("n/a".into(), |i| format!("[{:.4}, {:.4}]", i.lo, i.hi))
+        let show = |x: &Option<crate::trust::intervals::Interval>, cost: bool| {
+            x.as_ref().map_or("n/a".into(), |i| {
+                if cost {
+                    format!("[{}, {}]", money(i.lo), money(i.hi))
+                } else {
+                    format!("[{:.4}, {:.4}]", i.lo, i.hi)
+                }
+            })
         };
         let _ = writeln!(
             out,
@@ -151,8 +159,8 @@ fn trust(out: &mut String, r: &ChainReport) {
              request {}, quality {}.\n",
             i.resamples,
             pct(i.level),
-            show(&i.cost),
-            show(&i.quality)
+            show(&i.cost, true),
+            show(&i.quality, false)
         );
     }
 }

@@ -112,11 +112,29 @@ fn trust(
     let holdout = split.map(|(mask, description)| {
         let test: Vec<ModelData> = all.iter().map(|m| m.select(&mask)).collect();
         let held_out = evaluate(&test, chain, taus);
+        // A quality-loss bar is against the best single model on the same (held-out) prompts.
+        let held_goal = match *goal {
+            ChainGoal::MaxLoss { max_loss, .. } => ChainGoal::MaxLoss {
+                max_loss,
+                best_single: (searched.iter().filter(|s| s.chain.len() == 1))
+                    .map(|s| test[s.chain.stages[0]].mean_quality())
+                    .fold(f64::NEG_INFINITY, f64::max),
+            },
+            other => other,
+        };
         ChainHoldout {
             description,
             calibration: calib[0].confidence.len(),
             test: held_out.n,
-            met: feasible(goal, held_out.cost, held_out.quality),
+            met: feasible(&held_goal, held_out.cost, held_out.quality),
+            bar: match held_goal {
+                ChainGoal::MaxLoss {
+                    max_loss,
+                    best_single,
+                } => Some(best_single - max_loss),
+                ChainGoal::MinQuality { target } => Some(target),
+                _ => None,
+            },
             held_out,
         }
     });

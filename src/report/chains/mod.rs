@@ -110,6 +110,9 @@ pub struct ChainHoldout {
     pub held_out: Evaluation,
     /// Whether the held-out prompts meet the objective.
     pub met: bool,
+    /// The quality the held-out prompts had to reach, for a quality floor (with
+    /// `--max-quality-loss`: the best single model's quality on them minus the loss).
+    pub bar: Option<f64>,
 }
 
 /// Every number of a chain report.

@@ -1,7 +1,7 @@
 //! Generates a synthetic, seeded multi-model eval set (long form) for the chain examples and
 //! the chain benchmark.
 //!
-//! Usage: `cargo run --release --example gen_multi -- PROMPTS SEED OUT.jsonl`
+//! Usage: `cargo run --release --example gen_multi -- PROMPTS SEED OUT.jsonl [DECIMALS]`
 //!
 //! The model of the data (documented in `data/README.md`):
 //! - five models of growing size, `tiny-1b` … `xl-405b`, each with an ability aₘ;
@@ -9,8 +9,8 @@
 //!   d ~ Normal(task mean, 1.3²) shared by every model: correctness is correlated across models
 //!   (a hard prompt is hard for all of them);
 //! - model m is right with probability sigmoid(aₘ − d);
-//! - its confidence is sigmoid(sₘ (aₘ − d) + Normal(0, 0.6²)), rounded to 2 decimals (so there
-//!   are ties): larger models are a little sharper;
+//! - its confidence is sigmoid(sₘ (aₘ − d) + Normal(0, 0.6²)), rounded to DECIMALS decimals
+//!   (default 2, so there are ties): larger models are a little sharper;
 //! - tokens are log-normal per prompt (input) and per model (output, larger models a little
 //!   longer); costs in US dollars use one price per million tokens per model, in and out alike
 //!   (0.06, 0.06, 0.18, 0.88, 3.50: Together AI's list prices for Llama 3.2-3B, 3.1-8B, 70B and
@@ -65,9 +65,12 @@ fn sigmoid(x: f64) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [prompts, seed, out] = args.as_slice() else {
-        return Err("usage: gen_multi PROMPTS SEED OUT.jsonl".into());
+    let (prompts, seed, out, decimals) = match args.as_slice() {
+        [p, s, o] => (p, s, o, 2),
+        [p, s, o, d] => (p, s, o, d.parse()?),
+        _ => return Err("usage: gen_multi PROMPTS SEED OUT.jsonl [DECIMALS]".into()),
     };
+    let scale = 10f64.powi(decimals);
     let prompts: usize = prompts.parse()?;
     let mut g = Gen(ChaCha8Rng::seed_from_u64(seed.parse()?));
     let mut w = BufWriter::new(File::create(out)?);

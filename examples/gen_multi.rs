@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (name, ability, sharp, price, ttft, per_token, longer) in MODELS {
             let correct = g.uniform() < sigmoid(ability - d);
             let confidence =
-                (sigmoid(sharp * (ability - d) + 0.6 * g.normal()) * 100.0).round() / 100.0;
+                (sigmoid(sharp * (ability - d) + 0.6 * g.normal()) * scale).round() / scale;
             let out_tokens = (output * longer * (0.2 * g.normal()).exp())
                 .round()
                 .max(1.0);

@@ -27,6 +27,44 @@ fn file(report: &Report, name: &str) -> String {
     String::from_utf8(exporter.render(report).unwrap()).unwrap()
 }
 
+/// Issue 16: the chain report's text files and the policy with its stages in every format.
+#[test]
+fn chain_report_files() {
+    use super::chains::{chain_decision_text, chain_files, chain_summary_text};
+    let r = fixtures::chain_report(crate::engine::objective::Objective::MinQuality { target: 1.0 });
+    let files = chain_files(&r).unwrap();
+    let text = |name: &str| {
+        let (_, bytes) = files.iter().find(|(n, _)| *n == name).unwrap();
+        String::from_utf8(bytes.clone()).unwrap()
+    };
+    insta::assert_snapshot!("chain_chains_csv", text("chains.csv"));
+    insta::assert_snapshot!("chain_summary_json", text("summary.json"));
+    insta::assert_snapshot!("chain_report_md", text("report.md"));
+    insta::assert_snapshot!("chain_summary_text", chain_summary_text(&r));
+    let mut printed = String::new();
+    for format in [
+        PolicyFormat::Text,
+        PolicyFormat::Json,
+        PolicyFormat::Yaml,
+        PolicyFormat::Toml,
+        PolicyFormat::Env,
+    ] {
+        let out = chain_decision_text(&r, format).unwrap().unwrap();
+        printed.push_str(&format!("--print {format:?}\n{out}\n"));
+    }
+    insta::assert_snapshot!("chain_recommend", printed);
+    let none =
+        fixtures::chain_report(crate::engine::objective::Objective::Budget { max_cost: 0.5 });
+    assert_eq!(
+        chain_decision_text(&none, PolicyFormat::Text).unwrap(),
+        Err(
+            "no chain of the 7 considered meets the objective (best quality with cost per \
+             request <= 0.5)"
+                .into()
+        )
+    );
+}
+
 #[test]
 fn tiny_report_files() {
     let r = tiny_report();

@@ -367,3 +367,45 @@ pub fn signals() -> SignalsReport {
     });
     signals_report(loaded(tiny_set(), 0, extras), &run, &[], Some(0.8)).unwrap()
 }
+
+/// The three models over four prompts of `tests/data/multi.jsonl` (worked in the README there):
+/// `calibrate sweep multi.jsonl` with `objective` and 50 bootstrap resamples.
+pub fn chain_report(objective: Objective) -> crate::report::chains::ChainReport {
+    use crate::input::multi::{LoadedMulti, ModelColumns, MultiForm, MultiSet};
+    let model = |name: &str, conf: [f64; 4], q: [f64; 4], cost: f64, ms: f64| ModelColumns {
+        name: name.into(),
+        confidence: conf.to_vec(),
+        quality: q.to_vec(),
+        cost: Some(vec![cost; 4]),
+        input_tokens: None,
+        output_tokens: None,
+        latency_ms: Some(vec![ms; 4]),
+    };
+    let loaded = LoadedMulti {
+        set: MultiSet {
+            ids: ["p1", "p2", "p3", "p4"].map(String::from).to_vec(),
+            models: vec![
+                model("a", [0.9, 0.8, 0.3, 0.3], [1.0, 0.0, 0.0, 1.0], 1.0, 100.0),
+                model("b", [0.9, 0.9, 0.6, 0.2], [1.0, 1.0, 0.0, 0.0], 5.0, 300.0),
+                model("c", [0.9, 0.5, 0.5, 0.5], [1.0; 4], 20.0, 1000.0),
+            ],
+            split: None,
+            task_type: None,
+        },
+        form: MultiForm::Long,
+        drops: Drops {
+            read: 12,
+            dropped: 0,
+            reasons: Vec::new(),
+        },
+        sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+        bytes: 1234,
+        format: Format::Jsonl,
+    };
+    let intervals = crate::trust::intervals::Settings {
+        level: 0.9,
+        resamples: 50,
+        seed: 42,
+    };
+    crate::report::chains::chain_report(loaded, &run(objective), Some(intervals)).unwrap()
+}

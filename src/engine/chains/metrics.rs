@@ -136,15 +136,12 @@ fn routerbench_hull(points: &[(f64, f64)]) -> Option<Vec<(f64, f64)>> {
     let (first, last) = (*pts.first()?, *pts.last()?);
     let hull = upper_hull(&pts);
     let mut interior: Vec<(f64, f64)> = Vec::new();
-    for &(x, _) in &pts {
-        if x > first.0 && x < last.0 && interior.last().is_none_or(|l| l.0 != x) {
-            let on_hull = hull_at(&hull, x);
-            let here = pts
-                .iter()
-                .filter(|p| p.0 == x)
-                .map(|p| p.1)
-                .fold(f64::NEG_INFINITY, f64::max);
-            interior.push((x, on_hull.max(here)));
+    // Points at one cost are adjacent once sorted: one value per distinct interior cost.
+    for group in pts.chunk_by(|a, b| a.0 == b.0) {
+        let x = group[0].0;
+        if x > first.0 && x < last.0 {
+            let here = group.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            interior.push((x, hull_at(&hull, x).max(here)));
         }
     }
     let tail = *interior.last()?;

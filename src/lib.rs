@@ -214,7 +214,12 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
 /// Reads a multi-model eval set behind a progress bar, when the input is one (`None`: a
 /// two-model eval set, read by [`load`]).
 fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
-    let Some(form) = input::multi::detect(&run.load, &run.chains.fields) else {
+    let detected = if run.chains.join.is_empty() {
+        input::multi::detect(&run.load, &run.chains.fields)
+    } else {
+        Some(input::multi::MultiForm::Long)
+    };
+    let Some(form) = detected else {
         if run.chains.models.is_some() {
             bail!(
                 "--models needs a multi-model input: records with a {:?} field (one per prompt \
@@ -226,7 +231,8 @@ fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
         return Ok(None);
     };
     let bar = output::progress::Bar::new(run.quiet);
-    let loaded = input::multi::load_multi(&run.load, &run.chains.fields, form, &bar);
+    let joined = &run.chains.join;
+    let loaded = input::multi::load_multi(&run.load, &run.chains.fields, form, joined, &bar);
     bar.finish();
     let loaded = loaded?;
     if loaded.drops.dropped > 0 {

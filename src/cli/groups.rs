@@ -61,6 +61,11 @@ pub struct ChainArgs {
     /// (comma-separated names). Default: every model, cheapest first by mean cost per request.
     #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
     pub models: Option<Vec<String>>,
+    /// Multi-model input, one file per model: join this file's records to the eval set's by id
+    /// (repeat for each model). A record without a model field is the model its file is named
+    /// after (llama-8b.jsonl holds llama-8b's answers).
+    #[arg(long = "join", value_name = "FILE")]
+    pub join: Vec<std::path::PathBuf>,
 }
 
 /// `--seed`, shared by every command that draws random numbers.

@@ -120,6 +120,7 @@ fn shared_run(a: cli::RunArgs, quiet: bool) -> Result<RunSettings> {
     };
     let mut run = run_settings(shared, a.objective, a.certify, Some(&a.policy))?;
     run.chains.models = a.chains.models;
+    run.chains.join = a.chains.join;
     with_holdout(run, &a.holdout, seed)
 }
 

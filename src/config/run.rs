@@ -96,6 +96,7 @@ pub fn run_settings(
             models: None,
             fields: multi,
             sheets,
+            join: Vec::new(),
         },
     })
 }

@@ -84,4 +84,6 @@ pub struct ChainSettings {
     pub fields: MultiFields,
     /// Price sheets that price token counts by model name, in lookup order.
     pub sheets: Vec<PriceSheet>,
+    /// `--join FILE`: more files of the same prompts, one per model, joined by id.
+    pub join: Vec<std::path::PathBuf>,
 }

@@ -322,3 +322,50 @@ fn an_objective_no_chain_meets_exits_one() {
         stderr(&out)
     );
 }
+
+/// The records of one model of `multi.jsonl`, without the model field, as a file of its own.
+fn per_model_file(dir: &Scratch, model: &str, skip: &str) -> std::path::PathBuf {
+    let folder = if skip.is_empty() { "all" } else { "partial" };
+    let text = std::fs::read_to_string(fixture("multi.jsonl")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["model"] == model && v["id"] != skip {
+            v.as_object_mut().unwrap().remove("model");
+            out.push_str(&format!("{v}\n"));
+        }
+    }
+    dir.write(&format!("{folder}/{model}.jsonl"), out)
+}
+
+#[test]
+fn one_file_per_model_joins_by_id() {
+    let dir = Scratch::new();
+    let (a, b, c) = (
+        per_model_file(&dir, "a", ""),
+        per_model_file(&dir, "b", ""),
+        per_model_file(&dir, "c", "p4"),
+    );
+    let full = per_model_file(&dir, "c", "");
+    let join = |c: &std::path::Path| {
+        calibrate()
+            .arg("recommend")
+            .arg(&a)
+            .args(["--min-quality", "1", "--join"])
+            .arg(&b)
+            .arg("--join")
+            .arg(c)
+            .output()
+            .unwrap()
+    };
+    let out = join(&full);
+    assert_eq!(stdout(&out), "a\t0.9\nb\t0.9\nc\n", "{}", stderr(&out));
+    // c.jsonl lacks p4: named in the file where the prompt starts.
+    let out = join(&c);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("a.jsonl:4: field \"model\": expected a record of every model for each prompt: prompt \"p4\" has none for model \"c\""),
+        "{}",
+        stderr(&out)
+    );
+}

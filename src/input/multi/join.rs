@@ -13,31 +13,42 @@ use super::rows::{Parsed, Read};
 use super::{ModelColumns, MultiSet, Names};
 
 /// The joined set and what was dropped.
+/// Problems, each with the index of the file it is in.
+type Problems = Vec<(usize, RecordProblem)>;
+
+/// Joins the records (each with the index of its file among `labels`).
 pub fn join(
-    records: Vec<Read>,
+    records: Vec<(usize, Read)>,
     names: &Names,
     skip_invalid: bool,
-    label: &str,
+    labels: &[String],
 ) -> Result<(MultiSet, Drops), LoadError> {
     let read = records.len() as u64;
-    let mut problems: Vec<RecordProblem> = Vec::new();
+    let mut problems: Problems = Vec::new();
     let mut rows: Vec<Parsed> = Vec::new();
-    for r in records {
+    for (file, r) in records {
         match r {
-            Ok(parsed) => rows.extend(parsed),
-            Err(p) => problems.push(p),
+            Ok(parsed) => rows.extend(parsed.into_iter().map(|p| Parsed { file, ..p })),
+            Err(p) => problems.push((file, p)),
         }
     }
-    let mut grid = index(&rows, names, &mut problems);
+    let mut grid = index(&rows, names, labels, &mut problems);
     complete(&rows, &mut grid, names, &mut problems);
     let present = optional_columns(&rows, &mut grid, names, &mut problems);
     if !problems.is_empty() && !skip_invalid {
-        problems.sort_by_key(|p| p.location);
+        // The first file with a problem, its first few problems; the total counts every file.
+        problems.sort_by_key(|(f, p)| (*f, p.location));
+        let file = problems[0].0;
+        let total = problems.len() as u64;
         return Err(LoadError::BadRecords {
-            path: label.into(),
-            total: problems.len() as u64,
+            path: labels[file].clone(),
+            total,
             all: false,
-            first: problems.into_iter().take(SHOWN).collect(),
+            first: (problems.into_iter())
+                .filter(|(f, _)| *f == file)
+                .map(|(_, p)| p)
+                .take(SHOWN)
+                .collect(),
         });
     }
     let keep: Vec<usize> = (0..grid.ids.len())
@@ -47,12 +58,12 @@ pub fn join(
         .collect();
     if keep.is_empty() {
         return Err(LoadError::AllDropped {
-            path: label.into(),
+            path: labels[0].clone(),
             dropped: read,
         });
     }
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
-    for p in &problems {
+    for (_, p) in &problems {
         *reasons.entry(p.reason_key()).or_default() += 1;
     }
     let dropped_prompts = (grid.ids.len() - keep.len()) as u64;
@@ -85,7 +96,7 @@ struct Grid {
 }
 
 /// Indexes the rows; a second record for a prompt and model is a problem.
-fn index(rows: &[Parsed], names: &Names, problems: &mut Vec<RecordProblem>) -> Grid {
+fn index(rows: &[Parsed], names: &Names, labels: &[String], problems: &mut Problems) -> Grid {
     let mut g = Grid {
         ids: Vec::new(),
         models: Vec::new(),
@@ -105,15 +116,22 @@ fn index(rows: &[Parsed], names: &Names, problems: &mut Vec<RecordProblem>) -> G
             g.ids.len() - 1
         });
         if let Some(&first) = g.cells.get(&(p, m)) {
-            problems.push(RecordProblem {
+            let other = &rows[first];
+            let at = if other.file == row.file {
+                format!("line {}", other.location)
+            } else {
+                format!("{}:{}", labels[other.file], other.location)
+            };
+            let problem = RecordProblem {
                 location: row.location,
                 column: Some(names.model.clone()),
                 expected: format!(
-                    "one record per prompt and model (prompt {:?}, model {:?} also at line {})",
-                    row.id, row.model, rows[first].location
+                    "one record per prompt and model (prompt {:?}, model {:?} also at {at})",
+                    row.id, row.model
                 ),
                 found: "a second record".into(),
-            });
+            };
+            problems.push((row.file, problem));
             g.bad[p] = true;
             continue;
         }
@@ -123,7 +141,7 @@ fn index(rows: &[Parsed], names: &Names, problems: &mut Vec<RecordProblem>) -> G
 }
 
 /// Every prompt answered by every model, with one task type and split in all its records.
-fn complete(rows: &[Parsed], g: &mut Grid, names: &Names, problems: &mut Vec<RecordProblem>) {
+fn complete(rows: &[Parsed], g: &mut Grid, names: &Names, problems: &mut Problems) {
     let models = g.models.len();
     for (p, id) in g.ids.iter().enumerate() {
         let Some(first) = (0..models).find_map(|m| g.cells.get(&(p, m)).map(|&r| &rows[r])) else {
@@ -133,16 +151,20 @@ fn complete(rows: &[Parsed], g: &mut Grid, names: &Names, problems: &mut Vec<Rec
             .filter(|&k| g.cells.contains_key(&(p, k)))
             .count();
         if let Some(m) = (0..models).find(|&m| !g.cells.contains_key(&(p, m))) {
-            problems.push(RecordProblem {
-                location: first.location,
-                column: Some(names.model.clone()),
-                expected: format!(
-                    "a record of every model for each prompt: prompt {id:?} has none for model \
+            let file = first.file;
+            problems.push((
+                file,
+                RecordProblem {
+                    location: first.location,
+                    column: Some(names.model.clone()),
+                    expected: format!(
+                        "a record of every model for each prompt: prompt {id:?} has none for model \
                      {:?}",
-                    g.models[m]
-                ),
-                found: format!("{has} of {models} models"),
-            });
+                        g.models[m]
+                    ),
+                    found: format!("{has} of {models} models"),
+                },
+            ));
             g.bad[p] = true;
         }
         for m in 0..models {
@@ -151,15 +173,18 @@ fn complete(rows: &[Parsed], g: &mut Grid, names: &Names, problems: &mut Vec<Rec
             };
             let row = &rows[r];
             if row.task_type != first.task_type || row.test != first.test {
-                problems.push(RecordProblem {
-                    location: row.location,
-                    column: Some(names.task_type.clone()),
-                    expected: format!(
-                        "the task type and split of the prompt's first record (line {})",
-                        first.location
-                    ),
-                    found: format!("{:?}", row.task_type),
-                });
+                problems.push((
+                    row.file,
+                    RecordProblem {
+                        location: row.location,
+                        column: Some(names.task_type.clone()),
+                        expected: format!(
+                            "the task type and split of the prompt's first record (line {})",
+                            first.location
+                        ),
+                        found: format!("{:?}", row.task_type),
+                    },
+                ));
                 g.bad[p] = true;
             }
         }
@@ -183,7 +208,7 @@ fn optional_columns(
     rows: &[Parsed],
     g: &mut Grid,
     names: &Names,
-    problems: &mut Vec<RecordProblem>,
+    problems: &mut Problems,
 ) -> Present {
     let column_names = [
         &names.cost,
@@ -204,15 +229,18 @@ fn optional_columns(
             };
             for (f, v) in fields_of(&rows[r]).iter().enumerate() {
                 if has[f] && v.is_none() {
-                    problems.push(RecordProblem {
-                        location: rows[r].location,
-                        column: Some(column_names[f].clone()),
-                        expected: format!(
-                            "a value (other records of model {:?} carry one)",
-                            g.models[m]
-                        ),
-                        found: "no such field".into(),
-                    });
+                    problems.push((
+                        rows[r].file,
+                        RecordProblem {
+                            location: rows[r].location,
+                            column: Some(column_names[f].clone()),
+                            expected: format!(
+                                "a value (other records of model {:?} carry one)",
+                                g.models[m]
+                            ),
+                            found: "no such field".into(),
+                        },
+                    ));
                     g.bad[p] = true;
                 }
             }
@@ -279,6 +307,7 @@ mod tests {
 
     fn row(line: u64, id: &str, model: &str, cost: Option<f64>) -> Parsed {
         Parsed {
+            file: 0,
             location: Location::Line(line),
             id: id.into(),
             model: model.into(),
@@ -333,7 +362,7 @@ mod tests {
             "{err}"
         );
         // Dropped: both prompts have a bad record.
-        let all = join(rows, &names(), true, "x").unwrap_err().to_string();
+        let all = join(rows, &names(), true, &x).unwrap_err().to_string();
         assert!(all.contains("all 3 records are invalid"), "{all}");
     }
 }

@@ -191,25 +191,80 @@ pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Option<MultiForm> 
     }
 }
 
-/// Reads the whole multi-model set.
+/// Reads the whole multi-model set: the input and, with `--join`, one more file per model whose
+/// records are joined to it by id (a record without a model field is the model its file is
+/// named after: `llama-8b.jsonl` holds `llama-8b`'s answers). With joined files the sha256 is
+/// that of the files' own sha256 digests, one line each, in order.
 pub fn load_multi(
     options: &LoadOptions,
     fields: &MultiFields,
     form: MultiForm,
+    joined: &[std::path::PathBuf],
     progress: &dyn Progress,
 ) -> Result<LoadedMulti, LoadError> {
-    let label = options.source.label();
-    let (format, input, _) = source::open(&options.source, options.format)?;
-    progress.start(input.size());
-    let io = |source| LoadError::Io {
-        path: label.clone(),
-        source,
+    let names = Names::new(&options.fields, fields, options.read_split);
+    let mut sources = vec![options.source.clone()];
+    sources.extend(joined.iter().cloned().map(Source::File));
+    let labels: Vec<String> = sources.iter().map(Source::label).collect();
+    let (mut records, mut digests, mut total, mut first_format) = (Vec::new(), Vec::new(), 0, None);
+    for (file, source) in sources.iter().enumerate() {
+        let (format, bytes, sha256, size) = read_source(source, options.format, progress)?;
+        first_format.get_or_insert(format);
+        let label = &labels[file];
+        let default_model = (!joined.is_empty()).then(|| source_stem(source)).flatten();
+        let read = match format {
+            Format::Csv => rows::csv_records(&bytes, &names, label, default_model.as_deref())?,
+            _ => rows::json_records(&bytes, &names, form, label, default_model.as_deref())?,
+        };
+        records.extend(read.into_iter().map(|r| (file, r)));
+        digests.push(sha256);
+        total += size;
+    }
+    let (set, drops) = join::join(records, &names, options.skip_invalid, &labels)?;
+    let sha256 = match digests.as_slice() {
+        [one] => one.clone(),
+        many => {
+            use sha2::{Digest, Sha256};
+            source::hex(&Sha256::digest(many.join("\n") + "\n"))
+        }
     };
-    let (bytes, sha256, size) = match input {
+    Ok(LoadedMulti {
+        set,
+        form,
+        drops,
+        sha256,
+        bytes: total,
+        format: first_format.unwrap_or(Format::Jsonl),
+    })
+}
+
+/// A file's name without its extensions (`llama-8b.jsonl.gz` → `llama-8b`).
+fn source_stem(source: &Source) -> Option<String> {
+    let Source::File(path) = source else {
+        return None;
+    };
+    let name = path.file_name()?.to_str()?;
+    Some(name.split('.').next().unwrap_or(name).to_string())
+}
+
+/// One input's bytes: (format, bytes, sha256, size in bytes).
+fn read_source(
+    source: &Source,
+    format: Option<Format>,
+    progress: &dyn Progress,
+) -> Result<(Format, Vec<u8>, String, u64), LoadError> {
+    let label = source.label();
+    let (format, input, _) = source::open(source, format)?;
+    progress.start(input.size());
+    let io = |e| LoadError::Io {
+        path: label.clone(),
+        source: e,
+    };
+    match input {
         Input::Stream { mut reader, size } => {
             let (b, h) = source::read_all(&mut reader, size, progress).map_err(io)?;
             let len = b.len() as u64;
-            (b, h, len)
+            Ok((format, b, h, len))
         }
         Input::Array {
             mut reader,
@@ -217,24 +272,10 @@ pub fn load_multi(
             bytes,
         } => {
             let (b, _) = source::read_all(&mut reader, None, progress).map_err(io)?;
-            (b, sha256, bytes)
+            Ok((format, b, sha256, bytes))
         }
-        Input::Seekable { .. } => return Err(LoadError::NotSeekable { path: label }),
-    };
-    let names = Names::new(&options.fields, fields, options.read_split);
-    let records = match format {
-        Format::Csv => rows::csv_records(&bytes, &names, &label)?,
-        _ => rows::json_records(&bytes, &names, form, &label)?,
-    };
-    let (set, drops) = join::join(records, &names, options.skip_invalid, &label)?;
-    Ok(LoadedMulti {
-        set,
-        form,
-        drops,
-        sha256,
-        bytes: size,
-        format,
-    })
+        Input::Seekable { .. } => Err(LoadError::NotSeekable { path: label }),
+    }
 }
 
 /// Every column name the reader looks up, and the split labels.

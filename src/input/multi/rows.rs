@@ -13,7 +13,9 @@ use super::{MultiForm, Names};
 /// One model's answer to one prompt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
-    /// Where the record is.
+    /// Which input file (0: the one named first, then the `--join` files in order).
+    pub file: usize,
+    /// Where the record is in it.
     pub location: Location,
     /// The prompt id.
     pub id: String,
@@ -175,6 +177,7 @@ fn answer(
 ) -> Result<Parsed, RecordProblem> {
     let shown = |c: &str| format!("{prefix}{c}");
     Ok(Parsed {
+        file: 0,
         location,
         confidence: number(
             r,
@@ -225,12 +228,15 @@ fn answer(
     })
 }
 
-fn long(r: &dyn Lookup, location: Location, names: &Names) -> Read {
+fn long(r: &dyn Lookup, location: Location, names: &Names, default: Option<&str>) -> Read {
     let p = prompt(r, location, names)?;
-    let model = label(r, location, Field::Id, &names.model).map_err(|mut e| {
-        e.expected = "a model name".into();
-        e
-    })?;
+    let model = match (r.cell(&names.model), default) {
+        (Cell::Missing, Some(d)) => d.to_string(),
+        _ => label(r, location, Field::Id, &names.model).map_err(|mut e| {
+            e.expected = "a model name".into();
+            e
+        })?,
+    };
     Ok(vec![answer(r, location, names, "", &p, model)?])
 }
 
@@ -273,6 +279,7 @@ pub fn json_records(
     names: &Names,
     form: MultiForm,
     label: &str,
+    default_model: Option<&str>,
 ) -> Result<Vec<Read>, LoadError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut out = Vec::new();
@@ -287,7 +294,7 @@ pub fn json_records(
         }
         out.push(match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(map)) => match form {
-                MultiForm::Long => long(&map, location, names),
+                MultiForm::Long => long(&map, location, names, default_model),
                 MultiForm::Nested => nested(&map, location, names),
             },
             Ok(other) => Err(RecordProblem {
@@ -308,7 +315,12 @@ pub fn json_records(
 }
 
 /// The records of CSV bytes (the long form).
-pub fn csv_records(bytes: &[u8], names: &Names, label: &str) -> Result<Vec<Read>, LoadError> {
+pub fn csv_records(
+    bytes: &[u8],
+    names: &Names,
+    label: &str,
+    default_model: Option<&str>,
+) -> Result<Vec<Read>, LoadError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let reader_error = |e: csv::Error| LoadError::Reader {
         path: label.into(),
@@ -329,7 +341,7 @@ pub fn csv_records(bytes: &[u8], names: &Names, label: &str) -> Result<Vec<Read>
             header: &header,
             row: &row,
         };
-        out.push(long(&r, Location::Line(line), names));
+        out.push(long(&r, Location::Line(line), names, default_model));
     }
     Ok(out)
 }

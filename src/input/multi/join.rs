@@ -329,14 +329,17 @@ mod tests {
     #[test]
     fn joins_models_in_order_of_appearance() {
         let rows = vec![
-            Ok(vec![row(1, "p1", "b", Some(2.0))]),
-            Ok(vec![row(2, "p1", "a", Some(1.0))]),
-            Ok(vec![
-                row(3, "p2", "a", Some(1.0)),
-                row(3, "p2", "b", Some(4.0)),
-            ]),
+            (0, Ok(vec![row(1, "p1", "b", Some(2.0))])),
+            (0, Ok(vec![row(2, "p1", "a", Some(1.0))])),
+            (
+                0,
+                Ok(vec![
+                    row(3, "p2", "a", Some(1.0)),
+                    row(3, "p2", "b", Some(4.0)),
+                ]),
+            ),
         ];
-        let (set, drops) = join(rows, &names(), false, "x").unwrap();
+        let (set, drops) = join(rows, &names(), false, &["x".into()]).unwrap();
         assert_eq!(set.ids, ["p1", "p2"]);
         let names: Vec<&str> = set.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["b", "a"]);
@@ -347,14 +350,21 @@ mod tests {
     #[test]
     fn a_second_record_and_a_missing_cost_are_named() {
         let rows = vec![
-            Ok(vec![row(1, "p1", "a", Some(1.0))]),
-            Ok(vec![row(2, "p1", "a", Some(1.0))]),
-            Ok(vec![row(3, "p2", "a", None)]),
+            (0, Ok(vec![row(1, "p1", "a", Some(1.0))])),
+            (0, Ok(vec![row(2, "p1", "a", Some(1.0))])),
+            (0, Ok(vec![row(3, "p2", "a", None)])),
         ];
-        let err = join(rows.clone(), &names(), false, "x")
+        let x = ["x".to_string()];
+        let err = join(rows.clone(), &names(), false, &x)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("x:2: field \"model\": expected one record per prompt and model (prompt \"p1\", model \"a\" also at line 1)"), "{err}");
+        assert!(
+            err.contains(
+                "x:2: field \"model\": expected one record per prompt and model (prompt \"p1\", \
+                 model \"a\" also at line 1)"
+            ),
+            "{err}"
+        );
         assert!(
             err.contains(
                 "x:3: field \"cost\": expected a value (other records of model \"a\" carry one)"
@@ -364,5 +374,23 @@ mod tests {
         // Dropped: both prompts have a bad record.
         let all = join(rows, &names(), true, &x).unwrap_err().to_string();
         assert!(all.contains("all 3 records are invalid"), "{all}");
+    }
+
+    #[test]
+    fn a_second_record_in_another_file_names_that_file() {
+        let second = Parsed {
+            file: 1,
+            ..row(7, "p1", "a", Some(1.0))
+        };
+        let rows = vec![
+            (0, Ok(vec![row(1, "p1", "a", Some(1.0))])),
+            (1, Ok(vec![second])),
+        ];
+        let labels = ["x".to_string(), "y".to_string()];
+        let err = join(rows, &names(), false, &labels)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("y:7: field \"model\""), "{err}");
+        assert!(err.contains("also at x:1)"), "{err}");
     }
 }

@@ -26,7 +26,11 @@ pub fn chain_report(
     let sources: Vec<String> = priced.iter().map(|(_, s)| s.clone()).collect();
     let all: Vec<ModelData> = priced.into_iter().map(|(m, _)| m).collect();
     let (order, order_text) = stage_order(&all, run.chains.models.as_deref())?;
-    let input = input_info(&loaded, &run.load.source.label());
+    let mut path = run.load.source.label();
+    for joined in &run.chains.join {
+        path.push_str(&format!(" + {}", joined.display()));
+    }
+    let input = input_info(&loaded, &path);
     let split = held_out(&loaded, run)?;
     let calib: Vec<ModelData> = match &split {
         None => all.clone(),

@@ -23,7 +23,7 @@ pub use build::chain_report;
 /// Facts about the multi-model input.
 #[derive(Debug, Clone)]
 pub struct ChainInput {
-    /// As named on the command line.
+    /// As named on the command line (`a.jsonl + b.jsonl` with `--join`).
     pub path: String,
     /// jsonl or csv.
     pub format: &'static str,

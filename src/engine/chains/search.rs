@@ -17,8 +17,8 @@ use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
 use super::pick::{ChainGoal, best_point};
 
 /// Steps (outer threshold combinations × prompts) a chain's exact search may take; beyond it
-/// the outer thresholds are gridded. About a second in a release build.
-pub const WORK: f64 = 1e9;
+/// the outer thresholds are gridded. A few tenths of a second in a release build.
+pub const WORK: f64 = 1e8;
 
 /// Distinct values of `conf`.
 fn distinct(conf: &[f64]) -> usize {

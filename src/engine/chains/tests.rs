@@ -185,10 +185,10 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
         stages: vec![0, 1, 2, 3, 4],
     };
     let goal = ChainGoal::MinQuality { target: 0.7 };
-    // 300³ outer combinations × 300 prompts > 10⁹: gridded at ⌊(10⁹/300)^(1/3)⌋ = 149.
-    assert_eq!(plan(&models, &chain), Some(149));
+    // 300³ outer combinations × 300 prompts > 10⁸: gridded at ⌊(10⁸/300)^(1/3)⌋ = 69.
+    assert_eq!(plan(&models, &chain), Some(69));
     let gap = gap_on_subsample(&models, &chain, &goal).unwrap();
-    assert_eq!(gap.grid, 149);
+    assert_eq!(gap.grid, 69);
     assert!(gap.prompts >= 60 && gap.prompts <= 70, "{}", gap.prompts);
     if let (Some(e), Some(g)) = (gap.exact, gap.gridded) {
         assert!(
@@ -213,8 +213,8 @@ fn short_chains_and_small_products_are_exact() {
         stages: (0..k).collect(),
     };
     assert_eq!(plan(&models, &chain(3)), None);
-    // Four stages: 101² combinations × 1000 prompts ≤ 10⁹: exact.
+    // Four stages: 101² combinations × 1000 prompts ≤ 10⁸: exact.
     assert_eq!(plan(&models, &chain(4)), None);
-    // Five: 101³ × 1000 > 10⁹: a grid of ⌊(10⁶)^(1/3)⌋ = 100 per outer stage.
-    assert_eq!(plan(&models, &chain(5)), Some(100));
+    // Five: 101³ × 1000 > 10⁸: a grid of ⌊(10⁵)^(1/3)⌋ = 46 per outer stage.
+    assert_eq!(plan(&models, &chain(5)), Some(46));
 }

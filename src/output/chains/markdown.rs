@@ -287,8 +287,8 @@ fn search_notes(out: &mut String, r: &ChainReport) {
          every distinct confidence (ties move together) and \"answer nothing\", the outer \
          threshold walked over a once-sorted list and the inner one swept with running sums \
          (O(d·n) per three-stage chain). Longer chains are exact too while the outer threshold \
-         combinations times the prompts stay within 10⁹ steps; past that each outer threshold \
-         goes on a grid of G confidence quantiles, G = ⌊(10⁹ / n)^(1/(stages − 2))⌋, and the \
+         combinations times the prompts stay within 10⁸ steps; past that each outer threshold \
+         goes on a grid of G confidence quantiles, G = ⌊(10⁸ / n)^(1/(stages − 2))⌋, and the \
          last one stays exact. The gap below compares the grid with the exact search on an \
          evenly spaced subsample, its grid thinned to the same share of distinct confidences.\n"
     );

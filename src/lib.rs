@@ -136,6 +136,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     if let Some(h) = &decision.holdout {
         say!("calibrate: {}", output::held_out_line(h));
     }
+    if let Some(s) = &decision.split_ties {
+        say!("calibrate: {}", output::split_line(s));
+    }
     for line in decision.cross_fit.iter().flat_map(output::cross_fit_lines) {
         say!("calibrate: {line}");
     }

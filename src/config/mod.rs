@@ -218,6 +218,14 @@ fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result
         }
         (None, None) => None,
     };
+    if run.holdout.is_some() && run.split_ties.is_some() {
+        bail!(
+            "--split-ties with --holdout or --split-field: the held-out check judges the \
+             records a threshold accepts, and a split accepts a random share of a tie; drop \
+             --split-ties to check the threshold, or the hold-out to see the split's expected \
+             figures with their bootstrap intervals"
+        );
+    }
     Ok(run)
 }
 
@@ -266,6 +274,8 @@ fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {
     let no_certificate = cli::CertifyArgs {
         certify: false,
         delta: 0.05,
+        split_ties: false,
+        tie_seed: 0,
     };
     let shared = Shared {
         input: a.input,

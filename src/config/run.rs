@@ -49,6 +49,7 @@ pub fn run_settings(
     } = shared;
     let (mut fields, raw) = field_map(&input.fields)?;
     let objective = parse_objective(&objective)?;
+    let split_ties = split_ties(&certify, objective)?;
     let certify = certify_delta(&certify, objective)?;
     let signal = policy::signal(&signal, seed, raw, policy.is_none())?;
     if signal.source != SignalSource::Confidence {
@@ -58,6 +59,18 @@ pub fn run_settings(
         Some(p) => policy::policy(p, seed)?,
         None => PolicySettings::default(),
     };
+    if split_ties.is_some() && !policy.segment_by.is_empty() {
+        bail!(
+            "--split-ties with --segment-by: a split is one tie under one global threshold, \
+             and per-segment thresholds have one tie each; drop one of the two"
+        );
+    }
+    if split_ties.is_some() && signal.recalibrate.is_some() {
+        bail!(
+            "--split-ties with --recalibrate: a tie of recalibrated values spans a range of raw \
+             signals, which a router cannot match exactly; drop one of the two"
+        );
+    }
     let filters = parse_filters(&input.filters)?;
     let mut extras = Extras::default();
     policy::extras(&mut extras, &policy, &signal);
@@ -84,6 +97,7 @@ pub fn run_settings(
         costs,
         objective,
         certify,
+        split_ties,
         policy,
         signal,
         filters,
@@ -221,6 +235,33 @@ fn parse_objective(o: &cli::ObjectiveArgs) -> Result<Objective> {
     } else {
         Objective::QualityTimesSavings
     })
+}
+
+/// `--split-ties`: the hash's seed, for the three quality-floor objectives and without
+/// `--certify`.
+fn split_ties(c: &cli::CertifyArgs, objective: Objective) -> Result<Option<u64>> {
+    if !c.split_ties {
+        return Ok(None);
+    }
+    if !matches!(
+        objective,
+        Objective::MinQuality { .. }
+            | Objective::MinCascadeQuality { .. }
+            | Objective::MaxQualityLoss { .. }
+    ) {
+        bail!(
+            "--split-ties needs --min-quality Q, --min-cascade-quality Q or --max-quality-loss L"
+        );
+    }
+    if c.certify {
+        bail!(
+            "--split-ties with --certify: a certificate covers a deterministic threshold, and \
+             certifying a split would need every labelled record routed by the hash of its \
+             request id, which calibrate does not do; drop --split-ties for the certified \
+             threshold, or --certify for the split's expected figures"
+        );
+    }
+    Ok(Some(c.tie_seed))
 }
 
 /// `--certify` and `--delta`: the error probability δ, for the two quality objectives.

@@ -16,6 +16,7 @@ pub mod stderr;
 #[cfg(test)]
 mod tests;
 mod text;
+mod ties;
 mod warnings;
 mod what_if;
 mod writer;
@@ -27,6 +28,7 @@ use crate::report::Report;
 pub use policy::{PolicyFormat, decision_text};
 pub use signals::{signals_files, signals_text, signals_warnings};
 pub use text::{cross_fit_lines, filtered_line, held_out_line, summary_text};
+pub use ties::split_line;
 pub use warnings::warnings_text;
 pub use what_if::{what_if_csv, what_if_text};
 pub use writer::{OutputDir, write_file_atomically};

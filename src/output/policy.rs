@@ -105,6 +105,13 @@ fn text(p: &Policy) -> String {
             threshold(s.threshold, s.raw_threshold)
         );
     }
+    if let Some(t) = &p.tie_split {
+        let _ = writeln!(
+            out,
+            "tie_split\t{}\tkeep\t{}\tseed\t{}",
+            t.signal, t.keep_fraction, t.seed
+        );
+    }
     let _ = writeln!(
         out,
         "default\t{}",
@@ -297,6 +304,7 @@ mod tests {
             },
             default_threshold: Some(0.5),
             default_raw_threshold: None,
+            tie_split: None,
             segment_by: vec!["task_type".into()],
             segments: vec![SegmentPolicy {
                 matches: [("task_type".to_string(), "legal".to_string())].into(),

@@ -6,11 +6,13 @@
 
 use super::prepare::Prepared;
 use super::settings::RunSettings;
+use super::ties::AppliedSplit;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep, Totals};
 use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
 use crate::policy::document::{
-    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, ScopePolicy, segment_rules,
+    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, RULE_TIE_SPLIT, ScopePolicy,
+    TIE_HASH, TieSplitPolicy, segment_rules,
 };
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
@@ -91,6 +93,8 @@ pub struct Chosen<'a> {
     pub recommendation: &'a Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none could be issued.
     pub certification: Option<&'a Certification>,
+    /// With `--split-ties`: the split the policy carries, if one applies.
+    pub split: Option<&'a AppliedSplit>,
 }
 
 /// Everything the policy needs, for `sweep` and `recommend` alike (`grid`: the thresholds of
@@ -139,7 +143,11 @@ pub fn deployment(
     };
     let policy = measured.map(|m| {
         let segments = joint.map(|(p, _)| p);
-        document(run, &loaded.sha256, signal, global, segments, &m)
+        let doc = document(run, &loaded.sha256, signal, global, segments, &m);
+        match (chosen.split, run.split_ties) {
+            (Some(split), Some(seed)) => with_split(doc, split, seed),
+            _ => doc,
+        }
     });
     Deployment {
         plan,
@@ -163,6 +171,24 @@ fn routing_thresholds(joint: Option<&Plan>, global: Option<&Metrics>) -> Vec<f64
             _ => s.threshold.unwrap_or(f64::INFINITY),
         })
         .collect()
+}
+
+/// The document of a policy that also keeps a hash-chosen share of one tie: its rule, the
+/// split, and the metrics in expectation.
+fn with_split(doc: Policy, applied: &AppliedSplit, seed: u64) -> Policy {
+    let s = &applied.split;
+    Policy {
+        rule: RULE_TIE_SPLIT,
+        tie_split: Some(TieSplitPolicy {
+            signal: s.value,
+            keep_fraction: s.fraction,
+            seed,
+            hash: TIE_HASH,
+            records: s.records,
+        }),
+        measured: Measured::expected(&s.expected),
+        ..doc
+    }
 }
 
 /// The deployable document: what a router needs, and what calibration measured for it.
@@ -196,6 +222,7 @@ fn document(
         objective: ObjectivePolicy::of(run.objective),
         default_threshold: global.and_then(Metrics::deployed_threshold),
         default_raw_threshold: None,
+        tie_split: None,
         segment_by: match joint {
             Some(_) => run.policy.segment_by.clone(),
             None => Vec::new(),

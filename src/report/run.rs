@@ -25,6 +25,7 @@ use super::build::{choose_threshold, decide};
 use super::deploy::{Chosen, apply_plan, deployment};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
+use super::ties::SplitTies;
 use super::warnings::{self, Warning};
 use super::{Filter, Filtered, RecalibrationReport, Report, RunError, RunSettings};
 
@@ -38,6 +39,8 @@ pub struct Decision {
     pub recommendation: Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none could be issued.
     pub certification: Option<Certification>,
+    /// With `--split-ties`: the split the policy carries, or why none.
+    pub split_ties: Option<SplitTies>,
     /// The deployable policy, when one meets the objective.
     pub policy: Option<Policy>,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
@@ -246,9 +249,11 @@ pub fn decision(
     let prepared = prepare(loaded, run)?;
     let sweep = Sweep::new(prepared.input());
     let (recommendation, certification) = decide(&sweep, run, &prepared);
+    let split_ties = super::ties::split_ties(run, &prepared, &sweep, &recommendation, intervals);
     let chosen = Chosen {
         recommendation: &recommendation,
         certification: certification.as_ref(),
+        split: split_ties.as_ref().and_then(|s| s.outcome.as_ref().ok()),
     };
     let signal = calibrated.signal.clone();
     let deployment = deployment(loaded, run, &prepared, &sweep, chosen, &[], signal);
@@ -290,6 +295,7 @@ pub fn decision(
         segment_warnings,
         recommendation,
         certification,
+        split_ties,
         policy: with_raw_thresholds(deployment.policy, &calibrated),
         holdout,
         uncertainty,

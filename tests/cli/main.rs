@@ -20,5 +20,6 @@ mod report;
 mod segment_trust;
 mod segments;
 mod signals;
+mod split_ties;
 mod sweep;
 mod trust_advice;

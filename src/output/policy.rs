@@ -305,6 +305,7 @@ mod tests {
             default_threshold: Some(0.5),
             default_raw_threshold: None,
             tie_split: None,
+            guarantee: None,
             segment_by: vec!["task_type".into()],
             segments: vec![SegmentPolicy {
                 matches: [("task_type".to_string(), "legal".to_string())].into(),

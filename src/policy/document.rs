@@ -59,6 +59,9 @@ pub struct Policy {
     /// Small answers slower than this (milliseconds) go to the large model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub small_timeout_ms: Option<f64>,
+    /// With `--certify`: what the policy is certified to deliver, with its assumption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guarantee: Option<String>,
     /// What the whole policy delivered on the eval set.
     pub measured: Measured,
 }

@@ -111,9 +111,11 @@ pub fn deployment(
     let input = prepared.input();
     let global = chosen.recommendation.as_ref().ok();
     let seg = segmentation(loaded, run);
-    let no_joint = chosen.certification.map(
-        |_| "with --certify the certificate covers one global threshold, so every segment keeps it",
-    );
+    let no_joint = chosen.certification.map(|_| {
+        "with --certify the joint choice gives way to the certified policies: the certified \
+             global threshold in every segment, or the certified per-segment policy below when \
+             it is cheaper"
+    });
     let plan = seg.as_ref().map(|seg| {
         let settings = PlanSettings {
             objective: run.objective,
@@ -143,7 +145,8 @@ pub fn deployment(
     };
     let policy = measured.map(|m| {
         let segments = joint.map(|(p, _)| p);
-        let doc = document(run, &loaded.sha256, signal, global, segments, &m);
+        let mut doc = document(run, &loaded.sha256, signal, global, segments, &m);
+        doc.guarantee = (chosen.certification.and_then(|c| c.as_ref().ok())).map(|c| c.guarantee());
         match (chosen.split, run.split_ties) {
             (Some(split), Some(seed)) => with_split(doc, split, seed),
             _ => doc,
@@ -231,6 +234,7 @@ fn document(
         always_large,
         escalate_refusals: run.policy.escalate_refusals,
         small_timeout_ms: run.costs.small_timeout_ms,
+        guarantee: None,
         measured: Measured::of(measured),
     }
 }

@@ -135,6 +135,11 @@ pub fn sweep_report(
         .and_then(|c| c.as_ref().ok());
     let in_sample = (in_sample.0, in_sample.1, certified.map(|c| c.on_all));
     report.cross_fit = super::crossfit::cross_fit(loaded, run, signal, in_sample)?;
+    report.deployment.policy = super::certified::deployable(
+        report.deployment.policy.take(),
+        report.certified_segments.as_ref(),
+        report.deployment.plan.as_ref(),
+    );
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     report.input.filtered = filtered;
     Ok(report)
@@ -279,6 +284,11 @@ pub fn decision(
     warnings.retain(|w| !matches!(w, Warning::NoThreshold { .. }));
     warnings.extend(holdout.as_ref().and_then(warnings::held_out));
     let certified = super::certified::certified_segments(loaded, run)?;
+    let policy = super::certified::deployable(
+        deployment.policy,
+        certified.as_ref(),
+        deployment.plan.as_ref(),
+    );
     let in_sample = (
         recommendation.as_ref().ok().copied(),
         deployment.plan.as_ref().and_then(|p| p.policy),
@@ -296,7 +306,7 @@ pub fn decision(
         recommendation,
         certification,
         split_ties,
-        policy: with_raw_thresholds(deployment.policy, &calibrated),
+        policy: with_raw_thresholds(policy, &calibrated),
         holdout,
         uncertainty,
         filtered,

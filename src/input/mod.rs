@@ -10,6 +10,7 @@ mod extra;
 mod field;
 mod jsonl;
 pub mod prices;
+mod reference;
 mod source;
 mod table;
 mod value;
@@ -19,6 +20,10 @@ use std::path::{Path, PathBuf};
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
+pub use reference::{
+    Against, AgainstError, AgainstMap, Distribution, Reference, ReferenceCost, ReferenceSegment,
+    read_against,
+};
 
 /// A validated eval set, one entry per record in every column, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
+use crate::input::Reference;
 use crate::policy::segments::Plan;
 use crate::signals::spec::SignalSpec;
 
@@ -56,6 +57,9 @@ pub struct Policy {
     pub small_timeout_ms: Option<f64>,
     /// What the whole policy delivered on the eval set.
     pub measured: Measured,
+    /// What production monitoring compares logs with (`calibrate monitor --against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
 }
 
 /// One `--where` condition: `field` `op` `value`, compared as text.

@@ -7,11 +7,13 @@
 use super::prepare::Prepared;
 use super::settings::RunSettings;
 use crate::engine::recommend::Infeasible;
-use crate::engine::sweep::{Metrics, Sweep, Totals};
-use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
+use crate::engine::objective::Objective;
+use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
+use crate::input::{ExtraColumn, ExtraKind, Field, Labels, Loaded, Reference};
 use crate::policy::document::{
     AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, ScopePolicy, segment_rules,
 };
+use crate::policy::reference::{Segments as ReferenceSegments, reference as policy_reference};
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
 use crate::signals::spec::SignalSpec;
@@ -139,13 +141,59 @@ pub fn deployment(
     };
     let policy = measured.map(|m| {
         let segments = joint.map(|(p, _)| p);
-        document(run, &loaded.sha256, signal, global, segments, &m)
+        let reference = reference(loaded, run, input, seg.as_ref(), segments, global);
+        Policy {
+            reference: Some(reference),
+            ..document(run, &loaded.sha256, signal, global, segments, &m)
+        }
     });
     Deployment {
         plan,
         effects,
         policy,
     }
+}
+
+/// What monitoring compares production with: per segment of the policy (or, without
+/// segments, per task type when the eval set has one), the signal's distribution and quality.
+fn reference(
+    loaded: &Loaded,
+    run: &RunSettings,
+    input: SweepInput<'_>,
+    seg: Option<&Segmentation>,
+    joint: Option<&Plan>,
+    global: Option<&Metrics>,
+) -> Reference {
+    let threshold = global.and_then(Metrics::deployed_threshold);
+    let target = match run.objective {
+        Objective::MinQuality { target } | Objective::MinCascadeQuality { target } => Some(target),
+        _ => None,
+    };
+    let by_task = loaded.set.task_type.as_ref().map(|labels| {
+        let column = run.load.fields.column(Field::TaskType).to_string();
+        (vec![column.clone()], Segmentation::new(&[(&column, labels)]))
+    });
+    let (columns, seg) = match (seg, &by_task) {
+        (Some(seg), _) => (run.policy.segment_by.clone(), seg),
+        (None, Some((columns, seg))) => (columns.clone(), seg),
+        (None, None) => return policy_reference(input, threshold, target, None),
+    };
+    let thresholds: Vec<Option<f64>> = match joint {
+        Some(p) => (p.segments.iter())
+            .map(|s| match s.rule {
+                Rule::AllSafeguarded => threshold,
+                _ => s.threshold,
+            })
+            .collect(),
+        None => vec![threshold; seg.labels.len()],
+    };
+    let segments = ReferenceSegments {
+        columns: &columns,
+        labels: &seg.labels,
+        codes: &seg.codes,
+        thresholds: &thresholds,
+    };
+    policy_reference(input, threshold, target, Some(segments))
 }
 
 /// The threshold the policy applies per segment (one entry without a joint plan), for the
@@ -205,5 +253,6 @@ fn document(
         escalate_refusals: run.policy.escalate_refusals,
         small_timeout_ms: run.costs.small_timeout_ms,
         measured: Measured::of(measured),
+        reference: None,
     }
 }

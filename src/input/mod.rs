@@ -9,6 +9,7 @@ mod error;
 mod extra;
 mod field;
 mod jsonl;
+mod logs;
 pub mod prices;
 mod reference;
 mod source;
@@ -20,8 +21,9 @@ use std::path::{Path, PathBuf};
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
+pub use logs::{LogColumns, LogOptions, LogRecord, read_logs};
 pub use reference::{
-    Against, AgainstError, AgainstMap, Distribution, Reference, ReferenceCost, ReferenceSegment,
+    Against, Distribution, Reference, ReferenceCost, ReferenceSegment,
     read_against,
 };
 

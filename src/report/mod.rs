@@ -9,6 +9,7 @@ mod crossfit;
 mod deploy;
 mod error;
 pub mod findings;
+mod monitor;
 mod prepare;
 pub mod reading;
 mod run;
@@ -18,6 +19,7 @@ pub mod warnings;
 pub use certified::CertifiedSegments;
 pub use deploy::Deployment;
 pub use error::RunError;
+pub use monitor::{MonitorInput, MonitorReport, monitor_report};
 pub use run::{Decision, SignalsReport, decision, signals_report, sweep_report};
 pub use settings::{Filter, Grid, RunSettings, SweepSettings};
 

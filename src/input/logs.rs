@@ -1,0 +1,501 @@
+//! Production logs for `calibrate monitor`: one record per request, read front to back and
+//! handed to the caller one at a time, so memory does not grow with the number of records.
+//!
+//! Owns the log fields, their columns (`--field`), their accepted values (timestamps as
+//! RFC 3339 text or epoch numbers, booleans, numbers) and the errors naming file, line and
+//! field. It must not aggregate or judge the records; the caller's closure does that.
+
+use std::io::{BufRead, BufReader, Read};
+
+use serde_json::Value as Json;
+use thiserror::Error;
+
+use super::source::{self, Input};
+use super::{Format, LoadError, Progress, Source};
+
+/// Epoch numbers above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
+pub const EPOCH_MS_ABOVE: f64 = 1e11;
+
+/// The column each log field is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogColumns {
+    /// When the request was served (required).
+    pub timestamp: String,
+    /// The raw signal (required).
+    pub signal: String,
+    /// Whether the router escalated (boolean); read when present.
+    pub escalated: String,
+    /// Which model answered; used when `escalated` is absent.
+    pub model: String,
+    /// The request's total cost (currency units).
+    pub cost: String,
+    /// The small model's cost on the request.
+    pub small_cost: String,
+    /// The large model's cost on the request.
+    pub large_cost: String,
+    /// Latency of the answer, milliseconds.
+    pub latency_ms: String,
+    /// The user regenerated the answer (boolean).
+    pub regenerated: String,
+    /// The user gave a thumbs-down (boolean).
+    pub thumbs_down: String,
+    /// A quality label of the small model's answer, in [0, 1] (a labelled sample).
+    pub small_quality: String,
+    /// A quality label of the large model's answer, in [0, 1].
+    pub large_quality: String,
+    /// The inverse-probability weight of a labelled record (1 / its labelling probability).
+    pub label_weight: Option<String>,
+}
+
+impl LogColumns {
+    /// The defaults, reading the signal from `signal`.
+    pub fn new(signal: &str) -> LogColumns {
+        LogColumns {
+            timestamp: "timestamp".into(),
+            signal: signal.into(),
+            escalated: "escalated".into(),
+            model: "model".into(),
+            cost: "cost".into(),
+            small_cost: "small_cost".into(),
+            large_cost: "large_cost".into(),
+            latency_ms: "latency_ms".into(),
+            regenerated: "regenerated".into(),
+            thumbs_down: "thumbs_down".into(),
+            small_quality: "small_quality".into(),
+            large_quality: "large_quality".into(),
+            label_weight: None,
+        }
+    }
+
+    /// Sets a field's column from `--field NAME=COLUMN`; `false` for an unknown name.
+    pub fn set(&mut self, name: &str, column: &str) -> bool {
+        let slot = match name {
+            "timestamp" => &mut self.timestamp,
+            "signal" => &mut self.signal,
+            "escalated" => &mut self.escalated,
+            "model" => &mut self.model,
+            "cost" => &mut self.cost,
+            "small_cost" => &mut self.small_cost,
+            "large_cost" => &mut self.large_cost,
+            "latency_ms" => &mut self.latency_ms,
+            "regenerated" => &mut self.regenerated,
+            "thumbs_down" => &mut self.thumbs_down,
+            "small_quality" => &mut self.small_quality,
+            "large_quality" => &mut self.large_quality,
+            _ => return false,
+        };
+        *slot = column.to_string();
+        true
+    }
+
+    /// The field names `--field` accepts.
+    pub const NAMES: &'static str = "timestamp, signal, escalated, model, cost, small_cost, \
+        large_cost, latency_ms, regenerated, thumbs_down, small_quality, large_quality";
+}
+
+/// What to read.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// The logs.
+    pub source: Source,
+    /// The format, or `None` to decide from the extension.
+    pub format: Option<Format>,
+    /// The fields' columns.
+    pub columns: LogColumns,
+    /// Label columns read as text (segments, overrides), in this order.
+    pub labels: Vec<String>,
+    /// The `model` value that means the small model answered.
+    pub small_model: String,
+}
+
+/// One production request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// 1-based line (CSV counts the header as line 1).
+    pub line: u64,
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub timestamp: f64,
+    /// The raw signal.
+    pub signal: f64,
+    /// Whether the large model answered.
+    pub escalated: bool,
+    /// The label columns' values as text (`None`: absent or null), in [`LogOptions::labels`]
+    /// order.
+    pub labels: Vec<Option<String>>,
+    /// Total cost (currency units).
+    pub cost: Option<f64>,
+    /// Small-model cost.
+    pub small_cost: Option<f64>,
+    /// Large-model cost.
+    pub large_cost: Option<f64>,
+    /// Latency, milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Regenerated by the user.
+    pub regenerated: Option<bool>,
+    /// Thumbs-down.
+    pub thumbs_down: Option<bool>,
+    /// Small-model quality label, in [0, 1].
+    pub small_quality: Option<f64>,
+    /// Large-model quality label, in [0, 1].
+    pub large_quality: Option<f64>,
+    /// Inverse-probability weight of the label (> 0).
+    pub weight: Option<f64>,
+}
+
+/// A bad log record or an unreadable log.
+#[derive(Debug, Error)]
+pub enum LogError {
+    /// The input could not be opened or read.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// A field with a bad or missing value.
+    #[error("{path}:{line}: field {column:?}: expected {expected}, found {found}")]
+    Field {
+        /// The input.
+        path: String,
+        /// The 1-based line.
+        line: u64,
+        /// The column.
+        column: String,
+        /// What it accepts.
+        expected: &'static str,
+        /// What was there.
+        found: String,
+    },
+    /// A line that is not a record.
+    #[error("{path}:{line}: expected {expected}: {why}")]
+    Record {
+        /// The input.
+        path: String,
+        /// The 1-based line.
+        line: u64,
+        /// What a record must be.
+        expected: &'static str,
+        /// The parser's message.
+        why: String,
+    },
+    /// A format this reader does not stream.
+    #[error("{path}: {why}")]
+    Unsupported {
+        /// The input.
+        path: String,
+        /// Why.
+        why: String,
+    },
+}
+
+/// What was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFacts {
+    /// The format read.
+    pub format: Format,
+    /// Records read.
+    pub records: u64,
+    /// Bytes read, when known.
+    pub bytes: Option<u64>,
+}
+
+/// Reads every record, handing each to `each` in file order.
+pub fn read_logs(
+    options: &LogOptions,
+    progress: &dyn Progress,
+    mut each: impl FnMut(LogRecord),
+) -> Result<LogFacts, LogError> {
+    let label = options.source.label();
+    let (format, input, _) = source::open(&options.source, options.format)?;
+    let (reader, size) = match input {
+        Input::Stream { reader, size } => (reader, size),
+        Input::Array { .. } | Input::Seekable { .. } => {
+            return Err(LogError::Unsupported {
+                path: label,
+                why: "monitor streams JSON Lines and CSV logs (a JSON array or Parquet file: \
+                      convert it to JSON Lines first)"
+                    .into(),
+            });
+        }
+    };
+    progress.start(size);
+    let records = match format {
+        Format::Csv => csv_records(reader, options, &label, progress, &mut each)?,
+        _ => jsonl_records(reader, options, &label, progress, &mut each)?,
+    };
+    Ok(LogFacts {
+        format,
+        records,
+        bytes: size,
+    })
+}
+
+/// A cell as the record holds it.
+enum Cell<'a> {
+    Missing,
+    Json(&'a Json),
+    Text(&'a str),
+}
+
+fn jsonl_records(
+    reader: Box<dyn Read + Send>,
+    options: &LogOptions,
+    path: &str,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(LogRecord),
+) -> Result<u64, LogError> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let (mut line, mut records, mut buf) = (0u64, 0u64, String::new());
+    loop {
+        buf.clear();
+        let read = (reader.read_line(&mut buf)).map_err(|source| LoadError::Io {
+            path: path.into(),
+            source,
+        })?;
+        if read == 0 {
+            return Ok(records);
+        }
+        line += 1;
+        progress.advance(read as u64);
+        if buf.trim().is_empty() {
+            continue;
+        }
+        let object: serde_json::Map<String, Json> =
+            serde_json::from_str(&buf).map_err(|e| LogError::Record {
+                path: path.into(),
+                line,
+                expected: "a JSON object",
+                why: e.to_string(),
+            })?;
+        let object = &object;
+        let get = |c: &str| object.get(c).map_or(Cell::Missing, Cell::Json);
+        each(record(&get, options, path, line)?);
+        records += 1;
+    }
+}
+
+fn csv_records(
+    reader: Box<dyn Read + Send>,
+    options: &LogOptions,
+    path: &str,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(LogRecord),
+) -> Result<u64, LogError> {
+    let mut csv = csv::ReaderBuilder::new().from_reader(reader);
+    let bad = |line: u64, e: csv::Error| LogError::Record {
+        path: path.into(),
+        line,
+        expected: "a CSV row",
+        why: e.to_string(),
+    };
+    let header = csv.headers().map_err(|e| bad(1, e))?.clone();
+    let (mut records, mut row, mut offset) = (0u64, csv::StringRecord::new(), 0u64);
+    loop {
+        let line = csv.position().line() + 1;
+        if !csv.read_record(&mut row).map_err(|e| bad(line, e))? {
+            return Ok(records);
+        }
+        let at = csv.position().byte();
+        progress.advance(at - offset);
+        offset = at;
+        let line = row.position().map_or(line, |p| p.line());
+        let row = &row;
+        let get = |c: &str| match header.iter().position(|h| h == c) {
+            Some(k) => match row.get(k) {
+                Some("") | None => Cell::Missing,
+                Some(text) => Cell::Text(text),
+            },
+            None => Cell::Missing,
+        };
+        each(record(&get, options, path, line)?);
+        records += 1;
+    }
+}
+
+/// One record from its cells.
+fn record<'a>(
+    get: &dyn Fn(&str) -> Cell<'a>,
+    options: &LogOptions,
+    path: &str,
+    line: u64,
+) -> Result<LogRecord, LogError> {
+    let c = &options.columns;
+    let fail = |column: &str, expected: &'static str, found: String| LogError::Field {
+        path: path.into(),
+        line,
+        column: column.into(),
+        expected,
+        found,
+    };
+    let number = |column: &str, expected: &'static str, ok: fn(f64) -> bool| {
+        match get(column) {
+            Cell::Missing | Cell::Json(Json::Null) => Ok(None),
+            cell => match as_number(&cell).filter(|x| ok(*x)) {
+                Some(x) => Ok(Some(x)),
+                None => Err(fail(column, expected, shown(&cell))),
+            },
+        }
+    };
+    let boolean = |column: &str| match get(column) {
+        Cell::Missing | Cell::Json(Json::Null) => Ok(None),
+        cell => match as_bool(&cell) {
+            Some(b) => Ok(Some(b)),
+            None => Err(fail(column, "a boolean (true/false or 1/0)", shown(&cell))),
+        },
+    };
+    const TIME: &str = "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds (milliseconds \
+                        above 1e11)";
+    let timestamp = match get(&c.timestamp) {
+        Cell::Missing | Cell::Json(Json::Null) => return Err(fail(&c.timestamp, TIME, "nothing".into())),
+        cell => as_number(&cell)
+            .map(|x| if x.abs() > EPOCH_MS_ABOVE { x / 1000.0 } else { x })
+            .or_else(|| as_text(&cell).and_then(rfc3339))
+            .ok_or_else(|| fail(&c.timestamp, TIME, shown(&cell)))?,
+    };
+    let finite = |x: f64| x.is_finite();
+    let signal = number(&c.signal, "a finite number", finite)?
+        .ok_or_else(|| fail(&c.signal, "a finite number", "nothing".into()))?;
+    let escalated = match boolean(&c.escalated)? {
+        Some(b) => b,
+        None => match get(&c.model) {
+            Cell::Missing | Cell::Json(Json::Null) => {
+                return Err(fail(
+                    &c.escalated,
+                    "a boolean, or a model field naming the model that answered",
+                    "neither".into(),
+                ));
+            }
+            cell => as_text(&cell).is_none_or(|m| m != options.small_model),
+        },
+    };
+    let labels = (options.labels.iter())
+        .map(|column| match get(column) {
+            Cell::Missing | Cell::Json(Json::Null) => None,
+            cell => as_text(&cell),
+        })
+        .collect();
+    let unit = |x: f64| (0.0..=1.0).contains(&x);
+    let cost_ok = |x: f64| x.is_finite() && x >= 0.0;
+    const COST: &str = "a finite number >= 0";
+    Ok(LogRecord {
+        line,
+        timestamp,
+        signal,
+        escalated,
+        labels,
+        cost: number(&c.cost, COST, cost_ok)?,
+        small_cost: number(&c.small_cost, COST, cost_ok)?,
+        large_cost: number(&c.large_cost, COST, cost_ok)?,
+        latency_ms: number(&c.latency_ms, COST, cost_ok)?,
+        regenerated: boolean(&c.regenerated)?,
+        thumbs_down: boolean(&c.thumbs_down)?,
+        small_quality: number(&c.small_quality, "a number in [0, 1] or a boolean", unit)?,
+        large_quality: number(&c.large_quality, "a number in [0, 1] or a boolean", unit)?,
+        weight: match &c.label_weight {
+            Some(w) => number(w, "a finite number > 0", |x| x.is_finite() && x > 0.0)?,
+            None => None,
+        },
+    })
+}
+
+fn as_number(cell: &Cell<'_>) -> Option<f64> {
+    match cell {
+        Cell::Json(Json::Number(n)) => n.as_f64(),
+        Cell::Json(Json::Bool(b)) => Some(f64::from(u8::from(*b))),
+        Cell::Json(Json::String(s)) => s.trim().parse().ok(),
+        Cell::Text(s) => match *s {
+            "true" | "True" | "TRUE" => Some(1.0),
+            "false" | "False" | "FALSE" => Some(0.0),
+            _ => s.trim().parse().ok(),
+        },
+        _ => None,
+    }
+}
+
+fn as_bool(cell: &Cell<'_>) -> Option<bool> {
+    match as_number(cell)? {
+        x if x == 1.0 => Some(true),
+        x if x == 0.0 => Some(false),
+        _ => None,
+    }
+}
+
+fn as_text(cell: &Cell<'_>) -> Option<String> {
+    match cell {
+        Cell::Missing | Cell::Json(Json::Null) => None,
+        Cell::Json(Json::String(s)) => Some(s.clone()),
+        Cell::Json(v) => Some(v.to_string()),
+        Cell::Text(s) => Some(s.to_string()),
+    }
+}
+
+fn shown(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Missing => "nothing".into(),
+        Cell::Json(v) => v.to_string(),
+        Cell::Text(s) => format!("{s:?}"),
+    }
+}
+
+/// Seconds since the epoch of an RFC 3339 date-time (`2026-01-31T12:00:00.5Z`,
+/// `2026-01-31 12:00:00+02:00`); `None` for anything else.
+pub fn rfc3339(s: String) -> Option<f64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let int = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (int(0..4)?, int(5..7)?, int(8..10)?);
+    let (h, mi, sec) = (int(11..13)?, int(14..16)?, int(17..19)?);
+    if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut frac = 0.0;
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+        frac = format!("0.{}", &r[..digits]).parse().ok()?;
+        rest = &r[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let rb = rest.as_bytes();
+            if rb.len() != 6 || rb[3] != b':' || !matches!(rb[0], b'+' | b'-') {
+                return None;
+            }
+            let (oh, om) = (rest[1..3].parse::<i64>().ok()?, rest[4..6].parse::<i64>().ok()?);
+            let sign = if rb[0] == b'-' { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    let days = days_from_civil(y, mo, d);
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset) as f64 + frac)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_epoch_seconds_worked_by_hand() {
+        // 2026-01-31: 20,484 days after 1970-01-01 (`date -u -d 2026-01-31 +%s` = 1769817600).
+        assert_eq!(rfc3339("2026-01-31T00:00:00Z".into()), Some(1_769_817_600.0));
+        assert_eq!(rfc3339("1970-01-01T00:00:00Z".into()), Some(0.0));
+        // 02:00 at +02:00 is midnight UTC; fractions are kept.
+        assert_eq!(rfc3339("1970-01-02T02:00:00.5+02:00".into()), Some(86_400.5));
+        assert_eq!(rfc3339("2024-02-29 12:00:00Z".into()), Some(1_709_208_000.0));
+        assert_eq!(rfc3339("2026-13-01T00:00:00Z".into()), None);
+        assert_eq!(rfc3339("yesterday".into()), None);
+    }
+}

@@ -1,0 +1,111 @@
+//! The monitor's plot: escalation per window (every request, and the threshold's share of
+//! routed requests) against the calibration's prediction with its expected band and the
+//! absolute ceiling.
+//!
+//! Drawing only; every number comes from the [`MonitorReport`].
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::Drawing;
+use super::style::{BLUE, FONT, GREEN, GREY, RED, dashed, err, frame_box, legend, pct_tick};
+use crate::output::format::window_label;
+use crate::report::MonitorReport;
+use crate::trust::stats::normal_quantile;
+
+/// Escalation over time.
+pub struct Escalation<'a>(pub &'a MonitorReport);
+
+impl Drawing for Escalation<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(err)?;
+        let r = self.0;
+        let rows: Vec<_> = (r.monitor.rows.iter())
+            .filter(|x| x.window.is_some() && x.scope == 0)
+            .collect();
+        let n = rows.len().max(1) as f64;
+        let labels: Vec<String> = (rows.iter())
+            .map(|x| window_label(x.window, r.settings.window))
+            .collect();
+        let z = normal_quantile(1.0 - (1.0 - r.settings.level) / 2.0);
+        let mut chart = ChartBuilder::on(root)
+            .caption("Escalation per window against the calibration", (FONT, 24))
+            .margin(16)
+            .margin_right(30)
+            .x_label_area_size(60)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5..n - 0.5, 0.0..1.0)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(242, 242, 242))
+            .x_labels(rows.len().clamp(1, 12))
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                let ok = (k - x).abs() < 1e-9 && k >= 0.0 && (k as usize) < labels.len();
+                if ok { labels[k as usize].clone() } else { String::new() }
+            })
+            .y_label_formatter(&pct_tick)
+            .x_desc("window (UTC)")
+            .y_desc("escalated")
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .draw()
+            .map_err(err)?;
+        let band: Vec<(f64, f64, f64)> = (rows.iter().enumerate())
+            .filter_map(|(i, x)| {
+                let se = x.escalation_shift?.se;
+                let p = x.predicted_escalation;
+                Some((i as f64, (p - z * se).max(0.0), (p + z * se).min(1.0)))
+            })
+            .collect();
+        if !band.is_empty() {
+            let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
+            poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(poly, GREEN.mix(0.2).filled())))
+                .map_err(err)?
+                .label("expected band (by threshold)")
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], GREEN.mix(0.2).filled()));
+        }
+        let line = |f: &dyn Fn(&crate::monitor::checks::Row) -> Option<f64>| {
+            (rows.iter().enumerate())
+                .filter_map(|(i, x)| f(x).map(|y| (i as f64, y)))
+                .collect::<Vec<_>>()
+        };
+        dashed(
+            &mut chart,
+            line(&|x| Some(x.predicted_escalation)),
+            GREEN,
+            "predicted (by threshold)",
+        )?;
+        for (points, color, name) in [
+            (line(&|x| x.routed_escalation), BLUE, "escalated by threshold"),
+            (line(&|x| Some(x.escalation_rate)), RED, "escalated, overrides included"),
+        ] {
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
+                .map_err(err)?;
+        }
+        let ceiling = r.settings.max_escalation;
+        dashed(
+            &mut chart,
+            vec![(-0.5, ceiling), (n - 0.5, ceiling)],
+            GREY,
+            "ceiling (--max-escalation)",
+        )?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight, 15)?;
+        frame_box(&chart)?;
+        root.present().map_err(err)?;
+        Ok(())
+    }
+}

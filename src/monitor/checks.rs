@@ -94,7 +94,10 @@ pub struct Estimate {
     pub effective_records: f64,
     /// Share of accepted requests in barely covered signal ranges.
     pub poorly_covered: f64,
-    /// P-value of "not below the target by more than the margin".
+    /// What the checks hold it to: the target, or the scope's own non-escalated quality on
+    /// the eval set when that is lower (a segment the global threshold lets fall short).
+    pub floor: Option<f64>,
+    /// P-value of "not below the floor by more than the margin".
     pub p_below: Option<f64>,
 }
 
@@ -113,7 +116,9 @@ pub struct LabelledQuality {
     pub hi: f64,
     /// What the calibration predicts for the same requests.
     pub predicted: f64,
-    /// P-value of "not below the target by more than the margin".
+    /// The target, or the scope's eval quality when lower (see [`Estimate::floor`]).
+    pub floor: Option<f64>,
+    /// P-value of "not below the floor by more than the margin".
     pub p_below_target: Option<f64>,
     /// P-value of "not below the prediction by more than the margin" (calibration in the
     /// large).
@@ -278,15 +283,34 @@ fn estimate(
         / a;
     let se = (calib + spread).sqrt();
     let half = z(s.level) * se;
-    let p_below = target.map(|t| p_lower(est, t - s.tolerance, se));
+    let floor = floor(d, target);
+    let p_below = floor.map(|t| p_lower(est, t - s.tolerance, se));
     Some(Estimate {
         quality: est,
         lo: (est - half).max(0.0),
         hi: (est + half).min(1.0),
         effective_records: if inv_ess > 0.0 { 1.0 / inv_ess } else { 0.0 },
         poorly_covered: (barely + cell.outside as f64).min(all) / all,
+        floor,
         p_below,
     })
+}
+
+/// The quality a scope is held to: the target, or the scope's own non-escalated quality on
+/// the eval set when lower.
+fn floor(d: &Distribution, target: Option<f64>) -> Option<f64> {
+    let (mut n, mut q) = (0.0, 0.0);
+    for b in (0..d.counts.len()).filter(|&b| d.accepted(b)) {
+        if let Some(mean) = d.small_quality[b] {
+            n += d.counts[b] as f64;
+            q += d.counts[b] as f64 * mean;
+        }
+    }
+    let own = (n > 0.0).then(|| q / n);
+    match (target, own) {
+        (Some(t), Some(o)) => Some(t.min(o)),
+        (t, _) => t,
+    }
 }
 
 /// P-value of "the true value is at least `bound`" given `x` with standard error `se`.
@@ -321,6 +345,7 @@ fn labelled(
         })
         .sum();
     let se = (l.w2var / (l.w * l.w) + calib).sqrt();
+    let floor = floor(d, target);
     Some(LabelledQuality {
         labels: l.n,
         effective,
@@ -328,7 +353,8 @@ fn labelled(
         lo,
         hi,
         predicted,
-        p_below_target: target
+        floor,
+        p_below_target: floor
             .map(|t| p_lower(quality, t - s.tolerance, (t * (1.0 - t) / effective).sqrt())),
         p_below_predicted: p_lower(quality, predicted - s.tolerance, se),
     })

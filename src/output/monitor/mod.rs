@@ -140,8 +140,8 @@ fn finding_words(r: &MonitorReport, f: &Finding, row: &Row) -> String {
             )
         }),
         Check::Quality | Check::Calibration => row.labelled.map_or_else(String::new, |l| {
-            let against = match (f.check, r.reference.target) {
-                (Check::Quality, Some(t)) => format!("the target {t}"),
+            let against = match (f.check, l.floor) {
+                (Check::Quality, Some(t)) => format!("the floor {t:.4}"),
                 _ => format!("{:.4} predicted by the calibration", l.predicted),
             };
             format!(
@@ -156,10 +156,12 @@ fn finding_words(r: &MonitorReport, f: &Finding, row: &Row) -> String {
         }),
         Check::Estimate => row.estimate.map_or_else(String::new, |e| {
             format!(
-                "estimated non-escalated quality {:.4} [{:.4}, {:.4}] (no labels) below the target{}",
+                "estimated non-escalated quality {:.4} [{:.4}, {:.4}] (no labels) below the floor \
+                 {:.4} by more than the margin{}",
                 e.quality,
                 e.lo,
                 e.hi,
+                e.floor.unwrap_or(0.0),
                 p(f)
             )
         }),

@@ -44,5 +44,8 @@ fn main() {
         number(&args[3]) as u32,
         &faults,
     );
-    std::io::stdout().lock().write_all(text.as_bytes()).expect("stdout");
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .expect("stdout");
 }

@@ -30,7 +30,9 @@ use std::io::Write;
 
 use anyhow::{Result, bail};
 
-use crate::config::{Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig, SweepConfig};
+use crate::config::{
+    Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig, SweepConfig,
+};
 use crate::input::Loaded;
 use crate::report::RunSettings;
 

@@ -349,25 +349,66 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "COLUMN")]
     pub label_weight_field: Option<String>,
     /// Window length: a whole number and s, m, h or d.
-    #[arg(long, value_name = "DURATION", default_value = "1d", help_heading = "Checks")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1d",
+        help_heading = "Checks"
+    )]
     pub window: String,
     /// Equivalence margin for rates and qualities: moves smaller than this never alert.
-    #[arg(long, value_name = "X", default_value_t = 0.02, help_heading = "Checks", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 0.02,
+        help_heading = "Checks",
+        allow_negative_numbers = true
+    )]
     pub tolerance: f64,
     /// A window escalating more than this share alerts (savings eroding).
-    #[arg(long, value_name = "RATE", default_value_t = 0.4, help_heading = "Checks", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value_t = 0.4,
+        help_heading = "Checks",
+        allow_negative_numbers = true
+    )]
     pub max_escalation: f64,
     /// False-discovery rate across all tests of the run (Benjamini-Hochberg).
-    #[arg(long, value_name = "Q", default_value_t = 0.05, help_heading = "Checks", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "Q",
+        default_value_t = 0.05,
+        help_heading = "Checks",
+        allow_negative_numbers = true
+    )]
     pub fdr: f64,
     /// PSI at which a significant drift warns.
-    #[arg(long, value_name = "PSI", default_value_t = 0.1, help_heading = "Checks", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "PSI",
+        default_value_t = 0.1,
+        help_heading = "Checks",
+        allow_negative_numbers = true
+    )]
     pub psi_warn: f64,
     /// PSI at which a significant drift alerts.
-    #[arg(long, value_name = "PSI", default_value_t = 0.25, help_heading = "Checks", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "PSI",
+        default_value_t = 0.25,
+        help_heading = "Checks",
+        allow_negative_numbers = true
+    )]
     pub psi_alert: f64,
     /// Confidence level of the intervals.
-    #[arg(long, value_name = "LEVEL", default_value_t = 0.95, help_heading = "Checks", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value_t = 0.95,
+        help_heading = "Checks",
+        allow_negative_numbers = true
+    )]
     pub level: f64,
     /// What makes the exit status 1.
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Alert, help_heading = "Checks")]

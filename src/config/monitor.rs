@@ -96,15 +96,20 @@ pub fn window(spec: &str) -> Result<i64> {
         'd' => 86_400,
         _ => bail!(bad()),
     };
-    let n: i64 = spec[..spec.len() - 1].parse().ok().filter(|n| *n > 0).with_context(bad)?;
+    let n: i64 = spec[..spec.len() - 1]
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(bad)?;
     n.checked_mul(seconds).with_context(bad)
 }
 
 /// `reports/<logs stem>-monitor`.
 fn default_out(source: &Source) -> PathBuf {
     let stem = match source {
-        Source::File(p) => (p.file_stem())
-            .map_or_else(|| "logs".into(), |s| s.to_string_lossy().into_owned()),
+        Source::File(p) => {
+            (p.file_stem()).map_or_else(|| "logs".into(), |s| s.to_string_lossy().into_owned())
+        }
         Source::Stdin => "stdin".into(),
     };
     Path::new("reports").join(format!("{stem}-monitor"))

@@ -23,8 +23,7 @@ pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
 pub use logs::{LogColumns, LogOptions, LogRecord, read_logs};
 pub use reference::{
-    Against, Distribution, Reference, ReferenceCost, ReferenceSegment,
-    read_against,
+    Against, Distribution, Reference, ReferenceCost, ReferenceSegment, read_against,
 };
 
 /// A validated eval set, one entry per record in every column, in file order.

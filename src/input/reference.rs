@@ -212,7 +212,9 @@ pub enum AgainstError {
         source: std::io::Error,
     },
     /// Not a policy document.
-    #[error("{path}: expected a policy (`recommend --print json`) or a summary.json with one: {why}")]
+    #[error(
+        "{path}: expected a policy (`recommend --print json`) or a summary.json with one: {why}"
+    )]
     Shape {
         /// The file.
         path: String,
@@ -238,7 +240,9 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
         value = policy.take();
     }
     if value.is_null() {
-        return Err(shape("its policy is null (no threshold met the objective)".into()));
+        return Err(shape(
+            "its policy is null (no threshold met the objective)".into(),
+        ));
     }
     let against: Against = serde_json::from_value(value).map_err(|e| shape(e.to_string()))?;
     if against.reference.is_none() {

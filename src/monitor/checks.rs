@@ -13,7 +13,7 @@ use super::stats::{
 };
 use super::tally::{Cell, Feedback};
 use crate::input::{Distribution, Reference};
-use crate::trust::stats::{normal_cdf, normal_quantile, wilson};
+use crate::trust::stats::{binomial_cdf, normal_cdf, normal_quantile, wilson};
 
 /// Cells with fewer routed requests are reported but not tested.
 pub const MIN_REQUESTS: u64 = 100;
@@ -118,7 +118,7 @@ pub struct LabelledQuality {
     pub predicted: f64,
     /// The target, or the scope's eval quality when lower (see [`Estimate::floor`]).
     pub floor: Option<f64>,
-    /// P-value of "not below the floor by more than the margin".
+    /// P-value of "not below the floor by more than the margin" (exact binomial tail).
     pub p_below_target: Option<f64>,
     /// P-value of "not below the prediction by more than the margin" (calibration in the
     /// large).
@@ -259,7 +259,11 @@ fn estimate(
 ) -> Option<Estimate> {
     let accepted: Vec<usize> = (0..d.counts.len()).filter(|&b| d.accepted(b)).collect();
     let covered = |b: &&usize| d.small_quality[**b].is_some();
-    let a: f64 = accepted.iter().filter(covered).map(|&b| cell.bins[b] as f64).sum();
+    let a: f64 = accepted
+        .iter()
+        .filter(covered)
+        .map(|&b| cell.bins[b] as f64)
+        .sum();
     let all: f64 = accepted.iter().map(|&b| cell.bins[b] as f64).sum();
     if a < MIN_REQUESTS as f64 {
         return None;
@@ -346,6 +350,13 @@ fn labelled(
         .sum();
     let se = (l.w2var / (l.w * l.w) + calib).sqrt();
     let floor = floor(d, target);
+    // Exact binomial tails on the effective counts (a normal tail is far too thin near 1 with
+    // tens of labels).
+    let (k, m) = (
+        (quality * effective).round() as u64,
+        effective.round() as u64,
+    );
+    let exact = |bound: f64| binomial_cdf(k, m, bound.clamp(0.0, 1.0));
     Some(LabelledQuality {
         labels: l.n,
         effective,
@@ -354,16 +365,22 @@ fn labelled(
         hi,
         predicted,
         floor,
-        p_below_target: floor
-            .map(|t| p_lower(quality, t - s.tolerance, (t * (1.0 - t) / effective).sqrt())),
-        p_below_predicted: p_lower(quality, predicted - s.tolerance, se),
+        p_below_target: floor.map(|t| exact(t - s.tolerance)),
+        // The label draw (exact) or the calibration's own uncertainty too (normal): the larger.
+        p_below_predicted: exact(predicted - s.tolerance).max(p_lower(
+            quality,
+            predicted - s.tolerance,
+            se,
+        )),
     })
 }
 
 fn cost(cell: &Cell, reference: &Reference) -> Option<CostRow> {
     let c = &cell.cost;
     let paths = [c.small_only, c.escalated, c.overridden];
-    let (n, sum) = paths.iter().fold((0u64, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let (n, sum) = paths
+        .iter()
+        .fold((0u64, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
     if n == 0 {
         return None;
     }
@@ -376,7 +393,11 @@ fn cost(cell: &Cell, reference: &Reference) -> Option<CostRow> {
         per_request,
         by_path: paths.map(|(k, s)| (k > 0).then(|| s / k as f64)),
         wasted_small: c.wasted_small.1 / cell.requests.max(1) as f64,
-        savings_vs_large: if large > 0.0 { 1.0 - per_request / large } else { 0.0 },
+        savings_vs_large: if large > 0.0 {
+            1.0 - per_request / large
+        } else {
+            0.0
+        },
     })
 }
 

@@ -91,7 +91,12 @@ pub enum Suggestion {
 }
 
 /// The findings of `rows` and how many tests the false-discovery control covered.
-pub fn findings(rows: &[Row], segmented: bool, hidden: bool, s: &MonitorSettings) -> (Vec<Finding>, usize) {
+pub fn findings(
+    rows: &[Row],
+    segmented: bool,
+    hidden: bool,
+    s: &MonitorSettings,
+) -> (Vec<Finding>, usize) {
     let mut out = Vec::new();
     let mut tests: Vec<(usize, Check, f64)> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
@@ -105,7 +110,10 @@ pub fn findings(rows: &[Row], segmented: bool, hidden: bool, s: &MonitorSettings
                 tests.push((i, c, p));
             }
         };
-        test(Check::Escalation, r.escalation_shift.map(|d| d.p_beyond_margin));
+        test(
+            Check::Escalation,
+            r.escalation_shift.map(|d| d.p_beyond_margin),
+        );
         test(Check::Drift, r.drift.map(|d| d.ks_p));
         test(Check::Estimate, r.estimate.and_then(|e| e.p_below));
         test(Check::Quality, r.labelled.and_then(|l| l.p_below_target));
@@ -203,11 +211,10 @@ pub fn suggestions(
         matches!(f.check, Check::Drift | Check::Estimate | Check::Coverage)
             && rows[f.row].labelled.is_none()
     };
-    let worst = (findings.iter().filter(unlabelled))
-        .max_by(|a, b| {
-            let psi = |f: &Finding| rows[f.row].drift.map_or(0.0, |d| d.psi);
-            psi(a).total_cmp(&psi(b)).then(b.row.cmp(&a.row))
-        });
+    let worst = (findings.iter().filter(unlabelled)).max_by(|a, b| {
+        let psi = |f: &Finding| rows[f.row].drift.map_or(0.0, |d| d.psi);
+        psi(a).total_cmp(&psi(b)).then(b.row.cmp(&a.row))
+    });
     if let Some(f) = worst
         && let Some(d) = rows[f.row].drift
     {

@@ -10,6 +10,8 @@ pub mod findings;
 pub mod route;
 pub mod stats;
 pub mod tally;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
 
@@ -77,10 +79,10 @@ pub fn monitor(tally: &Tally, reference: &Reference, hidden: bool, s: &MonitorSe
         let mix: Vec<u64> = (1..=segments)
             .map(|k| tally.cells.get(&(w, k)).map_or(0, |c| c.routed))
             .collect();
-        for scope in 0..=segments {
+        for (scope, sum) in whole.iter_mut().enumerate() {
             if let Some(cell) = tally.cells.get(&(w, scope)) {
                 rows.push(row(Some(w), scope, cell, reference, &mix, s));
-                match &mut whole[scope] {
+                match sum {
                     Some(c) => c.merge(cell),
                     slot => *slot = Some(cell.clone()),
                 }
@@ -104,7 +106,11 @@ pub fn monitor(tally: &Tally, reference: &Reference, hidden: bool, s: &MonitorSe
     };
     let mut scopes = vec!["all".to_string()];
     for seg in &reference.segments {
-        let parts: Vec<String> = seg.matches.iter().map(|(c, v)| format!("{c}={v}")).collect();
+        let parts: Vec<String> = seg
+            .matches
+            .iter()
+            .map(|(c, v)| format!("{c}={v}"))
+            .collect();
         scopes.push(parts.join(","));
     }
     Monitor {

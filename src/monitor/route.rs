@@ -15,8 +15,8 @@ pub struct Router {
     map: Option<Map>,
     /// Every label column a record needs, in the order the reader returns them.
     pub columns: Vec<String>,
-    overrides: Vec<(usize, String)>,
-    rules: Vec<(Vec<(usize, String)>, Option<f64>)>,
+    overrides: Vec<Condition>,
+    rules: Vec<Rule>,
     default: Option<f64>,
     segment_columns: Vec<usize>,
     segments: BTreeMap<Vec<String>, usize>,
@@ -25,6 +25,12 @@ pub struct Router {
     /// Whether the router may escalate for reasons the logs do not show (refusals, timeouts).
     pub hidden_escalations: bool,
 }
+
+/// A label condition: the column's index among [`Router::columns`] and its value.
+type Condition = (usize, String);
+
+/// A per-segment rule: its conditions and threshold (`None`: always large).
+type Rule = (Vec<Condition>, Option<f64>);
 
 /// One request as the policy sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,7 +50,9 @@ pub struct Routed {
 impl Router {
     /// The router of a policy; `Err` for a recalibration map it cannot rebuild.
     pub fn new(against: Against) -> Result<Router, String> {
-        let reference = against.reference.expect("read_against requires a reference");
+        let reference = against
+            .reference
+            .expect("read_against requires a reference");
         let map = match &against.signal.recalibration {
             None => None,
             Some(m) => Some(match (m.method.as_str(), &m.points, m.a, m.b) {
@@ -69,7 +77,11 @@ impl Router {
             .collect();
         let rules = (against.segments.iter())
             .map(|s| {
-                let m = s.matches.iter().map(|(c, v)| (index(c), v.clone())).collect();
+                let m = s
+                    .matches
+                    .iter()
+                    .map(|(c, v)| (index(c), v.clone()))
+                    .collect();
                 let t = if s.action == "always_large" {
                     None
                 } else {
@@ -100,7 +112,7 @@ impl Router {
 
     /// How the policy routes `r` (its labels in [`Router::columns`] order).
     pub fn route(&self, r: &LogRecord) -> Routed {
-        let is = |(k, v): &(usize, String)| r.labels[*k].as_deref() == Some(v.as_str());
+        let is = |(k, v): &Condition| r.labels[*k].as_deref() == Some(v.as_str());
         let mapped = self.map.as_ref().map_or(r.signal, |m| m.apply(r.signal));
         let overridden = self.overrides.iter().any(is);
         let threshold = match self.rules.iter().find(|(m, _)| m.iter().all(is)) {

@@ -255,12 +255,14 @@ impl Tally {
         self.by_hour[hour as usize].0 += 1;
         self.by_hour[hour as usize].1 += u64::from(r.escalated);
         let overall = &reference.overall;
-        let cell = (self.cells.entry((start, 0))).or_insert_with(|| Cell::new(overall.counts.len()));
+        let cell =
+            (self.cells.entry((start, 0))).or_insert_with(|| Cell::new(overall.counts.len()));
         cell.add(r, route, overall);
         cell.unseen += u64::from(route.unseen);
         if let Some(k) = route.segment {
             let d = &reference.segments[k].distribution;
-            let cell = (self.cells.entry((start, k + 1))).or_insert_with(|| Cell::new(d.counts.len()));
+            let cell =
+                (self.cells.entry((start, k + 1))).or_insert_with(|| Cell::new(d.counts.len()));
             cell.add(r, route, d);
         }
     }

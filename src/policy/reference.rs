@@ -69,7 +69,11 @@ pub fn reference(
 }
 
 /// The binned distribution of the records `rows` routed at `threshold`.
-pub fn distribution(input: &SweepInput<'_>, rows: &[usize], threshold: Option<f64>) -> Distribution {
+pub fn distribution(
+    input: &SweepInput<'_>,
+    rows: &[usize],
+    threshold: Option<f64>,
+) -> Distribution {
     let mut signal: Vec<f64> = rows.iter().map(|&i| input.confidence[i]).collect();
     signal.sort_by(f64::total_cmp);
     let n = signal.len();
@@ -159,7 +163,10 @@ mod tests {
         assert_eq!(d.edges, [0.1, 0.2, 0.3, 0.35, 0.4, 0.5]);
         assert_eq!(d.deciles, [0.1, 0.2, 0.3, 0.4, 0.5]);
         assert_eq!(d.counts, [1, 1, 1, 0, 2]);
-        assert_eq!(d.small_quality, [Some(0.0), Some(0.0), Some(1.0), None, Some(1.0)]);
+        assert_eq!(
+            d.small_quality,
+            [Some(0.0), Some(0.0), Some(1.0), None, Some(1.0)]
+        );
         assert_eq!(d.escalated, 3);
         // Population sd of 0.1..0.5: sqrt(0.02).
         assert!((d.sd - 0.02f64.sqrt()).abs() < 1e-12);

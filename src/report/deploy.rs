@@ -6,8 +6,8 @@
 
 use super::prepare::Prepared;
 use super::settings::RunSettings;
-use crate::engine::recommend::Infeasible;
 use crate::engine::objective::Objective;
+use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
 use crate::input::{ExtraColumn, ExtraKind, Field, Labels, Loaded, Reference};
 use crate::policy::document::{
@@ -171,7 +171,10 @@ fn reference(
     };
     let by_task = loaded.set.task_type.as_ref().map(|labels| {
         let column = run.load.fields.column(Field::TaskType).to_string();
-        (vec![column.clone()], Segmentation::new(&[(&column, labels)]))
+        (
+            vec![column.clone()],
+            Segmentation::new(&[(&column, labels)]),
+        )
     });
     let (columns, seg) = match (seg, &by_task) {
         (Some(seg), _) => (run.policy.segment_by.clone(), seg),

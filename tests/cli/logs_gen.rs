@@ -63,7 +63,11 @@ impl Draw {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect()
 }
 
 /// JSON Lines logs of `days` days × `per_day` requests routed by `policy` (a summary.json or
@@ -77,7 +81,10 @@ pub fn generate(policy: &Value, seed: u64, days: u32, per_day: u32, faults: &Fau
         reference["cost"]["small"].as_f64().unwrap(),
         reference["cost"]["large"].as_f64().unwrap(),
     );
-    let seg_weights: Vec<f64> = segments.iter().map(|s| s["records"].as_f64().unwrap()).collect();
+    let seg_weights: Vec<f64> = segments
+        .iter()
+        .map(|s| s["records"].as_f64().unwrap())
+        .collect();
     let mut g = Draw(ChaCha8Rng::seed_from_u64(seed));
     let mut out = String::new();
     let after = |f: &Option<(String, u32)>, name: &str, day: u32| {
@@ -105,7 +112,10 @@ pub fn generate(policy: &Value, seed: u64, days: u32, per_day: u32, faults: &Fau
                 signal = t;
                 escalated = true;
             }
-            let bin = edges.partition_point(|e| *e <= signal).clamp(1, counts.len()) - 1;
+            let bin = edges
+                .partition_point(|e| *e <= signal)
+                .clamp(1, counts.len())
+                - 1;
             let ts = START + day as i64 * 86_400 + (i as i64 * 86_400) / per_day as i64;
             let mut line = String::new();
             if i % 2 == 0 {
@@ -134,7 +144,11 @@ pub fn generate(policy: &Value, seed: u64, days: u32, per_day: u32, faults: &Fau
             );
             if g.bernoulli(0.1) {
                 if escalated {
-                    let q = large_q.get(bin).copied().filter(|q| q.is_finite()).unwrap_or(0.9);
+                    let q = large_q
+                        .get(bin)
+                        .copied()
+                        .filter(|q| q.is_finite())
+                        .unwrap_or(0.9);
                     let _ = write!(line, ",\"large_quality\":{}", u8::from(g.bernoulli(q)));
                 } else {
                     let mut q = small_q[bin];

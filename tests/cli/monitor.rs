@@ -15,7 +15,14 @@ fn policy() -> &'static (PathBuf, serde_json::Value) {
     static POLICY: OnceLock<(PathBuf, serde_json::Value)> = OnceLock::new();
     POLICY.get_or_init(|| {
         let out = calibrate()
-            .args(["recommend", "--min-quality", "0.95", "--print", "json", "--quiet"])
+            .args([
+                "recommend",
+                "--min-quality",
+                "0.95",
+                "--print",
+                "json",
+                "--quiet",
+            ])
             .arg(example("example.jsonl"))
             .output()
             .unwrap();
@@ -74,7 +81,9 @@ fn clean_logs_stay_quiet_over_twenty_seeds() {
         let out = monitor(&s, &logs(seed, &Faults::default()), &[]);
         let lines = alerts(&out);
         assert!(
-            lines.iter().all(|l| !l.contains("conformance") && !l.contains("ceiling")),
+            lines
+                .iter()
+                .all(|l| !l.contains("conformance") && !l.contains("ceiling")),
             "seed {seed}: {lines:?}"
         );
         if out.status.code() == Some(1) {
@@ -98,11 +107,22 @@ fn a_confidence_shift_in_one_segment_alerts_drift_there_from_its_day() {
     let lines = alerts(&out);
     for d in 5..10 {
         let want = format!("alert {} task_type=chat signal drift", day(d));
-        assert!(lines.iter().any(|l| l.starts_with(&want)), "{want}\n{lines:#?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&want)),
+            "{want}\n{lines:#?}"
+        );
     }
     // No drift before the shift, and none in the segments left alone.
-    assert!(!lines.iter().any(|l| l.contains("drift") && l.contains(&day(4))));
-    assert!(!lines.iter().any(|l| l.contains("drift") && l.contains("task_type=code")));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("drift") && l.contains(&day(4)))
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("drift") && l.contains("task_type=code"))
+    );
 }
 
 #[test]
@@ -118,7 +138,11 @@ fn a_router_escalating_at_the_threshold_breaks_conformance() {
     let conformance: Vec<&String> = lines.iter().filter(|l| l.contains("conformance")).collect();
     assert!(conformance[0].starts_with(&format!("alert {} task_type=code conformance", day(3))));
     assert!(conformance.iter().all(|l| l.contains("task_type=code")));
-    assert!(stdout(&out).contains("next: fix the router:"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("next: fix the router:"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -132,10 +156,19 @@ fn a_worse_small_model_with_unchanged_confidence_fails_the_labelled_checks() {
     assert_eq!(out.status.code(), Some(1));
     let lines = alerts(&out);
     let calib = format!("alert {} task_type=summarization labelled", day(6));
-    assert!(lines.iter().any(|l| l.starts_with(&calib) && l.contains("predicted")), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&calib) && l.contains("predicted")),
+        "{lines:#?}"
+    );
     // The signal did not move: no drift anywhere.
     assert!(!lines.iter().any(|l| l.contains("drift")), "{lines:#?}");
-    assert!(!lines.iter().any(|l| l.contains("labelled") && l.contains(&day(3))));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("labelled") && l.contains(&day(3)))
+    );
 }
 
 #[test]
@@ -148,9 +181,16 @@ fn escalation_creeping_past_forty_percent_hits_the_ceiling() {
     let out = monitor(&s, &logs(6, &faults), &[]);
     assert_eq!(out.status.code(), Some(1));
     let lines = alerts(&out);
-    let ceiling: Vec<&String> = lines.iter().filter(|l| l.contains("above the ceiling")).collect();
+    let ceiling: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("above the ceiling"))
+        .collect();
     // Day d escalates about 26 % + 0.06 d x 74 %: past 40 % from day 4 (0-based) on.
-    assert!(ceiling.iter().any(|l| l.starts_with(&format!("alert {} all", day(9)))));
+    assert!(
+        ceiling
+            .iter()
+            .any(|l| l.starts_with(&format!("alert {} all", day(9))))
+    );
     assert!(!ceiling.iter().any(|l| l.contains(&day(1))), "{ceiling:#?}");
     // --max-escalation moves the ceiling.
     let s = Scratch::new();
@@ -168,9 +208,16 @@ fn small_answers_regenerated_four_times_as_often_alert_feedback() {
     let out = monitor(&s, &logs(7, &faults), &[]);
     assert_eq!(out.status.code(), Some(1));
     let lines = alerts(&out);
-    let want = format!("alert {} all complaints correlate with the small model", day(5));
+    let want = format!(
+        "alert {} all complaints correlate with the small model",
+        day(5)
+    );
     assert!(lines.iter().any(|l| l.starts_with(&want)), "{lines:#?}");
-    assert!(!lines.iter().any(|l| l.contains("complaints") && l.contains(&day(2))));
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("complaints") && l.contains(&day(2)))
+    );
 }
 
 #[test]
@@ -180,7 +227,13 @@ fn the_report_is_written_whole_and_reruns_byte_for_byte() {
     let first = monitor(&s, &text, &[]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     assert!(stdout(&first).starts_with("HEALTHY: 0 alerts, 0 warnings"));
-    let names = ["monitor.md", "monitor.json", "monitor.csv", "escalation.svg", "escalation.png"];
+    let names = [
+        "monitor.md",
+        "monitor.json",
+        "monitor.csv",
+        "escalation.svg",
+        "escalation.png",
+    ];
     let bytes: Vec<Vec<u8>> = names.iter().map(|n| s.read(&format!("out/{n}"))).collect();
     let again = monitor(&s, &text, &[]);
     assert_eq!(again.status.code(), Some(0));
@@ -195,8 +248,15 @@ fn the_report_is_written_whole_and_reruns_byte_for_byte() {
     assert_eq!(csv.lines().count(), 1 + 10 * 7 + 7);
     assert!(csv.lines().nth(1).unwrap().starts_with("2026-01-01,all,"));
     let md = s.text("out/monitor.md");
-    for section in ["## Alerts", "## Funnel", "## Escalation over time", "## Signal drift",
-        "## Quality", "## Cost", "## Feedback"] {
+    for section in [
+        "## Alerts",
+        "## Funnel",
+        "## Escalation over time",
+        "## Signal drift",
+        "## Quality",
+        "## Cost",
+        "## Feedback",
+    ] {
         assert!(md.contains(section), "{section}");
     }
     assert!(md.find("## Alerts") < md.find("## Funnel"));
@@ -226,8 +286,16 @@ fn csv_logs_naming_the_model_read_like_json_lines() {
             serde_json::Value::String(s) => s.clone(),
             n => (n.as_i64().unwrap() * 1000).to_string(), // epoch milliseconds
         };
-        let model = if v["escalated"] == true { "big-model" } else { "mini" };
-        csv.push_str(&format!("{ts},{},{},{model}\n", v["task_type"].as_str().unwrap(), v["confidence"]));
+        let model = if v["escalated"] == true {
+            "big-model"
+        } else {
+            "mini"
+        };
+        csv.push_str(&format!(
+            "{ts},{},{},{model}\n",
+            v["task_type"].as_str().unwrap(),
+            v["confidence"]
+        ));
     }
     let s = Scratch::new();
     let path = s.write("logs.csv", csv);
@@ -236,12 +304,25 @@ fn csv_logs_naming_the_model_read_like_json_lines() {
         .arg(&path)
         .arg("--against")
         .arg(&policy().0)
-        .args(["--field", "timestamp=ts", "--field", "signal=conf", "--small-model", "mini"])
+        .args([
+            "--field",
+            "timestamp=ts",
+            "--field",
+            "signal=conf",
+            "--small-model",
+            "mini",
+        ])
         .args(["--quiet", "--out"])
         .arg(s.join("out"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let csv_json = s.json("out/monitor.json");
     assert_eq!(csv_json["records"], 20_000);
     // Every window, scope, escalation and drift figure equals the JSON Lines run's (epoch
@@ -253,7 +334,12 @@ fn csv_logs_naming_the_model_read_like_json_lines() {
     assert_eq!(csv_json["windows"], jsonl_json["windows"]);
     let rows = |j: &serde_json::Value| -> Vec<String> {
         (j["rows"].as_array().unwrap().iter())
-            .map(|r| format!("{} {} {} {} {}", r["window"], r["scope"], r["requests"], r["routed_escalation"], r["drift"]))
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {}",
+                    r["window"], r["scope"], r["requests"], r["routed_escalation"], r["drift"]
+                )
+            })
             .collect()
     };
     assert_eq!(rows(&csv_json), rows(&jsonl_json));
@@ -264,11 +350,26 @@ fn csv_logs_naming_the_model_read_like_json_lines() {
 fn bad_log_records_name_file_line_and_field_and_exit_2() {
     let s = Scratch::new();
     let cases = [
-        ("{\"timestamp\":1767225600,\"confidence\":\"high\",\"escalated\":true}", "logs.jsonl:2: field \"confidence\": expected a finite number, found \"high\""),
-        ("{\"timestamp\":\"yesterday\",\"confidence\":0.5,\"escalated\":true}", "logs.jsonl:2: field \"timestamp\": expected RFC 3339 text"),
-        ("{\"timestamp\":1767225600,\"confidence\":0.5}", "logs.jsonl:2: field \"escalated\": expected a boolean, or a model field"),
-        ("{\"timestamp\":1767225600,\"confidence\":0.5,\"escalated\":\"maybe\"}", "logs.jsonl:2: field \"escalated\": expected a boolean"),
-        ("{\"timestamp\":1767225600,\"confidence\":0.5,\"escalated\":true,\"small_quality\":2}", "logs.jsonl:2: field \"small_quality\": expected a number in [0, 1]"),
+        (
+            "{\"timestamp\":1767225600,\"confidence\":\"high\",\"escalated\":true}",
+            "logs.jsonl:2: field \"confidence\": expected a finite number, found \"high\"",
+        ),
+        (
+            "{\"timestamp\":\"yesterday\",\"confidence\":0.5,\"escalated\":true}",
+            "logs.jsonl:2: field \"timestamp\": expected RFC 3339 text",
+        ),
+        (
+            "{\"timestamp\":1767225600,\"confidence\":0.5}",
+            "logs.jsonl:2: field \"escalated\": expected a boolean, or a model field",
+        ),
+        (
+            "{\"timestamp\":1767225600,\"confidence\":0.5,\"escalated\":\"maybe\"}",
+            "logs.jsonl:2: field \"escalated\": expected a boolean",
+        ),
+        (
+            "{\"timestamp\":1767225600,\"confidence\":0.5,\"escalated\":true,\"small_quality\":2}",
+            "logs.jsonl:2: field \"small_quality\": expected a number in [0, 1]",
+        ),
         ("not json", "logs.jsonl:2: expected a JSON object"),
     ];
     let good = "{\"timestamp\":1767225600,\"confidence\":0.5,\"escalated\":true}\n";
@@ -297,5 +398,9 @@ fn a_policy_without_a_reference_is_an_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no \"reference\" block"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no \"reference\" block"),
+        "{}",
+        stderr(&out)
+    );
 }

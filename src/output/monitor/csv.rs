@@ -6,46 +6,55 @@ use anyhow::Result;
 use super::window_label;
 use crate::report::MonitorReport;
 
+/// The columns.
+const HEADER: [&str; 33] = [
+    "window",
+    "scope",
+    "requests",
+    "escalation_rate",
+    "override_rate",
+    "routed",
+    "routed_escalation",
+    "predicted_escalation",
+    "escalation_p_beyond_margin",
+    "escalated_against_policy",
+    "kept_against_policy",
+    "psi",
+    "ks",
+    "ks_p",
+    "wasserstein_sd",
+    "outside_reference",
+    "estimated_quality",
+    "estimated_quality_lo",
+    "estimated_quality_hi",
+    "effective_eval_records",
+    "poorly_covered",
+    "labels",
+    "labelled_quality",
+    "labelled_quality_lo",
+    "labelled_quality_hi",
+    "predicted_quality",
+    "cost_per_request",
+    "savings_vs_large",
+    "wasted_small_per_request",
+    "regenerated_small",
+    "regenerated_large",
+    "thumbs_down_small",
+    "thumbs_down_large",
+];
+
 /// The rows as CSV.
 pub(super) fn csv(r: &MonitorReport) -> Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "window",
-        "scope",
-        "requests",
-        "escalation_rate",
-        "override_rate",
-        "routed",
-        "routed_escalation",
-        "predicted_escalation",
-        "escalation_p_beyond_margin",
-        "escalated_against_policy",
-        "kept_against_policy",
-        "psi",
-        "ks",
-        "ks_p",
-        "wasserstein_sd",
-        "outside_reference",
-        "estimated_quality",
-        "estimated_quality_lo",
-        "estimated_quality_hi",
-        "effective_eval_records",
-        "poorly_covered",
-        "labels",
-        "labelled_quality",
-        "labelled_quality_lo",
-        "labelled_quality_hi",
-        "predicted_quality",
-        "cost_per_request",
-        "savings_vs_large",
-        "wasted_small_per_request",
-        "regenerated_small",
-        "regenerated_large",
-        "thumbs_down_small",
-        "thumbs_down_large",
-    ])?;
+    w.write_record(HEADER)?;
     for row in &r.monitor.rows {
-        let (d, e, l, c, f) = (row.drift, row.estimate, row.labelled, row.cost, row.feedback);
+        let (d, e, l, c, f) = (
+            row.drift,
+            row.estimate,
+            row.labelled,
+            row.cost,
+            row.feedback,
+        );
         w.write_record([
             window_label(row.window, r.settings.window),
             r.monitor.scopes[row.scope].clone(),

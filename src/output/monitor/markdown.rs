@@ -137,7 +137,10 @@ fn drift(o: &mut String, r: &MonitorReport) {
          and Wasserstein-1 in reference standard deviations.\n",
         r.settings.psi_warn, r.settings.psi_alert
     );
-    let _ = writeln!(o, "| window | scope | PSI | KS | KS p | Wasserstein | outside range |");
+    let _ = writeln!(
+        o,
+        "| window | scope | PSI | KS | KS p | Wasserstein | outside range |"
+    );
     let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|");
     for row in r.monitor.rows.iter() {
         if let Some(d) = row.drift {
@@ -169,8 +172,12 @@ fn quality(o: &mut String, r: &MonitorReport) {
         if e.is_none() && l.is_none() {
             continue;
         }
-        let est = e.map_or("n/a".into(), |e| format!("{:.4} [{:.4}, {:.4}]", e.quality, e.lo, e.hi));
-        let lab = l.map_or("n/a".into(), |l| format!("{:.4} [{:.4}, {:.4}]", l.quality, l.lo, l.hi));
+        let est = e.map_or("n/a".into(), |e| {
+            format!("{:.4} [{:.4}, {:.4}]", e.quality, e.lo, e.hi)
+        });
+        let lab = l.map_or("n/a".into(), |l| {
+            format!("{:.4} [{:.4}, {:.4}]", l.quality, l.lo, l.hi)
+        });
         let _ = writeln!(
             o,
             "| {} | {est} | {} | {} | {} | {lab} | {} |",
@@ -186,9 +193,14 @@ fn quality(o: &mut String, r: &MonitorReport) {
 
 fn cost(o: &mut String, r: &MonitorReport) {
     let _ = writeln!(o, "## Cost per request\n");
-    let rows: Vec<&Row> = windows(r, true).chain(whole(r).filter(|x| x.scope == 0)).collect();
+    let rows: Vec<&Row> = windows(r, true)
+        .chain(whole(r).filter(|x| x.scope == 0))
+        .collect();
     if rows.iter().all(|x| x.cost.is_none()) {
-        let _ = writeln!(o, "The logs carry no cost or small_cost/large_cost fields.\n");
+        let _ = writeln!(
+            o,
+            "The logs carry no cost or small_cost/large_cost fields.\n"
+        );
         return;
     }
     let _ = writeln!(

@@ -54,7 +54,11 @@ fn status_line(r: &MonitorReport) -> String {
         Status::Warn => "WARN",
         Status::Alert => "ALERT",
     };
-    let windows = m.rows.iter().filter(|x| x.window.is_some() && x.scope == 0).count();
+    let windows = m
+        .rows
+        .iter()
+        .filter(|x| x.window.is_some() && x.scope == 0)
+        .count();
     format!(
         "{word}: {} alerts, {} warnings ({}: {} requests in {windows} windows of {}; {} tests, \
          false-discovery rate {})",
@@ -139,21 +143,7 @@ fn finding_words(r: &MonitorReport, f: &Finding, row: &Row) -> String {
                 pct(d.grew.3)
             )
         }),
-        Check::Quality | Check::Calibration => row.labelled.map_or_else(String::new, |l| {
-            let against = match (f.check, l.floor) {
-                (Check::Quality, Some(t)) => format!("the floor {t:.4}"),
-                _ => format!("{:.4} predicted by the calibration", l.predicted),
-            };
-            format!(
-                "labelled non-escalated quality {:.4} [{:.4}, {:.4}] on {} labels below {against} \
-                 by more than the margin{}",
-                l.quality,
-                l.lo,
-                l.hi,
-                l.labels,
-                p(f)
-            )
-        }),
+        Check::Quality | Check::Calibration => labelled_words(f, row),
         Check::Estimate => row.estimate.map_or_else(String::new, |e| {
             format!(
                 "estimated non-escalated quality {:.4} [{:.4}, {:.4}] (no labels) below the floor \
@@ -173,24 +163,44 @@ fn finding_words(r: &MonitorReport, f: &Finding, row: &Row) -> String {
                 pct(e.poorly_covered)
             )
         }),
-        Check::Regenerated | Check::ThumbsDown => {
-            let (what, (small, large)) = match f.check {
-                Check::Regenerated => ("regenerated", row.feedback.regenerated),
-                _ => ("thumbs-down", row.feedback.thumbs_down),
-            };
-            format!(
-                "complaints correlate with the small model: {what} {} of small answers against \
-                 {} of large ones{}",
-                pct(small.unwrap_or(0.0)),
-                pct(large.unwrap_or(0.0)),
-                p(f)
-            )
-        }
+        Check::Regenerated | Check::ThumbsDown => feedback_words(f, row),
         Check::UnseenSegment => format!(
             "{} requests of segments the calibration never saw (routed by the default threshold)",
             row.unseen
         ),
     }
+}
+
+fn labelled_words(f: &Finding, row: &Row) -> String {
+    row.labelled.map_or_else(String::new, |l| {
+        let against = match (f.check, l.floor) {
+            (Check::Quality, Some(t)) => format!("the floor {t:.4}"),
+            _ => format!("{:.4} predicted by the calibration", l.predicted),
+        };
+        format!(
+            "labelled non-escalated quality {:.4} [{:.4}, {:.4}] on {} labels below {against} \
+             by more than the margin{}",
+            l.quality,
+            l.lo,
+            l.hi,
+            l.labels,
+            p(f)
+        )
+    })
+}
+
+fn feedback_words(f: &Finding, row: &Row) -> String {
+    let (what, (small, large)) = match f.check {
+        Check::Regenerated => ("regenerated", row.feedback.regenerated),
+        _ => ("thumbs-down", row.feedback.thumbs_down),
+    };
+    format!(
+        "complaints correlate with the small model: {what} {} of small answers against {} of \
+         large ones{}",
+        pct(small.unwrap_or(0.0)),
+        pct(large.unwrap_or(0.0)),
+        p(f)
+    )
 }
 
 /// One suggestion, worded.
@@ -204,7 +214,12 @@ pub(super) fn suggestion_line(r: &MonitorReport, s: &Suggestion) -> String {
             "re-run `calibrate sweep` on the {labels} labelled requests (with large-model labels \
              where escalated) to re-choose the threshold"
         ),
-        Suggestion::Label { row, lo, hi, labels } => format!(
+        Suggestion::Label {
+            row,
+            lo,
+            hi,
+            labels,
+        } => format!(
             "label about {labels} requests of {} with signal in [{}, {}] to pin quality to ±{}",
             place(r, &r.monitor.rows[*row]),
             threshold(*lo),
@@ -247,8 +262,16 @@ fn json(r: &MonitorReport) -> Result<Vec<u8>> {
         status: m.status,
         status_line: status_line(r),
         messages: m.findings.iter().map(|f| finding_line(r, f)).collect(),
-        suggestions: m.suggestions.iter().map(|s| suggestion_line(r, s)).collect(),
-        windows: m.rows.iter().map(|x| window_label(x.window, r.settings.window)).collect(),
+        suggestions: m
+            .suggestions
+            .iter()
+            .map(|s| suggestion_line(r, s))
+            .collect(),
+        windows: m
+            .rows
+            .iter()
+            .map(|x| window_label(x.window, r.settings.window))
+            .collect(),
         monitor: m,
     };
     let mut bytes = serde_json::to_vec_pretty(&out)?;
@@ -264,7 +287,10 @@ mod tests {
     fn window_labels_are_utc_dates() {
         // 1769817600 = 2026-01-31T00:00:00Z (`date -u -d @1769817600`).
         assert_eq!(window_label(Some(1_769_817_600), 86_400), "2026-01-31");
-        assert_eq!(window_label(Some(1_769_817_600 + 3600 * 13), 3600), "2026-01-31T13:00Z");
+        assert_eq!(
+            window_label(Some(1_769_817_600 + 3600 * 13), 3600),
+            "2026-01-31T13:00Z"
+        );
         assert_eq!(window_label(Some(0), 86_400), "1970-01-01");
         assert_eq!(window_label(None, 86_400), "all");
         assert_eq!(duration(86_400), "1d");

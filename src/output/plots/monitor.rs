@@ -9,7 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::Drawing;
-use super::style::{BLUE, FONT, GREEN, GREY, RED, dashed, err, frame_box, legend, pct_tick};
+use super::style::{BLUE, Chart, FONT, GREEN, GREY, RED, dashed, err, frame_box, legend, pct_tick};
+use crate::monitor::checks::Row;
 use crate::output::format::window_label;
 use crate::report::MonitorReport;
 use crate::trust::stats::normal_quantile;
@@ -47,7 +48,11 @@ impl Drawing for Escalation<'_> {
             .x_label_formatter(&|x| {
                 let k = x.round();
                 let ok = (k - x).abs() < 1e-9 && k >= 0.0 && (k as usize) < labels.len();
-                if ok { labels[k as usize].clone() } else { String::new() }
+                if ok {
+                    labels[k as usize].clone()
+                } else {
+                    String::new()
+                }
             })
             .y_label_formatter(&pct_tick)
             .x_desc("window (UTC)")
@@ -56,46 +61,8 @@ impl Drawing for Escalation<'_> {
             .axis_desc_style((FONT, 17))
             .draw()
             .map_err(err)?;
-        let band: Vec<(f64, f64, f64)> = (rows.iter().enumerate())
-            .filter_map(|(i, x)| {
-                let se = x.escalation_shift?.se;
-                let p = x.predicted_escalation;
-                Some((i as f64, (p - z * se).max(0.0), (p + z * se).min(1.0)))
-            })
-            .collect();
-        if !band.is_empty() {
-            let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
-            poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(poly, GREEN.mix(0.2).filled())))
-                .map_err(err)?
-                .label("expected band (by threshold)")
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 24, y + 5)], GREEN.mix(0.2).filled()));
-        }
-        let line = |f: &dyn Fn(&crate::monitor::checks::Row) -> Option<f64>| {
-            (rows.iter().enumerate())
-                .filter_map(|(i, x)| f(x).map(|y| (i as f64, y)))
-                .collect::<Vec<_>>()
-        };
-        dashed(
-            &mut chart,
-            line(&|x| Some(x.predicted_escalation)),
-            GREEN,
-            "predicted (by threshold)",
-        )?;
-        for (points, color, name) in [
-            (line(&|x| x.routed_escalation), BLUE, "escalated by threshold"),
-            (line(&|x| Some(x.escalation_rate)), RED, "escalated, overrides included"),
-        ] {
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(err)?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)));
-            chart
-                .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
-                .map_err(err)?;
-        }
+        band(&mut chart, &rows, z)?;
+        lines(&mut chart, &rows)?;
         let ceiling = r.settings.max_escalation;
         dashed(
             &mut chart,
@@ -108,4 +75,72 @@ impl Drawing for Escalation<'_> {
         root.present().map_err(err)?;
         Ok(())
     }
+}
+
+/// The expected band (prediction ± z standard errors) of the windows that were tested.
+fn band<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, rows: &[&Row], z: f64) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let band: Vec<(f64, f64, f64)> = (rows.iter().enumerate())
+        .filter_map(|(i, x)| {
+            let se = x.escalation_shift?.se;
+            let p = x.predicted_escalation;
+            Some((i as f64, (p - z * se).max(0.0), (p + z * se).min(1.0)))
+        })
+        .collect();
+    if !band.is_empty() {
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
+        poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(poly, GREEN.mix(0.2).filled())))
+            .map_err(err)?
+            .label("expected band (by threshold)")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 24, y + 5)], GREEN.mix(0.2).filled())
+            });
+    }
+    Ok(())
+}
+
+/// The observed escalation lines and the prediction.
+fn lines<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, rows: &[&Row]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let line = |f: &dyn Fn(&Row) -> Option<f64>| {
+        (rows.iter().enumerate())
+            .filter_map(|(i, x)| f(x).map(|y| (i as f64, y)))
+            .collect::<Vec<_>>()
+    };
+    dashed(
+        chart,
+        line(&|x| Some(x.predicted_escalation)),
+        GREEN,
+        "predicted (by threshold)",
+    )?;
+    for (points, color, name) in [
+        (
+            line(&|x| x.routed_escalation),
+            BLUE,
+            "escalated by threshold",
+        ),
+        (
+            line(&|x| Some(x.escalation_rate)),
+            RED,
+            "escalated, overrides included",
+        ),
+    ] {
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
+            .map_err(err)?;
+    }
+    Ok(())
 }

@@ -5,6 +5,8 @@
 //! RFC 3339 text or epoch numbers, booleans, numbers) and the errors naming file, line and
 //! field. It must not aggregate or judge the records; the caller's closure does that.
 
+mod time;
+
 use std::io::{BufRead, BufReader, Read};
 
 use serde_json::Value as Json;
@@ -12,6 +14,7 @@ use thiserror::Error;
 
 use super::source::{self, Input};
 use super::{Format, LoadError, Progress, Source};
+use time::rfc3339;
 
 /// Epoch numbers above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 pub const EPOCH_MS_ABOVE: f64 = 1e11;
@@ -308,6 +311,97 @@ fn csv_records(
     }
 }
 
+/// One record's cells, with where they are for errors.
+struct Cells<'g, 'a> {
+    get: &'g dyn Fn(&str) -> Cell<'a>,
+    path: &'g str,
+    line: u64,
+}
+
+/// What the timestamp field accepts.
+const TIME: &str =
+    "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds (milliseconds above 1e11)";
+/// What cost and latency fields accept.
+const COST: &str = "a finite number >= 0";
+/// What quality labels accept.
+const QUALITY: &str = "a number in [0, 1] or a boolean";
+
+impl Cells<'_, '_> {
+    fn fail(&self, column: &str, expected: &'static str, found: String) -> LogError {
+        LogError::Field {
+            path: self.path.into(),
+            line: self.line,
+            column: column.into(),
+            expected,
+            found,
+        }
+    }
+
+    fn present(&self, column: &str) -> Option<Cell<'_>> {
+        match (self.get)(column) {
+            Cell::Missing | Cell::Json(Json::Null) => None,
+            cell => Some(cell),
+        }
+    }
+
+    fn number(
+        &self,
+        column: &str,
+        expected: &'static str,
+        ok: fn(f64) -> bool,
+    ) -> Result<Option<f64>, LogError> {
+        let Some(cell) = self.present(column) else {
+            return Ok(None);
+        };
+        match as_number(&cell).filter(|x| ok(*x)) {
+            Some(x) => Ok(Some(x)),
+            None => Err(self.fail(column, expected, shown(&cell))),
+        }
+    }
+
+    fn boolean(&self, column: &str) -> Result<Option<bool>, LogError> {
+        let Some(cell) = self.present(column) else {
+            return Ok(None);
+        };
+        match as_bool(&cell) {
+            Some(b) => Ok(Some(b)),
+            None => Err(self.fail(column, "a boolean (true/false or 1/0)", shown(&cell))),
+        }
+    }
+
+    /// Seconds since the epoch: a number (milliseconds above [`EPOCH_MS_ABOVE`]), numeric
+    /// text likewise, or RFC 3339 text.
+    fn timestamp(&self, column: &str) -> Result<f64, LogError> {
+        let cell =
+            (self.present(column)).ok_or_else(|| self.fail(column, TIME, "nothing".into()))?;
+        as_number(&cell)
+            .map(|x| {
+                if x.abs() > EPOCH_MS_ABOVE {
+                    x / 1000.0
+                } else {
+                    x
+                }
+            })
+            .or_else(|| as_text(&cell).and_then(rfc3339))
+            .ok_or_else(|| self.fail(column, TIME, shown(&cell)))
+    }
+
+    /// `escalated`, else whether `model` names another model than the small one.
+    fn escalated(&self, c: &LogColumns, small_model: &str) -> Result<bool, LogError> {
+        if let Some(b) = self.boolean(&c.escalated)? {
+            return Ok(b);
+        }
+        match self.present(&c.model) {
+            Some(cell) => Ok(as_text(&cell).is_none_or(|m| m != small_model)),
+            None => Err(self.fail(
+                &c.escalated,
+                "a boolean, or a model field naming the model that answered",
+                "neither".into(),
+            )),
+        }
+    }
+}
+
 /// One record from its cells.
 fn record<'a>(
     get: &dyn Fn(&str) -> Cell<'a>,
@@ -316,79 +410,30 @@ fn record<'a>(
     line: u64,
 ) -> Result<LogRecord, LogError> {
     let c = &options.columns;
-    let fail = |column: &str, expected: &'static str, found: String| LogError::Field {
-        path: path.into(),
-        line,
-        column: column.into(),
-        expected,
-        found,
-    };
-    let number = |column: &str, expected: &'static str, ok: fn(f64) -> bool| {
-        match get(column) {
-            Cell::Missing | Cell::Json(Json::Null) => Ok(None),
-            cell => match as_number(&cell).filter(|x| ok(*x)) {
-                Some(x) => Ok(Some(x)),
-                None => Err(fail(column, expected, shown(&cell))),
-            },
-        }
-    };
-    let boolean = |column: &str| match get(column) {
-        Cell::Missing | Cell::Json(Json::Null) => Ok(None),
-        cell => match as_bool(&cell) {
-            Some(b) => Ok(Some(b)),
-            None => Err(fail(column, "a boolean (true/false or 1/0)", shown(&cell))),
-        },
-    };
-    const TIME: &str = "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds (milliseconds \
-                        above 1e11)";
-    let timestamp = match get(&c.timestamp) {
-        Cell::Missing | Cell::Json(Json::Null) => return Err(fail(&c.timestamp, TIME, "nothing".into())),
-        cell => as_number(&cell)
-            .map(|x| if x.abs() > EPOCH_MS_ABOVE { x / 1000.0 } else { x })
-            .or_else(|| as_text(&cell).and_then(rfc3339))
-            .ok_or_else(|| fail(&c.timestamp, TIME, shown(&cell)))?,
-    };
-    let finite = |x: f64| x.is_finite();
-    let signal = number(&c.signal, "a finite number", finite)?
-        .ok_or_else(|| fail(&c.signal, "a finite number", "nothing".into()))?;
-    let escalated = match boolean(&c.escalated)? {
-        Some(b) => b,
-        None => match get(&c.model) {
-            Cell::Missing | Cell::Json(Json::Null) => {
-                return Err(fail(
-                    &c.escalated,
-                    "a boolean, or a model field naming the model that answered",
-                    "neither".into(),
-                ));
-            }
-            cell => as_text(&cell).is_none_or(|m| m != options.small_model),
-        },
-    };
-    let labels = (options.labels.iter())
-        .map(|column| match get(column) {
-            Cell::Missing | Cell::Json(Json::Null) => None,
-            cell => as_text(&cell),
-        })
-        .collect();
+    let cells = Cells { get, path, line };
+    let signal = cells
+        .number(&c.signal, "a finite number", f64::is_finite)?
+        .ok_or_else(|| cells.fail(&c.signal, "a finite number", "nothing".into()))?;
     let unit = |x: f64| (0.0..=1.0).contains(&x);
     let cost_ok = |x: f64| x.is_finite() && x >= 0.0;
-    const COST: &str = "a finite number >= 0";
     Ok(LogRecord {
         line,
-        timestamp,
+        timestamp: cells.timestamp(&c.timestamp)?,
         signal,
-        escalated,
-        labels,
-        cost: number(&c.cost, COST, cost_ok)?,
-        small_cost: number(&c.small_cost, COST, cost_ok)?,
-        large_cost: number(&c.large_cost, COST, cost_ok)?,
-        latency_ms: number(&c.latency_ms, COST, cost_ok)?,
-        regenerated: boolean(&c.regenerated)?,
-        thumbs_down: boolean(&c.thumbs_down)?,
-        small_quality: number(&c.small_quality, "a number in [0, 1] or a boolean", unit)?,
-        large_quality: number(&c.large_quality, "a number in [0, 1] or a boolean", unit)?,
+        escalated: cells.escalated(c, &options.small_model)?,
+        labels: (options.labels.iter())
+            .map(|column| cells.present(column).and_then(|cell| as_text(&cell)))
+            .collect(),
+        cost: cells.number(&c.cost, COST, cost_ok)?,
+        small_cost: cells.number(&c.small_cost, COST, cost_ok)?,
+        large_cost: cells.number(&c.large_cost, COST, cost_ok)?,
+        latency_ms: cells.number(&c.latency_ms, COST, cost_ok)?,
+        regenerated: cells.boolean(&c.regenerated)?,
+        thumbs_down: cells.boolean(&c.thumbs_down)?,
+        small_quality: cells.number(&c.small_quality, QUALITY, unit)?,
+        large_quality: cells.number(&c.large_quality, QUALITY, unit)?,
         weight: match &c.label_weight {
-            Some(w) => number(w, "a finite number > 0", |x| x.is_finite() && x > 0.0)?,
+            Some(w) => cells.number(w, "a finite number > 0", |x| x.is_finite() && x > 0.0)?,
             None => None,
         },
     })
@@ -409,11 +454,8 @@ fn as_number(cell: &Cell<'_>) -> Option<f64> {
 }
 
 fn as_bool(cell: &Cell<'_>) -> Option<bool> {
-    match as_number(cell)? {
-        x if x == 1.0 => Some(true),
-        x if x == 0.0 => Some(false),
-        _ => None,
-    }
+    let x = as_number(cell)?;
+    (x == 1.0 || x == 0.0).then_some(x == 1.0)
 }
 
 fn as_text(cell: &Cell<'_>) -> Option<String> {
@@ -430,72 +472,5 @@ fn shown(cell: &Cell<'_>) -> String {
         Cell::Missing => "nothing".into(),
         Cell::Json(v) => v.to_string(),
         Cell::Text(s) => format!("{s:?}"),
-    }
-}
-
-/// Seconds since the epoch of an RFC 3339 date-time (`2026-01-31T12:00:00.5Z`,
-/// `2026-01-31 12:00:00+02:00`); `None` for anything else.
-pub fn rfc3339(s: String) -> Option<f64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let int = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (int(0..4)?, int(5..7)?, int(8..10)?);
-    let (h, mi, sec) = (int(11..13)?, int(14..16)?, int(17..19)?);
-    if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
-    }
-    if h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    let mut frac = 0.0;
-    if let Some(r) = rest.strip_prefix('.') {
-        let digits = r.bytes().take_while(u8::is_ascii_digit).count();
-        frac = format!("0.{}", &r[..digits]).parse().ok()?;
-        rest = &r[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let rb = rest.as_bytes();
-            if rb.len() != 6 || rb[3] != b':' || !matches!(rb[0], b'+' | b'-') {
-                return None;
-            }
-            let (oh, om) = (rest[1..3].parse::<i64>().ok()?, rest[4..6].parse::<i64>().ok()?);
-            let sign = if rb[0] == b'-' { -1 } else { 1 };
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    let days = days_from_civil(y, mo, d);
-    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset) as f64 + frac)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_matches_epoch_seconds_worked_by_hand() {
-        // 2026-01-31: 20,484 days after 1970-01-01 (`date -u -d 2026-01-31 +%s` = 1769817600).
-        assert_eq!(rfc3339("2026-01-31T00:00:00Z".into()), Some(1_769_817_600.0));
-        assert_eq!(rfc3339("1970-01-01T00:00:00Z".into()), Some(0.0));
-        // 02:00 at +02:00 is midnight UTC; fractions are kept.
-        assert_eq!(rfc3339("1970-01-02T02:00:00.5+02:00".into()), Some(86_400.5));
-        assert_eq!(rfc3339("2024-02-29 12:00:00Z".into()), Some(1_709_208_000.0));
-        assert_eq!(rfc3339("2026-13-01T00:00:00Z".into()), None);
-        assert_eq!(rfc3339("yesterday".into()), None);
     }
 }

@@ -1,0 +1,236 @@
+//! The monitor's routing, tally and per-cell figures on inputs small enough to work by hand.
+
+use std::collections::BTreeMap;
+
+use super::checks::row;
+use super::route::Router;
+use super::tally::Tally;
+use super::{MonitorSettings, Status, monitor};
+use crate::input::{Against, Distribution, LogRecord, Reference, ReferenceCost, ReferenceSegment};
+
+fn settings() -> MonitorSettings {
+    MonitorSettings {
+        window: 86_400,
+        tolerance: 0.02,
+        max_escalation: 0.4,
+        fdr: 0.05,
+        psi_warn: 0.1,
+        psi_alert: 0.25,
+        level: 0.95,
+    }
+}
+
+/// Signals in [0, 1], two bins split at the threshold 0.5: 40 eval records below (quality
+/// 0.5), 60 above (quality 0.9).
+fn distribution() -> Distribution {
+    Distribution {
+        records: 100,
+        threshold: Some(0.5),
+        escalated: 40,
+        sd: 0.3,
+        edges: vec![0.0, 0.5, 1.0],
+        deciles: vec![0.0, 0.5, 1.0],
+        counts: vec![40, 60],
+        small_quality: vec![Some(0.5), Some(0.9)],
+        large_quality: None,
+    }
+}
+
+fn reference(segments: Vec<ReferenceSegment>) -> Reference {
+    Reference {
+        scale: String::new(),
+        target: Some(0.95),
+        cost: ReferenceCost {
+            small: 1.0,
+            large: 10.0,
+        },
+        overridden: 0,
+        overall: distribution(),
+        segment_by: if segments.is_empty() {
+            Vec::new()
+        } else {
+            vec!["task_type".into()]
+        },
+        segments,
+    }
+}
+
+fn record(line: u64, signal: f64, escalated: bool, labels: Vec<Option<&str>>) -> LogRecord {
+    LogRecord {
+        line,
+        timestamp: 1_767_225_600.0 + line as f64,
+        signal,
+        escalated,
+        labels: labels.into_iter().map(|l| l.map(String::from)).collect(),
+        cost: None,
+        small_cost: None,
+        large_cost: None,
+        latency_ms: None,
+        regenerated: None,
+        thumbs_down: None,
+        small_quality: None,
+        large_quality: None,
+        weight: None,
+    }
+}
+
+/// A policy: default 0.5, code 0.7, legal always large, enterprise users always large.
+fn router() -> Router {
+    let seg = |v: &str| ReferenceSegment {
+        matches: BTreeMap::from([("task_type".to_string(), v.to_string())]),
+        distribution: distribution(),
+    };
+    let json = serde_json::json!({
+        "signal": {"name": "confidence"},
+        "objective": {"kind": "min_quality", "value": 0.95},
+        "default_threshold": 0.5,
+        "segment_by": ["task_type"],
+        "segments": [
+            {"match": {"task_type": "code"}, "action": "threshold", "threshold": 0.7},
+            {"match": {"task_type": "legal"}, "action": "always_large"}
+        ],
+        "always_large": [{"field": "tier", "value": "enterprise"}],
+    });
+    let mut against: Against = serde_json::from_value(json).unwrap();
+    against.reference = Some(reference(vec![seg("chat"), seg("code")]));
+    Router::new(against).unwrap()
+}
+
+#[test]
+fn the_router_keeps_the_small_answer_at_signal_equal_to_the_threshold() {
+    let r = router();
+    // Columns in the order the policy names them: overrides, rules, then segments.
+    assert_eq!(r.columns, ["tier", "task_type"]);
+    let route = |signal, tier: Option<&str>, task: &str| {
+        r.route(&record(1, signal, false, vec![tier, Some(task)]))
+    };
+    assert!(
+        route(0.5, None, "chat").keep_small,
+        ">= keeps the threshold itself"
+    );
+    assert!(!route(0.499_999, None, "chat").keep_small);
+    assert!(!route(0.69, None, "code").keep_small);
+    assert!(route(0.7, None, "code").keep_small);
+    assert!(!route(0.99, None, "legal").keep_small);
+    let enterprise = route(0.99, Some("enterprise"), "chat");
+    assert!(enterprise.overridden && !enterprise.keep_small);
+    assert_eq!(route(0.9, None, "code").segment, Some(1));
+    let legal = route(0.9, None, "legal");
+    assert!(legal.unseen && legal.segment.is_none());
+}
+
+#[test]
+fn the_router_maps_the_raw_signal_through_the_isotonic_map() {
+    let json = serde_json::json!({
+        "signal": {"name": "logprob_min", "recalibration": {"method": "isotonic",
+            "points": [[0.0, 0.0], [0.2, 0.6], [1.0, 1.0]]}},
+        "objective": {"kind": "min_quality", "value": 0.9},
+        "default_threshold": 0.6,
+    });
+    let mut against: Against = serde_json::from_value(json).unwrap();
+    against.reference = Some(reference(Vec::new()));
+    let r = Router::new(against).unwrap();
+    // Raw 0.1 maps to 0.3 (halfway to 0.6): escalated; raw 0.2 maps to 0.6 exactly: kept.
+    let at = |x| r.route(&record(1, x, false, Vec::new()));
+    assert!((at(0.1).mapped - 0.3).abs() < 1e-12 && !at(0.1).keep_small);
+    assert!(at(0.2).mapped == 0.6 && at(0.2).keep_small);
+}
+
+#[test]
+fn conformance_counts_both_directions_and_cells_merge_exactly() {
+    let r = router();
+    let mut tally = Tally::new(86_400);
+    let records = [
+        record(1, 0.5, true, vec![None, Some("chat")]), // escalated, policy keeps: mismatch
+        record(2, 0.4, false, vec![None, Some("chat")]), // kept, policy escalates: mismatch
+        record(3, 0.9, false, vec![None, Some("chat")]), // agrees
+        record(4, 0.9, true, vec![Some("enterprise"), Some("chat")]), // override, agrees
+    ];
+    for rec in &records {
+        tally.add(rec, &r.route(rec), &r.reference);
+    }
+    let all = &tally.cells[&(1_767_225_600, 0)];
+    assert_eq!((all.wrongly_escalated, all.wrongly_kept), (1, 1));
+    assert_eq!(all.first_mismatch_line, Some(1));
+    assert_eq!((all.requests, all.overridden, all.routed), (4, 1, 3));
+    // Bins of routed requests: 0.4 below 0.5, 0.5 and 0.9 above.
+    assert_eq!(all.bins, [1, 2]);
+    // Two halves merged equal the whole.
+    let (mut a, mut b) = (Tally::new(86_400), Tally::new(86_400));
+    for rec in &records[..2] {
+        a.add(rec, &r.route(rec), &r.reference);
+    }
+    for rec in &records[2..] {
+        b.add(rec, &r.route(rec), &r.reference);
+    }
+    let mut merged = a.cells[&(1_767_225_600, 0)].clone();
+    merged.merge(&b.cells[&(1_767_225_600, 0)]);
+    assert_eq!(&merged, all);
+}
+
+#[test]
+fn a_cell_figures_worked_by_hand() {
+    // 200 routed requests: 100 in [0, 0.5) (escalated), 100 in [0.5, 1] (kept).
+    let reference = reference(Vec::new());
+    let r = Router::new(Against {
+        reference: Some(reference.clone()),
+        ..serde_json::from_value(serde_json::json!({
+            "signal": {"name": "confidence"},
+            "objective": {"kind": "min_quality", "value": 0.95},
+            "default_threshold": 0.5,
+        }))
+        .unwrap()
+    })
+    .unwrap();
+    let mut tally = Tally::new(86_400);
+    for i in 0..200u64 {
+        let signal = if i < 100 { 0.25 } else { 0.75 };
+        let rec = record(i, signal, i < 100, Vec::new());
+        tally.add(&rec, &r.route(&rec), &reference);
+    }
+    let cell = &tally.cells[&(1_767_225_600, 0)];
+    let x = row(Some(1_767_225_600), 0, cell, &reference, &[], &settings());
+    // Observed 0.5 against predicted 0.4: se = √(0.4 · 0.6 / 100 + 0.5 · 0.5 / 200)
+    // = 0.0604152; p = Φ(−(0.1 − 0.02) / se) = 0.0927234 (Python, math.erfc).
+    let shift = x.escalation_shift.unwrap();
+    assert!((shift.se - 0.060_415_23).abs() < 1e-8);
+    assert!((shift.p_beyond_margin - 0.092_723_39).abs() < 1e-6);
+    // PSI over the two deciles: 0.1 ln(0.5 / 0.4) − 0.1 ln(0.5 / 0.6) = 0.0405465; KS 0.1.
+    let d = x.drift.unwrap();
+    assert!((d.psi - 0.040_546_51).abs() < 1e-8);
+    assert!((d.ks - 0.1).abs() < 1e-12);
+    // The estimate: every accepted request in the bin of quality 0.9; the calibration's
+    // variance 0.9 · 0.1 / 60, no spread: se = 0.0387298. The floor is the scope's own 0.9
+    // (below the 0.95 target).
+    let e = x.estimate.unwrap();
+    assert!((e.quality - 0.9).abs() < 1e-12);
+    assert!((e.hi - e.quality - 1.959_964 * 0.038_729_83).abs() < 1e-5);
+    assert_eq!(e.floor, Some(0.9));
+    assert!((e.effective_records - 60.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_run_with_a_mismatch_alerts_and_without_one_is_healthy() {
+    let r = router();
+    let run = |bad: bool| {
+        let mut tally = Tally::new(86_400);
+        for i in 0..50u64 {
+            let signal = 0.1 + 0.016 * i as f64;
+            let escalated = if bad && i == 7 {
+                signal >= 0.5
+            } else {
+                signal < 0.5
+            };
+            let rec = record(i, signal, escalated, vec![None, Some("chat")]);
+            tally.add(&rec, &r.route(&rec), &r.reference);
+        }
+        monitor(&tally, &r.reference, false, &settings())
+    };
+    assert_eq!(run(false).status, Status::Healthy);
+    let bad = run(true);
+    assert_eq!(bad.status, Status::Alert);
+    assert_eq!(bad.scopes, ["all", "task_type=chat", "task_type=code"]);
+    // The segment's row names it (a per-segment reference: conformance is per segment).
+    let f = &bad.findings[0];
+    assert_eq!(bad.rows[f.row].scope, 1);
+}

@@ -211,8 +211,9 @@ pub(super) fn suggestion_line(r: &MonitorReport, s: &Suggestion) -> String {
             r.logs
         ),
         Suggestion::Resweep { labels } => format!(
-            "re-run `calibrate sweep` on the {labels} labelled requests (with large-model labels \
-             where escalated) to re-choose the threshold"
+            "re-calibrate: label a sample of recent requests with both models and re-run \
+             `calibrate sweep` on it (the logs' {labels} labels each cover only the model that \
+             answered)"
         ),
         Suggestion::Label {
             row,

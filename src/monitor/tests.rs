@@ -234,3 +234,56 @@ fn a_run_with_a_mismatch_alerts_and_without_one_is_healthy() {
     let f = &bad.findings[0];
     assert_eq!(bad.rows[f.row].scope, 1);
 }
+
+#[test]
+fn inverse_probability_weights_undo_uneven_labelling() {
+    // Accepted bins [0.5, 0.75) of quality 0.8 and [0.75, 1] of quality 1. 100 requests each;
+    // the first labelled at 10 % (weight 10: 8 right, 2 wrong), the second at 50 % (weight
+    // 2: all 50 right). Unweighted 58 / 60 = 0.9667 overstates; weighted (8·10 + 50·2) /
+    // (10·10 + 50·2) = 180 / 200 = 0.9, the traffic's true (0.8 + 1) / 2. Kish's effective
+    // count: 200² / (10·10² + 50·2²) = 33.33. Worked by hand.
+    let mut reference = reference(Vec::new());
+    reference.overall = Distribution {
+        records: 100,
+        threshold: Some(0.5),
+        escalated: 40,
+        sd: 0.3,
+        edges: vec![0.0, 0.5, 0.75, 1.0],
+        deciles: vec![0.0, 0.5, 1.0],
+        counts: vec![40, 30, 30],
+        small_quality: vec![Some(0.5), Some(0.8), Some(1.0)],
+        large_quality: None,
+    };
+    let r = Router::new(Against {
+        reference: Some(reference.clone()),
+        ..serde_json::from_value(serde_json::json!({
+            "signal": {"name": "confidence"},
+            "objective": {"kind": "min_quality", "value": 0.95},
+            "default_threshold": 0.5,
+        }))
+        .unwrap()
+    })
+    .unwrap();
+    let mut tally = Tally::new(86_400);
+    for i in 0..200u64 {
+        let (signal, labelled, weight, right) = if i < 100 {
+            (0.6, i < 10, 10.0, i < 8)
+        } else {
+            (0.9, i < 150, 2.0, true)
+        };
+        let mut rec = record(i, signal, false, Vec::new());
+        if labelled {
+            rec.small_quality = Some(if right { 1.0 } else { 0.0 });
+            rec.weight = Some(weight);
+        }
+        tally.add(&rec, &r.route(&rec), &reference);
+    }
+    let cell = &tally.cells[&(1_767_225_600, 0)];
+    let l = row(Some(0), 0, cell, &reference, &[], &settings())
+        .labelled
+        .unwrap();
+    assert_eq!(l.labels, 60);
+    assert!((l.quality - 0.9).abs() < 1e-12);
+    assert!((l.predicted - 0.9).abs() < 1e-12);
+    assert!((l.effective - 200.0 * 200.0 / 1200.0).abs() < 1e-9);
+}

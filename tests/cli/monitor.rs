@@ -404,3 +404,52 @@ fn a_policy_without_a_reference_is_an_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn parquet_logs_read_like_json_lines() {
+    use polars::prelude::*;
+    // Two days of generated requests, every timestamp as epoch seconds, in both formats.
+    let text = generate(&policy().1, 11, 2, 1000, &Faults::default());
+    let (mut ts, mut task, mut conf, mut esc) = (vec![], vec![], vec![], vec![]);
+    let mut jsonl = String::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let t = match &v["timestamp"] {
+            serde_json::Value::String(_) => ts.last().map_or(0, |x| x + 43),
+            n => n.as_i64().unwrap(),
+        };
+        ts.push(t);
+        task.push(v["task_type"].as_str().unwrap().to_string());
+        conf.push(v["confidence"].as_f64().unwrap());
+        esc.push(v["escalated"].as_bool().unwrap());
+        jsonl.push_str(&format!(
+            "{{\"timestamp\":{t},\"task_type\":\"{}\",\"confidence\":{},\"escalated\":{}}}\n",
+            task.last().unwrap(),
+            v["confidence"],
+            esc.last().unwrap()
+        ));
+    }
+    let mut frame =
+        df!("timestamp" => ts, "task_type" => task, "confidence" => conf, "escalated" => esc)
+            .unwrap();
+    let s = Scratch::new();
+    let path = s.join("logs.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let out = calibrate()
+        .arg("monitor")
+        .arg(&path)
+        .arg("--against")
+        .arg(&policy().0)
+        .args(["--quiet", "--out"])
+        .arg(s.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let t = Scratch::new();
+    assert_eq!(monitor(&t, &jsonl, &[]).status.code(), Some(0));
+    let (a, b) = (s.json("out/monitor.json"), t.json("out/monitor.json"));
+    assert_eq!(a["records"], 2000);
+    assert_eq!(a["rows"], b["rows"]);
+}

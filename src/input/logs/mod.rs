@@ -5,6 +5,7 @@
 //! RFC 3339 text or epoch numbers, booleans, numbers) and the errors naming file, line and
 //! field. It must not aggregate or judge the records; the caller's closure does that.
 
+mod parquet;
 mod time;
 
 use std::io::{BufRead, BufReader, Read};
@@ -208,11 +209,21 @@ pub fn read_logs(
     let (format, input, _) = source::open(&options.source, options.format)?;
     let (reader, size) = match input {
         Input::Stream { reader, size } => (reader, size),
-        Input::Array { .. } | Input::Seekable { .. } => {
+        Input::Seekable { file, size } => {
+            let size = Some(size);
+            progress.start(size);
+            let records = parquet::parquet_records(file, options, &label, progress, &mut each)?;
+            return Ok(LogFacts {
+                format,
+                records,
+                bytes: size,
+            });
+        }
+        Input::Array { .. } => {
             return Err(LogError::Unsupported {
                 path: label,
-                why: "monitor streams JSON Lines and CSV logs (a JSON array or Parquet file: \
-                      convert it to JSON Lines first)"
+                why: "monitor streams JSON Lines, CSV and Parquet logs (a JSON array: convert \
+                      it to JSON Lines first)"
                     .into(),
             });
         }
@@ -227,6 +238,31 @@ pub fn read_logs(
         records,
         bytes: size,
     })
+}
+
+/// Every column a record may be read from.
+fn wanted(options: &LogOptions) -> Vec<String> {
+    let c = &options.columns;
+    let mut out: Vec<String> = [
+        &c.timestamp,
+        &c.signal,
+        &c.escalated,
+        &c.model,
+        &c.cost,
+        &c.small_cost,
+        &c.large_cost,
+        &c.latency_ms,
+        &c.regenerated,
+        &c.thumbs_down,
+        &c.small_quality,
+        &c.large_quality,
+    ]
+    .into_iter()
+    .cloned()
+    .collect();
+    out.extend(c.label_weight.iter().cloned());
+    out.extend(options.labels.iter().cloned());
+    out
 }
 
 /// A cell as the record holds it.

@@ -40,6 +40,9 @@ pub struct ReferenceCost {
     pub small: f64,
     /// The large model, currency units per request.
     pub large: f64,
+    /// The comparison model (`--baseline`), currency units per request, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
 }
 
 /// One segment of the reference.

@@ -61,6 +61,8 @@ pub struct Row {
     pub cost: Option<CostRow>,
     /// Feedback by model.
     pub feedback: FeedbackRow,
+    /// Mean latency (ms) by path: small only, escalated, overridden (`None`: no latencies).
+    pub latency_ms: [Option<f64>; 3],
 }
 
 /// Drift of the signal's distribution.
@@ -136,6 +138,8 @@ pub struct CostRow {
     pub wasted_small: f64,
     /// 1 − cost / always-large's cost (the logs' mean large cost, else the reference's).
     pub savings_vs_large: f64,
+    /// 1 − cost / the comparison model's (`--baseline` at calibration), if there was one.
+    pub savings_vs_baseline: Option<f64>,
 }
 
 /// Feedback rates by the model that answered.
@@ -187,6 +191,7 @@ pub fn row(
         labelled: labelled(cell, d, reference.target, s),
         cost: cost(cell, reference),
         feedback: feedback(&cell.feedback),
+        latency_ms: cell.latency.map(|(k, s)| (k > 0).then(|| s / k as f64)),
     }
 }
 
@@ -398,6 +403,9 @@ fn cost(cell: &Cell, reference: &Reference) -> Option<CostRow> {
         } else {
             0.0
         },
+        savings_vs_baseline: (reference.cost.baseline)
+            .filter(|b| *b > 0.0)
+            .map(|b| 1.0 - per_request / b),
     })
 }
 

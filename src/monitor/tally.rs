@@ -46,6 +46,8 @@ pub struct Cell {
     pub cost: CostSums,
     /// Feedback on answers of the small (0) and the large (1) model.
     pub feedback: [Feedback; 2],
+    /// (requests, Σ latency in ms) with a latency, by path: small only, escalated, overridden.
+    pub latency: [(u64, f64); 3],
 }
 
 /// Weighted sums over labelled requests the small model answered (weight: the label's
@@ -145,6 +147,9 @@ impl Cell {
         add(&mut c.overridden, d.overridden);
         add(&mut c.wasted_small, d.wasted_small);
         add(&mut c.large, d.large);
+        for (a, b) in self.latency.iter_mut().zip(&o.latency) {
+            add(a, *b);
+        }
         for (f, g) in self.feedback.iter_mut().zip(&o.feedback) {
             f.regenerated.0 += g.regenerated.0;
             f.regenerated.1 += g.regenerated.1;
@@ -153,23 +158,22 @@ impl Cell {
         }
     }
 
-    fn add(&mut self, r: &LogRecord, route: &Routed, d: &Distribution) {
-        self.requests += 1;
-        self.escalated += u64::from(r.escalated);
-        // The policy escalates exactly when it does not keep the small answer.
-        if r.escalated == route.keep_small {
-            if r.escalated {
-                self.wrongly_escalated += 1;
-            } else {
-                self.wrongly_kept += 1;
-            }
-            self.first_mismatch_line.get_or_insert(r.line);
-        }
+    /// Cost, latency and feedback of one request, by path.
+    fn add_spend(&mut self, r: &LogRecord, route: &Routed) {
         let cost = r.cost.or(match (r.small_cost, r.large_cost) {
             (Some(s), Some(l)) if r.escalated => Some(s + l),
             (Some(s), _) if !r.escalated => Some(s),
             _ => None,
         });
+        let k = match (route.overridden, r.escalated) {
+            (true, _) => 2,
+            (false, true) => 1,
+            (false, false) => 0,
+        };
+        if let Some(ms) = r.latency_ms {
+            self.latency[k].0 += 1;
+            self.latency[k].1 += ms;
+        }
         let path = if route.overridden {
             self.overridden += 1;
             &mut self.cost.overridden
@@ -201,6 +205,21 @@ impl Cell {
             f.thumbs_down.0 += 1;
             f.thumbs_down.1 += u64::from(t);
         }
+    }
+
+    fn add(&mut self, r: &LogRecord, route: &Routed, d: &Distribution) {
+        self.requests += 1;
+        self.escalated += u64::from(r.escalated);
+        // The policy escalates exactly when it does not keep the small answer.
+        if r.escalated == route.keep_small {
+            if r.escalated {
+                self.wrongly_escalated += 1;
+            } else {
+                self.wrongly_kept += 1;
+            }
+            self.first_mismatch_line.get_or_insert(r.line);
+        }
+        self.add_spend(r, route);
         if route.overridden {
             return;
         }

@@ -43,6 +43,7 @@ fn reference(segments: Vec<ReferenceSegment>) -> Reference {
         cost: ReferenceCost {
             small: 1.0,
             large: 10.0,
+            baseline: None,
         },
         overridden: 0,
         overall: distribution(),

@@ -37,6 +37,7 @@ pub fn reference(
     let cost = ReferenceCost {
         small: mean(&|i| input.costs.small.get(i)),
         large: mean(&|i| input.costs.large.get(i)),
+        baseline: input.costs.baseline,
     };
     let (segment_by, segs) = match segments {
         Some(s) => {

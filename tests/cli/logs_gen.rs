@@ -8,7 +8,8 @@
 //! carry a small_quality label drawn Bernoulli(the bin's eval quality), 10 % of escalated ones a
 //! large_quality label likewise. Costs are the reference means times U(0.8, 1.2). Users
 //! regenerate 5 % and thumb down 2 % of answers of either model. Timestamps alternate between
-//! RFC 3339 text and epoch seconds. Same seed, same bytes (ChaCha8).
+//! RFC 3339 text and epoch seconds. Latency: 400-1200 ms, plus 2-5 s when escalated. Same seed,
+//! same bytes (ChaCha8).
 
 #![allow(dead_code)]
 
@@ -142,6 +143,12 @@ pub fn generate(policy: &Value, seed: u64, days: u32, per_day: u32, faults: &Fau
                 g.bernoulli(regen),
                 g.bernoulli(0.02)
             );
+            // Latency: the small model's 400-1200 ms, plus the large model's 2-5 s when escalated.
+            let mut latency = 400.0 + 800.0 * g.unit();
+            if escalated {
+                latency += 2000.0 + 3000.0 * g.unit();
+            }
+            let _ = write!(line, ",\"latency_ms\":{}", latency.round());
             if g.bernoulli(0.1) {
                 if escalated {
                     let q = large_q

@@ -155,12 +155,19 @@ fn a_worse_small_model_with_unchanged_confidence_fails_the_labelled_checks() {
     let out = monitor(&s, &logs(5, &faults), &[]);
     assert_eq!(out.status.code(), Some(1));
     let lines = alerts(&out);
-    let calib = format!("alert {} task_type=summarization labelled", day(6));
+    // About 40 labelled small answers of the segment a day: the drop of 25 points shows in
+    // most windows from day 5 on (power, not certainty, per window), never before.
+    let flagged: Vec<u32> = (0..10)
+        .filter(|d| {
+            let calib = format!("alert {} task_type=summarization labelled", day(*d));
+            lines
+                .iter()
+                .any(|l| l.starts_with(&calib) && l.contains("predicted"))
+        })
+        .collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with(&calib) && l.contains("predicted")),
-        "{lines:#?}"
+        flagged.len() >= 2 && flagged.iter().all(|d| *d >= 5),
+        "{flagged:?} {lines:#?}"
     );
     // The signal did not move: no drift anywhere.
     assert!(!lines.iter().any(|l| l.contains("drift")), "{lines:#?}");

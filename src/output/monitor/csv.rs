@@ -7,7 +7,7 @@ use super::window_label;
 use crate::report::MonitorReport;
 
 /// The columns.
-const HEADER: [&str; 33] = [
+const HEADER: [&str; 37] = [
     "window",
     "scope",
     "requests",
@@ -41,6 +41,10 @@ const HEADER: [&str; 33] = [
     "regenerated_large",
     "thumbs_down_small",
     "thumbs_down_large",
+    "savings_vs_baseline",
+    "latency_ms_small_only",
+    "latency_ms_escalated",
+    "latency_ms_overridden",
 ];
 
 /// The rows as CSV.
@@ -89,6 +93,10 @@ pub(super) fn csv(r: &MonitorReport) -> Result<Vec<u8>> {
             opt(f.regenerated.1),
             opt(f.thumbs_down.0),
             opt(f.thumbs_down.1),
+            opt(c.and_then(|c| c.savings_vs_baseline)),
+            opt(row.latency_ms[0]),
+            opt(row.latency_ms[1]),
+            opt(row.latency_ms[2]),
         ])?;
     }
     Ok(w.into_inner()?)

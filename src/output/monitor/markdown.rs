@@ -205,24 +205,55 @@ fn cost(o: &mut String, r: &MonitorReport) {
     }
     let _ = writeln!(
         o,
-        "| window | scope | per request | small only | escalated | overridden | wasted small | savings vs always-large |"
+        "| window | scope | per request | small only | escalated | overridden | wasted small | savings vs always-large | vs baseline |"
     );
-    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let m = |x: Option<f64>| x.map_or("n/a".into(), money);
-    for row in rows {
+    for row in &rows {
         if let Some(c) = row.cost {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 place(r, row),
                 money(c.per_request),
                 m(c.by_path[0]),
                 m(c.by_path[1]),
                 m(c.by_path[2]),
                 money(c.wasted_small),
-                pct(c.savings_vs_large)
+                pct(c.savings_vs_large),
+                c.savings_vs_baseline.map_or("n/a".into(), pct)
             );
         }
+    }
+    let _ = writeln!(o);
+    latency(o, r, &rows);
+}
+
+/// Mean latency by path, when the logs carry `latency_ms`.
+fn latency(o: &mut String, r: &MonitorReport, rows: &[&Row]) {
+    if rows
+        .iter()
+        .all(|x| x.latency_ms.iter().all(Option::is_none))
+    {
+        return;
+    }
+    let _ = writeln!(o, "Mean latency (ms) by path:\n");
+    let _ = writeln!(
+        o,
+        "| window | scope | small only | escalated | overridden |"
+    );
+    let _ = writeln!(o, "|---|---|---:|---:|---:|");
+    let ms = |x: Option<f64>| x.map_or("n/a".into(), |x| format!("{x:.0}"));
+    for row in rows {
+        let l = row.latency_ms;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            place(r, row),
+            ms(l[0]),
+            ms(l[1]),
+            ms(l[2])
+        );
     }
     let _ = writeln!(o);
 }

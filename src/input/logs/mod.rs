@@ -7,10 +7,12 @@
 
 mod cells;
 mod parquet;
+mod picked;
 mod time;
 
 use std::io::{BufRead, BufReader, Read};
 
+use serde::de::DeserializeSeed;
 use serde_json::Value as Json;
 use thiserror::Error;
 
@@ -282,6 +284,7 @@ fn jsonl_records(
 ) -> Result<u64, LogError> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let (mut line, mut records, mut buf) = (0u64, 0u64, String::new());
+    let wanted = wanted(options);
     loop {
         buf.clear();
         let read = (reader.read_line(&mut buf)).map_err(|source| LoadError::Io {
@@ -296,15 +299,22 @@ fn jsonl_records(
         if buf.trim().is_empty() {
             continue;
         }
-        let object: serde_json::Map<String, Json> =
-            serde_json::from_str(&buf).map_err(|e| LogError::Record {
-                path: path.into(),
-                line,
-                expected: "a JSON object",
-                why: e.to_string(),
-            })?;
-        let object = &object;
-        let get = |c: &str| object.get(c).map_or(Cell::Missing, Cell::Json);
+        let bad = |e: serde_json::Error| LogError::Record {
+            path: path.into(),
+            line,
+            expected: "a JSON object",
+            why: e.to_string(),
+        };
+        let mut de = serde_json::Deserializer::from_str(&buf);
+        let picked = (picked::Pick { wanted: &wanted })
+            .deserialize(&mut de)
+            .map_err(bad)?;
+        de.end().map_err(bad)?;
+        let picked = &picked;
+        let get = |c: &str| match wanted.iter().position(|w| w == c) {
+            Some(k) => picked[k].as_ref().map_or(Cell::Missing, Cell::Json),
+            None => Cell::Missing,
+        };
         each(record(&get, options, path, line)?);
         records += 1;
     }

@@ -5,6 +5,8 @@
 //!
 //! Owns the alert rules and the suggestions. Pure.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::MonitorSettings;
@@ -99,12 +101,25 @@ pub fn findings(
 ) -> (Vec<Finding>, usize) {
     let mut out = Vec::new();
     let mut tests: Vec<(usize, Check, f64)> = Vec::new();
+    // Mismatches of a window's segments; the overall row reports only the rest (requests of
+    // segments the reference lacks), so each mismatch is reported once, where it happened.
+    let mut in_segments: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.scope > 0) {
+        let e = in_segments.entry(r.window.unwrap_or(i64::MIN)).or_default();
+        e.0 += r.mismatches.0;
+        e.1 += r.mismatches.1;
+    }
     for (i, r) in rows.iter().enumerate() {
-        if r.window.is_none() {
+        let Some(window) = r.window else {
             continue;
-        }
+        };
         let own = (r.scope > 0) == segmented;
-        deterministic(i, r, own, hidden, s, &mut out);
+        let seg = in_segments.get(&window).copied().unwrap_or_default();
+        let mismatches = match r.scope {
+            0 => (r.mismatches.0 - seg.0, r.mismatches.1 - seg.1),
+            _ => r.mismatches,
+        };
+        deterministic(i, r, (own, mismatches), hidden, s, &mut out);
         let mut test = |c: Check, p: Option<f64>| {
             if let Some(p) = p {
                 tests.push((i, c, p));
@@ -149,11 +164,11 @@ pub fn findings(
     (out, p.len())
 }
 
-/// Findings that need no test.
+/// Findings that need no test (`mismatches`: the ones this row reports).
 fn deterministic(
     i: usize,
     r: &Row,
-    own: bool,
+    (own, mismatches): (bool, (u64, u64)),
     hidden: bool,
     s: &MonitorSettings,
     out: &mut Vec<Finding>,
@@ -166,10 +181,10 @@ fn deterministic(
             p: None,
         })
     };
-    let (escalated, kept) = r.mismatches;
-    if own && (kept > 0 || escalated > 0 && !hidden) {
+    let (escalated, kept) = mismatches;
+    if kept > 0 || escalated > 0 && !hidden {
         push(Severity::Alert, Check::Conformance);
-    } else if own && escalated > 0 {
+    } else if escalated > 0 {
         push(Severity::Warn, Check::Conformance);
     }
     if r.scope == 0 && r.requests >= MIN_REQUESTS && r.escalation_rate > s.max_escalation {

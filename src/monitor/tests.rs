@@ -288,3 +288,24 @@ fn inverse_probability_weights_undo_uneven_labelling() {
     assert!((l.predicted - 0.9).abs() < 1e-12);
     assert!((l.effective - 200.0 * 200.0 / 1200.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_mismatch_in_a_segment_the_reference_lacks_alerts_on_the_overall_row_once() {
+    let r = router();
+    let mut tally = Tally::new(86_400);
+    let records = [
+        // "poetry" is no reference segment: the default threshold 0.5 keeps 0.6.
+        record(1, 0.6, true, vec![None, Some("poetry")]),
+        // A chat mismatch: reported on chat's row, not again on the overall one.
+        record(2, 0.6, true, vec![None, Some("chat")]),
+    ];
+    for rec in &records {
+        tally.add(rec, &r.route(rec), &r.reference);
+    }
+    let m = monitor(&tally, &r.reference, false, &settings());
+    let conformance: Vec<usize> = (m.findings.iter())
+        .filter(|f| f.check == super::findings::Check::Conformance)
+        .map(|f| m.rows[f.row].scope)
+        .collect();
+    assert_eq!(conformance, [0, 1]);
+}

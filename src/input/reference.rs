@@ -207,12 +207,12 @@ pub struct AgainstOverride {
 #[derive(Debug, thiserror::Error)]
 pub enum AgainstError {
     /// Unreadable file.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (worded in the message, not chained: said once).
+        error: std::io::Error,
     },
     /// Not a policy document.
     #[error(
@@ -229,9 +229,9 @@ pub enum AgainstError {
 /// Reads a policy document, or the `policy` of a `summary.json`; it must carry a reference.
 pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
     let label = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| AgainstError::Io {
+    let bytes = std::fs::read(path).map_err(|error| AgainstError::Io {
         path: label.clone(),
-        source,
+        error,
     })?;
     let shape = |why: String| AgainstError::Shape {
         path: label.clone(),

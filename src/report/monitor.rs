@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::input::{
     Format, LogColumns, LogOptions, Progress, Reference, Source, read_against, read_logs,
@@ -91,6 +91,9 @@ pub fn monitor_report(
         let routed = router.route(&record);
         tally.add(&record, &routed, &router.reference);
     })?;
+    if facts.records == 0 {
+        bail!("{}: no log records", input.source.label());
+    }
     let monitor = monitor(&tally, &router.reference, router.hidden_escalations, s);
     Ok(MonitorReport {
         logs: input.source.as_given(),

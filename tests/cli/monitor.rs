@@ -388,6 +388,14 @@ fn bad_log_records_name_file_line_and_field_and_exit_2() {
         assert!(err.contains(message), "{err}\nwanted {message}");
         assert!(!s.join("out").exists(), "nothing is written on an error");
     }
+    // No records at all is an error too, not a healthy run.
+    let out = monitor(&s, "\n", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("logs.jsonl: no log records"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

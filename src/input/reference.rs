@@ -143,6 +143,20 @@ pub struct Against {
     pub small_timeout_ms: Option<f64>,
     /// The calibration reference.
     pub reference: Option<Reference>,
+    /// With `--where` at calibration: the traffic the policy is for.
+    #[serde(rename = "where", default)]
+    pub scope: Vec<AgainstCondition>,
+}
+
+/// One `--where` condition of a policy: `field` `op` (`=` or `!=`) `value`, as text.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AgainstCondition {
+    /// The column.
+    pub field: String,
+    /// `=` or `!=`.
+    pub op: String,
+    /// The value.
+    pub value: String,
 }
 
 /// The signal of a policy.

@@ -66,6 +66,8 @@ pub struct Monitor {
     pub tests: usize,
     /// Per UTC hour of day: (requests, escalated).
     pub by_hour: Vec<(u64, u64)>,
+    /// Requests outside the policy's `where`, left out of every figure.
+    pub out_of_scope: u64,
     /// What to do next.
     pub suggestions: Vec<Suggestion>,
 }
@@ -120,6 +122,7 @@ pub fn monitor(tally: &Tally, reference: &Reference, hidden: bool, s: &MonitorSe
         findings,
         tests,
         by_hour: tally.by_hour.to_vec(),
+        out_of_scope: tally.out_of_scope,
         suggestions,
     }
 }

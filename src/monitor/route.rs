@@ -16,6 +16,8 @@ pub struct Router {
     /// Every label column a record needs, in the order the reader returns them.
     pub columns: Vec<String>,
     overrides: Vec<Condition>,
+    /// The policy's `where`: (condition, whether it must equal).
+    scope: Vec<(Condition, bool)>,
     rules: Vec<Rule>,
     default: Option<f64>,
     segment_columns: Vec<usize>,
@@ -45,6 +47,8 @@ pub struct Routed {
     pub overridden: bool,
     /// The policy keeps the small answer.
     pub keep_small: bool,
+    /// The request is of the traffic the policy is for (its `where`, if any).
+    pub in_scope: bool,
 }
 
 impl Router {
@@ -72,6 +76,9 @@ impl Router {
                 columns.len() - 1
             }
         };
+        let scope = (against.scope.iter())
+            .map(|c| ((index(&c.field), c.value.clone()), c.op != "!="))
+            .collect();
         let overrides = (against.always_large.iter())
             .map(|o| (index(&o.field), o.value.clone()))
             .collect();
@@ -101,6 +108,7 @@ impl Router {
             map,
             columns,
             overrides,
+            scope,
             rules,
             default: against.default_threshold,
             segment_columns,
@@ -134,6 +142,7 @@ impl Router {
             mapped,
             overridden,
             keep_small: !overridden && threshold.is_some_and(|t| mapped >= t),
+            in_scope: self.scope.iter().all(|(c, equal)| is(c) == *equal),
         }
     }
 }

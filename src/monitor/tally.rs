@@ -256,6 +256,8 @@ pub struct Tally {
     pub cells: BTreeMap<(i64, Scope), Cell>,
     /// Per UTC hour of day: (requests, escalated).
     pub by_hour: [(u64, u64); 24],
+    /// Requests outside the policy's `where`, left out.
+    pub out_of_scope: u64,
 }
 
 impl Tally {
@@ -269,6 +271,10 @@ impl Tally {
 
     /// Adds one request.
     pub fn add(&mut self, r: &LogRecord, route: &Routed, reference: &Reference) {
+        if !route.in_scope {
+            self.out_of_scope += 1;
+            return;
+        }
         let start = (r.timestamp.floor() as i64).div_euclid(self.window) * self.window;
         let hour = (r.timestamp.floor() as i64).rem_euclid(86_400) / 3600;
         self.by_hour[hour as usize].0 += 1;

@@ -309,3 +309,25 @@ fn a_mismatch_in_a_segment_the_reference_lacks_alerts_on_the_overall_row_once() 
         .collect();
     assert_eq!(conformance, [0, 1]);
 }
+
+#[test]
+fn requests_outside_the_policys_where_are_left_out_and_counted() {
+    let json = serde_json::json!({
+        "signal": {"name": "confidence"},
+        "objective": {"kind": "min_quality", "value": 0.95},
+        "default_threshold": 0.5,
+        "where": [{"field": "tier", "op": "=", "value": "pro"},
+                  {"field": "lang", "op": "!=", "value": "de"}],
+    });
+    let mut against: Against = serde_json::from_value(json).unwrap();
+    against.reference = Some(reference(Vec::new()));
+    let r = Router::new(against).unwrap();
+    assert_eq!(r.columns, ["tier", "lang"]);
+    let mut tally = Tally::new(86_400);
+    for (tier, lang) in [("pro", "en"), ("free", "en"), ("pro", "de"), ("pro", "fr")] {
+        let rec = record(1, 0.9, false, vec![Some(tier), Some(lang)]);
+        tally.add(&rec, &r.route(&rec), &r.reference);
+    }
+    assert_eq!(tally.out_of_scope, 2);
+    assert_eq!(tally.cells[&(1_767_225_600, 0)].requests, 2);
+}

@@ -59,9 +59,13 @@ fn status_line(r: &MonitorReport) -> String {
         .iter()
         .filter(|x| x.window.is_some() && x.scope == 0)
         .count();
+    let skipped = match m.out_of_scope {
+        0 => String::new(),
+        n => format!(", {n} outside the policy's where left out"),
+    };
     format!(
-        "{word}: {} alerts, {} warnings ({}: {} requests in {windows} windows of {}; {} tests, \
-         false-discovery rate {})",
+        "{word}: {} alerts, {} warnings ({}: {} requests{skipped} in {windows} windows of {}; {} \
+         tests, false-discovery rate {})",
         count(Severity::Alert),
         count(Severity::Warn),
         r.logs,

@@ -63,6 +63,27 @@ pub struct Row {
     pub feedback: FeedbackRow,
     /// Mean latency (ms) by path: small only, escalated, overridden (`None`: no latencies).
     pub latency_ms: [Option<f64>; 3],
+    /// The lowest higher threshold whose labelled quality clears the floor, when the current
+    /// one does not.
+    pub raise: Option<Raise>,
+}
+
+/// A higher threshold the labelled requests support: above it, labelled non-escalated quality's
+/// Wilson lower bound clears the floor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Raise {
+    /// The threshold (a reference bin edge, on the thresholded scale).
+    pub threshold: f64,
+    /// Labelled quality above it.
+    pub quality: f64,
+    /// Its Wilson interval on the effective count.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// Effective labels above it.
+    pub labels: f64,
+    /// Share of routed requests it would escalate.
+    pub escalation: f64,
 }
 
 /// Drift of the signal's distribution.
@@ -192,6 +213,7 @@ pub fn row(
         cost: cost(cell, reference),
         feedback: feedback(&cell.feedback),
         latency_ms: cell.latency.map(|(k, s)| (k > 0).then(|| s / k as f64)),
+        raise: raise(cell, d, floor(d, reference.target), s.level),
     }
 }
 
@@ -377,6 +399,43 @@ fn labelled(
             predicted - s.tolerance,
             se,
         )),
+    })
+}
+
+/// The lowest reference edge above the threshold whose labelled tail (requests at or above it)
+/// has a Wilson lower bound at the floor, with at least [`MIN_LABELS`] labels; `None` when the
+/// threshold itself qualifies or nothing does. Labels exist only where the small model
+/// answered, so only higher thresholds can be judged.
+fn raise(cell: &Cell, d: &Distribution, floor: Option<f64>, level: f64) -> Option<Raise> {
+    let floor = floor?;
+    let l = &cell.labels;
+    let accepted: Vec<usize> = (0..d.counts.len()).filter(|&b| d.accepted(b)).collect();
+    let (mut w, mut wq, mut w2, mut best) = (0.0, 0.0, 0.0, None);
+    for &b in accepted.iter().rev() {
+        w += l.bin_w[b];
+        wq += l.bin_wq[b];
+        w2 += l.bin_w2[b];
+        if w <= 0.0 || w * w / w2 < MIN_LABELS as f64 {
+            continue;
+        }
+        let (q, n) = (wq / w, w * w / w2);
+        let (lo, hi) = wilson(q * n, n, level);
+        if lo >= floor {
+            best = Some((b, q, lo, hi, n));
+        }
+    }
+    let (b, quality, lo, hi, labels) = best?;
+    if accepted.first() == Some(&b) {
+        return None;
+    }
+    let below: u64 = cell.bins[..b].iter().sum();
+    Some(Raise {
+        threshold: d.edges[b],
+        quality,
+        lo,
+        hi,
+        labels,
+        escalation: below as f64 / cell.routed.max(1) as f64,
     })
 }
 

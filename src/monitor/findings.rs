@@ -74,6 +74,11 @@ pub enum Suggestion {
         /// The line.
         line: u64,
     },
+    /// Raise a scope's threshold to where the labelled requests clear the floor.
+    Raise {
+        /// The whole-run row of the scope.
+        row: usize,
+    },
     /// Re-run the sweep on the labelled logs.
     Resweep {
         /// Labelled requests available.
@@ -218,6 +223,14 @@ pub fn suggestions(
         .filter(|r| r.window.is_none() && r.scope == 0)
         .filter_map(|r| r.labelled.map(|l| l.labels))
         .sum();
+    for (i, r) in rows.iter().enumerate() {
+        let alerted = (findings.iter()).any(|f| {
+            matches!(f.check, Check::Quality | Check::Calibration) && rows[f.row].scope == r.scope
+        });
+        if r.window.is_none() && r.raise.is_some() && alerted {
+            out.push(Suggestion::Raise { row: i });
+        }
+    }
     let quality = |c: Check| matches!(c, Check::Quality | Check::Calibration | Check::Ceiling);
     if findings.iter().any(|f| quality(f.check)) && labels >= 200 {
         out.push(Suggestion::Resweep { labels });

@@ -68,6 +68,10 @@ pub struct Labelled {
     pub w2var: f64,
     /// Σ w per reference bin (the calibration's own uncertainty).
     pub bin_w: Vec<f64>,
+    /// Σ w · quality per reference bin (a higher threshold's quality).
+    pub bin_wq: Vec<f64>,
+    /// Σ w² per reference bin.
+    pub bin_w2: Vec<f64>,
     /// Labelled escalated requests with a large-model label, and Σ their quality.
     pub large: (u64, f64),
 }
@@ -102,6 +106,8 @@ impl Cell {
             bins: vec![0; bins],
             labels: Labelled {
                 bin_w: vec![0.0; bins],
+                bin_wq: vec![0.0; bins],
+                bin_w2: vec![0.0; bins],
                 ..Labelled::default()
             },
             ..Cell::default()
@@ -137,7 +143,13 @@ impl Cell {
         l.wq += m.wq;
         l.wpred += m.wpred;
         l.w2var += m.w2var;
-        for (a, b) in l.bin_w.iter_mut().zip(&m.bin_w) {
+        for (a, b) in (l.bin_w.iter_mut()).zip(&m.bin_w) {
+            *a += b;
+        }
+        for (a, b) in (l.bin_wq.iter_mut()).zip(&m.bin_wq) {
+            *a += b;
+        }
+        for (a, b) in (l.bin_w2.iter_mut()).zip(&m.bin_w2) {
             *a += b;
         }
         add(&mut l.large, m.large);
@@ -239,6 +251,8 @@ impl Cell {
             l.wpred += w * pred;
             l.w2var += w * w * pred * (1.0 - pred);
             l.bin_w[bin] += w;
+            l.bin_wq[bin] += w * q;
+            l.bin_w2[bin] += w * w;
         }
         if let (true, Some(q)) = (r.escalated, r.large_quality) {
             self.labels.large.0 += 1;

@@ -331,3 +331,53 @@ fn requests_outside_the_policys_where_are_left_out_and_counted() {
     assert_eq!(tally.out_of_scope, 2);
     assert_eq!(tally.cells[&(1_767_225_600, 0)].requests, 2);
 }
+
+#[test]
+fn labels_below_the_floor_suggest_the_lowest_higher_threshold_that_clears_it() {
+    // Accepted bins [0.5, 0.75) (eval quality 0.8) and [0.75, 1] (1.0): the floor is the
+    // scope's own eval quality 0.9 (below the 0.95 target). Labels: 28 of 40 right in the first
+    // bin, 60 of 60 in the second. From 0.5: 88 / 100, Wilson lower bound 0.80 < 0.9. From
+    // 0.75: 60 / 60, Wilson lower bound 60 / (60 + 1.959964²) = 0.939828 >= 0.9. Raising to
+    // 0.75 escalates the 100 requests of the first bin: half the traffic. Worked by hand.
+    let mut reference = reference(Vec::new());
+    reference.overall = Distribution {
+        records: 100,
+        threshold: Some(0.5),
+        escalated: 40,
+        sd: 0.3,
+        edges: vec![0.0, 0.5, 0.75, 1.0],
+        deciles: vec![0.0, 0.5, 1.0],
+        counts: vec![40, 30, 30],
+        small_quality: vec![Some(0.5), Some(0.8), Some(1.0)],
+        large_quality: None,
+    };
+    let r = Router::new(Against {
+        reference: Some(reference.clone()),
+        ..serde_json::from_value(serde_json::json!({
+            "signal": {"name": "confidence"},
+            "objective": {"kind": "min_quality", "value": 0.95},
+            "default_threshold": 0.5,
+        }))
+        .unwrap()
+    })
+    .unwrap();
+    let mut tally = Tally::new(86_400);
+    for i in 0..200u64 {
+        let mut rec = record(i, if i < 100 { 0.6 } else { 0.9 }, false, Vec::new());
+        if i < 40 {
+            rec.small_quality = Some(if i < 28 { 1.0 } else { 0.0 });
+        } else if (100..160).contains(&i) {
+            rec.small_quality = Some(1.0);
+        }
+        tally.add(&rec, &r.route(&rec), &reference);
+    }
+    let cell = &tally.cells[&(1_767_225_600, 0)];
+    let raise = row(None, 0, cell, &reference, &[], &settings())
+        .raise
+        .unwrap();
+    assert_eq!(raise.threshold, 0.75);
+    assert!((raise.quality - 1.0).abs() < 1e-12);
+    assert!((raise.lo - 0.939_828).abs() < 1e-6, "{}", raise.lo);
+    assert!((raise.labels - 60.0).abs() < 1e-9);
+    assert!((raise.escalation - 0.5).abs() < 1e-12);
+}

@@ -214,6 +214,24 @@ pub(super) fn suggestion_line(r: &MonitorReport, s: &Suggestion) -> String {
             "fix the router: {}:{line} is routed differently from the policy",
             r.logs
         ),
+        Suggestion::Raise { row } => {
+            let x = &r.monitor.rows[*row];
+            x.raise.map_or_else(String::new, |a| {
+                format!(
+                    "raise the threshold of {} to {} (thresholded scale): labelled non-escalated \
+                     quality above it {:.4} [{:.4}, {:.4}] on {:.0} effective labels; it would \
+                     escalate {} of this traffic (labels cover only the small model's answers, \
+                     so lower thresholds cannot be judged)",
+                    r.monitor.scopes[x.scope],
+                    threshold(a.threshold),
+                    a.quality,
+                    a.lo,
+                    a.hi,
+                    a.labels,
+                    pct(a.escalation)
+                )
+            })
+        }
         Suggestion::Resweep { labels } => format!(
             "re-calibrate: label a sample of recent requests with both models and re-run \
              `calibrate sweep` on it (the logs' {labels} labels each cover only the model that \

@@ -204,9 +204,10 @@ fn monitor(config: &MonitorConfig) -> Result<ExitStatus> {
     out.commit(&output::monitor_files(&report)?)?;
     say!("wrote {}", config.out.display());
     print(&output::monitor_text(&report))?;
-    Ok(match report.fails(config.fail_on_warn) {
-        true => ExitStatus::ALERT,
-        false => ExitStatus::Success,
+    Ok(if report.fails(config.fail_on_warn) {
+        ExitStatus::ALERT
+    } else {
+        ExitStatus::Success
     })
 }
 

@@ -192,6 +192,10 @@ pub fn row(
     let routed = cell.routed as f64;
     let observed = (cell.routed > 0).then(|| cell.routed_escalated as f64 / routed);
     let tested = cell.routed >= MIN_REQUESTS;
+    // Per-segment thresholds: which overall bins are accepted depends on the segment, so the
+    // overall row has no estimate of its own (its segments' rows do).
+    let one_threshold =
+        scope > 0 || (reference.segments.iter()).all(|x| x.distribution.threshold == d.threshold);
     Row {
         window,
         scope,
@@ -208,12 +212,16 @@ pub fn row(
         first_mismatch_line: cell.first_mismatch_line,
         unseen: cell.unseen,
         drift: tested.then(|| drift(cell, d)),
-        estimate: estimate(cell, d, reference.target, s),
+        estimate: one_threshold
+            .then(|| estimate(cell, d, reference.target, s))
+            .flatten(),
         labelled: labelled(cell, d, reference.target, s),
         cost: cost(cell, reference),
         feedback: feedback(&cell.feedback),
         latency_ms: cell.latency.map(|(k, s)| (k > 0).then(|| s / k as f64)),
-        raise: raise(cell, d, floor(d, reference.target), s.level),
+        raise: one_threshold
+            .then(|| raise(cell, d, floor(d, reference.target), s.level))
+            .flatten(),
     }
 }
 

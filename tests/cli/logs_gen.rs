@@ -1,6 +1,8 @@
 //! A seeded generator of production logs for `calibrate monitor`, drawn from a policy's own
 //! calibration reference, with injectable faults. Shared by the integration tests and
-//! `cargo run --example gen_logs`.
+//! `cargo run --example gen_logs`. The signal is drawn on the thresholded scale, so the policy
+//! must have no recalibration map (a map's logs carry the raw signal, which this does not
+//! invert).
 //!
 //! The model: each request picks a reference segment in proportion to its eval records, a
 //! signal bin in proportion to the bin's eval records and a signal uniform within the bin; the

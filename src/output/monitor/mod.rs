@@ -63,11 +63,12 @@ fn status_line(r: &MonitorReport) -> String {
         0 => String::new(),
         n => format!(", {n} outside the policy's where left out"),
     };
+    let n = |k: usize, one: &str| format!("{k} {one}{}", if k == 1 { "" } else { "s" });
     format!(
-        "{word}: {} alerts, {} warnings ({}: {} requests{skipped} in {windows} windows of {}; {} \
-         tests, false-discovery rate {})",
-        count(Severity::Alert),
-        count(Severity::Warn),
+        "{word}: {}, {} ({}: {} requests{skipped} in {windows} windows of {}; {} tests, \
+         false-discovery rate {})",
+        n(count(Severity::Alert), "alert"),
+        n(count(Severity::Warn), "warning"),
         r.logs,
         r.records,
         duration(r.settings.window),
@@ -303,20 +304,4 @@ fn json(r: &MonitorReport) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_labels_are_utc_dates() {
-        // 1769817600 = 2026-01-31T00:00:00Z (`date -u -d @1769817600`).
-        assert_eq!(window_label(Some(1_769_817_600), 86_400), "2026-01-31");
-        assert_eq!(
-            window_label(Some(1_769_817_600 + 3600 * 13), 3600),
-            "2026-01-31T13:00Z"
-        );
-        assert_eq!(window_label(Some(0), 86_400), "1970-01-01");
-        assert_eq!(window_label(None, 86_400), "all");
-        assert_eq!(duration(86_400), "1d");
-        assert_eq!(duration(5400), "90m");
-    }
-}
+mod tests;

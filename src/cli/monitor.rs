@@ -21,9 +21,10 @@ use super::FormatArg;
         name), escalated (boolean) or model (--small-model names the small one), the\n\
         segment and always-large columns, and optionally cost or small_cost/large_cost,\n\
         latency_ms, regenerated, thumbs_down, small_quality and large_quality labels.\n\n\
-        Writes DIR/monitor.md, monitor.json, monitor.csv and escalation.{svg,png}\n\
-        atomically; prints the status and the alerts. False alarms: every test of every\n\
-        window x segment goes through one Benjamini-Hochberg procedure at --fdr.\n\n\
+        Writes DIR/monitor.md, monitor.json, monitor.csv, escalation.{svg,png} and\n\
+        drift.{svg,png} atomically; prints the status and the alerts. False alarms: every\n\
+        test of every window x segment goes through one Benjamini-Hochberg procedure at\n\
+        --fdr.\n\n\
         Exit status: 0 healthy, 1 an alert (or a warning with --fail-on warn), 2 error.")]
 pub struct MonitorArgs {
     /// The logs (JSON Lines or CSV, optionally .gz or .zst, or Parquet); `-` for stdin.

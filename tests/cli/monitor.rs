@@ -240,6 +240,8 @@ fn the_report_is_written_whole_and_reruns_byte_for_byte() {
         "monitor.csv",
         "escalation.svg",
         "escalation.png",
+        "drift.svg",
+        "drift.png",
     ];
     let bytes: Vec<Vec<u8>> = names.iter().map(|n| s.read(&format!("out/{n}"))).collect();
     let again = monitor(&s, &text, &[]);

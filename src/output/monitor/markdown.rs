@@ -131,6 +131,7 @@ fn escalation(o: &mut String, r: &MonitorReport) {
 
 fn drift(o: &mut String, r: &MonitorReport) {
     let _ = writeln!(o, "## Signal drift\n");
+    let _ = writeln!(o, "![drift](drift.svg)\n");
     let _ = writeln!(
         o,
         "PSI over the reference deciles (empty bins count as 1e-4; warn {}, alert {}), binned KS \

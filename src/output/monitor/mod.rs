@@ -15,7 +15,7 @@ use serde::Serialize;
 pub(super) use super::format::window_label;
 use super::format::{pct, threshold};
 use super::plots;
-use super::plots::monitor::Escalation;
+use super::plots::monitor::{DriftPlot, Escalation};
 use crate::monitor::Status;
 use crate::monitor::checks::Row;
 use crate::monitor::findings::{Check, Finding, Severity, Suggestion};
@@ -29,6 +29,8 @@ pub fn monitor_files(r: &MonitorReport) -> Result<Vec<(&'static str, Vec<u8>)>> 
         ("monitor.csv", csv::csv(r)?),
         ("escalation.svg", plots::svg(&Escalation(r))?),
         ("escalation.png", plots::png(&Escalation(r))?),
+        ("drift.svg", plots::svg(&DriftPlot(r))?),
+        ("drift.png", plots::png(&DriftPlot(r))?),
     ])
 }
 

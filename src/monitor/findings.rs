@@ -50,6 +50,8 @@ pub enum Check {
     ThumbsDown,
     /// Requests of segments the calibration never saw.
     UnseenSegment,
+    /// Escalation differs by hour of day beyond the margin.
+    HourOfDay,
 }
 
 /// One alert or warning.
@@ -98,14 +100,18 @@ pub enum Suggestion {
 }
 
 /// The findings of `rows` and how many tests the false-discovery control covered.
+/// `hours`: the whole run's overall row and the hour-of-day p-value.
 pub fn findings(
     rows: &[Row],
-    segmented: bool,
-    hidden: bool,
+    (segmented, hidden): (bool, bool),
+    hours: Option<(usize, f64)>,
     s: &MonitorSettings,
 ) -> (Vec<Finding>, usize) {
     let mut out = Vec::new();
     let mut tests: Vec<(usize, Check, f64)> = Vec::new();
+    if let Some((row, p)) = hours {
+        tests.push((row, Check::HourOfDay, p));
+    }
     // Mismatches of a window's segments; the overall row reports only the rest (requests of
     // segments the reference lacks), so each mismatch is reported once, where it happened.
     let mut in_segments: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
@@ -153,7 +159,7 @@ pub fn findings(
                     .then_some(Severity::Alert)
                     .or((d.psi >= s.psi_warn).then_some(Severity::Warn))
             }),
-            Check::Estimate => Some(Severity::Warn),
+            Check::Estimate | Check::HourOfDay => Some(Severity::Warn),
             _ => Some(Severity::Alert),
         };
         if let Some(severity) = severity {

@@ -66,10 +66,61 @@ pub struct Monitor {
     pub tests: usize,
     /// Per UTC hour of day: (requests, escalated).
     pub by_hour: Vec<(u64, u64)>,
+    /// Whether escalation differs by hour of day (hours of 30 requests or more).
+    pub hours: Option<HourTest>,
     /// Requests outside the policy's `where`, left out of every figure.
     pub out_of_scope: u64,
     /// What to do next.
     pub suggestions: Vec<Suggestion>,
+}
+
+/// Escalation by UTC hour of day: the hour furthest from the pooled rate, tested against the
+/// margin.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HourTest {
+    /// P-value that the furthest hour stays within the margin of the pooled rate (the
+    /// two-sample margin test of the escalation check), times the hours tested (Bonferroni).
+    pub p: f64,
+    /// The hour escalating least and its rate.
+    pub lowest: (usize, f64),
+    /// The hour escalating most and its rate.
+    pub highest: (usize, f64),
+    /// The pooled rate.
+    pub pooled: f64,
+}
+
+/// The hour-of-day test over hours with at least [`checks::MIN_LABELS`] requests (two or more).
+fn hours(by_hour: &[(u64, u64)], tolerance: f64) -> Option<HourTest> {
+    let hours: Vec<(usize, u64, u64)> = (by_hour.iter().enumerate())
+        .filter(|(_, (n, _))| *n >= checks::MIN_LABELS)
+        .map(|(h, (n, e))| (h, *e, *n))
+        .collect();
+    if hours.len() < 2 {
+        return None;
+    }
+    let groups: Vec<(u64, u64)> = hours.iter().map(|(_, e, n)| (*e, *n)).collect();
+    let rate = |(h, e, n): &(usize, u64, u64)| (*h, *e as f64 / *n as f64);
+    // Ties go to the earliest hour, both ways.
+    let low = |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    let high = |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0));
+    let (x, n) = groups.iter().fold((0, 0), |a, g| (a.0 + g.0, a.1 + g.1));
+    let pooled = x as f64 / n as f64;
+    let lowest = hours.iter().map(rate).min_by(low)?;
+    let highest = hours.iter().map(rate).max_by(high)?;
+    let far = if highest.1 - pooled >= pooled - lowest.1 {
+        highest
+    } else {
+        lowest
+    };
+    let n_far = hours.iter().find(|h| h.0 == far.0)?.2 as f64;
+    let var = pooled * (1.0 - pooled) / n as f64;
+    let test = stats::beyond_margin(far.1, n_far, pooled, var, tolerance);
+    Some(HourTest {
+        p: (test.p_beyond_margin * hours.len() as f64).min(1.0),
+        lowest,
+        highest,
+        pooled,
+    })
 }
 
 /// The checks of a finished tally.
@@ -99,7 +150,10 @@ pub fn monitor(tally: &Tally, reference: &Reference, hidden: bool, s: &MonitorSe
             rows.push(row(None, scope, cell, reference, &mix, s));
         }
     }
-    let (findings, tests) = findings::findings(&rows, segments > 0, hidden, s);
+    let hours = hours(&tally.by_hour, s.tolerance);
+    let overall = rows.iter().position(|r| r.window.is_none() && r.scope == 0);
+    let hour_test = overall.zip(hours).map(|(row, h)| (row, h.p));
+    let (findings, tests) = findings::findings(&rows, (segments > 0, hidden), hour_test, s);
     let suggestions = findings::suggestions(&rows, &findings, reference.target, s);
     let status = match findings.iter().map(|f| f.severity).max() {
         Some(Severity::Alert) => Status::Alert,
@@ -122,6 +176,7 @@ pub fn monitor(tally: &Tally, reference: &Reference, hidden: bool, s: &MonitorSe
         findings,
         tests,
         by_hour: tally.by_hour.to_vec(),
+        hours,
         out_of_scope: tally.out_of_scope,
         suggestions,
     }

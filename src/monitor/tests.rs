@@ -381,3 +381,34 @@ fn labels_below_the_floor_suggest_the_lowest_higher_threshold_that_clears_it() {
     assert!((raise.labels - 60.0).abs() < 1e-9);
     assert!((raise.escalation - 0.5).abs() < 1e-12);
 }
+
+#[test]
+fn escalation_that_differs_by_hour_of_day_warns() {
+    let r = router();
+    let run = |skewed: bool| {
+        let mut tally = Tally::new(86_400);
+        for i in 0..2400u64 {
+            let hour = i % 24;
+            // 20 % escalated in the morning, 60 % in the afternoon when skewed; 40 % otherwise.
+            let share = match (skewed, hour < 12) {
+                (true, true) => 2,
+                (true, false) => 6,
+                (false, _) => 4,
+            };
+            let escalated = (i / 24) % 10 < share;
+            let signal = if escalated { 0.3 } else { 0.8 };
+            let mut rec = record(i, signal, escalated, vec![None, Some("chat")]);
+            rec.timestamp = 1_767_225_600.0 + (hour * 3600) as f64 + (i / 24) as f64;
+            tally.add(&rec, &r.route(&rec), &r.reference);
+        }
+        monitor(&tally, &r.reference, false, &settings())
+    };
+    let is_hour = |f: &super::findings::Finding| f.check == super::findings::Check::HourOfDay;
+    let skewed = run(true);
+    let h = skewed.hours.unwrap();
+    assert_eq!((h.lowest, h.highest), ((0, 0.2), (12, 0.6)));
+    assert!(skewed.findings.iter().any(is_hour));
+    let flat = run(false);
+    assert_eq!(flat.hours.unwrap().p, 1.0);
+    assert!(!flat.findings.iter().any(is_hour));
+}

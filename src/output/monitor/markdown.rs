@@ -126,6 +126,21 @@ fn escalation(o: &mut String, r: &MonitorReport) {
             let _ = writeln!(o, "| {h:02} | {n} | {} |", pct(*e as f64 / *n as f64));
         }
     }
+    if let Some(h) = r.monitor.hours {
+        let _ = writeln!(
+            o,
+            "\nHours of 30 requests or more: lowest {1} at {2:02}:00, highest {3} at {4:02}:00, \
+             overall {5}; the hour furthest from overall, tested against the ±{6} margin \
+             (Bonferroni over the hours): p = {0:.2e}.",
+            h.p,
+            pct(h.lowest.1),
+            h.lowest.0,
+            pct(h.highest.1),
+            h.highest.0,
+            pct(h.pooled),
+            pct(r.settings.tolerance)
+        );
+    }
     let _ = writeln!(o);
 }
 

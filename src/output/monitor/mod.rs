@@ -171,6 +171,18 @@ fn finding_words(r: &MonitorReport, f: &Finding, row: &Row) -> String {
             )
         }),
         Check::Regenerated | Check::ThumbsDown => feedback_words(f, row),
+        Check::HourOfDay => r.monitor.hours.map_or_else(String::new, |h| {
+            format!(
+                "escalation differs by hour of day (UTC): {} at {:02}:00 to {} at {:02}:00 \
+                 against {} overall{}",
+                pct(h.lowest.1),
+                h.lowest.0,
+                pct(h.highest.1),
+                h.highest.0,
+                pct(h.pooled),
+                p(f)
+            )
+        }),
         Check::UnseenSegment => format!(
             "{} requests of segments the calibration never saw (routed by the default threshold)",
             row.unseen

@@ -470,3 +470,32 @@ fn parquet_logs_read_like_json_lines() {
     assert_eq!(a["records"], 2000);
     assert_eq!(a["rows"], b["rows"]);
 }
+
+#[test]
+fn bad_csv_log_rows_name_their_line() {
+    let s = Scratch::new();
+    let cases = [
+        (
+            "1767225601,high,false",
+            "logs.csv:3: field \"confidence\": expected a finite number, found \"high\"",
+        ),
+        ("1767225601,0.4", "logs.csv:3: expected a CSV row"),
+    ];
+    for (row, message) in cases {
+        let path = s.write(
+            "logs.csv",
+            format!("timestamp,confidence,escalated\n1767225600,0.5,true\n{row}\n"),
+        );
+        let out = calibrate()
+            .arg("monitor")
+            .arg(&path)
+            .arg("--against")
+            .arg(&policy().0)
+            .args(["--quiet", "--out"])
+            .arg(s.join("out"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    }
+}

@@ -328,9 +328,10 @@ fn csv_records(
     each: &mut dyn FnMut(LogRecord),
 ) -> Result<u64, LogError> {
     let mut csv = csv::ReaderBuilder::new().from_reader(reader);
+    // The line the parser names when it knows it.
     let bad = |line: u64, e: csv::Error| LogError::Record {
         path: path.into(),
-        line,
+        line: e.position().map_or(line, |p| p.line()),
         expected: "a CSV row",
         why: e.to_string(),
     };

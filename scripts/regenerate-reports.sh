@@ -19,4 +19,8 @@ run sweep data/example-signals.jsonl --signal logprob_min --recalibrate isotonic
     --min-quality 0.95 --segment-by task_type --always-large user_tier=enterprise \
     --always-large is_regeneration=true --escalate-refusals --holdout 0.3 \
     --out reports/example-policy
+# Monitoring: seeded logs (examples/gen_logs.rs: seed 17, 7 days x 1500 requests, chat's
+# confidence shifted down from day 6) against the example calibration; exit 1 is its alert.
+"$bin" monitor data/example-logs.jsonl.gz --against reports/example/summary.json \
+    --out reports/example-monitor --quiet >/dev/null || [ $? -eq 1 ]
 git status --short reports/

@@ -6,6 +6,7 @@
 //! `engine::economics::CostSettings`, ...); this module is the only one that knows about flags.
 
 mod costs;
+mod monitor;
 mod policy;
 mod run;
 
@@ -23,6 +24,7 @@ use crate::signals::settings::SignalSource;
 use crate::trust::holdout::Holdout;
 use crate::trust::intervals;
 
+pub use monitor::MonitorConfig;
 use policy::Extras;
 use run::{Shared, default_out, distinct_columns, filter_extras, run_settings};
 
@@ -40,6 +42,8 @@ pub enum Config {
     Economics(EconomicsConfig),
     /// Compare confidence signals.
     Signals(SignalsConfig),
+    /// Check production logs against a calibration.
+    Monitor(MonitorConfig),
     /// Print a completion script for this shell.
     Completions(cli::Shell),
     /// Print a manual page: the overview, or a command's.
@@ -102,6 +106,7 @@ impl Config {
             CommandArgs::Recommend(a) => Config::Recommend(recommend(a)?),
             CommandArgs::Economics(a) => Config::Economics(costs::economics(a)?),
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
+            CommandArgs::Monitor(a) => Config::Monitor(monitor::monitor(*a)?),
             CommandArgs::Completions { shell } => Config::Completions(shell),
             CommandArgs::Man { command } => Config::Man(command),
         })

@@ -81,7 +81,7 @@ pub fn run_settings(
         || matches!(costs.baseline, Some(Baseline::Tokens(_)));
     Ok(RunSettings {
         load: LoadOptions {
-            source: source(input.eval),
+            source: source_of(input.eval),
             format: input.format.map(|f| match f {
                 FormatArg::Jsonl => Format::Jsonl,
                 FormatArg::Csv => Format::Csv,
@@ -133,7 +133,7 @@ fn parse_filters(specs: &[String]) -> Result<Vec<Filter>> {
 }
 
 /// `-` is standard input.
-fn source(path: PathBuf) -> Source {
+pub fn source_of(path: PathBuf) -> Source {
     if path == Path::new("-") {
         Source::Stdin
     } else {

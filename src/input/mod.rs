@@ -9,7 +9,9 @@ mod error;
 mod extra;
 mod field;
 mod jsonl;
+mod logs;
 pub mod prices;
+mod reference;
 mod source;
 mod table;
 mod value;
@@ -19,6 +21,10 @@ use std::path::{Path, PathBuf};
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
+pub use logs::{LogColumns, LogOptions, LogRecord, read_logs};
+pub use reference::{
+    Against, Distribution, Reference, ReferenceCost, ReferenceSegment, read_against,
+};
 
 /// A validated eval set, one entry per record in every column, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -8,6 +8,7 @@ mod csv;
 mod format;
 mod json;
 mod markdown;
+mod monitor;
 mod plots;
 mod policy;
 pub mod progress;
@@ -25,6 +26,7 @@ use anyhow::Result;
 
 use crate::report::Report;
 
+pub use monitor::{monitor_files, monitor_text};
 pub use policy::{PolicyFormat, decision_text};
 pub use signals::{signals_files, signals_text, signals_warnings};
 pub use text::{cross_fit_lines, filtered_line, held_out_line, summary_text};

@@ -57,6 +57,11 @@ pub fn decision_text(
 
 /// The policy in `format` (not JSON, which carries the recommendation too).
 pub fn policy_text(policy: &Policy, format: PolicyFormat) -> Result<String> {
+    // The monitoring reference travels in JSON only (TOML has no null for an empty bin).
+    let policy = &Policy {
+        reference: None,
+        ..policy.clone()
+    };
     let value = serde_json::to_value(policy)?;
     Ok(match format {
         PolicyFormat::Text => text(policy),
@@ -329,6 +334,7 @@ mod tests {
                 cost_per_request: 2.5,
                 savings_vs_large: Some(0.75),
             },
+            reference: None,
         }
     }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
 use crate::engine::ties::Expected;
+use crate::input::Reference;
 use crate::policy::segments::Plan;
 use crate::signals::spec::SignalSpec;
 
@@ -64,6 +65,9 @@ pub struct Policy {
     pub guarantee: Option<String>,
     /// What the whole policy delivered on the eval set.
     pub measured: Measured,
+    /// What production monitoring compares logs with (`calibrate monitor --against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
 }
 
 /// A split tie: requests whose signal equals `signal` keep the small answer iff

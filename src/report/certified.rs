@@ -12,7 +12,7 @@ use super::prepare::{Prepared, prepare};
 use super::{RunError, RunSettings};
 use crate::engine::objective::Objective;
 use crate::engine::sweep::{Metrics, Totals};
-use crate::input::Loaded;
+use crate::input::{Loaded, Reference};
 use crate::policy::document::{Measured, Policy, SegmentPolicy};
 use crate::policy::safeguards::{self, Routing};
 use crate::policy::segments::Plan;
@@ -165,6 +165,7 @@ pub fn deployable(
     policy: Option<Policy>,
     certified: Option<&Result<CertifiedSegments, String>>,
     plan: Option<&Plan>,
+    reference_of: &dyn Fn(&CertifiedSegments) -> Reference,
 ) -> Option<Policy> {
     let (mut policy, outcome) = match (policy, certified) {
         (Some(p), Some(o)) => (p, o),
@@ -175,7 +176,10 @@ pub fn deployable(
     let cheaper =
         per_segment.filter(|c| c.on_all.cost_per_request < policy.measured.cost_per_request);
     if let Some(c) = cheaper {
-        policy = exported(policy, c, plan);
+        policy = Policy {
+            reference: Some(reference_of(c)),
+            ..exported(policy, c, plan)
+        };
     }
     if let (Some(delta), Some(g)) = (delta, policy.guarantee.as_mut()) {
         g.push_str(&format!(

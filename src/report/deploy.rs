@@ -7,13 +7,15 @@
 use super::prepare::Prepared;
 use super::settings::RunSettings;
 use super::ties::AppliedSplit;
+use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
-use crate::engine::sweep::{Metrics, Sweep, Totals};
-use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
+use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
+use crate::input::{ExtraColumn, ExtraKind, Field, Labels, Loaded, Reference};
 use crate::policy::document::{
     AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, RULE_TIE_SPLIT, ScopePolicy,
     TIE_HASH, TieSplitPolicy, segment_rules,
 };
+use crate::policy::reference::{Segments as ReferenceSegments, reference as policy_reference};
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
 use crate::signals::spec::SignalSpec;
@@ -145,7 +147,20 @@ pub fn deployment(
     };
     let policy = measured.map(|m| {
         let segments = joint.map(|(p, _)| p);
-        let mut doc = document(run, &loaded.sha256, signal, global, segments, &m);
+        let threshold = global.and_then(Metrics::deployed_threshold);
+        let per_segment = segments.map(|p| {
+            (p.segments.iter())
+                .map(|s| match s.rule {
+                    Rule::AllSafeguarded => threshold,
+                    _ => s.threshold,
+                })
+                .collect()
+        });
+        let reference = reference(loaded, run, input, seg.as_ref(), per_segment, threshold);
+        let mut doc = Policy {
+            reference: Some(reference),
+            ..document(run, &loaded.sha256, signal, global, segments, &m)
+        };
         doc.guarantee = (chosen.certification.and_then(|c| c.as_ref().ok())).map(|c| c.guarantee());
         match (chosen.split, run.split_ties) {
             (Some(split), Some(seed)) => with_split(doc, split, seed),
@@ -157,6 +172,70 @@ pub fn deployment(
         effects,
         policy,
     }
+}
+
+/// What monitoring compares production with: per segment of the policy (or, without
+/// segments, per task type when the eval set has one), the signal's distribution and quality.
+fn reference(
+    loaded: &Loaded,
+    run: &RunSettings,
+    input: SweepInput<'_>,
+    seg: Option<&Segmentation>,
+    per_segment: Option<Vec<Option<f64>>>,
+    threshold: Option<f64>,
+) -> Reference {
+    let target = match run.objective {
+        Objective::MinQuality { target } | Objective::MinCascadeQuality { target } => Some(target),
+        _ => None,
+    };
+    let by_task = loaded.set.task_type.as_ref().map(|labels| {
+        let column = run.load.fields.column(Field::TaskType).to_string();
+        (
+            vec![column.clone()],
+            Segmentation::new(&[(&column, labels)]),
+        )
+    });
+    let (columns, seg) = match (seg, &by_task) {
+        (Some(seg), _) => (run.policy.segment_by.clone(), seg),
+        (None, Some((columns, seg))) => (columns.clone(), seg),
+        (None, None) => return policy_reference(input, threshold, target, None),
+    };
+    let thresholds = per_segment.unwrap_or_else(|| vec![threshold; seg.labels.len()]);
+    let segments = ReferenceSegments {
+        columns: &columns,
+        labels: &seg.labels,
+        codes: &seg.codes,
+        thresholds: &thresholds,
+    };
+    policy_reference(input, threshold, target, Some(segments))
+}
+
+/// The monitoring reference of a per-segment policy given by its thresholds (`f64::INFINITY`:
+/// always large): every segment at its own threshold, a segment it does not name escalating.
+pub(super) fn segments_reference(
+    loaded: &Loaded,
+    run: &RunSettings,
+    prepared: &Prepared<'_>,
+    thresholds: &[(Vec<(String, String)>, f64)],
+) -> Reference {
+    let seg = segmentation(loaded, run);
+    let per_segment = seg.as_ref().map(|seg| {
+        (seg.labels.iter())
+            .map(|labels| {
+                (thresholds.iter())
+                    .find(|(l, _)| l == labels)
+                    .and_then(|(_, t)| t.is_finite().then_some(*t))
+            })
+            .collect()
+    });
+    reference(
+        loaded,
+        run,
+        prepared.input(),
+        seg.as_ref(),
+        per_segment,
+        None,
+    )
 }
 
 /// The threshold the policy applies per segment (one entry without a joint plan), for the
@@ -236,5 +315,6 @@ fn document(
         small_timeout_ms: run.costs.small_timeout_ms,
         guarantee: None,
         measured: Measured::of(measured),
+        reference: None,
     }
 }

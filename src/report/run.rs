@@ -22,7 +22,8 @@ use crate::trust::holdout::{self, Check, Holdout, Validation};
 use crate::trust::intervals::{self, Uncertainty};
 
 use super::build::{choose_threshold, decide};
-use super::deploy::{Chosen, apply_plan, deployment};
+use super::certified::CertifiedSegments;
+use super::deploy::{Chosen, apply_plan, deployment, segments_reference};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
 use super::ties::SplitTies;
@@ -135,10 +136,13 @@ pub fn sweep_report(
         .and_then(|c| c.as_ref().ok());
     let in_sample = (in_sample.0, in_sample.1, certified.map(|c| c.on_all));
     report.cross_fit = super::crossfit::cross_fit(loaded, run, signal, in_sample)?;
+    let reference_of =
+        |c: &CertifiedSegments| segments_reference(loaded, run, &prepared, &c.thresholds);
     report.deployment.policy = super::certified::deployable(
         report.deployment.policy.take(),
         report.certified_segments.as_ref(),
         report.deployment.plan.as_ref(),
+        &reference_of,
     );
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     report.input.filtered = filtered;
@@ -284,10 +288,13 @@ pub fn decision(
     warnings.retain(|w| !matches!(w, Warning::NoThreshold { .. }));
     warnings.extend(holdout.as_ref().and_then(warnings::held_out));
     let certified = super::certified::certified_segments(loaded, run)?;
+    let reference_of =
+        |c: &CertifiedSegments| segments_reference(loaded, run, &prepared, &c.thresholds);
     let policy = super::certified::deployable(
         deployment.policy,
         certified.as_ref(),
         deployment.plan.as_ref(),
+        &reference_of,
     );
     let in_sample = (
         recommendation.as_ref().ok().copied(),

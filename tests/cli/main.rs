@@ -13,6 +13,8 @@ mod hardening;
 mod holdout;
 mod input;
 mod jsonl;
+mod logs_gen;
+mod monitor;
 mod output;
 mod plots;
 mod recommend;

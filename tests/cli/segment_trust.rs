@@ -338,7 +338,17 @@ fn issue12_cheaper_certified_per_segment_policy_is_the_deployed_policy() {
     assert!(policy["measured"]["cost_per_request"].as_f64().unwrap() < global_cost);
     let g = policy["guarantee"].as_str().unwrap();
     assert!(g.contains("this per-segment policy is at least 0.9"), "{g}");
-    assert!(g.contains("errs with probability at most 0.1 in all"), "{g}");
+    // The monitoring reference describes the exported policy: each segment at its certified
+    // threshold.
+    let reference = policy["reference"]["segments"].as_array().unwrap();
+    for (r, s) in reference.iter().zip(segments) {
+        assert_eq!(r["match"], s["match"]);
+        assert_eq!(r["threshold"], s["threshold"], "{r}");
+    }
+    assert!(
+        g.contains("errs with probability at most 0.1 in all"),
+        "{g}"
+    );
     // The text form routes by segment; an unknown segment escalates.
     let text = run("recommend", &input, &flags[..7]);
     let lines = String::from_utf8(text.stdout).unwrap();
@@ -351,7 +361,14 @@ fn issue12_cheaper_certified_per_segment_policy_is_the_deployed_policy() {
         &[TARGET, &["--certify", "--print", "json"]].concat(),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["policy"]["default_threshold"].is_number(), "{}", v["policy"]);
+    assert!(
+        v["policy"]["default_threshold"].is_number(),
+        "{}",
+        v["policy"]
+    );
     let g = v["policy"]["guarantee"].as_str().unwrap();
-    assert!(g.contains("at threshold") && g.contains("at most 0.1 in all"), "{g}");
+    assert!(
+        g.contains("at threshold") && g.contains("at most 0.1 in all"),
+        "{g}"
+    );
 }

@@ -267,3 +267,40 @@ fn sweep_reports_the_split_with_bootstrap_intervals_byte_for_byte() {
         stdout(&a)
     );
 }
+
+#[test]
+fn monitor_refuses_a_policy_that_splits_a_tie() {
+    // Monitoring compares traffic with deterministic thresholds; a split policy is refused in
+    // one line rather than checked wrongly.
+    let dir = Scratch::new();
+    let input = dir.write("ten.jsonl", tied_ten());
+    let mut flags = vec![
+        "--max-quality-loss",
+        "0.05",
+        "--split-ties",
+        "--print",
+        "json",
+    ];
+    flags.extend(COSTS);
+    let out = run("recommend", &input, &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let policy = dir.write("policy.json", &out.stdout);
+    let logs = dir.write(
+        "logs.jsonl",
+        "{\"timestamp\":0,\"confidence\":1,\"escalated\":false}\n",
+    );
+    let out = crate::harness::calibrate()
+        .arg("monitor")
+        .arg(&logs)
+        .arg("--against")
+        .arg(&policy)
+        .arg("--out")
+        .arg(dir.join("m"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("it splits a tie (--split-ties)"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!dir.join("m").exists());
+}

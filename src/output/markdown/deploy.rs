@@ -461,8 +461,10 @@ pub(super) fn policy(r: &Report, o: &mut String) {
          policy; `summary.json` holds it under `policy`. How a router applies it: {}.\n",
         p.rule
     );
-    // A map's points (hundreds for an isotonic map) live in summary.json, not in the report.
+    // A map's points (hundreds for an isotonic map) and the monitoring reference live in
+    // summary.json, not in the report.
     let mut shown = p.clone();
+    shown.reference = None;
     let elided = match &mut shown.signal.recalibration {
         Some(map) => map.points.take().map(|points| points.len()),
         None => None,

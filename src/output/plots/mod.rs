@@ -16,6 +16,7 @@ mod confidence;
 mod cost;
 mod frontier;
 mod funnel;
+pub mod monitor;
 mod reliability;
 pub mod signals;
 mod style;

@@ -48,15 +48,7 @@ impl Drawing for Escalation<'_> {
             .configure_mesh()
             .light_line_style(RGBColor(242, 242, 242))
             .x_labels(rows.len().clamp(1, 12))
-            .x_label_formatter(&|x| {
-                let k = x.round();
-                let ok = (k - x).abs() < 1e-9 && k >= 0.0 && (k as usize) < labels.len();
-                if ok {
-                    labels[k as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| window_tick(&labels, *x))
             .y_label_formatter(&pct_tick)
             .x_desc("window (UTC)")
             .y_desc("escalated")
@@ -188,15 +180,7 @@ impl Drawing for DriftPlot<'_> {
             .configure_mesh()
             .light_line_style(RGBColor(242, 242, 242))
             .x_labels(windows.len().clamp(1, 12))
-            .x_label_formatter(&|x| {
-                let k = x.round();
-                let ok = (k - x).abs() < 1e-9 && k >= 0.0 && (k as usize) < labels.len();
-                if ok {
-                    labels[k as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| window_tick(&labels, *x))
             .y_label_formatter(&|y| format!("{:.2}", y * y))
             .x_desc("window (UTC)")
             .y_desc("PSI (square-root scale)")
@@ -250,4 +234,14 @@ where
             .map_err(err)?;
     }
     Ok(())
+}
+
+/// The window label at an integer tick position; blank between windows and past the ends.
+fn window_tick(labels: &[String], x: f64) -> String {
+    let k = x.round();
+    if (k - x).abs() < 1e-9 && k >= 0.0 && (k as usize) < labels.len() {
+        labels[k as usize].clone()
+    } else {
+        String::new()
+    }
 }

@@ -24,4 +24,8 @@ run sweep data/example-multi.jsonl --max-quality-loss 0.01 --holdout 0.3 \
 run sweep data/gastro-confidence/gastro-llama-chain.jsonl \
     --prices data/gastro-confidence/llama-prices.toml --max-quality-loss 0.03 \
     --out reports/gastro-llama-chain
+# Monitoring: seeded logs (examples/gen_logs.rs: seed 17, 7 days x 1500 requests, chat's
+# confidence shifted down from day 6) against the example calibration; exit 1 is its alert.
+"$bin" monitor data/example-logs.jsonl.gz --against reports/example/summary.json \
+    --out reports/example-monitor --quiet >/dev/null || [ $? -eq 1 ]
 git status --short reports/

@@ -19,6 +19,7 @@ pub mod cli;
 mod config;
 mod engine;
 mod input;
+mod monitor;
 mod output;
 mod policy;
 mod report;
@@ -29,7 +30,9 @@ use std::io::Write;
 
 use anyhow::{Result, bail};
 
-use crate::config::{Config, EconomicsConfig, RecommendConfig, SignalsConfig, SweepConfig};
+use crate::config::{
+    Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig, SweepConfig,
+};
 use crate::input::Loaded;
 use crate::report::RunSettings;
 
@@ -45,6 +48,9 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// 1 from `monitor`: ran fine, and a check alerted (or warned, with `--fail-on warn`).
+    pub const ALERT: ExitStatus = ExitStatus::NoThreshold;
+
     fn of(found: bool) -> ExitStatus {
         if found {
             ExitStatus::Success
@@ -61,6 +67,7 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Recommend(config) => recommend(&config),
         Config::Economics(config) => economics(&config),
         Config::Signals(config) => compare_signals(&config),
+        Config::Monitor(config) => monitor(&config),
         Config::Completions(shell) => print_bytes(&completions(shell)),
         Config::Man(page) => print_bytes(&man_page(page)?),
     }
@@ -94,6 +101,7 @@ fn man_page(page: Option<cli::ManPage>) -> Result<Vec<u8>> {
                 cli::ManPage::Recommend => ("recommend", "calibrate-recommend"),
                 cli::ManPage::Signals => ("signals", "calibrate-signals"),
                 cli::ManPage::Economics => ("economics", "calibrate-economics"),
+                cli::ManPage::Monitor => ("monitor", "calibrate-monitor"),
             };
             let sub = top.find_subcommand(name).expect("every page is a command");
             sub.clone().name(title).version(env!("CARGO_PKG_VERSION"))
@@ -161,6 +169,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
     warn_segments(&decision.segment_warnings);
     if let Some(h) = &decision.holdout {
         say!("calibrate: {}", output::held_out_line(h));
+    }
+    if let Some(s) = &decision.split_ties {
+        say!("calibrate: {}", output::split_line(s));
     }
     for line in decision.cross_fit.iter().flat_map(output::cross_fit_lines) {
         say!("calibrate: {line}");
@@ -247,6 +258,24 @@ fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
         );
     }
     Ok(Some(loaded))
+}
+
+/// Stream the logs through the policy, check every window and segment, write the report,
+/// print the status and the alerts.
+fn monitor(config: &MonitorConfig) -> Result<ExitStatus> {
+    let out = output::OutputDir::prepare(&config.out)?;
+    let bar = output::progress::Bar::new(config.quiet);
+    let report = report::monitor_report(&config.input, &config.settings, &bar);
+    bar.finish();
+    let report = report?;
+    out.commit(&output::monitor_files(&report)?)?;
+    say!("wrote {}", config.out.display());
+    print(&output::monitor_text(&report))?;
+    Ok(if report.fails(config.fail_on_warn) {
+        ExitStatus::ALERT
+    } else {
+        ExitStatus::Success
+    })
 }
 
 /// Reads the eval set behind a progress bar; refuses an objective the labels cannot serve.

@@ -272,6 +272,22 @@ pub struct CertifyArgs {
         allow_negative_numbers = true
     )]
     pub delta: f64,
+    /// Let the policy split one tie: when the objective needs part of the records sharing one
+    /// confidence value, keep the small answer on a fraction p of them, chosen by a seeded hash
+    /// of the request id (see the README, "Splitting a tie"); metrics are in expectation. Needs
+    /// --min-quality, --min-cascade-quality or --max-quality-loss; not with --certify,
+    /// --segment-by or --recalibrate.
+    #[arg(long, help_heading = "Objective")]
+    pub split_ties: bool,
+    /// The seed of --split-ties' hash, written into the policy for the router.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 0,
+        requires = "split_ties",
+        help_heading = "Objective"
+    )]
+    pub tie_seed: u64,
 }
 
 /// Held-out validation flags, shared by `sweep` and `recommend`.

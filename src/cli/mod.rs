@@ -9,11 +9,13 @@ use std::path::PathBuf;
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 
 mod groups;
+mod monitor;
 
 pub use groups::{
     CertifyArgs, CostArgs, DeparturesArg, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs,
     PriceArgs, RecalibrateArg, RunArgs, SeedArgs, SignalArgs,
 };
+pub use monitor::{FailOn, MonitorArgs};
 
 /// calibrate: choose the escalation threshold of an LLM cascade from an eval set.
 ///
@@ -96,6 +98,9 @@ pub enum CommandArgs {
         Writes DIR/signals.md, signals.csv, signals.json, risk_coverage.{svg,png} and\n\
         signal_reliability.{svg,png}; prints the ranking to stdout.")]
     Signals(SignalsArgs),
+    /// Check production logs against a calibration: routing, escalation, drift, quality, cost
+    /// and feedback per time window and segment.
+    Monitor(Box<MonitorArgs>),
     /// What-if cost table for given escalation rates, without an eval set.
     #[command(after_help = "Examples:\n  \
         calibrate economics --price small=0.25 --price large=15 --baseline 3\n  \
@@ -135,6 +140,8 @@ pub enum ManPage {
     Signals,
     /// `calibrate economics`.
     Economics,
+    /// `calibrate monitor`.
+    Monitor,
 }
 
 /// Shells `calibrate completions` writes for.

@@ -6,6 +6,7 @@
 //! `engine::economics::CostSettings`, ...); this module is the only one that knows about flags.
 
 mod costs;
+mod monitor;
 mod policy;
 mod run;
 
@@ -23,6 +24,7 @@ use crate::signals::settings::SignalSource;
 use crate::trust::holdout::Holdout;
 use crate::trust::intervals;
 
+pub use monitor::MonitorConfig;
 use policy::Extras;
 use run::{Shared, default_out, distinct_columns, filter_extras, run_settings};
 
@@ -40,6 +42,8 @@ pub enum Config {
     Economics(EconomicsConfig),
     /// Compare confidence signals.
     Signals(SignalsConfig),
+    /// Check production logs against a calibration.
+    Monitor(MonitorConfig),
     /// Print a completion script for this shell.
     Completions(cli::Shell),
     /// Print a manual page: the overview, or a command's.
@@ -102,6 +106,7 @@ impl Config {
             CommandArgs::Recommend(a) => Config::Recommend(recommend(a)?),
             CommandArgs::Economics(a) => Config::Economics(costs::economics(a)?),
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
+            CommandArgs::Monitor(a) => Config::Monitor(monitor::monitor(*a)?),
             CommandArgs::Completions { shell } => Config::Completions(shell),
             CommandArgs::Man { command } => Config::Man(command),
         })
@@ -220,6 +225,14 @@ fn with_holdout(mut run: RunSettings, a: &cli::HoldoutArgs, seed: u64) -> Result
         }
         (None, None) => None,
     };
+    if run.holdout.is_some() && run.split_ties.is_some() {
+        bail!(
+            "--split-ties with --holdout or --split-field: the held-out check judges the \
+             records a threshold accepts, and a split accepts a random share of a tie; drop \
+             --split-ties to check the threshold, or the hold-out to see the split's expected \
+             figures with their bootstrap intervals"
+        );
+    }
     Ok(run)
 }
 
@@ -268,6 +281,8 @@ fn signals(a: cli::SignalsArgs) -> Result<SignalsConfig> {
     let no_certificate = cli::CertifyArgs {
         certify: false,
         delta: 0.05,
+        split_ties: false,
+        tie_seed: 0,
     };
     let shared = Shared {
         input: a.input,

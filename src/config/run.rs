@@ -52,6 +52,7 @@ pub fn run_settings(
     let (mut fields, raw, multi) = field_map(&input.fields)?;
     let sheets = super::costs::sheets(costs.prices.prices_file.as_deref())?;
     let objective = parse_objective(&objective)?;
+    let split_ties = split_ties(&certify, objective)?;
     let certify = certify_delta(&certify, objective)?;
     let signal = policy::signal(&signal, seed, raw, policy.is_none())?;
     if signal.source != SignalSource::Confidence {
@@ -61,6 +62,18 @@ pub fn run_settings(
         Some(p) => policy::policy(p, seed)?,
         None => PolicySettings::default(),
     };
+    if split_ties.is_some() && !policy.segment_by.is_empty() {
+        bail!(
+            "--split-ties with --segment-by: a split is one tie under one global threshold, \
+             and per-segment thresholds have one tie each; drop one of the two"
+        );
+    }
+    if split_ties.is_some() && signal.recalibrate.is_some() {
+        bail!(
+            "--split-ties with --recalibrate: a tie of recalibrated values spans a range of raw \
+             signals, which a router cannot match exactly; drop one of the two"
+        );
+    }
     let filters = parse_filters(&input.filters)?;
     let mut extras = Extras::default();
     policy::extras(&mut extras, &policy, &signal);
@@ -71,7 +84,7 @@ pub fn run_settings(
         || matches!(costs.baseline, Some(Baseline::Tokens(_)));
     Ok(RunSettings {
         load: LoadOptions {
-            source: source(input.eval),
+            source: source_of(input.eval),
             format: input.format.map(|f| match f {
                 FormatArg::Jsonl => Format::Jsonl,
                 FormatArg::Csv => Format::Csv,
@@ -87,6 +100,7 @@ pub fn run_settings(
         costs,
         objective,
         certify,
+        split_ties,
         policy,
         signal,
         filters,
@@ -128,7 +142,7 @@ fn parse_filters(specs: &[String]) -> Result<Vec<Filter>> {
 }
 
 /// `-` is standard input.
-fn source(path: PathBuf) -> Source {
+pub fn source_of(path: PathBuf) -> Source {
     if path == Path::new("-") {
         Source::Stdin
     } else {
@@ -232,6 +246,33 @@ fn parse_objective(o: &cli::ObjectiveArgs) -> Result<Objective> {
     } else {
         Objective::QualityTimesSavings
     })
+}
+
+/// `--split-ties`: the hash's seed, for the three quality-floor objectives and without
+/// `--certify`.
+fn split_ties(c: &cli::CertifyArgs, objective: Objective) -> Result<Option<u64>> {
+    if !c.split_ties {
+        return Ok(None);
+    }
+    if !matches!(
+        objective,
+        Objective::MinQuality { .. }
+            | Objective::MinCascadeQuality { .. }
+            | Objective::MaxQualityLoss { .. }
+    ) {
+        bail!(
+            "--split-ties needs --min-quality Q, --min-cascade-quality Q or --max-quality-loss L"
+        );
+    }
+    if c.certify {
+        bail!(
+            "--split-ties with --certify: a certificate covers a deterministic threshold, and \
+             certifying a split would need every labelled record routed by the hash of its \
+             request id, which calibrate does not do; drop --split-ties for the certified \
+             threshold, or --certify for the split's expected figures"
+        );
+    }
+    Ok(Some(c.tie_seed))
 }
 
 /// `--certify` and `--delta`: the error probability δ, for the two quality objectives.

@@ -7,30 +7,89 @@
 //! Pure: a sweep in, a value out. It must not choose the recommendation (`recommend` does) nor
 //! word anything.
 
+use crate::engine::economics::{cascade_cost_per_request, savings};
 use crate::engine::objective::{LOSS_TOLERANCE, Objective};
-use crate::engine::sweep::Sweep;
+use crate::engine::sweep::{Sweep, Totals};
 
 /// Keeping the small answer on a fraction of the next tie, in expectation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TieSplit {
+    /// The deterministic pick's candidate; the tie is the records candidate `candidate + 1`
+    /// adds.
+    pub candidate: usize,
     /// The tied confidence value.
     pub value: f64,
-    /// Records sharing it.
+    /// Records sharing it (and not escalated by a safeguard).
     pub records: usize,
-    /// The largest fraction of them whose small answers can be kept with the objective met in
-    /// expectation, in (0, 1).
+    /// The fraction of them whose small answers are kept, in (0, 1): the largest with the
+    /// objective met in expectation, rounded down to a multiple of [`FRACTION_STEP`].
     pub fraction: f64,
-    /// The expected cost per request of that policy (the small model runs on every request).
-    pub cost_per_request: f64,
+    /// The policy's metrics in expectation over the split.
+    pub expected: Expected,
     /// The expected value of the metric the objective constrains.
     pub metric: f64,
 }
 
+/// The keep fraction is rounded down to a multiple of this, so the policy document carries a
+/// short number (rounding down keeps the objective met: every metric is monotone in p).
+pub const FRACTION_STEP: f64 = 1e-6;
+
+/// A randomised policy's metrics in expectation over its random split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expected {
+    /// Records.
+    pub records: usize,
+    /// Share escalated.
+    pub escalation_rate: f64,
+    /// Mean small quality over the accepted records (a ratio of expectations).
+    pub non_escalated_quality: Option<f64>,
+    /// Mean quality of the cascade's answers, with large-model labels.
+    pub cascade_quality: Option<f64>,
+    /// Currency units per request; the small model runs on every request, since the router
+    /// needs its confidence to find the tie.
+    pub cost_per_request: f64,
+    /// Against always-large.
+    pub savings_vs_large: Option<f64>,
+}
+
+/// The metrics in expectation of the policy that keeps what `lo` keeps and a fraction `p` of
+/// the records `hi` keeps beyond it (`lo` and `hi` two nested candidates of one sweep): every
+/// sum is linear in p, and non-escalated quality is the ratio of two of them.
+pub fn expected(lo: &Totals, hi: &Totals, p: f64) -> Expected {
+    let n = lo.records as f64;
+    let lerp = |a: f64, b: f64| a + p * (b - a);
+    let accepted = lerp(lo.accepted as f64, hi.accepted as f64);
+    let small_q = lerp(lo.small_quality_accepted, hi.small_quality_accepted);
+    let large_q = lo.large_quality_escalated.zip(hi.large_quality_escalated);
+    let large_escalated = lerp(lo.large_cost_escalated, hi.large_cost_escalated);
+    let cost = cascade_cost_per_request(lo.small_cost_total, large_escalated, lo.records);
+    Expected {
+        records: lo.records,
+        escalation_rate: 1.0 - accepted / n,
+        non_escalated_quality: (accepted > 0.0).then(|| small_q / accepted),
+        cascade_quality: large_q.map(|(a, b)| (small_q + lerp(a, b)) / n),
+        cost_per_request: cost,
+        savings_vs_large: savings(cost, lo.large_cost_total / n),
+    }
+}
+
+/// The value of the metric `objective` constrains, and whether it is met (`None` for
+/// objectives without a quality floor, or when the metric is undefined).
+fn constrained(objective: Objective, e: &Expected, large: Option<f64>) -> Option<(f64, bool)> {
+    match objective {
+        Objective::MinQuality { target } => e.non_escalated_quality.map(|q| (q, q >= target)),
+        Objective::MinCascadeQuality { target } => e.cascade_quality.map(|q| (q, q >= target)),
+        Objective::MaxQualityLoss { max_loss } => {
+            let (c, l) = (e.cascade_quality?, large?);
+            Some((c, l - c <= max_loss + LOSS_TOLERANCE))
+        }
+        _ => None,
+    }
+}
+
 /// For a quality-floor objective whose pick is candidate `j` (and `j + 1` misses it), the
-/// split of the tie at candidate `j + 1`: every sum is linear in p, so the expected metrics are
-/// the neighbours' interpolated (non-escalated quality is a ratio of two linear sums). `None`
-/// for other objectives, at the last candidate, for a tie of one record, or when no p > 0
-/// qualifies.
+/// split of the tie at candidate `j + 1`. `None` for other objectives, at the last candidate,
+/// for a tie of one record, or when no p ≥ [`FRACTION_STEP`] qualifies.
 pub fn tie_split(sweep: &Sweep, objective: Objective, j: usize) -> Option<TieSplit> {
     if j + 1 >= sweep.candidates() {
         return None;
@@ -40,29 +99,8 @@ pub fn tie_split(sweep: &Sweep, objective: Objective, j: usize) -> Option<TieSpl
     if records < 2 {
         return None;
     }
-    let n = lo.records as f64;
-    let lerp = |a: f64, b: f64, p: f64| a + p * (b - a);
-    let cascade = |p: f64| {
-        let lq = lerp(lo.large_quality_escalated?, hi.large_quality_escalated?, p);
-        Some((lerp(lo.small_quality_accepted, hi.small_quality_accepted, p) + lq) / n)
-    };
-    let non_escalated = |p: f64| {
-        let accepted = lerp(lo.accepted as f64, hi.accepted as f64, p);
-        let q = lerp(lo.small_quality_accepted, hi.small_quality_accepted, p);
-        (accepted > 0.0).then(|| q / accepted)
-    };
-    let large = lo.large_quality_total.map(|q| q / n);
-    let metric = |p: f64| -> Option<(f64, bool)> {
-        match objective {
-            Objective::MinQuality { target } => non_escalated(p).map(|q| (q, q >= target)),
-            Objective::MinCascadeQuality { target } => cascade(p).map(|q| (q, q >= target)),
-            Objective::MaxQualityLoss { max_loss } => {
-                let (c, l) = (cascade(p)?, large?);
-                Some((c, l - c <= max_loss + LOSS_TOLERANCE))
-            }
-            _ => None,
-        }
-    };
+    let large = lo.large_quality_total.map(|q| q / lo.records as f64);
+    let metric = |p: f64| constrained(objective, &expected(&lo, &hi, p), large);
     // Each metric is monotone in p: bisect for the largest p that still meets the objective.
     if metric(1.0)?.1 {
         return None; // the whole tie qualifies: the recommendation would have taken it
@@ -76,18 +114,34 @@ pub fn tie_split(sweep: &Sweep, objective: Objective, j: usize) -> Option<TieSpl
             bad = mid;
         }
     }
-    if ok <= 0.0 {
+    // Whole steps divided once, so 0.983333 prints as such (not 0.9833329999999999).
+    let fraction = (ok / FRACTION_STEP).floor() / (1.0 / FRACTION_STEP).round();
+    let (value, met) = metric(fraction)?;
+    if fraction <= 0.0 || !met {
         return None;
     }
-    let small = lo.small_cost_total;
-    let large_escalated = lerp(lo.large_cost_escalated, hi.large_cost_escalated, ok);
     Some(TieSplit {
+        candidate: j,
         value: sweep.threshold_of(j + 1),
         records,
-        fraction: ok,
-        cost_per_request: (small + large_escalated) / n,
-        metric: metric(ok)?.0,
+        fraction,
+        expected: expected(&lo, &hi, fraction),
+        metric: value,
     })
+}
+
+/// Where a request falls in `[0, 1)` under the policy's hash: the first eight bytes of
+/// SHA-256 of `"{seed}:{id}"` (UTF-8), read big-endian, over 2^64. A router keeps the small
+/// answer on a tied request iff this is below the keep fraction; the same id always lands in
+/// the same place, so retries route alike. The reference for routers (the README gives the
+/// same in Python); tests check it against Python's hashlib.
+#[cfg(test)]
+pub fn hash_unit(seed: u64, id: &str) -> f64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{seed}:{id}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) as f64 / 2f64.powi(64)
 }
 
 #[cfg(test)]
@@ -113,14 +167,40 @@ mod tests {
         assert!(pick.accepts_none);
         let split = tie_split(&sweep, objective, 0).unwrap();
         assert_eq!((split.value, split.records), (1.0, 6));
-        // (The loss comparison's 1e-12 slack lets p pass 0.25 by 5e-12.)
-        assert!((split.fraction - 0.25).abs() < 1e-9, "{}", split.fraction);
-        assert!((split.cost_per_request - 9.5).abs() < 1e-9);
+        // (The loss comparison's 1e-12 slack lets p pass 0.25 by 5e-12; rounding down to a
+        // multiple of 1e-6 gives 0.25 itself, up to the float's last digit.)
+        assert!((split.fraction - 0.25).abs() < 1e-12, "{}", split.fraction);
+        assert!((split.expected.cost_per_request - 9.5).abs() < 1e-9);
         assert!((split.metric - 0.95).abs() < 1e-9);
+        // Escalated in expectation: 4 + 6 × 0.75 = 8.5 of 10; accepted 1.5, right on 1 (4 of
+        // the 6 tied are right: 4p of 6p), so non-escalated quality 2/3; savings 1 − 9.5/10.
+        let e = split.expected;
+        assert!((e.escalation_rate - 0.85).abs() < 1e-12);
+        assert!((e.non_escalated_quality.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((e.cascade_quality.unwrap() - 0.95).abs() < 1e-12);
+        assert!((e.savings_vs_large.unwrap() - 0.05).abs() < 1e-12);
         // --min-quality 0.7 on the accepted answers: 4p / 6p = 2/3 for any p > 0: no split.
         let floor = Objective::MinQuality { target: 0.7 };
         assert_eq!(tie_split(&sweep, floor, 0), None);
         // The default objective has no floor.
         assert_eq!(tie_split(&sweep, Objective::QualityTimesSavings, 0), None);
     }
+
+    #[test]
+    fn the_hash_matches_python_hashlib() {
+        // Expected values from Python 3: int.from_bytes(hashlib.sha256(f"{seed}:{id}"
+        // .encode()).digest()[:8], "big") / 2**64, the snippet the README gives routers.
+        for (seed, id, want) in HASHES {
+            assert_eq!(hash_unit(seed, id), want, "{seed}:{id}");
+        }
+    }
+
+    /// `hash_unit` fixtures, computed with Python's hashlib (see the test).
+    const HASHES: [(u64, &str, f64); 5] = [
+        (0, "req-1", 0.9755504980307452),
+        (0, "req-2", 0.526765358220688),
+        (42, "q17", 0.8565964520853251),
+        (7, "é", 0.13415981079193712),
+        (u64::MAX, "", 0.29932838044601107),
+    ];
 }

@@ -10,7 +10,9 @@ mod extra;
 mod field;
 mod jsonl;
 pub mod multi;
+mod logs;
 pub mod prices;
+mod reference;
 mod source;
 mod table;
 mod value;
@@ -20,6 +22,10 @@ use std::path::{Path, PathBuf};
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
+pub use logs::{LogColumns, LogOptions, LogRecord, read_logs};
+pub use reference::{
+    Against, Distribution, Reference, ReferenceCost, ReferenceSegment, read_against,
+};
 
 /// A validated eval set, one entry per record in every column, in file order.
 #[derive(Debug, Clone, PartialEq, Default)]

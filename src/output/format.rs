@@ -1,5 +1,5 @@
-//! How numbers read in text and Markdown: percentages, qualities, costs, thresholds. Rounding
-//! only.
+//! How numbers read in text and Markdown: percentages, qualities, costs, thresholds, dates.
+//! Rounding only.
 
 /// A fraction as a percentage with one decimal ("20.7%").
 pub fn pct(x: f64) -> String {
@@ -90,6 +90,37 @@ pub fn cut(t: f64) -> String {
     } else {
         threshold(t)
     }
+}
+
+/// A window's start as UTC date (whole days) or date and time; `all` for the whole run.
+pub fn window_label(start: Option<i64>, window: i64) -> String {
+    let Some(start) = start else {
+        return "all".into();
+    };
+    let (days, secs) = (start.div_euclid(86_400), start.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    if window % 86_400 == 0 {
+        format!("{y:04}-{m:02}-{d:02}")
+    } else {
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}Z",
+            secs / 3600,
+            secs % 3600 / 60
+        )
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

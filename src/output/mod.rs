@@ -9,6 +9,7 @@ mod csv;
 mod format;
 mod json;
 mod markdown;
+mod monitor;
 mod plots;
 mod policy;
 pub mod progress;
@@ -17,6 +18,7 @@ pub mod stderr;
 #[cfg(test)]
 mod tests;
 mod text;
+mod ties;
 mod warnings;
 mod what_if;
 mod writer;
@@ -26,9 +28,11 @@ use anyhow::Result;
 use crate::report::Report;
 
 pub use chains::{chain_decision_text, chain_files, chain_summary_text};
+pub use monitor::{monitor_files, monitor_text};
 pub use policy::{PolicyFormat, decision_text};
 pub use signals::{signals_files, signals_text, signals_warnings};
 pub use text::{cross_fit_lines, filtered_line, held_out_line, summary_text};
+pub use ties::split_line;
 pub use warnings::warnings_text;
 pub use what_if::{what_if_csv, what_if_text};
 pub use writer::{OutputDir, write_file_atomically};

@@ -57,6 +57,11 @@ pub fn decision_text(
 
 /// The policy in `format` (not JSON, which carries the recommendation too).
 pub fn policy_text(policy: &Policy, format: PolicyFormat) -> Result<String> {
+    // The monitoring reference travels in JSON only (TOML has no null for an empty bin).
+    let policy = &Policy {
+        reference: None,
+        ..policy.clone()
+    };
     let value = serde_json::to_value(policy)?;
     Ok(match format {
         PolicyFormat::Text => text(policy),
@@ -103,6 +108,13 @@ fn text(p: &Policy) -> String {
             "{}\t{}",
             key.join(","),
             threshold(s.threshold, s.raw_threshold)
+        );
+    }
+    if let Some(t) = &p.tie_split {
+        let _ = writeln!(
+            out,
+            "tie_split\t{}\tkeep\t{}\tseed\t{}",
+            t.signal, t.keep_fraction, t.seed
         );
     }
     let _ = writeln!(
@@ -297,6 +309,8 @@ mod tests {
             },
             default_threshold: Some(0.5),
             default_raw_threshold: None,
+            tie_split: None,
+            guarantee: None,
             segment_by: vec!["task_type".into()],
             segments: vec![SegmentPolicy {
                 matches: [("task_type".to_string(), "legal".to_string())].into(),
@@ -320,6 +334,7 @@ mod tests {
                 cost_per_request: 2.5,
                 savings_vs_large: Some(0.75),
             },
+            reference: None,
         }
     }
 

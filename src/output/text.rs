@@ -23,6 +23,9 @@ pub fn summary_text(report: &Report) -> String {
             if let Some(Ok(c)) = &report.certification {
                 let _ = writeln!(out, "  certified: {}", c.guarantee());
             }
+            if let Some(s) = &report.split_ties {
+                let _ = writeln!(out, "  {}", super::ties::split_line(s));
+            }
         }
         Err(why) => none(report, why, &mut out),
     }

@@ -148,13 +148,13 @@ fn split_words(s: &TieSplit, recommended_cost: f64) -> String {
         "The next threshold would accept all {} records at confidence {} at once and miss the \
          objective. Keeping the small answer on a random {} of them (a seeded hash of the \
          request id) meets it in expectation ({:.4}) at {} per request, against {} for the \
-         recommendation. A threshold cannot split a tie; that randomised policy is neither \
-         exported nor certified.",
+         recommendation. A threshold cannot split a tie; `--split-ties` exports that randomised \
+         policy (not with `--certify`).",
         s.records,
         threshold(s.value),
         pct(s.fraction),
         s.metric,
-        money(s.cost_per_request),
+        money(s.expected.cost_per_request),
         money(recommended_cost)
     )
 }

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::engine::objective::Objective;
 use crate::engine::sweep::Metrics;
+use crate::engine::ties::Expected;
+use crate::input::Reference;
 use crate::policy::segments::Plan;
 use crate::signals::spec::SignalSpec;
 
@@ -40,6 +42,10 @@ pub struct Policy {
     /// smallest raw signal the eval set accepts), free of interpolation rounding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_raw_threshold: Option<f64>,
+    /// With `--split-ties`: the one signal value below `default_threshold` at which a
+    /// hash-chosen share of requests keeps the small answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tie_split: Option<TieSplitPolicy>,
     /// The columns whose values select a segment.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub segment_by: Vec<String>,
@@ -54,9 +60,35 @@ pub struct Policy {
     /// Small answers slower than this (milliseconds) go to the large model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub small_timeout_ms: Option<f64>,
+    /// With `--certify`: what the policy is certified to deliver, with its assumption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guarantee: Option<String>,
     /// What the whole policy delivered on the eval set.
     pub measured: Measured,
+    /// What production monitoring compares logs with (`calibrate monitor --against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
 }
+
+/// A split tie: requests whose signal equals `signal` keep the small answer iff
+/// `hash_unit(seed, request id) < keep_fraction`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TieSplitPolicy {
+    /// The tied signal value (compared with `==`).
+    pub signal: f64,
+    /// The share of its requests that keep the small answer.
+    pub keep_fraction: f64,
+    /// The hash's seed.
+    pub seed: u64,
+    /// How a router computes the hash.
+    pub hash: &'static str,
+    /// Eval-set records holding that value (not escalated by a safeguard).
+    pub records: usize,
+}
+
+/// How a router computes `hash_unit` (`engine::ties::hash_unit` is the reference).
+pub const TIE_HASH: &str = "hash_unit = (first 8 bytes of SHA-256 of the UTF-8 text \
+     \"{seed}:{request id}\", read as a big-endian unsigned integer) / 2^64";
 
 /// One `--where` condition: `field` `op` `value`, compared as text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,6 +171,18 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// From a randomised policy's metrics in expectation.
+    pub fn expected(e: &Expected) -> Measured {
+        Measured {
+            records: e.records,
+            escalation_rate: e.escalation_rate,
+            non_escalated_quality: e.non_escalated_quality,
+            cascade_quality: e.cascade_quality,
+            cost_per_request: e.cost_per_request,
+            savings_vs_large: e.savings_vs_large,
+        }
+    }
+
     /// From a policy's metrics.
     pub fn of(m: &Metrics) -> Measured {
         Measured {
@@ -170,6 +214,7 @@ impl Policy {
             && self.always_large.is_empty()
             && !self.escalate_refusals
             && self.signal.recalibration.is_none()
+            && self.tie_split.is_none()
     }
 
     /// Whether it is one global threshold on the confidence field, nothing else.
@@ -185,6 +230,13 @@ pub const RULE: &str = "send a request to the large model if it matches an alway
      keep the small answer iff signal >= threshold (with a recalibration: iff the mapped signal \
      >= threshold, or equivalently the raw signal >= raw_threshold); a request of no listed \
      segment uses default_threshold, and with no default_threshold it escalates";
+
+/// The sentence a policy with a split tie carries.
+pub const RULE_TIE_SPLIT: &str = "send a request to the large model if it matches an \
+     always_large entry, if it is a refusal (when escalate_refusals) or if the small model timed \
+     out; otherwise keep the small answer iff signal >= default_threshold, or signal == \
+     tie_split.signal and hash_unit < tie_split.keep_fraction (tie_split.hash says how to compute \
+     hash_unit from the request id); escalate every other request";
 
 /// The per-segment rules of a plan whose joint choice was made.
 pub fn segment_rules(plan: &Plan) -> Vec<SegmentPolicy> {

@@ -4,6 +4,7 @@
 //! Owns what a router does with a request. It must not read files, print or format.
 
 pub mod document;
+pub mod reference;
 pub mod safeguards;
 pub mod segments;
 pub mod settings;

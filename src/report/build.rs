@@ -96,9 +96,11 @@ pub fn report(
     let table = Some((rows.len(), settings.resamples));
     findings.warnings = warnings::collect(loaded, run, prepared, sweep, why, table);
     let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
+    let split_ties = super::ties::split_ties(run, prepared, sweep, &recommendation, Some(settings));
     let chosen = Chosen {
         recommendation: &recommendation,
         certification: certification.as_ref(),
+        split: split_ties.as_ref().and_then(|s| s.outcome.as_ref().ok()),
     };
     let deployment = deployment(
         loaded,
@@ -120,6 +122,7 @@ pub fn report(
         recommended_latency,
         recommendation,
         certification,
+        split_ties,
         uncertainty,
         holdout: None,
         cross_fit: None,

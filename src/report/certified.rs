@@ -12,8 +12,10 @@ use super::prepare::{Prepared, prepare};
 use super::{RunError, RunSettings};
 use crate::engine::objective::Objective;
 use crate::engine::sweep::{Metrics, Totals};
-use crate::input::Loaded;
+use crate::input::{Loaded, Reference};
+use crate::policy::document::{Measured, Policy, SegmentPolicy};
 use crate::policy::safeguards::{self, Routing};
+use crate::policy::segments::Plan;
 use crate::policy::segments::family::family;
 use crate::trust::certify::{FamilyCertificate, certify_family};
 use crate::trust::crossfit::folds;
@@ -133,6 +135,95 @@ pub fn route(
         codes: Some(&seg.codes),
     };
     safeguards::totals(input, routing, input.safeguarded)
+}
+
+impl CertifiedSegments {
+    /// The guarantee in one sentence, with its assumption.
+    pub fn guarantee(&self) -> String {
+        format!(
+            "With probability at least {} over the draw of the labelled records, the \
+             non-escalated quality of this per-segment policy is at least {} (member {} of a \
+             {}-policy family built on {} records and tested on the other {}: p = {:.3e}, {}), \
+             provided production requests are exchangeable with these records.",
+            1.0 - self.delta,
+            self.target,
+            self.certificate.index + 1,
+            self.family,
+            self.build_records,
+            self.test_records,
+            self.certificate.p_value,
+            self.certificate.method.name(),
+        )
+    }
+}
+
+/// With `--segment-by … --certify`: the cheaper of the two certified policies, the global
+/// threshold (`policy` as built) and the per-segment one, each carrying its guarantee and the
+/// union bound that choosing between them costs: either certificate fails with probability at
+/// most δ, so the one exported fails with probability at most 2δ.
+pub fn deployable(
+    policy: Option<Policy>,
+    certified: Option<&Result<CertifiedSegments, String>>,
+    plan: Option<&Plan>,
+    reference_of: &dyn Fn(&CertifiedSegments) -> Reference,
+) -> Option<Policy> {
+    let (mut policy, outcome) = match (policy, certified) {
+        (Some(p), Some(o)) => (p, o),
+        (policy, _) => return policy,
+    };
+    let per_segment = outcome.as_ref().ok();
+    let delta = per_segment.map(|c| c.delta);
+    let cheaper =
+        per_segment.filter(|c| c.on_all.cost_per_request < policy.measured.cost_per_request);
+    if let Some(c) = cheaper {
+        policy = Policy {
+            reference: Some(reference_of(c)),
+            ..exported(policy, c, plan)
+        };
+    }
+    if let (Some(delta), Some(g)) = (delta, policy.guarantee.as_mut()) {
+        g.push_str(&format!(
+            " It is the cheaper of two certified policies (the global threshold and the \
+             per-segment policy), so the policy exported errs with probability at most {} \
+             in all.",
+            2.0 * delta
+        ));
+    }
+    Some(policy)
+}
+
+/// The deployable policy with the certified per-segment thresholds in place of the certified
+/// global threshold: a segment the eval set did not hold goes to the large model (the
+/// certificate does not cover it), and `measured` is the policy on every record.
+fn exported(policy: Policy, c: &CertifiedSegments, plan: Option<&Plan>) -> Policy {
+    let records = |labels: &Vec<(String, String)>| {
+        (plan.iter().flat_map(|p| &p.segments))
+            .find(|s| &s.labels == labels)
+            .map_or(0, |s| s.records)
+    };
+    let segments = (c.thresholds.iter())
+        .map(|(labels, t)| SegmentPolicy {
+            matches: labels.iter().cloned().collect(),
+            action: if t.is_finite() {
+                "threshold"
+            } else {
+                "always_large"
+            },
+            threshold: t.is_finite().then_some(*t),
+            raw_threshold: None,
+            reason: "certified per-segment policy".into(),
+            records: records(labels),
+        })
+        .collect();
+    Policy {
+        default_threshold: None,
+        default_raw_threshold: None,
+        segment_by: plan.map(|p| p.columns.clone()).unwrap_or_default(),
+        segments,
+        guarantee: Some(c.guarantee()),
+        measured: Measured::of(&c.on_all),
+        ..policy
+    }
 }
 
 fn metrics(t: &Totals) -> Metrics {

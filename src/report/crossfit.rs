@@ -89,6 +89,7 @@ fn one_fold(
     let chosen = Chosen {
         recommendation: &recommendation,
         certification: certification.as_ref(),
+        split: None, // --split-ties does not go with --segment-by
     };
     let d = deployment(&train, run, &prepared, &sweep, chosen, &[], signal.clone());
     let test_prepared = prepare(&held_out, run)?;

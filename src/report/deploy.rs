@@ -6,12 +6,16 @@
 
 use super::prepare::Prepared;
 use super::settings::RunSettings;
+use super::ties::AppliedSplit;
+use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
-use crate::engine::sweep::{Metrics, Sweep, Totals};
-use crate::input::{ExtraColumn, ExtraKind, Labels, Loaded};
+use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
+use crate::input::{ExtraColumn, ExtraKind, Field, Labels, Loaded, Reference};
 use crate::policy::document::{
-    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, ScopePolicy, segment_rules,
+    AlwaysLargePolicy, Measured, ObjectivePolicy, Policy, RULE, RULE_TIE_SPLIT, ScopePolicy,
+    TIE_HASH, TieSplitPolicy, segment_rules,
 };
+use crate::policy::reference::{Segments as ReferenceSegments, reference as policy_reference};
 use crate::policy::safeguards::{self, Effect, Routing};
 use crate::policy::segments::{self, Plan, PlanSettings, Rule, Segmentation};
 use crate::signals::spec::SignalSpec;
@@ -91,6 +95,8 @@ pub struct Chosen<'a> {
     pub recommendation: &'a Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none could be issued.
     pub certification: Option<&'a Certification>,
+    /// With `--split-ties`: the split the policy carries, if one applies.
+    pub split: Option<&'a AppliedSplit>,
 }
 
 /// Everything the policy needs, for `sweep` and `recommend` alike (`grid`: the thresholds of
@@ -107,9 +113,11 @@ pub fn deployment(
     let input = prepared.input();
     let global = chosen.recommendation.as_ref().ok();
     let seg = segmentation(loaded, run);
-    let no_joint = chosen.certification.map(
-        |_| "with --certify the certificate covers one global threshold, so every segment keeps it",
-    );
+    let no_joint = chosen.certification.map(|_| {
+        "with --certify the joint choice gives way to the certified policies: the certified \
+             global threshold in every segment, or the certified per-segment policy below when \
+             it is cheaper"
+    });
     let plan = seg.as_ref().map(|seg| {
         let settings = PlanSettings {
             objective: run.objective,
@@ -139,13 +147,95 @@ pub fn deployment(
     };
     let policy = measured.map(|m| {
         let segments = joint.map(|(p, _)| p);
-        document(run, &loaded.sha256, signal, global, segments, &m)
+        let threshold = global.and_then(Metrics::deployed_threshold);
+        let per_segment = segments.map(|p| {
+            (p.segments.iter())
+                .map(|s| match s.rule {
+                    Rule::AllSafeguarded => threshold,
+                    _ => s.threshold,
+                })
+                .collect()
+        });
+        let reference = reference(loaded, run, input, seg.as_ref(), per_segment, threshold);
+        let mut doc = Policy {
+            reference: Some(reference),
+            ..document(run, &loaded.sha256, signal, global, segments, &m)
+        };
+        doc.guarantee = (chosen.certification.and_then(|c| c.as_ref().ok())).map(|c| c.guarantee());
+        match (chosen.split, run.split_ties) {
+            (Some(split), Some(seed)) => with_split(doc, split, seed),
+            _ => doc,
+        }
     });
     Deployment {
         plan,
         effects,
         policy,
     }
+}
+
+/// What monitoring compares production with: per segment of the policy (or, without
+/// segments, per task type when the eval set has one), the signal's distribution and quality.
+fn reference(
+    loaded: &Loaded,
+    run: &RunSettings,
+    input: SweepInput<'_>,
+    seg: Option<&Segmentation>,
+    per_segment: Option<Vec<Option<f64>>>,
+    threshold: Option<f64>,
+) -> Reference {
+    let target = match run.objective {
+        Objective::MinQuality { target } | Objective::MinCascadeQuality { target } => Some(target),
+        _ => None,
+    };
+    let by_task = loaded.set.task_type.as_ref().map(|labels| {
+        let column = run.load.fields.column(Field::TaskType).to_string();
+        (
+            vec![column.clone()],
+            Segmentation::new(&[(&column, labels)]),
+        )
+    });
+    let (columns, seg) = match (seg, &by_task) {
+        (Some(seg), _) => (run.policy.segment_by.clone(), seg),
+        (None, Some((columns, seg))) => (columns.clone(), seg),
+        (None, None) => return policy_reference(input, threshold, target, None),
+    };
+    let thresholds = per_segment.unwrap_or_else(|| vec![threshold; seg.labels.len()]);
+    let segments = ReferenceSegments {
+        columns: &columns,
+        labels: &seg.labels,
+        codes: &seg.codes,
+        thresholds: &thresholds,
+    };
+    policy_reference(input, threshold, target, Some(segments))
+}
+
+/// The monitoring reference of a per-segment policy given by its thresholds (`f64::INFINITY`:
+/// always large): every segment at its own threshold, a segment it does not name escalating.
+pub(super) fn segments_reference(
+    loaded: &Loaded,
+    run: &RunSettings,
+    prepared: &Prepared<'_>,
+    thresholds: &[(Vec<(String, String)>, f64)],
+) -> Reference {
+    let seg = segmentation(loaded, run);
+    let per_segment = seg.as_ref().map(|seg| {
+        (seg.labels.iter())
+            .map(|labels| {
+                (thresholds.iter())
+                    .find(|(l, _)| l == labels)
+                    .and_then(|(_, t)| t.is_finite().then_some(*t))
+            })
+            .collect()
+    });
+    reference(
+        loaded,
+        run,
+        prepared.input(),
+        seg.as_ref(),
+        per_segment,
+        None,
+    )
 }
 
 /// The threshold the policy applies per segment (one entry without a joint plan), for the
@@ -163,6 +253,24 @@ fn routing_thresholds(joint: Option<&Plan>, global: Option<&Metrics>) -> Vec<f64
             _ => s.threshold.unwrap_or(f64::INFINITY),
         })
         .collect()
+}
+
+/// The document of a policy that also keeps a hash-chosen share of one tie: its rule, the
+/// split, and the metrics in expectation.
+fn with_split(doc: Policy, applied: &AppliedSplit, seed: u64) -> Policy {
+    let s = &applied.split;
+    Policy {
+        rule: RULE_TIE_SPLIT,
+        tie_split: Some(TieSplitPolicy {
+            signal: s.value,
+            keep_fraction: s.fraction,
+            seed,
+            hash: TIE_HASH,
+            records: s.records,
+        }),
+        measured: Measured::expected(&s.expected),
+        ..doc
+    }
 }
 
 /// The deployable document: what a router needs, and what calibration measured for it.
@@ -196,6 +304,7 @@ fn document(
         objective: ObjectivePolicy::of(run.objective),
         default_threshold: global.and_then(Metrics::deployed_threshold),
         default_raw_threshold: None,
+        tie_split: None,
         segment_by: match joint {
             Some(_) => run.policy.segment_by.clone(),
             None => Vec::new(),
@@ -204,6 +313,8 @@ fn document(
         always_large,
         escalate_refusals: run.policy.escalate_refusals,
         small_timeout_ms: run.costs.small_timeout_ms,
+        guarantee: None,
         measured: Measured::of(measured),
+        reference: None,
     }
 }

@@ -10,17 +10,21 @@ mod crossfit;
 mod deploy;
 mod error;
 pub mod findings;
+mod monitor;
 mod prepare;
 pub mod reading;
 mod run;
 mod settings;
+mod ties;
 pub mod warnings;
 
 pub use certified::CertifiedSegments;
 pub use deploy::Deployment;
 pub use error::RunError;
+pub use monitor::{MonitorInput, MonitorReport, monitor_report};
 pub use run::{Decision, SignalsReport, decision, signals_report, sweep_report};
 pub use settings::{Filter, Grid, RunSettings, SweepSettings};
+pub use ties::{AppliedSplit, SplitTies};
 
 use crate::engine::economics::{CostSource, PricedBaseline};
 use crate::engine::latency::Latency;
@@ -59,6 +63,8 @@ pub struct Report {
     pub recommendation: Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none could be issued.
     pub certification: Option<Certification>,
+    /// With `--split-ties`: the split the policy carries, or why none.
+    pub split_ties: Option<SplitTies>,
     /// Intervals for every row and the spread of the recommended threshold.
     pub uncertainty: Uncertainty,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.

@@ -22,9 +22,11 @@ use crate::trust::holdout::{self, Check, Holdout, Validation};
 use crate::trust::intervals::{self, Uncertainty};
 
 use super::build::{choose_threshold, decide};
-use super::deploy::{Chosen, apply_plan, deployment};
+use super::certified::CertifiedSegments;
+use super::deploy::{Chosen, apply_plan, deployment, segments_reference};
 use super::prepare::{Prepared, prepare, unmatched};
 use super::settings::SweepSettings;
+use super::ties::SplitTies;
 use super::warnings::{self, Warning};
 use super::{Filter, Filtered, RecalibrationReport, Report, RunError, RunSettings};
 
@@ -38,6 +40,8 @@ pub struct Decision {
     pub recommendation: Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none could be issued.
     pub certification: Option<Certification>,
+    /// With `--split-ties`: the split the policy carries, or why none.
+    pub split_ties: Option<SplitTies>,
     /// The deployable policy, when one meets the objective.
     pub policy: Option<Policy>,
     /// With `--holdout` or `--split-field`: the chosen threshold on the held-out records.
@@ -132,6 +136,14 @@ pub fn sweep_report(
         .and_then(|c| c.as_ref().ok());
     let in_sample = (in_sample.0, in_sample.1, certified.map(|c| c.on_all));
     report.cross_fit = super::crossfit::cross_fit(loaded, run, signal, in_sample)?;
+    let reference_of =
+        |c: &CertifiedSegments| segments_reference(loaded, run, &prepared, &c.thresholds);
+    report.deployment.policy = super::certified::deployable(
+        report.deployment.policy.take(),
+        report.certified_segments.as_ref(),
+        report.deployment.plan.as_ref(),
+        &reference_of,
+    );
     report.deployment.policy = with_raw_thresholds(report.deployment.policy.take(), &calibrated);
     report.input.filtered = filtered;
     Ok(report)
@@ -246,9 +258,11 @@ pub fn decision(
     let prepared = prepare(loaded, run)?;
     let sweep = Sweep::new(prepared.input());
     let (recommendation, certification) = decide(&sweep, run, &prepared);
+    let split_ties = super::ties::split_ties(run, &prepared, &sweep, &recommendation, intervals);
     let chosen = Chosen {
         recommendation: &recommendation,
         certification: certification.as_ref(),
+        split: split_ties.as_ref().and_then(|s| s.outcome.as_ref().ok()),
     };
     let signal = calibrated.signal.clone();
     let deployment = deployment(loaded, run, &prepared, &sweep, chosen, &[], signal);
@@ -274,6 +288,14 @@ pub fn decision(
     warnings.retain(|w| !matches!(w, Warning::NoThreshold { .. }));
     warnings.extend(holdout.as_ref().and_then(warnings::held_out));
     let certified = super::certified::certified_segments(loaded, run)?;
+    let reference_of =
+        |c: &CertifiedSegments| segments_reference(loaded, run, &prepared, &c.thresholds);
+    let policy = super::certified::deployable(
+        deployment.policy,
+        certified.as_ref(),
+        deployment.plan.as_ref(),
+        &reference_of,
+    );
     let in_sample = (
         recommendation.as_ref().ok().copied(),
         deployment.plan.as_ref().and_then(|p| p.policy),
@@ -290,7 +312,8 @@ pub fn decision(
         segment_warnings,
         recommendation,
         certification,
-        policy: with_raw_thresholds(deployment.policy, &calibrated),
+        split_ties,
+        policy: with_raw_thresholds(policy, &calibrated),
         holdout,
         uncertainty,
         filtered,

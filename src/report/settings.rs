@@ -22,6 +22,8 @@ pub struct RunSettings {
     pub objective: Objective,
     /// `--certify`: the error probability δ.
     pub certify: Option<f64>,
+    /// `--split-ties`: the seed of the router's hash.
+    pub split_ties: Option<u64>,
     /// Segments and safeguards.
     pub policy: PolicySettings,
     /// The thresholded signal.

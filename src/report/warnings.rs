@@ -142,12 +142,15 @@ pub fn collect(
             records: sweep.records(),
         });
     }
-    if let Ok(m) = &recommended {
+    // With --split-ties the split is applied or its absence explained, not hinted at.
+    if run.split_ties.is_none()
+        && let Ok(m) = &recommended
+    {
         let j = sweep.candidate_at(m.routing_threshold());
         // Worth saying only for a large tie whose split is cheaper than the recommendation.
         let n = sweep.records() as f64;
         let worth = |s: &TieSplit| {
-            s.records as f64 >= TIE_SHARE * n && s.cost_per_request < m.cost_per_request
+            s.records as f64 >= TIE_SHARE * n && s.expected.cost_per_request < m.cost_per_request
         };
         if let Some(split) = tie_split(sweep, run.objective, j).filter(worth) {
             warnings.push(Warning::TieSplit {

@@ -30,6 +30,13 @@ impl IsotonicMap {
         &self.points
     }
 
+    /// The map through exported `points` (a policy's), `None` unless x strictly increases and
+    /// y never decreases.
+    pub fn from_points(points: Vec<(f64, f64)>) -> Option<IsotonicMap> {
+        let ok = (points.windows(2)).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1);
+        (ok && !points.is_empty()).then_some(IsotonicMap { points })
+    }
+
     /// Calibrated value at signal `x`: linear interpolation between breakpoints, clipped to the
     /// first/last breakpoint outside their range (sklearn `out_of_bounds='clip'`), computed as
     /// y0 + (y1 − y0) · ((x − x0) / (x1 − x0)) on the interval whose left end is the last

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::sweep::{Metrics, Sweep, SweepInput};
+use crate::engine::ties::{Expected, TieSplit, expected};
 use crate::trust::stats::wilson;
 
 /// How to compute intervals.
@@ -184,8 +185,8 @@ pub fn uncertainty(
 /// One bootstrap resample: the metrics at every wanted row, and the threshold it recommends.
 type Draw = (Vec<Metrics>, Option<f64>);
 
-/// The seeded Poisson bootstrap: resample `b` draws its weights from stream `b` of the seed,
-/// so results do not depend on the thread count. Empty resamples are skipped.
+/// The seeded Poisson bootstrap: the metrics at every wanted row and the threshold `choose`
+/// picks, per resample.
 fn resample(
     input: SweepInput<'_>,
     sweep: &Sweep,
@@ -193,10 +194,24 @@ fn resample(
     choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
     settings: Settings,
 ) -> Vec<Draw> {
+    let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
+    bootstrap(input, sweep, settings, &|r: &Sweep| {
+        let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
+        (at, choose(r))
+    })
+}
+
+/// `f` of every resampled sweep: resample `b` draws its weights from stream `b` of the seed,
+/// so results do not depend on the thread count. Empty resamples are skipped.
+fn bootstrap<T: Send>(
+    input: SweepInput<'_>,
+    sweep: &Sweep,
+    settings: Settings,
+    f: &(dyn Fn(&Sweep) -> T + Sync),
+) -> Vec<T> {
     if settings.resamples == 0 {
         return Vec::new();
     }
-    let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
     let sorted = sweep.sorted_columns(input);
     (0..settings.resamples)
         .into_par_iter()
@@ -209,11 +224,34 @@ fn resample(
             if weights.iter().all(|&w| w == 0) {
                 return None; // an empty resample (only likely with a handful of records)
             }
-            let r = sweep.resampled(&sorted, &weights);
-            let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
-            Some((at, choose(&r)))
+            Some(f(&sweep.resampled(&sorted, &weights)))
         })
         .collect()
+}
+
+/// Bootstrap intervals of a tie split's metrics in expectation, the split held fixed (its
+/// candidate and keep fraction): the same seeded resamples as [`uncertainty`], each giving the
+/// expected metrics of that split. `None` without resamples.
+pub fn split_intervals(
+    input: SweepInput<'_>,
+    sweep: &Sweep,
+    split: &TieSplit,
+    settings: Settings,
+) -> Option<RowIntervals> {
+    let j = split.candidate;
+    let draws = bootstrap(input, sweep, settings, &|r: &Sweep| {
+        expected(&r.totals(j), &r.totals(j + 1), split.fraction)
+    });
+    let boot = |f: &dyn Fn(&Expected) -> Option<f64>| {
+        let mut v: Vec<f64> = draws.iter().filter_map(f).collect();
+        percentile(&mut v, settings.level)
+    };
+    Some(RowIntervals {
+        escalation_rate: boot(&|e| Some(e.escalation_rate))?,
+        non_escalated_quality: boot(&|e| e.non_escalated_quality),
+        cascade_quality: boot(&|e| e.cascade_quality),
+        cost_per_request: boot(&|e| Some(e.cost_per_request)),
+    })
 }
 
 /// The percentile interval at `level` of `values` (sorted in place); `None` when empty.
@@ -398,6 +436,81 @@ mod tests {
             true,
         );
         assert_eq!(again, u);
+    }
+
+    #[test]
+    fn split_intervals_resample_the_expected_metrics_record_by_record() {
+        // A naive check of the bootstrap of a tie split: for each resample, the same Poisson
+        // weights (stream b of the seed, by position in the sweep's order) applied record by
+        // record: accepted = Σ w [c > 0.5] + p Σ w [c = 0.5], and so on.
+        let conf = [0.9, 0.5, 0.5, 0.5, 0.5, 0.2, 0.9, 0.5];
+        let q = [1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0];
+        let large = [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let input = flat_input(&conf, &q, Some(&large));
+        let sweep = Sweep::new(input);
+        // Candidate 1 accepts the two 0.9s; the tie at 0.5 (five records) is candidate 2.
+        assert_eq!((sweep.threshold_of(1), sweep.threshold_of(2)), (0.9, 0.5));
+        let p = 0.3;
+        let settings = Settings {
+            level: 0.9,
+            resamples: 40,
+            seed: 11,
+        };
+        let split = |r: &Sweep| expected(&r.totals(1), &r.totals(2), p);
+        let draws = bootstrap(input, &sweep, settings, &split);
+        let mut naive = Vec::new();
+        for b in 0..settings.resamples {
+            let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+            rng.set_stream(b as u64);
+            let w: Vec<f64> = (0..conf.len())
+                .map(|_| f64::from(poisson1(&mut rng)))
+                .collect();
+            if w.iter().all(|&x| x == 0.0) {
+                continue;
+            }
+            let (mut n, mut acc, mut sq, mut lq, mut lcost) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for (k, &i) in sweep.order().iter().enumerate() {
+                let i = i as usize;
+                let keep = if conf[i] > 0.5 {
+                    1.0
+                } else if conf[i] == 0.5 {
+                    p
+                } else {
+                    0.0
+                };
+                n += w[k];
+                acc += w[k] * keep;
+                sq += w[k] * keep * q[i];
+                lq += w[k] * (1.0 - keep) * large[i];
+                lcost += w[k] * (1.0 - keep) * 10.0;
+            }
+            naive.push((1.0 - acc / n, sq / acc, (sq + lq) / n, (n + lcost) / n));
+        }
+        assert_eq!(draws.len(), naive.len());
+        for (e, (esc, neq, cq, cost)) in draws.iter().zip(&naive) {
+            assert!((e.escalation_rate - esc).abs() < 1e-12);
+            assert!((e.non_escalated_quality.unwrap() - neq).abs() < 1e-12);
+            assert!((e.cascade_quality.unwrap() - cq).abs() < 1e-12);
+            assert!((e.cost_per_request - cost).abs() < 1e-12);
+        }
+        // The intervals are those draws' percentiles, and seeded.
+        let tie = TieSplit {
+            candidate: 1,
+            value: 0.5,
+            records: 5,
+            fraction: p,
+            expected: split(&sweep),
+            metric: 0.0,
+        };
+        let got = split_intervals(input, &sweep, &tie, settings).unwrap();
+        let mut costs: Vec<f64> = naive.iter().map(|d| d.3).collect();
+        assert_eq!(got.cost_per_request, percentile(&mut costs, 0.9));
+        assert_eq!(split_intervals(input, &sweep, &tie, settings), Some(got));
+        let none = Settings {
+            resamples: 0,
+            ..settings
+        };
+        assert_eq!(split_intervals(input, &sweep, &tie, none), None);
     }
 
     #[test]

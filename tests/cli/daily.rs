@@ -7,7 +7,7 @@ use crate::harness::{Scratch, calibrate, example, fixture, run, stderr, stdout};
 /// `--help` of the top level and of every command, exactly as printed.
 #[test]
 fn help_is_grouped_under_headings() {
-    for command in ["", "sweep", "recommend", "signals", "economics"] {
+    for command in ["", "sweep", "recommend", "signals", "economics", "monitor"] {
         let mut cmd = calibrate();
         if !command.is_empty() {
             cmd.arg(command);

@@ -280,3 +280,95 @@ fn issue12_certified_per_segment_policy() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("certified per-segment policy: non-escalated quality >= 0.95"));
 }
+
+/// Two segments by construction: in `easy` the small model is right 99 % of the time whatever
+/// its confidence; in `hard` it is right with probability equal to its confidence. Confidences
+/// are uniform. One threshold must serve both (by hand: pooled quality ≥ 0.9 needs t ≥ 0.62),
+/// while per segment `easy` can keep every answer (and `hard` about half).
+fn two_segments(n: usize) -> String {
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::{Rng, SeedableRng};
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut unit = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let mut s = String::new();
+    for i in 0..n {
+        let (segment, c) = (if i % 2 == 0 { "easy" } else { "hard" }, unit());
+        let p = if segment == "easy" { 0.99 } else { c };
+        let q = u8::from(unit() < p);
+        s.push_str(&format!(
+            "{{\"confidence\":{c},\"small_quality\":{q},\"segment\":\"{segment}\"}}\n"
+        ));
+    }
+    s
+}
+
+/// Issue 12: the certified per-segment policy is exported when it is cheaper than the
+/// certified global threshold, with both guarantees' union bound (2δ) stated; otherwise the
+/// global threshold stays, with the same bound.
+#[test]
+fn issue12_cheaper_certified_per_segment_policy_is_the_deployed_policy() {
+    let scratch = Scratch::new();
+    let input = scratch.write("two.jsonl", two_segments(6000));
+    let flags = [
+        "--min-quality",
+        "0.9",
+        "--segment-by",
+        "segment",
+        "--certify",
+        "--delta",
+        "0.05",
+        "--print",
+        "json",
+        "--quiet",
+    ];
+    let out = run("recommend", &input, &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let policy = &v["policy"];
+    let global_cost = v["metrics"]["cost_per_request"].as_f64().unwrap();
+    assert!(policy.get("default_threshold").is_none(), "{policy}");
+    let segments = policy["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 2, "{policy}");
+    let easy = &segments[0];
+    assert_eq!(easy["match"]["segment"], "easy");
+    assert_eq!(easy["reason"], "certified per-segment policy");
+    assert_eq!(easy["records"], 3000);
+    // `easy` keeps far more answers than the global threshold (≥ 0.62 by hand) would.
+    assert!(easy["threshold"].as_f64().unwrap() < 0.3, "{easy}");
+    assert!(policy["measured"]["cost_per_request"].as_f64().unwrap() < global_cost);
+    let g = policy["guarantee"].as_str().unwrap();
+    assert!(g.contains("this per-segment policy is at least 0.9"), "{g}");
+    // The monitoring reference describes the exported policy: each segment at its certified
+    // threshold.
+    let reference = policy["reference"]["segments"].as_array().unwrap();
+    for (r, s) in reference.iter().zip(segments) {
+        assert_eq!(r["match"], s["match"]);
+        assert_eq!(r["threshold"], s["threshold"], "{r}");
+    }
+    assert!(
+        g.contains("errs with probability at most 0.1 in all"),
+        "{g}"
+    );
+    // The text form routes by segment; an unknown segment escalates.
+    let text = run("recommend", &input, &flags[..7]);
+    let lines = String::from_utf8(text.stdout).unwrap();
+    assert!(lines.starts_with("segment=easy\t"), "{lines}");
+    assert!(lines.ends_with("default\talways_large\n"), "{lines}");
+    // On the example data the certified global threshold is the cheaper: it stays.
+    let out = run(
+        "recommend",
+        example("example.jsonl"),
+        &[TARGET, &["--certify", "--print", "json"]].concat(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["policy"]["default_threshold"].is_number(),
+        "{}",
+        v["policy"]
+    );
+    let g = v["policy"]["guarantee"].as_str().unwrap();
+    assert!(
+        g.contains("at threshold") && g.contains("at most 0.1 in all"),
+        "{g}"
+    );
+}

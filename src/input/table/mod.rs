@@ -69,6 +69,24 @@ pub fn load_parquet(
     })
 }
 
+/// The columns of a Parquet file that `wanted` picks from its column names, read whole in the
+/// plain types (`calibrate monitor` walks its rows).
+pub fn parquet_columns(
+    file: File,
+    wanted: impl Fn(&str) -> bool,
+    label: &str,
+) -> Result<DataFrame, LoadError> {
+    let mut reader = ParquetReader::new(file);
+    let names: Vec<String> = (guarded(label, || reader.schema())?)
+        .iter_names()
+        .map(|n| n.to_string())
+        .filter(|n| wanted(n))
+        .collect();
+    guarded(label, || {
+        plain_types(reader.with_columns(Some(names)).finish()?)
+    })
+}
+
 fn io(label: &str, source: std::io::Error) -> LoadError {
     LoadError::Io {
         path: label.into(),

@@ -9,6 +9,7 @@ use super::trust::{CrossFitJson, HoldoutJson, UncertaintyJson};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
+use crate::output::ties::{SplitJson, split_json};
 use crate::policy::document::Policy;
 use crate::report::{Decision, Report};
 use crate::trust::certify::Certification;
@@ -21,6 +22,7 @@ pub fn recommendation_json(d: &Decision, objective: Objective) -> Result<String>
     r.holdout = super::trust::holdout(d.holdout.as_ref());
     r.uncertainty = d.uncertainty.as_ref().map(super::trust::uncertainty);
     r.cross_fit = super::trust::cross_fit(d.cross_fit.as_ref());
+    r.split_ties = d.split_ties.as_ref().map(split_json);
     Ok(serde_json::to_string(&r)?)
 }
 
@@ -43,6 +45,8 @@ pub(super) struct Recommendation<'a> {
     uncertainty: Option<UncertaintyJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cross_fit: Option<CrossFitJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split_ties: Option<SplitJson<'a>>,
 }
 
 /// The objective: its kind, its value and its description.
@@ -75,6 +79,7 @@ struct CertificateJson {
 pub(super) fn recommendation(report: &Report) -> Recommendation<'_> {
     Recommendation {
         certificate: report.certification.as_ref().map(certificate_json),
+        split_ties: report.split_ties.as_ref().map(split_json),
         ..Recommendation::of(&report.recommendation, report.settings.objective)
     }
 }
@@ -93,6 +98,7 @@ impl<'a> Recommendation<'a> {
                 holdout: None,
                 uncertainty: None,
                 cross_fit: None,
+                split_ties: None,
             },
             Err(why) => Recommendation {
                 found: false,
@@ -104,6 +110,7 @@ impl<'a> Recommendation<'a> {
                 holdout: None,
                 uncertainty: None,
                 cross_fit: None,
+                split_ties: None,
             },
         }
     }

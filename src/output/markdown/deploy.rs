@@ -121,9 +121,11 @@ fn certified_segments(r: &Report, o: &mut String) {
                  giving a family of {} ordered by λ; on the other {} records the fixed-sequence \
                  search of `--certify` tested them ({} tests at {:.3e} each, {}) and certified \
                  the most accepting that passed (p = {:.3e}, non-escalated quality {} there). On \
-                 all records it escalates {} at {} per request, non-escalated quality {}. It is \
-                 reported beside the deployable policy, which keeps the certified global \
-                 threshold.\n",
+                 all records it escalates {} at {} per request, non-escalated quality {}. The \
+                 deployable policy below is the cheaper of it and the certified global threshold \
+                 (a segment the eval set does not hold escalates under it); either certificate \
+                 fails with probability at most δ, so the one exported fails with probability at \
+                 most 2δ = {} in all.\n",
                 1.0 - c.delta,
                 c.target,
                 r.cross_fit.as_ref().map_or(0, |x| x.seed),
@@ -138,6 +140,7 @@ fn certified_segments(r: &Report, o: &mut String) {
                 pct(c.on_all.escalation_rate),
                 money(c.on_all.cost_per_request),
                 opt4(c.on_all.non_escalated_quality),
+                2.0 * c.delta,
             );
             let _ = writeln!(o, "| Segment | Certified threshold |\n|---|---:|");
             for (labels, t) in &c.thresholds {
@@ -458,8 +461,10 @@ pub(super) fn policy(r: &Report, o: &mut String) {
          policy; `summary.json` holds it under `policy`. How a router applies it: {}.\n",
         p.rule
     );
-    // A map's points (hundreds for an isotonic map) live in summary.json, not in the report.
+    // A map's points (hundreds for an isotonic map) and the monitoring reference live in
+    // summary.json, not in the report.
     let mut shown = p.clone();
+    shown.reference = None;
     let elided = match &mut shown.signal.recalibration {
         Some(map) => map.points.take().map(|points| points.len()),
         None => None,

@@ -42,6 +42,9 @@ fn markdown(r: &Report) -> String {
     match &r.recommendation {
         Ok(m) => {
             recommendation::recommended(r, m, &mut o);
+            if let Some(s) = &r.split_ties {
+                o.push_str(&crate::output::ties::split_markdown(s));
+            }
             dashboard::dashboard(r, m, &mut o);
             trust::intervals(r, &mut o);
             trust::certificate(r, &mut o);

@@ -17,6 +17,7 @@ mod confidence;
 mod cost;
 mod frontier;
 mod funnel;
+pub mod monitor;
 mod reliability;
 pub mod signals;
 mod style;

@@ -159,6 +159,7 @@ fn run(objective: Objective) -> RunSettings {
         },
         objective,
         certify: None,
+        split_ties: None,
         policy: PolicySettings::default(),
         signal: SignalSettings::default(),
         filters: Vec::new(),

@@ -1,0 +1,137 @@
+//! One log record's cells typed: numbers, booleans, text, timestamps, and the error naming
+//! file, line and field when a cell holds something else.
+//!
+//! Owns what each log field accepts. It must not know the file format (the readers hand it a
+//! lookup from column name to [`Cell`]).
+
+use serde_json::Value as Json;
+
+use super::time::rfc3339;
+use super::{Cell, EPOCH_MS_ABOVE, LogColumns, LogError};
+
+/// One record's cells, with where they are for errors.
+pub(super) struct Cells<'g, 'a> {
+    pub(super) get: &'g dyn Fn(&str) -> Cell<'a>,
+    pub(super) path: &'g str,
+    pub(super) line: u64,
+}
+
+/// What the timestamp field accepts.
+pub(super) const TIME: &str =
+    "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds (milliseconds above 1e11)";
+/// What cost and latency fields accept.
+pub(super) const COST: &str = "a finite number >= 0";
+/// What quality labels accept.
+pub(super) const QUALITY: &str = "a number in [0, 1] or a boolean";
+
+impl Cells<'_, '_> {
+    pub(super) fn fail(&self, column: &str, expected: &'static str, found: String) -> LogError {
+        LogError::Field {
+            path: self.path.into(),
+            line: self.line,
+            column: column.into(),
+            expected,
+            found,
+        }
+    }
+
+    pub(super) fn present(&self, column: &str) -> Option<Cell<'_>> {
+        match (self.get)(column) {
+            Cell::Missing | Cell::Json(Json::Null) => None,
+            cell => Some(cell),
+        }
+    }
+
+    pub(super) fn number(
+        &self,
+        column: &str,
+        expected: &'static str,
+        ok: fn(f64) -> bool,
+    ) -> Result<Option<f64>, LogError> {
+        let Some(cell) = self.present(column) else {
+            return Ok(None);
+        };
+        match as_number(&cell).filter(|x| ok(*x)) {
+            Some(x) => Ok(Some(x)),
+            None => Err(self.fail(column, expected, shown(&cell))),
+        }
+    }
+
+    pub(super) fn boolean(&self, column: &str) -> Result<Option<bool>, LogError> {
+        let Some(cell) = self.present(column) else {
+            return Ok(None);
+        };
+        match as_bool(&cell) {
+            Some(b) => Ok(Some(b)),
+            None => Err(self.fail(column, "a boolean (true/false or 1/0)", shown(&cell))),
+        }
+    }
+
+    /// Seconds since the epoch: a number (milliseconds above [`EPOCH_MS_ABOVE`]), numeric
+    /// text likewise, or RFC 3339 text.
+    pub(super) fn timestamp(&self, column: &str) -> Result<f64, LogError> {
+        let cell =
+            (self.present(column)).ok_or_else(|| self.fail(column, TIME, "nothing".into()))?;
+        as_number(&cell)
+            .map(|x| {
+                if x.abs() > EPOCH_MS_ABOVE {
+                    x / 1000.0
+                } else {
+                    x
+                }
+            })
+            .or_else(|| as_text(&cell).and_then(rfc3339))
+            .ok_or_else(|| self.fail(column, TIME, shown(&cell)))
+    }
+
+    /// `escalated`, else whether `model` names another model than the small one.
+    pub(super) fn escalated(&self, c: &LogColumns, small_model: &str) -> Result<bool, LogError> {
+        if let Some(b) = self.boolean(&c.escalated)? {
+            return Ok(b);
+        }
+        match self.present(&c.model) {
+            Some(cell) => Ok(as_text(&cell).is_none_or(|m| m != small_model)),
+            None => Err(self.fail(
+                &c.escalated,
+                "a boolean, or a model field naming the model that answered",
+                "neither".into(),
+            )),
+        }
+    }
+}
+
+fn as_number(cell: &Cell<'_>) -> Option<f64> {
+    match cell {
+        Cell::Json(Json::Number(n)) => n.as_f64(),
+        Cell::Json(Json::Bool(b)) => Some(f64::from(u8::from(*b))),
+        Cell::Json(Json::String(s)) => s.trim().parse().ok(),
+        Cell::Text(s) => match *s {
+            "true" | "True" | "TRUE" => Some(1.0),
+            "false" | "False" | "FALSE" => Some(0.0),
+            _ => s.trim().parse().ok(),
+        },
+        _ => None,
+    }
+}
+
+fn as_bool(cell: &Cell<'_>) -> Option<bool> {
+    let x = as_number(cell)?;
+    (x == 1.0 || x == 0.0).then_some(x == 1.0)
+}
+
+pub(super) fn as_text(cell: &Cell<'_>) -> Option<String> {
+    match cell {
+        Cell::Missing | Cell::Json(Json::Null) => None,
+        Cell::Json(Json::String(s)) => Some(s.clone()),
+        Cell::Json(v) => Some(v.to_string()),
+        Cell::Text(s) => Some(s.to_string()),
+    }
+}
+
+fn shown(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Missing => "nothing".into(),
+        Cell::Json(v) => v.to_string(),
+        Cell::Text(s) => format!("{s:?}"),
+    }
+}

@@ -1,0 +1,69 @@
+//! Parquet logs: the log columns present in the file, read whole (Parquet is not a stream),
+//! then walked row by row as JSON values through the same record rules as JSON Lines.
+//!
+//! Owns turning a polars cell into a JSON value. Memory here grows with the file's records
+//! (the projected columns only); JSON Lines and CSV stream.
+
+use std::fs::File;
+
+use polars::prelude::{AnyValue, DataFrame};
+use serde_json::Value as Json;
+
+use super::{Cell, LogError, LogOptions, LogRecord, record};
+use crate::input::Progress;
+use crate::input::table::parquet_columns;
+
+/// Reads every record of a Parquet file; rows are numbered from 1 (reported as lines).
+pub(super) fn parquet_records(
+    file: File,
+    options: &LogOptions,
+    path: &str,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(LogRecord),
+) -> Result<u64, LogError> {
+    let wanted = super::wanted(options);
+    let frame: DataFrame = parquet_columns(file, |n| wanted.iter().any(|w| w == n), path)?;
+    let columns: Vec<(String, &polars::prelude::Column)> = (frame.columns().iter())
+        .map(|c| (c.name().to_string(), c))
+        .collect();
+    let mut row: Vec<(String, Json)> = Vec::with_capacity(columns.len());
+    for i in 0..frame.height() {
+        row.clear();
+        for (name, column) in &columns {
+            let value = column.get(i).map_or(Json::Null, |v| json(&v));
+            row.push((name.clone(), value));
+        }
+        let cells = &row;
+        let get = |c: &str| {
+            (cells.iter().find(|(n, _)| n == c)).map_or(Cell::Missing, |(_, v)| Cell::Json(v))
+        };
+        each(record(&get, options, path, i as u64 + 1)?);
+        if i % 65_536 == 0 {
+            progress.advance(0);
+        }
+    }
+    Ok(frame.height() as u64)
+}
+
+/// A cell as JSON: null, booleans, numbers and text; anything else as its text.
+fn json(v: &AnyValue<'_>) -> Json {
+    match v {
+        AnyValue::Null => Json::Null,
+        AnyValue::Boolean(b) => Json::Bool(*b),
+        AnyValue::String(s) => Json::String(s.to_string()),
+        AnyValue::StringOwned(s) => Json::String(s.to_string()),
+        AnyValue::Float64(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
+        AnyValue::Float32(x) => {
+            serde_json::Number::from_f64(f64::from(*x)).map_or(Json::Null, Json::Number)
+        }
+        AnyValue::Int64(x) => Json::from(*x),
+        AnyValue::Int32(x) => Json::from(*x),
+        AnyValue::Int16(x) => Json::from(*x),
+        AnyValue::Int8(x) => Json::from(*x),
+        AnyValue::UInt64(x) => Json::from(*x),
+        AnyValue::UInt32(x) => Json::from(*x),
+        AnyValue::UInt16(x) => Json::from(*x),
+        AnyValue::UInt8(x) => Json::from(*x),
+        other => Json::String(other.to_string()),
+    }
+}

@@ -264,6 +264,14 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
             "its policy is null (no threshold met the objective)".into(),
         ));
     }
+    if value.get("stages").is_some() {
+        return Err(shape(
+            "it is a chain of models (stages), and monitor checks a two-model policy (one \
+             threshold per segment) against its reference; a chain has no reference to check \
+             yet"
+            .into(),
+        ));
+    }
     let against: Against = serde_json::from_value(value).map_err(|e| shape(e.to_string()))?;
     if against.tie_split.is_some() {
         return Err(shape(

@@ -369,3 +369,73 @@ fn one_file_per_model_joins_by_id() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_stage_that_never_runs_loses_the_tie_to_the_shorter_chain() {
+    // Model a answers every prompt (confidence 0.9 everywhere), so a → b at threshold 0.9 is
+    // a alone with one more model to deploy; the costs (0.1 per request) are not exact in
+    // binary, so the two chains' sums may differ in the last bit. Found on the gastro
+    // Claude/GPT family: `--budget` picked a three-stage chain whose last stage never ran.
+    let dir = Scratch::new();
+    let mut s = String::new();
+    for (i, q) in [1, 1, 0, 1, 0, 1, 1].iter().enumerate() {
+        s.push_str(&format!(
+            "{{\"id\":{i},\"model\":\"a\",\"confidence\":0.9,\"quality\":{q},\"cost\":0.1}}\n\
+             {{\"id\":{i},\"model\":\"b\",\"confidence\":0.9,\"quality\":1,\"cost\":0.7}}\n\
+             {{\"id\":{i},\"model\":\"c\",\"confidence\":0.5,\"quality\":1,\"cost\":3.3}}\n"
+        ));
+    }
+    let input = dir.write("never.jsonl", s);
+    for flags in [&["--budget", "0.5"][..], &["--min-quality", "0.7"][..]] {
+        let out = run("recommend", &input, flags);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "a\n", "{flags:?}");
+    }
+}
+
+#[test]
+fn two_model_flags_without_a_chain_form_are_refused() {
+    let cases: [(&[&str], &str); 3] = [
+        (&["--split-ties", "--min-quality", "0.5"], "--split-ties"),
+        (
+            &["--small-cost", "1", "--min-quality", "0.5"],
+            "--small-cost",
+        ),
+        (
+            &["--large-cost", "9", "--min-quality", "0.5"],
+            "--small-cost/--large-cost",
+        ),
+    ];
+    for (flags, want) in cases {
+        let out = run("recommend", fixture("multi.jsonl"), flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        let err = stderr(&out);
+        assert!(err.contains(want), "{flags:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn monitor_refuses_a_chain_policy_in_one_line() {
+    let dir = Scratch::new();
+    let out = run("recommend", fixture("multi.jsonl"), &["--print", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let policy = dir.write("chain.json", &out.stdout);
+    let logs = dir.write(
+        "logs.jsonl",
+        "{\"timestamp\":0,\"confidence\":0.5,\"escalated\":false}\n",
+    );
+    let out = calibrate()
+        .arg("monitor")
+        .arg(&logs)
+        .arg("--against")
+        .arg(&policy)
+        .arg("--out")
+        .arg(dir.join("m"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("it is a chain of models (stages)"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

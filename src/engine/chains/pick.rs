@@ -100,6 +100,18 @@ pub fn better(goal: &ChainGoal, a: (f64, f64), b: (f64, f64)) -> Ordering {
     }
 }
 
+/// [`better`] across chains, where sums taken in different orders can differ in the last bits:
+/// two points within a relative 1e-12 on both means are equally good, so the shorter chain wins
+/// (a stage that never runs adds nothing but a model to deploy).
+fn ranked(goal: &ChainGoal, a: (f64, f64), b: (f64, f64)) -> Ordering {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs());
+    if close(a.0, b.0) && close(a.1, b.1) {
+        Ordering::Equal
+    } else {
+        better(goal, a, b)
+    }
+}
+
 /// The best point of a frontier of totals over `n` prompts, if any meets the goal.
 pub fn best_point(frontier: &Frontier, goal: &ChainGoal, n: usize) -> Option<Point> {
     let means = |p: &Point| (p.cost / n as f64, p.quality / n as f64);
@@ -148,7 +160,7 @@ pub fn choose(searched: &[Searched], goal: &ChainGoal, n: usize) -> Choice {
     let means = |p: &Point| (p.cost / n as f64, p.quality / n as f64);
     let mut ranking: Vec<usize> = (0..searched.len()).collect();
     ranking.sort_by(|&a, &b| match (&per_chain[a], &per_chain[b]) {
-        (Some(pa), Some(pb)) => better(goal, means(pb), means(pa))
+        (Some(pa), Some(pb)) => ranked(goal, means(pb), means(pa))
             .then(searched[a].chain.len().cmp(&searched[b].chain.len()))
             .then(a.cmp(&b)),
         (Some(_), None) => Ordering::Less,

@@ -408,5 +408,9 @@ pub fn chain_report(objective: Objective) -> crate::report::chains::ChainReport 
         resamples: 50,
         seed: 42,
     };
-    crate::report::chains::chain_report(loaded, &run(objective), Some(intervals)).unwrap()
+    // A chain run takes no pair prices: the costs are the built-in defaults, as without flags.
+    let mut run = run(objective);
+    run.costs.small.default = true;
+    run.costs.large.default = true;
+    crate::report::chains::chain_report(loaded, &run, Some(intervals)).unwrap()
 }

@@ -175,6 +175,12 @@ pub fn refuse_unsupported(run: &RunSettings) -> Result<()> {
     {
         "--signal and --recalibrate are not supported with a multi-model input yet; each \
          model's confidence field is its signal"
+    } else if run.split_ties.is_some() {
+        "--split-ties splits the tie of one threshold of one pair; a chain has a threshold per \
+         stage, so it is not supported with a multi-model input"
+    } else if !run.costs.small.default || !run.costs.large.default {
+        "--small-cost/--large-cost price the two models of a pair; a multi-model input prices \
+         each model by its cost field or by its tokens and a --prices sheet"
     } else {
         return Ok(());
     };

@@ -499,3 +499,36 @@ fn bad_csv_log_rows_name_their_line() {
         assert!(stderr(&out).contains(message), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn logs_parsed_in_parallel_blocks_keep_line_numbers_and_results() {
+    // The JSON Lines log reader parses 256 KiB blocks in parallel (20,000 records here, about
+    // 15 blocks): CRLF line ends, blank lines and a missing final newline change nothing, and
+    // a bad record deep in the file is named by its own line.
+    let s = Scratch::new();
+    let text = logs(8, &Faults::default());
+    let plain = monitor(&s, &text, &[]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let want = s.read("out/monitor.json");
+    let mut odd = String::new();
+    for (k, line) in text.lines().enumerate() {
+        odd.push_str(line);
+        odd.push_str("\r\n");
+        if k % 997 == 0 {
+            odd.push_str("\n   \n");
+        }
+    }
+    let odd = odd.trim_end().to_string();
+    let out = monitor(&s, &odd, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(s.read("out/monitor.json"), want);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[15_000] = "{\"timestamp\":0,\"confidence\":\"high\",\"escalated\":false}";
+    let out = monitor(&s, &lines.join("\n"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("logs.jsonl:15001: field \"confidence\""),
+        "{err}"
+    );
+}

@@ -1,5 +1,6 @@
-//! Production logs for `calibrate monitor`: one record per request, read front to back and
-//! handed to the caller one at a time, so memory does not grow with the number of records.
+//! Production logs for `calibrate monitor`: one record per request, read front to back (JSON
+//! Lines in chunks whose blocks are parsed in parallel) and handed to the caller one at a time in
+//! file order, so memory does not grow with the number of records.
 //!
 //! Owns the log fields, their columns (`--field`), their accepted values (timestamps as
 //! RFC 3339 text or epoch numbers, booleans, numbers) and the errors naming file, line and
@@ -10,7 +11,7 @@ mod parquet;
 mod picked;
 mod time;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
 use serde::de::DeserializeSeed;
 use serde_json::Value as Json;
@@ -275,49 +276,121 @@ enum Cell<'a> {
     Text(&'a str),
 }
 
+/// Bytes of whole lines read per step; their lines are parsed in parallel blocks of [`BLOCK`]
+/// bytes and handed on in file order, so the caller sees exactly the sequence a line-by-line
+/// read gives and memory stays near one chunk.
+const CHUNK: usize = 8 << 20;
+/// Target size of one parallel parse job.
+const BLOCK: usize = 256 << 10;
+
 fn jsonl_records(
-    reader: Box<dyn Read + Send>,
+    mut reader: Box<dyn Read + Send>,
     options: &LogOptions,
     path: &str,
     progress: &dyn Progress,
     each: &mut dyn FnMut(LogRecord),
 ) -> Result<u64, LogError> {
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let (mut line, mut records, mut buf) = (0u64, 0u64, String::new());
+    use rayon::prelude::*;
     let wanted = wanted(options);
+    let (mut next_line, mut records) = (1u64, 0u64);
+    let (mut buf, mut tail): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
     loop {
         buf.clear();
-        let read = (reader.read_line(&mut buf)).map_err(|source| LoadError::Io {
-            path: path.into(),
-            source,
-        })?;
-        if read == 0 {
+        buf.append(&mut tail);
+        let eof = fill_lines(&mut reader, &mut buf, path, progress)?;
+        let cut = if eof {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', &buf).map_or(buf.len(), |i| i + 1)
+        };
+        tail = buf.split_off(cut);
+        // Blocks end at line ends; each knows its first line's number.
+        let mut blocks: Vec<(&[u8], u64)> = Vec::new();
+        let mut rest: &[u8] = &buf;
+        while !rest.is_empty() {
+            let at = BLOCK.min(rest.len());
+            let end = memchr::memchr(b'\n', &rest[at - 1..]).map_or(rest.len(), |i| at + i);
+            let (block, after) = rest.split_at(end);
+            blocks.push((block, next_line));
+            next_line += memchr::memchr_iter(b'\n', block).count() as u64;
+            rest = after;
+        }
+        let parsed: Vec<Result<Vec<LogRecord>, LogError>> = (blocks.par_iter())
+            .map(|&(block, first)| parse_block(block, first, &wanted, options, path))
+            .collect();
+        for block in parsed {
+            for record in block? {
+                each(record);
+                records += 1;
+            }
+        }
+        if eof && tail.is_empty() {
             return Ok(records);
         }
-        line += 1;
-        progress.advance(read as u64);
-        if buf.trim().is_empty() {
-            continue;
+    }
+}
+
+/// Reads into `buf` until it holds about [`CHUNK`] bytes ending in a line end, or the input
+/// ends (`true`).
+fn fill_lines(
+    reader: &mut Box<dyn Read + Send>,
+    buf: &mut Vec<u8>,
+    path: &str,
+    progress: &dyn Progress,
+) -> Result<bool, LogError> {
+    loop {
+        let start = buf.len();
+        let n = (&mut *reader)
+            .take(CHUNK as u64)
+            .read_to_end(buf)
+            .map_err(|source| LoadError::Io {
+                path: path.into(),
+                source,
+            })?;
+        progress.advance(n as u64);
+        if n == 0 {
+            return Ok(true);
         }
-        let bad = |e: serde_json::Error| LogError::Record {
+        if memchr::memchr(b'\n', &buf[start..]).is_some() {
+            return Ok(false);
+        }
+    }
+}
+
+/// The records of a block of whole lines whose first line is `first`, in order.
+fn parse_block(
+    block: &[u8],
+    first: u64,
+    wanted: &[String],
+    options: &LogOptions,
+    path: &str,
+) -> Result<Vec<LogRecord>, LogError> {
+    let mut out = Vec::new();
+    for (k, raw) in block.split(|&b| b == b'\n').enumerate() {
+        let line = first + k as u64;
+        let bad = |why: String| LogError::Record {
             path: path.into(),
             line,
             expected: "a JSON object",
-            why: e.to_string(),
+            why,
         };
-        let mut de = serde_json::Deserializer::from_str(&buf);
-        let picked = (picked::Pick { wanted: &wanted })
+        let text = std::str::from_utf8(raw).map_err(|e| bad(format!("not UTF-8 text: {e}")))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let picked = (picked::Pick { wanted })
             .deserialize(&mut de)
-            .map_err(bad)?;
-        de.end().map_err(bad)?;
+            .map_err(|e| bad(e.to_string()))?;
+        de.end().map_err(|e| bad(e.to_string()))?;
         let picked = &picked;
         let get = |c: &str| match wanted.iter().position(|w| w == c) {
             Some(k) => picked[k].as_ref().map_or(Cell::Missing, Cell::Json),
             None => Cell::Missing,
         };
-        each(record(&get, options, path, line)?);
-        records += 1;
+        out.push(record(&get, options, path, line)?);
     }
+    Ok(out)
 }
 
 fn csv_records(

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::MonitorSettings;
 use super::stats::{
-    Difference, beyond_margin, ks_binned, ks_p_value, psi, two_proportion_greater,
+    Difference, band_z, beyond_margin, ks_binned, ks_p_value, psi, two_proportion_greater,
     wasserstein_binned,
 };
 use super::tally::{Cell, Feedback};
@@ -44,6 +44,10 @@ pub struct Row {
     pub predicted_escalation: f64,
     /// Observed minus predicted, with its test against the margin.
     pub escalation_shift: Option<Difference>,
+    /// The expected band of the routed escalation: the prediction ± [`band_z`](super::stats::band_z) standard errors
+    /// of the difference, when tested (for the plot and the report; not in monitor.json).
+    #[serde(skip)]
+    pub escalation_band: Option<(f64, f64)>,
     /// Requests the router sent elsewhere than the policy: (escalated but kept by the policy,
     /// kept but escalated by the policy).
     pub mismatches: (u64, u64),
@@ -194,6 +198,8 @@ pub fn row(
     let tested = cell.routed >= MIN_REQUESTS;
     // Per-segment thresholds: which overall bins are accepted depends on the segment, so the
     // overall row has no estimate of its own (its segments' rows do).
+    let shift =
+        (observed.filter(|_| tested)).map(|p1| beyond_margin(p1, routed, p0, var0, s.tolerance));
     let one_threshold =
         scope > 0 || (reference.segments.iter()).all(|x| x.distribution.threshold == d.threshold);
     Row {
@@ -205,9 +211,11 @@ pub fn row(
         routed: cell.routed,
         routed_escalation: observed,
         predicted_escalation: p0,
-        escalation_shift: observed
-            .filter(|_| tested)
-            .map(|p1| beyond_margin(p1, routed, p0, var0, s.tolerance)),
+        escalation_shift: shift,
+        escalation_band: shift.map(|d| {
+            let z = band_z(s.level);
+            (p0 - z * d.se, p0 + z * d.se)
+        }),
         mismatches: (cell.wrongly_escalated, cell.wrongly_kept),
         first_mismatch_line: cell.first_mismatch_line,
         unseen: cell.unseen,

@@ -158,6 +158,11 @@ fn total(counts: &[u64]) -> f64 {
     counts.iter().sum::<u64>() as f64
 }
 
+/// Standard errors on each side of the expected escalation band at the intervals' `level`.
+pub fn band_z(level: f64) -> f64 {
+    crate::trust::stats::normal_quantile(1.0 - (1.0 - level) / 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

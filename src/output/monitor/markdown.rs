@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use super::{finding_line, status_line, suggestion_line, window_label};
 use crate::monitor::checks::Row;
+use crate::monitor::stats::band_z;
 use crate::output::format::{cell, money, pct};
 use crate::report::MonitorReport;
-use crate::trust::stats::normal_quantile;
 
 /// The whole document.
 pub(super) fn markdown(r: &MonitorReport) -> String {
@@ -89,7 +89,7 @@ fn funnel(o: &mut String, r: &MonitorReport) {
 }
 
 fn escalation(o: &mut String, r: &MonitorReport) {
-    let z = normal_quantile(1.0 - (1.0 - r.settings.level) / 2.0);
+    let z = band_z(r.settings.level);
     let _ = writeln!(o, "## Escalation over time\n");
     let _ = writeln!(o, "![escalation](escalation.svg)\n");
     let _ = writeln!(
@@ -104,9 +104,8 @@ fn escalation(o: &mut String, r: &MonitorReport) {
     );
     let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---|");
     for row in windows(r, false) {
-        let band = row.escalation_shift.map_or("untested".into(), |s| {
-            let p = row.predicted_escalation;
-            format!("{} – {}", pct(p - z * s.se), pct(p + z * s.se))
+        let band = (row.escalation_band).map_or("untested".into(), |(lo, hi)| {
+            format!("{} – {}", pct(lo), pct(hi))
         });
         let _ = writeln!(
             o,

@@ -7,8 +7,8 @@ use plotters::prelude::*;
 
 use super::Drawing;
 use super::style::{
-    BLUE, BROWN, CYAN, FONT, GREEN, GREY, OLIVE, ORANGE, PINK, PURPLE, RED, axis, err, frame_box,
-    legend, series_color, ticks,
+    BLUE, BROWN, CYAN, FONT, GREEN, GREY, OLIVE, ORANGE, PINK, PURPLE, RED, err, frame_box, legend,
+    series_color,
 };
 
 /// Colours of the models alone: none of the envelope's, the oracle's or the pick's.
@@ -43,32 +43,15 @@ impl Drawing for ChainFrontier<'_> {
     {
         root.fill(&WHITE).map_err(err)?;
         let r = self.0;
-        let all = r
-            .chains
-            .iter()
-            .flat_map(|c| c.frontier.iter().copied())
-            .chain([(r.oracle.cost, r.oracle.quality)]);
-        let (x1, y0) = all.fold((0.0f64, 1.0f64), |(x, y), p| (x.max(p.0), y.min(p.1)));
-        let (xs, x_ticks) = axis(0.0, x1 * 1.05);
-        let y0 = (((y0 - 0.02) * 20.0).floor() / 20.0).max(0.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption("Which models to cascade: quality against cost", (FONT, 24))
-            .margin(16)
-            .x_label_area_size(56)
-            .y_label_area_size(70)
-            .margin_right(30)
-            .build_cartesian_2d(xs, y0..1.02)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(ticks(x_ticks))
-            .light_line_style(RGBColor(242, 242, 242))
-            .x_desc("cost per request (input's cost unit)")
-            .y_desc("quality (mean label, 0 to 1)")
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 17))
-            .draw()
-            .map_err(err)?;
+        let oracle = [(r.oracle.cost, r.oracle.quality)];
+        let all = (r.chains.iter())
+            .flat_map(|c| c.frontier.iter())
+            .chain(&oracle);
+        let titles = (
+            "Which models to cascade: quality against cost",
+            "quality (mean label, 0 to 1)",
+        );
+        let mut chart = super::frontier::frame(root, all, titles)?;
         for c in r.chains.iter().filter(|c| c.models.len() > 1) {
             chart
                 .draw_series(LineSeries::new(

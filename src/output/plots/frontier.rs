@@ -38,7 +38,11 @@ where
     if let Some(o) = d.oracle {
         extra.push((o.cost_per_request, o.quality));
     }
-    let mut chart = frame(root, points.iter().chain(&extra))?;
+    let titles = (
+        "Quality against cost: every threshold",
+        "cascade quality (mean label, 0 to 1)",
+    );
+    let mut chart = frame(root, points.iter().chain(&extra), titles)?;
     chart
         .draw_series(LineSeries::new(points, BLUE.stroke_width(3)))
         .map_err(err)?
@@ -75,10 +79,12 @@ where
     Ok(())
 }
 
-/// The axes, wide and tall enough for every point.
-fn frame<'a, 'p, DB: DrawingBackend + 'a>(
+/// Quality-against-cost axes, wide and tall enough for every point, with the caption and the
+/// quality axis's description (the chain frontier uses them too).
+pub(super) fn frame<'a, 'p, DB: DrawingBackend + 'a>(
     root: &'a DrawingArea<DB, Shift>,
     all: impl Iterator<Item = &'p (f64, f64)>,
+    (caption, quality): (&str, &str),
 ) -> Result<Chart<'a, DB>>
 where
     DB::ErrorType: 'static,
@@ -87,7 +93,7 @@ where
     let (xs, x_ticks) = axis(0.0, x1 * 1.05);
     let y0 = (((y0 - 0.02) * 20.0).floor() / 20.0).max(0.0);
     let mut chart = ChartBuilder::on(root)
-        .caption("Quality against cost: every threshold", (FONT, 24))
+        .caption(caption, (FONT, 24))
         .margin(16)
         .x_label_area_size(56)
         .y_label_area_size(70)
@@ -99,7 +105,7 @@ where
         .x_labels(ticks(x_ticks))
         .light_line_style(RGBColor(242, 242, 242))
         .x_desc("cost per request (input's cost unit)")
-        .y_desc("cascade quality (mean label, 0 to 1)")
+        .y_desc(quality)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 17))
         .draw()

@@ -16,7 +16,6 @@ use super::style::{
 use crate::monitor::checks::Row;
 use crate::output::format::window_label;
 use crate::report::MonitorReport;
-use crate::trust::stats::normal_quantile;
 
 /// Escalation over time.
 pub struct Escalation<'a>(pub &'a MonitorReport);
@@ -35,7 +34,6 @@ impl Drawing for Escalation<'_> {
         let labels: Vec<String> = (rows.iter())
             .map(|x| window_label(x.window, r.settings.window))
             .collect();
-        let z = normal_quantile(1.0 - (1.0 - r.settings.level) / 2.0);
         let mut chart = ChartBuilder::on(root)
             .caption("Escalation per window against the calibration", (FONT, 24))
             .margin(16)
@@ -56,7 +54,7 @@ impl Drawing for Escalation<'_> {
             .axis_desc_style((FONT, 17))
             .draw()
             .map_err(err)?;
-        band(&mut chart, &rows, z)?;
+        band(&mut chart, &rows)?;
         lines(&mut chart, &rows)?;
         let ceiling = r.settings.max_escalation;
         dashed(
@@ -73,15 +71,14 @@ impl Drawing for Escalation<'_> {
 }
 
 /// The expected band (prediction ± z standard errors) of the windows that were tested.
-fn band<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, rows: &[&Row], z: f64) -> Result<()>
+fn band<DB: DrawingBackend>(chart: &mut Chart<'_, DB>, rows: &[&Row]) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
     let band: Vec<(f64, f64, f64)> = (rows.iter().enumerate())
         .filter_map(|(i, x)| {
-            let se = x.escalation_shift?.se;
-            let p = x.predicted_escalation;
-            Some((i as f64, (p - z * se).max(0.0), (p + z * se).min(1.0)))
+            let (lo, hi) = x.escalation_band?;
+            Some((i as f64, lo.max(0.0), hi.min(1.0)))
         })
         .collect();
     if !band.is_empty() {

@@ -532,3 +532,69 @@ fn logs_parsed_in_parallel_blocks_keep_line_numbers_and_results() {
         "{err}"
     );
 }
+
+#[test]
+fn logs_with_prompts_escapes_and_nesting_read_as_plain_ones() {
+    // Production logs carry prompts (escapes, non-ASCII text) and nested metadata beside the
+    // fields monitor reads; keys come in any order and the file may start with a byte-order
+    // mark. The hand-written scan skips all of that (serde_json reads what it does not take),
+    // so the report equals the plain logs' byte for byte; a byte that is not UTF-8 in a prompt
+    // is still named by its line.
+    let s = Scratch::new();
+    let text = logs(9, &Faults::default());
+    let plain = monitor(&s, &text, &[]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let want = s.read("out/monitor.json");
+    let mut busy = String::from("\u{feff}");
+    for (k, line) in text.lines().enumerate() {
+        let mut record: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).unwrap();
+        record.insert(
+            "prompt".into(),
+            "Line one\nline \"two\" \u{e9}\t\\ \u{1F600}".into(),
+        );
+        record.insert(
+            "meta".into(),
+            serde_json::json!({"k": [1, 2, {"z": null}], "e": [], "n": -0.0, "s": "a\u{0}b"}),
+        );
+        let mut fields: Vec<(String, serde_json::Value)> = record.into_iter().collect();
+        if k % 3 == 0 {
+            fields.reverse();
+        }
+        let object: serde_json::Map<_, _> = fields.into_iter().collect();
+        busy.push_str(&serde_json::to_string(&object).unwrap());
+        busy.push('\n');
+    }
+    let out = monitor(&s, &busy, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(s.read("out/monitor.json"), want);
+    let mut bytes = busy.into_bytes();
+    let at = (bytes.iter().enumerate().filter(|(_, b)| **b == b'\n'))
+        .nth(12_343)
+        .map(|(i, _)| i)
+        .unwrap();
+    // Inside line 12,345's prompt ("Line one..." starts somewhere after its opening brace).
+    let prompt = at
+        + 1
+        + (bytes[at + 1..]
+            .windows(4)
+            .position(|w| w == b"Line")
+            .unwrap());
+    bytes[prompt] = 0xff;
+    let logs = s.write("logs.jsonl", &bytes);
+    let out = calibrate()
+        .arg("monitor")
+        .arg(logs)
+        .arg("--against")
+        .arg(&policy().0)
+        .args(["--quiet", "--out"])
+        .arg(s.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("logs.jsonl:12345: expected a JSON object: not UTF-8"),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@
 
 mod fast;
 mod record;
+pub(crate) mod scan;
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, SyncSender};

@@ -7,11 +7,13 @@
 use serde_json::Value as Json;
 
 use super::time::rfc3339;
-use super::{Cell, EPOCH_MS_ABOVE, LogColumns, LogError};
+use super::{Cell, EPOCH_MS_ABOVE, LogError, at};
 
-/// One record's cells, with where they are for errors.
+/// One record's cells, with where they are for errors; cell `k` is read from column
+/// `names[k]`.
 pub(super) struct Cells<'g, 'a> {
-    pub(super) get: &'g dyn Fn(&str) -> Cell<'a>,
+    pub(super) get: &'g dyn Fn(usize) -> Cell<'a>,
+    pub(super) names: &'g [String],
     pub(super) path: &'g str,
     pub(super) line: u64,
 }
@@ -25,53 +27,52 @@ pub(super) const COST: &str = "a finite number >= 0";
 pub(super) const QUALITY: &str = "a number in [0, 1] or a boolean";
 
 impl Cells<'_, '_> {
-    pub(super) fn fail(&self, column: &str, expected: &'static str, found: String) -> LogError {
+    pub(super) fn fail(&self, k: usize, expected: &'static str, found: String) -> LogError {
         LogError::Field {
             path: self.path.into(),
             line: self.line,
-            column: column.into(),
+            column: self.names[k].clone(),
             expected,
             found,
         }
     }
 
-    pub(super) fn present(&self, column: &str) -> Option<Cell<'_>> {
-        match (self.get)(column) {
-            Cell::Missing | Cell::Json(Json::Null) => None,
+    pub(super) fn present(&self, k: usize) -> Option<Cell<'_>> {
+        match (self.get)(k) {
+            Cell::Missing | Cell::Null | Cell::Json(Json::Null) => None,
             cell => Some(cell),
         }
     }
 
     pub(super) fn number(
         &self,
-        column: &str,
+        k: usize,
         expected: &'static str,
         ok: fn(f64) -> bool,
     ) -> Result<Option<f64>, LogError> {
-        let Some(cell) = self.present(column) else {
+        let Some(cell) = self.present(k) else {
             return Ok(None);
         };
         match as_number(&cell).filter(|x| ok(*x)) {
             Some(x) => Ok(Some(x)),
-            None => Err(self.fail(column, expected, shown(&cell))),
+            None => Err(self.fail(k, expected, shown(&cell))),
         }
     }
 
-    pub(super) fn boolean(&self, column: &str) -> Result<Option<bool>, LogError> {
-        let Some(cell) = self.present(column) else {
+    pub(super) fn boolean(&self, k: usize) -> Result<Option<bool>, LogError> {
+        let Some(cell) = self.present(k) else {
             return Ok(None);
         };
         match as_bool(&cell) {
             Some(b) => Ok(Some(b)),
-            None => Err(self.fail(column, "a boolean (true/false or 1/0)", shown(&cell))),
+            None => Err(self.fail(k, "a boolean (true/false or 1/0)", shown(&cell))),
         }
     }
 
     /// Seconds since the epoch: a number (milliseconds above [`EPOCH_MS_ABOVE`]), numeric
     /// text likewise, or RFC 3339 text.
-    pub(super) fn timestamp(&self, column: &str) -> Result<f64, LogError> {
-        let cell =
-            (self.present(column)).ok_or_else(|| self.fail(column, TIME, "nothing".into()))?;
+    pub(super) fn timestamp(&self, k: usize) -> Result<f64, LogError> {
+        let cell = (self.present(k)).ok_or_else(|| self.fail(k, TIME, "nothing".into()))?;
         as_number(&cell)
             .map(|x| {
                 if x.abs() > EPOCH_MS_ABOVE {
@@ -80,19 +81,23 @@ impl Cells<'_, '_> {
                     x
                 }
             })
-            .or_else(|| as_text(&cell).and_then(rfc3339))
-            .ok_or_else(|| self.fail(column, TIME, shown(&cell)))
+            .or_else(|| match cell {
+                Cell::Str(s) | Cell::Text(s) => rfc3339(s),
+                Cell::Json(Json::String(s)) => rfc3339(s),
+                _ => None,
+            })
+            .ok_or_else(|| self.fail(k, TIME, shown(&cell)))
     }
 
     /// `escalated`, else whether `model` names another model than the small one.
-    pub(super) fn escalated(&self, c: &LogColumns, small_model: &str) -> Result<bool, LogError> {
-        if let Some(b) = self.boolean(&c.escalated)? {
+    pub(super) fn escalated(&self, small_model: &str) -> Result<bool, LogError> {
+        if let Some(b) = self.boolean(at::ESCALATED)? {
             return Ok(b);
         }
-        match self.present(&c.model) {
+        match self.present(at::MODEL) {
             Some(cell) => Ok(as_text(&cell).is_none_or(|m| m != small_model)),
             None => Err(self.fail(
-                &c.escalated,
+                at::ESCALATED,
                 "a boolean, or a model field naming the model that answered",
                 "neither".into(),
             )),
@@ -110,7 +115,10 @@ fn as_number(cell: &Cell<'_>) -> Option<f64> {
             "false" | "False" | "FALSE" => Some(0.0),
             _ => s.trim().parse().ok(),
         },
-        _ => None,
+        Cell::Bool(b) => Some(f64::from(u8::from(*b))),
+        Cell::Number(x, _) => Some(*x),
+        Cell::Str(s) => s.trim().parse().ok(),
+        Cell::Missing | Cell::Null | Cell::Json(_) => None,
     }
 }
 
@@ -121,10 +129,15 @@ fn as_bool(cell: &Cell<'_>) -> Option<bool> {
 
 pub(super) fn as_text(cell: &Cell<'_>) -> Option<String> {
     match cell {
-        Cell::Missing | Cell::Json(Json::Null) => None,
+        Cell::Missing | Cell::Null | Cell::Json(Json::Null) => None,
         Cell::Json(Json::String(s)) => Some(s.clone()),
         Cell::Json(v) => Some(v.to_string()),
-        Cell::Text(s) => Some(s.to_string()),
+        Cell::Text(s) | Cell::Str(s) => Some(s.to_string()),
+        Cell::Bool(b) => Some(b.to_string()),
+        // serde_json's own spelling of the number, as the serde path gives it.
+        Cell::Number(_, text) => serde_json::from_str::<Json>(text)
+            .ok()
+            .map(|v| v.to_string()),
     }
 }
 
@@ -133,5 +146,14 @@ fn shown(cell: &Cell<'_>) -> String {
         Cell::Missing => "nothing".into(),
         Cell::Json(v) => v.to_string(),
         Cell::Text(s) => format!("{s:?}"),
+        Cell::Null => "null".into(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Number(..) | Cell::Str(_) => as_text(cell).map_or("nothing".into(), |t| {
+            // As serde_json writes the value: strings quoted and escaped.
+            match cell {
+                Cell::Str(s) => Json::from(*s).to_string(),
+                _ => t,
+            }
+        }),
     }
 }

@@ -7,13 +7,14 @@
 //! field. It must not aggregate or judge the records; the caller's closure does that.
 
 mod cells;
+mod fast;
+mod jsonl;
 mod parquet;
 mod picked;
 mod time;
 
 use std::io::Read;
 
-use serde::de::DeserializeSeed;
 use serde_json::Value as Json;
 use thiserror::Error;
 
@@ -235,7 +236,7 @@ pub fn read_logs(
     progress.start(size);
     let records = match format {
         Format::Csv => csv_records(reader, options, &label, progress, &mut each)?,
-        _ => jsonl_records(reader, options, &label, progress, &mut each)?,
+        _ => jsonl::jsonl_records(reader, options, &label, progress, &mut each)?,
     };
     Ok(LogFacts {
         format,
@@ -269,128 +270,47 @@ fn wanted(options: &LogOptions) -> Vec<String> {
     out
 }
 
+/// Where each field sits in [`wanted`]'s list: the fixed fields first, in this order, then the
+/// label weight (when mapped), then the labels.
+mod at {
+    pub const TIMESTAMP: usize = 0;
+    pub const SIGNAL: usize = 1;
+    pub const ESCALATED: usize = 2;
+    pub const MODEL: usize = 3;
+    pub const COST: usize = 4;
+    pub const SMALL_COST: usize = 5;
+    pub const LARGE_COST: usize = 6;
+    pub const LATENCY: usize = 7;
+    pub const REGENERATED: usize = 8;
+    pub const THUMBS_DOWN: usize = 9;
+    pub const SMALL_QUALITY: usize = 10;
+    pub const LARGE_QUALITY: usize = 11;
+    /// The label weight, when mapped; the labels follow it (or take its place).
+    pub const AFTER_FIXED: usize = 12;
+}
+
+/// For each entry of `names`, the first entry with the same name: a column read for two fields
+/// is read once and seen by both.
+fn first_of(names: &[String]) -> Vec<usize> {
+    (0..names.len())
+        .map(|k| names.iter().position(|n| *n == names[k]).unwrap_or(k))
+        .collect()
+}
+
 /// A cell as the record holds it.
+#[derive(Clone, Copy)]
 enum Cell<'a> {
     Missing,
     Json(&'a Json),
+    /// A CSV field.
     Text(&'a str),
-}
-
-/// Bytes of whole lines read per step; their lines are parsed in parallel blocks of [`BLOCK`]
-/// bytes and handed on in file order, so the caller sees exactly the sequence a line-by-line
-/// read gives and memory stays near one chunk.
-const CHUNK: usize = 8 << 20;
-/// Target size of one parallel parse job.
-const BLOCK: usize = 256 << 10;
-
-fn jsonl_records(
-    mut reader: Box<dyn Read + Send>,
-    options: &LogOptions,
-    path: &str,
-    progress: &dyn Progress,
-    each: &mut dyn FnMut(LogRecord),
-) -> Result<u64, LogError> {
-    use rayon::prelude::*;
-    let wanted = wanted(options);
-    let (mut next_line, mut records) = (1u64, 0u64);
-    let (mut buf, mut tail): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
-    loop {
-        buf.clear();
-        buf.append(&mut tail);
-        let eof = fill_lines(&mut reader, &mut buf, path, progress)?;
-        let cut = if eof {
-            buf.len()
-        } else {
-            memchr::memrchr(b'\n', &buf).map_or(buf.len(), |i| i + 1)
-        };
-        tail = buf.split_off(cut);
-        // Blocks end at line ends; each knows its first line's number.
-        let mut blocks: Vec<(&[u8], u64)> = Vec::new();
-        let mut rest: &[u8] = &buf;
-        while !rest.is_empty() {
-            let at = BLOCK.min(rest.len());
-            let end = memchr::memchr(b'\n', &rest[at - 1..]).map_or(rest.len(), |i| at + i);
-            let (block, after) = rest.split_at(end);
-            blocks.push((block, next_line));
-            next_line += memchr::memchr_iter(b'\n', block).count() as u64;
-            rest = after;
-        }
-        let parsed: Vec<Result<Vec<LogRecord>, LogError>> = (blocks.par_iter())
-            .map(|&(block, first)| parse_block(block, first, &wanted, options, path))
-            .collect();
-        for block in parsed {
-            for record in block? {
-                each(record);
-                records += 1;
-            }
-        }
-        if eof && tail.is_empty() {
-            return Ok(records);
-        }
-    }
-}
-
-/// Reads into `buf` until it holds about [`CHUNK`] bytes ending in a line end, or the input
-/// ends (`true`).
-fn fill_lines(
-    reader: &mut Box<dyn Read + Send>,
-    buf: &mut Vec<u8>,
-    path: &str,
-    progress: &dyn Progress,
-) -> Result<bool, LogError> {
-    loop {
-        let start = buf.len();
-        let n = (&mut *reader)
-            .take(CHUNK as u64)
-            .read_to_end(buf)
-            .map_err(|source| LoadError::Io {
-                path: path.into(),
-                source,
-            })?;
-        progress.advance(n as u64);
-        if n == 0 {
-            return Ok(true);
-        }
-        if memchr::memchr(b'\n', &buf[start..]).is_some() {
-            return Ok(false);
-        }
-    }
-}
-
-/// The records of a block of whole lines whose first line is `first`, in order.
-fn parse_block(
-    block: &[u8],
-    first: u64,
-    wanted: &[String],
-    options: &LogOptions,
-    path: &str,
-) -> Result<Vec<LogRecord>, LogError> {
-    let mut out = Vec::new();
-    for (k, raw) in block.split(|&b| b == b'\n').enumerate() {
-        let line = first + k as u64;
-        let bad = |why: String| LogError::Record {
-            path: path.into(),
-            line,
-            expected: "a JSON object",
-            why,
-        };
-        let text = std::str::from_utf8(raw).map_err(|e| bad(format!("not UTF-8 text: {e}")))?;
-        if text.trim().is_empty() {
-            continue;
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let picked = (picked::Pick { wanted })
-            .deserialize(&mut de)
-            .map_err(|e| bad(e.to_string()))?;
-        de.end().map_err(|e| bad(e.to_string()))?;
-        let picked = &picked;
-        let get = |c: &str| match wanted.iter().position(|w| w == c) {
-            Some(k) => picked[k].as_ref().map_or(Cell::Missing, Cell::Json),
-            None => Cell::Missing,
-        };
-        out.push(record(&get, options, path, line)?);
-    }
-    Ok(out)
+    /// JSON Lines values read by the fast scan.
+    Null,
+    Bool(bool),
+    /// A number: its value as serde_json gives it, and its text.
+    Number(f64, &'a str),
+    /// A string without escapes.
+    Str(&'a str),
 }
 
 fn csv_records(
@@ -409,6 +329,10 @@ fn csv_records(
         why: e.to_string(),
     };
     let header = csv.headers().map_err(|e| bad(1, e))?.clone();
+    let wanted = wanted(options);
+    let columns: Vec<Option<usize>> = (wanted.iter())
+        .map(|w| header.iter().position(|h| h == w))
+        .collect();
     let (mut records, mut row, mut offset) = (0u64, csv::StringRecord::new(), 0u64);
     loop {
         let line = csv.position().line() + 1;
@@ -420,51 +344,60 @@ fn csv_records(
         offset = at;
         let line = row.position().map_or(line, |p| p.line());
         let row = &row;
-        let get = |c: &str| match header.iter().position(|h| h == c) {
+        let get = |k: usize| match columns[k] {
             Some(k) => match row.get(k) {
                 Some("") | None => Cell::Missing,
                 Some(text) => Cell::Text(text),
             },
             None => Cell::Missing,
         };
-        each(record(&get, options, path, line)?);
+        each(record(&get, &wanted, options, path, line)?);
         records += 1;
     }
 }
 
-/// One record from its cells.
+/// One record from its cells; `get(k)` is the cell of column `wanted[k]`.
 fn record<'a>(
-    get: &dyn Fn(&str) -> Cell<'a>,
+    get: &dyn Fn(usize) -> Cell<'a>,
+    wanted: &[String],
     options: &LogOptions,
     path: &str,
     line: u64,
 ) -> Result<LogRecord, LogError> {
-    let c = &options.columns;
-    let cells = Cells { get, path, line };
+    let cells = Cells {
+        get,
+        names: wanted,
+        path,
+        line,
+    };
     let signal = cells
-        .number(&c.signal, "a finite number", f64::is_finite)?
-        .ok_or_else(|| cells.fail(&c.signal, "a finite number", "nothing".into()))?;
+        .number(at::SIGNAL, "a finite number", f64::is_finite)?
+        .ok_or_else(|| cells.fail(at::SIGNAL, "a finite number", "nothing".into()))?;
     let unit = |x: f64| (0.0..=1.0).contains(&x);
     let cost_ok = |x: f64| x.is_finite() && x >= 0.0;
+    let weighted = options.columns.label_weight.is_some();
+    let labels = at::AFTER_FIXED + usize::from(weighted);
     Ok(LogRecord {
         line,
-        timestamp: cells.timestamp(&c.timestamp)?,
+        timestamp: cells.timestamp(at::TIMESTAMP)?,
         signal,
-        escalated: cells.escalated(c, &options.small_model)?,
-        labels: (options.labels.iter())
-            .map(|column| cells.present(column).and_then(|cell| as_text(&cell)))
+        escalated: cells.escalated(&options.small_model)?,
+        labels: (labels..labels + options.labels.len())
+            .map(|k| cells.present(k).and_then(|cell| as_text(&cell)))
             .collect(),
-        cost: cells.number(&c.cost, COST, cost_ok)?,
-        small_cost: cells.number(&c.small_cost, COST, cost_ok)?,
-        large_cost: cells.number(&c.large_cost, COST, cost_ok)?,
-        latency_ms: cells.number(&c.latency_ms, COST, cost_ok)?,
-        regenerated: cells.boolean(&c.regenerated)?,
-        thumbs_down: cells.boolean(&c.thumbs_down)?,
-        small_quality: cells.number(&c.small_quality, QUALITY, unit)?,
-        large_quality: cells.number(&c.large_quality, QUALITY, unit)?,
-        weight: match &c.label_weight {
-            Some(w) => cells.number(w, "a finite number > 0", |x| x.is_finite() && x > 0.0)?,
-            None => None,
+        cost: cells.number(at::COST, COST, cost_ok)?,
+        small_cost: cells.number(at::SMALL_COST, COST, cost_ok)?,
+        large_cost: cells.number(at::LARGE_COST, COST, cost_ok)?,
+        latency_ms: cells.number(at::LATENCY, COST, cost_ok)?,
+        regenerated: cells.boolean(at::REGENERATED)?,
+        thumbs_down: cells.boolean(at::THUMBS_DOWN)?,
+        small_quality: cells.number(at::SMALL_QUALITY, QUALITY, unit)?,
+        large_quality: cells.number(at::LARGE_QUALITY, QUALITY, unit)?,
+        weight: match weighted {
+            true => cells.number(at::AFTER_FIXED, "a finite number > 0", |x| {
+                x.is_finite() && x > 0.0
+            })?,
+            false => None,
         },
     })
 }

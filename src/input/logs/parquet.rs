@@ -23,21 +23,20 @@ pub(super) fn parquet_records(
 ) -> Result<u64, LogError> {
     let wanted = super::wanted(options);
     let frame: DataFrame = parquet_columns(file, |n| wanted.iter().any(|w| w == n), path)?;
-    let columns: Vec<(String, &polars::prelude::Column)> = (frame.columns().iter())
-        .map(|c| (c.name().to_string(), c))
+    let columns = frame.columns();
+    // The frame's column of each wanted column, if the file has it.
+    let at: Vec<Option<usize>> = (wanted.iter())
+        .map(|w| columns.iter().position(|c| c.name().as_str() == w))
         .collect();
-    let mut row: Vec<(String, Json)> = Vec::with_capacity(columns.len());
+    let mut row: Vec<Json> = Vec::with_capacity(columns.len());
     for i in 0..frame.height() {
         row.clear();
-        for (name, column) in &columns {
-            let value = column.get(i).map_or(Json::Null, |v| json(&v));
-            row.push((name.clone(), value));
+        for column in columns {
+            row.push(column.get(i).map_or(Json::Null, |v| json(&v)));
         }
         let cells = &row;
-        let get = |c: &str| {
-            (cells.iter().find(|(n, _)| n == c)).map_or(Cell::Missing, |(_, v)| Cell::Json(v))
-        };
-        each(record(&get, options, path, i as u64 + 1)?);
+        let get = |k: usize| at[k].map_or(Cell::Missing, |c| Cell::Json(&cells[c]));
+        each(record(&get, &wanted, options, path, i as u64 + 1)?);
         if i % 65_536 == 0 {
             progress.advance(0);
         }

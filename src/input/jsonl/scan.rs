@@ -1,0 +1,290 @@
+//! A cursor over one JSON Lines line for the hand-written fast paths (eval records in
+//! `jsonl::fast`, production logs in `input::logs`): whitespace, literals, plain strings
+//! and numbers checked against the JSON grammar, and skipping values no column reads.
+//!
+//! Owns those primitives and agreeing with serde_json on what they accept: each one accepts only
+//! what serde_json accepts and gives up (`None`) on the rest, so the caller can fall back to the
+//! serde path, which words the errors. It must not know columns, cells or records.
+
+/// A cursor over one line.
+pub(crate) struct Scan<'a> {
+    /// The line, without its line end.
+    pub(crate) b: &'a [u8],
+    /// The next byte to read.
+    pub(crate) i: usize,
+}
+
+impl<'a> Scan<'a> {
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    pub(crate) fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+
+    /// Skips JSON whitespace.
+    pub(crate) fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// The bytes of a string without escapes or control characters, after its opening quote
+    /// has been eaten; `None` for any other string.
+    pub(crate) fn plain_string(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        let rest = &self.b[start..];
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        let text = &rest[..end];
+        if rest[end] != b'"' || text.iter().any(|&c| c < 0x20) {
+            return None;
+        }
+        self.i = start + end + 1;
+        Some(text)
+    }
+
+    /// An object key, as bytes (the serde path reads keys as bytes too: no UTF-8 check).
+    pub(crate) fn key(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        self.plain_string()
+    }
+
+    /// A string value, which must be UTF-8 (serde_json checks strings it reads as text).
+    pub(crate) fn text(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.plain_string()?).ok()
+    }
+
+    /// The literal `word` (its first byte already seen, not eaten).
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// A number's text, checked against the JSON grammar:
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    pub(crate) fn number(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        self.skip_number()?;
+        // The grammar admits only ASCII, so the slice is text.
+        std::str::from_utf8(&self.b[start..self.i]).ok()
+    }
+
+    /// Skips a number, checked against the JSON grammar.
+    pub(crate) fn skip_number(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.next()? {
+            b'0' => {
+                if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    return None; // a leading zero; serde_json words the error
+                }
+            }
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    /// A number as the nearest double. Most numbers in eval sets (counts, 0/1, prices with a
+    /// few decimals) take Clinger's exact path: at most 15 digits and a power of ten up to
+    /// 10^22 are both exact doubles, so one multiplication or division rounds once, correctly,
+    /// as a full parse would. Any other number is parsed from its text.
+    pub(crate) fn float(&mut self) -> Option<f64> {
+        let start = self.i;
+        let negative = self.peek() == Some(b'-');
+        let mut i = start + usize::from(negative);
+        let (mut mantissa, mut digits, mut scale) = (0u64, 0u32, 0i32);
+        let mut fraction = false;
+        while let Some(&c) = self.b.get(i) {
+            match c {
+                b'0'..=b'9' => {
+                    mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    digits += 1;
+                    scale -= i32::from(fraction);
+                }
+                b'.' if !fraction => fraction = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        let simple = !matches!(self.b.get(i), Some(b'e' | b'E'));
+        self.skip_number()?;
+        if simple && digits <= 15 && self.i == i && scale >= -22 {
+            let x = mantissa as f64;
+            let x = if scale == 0 {
+                x
+            } else {
+                x / POW10[(-scale) as usize]
+            };
+            return Some(if negative { -x } else { x });
+        }
+        float(std::str::from_utf8(&self.b[start..self.i]).ok()?)
+    }
+
+    pub(crate) fn digits(&mut self) {
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+    }
+
+    pub(crate) fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    /// After an object member's value: `Some(true)` at the object's closing brace,
+    /// `Some(false)` past a comma (and the whitespace after it), `None` on anything else.
+    pub(crate) fn member_end(&mut self) -> Option<bool> {
+        self.ws();
+        match self.next()? {
+            b',' => {
+                self.ws();
+                Some(false)
+            }
+            b'}' => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Skips a value no column reads. Strings are not checked for UTF-8 and numbers not for
+    /// range, as serde_json skips them; nested values are left to the serde path.
+    pub(crate) fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.i += 1;
+                self.plain_string().map(drop)
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.skip_number(),
+        }
+    }
+
+    /// Skips any value no column reads, as serde_json's `IgnoredAny` does: strings with escapes
+    /// (each escape checked, `\u` with four hex digits) and arrays and objects nested up to
+    /// [`DEPTH`] levels (serde_json refuses past 128), every part checked against the grammar.
+    /// `None` wherever serde_json might answer otherwise.
+    pub(crate) fn skip_any(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.i += 1;
+                self.skip_string()
+            }
+            b'[' if depth < DEPTH => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_any(depth + 1)?;
+                    self.ws();
+                    match self.next()? {
+                        b',' => self.ws(),
+                        b']' => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            b'{' if depth < DEPTH => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.eat(b'"')?;
+                    self.skip_string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip_any(depth + 1)?;
+                    self.ws();
+                    match self.next()? {
+                        b',' => self.ws(),
+                        b'}' => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' | b'{' => None,
+            _ => self.skip_value(),
+        }
+    }
+
+    /// Skips the rest of a string (its opening quote eaten), escapes included; `None` on a bad
+    /// escape, a control character or no closing quote.
+    fn skip_string(&mut self) -> Option<()> {
+        loop {
+            let rest = &self.b[self.i..];
+            let at = memchr::memchr2(b'"', b'\\', rest)?;
+            if rest[..at].iter().any(|&c| c < 0x20) {
+                return None;
+            }
+            self.i += at + 1;
+            if rest[at] == b'"' {
+                return Some(());
+            }
+            match self.next()? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                b'u' => {
+                    let hex = self.b.get(self.i..self.i + 4)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    self.i += 4;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Nesting levels [`Scan::skip_any`] reads before it leaves a line to serde_json.
+pub(crate) const DEPTH: usize = 100;
+
+/// 10^0 to 10^22, each exactly a double.
+pub(crate) const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The number `text` (JSON grammar) as the nearest double, like serde_json with
+/// `float_roundtrip`: both round correctly. `None` where serde_json refuses the number (out of
+/// range) or where the two might part (an underflow to zero).
+pub(crate) fn float(text: &str) -> Option<f64> {
+    let x: f64 = text.parse().ok()?;
+    if x.is_infinite() {
+        return None;
+    }
+    if x == 0.0 {
+        let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+        if mantissa.bytes().any(|c| matches!(c, b'1'..=b'9')) {
+            return None;
+        }
+    }
+    Some(x)
+}

@@ -1,0 +1,169 @@
+//! The fast path for one JSON Lines log record: an object whose keys carry no escapes, read in
+//! one scan without serde with the eval loader's scanner ([`Scan`]). Values of the wanted
+//! columns must be scalars (strings without escapes); other keys' values are skipped whatever
+//! they hold (prompts with escapes, nested objects), each checked as serde_json checks it.
+//!
+//! Owns recognising that shape and nothing else: it accepts only lines serde_json accepts and
+//! yields the values serde_json would (the last of a repeated key wins), and gives up (`None`)
+//! on anything else, so the serde path in the reader decides those and words their errors. It
+//! must not type the values (see `cells`).
+
+use super::Cell;
+use crate::input::jsonl::scan::Scan;
+
+/// The wanted columns, and which slot the key at each position of the last record went to (log
+/// records keep their keys in one order, so one comparison usually finds the slot).
+pub(super) struct Keys<'w, 'b> {
+    wanted: &'w [String],
+    seen: Vec<(&'b [u8], Option<usize>)>,
+}
+
+impl<'w, 'b> Keys<'w, 'b> {
+    pub(super) fn new(wanted: &'w [String]) -> Keys<'w, 'b> {
+        Keys {
+            wanted,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The slot of `key` (the first wanted column of that name), found at `position`.
+    fn slot(&mut self, position: usize, key: &'b [u8]) -> Option<usize> {
+        if let Some(&(k, slot)) = self.seen.get(position)
+            && k == key
+        {
+            return slot;
+        }
+        let slot = self.wanted.iter().position(|w| w.as_bytes() == key);
+        if position < self.seen.len() {
+            self.seen[position] = (key, slot);
+        } else if position == self.seen.len() {
+            self.seen.push((key, slot));
+        }
+        slot
+    }
+}
+
+/// Reads `line` (not blank, without its line end) if it has the common shape: `cells[k]` gets
+/// the value of the wanted column `k` (or [`Cell::Missing`]). `None`: the serde path must read
+/// this line.
+pub(super) fn record<'b>(
+    line: &'b [u8],
+    keys: &mut Keys<'_, 'b>,
+    cells: &mut Vec<Cell<'b>>,
+) -> Option<()> {
+    cells.clear();
+    cells.resize(keys.wanted.len(), Cell::Missing);
+    let mut s = Scan { b: line, i: 0 };
+    s.ws();
+    s.eat(b'{')?;
+    s.ws();
+    if s.peek()? == b'}' {
+        s.i += 1;
+    } else {
+        let mut position = 0;
+        loop {
+            s.eat(b'"')?;
+            let key = s.plain_string()?;
+            s.ws();
+            s.eat(b':')?;
+            s.ws();
+            match keys.slot(position, key) {
+                Some(k) => cells[k] = cell(&mut s)?,
+                None => s.skip_any(0)?,
+            }
+            position += 1;
+            if s.member_end()? {
+                break;
+            }
+        }
+    }
+    s.ws();
+    (s.i == line.len()).then_some(())
+}
+
+/// A wanted column's value: a scalar (a string without escapes).
+fn cell<'b>(s: &mut Scan<'b>) -> Option<Cell<'b>> {
+    Some(match s.peek()? {
+        b'"' => {
+            s.i += 1;
+            Cell::Str(s.text()?)
+        }
+        b't' => s.literal(b"true").map(|()| Cell::Bool(true))?,
+        b'f' => s.literal(b"false").map(|()| Cell::Bool(false))?,
+        b'n' => s.literal(b"null").map(|()| Cell::Null)?,
+        _ => {
+            let start = s.i;
+            let x = s.float()?;
+            // The grammar admits only ASCII, so the slice is text.
+            let text = std::str::from_utf8(&s.b[start..s.i]).ok()?;
+            // The nearest double, as serde_json's value gives it back (`-0` is -0.0 there too).
+            Cell::Number(x, text)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeSeed;
+
+    /// The fast scan against the serde path (`picked::Pick`) on lines of many shapes: both
+    /// accept the same lines and give the same values.
+    #[test]
+    fn agrees_with_serde_json_on_every_line() {
+        let wanted: Vec<String> = ["a", "b", "c"].map(String::from).into();
+        let lines = [
+            r#"{"a": 1, "b": "x", "c": true}"#,
+            r#"{"b": "x", "a": -0, "c": null}"#,
+            r#"{"a": 1e400}"#,
+            r#"{"a": 0.1, "prompt": "line\nbreak \"quoted\" \u00e9", "c": false}"#,
+            r#"{"a": 2, "meta": {"k": [1, 2, {"z": null}], "e": []}, "b": "t"}"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": 1,}"#,
+            r#"{"a": [1, 2]}"#,
+            r#"{"x": [1,, 2], "a": 1}"#,
+            r#"{"x": "bad \q escape"}"#,
+            r#"{"x": "\u12"}"#,
+            r#"{"a": 01}"#,
+            r#"{"a": 1} trailing"#,
+            r#"{}"#,
+            r#"[1]"#,
+            r#"{"a": 18446744073709551616, "b": -9223372036854775809}"#,
+            r#"{"a": 1.5e3, "b": "2026-01-31T00:00:00Z"}"#,
+            "{\"x\": \"tab\there\", \"a\": 1}",
+            r#"{"b\"x": 1, "a": 2}"#,
+        ];
+        let mut accepted = Vec::new();
+        for (n, line) in lines.iter().enumerate() {
+            let mut de = serde_json::Deserializer::from_str(line);
+            let serde = (super::super::picked::Pick { wanted: &wanted })
+                .deserialize(&mut de)
+                .and_then(|v| de.end().map(|()| v));
+            let mut keys = Keys::new(&wanted);
+            let mut cells = Vec::new();
+            let Some(()) = record(line.as_bytes(), &mut keys, &mut cells) else {
+                continue; // left to the serde path: nothing to compare
+            };
+            accepted.push(n);
+            let serde = serde.unwrap_or_else(|e| panic!("{line}: fast accepts, serde: {e}"));
+            for (k, value) in serde.iter().enumerate() {
+                let fast = match cells[k] {
+                    Cell::Missing => None,
+                    Cell::Null => Some(serde_json::Value::Null),
+                    Cell::Bool(b) => Some(b.into()),
+                    Cell::Str(s) => Some(s.into()),
+                    Cell::Number(x, text) => {
+                        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+                        assert_eq!(v.as_f64().map(f64::to_bits), Some(x.to_bits()), "{line}");
+                        Some(v)
+                    }
+                    Cell::Json(_) | Cell::Text(_) => unreachable!(),
+                };
+                assert_eq!(&fast, value, "{line}: column {k}");
+            }
+        }
+        // The common shapes take the fast path (escaped or nested values of skipped keys
+        // included); escaped keys, wanted nested values and anything invalid do not.
+        assert_eq!(accepted, [0, 1, 3, 4, 5, 13, 15, 16]);
+    }
+}

@@ -137,7 +137,7 @@ impl<'a> Scan<'a> {
             };
             return Some(if negative { -x } else { x });
         }
-        float(std::str::from_utf8(&self.b[start..self.i]).ok()?)
+        float_bytes(&self.b[start..self.i])
     }
 
     pub(crate) fn digits(&mut self) {
@@ -276,15 +276,80 @@ pub(crate) const POW10: [f64; 23] = [
 /// `float_roundtrip`: both round correctly. `None` where serde_json refuses the number (out of
 /// range) or where the two might part (an underflow to zero).
 pub(crate) fn float(text: &str) -> Option<f64> {
-    let x: f64 = text.parse().ok()?;
-    if x.is_infinite() {
+    float_bytes(text.as_bytes())
+}
+
+/// [`float`] of a number's bytes (ASCII by the grammar). fast-float2 rounds correctly, as the
+/// standard library's parser does, so the two give the same double.
+fn float_bytes(text: &[u8]) -> Option<f64> {
+    let (x, used) = fast_float2::parse_partial::<f64, _>(text).ok()?;
+    if used != text.len() || x.is_infinite() {
         return None;
     }
     if x == 0.0 {
-        let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
-        if mantissa.bytes().any(|c| matches!(c, b'1'..=b'9')) {
+        let mantissa = text
+            .split(|&c| matches!(c, b'e' | b'E'))
+            .next()
+            .unwrap_or(text);
+        if mantissa.iter().any(|c| matches!(c, b'1'..=b'9')) {
             return None;
         }
     }
     Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::{Rng, SeedableRng};
+
+    /// fast-float2 against the standard library's parser (both claim correct rounding) on
+    /// seeded random JSON numbers of every shape: long mantissas, exponents near the ends of
+    /// the range, subnormals.
+    #[test]
+    fn float_bytes_equals_the_standard_parser() {
+        let mut rng = ChaCha8Rng::seed_from_u64(19);
+        let mut below = |n: u64| rng.next_u64() % n;
+        let mut checked = 0;
+        for _ in 0..200_000 {
+            let mut text = String::new();
+            if below(10) < 3 {
+                text.push('-');
+            }
+            if below(3) == 0 {
+                text.push('0');
+            } else {
+                text.push(char::from(b'1' + below(9) as u8));
+                for _ in 0..below(25) {
+                    text.push(char::from(b'0' + below(10) as u8));
+                }
+            }
+            if below(10) < 7 {
+                text.push('.');
+                for _ in 0..=below(30) {
+                    text.push(char::from(b'0' + below(10) as u8));
+                }
+            }
+            if below(10) < 4 {
+                text += &format!("e{}", below(650) as i64 - 340);
+            }
+            let want: f64 = text.parse().unwrap();
+            match float_bytes(text.as_bytes()) {
+                Some(x) => {
+                    assert_eq!(x.to_bits(), want.to_bits(), "{text}");
+                    checked += 1;
+                }
+                // Refused only where serde_json refuses or might part: out of range, or a
+                // non-zero mantissa that underflows to zero.
+                None => assert!(want.is_infinite() || want == 0.0, "{text}"),
+            }
+        }
+        // Halfway between two doubles, written out exactly: 2^53 + 1 rounds to even.
+        assert_eq!(
+            float_bytes(b"9007199254740993"),
+            Some(9_007_199_254_740_992.0)
+        );
+        assert!(checked > 150_000, "{checked}");
+    }
 }

@@ -11,34 +11,37 @@
 use super::Cell;
 use crate::input::jsonl::scan::Scan;
 
-/// The wanted columns, and which slot the key at each position of the last record went to (log
-/// records keep their keys in one order, so one comparison usually finds the slot).
+/// The wanted columns, and a small table from key to slot filled as keys are met (a log's
+/// records share a few keys, though optional ones shift their positions), so a key costs one
+/// comparison.
 pub(super) struct Keys<'w, 'b> {
     wanted: &'w [String],
-    seen: Vec<(&'b [u8], Option<usize>)>,
+    seen: [Option<(&'b [u8], Option<usize>)>; SEEN],
 }
+
+/// Entries of [`Keys`]' table.
+const SEEN: usize = 64;
 
 impl<'w, 'b> Keys<'w, 'b> {
     pub(super) fn new(wanted: &'w [String]) -> Keys<'w, 'b> {
         Keys {
             wanted,
-            seen: Vec::new(),
+            seen: [None; SEEN],
         }
     }
 
-    /// The slot of `key` (the first wanted column of that name), found at `position`.
-    fn slot(&mut self, position: usize, key: &'b [u8]) -> Option<usize> {
-        if let Some(&(k, slot)) = self.seen.get(position)
+    /// The slot of `key` (the first wanted column of that name).
+    fn slot(&mut self, key: &'b [u8]) -> Option<usize> {
+        let first = key.first().map_or(0, |&c| usize::from(c));
+        let last = key.last().map_or(0, |&c| usize::from(c));
+        let h = (key.len() * 31 + first * 7 + last * 3) % SEEN;
+        if let Some((k, slot)) = self.seen[h]
             && k == key
         {
             return slot;
         }
         let slot = self.wanted.iter().position(|w| w.as_bytes() == key);
-        if position < self.seen.len() {
-            self.seen[position] = (key, slot);
-        } else if position == self.seen.len() {
-            self.seen.push((key, slot));
-        }
+        self.seen[h] = Some((key, slot));
         slot
     }
 }
@@ -47,31 +50,32 @@ impl<'w, 'b> Keys<'w, 'b> {
 /// the value of the wanted column `k` (or [`Cell::Missing`]). `None`: the serde path must read
 /// this line.
 pub(super) fn record<'b>(
-    line: &'b [u8],
+    line: &'b str,
     keys: &mut Keys<'_, 'b>,
     cells: &mut Vec<Cell<'b>>,
 ) -> Option<()> {
     cells.clear();
     cells.resize(keys.wanted.len(), Cell::Missing);
-    let mut s = Scan { b: line, i: 0 };
+    let mut s = Scan {
+        b: line.as_bytes(),
+        i: 0,
+    };
     s.ws();
     s.eat(b'{')?;
     s.ws();
     if s.peek()? == b'}' {
         s.i += 1;
     } else {
-        let mut position = 0;
         loop {
             s.eat(b'"')?;
             let key = s.plain_string()?;
             s.ws();
             s.eat(b':')?;
             s.ws();
-            match keys.slot(position, key) {
-                Some(k) => cells[k] = cell(&mut s)?,
+            match keys.slot(key) {
+                Some(k) => cells[k] = cell(line, &mut s)?,
                 None => s.skip_any(0)?,
             }
-            position += 1;
             if s.member_end()? {
                 break;
             }
@@ -81,12 +85,15 @@ pub(super) fn record<'b>(
     (s.i == line.len()).then_some(())
 }
 
-/// A wanted column's value: a scalar (a string without escapes).
-fn cell<'b>(s: &mut Scan<'b>) -> Option<Cell<'b>> {
+/// A wanted column's value: a scalar (a string without escapes). Text is sliced from `line`
+/// at ASCII bytes (quotes, a number's ends), so it needs no UTF-8 check of its own.
+fn cell<'b>(line: &'b str, s: &mut Scan<'b>) -> Option<Cell<'b>> {
     Some(match s.peek()? {
         b'"' => {
             s.i += 1;
-            Cell::Str(s.text()?)
+            let start = s.i;
+            s.plain_string()?;
+            Cell::Str(line.get(start..s.i - 1)?)
         }
         b't' => s.literal(b"true").map(|()| Cell::Bool(true))?,
         b'f' => s.literal(b"false").map(|()| Cell::Bool(false))?,
@@ -94,8 +101,7 @@ fn cell<'b>(s: &mut Scan<'b>) -> Option<Cell<'b>> {
         _ => {
             let start = s.i;
             let x = s.float()?;
-            // The grammar admits only ASCII, so the slice is text.
-            let text = std::str::from_utf8(&s.b[start..s.i]).ok()?;
+            let text = line.get(start..s.i)?;
             // The nearest double, as serde_json's value gives it back (`-0` is -0.0 there too).
             Cell::Number(x, text)
         }
@@ -141,7 +147,7 @@ mod tests {
                 .and_then(|v| de.end().map(|()| v));
             let mut keys = Keys::new(&wanted);
             let mut cells = Vec::new();
-            let Some(()) = record(line.as_bytes(), &mut keys, &mut cells) else {
+            let Some(()) = record(line, &mut keys, &mut cells) else {
                 continue; // left to the serde path: nothing to compare
             };
             accepted.push(n);

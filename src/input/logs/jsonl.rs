@@ -138,7 +138,7 @@ fn parse_block(
     let mut fast_cells: Vec<Cell<'_>> = Vec::new();
     let mut out = Vec::new();
     // A block of valid UTF-8 has only valid lines (a line end is one ASCII byte).
-    let valid = simdutf8::basic::from_utf8(block).is_ok();
+    let valid = simdutf8::basic::from_utf8(block).ok();
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
     let mut start = 0;
     for (k, end) in ends.enumerate() {
@@ -156,7 +156,11 @@ fn parse_block(
         } else {
             raw
         };
-        if valid && fast::record(raw, &mut keys, &mut fast_cells).is_some() {
+        // The same line as text, when the block is valid.
+        let fast_line = valid.and_then(|text| text.get(end - raw.len()..end));
+        if let Some(text) = fast_line
+            && fast::record(text, &mut keys, &mut fast_cells).is_some()
+        {
             let get = |k: usize| fast_cells[canon[k]];
             if let Ok(record) = record(&get, wanted, options, path, line) {
                 out.push(record);

@@ -22,6 +22,9 @@ pub struct Router {
     default: Option<f64>,
     segment_columns: Vec<usize>,
     segments: BTreeMap<Vec<String>, usize>,
+    /// `segments` keyed by the one value, when segments are keyed by one column (looked up
+    /// without building a key per request).
+    single: BTreeMap<String, usize>,
     /// The calibration reference.
     pub reference: Reference,
     /// Whether the router may escalate for reasons the logs do not show (refusals, timeouts).
@@ -101,8 +104,12 @@ impl Router {
         let mut sorted = reference.segment_by.clone();
         sorted.sort();
         let segment_columns = sorted.iter().map(|c| index(c)).collect();
-        let segments = (reference.segments.iter().enumerate())
+        let segments: BTreeMap<Vec<String>, usize> = (reference.segments.iter().enumerate())
             .map(|(k, s)| (s.matches.values().cloned().collect(), k))
+            .collect();
+        let single = (segments.iter())
+            .filter(|(values, _)| values.len() == 1)
+            .map(|(values, &k)| (values[0].clone(), k))
             .collect();
         Ok(Router {
             map,
@@ -113,6 +120,7 @@ impl Router {
             default: against.default_threshold,
             segment_columns,
             segments,
+            single,
             reference,
             hidden_escalations: against.escalate_refusals || against.small_timeout_ms.is_some(),
         })
@@ -129,6 +137,9 @@ impl Router {
         };
         let (segment, unseen) = if self.segment_columns.is_empty() {
             (None, false)
+        } else if let [k] = self.segment_columns[..] {
+            let found = (r.labels[k].as_deref()).and_then(|v| self.single.get(v).copied());
+            (found, found.is_none())
         } else {
             let key: Option<Vec<String>> = (self.segment_columns.iter())
                 .map(|k| r.labels[*k].clone())

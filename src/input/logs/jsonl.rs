@@ -136,7 +136,7 @@ fn parse_block(
     let canon = first_of(wanted);
     let mut keys = fast::Keys::new(wanted);
     let mut fast_cells: Vec<Cell<'_>> = Vec::new();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', block).count() + 1);
     // A block of valid UTF-8 has only valid lines (a line end is one ASCII byte).
     let valid = simdutf8::basic::from_utf8(block).ok();
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));

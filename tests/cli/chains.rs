@@ -439,3 +439,62 @@ fn monitor_refuses_a_chain_policy_in_one_line() {
     assert!(err.contains("it is a chain of models (stages)"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn parquet_long_form_reads_as_json_lines() {
+    use polars::prelude::*;
+    // The committed five-model example, written as Parquet (ints as Int64, costs as Float64,
+    // text as String), gives the JSON Lines report's numbers byte for byte.
+    let text = std::fs::read_to_string(crate::harness::example("example-multi.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let col_str = |k: &str| -> Vec<String> {
+        rows.iter()
+            .map(|r| r[k].as_str().unwrap().to_string())
+            .collect()
+    };
+    let col_f64 = |k: &str| -> Vec<f64> { rows.iter().map(|r| r[k].as_f64().unwrap()).collect() };
+    let quality: Vec<i64> = rows
+        .iter()
+        .map(|r| r["quality"].as_i64().unwrap())
+        .collect();
+    let latency: Vec<i64> = rows
+        .iter()
+        .map(|r| r["latency_ms"].as_i64().unwrap())
+        .collect();
+    let mut frame = df!(
+        "id" => col_str("id"),
+        "model" => col_str("model"),
+        "task_type" => col_str("task_type"),
+        "confidence" => col_f64("confidence"),
+        "quality" => quality,
+        "cost" => col_f64("cost"),
+        "latency_ms" => latency,
+    )
+    .unwrap();
+    let s = Scratch::new();
+    let path = s.join("multi.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let jsonl = s.write("multi.jsonl", &text);
+    for (input, out) in [(&path, "p"), (&jsonl, "j")] {
+        let run = calibrate()
+            .arg("sweep")
+            .arg(input)
+            .args(["--max-quality-loss", "0.01", "--quiet", "--out"])
+            .arg(s.join(out))
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    }
+    assert_eq!(s.read("p/chains.csv"), s.read("j/chains.csv"));
+    let (mut p, mut j) = (s.json("p/summary.json"), s.json("j/summary.json"));
+    // The policy names its input by digest, which differs with the file.
+    for policy in [&mut p["policy"], &mut j["policy"]] {
+        policy.as_object_mut().unwrap().remove("input_sha256");
+    }
+    assert_eq!(p["policy"], j["policy"]);
+}

@@ -143,10 +143,11 @@ pub struct LoadedMulti {
 }
 
 /// The multi-model layout of the input, if it has one: the long form when the first record (or
-/// the CSV header) has the model column, the nested form when its first record has an object
-/// under the models column. Only regular files are looked at: standard input and pipes can be
-/// read once only, so they are read as two-model eval sets (`None`), as is Parquet. An input
-/// that cannot be read or parsed here is `None` too: the two-model reader says what is wrong.
+/// the CSV header or the Parquet schema) has the model column, the nested form when its first
+/// record has an object under the models column. Only regular files are looked at: standard
+/// input and pipes can be read once only, so they are read as two-model eval sets (`None`). An
+/// input that cannot be read or parsed here is `None` too: the two-model reader says what is
+/// wrong.
 pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Option<MultiForm> {
     let Source::File(path) = &options.source else {
         return None;
@@ -157,7 +158,10 @@ pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Option<MultiForm> 
     let (format, input, _) = source::open(&options.source, options.format).ok()?;
     let reader: Box<dyn Read + Send> = match input {
         Input::Stream { reader, .. } | Input::Array { reader, .. } => reader,
-        Input::Seekable { .. } => return None,
+        Input::Seekable { file, .. } => {
+            let names = crate::input::table::parquet_names(file, "").ok()?;
+            return names.contains(&fields.model).then_some(MultiForm::Long);
+        }
     };
     let mut lines = BufReader::new(reader.take(1 << 24));
     let mut line = Vec::new();
@@ -187,7 +191,7 @@ pub fn detect(options: &LoadOptions, fields: &MultiFields) -> Option<MultiForm> 
                 .any(|c| c.strip_prefix(b"\xef\xbb\xbf").unwrap_or(c) == fields.model.as_bytes())
                 .then_some(MultiForm::Long)
         }
-        Format::Parquet => None,
+        Format::Parquet => None, // opened as a seekable file above
     }
 }
 
@@ -208,13 +212,19 @@ pub fn load_multi(
     let labels: Vec<String> = sources.iter().map(Source::label).collect();
     let (mut records, mut digests, mut total, mut first_format) = (Vec::new(), Vec::new(), 0, None);
     for (file, source) in sources.iter().enumerate() {
-        let (format, bytes, sha256, size) = read_source(source, options.format, progress)?;
-        first_format.get_or_insert(format);
         let label = &labels[file];
         let default_model = (!joined.is_empty()).then(|| source_stem(source)).flatten();
-        let read = match format {
-            Format::Csv => rows::csv_records(&bytes, &names, label, default_model.as_deref())?,
-            _ => rows::json_records(&bytes, &names, form, label, default_model.as_deref())?,
+        let default_model = default_model.as_deref();
+        let (format, content, sha256, size) = read_source(source, options.format, progress)?;
+        first_format.get_or_insert(format);
+        let read = match content {
+            Content::Parquet(file) => rows::parquet_records(file, &names, label, default_model)?,
+            Content::Bytes(bytes) if format == Format::Csv => {
+                rows::csv_records(&bytes, &names, label, default_model)?
+            }
+            Content::Bytes(bytes) => {
+                rows::json_records(&bytes, &names, form, label, default_model)?
+            }
         };
         records.extend(read.into_iter().map(|r| (file, r)));
         digests.push(sha256);
@@ -247,12 +257,18 @@ fn source_stem(source: &Source) -> Option<String> {
     Some(name.split('.').next().unwrap_or(name).to_string())
 }
 
-/// One input's bytes: (format, bytes, sha256, size in bytes).
+/// An input read for parsing: text bytes, or a Parquet file (read by columns).
+enum Content {
+    Bytes(Vec<u8>),
+    Parquet(std::fs::File),
+}
+
+/// One input: (format, content, sha256, size in bytes).
 fn read_source(
     source: &Source,
     format: Option<Format>,
     progress: &dyn Progress,
-) -> Result<(Format, Vec<u8>, String, u64), LoadError> {
+) -> Result<(Format, Content, String, u64), LoadError> {
     let label = source.label();
     let (format, input, _) = source::open(source, format)?;
     progress.start(input.size());
@@ -264,7 +280,7 @@ fn read_source(
         Input::Stream { mut reader, size } => {
             let (b, h) = source::read_all(&mut reader, size, progress).map_err(io)?;
             let len = b.len() as u64;
-            Ok((format, b, h, len))
+            Ok((format, Content::Bytes(b), h, len))
         }
         Input::Array {
             mut reader,
@@ -272,9 +288,12 @@ fn read_source(
             bytes,
         } => {
             let (b, _) = source::read_all(&mut reader, None, progress).map_err(io)?;
-            Ok((format, b, sha256, bytes))
+            Ok((format, Content::Bytes(b), sha256, bytes))
         }
-        Input::Seekable { .. } => Err(LoadError::NotSeekable { path: label }),
+        Input::Seekable { mut file, .. } => {
+            let (sha256, bytes) = crate::input::table::hash_file(&mut file, &label, progress)?;
+            Ok((format, Content::Parquet(file), sha256, bytes))
+        }
     }
 }
 
@@ -294,6 +313,23 @@ struct Names {
 }
 
 impl Names {
+    /// Every column the long form may read.
+    fn columns(&self) -> Vec<&str> {
+        let mut out = vec![
+            self.id.as_str(),
+            &self.model,
+            &self.confidence,
+            &self.quality,
+            &self.cost,
+            &self.input_tokens,
+            &self.output_tokens,
+            &self.latency_ms,
+            &self.task_type,
+        ];
+        out.extend(self.split.as_ref().map(|(column, _)| column.as_str()));
+        out
+    }
+
     fn new(map: &FieldMap, fields: &MultiFields, read_split: bool) -> Names {
         Names {
             id: map.column(Field::Id).into(),

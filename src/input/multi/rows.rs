@@ -345,3 +345,65 @@ pub fn csv_records(
     }
     Ok(out)
 }
+
+/// One Parquet row: its cells by column name.
+struct ParquetRow<'a> {
+    names: &'a [String],
+    row: &'a [polars::prelude::AnyValue<'a>],
+}
+
+impl Lookup for ParquetRow<'_> {
+    fn cell(&self, column: &str) -> Cell<'_> {
+        use polars::prelude::AnyValue as A;
+        let Some(i) = self.names.iter().position(|n| n == column) else {
+            return Cell::Missing;
+        };
+        match &self.row[i] {
+            A::Null => Cell::Null,
+            A::Boolean(b) => Cell::Bool(*b),
+            A::String(s) => Cell::Text(Cow::Borrowed(s)),
+            A::StringOwned(s) => Cell::Text(Cow::Borrowed(s.as_str())),
+            A::Float64(x) => Cell::Number(*x),
+            A::Float32(x) => Cell::Number(f64::from(*x)),
+            A::Int64(x) => Cell::Number(*x as f64),
+            A::Int32(x) => Cell::Number(f64::from(*x)),
+            A::Int16(x) => Cell::Number(f64::from(*x)),
+            A::Int8(x) => Cell::Number(f64::from(*x)),
+            A::UInt64(x) => Cell::Number(*x as f64),
+            A::UInt32(x) => Cell::Number(f64::from(*x)),
+            A::UInt16(x) => Cell::Number(f64::from(*x)),
+            A::UInt8(x) => Cell::Number(f64::from(*x)),
+            _ => Cell::Unsupported("a value of another type"),
+        }
+    }
+}
+
+/// The records of a Parquet file (the long form), rows numbered from 1.
+pub fn parquet_records(
+    file: std::fs::File,
+    names: &Names,
+    label: &str,
+    default_model: Option<&str>,
+) -> Result<Vec<Read>, LoadError> {
+    let wanted = names.columns();
+    let frame = crate::input::table::parquet_columns(file, |n| wanted.contains(&n), label)?;
+    let columns = frame.columns();
+    let header: Vec<String> = columns.iter().map(|c| c.name().to_string()).collect();
+    let mut out = Vec::with_capacity(frame.height());
+    let mut row = Vec::with_capacity(columns.len());
+    for i in 0..frame.height() {
+        row.clear();
+        for c in columns {
+            row.push(
+                c.get(i)
+                    .map_or(polars::prelude::AnyValue::Null, |v| v.into_static()),
+            );
+        }
+        let r = ParquetRow {
+            names: &header,
+            row: &row,
+        };
+        out.push(long(&r, Location::Row(i as u64 + 1), names, default_model));
+    }
+    Ok(out)
+}

@@ -87,6 +87,26 @@ pub fn parquet_columns(
     })
 }
 
+/// A Parquet file's column names, from its footer.
+pub fn parquet_names(file: File, label: &str) -> Result<Vec<String>, LoadError> {
+    let mut reader = ParquetReader::new(file);
+    Ok((guarded(label, || reader.schema())?)
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect())
+}
+
+/// A seekable file hashed front to back (sha256 hex, bytes), then rewound.
+pub fn hash_file(
+    file: &mut File,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<(String, u64), LoadError> {
+    let hashed = hash_all(file, progress).map_err(|e| io(label, e))?;
+    file.rewind().map_err(|e| io(label, e))?;
+    Ok(hashed)
+}
+
 fn io(label: &str, source: std::io::Error) -> LoadError {
     LoadError::Io {
         path: label.into(),

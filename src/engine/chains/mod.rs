@@ -10,6 +10,7 @@
 mod metrics;
 mod model;
 mod numpy;
+mod pair;
 mod pick;
 mod search;
 
@@ -29,6 +30,8 @@ pub use model::Frontier;
 pub use pick::better;
 #[cfg(test)]
 pub use search::{frontier_of, plan};
+#[cfg(test)]
+use search::quantile_grid;
 
 #[cfg(test)]
 mod tests;

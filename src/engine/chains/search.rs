@@ -14,6 +14,7 @@
 use rayon::prelude::*;
 
 use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
+use super::pair::{PairIndex, PairSweep, Stages};
 use super::pick::{ChainGoal, best_point};
 
 /// Steps (outer threshold combinations × prompts) a chain's exact search may take; beyond it
@@ -91,19 +92,71 @@ pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: &[Option<usize>]) 
             g.map(|g| quantile_grid(&models[m].confidence, g))
         })
         .collect();
-    let mut walk = Walk {
-        models,
-        chain,
-        orders,
-        grids,
-        alive: vec![true; n],
-        frontier: Vec::new(),
-        buf: Vec::new(),
-        merged: Vec::new(),
-    };
+    if k >= 4 {
+        return long_frontier(models, chain, &orders, grids);
+    }
+    let mut walk = Walk::new(models, chain, &orders, grids, n, None);
     let mut taus = [f64::NAN; super::MAX_MODELS - 1];
     walk.outer(0, 0.0, 0.0, &mut taus);
     walk.frontier
+}
+
+/// Four or more stages: the first stage's thresholds split among threads, the stages between it
+/// and the last three walked as in three-stage chains, the last three swept by [`PairSweep`];
+/// the threads' frontiers merged in threshold order, so ties keep the same point on any number
+/// of threads.
+fn long_frontier(
+    models: &[ModelData],
+    chain: &Chain,
+    orders: &[Vec<u32>],
+    grids: Vec<Option<Vec<f64>>>,
+) -> Frontier {
+    let k = chain.len();
+    let n = models[chain.stages[0]].confidence.len();
+    let grid_a = grids[k - 3].clone().map(|mut g| {
+        g.reverse();
+        g
+    });
+    let index = PairIndex::new(&models[chain.stages[k - 2]].confidence, grid_a);
+    let first = &models[chain.stages[0]];
+    // The first stage's thresholds: "answer nothing", then its confidences (or grid), descending.
+    let mut firsts = vec![f64::INFINITY];
+    match &grids[0] {
+        Some(g) => firsts.extend(g),
+        None => {
+            let mut d = first.confidence.clone();
+            d.sort_by(|a, b| b.total_cmp(a));
+            d.dedup();
+            firsts.extend(d);
+        }
+    }
+    let paid: f64 = first.cost.iter().sum();
+    let chunk = firsts.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+    let parts: Vec<Frontier> = firsts
+        .par_chunks(chunk)
+        .map(|part| {
+            let pair = PairSweep::new(&index);
+            let mut walk = Walk::new(models, chain, orders, grids.clone(), n, Some(pair));
+            let mut taus = [f64::NAN; super::MAX_MODELS - 1];
+            for &t in part {
+                let mut quality = 0.0;
+                for (i, alive) in walk.alive.iter_mut().enumerate() {
+                    *alive = first.confidence[i] < t;
+                    if !*alive {
+                        quality += first.quality[i];
+                    }
+                }
+                taus[0] = t;
+                walk.outer(1, paid, quality, &mut taus);
+            }
+            walk.finish()
+        })
+        .collect();
+    let (mut frontier, mut scratch) = (Vec::new(), Vec::new());
+    for part in parts {
+        merge_into(&mut frontier, &part, &mut scratch);
+    }
+    frontier
 }
 
 /// Prompt indices by confidence, highest first (ties by index).
@@ -119,7 +172,7 @@ fn descending(conf: &[f64]) -> Vec<u32> {
 
 /// Up to `g` distinct confidences at evenly spaced ranks of the distinct values, highest first
 /// (all of them when there are at most `g`).
-fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
+pub(super) fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
     let mut d: Vec<f64> = conf.to_vec();
     d.sort_by(|a, b| b.total_cmp(a));
     d.dedup();
@@ -136,24 +189,75 @@ fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
 struct Walk<'a> {
     models: &'a [ModelData],
     chain: &'a Chain,
-    orders: Vec<Vec<u32>>,
+    orders: &'a [Vec<u32>],
     grids: Vec<Option<Vec<f64>>>,
     alive: Vec<bool>,
     frontier: Frontier,
     buf: Vec<Point>,
     merged: Vec<Point>,
+    /// Four or more stages: the last three swept together.
+    pair: Option<PairSweep<'a>>,
 }
 
-impl Walk<'_> {
-    /// Stage `level` (not the second-to-last) at each of its thresholds, then the next.
+impl<'a> Walk<'a> {
+    fn new(
+        models: &'a [ModelData],
+        chain: &'a Chain,
+        orders: &'a [Vec<u32>],
+        grids: Vec<Option<Vec<f64>>>,
+        n: usize,
+        pair: Option<PairSweep<'a>>,
+    ) -> Walk<'a> {
+        Walk {
+            models,
+            chain,
+            orders,
+            grids,
+            alive: vec![true; n],
+            frontier: Vec::new(),
+            buf: Vec::new(),
+            merged: Vec::new(),
+            pair,
+        }
+    }
+
+    /// The frontier, with the pair sweep's last batch merged.
+    fn finish(mut self) -> Frontier {
+        if let Some(pair) = self.pair.as_mut() {
+            pair.flush(&mut self.frontier, &mut self.merged);
+        }
+        self.frontier
+    }
+
+    /// The last stages, once every threshold before them is set.
+    fn tail(&mut self, cost: f64, quality: f64, taus: &mut Taus) {
+        let k = self.chain.len();
+        let Some(pair) = self.pair.as_mut() else {
+            self.inner(cost, quality, taus);
+            return;
+        };
+        let stages = Stages {
+            a: &self.models[self.chain.stages[k - 3]],
+            b: &self.models[self.chain.stages[k - 2]],
+            last: &self.models[self.chain.stages[k - 1]],
+            order_a: &self.orders[k - 3],
+            at: k - 3,
+        };
+        let (frontier, scratch) = (&mut self.frontier, &mut self.merged);
+        pair.sweep(&stages, &self.alive, cost, quality, taus, frontier, scratch);
+    }
+
+    /// Stage `level` (an outer one) at each of its thresholds, then the next.
     fn outer(&mut self, level: usize, cost: f64, quality: f64, taus: &mut Taus) {
         let k = self.chain.len();
-        if level + 2 == k {
-            self.inner(cost, quality, taus);
+        let tail = if self.pair.is_some() { 3 } else { 2 };
+        if level + tail == k {
+            self.tail(cost, quality, taus);
             return;
         }
         let m = &self.models[self.chain.stages[level]];
-        let order = std::mem::take(&mut self.orders[level]);
+        let orders = self.orders;
+        let order = &orders[level];
         let paid: f64 = order
             .iter()
             .filter(|&&i| self.alive[i as usize])
@@ -199,7 +303,6 @@ impl Walk<'_> {
         for i in killed {
             self.alive[i as usize] = true;
         }
-        self.orders[level] = order;
         taus[level] = f64::NAN;
     }
 
@@ -256,7 +359,7 @@ impl Walk<'_> {
 }
 
 /// The Pareto points of `points`, which are sorted by cost ascending.
-fn pareto_sorted(points: &[Point]) -> Vec<Point> {
+pub(super) fn pareto_sorted(points: &[Point]) -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
     for p in points {
         push_pareto(&mut out, *p);
@@ -281,7 +384,7 @@ fn push_pareto(out: &mut Vec<Point>, p: Point) {
 }
 
 /// `frontier` ∪ `other`, both Pareto frontiers, as one (`scratch`: reused memory).
-fn merge_into(frontier: &mut Frontier, other: &[Point], scratch: &mut Vec<Point>) {
+pub(super) fn merge_into(frontier: &mut Frontier, other: &[Point], scratch: &mut Vec<Point>) {
     scratch.clear();
     let (mut a, mut b) = (0, 0);
     while a < frontier.len() || b < other.len() {

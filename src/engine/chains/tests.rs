@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 
+mod long;
 mod reference;
 
 /// Candidate thresholds of a stage for the brute force: its distinct confidences and +∞.

@@ -1,14 +1,16 @@
 //! The frontier of one chain: every (cost, quality) its thresholds reach, kept where no other
 //! point is cheaper and at least as good.
 //!
-//! Exact for chains of up to three stages: thresholds at every distinct observed confidence of
-//! the prompts that reach the stage (ties move together) plus "answer nothing". The outer
-//! thresholds are walked in confidence order over a once-sorted list (a mask marks the prompts
-//! still in the chain), and for each the second-to-last threshold is swept in one pass with
-//! running sums: O(d₁·n) for three stages, O(n log n) for two. Longer chains are exact too
-//! while the outer combinations times the prompts stay within [`WORK`] steps; past that, each
-//! outer threshold (all but the second-to-last) goes on a grid of G confidence quantiles (see
-//! [`plan`]) and the last one stays exact; [`gap_on_subsample`] measures what that loses.
+//! Thresholds at every distinct observed confidence of the prompts that reach the stage (ties
+//! move together) plus "answer nothing". The outer thresholds are walked in confidence order
+//! over a once-sorted list (a mask marks the prompts still in the chain). Two and three stages:
+//! for each outer combination the second-to-last threshold is swept in one pass with running
+//! sums: O(n log n) for two stages, O(d₁·n) for three (dᵢ: distinct confidences of stage i).
+//! Four and more: the last three stages are swept together (`pair.rs`), O(n + d_{k−3}·d_{k−2})
+//! per combination of the stages before them, so O(d₁·(n + d₂·d₃)) for four stages and
+//! O(d₁·d₂·(n + d₃·d₄)) for five, the first stage's thresholds split among threads. Exact while
+//! that stays within [`BUDGET`] steps; past it, every stage but the last two goes on a grid of G
+//! confidence quantiles (see [`plan`]) and [`gap_on_subsample`] measures what that loses.
 //! Must not choose a point (`pick.rs`) nor read or print anything.
 
 use rayon::prelude::*;
@@ -17,9 +19,9 @@ use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
 use super::pair::{PairIndex, PairSweep, Stages};
 use super::pick::{ChainGoal, best_point};
 
-/// Steps (outer threshold combinations × prompts) a chain's exact search may take; beyond it
-/// the outer thresholds are gridded. A few tenths of a second in a release build.
-pub const WORK: f64 = 1e8;
+/// Steps a chain's exact search may take (see [`steps`]); beyond it the outer thresholds are
+/// gridded. About a second per chain in a release build (`scripts/bench-chains.sh`).
+pub const BUDGET: f64 = 1e9;
 
 /// Distinct values of `conf`.
 fn distinct(conf: &[f64]) -> usize {
@@ -29,24 +31,43 @@ fn distinct(conf: &[f64]) -> usize {
     d.len()
 }
 
+/// The work of searching a chain of four or more stages whose first k − 2 stages take `d[s]`
+/// thresholds each and stage k − 2 has `d[k − 2]` distinct confidences, over `n` prompts:
+/// Π_{s<k−3} d[s] outer combinations × (n prompts + d[k−3]·d[k−2] points) (see `pair.rs`).
+fn steps(d: &[f64], n: f64) -> f64 {
+    let k = d.len() + 1;
+    let combos: f64 = d[..k - 3].iter().product();
+    combos * (n + d[k - 3] * d[k - 2])
+}
+
 /// How a chain is searched: `None` exactly (always for up to three stages, and for longer
-/// chains while Π distinct outer confidences × prompts ≤ [`WORK`]), else `Some(G)`: each outer
-/// stage on G = ⌊(WORK / n)^(1/(stages − 2))⌋ quantiles (at least 4).
+/// chains while [`steps`] ≤ [`BUDGET`]), else `Some(G)`: each stage but the last two on a grid
+/// of G confidence quantiles, the largest G (at least 4) whose [`steps`] fit the budget.
 pub fn plan(models: &[ModelData], chain: &Chain) -> Option<usize> {
     let k = chain.len();
     if k <= 3 {
         return None;
     }
     let n = models[chain.stages[0]].confidence.len().max(1) as f64;
-    let combos: f64 = chain.stages[..k - 2]
+    let d: Vec<f64> = chain.stages[..k - 1]
         .iter()
         .map(|&m| distinct(&models[m].confidence) as f64)
-        .product();
-    if combos * n <= WORK {
+        .collect();
+    if steps(&d, n) <= BUDGET {
         return None;
     }
-    let g = (WORK / n).powf(1.0 / (k - 2) as f64);
-    Some(((g + 1e-9).floor() as usize).max(4))
+    let gridded = |g: usize| {
+        let mut e = d.clone();
+        for x in &mut e[..k - 2] {
+            *x = x.min(g as f64);
+        }
+        steps(&e, n)
+    };
+    let mut g = 4;
+    while gridded(g + 1) <= BUDGET && ((g + 1) as f64) < n {
+        g += 1;
+    }
+    Some(g)
 }
 
 /// Every chain's frontier, chains in parallel.

@@ -83,7 +83,7 @@ fn model_strategy(n: usize) -> impl Strategy<Value = (Vec<f64>, Vec<f64>, Vec<f6
 }
 
 fn models_strategy() -> impl Strategy<Value = Vec<ModelData>> {
-    (2usize..8, 2usize..5).prop_flat_map(|(n, m)| {
+    (2usize..8, 2usize..6).prop_flat_map(|(n, m)| {
         prop::collection::vec(model_strategy(n), m).prop_map(|cols| {
             cols.into_iter()
                 .enumerate()

@@ -137,7 +137,14 @@ impl<'a> PairSweep<'a> {
         self.pass_below(st, alive, &mut p, f64::INFINITY, true, &mut passed);
         taus[st.at] = f64::INFINITY;
         let row_quality = quality + (qa_all - passed.2) + passed.1;
-        self.row(st.at, base_cost + passed.0, row_quality, taus, frontier, scratch);
+        self.row(
+            st.at,
+            base_cost + passed.0,
+            row_quality,
+            taus,
+            frontier,
+            scratch,
+        );
         taus[st.at] = f64::NAN;
         taus[st.at + 1] = f64::NAN;
     }
@@ -223,13 +230,13 @@ impl<'a> PairSweep<'a> {
             return;
         }
         self.pending.sort_by(|x, y| x.cost.total_cmp(&y.cost));
-        let local = super::search::pareto_sorted(&self.pending);
-        super::search::merge_into(frontier, &local, scratch);
+        let local = super::pareto::pareto_sorted(&self.pending);
+        super::pareto::merge_into(frontier, &local, scratch);
         self.pending.clear();
     }
 }
 
-/// [`super::search::push_pareto`] for a row's (cost, quality, rank) triples.
+/// [`super::pareto::push_pareto`] for a row's (cost, quality, rank) triples.
 fn push_row(out: &mut Vec<(f64, f64, u32)>, p: (f64, f64, u32)) {
     match out.last_mut() {
         None => out.push(p),

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
 use super::pair::{PairIndex, PairSweep, Stages};
+use super::pareto::{merge_into, pareto_sorted};
 use super::pick::{ChainGoal, best_point};
 
 /// Steps a chain's exact search may take (see [`steps`]); beyond it the outer thresholds are
@@ -152,7 +153,10 @@ fn long_frontier(
         }
     }
     let paid: f64 = first.cost.iter().sum();
-    let chunk = firsts.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+    let chunk = firsts
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(1);
     let parts: Vec<Frontier> = firsts
         .par_chunks(chunk)
         .map(|part| {
@@ -377,49 +381,6 @@ impl<'a> Walk<'a> {
         let local = pareto_sorted(&self.buf);
         merge_into(&mut self.frontier, &local, &mut self.merged);
     }
-}
-
-/// The Pareto points of `points`, which are sorted by cost ascending.
-pub(super) fn pareto_sorted(points: &[Point]) -> Vec<Point> {
-    let mut out: Vec<Point> = Vec::new();
-    for p in points {
-        push_pareto(&mut out, *p);
-    }
-    out
-}
-
-fn push_pareto(out: &mut Vec<Point>, p: Point) {
-    match out.last_mut() {
-        None => out.push(p),
-        Some(last) if p.cost == last.cost => {
-            if p.quality > last.quality {
-                *last = p;
-            }
-        }
-        Some(last) => {
-            if p.quality > last.quality {
-                out.push(p);
-            }
-        }
-    }
-}
-
-/// `frontier` ∪ `other`, both Pareto frontiers, as one (`scratch`: reused memory).
-pub(super) fn merge_into(frontier: &mut Frontier, other: &[Point], scratch: &mut Vec<Point>) {
-    scratch.clear();
-    let (mut a, mut b) = (0, 0);
-    while a < frontier.len() || b < other.len() {
-        let take_a = b == other.len() || (a < frontier.len() && frontier[a].cost <= other[b].cost);
-        let p = if take_a {
-            a += 1;
-            frontier[a - 1]
-        } else {
-            b += 1;
-            other[b - 1]
-        };
-        push_pareto(scratch, p);
-    }
-    std::mem::swap(frontier, scratch);
 }
 
 /// What the grid loses on a chain, measured against the exact search on a subsample.

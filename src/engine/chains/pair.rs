@@ -13,10 +13,28 @@
 
 use super::model::{Frontier, ModelData, Point, Taus};
 
+/// One prompt's numbers for the sweep, stored in stage a's confidence order so that the passes
+/// over the prompts read memory in sequence.
+#[derive(Clone, Copy)]
+struct Prompt {
+    /// Index in the input.
+    index: u32,
+    /// Rank of stage b's confidence among its distinct values, ascending.
+    rank_b: u32,
+    conf_a: f64,
+    cost_a: f64,
+    quality_a: f64,
+    cost_b: f64,
+    quality_b: f64,
+    cost_last: f64,
+    /// q_L − q_b: what L's answer adds over b's.
+    gain_last: f64,
+}
+
 /// What a chain's pair sweep shares across outer threshold combinations.
 pub struct PairIndex {
-    /// Per prompt, the rank of stage b's confidence among its distinct values, ascending.
-    rank_b: Vec<u32>,
+    /// The prompts by stage a's confidence, lowest first.
+    prompts: Vec<Prompt>,
     /// Stage b's distinct confidences, ascending.
     values_b: Vec<f64>,
     /// Stage a's grid values, ascending (`None`: every alive confidence).
@@ -24,17 +42,36 @@ pub struct PairIndex {
 }
 
 impl PairIndex {
-    /// The index for stage b's confidences `conf_b`; `grid_a` ascending when stage a is gridded.
-    pub fn new(conf_b: &[f64], grid_a: Option<Vec<f64>>) -> PairIndex {
-        let mut values_b = conf_b.to_vec();
+    /// The index for stages `a` → `b` → `last`; `order_a`: prompts by a's confidence, highest
+    /// first; `grid_a` ascending when stage a is gridded.
+    pub fn new(
+        [a, b, last]: [&ModelData; 3],
+        order_a: &[u32],
+        grid_a: Option<Vec<f64>>,
+    ) -> PairIndex {
+        let mut values_b = b.confidence.clone();
         values_b.sort_by(f64::total_cmp);
         values_b.dedup();
-        let rank_b = conf_b
+        let prompts = order_a
             .iter()
-            .map(|c| values_b.partition_point(|v| v < c) as u32)
+            .rev()
+            .map(|&index| {
+                let i = index as usize;
+                Prompt {
+                    index,
+                    rank_b: values_b.partition_point(|v| *v < b.confidence[i]) as u32,
+                    conf_a: a.confidence[i],
+                    cost_a: a.cost[i],
+                    quality_a: a.quality[i],
+                    cost_b: b.cost[i],
+                    quality_b: b.quality[i],
+                    cost_last: last.cost[i],
+                    gain_last: last.quality[i] - b.quality[i],
+                }
+            })
             .collect();
         PairIndex {
-            rank_b,
+            prompts,
             values_b,
             grid_a,
         }
@@ -54,14 +91,12 @@ pub struct PairSweep<'a> {
     pending: Vec<Point>,
 }
 
-/// The stages a, b and L (model columns) and a's prompts by confidence, highest first.
-pub struct Stages<'m> {
-    pub a: &'m ModelData,
-    pub b: &'m ModelData,
-    pub last: &'m ModelData,
-    pub order_a: &'m [u32],
-    /// Positions of τa and τb in the threshold vector.
-    pub at: usize,
+/// Sums over the prompts stage a passes on.
+#[derive(Default)]
+struct Passed {
+    cost_b: f64,
+    quality_b: f64,
+    quality_a: f64,
 }
 
 impl<'a> PairSweep<'a> {
@@ -78,12 +113,13 @@ impl<'a> PairSweep<'a> {
         }
     }
 
-    /// Every (τa, τb) for the prompts `alive` (those reaching stage a); `cost` and `quality`:
-    /// what the stages before a spent and answered. Points go to `frontier` (via the batch).
+    /// Every (τa, τb) for the prompts `alive` (those reaching stage a, whose thresholds sit at
+    /// `taus[at]` and `taus[at + 1]`); `cost` and `quality`: what the stages before a spent and
+    /// answered. Points go to `frontier` (in batches).
     #[allow(clippy::too_many_arguments)]
     pub fn sweep(
         &mut self,
-        st: &Stages,
+        at: usize,
         alive: &[bool],
         cost: f64,
         quality: f64,
@@ -91,94 +127,84 @@ impl<'a> PairSweep<'a> {
         frontier: &mut Frontier,
         scratch: &mut Vec<Point>,
     ) {
-        let order = st.order_a;
+        let prompts = &self.index.prompts;
         let (mut base_cost, mut qa_all) = (cost, 0.0);
-        for &i in order {
-            let i = i as usize;
-            if alive[i] {
-                base_cost += st.a.cost[i];
-                qa_all += st.a.quality[i];
+        for p in prompts {
+            if alive[p.index as usize] {
+                base_cost += p.cost_a;
+                qa_all += p.quality_a;
             }
         }
         self.hist_cost.fill(0.0);
         self.hist_q.fill(0.0);
         self.hist_n.fill(0);
-        // Sums over the prompts a passes on: cost_b, q_b, q_a.
-        let mut passed = (0.0, 0.0, 0.0);
+        let mut passed = Passed::default();
         let grid = self.index.grid_a.as_deref();
-        let (mut p, mut g) = (order.len(), 0);
+        let (mut p, mut g) = (0, 0);
         let (mut emitted, mut added) = (false, false);
         loop {
             // Stage a's next threshold, ascending.
-            while p > 0 && !alive[order[p - 1] as usize] {
-                p -= 1;
+            while p < prompts.len() && !alive[prompts[p].index as usize] {
+                p += 1;
             }
             let tau = match grid {
-                None if p > 0 => st.a.confidence[order[p - 1] as usize],
+                None if p < prompts.len() => prompts[p].conf_a,
                 Some(grid) if g < grid.len() => {
                     g += 1;
                     grid[g - 1]
                 }
                 _ => break,
             };
-            added |= self.pass_below(st, alive, &mut p, tau, false, &mut passed);
+            added |= self.pass_below(alive, &mut p, tau, false, &mut passed);
             if !emitted || added {
-                let row_cost = base_cost + passed.0;
-                let row_quality = quality + (qa_all - passed.2) + passed.1;
-                taus[st.at] = tau;
-                self.row(st.at, row_cost, row_quality, taus, frontier, scratch);
+                let row_cost = base_cost + passed.cost_b;
+                let row_quality = quality + (qa_all - passed.quality_a) + passed.quality_b;
+                taus[at] = tau;
+                self.row(at, row_cost, row_quality, taus, frontier, scratch);
                 (emitted, added) = (true, false);
             }
             if grid.is_none() {
-                added |= self.pass_below(st, alive, &mut p, tau, true, &mut passed);
+                added |= self.pass_below(alive, &mut p, tau, true, &mut passed);
             }
         }
         // τa = "answer nothing": a passes every alive prompt on.
-        self.pass_below(st, alive, &mut p, f64::INFINITY, true, &mut passed);
-        taus[st.at] = f64::INFINITY;
-        let row_quality = quality + (qa_all - passed.2) + passed.1;
-        self.row(
-            st.at,
-            base_cost + passed.0,
-            row_quality,
-            taus,
-            frontier,
-            scratch,
-        );
-        taus[st.at] = f64::NAN;
-        taus[st.at + 1] = f64::NAN;
+        self.pass_below(alive, &mut p, f64::INFINITY, true, &mut passed);
+        taus[at] = f64::INFINITY;
+        let row_cost = base_cost + passed.cost_b;
+        let row_quality = quality + (qa_all - passed.quality_a) + passed.quality_b;
+        self.row(at, row_cost, row_quality, taus, frontier, scratch);
+        taus[at] = f64::NAN;
+        taus[at + 1] = f64::NAN;
     }
 
-    /// Moves the alive prompts at `order[..p]`'s end with ca < `tau` (≤ with `inclusive`) onto
+    /// Moves the alive prompts from position `p` on with ca < `tau` (≤ with `inclusive`) onto
     /// the histogram; whether any moved.
     fn pass_below(
         &mut self,
-        st: &Stages,
         alive: &[bool],
         p: &mut usize,
         tau: f64,
         inclusive: bool,
-        passed: &mut (f64, f64, f64),
+        passed: &mut Passed,
     ) -> bool {
-        let order = st.order_a;
+        let prompts = &self.index.prompts;
         let mut moved = false;
-        while *p > 0 {
-            let i = order[*p - 1] as usize;
-            let c = st.a.confidence[i];
-            if c > tau || (c == tau && !inclusive) {
+        while *p < prompts.len() {
+            let x = &prompts[*p];
+            if x.conf_a > tau || (x.conf_a == tau && !inclusive) {
                 break;
             }
-            if alive[i] {
-                let r = self.index.rank_b[i] as usize;
-                self.hist_cost[r] += st.last.cost[i];
-                self.hist_q[r] += st.last.quality[i] - st.b.quality[i];
+            if alive[x.index as usize] {
+                let r = x.rank_b as usize;
+                self.hist_cost[r] += x.cost_last;
+                self.hist_q[r] += x.gain_last;
                 self.hist_n[r] += 1;
-                passed.0 += st.b.cost[i];
-                passed.1 += st.b.quality[i];
-                passed.2 += st.a.quality[i];
+                passed.cost_b += x.cost_b;
+                passed.quality_b += x.quality_b;
+                passed.quality_a += x.quality_a;
                 moved = true;
             }
-            *p -= 1;
+            *p += 1;
         }
         moved
     }
@@ -194,6 +220,16 @@ impl<'a> PairSweep<'a> {
         frontier: &mut Frontier,
         scratch: &mut Vec<Point>,
     ) {
+        // The row's points cost at least `cost`; if the frontier already reaches its best
+        // quality at that cost, every point of the row is dominated.
+        let (mut q, mut best) = (0.0, 0.0f64);
+        for &h in &self.hist_q {
+            q += h;
+            best = best.max(q);
+        }
+        if dominated(frontier, cost, quality + best) {
+            return;
+        }
         self.row.clear();
         let (mut c, mut q) = (0.0, 0.0);
         for r in 0..self.hist_n.len() {

@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
-use super::pair::{PairIndex, PairSweep, Stages};
+use super::pair::{PairIndex, PairSweep};
 use super::pareto::{merge_into, pareto_sorted};
 use super::pick::{ChainGoal, best_point};
 
@@ -139,7 +139,12 @@ fn long_frontier(
         g.reverse();
         g
     });
-    let index = PairIndex::new(&models[chain.stages[k - 2]].confidence, grid_a);
+    let stage = |s: usize| &models[chain.stages[s]];
+    let index = PairIndex::new(
+        [stage(k - 3), stage(k - 2), stage(k - 1)],
+        &orders[k - 3],
+        grid_a,
+    );
     let first = &models[chain.stages[0]];
     // The first stage's thresholds: "answer nothing", then its confidences (or grid), descending.
     let mut firsts = vec![f64::INFINITY];
@@ -256,20 +261,13 @@ impl<'a> Walk<'a> {
 
     /// The last stages, once every threshold before them is set.
     fn tail(&mut self, cost: f64, quality: f64, taus: &mut Taus) {
-        let k = self.chain.len();
         let Some(pair) = self.pair.as_mut() else {
             self.inner(cost, quality, taus);
             return;
         };
-        let stages = Stages {
-            a: &self.models[self.chain.stages[k - 3]],
-            b: &self.models[self.chain.stages[k - 2]],
-            last: &self.models[self.chain.stages[k - 1]],
-            order_a: &self.orders[k - 3],
-            at: k - 3,
-        };
+        let at = self.chain.len() - 3;
         let (frontier, scratch) = (&mut self.frontier, &mut self.merged);
-        pair.sweep(&stages, &self.alive, cost, quality, taus, frontier, scratch);
+        pair.sweep(at, &self.alive, cost, quality, taus, frontier, scratch);
     }
 
     /// Stage `level` (an outer one) at each of its thresholds, then the next.

@@ -129,11 +129,11 @@ impl<'a> PairSweep<'a> {
     ) {
         let prompts = &self.index.prompts;
         let (mut base_cost, mut qa_all) = (cost, 0.0);
+        // Branch-free (a dead prompt adds zero): alive prompts are scattered in a's order.
         for p in prompts {
-            if alive[p.index as usize] {
-                base_cost += p.cost_a;
-                qa_all += p.quality_a;
-            }
+            let w = f64::from(u8::from(alive[p.index as usize]));
+            base_cost += w * p.cost_a;
+            qa_all += w * p.quality_a;
         }
         self.hist_cost.fill(0.0);
         self.hist_q.fill(0.0);
@@ -194,16 +194,17 @@ impl<'a> PairSweep<'a> {
             if x.conf_a > tau || (x.conf_a == tau && !inclusive) {
                 break;
             }
-            if alive[x.index as usize] {
-                let r = x.rank_b as usize;
-                self.hist_cost[r] += x.cost_last;
-                self.hist_q[r] += x.gain_last;
-                self.hist_n[r] += 1;
-                passed.cost_b += x.cost_b;
-                passed.quality_b += x.quality_b;
-                passed.quality_a += x.quality_a;
-                moved = true;
-            }
+            // Branch-free, as in `sweep`: a dead prompt adds zero.
+            let live = alive[x.index as usize];
+            let w = f64::from(u8::from(live));
+            let r = x.rank_b as usize;
+            self.hist_cost[r] += w * x.cost_last;
+            self.hist_q[r] += w * x.gain_last;
+            self.hist_n[r] += u32::from(live);
+            passed.cost_b += w * x.cost_b;
+            passed.quality_b += w * x.quality_b;
+            passed.quality_a += w * x.quality_a;
+            moved |= live;
             *p += 1;
         }
         moved

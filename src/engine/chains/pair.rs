@@ -7,9 +7,10 @@
 //! τa rises through the alive confidences of a (or its grid), adding the prompts it passes on to
 //! a histogram over the rank of cb (cost_L, q_L − q_b, count); each τa's row is one prefix pass
 //! over that histogram, τb rising through the ranks present in it, then "answer nothing": the
-//! row's points come sorted by cost. Each row is reduced to its Pareto points, those the
-//! running frontier already dominates are dropped at once (a binary search), and the rest are
-//! merged into the frontier in batches. Must not choose a point nor read or print anything.
+//! row's points come sorted by cost. A row the running frontier dominates at its cheapest cost
+//! is dropped whole; otherwise it is reduced to its Pareto points, those the frontier dominates
+//! are dropped (galloping along the frontier's costs), and the rest are merged into the
+//! frontier in batches. Must not choose a point nor read or print anything.
 
 use super::model::{Frontier, ModelData, Point, Taus};
 
@@ -89,6 +90,9 @@ pub struct PairSweep<'a> {
     row: Vec<(f64, f64, u32)>,
     /// Points not dominated by the frontier when found, not merged yet (generation order).
     pending: Vec<Point>,
+    /// The frontier's costs and qualities as of the last merge (compact, for the checks).
+    costs: Vec<f64>,
+    qualities: Vec<f64>,
 }
 
 /// Sums over the prompts stage a passes on.
@@ -110,6 +114,8 @@ impl<'a> PairSweep<'a> {
             hist_n: vec![0; d],
             row: Vec::new(),
             pending: Vec::new(),
+            costs: Vec::new(),
+            qualities: Vec::new(),
         }
     }
 
@@ -228,7 +234,8 @@ impl<'a> PairSweep<'a> {
             q += h;
             best = best.max(q);
         }
-        if dominated(frontier, cost, quality + best) {
+        let mut j = self.costs.partition_point(|&f| f <= cost);
+        if j > 0 && self.qualities[j - 1] >= quality + best {
             return;
         }
         self.row.clear();
@@ -242,8 +249,11 @@ impl<'a> PairSweep<'a> {
             q += self.hist_q[r];
         }
         push_row(&mut self.row, (cost + c, quality + q, u32::MAX));
+        // Row points rise in cost: the frontier point at or below each is found by galloping
+        // on from the previous one.
         for &(c, q, r) in &self.row {
-            if dominated(frontier, c, q) {
+            j = gallop(&self.costs, j, c);
+            if j > 0 && self.qualities[j - 1] >= q {
                 continue;
             }
             taus[at + 1] = match r {
@@ -270,6 +280,10 @@ impl<'a> PairSweep<'a> {
         let local = super::pareto::pareto_sorted(&self.pending);
         super::pareto::merge_into(frontier, &local, scratch);
         self.pending.clear();
+        self.costs.clear();
+        self.qualities.clear();
+        self.costs.extend(frontier.iter().map(|f| f.cost));
+        self.qualities.extend(frontier.iter().map(|f| f.quality));
     }
 }
 
@@ -290,8 +304,14 @@ fn push_row(out: &mut Vec<(f64, f64, u32)>, p: (f64, f64, u32)) {
     }
 }
 
-/// Whether a frontier point costs at most `cost` and reaches at least `quality`.
-fn dominated(frontier: &Frontier, cost: f64, quality: f64) -> bool {
-    let at = frontier.partition_point(|f| f.cost <= cost);
-    at > 0 && frontier[at - 1].quality >= quality
+/// The first position at or after `from` whose cost exceeds `cost` in the ascending `costs`
+/// (every cost before `from` is at most `cost`): steps of 1, 2, 4, … then a binary search.
+fn gallop(costs: &[f64], from: usize, cost: f64) -> usize {
+    let (mut lo, mut step) = (from, 1);
+    while lo + step <= costs.len() && costs[lo + step - 1] <= cost {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step - 1).min(costs.len());
+    lo + costs[lo..hi].partition_point(|&f| f <= cost)
 }

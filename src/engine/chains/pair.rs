@@ -32,6 +32,9 @@ struct Prompt {
     gain_last: f64,
 }
 
+/// Points of a row checked against the frontier together before one by one.
+const BLOCK: usize = 16;
+
 /// What a chain's pair sweep shares across outer threshold combinations.
 pub struct PairIndex {
     /// The prompts by stage a's confidence, lowest first.
@@ -88,6 +91,8 @@ pub struct PairSweep<'a> {
     hist_n: Vec<u32>,
     /// One row's Pareto points: (cost, quality, rank of τb or `u32::MAX` for "answer nothing").
     row: Vec<(f64, f64, u32)>,
+    /// The row's next points, before the block check.
+    block: Vec<(f64, f64, u32)>,
     /// Points not dominated by the frontier when found, not merged yet (generation order).
     pending: Vec<Point>,
     /// The frontier's costs and qualities as of the last merge (compact, for the checks).
@@ -113,6 +118,7 @@ impl<'a> PairSweep<'a> {
             hist_q: vec![0.0; d],
             hist_n: vec![0; d],
             row: Vec::new(),
+            block: Vec::with_capacity(BLOCK),
             pending: Vec::new(),
             costs: Vec::new(),
             qualities: Vec::new(),
@@ -234,21 +240,31 @@ impl<'a> PairSweep<'a> {
             q += h;
             best = best.max(q);
         }
-        let mut j = self.costs.partition_point(|&f| f <= cost);
-        if j > 0 && self.qualities[j - 1] >= quality + best {
+        let start = self.costs.partition_point(|&f| f <= cost);
+        if start > 0 && self.qualities[start - 1] >= quality + best {
             return;
         }
+        // The row in blocks of up to BLOCK points; a block the frontier dominates at its
+        // cheapest point is skipped (a later point one of its points dominates is dominated by
+        // the same frontier point), the others go through the row's Pareto filter.
         self.row.clear();
+        self.block.clear();
+        let mut j = start;
         let (mut c, mut q) = (0.0, 0.0);
         for r in 0..self.hist_n.len() {
             if self.hist_n[r] == 0 {
                 continue;
             }
-            push_row(&mut self.row, (cost + c, quality + q, r as u32));
+            self.block.push((cost + c, quality + q, r as u32));
+            if self.block.len() == BLOCK {
+                j = self.take_block(j);
+            }
             c += self.hist_cost[r];
             q += self.hist_q[r];
         }
-        push_row(&mut self.row, (cost + c, quality + q, u32::MAX));
+        self.block.push((cost + c, quality + q, u32::MAX));
+        self.take_block(j);
+        let mut j = start;
         // Row points rise in cost: the frontier point at or below each is found by galloping
         // on from the previous one.
         for &(c, q, r) in &self.row {
@@ -269,6 +285,20 @@ impl<'a> PairSweep<'a> {
         if self.pending.len() >= frontier.len().max(4096) {
             self.flush(frontier, scratch);
         }
+    }
+
+    /// The block's points into the row's Pareto filter unless the frontier dominates them all;
+    /// `j`: frontier points at or below the block's cost so far (returned updated).
+    fn take_block(&mut self, j: usize) -> usize {
+        let j = gallop(&self.costs, j, self.block[0].0);
+        let best = self.block.iter().fold(f64::NEG_INFINITY, |b, p| b.max(p.1));
+        if j == 0 || self.qualities[j - 1] < best {
+            for &p in &self.block {
+                push_row(&mut self.row, p);
+            }
+        }
+        self.block.clear();
+        j
     }
 
     /// Merges the batch into `frontier` (ties keep the earlier point).

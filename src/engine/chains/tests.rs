@@ -188,11 +188,11 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
     let goal = ChainGoal::MinQuality { target: 0.7 };
     // Distinct confidences of stages 1-4: 300, 100 (9i mod 300), 300, 300. 300 × 100
     // combinations of the first two stages × (300 prompts + 300² (τ₃, τ₄) points) = 2.7·10⁹
-    // > 10⁹ steps: gridded at the largest G with min(G, 300)·min(G, 100)·(300 + 300·G) ≤ 10⁹:
-    // 182 (18,200 × 54,900 = 9.99·10⁸; 18,300 × 55,200 = 1.01·10⁹).
-    assert_eq!(plan(&models, &chain), Some(182));
+    // > 4·10⁸ steps: gridded at the largest G with min(G, 300)·min(G, 100)·(300 + 300·G) ≤
+    // 4·10⁸: 114 (11,400 × 34,500 = 3.933·10⁸; 11,500 × 34,800 = 4.002·10⁸).
+    assert_eq!(plan(&models, &chain), Some(114));
     let gap = gap_on_subsample(&models, &chain, &goal).unwrap();
-    assert_eq!(gap.grid, 182);
+    assert_eq!(gap.grid, 114);
     assert!(gap.prompts >= 60 && gap.prompts <= 70, "{}", gap.prompts);
     if let (Some(e), Some(g)) = (gap.exact, gap.gridded) {
         assert!(
@@ -217,8 +217,8 @@ fn short_chains_and_small_products_are_exact() {
         stages: (0..k).collect(),
     };
     assert_eq!(plan(&models, &chain(3)), None);
-    // Four stages: 101 × (1000 + 101²) ≈ 1.1·10⁶ steps ≤ 10⁹: exact.
+    // Four stages: 101 × (1000 + 101²) ≈ 1.1·10⁶ steps ≤ 4·10⁸: exact.
     assert_eq!(plan(&models, &chain(4)), None);
-    // Five: 101² × (1000 + 101²) ≈ 1.1·10⁸ ≤ 10⁹: exact (a grid of 46 before the pair sweep).
+    // Five: 101² × (1000 + 101²) ≈ 1.1·10⁸ ≤ 4·10⁸: exact (a grid of 46 before the pair sweep).
     assert_eq!(plan(&models, &chain(5)), None);
 }

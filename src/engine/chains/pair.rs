@@ -8,9 +8,9 @@
 //! a histogram over the rank of cb (cost_L, q_L − q_b, count); each τa's row is one prefix pass
 //! over that histogram, τb rising through the ranks present in it, then "answer nothing": the
 //! row's points come sorted by cost. A row the running frontier dominates at its cheapest cost
-//! is dropped whole; otherwise it is reduced to its Pareto points, those the frontier dominates
-//! are dropped (galloping along the frontier's costs), and the rest are merged into the
-//! frontier in batches. Must not choose a point nor read or print anything.
+//! is dropped whole, then blocks of 16 points likewise; the rest is reduced to its Pareto
+//! points, those the frontier dominates are dropped (galloping along the frontier's costs), and
+//! the others are merged into the frontier in batches. Must not choose a point nor read or print anything.
 
 use super::model::{Frontier, ModelData, Point, Taus};
 

@@ -5,20 +5,26 @@
 #   scripts/bench-chains.sh [PROMPTS] [DECIMALS]
 #
 # Generates the set once with examples/gen_multi.rs (seed 16; DECIMALS decimals of confidence,
-# default 3: up to 1001 distinct values per model) under ${BENCH_DIR:-/tmp/calibrate-bench},
+# default 2, as LLMs verbalise them: up to 101 distinct values per model; 3 gives up to 1001)
+# under ${BENCH_DIR:-/tmp/calibrate-bench},
 # then prints the wall time of `calibrate recommend` (search, pick) and `calibrate sweep` (the
 # whole report: every chain's frontier metrics, the grid's gap, the bootstrap, plots), and how
-# each chain was searched (exact, or the grid size) from chains.csv.
+# each chain was searched (exact, or the grid size) from chains.csv. CALIBRATE=path times another
+# build instead (e.g. an older commit's, for before/after figures) and skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prompts=${1:-20000}
-decimals=${2:-3}
+decimals=${2:-2}
 dir=${BENCH_DIR:-/tmp/calibrate-bench}
 mkdir -p "$dir"
-cargo build --release --locked --quiet --bin calibrate --example gen_multi
-bin=target/release/calibrate
+if [ -z "${CALIBRATE:-}" ]; then
+    cargo build --release --locked --quiet --bin calibrate --example gen_multi
+fi
+bin=${CALIBRATE:-target/release/calibrate}
 data="$dir/multi-$prompts-$decimals.jsonl"
-[ -s "$data" ] || target/release/examples/gen_multi "$prompts" 16 "$data" "$decimals"
+[ -s "$data" ] || cargo run --release --locked --quiet --example gen_multi -- \
+    "$prompts" 16 "$data" "$decimals"
+echo "five models × $prompts prompts, confidences to $decimals decimals, $bin, $(nproc) cores"
 echo "$data: $(wc -l < "$data") records, $(du -h "$data" | cut -f1)"
 stamp() { date +%s.%N; }
 t0=$(stamp)

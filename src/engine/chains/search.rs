@@ -1,24 +1,30 @@
 //! The frontier of one chain: every (cost, quality) its thresholds reach, kept where no other
 //! point is cheaper and at least as good.
 //!
-//! Exact for chains of up to three stages: thresholds at every distinct observed confidence of
-//! the prompts that reach the stage (ties move together) plus "answer nothing". The outer
-//! thresholds are walked in confidence order over a once-sorted list (a mask marks the prompts
-//! still in the chain), and for each the second-to-last threshold is swept in one pass with
-//! running sums: O(d₁·n) for three stages, O(n log n) for two. Longer chains are exact too
-//! while the outer combinations times the prompts stay within [`WORK`] steps; past that, each
-//! outer threshold (all but the second-to-last) goes on a grid of G confidence quantiles (see
-//! [`plan`]) and the last one stays exact; [`gap_on_subsample`] measures what that loses.
+//! Thresholds at every distinct observed confidence of the prompts that reach the stage (ties
+//! move together) plus "answer nothing". The outer thresholds are walked in confidence order
+//! over a once-sorted list (a mask marks the prompts still in the chain). Two and three stages:
+//! for each outer combination the second-to-last threshold is swept in one pass with running
+//! sums: O(n log n) for two stages, O(d₁·n) for three (dᵢ: distinct confidences of stage i).
+//! Four and more: the last three stages are swept together (`pair.rs`), O(n + d_{k−3}·d_{k−2})
+//! per combination of the stages before them, so O(d₁·(n + d₂·d₃)) for four stages and
+//! O(d₁·d₂·(n + d₃·d₄)) for five, the first stage's thresholds split among threads. Exact while
+//! that stays within [`BUDGET`] steps; past it, every stage but the last two goes on a grid of G
+//! confidence quantiles (see [`plan`]) and [`gap_on_subsample`] measures what that loses.
 //! Must not choose a point (`pick.rs`) nor read or print anything.
 
 use rayon::prelude::*;
 
 use super::model::{Chain, Frontier, ModelData, Point, Searched, Taus};
+use super::pair::{PairIndex, PairSweep};
+use super::pareto::{merge_into, pareto_sorted};
 use super::pick::{ChainGoal, best_point};
 
-/// Steps (outer threshold combinations × prompts) a chain's exact search may take; beyond it
-/// the outer thresholds are gridded. A few tenths of a second in a release build.
-pub const WORK: f64 = 1e8;
+/// Steps a chain's search may take (see [`steps`]); beyond it the outer thresholds are gridded.
+/// About 3 s of one core per chain at the budget in a release build (measured with
+/// `scripts/bench-chains.sh 20000 3`: 8 ns a step); two-decimal confidences on 20,000 prompts
+/// take at most 3·10⁸.
+pub const BUDGET: f64 = 4e8;
 
 /// Distinct values of `conf`.
 fn distinct(conf: &[f64]) -> usize {
@@ -28,24 +34,43 @@ fn distinct(conf: &[f64]) -> usize {
     d.len()
 }
 
+/// The work of searching a chain of four or more stages whose first k − 2 stages take `d[s]`
+/// thresholds each and stage k − 2 has `d[k − 2]` distinct confidences, over `n` prompts:
+/// Π_{s<k−3} d[s] outer combinations × (n prompts + d[k−3]·d[k−2] points) (see `pair.rs`).
+fn steps(d: &[f64], n: f64) -> f64 {
+    let k = d.len() + 1;
+    let combos: f64 = d[..k - 3].iter().product();
+    combos * (n + d[k - 3] * d[k - 2])
+}
+
 /// How a chain is searched: `None` exactly (always for up to three stages, and for longer
-/// chains while Π distinct outer confidences × prompts ≤ [`WORK`]), else `Some(G)`: each outer
-/// stage on G = ⌊(WORK / n)^(1/(stages − 2))⌋ quantiles (at least 4).
+/// chains while [`steps`] ≤ [`BUDGET`]), else `Some(G)`: each stage but the last two on a grid
+/// of G confidence quantiles, the largest G (at least 4) whose [`steps`] fit the budget.
 pub fn plan(models: &[ModelData], chain: &Chain) -> Option<usize> {
     let k = chain.len();
     if k <= 3 {
         return None;
     }
     let n = models[chain.stages[0]].confidence.len().max(1) as f64;
-    let combos: f64 = chain.stages[..k - 2]
+    let d: Vec<f64> = chain.stages[..k - 1]
         .iter()
         .map(|&m| distinct(&models[m].confidence) as f64)
-        .product();
-    if combos * n <= WORK {
+        .collect();
+    if steps(&d, n) <= BUDGET {
         return None;
     }
-    let g = (WORK / n).powf(1.0 / (k - 2) as f64);
-    Some(((g + 1e-9).floor() as usize).max(4))
+    let gridded = |g: usize| {
+        let mut e = d.clone();
+        for x in &mut e[..k - 2] {
+            *x = x.min(g as f64);
+        }
+        steps(&e, n)
+    };
+    let mut g = 4;
+    while gridded(g + 1) <= BUDGET && ((g + 1) as f64) < n {
+        g += 1;
+    }
+    Some(g)
 }
 
 /// Every chain's frontier, chains in parallel.
@@ -91,19 +116,79 @@ pub fn frontier_of(models: &[ModelData], chain: &Chain, grid: &[Option<usize>]) 
             g.map(|g| quantile_grid(&models[m].confidence, g))
         })
         .collect();
-    let mut walk = Walk {
-        models,
-        chain,
-        orders,
-        grids,
-        alive: vec![true; n],
-        frontier: Vec::new(),
-        buf: Vec::new(),
-        merged: Vec::new(),
-    };
+    if k >= 4 {
+        return long_frontier(models, chain, &orders, grids);
+    }
+    let mut walk = Walk::new(models, chain, &orders, grids, n, None);
     let mut taus = [f64::NAN; super::MAX_MODELS - 1];
     walk.outer(0, 0.0, 0.0, &mut taus);
     walk.frontier
+}
+
+/// Four or more stages: the first stage's thresholds split among threads, the stages between it
+/// and the last three walked as in three-stage chains, the last three swept by [`PairSweep`];
+/// the threads' frontiers merged in threshold order, so ties keep the same point on any number
+/// of threads.
+fn long_frontier(
+    models: &[ModelData],
+    chain: &Chain,
+    orders: &[Vec<u32>],
+    grids: Vec<Option<Vec<f64>>>,
+) -> Frontier {
+    let k = chain.len();
+    let n = models[chain.stages[0]].confidence.len();
+    let grid_a = grids[k - 3].clone().map(|mut g| {
+        g.reverse();
+        g
+    });
+    let stage = |s: usize| &models[chain.stages[s]];
+    let index = PairIndex::new(
+        [stage(k - 3), stage(k - 2), stage(k - 1)],
+        &orders[k - 3],
+        grid_a,
+    );
+    let first = &models[chain.stages[0]];
+    // The first stage's thresholds: "answer nothing", then its confidences (or grid), descending.
+    let mut firsts = vec![f64::INFINITY];
+    match &grids[0] {
+        Some(g) => firsts.extend(g),
+        None => {
+            let mut d = first.confidence.clone();
+            d.sort_by(|a, b| b.total_cmp(a));
+            d.dedup();
+            firsts.extend(d);
+        }
+    }
+    let paid: f64 = first.cost.iter().sum();
+    let chunk = firsts
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(1);
+    let parts: Vec<Frontier> = firsts
+        .par_chunks(chunk)
+        .map(|part| {
+            let pair = PairSweep::new(&index);
+            let mut walk = Walk::new(models, chain, orders, grids.clone(), n, Some(pair));
+            let mut taus = [f64::NAN; super::MAX_MODELS - 1];
+            for &t in part {
+                let mut quality = 0.0;
+                for (i, alive) in walk.alive.iter_mut().enumerate() {
+                    *alive = first.confidence[i] < t;
+                    if !*alive {
+                        quality += first.quality[i];
+                    }
+                }
+                taus[0] = t;
+                walk.outer(1, paid, quality, &mut taus);
+            }
+            walk.finish()
+        })
+        .collect();
+    let (mut frontier, mut scratch) = (Vec::new(), Vec::new());
+    for part in parts {
+        merge_into(&mut frontier, &part, &mut scratch);
+    }
+    frontier
 }
 
 /// Prompt indices by confidence, highest first (ties by index).
@@ -119,7 +204,7 @@ fn descending(conf: &[f64]) -> Vec<u32> {
 
 /// Up to `g` distinct confidences at evenly spaced ranks of the distinct values, highest first
 /// (all of them when there are at most `g`).
-fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
+pub(super) fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
     let mut d: Vec<f64> = conf.to_vec();
     d.sort_by(|a, b| b.total_cmp(a));
     d.dedup();
@@ -136,24 +221,68 @@ fn quantile_grid(conf: &[f64], g: usize) -> Vec<f64> {
 struct Walk<'a> {
     models: &'a [ModelData],
     chain: &'a Chain,
-    orders: Vec<Vec<u32>>,
+    orders: &'a [Vec<u32>],
     grids: Vec<Option<Vec<f64>>>,
     alive: Vec<bool>,
     frontier: Frontier,
     buf: Vec<Point>,
     merged: Vec<Point>,
+    /// Four or more stages: the last three swept together.
+    pair: Option<PairSweep<'a>>,
 }
 
-impl Walk<'_> {
-    /// Stage `level` (not the second-to-last) at each of its thresholds, then the next.
+impl<'a> Walk<'a> {
+    fn new(
+        models: &'a [ModelData],
+        chain: &'a Chain,
+        orders: &'a [Vec<u32>],
+        grids: Vec<Option<Vec<f64>>>,
+        n: usize,
+        pair: Option<PairSweep<'a>>,
+    ) -> Walk<'a> {
+        Walk {
+            models,
+            chain,
+            orders,
+            grids,
+            alive: vec![true; n],
+            frontier: Vec::new(),
+            buf: Vec::new(),
+            merged: Vec::new(),
+            pair,
+        }
+    }
+
+    /// The frontier, with the pair sweep's last batch merged.
+    fn finish(mut self) -> Frontier {
+        if let Some(pair) = self.pair.as_mut() {
+            pair.flush(&mut self.frontier, &mut self.merged);
+        }
+        self.frontier
+    }
+
+    /// The last stages, once every threshold before them is set.
+    fn tail(&mut self, cost: f64, quality: f64, taus: &mut Taus) {
+        let Some(pair) = self.pair.as_mut() else {
+            self.inner(cost, quality, taus);
+            return;
+        };
+        let at = self.chain.len() - 3;
+        let (frontier, scratch) = (&mut self.frontier, &mut self.merged);
+        pair.sweep(at, &self.alive, cost, quality, taus, frontier, scratch);
+    }
+
+    /// Stage `level` (an outer one) at each of its thresholds, then the next.
     fn outer(&mut self, level: usize, cost: f64, quality: f64, taus: &mut Taus) {
         let k = self.chain.len();
-        if level + 2 == k {
-            self.inner(cost, quality, taus);
+        let tail = if self.pair.is_some() { 3 } else { 2 };
+        if level + tail == k {
+            self.tail(cost, quality, taus);
             return;
         }
         let m = &self.models[self.chain.stages[level]];
-        let order = std::mem::take(&mut self.orders[level]);
+        let orders = self.orders;
+        let order = &orders[level];
         let paid: f64 = order
             .iter()
             .filter(|&&i| self.alive[i as usize])
@@ -199,7 +328,6 @@ impl Walk<'_> {
         for i in killed {
             self.alive[i as usize] = true;
         }
-        self.orders[level] = order;
         taus[level] = f64::NAN;
     }
 
@@ -253,49 +381,6 @@ impl Walk<'_> {
         let local = pareto_sorted(&self.buf);
         merge_into(&mut self.frontier, &local, &mut self.merged);
     }
-}
-
-/// The Pareto points of `points`, which are sorted by cost ascending.
-fn pareto_sorted(points: &[Point]) -> Vec<Point> {
-    let mut out: Vec<Point> = Vec::new();
-    for p in points {
-        push_pareto(&mut out, *p);
-    }
-    out
-}
-
-fn push_pareto(out: &mut Vec<Point>, p: Point) {
-    match out.last_mut() {
-        None => out.push(p),
-        Some(last) if p.cost == last.cost => {
-            if p.quality > last.quality {
-                *last = p;
-            }
-        }
-        Some(last) => {
-            if p.quality > last.quality {
-                out.push(p);
-            }
-        }
-    }
-}
-
-/// `frontier` ∪ `other`, both Pareto frontiers, as one (`scratch`: reused memory).
-fn merge_into(frontier: &mut Frontier, other: &[Point], scratch: &mut Vec<Point>) {
-    scratch.clear();
-    let (mut a, mut b) = (0, 0);
-    while a < frontier.len() || b < other.len() {
-        let take_a = b == other.len() || (a < frontier.len() && frontier[a].cost <= other[b].cost);
-        let p = if take_a {
-            a += 1;
-            frontier[a - 1]
-        } else {
-            b += 1;
-            other[b - 1]
-        };
-        push_pareto(scratch, p);
-    }
-    std::mem::swap(frontier, scratch);
 }
 
 /// What the grid loses on a chain, measured against the exact search on a subsample.

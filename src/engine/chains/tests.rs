@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 
+mod long;
 mod reference;
 
 /// Candidate thresholds of a stage for the brute force: its distinct confidences and +∞.
@@ -82,7 +83,7 @@ fn model_strategy(n: usize) -> impl Strategy<Value = (Vec<f64>, Vec<f64>, Vec<f6
 }
 
 fn models_strategy() -> impl Strategy<Value = Vec<ModelData>> {
-    (2usize..8, 2usize..5).prop_flat_map(|(n, m)| {
+    (2usize..8, 2usize..6).prop_flat_map(|(n, m)| {
         prop::collection::vec(model_strategy(n), m).prop_map(|cols| {
             cols.into_iter()
                 .enumerate()
@@ -185,10 +186,13 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
         stages: vec![0, 1, 2, 3, 4],
     };
     let goal = ChainGoal::MinQuality { target: 0.7 };
-    // 300³ outer combinations × 300 prompts > 10⁸: gridded at ⌊(10⁸/300)^(1/3)⌋ = 69.
-    assert_eq!(plan(&models, &chain), Some(69));
+    // Distinct confidences of stages 1-4: 300, 100 (9i mod 300), 300, 300. 300 × 100
+    // combinations of the first two stages × (300 prompts + 300² (τ₃, τ₄) points) = 2.7·10⁹
+    // > 4·10⁸ steps: gridded at the largest G with min(G, 300)·min(G, 100)·(300 + 300·G) ≤
+    // 4·10⁸: 114 (11,400 × 34,500 = 3.933·10⁸; 11,500 × 34,800 = 4.002·10⁸).
+    assert_eq!(plan(&models, &chain), Some(114));
     let gap = gap_on_subsample(&models, &chain, &goal).unwrap();
-    assert_eq!(gap.grid, 69);
+    assert_eq!(gap.grid, 114);
     assert!(gap.prompts >= 60 && gap.prompts <= 70, "{}", gap.prompts);
     if let (Some(e), Some(g)) = (gap.exact, gap.gridded) {
         assert!(
@@ -213,8 +217,8 @@ fn short_chains_and_small_products_are_exact() {
         stages: (0..k).collect(),
     };
     assert_eq!(plan(&models, &chain(3)), None);
-    // Four stages: 101² combinations × 1000 prompts ≤ 10⁸: exact.
+    // Four stages: 101 × (1000 + 101²) ≈ 1.1·10⁶ steps ≤ 4·10⁸: exact.
     assert_eq!(plan(&models, &chain(4)), None);
-    // Five: 101³ × 1000 > 10⁸: a grid of ⌊(10⁵)^(1/3)⌋ = 46 per outer stage.
-    assert_eq!(plan(&models, &chain(5)), Some(46));
+    // Five: 101² × (1000 + 101²) ≈ 1.1·10⁸ ≤ 4·10⁸: exact (a grid of 46 before the pair sweep).
+    assert_eq!(plan(&models, &chain(5)), None);
 }

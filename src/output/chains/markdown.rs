@@ -286,10 +286,11 @@ fn search_notes(out: &mut String, r: &ChainReport) {
         "## How the chains were searched\n\nChains of up to three stages are exact: thresholds at \
          every distinct confidence (ties move together) and \"answer nothing\", the outer \
          threshold walked over a once-sorted list and the inner one swept with running sums \
-         (O(d·n) per three-stage chain). Longer chains are exact too while the outer threshold \
-         combinations times the prompts stay within 10⁸ steps; past that each outer threshold \
-         goes on a grid of G confidence quantiles, G = ⌊(10⁸ / n)^(1/(stages − 2))⌋, and the \
-         last one stays exact. The gap below compares the grid with the exact search on an \
+         (O(d·n) per three-stage chain). Longer chains sweep their last three stages \
+         together (every pair of thresholds from one histogram per threshold of the first of \
+         them: O(n + d²) per combination of the thresholds before) and are exact while that \
+         stays within 4·10⁸ steps; past that every stage but the last two goes on a grid of G \
+         confidence quantiles, the largest G that fits. The gap below compares the grid with the exact search on an \
          evenly spaced subsample, its grid thinned to the same share of distinct confidences.\n"
     );
     let gapped: Vec<&ChainRow> = r.chains.iter().filter(|c| c.gap.is_some()).collect();

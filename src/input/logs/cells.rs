@@ -7,7 +7,9 @@
 use serde_json::Value as Json;
 
 use super::time::rfc3339;
-use super::{Cell, EPOCH_MS_ABOVE, LogError, at};
+use std::borrow::Cow;
+
+use super::{Cell, EPOCH_MS_ABOVE, Labels, LogError, at};
 
 /// One record's cells, with where they are for errors; cell `k` is read from column
 /// `names[k]`.
@@ -127,18 +129,46 @@ fn as_bool(cell: &Cell<'_>) -> Option<bool> {
     (x == 1.0 || x == 0.0).then_some(x == 1.0)
 }
 
-pub(super) fn as_text(cell: &Cell<'_>) -> Option<String> {
-    match cell {
+pub(super) fn as_text<'c>(cell: &Cell<'c>) -> Option<Cow<'c, str>> {
+    match *cell {
         Cell::Missing | Cell::Null | Cell::Json(Json::Null) => None,
-        Cell::Json(Json::String(s)) => Some(s.clone()),
-        Cell::Json(v) => Some(v.to_string()),
-        Cell::Text(s) | Cell::Str(s) => Some(s.to_string()),
-        Cell::Bool(b) => Some(b.to_string()),
+        Cell::Json(Json::String(s)) => Some(Cow::Borrowed(s)),
+        Cell::Json(v) => Some(Cow::Owned(v.to_string())),
+        Cell::Text(s) | Cell::Str(s) => Some(Cow::Borrowed(s)),
+        Cell::Bool(b) => Some(Cow::Owned(b.to_string())),
         // serde_json's own spelling of the number, as the serde path gives it.
         Cell::Number(_, text) => serde_json::from_str::<Json>(text)
             .ok()
-            .map(|v| v.to_string()),
+            .map(|v| Cow::Owned(v.to_string())),
     }
+}
+
+impl Cells<'_, '_> {
+    /// The label columns `first..first + count` as text, shared with an earlier record of the
+    /// same values when `sets` has one (so most records allocate nothing for their labels).
+    pub(super) fn labels(&self, sets: &mut LabelSets, first: usize, count: usize) -> Labels {
+        let value = |k: usize| self.present(first + k).and_then(|c| as_text(&c));
+        let found = (sets.0.iter().rev())
+            .find(|set| (0..count).all(|k| set[k].as_deref() == value(k).as_deref()));
+        if let Some(set) = found {
+            return set.clone();
+        }
+        let new: Labels = (0..count).map(|k| value(k).map(Cow::into_owned)).collect();
+        if sets.0.len() < LabelSets::KEPT {
+            sets.0.push(new.clone());
+        }
+        new
+    }
+}
+
+/// The label value sets met so far in a run of records (segments and overrides take few
+/// values), up to [`LabelSets::KEPT`] of them.
+#[derive(Default)]
+pub(super) struct LabelSets(Vec<Labels>);
+
+impl LabelSets {
+    /// Sets kept; records with other values get labels of their own.
+    const KEPT: usize = 32;
 }
 
 fn shown(cell: &Cell<'_>) -> String {
@@ -152,7 +182,7 @@ fn shown(cell: &Cell<'_>) -> String {
             // As serde_json writes the value: strings quoted and escaped.
             match cell {
                 Cell::Str(s) => Json::from(*s).to_string(),
-                _ => t,
+                _ => t.into_owned(),
             }
         }),
     }

@@ -135,6 +135,7 @@ fn parse_block(
 ) -> Result<Vec<LogRecord>, LogError> {
     let canon = first_of(wanted);
     let mut keys = fast::Keys::new(wanted);
+    let mut sets = super::cells::LabelSets::default();
     let mut fast_cells: Vec<Cell<'_>> = Vec::new();
     let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', block).count() + 1);
     // A block of valid UTF-8 has only valid lines (a line end is one ASCII byte).
@@ -162,7 +163,7 @@ fn parse_block(
             && fast::record(text, &mut keys, &mut fast_cells).is_some()
         {
             let get = |k: usize| fast_cells[canon[k]];
-            if let Ok(record) = record(&get, wanted, options, path, line) {
+            if let Ok(record) = record(&get, &mut sets, wanted, options, path, line) {
                 out.push(record);
                 continue;
             }
@@ -178,7 +179,57 @@ fn parse_block(
         de.end().map_err(|e| bad(e.to_string()))?;
         let picked = &picked;
         let get = |k: usize| picked[canon[k]].as_ref().map_or(Cell::Missing, Cell::Json);
-        out.push(record(&get, wanted, options, path, line)?);
+        out.push(record(&get, &mut sets, wanted, options, path, line)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{LogColumns, LogOptions, read_logs};
+    use crate::input::{Progress, Source};
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn start(&self, _: Option<u64>) {}
+        fn advance(&self, _: u64) {}
+    }
+
+    /// Labels are shared between records of the same values, up to a few dozen sets; past
+    /// that, and with every kind of value (text, numbers as serde_json spells them, booleans,
+    /// null, absent), each record still gets exactly its own values, in file order.
+    #[test]
+    fn labels_are_each_records_own_past_the_shared_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs.jsonl");
+        let mut text = String::new();
+        let mut want: Vec<Vec<Option<String>>> = Vec::new();
+        for i in 0..300u32 {
+            let segment = format!("s{}", i % 45);
+            let (tier, tier_text) = match i % 4 {
+                0 => ("1.50".to_string(), Some("1.5".to_string())),
+                1 => ("true".to_string(), Some("true".to_string())),
+                2 => ("null".to_string(), None),
+                _ => ("\"gold\"".to_string(), Some("gold".to_string())),
+            };
+            text += &format!(
+                "{{\"timestamp\":{i},\"confidence\":0.5,\"escalated\":false,\
+                 \"segment\":\"{segment}\",\"tier\":{tier}}}\n"
+            );
+            want.push(vec![Some(segment), tier_text]);
+        }
+        text += "{\"timestamp\":1,\"confidence\":0.5,\"escalated\":false}\n";
+        want.push(vec![None, None]);
+        std::fs::write(&path, text).unwrap();
+        let options = LogOptions {
+            source: Source::File(path),
+            format: None,
+            columns: LogColumns::new("confidence"),
+            labels: vec!["segment".into(), "tier".into()],
+            small_model: "small".into(),
+        };
+        let mut got: Vec<Vec<Option<String>>> = Vec::new();
+        read_logs(&options, &Quiet, |r| got.push(r.labels.to_vec())).unwrap();
+        assert_eq!(got, want);
+    }
 }

@@ -20,7 +20,7 @@ use thiserror::Error;
 
 use super::source::{self, Input};
 use super::{Format, LoadError, Progress, Source};
-use cells::{COST, Cells, QUALITY, as_text};
+use cells::{COST, Cells, LabelSets, QUALITY};
 
 /// Epoch numbers above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 pub const EPOCH_MS_ABOVE: f64 = 1e11;
@@ -130,7 +130,7 @@ pub struct LogRecord {
     pub escalated: bool,
     /// The label columns' values as text (`None`: absent or null), in [`LogOptions::labels`]
     /// order.
-    pub labels: Vec<Option<String>>,
+    pub labels: Labels,
     /// Total cost (currency units).
     pub cost: Option<f64>,
     /// Small-model cost.
@@ -150,6 +150,10 @@ pub struct LogRecord {
     /// Inverse-probability weight of the label (> 0).
     pub weight: Option<f64>,
 }
+
+/// A record's label values in [`LogOptions::labels`] order (`None`: absent or null), shared by
+/// the records of a block that have the same values.
+pub type Labels = std::sync::Arc<[Option<String>]>;
 
 /// A bad log record or an unreadable log.
 #[derive(Debug, Error)]
@@ -329,6 +333,7 @@ fn csv_records(
         why: e.to_string(),
     };
     let header = csv.headers().map_err(|e| bad(1, e))?.clone();
+    let mut sets = LabelSets::default();
     let wanted = wanted(options);
     let columns: Vec<Option<usize>> = (wanted.iter())
         .map(|w| header.iter().position(|h| h == w))
@@ -351,7 +356,7 @@ fn csv_records(
             },
             None => Cell::Missing,
         };
-        each(record(&get, &wanted, options, path, line)?);
+        each(record(&get, &mut sets, &wanted, options, path, line)?);
         records += 1;
     }
 }
@@ -359,6 +364,7 @@ fn csv_records(
 /// One record from its cells; `get(k)` is the cell of column `wanted[k]`.
 fn record<'a>(
     get: &dyn Fn(usize) -> Cell<'a>,
+    sets: &mut LabelSets,
     wanted: &[String],
     options: &LogOptions,
     path: &str,
@@ -382,9 +388,7 @@ fn record<'a>(
         timestamp: cells.timestamp(at::TIMESTAMP)?,
         signal,
         escalated: cells.escalated(&options.small_model)?,
-        labels: (labels..labels + options.labels.len())
-            .map(|k| cells.present(k).and_then(|cell| as_text(&cell)))
-            .collect(),
+        labels: cells.labels(sets, labels, options.labels.len()),
         cost: cells.number(at::COST, COST, cost_ok)?,
         small_cost: cells.number(at::SMALL_COST, COST, cost_ok)?,
         large_cost: cells.number(at::LARGE_COST, COST, cost_ok)?,

@@ -29,6 +29,7 @@ pub(super) fn parquet_records(
         .map(|w| columns.iter().position(|c| c.name().as_str() == w))
         .collect();
     let mut row: Vec<Json> = Vec::with_capacity(columns.len());
+    let mut sets = super::cells::LabelSets::default();
     for i in 0..frame.height() {
         row.clear();
         for column in columns {
@@ -36,7 +37,14 @@ pub(super) fn parquet_records(
         }
         let cells = &row;
         let get = |k: usize| at[k].map_or(Cell::Missing, |c| Cell::Json(&cells[c]));
-        each(record(&get, &wanted, options, path, i as u64 + 1)?);
+        each(record(
+            &get,
+            &mut sets,
+            &wanted,
+            options,
+            path,
+            i as u64 + 1,
+        )?);
         if i % 65_536 == 0 {
             progress.advance(0);
         }

@@ -87,7 +87,7 @@ fn report() -> MonitorReport {
             timestamp: 1_767_225_600.0 + (day * 86_400 + k * 300) as f64,
             signal,
             escalated,
-            labels: vec![Some(if k % 2 == 0 { "a" } else { "b" }.to_string())],
+            labels: vec![Some(if k % 2 == 0 { "a" } else { "b" }.to_string())].into(),
             cost: None,
             small_cost: Some(1.0),
             large_cost: escalated.then_some(10.0),

@@ -108,6 +108,16 @@ struct Passed {
     quality_a: f64,
 }
 
+impl Passed {
+    /// The row's fixed part: every alive prompt pays a (`base_cost`), those passed on pay b
+    /// and answer at b, the rest answer at a (`qa_all`: a's quality over every alive prompt).
+    fn row(&self, base_cost: f64, quality: f64, qa_all: f64) -> (f64, f64) {
+        let row_cost = base_cost + self.cost_b;
+        let row_quality = quality + (qa_all - self.quality_a) + self.quality_b;
+        (row_cost, row_quality)
+    }
+}
+
 impl<'a> PairSweep<'a> {
     /// Working memory for `index`.
     pub fn new(index: &'a PairIndex) -> PairSweep<'a> {
@@ -169,9 +179,8 @@ impl<'a> PairSweep<'a> {
             };
             added |= self.pass_below(alive, &mut p, tau, false, &mut passed);
             if !emitted || added {
-                let row_cost = base_cost + passed.cost_b;
-                let row_quality = quality + (qa_all - passed.quality_a) + passed.quality_b;
                 taus[at] = tau;
+                let (row_cost, row_quality) = passed.row(base_cost, quality, qa_all);
                 self.row(at, row_cost, row_quality, taus, frontier, scratch);
                 (emitted, added) = (true, false);
             }
@@ -182,8 +191,7 @@ impl<'a> PairSweep<'a> {
         // τa = "answer nothing": a passes every alive prompt on.
         self.pass_below(alive, &mut p, f64::INFINITY, true, &mut passed);
         taus[at] = f64::INFINITY;
-        let row_cost = base_cost + passed.cost_b;
-        let row_quality = quality + (qa_all - passed.quality_a) + passed.quality_b;
+        let (row_cost, row_quality) = passed.row(base_cost, quality, qa_all);
         self.row(at, row_cost, row_quality, taus, frontier, scratch);
         taus[at] = f64::NAN;
         taus[at + 1] = f64::NAN;

@@ -178,12 +178,8 @@ fn shown(cell: &Cell<'_>) -> String {
         Cell::Text(s) => format!("{s:?}"),
         Cell::Null => "null".into(),
         Cell::Bool(b) => b.to_string(),
-        Cell::Number(..) | Cell::Str(_) => as_text(cell).map_or("nothing".into(), |t| {
-            // As serde_json writes the value: strings quoted and escaped.
-            match cell {
-                Cell::Str(s) => Json::from(*s).to_string(),
-                _ => t.into_owned(),
-            }
-        }),
+        // As serde_json writes the value: strings quoted and escaped.
+        Cell::Str(s) => Json::from(*s).to_string(),
+        Cell::Number(..) => as_text(cell).map_or_else(|| "nothing".into(), Cow::into_owned),
     }
 }

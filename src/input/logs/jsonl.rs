@@ -23,6 +23,12 @@ const BLOCK: usize = 256 << 10;
 /// The UTF-8 byte-order mark some tools write at the start of a text file.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Where a block sits: its first line's number and its line ends.
+struct Lines {
+    first: u64,
+    count: u64,
+}
+
 /// One chunk's records, block by block, or its first error.
 type Parsed = Result<Vec<Vec<LogRecord>>, LogError>;
 
@@ -59,6 +65,7 @@ fn parse_chunks(
 ) {
     use rayon::prelude::*;
     let wanted = wanted(options);
+    let canon = first_of(&wanted);
     let mut next_line = 1u64;
     let mut tail: Vec<u8> = Vec::new();
     loop {
@@ -74,18 +81,25 @@ fn parse_chunks(
         };
         tail = buf.split_off(cut);
         // Blocks end at line ends; each knows its first line's number.
-        let mut blocks: Vec<(&[u8], u64)> = Vec::new();
+        let mut blocks: Vec<(&[u8], u64, u64)> = Vec::new();
         let mut rest: &[u8] = &buf;
         while !rest.is_empty() {
             let at = BLOCK.min(rest.len());
             let end = memchr::memchr(b'\n', &rest[at - 1..]).map_or(rest.len(), |i| at + i);
             let (block, after) = rest.split_at(end);
-            blocks.push((block, next_line));
-            next_line += memchr::memchr_iter(b'\n', block).count() as u64;
+            let lines = memchr::memchr_iter(b'\n', block).count() as u64;
+            blocks.push((block, next_line, lines));
+            next_line += lines;
             rest = after;
         }
         let parsed: Vec<Result<Vec<LogRecord>, LogError>> = (blocks.par_iter())
-            .map(|&(block, first)| parse_block(block, first, &wanted, options, path))
+            .map(|&(block, first, lines)| {
+                let at = Lines {
+                    first,
+                    count: lines,
+                };
+                parse_block(block, at, (&wanted, &canon), options, path)
+            })
             .collect();
         // The first bad line in file order is the one named.
         let chunk: Parsed = parsed.into_iter().collect();
@@ -128,16 +142,15 @@ fn fill_lines(
 /// serde path, which words the message.
 fn parse_block(
     block: &[u8],
-    first: u64,
-    wanted: &[String],
+    Lines { first, count }: Lines,
+    (wanted, canon): (&[String], &[usize]),
     options: &LogOptions,
     path: &str,
 ) -> Result<Vec<LogRecord>, LogError> {
-    let canon = first_of(wanted);
     let mut keys = fast::Keys::new(wanted);
     let mut sets = super::cells::LabelSets::default();
     let mut fast_cells: Vec<Cell<'_>> = Vec::new();
-    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', block).count() + 1);
+    let mut out = Vec::with_capacity(count as usize + 1);
     // A block of valid UTF-8 has only valid lines (a line end is one ASCII byte).
     let valid = simdutf8::basic::from_utf8(block).ok();
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
@@ -187,13 +200,8 @@ fn parse_block(
 #[cfg(test)]
 mod tests {
     use super::super::{LogColumns, LogOptions, read_logs};
-    use crate::input::{Progress, Source};
-
-    struct Quiet;
-    impl Progress for Quiet {
-        fn start(&self, _: Option<u64>) {}
-        fn advance(&self, _: u64) {}
-    }
+    use crate::input::Source;
+    use crate::input::testing::Quiet;
 
     /// Labels are shared between records of the same values, up to a few dozen sets; past
     /// that, and with every kind of value (text, numbers as serde_json spells them, booleans,

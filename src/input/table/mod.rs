@@ -53,8 +53,7 @@ pub fn load_parquet(
     label: &str,
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
-    let (sha256, bytes) = hash_all(&mut file, progress).map_err(|e| io(label, e))?;
-    file.rewind().map_err(|e| io(label, e))?;
+    let (sha256, bytes) = hash_file(&mut file, label, progress)?;
     let (set, drops, extras, columns) =
         read(Table::Parquet(ParquetReader::new(file)), options, label)?;
     Ok(Loaded {

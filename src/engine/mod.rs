@@ -5,8 +5,10 @@
 //! Owns every number that follows from the records and a threshold. It must not read files,
 //! print, draw random numbers or know about flags; it imports only `input`'s column types.
 
+pub mod cells;
 pub mod chains;
 pub mod economics;
+pub mod exact;
 pub mod latency;
 pub mod objective;
 pub mod recommend;

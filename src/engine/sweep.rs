@@ -492,6 +492,7 @@ pub struct SortedColumns {
 }
 
 mod build;
+mod from_cells;
 
 #[cfg(test)]
 mod tests;

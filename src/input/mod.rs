@@ -4,6 +4,7 @@
 //! the input (rows read and dropped, sha256). It must not compute metrics or print anything;
 //! progress goes through the [`Progress`] trait the caller supplies.
 
+pub mod aggregate;
 mod columns;
 mod error;
 mod extra;

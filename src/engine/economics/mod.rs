@@ -71,7 +71,23 @@ pub enum CostError {
         /// Σ large cost over the records.
         large: Cost,
     },
+    /// One request's cost is at least [`MAX_COST`].
+    #[error(
+        "a {model} model cost of {cost:e} per request is too large: costs must be below 1e30 \
+         per request (sums are kept exactly in fixed units up to about 1e31); state costs in a \
+         larger unit (e.g. millions)"
+    )]
+    TooLarge {
+        /// `small`, `large` or `baseline`.
+        model: &'static str,
+        /// The largest cost found.
+        cost: Cost,
+    },
 }
+
+/// Costs per request must stay below this, so that exact fixed-unit sums
+/// ([`crate::engine::exact`], limited to 2^103 ≈ 1.01e31 per value) hold every one.
+pub const MAX_COST: Cost = 1e30;
 
 /// The largest Σ small + Σ large over the records calibrate accepts. Every cost it reports is at
 /// most that sum times a bootstrap weight (a Poisson(1) draw, in practice below 30), so this
@@ -92,6 +108,20 @@ pub fn check_finite(
             Costs::PerRequest(x) => x * records as f64,
         }
     };
+    let largest = |c: &Costs<'_>| -> Cost {
+        match c {
+            Costs::PerRecord(v) => v.iter().copied().fold(0.0, f64::max),
+            Costs::PerRequest(x) => *x,
+        }
+    };
+    let checks = [("small", largest(small)), ("large", largest(large))];
+    let baseline_check = baseline.map(|b| ("baseline", b));
+    for (model, cost) in checks.into_iter().chain(baseline_check) {
+        // `!(<)` also refuses NaN and infinity.
+        if !(cost < MAX_COST) && cost.is_finite() {
+            return Err(CostError::TooLarge { model, cost });
+        }
+    }
     let (s, l) = (total(small), total(large));
     let fits = |x: Cost| x <= MAX_TOTAL_COST; // false for infinity and NaN
     if fits(s + l) && baseline.is_none_or(fits) {
@@ -380,12 +410,24 @@ mod tests {
         assert!(check_finite(&flat(1.7e308), &flat(1.7e308), 1, None).is_err());
         assert!(check_finite(&flat(1e300), &flat(0.0), 2, None).is_err());
         assert!(check_finite(&flat(1.1e299), &flat(1.1e299), 5, None).is_err());
-        assert!(check_finite(&flat(1e298), &flat(1e298), 5, None).is_ok());
+        assert!(check_finite(&flat(9e29), &flat(9e29), 5, None).is_ok());
         let per = Costs::PerRecord(Cow::Owned(vec![1e308, 1e308]));
         assert!(check_finite(&per, &flat(0.0), 2, None).is_err());
         assert!(check_finite(&flat(1.0), &flat(1.0), 2, Some(f64::INFINITY)).is_err());
         let err = check_finite(&flat(1e308), &flat(1e308), 5, None).unwrap_err();
+        assert!(err.to_string().contains("too large"), "{err}");
+        let err = check_finite(&flat(1.0), &flat(f64::INFINITY), 5, None).unwrap_err();
         assert!(err.to_string().contains("overflow"), "{err}");
+        // Per request, 1e30 is refused and just below it is not (exact sums need < 2^103).
+        let err = check_finite(&flat(1.0), &flat(1e30), 5, None).unwrap_err();
+        assert_eq!(
+            err,
+            CostError::TooLarge {
+                model: "large",
+                cost: 1e30
+            }
+        );
+        assert!(check_finite(&flat(1.0), &flat(1e30f64.next_down()), 5, None).is_ok());
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Building a sweep: the one sort by confidence, the prefix sums at the end of each tie group
 //! and the suffix sums over escalated records. Pure.
 //!
-//! Owns the fixed summation order (descending confidence, ties by record index) that makes every
-//! sum reproducible to the last bit.
+//! Every sum is exact (`engine::exact`) and rounded once, so it does not depend on the order of
+//! the records: an aggregate of the same records (`engine::cells`) gives the same bits.
 
 use rayon::prelude::*;
 
 use super::SweepInput;
-use crate::engine::sums::{Sum, ascending_key};
+use crate::engine::exact::Exact;
+use crate::engine::sums::ascending_key;
 
 /// Record indices from most to least confident (ties by index), safeguarded records last, and
 /// how many records are not safeguarded.
@@ -50,7 +51,7 @@ pub fn groups(input: &SweepInput<'_>, eligible: &[u32]) -> Groups {
         small_quality: vec![0.0],
         lost: input.large_quality.map(|_| vec![0.0]),
     };
-    let (mut acc_small, mut acc_lost) = (Sum::default(), Sum::default());
+    let (mut acc_small, mut acc_lost) = (Exact::default(), Exact::default());
     let confidence = |k: usize| input.confidence[eligible[k] as usize];
     for (k, &i) in eligible.iter().enumerate() {
         let i = i as usize;
@@ -60,7 +61,8 @@ pub fn groups(input: &SweepInput<'_>, eligible: &[u32]) -> Groups {
         }
         let c = confidence(k);
         if k + 1 == eligible.len() || confidence(k + 1) != c {
-            g.distinct.push(c);
+            // -0.0 and 0.0 tie; the group shows 0 (as a cell of an aggregate does).
+            g.distinct.push(c + 0.0);
             g.accepted.push(k + 1);
             g.small_quality.push(acc_small.value());
             if let Some(lost) = &mut g.lost {
@@ -79,7 +81,7 @@ pub fn suffix_sums(
     value: &(dyn Fn(usize) -> f64 + Sync),
 ) -> Vec<f64> {
     let mut out = vec![0.0; accepted.len()];
-    let mut acc = Sum::default();
+    let mut acc = Exact::default();
     let mut k = order.len();
     for j in (0..accepted.len()).rev() {
         while k > accepted[j] {
@@ -91,8 +93,9 @@ pub fn suffix_sums(
     out
 }
 
-/// Σ `value` over records 0..n in record order: sequential memory access, and just as fixed an
-/// order.
+/// Σ `value` over records 0..n, exactly (in record order: sequential memory access).
 pub fn total(n: usize, value: &(dyn Fn(usize) -> f64 + Sync)) -> f64 {
-    Sum::of((0..n).map(value))
+    let mut acc = Exact::default();
+    (0..n).for_each(|i| acc.add(value(i)));
+    acc.value()
 }

@@ -280,3 +280,68 @@ fn a_resample_with_unit_weights_is_the_sweep_itself() {
     assert_eq!(m.cascade_quality, Some(0.75));
     assert_eq!(m.cost_per_request, 16.0);
 }
+
+proptest! {
+    /// Issue 18: a sweep of cells (an aggregate, merged from shards in any order) equals the sweep
+    /// of the records bit for bit, at every candidate, because every sum is exact.
+    #[test]
+    fn sweep_of_cells_equals_sweep_of_records_bit_for_bit(
+        rows in prop::collection::vec(
+            (0u8..15, 0.0f64..=1.0, 0.0f64..=1.0, 0.0f64..3e-3, 0.0f64..7.0),
+            1..150,
+        ),
+        split in 0usize..150,
+        binary in prop::bool::ANY,
+    ) {
+        let confidence: Vec<f64> = rows.iter().map(|r| f64::from(r.0) / 14.0 - 0.3).collect();
+        let q = |x: f64| if binary { x.round() } else { x };
+        let small_quality: Vec<f64> = rows.iter().map(|r| q(r.1)).collect();
+        let large_quality: Vec<f64> = rows.iter().map(|r| q(r.2)).collect();
+        let small_cost: Vec<f64> = rows.iter().map(|r| r.3).collect();
+        let large_cost: Vec<f64> = rows.iter().map(|r| r.4).collect();
+        let input = SweepInput {
+            confidence: &confidence,
+            small_quality: &small_quality,
+            large_quality: Some(&large_quality),
+            costs: CostModel {
+                small: CostColumn::PerRecord(&small_cost),
+                large: CostColumn::PerRecord(&large_cost),
+                baseline: Some(2.5),
+            },
+            safeguarded: None,
+        };
+        let records = Sweep::new(input);
+        // Two shards, aggregated apart and merged, the second first.
+        let cut = split.min(rows.len());
+        let shard = |range: std::ops::Range<usize>| {
+            crate::engine::cells::cells_of(&input, &|i| u32::from(!range.contains(&i)))
+        };
+        let mut merged: Vec<(f64, crate::engine::cells::Cell)> = Vec::new();
+        for ((g, c), cell) in shard(0..cut).into_iter().rev() {
+            if g == 0 {
+                match merged.iter_mut().find(|(k, _)| *k == c) {
+                    Some((_, m)) => m.merge(&cell),
+                    None => merged.push((c, cell)),
+                }
+            }
+        }
+        for ((g, c), cell) in shard(0..cut) {
+            if g == 1 {
+                match merged.iter_mut().find(|(k, _)| *k == c) {
+                    Some((_, m)) => m.merge(&cell),
+                    None => merged.push((c, cell)),
+                }
+            }
+        }
+        merged.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let cells = Sweep::from_cells(&merged, Some(2.5));
+        prop_assert_eq!(cells.candidates(), records.candidates());
+        prop_assert_eq!(cells.baselines(), records.baselines());
+        prop_assert_eq!(cells.auroc().map(f64::to_bits), records.auroc().map(f64::to_bits));
+        for j in 0..records.candidates() {
+            prop_assert_eq!(cells.at_candidate(j), records.at_candidate(j));
+            prop_assert_eq!(cells.quality_lost(j), records.quality_lost(j));
+            prop_assert_eq!(cells.totals(j), records.totals(j));
+        }
+    }
+}

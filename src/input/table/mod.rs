@@ -86,6 +86,11 @@ pub fn parquet_columns(
     })
 }
 
+/// Every column of a Parquet file, read whole in the types it was written with.
+pub fn parquet_frame(file: File, label: &str) -> Result<DataFrame, LoadError> {
+    guarded(label, || ParquetReader::new(file).finish())
+}
+
 /// A Parquet file's column names, from its footer.
 pub fn parquet_names(file: File, label: &str) -> Result<Vec<String>, LoadError> {
     let mut reader = ParquetReader::new(file);

@@ -31,10 +31,12 @@ use std::io::Write;
 use anyhow::{Result, bail};
 
 use crate::config::{
-    Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig, SweepConfig,
+    AggregateConfig, Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig,
+    SweepConfig,
 };
+use crate::engine::cells::CellTable;
 use crate::input::Loaded;
-use crate::report::RunSettings;
+use crate::report::{Grid, RunSettings};
 
 /// The documented exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,8 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Economics(config) => economics(&config),
         Config::Signals(config) => compare_signals(&config),
         Config::Monitor(config) => monitor(&config),
+        Config::Aggregate(config) => aggregate(&config),
+        Config::Sql(spec) => print_bytes(output::sql::aggregate_sql(&spec).as_bytes()),
         Config::Completions(shell) => print_bytes(&completions(shell)),
         Config::Man(page) => print_bytes(&man_page(page)?),
     }
@@ -130,6 +134,13 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         print(&output::chain_summary_text(&report))?;
         return Ok(ExitStatus::of(report.meets_objective()));
     }
+    if let Some(table) = aggregate_table(&config.run)? {
+        let report = report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid);
+        out.commit(&output::aggregate_files(&report, &config.run)?)?;
+        say!("wrote {}", config.out.display());
+        print(&output::aggregate_summary_text(&report))?;
+        return Ok(ExitStatus::of(report.recommendation.is_ok()));
+    }
     let loaded = load(&config.run)?;
     let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
     note_filtered(report.input.filtered.as_ref());
@@ -140,6 +151,63 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     say!("wrote {}", config.out.display());
     print(&output::summary_text(&report))?;
     Ok(ExitStatus::of(report.meets_objective()))
+}
+
+/// Reads every input (eval sets, or aggregates to merge), reduces them to one table of cells and
+/// writes it as Parquet, atomically.
+fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
+    let mut table: Option<CellTable> = None;
+    for run in &config.inputs {
+        let label = run.load.source.label();
+        if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
+            let t = table.get_or_insert_with(|| {
+                CellTable::new(agg.segments.clone(), agg.resolution, agg.large)
+            });
+            t.check(&agg.segments, agg.resolution, agg.large)
+                .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?;
+            for (segments, confidence, cell) in engine::cells::table_of(&agg).cells() {
+                t.add(segments.clone(), confidence, cell);
+            }
+            continue;
+        }
+        if run.costs.small_timeout_ms.is_some() {
+            bail!("--small-timeout-ms: an aggregate has no per-record latency to escalate by");
+        }
+        let loaded = load(run)?;
+        let large = loaded.set.large_quality.is_some();
+        let segments = run.policy.segment_by.clone();
+        let t =
+            table.get_or_insert_with(|| CellTable::new(segments.clone(), config.resolution, large));
+        t.check(&segments, config.resolution, large)
+            .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?;
+        report::aggregate::add_records(t, &loaded, run)?;
+    }
+    let table = table.expect("clap requires an input");
+    output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;
+    say!(
+        "wrote {}: {} records in {} rows",
+        config.out.display(),
+        table.records(),
+        table.cells().count()
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// The aggregate a run's input names, as a table, refusing settings it cannot serve; `None`
+/// for an eval set.
+fn aggregate_table(run: &RunSettings) -> Result<Option<CellTable>> {
+    let Some(agg) = input::aggregate::aggregate_input(&run.load)? else {
+        return Ok(None);
+    };
+    if let Some(why) = report::aggregate::unsupported(run) {
+        bail!("{}: {why}", run.load.source.label());
+    }
+    if let Some(why) = run.objective.needs_large_labels()
+        && !agg.large
+    {
+        bail!("{why}, which needs large-model quality labels; the aggregate has none");
+    }
+    Ok(Some(engine::cells::table_of(&agg)))
 }
 
 /// Load, sweep, recommend, print the policy in the asked format.
@@ -161,6 +229,14 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
             Err(why) => say!("calibrate: {why}"),
         }
         return Ok(ExitStatus::of(report.meets_objective()));
+    }
+    if let Some(table) = aggregate_table(&config.run)? {
+        let report = report::aggregate::aggregate_report(&table, &config.run, Grid::Exact);
+        match output::aggregate_decision_text(&report, config.print)? {
+            Ok(text) => print(&text)?,
+            Err(why) => say!("calibrate: {why}"),
+        }
+        return Ok(ExitStatus::of(report.recommendation.is_ok()));
     }
     let loaded = load(&config.run)?;
     let decision = report::decision(loaded, &config.run, config.intervals)?;

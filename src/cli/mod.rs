@@ -101,6 +101,30 @@ pub enum CommandArgs {
     /// Check production logs against a calibration: routing, escalation, drift, quality, cost
     /// and feedback per time window and segment.
     Monitor(Box<MonitorArgs>),
+    /// Reduce eval sets (or aggregates of shards) to one row per confidence and segment, with
+    /// counts and exact sums: the table every number of a sweep comes from.
+    #[command(after_help = "Examples:\n  \
+        calibrate aggregate eval.jsonl --out agg.parquet\n  \
+        calibrate aggregate part-*.jsonl --segment-by task_type --out agg.parquet\n  \
+        calibrate aggregate a.parquet b.parquet --out all.parquet   (merge aggregates)\n  \
+        calibrate recommend agg.parquet --min-quality 0.9           (use it as input)\n\n\
+        Costs are priced here (record cost fields, --price or --small-cost/--large-cost), so the\n\
+        aggregate carries cost sums. Sums are exact: each value in units of 2^-80 as whole-number\n\
+        limbs (DECIMAL(38,0)), so shards merge in any order and `calibrate sql` on an engine\n\
+        gives the same table. --resolution K keys confidences by floor(c * 2^K) / 2^K.")]
+    Aggregate(AggregateArgs),
+    /// Print the SQL query that builds the aggregate on an engine (DuckDB, Spark, BigQuery,
+    /// Trino, Postgres, Snowflake).
+    #[command(after_help = "Examples:\n  \
+        calibrate sql --dialect duckdb --table \"read_parquet('eval.parquet')\"\n  \
+        calibrate sql --dialect spark --table evals --segment-by task_type \\\n      \
+            --field small_quality=correct --price small=0.15/0.6 --price large=2.5/10\n  \
+        calibrate sql --dialect bigquery --table proj.ds.evals --resolution 10\n\n\
+        Save the query's result as Parquet (DuckDB: COPY (...) TO 'agg.parquet'; Spark:\n\
+        spark.sql(q).write.parquet(...)) and pass it to sweep, recommend or aggregate.\n\
+        Costs: --price MODEL=IN/OUT prices token columns, --small-cost/--large-cost are flat,\n\
+        otherwise the small_cost and large_cost columns are summed.")]
+    Sql(SqlArgs),
     /// What-if cost table for given escalation rates, without an eval set.
     #[command(after_help = "Examples:\n  \
         calibrate economics --price small=0.25 --price large=15 --baseline 3\n  \
@@ -157,6 +181,97 @@ pub enum Shell {
     Powershell,
     /// Elvish.
     Elvish,
+}
+
+/// Flags of `calibrate aggregate`.
+#[derive(Debug, ClapArgs)]
+pub struct AggregateArgs {
+    /// Eval sets (.jsonl, .csv, .parquet; `-` for stdin) or aggregates to merge.
+    #[arg(value_name = "EVAL", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The aggregate to write (Parquet), atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Key confidences by floor(confidence * 2^K) / 2^K instead of their exact value (0-60):
+    /// fewer rows, thresholds on multiples of 2^-K [default: exact].
+    #[arg(long, value_name = "K")]
+    pub resolution: Option<u8>,
+    /// One row per value of these fields too (repeatable; values as text).
+    #[arg(long = "segment-by", value_name = "FIELD")]
+    pub segment_by: Vec<String>,
+    /// Read a logical field from another column (as for sweep), e.g. `--field
+    /// small_quality=correct`. Repeatable.
+    #[arg(long = "field", value_name = "FIELD=COLUMN")]
+    pub fields: Vec<String>,
+    /// Input format [default: from the extension; sniffed on stdin].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// How requests are priced (as for sweep).
+    #[command(flatten)]
+    pub costs: CostArgs,
+    /// Hide progress.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `calibrate sql`.
+#[derive(Debug, ClapArgs)]
+pub struct SqlArgs {
+    /// The engine's SQL dialect.
+    #[arg(long, value_enum)]
+    pub dialect: Dialect,
+    /// The table (or table expression) holding one record per prompt.
+    #[arg(long, value_name = "TABLE")]
+    pub table: String,
+    /// Read a logical field from another column, e.g. `--field small_quality=correct`.
+    /// Repeatable.
+    #[arg(long = "field", value_name = "FIELD=COLUMN")]
+    pub fields: Vec<String>,
+    /// One row per value of these columns too (repeatable).
+    #[arg(long = "segment-by", value_name = "FIELD")]
+    pub segment_by: Vec<String>,
+    /// Key confidences by floor(confidence * 2^K) / 2^K (0-60) [default: exact].
+    #[arg(long, value_name = "K")]
+    pub resolution: Option<u8>,
+    /// Whether the table has large-model quality labels.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub large_quality: bool,
+    /// Small-model cost per request, flat.
+    #[arg(long, value_name = "COST")]
+    pub small_cost: Option<f64>,
+    /// Large-model cost per request, flat.
+    #[arg(long, value_name = "COST")]
+    pub large_cost: Option<f64>,
+    /// Per-million-token prices: `small=IN/OUT` or `large=IN/OUT` (repeat for both).
+    #[arg(long = "price", value_name = "MODEL=IN/OUT")]
+    pub prices: Vec<String>,
+    /// Large output tokens = small output tokens x R when --price large is given and the table
+    /// has no large_output_tokens (say so with --no-large-output-tokens).
+    #[arg(long, value_name = "R", default_value_t = 1.0)]
+    pub large_output_ratio: f64,
+    /// The table has no large_output_tokens column: estimate it from small_output_tokens.
+    #[arg(long)]
+    pub no_large_output_tokens: bool,
+    /// The table has no input_tokens column: price output tokens only.
+    #[arg(long)]
+    pub no_input_tokens: bool,
+}
+
+/// SQL dialects `calibrate sql` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dialect {
+    /// DuckDB.
+    Duckdb,
+    /// Apache Spark SQL (Databricks).
+    Spark,
+    /// Google BigQuery.
+    Bigquery,
+    /// Trino (Presto, Athena).
+    Trino,
+    /// PostgreSQL.
+    Postgres,
+    /// Snowflake.
+    Snowflake,
 }
 
 /// Flags of `calibrate economics`.

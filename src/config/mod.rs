@@ -5,6 +5,7 @@
 //! settings types it fills live in the layers that consume them (`report::RunSettings`,
 //! `engine::economics::CostSettings`, ...); this module is the only one that knows about flags.
 
+mod aggregate;
 mod costs;
 mod monitor;
 mod policy;
@@ -24,6 +25,7 @@ use crate::signals::settings::SignalSource;
 use crate::trust::holdout::Holdout;
 use crate::trust::intervals;
 
+pub use aggregate::AggregateConfig;
 pub use monitor::MonitorConfig;
 use policy::Extras;
 use run::{Shared, default_out, distinct_columns, filter_extras, run_settings};
@@ -44,6 +46,10 @@ pub enum Config {
     Signals(SignalsConfig),
     /// Check production logs against a calibration.
     Monitor(MonitorConfig),
+    /// Reduce eval sets to an aggregate.
+    Aggregate(AggregateConfig),
+    /// Print the SQL that builds an aggregate on an engine.
+    Sql(crate::output::sql::SqlSpec),
     /// Print a completion script for this shell.
     Completions(cli::Shell),
     /// Print a manual page: the overview, or a command's.
@@ -107,6 +113,8 @@ impl Config {
             CommandArgs::Economics(a) => Config::Economics(costs::economics(a)?),
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
             CommandArgs::Monitor(a) => Config::Monitor(monitor::monitor(*a)?),
+            CommandArgs::Aggregate(a) => Config::Aggregate(aggregate::aggregate(a)?),
+            CommandArgs::Sql(a) => Config::Sql(aggregate::sql(a)?),
             CommandArgs::Completions { shell } => Config::Completions(shell),
             CommandArgs::Man { command } => Config::Man(command),
         })

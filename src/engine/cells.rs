@@ -5,11 +5,13 @@
 //! ([`crate::engine::sweep::Sweep::from_cells`]) equals the sweep of the records bit for bit,
 //! because every sum in both is exact ([`crate::engine::exact`]). Pure; no I/O.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::engine::exact::Exact;
 use crate::engine::sums::ascending_key;
 use crate::engine::sweep::SweepInput;
+use crate::input::aggregate::{Aggregate, AggregateRow};
 
 /// The records sharing one key: their count and exact sums.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,4 +111,214 @@ pub fn cells_of(input: &SweepInput<'_>, group: &dyn Fn(usize) -> u32) -> Vec<((u
         .into_iter()
         .map(|((g, _), (c, cell))| ((g, c), cell))
         .collect()
+}
+
+/// The confidence key at `resolution` bits (-1: the confidence itself): floor(c · 2^k) / 2^k,
+/// exact in double arithmetic, with -0.0 folded into 0.0 (the SQL computes the same).
+pub fn key(confidence: f64, resolution: i64) -> f64 {
+    if resolution < 0 {
+        return confidence + 0.0;
+    }
+    let scale = 2f64.powi(resolution as i32);
+    (confidence * scale).floor() / scale + 0.0
+}
+
+/// Segment values of one cell, in the table's segment order (`None`: absent).
+pub type SegmentKey = Vec<Option<String>>;
+
+/// An aggregate in memory: cells keyed by segment values and confidence, merged by addition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellTable {
+    /// Segment field names.
+    pub segments: Vec<String>,
+    /// -1 for exact confidences, else the resolution k.
+    pub resolution: i64,
+    /// Whether the large model's quality is known.
+    pub large: bool,
+    /// Cells by (segment values, descending confidence key), each with its confidence.
+    cells: BTreeMap<(SegmentKey, Reverse<u64>), (f64, Cell)>,
+}
+
+/// Why two aggregates cannot be merged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MergeError {
+    /// Different segment columns.
+    #[error("its segment columns ({found}) differ from the first input's ({expected})")]
+    Segments {
+        /// The first input's.
+        expected: String,
+        /// This input's.
+        found: String,
+    },
+    /// Different resolutions.
+    #[error("its resolution ({found}) differs from the first input's ({expected}); -1 is exact")]
+    Resolution {
+        /// The first input's.
+        expected: i64,
+        /// This input's.
+        found: i64,
+    },
+    /// One carries large-model labels and the other does not.
+    #[error("it {found} large-model labels and the first input {expected}")]
+    Large {
+        /// The first input's, in words.
+        expected: &'static str,
+        /// This input's, in words.
+        found: &'static str,
+    },
+}
+
+impl CellTable {
+    /// An empty table.
+    pub fn new(segments: Vec<String>, resolution: i64, large: bool) -> CellTable {
+        CellTable {
+            segments,
+            resolution,
+            large,
+            cells: BTreeMap::new(),
+        }
+    }
+
+    /// Whether another input with these properties can be merged into this table.
+    pub fn check(
+        &self,
+        segments: &[String],
+        resolution: i64,
+        large: bool,
+    ) -> Result<(), MergeError> {
+        if segments != self.segments {
+            return Err(MergeError::Segments {
+                expected: self.segments.join(", "),
+                found: segments.join(", "),
+            });
+        }
+        if resolution != self.resolution {
+            return Err(MergeError::Resolution {
+                expected: self.resolution,
+                found: resolution,
+            });
+        }
+        if large != self.large {
+            let words = |b: bool| if b { "has" } else { "has no" };
+            return Err(MergeError::Large {
+                expected: words(self.large),
+                found: words(large),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds one cell under its key.
+    pub fn add(&mut self, segments: SegmentKey, confidence: f64, cell: &Cell) {
+        let key = (segments, Reverse(ascending_key(confidence)));
+        self.cells
+            .entry(key)
+            .or_insert_with(|| (confidence, Cell::empty(self.large)))
+            .1
+            .merge(cell);
+    }
+
+    /// Adds the records of `input` (safeguarded ones excepted), record i in segment
+    /// `segment_of(i)`.
+    pub fn add_records(
+        &mut self,
+        input: &SweepInput<'_>,
+        segment_of: &dyn Fn(usize) -> SegmentKey,
+    ) {
+        let mut index: HashMap<SegmentKey, u32> = HashMap::new();
+        let mut names: Vec<SegmentKey> = Vec::new();
+        let codes: Vec<u32> = (0..input.confidence.len())
+            .map(|i| {
+                let s = segment_of(i);
+                *index.entry(s.clone()).or_insert_with(|| {
+                    names.push(s);
+                    names.len() as u32 - 1
+                })
+            })
+            .collect();
+        let resolution = self.resolution;
+        let keyed: Vec<f64> = input
+            .confidence
+            .iter()
+            .map(|&c| key(c, resolution))
+            .collect();
+        let quantised = SweepInput {
+            confidence: &keyed,
+            ..*input
+        };
+        for ((code, c), cell) in cells_of(&quantised, &|i| codes[i]) {
+            self.add(names[code as usize].clone(), c, &cell);
+        }
+    }
+
+    /// The cells in key order: segment values, then descending confidence.
+    pub fn cells(&self) -> impl Iterator<Item = (&SegmentKey, f64, &Cell)> {
+        self.cells.iter().map(|((s, _), (c, cell))| (s, *c, cell))
+    }
+
+    /// Every segment's cells merged: one cell per confidence, descending (what a sweep of the
+    /// whole table needs).
+    pub fn pooled(&self) -> Vec<(f64, Cell)> {
+        let mut by_key: BTreeMap<Reverse<u64>, (f64, Cell)> = BTreeMap::new();
+        for ((_, k), (c, cell)) in &self.cells {
+            by_key
+                .entry(*k)
+                .or_insert_with(|| (*c, Cell::empty(self.large)))
+                .1
+                .merge(cell);
+        }
+        by_key.into_values().collect()
+    }
+
+    /// Records in the table.
+    pub fn records(&self) -> u64 {
+        self.cells.values().map(|(_, c)| c.records).sum()
+    }
+}
+
+impl Cell {
+    /// The cell of one aggregate row.
+    pub fn from_row(row: &AggregateRow) -> Cell {
+        let exact = |k: usize| row.sums[k].map(|[p0, p1, p2]| Exact { p0, p1, p2 });
+        Cell {
+            records: row.records,
+            small_quality: exact(0).unwrap_or_default(),
+            large_quality: exact(1),
+            quality_lost: exact(2),
+            small_cost: exact(3).unwrap_or_default(),
+            large_cost: exact(4).unwrap_or_default(),
+            small_right: row.counts[0],
+            small_fractional: row.counts[1],
+            large_right: row.counts[2],
+            large_fractional: row.counts[3],
+        }
+    }
+
+    /// The limb sums in the order of the aggregate's columns.
+    pub fn sums(&self) -> [Option<Exact>; 5] {
+        [
+            Some(self.small_quality),
+            self.large_quality,
+            self.quality_lost,
+            Some(self.small_cost),
+            Some(self.large_cost),
+        ]
+    }
+}
+
+/// An aggregate read from a file, as a table.
+pub fn table_of(aggregate: &Aggregate) -> CellTable {
+    let mut table = CellTable::new(
+        aggregate.segments.clone(),
+        aggregate.resolution,
+        aggregate.large,
+    );
+    for row in &aggregate.rows {
+        table.add(
+            row.segments.clone(),
+            row.confidence + 0.0,
+            &Cell::from_row(row),
+        );
+    }
+    table
 }

@@ -49,16 +49,6 @@ pub fn limbs(v: f64) -> [i64; 3] {
 }
 
 impl Exact {
-    /// The exact sum of one value.
-    pub fn of(v: f64) -> Exact {
-        let [p0, p1, p2] = limbs(v);
-        Exact {
-            p0: p0.into(),
-            p1: p1.into(),
-            p2: p2.into(),
-        }
-    }
-
     /// Adds one value.
     #[inline]
     pub fn add(&mut self, v: f64) {
@@ -69,6 +59,7 @@ impl Exact {
     }
 
     /// Adds one value `times` times (a flat cost over a group of records).
+    #[cfg(test)]
     pub fn add_times(&mut self, v: f64, times: u64) {
         let [p0, p1, p2] = limbs(v);
         let t = i128::from(times);

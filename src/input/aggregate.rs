@@ -285,3 +285,30 @@ fn whole_numbers(column: &Column) -> Result<Vec<Option<i128>>, String> {
         other => Err(other.to_string()),
     }
 }
+
+/// The aggregate named by `options`, when its input is one (a Parquet file carrying
+/// [`VERSION_COLUMN`]); `None` for an eval set.
+pub fn aggregate_input(options: &super::LoadOptions) -> Result<Option<Aggregate>, LoadError> {
+    let super::Source::File(path) = &options.source else {
+        return Ok(None);
+    };
+    let parquet = options.format.or_else(|| super::Format::from_path(path));
+    if parquet != Some(super::Format::Parquet) || path.is_dir() {
+        return Ok(None);
+    }
+    let label = options.source.label();
+    let open = || {
+        File::open(path).map_err(|source| LoadError::Io {
+            path: label.clone(),
+            source,
+        })
+    };
+    // A file that cannot be read as Parquet is left to the eval-set loader, which says why.
+    let Ok(names) = super::table::parquet_names(open()?, &label) else {
+        return Ok(None);
+    };
+    if !is_aggregate(&names) {
+        return Ok(None);
+    }
+    read_aggregate(open()?, &label).map(Some)
+}

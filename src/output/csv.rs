@@ -90,7 +90,7 @@ pub const LATENCY_COLUMNS: [&str; 4] = [
 ];
 
 /// A row's [`COLUMNS`], formatted.
-fn cells(m: &Metrics) -> [String; 11] {
+pub(super) fn cells(m: &Metrics) -> [String; 11] {
     [
         num(m.threshold),
         m.accepted.to_string(),

@@ -4,6 +4,8 @@
 //! Renderers only format; they never compute a number (everything comes from `report`).
 //! `writer.rs` owns the output directory and writes it atomically.
 
+mod aggregate;
+mod aggregate_report;
 mod chains;
 mod csv;
 mod format;
@@ -14,6 +16,7 @@ mod plots;
 mod policy;
 pub mod progress;
 mod signals;
+pub mod sql;
 pub mod stderr;
 #[cfg(test)]
 mod tests;
@@ -27,6 +30,8 @@ use anyhow::Result;
 
 use crate::report::Report;
 
+pub use aggregate::aggregate_parquet;
+pub use aggregate_report::{aggregate_decision_text, aggregate_files, aggregate_summary_text};
 pub use chains::{chain_decision_text, chain_files, chain_summary_text};
 pub use monitor::{monitor_files, monitor_text};
 pub use policy::{PolicyFormat, decision_text};

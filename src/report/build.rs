@@ -48,7 +48,7 @@ pub fn decide(
 
 /// With `--certify`: what to certify and at which δ (the config only allows it with the two
 /// quality objectives).
-fn certify_target(run: &RunSettings) -> Option<(Target, f64)> {
+pub fn certify_target(run: &RunSettings) -> Option<(Target, f64)> {
     let delta = run.certify?;
     match run.objective {
         Objective::MinQuality { target } => Some((Target::MinQuality(target), delta)),
@@ -147,7 +147,7 @@ pub(super) fn choose_threshold(sweep: &Sweep, run: &RunSettings, binary: bool) -
 }
 
 /// The rows of sweep.csv, by ascending threshold, and how they were chosen.
-fn table_rows(sweep: &Sweep, grid: Grid) -> (Vec<Metrics>, GridSetting) {
+pub fn table_rows(sweep: &Sweep, grid: Grid) -> (Vec<Metrics>, GridSetting) {
     let (thresholds, setting) = grid_thresholds(sweep, grid);
     let rows = if grid == Grid::Exact || thresholds.is_empty() {
         let all = (0..sweep.candidates()).rev();

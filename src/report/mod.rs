@@ -3,6 +3,7 @@
 //! Owns the assembly of the pure core's results (sweep, recommendation, statistics, policy)
 //! into one value. It must not read files, print or format; `output` turns it into bytes.
 
+pub mod aggregate;
 mod build;
 mod certified;
 pub mod chains;

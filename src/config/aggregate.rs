@@ -1,0 +1,150 @@
+//! `calibrate aggregate` and `calibrate sql` flags turned into settings.
+//!
+//! Owns the checks these two commands make on their flags. The inputs of `aggregate` are read
+//! with the same field mapping and pricing as `sweep` (the same conversion builds them).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+
+use crate::cli::{self, AggregateArgs, SqlArgs};
+use crate::input::Field;
+use crate::output::sql::{Dialect, SqlCost, SqlSpec};
+use crate::report::RunSettings;
+
+use super::run::source_of;
+
+/// `calibrate aggregate`.
+#[derive(Debug, Clone)]
+pub struct AggregateConfig {
+    /// How to read and price each input (eval sets; aggregates are recognised on reading).
+    pub inputs: Vec<RunSettings>,
+    /// The file to write.
+    pub out: PathBuf,
+    /// -1 exact, else the resolution k.
+    pub resolution: i64,
+}
+
+/// Every flag of `sweep` at its default, for the eval set `path`.
+#[derive(Parser)]
+struct Defaults {
+    #[command(flatten)]
+    run: cli::RunArgs,
+}
+
+/// The settings of `calibrate aggregate`.
+pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
+    let resolution = resolution(a.resolution)?;
+    let mut defaults = Defaults::try_parse_from(["calibrate", "-"])?;
+    defaults.run.input.fields = a.fields;
+    defaults.run.input.format = a.format;
+    defaults.run.costs = a.costs;
+    defaults.run.policy.segment_by = a.segment_by;
+    let run = super::shared_run(defaults.run, a.quiet)?;
+    let inputs = a
+        .inputs
+        .into_iter()
+        .map(|path| {
+            let mut r = run.clone();
+            r.load.source = source_of(path);
+            r
+        })
+        .collect();
+    Ok(AggregateConfig {
+        inputs,
+        out: a.out,
+        resolution,
+    })
+}
+
+fn resolution(k: Option<u8>) -> Result<i64> {
+    match k {
+        Some(k) if k > 60 => bail!("--resolution {k}: expected 0 to 60 bits"),
+        Some(k) => Ok(i64::from(k)),
+        None => Ok(-1),
+    }
+}
+
+/// The settings of `calibrate sql`.
+pub fn sql(a: SqlArgs) -> Result<SqlSpec> {
+    let resolution = resolution(a.resolution)?;
+    let mut columns: Vec<(Field, String)> = Vec::new();
+    for spec in &a.fields {
+        let Some((field, column)) = spec.split_once('=') else {
+            bail!("--field {spec}: expected FIELD=COLUMN, e.g. small_quality=correct");
+        };
+        let Some(f) = Field::ALL.iter().find(|f| f.name() == field) else {
+            bail!("--field {spec}: unknown field \"{field}\"");
+        };
+        if column.is_empty() {
+            bail!("--field {spec}: the column name is empty");
+        }
+        columns.push((*f, column.to_string()));
+    }
+    let column = |f: Field| {
+        columns
+            .iter()
+            .rev()
+            .find(|(g, _)| *g == f)
+            .map_or_else(|| f.name().to_string(), |(_, c)| c.clone())
+    };
+    let mut prices = [None, None];
+    for spec in &a.prices {
+        let parsed = spec.split_once('=').and_then(|(model, p)| {
+            let (i, o) = p.split_once('/')?;
+            Some((
+                model,
+                i.trim().parse::<f64>().ok()?,
+                o.trim().parse::<f64>().ok()?,
+            ))
+        });
+        match parsed {
+            Some(("small", i, o)) if i >= 0.0 && o >= 0.0 => prices[0] = Some((i, o)),
+            Some(("large", i, o)) if i >= 0.0 && o >= 0.0 => prices[1] = Some((i, o)),
+            _ => bail!(
+                "--price {spec}: expected small=IN/OUT or large=IN/OUT, prices per million \
+                 tokens ≥ 0 (e.g. small=0.15/0.6)"
+            ),
+        }
+    }
+    let cost = |flat: Option<f64>, price: Option<(f64, f64)>, model: &str| -> Result<SqlCost> {
+        Ok(match (flat, price) {
+            (Some(_), Some(_)) => bail!("--{model}-cost and --price {model}=...: give one"),
+            (Some(c), None) if c.is_finite() && (0.0..1e30).contains(&c) => SqlCost::Flat(c),
+            (Some(c), None) => bail!("--{model}-cost {c}: expected a cost ≥ 0 and below 1e30"),
+            (None, Some((input, output))) => SqlCost::Tokens { input, output },
+            (None, None) => SqlCost::Column,
+        })
+    };
+    if !(a.large_output_ratio.is_finite() && a.large_output_ratio >= 0.0) {
+        bail!(
+            "--large-output-ratio {}: expected a number ≥ 0",
+            a.large_output_ratio
+        );
+    }
+    Ok(SqlSpec {
+        dialect: match a.dialect {
+            cli::Dialect::Duckdb => Dialect::Duckdb,
+            cli::Dialect::Spark => Dialect::Spark,
+            cli::Dialect::Bigquery => Dialect::Bigquery,
+            cli::Dialect::Trino => Dialect::Trino,
+            cli::Dialect::Postgres => Dialect::Postgres,
+            cli::Dialect::Snowflake => Dialect::Snowflake,
+        },
+        table: a.table,
+        confidence: column(Field::Confidence),
+        small_quality: column(Field::SmallQuality),
+        large_quality: a.large_quality.then(|| column(Field::LargeQuality)),
+        small_cost_column: column(Field::SmallCost),
+        large_cost_column: column(Field::LargeCost),
+        input_tokens: (!a.no_input_tokens).then(|| column(Field::InputTokens)),
+        small_output_tokens: column(Field::SmallOutputTokens),
+        large_output_tokens: (!a.no_large_output_tokens).then(|| column(Field::LargeOutputTokens)),
+        large_output_ratio: a.large_output_ratio,
+        small_cost: cost(a.small_cost, prices[0], "small")?,
+        large_cost: cost(a.large_cost, prices[1], "large")?,
+        segment_by: a.segment_by,
+        resolution,
+    })
+}

@@ -1,0 +1,153 @@
+//! What `sweep` and `recommend` write for an aggregate input: sweep.csv (the same columns and
+//! bytes as the records' report, intervals and latency aside), summary.json, report.md and the
+//! recommendation on stdout.
+//!
+//! It formats the [`AggregateReport`]; it must not compute.
+
+use anyhow::{Result, bail};
+use serde_json::json;
+
+use super::PolicyFormat;
+use super::csv::{COLUMNS, cells};
+use crate::report::RunSettings;
+use crate::report::aggregate::AggregateReport;
+
+/// What an aggregate cannot give, said in every report made from one.
+const NOT_AVAILABLE: &str = "An aggregate holds counts and sums per confidence, not records, so \
+    this report has no bootstrap intervals, latency percentiles, per-record checks (signal \
+    calibration, ties, departures) or plots; the sweep's metrics equal those of the records' \
+    report to the last digit.";
+
+/// The report directory's files.
+pub fn aggregate_files(
+    report: &AggregateReport,
+    run: &RunSettings,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut csv = ::csv::Writer::from_writer(Vec::new());
+    csv.write_record(COLUMNS)?;
+    for m in &report.rows {
+        csv.write_record(cells(m))?;
+    }
+    let label = run.load.source.label();
+    let summary = json!({
+        "input": {
+            "aggregate": label,
+            "records": report.records,
+            "rows": report.cells,
+            "distinct_confidences": report.distinct_confidences,
+            "resolution": (report.resolution >= 0).then_some(report.resolution),
+            "segments_pooled": report.segments,
+            "binary_labels": report.binary,
+        },
+        "objective": run.objective.describe(),
+        "baselines": report.baselines,
+        "auroc": report.auroc,
+        "recommendation": recommendation_json(report),
+        "not_available": NOT_AVAILABLE,
+    });
+    let mut summary = serde_json::to_string_pretty(&summary)?;
+    summary.push('\n');
+    Ok(vec![
+        ("sweep.csv", csv.into_inner()?),
+        ("summary.json", summary.into_bytes()),
+        ("report.md", markdown(report, run).into_bytes()),
+    ])
+}
+
+fn recommendation_json(report: &AggregateReport) -> serde_json::Value {
+    let certificate = report.certification.as_ref().map(|c| match c {
+        Ok(c) => json!({ "certified": true, "delta": c.delta, "p_value": c.p_value,
+                         "tests": c.tests }),
+        Err(why) => json!({ "certified": false, "why": why.to_string() }),
+    });
+    match &report.recommendation {
+        Ok(m) => json!({
+            "found": true,
+            "threshold": m.deployed_threshold(),
+            "always_large": m.accepts_none,
+            "metrics": m,
+            "certificate": certificate,
+        }),
+        Err(why) => json!({
+            "found": false,
+            "why": why.to_string(),
+            "certificate": certificate,
+        }),
+    }
+}
+
+fn markdown(report: &AggregateReport, run: &RunSettings) -> String {
+    let b = &report.baselines;
+    let opt = |x: Option<f64>| x.map_or("n/a".into(), |x| format!("{x:.4}"));
+    let mut md = format!(
+        "# Threshold sweep (from an aggregate)\n\n\
+         Input: `{}`, {} records in {} rows, {} distinct confidences{}.\n\n\
+         Objective: {}.\n\n\
+         | policy | quality | cost per request |\n|---|---:|---:|\n\
+         | always small | {} | {} |\n| always large | {} | {} |\n",
+        run.load.source.label(),
+        report.records,
+        report.cells,
+        report.distinct_confidences,
+        match report.resolution {
+            k if k < 0 => String::new(),
+            k => format!(" (confidences floored to multiples of 2^-{k})"),
+        },
+        run.objective.describe(),
+        opt(b.always_small.quality),
+        b.always_small.cost_per_request,
+        opt(b.always_large.quality),
+        b.always_large.cost_per_request,
+    );
+    md += &match &report.recommendation {
+        Ok(m) => format!(
+            "\n**Recommended:** {}: escalation {:.4}, non-escalated quality {}, cascade quality \
+             {}, cost per request {}.\n",
+            match m.deployed_threshold() {
+                Some(t) => format!("threshold {t}"),
+                None => "always large".into(),
+            },
+            m.escalation_rate,
+            opt(m.non_escalated_quality),
+            opt(m.cascade_quality),
+            m.cost_per_request
+        ),
+        Err(why) => format!("\n**No threshold meets the objective:** {why}.\n"),
+    };
+    md += &format!("\nsweep.csv has one row per threshold.\n\n{NOT_AVAILABLE}\n");
+    md
+}
+
+/// The lines `sweep` prints.
+pub fn aggregate_summary_text(report: &AggregateReport) -> String {
+    match &report.recommendation {
+        Ok(m) => match m.deployed_threshold() {
+            Some(t) => format!(
+                "threshold {t}: escalation {:.4}, cost per request {}\n",
+                m.escalation_rate, m.cost_per_request
+            ),
+            None => format!("always large: cost per request {}\n", m.cost_per_request),
+        },
+        Err(why) => format!("no threshold meets the objective: {why}\n"),
+    }
+}
+
+/// What `recommend` prints: the threshold (as for records) or the recommendation as JSON; the
+/// error is why none qualifies.
+pub fn aggregate_decision_text(
+    report: &AggregateReport,
+    format: PolicyFormat,
+) -> Result<Result<String, String>> {
+    Ok(match (format, &report.recommendation) {
+        (PolicyFormat::Json, _) => Ok(serde_json::to_string(&recommendation_json(report))? + "\n"),
+        (PolicyFormat::Text, Ok(m)) => Ok(match m.deployed_threshold() {
+            Some(t) => format!("{t}\n"),
+            None => "always_large\n".into(),
+        }),
+        (PolicyFormat::Text, Err(why)) => Err(why.to_string()),
+        (other, _) => bail!(
+            "--print {other:?}: a policy document needs the records; from an aggregate, print \
+             text or json"
+        ),
+    })
+}

@@ -1,0 +1,144 @@
+//! Runs on an aggregate (issue 18): records reduced to cells, cells merged, and the sweep,
+//! recommendation and certificate computed from cells.
+//!
+//! Owns which settings an aggregate can serve (the statistics it carries suffice for the sweep,
+//! every objective and `--certify`; not for what needs records) and the refusal of the rest. It
+//! must not read files, print or format.
+
+use crate::engine::cells::{CellTable, SegmentKey};
+use crate::engine::recommend::{Infeasible, recommend};
+use crate::engine::sweep::{Baselines, Metrics, Sweep};
+use crate::input::Loaded;
+use crate::trust::certify::{Certification, certify};
+
+use super::RunError;
+use super::build::{certify_target, table_rows};
+use super::deploy::segmentation;
+use super::prepare::prepare;
+use super::settings::{Grid, RunSettings};
+
+/// What `sweep` and `recommend` report from an aggregate.
+#[derive(Debug, Clone)]
+pub struct AggregateReport {
+    /// Records the cells hold.
+    pub records: u64,
+    /// Distinct confidence keys.
+    pub distinct_confidences: usize,
+    /// Cells (rows of the aggregate after merging).
+    pub cells: usize,
+    /// -1 exact, else the resolution k.
+    pub resolution: i64,
+    /// Segment columns the aggregate carries (pooled here).
+    pub segments: Vec<String>,
+    /// Whether every quality label is 0 or 1.
+    pub binary: bool,
+    /// Always-small and always-large.
+    pub baselines: Baselines,
+    /// AUROC of the confidence for small-model quality.
+    pub auroc: Option<f64>,
+    /// Rows of sweep.csv.
+    pub rows: Vec<Metrics>,
+    /// The recommended threshold, or why none qualifies.
+    pub recommendation: Result<Metrics, Infeasible>,
+    /// With `--certify`: the certificate, or why none.
+    pub certification: Option<Certification>,
+}
+
+/// Settings an aggregate cannot serve, and why; `None` when it serves them all.
+pub fn unsupported(run: &RunSettings) -> Option<String> {
+    let costs = &run.costs;
+    let priced = |p: &crate::engine::economics::Pricing| !p.default || p.price.is_some();
+    let why = if priced(&costs.small) || priced(&costs.large) {
+        "cost flags: the aggregate's costs were priced when it was built; give the prices to \
+         `calibrate aggregate` or `calibrate sql`"
+    } else if costs.small_timeout_ms.is_some() {
+        "--small-timeout-ms needs each record's latency"
+    } else if !run.policy.segment_by.is_empty() {
+        "--segment-by on an aggregate is not supported yet; run it on the records"
+    } else if !run.policy.always_large.is_empty() || run.policy.escalate_refusals {
+        "--always-large and --escalate-refusals need each record's fields"
+    } else if run.holdout.is_some() {
+        "--holdout and --split-field need records"
+    } else if !run.filters.is_empty() {
+        "--where needs each record's fields; filter when aggregating"
+    } else if run.split_ties.is_some() {
+        "--split-ties routes by each request's id"
+    } else if run.signal.recalibrate.is_some()
+        || run.signal.source != crate::signals::settings::SignalSource::Confidence
+    {
+        "--signal and --recalibrate need the records' signals"
+    } else if matches!(
+        costs.baseline,
+        Some(crate::engine::economics::Baseline::Tokens(_))
+    ) {
+        "--baseline priced per token needs token counts; use --baseline-cost"
+    } else {
+        return None;
+    };
+    Some(format!("an aggregate input cannot take {why}"))
+}
+
+/// Adds the records of an eval set to `table`, priced and segmented as `run` says.
+pub fn add_records(
+    table: &mut CellTable,
+    loaded: &Loaded,
+    run: &RunSettings,
+) -> Result<(), RunError> {
+    let prepared = prepare(loaded, run)?;
+    let input = prepared.input();
+    match segmentation(loaded, run) {
+        Some(seg) => {
+            let labels: Vec<SegmentKey> = seg
+                .labels
+                .iter()
+                .map(|l| l.iter().map(|(_, v)| Some(v.clone())).collect())
+                .collect();
+            table.add_records(&input, &|i| labels[seg.codes[i] as usize].clone());
+        }
+        None => table.add_records(&input, &|_| Vec::new()),
+    }
+    Ok(())
+}
+
+/// The sweep of every cell of `table`, the table rows of `grid` (every candidate when `None`)
+/// and the recommendation.
+pub fn aggregate_report(table: &CellTable, run: &RunSettings, grid: Grid) -> AggregateReport {
+    let pooled = table.pooled();
+    let baseline = match run.costs.baseline {
+        Some(crate::engine::economics::Baseline::PerRequest(c)) => Some(c),
+        _ => None,
+    };
+    let sweep = Sweep::from_cells(&pooled, baseline);
+    let binary = pooled
+        .iter()
+        .all(|(_, c)| c.small_fractional == 0 && (!table.large || c.large_fractional == 0));
+    let (rows, _) = table_rows(&sweep, grid);
+    let (recommendation, certification) = match certify_target(run) {
+        None => (recommend(&sweep, run.objective), None),
+        Some((target, delta)) => {
+            let outcome = certify(&sweep, target, delta, binary);
+            let recommendation = match &outcome {
+                Ok(c) => Ok(c.metrics),
+                Err(why) => Err(Infeasible {
+                    objective: run.objective,
+                    closest: why.best.as_ref().map(|b| b.1),
+                    note: Some(why.to_string()),
+                }),
+            };
+            (recommendation, Some(outcome))
+        }
+    };
+    AggregateReport {
+        records: table.records(),
+        distinct_confidences: pooled.len(),
+        cells: table.cells().count(),
+        resolution: table.resolution,
+        segments: table.segments.clone(),
+        binary,
+        baselines: sweep.baselines(),
+        auroc: sweep.auroc(),
+        rows,
+        recommendation,
+        certification,
+    }
+}

@@ -118,7 +118,7 @@ pub enum CommandArgs {
     #[command(after_help = "Examples:\n  \
         calibrate sql --dialect duckdb --table \"read_parquet('eval.parquet')\"\n  \
         calibrate sql --dialect spark --table evals --segment-by task_type \\\n      \
-            --field small_quality=correct --price small=0.15/0.6 --price large=2.5/10\n  \
+            --field small_quality=correct --price small=0.15:0.6 --price large=2.5:10\n  \
         calibrate sql --dialect bigquery --table proj.ds.evals --resolution 10\n\n\
         Save the query's result as Parquet (DuckDB: COPY (...) TO 'agg.parquet'; Spark:\n\
         spark.sql(q).write.parquet(...)) and pass it to sweep, recommend or aggregate.\n\
@@ -242,9 +242,9 @@ pub struct SqlArgs {
     /// Large-model cost per request, flat.
     #[arg(long, value_name = "COST")]
     pub large_cost: Option<f64>,
-    /// Per-million-token prices: `small=IN/OUT` or `large=IN/OUT` (repeat for both).
-    #[arg(long = "price", value_name = "MODEL=IN/OUT")]
-    pub prices: Vec<String>,
+    /// Per-token prices, as for sweep: tokens × price per million for that model.
+    #[command(flatten)]
+    pub prices: PriceArgs,
     /// Large output tokens = small output tokens x R when --price large is given and the table
     /// has no large_output_tokens (say so with --no-large-output-tokens).
     #[arg(long, value_name = "R", default_value_t = 1.0)]

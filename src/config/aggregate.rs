@@ -10,6 +10,7 @@ use clap::Parser;
 
 use crate::cli::{self, AggregateArgs, SqlArgs};
 use crate::input::Field;
+use crate::input::prices::Price;
 use crate::output::sql::{Dialect, SqlCost, SqlSpec};
 use crate::report::RunSettings;
 
@@ -89,31 +90,18 @@ pub fn sql(a: SqlArgs) -> Result<SqlSpec> {
             .find(|(g, _)| *g == f)
             .map_or_else(|| f.name().to_string(), |(_, c)| c.clone())
     };
-    let mut prices = [None, None];
-    for spec in &a.prices {
-        let parsed = spec.split_once('=').and_then(|(model, p)| {
-            let (i, o) = p.split_once('/')?;
-            Some((
-                model,
-                i.trim().parse::<f64>().ok()?,
-                o.trim().parse::<f64>().ok()?,
-            ))
-        });
-        match parsed {
-            Some(("small", i, o)) if i >= 0.0 && o >= 0.0 => prices[0] = Some((i, o)),
-            Some(("large", i, o)) if i >= 0.0 && o >= 0.0 => prices[1] = Some((i, o)),
-            _ => bail!(
-                "--price {spec}: expected small=IN/OUT or large=IN/OUT, prices per million \
-                 tokens ≥ 0 (e.g. small=0.15/0.6)"
-            ),
-        }
-    }
-    let cost = |flat: Option<f64>, price: Option<(f64, f64)>, model: &str| -> Result<SqlCost> {
+    let sheets = super::costs::sheets(a.prices.prices_file.as_deref())?;
+    let (small, large) = super::costs::prices(&a.prices.price, &sheets)?;
+    let prices = [small.map(|p| p.price), large.map(|p| p.price)];
+    let cost = |flat: Option<f64>, price: Option<Price>, model: &str| -> Result<SqlCost> {
         Ok(match (flat, price) {
             (Some(_), Some(_)) => bail!("--{model}-cost and --price {model}=...: give one"),
             (Some(c), None) if c.is_finite() && (0.0..1e30).contains(&c) => SqlCost::Flat(c),
             (Some(c), None) => bail!("--{model}-cost {c}: expected a cost ≥ 0 and below 1e30"),
-            (None, Some((input, output))) => SqlCost::Tokens { input, output },
+            (None, Some(p)) => SqlCost::Tokens {
+                input: p.input,
+                output: p.output,
+            },
             (None, None) => SqlCost::Column,
         })
     };

@@ -36,7 +36,7 @@ pub(super) fn sheets(file: Option<&Path>) -> Result<Vec<PriceSheet>> {
 }
 
 /// `--price MODEL=PRICE` flags by model name (`small`, `large`).
-fn prices(
+pub(super) fn prices(
     specs: &[String],
     sheets: &[PriceSheet],
 ) -> Result<(Option<NamedPrice>, Option<NamedPrice>)> {

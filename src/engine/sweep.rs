@@ -461,27 +461,6 @@ impl Totals {
     }
 }
 
-/// A test input with flat costs (small 1, large 10 per request), no baseline, nothing safeguarded.
-#[cfg(test)]
-pub fn flat_input<'a>(
-    confidence: &'a [f64],
-    small_quality: &'a [f64],
-    large_quality: Option<&'a [f64]>,
-) -> SweepInput<'a> {
-    use crate::engine::economics::CostColumn;
-    SweepInput {
-        confidence,
-        small_quality,
-        large_quality,
-        costs: CostModel {
-            small: CostColumn::PerRequest(1.0),
-            large: CostColumn::PerRequest(10.0),
-            baseline: None,
-        },
-        safeguarded: None,
-    }
-}
-
 /// Record columns in a sweep's order (see [`Sweep::sorted_columns`]).
 #[derive(Debug, Clone)]
 pub struct SortedColumns {
@@ -492,7 +471,15 @@ pub struct SortedColumns {
 }
 
 mod build;
+mod cell;
 mod from_cells;
+
+pub use cell::{Cell, cells_of};
+#[cfg(test)]
+pub use testing::flat_input;
+
+#[cfg(test)]
+mod testing;
 
 #[cfg(test)]
 mod tests;

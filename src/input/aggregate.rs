@@ -83,188 +83,205 @@ pub struct Aggregate {
 /// raw path would refuse.
 pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
     let frame = super::table::parquet_frame(file, label)?;
-    let bad = |row: Option<usize>, column: &str, message: String| {
-        let at = row.map_or(String::new(), |r| format!("row {}: ", r + 1));
-        LoadError::Reader {
-            path: label.into(),
-            message: format!("{at}column \"{column}\": {message}"),
-        }
+    let read = Read {
+        frame: &frame,
+        label,
     };
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let column = |name: &str| -> Result<&Column, LoadError> {
-        frame.column(name).map_err(|_| {
-            bad(
-                None,
-                name,
-                "missing: an aggregate of schema version 1 has it".into(),
-            )
-        })
-    };
-    let ints = |name: &str| -> Result<Vec<Option<i128>>, LoadError> {
-        whole_numbers(column(name)?).map_err(|found| {
-            bad(
-                None,
-                name,
-                format!(
-                    "expected whole numbers (an integer or DECIMAL(38,0) column), found {found}"
-                ),
-            )
-        })
-    };
-    let n = frame.height();
-    let version = ints(VERSION_COLUMN)?;
-    let resolution = ints(RESOLUTION)?;
-    for (r, v) in version.iter().enumerate() {
-        if *v != Some(VERSION.into()) {
-            let found = v.map_or("null".into(), |v| v.to_string());
-            return Err(bad(
-                Some(r),
-                VERSION_COLUMN,
-                format!(
-                    "expected {VERSION}, found {found} (this calibrate reads schema version {VERSION})"
-                ),
-            ));
-        }
-    }
-    let first_resolution = resolution.first().copied().flatten().unwrap_or(-1);
-    for (r, v) in resolution.iter().enumerate() {
-        if *v != Some(first_resolution) || !(-1..=60).contains(&first_resolution) {
-            let found = v.map_or("null".into(), |v| v.to_string());
-            return Err(bad(
-                Some(r),
-                RESOLUTION,
-                format!(
-                    "expected one resolution in -1..=60 in every row, found {found} after {first_resolution}"
-                ),
-            ));
-        }
-    }
-    let confidence = column(CONFIDENCE)?
-        .cast(&DataType::Float64)
-        .map_err(|e| bad(None, CONFIDENCE, e.to_string()))?;
-    let confidence: Vec<Option<f64>> = confidence.f64().expect("cast").iter().collect();
-    let records = ints(RECORDS)?;
-    let invalid = ints(INVALID)?;
-    let sums: Vec<Vec<[Option<i128>; 3]>> = SUMS
-        .iter()
-        .map(|s| {
-            let limbs = limb_columns(s).map(|c| ints(&c));
-            let [a, b, c] = limbs;
-            let (a, b, c) = (a?, b?, c?);
-            Ok((0..n).map(|r| [a[r], b[r], c[r]]).collect())
-        })
-        .collect::<Result<_, LoadError>>()?;
-    let counts: Vec<Vec<Option<i128>>> =
-        COUNTS.iter().map(|c| ints(c)).collect::<Result<_, _>>()?;
-    let segment_names: Vec<String> = names
-        .iter()
-        .filter_map(|n| n.strip_prefix(SEGMENT_PREFIX).map(str::to_string))
-        .collect();
-    let segment_values: Vec<Vec<Option<String>>> = segment_names
-        .iter()
-        .map(|s| {
-            let name = format!("{SEGMENT_PREFIX}{s}");
-            let c = column(&name)?
-                .cast(&DataType::String)
-                .map_err(|e| bad(None, &name, e.to_string()))?;
-            Ok(c.str()
-                .expect("cast")
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect())
-        })
-        .collect::<Result<_, LoadError>>()?;
-    let large = sums[1].first().is_some_and(|l| l[0].is_some());
-    let mut rows = Vec::with_capacity(n);
-    for r in 0..n {
-        let count = |name: &str, v: Option<i128>| -> Result<u64, LoadError> {
-            v.and_then(|v| u64::try_from(v).ok()).ok_or_else(|| {
-                bad(
-                    Some(r),
-                    name,
-                    format!(
-                        "expected a whole number ≥ 0, found {}",
-                        v.map_or("null".into(), |v| v.to_string())
-                    ),
-                )
-            })
-        };
-        let c = confidence[r].filter(|c| c.is_finite()).ok_or_else(|| {
-            bad(Some(r), CONFIDENCE, format!("expected a finite number, found {:?} (records without a confidence are refused by the raw path too)", confidence[r]))
-        })?;
-        let records = count(RECORDS, records[r])?;
-        if records == 0 {
-            return Err(bad(
-                Some(r),
-                RECORDS,
-                "expected at least 1 record in a row".into(),
-            ));
-        }
-        let invalid = count(INVALID, invalid[r])?;
-        if invalid > 0 {
-            return Err(bad(
-                Some(r),
-                INVALID,
-                format!(
-                    "{invalid} records at confidence {c} have a missing or out-of-range field (quality outside [0, 1], a negative cost or a cost ≥ 1e30); the raw path refuses them: fix the source table"
-                ),
-            ));
-        }
-        let mut row_sums = [None; 5];
-        for (k, name) in SUMS.iter().enumerate() {
-            let limbs = sums[k][r];
-            let optional = k == 1 || k == 2;
-            match limbs {
-                [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => {
-                    row_sums[k] = Some([a, b, c])
-                }
-                [None, None, None] if optional && !large => {}
-                _ => {
-                    return Err(bad(
-                        Some(r),
-                        &format!("{name}_p0"),
-                        format!(
-                            "expected three whole-number limb sums ≥ 0{}, found {limbs:?}",
-                            if optional {
-                                " in every row or null in every row"
-                            } else {
-                                ""
-                            }
-                        ),
-                    ));
-                }
-            }
-        }
-        let mut row_counts = [0; 4];
-        for (k, name) in COUNTS.iter().enumerate() {
-            row_counts[k] = if k >= 2 && !large {
-                counts[k][r].map_or(Ok(0), |v| count(name, Some(v)))?
-            } else {
-                count(name, counts[k][r])?
-            };
-        }
-        let segments = segment_values.iter().map(|v| v[r].clone()).collect();
-        rows.push(AggregateRow {
-            segments,
-            confidence: c,
-            records,
-            sums: row_sums,
-            counts: row_counts,
-        });
-    }
+    let columns = read.columns()?;
+    let large = columns.sums[1].first().is_some_and(|l| l[0].is_some());
+    let rows = (0..frame.height())
+        .map(|r| columns.row(&read, r, large))
+        .collect::<Result<Vec<_>, _>>()?;
     if rows.is_empty() {
         return Err(LoadError::Empty { path: label.into() });
     }
+    let resolution = columns.resolution.first().copied().flatten().unwrap_or(-1) as i64;
     Ok(Aggregate {
-        segments: segment_names,
-        resolution: first_resolution as i64,
+        segments: columns.segment_names,
+        resolution,
         large,
         rows,
     })
+}
+
+/// The frame being read, and how to word its errors.
+struct Read<'a> {
+    frame: &'a DataFrame,
+    label: &'a str,
+}
+
+/// The aggregate's columns, each whole.
+struct Columns {
+    resolution: Vec<Option<i128>>,
+    confidence: Vec<Option<f64>>,
+    records: Vec<Option<i128>>,
+    invalid: Vec<Option<i128>>,
+    sums: [Vec<[Option<i128>; 3]>; 5],
+    counts: [Vec<Option<i128>>; 4],
+    segment_names: Vec<String>,
+    segment_values: Vec<Vec<Option<String>>>,
+}
+
+/// A row's value as the error shows it.
+fn shown(v: Option<i128>) -> String {
+    v.map_or("null".into(), |v| v.to_string())
+}
+
+impl Read<'_> {
+    fn bad(&self, row: Option<usize>, column: &str, message: String) -> LoadError {
+        let at = row.map_or(String::new(), |r| format!("row {}: ", r + 1));
+        LoadError::Reader {
+            path: self.label.into(),
+            message: format!("{at}column \"{column}\": {message}"),
+        }
+    }
+
+    fn column(&self, name: &str) -> Result<&Column, LoadError> {
+        (self.frame.column(name)).map_err(|_| {
+            let why = "missing: an aggregate of schema version 1 has it";
+            self.bad(None, name, why.into())
+        })
+    }
+
+    fn ints(&self, name: &str) -> Result<Vec<Option<i128>>, LoadError> {
+        whole_numbers(self.column(name)?).map_err(|found| {
+            let expected = "expected whole numbers (an integer or DECIMAL(38,0) column)";
+            self.bad(None, name, format!("{expected}, found {found}"))
+        })
+    }
+
+    fn cast(&self, name: &str, to: &DataType) -> Result<Column, LoadError> {
+        (self.column(name)?.cast(to)).map_err(|e| self.bad(None, name, e.to_string()))
+    }
+
+    /// Every column, with the version and resolution checked in every row.
+    fn columns(&self) -> Result<Columns, LoadError> {
+        for (r, v) in self.ints(VERSION_COLUMN)?.iter().enumerate() {
+            if *v != Some(VERSION.into()) {
+                let why = format!(
+                    "expected {VERSION}, found {} (this calibrate reads schema version {VERSION})",
+                    shown(*v)
+                );
+                return Err(self.bad(Some(r), VERSION_COLUMN, why));
+            }
+        }
+        let resolution = self.ints(RESOLUTION)?;
+        let first = resolution.first().copied().flatten();
+        for (r, v) in resolution.iter().enumerate() {
+            if *v != first || !v.is_some_and(|k| (-1..=60).contains(&k)) {
+                let why = format!(
+                    "expected the same resolution in -1..=60 in every row, found {} after {}",
+                    shown(*v),
+                    shown(first)
+                );
+                return Err(self.bad(Some(r), RESOLUTION, why));
+            }
+        }
+        let confidence = self.cast(CONFIDENCE, &DataType::Float64)?;
+        let limbs = |sum: &str| -> Result<Vec<[Option<i128>; 3]>, LoadError> {
+            let [a, b, c] = limb_columns(sum).map(|c| self.ints(&c));
+            let (a, b, c) = (a?, b?, c?);
+            Ok((0..a.len()).map(|r| [a[r], b[r], c[r]]).collect())
+        };
+        let segment_names: Vec<String> = (self.frame.get_column_names().iter())
+            .filter_map(|n| n.strip_prefix(SEGMENT_PREFIX).map(str::to_string))
+            .collect();
+        let segment_values = (segment_names.iter())
+            .map(|s| {
+                let c = self.cast(&format!("{SEGMENT_PREFIX}{s}"), &DataType::String)?;
+                let values = c.str().expect("cast to text");
+                Ok(values.iter().map(|v| v.map(str::to_string)).collect())
+            })
+            .collect::<Result<_, LoadError>>()?;
+        Ok(Columns {
+            resolution,
+            confidence: confidence.f64().expect("cast to f64").iter().collect(),
+            records: self.ints(RECORDS)?,
+            invalid: self.ints(INVALID)?,
+            sums: [
+                limbs(SUMS[0])?,
+                limbs(SUMS[1])?,
+                limbs(SUMS[2])?,
+                limbs(SUMS[3])?,
+                limbs(SUMS[4])?,
+            ],
+            counts: [
+                self.ints(COUNTS[0])?,
+                self.ints(COUNTS[1])?,
+                self.ints(COUNTS[2])?,
+                self.ints(COUNTS[3])?,
+            ],
+            segment_names,
+            segment_values,
+        })
+    }
+}
+
+impl Columns {
+    /// Row `r`, checked.
+    fn row(&self, read: &Read<'_>, r: usize, large: bool) -> Result<AggregateRow, LoadError> {
+        let count = |name: &str, v: Option<i128>| -> Result<u64, LoadError> {
+            let why = || format!("expected a whole number ≥ 0, found {}", shown(v));
+            (v.and_then(|v| u64::try_from(v).ok())).ok_or_else(|| read.bad(Some(r), name, why()))
+        };
+        let Some(c) = self.confidence[r].filter(|c| c.is_finite()) else {
+            let why = format!(
+                "expected a finite number, found {:?} (the raw path refuses records without a \
+                 finite confidence too)",
+                self.confidence[r]
+            );
+            return Err(read.bad(Some(r), CONFIDENCE, why));
+        };
+        let records = count(RECORDS, self.records[r])?;
+        if records == 0 {
+            return Err(read.bad(Some(r), RECORDS, "expected at least 1 record".into()));
+        }
+        let invalid = count(INVALID, self.invalid[r])?;
+        if invalid > 0 {
+            let why = format!(
+                "{invalid} records at confidence {c} have a missing or out-of-range field (a \
+                 quality outside [0, 1], a negative cost or a cost of 1e30 or more); the raw path \
+                 refuses them: fix the source table"
+            );
+            return Err(read.bad(Some(r), INVALID, why));
+        }
+        let mut sums = [None; 5];
+        for (k, name) in SUMS.iter().enumerate() {
+            let optional = k == 1 || k == 2;
+            sums[k] = match self.sums[k][r] {
+                [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => Some([a, b, c]),
+                [None, None, None] if optional && !large => None,
+                found => {
+                    let why = format!(
+                        "expected three whole-number limb sums ≥ 0{}, found {found:?}",
+                        if optional {
+                            ", in every row or in none"
+                        } else {
+                            ""
+                        }
+                    );
+                    return Err(read.bad(Some(r), &format!("{name}_p0"), why));
+                }
+            };
+        }
+        let mut counts = [0; 4];
+        for (k, name) in COUNTS.iter().enumerate() {
+            let v = self.counts[k][r];
+            // Large-label counts are null or 0 without large labels.
+            counts[k] = if k >= 2 && !large {
+                count(name, v.or(Some(0)))?
+            } else {
+                count(name, v)?
+            };
+        }
+        Ok(AggregateRow {
+            segments: self.segment_values.iter().map(|v| v[r].clone()).collect(),
+            confidence: c,
+            records,
+            sums,
+            counts,
+        })
+    }
 }
 
 /// A column of whole numbers (any integer type, or a decimal of scale 0) widened to i128; the

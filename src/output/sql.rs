@@ -152,161 +152,181 @@ const P60: u64 = 1 << 60;
 
 /// The query.
 pub fn aggregate_sql(spec: &SqlSpec) -> String {
-    let d = spec.dialect;
-    let dbl = d.double();
-    let col = |name: &str| format!("CAST({} AS {dbl})", d.ident(name));
-    let lq = spec.large_quality.as_deref();
-    let cost = |how: SqlCost, column: &str, output: String| -> String {
-        match how {
-            SqlCost::Column => col(column),
-            SqlCost::Flat(c) => d.num(c),
-            SqlCost::Tokens { input, output: out } => {
-                let tokens_in = spec.input_tokens.as_deref().map_or(d.int(0), col);
-                format!(
-                    "({tokens_in} * {} + {output} * {}) / {}",
-                    d.num(input),
-                    d.num(out),
-                    d.int(1_000_000)
-                )
-            }
-        }
+    let q = Query {
+        spec,
+        d: spec.dialect,
     };
-    let small_out = col(&spec.small_output_tokens);
-    let large_out = match &spec.large_output_tokens {
-        Some(c) => col(c),
-        None => format!("{small_out} * {}", d.num(spec.large_output_ratio)),
-    };
-    let sc = cost(spec.small_cost, &spec.small_cost_column, small_out.clone());
-    let lc = cost(spec.large_cost, &spec.large_cost_column, large_out);
-    let conf = col(&spec.confidence);
-    let qs = col(&spec.small_quality);
-    let finite =
-        |x: &str| format!("{x} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308");
-    let mut valid = vec![finite(&conf), format!("{qs} BETWEEN 0 AND 1")];
-    if let Some(l) = lq {
-        valid.push(format!("{} BETWEEN 0 AND 1", col(l)));
-    }
-    for c in [&sc, &lc] {
-        valid.push(format!("{c} >= 0 AND {c} < {}", d.num(1e30)));
-    }
-    let valid = valid.join("\n        AND ");
-    let or_zero = |x: &str| format!("CASE WHEN ok = 1 THEN {x} ELSE {} END", d.int(0));
-    let key = if spec.resolution < 0 {
-        format!("{conf} + {}", d.int(0))
-    } else {
-        let scale = d.int(1 << spec.resolution);
-        format!(
-            "{} / {scale} + {}",
-            d.floor(&format!("{conf} * {scale}")),
-            d.int(0)
-        )
-    };
-    let segments: Vec<String> = spec
-        .segment_by
-        .iter()
-        .map(|s| format!("segment_{s}"))
+    let segments: Vec<String> = (spec.segment_by.iter())
+        .map(|s| q.d.ident(&format!("segment_{s}")))
         .collect();
-    let mut inner = Vec::new();
-    for (s, alias) in spec.segment_by.iter().zip(&segments) {
-        inner.push(format!(
-            "CAST({} AS {}) AS {}",
-            d.ident(s),
-            d.text(),
-            d.ident(alias)
-        ));
-    }
-    inner.push(format!("{key} AS confidence"));
-    inner.push(format!(
-        "CASE WHEN {valid}\n        THEN 1 ELSE 0 END AS ok"
-    ));
-    inner.push(format!("{qs} AS qs"));
-    inner.push(match lq {
-        Some(l) => format!("{} AS ql", col(l)),
-        None => format!("CAST(NULL AS {dbl}) AS ql"),
-    });
-    inner.push(format!("{sc} AS sc"));
-    inner.push(format!("{lc} AS lc"));
-    let values = [
-        ("small_quality", or_zero("qs")),
-        ("large_quality", or_zero("ql")),
-        (
-            "quality_lost",
-            or_zero(&format!("GREATEST(ql - qs, {})", d.int(0))),
-        ),
-        ("small_cost", or_zero("sc")),
-        ("large_cost", or_zero("lc")),
-    ];
     let mut middle = vec!["confidence".to_string(), "ok".into()];
-    middle.extend(segments.iter().map(|s| d.ident(s)));
-    for (name, value) in &values {
-        middle.push(format!("{value} AS v_{name}"));
-    }
-    middle.push("qs".into());
-    middle.push("ql".into());
+    middle.extend(segments.iter().cloned());
+    middle.extend(q.values());
+    middle.extend(["qs".into(), "ql".into()]);
     let mut outer = vec![
         format!("{VERSION} AS calibrate_aggregate"),
         format!("{} AS resolution", spec.resolution),
     ];
-    outer.extend(segments.iter().map(|s| d.ident(s)));
+    outer.extend(segments.iter().cloned());
     outer.push("confidence".into());
-    outer.push(format!("CAST(COUNT(*) AS {}) AS records", d.bigint()));
+    outer.push(format!("CAST(COUNT(*) AS {}) AS records", q.d.bigint()));
     outer.push(format!(
         "CAST(SUM(1 - ok) AS {}) AS invalid_records",
-        d.bigint()
+        q.d.bigint()
     ));
-    let dec = d.decimal();
     for name in SUMS {
-        let v = format!("v_{name}");
-        let [c0, c1, c2] = limb_columns(name);
-        let hi = d.floor(&format!("{v} / {}", d.int(P40)));
-        let mid = d.floor(&format!("{v} * {}", d.int(P20)));
-        let lo = d.floor(&format!("{v} * {} * {}", d.int(P20), d.int(P60)));
-        let limb = |expr: String| format!("CAST({expr} AS {})", d.bigint());
-        let p0 = limb(hi.clone());
-        let p1 = limb(format!("{mid} - {hi} * {}", d.int(P60)));
-        let p2 = limb(format!("{lo} - {mid} * {}", d.int(P60)));
-        let large_only = name == "large_quality" || name == "quality_lost";
-        for (p, c) in [(p0, c0), (p1, c1), (p2, c2)] {
-            let sum = format!("CAST(SUM(CAST({p} AS {dec})) AS {dec})");
-            outer.push(if large_only && lq.is_none() {
-                format!("CAST(NULL AS {dec}) AS {c}")
-            } else {
-                format!("{sum} AS {c}")
-            });
-        }
+        outer.extend(q.limb_sums(name));
     }
-    let counts = [
-        ("qs", "= 1"),
-        ("qs", "> 0 AND qs < 1"),
-        ("ql", "= 1"),
-        ("ql", "> 0 AND ql < 1"),
-    ];
-    for (name, (v, test)) in COUNTS.iter().zip(counts) {
-        outer.push(format!(
-            "CAST(SUM(CASE WHEN ok = 1 AND {v} {test} THEN 1 ELSE 0 END) AS {}) AS {name}",
-            d.bigint()
-        ));
-    }
-    let mut group: Vec<String> = segments.iter().map(|s| d.ident(s)).collect();
+    outer.extend(q.counts());
+    let mut group = segments.clone();
     group.push("confidence".into());
     format!(
-        "-- calibrate aggregate, schema version {VERSION}: one row per {} confidence{}.\n\
+        "-- calibrate aggregate, schema version {VERSION}: one row per {}confidence{}.\n\
          -- Save the result as Parquet and pass it to calibrate sweep, recommend or aggregate.\n\
          WITH r AS (\n  SELECT\n    {}\n  FROM {}\n),\nv AS (\n  SELECT\n    {}\n  FROM r\n)\n\
          SELECT\n  {}\nFROM v\nGROUP BY {}\n",
         if segments.is_empty() {
             ""
         } else {
-            "segment and"
+            "segment and "
         },
         match spec.resolution {
             k if k < 0 => String::new(),
             k => format!(" (floored to multiples of 2^-{k})"),
         },
-        inner.join(",\n    "),
+        q.row_values().join(",\n    "),
         spec.table,
         middle.join(",\n    "),
         outer.join(",\n  "),
         group.join(", ")
     )
+}
+
+/// The query's parts for one spec.
+struct Query<'a> {
+    spec: &'a SqlSpec,
+    d: Dialect,
+}
+
+impl Query<'_> {
+    /// A column as a double.
+    fn col(&self, name: &str) -> String {
+        format!("CAST({} AS {})", self.d.ident(name), self.d.double())
+    }
+
+    /// One model's cost per record (`engine::economics::token_cost`: (in · p_in + out · p_out)
+    /// / 1e6, in that order).
+    fn cost(&self, how: SqlCost, column: &str, output: &str) -> String {
+        let d = self.d;
+        match how {
+            SqlCost::Column => self.col(column),
+            SqlCost::Flat(c) => d.num(c),
+            SqlCost::Tokens { input, output: out } => {
+                let tokens_in =
+                    (self.spec.input_tokens.as_deref()).map_or(d.int(0), |c| self.col(c));
+                let (p_in, p_out, million) = (d.num(input), d.num(out), d.int(1_000_000));
+                format!("({tokens_in} * {p_in} + {output} * {p_out}) / {million}")
+            }
+        }
+    }
+
+    /// The first SELECT: segment values, the key, the validity flag and the per-record values.
+    fn row_values(&self) -> Vec<String> {
+        let (spec, d) = (self.spec, self.d);
+        let small_out = self.col(&spec.small_output_tokens);
+        let large_out = match &spec.large_output_tokens {
+            Some(c) => self.col(c),
+            None => format!("{small_out} * {}", d.num(spec.large_output_ratio)),
+        };
+        let sc = self.cost(spec.small_cost, &spec.small_cost_column, &small_out);
+        let lc = self.cost(spec.large_cost, &spec.large_cost_column, &large_out);
+        let conf = self.col(&spec.confidence);
+        let qs = self.col(&spec.small_quality);
+        let ql = spec.large_quality.as_deref().map(|l| self.col(l));
+        let largest = "-1.7976931348623157e308 AND 1.7976931348623157e308";
+        let mut valid = vec![
+            format!("{conf} BETWEEN {largest}"),
+            format!("{qs} BETWEEN 0 AND 1"),
+        ];
+        valid.extend(ql.iter().map(|l| format!("{l} BETWEEN 0 AND 1")));
+        for c in [&sc, &lc] {
+            valid.push(format!("{c} >= 0 AND {c} < {}", d.num(1e30)));
+        }
+        // + 0 folds -0.0 into 0.0; a resolution floors to multiples of 2^-k (`engine::cells::key`).
+        let key = match spec.resolution {
+            k if k < 0 => format!("{conf} + {}", d.int(0)),
+            k => {
+                let scale = d.int(1 << k);
+                let floored = d.floor(&format!("{conf} * {scale}"));
+                format!("{floored} / {scale} + {}", d.int(0))
+            }
+        };
+        let mut out: Vec<String> = (spec.segment_by.iter())
+            .map(|s| {
+                let alias = d.ident(&format!("segment_{s}"));
+                format!("CAST({} AS {}) AS {alias}", d.ident(s), d.text())
+            })
+            .collect();
+        out.push(format!("{key} AS confidence"));
+        let valid = valid.join("\n        AND ");
+        out.push(format!(
+            "CASE WHEN {valid}\n        THEN 1 ELSE 0 END AS ok"
+        ));
+        out.push(format!("{qs} AS qs"));
+        out.push(match ql {
+            Some(l) => format!("{l} AS ql"),
+            None => format!("CAST(NULL AS {}) AS ql", d.double()),
+        });
+        out.push(format!("{sc} AS sc"));
+        out.push(format!("{lc} AS lc"));
+        out
+    }
+
+    /// The second SELECT: the summed values, 0 for a record that is not valid.
+    fn values(&self) -> Vec<String> {
+        let zero = self.d.int(0);
+        let or_zero = |x: &str| format!("CASE WHEN ok = 1 THEN {x} ELSE {zero} END");
+        let lost = format!("GREATEST(ql - qs, {zero})");
+        let values = ["qs", "ql", lost.as_str(), "sc", "lc"];
+        (SUMS.iter().zip(values))
+            .map(|(name, v)| format!("{} AS v_{name}", or_zero(v)))
+            .collect()
+    }
+
+    /// The three limb sums of one value (`engine::exact::limbs`), as DECIMAL(38,0).
+    fn limb_sums(&self, name: &str) -> Vec<String> {
+        let d = self.d;
+        let dec = d.decimal();
+        let v = format!("v_{name}");
+        let hi = d.floor(&format!("{v} / {}", d.int(P40)));
+        let mid = d.floor(&format!("{v} * {}", d.int(P20)));
+        let lo = d.floor(&format!("{v} * {} * {}", d.int(P20), d.int(P60)));
+        let limb = |expr: String| format!("CAST({expr} AS {})", d.bigint());
+        let limbs = [
+            limb(hi.clone()),
+            limb(format!("{mid} - {hi} * {}", d.int(P60))),
+            limb(format!("{lo} - {mid} * {}", d.int(P60))),
+        ];
+        let absent = (name == "large_quality" || name == "quality_lost")
+            && self.spec.large_quality.is_none();
+        (limbs.into_iter().zip(limb_columns(name)))
+            .map(|(p, c)| match absent {
+                true => format!("CAST(NULL AS {dec}) AS {c}"),
+                false => format!("CAST(SUM(CAST({p} AS {dec})) AS {dec}) AS {c}"),
+            })
+            .collect()
+    }
+
+    /// The counts of right answers and of fractional labels.
+    fn counts(&self) -> Vec<String> {
+        let tests = ["qs = 1", "qs > 0 AND qs < 1", "ql = 1", "ql > 0 AND ql < 1"];
+        (COUNTS.iter().zip(tests))
+            .map(|(name, test)| {
+                let bigint = self.d.bigint();
+                format!(
+                    "CAST(SUM(CASE WHEN ok = 1 AND {test} THEN 1 ELSE 0 END) AS {bigint}) AS {name}"
+                )
+            })
+            .collect()
+    }
 }

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod aggregate;
 mod certify;
 mod chains;
 mod compressed;

@@ -117,8 +117,8 @@ pub fn check_finite(
     let checks = [("small", largest(small)), ("large", largest(large))];
     let baseline_check = baseline.map(|b| ("baseline", b));
     for (model, cost) in checks.into_iter().chain(baseline_check) {
-        // `!(<)` also refuses NaN and infinity.
-        if !(cost < MAX_COST) && cost.is_finite() {
+        // Infinity and NaN are left to the overflow check below, which names them.
+        if cost >= MAX_COST && cost.is_finite() {
             return Err(CostError::TooLarge { model, cost });
         }
     }

@@ -5,8 +5,7 @@
 //! cells came from, bit for bit. There is no record order: what needs records (the bootstrap
 //! over records, per-record checks) is not available from cells.
 
-use super::Sweep;
-use crate::engine::cells::Cell;
+use super::{Cell, Sweep};
 use crate::engine::economics::Cost;
 use crate::engine::exact::Exact;
 

@@ -314,9 +314,9 @@ proptest! {
         // Two shards, aggregated apart and merged, the second first.
         let cut = split.min(rows.len());
         let shard = |range: std::ops::Range<usize>| {
-            crate::engine::cells::cells_of(&input, &|i| u32::from(!range.contains(&i)))
+            super::cells_of(&input, &|i| u32::from(!range.contains(&i)))
         };
-        let mut merged: Vec<(f64, crate::engine::cells::Cell)> = Vec::new();
+        let mut merged: Vec<(f64, super::Cell)> = Vec::new();
         for ((g, c), cell) in shard(0..cut).into_iter().rev() {
             if g == 0 {
                 match merged.iter_mut().find(|(k, _)| *k == c) {

@@ -1,0 +1,449 @@
+//! Issue 18: the aggregate. A sweep of an aggregate equals the sweep of its records to the last
+//! digit; aggregates of shards merge to the aggregate of the whole, byte for byte; the SQL of
+//! `calibrate sql`, run on DuckDB and Apache Spark, builds the same table.
+
+use std::fs;
+
+use polars::prelude::*;
+
+use super::harness::{Scratch, calibrate, stderr, stdout};
+
+/// A seeded eval set with ties, negative confidences, fractional and 0/1 labels, token counts and
+/// three task types, as JSON Lines. The generator is a plain linear congruential one (Knuth's
+/// MMIX constants), independent of the code under test.
+fn eval_set(n: usize, seed: u64, binary: bool) -> Vec<serde_json::Value> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|i| {
+            let u = next();
+            // Three decimals, with a block of negative confidences and heavy ties at 0.9.
+            let confidence = if u < 0.2 {
+                0.9
+            } else {
+                ((next() * 1.2 - 0.1) * 1000.0).round() / 1000.0
+            };
+            let p = confidence.clamp(0.0, 1.0);
+            let label = |x: f64| {
+                if binary {
+                    f64::from(u8::from(x < p))
+                } else {
+                    // Sevenths: fractional labels that are not exact in binary.
+                    (x * 7.0).floor() / 7.0
+                }
+            };
+            let small = label(next());
+            let large = if binary {
+                f64::from(u8::from(next() < 0.93))
+            } else {
+                next()
+            };
+            let task = ["qa", "code", "math"][(next() * 3.0) as usize];
+            serde_json::json!({
+                "id": format!("r{i}"),
+                "confidence": confidence,
+                "small_quality": small.min(1.0),
+                "large_quality": large,
+                "input_tokens": (next() * 3000.0).floor(),
+                "small_output_tokens": (next() * 500.0).floor(),
+                "large_output_tokens": (next() * 800.0).floor(),
+                "task_type": task,
+            })
+        })
+        .collect()
+}
+
+fn jsonl(records: &[serde_json::Value]) -> String {
+    records.iter().map(|r| format!("{r}\n")).collect()
+}
+
+const PRICES: [&str; 4] = ["--price", "small=0.15:0.6", "--price", "large=2.5:10"];
+
+/// The first 11 columns of a sweep.csv (the metrics; the records' report adds intervals).
+fn metrics_columns(csv: &str) -> String {
+    csv.lines()
+        .map(|l| l.split(',').take(11).collect::<Vec<_>>().join(","))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ok(out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+}
+
+#[test]
+fn sweep_and_recommend_of_the_aggregate_equal_those_of_the_records() {
+    for binary in [false, true] {
+        let s = Scratch::new();
+        let eval = s.write(
+            "eval.jsonl",
+            jsonl(&eval_set(3000, 7 + u64::from(binary), binary)),
+        );
+        let agg = s.join("agg.parquet");
+        let mut cmd = calibrate();
+        cmd.arg("aggregate")
+            .arg(&eval)
+            .args(PRICES)
+            .arg("--out")
+            .arg(&agg);
+        ok(&cmd.output().unwrap());
+        let mut flags = vec!["--exact", "--quiet", "--bootstrap", "0"];
+        flags.extend(PRICES);
+        ok(&s.run_out("sweep", &eval, "raw", &flags));
+        ok(&s.run_out("sweep", &agg, "agg", &["--exact", "--quiet"]));
+        let raw = s.text("raw/sweep.csv");
+        assert_eq!(
+            metrics_columns(&raw),
+            metrics_columns(&s.text("agg/sweep.csv"))
+        );
+        assert!(raw.lines().count() > 500, "ties leave many candidates");
+        let objectives: Vec<Vec<&str>> = vec![
+            vec![],
+            vec!["--min-quality", "0.55"],
+            vec!["--max-escalation", "0.3"],
+            vec!["--budget", "0.002"],
+            vec!["--max-quality-loss", "0.05"],
+            vec!["--min-cascade-quality", "0.6"],
+            vec!["--min-quality", "0.99"],
+        ];
+        for objective in objectives {
+            let mut raw_flags = objective.clone();
+            raw_flags.extend(PRICES);
+            let from_records = super::harness::run("recommend", &eval, &raw_flags);
+            let from_cells = super::harness::run("recommend", &agg, &objective);
+            assert_eq!(
+                from_records.status.code(),
+                from_cells.status.code(),
+                "{objective:?}"
+            );
+            assert_eq!(stdout(&from_records), stdout(&from_cells), "{objective:?}");
+        }
+        if binary {
+            let certify = ["--min-quality", "0.8", "--certify", "--delta", "0.1"];
+            let mut raw_flags = certify.to_vec();
+            raw_flags.extend(PRICES);
+            let a = super::harness::run("recommend", &eval, &raw_flags);
+            let b = super::harness::run("recommend", &agg, &certify);
+            assert_eq!(a.status.code(), b.status.code());
+            assert_eq!(stdout(&a), stdout(&b));
+        }
+    }
+}
+
+#[test]
+fn aggregates_of_shards_merge_to_the_aggregate_of_the_whole() {
+    let s = Scratch::new();
+    let records = eval_set(2000, 11, false);
+    let whole = s.write("whole.jsonl", jsonl(&records));
+    let parts = [
+        s.write("a.jsonl", jsonl(&records[..700])),
+        s.write("b.jsonl", jsonl(&records[700..1500])),
+        s.write("c.jsonl", jsonl(&records[1500..])),
+    ];
+    let aggregate = |inputs: &[&std::path::Path], out: &str| {
+        let mut cmd = calibrate();
+        cmd.arg("aggregate")
+            .args(inputs)
+            .args(["--segment-by", "task_type", "--quiet"]);
+        cmd.args(PRICES).arg("--out").arg(s.join(out));
+        ok(&cmd.output().unwrap());
+    };
+    aggregate(&[&whole], "whole.parquet");
+    aggregate(&[&parts[2], &parts[0]], "ca.parquet");
+    aggregate(&[&parts[1]], "b.parquet");
+    // Merging aggregates needs no prices: their costs are already summed.
+    let mut merge = calibrate();
+    merge
+        .arg("aggregate")
+        .arg(s.join("b.parquet"))
+        .arg(s.join("ca.parquet"));
+    ok(&merge
+        .arg("--out")
+        .arg(s.join("merged.parquet"))
+        .output()
+        .unwrap());
+    assert_eq!(s.read("whole.parquet"), s.read("merged.parquet"));
+    // Three task types × distinct confidences: more rows than confidences.
+    let frame = ParquetReader::new(fs::File::open(s.join("whole.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(
+        frame
+            .column("records")
+            .unwrap()
+            .sum_reduce()
+            .unwrap()
+            .value()
+            .extract::<i64>(),
+        Some(2000)
+    );
+    assert!(frame.column("segment_task_type").is_ok());
+}
+
+#[test]
+fn a_bad_aggregate_is_named_by_row_and_column() {
+    let s = Scratch::new();
+    let eval = s.write("eval.jsonl", jsonl(&eval_set(300, 3, false)));
+    let agg = s.join("agg.parquet");
+    ok(&calibrate()
+        .arg("aggregate")
+        .arg(&eval)
+        .arg("--out")
+        .arg(&agg)
+        .output()
+        .unwrap());
+    let mut frame = ParquetReader::new(fs::File::open(&agg).unwrap())
+        .finish()
+        .unwrap();
+    let mut invalid = vec![0i64; frame.height()];
+    invalid[4] = 2;
+    frame
+        .replace(
+            "invalid_records",
+            Column::new("invalid_records".into(), invalid),
+        )
+        .unwrap();
+    let bad = s.join("bad.parquet");
+    ParquetWriter::new(fs::File::create(&bad).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let out = super::harness::run("recommend", &bad, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.parquet: row 5: column \"invalid_records\": 2 records"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Settings that need records are refused, not ignored.
+    for flags in [
+        vec!["--segment-by", "task_type"],
+        vec!["--small-cost", "2"],
+        vec!["--holdout", "0.2"],
+        vec!["--where", "task_type=qa"],
+    ] {
+        let out = super::harness::run("recommend", &agg, &flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(
+            stderr(&out).contains("an aggregate input cannot take"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Aggregates of different shapes do not merge.
+    let seg = s.join("seg.parquet");
+    let mut cmd = calibrate();
+    cmd.arg("aggregate")
+        .arg(&eval)
+        .args(["--segment-by", "task_type", "--out"])
+        .arg(&seg);
+    ok(&cmd.output().unwrap());
+    let out = calibrate()
+        .arg("aggregate")
+        .arg(&agg)
+        .arg(&seg)
+        .arg("--out")
+        .arg(s.join("m.parquet"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot merge: its segment columns"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.join("m.parquet").exists());
+}
+
+#[test]
+fn a_resolution_floors_confidences_to_multiples_of_its_power_of_two() {
+    // --resolution 6 keys by floor(c · 64) / 64: the records' sweep on those floored
+    // confidences (computed here independently) is the aggregate's sweep.
+    let s = Scratch::new();
+    let records = eval_set(1500, 5, false);
+    let floored: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let c = r["confidence"].as_f64().unwrap();
+            r["confidence"] = serde_json::json!((c * 64.0).floor() / 64.0);
+            r
+        })
+        .collect();
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    let eval_floored = s.write("floored.jsonl", jsonl(&floored));
+    let agg = s.join("agg.parquet");
+    let mut cmd = calibrate();
+    cmd.arg("aggregate")
+        .arg(&eval)
+        .args(["--resolution", "6", "--out"])
+        .arg(&agg);
+    ok(&cmd.output().unwrap());
+    ok(&s.run_out(
+        "sweep",
+        &eval_floored,
+        "raw",
+        &["--exact", "--quiet", "--bootstrap", "0"],
+    ));
+    ok(&s.run_out("sweep", &agg, "agg", &["--exact", "--quiet"]));
+    let agg_csv = s.text("agg/sweep.csv");
+    assert_eq!(
+        metrics_columns(&s.text("raw/sweep.csv")),
+        metrics_columns(&agg_csv)
+    );
+    // At most 64 · 1.2 + 2 keys (confidences span [-0.1, 1.1]) plus "escalate everything".
+    assert!(
+        agg_csv.lines().count() <= 1 + 80,
+        "{}",
+        agg_csv.lines().count()
+    );
+}
+
+/// The Python with DuckDB and PySpark (scripts/test.sh sets it; `.ci/run` calls that script).
+fn engines_python() -> Option<String> {
+    match std::env::var("CALIBRATE_ENGINES_PYTHON") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => {
+            assert!(
+                std::env::var("CALIBRATE_REQUIRE_ENGINES").is_err(),
+                "CALIBRATE_REQUIRE_ENGINES is set but CALIBRATE_ENGINES_PYTHON is not"
+            );
+            eprintln!(
+                "engine tests skipped: set CALIBRATE_ENGINES_PYTHON (scripts/test.sh does) to run \
+                 the SQL on DuckDB and Spark"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
+    let Some(python) = engines_python() else {
+        return;
+    };
+    let s = Scratch::new();
+    let records = eval_set(4000, 21, false);
+    let col_f64 =
+        |k: &str| -> Vec<f64> { records.iter().map(|r| r[k].as_f64().unwrap()).collect() };
+    let col_i64 = |k: &str| -> Vec<i64> {
+        records
+            .iter()
+            .map(|r| r[k].as_f64().unwrap() as i64)
+            .collect()
+    };
+    let task: Vec<&str> = records
+        .iter()
+        .map(|r| r["task_type"].as_str().unwrap())
+        .collect();
+    let mut frame = df!(
+        "id" => records.iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(),
+        "conf" => col_f64("confidence"),
+        "small_quality" => col_f64("small_quality"),
+        "large_quality" => col_f64("large_quality"),
+        "input_tokens" => col_i64("input_tokens"),
+        "small_output_tokens" => col_i64("small_output_tokens"),
+        "task_type" => task,
+    )
+    .unwrap();
+    let eval = s.join("eval.parquet");
+    ParquetWriter::new(fs::File::create(&eval).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    // Two shapes: exact keys with segments and token prices (the large model's output tokens
+    // estimated from the small model's); keys floored to 2^-9 with flat costs.
+    let tokens = [
+        "--segment-by",
+        "task_type",
+        "--price",
+        "small=0.15:0.6",
+        "--price",
+        "large=2.5:10",
+        "--large-output-ratio",
+        "1.5",
+    ];
+    let flat = [
+        "--resolution",
+        "9",
+        "--small-cost",
+        "0.0004",
+        "--large-cost",
+        "0.02",
+    ];
+    let cases: [(&str, Vec<&str>, Vec<&str>); 2] = [
+        (
+            "tokens",
+            tokens.to_vec(),
+            [tokens.as_slice(), &["--no-large-output-tokens"]].concat(),
+        ),
+        ("floored", flat.to_vec(), flat.to_vec()),
+    ];
+    let mut jobs = Vec::new();
+    for (name, local, sql) in &cases {
+        // The local aggregate of the same file: the reference.
+        let mut cmd = calibrate();
+        cmd.arg("aggregate")
+            .arg(&eval)
+            .args(["--field", "confidence=conf", "--quiet"])
+            .args(local);
+        ok(&cmd
+            .arg("--out")
+            .arg(s.join(&format!("{name}-local.parquet")))
+            .output()
+            .unwrap());
+        for engine in ["duckdb", "spark"] {
+            let mut cmd = calibrate();
+            cmd.args([
+                "sql",
+                "--dialect",
+                engine,
+                "--table",
+                "evals",
+                "--field",
+                "confidence=conf",
+            ]);
+            let out = cmd.args(sql).output().unwrap();
+            ok(&out);
+            let query = s.write(&format!("{name}-{engine}.sql"), stdout(&out));
+            jobs.push(serde_json::json!({
+                "engine": engine,
+                "input": eval,
+                "query": query,
+                "out": s.join(&format!("{name}-{engine}.parquet")),
+            }));
+        }
+    }
+    let jobs_file = s.write("jobs.json", serde_json::to_string(&jobs).unwrap());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/engines.py");
+    let run = std::process::Command::new(&python)
+        .arg(script)
+        .arg(&jobs_file)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for (name, _, _) in &cases {
+        for engine in ["duckdb", "spark"] {
+            // Re-aggregating puts the engine's rows in key order and writes our column types.
+            let again = s.join(&format!("{name}-{engine}-again.parquet"));
+            let mut cmd = calibrate();
+            cmd.arg("aggregate")
+                .arg(s.join(&format!("{name}-{engine}.parquet")))
+                .arg("--quiet");
+            ok(&cmd.arg("--out").arg(&again).output().unwrap());
+            assert_eq!(
+                fs::read(&again).unwrap(),
+                s.read(&format!("{name}-local.parquet")),
+                "{name} on {engine}"
+            );
+        }
+    }
+}

@@ -173,14 +173,27 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         if run.costs.small_timeout_ms.is_some() {
             bail!("--small-timeout-ms: an aggregate has no per-record latency to escalate by");
         }
-        let loaded = load(run)?;
-        let large = loaded.set.large_quality.is_some();
-        let segments = run.policy.segment_by.clone();
-        let t =
-            table.get_or_insert_with(|| CellTable::new(segments.clone(), config.resolution, large));
-        t.check(&segments, config.resolution, large)
-            .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?;
-        report::aggregate::add_records(t, &loaded, run)?;
+        let bar = output::progress::Bar::new(run.quiet);
+        let (mut read_records, mut dropped) = (0u64, 0u64);
+        let mut add = |loaded: Loaded| -> Result<()> {
+            read_records += loaded.drops.read;
+            dropped += loaded.drops.dropped;
+            let large = loaded.set.large_quality.is_some();
+            let segments = run.policy.segment_by.clone();
+            let t = table
+                .get_or_insert_with(|| CellTable::new(segments.clone(), config.resolution, large));
+            t.check(&segments, config.resolution, large)
+                .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?;
+            Ok(report::aggregate::add_records(t, &loaded, run)?)
+        };
+        let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
+        bar.finish();
+        read?;
+        if dropped > 0 {
+            say!(
+                "calibrate: {label}: dropped {dropped} of {read_records} records as invalid (--skip-invalid)"
+            );
+        }
     }
     let table = table.expect("clap requires an input");
     output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;

@@ -206,12 +206,18 @@ pub struct AggregateArgs {
     /// Input format [default: from the extension; sniffed on stdin].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
+    /// Drop invalid records instead of stopping; stderr says how many were dropped.
+    #[arg(long)]
+    pub skip_invalid: bool,
     /// How requests are priced (as for sweep).
     #[command(flatten)]
     pub costs: CostArgs,
     /// Hide progress.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Bytes of JSON Lines read and aggregated at a time (memory holds one part).
+    #[arg(long, hide = true, default_value_t = 64 << 20)]
+    pub part_bytes: usize,
 }
 
 /// Flags of `calibrate sql`.

@@ -25,6 +25,8 @@ pub struct AggregateConfig {
     pub out: PathBuf,
     /// -1 exact, else the resolution k.
     pub resolution: i64,
+    /// Bytes of JSON Lines read at a time.
+    pub part_bytes: usize,
 }
 
 /// Every flag of `sweep` at its default, for the eval set `path`.
@@ -40,6 +42,7 @@ pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
     let mut defaults = Defaults::try_parse_from(["calibrate", "-"])?;
     defaults.run.input.fields = a.fields;
     defaults.run.input.format = a.format;
+    defaults.run.input.skip_invalid = a.skip_invalid;
     defaults.run.costs = a.costs;
     defaults.run.policy.segment_by = a.segment_by;
     let run = super::shared_run(defaults.run, a.quiet)?;
@@ -52,10 +55,14 @@ pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
             r
         })
         .collect();
+    if a.part_bytes == 0 {
+        bail!("--part-bytes: expected at least 1");
+    }
     Ok(AggregateConfig {
         inputs,
         out: a.out,
         resolution,
+        part_bytes: a.part_bytes,
     })
 }
 

@@ -96,6 +96,7 @@ pub fn run_settings(
             read_split: false,
             extras: extras.into_requests(),
             discover_except: None,
+            first_line: 1,
         },
         costs,
         objective,

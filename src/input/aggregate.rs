@@ -329,3 +329,100 @@ pub fn aggregate_input(options: &super::LoadOptions) -> Result<Option<Aggregate>
     }
     read_aggregate(open()?, &label).map(Some)
 }
+
+/// Reads an eval set in parts and hands each to `each`, so that memory holds one part at a time
+/// (`calibrate aggregate` on inputs larger than memory). JSON Lines (a file, a pipe, stdin,
+/// compressed or not) is cut into parts of whole lines of about `part_bytes`, each loaded as a
+/// file of its own whose line numbers continue the previous part's; other formats are loaded
+/// whole, as one part.
+pub fn load_in_parts<E: From<LoadError>>(
+    options: &super::LoadOptions,
+    part_bytes: usize,
+    progress: &dyn super::Progress,
+    each: &mut dyn FnMut(super::Loaded) -> Result<(), E>,
+) -> Result<(), E> {
+    use std::io::Read;
+
+    let label = options.source.label();
+    let (format, input, _) = super::source::open(&options.source, options.format)?;
+    let (mut reader, size) = match input {
+        super::source::Input::Stream { reader, size } => (reader, size),
+        super::source::Input::Array { mut reader, .. } => {
+            return each(super::jsonl::load(
+                &mut reader,
+                None,
+                options,
+                &label,
+                progress,
+            )?);
+        }
+        super::source::Input::Seekable { file, .. } => {
+            return each(super::table::load_parquet(file, options, &label, progress)?);
+        }
+    };
+    if format != super::Format::Jsonl {
+        progress.start(size);
+        let loaded = super::table::load_csv(&mut reader, size, options, &label, progress)?;
+        return each(loaded);
+    }
+    progress.start(size);
+    let io = |source| LoadError::Io {
+        path: label.clone(),
+        source,
+    };
+    let mut carry: Vec<u8> = Vec::new();
+    let mut first_line = 1u64;
+    let mut any = false;
+    let mut ended = false;
+    while !ended {
+        // A part: the carried partial line, then whole lines up to about `part_bytes`.
+        let mut part = std::mem::take(&mut carry);
+        let start = part.len();
+        part.resize(
+            if start < part_bytes {
+                part_bytes
+            } else {
+                2 * start
+            },
+            0,
+        );
+        let mut filled = start;
+        while filled < part.len() {
+            match reader.read(&mut part[filled..]).map_err(io)? {
+                0 => {
+                    ended = true;
+                    break;
+                }
+                n => filled += n,
+            }
+        }
+        part.truncate(filled);
+        progress.advance((filled - start) as u64);
+        if !ended {
+            match memchr::memrchr(b'\n', &part) {
+                Some(end) => carry = part.split_off(end + 1),
+                // One line longer than a part: read on to its end.
+                None => {
+                    carry = part;
+                    continue;
+                }
+            }
+        }
+        let lines = memchr::memchr_iter(b'\n', &part).count() as u64;
+        if part.iter().any(|b| !b.is_ascii_whitespace()) {
+            let part_options = super::LoadOptions {
+                first_line,
+                ..options.clone()
+            };
+            let quiet = super::NoProgress;
+            let loaded = super::jsonl::load(&mut &part[..], None, &part_options, &label, &quiet)?;
+            each(loaded)?;
+            any = true;
+        }
+        first_line += lines;
+    }
+    if !any {
+        return Err(LoadError::Empty { path: label }.into());
+    }
+    Ok(())
+}

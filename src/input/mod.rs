@@ -151,6 +151,14 @@ pub trait Progress: Sync {
     fn advance(&self, bytes: u64);
 }
 
+/// A [`Progress`] that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: Option<u64>) {}
+    fn advance(&self, _: u64) {}
+}
+
 /// What to read and how.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -171,6 +179,9 @@ pub struct LoadOptions {
     /// `calibrate signals`: also try every other column as a numeric signal, except these
     /// (the columns of known fields).
     pub discover_except: Option<Vec<String>>,
+    /// The line number of the input's first line (1; more for a later part of a stream read in
+    /// parts), so that errors name the line in the whole input.
+    pub first_line: u64,
 }
 
 impl LoadOptions {
@@ -353,6 +364,7 @@ mod testing {
             read_split: true,
             extras,
             discover_except: None,
+            first_line: 1,
         }
     }
 

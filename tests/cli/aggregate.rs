@@ -447,3 +447,36 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
         }
     }
 }
+
+#[test]
+fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
+    // `aggregate` reads JSON Lines in parts (memory holds one); parts of 3000 bytes cut the
+    // records at every place, and a bad record is still named by its line in the whole file.
+    let s = Scratch::new();
+    let records = eval_set(1200, 17, false);
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    let aggregate = |input: &std::path::Path, out: &str, part: &str| {
+        let mut cmd = calibrate();
+        cmd.arg("aggregate")
+            .arg(input)
+            .args(["--quiet", "--segment-by", "task_type"]);
+        cmd.args(["--part-bytes", part, "--out"])
+            .arg(s.join(out))
+            .output()
+            .unwrap()
+    };
+    ok(&aggregate(&eval, "whole.parquet", "100000000"));
+    ok(&aggregate(&eval, "parts.parquet", "3000"));
+    assert_eq!(s.read("whole.parquet"), s.read("parts.parquet"));
+    let mut lines: Vec<String> = jsonl(&records).lines().map(str::to_string).collect();
+    lines[1000] = lines[1000].replace("\"small_quality\":", "\"small_quality\":\"yes\",\"x\":");
+    let bad = s.write("bad.jsonl", lines.join("\n") + "\n");
+    let out = aggregate(&bad, "bad.parquet", "3000");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.jsonl:1001: field \"small_quality\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.join("bad.parquet").exists());
+}

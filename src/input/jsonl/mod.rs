@@ -173,7 +173,7 @@ fn consume(
     let map = &options.fields;
     let mut plan: Option<Plan> = None;
     let mut columns = Columns::default();
-    let mut next_line: u64 = 1;
+    let mut next_line: u64 = options.first_line;
     // Appending one chunk's blocks overlaps with parsing the next.
     let mut pending: Vec<Columns> = Vec::new();
     let mut sized = size.is_none();

@@ -141,6 +141,8 @@ fn run(objective: Objective) -> RunSettings {
             read_split: false,
             extras: Vec::new(),
             discover_except: None,
+            first_line: 1,
+            first_line: 1,
         },
         costs: CostSettings {
             small: Pricing {

@@ -341,8 +341,6 @@ pub fn load_in_parts<E: From<LoadError>>(
     progress: &dyn super::Progress,
     each: &mut dyn FnMut(super::Loaded) -> Result<(), E>,
 ) -> Result<(), E> {
-    use std::io::Read;
-
     let label = options.source.label();
     let (format, input, _) = super::source::open(&options.source, options.format)?;
     let (mut reader, size) = match input {
@@ -370,53 +368,31 @@ pub fn load_in_parts<E: From<LoadError>>(
         path: label.clone(),
         source,
     };
-    let mut carry: Vec<u8> = Vec::new();
+    let mut parts = Parts {
+        reader: &mut reader,
+        carry: Vec::new(),
+        part_bytes,
+        ended: false,
+    };
     let mut first_line = 1u64;
     let mut any = false;
-    let mut ended = false;
-    while !ended {
-        // A part: the carried partial line, then whole lines up to about `part_bytes`.
-        let mut part = std::mem::take(&mut carry);
-        let start = part.len();
-        part.resize(
-            if start < part_bytes {
-                part_bytes
-            } else {
-                2 * start
-            },
-            0,
-        );
-        let mut filled = start;
-        while filled < part.len() {
-            match reader.read(&mut part[filled..]).map_err(io)? {
-                0 => {
-                    ended = true;
-                    break;
-                }
-                n => filled += n,
-            }
-        }
-        part.truncate(filled);
-        progress.advance((filled - start) as u64);
-        if !ended {
-            match memchr::memrchr(b'\n', &part) {
-                Some(end) => carry = part.split_off(end + 1),
-                // One line longer than a part: read on to its end.
-                None => {
-                    carry = part;
-                    continue;
-                }
-            }
-        }
-        let lines = memchr::memchr_iter(b'\n', &part).count() as u64;
-        if part.iter().any(|b| !b.is_ascii_whitespace()) {
+    while let Some(part) = parts.next().map_err(io)? {
+        progress.advance(part.read);
+        let lines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
+        if part.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
             let part_options = super::LoadOptions {
                 first_line,
                 ..options.clone()
             };
             let quiet = super::NoProgress;
-            let loaded = super::jsonl::load(&mut &part[..], None, &part_options, &label, &quiet)?;
-            each(loaded)?;
+            let bytes = &mut &part.bytes[..];
+            each(super::jsonl::load(
+                bytes,
+                None,
+                &part_options,
+                &label,
+                &quiet,
+            )?)?;
             any = true;
         }
         first_line += lines;
@@ -425,4 +401,65 @@ pub fn load_in_parts<E: From<LoadError>>(
         return Err(LoadError::Empty { path: label }.into());
     }
     Ok(())
+}
+
+/// A stream cut into parts of whole lines.
+struct Parts<'a> {
+    reader: &'a mut (dyn std::io::Read + Send),
+    /// The partial line that ends the bytes read so far.
+    carry: Vec<u8>,
+    part_bytes: usize,
+    ended: bool,
+}
+
+/// One part, and how many bytes were read for it.
+struct Part {
+    bytes: Vec<u8>,
+    read: u64,
+}
+
+impl Parts<'_> {
+    /// The next part: the carried partial line, then whole lines up to about `part_bytes` (more
+    /// when one line is longer); `None` at the end.
+    fn next(&mut self) -> std::io::Result<Option<Part>> {
+        let mut read = 0u64;
+        loop {
+            if self.ended {
+                return Ok(None);
+            }
+            let mut part = std::mem::take(&mut self.carry);
+            let start = part.len();
+            part.resize(
+                if start < self.part_bytes {
+                    self.part_bytes
+                } else {
+                    2 * start
+                },
+                0,
+            );
+            let mut filled = start;
+            while filled < part.len() {
+                match self.reader.read(&mut part[filled..])? {
+                    0 => {
+                        self.ended = true;
+                        break;
+                    }
+                    n => filled += n,
+                }
+            }
+            part.truncate(filled);
+            read += (filled - start) as u64;
+            if self.ended {
+                return Ok(Some(Part { bytes: part, read }));
+            }
+            match memchr::memrchr(b'\n', &part) {
+                Some(end) => {
+                    self.carry = part.split_off(end + 1);
+                    return Ok(Some(Part { bytes: part, read }));
+                }
+                // One line longer than a part: read on to its end.
+                None => self.carry = part,
+            }
+        }
+    }
 }

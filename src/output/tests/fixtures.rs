@@ -142,7 +142,6 @@ fn run(objective: Objective) -> RunSettings {
             extras: Vec::new(),
             discover_except: None,
             first_line: 1,
-            first_line: 1,
         },
         costs: CostSettings {
             small: Pricing {

@@ -216,7 +216,7 @@ pub struct AggregateArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Bytes of JSON Lines read and aggregated at a time (memory holds one part).
-    #[arg(long, hide = true, default_value_t = 64 << 20)]
+    #[arg(long, hide = true, default_value_t = 16 << 20)]
     pub part_bytes: usize,
 }
 

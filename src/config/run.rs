@@ -97,6 +97,7 @@ pub fn run_settings(
             extras: extras.into_requests(),
             discover_except: None,
             first_line: 1,
+            hash: true,
         },
         costs,
         objective,

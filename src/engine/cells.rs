@@ -5,7 +5,7 @@
 //! itself and the sweep of cells belong to `engine::sweep`. Pure; no I/O.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::engine::exact::Exact;
 use crate::engine::sums::ascending_key;
@@ -119,23 +119,8 @@ impl CellTable {
     }
 
     /// Adds the records of `input` (safeguarded ones excepted), record i in segment
-    /// `segment_of(i)`.
-    pub fn add_records(
-        &mut self,
-        input: &SweepInput<'_>,
-        segment_of: &dyn Fn(usize) -> SegmentKey,
-    ) {
-        let mut index: HashMap<SegmentKey, u32> = HashMap::new();
-        let mut names: Vec<SegmentKey> = Vec::new();
-        let codes: Vec<u32> = (0..input.confidence.len())
-            .map(|i| {
-                let s = segment_of(i);
-                *index.entry(s.clone()).or_insert_with(|| {
-                    names.push(s);
-                    names.len() as u32 - 1
-                })
-            })
-            .collect();
+    /// `names[codes[i]]` (every record in the one segment `[]` without `groups`).
+    pub fn add_records(&mut self, input: &SweepInput<'_>, groups: Option<(&[u32], &[SegmentKey])>) {
         let resolution = self.resolution;
         let keyed: Vec<f64> = input
             .confidence
@@ -146,8 +131,13 @@ impl CellTable {
             confidence: &keyed,
             ..*input
         };
-        for ((code, c), cell) in cells_of(&quantised, &|i| codes[i]) {
-            self.add(names[code as usize].clone(), c, &cell);
+        let cells = match groups {
+            Some((codes, _)) => cells_of(&quantised, &|i| codes[i]),
+            None => cells_of(&quantised, &|_| 0),
+        };
+        for ((code, c), cell) in cells {
+            let segment = groups.map_or_else(Vec::new, |(_, names)| names[code as usize].clone());
+            self.add(segment, c, &cell);
         }
     }
 

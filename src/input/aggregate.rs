@@ -368,35 +368,51 @@ pub fn load_in_parts<E: From<LoadError>>(
         path: label.clone(),
         source,
     };
-    let mut parts = Parts {
-        reader: &mut reader,
-        carry: Vec::new(),
-        part_bytes,
-        ended: false,
-    };
     let mut first_line = 1u64;
     let mut any = false;
-    while let Some(part) = parts.next().map_err(io)? {
-        progress.advance(part.read);
-        let lines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
-        if part.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-            let part_options = super::LoadOptions {
-                first_line,
-                ..options.clone()
+    // A reader thread cuts the next part while this one is parsed and aggregated.
+    std::thread::scope(|scope| -> Result<(), E> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Part>>(1);
+        scope.spawn(move || {
+            let mut parts = Parts {
+                reader: &mut reader,
+                carry: Vec::new(),
+                part_bytes,
+                ended: false,
             };
-            let quiet = super::NoProgress;
-            let bytes = &mut &part.bytes[..];
-            each(super::jsonl::load(
-                bytes,
-                None,
-                &part_options,
-                &label,
-                &quiet,
-            )?)?;
-            any = true;
+            while let Some(part) = parts.next().transpose() {
+                let failed = part.is_err();
+                // A closed channel means the consumer stopped on an error: stop reading.
+                if send.send(part).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for part in receive {
+            let part = part.map_err(io)?;
+            progress.advance(part.read);
+            let lines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
+            if part.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+                let part_options = super::LoadOptions {
+                    first_line,
+                    hash: false,
+                    ..options.clone()
+                };
+                let quiet = super::NoProgress;
+                let bytes = &mut &part.bytes[..];
+                each(super::jsonl::load(
+                    bytes,
+                    None,
+                    &part_options,
+                    &label,
+                    &quiet,
+                )?)?;
+                any = true;
+            }
+            first_line += lines;
         }
-        first_line += lines;
-    }
+        Ok(())
+    })?;
     if !any {
         return Err(LoadError::Empty { path: label }.into());
     }

@@ -182,6 +182,9 @@ pub struct LoadOptions {
     /// The line number of the input's first line (1; more for a later part of a stream read in
     /// parts), so that errors name the line in the whole input.
     pub first_line: u64,
+    /// Hash the input (SHA-256, which reports state); off for the parts of a stream, which
+    /// `calibrate aggregate` does not report.
+    pub hash: bool,
 }
 
 impl LoadOptions {
@@ -365,6 +368,7 @@ mod testing {
             extras,
             discover_except: None,
             first_line: 1,
+            hash: true,
         }
     }
 

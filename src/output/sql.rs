@@ -252,6 +252,12 @@ impl Query<'_> {
         for c in [&sc, &lc] {
             valid.push(format!("{c} >= 0 AND {c} < {}", d.num(1e30)));
         }
+        // A record without a segment value is refused by the raw path too.
+        valid.extend(
+            spec.segment_by
+                .iter()
+                .map(|s| format!("{} IS NOT NULL", d.ident(s))),
+        );
         // + 0 folds -0.0 into 0.0; a resolution floors to multiples of 2^-k (`engine::cells::key`).
         let key = match spec.resolution {
             k if k < 0 => format!("{conf} + {}", d.int(0)),

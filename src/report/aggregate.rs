@@ -88,14 +88,12 @@ pub fn add_records(
     let input = prepared.input();
     match segmentation(loaded, run) {
         Some(seg) => {
-            let labels: Vec<SegmentKey> = seg
-                .labels
-                .iter()
+            let names: Vec<SegmentKey> = (seg.labels.iter())
                 .map(|l| l.iter().map(|(_, v)| Some(v.clone())).collect())
                 .collect();
-            table.add_records(&input, &|i| labels[seg.codes[i] as usize].clone());
+            table.add_records(&input, Some((&seg.codes, &names)));
         }
-        None => table.add_records(&input, &|_| Vec::new()),
+        None => table.add_records(&input, None),
     }
     Ok(())
 }

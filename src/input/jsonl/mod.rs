@@ -98,7 +98,8 @@ fn read(
     // Parsed chunks come back for reuse, so their pages are not faulted in and zeroed again.
     let (recycle, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || produce(reader, &send, &recycled, progress));
+        let producer =
+            scope.spawn(move || produce(reader, &send, &recycled, progress, options.hash));
         let (columns, plan) = consume(receive, &recycle, size, keys, options);
         let (sha256, bytes) = producer
             .join()
@@ -125,8 +126,9 @@ fn produce(
     send: &SyncSender<Vec<u8>>,
     recycled: &Receiver<Vec<u8>>,
     progress: &dyn Progress,
+    hash: bool,
 ) -> std::io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
+    let mut hasher = hash.then(Sha256::new);
     let mut total: u64 = 0;
     let mut tail: Vec<u8> = Vec::new();
     loop {
@@ -140,7 +142,9 @@ fn produce(
             buf.reserve(CHUNK);
             // `read_to_end` fills spare capacity without zeroing it first.
             let n = (&mut *reader).take(CHUNK as u64).read_to_end(&mut buf)?;
-            hasher.update(&buf[start..]);
+            if let Some(h) = &mut hasher {
+                h.update(&buf[start..]);
+            }
             total += n as u64;
             progress.advance(n as u64);
             if n == 0 {
@@ -158,7 +162,10 @@ fn produce(
             break;
         }
     }
-    Ok((hex(&hasher.finalize()), total))
+    Ok((
+        hasher.map_or_else(String::new, |h| hex(&h.finalize())),
+        total,
+    ))
 }
 
 /// Parses the chunks as they arrive; returns the columns and the plan they were read with

@@ -142,6 +142,7 @@ fn run(objective: Objective) -> RunSettings {
             extras: Vec::new(),
             discover_except: None,
             first_line: 1,
+            hash: true,
         },
         costs: CostSettings {
             small: Pricing {

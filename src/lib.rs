@@ -135,7 +135,8 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         return Ok(ExitStatus::of(report.meets_objective()));
     }
     if let Some(table) = aggregate_table(&config.run)? {
-        let report = report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid);
+        let report = report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid)
+            .map_err(anyhow::Error::msg)?;
         out.commit(&output::aggregate_files(&report, &config.run)?)?;
         say!("wrote {}", config.out.display());
         print(&output::aggregate_summary_text(&report))?;
@@ -244,7 +245,8 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         return Ok(ExitStatus::of(report.meets_objective()));
     }
     if let Some(table) = aggregate_table(&config.run)? {
-        let report = report::aggregate::aggregate_report(&table, &config.run, Grid::Exact);
+        let report = report::aggregate::aggregate_report(&table, &config.run, Grid::Exact)
+            .map_err(anyhow::Error::msg)?;
         match output::aggregate_decision_text(&report, config.print)? {
             Ok(text) => print(&text)?,
             Err(why) => say!("calibrate: {why}"),

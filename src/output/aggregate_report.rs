@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::PolicyFormat;
 use super::csv::{COLUMNS, cells};
+use crate::policy::document::segment_rules;
 use crate::report::RunSettings;
 use crate::report::aggregate::AggregateReport;
 
@@ -60,7 +61,7 @@ fn recommendation_json(report: &AggregateReport) -> serde_json::Value {
                          "tests": c.tests }),
         Err(why) => json!({ "certified": false, "why": why.to_string() }),
     });
-    match &report.recommendation {
+    let mut out = match &report.recommendation {
         Ok(m) => json!({
             "found": true,
             "threshold": m.deployed_threshold(),
@@ -73,7 +74,16 @@ fn recommendation_json(report: &AggregateReport) -> serde_json::Value {
             "why": why.to_string(),
             "certificate": certificate,
         }),
+    };
+    if let Some(plan) = &report.plan {
+        // The per-segment rules as the records' policy document states them.
+        let rules = plan.policy.map(|_| segment_rules(plan));
+        out["segment_by"] = json!(plan.columns);
+        out["segments"] = json!(rules);
+        out["segments_measured"] = json!(plan.policy);
+        out["segments_note"] = json!(plan.note);
     }
+    out
 }
 
 fn markdown(report: &AggregateReport, run: &RunSettings) -> String {
@@ -140,10 +150,20 @@ pub fn aggregate_decision_text(
 ) -> Result<Result<String, String>> {
     Ok(match (format, &report.recommendation) {
         (PolicyFormat::Json, _) => Ok(serde_json::to_string(&recommendation_json(report))? + "\n"),
-        (PolicyFormat::Text, Ok(m)) => Ok(match m.deployed_threshold() {
-            Some(t) => format!("{t}\n"),
-            None => "always_large\n".into(),
-        }),
+        (PolicyFormat::Text, Ok(m)) => {
+            let shown = |t: Option<f64>| t.map_or("always_large".to_string(), |t| t.to_string());
+            let mut text = String::new();
+            // Per-segment rules first, as a router checks them; then the default.
+            if let Some(plan) = report.plan.as_ref().filter(|p| p.policy.is_some()) {
+                for s in &plan.segments {
+                    text += &format!("{}\t{}\n", s.name, shown(s.threshold));
+                }
+                text += &format!("default\t{}\n", shown(m.deployed_threshold()));
+            } else {
+                text += &format!("{}\n", shown(m.deployed_threshold()));
+            }
+            Ok(text)
+        }
         (PolicyFormat::Text, Err(why)) => Err(why.to_string()),
         (other, _) => bail!(
             "--print {other:?}: a policy document needs the records; from an aggregate, print \

@@ -5,10 +5,13 @@
 //! every objective and `--certify`; not for what needs records) and the refusal of the rest. It
 //! must not read files, print or format.
 
+use std::collections::BTreeMap;
+
 use crate::engine::cells::{CellTable, SegmentKey};
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Baselines, Metrics, Sweep};
 use crate::input::Loaded;
+use crate::policy::segments::{Plan, PlanSettings, Segmentation, plan_of_sweeps};
 use crate::trust::certify::{Certification, certify};
 
 use super::RunError;
@@ -42,6 +45,8 @@ pub struct AggregateReport {
     pub recommendation: Result<Metrics, Infeasible>,
     /// With `--certify`: the certificate, or why none.
     pub certification: Option<Certification>,
+    /// With `--segment-by`: the per-segment plan, from each segment's cells.
+    pub plan: Option<Plan>,
 }
 
 /// Settings an aggregate cannot serve, and why; `None` when it serves them all.
@@ -53,8 +58,6 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
          `calibrate aggregate` or `calibrate sql`"
     } else if costs.small_timeout_ms.is_some() {
         "--small-timeout-ms needs each record's latency"
-    } else if !run.policy.segment_by.is_empty() {
-        "--segment-by on an aggregate is not supported yet; run it on the records"
     } else if !run.policy.always_large.is_empty() || run.policy.escalate_refusals {
         "--always-large and --escalate-refusals need each record's fields"
     } else if run.holdout.is_some() {
@@ -98,15 +101,31 @@ pub fn add_records(
     Ok(())
 }
 
-/// The sweep of every cell of `table`, the table rows of `grid` (every candidate when `None`)
-/// and the recommendation.
-pub fn aggregate_report(table: &CellTable, run: &RunSettings, grid: Grid) -> AggregateReport {
+/// The sweep of every cell of `table`, the table rows of `grid`, the recommendation and, with
+/// `--segment-by` (columns the aggregate carries), the per-segment plan.
+pub fn aggregate_report(
+    table: &CellTable,
+    run: &RunSettings,
+    grid: Grid,
+) -> Result<AggregateReport, String> {
+    let segment_by = &run.policy.segment_by;
+    let positions: Vec<usize> = (segment_by.iter())
+        .map(|c| {
+            table.segments.iter().position(|s| s == c).ok_or_else(|| {
+                format!(
+                    "--segment-by {c}: the aggregate has no segment column {c:?} (it has: {}); \
+                     aggregate with --segment-by {c}",
+                    if table.segments.is_empty() {
+                        "none".into()
+                    } else {
+                        table.segments.join(", ")
+                    }
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
     let pooled = table.pooled();
-    let baseline = match run.costs.baseline {
-        Some(crate::engine::economics::Baseline::PerRequest(c)) => Some(c),
-        _ => None,
-    };
-    let sweep = Sweep::from_cells(&pooled, baseline);
+    let sweep = Sweep::from_cells(&pooled, baseline_cost(run));
     let binary = pooled
         .iter()
         .all(|(_, c)| c.small_fractional == 0 && (!table.large || c.large_fractional == 0));
@@ -126,7 +145,16 @@ pub fn aggregate_report(table: &CellTable, run: &RunSettings, grid: Grid) -> Agg
             (recommendation, Some(outcome))
         }
     };
-    AggregateReport {
+    let plan = (!segment_by.is_empty()).then(|| {
+        let grid: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
+        segment_plan(
+            table,
+            run,
+            &positions,
+            (&sweep, recommendation.as_ref().ok(), &grid),
+        )
+    });
+    Ok(AggregateReport {
         records: table.records(),
         distinct_confidences: pooled.len(),
         cells: table.cells().count(),
@@ -138,5 +166,63 @@ pub fn aggregate_report(table: &CellTable, run: &RunSettings, grid: Grid) -> Agg
         rows,
         recommendation,
         certification,
+        plan,
+    })
+}
+
+/// The per-segment plan from each segment's cells (segments are the value tuples of the
+/// columns at `positions`, in sorted order, as for records).
+fn segment_plan(
+    table: &CellTable,
+    run: &RunSettings,
+    positions: &[usize],
+    (sweep, global, grid): (&Sweep, Option<&Metrics>, &[f64]),
+) -> Plan {
+    let mut by_segment: BTreeMap<Vec<String>, CellTable> = BTreeMap::new();
+    for (values, confidence, cell) in table.cells() {
+        // Segment values are never null: the raw path and the SQL refuse such records.
+        let key: Vec<String> = positions
+            .iter()
+            .map(|&p| values[p].clone().unwrap_or_default())
+            .collect();
+        by_segment
+            .entry(key)
+            .or_insert_with(|| CellTable::new(Vec::new(), table.resolution, table.large))
+            .add(Vec::new(), confidence, cell);
+    }
+    let baseline = baseline_cost(run);
+    let columns = &run.policy.segment_by;
+    let labels = (by_segment.keys())
+        .map(|k| columns.iter().cloned().zip(k.iter().cloned()).collect())
+        .collect();
+    let seg = Segmentation {
+        labels,
+        codes: Vec::new(),
+    };
+    let sweeps = (by_segment.values())
+        .map(|t| Sweep::from_cells(&t.pooled(), baseline))
+        .collect();
+    let certified = run.certify.is_some();
+    let settings = PlanSettings {
+        objective: run.objective,
+        min_records: run.policy.min_segment_records,
+        global,
+        no_joint: certified.then_some(
+            "with --certify every segment keeps the certified global threshold (from an \
+             aggregate, no certified per-segment policy is computed)",
+        ),
+        grid,
+        sweep,
+        departures: run.policy.departures,
+        floor: run.policy.segment_floor,
+    };
+    plan_of_sweeps(sweeps, &seg, columns, settings)
+}
+
+/// The comparison model's cost per request (`--baseline-cost`).
+fn baseline_cost(run: &RunSettings) -> Option<f64> {
+    match run.costs.baseline {
+        Some(crate::engine::economics::Baseline::PerRequest(c)) => Some(c),
+        _ => None,
     }
 }

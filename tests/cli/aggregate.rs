@@ -480,3 +480,60 @@ fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
     );
     assert!(!s.join("bad.parquet").exists());
 }
+
+#[test]
+fn per_segment_thresholds_from_the_aggregate_equal_those_from_the_records() {
+    // --segment-by on an aggregate that carries the column: each segment's sweep comes from its
+    // cells, and the joint plan gives the records' per-segment rules and pooled metrics.
+    let s = Scratch::new();
+    let records = eval_set(6000, 29, false);
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    let agg = s.join("agg.parquet");
+    let mut cmd = calibrate();
+    cmd.arg("aggregate")
+        .arg(&eval)
+        .args(["--segment-by", "task_type", "--quiet"]);
+    ok(&cmd.args(PRICES).arg("--out").arg(&agg).output().unwrap());
+    let objectives = [
+        ["--min-quality", "0.62"],
+        ["--max-quality-loss", "0.04"],
+        ["--budget", "0.0045"],
+    ];
+    let mut joint = 0;
+    for objective in objectives {
+        let seg = ["--segment-by", "task_type", "--min-segment-records", "50"];
+        let mut raw_flags: Vec<&str> = [&objective[..], &seg, &["--print", "json"]].concat();
+        raw_flags.extend(PRICES);
+        let raw = super::harness::run("recommend", &eval, &raw_flags);
+        let from_cells = super::harness::run(
+            "recommend",
+            &agg,
+            &[&objective[..], &seg, &["--print", "json"]].concat(),
+        );
+        assert_eq!(raw.status.code(), from_cells.status.code(), "{objective:?}");
+        let raw: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
+        let cells: serde_json::Value = serde_json::from_str(&stdout(&from_cells)).unwrap();
+        let policy = &raw["policy"];
+        assert_eq!(policy["segments"], cells["segments"], "{objective:?}");
+        assert_eq!(
+            policy["default_threshold"], cells["threshold"],
+            "{objective:?}"
+        );
+        if cells["segments"].is_array() {
+            joint += 1;
+            assert_eq!(
+                policy["measured"]["cost_per_request"],
+                cells["segments_measured"]["cost_per_request"]
+            );
+        }
+    }
+    assert!(joint >= 2, "the joint choice was made for most objectives");
+    // A segment column the aggregate lacks is refused.
+    let out = super::harness::run("recommend", &agg, &["--segment-by", "tier"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the aggregate has no segment column \"tier\""),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -12,7 +12,7 @@ mod plan;
 mod warnings;
 
 pub use departure::Departures;
-pub use plan::{PlanSettings, plan};
+pub use plan::{PlanSettings, plan, plan_of_sweeps};
 
 use std::collections::BTreeMap;
 

@@ -150,10 +150,21 @@ pub fn plan(
     columns: &[String],
     settings: PlanSettings<'_>,
 ) -> Plan {
-    let objective = settings.objective;
     let sweeps: Vec<Sweep> = (split(input, seg).iter())
         .map(|p| Sweep::new(p.input(input.costs.baseline)))
         .collect();
+    plan_of_sweeps(sweeps, seg, columns, settings)
+}
+
+/// The same plan from each segment's sweep (in the order of `seg.labels`; an aggregate's
+/// segments have sweeps but no records to split).
+pub fn plan_of_sweeps(
+    sweeps: Vec<Sweep>,
+    seg: &Segmentation,
+    columns: &[String],
+    settings: PlanSettings<'_>,
+) -> Plan {
+    let objective = settings.objective;
     let joint_form = choice(objective, &sweeps[0].totals(0)).is_some();
     let mut note = if !joint_form {
         Some(format!(

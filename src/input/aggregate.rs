@@ -364,6 +364,18 @@ pub fn load_in_parts<E: From<LoadError>>(
         return each(loaded);
     }
     progress.start(size);
+    stream_parts(&mut reader, options, part_bytes, progress, each)
+}
+
+/// [`load_in_parts`] on a JSON Lines stream.
+fn stream_parts<E: From<LoadError>>(
+    reader: &mut (dyn std::io::Read + Send),
+    options: &super::LoadOptions,
+    part_bytes: usize,
+    progress: &dyn super::Progress,
+    each: &mut dyn FnMut(super::Loaded) -> Result<(), E>,
+) -> Result<(), E> {
+    let label = options.source.label();
     let io = |source| LoadError::Io {
         path: label.clone(),
         source,
@@ -375,7 +387,7 @@ pub fn load_in_parts<E: From<LoadError>>(
         let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Part>>(1);
         scope.spawn(move || {
             let mut parts = Parts {
-                reader: &mut reader,
+                reader,
                 carry: Vec::new(),
                 part_bytes,
                 ended: false,

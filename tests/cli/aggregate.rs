@@ -222,7 +222,6 @@ fn a_bad_aggregate_is_named_by_row_and_column() {
     assert_eq!(err.lines().count(), 1, "{err}");
     // Settings that need records are refused, not ignored.
     for flags in [
-        vec!["--segment-by", "task_type"],
         vec!["--small-cost", "2"],
         vec!["--holdout", "0.2"],
         vec!["--where", "task_type=qa"],

@@ -5,7 +5,8 @@
 #
 # On the seeded eval set of scripts/bench.sh (examples/gen_eval.rs, seed 7; generated once into
 # ${BENCH_DIR:-/tmp/calibrate-bench}) it prints time and peak memory of:
-# - `calibrate aggregate` on the JSON Lines file (read in parts: memory holds one part);
+# - `calibrate aggregate` on the JSON Lines file (read in parts: memory holds one part) and on
+#   the Parquet file (read whole);
 # - the same through a pipe, the file ten times over (10 x ROWS records, flat memory);
 # - `calibrate recommend` on the JSON Lines file, for comparison;
 # - `calibrate recommend` on the aggregate;
@@ -34,11 +35,13 @@ measure() { # label, command...
 measure "calibrate aggregate, $n records (JSON Lines)" "$bin" aggregate "eval-$n.jsonl" --out agg.parquet -q
 measure "calibrate aggregate, 10 x $n records through a pipe" bash -c \
   "for i in 1 2 3 4 5 6 7 8 9 10; do cat eval-$n.jsonl; done | $bin aggregate - --format jsonl --out agg10.parquet -q"
+measure "calibrate aggregate, $n records (Parquet, read whole)" "$bin" aggregate "eval-$n.parquet" --out aggp.parquet -q
 measure "calibrate recommend, $n records (JSON Lines)" "$bin" recommend "eval-$n.jsonl" -q
 measure "calibrate recommend on the aggregate" "$bin" recommend agg.parquet
 "$bin" sql --dialect duckdb --table "read_parquet('eval-$n.parquet')" > q1.sql
-list=$(printf "'eval-$n.parquet'," {1..10}); list="[${list%,}]"
-"$bin" sql --dialect duckdb --table "read_parquet($list)" > q10.sql
+# Ten times over with UNION ALL (DuckDB reads a file listed twice in read_parquet([...]) once).
+union=$(printf "SELECT * FROM read_parquet('eval-$n.parquet') UNION ALL %.0s" {1..10})
+"$bin" sql --dialect duckdb --table "(${union% UNION ALL }) AS evals" > q10.sql
 cat > duck.py <<'PY'
 import sys, duckdb
 con = duckdb.connect()
@@ -48,5 +51,6 @@ measure "DuckDB, the generated SQL on $n records (Parquet)" "$py" duck.py q1.sql
 measure "DuckDB, the generated SQL on 10 x $n records (Parquet)" "$py" duck.py q10.sql duck10.parquet
 "$bin" aggregate duck.parquet --out duck-again.parquet -q 2>/dev/null
 "$bin" aggregate duck10.parquet --out duck10-again.parquet -q 2>/dev/null
-cmp duck-again.parquet agg.parquet && echo "DuckDB's table equals calibrate's, byte for byte"
+cmp duck-again.parquet agg.parquet && cmp aggp.parquet agg.parquet \
+  && echo "DuckDB's table equals calibrate's (from JSON Lines and from Parquet), byte for byte"
 cmp duck10-again.parquet agg10.parquet && echo "(and on 10 x $n records)"

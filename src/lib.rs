@@ -135,8 +135,10 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         return Ok(ExitStatus::of(report.meets_objective()));
     }
     if let Some(table) = aggregate_table(&config.run)? {
-        let report = report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid)
-            .map_err(anyhow::Error::msg)?;
+        let intervals = Some(config.sweep.intervals.settings(table.records() as usize));
+        let report =
+            report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid, intervals)
+                .map_err(anyhow::Error::msg)?;
         out.commit(&output::aggregate_files(&report, &config.run)?)?;
         say!("wrote {}", config.out.display());
         print(&output::aggregate_summary_text(&report))?;
@@ -245,8 +247,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         return Ok(ExitStatus::of(report.meets_objective()));
     }
     if let Some(table) = aggregate_table(&config.run)? {
-        let report = report::aggregate::aggregate_report(&table, &config.run, Grid::Exact)
-            .map_err(anyhow::Error::msg)?;
+        let report =
+            report::aggregate::aggregate_report(&table, &config.run, Grid::Exact, config.intervals)
+                .map_err(anyhow::Error::msg)?;
         match output::aggregate_decision_text(&report, config.print)? {
             Ok(text) => print(&text)?,
             Err(why) => say!("calibrate: {why}"),

@@ -8,27 +8,39 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::PolicyFormat;
-use super::csv::{COLUMNS, cells};
+use super::csv::SweepTable;
 use crate::policy::document::segment_rules;
 use crate::report::RunSettings;
 use crate::report::aggregate::AggregateReport;
 
 /// What an aggregate cannot give, said in every report made from one.
 const NOT_AVAILABLE: &str = "An aggregate holds counts and sums per confidence, not records, so \
-    this report has no bootstrap intervals, latency percentiles, per-record checks (signal \
-    calibration, ties, departures) or plots; the sweep's metrics equal those of the records' \
-    report to the last digit.";
+    this report has no latency percentiles, per-record checks (signal calibration, ties, \
+    departures), cross-fitting or plots. The sweep's metrics and its Wilson intervals equal \
+    those of the records' report to the last digit; the bootstrap intervals resample cells (each \
+    cell's record count, and its right and wrong answers with 0/1 labels), so they can be \
+    narrower than the records' where costs or large-model labels vary within a confidence.";
 
 /// The report directory's files.
 pub fn aggregate_files(
     report: &AggregateReport,
     run: &RunSettings,
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    let mut csv = ::csv::Writer::from_writer(Vec::new());
-    csv.write_record(COLUMNS)?;
-    for m in &report.rows {
-        csv.write_record(cells(m))?;
+    let no_intervals;
+    let intervals = match &report.uncertainty {
+        Some(u) => &u.rows,
+        None => {
+            no_intervals = Vec::new();
+            &no_intervals
+        }
+    };
+    let csv = SweepTable {
+        rows: &report.rows,
+        intervals,
+        baseline: run.costs.baseline.is_some(),
+        latency: None,
     }
+    .render()?;
     let label = run.load.source.label();
     let summary = json!({
         "input": {
@@ -44,12 +56,22 @@ pub fn aggregate_files(
         "baselines": report.baselines,
         "auroc": report.auroc,
         "recommendation": recommendation_json(report),
+        "intervals": report.uncertainty.as_ref().map(|u| json!({
+            "level": u.settings.level,
+            "resamples": u.settings.resamples,
+            "seed": u.settings.seed,
+            "recommended": u.recommended,
+            "threshold_spread": u.spread,
+            "bootstrap": "cells: each cell's record count is drawn Poisson(n), and with 0/1 small \
+                labels its right and wrong answers separately; costs and large labels vary with \
+                the counts only (see README)",
+        })),
         "not_available": NOT_AVAILABLE,
     });
     let mut summary = serde_json::to_string_pretty(&summary)?;
     summary.push('\n');
     Ok(vec![
-        ("sweep.csv", csv.into_inner()?),
+        ("sweep.csv", csv),
         ("summary.json", summary.into_bytes()),
         ("report.md", markdown(report, run).into_bytes()),
     ])

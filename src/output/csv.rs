@@ -8,8 +8,10 @@
 use anyhow::Result;
 
 use super::Exporter;
+use crate::engine::latency::Latency;
 use crate::engine::sweep::Metrics;
 use crate::report::Report;
+use crate::trust::intervals::RowIntervals;
 
 /// The sweep table.
 pub struct SweepCsv;
@@ -35,20 +37,44 @@ impl Exporter for SweepCsv {
     }
 
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
+        let table = SweepTable {
+            rows: &report.rows,
+            intervals: &report.uncertainty.rows,
+            baseline: report.settings.baseline.is_some(),
+            latency: report.latency.as_deref(),
+        };
+        table.render()
+    }
+}
+
+/// What sweep.csv shows, from records or from an aggregate.
+pub struct SweepTable<'a> {
+    /// The rows.
+    pub rows: &'a [Metrics],
+    /// Their intervals, row for row.
+    pub intervals: &'a [RowIntervals],
+    /// Whether a baseline was given (a `savings_vs_baseline` column).
+    pub baseline: bool,
+    /// Cascade latency per row, when known.
+    pub latency: Option<&'a [Latency]>,
+}
+
+impl SweepTable<'_> {
+    /// The CSV bytes.
+    pub fn render(&self) -> Result<Vec<u8>> {
         let mut w = ::csv::Writer::from_writer(Vec::new());
-        let baseline = report.settings.baseline.is_some();
         let mut header: Vec<&str> = COLUMNS.to_vec();
         header.extend(INTERVAL_COLUMNS);
-        if baseline {
+        if self.baseline {
             header.push("savings_vs_baseline");
         }
-        if report.latency.is_some() {
+        if self.latency.is_some() {
             header.extend(LATENCY_COLUMNS);
         }
         w.write_record(&header)?;
-        for (i, m) in report.rows.iter().enumerate() {
+        for (i, m) in self.rows.iter().enumerate() {
             let mut row = cells(m).to_vec();
-            let u = &report.uncertainty.rows[i];
+            let u = &self.intervals[i];
             let pair = |x: Option<crate::trust::intervals::Interval>| match x {
                 Some(x) => [num(x.lo), num(x.hi)],
                 None => [String::new(), String::new()],
@@ -57,10 +83,10 @@ impl Exporter for SweepCsv {
             row.extend(pair(u.non_escalated_quality));
             row.extend(pair(u.cascade_quality));
             row.extend(pair(u.cost_per_request));
-            if baseline {
+            if self.baseline {
                 row.push(opt(m.savings_vs_baseline));
             }
-            if let Some(l) = report.latency.as_ref().and_then(|l| l.get(i)) {
+            if let Some(l) = self.latency.and_then(|l| l.get(i)) {
                 row.extend([num(l.mean), num(l.p50), num(l.p95), num(l.p99)]);
             }
             w.write_record(&row)?;

@@ -12,10 +12,12 @@ use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Baselines, Metrics, Sweep};
 use crate::input::Loaded;
 use crate::policy::segments::{Plan, PlanSettings, Segmentation, plan_of_sweeps};
+use crate::trust::cell_bootstrap::cell_uncertainty;
 use crate::trust::certify::{Certification, certify};
+use crate::trust::intervals::{Settings, Uncertainty};
 
 use super::RunError;
-use super::build::{certify_target, table_rows};
+use super::build::{certify_target, choose_threshold, table_rows};
 use super::deploy::segmentation;
 use super::prepare::prepare;
 use super::settings::{Grid, RunSettings};
@@ -47,6 +49,9 @@ pub struct AggregateReport {
     pub certification: Option<Certification>,
     /// With `--segment-by`: the per-segment plan, from each segment's cells.
     pub plan: Option<Plan>,
+    /// Intervals for every row and the recommendation (Wilson from counts, the rest from the
+    /// cells' bootstrap), when asked for.
+    pub uncertainty: Option<Uncertainty>,
 }
 
 /// Settings an aggregate cannot serve, and why; `None` when it serves them all.
@@ -107,6 +112,7 @@ pub fn aggregate_report(
     table: &CellTable,
     run: &RunSettings,
     grid: Grid,
+    intervals: Option<Settings>,
 ) -> Result<AggregateReport, String> {
     let segment_by = &run.policy.segment_by;
     let positions: Vec<usize> = (segment_by.iter())
@@ -145,6 +151,11 @@ pub fn aggregate_report(
             (recommendation, Some(outcome))
         }
     };
+    let uncertainty = intervals.map(|settings| {
+        let choose = |r: &Sweep| choose_threshold(r, run, binary);
+        let at = (rows.as_slice(), recommendation.as_ref().ok());
+        cell_uncertainty(&pooled, baseline_cost(run), at, &choose, settings, binary)
+    });
     let plan = (!segment_by.is_empty()).then(|| {
         let grid: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
         segment_plan(
@@ -167,6 +178,7 @@ pub fn aggregate_report(
         recommendation,
         certification,
         plan,
+        uncertainty,
     })
 }
 

@@ -142,13 +142,50 @@ pub fn uncertainty(
     settings: Settings,
     binary: bool,
 ) -> Uncertainty {
+    let records = sweep.records();
+    let weights = |rng: &mut ChaCha8Rng| (0..records).map(|_| poisson1(rng)).collect();
+    let resampling = Resampling {
+        input,
+        template: sweep,
+        records,
+        weights: &weights,
+    };
+    uncertainty_of(resampling, rows, recommended, choose, settings, binary)
+}
+
+/// How one resample's weights are drawn: one per position in the template sweep's order.
+pub type Weights<'a> = dyn Fn(&mut ChaCha8Rng) -> Vec<u32> + Sync + 'a;
+
+/// What a bootstrap resamples: the template sweep's units (records, or an aggregate's cells as
+/// weighted pseudo-records) and how their weights are drawn.
+#[derive(Clone, Copy)]
+pub struct Resampling<'a> {
+    /// The units' columns (the template was built from them).
+    pub input: SweepInput<'a>,
+    /// The sweep of the units, whose candidates are the real sweep's.
+    pub template: &'a Sweep,
+    /// Records in all (Wilson intervals count records, not units).
+    pub records: usize,
+    /// The weights of one resample.
+    pub weights: &'a Weights<'a>,
+}
+
+/// [`uncertainty`] over any resampling.
+pub fn uncertainty_of(
+    resampling: Resampling<'_>,
+    rows: &[Metrics],
+    recommended: Option<&Metrics>,
+    choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
+    settings: Settings,
+    binary: bool,
+) -> Uncertainty {
     // Bootstrap intervals for every row when the table is a readable grid; for a long
     // `--exact` table or a huge `--bootstrap` only the recommended row gets them (Wilson
     // intervals cover every row).
     let booted_rows = booted_rows(rows.len(), settings.resamples);
     let mut wanted: Vec<Metrics> = rows[..booted_rows].to_vec();
     wanted.extend(recommended.copied());
-    let draws = resample(input, sweep, &wanted, choose, settings);
+    let draws = resample(resampling, &wanted, choose, settings);
     // Every row, then the recommendation; bootstrap slots exist for the first `booted_rows`
     // rows and for the recommendation (the last slot).
     let mut all: Vec<Metrics> = rows.to_vec();
@@ -167,7 +204,7 @@ pub fn uncertainty(
         let mut v: Vec<f64> = draws.iter().filter_map(|(at, _)| f(&at[s])).collect();
         percentile(&mut v, settings.level)
     };
-    let n = sweep.records();
+    let n = resampling.records;
     let mut intervals: Vec<RowIntervals> = (all.iter().enumerate())
         .map(|(r, m)| row_intervals(m, n, binary, settings.level, &|f| boot(r, f)))
         .collect();
@@ -188,14 +225,14 @@ type Draw = (Vec<Metrics>, Option<f64>);
 /// The seeded Poisson bootstrap: the metrics at every wanted row and the threshold `choose`
 /// picks, per resample.
 fn resample(
-    input: SweepInput<'_>,
-    sweep: &Sweep,
+    resampling: Resampling<'_>,
     wanted: &[Metrics],
     choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
     settings: Settings,
 ) -> Vec<Draw> {
+    let sweep = resampling.template;
     let candidates: Vec<usize> = wanted.iter().map(|m| candidate_of(sweep, m)).collect();
-    bootstrap(input, sweep, settings, &|r: &Sweep| {
+    bootstrap(resampling, settings, &|r: &Sweep| {
         let at: Vec<Metrics> = candidates.iter().map(|&j| r.at_candidate(j)).collect();
         (at, choose(r))
     })
@@ -204,15 +241,15 @@ fn resample(
 /// `f` of every resampled sweep: resample `b` draws its weights from stream `b` of the seed,
 /// so results do not depend on the thread count. Empty resamples are skipped.
 fn bootstrap<T: Send>(
-    input: SweepInput<'_>,
-    sweep: &Sweep,
+    resampling: Resampling<'_>,
     settings: Settings,
     f: &(dyn Fn(&Sweep) -> T + Sync),
 ) -> Vec<T> {
     if settings.resamples == 0 {
         return Vec::new();
     }
-    let sorted = sweep.sorted_columns(input);
+    let sweep = resampling.template;
+    let sorted = sweep.sorted_columns(resampling.input);
     (0..settings.resamples)
         .into_par_iter()
         .filter_map(|b| {
@@ -220,7 +257,7 @@ fn bootstrap<T: Send>(
             rng.set_stream(b as u64);
             // Weights are drawn per position in the sweep's order; records are exchangeable,
             // so this is the same bootstrap and reads memory in order.
-            let weights: Vec<u32> = (0..sweep.records()).map(|_| poisson1(&mut rng)).collect();
+            let weights = (resampling.weights)(&mut rng);
             if weights.iter().all(|&w| w == 0) {
                 return None; // an empty resample (only likely with a handful of records)
             }
@@ -239,7 +276,15 @@ pub fn split_intervals(
     settings: Settings,
 ) -> Option<RowIntervals> {
     let j = split.candidate;
-    let draws = bootstrap(input, sweep, settings, &|r: &Sweep| {
+    let records = sweep.records();
+    let weights = |rng: &mut ChaCha8Rng| (0..records).map(|_| poisson1(rng)).collect();
+    let resampling = Resampling {
+        input,
+        template: sweep,
+        records,
+        weights: &weights,
+    };
+    let draws = bootstrap(resampling, settings, &|r: &Sweep| {
         expected(&r.totals(j), &r.totals(j + 1), split.fraction)
     });
     let boot = |f: &dyn Fn(&Expected) -> Option<f64>| {

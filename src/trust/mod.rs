@@ -5,6 +5,7 @@
 //! Owns how much a number from the eval set can be trusted in production. It must not read
 //! files or print; randomness comes from seeds the caller passes.
 
+pub mod cell_bootstrap;
 pub mod certify;
 pub mod chains;
 pub mod crossfit;

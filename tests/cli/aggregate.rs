@@ -536,3 +536,58 @@ fn per_segment_thresholds_from_the_aggregate_equal_those_from_the_records() {
         stderr(&out)
     );
 }
+
+#[test]
+fn intervals_from_the_aggregate() {
+    // Wilson intervals come from counts: with the bootstrap off, the whole sweep.csv of the
+    // aggregate equals the records'. With 0/1 labels and flat costs the cells' bootstrap is the
+    // records' Poisson bootstrap in distribution (a cell of n records draws Poisson(n)), so the
+    // cost intervals agree up to resampling noise (other seeds' streams).
+    let s = Scratch::new();
+    let eval = s.write("eval.jsonl", jsonl(&eval_set(4000, 31, true)));
+    let agg = s.join("agg.parquet");
+    let flat = ["--small-cost", "1", "--large-cost", "9"];
+    let mut cmd = calibrate();
+    cmd.arg("aggregate")
+        .arg(&eval)
+        .args(flat)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&agg);
+    ok(&cmd.output().unwrap());
+    let raw_flags = [&flat[..], &["--quiet", "--bootstrap", "0"]].concat();
+    ok(&s.run_out("sweep", &eval, "raw0", &raw_flags));
+    ok(&s.run_out("sweep", &agg, "agg0", &["--quiet", "--bootstrap", "0"]));
+    assert_eq!(s.text("raw0/sweep.csv"), s.text("agg0/sweep.csv"));
+    let raw_flags = [&flat[..], &["--quiet", "--bootstrap", "400"]].concat();
+    ok(&s.run_out("sweep", &eval, "raw", &raw_flags));
+    ok(&s.run_out("sweep", &agg, "agg", &["--quiet", "--bootstrap", "400"]));
+    ok(&s.run_out("sweep", &agg, "again", &["--quiet", "--bootstrap", "400"]));
+    assert_eq!(s.read("agg/sweep.csv"), s.read("again/sweep.csv"), "seeded");
+    let table = |name: &str| -> Vec<Vec<String>> {
+        s.text(name)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (raw, agg) = (table("raw/sweep.csv"), table("agg/sweep.csv"));
+    assert_eq!(raw.len(), agg.len());
+    let mut compared = 0;
+    for (r, a) in raw.iter().zip(&agg) {
+        // Columns 0-10 are the metrics, 11-16 Wilson intervals (identical), 17-18 the cost's.
+        assert_eq!(r[..17], a[..17]);
+        let f = |x: &str| x.parse::<f64>().unwrap();
+        let (cost, rw, aw) = (f(&r[6]), f(&r[18]) - f(&r[17]), f(&a[18]) - f(&a[17]));
+        if rw > 0.0 {
+            assert!(f(&a[17]) <= cost && cost <= f(&a[18]), "{a:?}");
+            assert!(
+                (aw / rw - 1.0).abs() < 0.25,
+                "widths {aw} vs {rw} at {}",
+                r[0]
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "{compared}");
+}

@@ -142,14 +142,8 @@ pub fn uncertainty(
     settings: Settings,
     binary: bool,
 ) -> Uncertainty {
-    let records = sweep.records();
-    let weights = |rng: &mut ChaCha8Rng| (0..records).map(|_| poisson1(rng)).collect();
-    let resampling = Resampling {
-        input,
-        template: sweep,
-        records,
-        weights: &weights,
-    };
+    let weights = poisson_weights(sweep.records());
+    let resampling = Resampling::records(input, sweep, &weights);
     uncertainty_of(resampling, rows, recommended, choose, settings, binary)
 }
 
@@ -168,6 +162,23 @@ pub struct Resampling<'a> {
     pub records: usize,
     /// The weights of one resample.
     pub weights: &'a Weights<'a>,
+}
+
+impl<'a> Resampling<'a> {
+    /// The records themselves, each weighted by `weights` (see [`poisson_weights`]).
+    pub fn records(input: SweepInput<'a>, sweep: &'a Sweep, weights: &'a Weights<'a>) -> Self {
+        Resampling {
+            input,
+            template: sweep,
+            records: sweep.records(),
+            weights,
+        }
+    }
+}
+
+/// A Poisson(1) weight for each of `records` records: the record-level bootstrap.
+fn poisson_weights(records: usize) -> impl Fn(&mut ChaCha8Rng) -> Vec<u32> + Sync {
+    move |rng| (0..records).map(|_| poisson1(rng)).collect()
 }
 
 /// [`uncertainty`] over any resampling.
@@ -276,14 +287,8 @@ pub fn split_intervals(
     settings: Settings,
 ) -> Option<RowIntervals> {
     let j = split.candidate;
-    let records = sweep.records();
-    let weights = |rng: &mut ChaCha8Rng| (0..records).map(|_| poisson1(rng)).collect();
-    let resampling = Resampling {
-        input,
-        template: sweep,
-        records,
-        weights: &weights,
-    };
+    let weights = poisson_weights(sweep.records());
+    let resampling = Resampling::records(input, sweep, &weights);
     let draws = bootstrap(resampling, settings, &|r: &Sweep| {
         expected(&r.totals(j), &r.totals(j + 1), split.fraction)
     });
@@ -502,7 +507,12 @@ mod tests {
             seed: 11,
         };
         let split = |r: &Sweep| expected(&r.totals(1), &r.totals(2), p);
-        let draws = bootstrap(input, &sweep, settings, &split);
+        let weights = poisson_weights(sweep.records());
+        let draws = bootstrap(
+            Resampling::records(input, &sweep, &weights),
+            settings,
+            &split,
+        );
         let mut naive = Vec::new();
         for b in 0..settings.resamples {
             let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);

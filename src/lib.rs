@@ -160,17 +160,19 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 /// writes it as Parquet, atomically.
 fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
     let mut table: Option<CellTable> = None;
+    let mut merge = |part: CellTable, label: &str| -> Result<()> {
+        match &mut table {
+            None => table = Some(part),
+            Some(t) => t
+                .merge(part)
+                .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?,
+        }
+        Ok(())
+    };
     for run in &config.inputs {
         let label = run.load.source.label();
         if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
-            let t = table.get_or_insert_with(|| {
-                CellTable::new(agg.segments.clone(), agg.resolution, agg.large)
-            });
-            t.check(&agg.segments, agg.resolution, agg.large)
-                .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?;
-            for (segments, confidence, cell) in engine::cells::table_of(&agg).cells() {
-                t.add(segments.clone(), confidence, cell);
-            }
+            merge(engine::cells::table_of(&agg), &label)?;
             continue;
         }
         if run.costs.small_timeout_ms.is_some() {
@@ -181,30 +183,31 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         let mut add = |loaded: Loaded| -> Result<()> {
             read_records += loaded.drops.read;
             dropped += loaded.drops.dropped;
-            let large = loaded.set.large_quality.is_some();
-            let segments = run.policy.segment_by.clone();
-            let t = table
-                .get_or_insert_with(|| CellTable::new(segments.clone(), config.resolution, large));
-            t.check(&segments, config.resolution, large)
-                .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?;
-            Ok(report::aggregate::add_records(t, &loaded, run)?)
+            let part = report::aggregate::table_of_records(&loaded, run, config.resolution)?;
+            merge(part, &label)
         };
         let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
         bar.finish();
         read?;
         if dropped > 0 {
             say!(
-                "calibrate: {label}: dropped {dropped} of {read_records} records as invalid (--skip-invalid)"
+                "calibrate: {label}: dropped {dropped} of {read_records} records as invalid \
+                 (--skip-invalid)"
             );
         }
     }
     let table = table.expect("clap requires an input");
     output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;
+    let latency_rows = table.latency_rows().count();
     say!(
-        "wrote {}: {} records in {} rows",
+        "wrote {}: {} records in {} rows of sums{}",
         config.out.display(),
         table.records(),
-        table.cells().count()
+        table.cells().count(),
+        match latency_rows {
+            0 => String::new(),
+            n => format!(" and {n} latency rows"),
+        }
     );
     Ok(ExitStatus::Success)
 }

@@ -261,6 +261,10 @@ pub struct SqlArgs {
     /// The table has no input_tokens column: price output tokens only.
     #[arg(long)]
     pub no_input_tokens: bool,
+    /// Also sketch the cascade's latency from the small_latency_ms and large_latency_ms
+    /// columns (one row per confidence, path and logarithmic bucket).
+    #[arg(long)]
+    pub latency: bool,
 }
 
 /// SQL dialects `calibrate sql` writes.

@@ -141,5 +141,8 @@ pub fn sql(a: SqlArgs) -> Result<SqlSpec> {
         large_cost: cost(a.large_cost, prices[1], "large")?,
         segment_by: a.segment_by,
         resolution,
+        latency: a
+            .latency
+            .then(|| (column(Field::SmallLatencyMs), column(Field::LargeLatencyMs))),
     })
 }

@@ -11,7 +11,11 @@ use crate::engine::exact::Exact;
 use crate::engine::sums::ascending_key;
 use crate::engine::sweep::SweepInput;
 use crate::engine::sweep::{Cell, cells_of};
+
+mod latency;
+
 use crate::input::aggregate::{Aggregate, AggregateRow};
+pub use latency::{LatencyInput, latency_at};
 
 /// The confidence key at `resolution` bits (-1: the confidence itself): floor(c · 2^k) / 2^k,
 /// exact in double arithmetic, with -0.0 folded into 0.0 (the SQL computes the same).
@@ -35,9 +39,18 @@ pub struct CellTable {
     pub resolution: i64,
     /// Whether the large model's quality is known.
     pub large: bool,
+    /// Whether the records' latencies are sketched (`latency.rs`).
+    pub latency: bool,
     /// Cells by (segment values, descending confidence key), each with its confidence.
     cells: BTreeMap<(SegmentKey, Reverse<u64>), (f64, Cell)>,
+    /// Latency buckets by (segment values, descending confidence key, path, bucket), each with
+    /// its confidence, count and exact sum of milliseconds.
+    latencies: BTreeMap<LatencyKey, (f64, u64, Exact)>,
 }
+
+/// The key of a latency bucket: segment values, descending confidence key, path (0 accepted,
+/// 1 escalated), bucket.
+type LatencyKey = (SegmentKey, Reverse<u64>, usize, u64);
 
 /// Why two aggregates cannot be merged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,6 +71,14 @@ pub enum MergeError {
         /// This input's.
         found: i64,
     },
+    /// One carries latencies and the other does not.
+    #[error("it {found} latencies and the first input {expected}")]
+    Latency {
+        /// The first input's, in words.
+        expected: &'static str,
+        /// This input's, in words.
+        found: &'static str,
+    },
     /// One carries large-model labels and the other does not.
     #[error("it {found} large-model labels and the first input {expected}")]
     Large {
@@ -70,12 +91,14 @@ pub enum MergeError {
 
 impl CellTable {
     /// An empty table.
-    pub fn new(segments: Vec<String>, resolution: i64, large: bool) -> CellTable {
+    pub fn new(segments: Vec<String>, resolution: i64, large: bool, latency: bool) -> CellTable {
         CellTable {
             segments,
             resolution,
             large,
+            latency,
             cells: BTreeMap::new(),
+            latencies: BTreeMap::new(),
         }
     }
 
@@ -85,6 +108,7 @@ impl CellTable {
         segments: &[String],
         resolution: i64,
         large: bool,
+        latency: bool,
     ) -> Result<(), MergeError> {
         if segments != self.segments {
             return Err(MergeError::Segments {
@@ -98,12 +122,35 @@ impl CellTable {
                 found: resolution,
             });
         }
+        let words = |b: bool| if b { "has" } else { "has no" };
         if large != self.large {
-            let words = |b: bool| if b { "has" } else { "has no" };
             return Err(MergeError::Large {
                 expected: words(self.large),
                 found: words(large),
             });
+        }
+        if latency != self.latency {
+            return Err(MergeError::Latency {
+                expected: words(self.latency),
+                found: words(latency),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds every cell and latency bucket of `other`, refusing a table of another shape.
+    pub fn merge(&mut self, other: CellTable) -> Result<(), MergeError> {
+        self.check(
+            &other.segments,
+            other.resolution,
+            other.large,
+            other.latency,
+        )?;
+        for ((segments, _), (c, cell)) in other.cells {
+            self.add(segments, c, &cell);
+        }
+        for ((segments, _, path, b), (c, n, sum)) in other.latencies {
+            self.add_latency(segments, c, (path, b), (n, sum));
         }
         Ok(())
     }
@@ -198,17 +245,22 @@ impl Cell {
 
 /// An aggregate read from a file, as a table.
 pub fn table_of(aggregate: &Aggregate) -> CellTable {
+    let latency = aggregate.rows.iter().any(|r| r.latency.is_some());
     let mut table = CellTable::new(
         aggregate.segments.clone(),
         aggregate.resolution,
         aggregate.large,
+        latency,
     );
     for row in &aggregate.rows {
-        table.add(
-            row.segments.clone(),
-            row.confidence + 0.0,
-            &Cell::from_row(row),
-        );
+        let c = row.confidence + 0.0;
+        match row.latency {
+            Some((path, bucket, [p0, p1, p2])) => {
+                let sum = Exact { p0, p1, p2 };
+                table.add_latency(row.segments.clone(), c, (path, bucket), (row.records, sum));
+            }
+            None => table.add(row.segments.clone(), c, &Cell::from_row(row)),
+        }
     }
     table
 }

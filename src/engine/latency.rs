@@ -13,7 +13,8 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::sums::{Sum, ascending_key};
+use crate::engine::exact::Exact;
+use crate::engine::sums::ascending_key;
 
 /// Latency columns of the eval set, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +137,7 @@ fn ranked_paths(input: &LatencyInput<'_>, n: usize) -> (Vec<u32>, Vec<f64>) {
 /// exact to rounding of additions.
 fn path_sums(input: &LatencyInput<'_>, order: &[u32], cuts: &[usize]) -> (Vec<f64>, Vec<f64>) {
     let mut accepted_sum = vec![0.0; cuts.len()];
-    let mut acc = Sum::default();
+    let mut acc = Exact::default();
     let mut k = 0;
     for (slot, &a) in cuts.iter().enumerate() {
         while k < a {
@@ -146,7 +147,7 @@ fn path_sums(input: &LatencyInput<'_>, order: &[u32], cuts: &[usize]) -> (Vec<f6
         accepted_sum[slot] = acc.value();
     }
     let mut escalated_sum = vec![0.0; cuts.len()];
-    let mut esc = Sum::default();
+    let mut esc = Exact::default();
     let mut k = order.len();
     for (slot, &a) in cuts.iter().enumerate().rev() {
         while k > a {

@@ -10,6 +10,7 @@ pub mod chains;
 pub mod economics;
 pub mod exact;
 pub mod latency;
+pub mod latency_sketch;
 pub mod objective;
 pub mod recommend;
 pub mod sums;

@@ -41,6 +41,16 @@ pub const COUNTS: [&str; 4] = [
     "large_fractional",
 ];
 
+/// On a latency row, which path the latencies are of: `accepted` (the small model's time) or
+/// `escalated` (the small model's and then the large model's); null on a row of sums.
+pub const LATENCY_PATH: &str = "latency_path";
+/// On a latency row, the bucket (`engine::latency_sketch`); null on a row of sums.
+pub const LATENCY_BUCKET: &str = "latency_bucket";
+/// On a latency row, the latencies' sum in milliseconds, as limbs `latency_ms_p0`.. .
+pub const LATENCY_SUM: &str = "latency_ms";
+/// The two latency paths, as [`LATENCY_PATH`] names them.
+pub const PATHS: [&str; 2] = ["accepted", "escalated"];
+
 /// The limb column names of a summed quantity.
 pub fn limb_columns(sum: &str) -> [String; 3] {
     [0, 1, 2].map(|k| format!("{sum}_p{k}"))
@@ -64,6 +74,9 @@ pub struct AggregateRow {
     pub sums: [Option<[i128; 3]>; 5],
     /// The counts of [`COUNTS`].
     pub counts: [u64; 4],
+    /// On a latency row: the path (index into [`PATHS`]), the bucket and the latencies' limb
+    /// sum; `records` latencies fell in the bucket (and `sums`, `counts` are unused).
+    pub latency: Option<(usize, u64, [i128; 3])>,
 }
 
 /// An aggregate table.
@@ -88,7 +101,9 @@ pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
         label,
     };
     let columns = read.columns()?;
-    let large = columns.sums[1].first().is_some_and(|l| l[0].is_some());
+    // From the first row of sums (an engine may write latency rows first).
+    let first_sums = (0..frame.height()).find(|&r| columns.latency_path[r].is_none());
+    let large = first_sums.is_some_and(|r| columns.sums[1][r][0].is_some());
     let rows = (0..frame.height())
         .map(|r| columns.row(&read, r, large))
         .collect::<Result<Vec<_>, _>>()?;
@@ -120,6 +135,9 @@ struct Columns {
     counts: [Vec<Option<i128>>; 4],
     segment_names: Vec<String>,
     segment_values: Vec<Vec<Option<String>>>,
+    latency_path: Vec<Option<String>>,
+    latency_bucket: Vec<Option<i128>>,
+    latency_sum: Vec<[Option<i128>; 3]>,
 }
 
 /// A row's value as the error shows it.
@@ -193,7 +211,13 @@ impl Read<'_> {
                 Ok(values.iter().map(|v| v.map(str::to_string)).collect())
             })
             .collect::<Result<_, LoadError>>()?;
+        let path = self.cast(LATENCY_PATH, &DataType::String)?;
         Ok(Columns {
+            latency_path: (path.str().expect("cast to text").iter())
+                .map(|v| v.map(str::to_string))
+                .collect(),
+            latency_bucket: self.ints(LATENCY_BUCKET)?,
+            latency_sum: limbs(LATENCY_SUM)?,
             resolution,
             confidence: confidence.f64().expect("cast to f64").iter().collect(),
             records: self.ints(RECORDS)?,
@@ -236,6 +260,18 @@ impl Columns {
         if records == 0 {
             return Err(read.bad(Some(r), RECORDS, "expected at least 1 record".into()));
         }
+        let segments = self.segment_values.iter().map(|v| v[r].clone()).collect();
+        if let Some(path) = &self.latency_path[r] {
+            let latency = self.latency_row(read, r, path)?;
+            return Ok(AggregateRow {
+                segments,
+                confidence: c,
+                records,
+                sums: [None; 5],
+                counts: [0; 4],
+                latency: Some(latency),
+            });
+        }
         let invalid = count(INVALID, self.invalid[r])?;
         if invalid > 0 {
             let why = format!(
@@ -275,12 +311,41 @@ impl Columns {
             };
         }
         Ok(AggregateRow {
-            segments: self.segment_values.iter().map(|v| v[r].clone()).collect(),
+            segments,
             confidence: c,
             records,
             sums,
             counts,
+            latency: None,
         })
+    }
+
+    /// The path, bucket and limb sum of latency row `r`.
+    fn latency_row(
+        &self,
+        read: &Read<'_>,
+        r: usize,
+        path: &str,
+    ) -> Result<(usize, u64, [i128; 3]), LoadError> {
+        let Some(p) = PATHS.iter().position(|&x| x == path) else {
+            let why = format!("expected accepted, escalated or null, found {path:?}");
+            return Err(read.bad(Some(r), LATENCY_PATH, why));
+        };
+        let bucket = self.latency_bucket[r].and_then(|b| u64::try_from(b).ok());
+        let Some(bucket) = bucket else {
+            let why = format!(
+                "expected a bucket ≥ 0, found {}",
+                shown(self.latency_bucket[r])
+            );
+            return Err(read.bad(Some(r), LATENCY_BUCKET, why));
+        };
+        match self.latency_sum[r] {
+            [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => Ok((p, bucket, [a, b, c])),
+            found => {
+                let why = format!("expected three whole-number limb sums ≥ 0, found {found:?}");
+                Err(read.bad(Some(r), "latency_ms_p0", why))
+            }
+        }
     }
 }
 
@@ -330,164 +395,6 @@ pub fn aggregate_input(options: &super::LoadOptions) -> Result<Option<Aggregate>
     read_aggregate(open()?, &label).map(Some)
 }
 
-/// Reads an eval set in parts and hands each to `each`, so that memory holds one part at a time
-/// (`calibrate aggregate` on inputs larger than memory). JSON Lines (a file, a pipe, stdin,
-/// compressed or not) is cut into parts of whole lines of about `part_bytes`, each loaded as a
-/// file of its own whose line numbers continue the previous part's; other formats are loaded
-/// whole, as one part.
-pub fn load_in_parts<E: From<LoadError>>(
-    options: &super::LoadOptions,
-    part_bytes: usize,
-    progress: &dyn super::Progress,
-    each: &mut dyn FnMut(super::Loaded) -> Result<(), E>,
-) -> Result<(), E> {
-    let label = options.source.label();
-    let (format, input, _) = super::source::open(&options.source, options.format)?;
-    let (mut reader, size) = match input {
-        super::source::Input::Stream { reader, size } => (reader, size),
-        super::source::Input::Array { mut reader, .. } => {
-            return each(super::jsonl::load(
-                &mut reader,
-                None,
-                options,
-                &label,
-                progress,
-            )?);
-        }
-        super::source::Input::Seekable { file, .. } => {
-            return each(super::table::load_parquet(file, options, &label, progress)?);
-        }
-    };
-    if format != super::Format::Jsonl {
-        progress.start(size);
-        let loaded = super::table::load_csv(&mut reader, size, options, &label, progress)?;
-        return each(loaded);
-    }
-    progress.start(size);
-    stream_parts(&mut reader, options, part_bytes, progress, each)
-}
+mod parts;
 
-/// [`load_in_parts`] on a JSON Lines stream.
-fn stream_parts<E: From<LoadError>>(
-    reader: &mut (dyn std::io::Read + Send),
-    options: &super::LoadOptions,
-    part_bytes: usize,
-    progress: &dyn super::Progress,
-    each: &mut dyn FnMut(super::Loaded) -> Result<(), E>,
-) -> Result<(), E> {
-    let label = options.source.label();
-    let io = |source| LoadError::Io {
-        path: label.clone(),
-        source,
-    };
-    let mut first_line = 1u64;
-    let mut any = false;
-    // A reader thread cuts the next part while this one is parsed and aggregated.
-    std::thread::scope(|scope| -> Result<(), E> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<std::io::Result<Part>>(1);
-        scope.spawn(move || {
-            let mut parts = Parts {
-                reader,
-                carry: Vec::new(),
-                part_bytes,
-                ended: false,
-            };
-            while let Some(part) = parts.next().transpose() {
-                let failed = part.is_err();
-                // A closed channel means the consumer stopped on an error: stop reading.
-                if send.send(part).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        for part in receive {
-            let part = part.map_err(io)?;
-            progress.advance(part.read);
-            let lines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
-            if part.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-                let part_options = super::LoadOptions {
-                    first_line,
-                    hash: false,
-                    ..options.clone()
-                };
-                let quiet = super::NoProgress;
-                let bytes = &mut &part.bytes[..];
-                each(super::jsonl::load(
-                    bytes,
-                    None,
-                    &part_options,
-                    &label,
-                    &quiet,
-                )?)?;
-                any = true;
-            }
-            first_line += lines;
-        }
-        Ok(())
-    })?;
-    if !any {
-        return Err(LoadError::Empty { path: label }.into());
-    }
-    Ok(())
-}
-
-/// A stream cut into parts of whole lines.
-struct Parts<'a> {
-    reader: &'a mut (dyn std::io::Read + Send),
-    /// The partial line that ends the bytes read so far.
-    carry: Vec<u8>,
-    part_bytes: usize,
-    ended: bool,
-}
-
-/// One part, and how many bytes were read for it.
-struct Part {
-    bytes: Vec<u8>,
-    read: u64,
-}
-
-impl Parts<'_> {
-    /// The next part: the carried partial line, then whole lines up to about `part_bytes` (more
-    /// when one line is longer); `None` at the end.
-    fn next(&mut self) -> std::io::Result<Option<Part>> {
-        let mut read = 0u64;
-        loop {
-            if self.ended {
-                return Ok(None);
-            }
-            let mut part = std::mem::take(&mut self.carry);
-            let start = part.len();
-            part.resize(
-                if start < self.part_bytes {
-                    self.part_bytes
-                } else {
-                    2 * start
-                },
-                0,
-            );
-            let mut filled = start;
-            while filled < part.len() {
-                match self.reader.read(&mut part[filled..])? {
-                    0 => {
-                        self.ended = true;
-                        break;
-                    }
-                    n => filled += n,
-                }
-            }
-            part.truncate(filled);
-            read += (filled - start) as u64;
-            if self.ended {
-                return Ok(Some(Part { bytes: part, read }));
-            }
-            match memchr::memrchr(b'\n', &part) {
-                Some(end) => {
-                    self.carry = part.split_off(end + 1);
-                    return Ok(Some(Part { bytes: part, read }));
-                }
-                // One line longer than a part: read on to its end.
-                None => self.carry = part,
-            }
-        }
-    }
-}
+pub use parts::load_in_parts;

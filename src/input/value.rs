@@ -55,7 +55,7 @@ pub fn expected(field: Field) -> &'static str {
             "a non-negative whole number of tokens"
         }
         Field::SmallLatencyMs | Field::LargeLatencyMs => {
-            "a finite non-negative latency in milliseconds"
+            "a non-negative latency in milliseconds, below 1e30"
         }
         Field::TaskType => "a text label or an integer",
         Field::Split => "a split label (see --split-field)",
@@ -139,9 +139,9 @@ pub fn valid_number(field: Field, x: f64) -> bool {
     match field {
         Field::Confidence => x.is_finite(),
         Field::SmallQuality | Field::LargeQuality => (0.0..=1.0).contains(&x),
-        Field::SmallCost | Field::LargeCost | Field::SmallLatencyMs | Field::LargeLatencyMs => {
-            x.is_finite() && x >= 0.0
-        }
+        Field::SmallCost | Field::LargeCost => x.is_finite() && x >= 0.0,
+        // Latencies are summed exactly in fixed units (`engine::exact`), which hold up to 1e31.
+        Field::SmallLatencyMs | Field::LargeLatencyMs => (0.0..1e30).contains(&x),
         Field::InputTokens | Field::SmallOutputTokens | Field::LargeOutputTokens => {
             x.is_finite() && x >= 0.0 && x.fract() == 0.0
         }

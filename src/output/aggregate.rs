@@ -7,58 +7,88 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use crate::engine::cells::CellTable;
+use crate::engine::exact::Exact;
 use crate::input::aggregate::{
-    CONFIDENCE, COUNTS, INVALID, RECORDS, RESOLUTION, SEGMENT_PREFIX, SUMS, VERSION,
-    VERSION_COLUMN, limb_columns,
+    CONFIDENCE, COUNTS, INVALID, LATENCY_BUCKET, LATENCY_PATH, LATENCY_SUM, PATHS, RECORDS,
+    RESOLUTION, SEGMENT_PREFIX, SUMS, VERSION, VERSION_COLUMN, limb_columns,
 };
 
-/// The table as a Parquet file, rows in key order (segment values, then descending confidence).
+/// The table as a Parquet file: its rows of sums in key order (segment values, then descending
+/// confidence), then its latency rows in key order.
 pub fn aggregate_parquet(table: &CellTable) -> Result<Vec<u8>> {
     let cells: Vec<_> = table.cells().collect();
-    let n = cells.len();
+    let latency: Vec<_> = table.latency_rows().collect();
+    let (n, m) = (cells.len(), latency.len());
     let mut columns: Vec<Column> = vec![
-        Column::new(VERSION_COLUMN.into(), vec![VERSION as i32; n]),
-        Column::new(RESOLUTION.into(), vec![table.resolution as i32; n]),
+        Column::new(VERSION_COLUMN.into(), vec![VERSION as i32; n + m]),
+        Column::new(RESOLUTION.into(), vec![table.resolution as i32; n + m]),
     ];
     for (k, name) in table.segments.iter().enumerate() {
-        let values: Vec<Option<&str>> = cells.iter().map(|(s, _, _)| s[k].as_deref()).collect();
+        let values = (cells.iter().map(|(s, _, _)| s[k].as_deref()))
+            .chain(latency.iter().map(|l| l.0[k].as_deref()));
+        let values: Vec<Option<&str>> = values.collect();
         columns.push(Column::new(
             format!("{SEGMENT_PREFIX}{name}").into(),
             values,
         ));
     }
-    let confidence: Vec<f64> = cells.iter().map(|(_, c, _)| *c).collect();
+    let confidence: Vec<f64> = (cells.iter().map(|(_, c, _)| *c))
+        .chain(latency.iter().map(|l| l.1))
+        .collect();
     columns.push(Column::new(CONFIDENCE.into(), confidence));
-    let records: Vec<i64> = cells.iter().map(|(_, _, c)| c.records as i64).collect();
+    let records: Vec<i64> = (cells.iter().map(|(_, _, c)| c.records as i64))
+        .chain(latency.iter().map(|l| l.4 as i64))
+        .collect();
     columns.push(Column::new(RECORDS.into(), records));
-    columns.push(Column::new(INVALID.into(), vec![0i64; n]));
+    columns.push(Column::new(INVALID.into(), vec![0i64; n + m]));
+    let decimal = |name: String, values: Vec<Option<i128>>| -> Result<Column> {
+        let chunked = Int128Chunked::from_iter_options(name.into(), values.into_iter());
+        Ok(chunked.into_decimal(38, 0)?.into_series().into())
+    };
     for (k, sum) in SUMS.iter().enumerate() {
         for (limb, name) in limb_columns(sum).into_iter().enumerate() {
-            let values = cells
+            let values = (cells
                 .iter()
-                .map(|(_, _, c)| c.sums()[k].map(|e| [e.p0, e.p1, e.p2][limb]));
-            let decimal = Int128Chunked::from_iter_options(name.into(), values)
-                .into_decimal(38, 0)?
-                .into_series();
-            columns.push(decimal.into());
+                .map(|(_, _, c)| c.sums()[k].map(|e| limb_of(&e, limb))))
+            .chain(std::iter::repeat_n(None, m));
+            columns.push(decimal(name, values.collect())?);
         }
     }
     for (k, name) in COUNTS.iter().enumerate() {
-        let values: Vec<i64> = cells
-            .iter()
+        let values: Vec<Option<i64>> = (cells.iter())
             .map(|(_, _, c)| {
-                [
+                let counts = [
                     c.small_right,
                     c.small_fractional,
                     c.large_right,
                     c.large_fractional,
-                ][k] as i64
+                ];
+                Some(counts[k] as i64)
             })
+            .chain(std::iter::repeat_n(None, m))
             .collect();
         columns.push(Column::new((*name).into(), values));
     }
-    let mut frame = DataFrame::new(n, columns)?;
+    let paths: Vec<Option<&str>> = (std::iter::repeat_n(None, n))
+        .chain(latency.iter().map(|l| Some(PATHS[l.2])))
+        .collect();
+    columns.push(Column::new(LATENCY_PATH.into(), paths));
+    let buckets: Vec<Option<i64>> = (std::iter::repeat_n(None, n))
+        .chain(latency.iter().map(|l| Some(l.3 as i64)))
+        .collect();
+    columns.push(Column::new(LATENCY_BUCKET.into(), buckets));
+    for (limb, name) in limb_columns(LATENCY_SUM).into_iter().enumerate() {
+        let values =
+            (std::iter::repeat_n(None, n)).chain(latency.iter().map(|l| Some(limb_of(l.5, limb))));
+        columns.push(decimal(name, values.collect())?);
+    }
+    let mut frame = DataFrame::new(n + m, columns)?;
     let mut bytes = Vec::new();
     ParquetWriter::new(&mut bytes).finish(&mut frame)?;
     Ok(bytes)
+}
+
+/// Limb `k` of an exact sum.
+fn limb_of(e: &Exact, k: usize) -> i128 {
+    [e.p0, e.p1, e.p2][k]
 }

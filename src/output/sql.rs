@@ -5,7 +5,11 @@
 //! `engine::exact::limbs`, `engine::cells::key`), and every sum is over whole numbers
 //! (DECIMAL(38,0)), so the engine's table equals `calibrate aggregate`'s. It must not compute.
 
-use crate::input::aggregate::{COUNTS, SUMS, VERSION, limb_columns};
+use crate::input::aggregate::{
+    COUNTS, LATENCY_BUCKET, LATENCY_PATH, LATENCY_SUM, SUMS, VERSION, limb_columns,
+};
+
+mod latency;
 
 /// The engines `calibrate sql` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +77,8 @@ pub struct SqlSpec {
     pub segment_by: Vec<String>,
     /// -1 exact, else k.
     pub resolution: i64,
+    /// The small and large models' latency columns (ms), to sketch; `None`: no sketch.
+    pub latency: Option<(String, String)>,
 }
 
 impl Dialect {
@@ -163,13 +169,7 @@ pub fn aggregate_sql(spec: &SqlSpec) -> String {
     middle.extend(segments.iter().cloned());
     middle.extend(q.values());
     middle.extend(["qs".into(), "ql".into()]);
-    let mut outer = vec![
-        format!("{VERSION} AS calibrate_aggregate"),
-        format!("{} AS resolution", spec.resolution),
-    ];
-    outer.extend(segments.iter().cloned());
-    outer.push("confidence".into());
-    outer.push(format!("CAST(COUNT(*) AS {}) AS records", q.d.bigint()));
+    let mut outer = q.key_columns(&segments);
     outer.push(format!(
         "CAST(SUM(1 - ok) AS {}) AS invalid_records",
         q.d.bigint()
@@ -178,10 +178,11 @@ pub fn aggregate_sql(spec: &SqlSpec) -> String {
         outer.extend(q.limb_sums(name));
     }
     outer.extend(q.counts());
+    outer.extend(q.no_latency());
     let mut group = segments.clone();
     group.push("confidence".into());
-    format!(
-        "-- calibrate aggregate, schema version {VERSION}: one row per {}confidence{}.\n\
+    let mut sql = format!(
+        "-- calibrate aggregate, schema version {VERSION}: one row per {}confidence{}{}.\n\
          -- Save the result as Parquet and pass it to calibrate sweep, recommend or aggregate.\n\
          WITH r AS (\n  SELECT\n    {}\n  FROM {}\n),\nv AS (\n  SELECT\n    {}\n  FROM r\n)\n\
          SELECT\n  {}\nFROM v\nGROUP BY {}\n",
@@ -194,12 +195,21 @@ pub fn aggregate_sql(spec: &SqlSpec) -> String {
             k if k < 0 => String::new(),
             k => format!(" (floored to multiples of 2^-{k})"),
         },
+        if spec.latency.is_some() {
+            ", then one per latency bucket and path"
+        } else {
+            ""
+        },
         q.row_values().join(",\n    "),
         spec.table,
         middle.join(",\n    "),
         outer.join(",\n  "),
         group.join(", ")
-    )
+    );
+    if spec.latency.is_some() {
+        sql += &latency::rows(&q, &segments);
+    }
+    sql
 }
 
 /// The query's parts for one spec.
@@ -209,6 +219,30 @@ struct Query<'a> {
 }
 
 impl Query<'_> {
+    /// The columns every row starts with: version, resolution, segments, confidence, records.
+    fn key_columns(&self, segments: &[String]) -> Vec<String> {
+        let mut out = vec![
+            format!("{VERSION} AS calibrate_aggregate"),
+            format!("{} AS resolution", self.spec.resolution),
+        ];
+        out.extend(segments.iter().cloned());
+        out.push("confidence".into());
+        out.push(format!("CAST(COUNT(*) AS {}) AS records", self.d.bigint()));
+        out
+    }
+
+    /// The latency columns of a row of sums: null.
+    fn no_latency(&self) -> Vec<String> {
+        let d = self.d;
+        let mut out = vec![
+            format!("CAST(NULL AS {}) AS {LATENCY_PATH}", d.text()),
+            format!("CAST(NULL AS {}) AS {LATENCY_BUCKET}", d.bigint()),
+        ];
+        let dec = d.decimal();
+        out.extend(limb_columns(LATENCY_SUM).map(|c| format!("CAST(NULL AS {dec}) AS {c}")));
+        out
+    }
+
     /// A column as a double.
     fn col(&self, name: &str) -> String {
         format!("CAST({} AS {})", self.d.ident(name), self.d.double())
@@ -252,6 +286,12 @@ impl Query<'_> {
         for c in [&sc, &lc] {
             valid.push(format!("{c} >= 0 AND {c} < {}", d.num(1e30)));
         }
+        if let Some((small, large)) = &spec.latency {
+            for c in [small, large] {
+                let c = self.col(c);
+                valid.push(format!("{c} >= 0 AND {c} < {}", d.num(1e30)));
+            }
+        }
         // A record without a segment value is refused by the raw path too.
         valid.extend(
             spec.segment_by
@@ -285,6 +325,11 @@ impl Query<'_> {
         });
         out.push(format!("{sc} AS sc"));
         out.push(format!("{lc} AS lc"));
+        if let Some((small, large)) = &spec.latency {
+            let (small, large) = (self.col(small), self.col(large));
+            out.push(format!("{small} AS ms_accepted"));
+            out.push(format!("{small} + {large} AS ms_escalated"));
+        }
         out
     }
 
@@ -301,9 +346,15 @@ impl Query<'_> {
 
     /// The three limb sums of one value (`engine::exact::limbs`), as DECIMAL(38,0).
     fn limb_sums(&self, name: &str) -> Vec<String> {
+        let absent = (name == "large_quality" || name == "quality_lost")
+            && self.spec.large_quality.is_none();
+        self.sum_limbs(&format!("v_{name}"), limb_columns(name), absent)
+    }
+
+    /// The three limb sums of the values in column `v`, as `columns`; nulls when `absent`.
+    fn sum_limbs(&self, v: &str, columns: [String; 3], absent: bool) -> Vec<String> {
         let d = self.d;
         let dec = d.decimal();
-        let v = format!("v_{name}");
         let hi = d.floor(&format!("{v} / {}", d.int(P40)));
         let mid = d.floor(&format!("{v} * {}", d.int(P20)));
         let lo = d.floor(&format!("{v} * {} * {}", d.int(P20), d.int(P60)));
@@ -313,9 +364,7 @@ impl Query<'_> {
             limb(format!("{mid} - {hi} * {}", d.int(P60))),
             limb(format!("{lo} - {mid} * {}", d.int(P60))),
         ];
-        let absent = (name == "large_quality" || name == "quality_lost")
-            && self.spec.large_quality.is_none();
-        (limbs.into_iter().zip(limb_columns(name)))
+        (limbs.into_iter().zip(columns))
             .map(|(p, c)| match absent {
                 true => format!("CAST(NULL AS {dec}) AS {c}"),
                 false => format!("CAST(SUM(CAST({p} AS {dec})) AS {dec}) AS {c}"),

@@ -7,7 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::cells::{CellTable, SegmentKey};
+use crate::engine::cells::{CellTable, LatencyInput, SegmentKey, latency_at};
+use crate::engine::latency::Latency;
 use crate::engine::recommend::{Infeasible, recommend};
 use crate::engine::sweep::{Baselines, Metrics, Sweep};
 use crate::input::Loaded;
@@ -52,6 +53,9 @@ pub struct AggregateReport {
     /// Intervals for every row and the recommendation (Wilson from counts, the rest from the
     /// cells' bootstrap), when asked for.
     pub uncertainty: Option<Uncertainty>,
+    /// Cascade latency at every row, then at the recommendation, from the latency sketch
+    /// (exact means; percentiles within a bucket), when the aggregate carries one.
+    pub latency: Option<Vec<Latency>>,
 }
 
 /// Settings an aggregate cannot serve, and why; `None` when it serves them all.
@@ -86,24 +90,37 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
     Some(format!("an aggregate input cannot take {why}"))
 }
 
-/// Adds the records of an eval set to `table`, priced and segmented as `run` says.
-pub fn add_records(
-    table: &mut CellTable,
+/// The table of an eval set's records, priced and segmented as `run` says, keyed at
+/// `resolution`; their latencies sketched when the records carry both models'.
+pub fn table_of_records(
     loaded: &Loaded,
     run: &RunSettings,
-) -> Result<(), RunError> {
+    resolution: i64,
+) -> Result<CellTable, RunError> {
     let prepared = prepare(loaded, run)?;
     let input = prepared.input();
-    match segmentation(loaded, run) {
-        Some(seg) => {
-            let names: Vec<SegmentKey> = (seg.labels.iter())
-                .map(|l| l.iter().map(|(_, v)| Some(v.clone())).collect())
-                .collect();
-            table.add_records(&input, Some((&seg.codes, &names)));
-        }
-        None => table.add_records(&input, None),
+    let segments = run.policy.segment_by.clone();
+    let large = input.large_quality.is_some();
+    let latency = prepared.latency.map(|l| LatencyInput {
+        small: l.small,
+        large: l.large,
+    });
+    let mut table = CellTable::new(segments, resolution, large, latency.is_some());
+    let seg = segmentation(loaded, run);
+    let names: Option<Vec<SegmentKey>> = seg.as_ref().map(|seg| {
+        (seg.labels.iter())
+            .map(|l| l.iter().map(|(_, v)| Some(v.clone())).collect())
+            .collect()
+    });
+    let groups = seg
+        .as_ref()
+        .zip(names.as_deref())
+        .map(|(s, n)| (s.codes.as_slice(), n));
+    table.add_records(&input, groups);
+    if let Some(latency) = latency {
+        table.add_record_latencies(input.confidence, latency, input.safeguarded, groups);
     }
-    Ok(())
+    Ok(table)
 }
 
 /// The sweep of every cell of `table`, the table rows of `grid`, the recommendation and, with
@@ -156,6 +173,11 @@ pub fn aggregate_report(
         let at = (rows.as_slice(), recommendation.as_ref().ok());
         cell_uncertainty(&pooled, baseline_cost(run), at, &choose, settings, binary)
     });
+    let latency = table.latency.then(|| {
+        let mut at: Vec<f64> = rows.iter().map(Metrics::routing_threshold).collect();
+        at.extend(recommendation.as_ref().ok().map(Metrics::routing_threshold));
+        latency_at(&table.pooled_latency(), &at)
+    });
     let plan = (!segment_by.is_empty()).then(|| {
         let grid: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
         segment_plan(
@@ -179,6 +201,7 @@ pub fn aggregate_report(
         certification,
         plan,
         uncertainty,
+        latency,
     })
 }
 
@@ -199,7 +222,7 @@ fn segment_plan(
             .collect();
         by_segment
             .entry(key)
-            .or_insert_with(|| CellTable::new(Vec::new(), table.resolution, table.large))
+            .or_insert_with(|| CellTable::new(Vec::new(), table.resolution, table.large, false))
             .add(Vec::new(), confidence, cell);
     }
     let baseline = baseline_cost(run);

@@ -340,6 +340,8 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
         .iter()
         .map(|r| r["task_type"].as_str().unwrap())
         .collect();
+    // Latencies from 0.5 ms to hours, fractional, so every kind of bucket is used.
+    let (small_latency, large_latency) = latencies(records.len());
     let mut frame = df!(
         "id" => records.iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(),
         "conf" => col_f64("confidence"),
@@ -348,6 +350,8 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
         "input_tokens" => col_i64("input_tokens"),
         "small_output_tokens" => col_i64("small_output_tokens"),
         "task_type" => task,
+        "small_latency_ms" => small_latency,
+        "large_latency_ms" => large_latency,
     )
     .unwrap();
     let eval = s.join("eval.parquet");
@@ -378,9 +382,17 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
         (
             "tokens",
             tokens.to_vec(),
-            [tokens.as_slice(), &["--no-large-output-tokens"]].concat(),
+            [
+                tokens.as_slice(),
+                &["--no-large-output-tokens", "--latency"],
+            ]
+            .concat(),
         ),
-        ("floored", flat.to_vec(), flat.to_vec()),
+        (
+            "floored",
+            flat.to_vec(),
+            [flat.as_slice(), &["--latency"]].concat(),
+        ),
     ];
     let mut jobs = Vec::new();
     for (name, local, sql) in &cases {
@@ -438,10 +450,11 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
                 .arg(s.join(&format!("{name}-{engine}.parquet")))
                 .arg("--quiet");
             ok(&cmd.arg("--out").arg(&again).output().unwrap());
-            assert_eq!(
-                fs::read(&again).unwrap(),
-                s.read(&format!("{name}-local.parquet")),
-                "{name} on {engine}"
+            // (Compared as bytes; printing two Parquet files would drown the message.)
+            let same = fs::read(&again).unwrap() == s.read(&format!("{name}-local.parquet"));
+            assert!(
+                same,
+                "{name} on {engine}: the engine's table differs from the local one"
             );
         }
     }
@@ -590,4 +603,74 @@ fn intervals_from_the_aggregate() {
         }
     }
     assert!(compared > 50, "{compared}");
+}
+
+/// Seeded latencies (ms) for `n` records: small from 0.5 ms to about 40 s, large up to hours.
+fn latencies(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let small = (0..n)
+        .map(|i| 0.5 * 1.0021f64.powi(((i * 7919) % 4000) as i32))
+        .collect();
+    let large = (0..n)
+        .map(|i| 300.0 + ((i * 104729) % 50000) as f64 * 97.3)
+        .collect();
+    (small, large)
+}
+
+#[test]
+fn latency_from_the_sketch() {
+    // The mean is exact; each percentile is the middle of its bucket, within 0.5 ms or 1/64 of
+    // the records' nearest-rank value (engine::latency_sketch).
+    let s = Scratch::new();
+    let records = eval_set(3000, 41, false);
+    let (small, large) = latencies(records.len());
+    let with_latency: Vec<serde_json::Value> = (records.iter().enumerate())
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r["small_latency_ms"] = serde_json::json!(small[i]);
+            r["large_latency_ms"] = serde_json::json!(large[i]);
+            r
+        })
+        .collect();
+    let eval = s.write("eval.jsonl", jsonl(&with_latency));
+    let agg = s.join("agg.parquet");
+    let mut cmd = calibrate();
+    ok(&cmd
+        .arg("aggregate")
+        .arg(&eval)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&agg)
+        .output()
+        .unwrap());
+    ok(&s.run_out("sweep", &eval, "raw", &["--quiet", "--bootstrap", "0"]));
+    ok(&s.run_out("sweep", &agg, "agg", &["--quiet", "--bootstrap", "0"]));
+    let table = |name: &str| -> Vec<Vec<f64>> {
+        let text = s.text(name);
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        assert_eq!(
+            header[19..],
+            [
+                "latency_mean_ms",
+                "latency_p50_ms",
+                "latency_p95_ms",
+                "latency_p99_ms"
+            ]
+        );
+        (text.lines().skip(1))
+            .map(|l| l.split(',').skip(19).map(|x| x.parse().unwrap()).collect())
+            .collect()
+    };
+    let (raw, agg) = (table("raw/sweep.csv"), table("agg/sweep.csv"));
+    assert_eq!(raw.len(), agg.len());
+    for (r, a) in raw.iter().zip(&agg) {
+        assert_eq!(r[0].to_bits(), a[0].to_bits(), "mean");
+        for k in 1..4 {
+            let bound = 0.5f64.max(r[k] / 64.0);
+            assert!((r[k] - a[k]).abs() <= bound, "{r:?} vs {a:?}");
+        }
+    }
+    assert!(
+        raw.iter().any(|r| r[3] > 100_000.0),
+        "hours-long latencies were sketched"
+    );
 }

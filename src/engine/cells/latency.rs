@@ -1,0 +1,185 @@
+//! The latency sketch of a cell table: per cell, the counts and exact sums of its records'
+//! latencies by bucket, on each path (accepted: the small model's time; escalated: the small
+//! model's and then the large model's). Pure.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+
+use super::{CellTable, SegmentKey, key};
+use crate::engine::exact::Exact;
+use crate::engine::latency::Latency;
+use crate::engine::latency_sketch::{bucket, percentile};
+use crate::engine::sums::ascending_key;
+
+/// The records' latencies in milliseconds (both models, every record).
+#[derive(Debug, Clone, Copy)]
+pub struct LatencyInput<'a> {
+    /// The small model's.
+    pub small: &'a [f64],
+    /// The large model's.
+    pub large: &'a [f64],
+}
+
+/// One confidence's latency buckets, pooled over segments: per path, (bucket, count) ascending,
+/// and the exact sum of milliseconds.
+#[derive(Debug, Clone, Default)]
+pub struct PathHistograms {
+    /// Per path (0 accepted, 1 escalated): buckets with their counts, ascending.
+    pub buckets: [Vec<(u64, u64)>; 2],
+    /// Per path: Σ milliseconds.
+    pub sums: [Exact; 2],
+}
+
+/// A bucket's confidence, count and Σ milliseconds.
+type Bucketed = (f64, u64, Exact);
+
+/// One confidence's buckets while pooling: its confidence, count per (path, bucket), Σ per path.
+type Pooled = (f64, BTreeMap<(usize, u64), u64>, [Exact; 2]);
+
+impl CellTable {
+    /// Adds `count` latencies summing to `sum` to a bucket of one cell's path.
+    pub fn add_latency(
+        &mut self,
+        segments: SegmentKey,
+        confidence: f64,
+        (path, bucket): (usize, u64),
+        (count, sum): (u64, Exact),
+    ) {
+        let key = (segments, Reverse(ascending_key(confidence)), path, bucket);
+        let entry = self
+            .latencies
+            .entry(key)
+            .or_insert_with(|| (confidence, 0, Exact::default()));
+        entry.1 += count;
+        entry.2.plus(&sum);
+    }
+
+    /// Sketches the latencies of the records (safeguarded ones excepted), record i in segment
+    /// `names[codes[i]]` (`[]` without `groups`).
+    pub fn add_record_latencies(
+        &mut self,
+        confidence: &[f64],
+        latency: LatencyInput<'_>,
+        safeguarded: Option<&[bool]>,
+        groups: Option<(&[u32], &[SegmentKey])>,
+    ) {
+        let mut local: HashMap<(u32, u64, usize, u64), Bucketed> = HashMap::new();
+        for (i, &c) in confidence.iter().enumerate() {
+            if safeguarded.is_some_and(|s| s[i]) {
+                continue;
+            }
+            let c = key(c, self.resolution);
+            let group = groups.map_or(0, |(codes, _)| codes[i]);
+            let paths = [latency.small[i], latency.small[i] + latency.large[i]];
+            for (path, ms) in paths.into_iter().enumerate() {
+                let entry = local
+                    .entry((group, ascending_key(c), path, bucket(ms)))
+                    .or_insert_with(|| (c, 0, Exact::default()));
+                entry.1 += 1;
+                entry.2.add(ms);
+            }
+        }
+        for ((group, _, path, b), (c, count, sum)) in local {
+            let segment = groups.map_or_else(Vec::new, |(_, names)| names[group as usize].clone());
+            self.add_latency(segment, c, (path, b), (count, sum));
+        }
+    }
+
+    /// Every latency bucket in key order: segment values, descending confidence, path, bucket;
+    /// with its confidence, count and sum.
+    pub fn latency_rows(
+        &self,
+    ) -> impl Iterator<Item = (&SegmentKey, f64, usize, u64, u64, &Exact)> {
+        (self.latencies.iter()).map(|((s, _, path, b), (c, n, sum))| (s, *c, *path, *b, *n, sum))
+    }
+
+    /// The latency buckets pooled over segments, one entry per confidence, descending (the
+    /// confidences of [`CellTable::pooled`]).
+    pub fn pooled_latency(&self) -> Vec<(f64, PathHistograms)> {
+        let mut by_key: BTreeMap<Reverse<u64>, Pooled> = BTreeMap::new();
+        for ((_, k, path, b), (c, n, sum)) in &self.latencies {
+            let entry = by_key
+                .entry(*k)
+                .or_insert_with(|| (*c, BTreeMap::new(), Default::default()));
+            *entry.1.entry((*path, *b)).or_insert(0) += n;
+            entry.2[*path].plus(sum);
+        }
+        (by_key.into_values())
+            .map(|(c, counts, sums)| {
+                let mut h = PathHistograms {
+                    sums,
+                    ..Default::default()
+                };
+                for ((path, b), n) in counts {
+                    h.buckets[path].push((b, n));
+                }
+                (c, h)
+            })
+            .collect()
+    }
+}
+
+/// Cascade latency at each routing threshold (accept iff confidence ≥ it) from the pooled
+/// sketch: the mean exactly as the records give it (Σ accepted-path + Σ escalated-path
+/// milliseconds, over the records), the percentiles as bucket middles
+/// ([`crate::engine::latency_sketch::percentile`]).
+pub fn latency_at(pooled: &[(f64, PathHistograms)], thresholds: &[f64]) -> Vec<Latency> {
+    let size = pooled
+        .iter()
+        .flat_map(|(_, h)| h.buckets.iter().flatten())
+        .map(|&(b, _)| b as usize + 1)
+        .max()
+        .unwrap_or(0);
+    // Start with every record escalated; lowering the threshold moves whole confidences (they
+    // are in descending order) to the accepted path.
+    let (mut accepted, mut escalated) = (vec![0u64; size], vec![0u64; size]);
+    let (mut accepted_sum, mut escalated_sum) = (Exact::default(), Exact::default());
+    for (_, h) in pooled {
+        h.buckets[1]
+            .iter()
+            .for_each(|&(b, n)| escalated[b as usize] += n);
+        escalated_sum.plus(&h.sums[1]);
+    }
+    let n: u64 = escalated.iter().sum();
+    let mut order: Vec<usize> = (0..thresholds.len()).collect();
+    order.sort_by(|&a, &b| thresholds[b].total_cmp(&thresholds[a]));
+    let mut out = vec![None; thresholds.len()];
+    let mut moved = 0;
+    for k in order {
+        while moved < pooled.len() && pooled[moved].0 >= thresholds[k] {
+            let h = &pooled[moved].1;
+            h.buckets[0]
+                .iter()
+                .for_each(|&(b, c)| accepted[b as usize] += c);
+            h.buckets[1]
+                .iter()
+                .for_each(|&(b, c)| escalated[b as usize] -= c);
+            accepted_sum.plus(&h.sums[0]);
+            escalated_sum = minus(&escalated_sum, &h.sums[1]);
+            moved += 1;
+        }
+        let histogram: Vec<(u64, u64)> = (0..size)
+            .map(|b| (b as u64, accepted[b] + escalated[b]))
+            .filter(|&(_, c)| c > 0)
+            .collect();
+        let p = |q: f64| percentile(&histogram, q).unwrap_or(0.0);
+        out[k] = Some(Latency {
+            mean: (accepted_sum.value() + escalated_sum.value()) / n as f64,
+            p50: p(0.50),
+            p95: p(0.95),
+            p99: p(0.99),
+        });
+    }
+    out.into_iter()
+        .map(|l| l.expect("every threshold"))
+        .collect()
+}
+
+/// a − b for exact sums with b ≤ a limb by limb after carrying (b is a part of a).
+fn minus(a: &Exact, b: &Exact) -> Exact {
+    Exact {
+        p0: a.p0 - b.p0,
+        p1: a.p1 - b.p1,
+        p2: a.p2 - b.p2,
+    }
+}

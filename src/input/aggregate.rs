@@ -108,7 +108,10 @@ pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
         .map(|r| columns.row(&read, r, large))
         .collect::<Result<Vec<_>, _>>()?;
     if rows.is_empty() {
-        return Err(LoadError::Empty { path: label.into() });
+        return Err(LoadError::Reader {
+            path: label.into(),
+            message: "an aggregate with no rows (it holds no records)".into(),
+        });
     }
     let resolution = columns.resolution.first().copied().flatten().unwrap_or(-1) as i64;
     Ok(Aggregate {
@@ -249,10 +252,10 @@ impl Columns {
             (v.and_then(|v| u64::try_from(v).ok())).ok_or_else(|| read.bad(Some(r), name, why()))
         };
         let Some(c) = self.confidence[r].filter(|c| c.is_finite()) else {
+            let found = self.confidence[r].map_or("null".into(), |c| c.to_string());
             let why = format!(
-                "expected a finite number, found {:?} (the raw path refuses records without a \
-                 finite confidence too)",
-                self.confidence[r]
+                "expected a finite number, found {found} (the raw path refuses records without \
+                 a finite confidence too)"
             );
             return Err(read.bad(Some(r), CONFIDENCE, why));
         };
@@ -288,8 +291,9 @@ impl Columns {
                 [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => Some([a, b, c]),
                 [None, None, None] if optional && !large => None,
                 found => {
+                    let found = found.map(shown).join(", ");
                     let why = format!(
-                        "expected three whole-number limb sums ≥ 0{}, found {found:?}",
+                        "expected three whole-number limb sums ≥ 0{}, found {found}",
                         if optional {
                             ", in every row or in none"
                         } else {
@@ -342,7 +346,8 @@ impl Columns {
         match self.latency_sum[r] {
             [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => Ok((p, bucket, [a, b, c])),
             found => {
-                let why = format!("expected three whole-number limb sums ≥ 0, found {found:?}");
+                let found = found.map(shown).join(", ");
+                let why = format!("expected three whole-number limb sums ≥ 0, found {found}");
                 Err(read.bad(Some(r), "latency_ms_p0", why))
             }
         }

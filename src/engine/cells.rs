@@ -196,15 +196,30 @@ impl CellTable {
     /// Every segment's cells merged: one cell per confidence, descending (what a sweep of the
     /// whole table needs).
     pub fn pooled(&self) -> Vec<(f64, Cell)> {
+        self.pooled_except(&|_| false).0
+    }
+
+    /// The cells of segments `held` does not pick, merged per confidence, descending; and those
+    /// it picks (an override sends them to the large model), merged into one cell.
+    pub fn pooled_except(
+        &self,
+        held: &dyn Fn(&SegmentKey) -> bool,
+    ) -> (Vec<(f64, Cell)>, Option<Cell>) {
         let mut by_key: BTreeMap<Reverse<u64>, (f64, Cell)> = BTreeMap::new();
-        for ((_, k), (c, cell)) in &self.cells {
+        let mut out: Option<Cell> = None;
+        for ((segment, k), (c, cell)) in &self.cells {
+            if held(segment) {
+                out.get_or_insert_with(|| Cell::empty(self.large))
+                    .merge(cell);
+                continue;
+            }
             by_key
                 .entry(*k)
                 .or_insert_with(|| (*c, Cell::empty(self.large)))
                 .1
                 .merge(cell);
         }
-        by_key.into_values().collect()
+        (by_key.into_values().collect(), out)
     }
 
     /// Records in the table.

@@ -105,6 +105,9 @@ fn recommendation_json(report: &AggregateReport) -> serde_json::Value {
             "certificate": certificate,
         }),
     };
+    if !report.always_large.is_empty() {
+        out["always_large"] = json!(report.always_large);
+    }
     if let Some(plan) = &report.plan {
         // The per-segment rules as the records' policy document states them.
         let rules = plan.policy.map(|_| segment_rules(plan));
@@ -228,11 +231,16 @@ pub fn aggregate_decision_text(
         (PolicyFormat::Text, Ok(m)) => {
             let shown = |t: Option<f64>| t.map_or("always_large".to_string(), |t| t.to_string());
             let mut text = String::new();
-            // Per-segment rules first, as a router checks them; then the default.
+            // Overrides first, then per-segment rules, as a router checks them; then the default.
+            for a in &report.always_large {
+                text += &format!("{a}\talways_large\n");
+            }
             if let Some(plan) = report.plan.as_ref().filter(|p| p.policy.is_some()) {
                 for s in &plan.segments {
                     text += &format!("{}\t{}\n", s.name, shown(s.threshold));
                 }
+                text += &format!("default\t{}\n", shown(m.deployed_threshold()));
+            } else if !report.always_large.is_empty() {
                 text += &format!("default\t{}\n", shown(m.deployed_threshold()));
             } else {
                 text += &format!("{}\n", shown(m.deployed_threshold()));

@@ -9,16 +9,16 @@ use std::collections::BTreeMap;
 
 use crate::engine::cells::{CellTable, LatencyInput, SegmentKey, latency_at};
 use crate::engine::latency::Latency;
-use crate::engine::recommend::{Infeasible, recommend};
+use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Baselines, Metrics, Sweep};
 use crate::input::Loaded;
 use crate::policy::segments::{Plan, PlanSettings, Segmentation, plan_of_sweeps};
 use crate::trust::cell_bootstrap::cell_uncertainty;
-use crate::trust::certify::{Certification, certify};
+use crate::trust::certify::Certification;
 use crate::trust::intervals::{Settings, Uncertainty};
 
 use super::RunError;
-use super::build::{certify_target, choose_threshold, table_rows};
+use super::build::{choose_threshold, decide, table_rows};
 use super::deploy::segmentation;
 use super::prepare::prepare;
 use super::settings::{Grid, RunSettings};
@@ -53,6 +53,8 @@ pub struct AggregateReport {
     /// Intervals for every row and the recommendation (Wilson from counts, the rest from the
     /// cells' bootstrap), when asked for.
     pub uncertainty: Option<Uncertainty>,
+    /// `--always-large` overrides, as `FIELD=VALUE`.
+    pub always_large: Vec<String>,
     /// Cascade latency at every row, then at the recommendation, from the latency sketch
     /// (exact means; percentiles within a bucket), when the aggregate carries one.
     pub latency: Option<Vec<Latency>>,
@@ -67,8 +69,8 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
          `calibrate aggregate` or `calibrate sql`"
     } else if costs.small_timeout_ms.is_some() {
         "--small-timeout-ms needs each record's latency"
-    } else if !run.policy.always_large.is_empty() || run.policy.escalate_refusals {
-        "--always-large and --escalate-refusals need each record's fields"
+    } else if run.policy.escalate_refusals {
+        "--escalate-refusals needs each record's response"
     } else if run.holdout.is_some() {
         "--holdout and --split-field need records"
     } else if !run.filters.is_empty() {
@@ -132,51 +134,26 @@ pub fn aggregate_report(
     intervals: Option<Settings>,
 ) -> Result<AggregateReport, String> {
     let segment_by = &run.policy.segment_by;
-    let positions: Vec<usize> = (segment_by.iter())
-        .map(|c| {
-            table.segments.iter().position(|s| s == c).ok_or_else(|| {
-                format!(
-                    "--segment-by {c}: the aggregate has no segment column {c:?} (it has: {}); \
-                     aggregate with --segment-by {c}",
-                    if table.segments.is_empty() {
-                        "none".into()
-                    } else {
-                        table.segments.join(", ")
-                    }
-                )
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let pooled = table.pooled();
-    let sweep = Sweep::from_cells(&pooled, baseline_cost(run));
-    let binary = pooled
-        .iter()
-        .all(|(_, c)| c.small_fractional == 0 && (!table.large || c.large_fractional == 0));
+    let positions = segment_positions(table, segment_by)?;
+    let held = overrides(table, run)?;
+    let held = |key: &SegmentKey| held.iter().any(|(p, v)| key[*p].as_deref() == Some(v));
+    let (pooled, safeguarded) = table.pooled_except(&held);
+    let sweep = Sweep::from_cells_with(&pooled, safeguarded.as_ref(), baseline_cost(run));
+    let binary = (pooled.iter().map(|(_, c)| c).chain(safeguarded.as_ref()))
+        .all(|c| c.small_fractional == 0 && (!table.large || c.large_fractional == 0));
     let (rows, _) = table_rows(&sweep, grid);
-    let (recommendation, certification) = match certify_target(run) {
-        None => (recommend(&sweep, run.objective), None),
-        Some((target, delta)) => {
-            let outcome = certify(&sweep, target, delta, binary);
-            let recommendation = match &outcome {
-                Ok(c) => Ok(c.metrics),
-                Err(why) => Err(Infeasible {
-                    objective: run.objective,
-                    closest: why.best.as_ref().map(|b| b.1),
-                    note: Some(why.to_string()),
-                }),
-            };
-            (recommendation, Some(outcome))
-        }
-    };
+    let (recommendation, certification) = decide(&sweep, run, binary);
     let uncertainty = intervals.map(|settings| {
         let choose = |r: &Sweep| choose_threshold(r, run, binary);
         let at = (rows.as_slice(), recommendation.as_ref().ok());
-        cell_uncertainty(&pooled, baseline_cost(run), at, &choose, settings, binary)
+        let cells = (&pooled[..], safeguarded.as_ref());
+        cell_uncertainty(cells, baseline_cost(run), at, &choose, settings, binary)
     });
     let latency = table.latency.then(|| {
         let mut at: Vec<f64> = rows.iter().map(Metrics::routing_threshold).collect();
         at.extend(recommendation.as_ref().ok().map(Metrics::routing_threshold));
-        latency_at(&table.pooled_latency(), &at)
+        let (pooled, held) = table.pooled_latency(&held);
+        latency_at(&pooled, &held, &at)
     });
     let plan = (!segment_by.is_empty()).then(|| {
         let grid: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
@@ -202,7 +179,54 @@ pub fn aggregate_report(
         plan,
         uncertainty,
         latency,
+        always_large: (run.policy.always_large.iter())
+            .map(|a| format!("{}={}", a.column, a.value))
+            .collect(),
     })
+}
+
+/// The positions of the `--segment-by` columns among the aggregate's segment columns.
+fn segment_positions(table: &CellTable, segment_by: &[String]) -> Result<Vec<usize>, String> {
+    (segment_by.iter())
+        .map(|c| {
+            table.segments.iter().position(|s| s == c).ok_or_else(|| {
+                let has = match table.segments.is_empty() {
+                    true => "none".to_string(),
+                    false => table.segments.join(", "),
+                };
+                format!(
+                    "--segment-by {c}: the aggregate has no segment column {c:?} (it has: \
+                     {has}); aggregate with --segment-by {c}"
+                )
+            })
+        })
+        .collect()
+}
+
+/// `--always-large FIELD=VALUE` as (position among the aggregate's segment columns, value):
+/// the cells of matching segments escalate whatever their confidence.
+fn overrides(table: &CellTable, run: &RunSettings) -> Result<Vec<(usize, String)>, String> {
+    let always = &run.policy.always_large;
+    if !always.is_empty() && !run.policy.segment_by.is_empty() {
+        return Err(
+            "--always-large with --segment-by on an aggregate is not supported yet; run \
+                    it on the records, or drop one of the two"
+                .into(),
+        );
+    }
+    (always.iter())
+        .map(|a| {
+            let position = table.segments.iter().position(|s| *s == a.column);
+            let position = position.ok_or_else(|| {
+                format!(
+                    "--always-large {}={}: the aggregate has no segment column {:?}; aggregate \
+                     with --segment-by {}",
+                    a.column, a.value, a.column, a.column
+                )
+            })?;
+            Ok((position, a.value.clone()))
+        })
+        .collect()
 }
 
 /// The per-segment plan from each segment's cells (segments are the value tuples of the

@@ -28,13 +28,13 @@ pub const QUANTILES: usize = 101;
 pub fn decide(
     sweep: &Sweep,
     run: &RunSettings,
-    prepared: &Prepared<'_>,
+    binary: bool,
 ) -> (Result<Metrics, Infeasible>, Option<Certification>) {
     let objective = run.objective;
     let Some((target, delta)) = certify_target(run) else {
         return (recommend(sweep, objective), None);
     };
-    let outcome = certify(sweep, target, delta, prepared.binary);
+    let outcome = certify(sweep, target, delta, binary);
     let recommendation = match &outcome {
         Ok(c) => Ok(c.metrics),
         Err(why) => Err(Infeasible {
@@ -68,7 +68,7 @@ pub fn report(
 ) -> Report {
     let input = prepared.input();
     let (rows, grid) = table_rows(sweep, how.grid);
-    let (recommendation, certification) = decide(sweep, run, prepared);
+    let (recommendation, certification) = decide(sweep, run, prepared.binary);
     let settings = how.intervals.settings(sweep.records());
     let recommended = recommendation.as_ref();
     // The findings' passes, the latency sweep and the bootstrap are independent: run them

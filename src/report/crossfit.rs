@@ -85,7 +85,7 @@ fn one_fold(
     let (train, held_out) = (loaded.subset(test, false), loaded.subset(test, true));
     let prepared = prepare(&train, run)?;
     let sweep = Sweep::new(prepared.input());
-    let (recommendation, certification) = decide(&sweep, run, &prepared);
+    let (recommendation, certification) = decide(&sweep, run, prepared.binary);
     let chosen = Chosen {
         recommendation: &recommendation,
         certification: certification.as_ref(),

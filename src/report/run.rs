@@ -257,7 +257,7 @@ pub fn decision(
     let loaded = &calibrated.loaded;
     let prepared = prepare(loaded, run)?;
     let sweep = Sweep::new(prepared.input());
-    let (recommendation, certification) = decide(&sweep, run, &prepared);
+    let (recommendation, certification) = decide(&sweep, run, prepared.binary);
     let split_ties = super::ties::split_ties(run, &prepared, &sweep, &recommendation, intervals);
     let chosen = Chosen {
         recommendation: &recommendation,

@@ -19,6 +19,7 @@ use crate::trust::intervals::{Resampling, Settings, Uncertainty, uncertainty_of}
 /// Cells as weighted pseudo-records.
 struct Pseudo {
     confidence: Vec<f64>,
+    safeguarded: Vec<bool>,
     small_quality: Vec<f64>,
     large_quality: Option<Vec<f64>>,
     small_cost: Vec<f64>,
@@ -26,19 +27,25 @@ struct Pseudo {
     counts: Vec<u64>,
 }
 
-fn pseudo_records(cells: &[(f64, Cell)], split_right: bool) -> Pseudo {
-    let large = cells
-        .first()
-        .is_some_and(|(_, c)| c.large_quality.is_some());
+fn pseudo_records(
+    (cells, safeguarded): (&[(f64, Cell)], Option<&Cell>),
+    split_right: bool,
+) -> Pseudo {
+    let large = (cells.iter().map(|(_, c)| c).chain(safeguarded))
+        .next()
+        .is_some_and(|c| c.large_quality.is_some());
     let mut p = Pseudo {
         confidence: Vec::new(),
+        safeguarded: Vec::new(),
         small_quality: Vec::new(),
         large_quality: large.then(Vec::new),
         small_cost: Vec::new(),
         large_cost: Vec::new(),
         counts: Vec::new(),
     };
-    for (c, cell) in cells {
+    // The safeguarded records as one more cell, flagged (its confidence does not matter).
+    let held = safeguarded.map(|c| (f64::NEG_INFINITY, *c));
+    for (c, cell) in cells.iter().chain(held.as_ref()) {
         let n = cell.records as f64;
         let parts: Vec<(f64, u64)> = if split_right {
             let right = cell.small_right;
@@ -48,6 +55,7 @@ fn pseudo_records(cells: &[(f64, Cell)], split_right: bool) -> Pseudo {
         };
         for (quality, count) in parts.into_iter().filter(|&(_, k)| k > 0) {
             p.confidence.push(*c);
+            p.safeguarded.push(c.is_infinite());
             p.small_quality.push(quality);
             if let (Some(v), Some(l)) = (&mut p.large_quality, &cell.large_quality) {
                 v.push(l.value() / n);
@@ -63,15 +71,16 @@ fn pseudo_records(cells: &[(f64, Cell)], split_right: bool) -> Pseudo {
 /// Intervals for `rows` and the recommendation from the cells (pooled, one per confidence,
 /// descending), with `choose` picking each resample's threshold.
 pub fn cell_uncertainty(
-    cells: &[(f64, Cell)],
+    (cells, safeguarded): (&[(f64, Cell)], Option<&Cell>),
     baseline: Option<Cost>,
     (rows, recommended): (&[Metrics], Option<&Metrics>),
     choose: &(dyn Fn(&Sweep) -> Option<f64> + Sync),
     settings: Settings,
     binary: bool,
 ) -> Uncertainty {
-    let split_right = cells.iter().all(|(_, c)| c.small_fractional == 0);
-    let p = pseudo_records(cells, split_right);
+    let all = || cells.iter().map(|(_, c)| c).chain(safeguarded);
+    let split_right = all().all(|c| c.small_fractional == 0);
+    let p = pseudo_records((cells, safeguarded), split_right);
     let input = SweepInput {
         confidence: &p.confidence,
         small_quality: &p.small_quality,
@@ -81,7 +90,7 @@ pub fn cell_uncertainty(
             large: CostColumn::PerRecord(&p.large_cost),
             baseline,
         },
-        safeguarded: None,
+        safeguarded: Some(&p.safeguarded),
     };
     let template = Sweep::new(input);
     // Counts in the template's order, where weights are drawn.
@@ -98,7 +107,7 @@ pub fn cell_uncertainty(
             })
             .collect()
     };
-    let records = cells.iter().map(|(_, c)| c.records).sum::<u64>() as usize;
+    let records = all().map(|c| c.records).sum::<u64>() as usize;
     let resampling = Resampling {
         input,
         template: &template,

@@ -674,3 +674,61 @@ fn latency_from_the_sketch() {
         "hours-long latencies were sketched"
     );
 }
+
+#[test]
+fn always_large_overrides_on_an_aggregate_equal_those_on_the_records() {
+    // --always-large FIELD=VALUE on a segment column of the aggregate: those cells escalate
+    // whatever their confidence, as the matching records do; the whole sweep.csv (bootstrap off)
+    // and every recommendation equal the records'.
+    let s = Scratch::new();
+    let eval = s.write("eval.jsonl", jsonl(&eval_set(3000, 43, false)));
+    let agg = s.join("agg.parquet");
+    let mut cmd = calibrate();
+    cmd.arg("aggregate")
+        .arg(&eval)
+        .args(["--segment-by", "task_type", "--quiet"]);
+    ok(&cmd.args(PRICES).arg("--out").arg(&agg).output().unwrap());
+    let always = [
+        "--always-large",
+        "task_type=math",
+        "--quiet",
+        "--bootstrap",
+        "0",
+        "--exact",
+    ];
+    let raw_flags = [&always[..], &PRICES].concat();
+    ok(&s.run_out("sweep", &eval, "raw", &raw_flags));
+    ok(&s.run_out("sweep", &agg, "agg", &always));
+    assert_eq!(s.text("raw/sweep.csv"), s.text("agg/sweep.csv"));
+    for objective in [["--min-quality", "0.6"], ["--max-quality-loss", "0.05"]] {
+        let flags = [
+            &objective[..],
+            &["--always-large", "task_type=math", "--print", "json"],
+        ]
+        .concat();
+        let raw = super::harness::run("recommend", &eval, &[&flags[..], &PRICES].concat());
+        let cells = super::harness::run("recommend", &agg, &flags);
+        let raw: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
+        let cells: serde_json::Value = serde_json::from_str(&stdout(&cells)).unwrap();
+        assert_eq!(
+            raw["policy"]["default_threshold"], cells["threshold"],
+            "{objective:?}"
+        );
+        let measured = &raw["policy"]["measured"];
+        for k in [
+            "escalation_rate",
+            "cost_per_request",
+            "cascade_quality",
+            "non_escalated_quality",
+        ] {
+            assert_eq!(measured[k], cells["metrics"][k], "{objective:?} {k}");
+        }
+    }
+    let out = super::harness::run("recommend", &agg, &["--always-large", "tier=gold"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the aggregate has no segment column \"tier\""),
+        "{}",
+        stderr(&out)
+    );
+}

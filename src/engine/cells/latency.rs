@@ -93,29 +93,42 @@ impl CellTable {
         (self.latencies.iter()).map(|((s, _, path, b), (c, n, sum))| (s, *c, *path, *b, *n, sum))
     }
 
-    /// The latency buckets pooled over segments, one entry per confidence, descending (the
-    /// confidences of [`CellTable::pooled`]).
-    pub fn pooled_latency(&self) -> Vec<(f64, PathHistograms)> {
+    /// The latency buckets pooled over the segments `held` does not pick, one entry per
+    /// confidence, descending (the confidences of [`CellTable::pooled_except`]); and those of the
+    /// segments it picks, merged.
+    pub fn pooled_latency(
+        &self,
+        held: &dyn Fn(&SegmentKey) -> bool,
+    ) -> (Vec<(f64, PathHistograms)>, PathHistograms) {
         let mut by_key: BTreeMap<Reverse<u64>, Pooled> = BTreeMap::new();
-        for ((_, k, path, b), (c, n, sum)) in &self.latencies {
+        let mut kept: BTreeMap<(usize, u64), u64> = BTreeMap::new();
+        let mut kept_sums: [Exact; 2] = Default::default();
+        for ((segment, k, path, b), (c, n, sum)) in &self.latencies {
+            if held(segment) {
+                *kept.entry((*path, *b)).or_insert(0) += n;
+                kept_sums[*path].plus(sum);
+                continue;
+            }
             let entry = by_key
                 .entry(*k)
                 .or_insert_with(|| (*c, BTreeMap::new(), Default::default()));
             *entry.1.entry((*path, *b)).or_insert(0) += n;
             entry.2[*path].plus(sum);
         }
-        (by_key.into_values())
-            .map(|(c, counts, sums)| {
-                let mut h = PathHistograms {
-                    sums,
-                    ..Default::default()
-                };
-                for ((path, b), n) in counts {
-                    h.buckets[path].push((b, n));
-                }
-                (c, h)
-            })
-            .collect()
+        let histograms = |counts: BTreeMap<(usize, u64), u64>, sums: [Exact; 2]| {
+            let mut h = PathHistograms {
+                sums,
+                ..Default::default()
+            };
+            for ((path, b), n) in counts {
+                h.buckets[path].push((b, n));
+            }
+            h
+        };
+        let pooled = (by_key.into_values())
+            .map(|(c, counts, sums)| (c, histograms(counts, sums)))
+            .collect();
+        (pooled, histograms(kept, kept_sums))
     }
 }
 
@@ -123,10 +136,14 @@ impl CellTable {
 /// sketch: the mean exactly as the records give it (Σ accepted-path + Σ escalated-path
 /// milliseconds, over the records), the percentiles as bucket middles
 /// ([`crate::engine::latency_sketch::percentile`]).
-pub fn latency_at(pooled: &[(f64, PathHistograms)], thresholds: &[f64]) -> Vec<Latency> {
-    let size = pooled
-        .iter()
-        .flat_map(|(_, h)| h.buckets.iter().flatten())
+/// `held`: the latencies of records an override sends to the large model (escalated always).
+pub fn latency_at(
+    pooled: &[(f64, PathHistograms)],
+    held: &PathHistograms,
+    thresholds: &[f64],
+) -> Vec<Latency> {
+    let size = (pooled.iter().map(|(_, h)| h).chain([held]))
+        .flat_map(|h| h.buckets.iter().flatten())
         .map(|&(b, _)| b as usize + 1)
         .max()
         .unwrap_or(0);
@@ -134,7 +151,7 @@ pub fn latency_at(pooled: &[(f64, PathHistograms)], thresholds: &[f64]) -> Vec<L
     // are in descending order) to the accepted path.
     let (mut accepted, mut escalated) = (vec![0u64; size], vec![0u64; size]);
     let (mut accepted_sum, mut escalated_sum) = (Exact::default(), Exact::default());
-    for (_, h) in pooled {
+    for h in pooled.iter().map(|(_, h)| h).chain([held]) {
         h.buckets[1]
             .iter()
             .for_each(|&(b, n)| escalated[b as usize] += n);

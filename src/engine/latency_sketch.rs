@@ -91,6 +91,12 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_bucket_is_the_one_the_aggregate_reader_allows() {
+        assert_eq!(bucket(f64::MAX), crate::input::aggregate::MAX_BUCKET);
+        assert_eq!(bucket(1e29), crate::input::aggregate::MAX_BUCKET);
+    }
+
+    #[test]
     fn percentiles_are_bucket_middles_of_the_nearest_rank() {
         // Ten values in buckets 10 (×4), 40 (×5) and 190 (×1): the median (k = 5) is in bucket
         // 40, the 95th (k = 10) in bucket 190, reported as 1000 (992..1008).

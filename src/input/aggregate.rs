@@ -107,6 +107,16 @@ pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
     let rows = (0..frame.height())
         .map(|r| columns.row(&read, r, large))
         .collect::<Result<Vec<_>, _>>()?;
+    let total: u128 = (rows.iter().filter(|r| r.latency.is_none()))
+        .map(|r| u128::from(r.records))
+        .sum();
+    if total > u128::from(MAX_RECORDS) {
+        return Err(read.bad(
+            None,
+            RECORDS,
+            format!("{total} records in all; at most 2^53"),
+        ));
+    }
     if rows.is_empty() {
         return Err(LoadError::Reader {
             path: label.into(),
@@ -141,6 +151,20 @@ struct Columns {
     latency_path: Vec<Option<String>>,
     latency_bucket: Vec<Option<i128>>,
     latency_sum: Vec<[Option<i128>; 3]>,
+}
+
+/// The most records one row may hold (2^53): with it, every sum of limbs over any number of
+/// rows a file can hold stays far inside i128.
+const MAX_RECORDS: u64 = 1 << 53;
+
+/// The largest latency bucket (`engine::latency_sketch::bucket` of the largest latency).
+pub const MAX_BUCKET: u64 = 1599;
+
+/// Whether three limb sums can be those of `records` values in [0, 2^103): p0 < records · 2^63,
+/// p1 and p2 < records · 2^60.
+fn limbs_fit([p0, p1, p2]: [i128; 3], records: u64) -> bool {
+    let n = i128::from(records);
+    (0..n << 63).contains(&p0) && (0..n << 60).contains(&p1) && (0..n << 60).contains(&p2)
 }
 
 /// A row's value as the error shows it.
@@ -260,12 +284,13 @@ impl Columns {
             return Err(read.bad(Some(r), CONFIDENCE, why));
         };
         let records = count(RECORDS, self.records[r])?;
-        if records == 0 {
-            return Err(read.bad(Some(r), RECORDS, "expected at least 1 record".into()));
+        if records == 0 || records > MAX_RECORDS {
+            let why = format!("expected 1 to 2^53 records, found {records}");
+            return Err(read.bad(Some(r), RECORDS, why));
         }
         let segments = self.segment_values.iter().map(|v| v[r].clone()).collect();
         if let Some(path) = &self.latency_path[r] {
-            let latency = self.latency_row(read, r, path)?;
+            let latency = self.latency_row(read, r, (path, records))?;
             return Ok(AggregateRow {
                 segments,
                 confidence: c,
@@ -274,6 +299,12 @@ impl Columns {
                 counts: [0; 4],
                 latency: Some(latency),
             });
+        }
+        let stray =
+            self.latency_bucket[r].is_some() || self.latency_sum[r].iter().any(Option::is_some);
+        if stray {
+            let why = "expected null on a row of sums (latency_path is null)".to_string();
+            return Err(read.bad(Some(r), LATENCY_BUCKET, why));
         }
         let invalid = count(INVALID, self.invalid[r])?;
         if invalid > 0 {
@@ -288,12 +319,14 @@ impl Columns {
         for (k, name) in SUMS.iter().enumerate() {
             let optional = k == 1 || k == 2;
             sums[k] = match self.sums[k][r] {
-                [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => Some([a, b, c]),
+                [Some(a), Some(b), Some(c)] if limbs_fit([a, b, c], records) => Some([a, b, c]),
                 [None, None, None] if optional && !large => None,
                 found => {
                     let found = found.map(shown).join(", ");
                     let why = format!(
-                        "expected three whole-number limb sums ≥ 0{}, found {found}",
+                        "expected three whole-number limb sums of {records} values in [0, 2^103) \
+                         (each limb ≥ 0, p0 < records·2^63, p1 and p2 < records·2^60){}, found \
+                         {found}",
                         if optional {
                             ", in every row or in none"
                         } else {
@@ -314,6 +347,19 @@ impl Columns {
                 count(name, v)?
             };
         }
+        let labelled = |right: u64, fractional: u64| {
+            right.checked_add(fractional).is_some_and(|n| n <= records)
+        };
+        for (k, name) in [(0, COUNTS[0]), (2, COUNTS[2])] {
+            if !labelled(counts[k], counts[k + 1]) {
+                let why = format!(
+                    "{} right and {} fractional labels in a row of {records} records",
+                    counts[k],
+                    counts[k + 1]
+                );
+                return Err(read.bad(Some(r), name, why));
+            }
+        }
         Ok(AggregateRow {
             segments,
             confidence: c,
@@ -329,22 +375,24 @@ impl Columns {
         &self,
         read: &Read<'_>,
         r: usize,
-        path: &str,
+        (path, records): (&str, u64),
     ) -> Result<(usize, u64, [i128; 3]), LoadError> {
         let Some(p) = PATHS.iter().position(|&x| x == path) else {
             let why = format!("expected accepted, escalated or null, found {path:?}");
             return Err(read.bad(Some(r), LATENCY_PATH, why));
         };
         let bucket = self.latency_bucket[r].and_then(|b| u64::try_from(b).ok());
-        let Some(bucket) = bucket else {
+        let Some(bucket) = bucket.filter(|&b| b <= MAX_BUCKET) else {
             let why = format!(
-                "expected a bucket ≥ 0, found {}",
+                "expected a bucket in 0..={MAX_BUCKET}, found {}",
                 shown(self.latency_bucket[r])
             );
             return Err(read.bad(Some(r), LATENCY_BUCKET, why));
         };
         match self.latency_sum[r] {
-            [Some(a), Some(b), Some(c)] if a >= 0 && b >= 0 && c >= 0 => Ok((p, bucket, [a, b, c])),
+            [Some(a), Some(b), Some(c)] if limbs_fit([a, b, c], records) => {
+                Ok((p, bucket, [a, b, c]))
+            }
             found => {
                 let found = found.map(shown).join(", ");
                 let why = format!("expected three whole-number limb sums ≥ 0, found {found}");

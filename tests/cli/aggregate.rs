@@ -220,6 +220,38 @@ fn a_bad_aggregate_is_named_by_row_and_column() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // Counts that cannot be those of the row's records, and a latency bucket past the largest,
+    // are refused before they are summed (a crafted file must not overflow a sum).
+    let crafted = |column: &str, row: usize, value: i64| {
+        let mut frame = ParquetReader::new(fs::File::open(&agg).unwrap())
+            .finish()
+            .unwrap();
+        let c = frame
+            .column(column)
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap();
+        let mut values: Vec<Option<i64>> = c.i64().unwrap().iter().collect();
+        values[row] = Some(value);
+        frame
+            .replace(column, Column::new(column.into(), values))
+            .unwrap();
+        let path = s.join(&format!("crafted-{column}.parquet"));
+        ParquetWriter::new(fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let out = super::harness::run("recommend", &path, &[]);
+        assert_eq!(out.status.code(), Some(2), "{column}");
+        stderr(&out)
+    };
+    let err = crafted("small_right", 0, 1 << 40);
+    assert!(err.contains("row 1: column \"small_right\""), "{err}");
+    let rows = frame_height(&agg);
+    let err = crafted("latency_bucket", rows - 1, 1 << 40);
+    assert!(
+        err.contains("column \"latency_bucket\": expected null on a row of sums"),
+        "{err}"
+    );
     // Settings that need records are refused, not ignored.
     for flags in [
         vec!["--small-cost", "2"],
@@ -731,4 +763,11 @@ fn always_large_overrides_on_an_aggregate_equal_those_on_the_records() {
         "{}",
         stderr(&out)
     );
+}
+
+fn frame_height(path: &std::path::Path) -> usize {
+    ParquetReader::new(fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+        .height()
 }

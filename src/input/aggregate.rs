@@ -315,6 +315,26 @@ impl Columns {
             );
             return Err(read.bad(Some(r), INVALID, why));
         }
+        let sums = self.sums_of(read, r, records, large)?;
+        let counts = self.counts_of(read, r, records, large)?;
+        Ok(AggregateRow {
+            segments,
+            confidence: c,
+            records,
+            sums,
+            counts,
+            latency: None,
+        })
+    }
+
+    /// The limb sums of row `r` of `records` records, checked.
+    fn sums_of(
+        &self,
+        read: &Read<'_>,
+        r: usize,
+        records: u64,
+        large: bool,
+    ) -> Result<[Option<[i128; 3]>; 5], LoadError> {
         let mut sums = [None; 5];
         for (k, name) in SUMS.iter().enumerate() {
             let optional = k == 1 || k == 2;
@@ -337,6 +357,21 @@ impl Columns {
                 }
             };
         }
+        Ok(sums)
+    }
+
+    /// The label counts of row `r` of `records` records, checked.
+    fn counts_of(
+        &self,
+        read: &Read<'_>,
+        r: usize,
+        records: u64,
+        large: bool,
+    ) -> Result<[u64; 4], LoadError> {
+        let count = |name: &str, v: Option<i128>| -> Result<u64, LoadError> {
+            let why = || format!("expected a whole number ≥ 0, found {}", shown(v));
+            (v.and_then(|v| u64::try_from(v).ok())).ok_or_else(|| read.bad(Some(r), name, why()))
+        };
         let mut counts = [0; 4];
         for (k, name) in COUNTS.iter().enumerate() {
             let v = self.counts[k][r];
@@ -360,14 +395,7 @@ impl Columns {
                 return Err(read.bad(Some(r), name, why));
             }
         }
-        Ok(AggregateRow {
-            segments,
-            confidence: c,
-            records,
-            sums,
-            counts,
-            latency: None,
-        })
+        Ok(counts)
     }
 
     /// The path, bucket and limb sum of latency row `r`.

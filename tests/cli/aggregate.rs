@@ -771,3 +771,47 @@ fn frame_height(path: &std::path::Path) -> usize {
         .unwrap()
         .height()
 }
+
+#[test]
+fn parquet_read_in_slices_gives_the_aggregate_read_whole() {
+    // Parquet is read in slices of rows (--part-bytes / 64 rows); a bad value is named by its
+    // row in the whole file.
+    let s = Scratch::new();
+    let records = eval_set(1000, 47, false);
+    let col = |k: &str| -> Vec<f64> { records.iter().map(|r| r[k].as_f64().unwrap()).collect() };
+    let mut small = col("small_quality");
+    let write = |name: &str, small: &[f64]| {
+        let mut frame = df!(
+            "confidence" => col("confidence"),
+            "small_quality" => small,
+            "large_quality" => col("large_quality"),
+        )
+        .unwrap();
+        let path = s.join(name);
+        ParquetWriter::new(fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        path
+    };
+    let eval = write("eval.parquet", &small);
+    let aggregate = |input: &std::path::Path, out: &str, part: &str| {
+        let mut cmd = calibrate();
+        cmd.arg("aggregate")
+            .arg(input)
+            .args(["--quiet", "--part-bytes", part, "--out"]);
+        cmd.arg(s.join(out)).output().unwrap()
+    };
+    ok(&aggregate(&eval, "whole.parquet", "100000000"));
+    // 6,400 bytes: slices of 100 rows.
+    ok(&aggregate(&eval, "slices.parquet", "6400"));
+    assert_eq!(s.read("whole.parquet"), s.read("slices.parquet"));
+    small[777] = 1.5;
+    let bad = write("bad.parquet", &small);
+    let out = aggregate(&bad, "bad-out.parquet", "6400");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad.parquet:row 778: field \"small_quality\""),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -27,9 +27,7 @@ pub fn load_in_parts<E: From<LoadError>>(
             )?);
         }
         super::super::source::Input::Seekable { file, .. } => {
-            return each(super::super::table::load_parquet(
-                file, options, &label, progress,
-            )?);
+            return parquet_parts(file, options, part_bytes, each);
         }
     };
     if format != super::super::Format::Jsonl {
@@ -164,4 +162,42 @@ impl Parts<'_> {
             }
         }
     }
+}
+
+/// [`load_in_parts`] on a Parquet file: slices of rows, about `part_bytes` / 64 at a time (an
+/// eval record's columns take well under 64 bytes in memory).
+fn parquet_parts<E: From<LoadError>>(
+    file: std::fs::File,
+    options: &super::super::LoadOptions,
+    part_bytes: usize,
+    each: &mut dyn FnMut(super::super::Loaded) -> Result<(), E>,
+) -> Result<(), E> {
+    let label = options.source.label();
+    let super::super::Source::File(path) = &options.source else {
+        unreachable!("a seekable input is a file");
+    };
+    let rows = super::super::table::parquet_rows(file, &label)?;
+    let step = (part_bytes / 64).max(1);
+    if rows <= step {
+        let file = open(path, &label)?;
+        let quiet = super::super::NoProgress;
+        return each(super::super::table::load_parquet(
+            file, options, &label, &quiet,
+        )?);
+    }
+    for first in (0..rows).step_by(step) {
+        let file = open(path, &label)?;
+        let slice = (first, step.min(rows - first));
+        each(super::super::table::load_parquet_slice(
+            file, options, &label, slice,
+        )?)?;
+    }
+    Ok(())
+}
+
+fn open(path: &std::path::Path, label: &str) -> Result<std::fs::File, LoadError> {
+    std::fs::File::open(path).map_err(|source| LoadError::Io {
+        path: label.into(),
+        source,
+    })
 }

@@ -55,7 +55,7 @@ pub fn load_parquet(
 ) -> Result<Loaded, LoadError> {
     let (sha256, bytes) = hash_file(&mut file, label, progress)?;
     let (set, drops, extras, columns) =
-        read(Table::Parquet(ParquetReader::new(file)), options, label)?;
+        read(Table::Parquet(ParquetReader::new(file), 1), options, label)?;
     Ok(Loaded {
         columns,
         set,
@@ -66,6 +66,35 @@ pub fn load_parquet(
         extras,
         notes: Vec::new(),
     })
+}
+
+/// Rows `first..first + count` (0-based) of a Parquet eval set, loaded as a set of their own
+/// whose errors count rows from the file's start (`calibrate aggregate` reads big files in
+/// slices); not hashed.
+pub fn load_parquet_slice(
+    file: File,
+    options: &LoadOptions,
+    label: &str,
+    (first, count): (usize, usize),
+) -> Result<Loaded, LoadError> {
+    let reader = ParquetReader::new(file).with_slice(Some((first, count)));
+    let (set, drops, extras, columns) =
+        read(Table::Parquet(reader, first as u64 + 1), options, label)?;
+    Ok(Loaded {
+        columns,
+        set,
+        drops,
+        sha256: String::new(),
+        bytes: 0,
+        format: Format::Parquet,
+        extras,
+        notes: Vec::new(),
+    })
+}
+
+/// A Parquet file's number of rows, from its footer.
+pub fn parquet_rows(file: File, label: &str) -> Result<usize, LoadError> {
+    guarded(label, || ParquetReader::new(file).num_rows())
 }
 
 /// The columns of a Parquet file that `wanted` picks from its column names, read whole in the
@@ -122,8 +151,8 @@ fn io(label: &str, source: std::io::Error) -> LoadError {
 enum Table {
     /// CSV text, in memory until polars has parsed it.
     Csv(Vec<u8>),
-    /// A Parquet file.
-    Parquet(ParquetReader<File>),
+    /// A Parquet file, and the number of its first row read (1, or more for a slice).
+    Parquet(ParquetReader<File>, u64),
 }
 
 type Extras = Vec<(ExtraRequest, Option<super::ExtraColumn>)>;
@@ -278,6 +307,8 @@ fn per_row(
 struct Places {
     /// CSV: the line each row starts on (the header is line 1); Parquet: none (rows count).
     lines: Option<Vec<u64>>,
+    /// Parquet: the number of the first row read (1, or more for a slice).
+    first_row: u64,
     /// CSV rows with a field count other than the header's.
     bad: Vec<text::BadRow>,
     /// The header's field count.
@@ -289,7 +320,7 @@ impl Places {
     fn location(&self, row: usize) -> Location {
         match &self.lines {
             Some(lines) => Location::Line(lines[row]),
-            None => Location::Row(row as u64 + 1),
+            None => Location::Row(row as u64 + self.first_row),
         }
     }
 
@@ -319,7 +350,7 @@ impl Table {
     fn format(&self) -> Format {
         match self {
             Table::Csv(_) => Format::Csv,
-            Table::Parquet(_) => Format::Parquet,
+            Table::Parquet(..) => Format::Parquet,
         }
     }
 
@@ -330,7 +361,7 @@ impl Table {
                 path: label.into(),
                 message,
             })?,
-            Table::Parquet(reader) => (guarded(label, || reader.schema())?)
+            Table::Parquet(reader, _) => (guarded(label, || reader.schema())?)
                 .iter_names()
                 .map(|n| n.to_string())
                 .collect(),
@@ -357,17 +388,19 @@ impl Table {
                 })?;
                 let places = Places {
                     lines: Some(table.lines),
+                    first_row: 1,
                     bad: table.bad,
                     width: names.len(),
                 };
                 Ok((table.frame, places))
             }
-            Table::Parquet(reader) => {
+            Table::Parquet(reader, first_row) => {
                 let frame = guarded(label, || {
                     plain_types(reader.with_columns(Some(projection.to_vec())).finish()?)
                 })?;
                 let places = Places {
                     lines: None,
+                    first_row,
                     bad: Vec::new(),
                     width: names.len(),
                 };

@@ -38,10 +38,10 @@ measure "calibrate aggregate, 10 x $n records through a pipe" bash -c \
 measure "calibrate aggregate, $n records (Parquet, read whole)" "$bin" aggregate "eval-$n.parquet" --out aggp.parquet -q
 measure "calibrate recommend, $n records (JSON Lines)" "$bin" recommend "eval-$n.jsonl" -q
 measure "calibrate recommend on the aggregate" "$bin" recommend agg.parquet
-"$bin" sql --dialect duckdb --table "read_parquet('eval-$n.parquet')" > q1.sql
+"$bin" sql --dialect duckdb --table "read_parquet('eval-$n.parquet')" --latency > q1.sql
 # Ten times over with UNION ALL (DuckDB reads a file listed twice in read_parquet([...]) once).
 union=$(printf "SELECT * FROM read_parquet('eval-$n.parquet') UNION ALL %.0s" {1..10})
-"$bin" sql --dialect duckdb --table "(${union% UNION ALL }) AS evals" > q10.sql
+"$bin" sql --dialect duckdb --table "(${union% UNION ALL }) AS evals" --latency > q10.sql
 cat > duck.py <<'PY'
 import sys, duckdb
 con = duckdb.connect()

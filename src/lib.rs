@@ -28,7 +28,7 @@ mod trust;
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::config::{
     AggregateConfig, Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig,
@@ -160,19 +160,16 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
 /// writes it as Parquet, atomically.
 fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
     let mut table: Option<CellTable> = None;
-    let mut merge = |part: CellTable, label: &str| -> Result<()> {
-        match &mut table {
-            None => table = Some(part),
-            Some(t) => t
-                .merge(part)
-                .map_err(|e| anyhow::anyhow!("{label}: cannot merge: {e}"))?,
-        }
-        Ok(())
-    };
     for run in &config.inputs {
         let label = run.load.source.label();
         if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
-            merge(engine::cells::table_of(&agg), &label)?;
+            let other = engine::cells::table_of(&agg);
+            match &mut table {
+                None => table = Some(other),
+                Some(t) => t
+                    .merge(other)
+                    .with_context(|| format!("{label}: cannot merge"))?,
+            }
             continue;
         }
         if run.costs.small_timeout_ms.is_some() {
@@ -183,8 +180,8 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         let mut add = |loaded: Loaded| -> Result<()> {
             read_records += loaded.drops.read;
             dropped += loaded.drops.dropped;
-            let part = report::aggregate::table_of_records(&loaded, run, config.resolution)?;
-            merge(part, &label)
+            report::aggregate::add_records(&mut table, &loaded, run, config.resolution)
+                .with_context(|| label.clone())
         };
         let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
         bar.finish();
@@ -198,7 +195,7 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
     }
     let table = table.expect("clap requires an input");
     output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;
-    let latency_rows = table.latency_rows().count();
+    let latency_rows = table.latencies();
     say!(
         "wrote {}: {} records in {} rows of sums{}",
         config.out.display(),

@@ -5,7 +5,9 @@
 //! itself and the sweep of cells belong to `engine::sweep`. Pure; no I/O.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::FixedState;
 
 use crate::engine::exact::Exact;
 use crate::engine::sums::ascending_key;
@@ -43,14 +45,18 @@ pub struct CellTable {
     pub latency: bool,
     /// Cells by (segment values, descending confidence key), each with its confidence.
     cells: BTreeMap<(SegmentKey, Reverse<u64>), (f64, Cell)>,
-    /// Latency buckets by (segment values, descending confidence key, path, bucket), each with
-    /// its confidence, count and exact sum of milliseconds.
-    latencies: BTreeMap<LatencyKey, (f64, u64, Exact)>,
+    /// Latency buckets by (segment id, confidence key, path, bucket), each with its confidence,
+    /// count and exact sum of milliseconds (sorted into key order when written).
+    latencies: HashMap<LatencyKey, (f64, u64, Exact), FixedState>,
+    /// Segment values by id, for `latencies`.
+    segment_keys: Vec<SegmentKey>,
+    /// Ids by segment values.
+    segment_ids: HashMap<SegmentKey, u32>,
 }
 
-/// The key of a latency bucket: segment values, descending confidence key, path (0 accepted,
+/// The key of a latency bucket: segment id, ascending confidence key, path (0 accepted,
 /// 1 escalated), bucket.
-type LatencyKey = (SegmentKey, Reverse<u64>, usize, u64);
+pub(super) type LatencyKey = (u32, u64, usize, u64);
 
 /// Why two aggregates cannot be merged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -98,7 +104,9 @@ impl CellTable {
             large,
             latency,
             cells: BTreeMap::new(),
-            latencies: BTreeMap::new(),
+            latencies: HashMap::default(),
+            segment_keys: Vec::new(),
+            segment_ids: HashMap::new(),
         }
     }
 
@@ -146,11 +154,9 @@ impl CellTable {
             other.large,
             other.latency,
         )?;
+        self.merge_latencies(&other);
         for ((segments, _), (c, cell)) in other.cells {
             self.add(segments, c, &cell);
-        }
-        for ((segments, _, path, b), (c, n, sum)) in other.latencies {
-            self.add_latency(segments, c, (path, b), (n, sum));
         }
         Ok(())
     }
@@ -220,6 +226,11 @@ impl CellTable {
                 .merge(cell);
         }
         (by_key.into_values().collect(), out)
+    }
+
+    /// Latency buckets in the table.
+    pub fn latencies(&self) -> usize {
+        self.latencies.len()
     }
 
     /// Records in the table.

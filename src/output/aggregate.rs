@@ -17,7 +17,7 @@ use crate::input::aggregate::{
 /// confidence), then its latency rows in key order.
 pub fn aggregate_parquet(table: &CellTable) -> Result<Vec<u8>> {
     let cells: Vec<_> = table.cells().collect();
-    let latency: Vec<_> = table.latency_rows().collect();
+    let latency = table.latency_rows();
     let (n, m) = (cells.len(), latency.len());
     let mut columns: Vec<Column> = vec![
         Column::new(VERSION_COLUMN.into(), vec![VERSION as i32; n + m]),

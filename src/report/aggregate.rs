@@ -92,13 +92,15 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
     Some(format!("an aggregate input cannot take {why}"))
 }
 
-/// The table of an eval set's records, priced and segmented as `run` says, keyed at
-/// `resolution`; their latencies sketched when the records carry both models'.
-pub fn table_of_records(
+/// Adds an eval set's records, priced and segmented as `run` says, to `table` (a new table keyed
+/// at `resolution` when there is none yet); their latencies are sketched when the records carry
+/// both models'. Records of another shape (large labels, latencies) are refused.
+pub fn add_records(
+    table: &mut Option<CellTable>,
     loaded: &Loaded,
     run: &RunSettings,
     resolution: i64,
-) -> Result<CellTable, RunError> {
+) -> Result<(), RunError> {
     let prepared = prepare(loaded, run)?;
     let input = prepared.input();
     let segments = run.policy.segment_by.clone();
@@ -107,22 +109,26 @@ pub fn table_of_records(
         small: l.small,
         large: l.large,
     });
-    let mut table = CellTable::new(segments, resolution, large, latency.is_some());
+    let shape = (segments.clone(), resolution, large, latency.is_some());
+    let table = match table {
+        Some(t) => {
+            t.check(&shape.0, shape.1, shape.2, shape.3)?;
+            t
+        }
+        None => table.insert(CellTable::new(shape.0, shape.1, shape.2, shape.3)),
+    };
     let seg = segmentation(loaded, run);
     let names: Option<Vec<SegmentKey>> = seg.as_ref().map(|seg| {
         (seg.labels.iter())
             .map(|l| l.iter().map(|(_, v)| Some(v.clone())).collect())
             .collect()
     });
-    let groups = seg
-        .as_ref()
-        .zip(names.as_deref())
-        .map(|(s, n)| (s.codes.as_slice(), n));
+    let groups = (seg.as_ref().zip(names.as_deref())).map(|(s, n)| (s.codes.as_slice(), n));
     table.add_records(&input, groups);
     if let Some(latency) = latency {
         table.add_record_latencies(input.confidence, latency, input.safeguarded, groups);
     }
-    Ok(table)
+    Ok(())
 }
 
 /// The sweep of every cell of `table`, the table rows of `grid`, the recommendation and, with

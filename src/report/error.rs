@@ -1,6 +1,7 @@
 //! Why a run cannot produce its report: each layer's typed error, and the settings that need a
 //! field the data lacks. Callers and tests match on the variants; the edge prints the message.
 
+use crate::engine::cells::MergeError;
 use crate::engine::economics::CostError;
 use crate::signals::SignalError;
 use crate::trust::holdout::SplitError;
@@ -11,6 +12,9 @@ pub enum RunError {
     /// A price needs token counts the records lack.
     #[error(transparent)]
     Cost(#[from] CostError),
+    /// An input's records cannot join the aggregate of the inputs before it.
+    #[error("cannot merge: {0}")]
+    Merge(#[from] MergeError),
     /// The thresholded signal cannot be made.
     #[error(transparent)]
     Signal(#[from] SignalError),

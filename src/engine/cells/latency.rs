@@ -3,9 +3,11 @@
 //! model's and then the large model's). Pure.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use super::{CellTable, SegmentKey, key};
+use rayon::prelude::*;
+
+use super::{CellTable, LatencyKey, SegmentKey, key};
 use crate::engine::exact::Exact;
 use crate::engine::latency::Latency;
 use crate::engine::latency_sketch::{bucket, percentile};
@@ -30,13 +32,19 @@ pub struct PathHistograms {
     pub sums: [Exact; 2],
 }
 
-/// A bucket's confidence, count and Σ milliseconds.
-type Bucketed = (f64, u64, Exact);
-
 /// One confidence's buckets while pooling: its confidence, count per (path, bucket), Σ per path.
 type Pooled = (f64, BTreeMap<(usize, u64), u64>, [Exact; 2]);
 
 impl CellTable {
+    /// The id of a segment's values in [`CellTable::latencies`].
+    fn segment_id(&mut self, segments: SegmentKey) -> u32 {
+        let next = self.segment_keys.len() as u32;
+        *self.segment_ids.entry(segments.clone()).or_insert_with(|| {
+            self.segment_keys.push(segments);
+            next
+        })
+    }
+
     /// Adds `count` latencies summing to `sum` to a bucket of one cell's path.
     pub fn add_latency(
         &mut self,
@@ -45,13 +53,33 @@ impl CellTable {
         (path, bucket): (usize, u64),
         (count, sum): (u64, Exact),
     ) {
-        let key = (segments, Reverse(ascending_key(confidence)), path, bucket);
-        let entry = self
-            .latencies
+        let id = self.segment_id(segments);
+        self.add_latency_of(id, confidence, (path, bucket), (count, &sum));
+    }
+
+    fn add_latency_of(
+        &mut self,
+        segment: u32,
+        confidence: f64,
+        (path, bucket): (usize, u64),
+        (count, sum): (u64, &Exact),
+    ) {
+        let key = (segment, ascending_key(confidence), path, bucket);
+        let entry = (self.latencies)
             .entry(key)
             .or_insert_with(|| (confidence, 0, Exact::default()));
         entry.1 += count;
-        entry.2.plus(&sum);
+        entry.2.plus(sum);
+    }
+
+    /// Adds every latency bucket of `other`.
+    pub(super) fn merge_latencies(&mut self, other: &CellTable) {
+        let ids: Vec<u32> = (other.segment_keys.iter())
+            .map(|k| self.segment_id(k.clone()))
+            .collect();
+        for (&(segment, _, path, b), (c, n, sum)) in &other.latencies {
+            self.add_latency_of(ids[segment as usize], *c, (path, b), (*n, sum));
+        }
     }
 
     /// Sketches the latencies of the records (safeguarded ones excepted), record i in segment
@@ -63,34 +91,50 @@ impl CellTable {
         safeguarded: Option<&[bool]>,
         groups: Option<(&[u32], &[SegmentKey])>,
     ) {
-        let mut local: HashMap<(u32, u64, usize, u64), Bucketed> = HashMap::new();
-        for (i, &c) in confidence.iter().enumerate() {
-            if safeguarded.is_some_and(|s| s[i]) {
-                continue;
-            }
-            let c = key(c, self.resolution);
-            let group = groups.map_or(0, |(codes, _)| codes[i]);
-            let paths = [latency.small[i], latency.small[i] + latency.large[i]];
-            for (path, ms) in paths.into_iter().enumerate() {
-                let entry = local
-                    .entry((group, ascending_key(c), path, bucket(ms)))
-                    .or_insert_with(|| (c, 0, Exact::default()));
-                entry.1 += 1;
-                entry.2.add(ms);
-            }
-        }
-        for ((group, _, path, b), (c, count, sum)) in local {
-            let segment = groups.map_or_else(Vec::new, |(_, names)| names[group as usize].clone());
-            self.add_latency(segment, c, (path, b), (count, sum));
+        // Every (record, path) keyed, sorted, and runs of one key summed: no hashing per record
+        // (both passes in parallel; the sums are exact, so their order does not matter).
+        let resolution = self.resolution;
+        let mut keyed: Vec<(LatencyKey, f64, f64)> = (0..confidence.len())
+            .into_par_iter()
+            .filter(|&i| !safeguarded.is_some_and(|s| s[i]))
+            .flat_map_iter(|i| {
+                let c = key(confidence[i], resolution);
+                let group = groups.map_or(0, |(codes, _)| codes[i]);
+                let paths = [latency.small[i], latency.small[i] + latency.large[i]];
+                (paths.into_iter().enumerate())
+                    .map(move |(path, ms)| ((group, ascending_key(c), path, bucket(ms)), c, ms))
+            })
+            .collect();
+        keyed.par_sort_unstable_by_key(|&(k, _, _)| k);
+        let ids: Vec<u32> = match groups {
+            Some((_, names)) => names.iter().map(|n| self.segment_id(n.clone())).collect(),
+            None => vec![self.segment_id(Vec::new())],
+        };
+        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            let ((group, _, path, b), c, _) = run[0];
+            let mut sum = Exact::default();
+            run.iter().for_each(|&(_, _, ms)| sum.add(ms));
+            self.add_latency_of(ids[group as usize], c, (path, b), (run.len() as u64, &sum));
         }
     }
 
     /// Every latency bucket in key order: segment values, descending confidence, path, bucket;
     /// with its confidence, count and sum.
-    pub fn latency_rows(
-        &self,
-    ) -> impl Iterator<Item = (&SegmentKey, f64, usize, u64, u64, &Exact)> {
-        (self.latencies.iter()).map(|((s, _, path, b), (c, n, sum))| (s, *c, *path, *b, *n, sum))
+    pub fn latency_rows(&self) -> Vec<(&SegmentKey, f64, usize, u64, u64, &Exact)> {
+        let mut rows: Vec<_> = (self.latencies.iter())
+            .map(|(&(s, k, path, b), (c, n, sum))| ((s, k, path, b), (*c, *n, sum)))
+            .collect();
+        let keys = &self.segment_keys;
+        rows.sort_unstable_by(|a, b| {
+            let (x, y) = (a.0, b.0);
+            (keys[x.0 as usize].cmp(&keys[y.0 as usize]))
+                .then(y.1.cmp(&x.1))
+                .then(x.2.cmp(&y.2))
+                .then(x.3.cmp(&y.3))
+        });
+        (rows.into_iter())
+            .map(|((s, _, path, b), (c, n, sum))| (&keys[s as usize], c, path, b, n, sum))
+            .collect()
     }
 
     /// The latency buckets pooled over the segments `held` does not pick, one entry per
@@ -103,14 +147,15 @@ impl CellTable {
         let mut by_key: BTreeMap<Reverse<u64>, Pooled> = BTreeMap::new();
         let mut kept: BTreeMap<(usize, u64), u64> = BTreeMap::new();
         let mut kept_sums: [Exact; 2] = Default::default();
-        for ((segment, k, path, b), (c, n, sum)) in &self.latencies {
-            if held(segment) {
+        for (&(segment, k, path, b), (c, n, sum)) in &self.latencies {
+            let (k, path, b) = (Reverse(k), &path, &b);
+            if held(&self.segment_keys[segment as usize]) {
                 *kept.entry((*path, *b)).or_insert(0) += n;
                 kept_sums[*path].plus(sum);
                 continue;
             }
             let entry = by_key
-                .entry(*k)
+                .entry(k)
                 .or_insert_with(|| (*c, BTreeMap::new(), Default::default()));
             *entry.1.entry((*path, *b)).or_insert(0) += n;
             entry.2[*path].plus(sum);

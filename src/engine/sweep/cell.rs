@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
 use super::SweepInput;
 use crate::engine::exact::Exact;
 use crate::engine::sums::ascending_key;
@@ -90,7 +92,7 @@ impl Cell {
 /// are not cells (an aggregate holds none).
 pub fn cells_of(input: &SweepInput<'_>, group: &dyn Fn(usize) -> u32) -> Vec<((u32, f64), Cell)> {
     let large = input.large_quality.is_some();
-    let mut map: HashMap<(u32, u64), (f64, Cell)> = HashMap::new();
+    let mut map: HashMap<(u32, u64), (f64, Cell), FixedState> = HashMap::default();
     for i in 0..input.confidence.len() {
         if input.safeguarded.is_some_and(|s| s[i]) {
             continue;

@@ -6,7 +6,7 @@
 # On the seeded eval set of scripts/bench.sh (examples/gen_eval.rs, seed 7; generated once into
 # ${BENCH_DIR:-/tmp/calibrate-bench}) it prints time and peak memory of:
 # - `calibrate aggregate` on the JSON Lines file (read in parts: memory holds one part) and on
-#   the Parquet file (read whole);
+#   the Parquet file (read in slices of rows);
 # - the same through a pipe, the file ten times over (10 x ROWS records, flat memory);
 # - `calibrate recommend` on the JSON Lines file, for comparison;
 # - `calibrate recommend` on the aggregate;
@@ -35,7 +35,7 @@ measure() { # label, command...
 measure "calibrate aggregate, $n records (JSON Lines)" "$bin" aggregate "eval-$n.jsonl" --out agg.parquet -q
 measure "calibrate aggregate, 10 x $n records through a pipe" bash -c \
   "for i in 1 2 3 4 5 6 7 8 9 10; do cat eval-$n.jsonl; done | $bin aggregate - --format jsonl --out agg10.parquet -q"
-measure "calibrate aggregate, $n records (Parquet, read whole)" "$bin" aggregate "eval-$n.parquet" --out aggp.parquet -q
+measure "calibrate aggregate, $n records (Parquet, read in slices)" "$bin" aggregate "eval-$n.parquet" --out aggp.parquet -q
 measure "calibrate recommend, $n records (JSON Lines)" "$bin" recommend "eval-$n.jsonl" -q
 measure "calibrate recommend on the aggregate" "$bin" recommend agg.parquet
 "$bin" sql --dialect duckdb --table "read_parquet('eval-$n.parquet')" --latency > q1.sql

@@ -282,12 +282,7 @@ fn a_bad_aggregate_is_named_by_row_and_column() {
         .arg(s.join("m.parquet"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot merge: its segment columns"),
-        "{}",
-        stderr(&out)
-    );
+    refused(&out, "cannot merge: its segment columns");
     assert!(!s.join("m.parquet").exists());
 }
 
@@ -516,12 +511,7 @@ fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
     lines[1000] = lines[1000].replace("\"small_quality\":", "\"small_quality\":\"yes\",\"x\":");
     let bad = s.write("bad.jsonl", lines.join("\n") + "\n");
     let out = aggregate(&bad, "bad.parquet", "3000");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("bad.jsonl:1001: field \"small_quality\""),
-        "{}",
-        stderr(&out)
-    );
+    refused(&out, "bad.jsonl:1001: field \"small_quality\"");
     assert!(!s.join("bad.parquet").exists());
 }
 
@@ -574,12 +564,7 @@ fn per_segment_thresholds_from_the_aggregate_equal_those_from_the_records() {
     assert!(joint >= 2, "the joint choice was made for most objectives");
     // A segment column the aggregate lacks is refused.
     let out = super::harness::run("recommend", &agg, &["--segment-by", "tier"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("the aggregate has no segment column \"tier\""),
-        "{}",
-        stderr(&out)
-    );
+    refused(&out, "the aggregate has no segment column \"tier\"");
 }
 
 #[test]
@@ -757,12 +742,7 @@ fn always_large_overrides_on_an_aggregate_equal_those_on_the_records() {
         }
     }
     let out = super::harness::run("recommend", &agg, &["--always-large", "tier=gold"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("the aggregate has no segment column \"tier\""),
-        "{}",
-        stderr(&out)
-    );
+    refused(&out, "the aggregate has no segment column \"tier\"");
 }
 
 fn frame_height(path: &std::path::Path) -> usize {
@@ -808,10 +788,11 @@ fn parquet_read_in_slices_gives_the_aggregate_read_whole() {
     small[777] = 1.5;
     let bad = write("bad.parquet", &small);
     let out = aggregate(&bad, "bad-out.parquet", "6400");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("bad.parquet:row 778: field \"small_quality\""),
-        "{}",
-        stderr(&out)
-    );
+    refused(&out, "bad.parquet:row 778: field \"small_quality\"");
+}
+
+/// The run failed with exit 2 and said `needle` on stderr.
+fn refused(out: &std::process::Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    assert!(stderr(out).contains(needle), "{}", stderr(out));
 }

@@ -298,6 +298,13 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
 /// Load, measure every candidate signal, write the comparison, print the ranking.
 fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
+    if input::aggregate::aggregate_input(&config.run.load)?.is_some() {
+        bail!(
+            "{}: an aggregate holds counts per confidence, not each record's signals; compare \
+             signals on the eval set itself",
+            config.run.load.source.label()
+        );
+    }
     let loaded = load(&config.run)?;
     // `sweep` and `recommend` list this among their warnings.
     if loaded.drops.dropped > 0 {

@@ -266,6 +266,14 @@ fn a_bad_aggregate_is_named_by_row_and_column() {
             stderr(&out)
         );
     }
+    // `signals` compares each record's signals, which an aggregate does not hold.
+    let sig = s.join("sig");
+    let out = super::harness::run("signals", &agg, &["--out", sig.to_str().unwrap()]);
+    refused(
+        &out,
+        "an aggregate holds counts per confidence, not each record's signals",
+    );
+    assert!(!sig.exists());
     // Aggregates of different shapes do not merge.
     let seg = s.join("seg.parquet");
     let mut cmd = calibrate();

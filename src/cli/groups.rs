@@ -86,7 +86,9 @@ pub struct SeedArgs {
 #[derive(Debug, ClapArgs)]
 #[command(next_help_heading = "Input")]
 pub struct InputArgs {
-    /// The eval set: .jsonl/.ndjson, .csv or .parquet; `-` reads stdin (format sniffed).
+    /// The eval set: .jsonl/.ndjson, .csv or .parquet; `-` reads stdin (format sniffed). An
+    /// aggregate (Parquet from `calibrate aggregate` or `calibrate sql`) is recognised by sweep
+    /// and recommend.
     #[arg(value_name = "EVAL")]
     pub eval: PathBuf,
     /// Input format [default: from the extension; sniffed on stdin].

@@ -49,7 +49,8 @@ pub enum CommandArgs {
         calibrate sweep data/example.jsonl\n  \
         calibrate sweep eval.csv --out reports/eval --min-quality 0.95\n  \
         calibrate sweep eval.jsonl --field small_quality=small_correct --exact\n  \
-        cat eval.jsonl | calibrate sweep - --out reports/stdin\n\n\
+        cat eval.jsonl | calibrate sweep - --out reports/stdin\n  \
+        calibrate sweep agg.parquet --out reports/agg   (an aggregate; see calibrate aggregate)\n\n\
         Writes, atomically (all files or none):\n  \
         DIR/report.md     the dashboard a reviewer reads in a pull request\n  \
         DIR/*.svg, *.png  tradeoff, cost, frontier, confidence, reliability, funnel\n  \
@@ -72,6 +73,7 @@ pub enum CommandArgs {
         calibrate recommend eval.jsonl --min-quality 0.95 --segment-by task_type \\\n      \
             --always-large user_tier=enterprise --print yaml\n  \
         calibrate recommend eval.jsonl --signal logprob_min --recalibrate isotonic --print json\n  \
+        calibrate recommend agg.parquet --min-quality 0.95   (an aggregate; see calibrate aggregate)\n  \
         T=$(calibrate recommend eval.jsonl --budget 5) || echo \"no threshold fits\"\n\n\
         Objective: --min-quality, --max-escalation, --budget, --max-quality-loss or\n\
         --min-cascade-quality; with none, the post's quality x (1 - cost / always-large cost).\n\n\

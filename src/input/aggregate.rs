@@ -181,6 +181,12 @@ impl Read<'_> {
         }
     }
 
+    /// Row `r`'s value `v` of column `name` as a count.
+    fn count(&self, r: usize, name: &str, v: Option<i128>) -> Result<u64, LoadError> {
+        let why = || format!("expected a whole number ≥ 0, found {}", shown(v));
+        (v.and_then(|v| u64::try_from(v).ok())).ok_or_else(|| self.bad(Some(r), name, why()))
+    }
+
     fn column(&self, name: &str) -> Result<&Column, LoadError> {
         (self.frame.column(name)).map_err(|_| {
             let why = "missing: an aggregate of schema version 1 has it";
@@ -271,10 +277,7 @@ impl Read<'_> {
 impl Columns {
     /// Row `r`, checked.
     fn row(&self, read: &Read<'_>, r: usize, large: bool) -> Result<AggregateRow, LoadError> {
-        let count = |name: &str, v: Option<i128>| -> Result<u64, LoadError> {
-            let why = || format!("expected a whole number ≥ 0, found {}", shown(v));
-            (v.and_then(|v| u64::try_from(v).ok())).ok_or_else(|| read.bad(Some(r), name, why()))
-        };
+        let count = |name: &str, v: Option<i128>| read.count(r, name, v);
         let Some(c) = self.confidence[r].filter(|c| c.is_finite()) else {
             let found = self.confidence[r].map_or("null".into(), |c| c.to_string());
             let why = format!(
@@ -368,10 +371,7 @@ impl Columns {
         records: u64,
         large: bool,
     ) -> Result<[u64; 4], LoadError> {
-        let count = |name: &str, v: Option<i128>| -> Result<u64, LoadError> {
-            let why = || format!("expected a whole number ≥ 0, found {}", shown(v));
-            (v.and_then(|v| u64::try_from(v).ok())).ok_or_else(|| read.bad(Some(r), name, why()))
-        };
+        let count = |name: &str, v: Option<i128>| read.count(r, name, v);
         let mut counts = [0; 4];
         for (k, name) in COUNTS.iter().enumerate() {
             let v = self.counts[k][r];

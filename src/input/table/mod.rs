@@ -54,18 +54,8 @@ pub fn load_parquet(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let (sha256, bytes) = hash_file(&mut file, label, progress)?;
-    let (set, drops, extras, columns) =
-        read(Table::Parquet(ParquetReader::new(file), 1), options, label)?;
-    Ok(Loaded {
-        columns,
-        set,
-        drops,
-        sha256,
-        bytes,
-        format: Format::Parquet,
-        extras,
-        notes: Vec::new(),
-    })
+    let table = Table::Parquet(ParquetReader::new(file), 1);
+    parquet_loaded(table, options, label, (sha256, bytes))
 }
 
 /// Rows `first..first + count` (0-based) of a Parquet eval set, loaded as a set of their own
@@ -78,14 +68,24 @@ pub fn load_parquet_slice(
     (first, count): (usize, usize),
 ) -> Result<Loaded, LoadError> {
     let reader = ParquetReader::new(file).with_slice(Some((first, count)));
-    let (set, drops, extras, columns) =
-        read(Table::Parquet(reader, first as u64 + 1), options, label)?;
+    let table = Table::Parquet(reader, first as u64 + 1);
+    parquet_loaded(table, options, label, (String::new(), 0))
+}
+
+/// A Parquet table read into a [`Loaded`] with the given hash and size.
+fn parquet_loaded(
+    table: Table,
+    options: &LoadOptions,
+    label: &str,
+    (sha256, bytes): (String, u64),
+) -> Result<Loaded, LoadError> {
+    let (set, drops, extras, columns) = read(table, options, label)?;
     Ok(Loaded {
         columns,
         set,
         drops,
-        sha256: String::new(),
-        bytes: 0,
+        sha256,
+        bytes,
         format: Format::Parquet,
         extras,
         notes: Vec::new(),

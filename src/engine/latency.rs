@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::exact::Exact;
-use crate::engine::sums::ascending_key;
+use crate::engine::sums::{ascending_key, from_ascending_key};
 
 /// Latency columns of the eval set, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -68,15 +68,20 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     if n == 0 || accepted.is_empty() {
         return Vec::new();
     }
-    let (rank, values) = ranked_paths(input, n);
+    // Both paths' latencies in `order` (read at random once), so every later pass is sequential.
+    let (on_accepted, on_escalated): (Vec<f64>, Vec<f64>) = order
+        .par_iter()
+        .map(|&i| (input.accepted(i as usize), input.escalated(i as usize)))
+        .unzip();
+    let (rank, values) = ranked_paths(&on_accepted, &on_escalated);
     let mut requests: Vec<(usize, usize)> = accepted.iter().copied().enumerate().collect();
     requests.sort_by_key(|&(_, a)| a);
     let cuts: Vec<usize> = requests.iter().map(|&(_, a)| a).collect();
-    let (accepted_sum, escalated_sum) = path_sums(input, order, &cuts);
+    let (accepted_sum, escalated_sum) = path_sums(&on_accepted, &on_escalated, &cuts);
     // Start with every record escalated, then move records to the accepted path in order.
     let mut present = RankSet::new(2 * n);
-    for &i in order {
-        present.insert(rank[2 * i as usize + 1] as usize);
+    for k in 0..n {
+        present.insert(rank[2 * k + 1] as usize);
     }
     let zero = Latency {
         mean: 0.0,
@@ -89,9 +94,8 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     let kth = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n);
     for (slot, &(at, a)) in requests.iter().enumerate() {
         while moved < a {
-            let i = order[moved] as usize;
-            present.remove(rank[2 * i + 1] as usize);
-            present.insert(rank[2 * i] as usize);
+            present.remove(rank[2 * moved + 1] as usize);
+            present.insert(rank[2 * moved] as usize);
             moved += 1;
         }
         out[at] = Latency {
@@ -104,55 +108,51 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     out
 }
 
-/// Ranks of all 2n path latencies (id 2i is record i accepted, 2i + 1 escalated) and the
-/// latencies in rank order.
-fn ranked_paths(input: &LatencyInput<'_>, n: usize) -> (Vec<u32>, Vec<f64>) {
-    let mut keyed: Vec<(u64, u32)> = (0..n)
-        .into_par_iter()
-        .flat_map_iter(|i| {
+/// Ranks of all 2n path latencies (id 2k is position k of the order accepted, 2k + 1
+/// escalated) and the latencies in rank order.
+fn ranked_paths(on_accepted: &[f64], on_escalated: &[f64]) -> (Vec<u32>, Vec<f64>) {
+    let mut keyed: Vec<(u64, u32)> = (on_accepted.par_iter().zip(on_escalated))
+        .enumerate()
+        .flat_map_iter(|(k, (&a, &e))| {
             [
-                (ascending_key(input.accepted(i)), 2 * i as u32),
-                (ascending_key(input.escalated(i)), 2 * i as u32 + 1),
+                (ascending_key(a), 2 * k as u32),
+                (ascending_key(e), 2 * k as u32 + 1),
             ]
         })
         .collect();
     keyed.par_sort_unstable();
-    let mut rank = vec![0u32; 2 * n];
+    let mut rank = vec![0u32; keyed.len()];
     for (r, &(_, id)) in keyed.iter().enumerate() {
         rank[id as usize] = r as u32;
     }
-    let path = |id: u32| {
-        let i = id as usize / 2;
-        if id.is_multiple_of(2) {
-            input.accepted(i)
-        } else {
-            input.escalated(i)
-        }
-    };
-    (rank, keyed.iter().map(|&(_, id)| path(id)).collect())
+    // The key maps back to the latency's bits.
+    let values = keyed
+        .par_iter()
+        .map(|&(key, _)| from_ascending_key(key))
+        .collect();
+    (rank, values)
 }
 
-/// For each cut (ascending): Σ accepted-path time over the first `cut` records of `order` and
-/// Σ escalated-path time over the rest, each accumulated in one direction only so the sums are
-/// exact to rounding of additions.
-fn path_sums(input: &LatencyInput<'_>, order: &[u32], cuts: &[usize]) -> (Vec<f64>, Vec<f64>) {
+/// For each cut (ascending): Σ accepted-path time over the first `cut` positions and Σ
+/// escalated-path time over the rest, each sum exact and rounded once.
+fn path_sums(on_accepted: &[f64], on_escalated: &[f64], cuts: &[usize]) -> (Vec<f64>, Vec<f64>) {
     let mut accepted_sum = vec![0.0; cuts.len()];
     let mut acc = Exact::default();
     let mut k = 0;
     for (slot, &a) in cuts.iter().enumerate() {
         while k < a {
-            acc.add(input.accepted(order[k] as usize));
+            acc.add(on_accepted[k]);
             k += 1;
         }
         accepted_sum[slot] = acc.value();
     }
     let mut escalated_sum = vec![0.0; cuts.len()];
     let mut esc = Exact::default();
-    let mut k = order.len();
+    let mut k = on_escalated.len();
     for (slot, &a) in cuts.iter().enumerate().rev() {
         while k > a {
             k -= 1;
-            esc.add(input.escalated(order[k] as usize));
+            esc.add(on_escalated[k]);
         }
         escalated_sum[slot] = esc.value();
     }

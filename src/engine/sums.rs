@@ -15,6 +15,15 @@ pub fn ascending_key(x: f64) -> u64 {
     }
 }
 
+/// The double whose [`ascending_key`] is `key`.
+pub fn from_ascending_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
 /// Neumaier-compensated running sum, so long prefix sums stay accurate to the last digits.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Sum {
@@ -97,5 +106,9 @@ mod tests {
         let mut xs = [3.5, -0.0, -2.0, 0.0, 1e-300, -1e300];
         xs.sort_by_key(|x| ascending_key(*x));
         assert_eq!(xs, [-1e300, -2.0, -0.0, 0.0, 1e-300, 3.5]);
+        // The key maps back to the same bits (-0.0 included).
+        for x in xs {
+            assert_eq!(from_ascending_key(ascending_key(x)).to_bits(), x.to_bits());
+        }
     }
 }

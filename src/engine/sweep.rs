@@ -128,35 +128,37 @@ impl Sweep {
         assert!(n > 0, "a sweep needs at least one record");
         assert_eq!(input.small_quality.len(), n);
         let (order, eligible) = build::sort(&input);
-        let groups = build::groups(&input, &order[..eligible]);
+        let gather = |value: &(dyn Fn(usize) -> f64 + Sync)| build::gather(&order, value);
         let costs = input.costs;
-        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| {
-            build::suffix_sums(&order, &groups.accepted, value)
-        };
-        // Independent passes over the same order, two at a time.
-        let ((large_cost_escalated, small_cost_escalated), (large_quality_escalated, totals)) =
-            rayon::join(
+        // Each column is read at random once (gathered into sweep order), then summed in
+        // sequence; two columns at a time.
+        let (groups, large_quality_escalated, small_quality_total) = {
+            let ((confidence, small_quality), large_quality) = rayon::join(
                 || {
                     rayon::join(
-                        || suffix(&|i| costs.large.get(i)),
-                        || suffix(&|i| costs.small.get(i)),
+                        || build::gather(&order[..eligible], &|i| input.confidence[i]),
+                        || gather(&|i| input.small_quality[i]),
                     )
                 },
-                || {
-                    rayon::join(
-                        || input.large_quality.map(|lq| suffix(&|i| lq[i])),
-                        || {
-                            (
-                                build::total(n, &|i| input.small_quality[i]),
-                                build::total(n, &|i| costs.small.get(i)),
-                            )
-                        },
-                    )
-                },
+                || input.large_quality.map(|lq| gather(&|i| lq[i])),
             );
-        let (small_quality_total, small_cost_total) = totals;
-        // Always-large totals are the "escalate everything" suffix sums themselves, so the two
-        // policies compare without a rounding difference.
+            let groups = build::groups(&confidence, &small_quality, large_quality.as_deref());
+            let (escalated, total) = rayon::join(
+                || (large_quality.as_deref()).map(|lq| build::suffix_sums(lq, &groups.accepted)),
+                || build::total(&small_quality),
+            );
+            (groups, escalated, total)
+        };
+        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| {
+            build::suffix_sums(&gather(value), &groups.accepted)
+        };
+        let (large_cost_escalated, small_cost_escalated) = rayon::join(
+            || suffix(&|i| costs.large.get(i)),
+            || suffix(&|i| costs.small.get(i)),
+        );
+        // Entry 0 escalates everything: the column's total. Always-large totals are these
+        // suffix sums themselves, so the two policies compare without a rounding difference.
+        let small_cost_total = small_cost_escalated[0];
         let large_cost_total = large_cost_escalated[0];
         let large_quality_total = large_quality_escalated.as_ref().map(|v| v[0]);
         Sweep {

@@ -4,6 +4,9 @@
 //! Owns the binning rule (see [`Distribution`]). Pure: takes the sweep's columns, returns the
 //! value; it must not read, print or decide anything about logs.
 
+use rayon::prelude::*;
+
+use crate::engine::sums::ascending_key;
 use crate::engine::sweep::SweepInput;
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
 
@@ -41,15 +44,15 @@ pub fn reference(
     };
     let (segment_by, segs) = match segments {
         Some(s) => {
-            let per = (s.labels.iter().enumerate())
-                .map(|(k, labels)| {
-                    let rows: Vec<usize> = (all.iter().copied())
-                        .filter(|&i| s.codes[i] as usize == k)
-                        .collect();
-                    ReferenceSegment {
-                        matches: labels.iter().cloned().collect(),
-                        distribution: distribution(&input, &rows, s.thresholds[k]),
-                    }
+            // Each segment's rows, in record order, from one pass.
+            let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); s.labels.len()];
+            for &i in &all {
+                rows_of[s.codes[i] as usize].push(i);
+            }
+            let per = (s.labels.iter().zip(rows_of).enumerate())
+                .map(|(k, (labels, rows))| ReferenceSegment {
+                    matches: labels.iter().cloned().collect(),
+                    distribution: distribution(&input, &rows, s.thresholds[k]),
                 })
                 .collect();
             (s.columns.to_vec(), per)
@@ -76,7 +79,8 @@ pub fn distribution(
     threshold: Option<f64>,
 ) -> Distribution {
     let mut signal: Vec<f64> = rows.iter().map(|&i| input.confidence[i]).collect();
-    signal.sort_by(f64::total_cmp);
+    // Equal keys are equal bits, so an unstable sort gives the same order.
+    signal.par_sort_unstable_by_key(|&x| ascending_key(x));
     let n = signal.len();
     let percentile = |p: usize| signal[p * (n - 1) / 100];
     let (edges, deciles) = if n == 0 {

@@ -43,24 +43,30 @@ pub struct Groups {
     pub lost: Option<Vec<f64>>,
 }
 
-/// The prefix sums at the end of each tie group of `eligible` (sorted, most confident first).
-pub fn groups(input: &SweepInput<'_>, eligible: &[u32]) -> Groups {
+/// `value` of each record of `order`, in that order: the one random read of a column, done in
+/// parallel, so that the passes over it read memory in sequence.
+pub fn gather(order: &[u32], value: &(dyn Fn(usize) -> f64 + Sync)) -> Vec<f64> {
+    order.par_iter().map(|&i| value(i as usize)).collect()
+}
+
+/// The prefix sums at the end of each tie group of the eligible records, given their
+/// confidences and labels gathered in sweep order (most confident first; the label columns may
+/// go on past the eligible records).
+pub fn groups(confidence: &[f64], small_quality: &[f64], large_quality: Option<&[f64]>) -> Groups {
     let mut g = Groups {
         distinct: Vec::new(),
         accepted: vec![0],
         small_quality: vec![0.0],
-        lost: input.large_quality.map(|_| vec![0.0]),
+        lost: large_quality.map(|_| vec![0.0]),
     };
     let (mut acc_small, mut acc_lost) = (Exact::default(), Exact::default());
-    let confidence = |k: usize| input.confidence[eligible[k] as usize];
-    for (k, &i) in eligible.iter().enumerate() {
-        let i = i as usize;
-        acc_small.add(input.small_quality[i]);
-        if let Some(lq) = input.large_quality {
-            acc_lost.add((lq[i] - input.small_quality[i]).max(0.0));
+    let eligible = confidence.len();
+    for (k, &c) in confidence.iter().enumerate() {
+        acc_small.add(small_quality[k]);
+        if let Some(lq) = large_quality {
+            acc_lost.add((lq[k] - small_quality[k]).max(0.0));
         }
-        let c = confidence(k);
-        if k + 1 == eligible.len() || confidence(k + 1) != c {
+        if k + 1 == eligible || confidence[k + 1] != c {
             // -0.0 and 0.0 tie; the group shows 0 (as a cell of an aggregate does).
             g.distinct.push(c + 0.0);
             g.accepted.push(k + 1);
@@ -73,29 +79,25 @@ pub fn groups(input: &SweepInput<'_>, eligible: &[u32]) -> Groups {
     g
 }
 
-/// Sums of `value` over the records each cut escalates: suffix sums over the same order, at the
-/// same cut points as the prefix sums.
-pub fn suffix_sums(
-    order: &[u32],
-    accepted: &[usize],
-    value: &(dyn Fn(usize) -> f64 + Sync),
-) -> Vec<f64> {
+/// Sums over the records each cut escalates, from a column gathered in sweep order: suffix sums
+/// at the same cut points as the prefix sums (entry 0 sums the whole column).
+pub fn suffix_sums(sorted: &[f64], accepted: &[usize]) -> Vec<f64> {
     let mut out = vec![0.0; accepted.len()];
     let mut acc = Exact::default();
-    let mut k = order.len();
+    let mut k = sorted.len();
     for j in (0..accepted.len()).rev() {
         while k > accepted[j] {
             k -= 1;
-            acc.add(value(order[k] as usize));
+            acc.add(sorted[k]);
         }
         out[j] = acc.value();
     }
     out
 }
 
-/// Σ `value` over records 0..n, exactly (in record order: sequential memory access).
-pub fn total(n: usize, value: &(dyn Fn(usize) -> f64 + Sync)) -> f64 {
+/// Σ `values`, exactly.
+pub fn total(values: &[f64]) -> f64 {
     let mut acc = Exact::default();
-    (0..n).for_each(|i| acc.add(value(i)));
+    values.iter().for_each(|&v| acc.add(v));
     acc.value()
 }

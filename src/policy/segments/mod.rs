@@ -16,6 +16,8 @@ pub use plan::{PlanSettings, plan, plan_of_sweeps};
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::engine::economics::savings;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
@@ -35,29 +37,23 @@ impl Segmentation {
     pub fn new(columns: &[(&str, &Labels)]) -> Segmentation {
         let n = columns.first().map_or(0, |(_, t)| t.codes.len());
         // Label names are sorted within each column, so ordering by code tuples orders segments
-        // by their value tuples.
-        let mut index: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
-        for i in 0..n {
-            let key: Vec<u32> = columns.iter().map(|(_, t)| t.codes[i]).collect();
-            index.entry(key).or_insert(0);
-        }
-        for (k, code) in index.values_mut().enumerate() {
-            *code = k as u32;
-        }
-        let labels = index
-            .keys()
+        // by their value tuples; so does a mixed-radix number of the codes, the first column
+        // most significant, when it fits 64 bits.
+        let radix = columns.iter().try_fold(1u64, |product, (_, t)| {
+            product.checked_mul(t.names.len().max(1) as u64)
+        });
+        let (keys, codes) = match radix {
+            Some(_) => by_numbers(columns, n),
+            None => by_tuples(columns, n),
+        };
+        let labels = keys
+            .iter()
             .map(|key| {
                 columns
                     .iter()
                     .zip(key)
                     .map(|((name, t), &c)| (name.to_string(), t.names[c as usize].clone()))
                     .collect()
-            })
-            .collect();
-        let codes = (0..n)
-            .map(|i| {
-                let key: Vec<u32> = columns.iter().map(|(_, t)| t.codes[i]).collect();
-                index[&key]
             })
             .collect();
         Segmentation { labels, codes }
@@ -214,6 +210,52 @@ impl Plan {
             self.best_single?.cost_per_request,
         )
     }
+}
+
+/// Each record's code tuple, as a mixed-radix number (the first column most significant, so
+/// numbers order as tuples do): the distinct tuples, ascending, and each record's index among
+/// them. Needs the product of the columns' value counts to fit 64 bits.
+fn by_numbers(columns: &[(&str, &Labels)], n: usize) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let len = |t: &Labels| t.names.len().max(1) as u64;
+    let number =
+        |i: usize| (columns.iter()).fold(0u64, |k, (_, t)| k * len(t) + u64::from(t.codes[i]));
+    let numbers: Vec<u64> = (0..n).into_par_iter().map(number).collect();
+    let mut distinct = numbers.clone();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let codes = (numbers.par_iter())
+        .map(|k| distinct.binary_search(k).expect("every number is listed") as u32)
+        .collect();
+    // Each number back to its codes, the last column least significant.
+    let keys = (distinct.iter())
+        .map(|&k| {
+            let mut rest = k;
+            let mut key: Vec<u32> = (columns.iter().rev())
+                .map(|(_, t)| {
+                    let code = rest % len(t);
+                    rest /= len(t);
+                    code as u32
+                })
+                .collect();
+            key.reverse();
+            key
+        })
+        .collect();
+    (keys, codes)
+}
+
+/// [`by_numbers`] for any number of columns: the tuples themselves as keys of an ordered map.
+fn by_tuples(columns: &[(&str, &Labels)], n: usize) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let key = |i: usize| columns.iter().map(|(_, t)| t.codes[i]).collect::<Vec<_>>();
+    let mut index: BTreeMap<Vec<u32>, u32> = BTreeMap::new();
+    for i in 0..n {
+        index.entry(key(i)).or_insert(0);
+    }
+    for (k, code) in index.values_mut().enumerate() {
+        *code = k as u32;
+    }
+    let codes = (0..n).map(|i| index[&key(i)]).collect();
+    (index.into_keys().collect(), codes)
 }
 
 #[cfg(test)]

@@ -27,6 +27,28 @@ fn segments_are_label_combinations_in_order() {
     assert_eq!(seg.codes, vec![1, 0, 2, 0]);
 }
 
+proptest! {
+    /// The mixed-radix grouping equals the ordered map of code tuples (the plain way), on
+    /// random columns of one to three labels with up to six values each.
+    #[test]
+    fn numbers_group_as_tuples_do(
+        columns in proptest::collection::vec(
+            (1usize..7).prop_flat_map(|k| proptest::collection::vec(0..k as u32, 40)
+                .prop_map(move |codes| (k, codes))),
+            1..4,
+        ),
+    ) {
+        let owned: Vec<Labels> = (columns.iter())
+            .map(|(k, codes)| Labels {
+                codes: codes.clone(),
+                names: (0..*k).map(|v| format!("v{v}")).collect(),
+            })
+            .collect();
+        let named: Vec<(&str, &Labels)> = owned.iter().map(|t| ("c", t)).collect();
+        prop_assert_eq!(by_numbers(&named, 40), by_tuples(&named, 40));
+    }
+}
+
 fn settings<'a>(target: f64, grid: &'a [f64], sweep: &'a Sweep) -> PlanSettings<'a> {
     PlanSettings {
         objective: Objective::MinQuality { target },

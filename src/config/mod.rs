@@ -139,7 +139,12 @@ fn shared_run(a: cli::RunArgs, quiet: bool) -> Result<RunSettings> {
 
 fn recommend(a: cli::RecommendArgs) -> Result<RecommendConfig> {
     let seed = a.run.seed.seed;
-    let run = shared_run(a.run, a.quiet)?;
+    let mut run = shared_run(a.run, a.quiet)?;
+    if a.print == PrintFormat::Text {
+        // Thresholds alone: neither the input's hash nor the monitoring reference is shown.
+        run.load.hash = false;
+        run.policy.skip_reference = true;
+    }
     let intervals = match (a.level, a.bootstrap) {
         (None, None) => None,
         (level, resamples) => Some(intervals::Settings {

@@ -110,6 +110,7 @@ pub fn policy(args: &PolicyArgs, seed: u64) -> Result<PolicySettings> {
         },
         cross_fit_folds: args.cross_fit,
         cross_fit_seed: seed,
+        skip_reference: false,
     })
 }
 

@@ -24,6 +24,9 @@ pub struct PolicySettings {
     pub cross_fit_folds: usize,
     /// `--seed`: the fold assignment's seed.
     pub cross_fit_seed: u64,
+    /// Leave the monitoring reference out of the policy: `recommend` printing text shows only
+    /// thresholds, so the reference (a sort of every confidence per segment) is not built.
+    pub skip_reference: bool,
 }
 
 impl Default for Departures {

@@ -156,9 +156,10 @@ pub fn deployment(
                 })
                 .collect()
         });
-        let reference = reference(loaded, run, input, seg.as_ref(), per_segment, threshold);
+        let reference = (!run.policy.skip_reference)
+            .then(|| reference(loaded, run, input, seg.as_ref(), per_segment, threshold));
         let mut doc = Policy {
-            reference: Some(reference),
+            reference,
             ..document(run, &loaded.sha256, signal, global, segments, &m)
         };
         doc.guarantee = (chosen.certification.and_then(|c| c.as_ref().ok())).map(|c| c.guarantee());

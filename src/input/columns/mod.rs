@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::error::{Location, RecordProblem, SHOWN};
 use super::extra::{ExtraColumns, Raw};
 use super::field::{Field, FieldMap};
+use super::jsonl::same_bytes;
 use super::value::{Cell, Value, validate, validate_split};
 
 /// How many fields a reader extracts per record.
@@ -82,14 +83,15 @@ impl Columns {
     pub fn push(
         &mut self,
         location: Location,
-        cells: [Cell<'_>; READ],
+        cells: &mut [Cell<'_>; READ],
         raws: &[Option<Raw<'_>>],
         map: &FieldMap,
     ) -> bool {
         self.records += 1;
         let mut values: [Option<Value<'_>>; READ] = Default::default();
         let mut bad: Option<RecordProblem> = None;
-        for (i, cell) in cells.into_iter().enumerate() {
+        for (i, cell) in cells.iter_mut().enumerate() {
+            let cell = std::mem::take(cell);
             let field = READ_FIELDS[i];
             if matches!(cell, Cell::Missing) && !map.required(field) {
                 continue;
@@ -268,7 +270,13 @@ impl Columns {
 
 /// The code of `name`, adding it to the list if new.
 fn intern(names: &mut Vec<String>, index: &mut HashMap<String, u32>, name: &str) -> u32 {
-    if let Some(&code) = index.get(name) {
+    // Label columns mostly hold a handful of values: comparing with each beats hashing.
+    if names.len() <= 16 {
+        let name = name.as_bytes();
+        if let Some(code) = names.iter().position(|n| same_bytes(n.as_bytes(), name)) {
+            return code as u32;
+        }
+    } else if let Some(&code) = index.get(name) {
         return code;
     }
     let code = names.len() as u32;
@@ -303,13 +311,13 @@ mod tests {
         let mut cols = Columns::default();
         cols.push(
             Location::Line(1),
-            cells(0.9, Cell::Bool(true), Cell::Number(1.0)),
+            &mut cells(0.9, Cell::Bool(true), Cell::Number(1.0)),
             &[],
             &map,
         );
         cols.push(
             Location::Line(2),
-            cells(0.8, Cell::Bool(false), Cell::Missing),
+            &mut cells(0.8, Cell::Bool(false), Cell::Missing),
             &[],
             &map,
         );
@@ -324,14 +332,14 @@ mod tests {
         let mut a = Columns::default();
         a.push(
             Location::Line(1),
-            cells(0.9, Cell::Bool(true), Cell::Missing),
+            &mut cells(0.9, Cell::Bool(true), Cell::Missing),
             &[],
             &map,
         );
         let mut b = Columns::default();
         b.push(
             Location::Line(2),
-            cells(0.8, Cell::Bool(true), Cell::Number(1.0)),
+            &mut cells(0.8, Cell::Bool(true), Cell::Number(1.0)),
             &[],
             &map,
         );
@@ -339,7 +347,7 @@ mod tests {
         let mut c = Columns::default();
         c.push(
             Location::Line(3),
-            cells(0.7, Cell::Bool(true), Cell::Missing),
+            &mut cells(0.7, Cell::Bool(true), Cell::Missing),
             &[],
             &map,
         );
@@ -361,7 +369,7 @@ mod tests {
                 c[2] = Cell::Number(1.0);
                 c[3] = Cell::Number(0.1);
             }
-            cols.push(Location::Line(line), c, &[], &map);
+            cols.push(Location::Line(line), &mut c, &[], &map);
         }
         let Finished { set, drops, .. } = cols.finish("e.jsonl", &map, true).unwrap();
         assert_eq!(set.confidence.len(), 2);
@@ -374,19 +382,19 @@ mod tests {
         let mut cols = Columns::default();
         cols.push(
             Location::Line(1),
-            cells(0.9, Cell::Bool(true), Cell::Missing),
+            &mut cells(0.9, Cell::Bool(true), Cell::Missing),
             &[],
             &map,
         );
         cols.push(
             Location::Line(2),
-            cells(0.8, Cell::Null, Cell::Missing),
+            &mut cells(0.8, Cell::Null, Cell::Missing),
             &[],
             &map,
         );
         cols.push(
             Location::Line(3),
-            cells(0.7, Cell::Number(0.5), Cell::Missing),
+            &mut cells(0.7, Cell::Number(0.5), Cell::Missing),
             &[],
             &map,
         );
@@ -412,9 +420,9 @@ mod tests {
             c[TASK] = Cell::Text(task.into());
             c
         };
-        a.push(Location::Line(1), with_task(0.1, "math"), &[], &map);
-        b.push(Location::Line(2), with_task(0.2, "chat"), &[], &map);
-        b.push(Location::Line(3), with_task(0.3, "math"), &[], &map);
+        a.push(Location::Line(1), &mut with_task(0.1, "math"), &[], &map);
+        b.push(Location::Line(2), &mut with_task(0.2, "chat"), &[], &map);
+        b.push(Location::Line(3), &mut with_task(0.3, "math"), &[], &map);
         a.append(b);
         let set = a.finish("e.jsonl", &map, false).unwrap().set;
         let tasks = set.task_type.unwrap();

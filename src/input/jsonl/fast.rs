@@ -19,26 +19,40 @@ use crate::input::extra::Raw;
 use crate::input::value::Cell;
 
 /// Reads `line` (not blank, without its line end) if it has the common shape: the fixed
-/// fields' cells and the number of keys, with the extra columns' values in `raws` (all `None`
-/// on entry). `None`: the serde path must read this line (`raws` may hold values by then).
+/// fields' cells into `cells` and the number of keys, with the extra columns' values in `raws`
+/// (all `None` on entry). `None`: the serde path must read this line (`raws` and `cells` may
+/// hold values by then).
 pub fn record<'de>(
     line: &'de [u8],
     plan: &Plan,
     cache: &mut KeyCache,
     raws: &mut [Option<Raw<'de>>],
-) -> Option<([Cell<'de>; READ], usize)> {
+    cells: &mut [Cell<'de>; READ],
+) -> Option<usize> {
     let mut s = Scan { b: line, i: 0 };
-    let mut cells: [Cell<'de>; READ] = Default::default();
+    for cell in cells.iter_mut() {
+        *cell = Cell::Missing;
+    }
     s.ws();
     s.eat(b'{')?;
     s.ws();
     let mut position = 0;
     loop {
-        let key = s.key()?;
+        // Records of one file mostly list the same keys in the same order: match the quoted
+        // key where the last record had it before scanning for its end.
+        let read = match cache.expected(position, &line[s.i..]) {
+            Some((len, slot)) => {
+                s.i += len;
+                slot
+            }
+            None => {
+                let key = s.key()?;
+                cache.lookup(position, key, plan).ok()?
+            }
+        };
         s.ws();
         s.eat(b':')?;
         s.ws();
-        let read = cache.lookup(position, key, plan).ok()?;
         position += 1;
         match plan.read(read) {
             Read::Skip => s.skip_value()?,
@@ -56,7 +70,7 @@ pub fn record<'de>(
         }
     }
     s.ws();
-    (s.i == line.len()).then_some((cells, position))
+    (s.i == line.len()).then_some(position)
 }
 
 impl<'a> Scan<'a> {

@@ -23,10 +23,13 @@ use super::field::FieldMap;
 use super::source::hex;
 use super::value::Cell;
 use super::{Format, LoadOptions, Loaded, Progress};
+pub(crate) use record::same_bytes;
 use record::{Duplicate, KeyCache, Keys, Plan, RecordSeed};
 
 /// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
 const CHUNK: usize = 32 << 20;
+/// Bytes read and hashed at a time, within a chunk.
+const PIECE: usize = 256 << 10;
 /// Target size of one parallel parse job.
 const BLOCK: usize = 1 << 20;
 /// The UTF-8 byte-order mark some tools write at the start of a text file.
@@ -140,13 +143,22 @@ fn produce(
         let (cut, eof) = loop {
             let start = buf.len();
             buf.reserve(CHUNK);
-            // `read_to_end` fills spare capacity without zeroing it first.
-            let n = (&mut *reader).take(CHUNK as u64).read_to_end(&mut buf)?;
-            if let Some(h) = &mut hasher {
-                h.update(&buf[start..]);
+            let mut n = 0;
+            // Pieces small enough to stay in cache between the copy in and the hash.
+            while n < CHUNK {
+                let at = buf.len();
+                // `read_to_end` fills spare capacity without zeroing it first.
+                let got = (&mut *reader).take(PIECE as u64).read_to_end(&mut buf)?;
+                if let Some(h) = &mut hasher {
+                    h.update(&buf[at..]);
+                }
+                progress.advance(got as u64);
+                n += got;
+                if got == 0 {
+                    break;
+                }
             }
             total += n as u64;
-            progress.advance(n as u64);
             if n == 0 {
                 break (buf.len(), true);
             }
@@ -291,6 +303,8 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
     let mut columns = Columns::new(plan.extra_columns());
     let mut cache = KeyCache::default();
     let mut raws: Vec<Option<Raw<'_>>> = vec![None; plan.raw_slots()];
+    // One record's cells, filled in place (an array of twelve cells is too big to move around).
+    let mut cells: [Cell<'_>; READ] = Default::default();
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
     for (i, end) in ends.enumerate() {
@@ -305,25 +319,27 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
         }
         let location = Location::Line(first_line + i as u64);
         raws.fill(None);
-        let parsed = match fast::record(line, plan, &mut cache, &mut raws) {
-            Some(parsed) => Ok(parsed),
+        let keys = match fast::record(line, plan, &mut cache, &mut raws, &mut cells) {
+            Some(keys) => keys,
             None => {
                 raws.fill(None);
-                parse_record(line, location, plan, &mut cache, &mut raws)
-            }
-        };
-        let (cells, keys) = match parsed {
-            Ok(parsed) => parsed,
-            Err(problem) => {
-                columns.reject(problem);
-                continue;
+                match parse_record(line, location, plan, &mut cache, &mut raws) {
+                    Ok((parsed, keys)) => {
+                        cells = parsed;
+                        keys
+                    }
+                    Err(problem) => {
+                        columns.reject(problem);
+                        continue;
+                    }
+                }
             }
         };
         if columns.first_columns().is_none() {
             // The first record's keys (still in the cache), for a missing-column message.
             columns.set_first_columns(cache.keys(keys));
         }
-        if columns.push(location, cells, &raws, map) && !columns.has_extra_names() {
+        if columns.push(location, &mut cells, &raws, map) && !columns.has_extra_names() {
             // The first kept record's keys, sorted as a JSON object lists them, for the message
             // about a requested column no record has.
             let mut names = cache.keys(keys);

@@ -121,9 +121,18 @@ pub enum Read {
 /// record's earlier keys, which are the entries before it.
 #[derive(Default)]
 pub struct KeyCache {
-    slots: Vec<(Vec<u8>, Option<usize>)>,
+    /// The keys of the last record, by position: the key, its slot, and whether it is plain
+    /// (no quote, backslash or control byte, so its quoted text is the key itself).
+    slots: Vec<(Vec<u8>, Option<usize>, bool)>,
     /// Keys seen that the plan does not read (collected on cache misses only).
     unread: Vec<Vec<u8>>,
+}
+
+/// Whether two short byte strings are equal: a branch-free loop, cheaper than a call to
+/// `memcmp` for the few bytes of a key or a label.
+#[inline]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |differ, (x, y)| differ | (x ^ y)) == 0
 }
 
 /// A key that appears twice in one object (the key, as text).
@@ -139,21 +148,35 @@ impl KeyCache {
         key: &[u8],
         plan: &Plan,
     ) -> Result<Option<usize>, Duplicate> {
-        if let Some((last, slot)) = self.slots.get(position)
+        if let Some((last, slot, _)) = self.slots.get(position)
             && last.as_slice() == key
         {
             return Ok(*slot);
         }
         self.slots.truncate(position);
-        if self.slots.iter().any(|(k, _)| k.as_slice() == key) {
+        if self.slots.iter().any(|(k, _, _)| k.as_slice() == key) {
             return Err(Duplicate(String::from_utf8_lossy(key).into_owned()));
         }
         let slot = plan.slots.iter().position(|s| s.name.as_bytes() == key);
         if slot.is_none() && !self.unread.iter().any(|k| k.as_slice() == key) {
             self.unread.push(key.to_vec());
         }
-        self.slots.push((key.to_vec(), slot));
+        let plain = !key.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        self.slots.push((key.to_vec(), slot, plain));
         Ok(slot)
+    }
+
+    /// When `rest` starts with the quoted key the last record had at `position` (a plain key,
+    /// so the bytes between the quotes are the key itself): the length of the quoted key and
+    /// its slot, as [`lookup`](Self::lookup) would give them. `None`: scan the key and look it
+    /// up.
+    #[inline]
+    pub fn expected(&self, position: usize, rest: &[u8]) -> Option<(usize, Option<usize>)> {
+        let (key, slot, plain) = self.slots.get(position)?;
+        let end = key.len() + 1;
+        let quoted = rest.get(..=end)?;
+        (*plain && quoted[0] == b'"' && quoted[end] == b'"' && same_bytes(&quoted[1..end], key))
+            .then_some((end + 1, *slot))
     }
 
     /// The keys seen that the plan does not read.
@@ -166,7 +189,7 @@ impl KeyCache {
     /// The first `count` keys of the last record parsed, as text.
     pub fn keys(&self, count: usize) -> Vec<String> {
         let keys = self.slots.iter().take(count);
-        keys.map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+        keys.map(|(k, _, _)| String::from_utf8_lossy(k).into_owned())
             .collect()
     }
 }

@@ -6,6 +6,9 @@
 //! what serde_json accepts and gives up (`None`) on the rest, so the caller can fall back to the
 //! serde path, which words the errors. It must not know columns, cells or records.
 
+/// Strings up to this long are scanned byte by byte.
+const SHORT: usize = 32;
+
 /// A cursor over one line.
 pub(crate) struct Scan<'a> {
     /// The line, without its line end.
@@ -41,13 +44,27 @@ impl<'a> Scan<'a> {
     pub(crate) fn plain_string(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         let rest = &self.b[start..];
-        let end = memchr::memchr2(b'"', b'\\', rest)?;
-        let text = &rest[..end];
-        if rest[end] != b'"' || text.iter().any(|&c| c < 0x20) {
+        // Most strings (keys, labels) end within a few bytes, where a byte loop that also checks
+        // for control bytes beats setting up a vector search.
+        let short = rest.len().min(SHORT);
+        let end = match rest[..short]
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        {
+            Some(end) => end,
+            None => {
+                let end = short + memchr::memchr2(b'"', b'\\', &rest[short..])?;
+                if rest[short..end].iter().any(|&c| c < 0x20) {
+                    return None;
+                }
+                end
+            }
+        };
+        if rest[end] != b'"' {
             return None;
         }
         self.i = start + end + 1;
-        Some(text)
+        Some(&rest[..end])
     }
 
     /// An object key, as bytes (the serde path reads keys as bytes too: no UTF-8 check).
@@ -109,26 +126,41 @@ impl<'a> Scan<'a> {
     /// 10^22 are both exact doubles, so one multiplication or division rounds once, correctly,
     /// as a full parse would. Any other number is parsed from its text.
     pub(crate) fn float(&mut self) -> Option<f64> {
-        let start = self.i;
-        let negative = self.peek() == Some(b'-');
+        // One pass over `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, gathering the digits; an exponent
+        // goes to the full parser after `skip_number` checks the grammar.
+        let (b, start) = (self.b, self.i);
+        let negative = b.get(start) == Some(&b'-');
         let mut i = start + usize::from(negative);
-        let (mut mantissa, mut digits, mut scale) = (0u64, 0u32, 0i32);
-        let mut fraction = false;
-        while let Some(&c) = self.b.get(i) {
-            match c {
-                b'0'..=b'9' => {
-                    mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                    digits += 1;
-                    scale -= i32::from(fraction);
-                }
-                b'.' if !fraction => fraction = true,
-                _ => break,
+        let (mut mantissa, mut digits) = (0u64, 0u32);
+        let mut take_digits = |i: &mut usize| {
+            while let Some(&c) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                digits += 1;
+                *i += 1;
             }
-            i += 1;
+        };
+        match b.get(i)? {
+            // A leading zero; serde_json words the error.
+            b'0' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => return None,
+            b'0'..=b'9' => take_digits(&mut i),
+            _ => return None,
         }
-        let simple = !matches!(self.b.get(i), Some(b'e' | b'E'));
-        self.skip_number()?;
-        if simple && digits <= 15 && self.i == i && scale >= -22 {
+        let mut scale = 0i32;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let first = i;
+            take_digits(&mut i);
+            if i == first {
+                return None;
+            }
+            scale = -((i - first) as i32);
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            self.skip_number()?;
+            return float_bytes(&b[start..self.i]);
+        }
+        self.i = i;
+        if digits <= 15 && scale >= -22 {
             let x = mantissa as f64;
             let x = if scale == 0 {
                 x
@@ -137,7 +169,7 @@ impl<'a> Scan<'a> {
             };
             return Some(if negative { -x } else { x });
         }
-        float_bytes(&self.b[start..self.i])
+        float_bytes(&b[start..i])
     }
 
     pub(crate) fn digits(&mut self) {

@@ -289,9 +289,9 @@ fn per_row(
         while let Some(b) = bad.next_if(|b| b.before <= row) {
             columns.reject(places.width_problem(b));
         }
-        let record: [Cell<'_>; READ] =
+        let mut record: [Cell<'_>; READ] =
             std::array::from_fn(|i| iters[i].next().unwrap_or(Cell::Missing));
-        columns.push(places.location(row), record, extras.next_row(), map);
+        columns.push(places.location(row), &mut record, extras.next_row(), map);
     }
     for b in bad {
         columns.reject(places.width_problem(b));

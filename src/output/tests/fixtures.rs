@@ -297,6 +297,7 @@ fn policy_run() -> RunSettings {
         segment_floor: None,
         cross_fit_folds: 0,
         cross_fit_seed: 0,
+        skip_reference: false,
     };
     run.signal.recalibrate = Some(Recalibration {
         method: Method::Isotonic,

@@ -24,17 +24,44 @@ fn plan() -> Plan {
 type Parsed<'a> = ([Cell<'a>; READ], usize, Vec<Option<Raw<'a>>>);
 
 fn fast_read<'a>(line: &'a [u8], plan: &Plan) -> Option<Parsed<'a>> {
+    fast_read_after(line, plan, &mut KeyCache::default())
+}
+
+/// The fast path with a cache that earlier lines have filled.
+fn fast_read_after<'a>(line: &'a [u8], plan: &Plan, cache: &mut KeyCache) -> Option<Parsed<'a>> {
     let mut raws = vec![None; plan.raw_slots()];
-    let mut cache = KeyCache::default();
-    let (cells, keys) = record(line, plan, &mut cache, &mut raws)?;
+    let mut cells: [Cell<'a>; READ] = Default::default();
+    let keys = record(line, plan, cache, &mut raws, &mut cells)?;
     Some((cells, keys, raws))
 }
 
 fn serde_read<'a>(line: &'a [u8], plan: &Plan) -> Option<Parsed<'a>> {
+    serde_read_after(line, plan, &mut KeyCache::default())
+}
+
+fn serde_read_after<'a>(line: &'a [u8], plan: &Plan, cache: &mut KeyCache) -> Option<Parsed<'a>> {
     let mut raws = vec![None; plan.raw_slots()];
-    let mut cache = KeyCache::default();
-    let (cells, keys) = parse_record(line, Location::Line(1), plan, &mut cache, &mut raws).ok()?;
+    let (cells, keys) = parse_record(line, Location::Line(1), plan, cache, &mut raws).ok()?;
     Some((cells, keys, raws))
+}
+
+/// Reads `lines` in turn as a block does (the fast path, else serde, one cache), and checks each
+/// line the fast path read against serde on a fresh cache.
+fn agrees_line_by_line(lines: &[&str], plan: &Plan) -> Result<(), String> {
+    let mut cache = KeyCache::default();
+    for line in lines {
+        match fast_read_after(line.as_bytes(), plan, &mut cache) {
+            Some(fast) => match serde_read(line.as_bytes(), plan) {
+                Some(slow) if same(&fast, &slow) => {}
+                Some(_) => return Err(format!("differs from serde: {line}")),
+                None => return Err(format!("serde refuses what the fast path read: {line}")),
+            },
+            None => {
+                serde_read_after(line.as_bytes(), plan, &mut cache);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Cells compare numbers by their bits, so -0.0 and 0.0 differ (as they would in a report).
@@ -79,6 +106,37 @@ fn leaves_every_other_shape_to_serde() {
     }
     // Not UTF-8 in a string read as text.
     assert!(fast_read(b"{\"task_type\":\"\xff\"}", &plan).is_none());
+}
+
+#[test]
+fn a_warm_cache_matches_only_the_same_plain_key() {
+    let plan = plan();
+    // Serde reads the escaped key a"b into the cache; the next line's `"a"b"` is not that key
+    // but broken JSON, which the fast path must leave to serde.
+    let mut cache = KeyCache::default();
+    assert!(serde_read_after(br#"{"a\"b":1}"#, &plan, &mut cache).is_some());
+    assert!(fast_read_after(br#"{"a"b":1}"#, &plan, &mut cache).is_none());
+    // A key that merely starts like the cached one, and the cached key itself.
+    assert!(
+        agrees_line_by_line(
+            &[
+                r#"{"confidence":0.5,"tier":"a"}"#,
+                r#"{"confidence_x":0.5,"tier":"a"}"#,
+                r#"{"confidence":0.25,"tier":"b"}"#,
+                r#"{"conf":0.5,"tier":"a"}"#,
+                r#"{"tier":"c","confidence":0.75}"#,
+                r#"{"tier":"c","tier":0.75}"#,
+            ],
+            &plan
+        )
+        .is_ok()
+    );
+    let mut warm = KeyCache::default();
+    let first = fast_read_after(br#"{"confidence":0.5,"tier":"a"}"#, &plan, &mut warm).unwrap();
+    let again = fast_read_after(br#"{"confidence":0.5,"tier":"a"}"#, &plan, &mut warm).unwrap();
+    assert!(same(&first, &again));
+    // The same key twice is a duplicate, also when the first one matched the cache.
+    assert!(fast_read_after(br#"{"confidence":0.5,"confidence":0.5}"#, &plan, &mut warm).is_none());
 }
 
 /// JSON numbers of every form the grammar allows, and some it does not.
@@ -136,6 +194,16 @@ proptest! {
             prop_assert!(slow.is_some(), "serde refuses what the fast path read: {line}");
             prop_assert!(same(&fast, &slow.unwrap()), "{line}");
         }
+    }
+
+    /// Several lines through one cache, as a block reads them: the key expected from the last
+    /// record must never let through a line serde reads differently or refuses.
+    #[test]
+    fn a_warm_cache_agrees_with_serde(lines in prop::collection::vec(line(), 1..6)) {
+        let plan = plan();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let checked = agrees_line_by_line(&lines, &plan);
+        prop_assert!(checked.is_ok(), "{:?}", checked);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::engine::sums::ascending_key;
+use crate::engine::sums::{ascending_key, from_ascending_key};
 use crate::engine::sweep::SweepInput;
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
 
@@ -42,23 +42,43 @@ pub fn reference(
         large: mean(&|i| input.costs.large.get(i)),
         baseline: input.costs.baseline,
     };
-    let (segment_by, segs) = match segments {
+    // Every routed confidence with its segment, sorted once: a segment's sorted confidences are
+    // its entries in this order.
+    let code = |i: usize| segments.as_ref().map_or(0, |s| s.codes[i]);
+    let mut ascending: Vec<(u64, u32)> = (all.par_iter())
+        .map(|&i| (ascending_key(input.confidence[i]), code(i)))
+        .collect();
+    ascending.par_sort_unstable();
+    let sorted = |segment: Option<u32>| -> Vec<f64> {
+        (ascending.iter())
+            .filter(|(_, c)| segment.is_none_or(|s| s == *c))
+            .map(|&(key, _)| from_ascending_key(key))
+            .collect()
+    };
+    let segmented = || match &segments {
         Some(s) => {
             // Each segment's rows, in record order, from one pass.
             let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); s.labels.len()];
             for &i in &all {
                 rows_of[s.codes[i] as usize].push(i);
             }
-            let per = (s.labels.iter().zip(rows_of).enumerate())
-                .map(|(k, (labels, rows))| ReferenceSegment {
-                    matches: labels.iter().cloned().collect(),
-                    distribution: distribution(&input, &rows, s.thresholds[k]),
+            let per = (s.labels.par_iter().zip(rows_of).enumerate())
+                .map(|(k, (labels, rows))| {
+                    let signal = sorted(Some(k as u32));
+                    ReferenceSegment {
+                        matches: labels.iter().cloned().collect(),
+                        distribution: distribution_of(&input, &rows, signal, s.thresholds[k]),
+                    }
                 })
                 .collect();
             (s.columns.to_vec(), per)
         }
         None => (Vec::new(), Vec::new()),
     };
+    // The segments side by side with the whole.
+    let ((segment_by, segs), overall) = rayon::join(segmented, || {
+        distribution_of(&input, &all, sorted(None), threshold)
+    });
     Reference {
         scale: "the thresholded signal (the raw signal mapped through signal.recalibration \
                 when there is one), over eval records no override escalated"
@@ -66,21 +86,28 @@ pub fn reference(
         target,
         cost,
         overridden: (n - all.len()) as u64,
-        overall: distribution(&input, &all, threshold),
+        overall,
         segment_by,
         segments: segs,
     }
 }
 
 /// The binned distribution of the records `rows` routed at `threshold`.
-pub fn distribution(
+#[cfg(test)]
+fn distribution(input: &SweepInput<'_>, rows: &[usize], threshold: Option<f64>) -> Distribution {
+    let mut signal: Vec<f64> = rows.iter().map(|&i| input.confidence[i]).collect();
+    signal.sort_by(f64::total_cmp);
+    distribution_of(input, rows, signal, threshold)
+}
+
+/// [`distribution`] given the confidences of `rows` sorted ascending (`signal`); the per-bin
+/// sums run over `rows` in their order.
+fn distribution_of(
     input: &SweepInput<'_>,
     rows: &[usize],
+    signal: Vec<f64>,
     threshold: Option<f64>,
 ) -> Distribution {
-    let mut signal: Vec<f64> = rows.iter().map(|&i| input.confidence[i]).collect();
-    // Equal keys are equal bits, so an unstable sort gives the same order.
-    signal.par_sort_unstable_by_key(|&x| ascending_key(x));
     let n = signal.len();
     let percentile = |p: usize| signal[p * (n - 1) / 100];
     let (edges, deciles) = if n == 0 {

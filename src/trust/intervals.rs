@@ -404,7 +404,9 @@ fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
         0.9999999991683892,
     ];
     let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    CDF.iter().position(|&c| u <= c).unwrap_or(CDF.len()) as u32
+    // The first k with u ≤ CDF[k] is the count of CDF entries below u (the CDF ascends),
+    // counted without branches: the outcome is random, so branches would mispredict.
+    CDF.iter().map(|&c| u32::from(u > c)).sum()
 }
 
 #[cfg(test)]

@@ -127,19 +127,15 @@ impl Sweep {
         let n = input.confidence.len();
         assert!(n > 0, "a sweep needs at least one record");
         assert_eq!(input.small_quality.len(), n);
-        let (order, eligible) = build::sort(&input);
+        let (order, confidence) = build::sort(&input);
+        let eligible = confidence.len();
         let gather = |value: &(dyn Fn(usize) -> f64 + Sync)| build::gather(&order, value);
         let costs = input.costs;
         // Each column is read at random once (gathered into sweep order), then summed in
         // sequence; two columns at a time.
         let (groups, large_quality_escalated, small_quality_total) = {
-            let ((confidence, small_quality), large_quality) = rayon::join(
-                || {
-                    rayon::join(
-                        || build::gather(&order[..eligible], &|i| input.confidence[i]),
-                        || gather(&|i| input.small_quality[i]),
-                    )
-                },
+            let (small_quality, large_quality) = rayon::join(
+                || gather(&|i| input.small_quality[i]),
                 || input.large_quality.map(|lq| gather(&|i| lq[i])),
             );
             let groups = build::groups(&confidence, &small_quality, large_quality.as_deref());

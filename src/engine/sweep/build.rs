@@ -8,11 +8,11 @@ use rayon::prelude::*;
 
 use super::SweepInput;
 use crate::engine::exact::Exact;
-use crate::engine::sums::ascending_key;
+use crate::engine::sums::{ascending_key, from_ascending_key};
 
 /// Record indices from most to least confident (ties by index), safeguarded records last, and
-/// how many records are not safeguarded.
-pub fn sort(input: &SweepInput<'_>) -> (Vec<u32>, usize) {
+/// the confidences of the records that are not safeguarded, in that order.
+pub fn sort(input: &SweepInput<'_>) -> (Vec<u32>, Vec<f64>) {
     // Safeguarded records go last and never enter an accepted prefix. Sorting integer keys (an
     // order-preserving map of the float) is much faster than comparing floats.
     let safeguarded = |i: usize| input.safeguarded.is_some_and(|f| f[i]);
@@ -28,7 +28,11 @@ pub fn sort(input: &SweepInput<'_>) -> (Vec<u32>, usize) {
         .collect();
     keyed.par_sort_unstable();
     let eligible = keyed.partition_point(|&(k, _)| k != u64::MAX);
-    (keyed.par_iter().map(|&(_, i)| i).collect(), eligible)
+    // The key maps back to the confidence's bits: no second, random read of the column.
+    let confidence = (keyed[..eligible].par_iter())
+        .map(|&(key, _)| from_ascending_key(!key))
+        .collect();
+    (keyed.par_iter().map(|&(_, i)| i).collect(), confidence)
 }
 
 /// Per tie group of the eligible records, most confident first (entry 0 is "accept nothing").

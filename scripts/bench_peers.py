@@ -34,9 +34,9 @@ def best_of(runs, fn):
 
 
 def run_child(argv):
-    """Runs argv with stdout discarded; returns its peak RSS in bytes (Linux reports KiB) and
+    """Runs argv with stdout and stderr discarded; returns its peak RSS in bytes (Linux reports KiB) and
     its CPU seconds."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         sys.exit(f"bench: {' '.join(argv)} failed with status {status}")

@@ -414,6 +414,28 @@ mod tests {
         Ok((loaded.set, loaded.drops))
     }
 
+    proptest::proptest! {
+        /// Word-wise comparison against slice equality, on strings that differ in one byte at
+        /// any place (lengths 0 to 40, so every word boundary and the overlap are crossed).
+        #[test]
+        fn same_bytes_is_equality(
+            a in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            at in 0usize..40,
+            flip in 1u8..=255,
+            shorter in proptest::bool::ANY,
+        ) {
+            let mut b = a.clone();
+            if let Some(x) = b.get_mut(at) {
+                *x ^= flip;
+            }
+            if shorter {
+                b.pop();
+            }
+            proptest::prop_assert_eq!(same_bytes(&a, &b), a == b);
+            proptest::prop_assert!(same_bytes(&a, &a));
+        }
+    }
+
     #[test]
     fn reads_fields_and_ignores_others() {
         let text = "{\"confidence\":0.5,\"small_quality\":true,\"extra\":{\"a\":[1,2]}}\n\

@@ -195,55 +195,67 @@ impl Sweep {
     /// sequential over `sorted`.
     pub fn resampled(&self, sorted: &SortedColumns, weights: &[u32]) -> Sweep {
         let eligible = self.n - self.safeguarded;
-        let w = |k: usize| f64::from(weights[k]);
-        let mut accepted = Vec::with_capacity(self.accepted.len());
-        let mut small_q = Vec::with_capacity(self.accepted.len());
-        let mut lost = sorted
-            .large_quality
-            .as_ref()
-            .map(|_| Vec::with_capacity(self.accepted.len()));
+        let cuts = self.accepted.len();
+        let lq = sorted.large_quality.as_deref();
+        // Two passes, each sum in the same order as a pass of its own would take it: forward
+        // for the prefix sums at each cut and the totals, backward for the escalated sums.
+        let mut accepted = Vec::with_capacity(cuts);
+        let mut small_q = Vec::with_capacity(cuts);
+        let mut lost = lq.map(|_| Vec::with_capacity(cuts));
         let (mut count, mut sq, mut ls) = (0u64, 0.0, 0.0);
+        let (mut n, mut small_quality_total, mut small_cost_total) = (0u64, 0.0, 0.0);
         let mut k = 0;
-        for &cut in &self.accepted {
+        for &cut in self.accepted.iter().chain(std::iter::once(&self.n)) {
             while k < cut {
-                count += u64::from(weights[k]);
-                sq += w(k) * sorted.small_quality[k];
-                if let Some(lq) = &sorted.large_quality {
-                    ls += w(k) * (lq[k] - sorted.small_quality[k]).max(0.0);
+                let (weight, w) = (u64::from(weights[k]), f64::from(weights[k]));
+                n += weight;
+                small_quality_total += w * sorted.small_quality[k];
+                small_cost_total += w * sorted.small_cost[k];
+                if k < eligible {
+                    count += weight;
+                    sq += w * sorted.small_quality[k];
+                    if let Some(lq) = lq {
+                        ls += w * (lq[k] - sorted.small_quality[k]).max(0.0);
+                    }
                 }
                 k += 1;
             }
-            accepted.push(count as usize);
-            small_q.push(sq);
-            if let Some(lost) = &mut lost {
-                lost.push(ls);
+            if accepted.len() < cuts {
+                accepted.push(count as usize);
+                small_q.push(sq);
+                if let Some(lost) = &mut lost {
+                    lost.push(ls);
+                }
             }
         }
-        let suffix = |column: &[f64]| -> Vec<f64> {
-            let mut out = vec![0.0; self.accepted.len()];
-            let mut acc = 0.0;
-            let mut k = self.n;
-            for j in (0..self.accepted.len()).rev() {
-                while k > self.accepted[j] {
-                    k -= 1;
-                    acc += w(k) * column[k];
+        let mut large_cost_escalated = vec![0.0; cuts];
+        let mut small_cost_escalated = vec![0.0; cuts];
+        let mut large_quality_escalated = lq.map(|_| vec![0.0; cuts]);
+        let (mut lc, mut sc, mut lqe) = (0.0, 0.0, 0.0);
+        let mut k = self.n;
+        for j in (0..cuts).rev() {
+            while k > self.accepted[j] {
+                k -= 1;
+                let w = f64::from(weights[k]);
+                lc += w * sorted.large_cost[k];
+                sc += w * sorted.small_cost[k];
+                if let Some(lq) = lq {
+                    lqe += w * lq[k];
                 }
-                out[j] = acc;
             }
-            out
-        };
-        let large_cost_escalated = suffix(&sorted.large_cost);
-        let small_cost_escalated = suffix(&sorted.small_cost);
-        let large_quality_escalated = sorted.large_quality.as_deref().map(suffix);
-        let n: u64 = weights.iter().map(|&x| u64::from(x)).sum();
+            large_cost_escalated[j] = lc;
+            small_cost_escalated[j] = sc;
+            if let Some(v) = &mut large_quality_escalated {
+                v[j] = lqe;
+            }
+        }
         let safeguarded: u64 = weights[eligible..].iter().map(|&x| u64::from(x)).sum();
-        let total = |column: &[f64]| column.iter().enumerate().map(|(k, x)| w(k) * x).sum();
         Sweep {
             n: n as usize,
             distinct: self.distinct.clone(),
-            small_quality_total: total(&sorted.small_quality),
+            small_quality_total,
             large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
-            small_cost_total: total(&sorted.small_cost),
+            small_cost_total,
             large_cost_total: large_cost_escalated[0],
             baseline_cost: self.baseline_cost,
             safeguarded: safeguarded as usize,

@@ -14,7 +14,7 @@ use super::error::{Location, RecordProblem, SHOWN};
 use super::extra::{ExtraColumns, Raw};
 use super::field::{Field, FieldMap};
 use super::jsonl::same_bytes;
-use super::value::{Cell, Value, validate, validate_split};
+use super::value::{Cell, Value, valid_number, validate, validate_split};
 
 /// How many fields a reader extracts per record.
 pub const READ: usize = 12;
@@ -88,6 +88,11 @@ impl Columns {
         map: &FieldMap,
     ) -> bool {
         self.records += 1;
+        if plain(cells, map) {
+            self.keep_plain(location, cells);
+            self.extras.push(location, raws);
+            return true;
+        }
         let mut values: [Option<Value<'_>>; READ] = Default::default();
         let mut bad: Option<RecordProblem> = None;
         for (i, cell) in cells.iter_mut().enumerate() {
@@ -142,28 +147,52 @@ impl Columns {
 
     fn accept(&mut self, location: Location, values: [Option<Value<'_>>; READ]) {
         for (i, value) in values.into_iter().enumerate() {
-            match value {
-                Some(_) => {
-                    self.present[i] += 1;
-                    self.first_present[i].get_or_insert(location);
-                }
-                None if self.first_absent[i].len() < SHOWN => self.first_absent[i].push(location),
-                None => {}
-            }
+            self.mark(i, location, value.is_some());
             match (i, value) {
-                (TASK, Some(Value::Label(label))) => {
-                    let code = intern(&mut self.task_names, &mut self.task_index, label.as_ref());
-                    pad(&mut self.task, self.kept, NO_TASK);
-                    self.task.push(code);
-                }
-                (_, Some(Value::Number(x))) => {
-                    pad(&mut self.numbers[i], self.kept, f64::NAN);
-                    self.numbers[i].push(x);
-                }
+                (TASK, Some(Value::Label(label))) => self.keep_label(&label),
+                (_, Some(Value::Number(x))) => self.keep_number(i, x),
                 _ => {}
             }
         }
         self.kept += 1;
+    }
+
+    /// [`accept`](Self::accept) for a record [`plain`] passed: its cells are its values.
+    fn keep_plain(&mut self, location: Location, cells: &[Cell<'_>; READ]) {
+        for (i, cell) in cells.iter().enumerate() {
+            self.mark(i, location, !matches!(cell, Cell::Missing));
+            match cell {
+                Cell::Text(label) => self.keep_label(label),
+                // `-0.0` is kept as 0, as validation does.
+                Cell::Number(x) => self.keep_number(i, x + 0.0),
+                _ => {}
+            }
+        }
+        self.kept += 1;
+    }
+
+    /// Notes whether field `i` is present in the record at `location`.
+    #[inline]
+    fn mark(&mut self, i: usize, location: Location, present: bool) {
+        if present {
+            self.present[i] += 1;
+            self.first_present[i].get_or_insert(location);
+        } else if self.first_absent[i].len() < SHOWN {
+            self.first_absent[i].push(location);
+        }
+    }
+
+    #[inline]
+    fn keep_number(&mut self, i: usize, x: f64) {
+        pad(&mut self.numbers[i], self.kept, f64::NAN);
+        self.numbers[i].push(x);
+    }
+
+    #[inline]
+    fn keep_label(&mut self, label: &str) {
+        let code = intern(&mut self.task_names, &mut self.task_index, label);
+        pad(&mut self.task, self.kept, NO_TASK);
+        self.task.push(code);
     }
 
     /// The column names of the first readable record, when the format has no header.
@@ -266,6 +295,24 @@ impl Columns {
             self.extra_names = other.extra_names;
         }
     }
+}
+
+/// Whether a record's cells are already its values, so validation would only copy them: every
+/// number valid for its field, the task type a text, and every absent field optional (the
+/// common record; any other goes through [`validate`]).
+#[inline]
+fn plain(cells: &[Cell<'_>; READ], map: &FieldMap) -> bool {
+    cells
+        .iter()
+        .zip(READ_FIELDS)
+        .all(|(cell, field)| match cell {
+            Cell::Number(x) => {
+                field != Field::TaskType && field != Field::Split && valid_number(field, *x)
+            }
+            Cell::Text(_) => field == Field::TaskType,
+            Cell::Missing => !map.required(field),
+            _ => false,
+        })
 }
 
 /// The code of `name`, adding it to the list if new.

@@ -161,7 +161,8 @@ impl<'a> Scan<'a> {
         }
         self.i = i;
         if digits <= 15 && scale >= -22 {
-            let x = mantissa as f64;
+            // Below 10^15, so a signed conversion (one instruction) is exact too.
+            let x = mantissa as i64 as f64;
             let x = if scale == 0 {
                 x
             } else {

@@ -192,9 +192,53 @@ pub fn describe(cell: &Cell<'_>) -> String {
     }
 }
 
+/// Whether two byte strings are equal: for the few bytes of a key or a label, a couple of
+/// word compares, cheaper than a call to `memcmp` or a byte loop.
+#[inline]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Up to 24 bytes: two or three overlapping words, no loop.
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=24 => {
+            word(a, 0) == word(b, 0) && word(a, 8) == word(b, 8) && word(a, n - 8) == word(b, n - 8)
+        }
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Word-wise comparison against slice equality, on strings that differ in one byte at
+        /// any place (lengths 0 to 40, so every word boundary and the overlap are crossed).
+        #[test]
+        fn same_bytes_is_equality(
+            a in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            at in 0usize..40,
+            flip in 1u8..=255,
+            shorter in proptest::bool::ANY,
+        ) {
+            let mut b = a.clone();
+            if let Some(x) = b.get_mut(at) {
+                *x ^= flip;
+            }
+            if shorter {
+                b.pop();
+            }
+            proptest::prop_assert_eq!(same_bytes(&a, &b), a == b);
+            proptest::prop_assert!(same_bytes(&a, &a));
+        }
+    }
 
     fn num(field: Field, cell: Cell<'_>) -> Result<f64, Problem> {
         match validate(field, cell)? {

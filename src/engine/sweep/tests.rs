@@ -321,9 +321,9 @@ proptest! {
         for j in 0..s.candidates() {
             let a = s.totals(j).accepted;
             let (mut sq_sum, mut count) = (0.0, 0u64);
-            for k in 0..a {
+            for (k, &weight) in weights.iter().enumerate().take(a) {
                 sq_sum += w(k) * at(k, &sq);
-                count += u64::from(weights[k]);
+                count += u64::from(weight);
             }
             let (mut lc, mut sc, mut lqe) = (0.0, 0.0, 0.0);
             for k in (a..n).rev() {

@@ -13,8 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::error::{Location, RecordProblem, SHOWN};
 use super::extra::{ExtraColumns, Raw};
 use super::field::{Field, FieldMap};
-use super::jsonl::same_bytes;
-use super::value::{Cell, Value, valid_number, validate, validate_split};
+use super::value::{Cell, Value, same_bytes, valid_number, validate, validate_split};
 
 /// How many fields a reader extracts per record.
 pub const READ: usize = 12;

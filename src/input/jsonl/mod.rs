@@ -23,7 +23,6 @@ use super::field::FieldMap;
 use super::source::hex;
 use super::value::Cell;
 use super::{Format, LoadOptions, Loaded, Progress};
-pub(crate) use record::same_bytes;
 use record::{Duplicate, KeyCache, Keys, Plan, RecordSeed};
 
 /// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
@@ -412,28 +411,6 @@ mod tests {
             &Quiet,
         )?;
         Ok((loaded.set, loaded.drops))
-    }
-
-    proptest::proptest! {
-        /// Word-wise comparison against slice equality, on strings that differ in one byte at
-        /// any place (lengths 0 to 40, so every word boundary and the overlap are crossed).
-        #[test]
-        fn same_bytes_is_equality(
-            a in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
-            at in 0usize..40,
-            flip in 1u8..=255,
-            shorter in proptest::bool::ANY,
-        ) {
-            let mut b = a.clone();
-            if let Some(x) = b.get_mut(at) {
-                *x ^= flip;
-            }
-            if shorter {
-                b.pop();
-            }
-            proptest::prop_assert_eq!(same_bytes(&a, &b), a == b);
-            proptest::prop_assert!(same_bytes(&a, &a));
-        }
     }
 
     #[test]

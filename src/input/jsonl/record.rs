@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::input::columns::READ;
 use crate::input::extra::{ExtraColumns, ExtraRequest, Raw};
-use crate::input::value::Cell;
+use crate::input::value::{Cell, same_bytes};
 
 /// The column name of each fixed field, or `None` for a field this run does not need.
 pub type Keys<'a> = [Option<&'a str>; READ];
@@ -111,6 +111,18 @@ pub enum Read {
     Raw(usize, Option<usize>),
 }
 
+/// A key seen at one position of the last record.
+#[derive(Debug)]
+struct Known {
+    /// The key.
+    key: Vec<u8>,
+    /// Its slot in the plan.
+    slot: Option<usize>,
+    /// The key between quotes when it is plain (no quote, backslash or control byte, so that
+    /// text is the key itself).
+    quoted: Option<Vec<u8>>,
+}
+
 /// Remembers, for each key position in an object, the key last seen there and which slot of
 /// the plan it is: records from one producer repeat their key order, so one comparison per key
 /// usually replaces a search over every wanted name.
@@ -123,31 +135,9 @@ pub enum Read {
 pub struct KeyCache {
     /// The keys of the last record, by position: the key, its slot, and the key between quotes
     /// when it is plain (no quote, backslash or control byte, so that text is the key itself).
-    slots: Vec<(Vec<u8>, Option<usize>, Option<Vec<u8>>)>,
+    slots: Vec<Known>,
     /// Keys seen that the plan does not read (collected on cache misses only).
     unread: Vec<Vec<u8>>,
-}
-
-/// Whether two byte strings are equal: for the few bytes of a key or a label, a couple of
-/// word compares, cheaper than a call to `memcmp` or a byte loop.
-#[inline]
-pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    // Up to 24 bytes: two or three overlapping words, no loop.
-    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes"));
-    match n {
-        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        17..=24 => {
-            word(a, 0) == word(b, 0) && word(a, 8) == word(b, 8) && word(a, n - 8) == word(b, n - 8)
-        }
-        _ => a == b,
-    }
 }
 
 /// A key that appears twice in one object (the key, as text).
@@ -163,13 +153,13 @@ impl KeyCache {
         key: &[u8],
         plan: &Plan,
     ) -> Result<Option<usize>, Duplicate> {
-        if let Some((last, slot, _)) = self.slots.get(position)
-            && last.as_slice() == key
+        if let Some(known) = self.slots.get(position)
+            && known.key.as_slice() == key
         {
-            return Ok(*slot);
+            return Ok(known.slot);
         }
         self.slots.truncate(position);
-        if self.slots.iter().any(|(k, _, _)| k.as_slice() == key) {
+        if self.slots.iter().any(|k| k.key.as_slice() == key) {
             return Err(Duplicate(String::from_utf8_lossy(key).into_owned()));
         }
         let slot = plan.slots.iter().position(|s| s.name.as_bytes() == key);
@@ -178,7 +168,11 @@ impl KeyCache {
         }
         let plain = !key.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20);
         let quoted = plain.then(|| [b"\"", key, b"\""].concat());
-        self.slots.push((key.to_vec(), slot, quoted));
+        self.slots.push(Known {
+            key: key.to_vec(),
+            slot,
+            quoted,
+        });
         Ok(slot)
     }
 
@@ -188,9 +182,9 @@ impl KeyCache {
     /// up.
     #[inline]
     pub fn expected(&self, position: usize, rest: &[u8]) -> Option<(usize, Option<usize>)> {
-        let (_, slot, quoted) = self.slots.get(position)?;
-        let quoted = quoted.as_deref()?;
-        same_bytes(rest.get(..quoted.len())?, quoted).then_some((quoted.len(), *slot))
+        let known = self.slots.get(position)?;
+        let quoted = known.quoted.as_deref()?;
+        same_bytes(rest.get(..quoted.len())?, quoted).then_some((quoted.len(), known.slot))
     }
 
     /// The keys seen that the plan does not read.
@@ -203,7 +197,7 @@ impl KeyCache {
     /// The first `count` keys of the last record parsed, as text.
     pub fn keys(&self, count: usize) -> Vec<String> {
         let keys = self.slots.iter().take(count);
-        keys.map(|(k, _, _)| String::from_utf8_lossy(k).into_owned())
+        keys.map(|k| String::from_utf8_lossy(&k.key).into_owned())
             .collect()
     }
 }

@@ -203,7 +203,9 @@ impl Sweep {
         let mut small_q = Vec::with_capacity(cuts);
         let mut lost = lq.map(|_| Vec::with_capacity(cuts));
         let (mut count, mut sq, mut ls) = (0u64, 0.0, 0.0);
-        let (mut n, mut small_quality_total, mut small_cost_total) = (0u64, 0.0, 0.0);
+        // The totals start where `Iterator::sum` starts (-0.0), so even a column of -0.0 sums
+        // as it did.
+        let (mut n, mut small_quality_total, mut small_cost_total) = (0u64, -0.0, -0.0);
         let mut k = 0;
         for &cut in self.accepted.iter().chain(std::iter::once(&self.n)) {
             while k < cut {

@@ -199,12 +199,6 @@ impl CellTable {
         self.cells.iter().map(|((s, _), (c, cell))| (s, *c, cell))
     }
 
-    /// Every segment's cells merged: one cell per confidence, descending (what a sweep of the
-    /// whole table needs).
-    pub fn pooled(&self) -> Vec<(f64, Cell)> {
-        self.pooled_except(&|_| false).0
-    }
-
     /// The cells of segments `held` does not pick, merged per confidence, descending; and those
     /// it picks (an override sends them to the large model), merged into one cell.
     pub fn pooled_except(

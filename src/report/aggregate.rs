@@ -166,7 +166,7 @@ pub fn aggregate_report(
         segment_plan(
             table,
             run,
-            &positions,
+            (&positions, &held),
             (&sweep, recommendation.as_ref().ok(), &grid),
         )
     });
@@ -213,13 +213,6 @@ fn segment_positions(table: &CellTable, segment_by: &[String]) -> Result<Vec<usi
 /// the cells of matching segments escalate whatever their confidence.
 fn overrides(table: &CellTable, run: &RunSettings) -> Result<Vec<(usize, String)>, String> {
     let always = &run.policy.always_large;
-    if !always.is_empty() && !run.policy.segment_by.is_empty() {
-        return Err(
-            "--always-large with --segment-by on an aggregate is not supported yet; run \
-                    it on the records, or drop one of the two"
-                .into(),
-        );
-    }
     (always.iter())
         .map(|a| {
             let position = table.segments.iter().position(|s| *s == a.column);
@@ -235,12 +228,16 @@ fn overrides(table: &CellTable, run: &RunSettings) -> Result<Vec<(usize, String)
         .collect()
 }
 
+/// Which segments' cells an `--always-large` override sends to the large model.
+type Held<'a> = dyn Fn(&SegmentKey) -> bool + 'a;
+
 /// The per-segment plan from each segment's cells (segments are the value tuples of the
-/// columns at `positions`, in sorted order, as for records).
+/// columns at `positions`, in sorted order, as for records); the cells `held` picks (an
+/// `--always-large` override) escalate whatever their confidence, in their segment too.
 fn segment_plan(
     table: &CellTable,
     run: &RunSettings,
-    positions: &[usize],
+    (positions, held): (&[usize], &Held<'_>),
     (sweep, global, grid): (&Sweep, Option<&Metrics>, &[f64]),
 ) -> Plan {
     let mut by_segment: BTreeMap<Vec<String>, CellTable> = BTreeMap::new();
@@ -250,10 +247,12 @@ fn segment_plan(
             .iter()
             .map(|&p| values[p].clone().unwrap_or_default())
             .collect();
+        // Each segment keeps the whole key, for the overrides.
+        let segments = table.segments.clone();
         by_segment
             .entry(key)
-            .or_insert_with(|| CellTable::new(Vec::new(), table.resolution, table.large, false))
-            .add(Vec::new(), confidence, cell);
+            .or_insert_with(|| CellTable::new(segments, table.resolution, table.large, false))
+            .add(values.clone(), confidence, cell);
     }
     let baseline = baseline_cost(run);
     let columns = &run.policy.segment_by;
@@ -265,7 +264,10 @@ fn segment_plan(
         codes: Vec::new(),
     };
     let sweeps = (by_segment.values())
-        .map(|t| Sweep::from_cells(&t.pooled(), baseline))
+        .map(|t| {
+            let (pooled, safeguarded) = t.pooled_except(held);
+            Sweep::from_cells_with(&pooled, safeguarded.as_ref(), baseline)
+        })
         .collect();
     let certified = run.certify.is_some();
     let settings = PlanSettings {

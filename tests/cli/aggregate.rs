@@ -753,6 +753,63 @@ fn always_large_overrides_on_an_aggregate_equal_those_on_the_records() {
     refused(&out, "the aggregate has no segment column \"tier\"");
 }
 
+#[test]
+fn always_large_with_segments_on_an_aggregate_equals_the_records() {
+    // --segment-by task_type with --always-large tier=gold on an aggregate of both columns: the
+    // gold cells escalate in their segment's sweep too, as the gold records do, so the
+    // per-segment rules, the global threshold and the pooled metrics equal the records'.
+    let s = Scratch::new();
+    let mut records = eval_set(6000, 31, false);
+    for (i, r) in records.iter_mut().enumerate() {
+        r["tier"] = serde_json::json!(["free", "gold", "free", "pro"][(i * 7 + i / 13) % 4]);
+    }
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    let agg = s.join("agg.parquet");
+    let mut cmd = calibrate();
+    cmd.arg("aggregate").arg(&eval).args([
+        "--segment-by",
+        "task_type",
+        "--segment-by",
+        "tier",
+        "--quiet",
+    ]);
+    ok(&cmd.args(PRICES).arg("--out").arg(&agg).output().unwrap());
+    let mut joint = 0;
+    for objective in [
+        ["--min-quality", "0.62"],
+        ["--max-quality-loss", "0.04"],
+        ["--budget", "0.0045"],
+    ] {
+        let flags = [
+            &objective[..],
+            &["--segment-by", "task_type", "--min-segment-records", "50"],
+            &["--always-large", "tier=gold", "--print", "json"],
+        ]
+        .concat();
+        let raw = super::harness::run("recommend", &eval, &[&flags[..], &PRICES].concat());
+        let cells = super::harness::run("recommend", &agg, &flags);
+        assert_eq!(raw.status.code(), cells.status.code(), "{objective:?}");
+        let raw: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
+        let cells: serde_json::Value = serde_json::from_str(&stdout(&cells)).unwrap();
+        let policy = &raw["policy"];
+        assert_eq!(policy["segments"], cells["segments"], "{objective:?}");
+        assert_eq!(
+            policy["default_threshold"], cells["threshold"],
+            "{objective:?}"
+        );
+        if cells["segments"].is_array() {
+            joint += 1;
+            for k in ["cost_per_request", "escalation_rate", "cascade_quality"] {
+                assert_eq!(
+                    policy["measured"][k], cells["segments_measured"][k],
+                    "{objective:?} {k}"
+                );
+            }
+        }
+    }
+    assert!(joint >= 2, "the joint choice was made for most objectives");
+}
+
 fn frame_height(path: &std::path::Path) -> usize {
     ParquetReader::new(fs::File::open(path).unwrap())
         .finish()

@@ -15,11 +15,12 @@ impl Sweep {
     /// request, if any.
     ///
     /// Panics if there are no records (the aggregate reader refuses an empty aggregate).
+    #[cfg(test)]
     pub fn from_cells(cells: &[(f64, Cell)], baseline: Option<Cost>) -> Sweep {
         Sweep::from_cells_with(cells, None, baseline)
     }
 
-    /// [`Sweep::from_cells`] with `safeguarded`, the records that escalate whatever their
+    /// `Sweep::from_cells` with `safeguarded`, the records that escalate whatever their
     /// confidence (an override), merged into one cell: they count in every total and every
     /// escalated sum, and never in an accepted one, as safeguarded records do in [`Sweep::new`].
     pub fn from_cells_with(

@@ -536,40 +536,8 @@ fn per_segment_thresholds_from_the_aggregate_equal_those_from_the_records() {
         .arg(&eval)
         .args(["--segment-by", "task_type", "--quiet"]);
     ok(&cmd.args(PRICES).arg("--out").arg(&agg).output().unwrap());
-    let objectives = [
-        ["--min-quality", "0.62"],
-        ["--max-quality-loss", "0.04"],
-        ["--budget", "0.0045"],
-    ];
-    let mut joint = 0;
-    for objective in objectives {
-        let seg = ["--segment-by", "task_type", "--min-segment-records", "50"];
-        let mut raw_flags: Vec<&str> = [&objective[..], &seg, &["--print", "json"]].concat();
-        raw_flags.extend(PRICES);
-        let raw = super::harness::run("recommend", &eval, &raw_flags);
-        let from_cells = super::harness::run(
-            "recommend",
-            &agg,
-            &[&objective[..], &seg, &["--print", "json"]].concat(),
-        );
-        assert_eq!(raw.status.code(), from_cells.status.code(), "{objective:?}");
-        let raw: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
-        let cells: serde_json::Value = serde_json::from_str(&stdout(&from_cells)).unwrap();
-        let policy = &raw["policy"];
-        assert_eq!(policy["segments"], cells["segments"], "{objective:?}");
-        assert_eq!(
-            policy["default_threshold"], cells["threshold"],
-            "{objective:?}"
-        );
-        if cells["segments"].is_array() {
-            joint += 1;
-            assert_eq!(
-                policy["measured"]["cost_per_request"],
-                cells["segments_measured"]["cost_per_request"]
-            );
-        }
-    }
-    assert!(joint >= 2, "the joint choice was made for most objectives");
+    let seg = ["--segment-by", "task_type", "--min-segment-records", "50"];
+    same_segment_policies(&eval, &agg, &seg);
     // A segment column the aggregate lacks is refused.
     let out = super::harness::run("recommend", &agg, &["--segment-by", "tier"]);
     refused(&out, "the aggregate has no segment column \"tier\"");
@@ -774,20 +742,27 @@ fn always_large_with_segments_on_an_aggregate_equals_the_records() {
         "--quiet",
     ]);
     ok(&cmd.args(PRICES).arg("--out").arg(&agg).output().unwrap());
+    let seg = ["--segment-by", "task_type", "--min-segment-records", "50"];
+    same_segment_policies(
+        &eval,
+        &agg,
+        &[&seg[..], &["--always-large", "tier=gold"]].concat(),
+    );
+}
+
+/// `recommend --print json` with `flags` under three objectives, on the records (`eval`, priced)
+/// and on their aggregate (`agg`): the per-segment rules, the global threshold and the pooled
+/// metrics are equal, and the joint choice is made for most objectives.
+fn same_segment_policies(eval: &std::path::Path, agg: &std::path::Path, flags: &[&str]) {
     let mut joint = 0;
     for objective in [
         ["--min-quality", "0.62"],
         ["--max-quality-loss", "0.04"],
         ["--budget", "0.0045"],
     ] {
-        let flags = [
-            &objective[..],
-            &["--segment-by", "task_type", "--min-segment-records", "50"],
-            &["--always-large", "tier=gold", "--print", "json"],
-        ]
-        .concat();
-        let raw = super::harness::run("recommend", &eval, &[&flags[..], &PRICES].concat());
-        let cells = super::harness::run("recommend", &agg, &flags);
+        let flags = [&objective[..], flags, &["--print", "json"]].concat();
+        let raw = super::harness::run("recommend", eval, &[&flags[..], &PRICES].concat());
+        let cells = super::harness::run("recommend", agg, &flags);
         assert_eq!(raw.status.code(), cells.status.code(), "{objective:?}");
         let raw: serde_json::Value = serde_json::from_str(&stdout(&raw)).unwrap();
         let cells: serde_json::Value = serde_json::from_str(&stdout(&cells)).unwrap();

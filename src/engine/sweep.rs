@@ -485,8 +485,10 @@ pub struct SortedColumns {
 mod build;
 mod cell;
 mod from_cells;
+mod owned;
 
 pub use cell::{Cell, cells_of};
+pub use owned::OwnedInput;
 #[cfg(test)]
 pub use testing::flat_input;
 

@@ -49,26 +49,22 @@ pub fn reference(
         .map(|&i| (ascending_key(input.confidence[i]), code(i)))
         .collect();
     ascending.par_sort_unstable();
-    let sorted = |segment: Option<u32>| -> Vec<f64> {
-        (ascending.iter())
-            .filter(|(_, c)| segment.is_none_or(|s| s == *c))
-            .map(|&(key, _)| from_ascending_key(key))
-            .collect()
-    };
     let segmented = || match &segments {
         Some(s) => {
-            // Each segment's rows, in record order, from one pass.
+            // Each segment's rows in record order, and its confidences ascending, from one pass
+            // over each.
             let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); s.labels.len()];
             for &i in &all {
                 rows_of[s.codes[i] as usize].push(i);
             }
-            let per = (s.labels.par_iter().zip(rows_of).enumerate())
-                .map(|(k, (labels, rows))| {
-                    let signal = sorted(Some(k as u32));
-                    ReferenceSegment {
-                        matches: labels.iter().cloned().collect(),
-                        distribution: distribution_of(&input, &rows, signal, s.thresholds[k]),
-                    }
+            let mut signals: Vec<Vec<f64>> = vec![Vec::new(); s.labels.len()];
+            for &(key, code) in &ascending {
+                signals[code as usize].push(from_ascending_key(key));
+            }
+            let per = (s.labels.par_iter().zip(rows_of).zip(signals).enumerate())
+                .map(|(k, ((labels, rows), signal))| ReferenceSegment {
+                    matches: labels.iter().cloned().collect(),
+                    distribution: distribution_of(&input, &rows, signal, s.thresholds[k]),
                 })
                 .collect();
             (s.columns.to_vec(), per)
@@ -77,7 +73,8 @@ pub fn reference(
     };
     // The segments side by side with the whole.
     let ((segment_by, segs), overall) = rayon::join(segmented, || {
-        distribution_of(&input, &all, sorted(None), threshold)
+        let signal = ascending.iter().map(|&(key, _)| from_ascending_key(key));
+        distribution_of(&input, &all, signal.collect(), threshold)
     });
     Reference {
         scale: "the thresholded signal (the raw signal mapped through signal.recalibration \

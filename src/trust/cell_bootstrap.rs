@@ -12,18 +12,13 @@
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 
-use crate::engine::economics::{Cost, CostColumn, CostModel};
-use crate::engine::sweep::{Cell, Metrics, Sweep, SweepInput};
+use crate::engine::economics::Cost;
+use crate::engine::sweep::{Cell, Metrics, OwnedInput, Sweep};
 use crate::trust::intervals::{Resampling, Settings, Uncertainty, uncertainty_of};
 
 /// Cells as weighted pseudo-records.
 struct Pseudo {
-    confidence: Vec<f64>,
-    safeguarded: Vec<bool>,
-    small_quality: Vec<f64>,
-    large_quality: Option<Vec<f64>>,
-    small_cost: Vec<f64>,
-    large_cost: Vec<f64>,
+    columns: OwnedInput,
     counts: Vec<u64>,
 }
 
@@ -35,12 +30,7 @@ fn pseudo_records(
         .next()
         .is_some_and(|c| c.large_quality.is_some());
     let mut p = Pseudo {
-        confidence: Vec::new(),
-        safeguarded: Vec::new(),
-        small_quality: Vec::new(),
-        large_quality: large.then(Vec::new),
-        small_cost: Vec::new(),
-        large_cost: Vec::new(),
+        columns: OwnedInput::empty(large),
         counts: Vec::new(),
     };
     // The safeguarded records as one more cell, flagged (its confidence does not matter).
@@ -54,14 +44,15 @@ fn pseudo_records(
             vec![(cell.small_quality.value() / n, cell.records)]
         };
         for (quality, count) in parts.into_iter().filter(|&(_, k)| k > 0) {
-            p.confidence.push(*c);
-            p.safeguarded.push(c.is_infinite());
-            p.small_quality.push(quality);
-            if let (Some(v), Some(l)) = (&mut p.large_quality, &cell.large_quality) {
+            let columns = &mut p.columns;
+            columns.confidence.push(*c);
+            columns.safeguarded.push(c.is_infinite());
+            columns.small_quality.push(quality);
+            if let (Some(v), Some(l)) = (&mut columns.large_quality, &cell.large_quality) {
                 v.push(l.value() / n);
             }
-            p.small_cost.push(cell.small_cost.value() / n);
-            p.large_cost.push(cell.large_cost.value() / n);
+            columns.small_cost.push(cell.small_cost.value() / n);
+            columns.large_cost.push(cell.large_cost.value() / n);
             p.counts.push(count);
         }
     }
@@ -81,17 +72,7 @@ pub fn cell_uncertainty(
     let all = || cells.iter().map(|(_, c)| c).chain(safeguarded);
     let split_right = all().all(|c| c.small_fractional == 0);
     let p = pseudo_records((cells, safeguarded), split_right);
-    let input = SweepInput {
-        confidence: &p.confidence,
-        small_quality: &p.small_quality,
-        large_quality: p.large_quality.as_deref(),
-        costs: CostModel {
-            small: CostColumn::PerRecord(&p.small_cost),
-            large: CostColumn::PerRecord(&p.large_cost),
-            baseline,
-        },
-        safeguarded: Some(&p.safeguarded),
-    };
+    let input = p.columns.input(baseline);
     let template = Sweep::new(input);
     // Counts in the template's order, where weights are drawn.
     let counts: Vec<u64> = template

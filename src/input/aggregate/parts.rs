@@ -1,6 +1,8 @@
 //! Reading a large eval set in parts, for `calibrate aggregate`: memory holds one part.
 
 use super::LoadError;
+use crate::input::source::{self, Input};
+use crate::input::{Format, LoadOptions, Loaded, NoProgress, Progress, Source, jsonl, table};
 
 /// Reads an eval set in parts and hands each to `each`, so that memory holds one part at a time
 /// (`calibrate aggregate` on inputs larger than memory). JSON Lines (a file, a pipe, stdin,
@@ -8,31 +10,25 @@ use super::LoadError;
 /// file of its own whose line numbers continue the previous part's; other formats are loaded
 /// whole, as one part.
 pub fn load_in_parts<E: From<LoadError>>(
-    options: &super::super::LoadOptions,
+    options: &LoadOptions,
     part_bytes: usize,
-    progress: &dyn super::super::Progress,
-    each: &mut dyn FnMut(super::super::Loaded) -> Result<(), E>,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
 ) -> Result<(), E> {
     let label = options.source.label();
-    let (format, input, _) = super::super::source::open(&options.source, options.format)?;
+    let (format, input, _) = source::open(&options.source, options.format)?;
     let (mut reader, size) = match input {
-        super::super::source::Input::Stream { reader, size } => (reader, size),
-        super::super::source::Input::Array { mut reader, .. } => {
-            return each(super::super::jsonl::load(
-                &mut reader,
-                None,
-                options,
-                &label,
-                progress,
-            )?);
+        Input::Stream { reader, size } => (reader, size),
+        Input::Array { mut reader, .. } => {
+            return each(jsonl::load(&mut reader, None, options, &label, progress)?);
         }
-        super::super::source::Input::Seekable { file, .. } => {
+        Input::Seekable { file, .. } => {
             return parquet_parts(file, options, part_bytes, each);
         }
     };
-    if format != super::super::Format::Jsonl {
+    if format != Format::Jsonl {
         progress.start(size);
-        let loaded = super::super::table::load_csv(&mut reader, size, options, &label, progress)?;
+        let loaded = table::load_csv(&mut reader, size, options, &label, progress)?;
         return each(loaded);
     }
     progress.start(size);
@@ -42,10 +38,10 @@ pub fn load_in_parts<E: From<LoadError>>(
 /// [`load_in_parts`] on a JSON Lines stream.
 fn stream_parts<E: From<LoadError>>(
     reader: &mut (dyn std::io::Read + Send),
-    options: &super::super::LoadOptions,
+    options: &LoadOptions,
     part_bytes: usize,
-    progress: &dyn super::super::Progress,
-    each: &mut dyn FnMut(super::super::Loaded) -> Result<(), E>,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
 ) -> Result<(), E> {
     let label = options.source.label();
     let io = |source| LoadError::Io {
@@ -77,20 +73,14 @@ fn stream_parts<E: From<LoadError>>(
             progress.advance(part.read);
             let lines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
             if part.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-                let part_options = super::super::LoadOptions {
+                let part_options = LoadOptions {
                     first_line,
                     hash: false,
                     ..options.clone()
                 };
-                let quiet = super::super::NoProgress;
+                let quiet = NoProgress;
                 let bytes = &mut &part.bytes[..];
-                each(super::super::jsonl::load(
-                    bytes,
-                    None,
-                    &part_options,
-                    &label,
-                    &quiet,
-                )?)?;
+                each(jsonl::load(bytes, None, &part_options, &label, &quiet)?)?;
                 any = true;
             }
             first_line += lines;
@@ -168,29 +158,25 @@ impl Parts<'_> {
 /// eval record's columns take well under 64 bytes in memory).
 fn parquet_parts<E: From<LoadError>>(
     file: std::fs::File,
-    options: &super::super::LoadOptions,
+    options: &LoadOptions,
     part_bytes: usize,
-    each: &mut dyn FnMut(super::super::Loaded) -> Result<(), E>,
+    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
 ) -> Result<(), E> {
     let label = options.source.label();
-    let super::super::Source::File(path) = &options.source else {
+    let Source::File(path) = &options.source else {
         unreachable!("a seekable input is a file");
     };
-    let rows = super::super::table::parquet_rows(file, &label)?;
+    let rows = table::parquet_rows(file, &label)?;
     let step = (part_bytes / 64).max(1);
     if rows <= step {
         let file = open(path, &label)?;
-        let quiet = super::super::NoProgress;
-        return each(super::super::table::load_parquet(
-            file, options, &label, &quiet,
-        )?);
+        let quiet = NoProgress;
+        return each(table::load_parquet(file, options, &label, &quiet)?);
     }
     for first in (0..rows).step_by(step) {
         let file = open(path, &label)?;
         let slice = (first, step.min(rows - first));
-        each(super::super::table::load_parquet_slice(
-            file, options, &label, slice,
-        )?)?;
+        each(table::load_parquet_slice(file, options, &label, slice)?)?;
     }
     Ok(())
 }

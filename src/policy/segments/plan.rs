@@ -4,48 +4,14 @@
 use super::departure::{Departures, above_floor, supported};
 use super::joint;
 use super::{Plan, Rule, SegmentResult, Segmentation};
-use crate::engine::economics::{CostColumn, CostModel};
 use crate::engine::objective::Objective;
 use crate::engine::recommend::recommend;
-use crate::engine::sweep::{Metrics, Sweep, SweepInput, Totals};
+use crate::engine::sweep::{Metrics, OwnedInput, Sweep, SweepInput, Totals};
 
-/// The inputs of one segment, gathered from the full columns.
-pub(super) struct Part {
-    confidence: Vec<f64>,
-    small_quality: Vec<f64>,
-    large_quality: Option<Vec<f64>>,
-    small_cost: Vec<f64>,
-    large_cost: Vec<f64>,
-    safeguarded: Vec<bool>,
-}
-
-impl Part {
-    pub(super) fn input(&self, baseline: Option<f64>) -> SweepInput<'_> {
-        SweepInput {
-            confidence: &self.confidence,
-            small_quality: &self.small_quality,
-            large_quality: self.large_quality.as_deref(),
-            costs: CostModel {
-                small: CostColumn::PerRecord(&self.small_cost),
-                large: CostColumn::PerRecord(&self.large_cost),
-                baseline,
-            },
-            safeguarded: Some(&self.safeguarded),
-        }
-    }
-}
-
-pub(super) fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<Part> {
-    let mut parts: Vec<Part> = (0..seg.len())
-        .map(|_| Part {
-            confidence: Vec::new(),
-            small_quality: Vec::new(),
-            large_quality: input.large_quality.map(|_| Vec::new()),
-            small_cost: Vec::new(),
-            large_cost: Vec::new(),
-            safeguarded: Vec::new(),
-        })
-        .collect();
+/// The records of each segment (in the order of `seg.labels`), gathered from the full columns.
+pub(super) fn split(input: SweepInput<'_>, seg: &Segmentation) -> Vec<OwnedInput> {
+    let large = input.large_quality.is_some();
+    let mut parts: Vec<OwnedInput> = (0..seg.len()).map(|_| OwnedInput::empty(large)).collect();
     for (i, &code) in seg.codes.iter().enumerate() {
         let p = &mut parts[code as usize];
         p.confidence.push(input.confidence[i]);

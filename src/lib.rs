@@ -72,6 +72,7 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Monitor(config) => monitor(&config),
         Config::Aggregate(config) => aggregate(&config),
         Config::Sql(spec) => print_bytes(output::sql::aggregate_sql(&spec).as_bytes()),
+        Config::LogSql(spec) => print_bytes(output::sql::logs::log_aggregate_sql(&spec).as_bytes()),
         Config::Completions(shell) => print_bytes(&completions(shell)),
         Config::Man(page) => print_bytes(&man_page(page)?),
     }

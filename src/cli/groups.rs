@@ -312,3 +312,44 @@ pub struct HoldoutArgs {
     #[arg(long, value_name = "FIELD[=CAL:TEST]")]
     pub split_field: Option<String>,
 }
+
+/// `calibrate sql --logs`: the log aggregate's query and its flags.
+#[derive(Debug, ClapArgs)]
+pub struct LogSqlArgs {
+    /// Reduce production logs for `calibrate monitor` instead of an eval set: one row per
+    /// window, hour, label values, signal and route (needs --against).
+    #[arg(long, requires = "against")]
+    pub logs: bool,
+    /// With --logs: the policy or summary.json to monitor (its signal, and the segment,
+    /// override and `where` columns it reads).
+    #[arg(long, value_name = "POLICY")]
+    pub against: Option<PathBuf>,
+    /// With --logs: the windows' length (30m, 1h, 1d); monitor's --window must be a multiple
+    /// [default: 1h].
+    #[arg(long, value_name = "LENGTH")]
+    pub window: Option<String>,
+    /// With --logs: the route comes from the model column (NAME: the small model's value)
+    /// instead of the escalated column.
+    #[arg(long, value_name = "NAME")]
+    pub small_model: Option<String>,
+    /// With --logs: the column holding each label's inverse-probability weight.
+    #[arg(long, value_name = "COLUMN")]
+    pub label_weight_field: Option<String>,
+    /// With --logs: optional log fields the table has no column for (cost, small_cost,
+    /// large_cost, latency_ms, regenerated, thumbs_down, small_quality, large_quality);
+    /// repeatable or comma-separated.
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub without: Vec<String>,
+    /// With --logs: the timestamp column's type [default: epoch].
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub timestamp_type: Option<TimestampType>,
+}
+
+/// How a log table types its timestamp column (`calibrate sql --logs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimestampType {
+    /// Epoch numbers: seconds, or milliseconds above 1e11.
+    Epoch,
+    /// The engine's TIMESTAMP type.
+    Timestamp,
+}

@@ -11,9 +11,10 @@ use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 mod groups;
 mod monitor;
 
+pub use groups::TimestampType;
 pub use groups::{
-    CertifyArgs, CostArgs, DeparturesArg, HoldoutArgs, InputArgs, ObjectiveArgs, PolicyArgs,
-    PriceArgs, RecalibrateArg, RunArgs, SeedArgs, SignalArgs,
+    CertifyArgs, CostArgs, DeparturesArg, HoldoutArgs, InputArgs, LogSqlArgs, ObjectiveArgs,
+    PolicyArgs, PriceArgs, RecalibrateArg, RunArgs, SeedArgs, SignalArgs,
 };
 pub use monitor::{FailOn, MonitorArgs};
 
@@ -125,7 +126,11 @@ pub enum CommandArgs {
         Save the query's result as Parquet (DuckDB: COPY (...) TO 'agg.parquet'; Spark:\n\
         spark.sql(q).write.parquet(...)) and pass it to sweep, recommend or aggregate.\n\
         Costs: --price MODEL=IN/OUT prices token columns, --small-cost/--large-cost are flat,\n\
-        otherwise the small_cost and large_cost columns are summed.")]
+        otherwise the small_cost and large_cost columns are summed.\n\n\
+        Production logs, for `calibrate monitor` (the columns come from the policy):\n  \
+        calibrate sql --logs --against summary.json --dialect duckdb \\\n      \
+            --table \"read_parquet('logs/*.parquet')\" --window 1h\n  \
+        calibrate monitor logagg.parquet --against summary.json --window 1d")]
     Sql(SqlArgs),
     /// What-if cost table for given escalation rates, without an eval set.
     #[command(after_help = "Examples:\n  \
@@ -267,6 +272,9 @@ pub struct SqlArgs {
     /// columns (one row per confidence, path and logarithmic bucket).
     #[arg(long)]
     pub latency: bool,
+    /// The logs' query (`--logs`) and its flags.
+    #[command(flatten)]
+    pub logs: LogSqlArgs,
 }
 
 /// SQL dialects `calibrate sql` writes.

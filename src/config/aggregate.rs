@@ -5,12 +5,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use crate::cli::{self, AggregateArgs, SqlArgs};
 use crate::input::Field;
+use crate::input::LogColumns;
 use crate::input::prices::Price;
+use crate::output::sql::logs::{LogSqlSpec, TimeType};
 use crate::output::sql::{Dialect, SqlCost, SqlSpec};
 use crate::report::RunSettings;
 
@@ -76,6 +78,17 @@ fn resolution(k: Option<u8>) -> Result<i64> {
 
 /// The settings of `calibrate sql`.
 pub fn sql(a: SqlArgs) -> Result<SqlSpec> {
+    let logs_only = [
+        (a.logs.against.is_some(), "--against"),
+        (a.logs.window.is_some(), "--window"),
+        (a.logs.small_model.is_some(), "--small-model"),
+        (a.logs.label_weight_field.is_some(), "--label-weight-field"),
+        (a.logs.timestamp_type.is_some(), "--timestamp-type"),
+        (!a.logs.without.is_empty(), "--without"),
+    ];
+    if let Some((_, flag)) = logs_only.iter().find(|(given, _)| *given) {
+        bail!("{flag}: a flag of the logs' query; add --logs");
+    }
     let resolution = resolution(a.resolution)?;
     let mut columns: Vec<(Field, String)> = Vec::new();
     for spec in &a.fields {
@@ -119,14 +132,7 @@ pub fn sql(a: SqlArgs) -> Result<SqlSpec> {
         );
     }
     Ok(SqlSpec {
-        dialect: match a.dialect {
-            cli::Dialect::Duckdb => Dialect::Duckdb,
-            cli::Dialect::Spark => Dialect::Spark,
-            cli::Dialect::Bigquery => Dialect::Bigquery,
-            cli::Dialect::Trino => Dialect::Trino,
-            cli::Dialect::Postgres => Dialect::Postgres,
-            cli::Dialect::Snowflake => Dialect::Snowflake,
-        },
+        dialect: dialect(a.dialect),
         table: a.table,
         confidence: column(Field::Confidence),
         small_quality: column(Field::SmallQuality),
@@ -145,4 +151,99 @@ pub fn sql(a: SqlArgs) -> Result<SqlSpec> {
             .latency
             .then(|| (column(Field::SmallLatencyMs), column(Field::LargeLatencyMs))),
     })
+}
+
+/// The settings of `calibrate sql --logs`: the policy read for its signal and label columns.
+pub fn log_sql(a: SqlArgs) -> Result<LogSqlSpec> {
+    let eval_only = [
+        (!a.segment_by.is_empty(), "--segment-by"),
+        (a.resolution.is_some(), "--resolution"),
+        (
+            a.small_cost.is_some() || a.large_cost.is_some(),
+            "--small-cost/--large-cost",
+        ),
+        (
+            !a.prices.price.is_empty() || a.prices.prices_file.is_some(),
+            "--price/--prices",
+        ),
+        (a.latency, "--latency"),
+        (!a.large_quality, "--large-quality false"),
+        (
+            a.no_input_tokens || a.no_large_output_tokens,
+            "--no-*-tokens",
+        ),
+        (a.large_output_ratio != 1.0, "--large-output-ratio"),
+    ];
+    if let Some((_, flag)) = eval_only.iter().find(|(given, _)| *given) {
+        bail!(
+            "{flag}: a flag of the eval-set query; --logs reads the segments from the policy \
+             and costs from the logs' cost columns"
+        );
+    }
+    let path = a.logs.against.context("--logs needs --against POLICY")?;
+    let against = crate::input::read_against(&path)?;
+    let router = crate::monitor::route::Router::new(against.clone())
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{}: the policy's signal", path.display()))?;
+    let mut columns = LogColumns::new(&against.signal.name);
+    for spec in &a.fields {
+        let (name, column) = (spec.split_once('='))
+            .filter(|(n, c)| !n.is_empty() && !c.is_empty())
+            .with_context(|| format!("--field {spec:?}: expected FIELD=COLUMN"))?;
+        if !columns.set(name, column) {
+            bail!(
+                "--field {spec:?}: unknown log field {name:?} (known: {})",
+                LogColumns::NAMES
+            );
+        }
+    }
+    columns.label_weight = a.logs.label_weight_field;
+    for field in &a.logs.without {
+        if !OPTIONAL_LOG_FIELDS.contains(&field.as_str()) {
+            bail!(
+                "--without {field}: expected an optional log field ({})",
+                OPTIONAL_LOG_FIELDS.join(", ")
+            );
+        }
+    }
+    let window = super::monitor::window(a.logs.window.as_deref().unwrap_or("1h"))?;
+    if window > i64::from(i32::MAX) {
+        bail!("--window {window}s: expected at most {} seconds", i32::MAX);
+    }
+    Ok(LogSqlSpec {
+        dialect: dialect(a.dialect),
+        table: a.table,
+        columns,
+        labels: router.columns.clone(),
+        absent: a.logs.without,
+        small_model: a.logs.small_model,
+        window,
+        time: match a.logs.timestamp_type {
+            Some(cli::TimestampType::Timestamp) => TimeType::Timestamp,
+            _ => TimeType::Epoch,
+        },
+    })
+}
+
+/// The log fields a table may lack.
+const OPTIONAL_LOG_FIELDS: [&str; 8] = [
+    "cost",
+    "small_cost",
+    "large_cost",
+    "latency_ms",
+    "regenerated",
+    "thumbs_down",
+    "small_quality",
+    "large_quality",
+];
+
+fn dialect(d: cli::Dialect) -> Dialect {
+    match d {
+        cli::Dialect::Duckdb => Dialect::Duckdb,
+        cli::Dialect::Spark => Dialect::Spark,
+        cli::Dialect::Bigquery => Dialect::Bigquery,
+        cli::Dialect::Trino => Dialect::Trino,
+        cli::Dialect::Postgres => Dialect::Postgres,
+        cli::Dialect::Snowflake => Dialect::Snowflake,
+    }
 }

@@ -50,6 +50,8 @@ pub enum Config {
     Aggregate(AggregateConfig),
     /// Print the SQL that builds an aggregate on an engine.
     Sql(crate::output::sql::SqlSpec),
+    /// Print the SQL that builds a log aggregate on an engine.
+    LogSql(crate::output::sql::logs::LogSqlSpec),
     /// Print a completion script for this shell.
     Completions(cli::Shell),
     /// Print a manual page: the overview, or a command's.
@@ -114,6 +116,7 @@ impl Config {
             CommandArgs::Signals(a) => Config::Signals(signals(a)?),
             CommandArgs::Monitor(a) => Config::Monitor(monitor::monitor(*a)?),
             CommandArgs::Aggregate(a) => Config::Aggregate(aggregate::aggregate(a)?),
+            CommandArgs::Sql(a) if a.logs.logs => Config::LogSql(aggregate::log_sql(a)?),
             CommandArgs::Sql(a) => Config::Sql(aggregate::sql(a)?),
             CommandArgs::Completions { shell } => Config::Completions(shell),
             CommandArgs::Man { command } => Config::Man(command),

@@ -476,6 +476,7 @@ pub fn aggregate_input(options: &super::LoadOptions) -> Result<Option<Aggregate>
     read_aggregate(open()?, &label).map(Some)
 }
 
+pub mod logs;
 mod parts;
 
 pub use parts::load_in_parts;

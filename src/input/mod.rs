@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
-pub use logs::{LogColumns, LogOptions, LogRecord, read_logs};
+pub use logs::{EPOCH_MS_ABOVE, LogColumns, LogOptions, LogRecord, read_logs};
 pub use reference::{
     Against, Distribution, Reference, ReferenceCost, ReferenceSegment, read_against,
 };

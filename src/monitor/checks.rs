@@ -226,7 +226,7 @@ pub fn row(
         labelled: labelled(cell, d, reference.target, s),
         cost: cost(cell, reference),
         feedback: feedback(&cell.feedback),
-        latency_ms: cell.latency.map(|(k, s)| (k > 0).then(|| s / k as f64)),
+        latency_ms: (cell.latency.each_ref()).map(|(k, s)| (*k > 0).then(|| s.value() / *k as f64)),
         raise: one_threshold
             .then(|| raise(cell, d, floor(d, reference.target), s.level))
             .flatten(),
@@ -377,7 +377,7 @@ fn labelled(
     target: Option<f64>,
     s: &MonitorSettings,
 ) -> Option<LabelledQuality> {
-    let l = &cell.labels;
+    let l = cell.labels.totals(d);
     if l.n < MIN_LABELS || l.w <= 0.0 {
         return None;
     }
@@ -424,7 +424,7 @@ fn labelled(
 /// answered, so only higher thresholds can be judged.
 fn raise(cell: &Cell, d: &Distribution, floor: Option<f64>, level: f64) -> Option<Raise> {
     let floor = floor?;
-    let l = &cell.labels;
+    let l = cell.labels.totals(d);
     let accepted: Vec<usize> = (0..d.counts.len()).filter(|&b| d.accepted(b)).collect();
     let (mut w, mut wq, mut w2, mut best) = (0.0, 0.0, 0.0, None);
     for &b in accepted.iter().rev() {
@@ -457,22 +457,20 @@ fn raise(cell: &Cell, d: &Distribution, floor: Option<f64>, level: f64) -> Optio
 
 fn cost(cell: &Cell, reference: &Reference) -> Option<CostRow> {
     let c = &cell.cost;
-    let paths = [c.small_only, c.escalated, c.overridden];
-    let (n, sum) = paths
-        .iter()
-        .fold((0u64, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+    let paths = [&c.small_only, &c.escalated, &c.overridden];
+    let (n, sum) = c.total();
     if n == 0 {
         return None;
     }
     let per_request = sum / n as f64;
-    let large = match c.large {
-        (k, s) if k > 0 => s / k as f64,
+    let large = match &c.large {
+        (k, s) if *k > 0 => s.value() / *k as f64,
         _ => reference.cost.large,
     };
     Some(CostRow {
         per_request,
-        by_path: paths.map(|(k, s)| (k > 0).then(|| s / k as f64)),
-        wasted_small: c.wasted_small.1 / cell.requests.max(1) as f64,
+        by_path: paths.map(|(k, s)| (*k > 0).then(|| s.value() / *k as f64)),
+        wasted_small: c.wasted_small.1.value() / cell.requests.max(1) as f64,
         savings_vs_large: if large > 0.0 {
             1.0 - per_request / large
         } else {

@@ -73,8 +73,8 @@ pub struct Finding {
 pub enum Suggestion {
     /// Fix the router: the first mismatching line.
     FixRouter {
-        /// The line.
-        line: u64,
+        /// The line (`None`: an aggregate, which has no lines).
+        line: Option<u64>,
     },
     /// Raise a scope's threshold to where the labelled requests clear the floor.
     Raise {
@@ -218,11 +218,15 @@ pub fn suggestions(
     s: &MonitorSettings,
 ) -> Vec<Suggestion> {
     let mut out = Vec::new();
-    let line = (findings.iter())
+    let mismatched: Vec<&Row> = (findings.iter())
         .filter(|f| f.check == Check::Conformance)
-        .filter_map(|f| rows[f.row].first_mismatch_line)
-        .min();
-    if let Some(line) = line {
+        .map(|f| &rows[f.row])
+        .collect();
+    if !mismatched.is_empty() {
+        let line = mismatched
+            .iter()
+            .filter_map(|r| r.first_mismatch_line)
+            .min();
         out.push(Suggestion::FixRouter { line });
     }
     let labels: u64 = (rows.iter())

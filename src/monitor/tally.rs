@@ -10,13 +10,15 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::route::Routed;
+use crate::engine::exact::Exact;
+use crate::input::aggregate::logs::LogAggregateRow;
 use crate::input::{Distribution, LogRecord, Reference};
 
 /// A scope: `0` every request, `k + 1` reference segment `k`.
 pub type Scope = usize;
 
 /// Everything kept about one window × scope.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cell {
     /// Requests.
     pub requests: u64,
@@ -32,7 +34,7 @@ pub struct Cell {
     pub wrongly_escalated: u64,
     /// The router kept the small answer, the policy escalates.
     pub wrongly_kept: u64,
-    /// The first line of a mismatch, if any.
+    /// The first line of a mismatch, if any (logs; an aggregate has no lines).
     pub first_mismatch_line: Option<u64>,
     /// Requests of a segment the reference lacks (overall scope only).
     pub unseen: u64,
@@ -47,13 +49,31 @@ pub struct Cell {
     /// Feedback on answers of the small (0) and the large (1) model.
     pub feedback: [Feedback; 2],
     /// (requests, Σ latency in ms) with a latency, by path: small only, escalated, overridden.
-    pub latency: [(u64, f64); 3],
+    pub latency: [(u64, Exact); 3],
 }
 
-/// Weighted sums over labelled requests the small model answered (weight: the label's
-/// inverse-probability weight, 1 without `--label-weight-field`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+/// Exact weighted sums over labelled requests the small model answered, per reference bin
+/// (weight: the label's inverse-probability weight, 1 without `--label-weight-field`).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Labelled {
+    /// Labelled requests.
+    pub n: u64,
+    /// Σ w per bin.
+    pub bin_w: Vec<Exact>,
+    /// Σ w · quality per bin.
+    pub bin_wq: Vec<Exact>,
+    /// Σ w² per bin.
+    pub bin_w2: Vec<Exact>,
+    /// Σ w² · quality · (1 − quality) per bin (the label's own variance where the bin has no
+    /// prediction).
+    pub bin_w2qq: Vec<Exact>,
+    /// Labelled escalated requests with a large-model label, and Σ their quality.
+    pub large: (u64, Exact),
+}
+
+/// [`Labelled`]'s sums rounded once, with the calibration's prediction for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelTotals {
     /// Labelled requests.
     pub n: u64,
     /// Σ w.
@@ -62,33 +82,85 @@ pub struct Labelled {
     pub w2: f64,
     /// Σ w · quality.
     pub wq: f64,
-    /// Σ w · predicted quality (the reference bin's mean).
+    /// Σ w · predicted quality (the reference bin's mean, else the label itself).
     pub wpred: f64,
     /// Σ w² · predicted (1 − predicted).
     pub w2var: f64,
-    /// Σ w per reference bin (the calibration's own uncertainty).
+    /// Σ w per bin.
     pub bin_w: Vec<f64>,
-    /// Σ w · quality per reference bin (a higher threshold's quality).
+    /// Σ w · quality per bin.
     pub bin_wq: Vec<f64>,
-    /// Σ w² per reference bin.
+    /// Σ w² per bin.
     pub bin_w2: Vec<f64>,
-    /// Labelled escalated requests with a large-model label, and Σ their quality.
-    pub large: (u64, f64),
 }
 
-/// Cost sums (currency units) of requests with a known cost.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+impl Labelled {
+    /// The sums as doubles; `d`: the scope's reference (its per-bin predictions).
+    pub fn totals(&self, d: &Distribution) -> LabelTotals {
+        let total = |v: &[Exact]| {
+            let mut t = Exact::default();
+            v.iter().for_each(|x| t.plus(x));
+            t.value()
+        };
+        let values = |v: &[Exact]| v.iter().map(Exact::value).collect::<Vec<f64>>();
+        let (bin_w, bin_wq, bin_w2) = (
+            values(&self.bin_w),
+            values(&self.bin_wq),
+            values(&self.bin_w2),
+        );
+        let (mut wpred, mut w2var) = (0.0, 0.0);
+        for b in 0..bin_w.len() {
+            match d.small_quality[b] {
+                Some(p) => {
+                    wpred += p * bin_w[b];
+                    w2var += bin_w2[b] * p * (1.0 - p);
+                }
+                None => {
+                    wpred += bin_wq[b];
+                    w2var += self.bin_w2qq[b].value();
+                }
+            }
+        }
+        LabelTotals {
+            n: self.n,
+            w: total(&self.bin_w),
+            w2: total(&self.bin_w2),
+            wq: total(&self.bin_wq),
+            wpred,
+            w2var,
+            bin_w,
+            bin_wq,
+            bin_w2,
+        }
+    }
+}
+
+/// Exact cost sums (currency units) of requests with a known cost: (requests, Σ cost).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CostSums {
-    /// (requests, Σ cost) answered by the small model.
-    pub small_only: (u64, f64),
-    /// (requests, Σ cost) escalated by the threshold.
-    pub escalated: (u64, f64),
-    /// (requests, Σ cost) sent to the large model by an override.
-    pub overridden: (u64, f64),
-    /// (requests, Σ small cost) of escalated requests: spend on answers thrown away.
-    pub wasted_small: (u64, f64),
-    /// (requests, Σ large cost) of escalated requests.
-    pub large: (u64, f64),
+    /// Answered by the small model.
+    pub small_only: (u64, Exact),
+    /// Escalated by the threshold.
+    pub escalated: (u64, Exact),
+    /// Sent to the large model by an override.
+    pub overridden: (u64, Exact),
+    /// Σ small cost of escalated requests: spend on answers thrown away.
+    pub wasted_small: (u64, Exact),
+    /// Σ large cost of escalated requests.
+    pub large: (u64, Exact),
+}
+
+impl CostSums {
+    /// Requests with a cost on any path, and Σ their cost rounded once.
+    pub fn total(&self) -> (u64, f64) {
+        let mut sum = Exact::default();
+        let mut n = 0;
+        for (k, s) in [&self.small_only, &self.escalated, &self.overridden] {
+            n += k;
+            sum.plus(s);
+        }
+        (n, sum.value())
+    }
 }
 
 /// Feedback counts on one model's answers.
@@ -100,14 +172,126 @@ pub struct Feedback {
     pub thumbs_down: (u64, u64),
 }
 
+/// What one request, or one row of a log aggregate (requests alike in window, hour, labels,
+/// signal and route), adds to a cell: counts and exact sums, each over the requests with
+/// that value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sums {
+    /// Requests.
+    pub requests: u64,
+    /// Requests with a small-model label; Σ w, Σ w², Σ w·q, Σ w²·q·(1 − q) over them.
+    pub small_labels: u64,
+    /// Σ w.
+    pub w: Exact,
+    /// Σ w².
+    pub w2: Exact,
+    /// Σ w · quality.
+    pub wq: Exact,
+    /// Σ w² · quality · (1 − quality).
+    pub w2qq: Exact,
+    /// Requests with a large-model label, and Σ that quality.
+    pub large_quality: (u64, Exact),
+    /// The request's cost: `cost`, else the small model's plus (escalated) the large one's.
+    pub cost: (u64, Exact),
+    /// The small model's cost.
+    pub small_cost: (u64, Exact),
+    /// The large model's cost.
+    pub large_cost: (u64, Exact),
+    /// Latency, ms.
+    pub latency: (u64, Exact),
+    /// Requests with a `regenerated` value, and how many were.
+    pub regenerated: (u64, u64),
+    /// Requests with a thumbs-down value, and how many got one.
+    pub thumbs_down: (u64, u64),
+}
+
+impl Sums {
+    /// One logged request's contribution.
+    pub fn of(r: &LogRecord) -> Sums {
+        let one = |v: Option<f64>| {
+            let mut e = Exact::default();
+            if let Some(x) = v {
+                e.add(x);
+            }
+            (u64::from(v.is_some()), e)
+        };
+        let flag = |v: Option<bool>| (u64::from(v.is_some()), u64::from(v == Some(true)));
+        let cost = r.cost.or(match (r.small_cost, r.large_cost) {
+            (Some(s), Some(l)) if r.escalated => Some(s + l),
+            (Some(s), _) if !r.escalated => Some(s),
+            _ => None,
+        });
+        let mut s = Sums {
+            requests: 1,
+            large_quality: one(r.large_quality),
+            cost: one(cost),
+            small_cost: one(r.small_cost),
+            large_cost: one(r.large_cost),
+            latency: one(r.latency_ms),
+            regenerated: flag(r.regenerated),
+            thumbs_down: flag(r.thumbs_down),
+            ..Sums::default()
+        };
+        if let Some(q) = r.small_quality {
+            let w = r.weight.unwrap_or(1.0);
+            s.small_labels = 1;
+            s.w.add(w);
+            s.w2.add(w * w);
+            s.wq.add(w * q);
+            s.w2qq.add(w * w * q * (1.0 - q));
+        }
+        s
+    }
+}
+
+impl Sums {
+    /// A log aggregate row's contribution.
+    pub fn of_row(row: &LogAggregateRow) -> Sums {
+        let e = |k: usize| {
+            let [p0, p1, p2] = row.sums[k];
+            Exact { p0, p1, p2 }
+        };
+        let c = row.counts;
+        Sums {
+            requests: row.requests,
+            small_labels: c[0],
+            w: e(0),
+            w2: e(1),
+            wq: e(2),
+            w2qq: e(3),
+            large_quality: (c[1], e(4)),
+            cost: (c[2], e(5)),
+            small_cost: (c[3], e(6)),
+            large_cost: (c[4], e(7)),
+            latency: (c[5], e(8)),
+            regenerated: (c[6], c[7]),
+            thumbs_down: (c[8], c[9]),
+        }
+    }
+}
+
+/// Adds `(n, sum)` into `a`.
+fn add(a: &mut (u64, Exact), b: &(u64, Exact)) {
+    a.0 += b.0;
+    a.1.plus(&b.1);
+}
+
+fn add_all(a: &mut [Exact], b: &[Exact]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        x.plus(y);
+    }
+}
+
 impl Cell {
     fn new(bins: usize) -> Cell {
+        let zeros = || vec![Exact::default(); bins];
         Cell {
             bins: vec![0; bins],
             labels: Labelled {
-                bin_w: vec![0.0; bins],
-                bin_wq: vec![0.0; bins],
-                bin_w2: vec![0.0; bins],
+                bin_w: zeros(),
+                bin_wq: zeros(),
+                bin_w2: zeros(),
+                bin_w2qq: zeros(),
                 ..Labelled::default()
             },
             ..Cell::default()
@@ -116,10 +300,6 @@ impl Cell {
 
     /// Adds `other` (same scope) into this cell.
     pub fn merge(&mut self, o: &Cell) {
-        let add = |a: &mut (u64, f64), b: (u64, f64)| {
-            a.0 += b.0;
-            a.1 += b.1;
-        };
         self.requests += o.requests;
         self.escalated += o.escalated;
         self.overridden += o.overridden;
@@ -138,29 +318,19 @@ impl Cell {
         }
         let (l, m) = (&mut self.labels, &o.labels);
         l.n += m.n;
-        l.w += m.w;
-        l.w2 += m.w2;
-        l.wq += m.wq;
-        l.wpred += m.wpred;
-        l.w2var += m.w2var;
-        for (a, b) in (l.bin_w.iter_mut()).zip(&m.bin_w) {
-            *a += b;
-        }
-        for (a, b) in (l.bin_wq.iter_mut()).zip(&m.bin_wq) {
-            *a += b;
-        }
-        for (a, b) in (l.bin_w2.iter_mut()).zip(&m.bin_w2) {
-            *a += b;
-        }
-        add(&mut l.large, m.large);
+        add_all(&mut l.bin_w, &m.bin_w);
+        add_all(&mut l.bin_wq, &m.bin_wq);
+        add_all(&mut l.bin_w2, &m.bin_w2);
+        add_all(&mut l.bin_w2qq, &m.bin_w2qq);
+        add(&mut l.large, &m.large);
         let (c, d) = (&mut self.cost, &o.cost);
-        add(&mut c.small_only, d.small_only);
-        add(&mut c.escalated, d.escalated);
-        add(&mut c.overridden, d.overridden);
-        add(&mut c.wasted_small, d.wasted_small);
-        add(&mut c.large, d.large);
+        add(&mut c.small_only, &d.small_only);
+        add(&mut c.escalated, &d.escalated);
+        add(&mut c.overridden, &d.overridden);
+        add(&mut c.wasted_small, &d.wasted_small);
+        add(&mut c.large, &d.large);
         for (a, b) in self.latency.iter_mut().zip(&o.latency) {
-            add(a, *b);
+            add(a, b);
         }
         for (f, g) in self.feedback.iter_mut().zip(&o.feedback) {
             f.regenerated.0 += g.regenerated.0;
@@ -170,95 +340,85 @@ impl Cell {
         }
     }
 
-    /// Cost, latency and feedback of one request, by path.
-    fn add_spend(&mut self, r: &LogRecord, route: &Routed) {
-        let cost = r.cost.or(match (r.small_cost, r.large_cost) {
-            (Some(s), Some(l)) if r.escalated => Some(s + l),
-            (Some(s), _) if !r.escalated => Some(s),
-            _ => None,
-        });
-        let k = match (route.overridden, r.escalated) {
+    /// Cost, latency and feedback of requests alike, by path.
+    fn add_spend(&mut self, s: &Sums, escalated: bool, route: &Routed) {
+        let k = match (route.overridden, escalated) {
             (true, _) => 2,
             (false, true) => 1,
             (false, false) => 0,
         };
-        if let Some(ms) = r.latency_ms {
-            self.latency[k].0 += 1;
-            self.latency[k].1 += ms;
-        }
+        add(&mut self.latency[k], &s.latency);
         let path = if route.overridden {
-            self.overridden += 1;
+            self.overridden += s.requests;
             &mut self.cost.overridden
-        } else if r.escalated {
+        } else if escalated {
             &mut self.cost.escalated
         } else {
             &mut self.cost.small_only
         };
-        if let Some(c) = cost {
-            path.0 += 1;
-            path.1 += c;
+        add(path, &s.cost);
+        if escalated {
+            add(&mut self.cost.wasted_small, &s.small_cost);
+            add(&mut self.cost.large, &s.large_cost);
         }
-        if r.escalated {
-            if let Some(s) = r.small_cost {
-                self.cost.wasted_small.0 += 1;
-                self.cost.wasted_small.1 += s;
-            }
-            if let Some(l) = r.large_cost {
-                self.cost.large.0 += 1;
-                self.cost.large.1 += l;
-            }
-        }
-        let f = &mut self.feedback[usize::from(r.escalated)];
-        if let Some(g) = r.regenerated {
-            f.regenerated.0 += 1;
-            f.regenerated.1 += u64::from(g);
-        }
-        if let Some(t) = r.thumbs_down {
-            f.thumbs_down.0 += 1;
-            f.thumbs_down.1 += u64::from(t);
-        }
+        let f = &mut self.feedback[usize::from(escalated)];
+        f.regenerated.0 += s.regenerated.0;
+        f.regenerated.1 += s.regenerated.1;
+        f.thumbs_down.0 += s.thumbs_down.0;
+        f.thumbs_down.1 += s.thumbs_down.1;
     }
 
-    fn add(&mut self, r: &LogRecord, route: &Routed, d: &Distribution) {
-        self.requests += 1;
-        self.escalated += u64::from(r.escalated);
+    fn add(&mut self, s: &Sums, request: &Request, d: &Distribution) {
+        let (route, escalated, n) = (request.route, request.escalated, s.requests);
+        self.requests += n;
+        self.escalated += n * u64::from(escalated);
         // The policy escalates exactly when it does not keep the small answer.
-        if r.escalated == route.keep_small {
-            if r.escalated {
-                self.wrongly_escalated += 1;
+        if escalated == route.keep_small {
+            if escalated {
+                self.wrongly_escalated += n;
             } else {
-                self.wrongly_kept += 1;
+                self.wrongly_kept += n;
             }
-            self.first_mismatch_line.get_or_insert(r.line);
+            self.first_mismatch_line = match (self.first_mismatch_line, request.line) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
-        self.add_spend(r, route);
+        self.add_spend(s, escalated, route);
         if route.overridden {
             return;
         }
-        self.routed += 1;
-        self.routed_escalated += u64::from(r.escalated);
+        self.routed += n;
+        self.routed_escalated += n * u64::from(escalated);
         let bin = d.bin(route.mapped);
-        self.bins[bin] += 1;
-        self.outside += u64::from(d.outside(route.mapped));
-        if let (false, Some(q)) = (r.escalated, r.small_quality) {
-            let w = r.weight.unwrap_or(1.0);
-            let pred = d.small_quality[bin].unwrap_or(q);
-            let l = &mut self.labels;
-            l.n += 1;
-            l.w += w;
-            l.w2 += w * w;
-            l.wq += w * q;
-            l.wpred += w * pred;
-            l.w2var += w * w * pred * (1.0 - pred);
-            l.bin_w[bin] += w;
-            l.bin_wq[bin] += w * q;
-            l.bin_w2[bin] += w * w;
-        }
-        if let (true, Some(q)) = (r.escalated, r.large_quality) {
-            self.labels.large.0 += 1;
-            self.labels.large.1 += q;
+        self.bins[bin] += n;
+        self.outside += n * u64::from(d.outside(route.mapped));
+        let l = &mut self.labels;
+        if escalated {
+            add(&mut l.large, &s.large_quality);
+        } else {
+            l.n += s.small_labels;
+            l.bin_w[bin].plus(&s.w);
+            l.bin_wq[bin].plus(&s.wq);
+            l.bin_w2[bin].plus(&s.w2);
+            l.bin_w2qq[bin].plus(&s.w2qq);
         }
     }
+}
+
+/// Where requests alike sit and how they went: the key of [`Sums`].
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Seconds since the epoch, floored (an aggregate row: its window's start).
+    pub second: i64,
+    /// The UTC hour of day.
+    pub hour: usize,
+    /// Whether the router escalated.
+    pub escalated: bool,
+    /// The policy's route.
+    pub route: &'a Routed,
+    /// The log line (`None`: an aggregate row).
+    pub line: Option<u64>,
 }
 
 /// The cells of a run, by (window start in seconds, scope), and escalation by hour of day.
@@ -285,24 +445,38 @@ impl Tally {
 
     /// Adds one request.
     pub fn add(&mut self, r: &LogRecord, route: &Routed, reference: &Reference) {
+        let second = r.timestamp.floor() as i64;
+        let request = Request {
+            second,
+            hour: second.rem_euclid(86_400) as usize / 3600,
+            escalated: r.escalated,
+            route,
+            line: Some(r.line),
+        };
+        self.add_sums(&request, &Sums::of(r), reference);
+    }
+
+    /// Adds requests alike (one request, or one row of a log aggregate).
+    pub fn add_sums(&mut self, request: &Request, s: &Sums, reference: &Reference) {
+        let route = request.route;
         if !route.in_scope {
-            self.out_of_scope += 1;
+            self.out_of_scope += s.requests;
             return;
         }
-        let start = (r.timestamp.floor() as i64).div_euclid(self.window) * self.window;
-        let hour = (r.timestamp.floor() as i64).rem_euclid(86_400) / 3600;
-        self.by_hour[hour as usize].0 += 1;
-        self.by_hour[hour as usize].1 += u64::from(r.escalated);
+        let start = request.second.div_euclid(self.window) * self.window;
+        let hour = &mut self.by_hour[request.hour];
+        hour.0 += s.requests;
+        hour.1 += s.requests * u64::from(request.escalated);
         let overall = &reference.overall;
         let cell =
             (self.cells.entry((start, 0))).or_insert_with(|| Cell::new(overall.counts.len()));
-        cell.add(r, route, overall);
-        cell.unseen += u64::from(route.unseen);
+        cell.add(s, request, overall);
+        cell.unseen += s.requests * u64::from(route.unseen);
         if let Some(k) = route.segment {
             let d = &reference.segments[k].distribution;
             let cell =
                 (self.cells.entry((start, k + 1))).or_insert_with(|| Cell::new(d.counts.len()));
-            cell.add(r, route, d);
+            cell.add(s, request, d);
         }
     }
 

@@ -10,6 +10,7 @@ use crate::input::aggregate::{
 };
 
 mod latency;
+pub mod logs;
 
 /// The engines `calibrate sql` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +139,24 @@ impl Dialect {
             Dialect::Spark => format!("({x} - pmod({x}, {}))", self.int(1)),
             _ => format!("FLOOR({x})"),
         }
+    }
+
+    /// The three limb sums (`engine::exact::limbs`) of the non-negative doubles in column `v`,
+    /// as DECIMAL(38,0) columns named `columns`.
+    fn limb_sums(self, v: &str, columns: [String; 3]) -> Vec<String> {
+        let dec = self.decimal();
+        let hi = self.floor(&format!("{v} / {}", self.int(P40)));
+        let mid = self.floor(&format!("{v} * {}", self.int(P20)));
+        let lo = self.floor(&format!("{v} * {} * {}", self.int(P20), self.int(P60)));
+        let limb = |expr: String| format!("CAST({expr} AS {})", self.bigint());
+        let limbs = [
+            limb(hi.clone()),
+            limb(format!("{mid} - {hi} * {}", self.int(P60))),
+            limb(format!("{lo} - {mid} * {}", self.int(P60))),
+        ];
+        (limbs.into_iter().zip(columns))
+            .map(|(p, c)| format!("CAST(SUM(CAST({p} AS {dec})) AS {dec}) AS {c}"))
+            .collect()
     }
 
     /// A whole number as a double, exactly.
@@ -353,23 +372,13 @@ impl Query<'_> {
 
     /// The three limb sums of the values in column `v`, as `columns`; nulls when `absent`.
     fn sum_limbs(&self, v: &str, columns: [String; 3], absent: bool) -> Vec<String> {
-        let d = self.d;
-        let dec = d.decimal();
-        let hi = d.floor(&format!("{v} / {}", d.int(P40)));
-        let mid = d.floor(&format!("{v} * {}", d.int(P20)));
-        let lo = d.floor(&format!("{v} * {} * {}", d.int(P20), d.int(P60)));
-        let limb = |expr: String| format!("CAST({expr} AS {})", d.bigint());
-        let limbs = [
-            limb(hi.clone()),
-            limb(format!("{mid} - {hi} * {}", d.int(P60))),
-            limb(format!("{lo} - {mid} * {}", d.int(P60))),
-        ];
-        (limbs.into_iter().zip(columns))
-            .map(|(p, c)| match absent {
-                true => format!("CAST(NULL AS {dec}) AS {c}"),
-                false => format!("CAST(SUM(CAST({p} AS {dec})) AS {dec}) AS {c}"),
-            })
-            .collect()
+        let dec = self.d.decimal();
+        match absent {
+            true => (columns.iter())
+                .map(|c| format!("CAST(NULL AS {dec}) AS {c}"))
+                .collect(),
+            false => self.d.limb_sums(v, columns),
+        }
     }
 
     /// The counts of right answers and of fractional labels.

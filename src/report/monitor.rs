@@ -8,11 +8,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+use crate::input::LogRecord;
+use crate::input::aggregate::logs::{LogAggregate, log_aggregate_input};
 use crate::input::{
     Format, LogColumns, LogOptions, Progress, Reference, Source, read_against, read_logs,
 };
 use crate::monitor::route::Router;
-use crate::monitor::tally::Tally;
+use crate::monitor::tally::{Request, Sums, Tally};
 use crate::monitor::{Monitor, MonitorSettings, Status, monitor};
 
 /// What `monitor` reads.
@@ -87,11 +89,18 @@ pub fn monitor_report(
         small_model: input.small_model.clone(),
     };
     let mut tally = Tally::new(s.window);
-    let facts = read_logs(&options, progress, |record| {
-        let routed = router.route(&record);
-        tally.add(&record, &routed, &router.reference);
-    })?;
-    if facts.records == 0 {
+    let aggregate = log_aggregate_input(&input.source, input.format, &router.columns)?;
+    let records = match aggregate {
+        Some(aggregate) => tally_aggregate(input, &aggregate, &router, &mut tally)?,
+        None => {
+            let facts = read_logs(&options, progress, |record| {
+                let routed = router.route(&record);
+                tally.add(&record, &routed, &router.reference);
+            })?;
+            facts.records
+        }
+    };
+    if records == 0 {
         bail!("{}: no log records", input.source.label());
     }
     let monitor = monitor(&tally, &router.reference, router.hidden_escalations, s);
@@ -99,9 +108,70 @@ pub fn monitor_report(
         logs: input.source.as_given(),
         against: against_label,
         signal,
-        records: facts.records,
+        records,
         settings: *s,
         reference: router.reference,
         monitor,
     })
+}
+
+/// Routes each row of a log aggregate as its requests were routed, into the tally; the
+/// requests it holds.
+fn tally_aggregate(
+    input: &MonitorInput,
+    aggregate: &LogAggregate,
+    router: &Router,
+    tally: &mut Tally,
+) -> Result<u64> {
+    let label = input.source.label();
+    if let Some((name, _)) = input.fields.first() {
+        bail!(
+            "--field {name}=...: {label} is a log aggregate, whose columns were mapped when it \
+             was built (`calibrate sql --logs --field`)"
+        );
+    }
+    if input.label_weight.is_some() || input.small_model != "small" {
+        bail!(
+            "--label-weight-field and --small-model: {label} is a log aggregate, whose weights \
+             and routes were read when it was built (`calibrate sql --logs`)"
+        );
+    }
+    if tally.window % aggregate.window != 0 {
+        bail!(
+            "--window {}s: {label} holds windows of {}s; ask for a multiple of it, or build \
+             the aggregate with shorter windows (`calibrate sql --logs --window`)",
+            tally.window,
+            aggregate.window
+        );
+    }
+    let mut requests = 0;
+    for row in &aggregate.rows {
+        let record = LogRecord {
+            line: 0,
+            timestamp: row.window_start as f64,
+            signal: row.signal,
+            escalated: row.escalated,
+            labels: row.labels.iter().cloned().collect(),
+            cost: None,
+            small_cost: None,
+            large_cost: None,
+            latency_ms: None,
+            regenerated: None,
+            thumbs_down: None,
+            small_quality: None,
+            large_quality: None,
+            weight: None,
+        };
+        let route = router.route(&record);
+        let request = Request {
+            second: row.window_start,
+            hour: row.hour as usize,
+            escalated: row.escalated,
+            route: &route,
+            line: None,
+        };
+        tally.add_sums(&request, &Sums::of_row(row), &router.reference);
+        requests += row.requests;
+    }
+    Ok(requests)
 }

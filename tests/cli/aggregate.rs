@@ -357,7 +357,7 @@ fn engines_python() -> Option<String> {
 }
 
 #[test]
-fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
+fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_and_the_logs_monitor_byte_for_byte() {
     let Some(python) = engines_python() else {
         return;
     };
@@ -464,6 +464,8 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
             }));
         }
     }
+    // The log aggregate's jobs share the one Spark session.
+    jobs.extend(crate::log_aggregate::engine_jobs(&s));
     let jobs_file = s.write("jobs.json", serde_json::to_string(&jobs).unwrap());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/engines.py");
     let run = std::process::Command::new(&python)
@@ -493,6 +495,7 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_byte_for_byte() {
             );
         }
     }
+    crate::log_aggregate::check_engine_results(&s);
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod hardening;
 mod holdout;
 mod input;
 mod jsonl;
+mod log_aggregate;
 mod logs_gen;
 mod monitor;
 mod output;

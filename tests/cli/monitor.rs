@@ -11,7 +11,7 @@ use crate::logs_gen::{Faults, generate};
 
 /// The policy `recommend --min-quality 0.95 --print json` writes for data/example.jsonl
 /// (segments by task_type in its reference), computed once for the whole test binary.
-fn policy() -> &'static (PathBuf, serde_json::Value) {
+pub fn policy() -> &'static (PathBuf, serde_json::Value) {
     static POLICY: OnceLock<(PathBuf, serde_json::Value)> = OnceLock::new();
     POLICY.get_or_init(|| {
         let out = calibrate()

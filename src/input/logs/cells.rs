@@ -23,8 +23,10 @@ pub(super) struct Cells<'g, 'a> {
 /// What the timestamp field accepts.
 pub(super) const TIME: &str =
     "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds (milliseconds above 1e11)";
-/// What cost and latency fields accept.
-pub(super) const COST: &str = "a finite number >= 0";
+/// What cost and latency fields accept (below 1e30, so that sums stay exact).
+pub(super) const COST: &str = "a number >= 0 and below 1e30";
+/// What the label weight accepts (its square stays below 1e30).
+pub(super) const WEIGHT: &str = "a number > 0 and below 1e15";
 /// What quality labels accept.
 pub(super) const QUALITY: &str = "a number in [0, 1] or a boolean";
 

@@ -20,7 +20,7 @@ use thiserror::Error;
 
 use super::source::{self, Input};
 use super::{Format, LoadError, Progress, Source};
-use cells::{COST, Cells, LabelSets, QUALITY};
+use cells::{COST, Cells, LabelSets, QUALITY, WEIGHT};
 
 /// Epoch numbers above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
 pub const EPOCH_MS_ABOVE: f64 = 1e11;
@@ -380,7 +380,7 @@ fn record<'a>(
         .number(at::SIGNAL, "a finite number", f64::is_finite)?
         .ok_or_else(|| cells.fail(at::SIGNAL, "a finite number", "nothing".into()))?;
     let unit = |x: f64| (0.0..=1.0).contains(&x);
-    let cost_ok = |x: f64| x.is_finite() && x >= 0.0;
+    let cost_ok = |x: f64| (0.0..1e30).contains(&x);
     let weighted = options.columns.label_weight.is_some();
     let labels = at::AFTER_FIXED + usize::from(weighted);
     Ok(LogRecord {
@@ -398,9 +398,7 @@ fn record<'a>(
         small_quality: cells.number(at::SMALL_QUALITY, QUALITY, unit)?,
         large_quality: cells.number(at::LARGE_QUALITY, QUALITY, unit)?,
         weight: match weighted {
-            true => cells.number(at::AFTER_FIXED, "a finite number > 0", |x| {
-                x.is_finite() && x > 0.0
-            })?,
+            true => cells.number(at::AFTER_FIXED, WEIGHT, |x| x > 0.0 && x < 1e15)?,
             false => None,
         },
     })

@@ -117,10 +117,13 @@ fn finding_words(r: &MonitorReport, f: &Finding, row: &Row) -> String {
     match f.check {
         Check::Conformance => format!(
             "conformance: {} escalated though the policy keeps them, {} kept though it \
-             escalates (first at line {}): a router bug (> for >=, a missing override?)",
+             escalates ({}): a router bug (> for >=, a missing override?)",
             row.mismatches.0,
             row.mismatches.1,
-            row.first_mismatch_line.unwrap_or(0)
+            row.first_mismatch_line.map_or_else(
+                || "an aggregate names no lines".to_string(),
+                |line| format!("first at line {line}")
+            )
         ),
         Check::Ceiling => format!(
             "escalation {} above the ceiling {} (savings eroding)",
@@ -225,8 +228,13 @@ fn feedback_words(f: &Finding, row: &Row) -> String {
 /// One suggestion, worded.
 pub(super) fn suggestion_line(r: &MonitorReport, s: &Suggestion) -> String {
     match s {
-        Suggestion::FixRouter { line } => format!(
+        Suggestion::FixRouter { line: Some(line) } => format!(
             "fix the router: {}:{line} is routed differently from the policy",
+            r.logs
+        ),
+        Suggestion::FixRouter { line: None } => format!(
+            "fix the router: requests in {} are routed differently from the policy (see the \
+             conformance alerts' windows; an aggregate names no lines)",
             r.logs
         ),
         Suggestion::Raise { row } => {

@@ -199,3 +199,149 @@ fn without_lines(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A log aggregate written by hand: `rows` of (window start, hour, task type, signal,
+/// escalated, requests, invalid); no labels, costs or feedback. `label`: whether it carries
+/// the policy's `task_type` column.
+fn hand_made(
+    s: &Scratch,
+    rows: &[(i64, i64, &str, f64, i64, i64, i64)],
+    label: bool,
+) -> std::path::PathBuf {
+    let n = rows.len();
+    let int = |name: &str, v: Vec<i64>| Column::new(name.into(), v);
+    let mut columns = vec![
+        int("calibrate_log_aggregate", vec![1; n]),
+        int("window_seconds", vec![3600; n]),
+        int("window_start", rows.iter().map(|r| r.0).collect()),
+        int("hour", rows.iter().map(|r| r.1).collect()),
+        Column::new(
+            "signal".into(),
+            rows.iter().map(|r| r.3).collect::<Vec<f64>>(),
+        ),
+        int("escalated", rows.iter().map(|r| r.4).collect()),
+        int("requests", rows.iter().map(|r| r.5).collect()),
+        int("invalid_records", rows.iter().map(|r| r.6).collect()),
+    ];
+    if label {
+        let task: Vec<&str> = rows.iter().map(|r| r.2).collect();
+        columns.push(Column::new("label_task_type".into(), task));
+    }
+    for count in [
+        "small_labels",
+        "large_labels",
+        "cost_n",
+        "small_cost_n",
+        "large_cost_n",
+        "latency_n",
+        "regenerated_n",
+        "regenerated",
+        "thumbs_down_n",
+        "thumbs_down",
+    ] {
+        columns.push(int(count, vec![0; n]));
+    }
+    for sum in [
+        "w",
+        "w2",
+        "wq",
+        "w2qq",
+        "large_quality",
+        "cost",
+        "small_cost",
+        "large_cost",
+        "latency_ms",
+    ] {
+        for k in 0..3 {
+            columns.push(int(&format!("{sum}_p{k}"), vec![0; n]));
+        }
+    }
+    let mut frame = DataFrame::new(n, columns).unwrap();
+    let path = s.join("hand.parquet");
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    path
+}
+
+/// Runs `monitor` on `input` with `flags`, the report to DIR/out.
+fn run_monitor(s: &Scratch, input: &std::path::Path, flags: &[&str]) -> std::process::Output {
+    calibrate()
+        .arg("monitor")
+        .arg(input)
+        .arg("--against")
+        .arg(&policy().0)
+        .arg("--quiet")
+        .args(flags)
+        .arg("--out")
+        .arg(s.join("out"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_hand_made_log_aggregate_is_counted_as_its_requests() {
+    let s = Scratch::new();
+    // 2026-01-01 00:00 and 01:00 UTC: 150 chat requests kept small at signal 0.99, 50
+    // escalated at 0.01, and 100 kept small in the next hour.
+    let day = 1_767_225_600;
+    let rows = [
+        (day, 0, "chat", 0.99, 0, 150, 0),
+        (day, 0, "chat", 0.01, 1, 50, 0),
+        (day + 3600, 1, "chat", 0.99, 0, 100, 0),
+    ];
+    let path = hand_made(&s, &rows, true);
+    let out = run_monitor(&s, &path, &[]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let json = s.json("out/monitor.json");
+    assert_eq!(json["records"], 300);
+    // By hand: one daily window, 300 requests of which 50 escalated; by hour 200/50 and 100/0.
+    let all = &json["rows"][0];
+    assert_eq!(
+        (all["requests"].as_u64(), all["escalation_rate"].as_f64()),
+        (Some(300), Some(50.0 / 300.0))
+    );
+    assert_eq!(json["by_hour"][0], serde_json::json!([200, 50]));
+    assert_eq!(json["by_hour"][1], serde_json::json!([100, 0]));
+}
+
+#[test]
+fn a_log_aggregate_refuses_what_it_cannot_honour_in_one_line() {
+    let s = Scratch::new();
+    let day = 1_767_225_600;
+    let good = [(day, 0, "chat", 0.99, 0, 150, 0)];
+    let path = hand_made(&s, &good, true);
+    for (flags, expected) in [
+        (&["--window", "30m"][..], "holds windows of 3600s"),
+        (&["--field", "signal=score"][..], "is a log aggregate"),
+        (&["--label-weight-field", "w"][..], "is a log aggregate"),
+    ] {
+        let out = run_monitor(&s, &path, flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{flags:?}: {}",
+            stderr(&out)
+        );
+        assert!(!s.join("out").exists(), "{flags:?} wrote a report");
+    }
+    let bad = [
+        (day, 0, "chat", 0.99, 0, 150, 0),
+        (day, 0, "chat", 0.5, 0, 10, 3),
+    ];
+    let out = run_monitor(&s, &hand_made(&s, &bad, true), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("hand.parquet: row 2: column \"invalid_records\": 3 requests"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let out = run_monitor(&s, &hand_made(&s, &good, false), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("column \"label_task_type\": missing"),
+        "{}",
+        stderr(&out)
+    );
+}

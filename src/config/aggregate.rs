@@ -186,17 +186,7 @@ pub fn log_sql(a: SqlArgs) -> Result<LogSqlSpec> {
         .map_err(anyhow::Error::msg)
         .with_context(|| format!("{}: the policy's signal", path.display()))?;
     let mut columns = LogColumns::new(&against.signal.name);
-    for spec in &a.fields {
-        let (name, column) = (spec.split_once('='))
-            .filter(|(n, c)| !n.is_empty() && !c.is_empty())
-            .with_context(|| format!("--field {spec:?}: expected FIELD=COLUMN"))?;
-        if !columns.set(name, column) {
-            bail!(
-                "--field {spec:?}: unknown log field {name:?} (known: {})",
-                LogColumns::NAMES
-            );
-        }
-    }
+    super::monitor::log_fields(&a.fields, &mut columns)?;
     columns.label_weight = a.logs.label_weight_field;
     for field in &a.logs.without {
         if !OPTIONAL_LOG_FIELDS.contains(&field.as_str()) {

@@ -31,20 +31,7 @@ pub struct MonitorConfig {
 /// Validates `calibrate monitor`'s flags.
 pub fn monitor(a: MonitorArgs) -> Result<MonitorConfig> {
     let source = source_of(a.logs);
-    let mut check = LogColumns::new("signal");
-    let mut fields = Vec::new();
-    for spec in &a.field {
-        let (name, column) = (spec.split_once('='))
-            .filter(|(n, c)| !n.is_empty() && !c.is_empty())
-            .with_context(|| format!("--field {spec:?}: expected FIELD=COLUMN"))?;
-        if !check.set(name, column) {
-            bail!(
-                "--field {spec:?}: unknown log field {name:?} (known: {})",
-                LogColumns::NAMES
-            );
-        }
-        fields.push((name.to_string(), column.to_string()));
-    }
+    let fields = log_fields(&a.field, &mut LogColumns::new("signal"))?;
     let unit = |flag: &str, x: f64| {
         if x > 0.0 && x < 1.0 {
             Ok(x)
@@ -83,6 +70,24 @@ pub fn monitor(a: MonitorArgs) -> Result<MonitorConfig> {
         out,
         quiet: a.quiet,
     })
+}
+
+/// `--field FIELD=COLUMN` of log fields, set on `columns`; the pairs, in order.
+pub fn log_fields(specs: &[String], columns: &mut LogColumns) -> Result<Vec<(String, String)>> {
+    let mut fields = Vec::new();
+    for spec in specs {
+        let (name, column) = (spec.split_once('='))
+            .filter(|(n, c)| !n.is_empty() && !c.is_empty())
+            .with_context(|| format!("--field {spec:?}: expected FIELD=COLUMN"))?;
+        if !columns.set(name, column) {
+            bail!(
+                "--field {spec:?}: unknown log field {name:?} (known: {})",
+                LogColumns::NAMES
+            );
+        }
+        fields.push((name.to_string(), column.to_string()));
+    }
+    Ok(fields)
 }
 
 /// `--window`: a whole number and a unit, `s`, `m`, `h` or `d` (`1h`, `30m`, `7d`).

@@ -99,6 +99,7 @@ pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
     let read = Read {
         frame: &frame,
         label,
+        first: 0,
     };
     let columns = read.columns()?;
     // From the first row of sums (an engine may write latency rows first).
@@ -136,6 +137,8 @@ pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
 struct Read<'a> {
     frame: &'a DataFrame,
     label: &'a str,
+    /// The file's row number of the frame's first row (a slice of a file).
+    first: usize,
 }
 
 /// The aggregate's columns, each whole.
@@ -174,7 +177,7 @@ fn shown(v: Option<i128>) -> String {
 
 impl Read<'_> {
     fn bad(&self, row: Option<usize>, column: &str, message: String) -> LoadError {
-        let at = row.map_or(String::new(), |r| format!("row {}: ", r + 1));
+        let at = row.map_or(String::new(), |r| format!("row {}: ", self.first + r + 1));
         LoadError::Reader {
             path: self.label.into(),
             message: format!("{at}column \"{column}\": {message}"),

@@ -57,22 +57,14 @@ fn reference(segments: Vec<ReferenceSegment>) -> Reference {
 }
 
 fn record(line: u64, signal: f64, escalated: bool, labels: Vec<Option<&str>>) -> LogRecord {
-    LogRecord {
+    let labels = labels.into_iter().map(|l| l.map(String::from)).collect();
+    LogRecord::routed(
         line,
-        timestamp: 1_767_225_600.0 + line as f64,
+        1_767_225_600.0 + line as f64,
         signal,
         escalated,
-        labels: labels.into_iter().map(|l| l.map(String::from)).collect(),
-        cost: None,
-        small_cost: None,
-        large_cost: None,
-        latency_ms: None,
-        regenerated: None,
-        thumbs_down: None,
-        small_quality: None,
-        large_quality: None,
-        weight: None,
-    }
+        labels,
+    )
 }
 
 /// A policy: default 0.5, code 0.7, legal always large, enterprise users always large.

@@ -145,23 +145,15 @@ fn tally_aggregate(
         );
     }
     let mut requests = 0;
-    for row in &aggregate.rows {
-        let record = LogRecord {
-            line: 0,
-            timestamp: row.window_start as f64,
-            signal: row.signal,
-            escalated: row.escalated,
-            labels: row.labels.iter().cloned().collect(),
-            cost: None,
-            small_cost: None,
-            large_cost: None,
-            latency_ms: None,
-            regenerated: None,
-            thumbs_down: None,
-            small_quality: None,
-            large_quality: None,
-            weight: None,
-        };
+    aggregate.rows(&mut |row| {
+        let labels = row.labels.iter().cloned().collect();
+        let record = LogRecord::routed(
+            0,
+            row.window_start as f64,
+            row.signal,
+            row.escalated,
+            labels,
+        );
         let route = router.route(&record);
         let request = Request {
             second: row.window_start,
@@ -172,6 +164,6 @@ fn tally_aggregate(
         };
         tally.add_sums(&request, &Sums::of_row(row), &router.reference);
         requests += row.requests;
-    }
+    })?;
     Ok(requests)
 }

@@ -93,17 +93,7 @@ pub fn engine_jobs(s: &Scratch) -> Vec<serde_json::Value> {
 
 /// Runs `monitor` on `input` into DIR/`out`; its stdout with the input's name taken out.
 fn monitor(s: &Scratch, input: &std::path::Path, out: &str, flags: &[&str]) -> String {
-    let run = calibrate()
-        .arg("monitor")
-        .arg(input)
-        .arg("--against")
-        .arg(&policy().0)
-        .arg("--quiet")
-        .args(flags)
-        .arg("--out")
-        .arg(s.join(out))
-        .output()
-        .unwrap();
+    let run = run_monitor(s, input, out, flags);
     // Exit 1: the injected faults alert.
     assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
     stdout(&run).replace(&input.display().to_string(), "INPUT")
@@ -264,8 +254,13 @@ fn hand_made(
     path
 }
 
-/// Runs `monitor` on `input` with `flags`, the report to DIR/out.
-fn run_monitor(s: &Scratch, input: &std::path::Path, flags: &[&str]) -> std::process::Output {
+/// Runs `monitor` on `input` with `flags`, the report to DIR/`out`.
+fn run_monitor(
+    s: &Scratch,
+    input: &std::path::Path,
+    out: &str,
+    flags: &[&str],
+) -> std::process::Output {
     calibrate()
         .arg("monitor")
         .arg(input)
@@ -274,7 +269,7 @@ fn run_monitor(s: &Scratch, input: &std::path::Path, flags: &[&str]) -> std::pro
         .arg("--quiet")
         .args(flags)
         .arg("--out")
-        .arg(s.join("out"))
+        .arg(s.join(out))
         .output()
         .unwrap()
 }
@@ -291,7 +286,7 @@ fn a_hand_made_log_aggregate_is_counted_as_its_requests() {
         (day + 3600, 1, "chat", 0.99, 0, 100, 0),
     ];
     let path = hand_made(&s, &rows, true);
-    let out = run_monitor(&s, &path, &[]);
+    let out = run_monitor(&s, &path, "out", &[]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     let json = s.json("out/monitor.json");
     assert_eq!(json["records"], 300);
@@ -316,7 +311,7 @@ fn a_log_aggregate_refuses_what_it_cannot_honour_in_one_line() {
         (&["--field", "signal=score"][..], "is a log aggregate"),
         (&["--label-weight-field", "w"][..], "is a log aggregate"),
     ] {
-        let out = run_monitor(&s, &path, flags);
+        let out = run_monitor(&s, &path, "out", flags);
         assert_eq!(out.status.code(), Some(2), "{flags:?}");
         assert!(
             stderr(&out).contains(expected),
@@ -329,7 +324,7 @@ fn a_log_aggregate_refuses_what_it_cannot_honour_in_one_line() {
         (day, 0, "chat", 0.99, 0, 150, 0),
         (day, 0, "chat", 0.5, 0, 10, 3),
     ];
-    let out = run_monitor(&s, &hand_made(&s, &bad, true), &[]);
+    let out = run_monitor(&s, &hand_made(&s, &bad, true), "out", &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -337,7 +332,7 @@ fn a_log_aggregate_refuses_what_it_cannot_honour_in_one_line() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    let out = run_monitor(&s, &hand_made(&s, &good, false), &[]);
+    let out = run_monitor(&s, &hand_made(&s, &good, false), "out", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("column \"label_task_type\": missing"),

@@ -84,35 +84,66 @@ pub struct LogAggregateRow {
     pub sums: [[i128; 3]; 9],
 }
 
-/// A log aggregate.
-#[derive(Debug, Clone, PartialEq)]
+/// A log aggregate file, read in slices of rows (memory holds one slice).
+#[derive(Debug, Clone)]
 pub struct LogAggregate {
-    /// The windows' length, seconds.
+    /// The windows' length, seconds (from the first row; every row is checked against it).
     pub window: i64,
-    /// The rows, in file order.
-    pub rows: Vec<LogAggregateRow>,
+    path: std::path::PathBuf,
+    label: String,
+    labels: Vec<String>,
+    rows: usize,
 }
+
+/// Rows per slice.
+const SLICE: usize = 1 << 16;
 
 /// Whether a table with these column names is a log aggregate.
 pub fn is_log_aggregate(names: &[String]) -> bool {
     names.iter().any(|n| n == LOG_VERSION_COLUMN)
 }
 
-/// Reads a log aggregate, with the label columns `labels` (each must be there).
-pub fn read_log_aggregate(
-    file: File,
-    label: &str,
-    labels: &[String],
-) -> Result<LogAggregate, LoadError> {
-    let frame = crate::input::table::parquet_frame(file, label)?;
-    let read = Read {
-        frame: &frame,
-        label,
-    };
+impl LogAggregate {
+    fn open(&self) -> Result<File, LoadError> {
+        File::open(&self.path).map_err(|source| LoadError::Io {
+            path: self.label.clone(),
+            source,
+        })
+    }
+
+    fn slice(&self, first: usize, count: usize) -> Result<DataFrame, LoadError> {
+        let file = self.open()?;
+        crate::input::table::guarded(&self.label, || {
+            ParquetReader::new(file)
+                .with_slice(Some((first, count)))
+                .finish()
+        })
+    }
+
+    /// Hands every row, checked, to `each` in file order; the rows read.
+    pub fn rows(&self, each: &mut dyn FnMut(&LogAggregateRow)) -> Result<usize, LoadError> {
+        for first in (0..self.rows).step_by(SLICE) {
+            let frame = self.slice(first, SLICE.min(self.rows - first))?;
+            let read = Read {
+                frame: &frame,
+                label: &self.label,
+                first,
+            };
+            check_versions(&read, self.window)?;
+            let columns = LogColumns::read(&read, &self.labels)?;
+            for r in 0..frame.height() {
+                each(&columns.row(&read, r, self.window)?);
+            }
+        }
+        Ok(self.rows)
+    }
+}
+
+/// The schema version and the window length of every row of a slice.
+fn check_versions(read: &Read<'_>, window: i64) -> Result<(), LoadError> {
     let version = read.ints(LOG_VERSION_COLUMN)?;
-    let window = read.ints(WINDOW_SECONDS)?;
-    let first = window.first().copied().flatten();
-    for r in 0..frame.height() {
+    let windows = read.ints(WINDOW_SECONDS)?;
+    for r in 0..read.frame.height() {
         if version[r] != Some(LOG_VERSION.into()) {
             let why = format!(
                 "expected {LOG_VERSION}, found {} (this calibrate reads log aggregates of \
@@ -121,27 +152,57 @@ pub fn read_log_aggregate(
             );
             return Err(read.bad(Some(r), LOG_VERSION_COLUMN, why));
         }
-        if window[r] != first || !first.is_some_and(|w| (1..=i128::from(i32::MAX)).contains(&w)) {
+        if windows[r] != Some(window.into()) {
             let why = format!(
                 "expected the same positive number of seconds in every row, found {} after {}",
-                shown(window[r]),
-                shown(first)
+                shown(windows[r]),
+                window
             );
             return Err(read.bad(Some(r), WINDOW_SECONDS, why));
         }
     }
-    let columns = LogColumns::read(&read, labels)?;
-    let window = first.unwrap_or(1) as i64;
-    let rows = (0..frame.height())
-        .map(|r| columns.row(&read, r, window))
-        .collect::<Result<Vec<_>, _>>()?;
-    if rows.is_empty() {
+    Ok(())
+}
+
+/// Opens a log aggregate, with the label columns `labels` (each must be there): its window
+/// from the first row.
+fn open_log_aggregate(
+    path: &std::path::Path,
+    label: &str,
+    labels: &[String],
+) -> Result<LogAggregate, LoadError> {
+    let mut aggregate = LogAggregate {
+        window: 1,
+        path: path.to_path_buf(),
+        label: label.into(),
+        labels: labels.to_vec(),
+        rows: 0,
+    };
+    aggregate.rows = crate::input::table::parquet_rows(aggregate.open()?, label)?;
+    if aggregate.rows == 0 {
         return Err(LoadError::Reader {
             path: label.into(),
             message: "a log aggregate with no rows (it holds no requests)".into(),
         });
     }
-    Ok(LogAggregate { window, rows })
+    let frame = aggregate.slice(0, 1)?;
+    let read = Read {
+        frame: &frame,
+        label,
+        first: 0,
+    };
+    let window = read.ints(WINDOW_SECONDS)?[0];
+    match window.filter(|w| (1..=i128::from(i32::MAX)).contains(w)) {
+        Some(w) => aggregate.window = w as i64,
+        None => {
+            let why = format!(
+                "expected a positive number of seconds, found {}",
+                shown(window)
+            );
+            return Err(read.bad(Some(0), WINDOW_SECONDS, why));
+        }
+    }
+    Ok(aggregate)
 }
 
 /// The columns, each whole.
@@ -325,5 +386,5 @@ pub fn log_aggregate_input(
     if !is_log_aggregate(&names) {
         return Ok(None);
     }
-    read_log_aggregate(open()?, &label, labels).map(Some)
+    open_log_aggregate(path, &label, labels).map(Some)
 }

@@ -151,6 +151,29 @@ pub struct LogRecord {
     pub weight: Option<f64>,
 }
 
+impl LogRecord {
+    /// A request with only what routing reads: its signal, route and labels (no costs,
+    /// feedback or quality labels).
+    pub fn routed(line: u64, timestamp: f64, signal: f64, escalated: bool, labels: Labels) -> Self {
+        LogRecord {
+            line,
+            timestamp,
+            signal,
+            escalated,
+            labels,
+            cost: None,
+            small_cost: None,
+            large_cost: None,
+            latency_ms: None,
+            regenerated: None,
+            thumbs_down: None,
+            small_quality: None,
+            large_quality: None,
+            weight: None,
+        }
+    }
+}
+
 /// A record's label values in [`LogOptions::labels`] order (`None`: absent or null), shared by
 /// the records of a block that have the same values.
 pub type Labels = std::sync::Arc<[Option<String>]>;

@@ -429,7 +429,10 @@ fn plain_types(frame: DataFrame) -> PolarsResult<DataFrame> {
 /// Runs a polars Parquet read, turning its error, or a panic on a damaged file (polars-parquet
 /// panics on some corrupt metadata), into a one-line error. The panic's own message is not
 /// printed: the error says what happened.
-fn guarded<T>(label: &str, read: impl FnOnce() -> PolarsResult<T>) -> Result<T, LoadError> {
+pub(crate) fn guarded<T>(
+    label: &str,
+    read: impl FnOnce() -> PolarsResult<T>,
+) -> Result<T, LoadError> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));

@@ -498,6 +498,18 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_and_the_logs_monitor_b
     crate::log_aggregate::check_engine_results(&s);
 }
 
+/// `aggregate --segment-by task_type` of `input` in parts of `part` bytes, to DIR/`out`.
+fn in_parts(s: &Scratch, input: &std::path::Path, out: &str, part: &str) -> std::process::Output {
+    let mut cmd = calibrate();
+    cmd.arg("aggregate")
+        .arg(input)
+        .args(["--quiet", "--segment-by", "task_type"]);
+    cmd.args(["--part-bytes", part, "--out"])
+        .arg(s.join(out))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
     // `aggregate` reads JSON Lines in parts (memory holds one); parts of 3000 bytes cut the
@@ -505,16 +517,7 @@ fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
     let s = Scratch::new();
     let records = eval_set(1200, 17, false);
     let eval = s.write("eval.jsonl", jsonl(&records));
-    let aggregate = |input: &std::path::Path, out: &str, part: &str| {
-        let mut cmd = calibrate();
-        cmd.arg("aggregate")
-            .arg(input)
-            .args(["--quiet", "--segment-by", "task_type"]);
-        cmd.args(["--part-bytes", part, "--out"])
-            .arg(s.join(out))
-            .output()
-            .unwrap()
-    };
+    let aggregate = |input: &std::path::Path, out: &str, part: &str| in_parts(&s, input, out, part);
     ok(&aggregate(&eval, "whole.parquet", "100000000"));
     ok(&aggregate(&eval, "parts.parquet", "3000"));
     assert_eq!(s.read("whole.parquet"), s.read("parts.parquet"));
@@ -524,6 +527,71 @@ fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
     let out = aggregate(&bad, "bad.parquet", "3000");
     refused(&out, "bad.jsonl:1001: field \"small_quality\"");
     assert!(!s.join("bad.parquet").exists());
+}
+
+#[test]
+fn csv_read_in_parts_gives_the_aggregate_read_whole() {
+    // `aggregate` reads CSV in parts of whole records: a note column with commas, escaped
+    // quotes and line ends inside quotes, CRLF and LF line ends, blank lines and a byte-order
+    // mark are cut nowhere a record does not end, and a bad record is named by its line in the
+    // whole file, as the whole-file read names it.
+    let s = Scratch::new();
+    let mut records = eval_set(1500, 19, false);
+    let keys: Vec<String> = records[0].as_object().unwrap().keys().cloned().collect();
+    let csv_text = |records: &[serde_json::Value]| {
+        let mut lines = vec![format!("\u{feff}{},note", keys.join(","))];
+        for (i, r) in records.iter().enumerate() {
+            let cells: Vec<String> = (keys.iter())
+                .map(|k| match &r[k] {
+                    serde_json::Value::String(t) => format!("\"{t}\""),
+                    v => v.to_string(),
+                })
+                .collect();
+            let note = match i % 4 {
+                0 => "\"a, \"\"quoted\"\"\nline\r\nend\"".to_string(),
+                1 => "plain".to_string(),
+                2 => String::new(),
+                _ => "\"\n\n\"".to_string(),
+            };
+            let end = if i % 3 == 0 { "\r" } else { "" };
+            lines.push(format!("{},{note}{end}", cells.join(",")));
+            if i % 97 == 0 {
+                lines.push(String::new());
+            }
+        }
+        lines.join("\n") + "\n"
+    };
+    let text = csv_text(&records);
+    let eval = s.write("eval.csv", &text);
+    let aggregate = |input: &std::path::Path, out: &str, part: &str| in_parts(&s, input, out, part);
+    ok(&aggregate(&eval, "whole.parquet", "100000000"));
+    for part in ["2000", "3001", "7919"] {
+        ok(&aggregate(&eval, "parts.parquet", part));
+        assert_eq!(
+            s.read("whole.parquet"),
+            s.read("parts.parquet"),
+            "parts of {part}"
+        );
+    }
+    // The same records as JSON Lines give the same aggregate (the note is not read).
+    let json = s.write("eval.jsonl", jsonl(&records));
+    ok(&aggregate(&json, "json.parquet", "100000000"));
+    assert_eq!(s.read("whole.parquet"), s.read("json.parquet"));
+    // A bad quality on the record after a multi-line note: the line is the file's (by hand:
+    // the header, the records before with their notes' line ends, the blank lines).
+    records[1101]["small_quality"] = serde_json::json!("high");
+    let bad = s.write("bad.csv", csv_text(&records));
+    let whole = aggregate(&bad, "bad-whole.parquet", "100000000");
+    let parts = aggregate(&bad, "bad-parts.parquet", "2000");
+    assert_eq!(whole.status.code(), Some(2), "{}", stderr(&whole));
+    assert_eq!(stderr(&parts), stderr(&whole));
+    let newlines_in_notes = |i: usize| [2, 0, 0, 2][i % 4];
+    let line = 2 + (0..1101).map(|i| 1 + newlines_in_notes(i)).sum::<usize>() + 1101 / 97 + 1;
+    assert!(
+        stderr(&whole).contains(&format!("bad.csv:{line}:")),
+        "{line}: {}",
+        stderr(&whole)
+    );
 }
 
 #[test]

@@ -26,12 +26,10 @@ pub fn load_in_parts<E: From<LoadError>>(
             return parquet_parts(file, options, part_bytes, each);
         }
     };
-    if format != Format::Jsonl {
-        progress.start(size);
-        let loaded = table::load_csv(&mut reader, size, options, &label, progress)?;
-        return each(loaded);
-    }
     progress.start(size);
+    if format != Format::Jsonl {
+        return csv_parts(&mut reader, options, part_bytes, progress, each);
+    }
     stream_parts(&mut reader, options, part_bytes, progress, each)
 }
 
@@ -91,6 +89,130 @@ fn stream_parts<E: From<LoadError>>(
         return Err(LoadError::Empty { path: label }.into());
     }
     Ok(())
+}
+
+/// [`load_in_parts`] on a CSV stream: parts of whole records (csv-core, the `csv` crate's own
+/// parser, says where each ends, so quoted line ends stay inside their record), each loaded
+/// with the header in front and its lines numbered as in the file.
+fn csv_parts<E: From<LoadError>>(
+    reader: &mut (dyn std::io::Read + Send),
+    options: &LoadOptions,
+    part_bytes: usize,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+) -> Result<(), E> {
+    let label = options.source.label();
+    let io = |source| LoadError::Io {
+        path: label.clone(),
+        source,
+    };
+    let mut ends = RecordEnds::default();
+    let (mut pending, mut header): (Vec<u8>, Option<Vec<u8>>) = (Vec::new(), None);
+    let (mut lines_before, mut want, mut ended, mut any) = (0u64, part_bytes.max(1), false, false);
+    loop {
+        while !ended && pending.len() < want {
+            let start = pending.len();
+            pending.resize(want, 0);
+            let n = reader.read(&mut pending[start..]).map_err(io)?;
+            pending.truncate(start + n);
+            progress.advance(n as u64);
+            ended = n == 0;
+        }
+        let (first, last) = ends.scan(&pending);
+        if header.is_none() {
+            let Some(h) = first.or(ended.then_some(pending.len())) else {
+                want *= 2;
+                continue;
+            };
+            header = Some(pending.drain(..h).collect());
+            continue;
+        }
+        let end = match (ended, last) {
+            (true, _) => pending.len(),
+            (false, Some(end)) => end,
+            // One record longer than a part: read on to its end.
+            (false, None) => {
+                want = 2 * pending.len().max(1);
+                continue;
+            }
+        };
+        let body = &pending[..end];
+        if body.iter().any(|b| !b.is_ascii_whitespace()) {
+            let mut part = header.clone().unwrap_or_default();
+            part.extend_from_slice(body);
+            let part_options = LoadOptions {
+                first_line: 1 + lines_before,
+                hash: false,
+                ..options.clone()
+            };
+            each(table::load_csv_part(part, &part_options, &label)?)?;
+            any = true;
+        }
+        lines_before += memchr::memchr_iter(b'\n', body).count() as u64;
+        pending.drain(..end);
+        want = part_bytes.max(1);
+        if ended {
+            break;
+        }
+    }
+    if !any {
+        // A header alone: the whole-file reader says what is missing.
+        let bytes = header.unwrap_or_default();
+        return each(table::load_csv_part(bytes, options, &label)?);
+    }
+    Ok(())
+}
+
+/// Where CSV records end, by the `csv` crate's own parser (quotes, escaped quotes, line ends
+/// inside quotes, CR, LF and CRLF).
+struct RecordEnds {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Default for RecordEnds {
+    fn default() -> Self {
+        RecordEnds {
+            // `ReaderBuilder::build`, not `Default`: the builder builds the parser's tables.
+            core: csv_core::ReaderBuilder::new().build(),
+            out: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
+impl RecordEnds {
+    /// The byte offsets just past the first and the last complete record of `bytes`, read
+    /// from the start of a record.
+    fn scan(&mut self, bytes: &[u8]) -> (Option<usize>, Option<usize>) {
+        use csv_core::ReadRecordResult as R;
+        self.core.reset();
+        if self.out.is_empty() {
+            self.out.resize(1 << 16, 0);
+            self.ends.resize(1 << 10, 0);
+        }
+        let (mut at, mut first, mut last) = (0, None, None);
+        loop {
+            // Empty input means the end of the data to csv-core: stop before.
+            if at == bytes.len() {
+                return (first, last);
+            }
+            let (result, read, _, _) =
+                self.core
+                    .read_record(&bytes[at..], &mut self.out, &mut self.ends);
+            at += read;
+            match result {
+                R::InputEmpty | R::End => return (first, last),
+                R::OutputFull => self.out.resize(2 * self.out.len(), 0),
+                R::OutputEndsFull => self.ends.resize(2 * self.ends.len(), 0),
+                R::Record => {
+                    first.get_or_insert(at);
+                    last = Some(at);
+                }
+            }
+        }
+    }
 }
 
 /// A stream cut into parts of whole lines.
@@ -186,4 +308,18 @@ fn open(path: &std::path::Path, label: &str) -> Result<std::fs::File, LoadError>
         path: label.into(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordEnds;
+
+    #[test]
+    fn record_ends_follow_quotes_and_line_ends() {
+        let mut ends = RecordEnds::default();
+        // By hand: "a,b\n" ends at 4; the quoted line end does not end a record; CRLF.
+        let text = b"a,b\n\"x\ny\",2\r\n3,4";
+        assert_eq!(ends.scan(text), (Some(4), Some(12)));
+        assert_eq!(ends.scan(b"\"open\n"), (None, None));
+    }
 }

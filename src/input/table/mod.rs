@@ -31,13 +31,27 @@ pub fn load_csv(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let (bytes, sha256) = read_all(reader, size, progress).map_err(|e| io(label, e))?;
+    Ok(Loaded {
+        sha256,
+        ..load_csv_part(bytes, options, label)?
+    })
+}
+
+/// Reads CSV text already in memory (all of it, or a part of a larger file with the header
+/// first), without hashing it; its body's lines continue from `options.first_line`.
+pub fn load_csv_part(
+    bytes: Vec<u8>,
+    options: &LoadOptions,
+    label: &str,
+) -> Result<Loaded, LoadError> {
     let size = bytes.len() as u64;
-    let (set, drops, extras, columns) = read(Table::Csv(bytes), options, label)?;
+    let offset = options.first_line.saturating_sub(1);
+    let (set, drops, extras, columns) = read(Table::Csv(bytes, offset), options, label)?;
     Ok(Loaded {
         columns,
         set,
         drops,
-        sha256,
+        sha256: String::new(),
         bytes: size,
         format: Format::Csv,
         extras,
@@ -149,8 +163,9 @@ fn io(label: &str, source: std::io::Error) -> LoadError {
 
 /// A table ready for polars.
 enum Table {
-    /// CSV text, in memory until polars has parsed it.
-    Csv(Vec<u8>),
+    /// CSV text, in memory until polars has parsed it, and the lines before it (a part of a
+    /// larger file: its body's lines continue the file's).
+    Csv(Vec<u8>, u64),
     /// A Parquet file, and the number of its first row read (1, or more for a slice).
     Parquet(ParquetReader<File>, u64),
 }
@@ -349,7 +364,7 @@ impl Places {
 impl Table {
     fn format(&self) -> Format {
         match self {
-            Table::Csv(_) => Format::Csv,
+            Table::Csv(..) => Format::Csv,
             Table::Parquet(..) => Format::Parquet,
         }
     }
@@ -357,7 +372,7 @@ impl Table {
     /// The column names of the CSV header or the Parquet schema.
     fn names(&mut self, label: &str) -> Result<Vec<String>, LoadError> {
         let names = match self {
-            Table::Csv(bytes) => text::header(bytes).map_err(|message| LoadError::Reader {
+            Table::Csv(bytes, _) => text::header(bytes).map_err(|message| LoadError::Reader {
                 path: label.into(),
                 message,
             })?,
@@ -379,13 +394,14 @@ impl Table {
         label: &str,
     ) -> Result<(DataFrame, Places), LoadError> {
         match self {
-            Table::Csv(bytes) => {
-                let table = text::read(&bytes, names, projection, text).map_err(|message| {
-                    LoadError::Reader {
-                        path: label.into(),
-                        message,
-                    }
-                })?;
+            Table::Csv(bytes, offset) => {
+                let table =
+                    text::read(&bytes, names, projection, text, offset).map_err(|message| {
+                        LoadError::Reader {
+                            path: label.into(),
+                            message,
+                        }
+                    })?;
                 let places = Places {
                     lines: Some(table.lines),
                     first_row: 1,

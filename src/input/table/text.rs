@@ -273,13 +273,15 @@ fn boolean(t: &str) -> Option<bool> {
 
 /// Reads the columns `projection` (names from `names`, the header), the `text` ones as text
 /// and the others typed from their cells.
+/// `offset`: lines before the text's own (a part of a larger file, its header aside).
 pub fn read(
     bytes: &[u8],
     names: &[String],
     projection: &[String],
     text: &[String],
+    offset: u64,
 ) -> Result<CsvTable, String> {
-    read_in(bytes, names, projection, text, CHUNK)
+    read_in(bytes, names, projection, text, (CHUNK, offset))
 }
 
 /// [`read`] with parallel chunks of about `chunk` bytes.
@@ -288,7 +290,7 @@ fn read_in(
     names: &[String],
     projection: &[String],
     text: &[String],
-    chunk: usize,
+    chunk: (usize, u64),
 ) -> Result<CsvTable, String> {
     let mut as_text: Vec<String> = text.to_vec();
     loop {
@@ -312,7 +314,7 @@ fn attempt(
     names: &[String],
     projection: &[String],
     text: &[String],
-    chunk: usize,
+    (chunk, offset): (usize, u64),
 ) -> Result<Result<CsvTable, String>, String> {
     let columns: Vec<(usize, &str, bool)> = projection
         .iter()
@@ -331,13 +333,13 @@ fn attempt(
             let part = Part {
                 bytes,
                 header: true,
-                first_line: 1,
+                first_line: 1 + offset,
             };
             return Ok(parse(part, &columns, width)?.map(Chunk::table));
         }
     };
     let mut parts = Vec::new();
-    let (mut at, mut line) = (body, 2u64);
+    let (mut at, mut line) = (body, 2 + offset);
     while at < bytes.len() {
         let cut = (at + chunk).min(bytes.len());
         let end = match memchr::memchr(b'\n', &bytes[cut..]) {

@@ -19,7 +19,7 @@ fn types_a_column_from_all_its_rows() {
     text.push_str(" 0.5 ,x,false\n");
     let bytes = text.as_bytes();
     let all = vec!["a".to_string(), "b".into(), "c".into()];
-    let t = read(bytes, &names(bytes), &all, &[]).unwrap();
+    let t = read(bytes, &names(bytes), &all, &[], 0).unwrap();
     assert_eq!(dtypes(&t), ["f64", "str", "bool"]);
     let a = t.frame.column("a").unwrap().f64().unwrap().get(150);
     assert_eq!(a, Some(0.5));
@@ -31,7 +31,7 @@ fn lines_count_newlines_inside_quotes_and_skip_blank_lines() {
     // Issue 13.14/13.15: the row after a quoted newline starts on line 4; blank lines
     // (a trailing one too) are no records.
     let bytes = b"a,b\n1,\"x\ny\"\n2,z\n\n3,w\n\n";
-    let t = read(bytes, &names(bytes), &["a".into()], &[]).unwrap();
+    let t = read(bytes, &names(bytes), &["a".into()], &[], 0).unwrap();
     assert_eq!(t.lines, [2, 4, 6]);
     assert!(t.bad.is_empty());
 }
@@ -39,7 +39,7 @@ fn lines_count_newlines_inside_quotes_and_skip_blank_lines() {
 #[test]
 fn wrong_widths_are_set_aside_with_their_line() {
     let bytes = b"a,b\n1,2\n3\n4,5,6\n7,8\n";
-    let t = read(bytes, &names(bytes), &["a".into()], &[]).unwrap();
+    let t = read(bytes, &names(bytes), &["a".into()], &[], 0).unwrap();
     assert_eq!(t.lines, [2, 5]);
     let found: Vec<(usize, u64, usize)> =
         t.bad.iter().map(|b| (b.before, b.line, b.found)).collect();
@@ -49,7 +49,7 @@ fn wrong_widths_are_set_aside_with_their_line() {
 #[test]
 fn an_unclosed_quote_is_named() {
     let bytes = b"a,b\n1,2\n3,\"oops\n4,5\n";
-    let t = read(bytes, &names(bytes), &["a".into()], &[]).unwrap();
+    let t = read(bytes, &names(bytes), &["a".into()], &[], 0).unwrap();
     assert_eq!(t.bad.len(), 1);
     assert!(t.bad[0].unclosed_quote);
     assert_eq!(t.bad[0].line, 3);
@@ -72,8 +72,8 @@ fn parallel_chunks_read_as_one_pass_does() {
     text.push_str("7,y,true,\n");
     let bytes = text.as_bytes();
     let all: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
-    let one = read_in(bytes, &names(bytes), &all, &["b".into()], usize::MAX).unwrap();
-    let many = read_in(bytes, &names(bytes), &all, &["b".into()], 64).unwrap();
+    let one = read_in(bytes, &names(bytes), &all, &["b".into()], (usize::MAX, 0)).unwrap();
+    let many = read_in(bytes, &names(bytes), &all, &["b".into()], (64, 0)).unwrap();
     assert!(one.frame.equals_missing(&many.frame));
     assert_eq!(one.lines, many.lines);
     assert_eq!(one.bad, many.bad);

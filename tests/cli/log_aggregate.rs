@@ -198,6 +198,16 @@ fn hand_made(
     rows: &[(i64, i64, &str, f64, i64, i64, i64)],
     label: bool,
 ) -> std::path::PathBuf {
+    hand_made_at(s, "hand.parquet", rows, label)
+}
+
+/// [`hand_made`] at DIR/`name`.
+fn hand_made_at(
+    s: &Scratch,
+    name: &str,
+    rows: &[(i64, i64, &str, f64, i64, i64, i64)],
+    label: bool,
+) -> std::path::PathBuf {
     let n = rows.len();
     let int = |name: &str, v: Vec<i64>| Column::new(name.into(), v);
     let mut columns = vec![
@@ -247,7 +257,7 @@ fn hand_made(
         }
     }
     let mut frame = DataFrame::new(n, columns).unwrap();
-    let path = s.join("hand.parquet");
+    let path = s.join(name);
     ParquetWriter::new(fs::File::create(&path).unwrap())
         .finish(&mut frame)
         .unwrap();
@@ -298,6 +308,21 @@ fn a_hand_made_log_aggregate_is_counted_as_its_requests() {
     );
     assert_eq!(json["by_hour"][0], serde_json::json!([200, 50]));
     assert_eq!(json["by_hour"][1], serde_json::json!([100, 0]));
+    // The same rows as an engine's directory of parts (and its _SUCCESS marker): the same
+    // report.
+    fs::create_dir(s.join("parts")).unwrap();
+    hand_made_at(&s, "parts/part-00000.parquet", &rows[..1], true);
+    hand_made_at(&s, "parts/part-00001.parquet", &rows[1..], true);
+    s.write("parts/_SUCCESS", "");
+    let out = run_monitor(&s, &s.join("parts"), "from-parts", &[]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let mut parts = s.json("from-parts/monitor.json");
+    let mut whole = json.clone();
+    for j in [&mut parts, &mut whole] {
+        j["logs"] = serde_json::Value::Null;
+        j["status_line"] = serde_json::Value::Null;
+    }
+    assert_eq!(parts, whole);
 }
 
 #[test]

@@ -84,14 +84,21 @@ pub struct LogAggregateRow {
     pub sums: [[i128; 3]; 9],
 }
 
-/// A log aggregate file, read in slices of rows (memory holds one slice).
+/// A log aggregate: one Parquet file, or a directory of them (an engine's parts), read in
+/// slices of rows (memory holds one slice).
 #[derive(Debug, Clone)]
 pub struct LogAggregate {
     /// The windows' length, seconds (from the first row; every row is checked against it).
     pub window: i64,
+    files: Vec<Part>,
+    labels: Vec<String>,
+}
+
+/// One file of a log aggregate.
+#[derive(Debug, Clone)]
+struct Part {
     path: std::path::PathBuf,
     label: String,
-    labels: Vec<String>,
     rows: usize,
 }
 
@@ -103,7 +110,7 @@ pub fn is_log_aggregate(names: &[String]) -> bool {
     names.iter().any(|n| n == LOG_VERSION_COLUMN)
 }
 
-impl LogAggregate {
+impl Part {
     fn open(&self) -> Result<File, LoadError> {
         File::open(&self.path).map_err(|source| LoadError::Io {
             path: self.label.clone(),
@@ -119,23 +126,28 @@ impl LogAggregate {
                 .finish()
         })
     }
+}
 
-    /// Hands every row, checked, to `each` in file order; the rows read.
+impl LogAggregate {
+    /// Hands every row, checked, to `each`, file by file in name order, rows in file order;
+    /// the rows read.
     pub fn rows(&self, each: &mut dyn FnMut(&LogAggregateRow)) -> Result<usize, LoadError> {
-        for first in (0..self.rows).step_by(SLICE) {
-            let frame = self.slice(first, SLICE.min(self.rows - first))?;
-            let read = Read {
-                frame: &frame,
-                label: &self.label,
-                first,
-            };
-            check_versions(&read, self.window)?;
-            let columns = LogColumns::read(&read, &self.labels)?;
-            for r in 0..frame.height() {
-                each(&columns.row(&read, r, self.window)?);
+        for part in &self.files {
+            for first in (0..part.rows).step_by(SLICE) {
+                let frame = part.slice(first, SLICE.min(part.rows - first))?;
+                let read = Read {
+                    frame: &frame,
+                    label: &part.label,
+                    first,
+                };
+                check_versions(&read, self.window)?;
+                let columns = LogColumns::read(&read, &self.labels)?;
+                for r in 0..frame.height() {
+                    each(&columns.row(&read, r, self.window)?);
+                }
             }
         }
-        Ok(self.rows)
+        Ok(self.files.iter().map(|p| p.rows).sum())
     }
 }
 
@@ -164,45 +176,50 @@ fn check_versions(read: &Read<'_>, window: i64) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Opens a log aggregate, with the label columns `labels` (each must be there): its window
-/// from the first row.
+/// Opens the parts of a log aggregate, with the label columns `labels` (each must be there):
+/// the window from the first row.
 fn open_log_aggregate(
-    path: &std::path::Path,
+    files: Vec<std::path::PathBuf>,
     label: &str,
     labels: &[String],
 ) -> Result<LogAggregate, LoadError> {
-    let mut aggregate = LogAggregate {
-        window: 1,
-        path: path.to_path_buf(),
-        label: label.into(),
-        labels: labels.to_vec(),
-        rows: 0,
-    };
-    aggregate.rows = crate::input::table::parquet_rows(aggregate.open()?, label)?;
-    if aggregate.rows == 0 {
+    let mut parts = Vec::new();
+    for path in files {
+        let mut part = Part {
+            label: path.display().to_string(),
+            path,
+            rows: 0,
+        };
+        part.rows = crate::input::table::parquet_rows(part.open()?, &part.label)?;
+        if part.rows > 0 {
+            parts.push(part);
+        }
+    }
+    let Some(first) = parts.first() else {
         return Err(LoadError::Reader {
             path: label.into(),
             message: "a log aggregate with no rows (it holds no requests)".into(),
         });
-    }
-    let frame = aggregate.slice(0, 1)?;
+    };
+    let frame = first.slice(0, 1)?;
     let read = Read {
         frame: &frame,
-        label,
+        label: &first.label,
         first: 0,
     };
     let window = read.ints(WINDOW_SECONDS)?[0];
-    match window.filter(|w| (1..=i128::from(i32::MAX)).contains(w)) {
-        Some(w) => aggregate.window = w as i64,
-        None => {
-            let why = format!(
-                "expected a positive number of seconds, found {}",
-                shown(window)
-            );
-            return Err(read.bad(Some(0), WINDOW_SECONDS, why));
-        }
-    }
-    Ok(aggregate)
+    let Some(window) = window.filter(|w| (1..=i128::from(i32::MAX)).contains(w)) else {
+        let why = format!(
+            "expected a positive number of seconds, found {}",
+            shown(window)
+        );
+        return Err(read.bad(Some(0), WINDOW_SECONDS, why));
+    };
+    Ok(LogAggregate {
+        window: window as i64,
+        files: parts,
+        labels: labels.to_vec(),
+    })
 }
 
 /// The columns, each whole.
@@ -359,7 +376,8 @@ impl LogColumns {
 }
 
 /// The log aggregate at `source`, when it is one (a Parquet file carrying
-/// [`LOG_VERSION_COLUMN`]), with the label columns `labels`; `None` for logs.
+/// [`LOG_VERSION_COLUMN`], or a directory of them such as Spark writes: its `.parquet` files,
+/// by name), with the label columns `labels`; `None` for logs.
 pub fn log_aggregate_input(
     source: &crate::input::Source,
     format: Option<crate::input::Format>,
@@ -368,23 +386,57 @@ pub fn log_aggregate_input(
     let crate::input::Source::File(path) = source else {
         return Ok(None);
     };
-    let parquet = format.or_else(|| crate::input::Format::from_path(path));
-    if parquet != Some(crate::input::Format::Parquet) || path.is_dir() {
-        return Ok(None);
-    }
     let label = source.label();
-    let open = || {
-        File::open(path).map_err(|source| LoadError::Io {
-            path: label.clone(),
-            source,
-        })
+    let io = |source| LoadError::Io {
+        path: label.clone(),
+        source,
     };
-    // A file that cannot be read as Parquet is left to the log reader, which says why.
-    let Ok(names) = crate::input::table::parquet_names(open()?, &label) else {
-        return Ok(None);
+    let files = if path.is_dir() {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let file = entry.map_err(io)?.path();
+            let name = file
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into());
+            // Engines' markers (_SUCCESS, .crc checksums) are not parts.
+            if name.ends_with(".parquet") && !name.starts_with(['.', '_']) {
+                files.push(file);
+            }
+        }
+        files.sort();
+        files
+    } else {
+        let parquet = format.or_else(|| crate::input::Format::from_path(path));
+        if parquet != Some(crate::input::Format::Parquet) {
+            return Ok(None);
+        }
+        vec![path.clone()]
     };
-    if !is_log_aggregate(&names) {
+    for file in &files {
+        let shown = file.display().to_string();
+        let names = File::open(file)
+            .map_err(|source| LoadError::Io {
+                path: shown.clone(),
+                source,
+            })
+            .and_then(|f| crate::input::table::parquet_names(f, &shown));
+        match names {
+            Ok(names) if is_log_aggregate(&names) => {}
+            // A single file that is not one is logs: the log reader reads it or says why.
+            _ if !path.is_dir() => return Ok(None),
+            _ => {
+                return Err(LoadError::Reader {
+                    path: shown,
+                    message: format!(
+                        "not a log aggregate (no column {LOG_VERSION_COLUMN}); a directory is \
+                         read as the parts of one"
+                    ),
+                });
+            }
+        }
+    }
+    if files.is_empty() {
         return Ok(None);
     }
-    open_log_aggregate(path, &label, labels).map(Some)
+    open_log_aggregate(files, &label, labels).map(Some)
 }

@@ -20,14 +20,17 @@ use super::FormatArg;
         seconds; numbers above 1e11 are milliseconds), the raw signal (the policy's signal\n\
         name), escalated (boolean) or model (--small-model names the small one), the\n\
         segment and always-large columns, and optionally cost or small_cost/large_cost,\n\
-        latency_ms, regenerated, thumbs_down, small_quality and large_quality labels.\n\n\
+        latency_ms, regenerated, thumbs_down, small_quality and large_quality labels.\n\
+        A log aggregate (calibrate sql --logs --against POLICY, run on the engine that holds\n\
+        the logs) gives the same report; --window must be a multiple of its windows.\n\n\
         Writes DIR/monitor.md, monitor.json, monitor.csv, escalation.{svg,png} and\n\
         drift.{svg,png} atomically; prints the status and the alerts. False alarms: every\n\
         test of every window x segment goes through one Benjamini-Hochberg procedure at\n\
         --fdr.\n\n\
         Exit status: 0 healthy, 1 an alert (or a warning with --fail-on warn), 2 error.")]
 pub struct MonitorArgs {
-    /// The logs (JSON Lines or CSV, optionally .gz or .zst, or Parquet); `-` for stdin.
+    /// The logs (JSON Lines or CSV, optionally .gz or .zst, or Parquet; `-` for stdin), or a
+    /// log aggregate built by `calibrate sql --logs` (a Parquet file or a directory of parts).
     #[arg(value_name = "LOGS")]
     pub logs: PathBuf,
     /// The calibration: a summary.json written by `sweep`, or `recommend --print json`.

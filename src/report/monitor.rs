@@ -146,7 +146,7 @@ fn tally_aggregate(
     }
     let mut requests = 0;
     aggregate.rows(&mut |row| {
-        let labels = row.labels.iter().cloned().collect();
+        let labels = row.labels.clone();
         let record = LogRecord::routed(
             0,
             row.window_start as f64,

@@ -12,6 +12,7 @@ use polars::prelude::*;
 
 use super::{INVALID, Read, limb_columns, limbs_fit, shown};
 use crate::input::LoadError;
+use crate::input::logs::Labels;
 
 /// The schema version, the value of [`LOG_VERSION_COLUMN`] in every row.
 pub const LOG_VERSION: i64 = 1;
@@ -70,8 +71,8 @@ pub struct LogAggregateRow {
     pub window_start: i64,
     /// The UTC hour of day, 0 to 23.
     pub hour: i64,
-    /// The label values, in the order asked for.
-    pub labels: Vec<Option<String>>,
+    /// The label values, in the order asked for (shared by rows with the same values).
+    pub labels: Labels,
     /// The raw signal.
     pub signal: f64,
     /// Whether the router escalated.
@@ -142,8 +143,9 @@ impl LogAggregate {
                 };
                 check_versions(&read, self.window)?;
                 let columns = LogColumns::read(&read, &self.labels)?;
+                let mut seen = Vec::new();
                 for r in 0..frame.height() {
-                    each(&columns.row(&read, r, self.window)?);
+                    each(&columns.row(&read, r, (self.window, &mut seen))?);
                 }
             }
         }
@@ -236,6 +238,20 @@ struct LogColumns {
 }
 
 impl LogColumns {
+    /// Row `r`'s label values, the same allocation as an earlier row's with equal values
+    /// (segments and overrides take few values).
+    fn labels_of(&self, r: usize, seen: &mut Vec<Labels>) -> Labels {
+        let same = |set: &Labels| (0..set.len()).all(|k| set[k] == self.labels[k][r]);
+        if let Some(set) = seen.iter().rev().find(|set| same(set)) {
+            return set.clone();
+        }
+        let set: Labels = self.labels.iter().map(|v| v[r].clone()).collect();
+        if seen.len() < 32 {
+            seen.push(set.clone());
+        }
+        set
+    }
+
     fn read(read: &Read<'_>, labels: &[String]) -> Result<LogColumns, LoadError> {
         let labels = (labels.iter())
             .map(|l| {
@@ -275,7 +291,13 @@ impl LogColumns {
         })
     }
 
-    fn row(&self, read: &Read<'_>, r: usize, window: i64) -> Result<LogAggregateRow, LoadError> {
+    /// Row `r`, checked; `seen`: label sets of earlier rows, shared when equal.
+    fn row(
+        &self,
+        read: &Read<'_>,
+        r: usize,
+        (window, seen): (i64, &mut Vec<Labels>),
+    ) -> Result<LogAggregateRow, LoadError> {
         let count = |name: &str, v: Option<i128>| read.count(r, name, v);
         let requests = count(REQUESTS, self.requests[r])?;
         if requests == 0 || requests > 1 << 53 {
@@ -321,7 +343,7 @@ impl LogColumns {
         Ok(LogAggregateRow {
             window_start: start,
             hour: hour as i64,
-            labels: self.labels.iter().map(|v| v[r].clone()).collect(),
+            labels: self.labels_of(r, seen),
             signal,
             escalated,
             requests,

@@ -186,7 +186,17 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         };
         let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
         bar.finish();
-        read?;
+        // Parts whose records were all invalid, dropped whole.
+        let whole = read?;
+        read_records += whole;
+        dropped += whole;
+        if read_records > 0 && dropped == read_records {
+            return Err(input::LoadError::AllDropped {
+                path: label.clone(),
+                dropped,
+            }
+            .into());
+        }
         if dropped > 0 {
             say!(
                 "calibrate: {label}: dropped {dropped} of {read_records} records as invalid \

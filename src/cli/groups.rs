@@ -328,14 +328,14 @@ pub struct LogSqlArgs {
     /// [default: 1h].
     #[arg(long, value_name = "LENGTH")]
     pub window: Option<String>,
-    /// With --logs: the route comes from the model column (NAME: the small model's value)
-    /// instead of the escalated column.
+    /// With --logs: where escalated is null (or absent, --without escalated) the route comes
+    /// from the model column (NAME: the small model's value), as the logs reader does.
     #[arg(long, value_name = "NAME")]
     pub small_model: Option<String>,
     /// With --logs: the column holding each label's inverse-probability weight.
     #[arg(long, value_name = "COLUMN")]
     pub label_weight_field: Option<String>,
-    /// With --logs: optional log fields the table has no column for (cost, small_cost,
+    /// With --logs: optional log fields the table has no column for (escalated, cost, small_cost,
     /// large_cost, latency_ms, regenerated, thumbs_down, small_quality, large_quality);
     /// repeatable or comma-separated.
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]

@@ -196,6 +196,9 @@ pub fn log_sql(a: SqlArgs) -> Result<LogSqlSpec> {
             );
         }
     }
+    if a.logs.without.iter().any(|f| f == "escalated") && a.logs.small_model.is_none() {
+        bail!("--without escalated: the route must come from somewhere; add --small-model NAME");
+    }
     let window = super::monitor::window(a.logs.window.as_deref().unwrap_or("1h"))?;
     if window > i64::from(i32::MAX) {
         bail!("--window {window}s: expected at most {} seconds", i32::MAX);
@@ -216,7 +219,8 @@ pub fn log_sql(a: SqlArgs) -> Result<LogSqlSpec> {
 }
 
 /// The log fields a table may lack.
-const OPTIONAL_LOG_FIELDS: [&str; 8] = [
+const OPTIONAL_LOG_FIELDS: [&str; 9] = [
+    "escalated",
     "cost",
     "small_cost",
     "large_cost",

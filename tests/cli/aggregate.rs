@@ -579,12 +579,42 @@ fn csv_read_in_parts_gives_the_aggregate_read_whole() {
     assert_eq!(s.read("whole.parquet"), s.read("json.parquet"));
     // A bad quality on the record after a multi-line note: the line is the file's (by hand:
     // the header, the records before with their notes' line ends, the blank lines).
+    // A second bad record in a later part: both are named and counted, in parts as whole.
     records[1101]["small_quality"] = serde_json::json!("high");
+    records[1400]["small_quality"] = serde_json::json!("low");
     let bad = s.write("bad.csv", csv_text(&records));
     let whole = aggregate(&bad, "bad-whole.parquet", "100000000");
     let parts = aggregate(&bad, "bad-parts.parquet", "2000");
     assert_eq!(whole.status.code(), Some(2), "{}", stderr(&whole));
     assert_eq!(stderr(&parts), stderr(&whole));
+    assert!(
+        stderr(&whole).contains("2 bad records in all"),
+        "{}",
+        stderr(&whole)
+    );
+    // Dropped with --skip-invalid: the same table and the same count either way.
+    let skip = |out: &str, part: &str| {
+        let mut cmd = calibrate();
+        cmd.arg("aggregate")
+            .arg(&bad)
+            .args(["--quiet", "--skip-invalid"]);
+        cmd.args(["--segment-by", "task_type", "--part-bytes", part, "--out"]);
+        cmd.arg(s.join(out)).output().unwrap()
+    };
+    let (a, b) = (
+        skip("skip-whole.parquet", "100000000"),
+        skip("skip-parts.parquet", "2000"),
+    );
+    ok(&a);
+    // (The "wrote" lines name different files.)
+    let dropped = |out: &std::process::Output| stderr(out).lines().next().map(String::from);
+    assert_eq!(dropped(&a), dropped(&b));
+    assert!(
+        stderr(&a).contains("dropped 2 of 1500 records"),
+        "{}",
+        stderr(&a)
+    );
+    assert_eq!(s.read("skip-whole.parquet"), s.read("skip-parts.parquet"));
     let newlines_in_notes = |i: usize| [2, 0, 0, 2][i % 4];
     let line = 2 + (0..1101).map(|i| 1 + newlines_in_notes(i)).sum::<usize>() + 1101 / 97 + 1;
     assert!(

@@ -357,6 +357,16 @@ fn a_log_aggregate_refuses_what_it_cannot_honour_in_one_line() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // More than 2^53 requests in all (each row within its own cap) is refused, not wrapped.
+    let big = 1i64 << 52;
+    let huge = [(day, 0, "chat", 0.99, 0, big, 0); 3];
+    let out = run_monitor(&s, &hand_made(&s, &huge, true), "out", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("row 3: column \"requests\": more than 2^53"),
+        "{}",
+        stderr(&out)
+    );
     let out = run_monitor(&s, &hand_made(&s, &good, false), "out", &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

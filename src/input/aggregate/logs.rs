@@ -133,6 +133,7 @@ impl LogAggregate {
     /// Hands every row, checked, to `each`, file by file in name order, rows in file order;
     /// the rows read.
     pub fn rows(&self, each: &mut dyn FnMut(&LogAggregateRow)) -> Result<usize, LoadError> {
+        let mut total = 0u64;
         for part in &self.files {
             for first in (0..part.rows).step_by(SLICE) {
                 let frame = part.slice(first, SLICE.min(part.rows - first))?;
@@ -145,7 +146,14 @@ impl LogAggregate {
                 let columns = LogColumns::read(&read, &self.labels)?;
                 let mut seen = Vec::new();
                 for r in 0..frame.height() {
-                    each(&columns.row(&read, r, (self.window, &mut seen))?);
+                    let row = columns.row(&read, r, (self.window, &mut seen))?;
+                    // At most 2^53 requests in all: every count and limb sum stays exact.
+                    total = total.saturating_add(row.requests);
+                    if total > 1 << 53 {
+                        let why = "more than 2^53 requests in all by this row".to_string();
+                        return Err(read.bad(Some(r), REQUESTS, why));
+                    }
+                    each(&row);
                 }
             }
         }
@@ -315,9 +323,10 @@ impl LogColumns {
             return Err(read.bad(Some(r), INVALID, why));
         }
         let start = self.start[r].and_then(|s| i64::try_from(s).ok());
-        let Some(start) = start.filter(|s| s.rem_euclid(window) == 0) else {
+        let Some(start) = start.filter(|s| s.rem_euclid(window) == 0 && s.abs() < 10i64.pow(15))
+        else {
             let why = format!(
-                "expected a multiple of window_seconds ({window}), found {}",
+                "expected a multiple of window_seconds ({window}) within ±1e15 seconds, found {}",
                 shown(self.start[r])
             );
             return Err(read.bad(Some(r), WINDOW_START, why));

@@ -9,28 +9,106 @@ use crate::input::{Format, LoadOptions, Loaded, NoProgress, Progress, Source, js
 /// compressed or not) is cut into parts of whole lines of about `part_bytes`, each loaded as a
 /// file of its own whose line numbers continue the previous part's; other formats are loaded
 /// whole, as one part.
+///
+/// The rules about bad records span the parts: the records of every part are checked before a
+/// refusal names the first few of them and counts them all, and with `--skip-invalid` a part
+/// whose records are all invalid is dropped whole. Returns the records of such parts (read
+/// and dropped; `each` never sees them).
 pub fn load_in_parts<E: From<LoadError>>(
     options: &LoadOptions,
     part_bytes: usize,
     progress: &dyn Progress,
     each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut merged = Merged::default();
+    read_parts(options, part_bytes, progress, each, &mut merged)?;
+    merged.finish().map_err(E::from)
+}
+
+/// Bad records of the parts read so far.
+#[derive(Default)]
+pub struct Merged {
+    /// The first refusal's input name, and the bad records' count, first few and whether every
+    /// record so far was bad.
+    bad: Option<(String, u64, bool, Vec<crate::input::error::RecordProblem>)>,
+    /// A part had good records.
+    good: bool,
+    /// Records of parts dropped whole (`--skip-invalid`).
+    dropped: u64,
+}
+
+impl Merged {
+    /// Hands a part to `each`, or keeps its refusal to merge with the other parts'.
+    fn feed<E: From<LoadError>>(
+        &mut self,
+        part: Result<Loaded, LoadError>,
+        each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use crate::input::error::SHOWN;
+        match part {
+            Ok(loaded) => {
+                self.good = true;
+                if self.bad.is_none() {
+                    each(loaded)?;
+                }
+            }
+            Err(LoadError::BadRecords {
+                path,
+                total,
+                all,
+                first,
+            }) => match &mut self.bad {
+                None => self.bad = Some((path, total, all, first)),
+                Some((_, t, a, f)) => {
+                    *t += total;
+                    *a &= all;
+                    f.extend(first);
+                    f.truncate(SHOWN);
+                }
+            },
+            Err(LoadError::AllDropped { dropped, .. }) => self.dropped += dropped,
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<u64, LoadError> {
+        match self.bad {
+            Some((path, total, all, first)) => Err(LoadError::BadRecords {
+                path,
+                total,
+                all: all && !self.good,
+                first,
+            }),
+            None => Ok(self.dropped),
+        }
+    }
+}
+
+fn read_parts<E: From<LoadError>>(
+    options: &LoadOptions,
+    part_bytes: usize,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
     let (format, input, _) = source::open(&options.source, options.format)?;
     let (mut reader, size) = match input {
         Input::Stream { reader, size } => (reader, size),
         Input::Array { mut reader, .. } => {
-            return each(jsonl::load(&mut reader, None, options, &label, progress)?);
+            let loaded = jsonl::load(&mut reader, None, options, &label, progress);
+            return merged.feed(loaded, each);
         }
         Input::Seekable { file, .. } => {
-            return parquet_parts(file, options, part_bytes, each);
+            return parquet_parts(file, options, part_bytes, each, merged);
         }
     };
     progress.start(size);
     if format != Format::Jsonl {
-        return csv_parts(&mut reader, options, part_bytes, progress, each);
+        return csv_parts(&mut reader, options, part_bytes, progress, each, merged);
     }
-    stream_parts(&mut reader, options, part_bytes, progress, each)
+    stream_parts(&mut reader, options, part_bytes, progress, each, merged)
 }
 
 /// [`load_in_parts`] on a JSON Lines stream.
@@ -40,6 +118,7 @@ fn stream_parts<E: From<LoadError>>(
     part_bytes: usize,
     progress: &dyn Progress,
     each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
     let io = |source| LoadError::Io {
@@ -78,7 +157,8 @@ fn stream_parts<E: From<LoadError>>(
                 };
                 let quiet = NoProgress;
                 let bytes = &mut &part.bytes[..];
-                each(jsonl::load(bytes, None, &part_options, &label, &quiet)?)?;
+                let loaded = jsonl::load(bytes, None, &part_options, &label, &quiet);
+                merged.feed(loaded, each)?;
                 any = true;
             }
             first_line += lines;
@@ -100,6 +180,7 @@ fn csv_parts<E: From<LoadError>>(
     part_bytes: usize,
     progress: &dyn Progress,
     each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
     let io = |source| LoadError::Io {
@@ -137,7 +218,8 @@ fn csv_parts<E: From<LoadError>>(
             }
         };
         let body = &pending[..end];
-        if body.iter().any(|b| !b.is_ascii_whitespace()) {
+        // Blank lines are skipped; a line of spaces is a record (the whole-file read says so).
+        if body.iter().any(|b| !matches!(b, b'\n' | b'\r')) {
             let mut part = header.clone().unwrap_or_default();
             part.extend_from_slice(body);
             let part_options = LoadOptions {
@@ -145,7 +227,7 @@ fn csv_parts<E: From<LoadError>>(
                 hash: false,
                 ..options.clone()
             };
-            each(table::load_csv_part(part, &part_options, &label)?)?;
+            merged.feed(table::load_csv_part(part, &part_options, &label), each)?;
             any = true;
         }
         lines_before += memchr::memchr_iter(b'\n', body).count() as u64;
@@ -158,7 +240,7 @@ fn csv_parts<E: From<LoadError>>(
     if !any {
         // A header alone: the whole-file reader says what is missing.
         let bytes = header.unwrap_or_default();
-        return each(table::load_csv_part(bytes, options, &label)?);
+        return merged.feed(table::load_csv_part(bytes, options, &label), each);
     }
     Ok(())
 }
@@ -283,6 +365,7 @@ fn parquet_parts<E: From<LoadError>>(
     options: &LoadOptions,
     part_bytes: usize,
     each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
     let Source::File(path) = &options.source else {
@@ -293,12 +376,15 @@ fn parquet_parts<E: From<LoadError>>(
     if rows <= step {
         let file = open(path, &label)?;
         let quiet = NoProgress;
-        return each(table::load_parquet(file, options, &label, &quiet)?);
+        return merged.feed(table::load_parquet(file, options, &label, &quiet), each);
     }
     for first in (0..rows).step_by(step) {
         let file = open(path, &label)?;
         let slice = (first, step.min(rows - first));
-        each(table::load_parquet_slice(file, options, &label, slice)?)?;
+        merged.feed(
+            table::load_parquet_slice(file, options, &label, slice),
+            each,
+        )?;
     }
     Ok(())
 }

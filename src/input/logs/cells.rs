@@ -21,8 +21,8 @@ pub(super) struct Cells<'g, 'a> {
 }
 
 /// What the timestamp field accepts.
-pub(super) const TIME: &str =
-    "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds (milliseconds above 1e11)";
+pub(super) const TIME: &str = "RFC 3339 text (2026-01-31T12:00:00Z) or epoch seconds \
+    (milliseconds above 1e11), within ±1e15 s";
 /// What cost and latency fields accept (below 1e30, so that sums stay exact).
 pub(super) const COST: &str = "a number >= 0 and below 1e30";
 /// What the label weight accepts (its square stays below 1e30).
@@ -90,6 +90,8 @@ impl Cells<'_, '_> {
                 Cell::Json(Json::String(s)) => rfc3339(s),
                 _ => None,
             })
+            // Within ±1e15 s (31 million years), as `calibrate sql --logs` keeps them.
+            .filter(|t| t.abs() < 1e15)
             .ok_or_else(|| self.fail(k, TIME, shown(&cell)))
     }
 

@@ -59,10 +59,9 @@ fn json(v: &AnyValue<'_>) -> Json {
         AnyValue::Boolean(b) => Json::Bool(*b),
         AnyValue::String(s) => Json::String(s.to_string()),
         AnyValue::StringOwned(s) => Json::String(s.to_string()),
-        AnyValue::Float64(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
-        AnyValue::Float32(x) => {
-            serde_json::Number::from_f64(f64::from(*x)).map_or(Json::Null, Json::Number)
-        }
+        // NaN and infinities as text, so that the field's check refuses them (not a null).
+        AnyValue::Float64(x) => float(*x),
+        AnyValue::Float32(x) => float(f64::from(*x)),
         AnyValue::Int64(x) => Json::from(*x),
         AnyValue::Int32(x) => Json::from(*x),
         AnyValue::Int16(x) => Json::from(*x),
@@ -73,4 +72,9 @@ fn json(v: &AnyValue<'_>) -> Json {
         AnyValue::UInt8(x) => Json::from(*x),
         other => Json::String(other.to_string()),
     }
+}
+
+/// A double as a JSON number, or as its text when it is not finite.
+fn float(x: f64) -> Json {
+    serde_json::Number::from_f64(x).map_or_else(|| Json::String(x.to_string()), Json::Number)
 }

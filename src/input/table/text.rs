@@ -319,16 +319,19 @@ fn attempt(
     let columns: Vec<(usize, &str, bool)> = projection
         .iter()
         .map(|p| {
-            let index = names
-                .iter()
-                .position(|n| n == p)
-                .expect("projected from the header");
+            let index = (names.iter().position(|n| n == p)).expect("projected from the header");
             (index, p.as_str(), text.contains(p))
         })
         .collect();
     let width = names.len();
-    let body = match memchr::memchr(b'\n', bytes) {
-        Some(end) if bytes.len() > chunk && memchr::memchr(b'"', bytes).is_none() => end + 1,
+    // The header is the first line that is not blank.
+    let header = (bytes.iter())
+        .position(|b| !matches!(b, b'\n' | b'\r'))
+        .unwrap_or(bytes.len());
+    let body = match memchr::memchr(b'\n', &bytes[header..]) {
+        Some(end) if bytes.len() > chunk && memchr::memchr(b'"', bytes).is_none() => {
+            header + end + 1
+        }
         _ => {
             let part = Part {
                 bytes,
@@ -339,7 +342,8 @@ fn attempt(
         }
     };
     let mut parts = Vec::new();
-    let (mut at, mut line) = (body, 2 + offset);
+    let blank = memchr::memchr_iter(b'\n', &bytes[..header]).count() as u64;
+    let (mut at, mut line) = (body, 2 + offset + blank);
     while at < bytes.len() {
         let cut = (at + chunk).min(bytes.len());
         let end = match memchr::memchr(b'\n', &bytes[cut..]) {

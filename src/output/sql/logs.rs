@@ -36,8 +36,8 @@ pub struct LogSqlSpec {
     pub labels: Vec<String>,
     /// Optional log fields (`cost`, `latency_ms`, ...) the table has no column for.
     pub absent: Vec<String>,
-    /// The `model` value of the small model: the route comes from `model` instead of
-    /// `escalated`.
+    /// The `model` value of the small model: the route comes from `model` where `escalated`
+    /// is null or absent.
     pub small_model: Option<String>,
     /// The windows' length, seconds.
     pub window: i64,
@@ -94,11 +94,14 @@ pub fn log_aggregate_sql(spec: &LogSqlSpec) -> String {
         "-- calibrate log aggregate, schema version {LOG_VERSION}: one row per window of {} s, \
          hour of day, label values, signal and route.\n\
          -- Save the result as Parquet and pass it to calibrate monitor --against the policy.\n\
-         WITH r AS (\n  SELECT\n    {}\n  FROM {}\n),\nk AS (\n  SELECT\n    {}\n  FROM r\n)\n\
+         WITH r AS (\n  SELECT\n    {}\n  FROM {}\n),\n\
+         o AS (\n  SELECT *, CASE WHEN {}\n    THEN 1 ELSE 0 END AS ok\n  FROM r\n),\n\
+         k AS (\n  SELECT\n    {}\n  FROM o\n)\n\
          SELECT\n  {}\nFROM k\nGROUP BY {}\n",
         spec.window,
         typed.join(",\n    "),
         spec.table,
+        validity(d).join("\n    AND "),
         keyed.join(",\n    "),
         out.join(",\n  "),
         group.join(", ")
@@ -122,15 +125,23 @@ fn typed(spec: &LogSqlSpec) -> Vec<String> {
         }
         TimeType::Timestamp => d.epoch_seconds(&d.ident(&c.timestamp)),
     };
-    let route = match &spec.small_model {
-        None => col(&c.escalated),
-        Some(small) => format!(
+    // The log reader's route: `escalated` when it holds a value, else the model that answered
+    // (with --small-model).
+    let escalated = (!spec.absent.iter().any(|a| a == "escalated")).then(|| col(&c.escalated));
+    let model = spec.small_model.as_ref().map(|small| {
+        format!(
             "CASE WHEN {m} IS NULL THEN NULL WHEN {m} = '{}' THEN {} ELSE {} END",
             small.replace('\'', "''"),
             d.int(0),
             d.int(1),
             m = format!("CAST({} AS {})", d.ident(&c.model), d.text()),
-        ),
+        )
+    });
+    let route = match (escalated, model) {
+        (Some(e), Some(m)) => format!("COALESCE({e}, {m})"),
+        (Some(e), None) => e,
+        (None, Some(m)) => m,
+        (None, None) => format!("CAST(NULL AS {})", d.double()),
     };
     let weight = match &c.label_weight {
         Some(w) => col(w),
@@ -191,11 +202,10 @@ fn validity(d: Dialect) -> Vec<String> {
     valid
 }
 
-/// The second SELECT: the keys, the validity flag, and per request each summed value and
-/// each counted test, 0 for a request the log reader would refuse.
+/// The third SELECT: the keys, and per request each summed value and each counted test, 0
+/// for a request the log reader would refuse (`ok`, from the second).
 fn keyed(spec: &LogSqlSpec, labels: &[String]) -> Vec<String> {
     let d = spec.dialect;
-    let valid = validity(d);
     let (zero, one) = (d.int(0), d.int(1));
     let second = d.floor("t");
     let w = spec.window;
@@ -220,10 +230,7 @@ fn keyed(spec: &LogSqlSpec, labels: &[String]) -> Vec<String> {
     keyed.extend(labels.iter().cloned());
     keyed.push(format!("signal + {zero} AS {SIGNAL}"));
     keyed.push(format!("CAST(e AS {}) AS {ESCALATED}", d.bigint()));
-    keyed.push(format!(
-        "CASE WHEN {}\n        THEN 1 ELSE 0 END AS ok",
-        valid.join("\n        AND ")
-    ));
+    keyed.push("ok".into());
     let when =
         |test: &str, v: &str| format!("CASE WHEN ok = 1 AND {test} THEN {v} ELSE {zero} END");
     let w = format!("COALESCE(w0, {one})");

@@ -80,6 +80,17 @@ fn parallel_chunks_read_as_one_pass_does() {
     assert_eq!(dtypes(&many), ["f64", "str", "str", "bool"]);
     // Short rows at i = 11 + 37k for k = 0..=7.
     assert_eq!(one.bad.len(), 8);
+    // Blank lines before the header: the header is the first line that is not blank, and
+    // every line number moves down by the two blank lines, in one pass and in chunks alike.
+    let blank = format!("\n\r\n{text}");
+    let bytes = blank.as_bytes();
+    let one_blank = read_in(bytes, &names(bytes), &all, &["b".into()], (usize::MAX, 0)).unwrap();
+    let many_blank = read_in(bytes, &names(bytes), &all, &["b".into()], (64, 0)).unwrap();
+    assert!(one_blank.frame.equals_missing(&many.frame));
+    assert!(many_blank.frame.equals_missing(&many.frame));
+    let moved: Vec<u64> = one.lines.iter().map(|l| l + 2).collect();
+    assert_eq!(one_blank.lines, moved);
+    assert_eq!(many_blank.lines, moved);
 }
 
 #[test]

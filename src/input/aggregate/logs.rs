@@ -402,8 +402,31 @@ impl LogColumns {
                 }
             };
         }
+        // Qualities lie in [0, 1]: Σ w·q ≤ Σ w, Σ w²·q·(1 − q) ≤ Σ w², Σ q ≤ labels.
+        let count = |n: u64| {
+            [
+                i128::from(n >> 40),
+                i128::from(n & ((1 << 40) - 1)) << 20,
+                0,
+            ]
+        };
+        for (k, bound) in [(2, sums[0]), (3, sums[1]), (4, count(counts[1]))] {
+            if !not_above(sums[k], bound) {
+                let why = "a quality sum above what qualities in [0, 1] allow".to_string();
+                return Err(read.bad(Some(r), &format!("{}_p0", LOG_SUMS[k].0), why));
+            }
+        }
         Ok((counts, sums))
     }
+}
+
+/// Whether the limb sum `a` is at most `b` (limbs in units of 2^40, 2^-20 and 2^-80).
+fn not_above(a: [i128; 3], b: [i128; 3]) -> bool {
+    let carried = |[p0, p1, p2]: [i128; 3]| {
+        let (p1, p2) = (p1 + (p2 >> 60), p2 & ((1 << 60) - 1));
+        [p0 + (p1 >> 60), p1 & ((1 << 60) - 1), p2]
+    };
+    carried(a) <= carried(b)
 }
 
 /// The log aggregate at `source`, when it is one (a Parquet file carrying
@@ -470,4 +493,24 @@ pub fn log_aggregate_input(
         return Ok(None);
     }
     open_log_aggregate(files, &label, labels).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_above;
+
+    #[test]
+    fn limb_sums_compare_as_numbers() {
+        // By hand: 2^60 units of 2^-80 carry into one unit of 2^-20, so [0, 1, 0] and
+        // [0, 0, 2^60] are equal; [0, 0, 2^60 + 1] is one unit more.
+        let one_up = 1i128 << 60;
+        assert!(not_above([0, 1, 0], [0, 0, one_up]));
+        assert!(not_above([0, 0, one_up], [0, 1, 0]));
+        assert!(!not_above([0, 0, one_up + 1], [0, 1, 0]));
+        // 1.0 is [0, 2^20, 0]; a quality sum of 1.5 over one label is above it.
+        assert!(not_above([0, 1 << 20, 0], [0, 1 << 20, 0]));
+        assert!(!not_above([0, (1 << 20) + (1 << 19), 0], [0, 1 << 20, 0]));
+        // A higher unit of 2^40 outweighs any lower limbs below 2^60.
+        assert!(not_above([0, (1 << 60) - 1, (1 << 60) - 1], [1, 0, 0]));
+    }
 }

@@ -124,7 +124,8 @@ pub enum CommandArgs {
             --field small_quality=correct --price small=0.15:0.6 --price large=2.5:10\n  \
         calibrate sql --dialect bigquery --table proj.ds.evals --resolution 10\n\n\
         Save the query's result as Parquet (DuckDB: COPY (...) TO 'agg.parquet'; Spark:\n\
-        spark.sql(q).write.parquet(...)) and pass it to sweep, recommend or aggregate.\n\
+        spark.sql(q).write.parquet(dir), then calibrate aggregate dir/*.parquet --out\n\
+        agg.parquet to merge its parts) and pass it to sweep, recommend or aggregate.\n\
         Costs: --price MODEL=IN/OUT prices token columns, --small-cost/--large-cost are flat,\n\
         otherwise the small_cost and large_cost columns are summed.\n\n\
         Production logs, for `calibrate monitor` (the columns come from the policy):\n  \

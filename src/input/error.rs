@@ -89,7 +89,8 @@ pub enum LoadError {
     /// The input named is a directory.
     #[error(
         "{path}: is a directory; give an eval-set file (.jsonl, .ndjson, .json, .csv or .parquet; \
-         .gz or .zst compressed)"
+         .gz or .zst compressed), or merge an engine's aggregate parts first: calibrate \
+         aggregate {path}/*.parquet --out agg.parquet"
     )]
     IsDirectory {
         /// The input as named on the command line.

@@ -11,7 +11,7 @@ use super::stats::{
     Difference, band_z, beyond_margin, ks_binned, ks_p_value, psi, two_proportion_greater,
     wasserstein_binned,
 };
-use super::tally::{Cell, Feedback};
+use super::tally::{Cell, Feedback, LabelTotals};
 use crate::input::{Distribution, Reference};
 use crate::trust::stats::{binomial_cdf, normal_cdf, normal_quantile, wilson};
 
@@ -191,6 +191,7 @@ pub fn row(
     s: &MonitorSettings,
 ) -> Row {
     let d = distribution(reference, scope);
+    let labels = cell.labels.totals(d);
     let (p0, var0) = prediction(reference, scope, mix);
     let n = cell.requests.max(1) as f64;
     let routed = cell.routed as f64;
@@ -223,12 +224,12 @@ pub fn row(
         estimate: one_threshold
             .then(|| estimate(cell, d, reference.target, s))
             .flatten(),
-        labelled: labelled(cell, d, reference.target, s),
+        labelled: labelled(&labels, d, reference.target, s),
         cost: cost(cell, reference),
         feedback: feedback(&cell.feedback),
         latency_ms: (cell.latency.each_ref()).map(|(k, s)| (*k > 0).then(|| s.value() / *k as f64)),
         raise: one_threshold
-            .then(|| raise(cell, d, floor(d, reference.target), s.level))
+            .then(|| raise(cell, &labels, d, (floor(d, reference.target), s.level)))
             .flatten(),
     }
 }
@@ -372,12 +373,11 @@ fn p_lower(x: f64, bound: f64, se: f64) -> f64 {
 }
 
 fn labelled(
-    cell: &Cell,
+    l: &LabelTotals,
     d: &Distribution,
     target: Option<f64>,
     s: &MonitorSettings,
 ) -> Option<LabelledQuality> {
-    let l = cell.labels.totals(d);
     if l.n < MIN_LABELS || l.w <= 0.0 {
         return None;
     }
@@ -422,9 +422,13 @@ fn labelled(
 /// has a Wilson lower bound at the floor, with at least [`MIN_LABELS`] labels; `None` when the
 /// threshold itself qualifies or nothing does. Labels exist only where the small model
 /// answered, so only higher thresholds can be judged.
-fn raise(cell: &Cell, d: &Distribution, floor: Option<f64>, level: f64) -> Option<Raise> {
+fn raise(
+    cell: &Cell,
+    l: &LabelTotals,
+    d: &Distribution,
+    (floor, level): (Option<f64>, f64),
+) -> Option<Raise> {
     let floor = floor?;
-    let l = cell.labels.totals(d);
     let accepted: Vec<usize> = (0..d.counts.len()).filter(|&b| d.accepted(b)).collect();
     let (mut w, mut wq, mut w2, mut best) = (0.0, 0.0, 0.0, None);
     for &b in accepted.iter().rev() {
@@ -463,6 +467,8 @@ fn cost(cell: &Cell, reference: &Reference) -> Option<CostRow> {
         return None;
     }
     let per_request = sum / n as f64;
+    // 1 − cost / the comparison's, when it costs anything.
+    let save = |x: f64| (x > 0.0).then(|| 1.0 - per_request / x);
     let large = match &c.large {
         (k, s) if *k > 0 => s.value() / *k as f64,
         _ => reference.cost.large,
@@ -471,14 +477,8 @@ fn cost(cell: &Cell, reference: &Reference) -> Option<CostRow> {
         per_request,
         by_path: paths.map(|(k, s)| (*k > 0).then(|| s.value() / *k as f64)),
         wasted_small: c.wasted_small.1.value() / cell.requests.max(1) as f64,
-        savings_vs_large: if large > 0.0 {
-            1.0 - per_request / large
-        } else {
-            0.0
-        },
-        savings_vs_baseline: (reference.cost.baseline)
-            .filter(|b| *b > 0.0)
-            .map(|b| 1.0 - per_request / b),
+        savings_vs_large: save(large).unwrap_or(0.0),
+        savings_vs_baseline: reference.cost.baseline.and_then(save),
     })
 }
 

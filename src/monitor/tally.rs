@@ -172,6 +172,16 @@ pub struct Feedback {
     pub thumbs_down: (u64, u64),
 }
 
+impl Feedback {
+    /// Adds `o`'s counts.
+    fn add(&mut self, o: &Feedback) {
+        self.regenerated.0 += o.regenerated.0;
+        self.regenerated.1 += o.regenerated.1;
+        self.thumbs_down.0 += o.thumbs_down.0;
+        self.thumbs_down.1 += o.thumbs_down.1;
+    }
+}
+
 /// What one request, or one row of a log aggregate (requests alike in window, hour, labels,
 /// signal and route), adds to a cell: counts and exact sums, each over the requests with
 /// that value.
@@ -333,10 +343,7 @@ impl Cell {
             add(a, b);
         }
         for (f, g) in self.feedback.iter_mut().zip(&o.feedback) {
-            f.regenerated.0 += g.regenerated.0;
-            f.regenerated.1 += g.regenerated.1;
-            f.thumbs_down.0 += g.thumbs_down.0;
-            f.thumbs_down.1 += g.thumbs_down.1;
+            f.add(g);
         }
     }
 
@@ -361,11 +368,10 @@ impl Cell {
             add(&mut self.cost.wasted_small, &s.small_cost);
             add(&mut self.cost.large, &s.large_cost);
         }
-        let f = &mut self.feedback[usize::from(escalated)];
-        f.regenerated.0 += s.regenerated.0;
-        f.regenerated.1 += s.regenerated.1;
-        f.thumbs_down.0 += s.thumbs_down.0;
-        f.thumbs_down.1 += s.thumbs_down.1;
+        self.feedback[usize::from(escalated)].add(&Feedback {
+            regenerated: s.regenerated,
+            thumbs_down: s.thumbs_down,
+        });
     }
 
     fn add(&mut self, s: &Sums, request: &Request, d: &Distribution) {

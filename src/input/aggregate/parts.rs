@@ -27,7 +27,7 @@ pub fn load_in_parts<E: From<LoadError>>(
 
 /// Bad records of the parts read so far.
 #[derive(Default)]
-pub struct Merged {
+struct Merged {
     /// The first refusal's input name, and the bad records' count, first few and whether every
     /// record so far was bad.
     bad: Option<(String, u64, bool, Vec<crate::input::error::RecordProblem>)>,

@@ -343,6 +343,15 @@ fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
         Some(input::multi::MultiForm::Long)
     };
     let Some(form) = detected else {
+        if run.chains.models.is_some() && input::aggregate::aggregate_input(&run.load)?.is_some() {
+            bail!(
+                "{}: --models: an aggregate holds the small model's confidence per row, not each \
+                 prompt's confidence, quality and cost for every model, which choosing a chain \
+                 needs; run --models on the multi-model eval set (or drop --models to sweep the \
+                 aggregate's two-model cascade)",
+                run.load.source.label()
+            );
+        }
         if run.chains.models.is_some() {
             bail!(
                 "--models needs a multi-model input: records with a {:?} field (one per prompt \

@@ -17,6 +17,7 @@ use crate::engine::sweep::{Cell, cells_of};
 mod latency;
 
 use crate::input::aggregate::{Aggregate, AggregateRow};
+use latency::CellLatency;
 pub use latency::{LatencyInput, latency_at};
 
 /// The confidence key at `resolution` bits (-1: the confidence itself): floor(c · 2^k) / 2^k,
@@ -45,18 +46,13 @@ pub struct CellTable {
     pub latency: bool,
     /// Cells by (segment values, descending confidence key), each with its confidence.
     cells: BTreeMap<(SegmentKey, Reverse<u64>), (f64, Cell)>,
-    /// Latency buckets by (segment id, confidence key, path, bucket), each with its confidence,
-    /// count and exact sum of milliseconds (sorted into key order when written).
-    latencies: HashMap<LatencyKey, (f64, u64, Exact), FixedState>,
+    /// Latency sketches by (segment id, ascending confidence key), one per cell with latencies.
+    latencies: HashMap<(u32, u64), CellLatency, FixedState>,
     /// Segment values by id, for `latencies`.
     segment_keys: Vec<SegmentKey>,
     /// Ids by segment values.
     segment_ids: HashMap<SegmentKey, u32>,
 }
-
-/// The key of a latency bucket: segment id, ascending confidence key, path (0 accepted,
-/// 1 escalated), bucket.
-pub(super) type LatencyKey = (u32, u64, usize, u64);
 
 /// Why two aggregates cannot be merged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -224,7 +220,7 @@ impl CellTable {
 
     /// Latency buckets in the table.
     pub fn latencies(&self) -> usize {
-        self.latencies.len()
+        self.latencies.values().map(CellLatency::len).sum()
     }
 
     /// Records in the table.

@@ -21,8 +21,9 @@ pub fn bucket(ms: f64) -> u64 {
     }
     // The octave: 2^e ≤ ms < 2^(e+1), from the exponent bits (exact).
     let e = ((ms.to_bits() >> 52) as i64 - 1023).min(i64::from(MAX_OCTAVE)) as u32;
-    let width = 2f64.powi((e - SUB_BITS) as i32);
-    let within = ((ms / width).floor() as u64).min(2 * sub - 1);
+    // 1 / 2^(e − SUB_BITS), built from its exponent bits: scaling by a power of two is exact.
+    let inverse = f64::from_bits(u64::from(1023 - (e - SUB_BITS)) << 52);
+    let within = ((ms * inverse).floor() as u64).min(2 * sub - 1);
     u64::from(e - SUB_BITS + 1) * sub + within - sub
 }
 

@@ -137,8 +137,9 @@ fn sweep_and_recommend_of_the_aggregate_equal_those_of_the_records() {
 
 #[test]
 fn aggregates_of_shards_merge_to_the_aggregate_of_the_whole() {
+    // With latencies: the shards' latency sketches merge too.
     let s = Scratch::new();
-    let records = eval_set(2000, 11, false);
+    let records = with_latencies(eval_set(2000, 11, false));
     let whole = s.write("whole.jsonl", jsonl(&records));
     let parts = [
         s.write("a.jsonl", jsonl(&records[..700])),
@@ -168,21 +169,25 @@ fn aggregates_of_shards_merge_to_the_aggregate_of_the_whole() {
         .output()
         .unwrap());
     assert_eq!(s.read("whole.parquet"), s.read("merged.parquet"));
-    // Three task types × distinct confidences: more rows than confidences.
     let frame = ParquetReader::new(fs::File::open(s.join("whole.parquet")).unwrap())
         .finish()
         .unwrap();
-    assert_eq!(
-        frame
-            .column("records")
-            .unwrap()
-            .sum_reduce()
-            .unwrap()
-            .value()
-            .extract::<i64>(),
-        Some(2000)
-    );
+    // Rows of sums count each record once; latency rows count it once per path.
+    let records = |latency_rows: bool| -> i64 {
+        let bucket = frame.column("latency_bucket").unwrap();
+        let mask = if latency_rows {
+            bucket.is_not_null()
+        } else {
+            bucket.is_null()
+        };
+        let rows = frame.filter(&mask).unwrap();
+        let records = rows.column("records").unwrap().i64().unwrap().clone();
+        records.sum().unwrap_or(0)
+    };
+    assert_eq!((records(false), records(true)), (2000, 4000));
     assert!(frame.column("segment_task_type").is_ok());
+    let buckets = frame.column("latency_bucket").unwrap();
+    assert!(buckets.len() - buckets.null_count() > 2000, "latency rows");
 }
 
 #[test]
@@ -376,7 +381,17 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_and_the_logs_monitor_b
         .map(|r| r["task_type"].as_str().unwrap())
         .collect();
     // Latencies from 0.5 ms to hours, fractional, so every kind of bucket is used.
-    let (small_latency, large_latency) = latencies(records.len());
+    let timed = with_latencies(records.clone());
+    let (small_latency, large_latency) = (
+        timed
+            .iter()
+            .map(|r| r["small_latency_ms"].as_f64().unwrap())
+            .collect::<Vec<_>>(),
+        timed
+            .iter()
+            .map(|r| r["large_latency_ms"].as_f64().unwrap())
+            .collect::<Vec<_>>(),
+    );
     let mut frame = df!(
         "id" => records.iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(),
         "conf" => col_f64("confidence"),
@@ -514,8 +529,9 @@ fn in_parts(s: &Scratch, input: &std::path::Path, out: &str, part: &str) -> std:
 fn json_lines_read_in_parts_give_the_aggregate_read_whole() {
     // `aggregate` reads JSON Lines in parts (memory holds one); parts of 3000 bytes cut the
     // records at every place, and a bad record is still named by its line in the whole file.
+    // Each part's latencies join the sketch the parts before built.
     let s = Scratch::new();
-    let records = eval_set(1200, 17, false);
+    let records = with_latencies(eval_set(1200, 17, false));
     let eval = s.write("eval.jsonl", jsonl(&records));
     let aggregate = |input: &std::path::Path, out: &str, part: &str| in_parts(&s, input, out, part);
     ok(&aggregate(&eval, "whole.parquet", "100000000"));
@@ -699,15 +715,13 @@ fn intervals_from_the_aggregate() {
     assert!(compared > 50, "{compared}");
 }
 
-/// Seeded latencies (ms) for `n` records: small from 0.5 ms to about 40 s, large up to hours.
-fn latencies(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let small = (0..n)
-        .map(|i| 0.5 * 1.0021f64.powi(((i * 7919) % 4000) as i32))
-        .collect();
-    let large = (0..n)
-        .map(|i| 300.0 + ((i * 104729) % 50000) as f64 * 97.3)
-        .collect();
-    (small, large)
+/// The records with seeded latencies (ms): small from 0.5 ms to about 40 s, large up to hours.
+fn with_latencies(mut records: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    for (i, r) in records.iter_mut().enumerate() {
+        r["small_latency_ms"] = serde_json::json!(0.5 * 1.0021f64.powi(((i * 7919) % 4000) as i32));
+        r["large_latency_ms"] = serde_json::json!(300.0 + ((i * 104729) % 50000) as f64 * 97.3);
+    }
+    records
 }
 
 #[test]
@@ -715,17 +729,10 @@ fn latency_from_the_sketch() {
     // The mean is exact; each percentile is the middle of its bucket, within 0.5 ms or 1/64 of
     // the records' nearest-rank value (engine::latency_sketch).
     let s = Scratch::new();
-    let records = eval_set(3000, 41, false);
-    let (small, large) = latencies(records.len());
-    let with_latency: Vec<serde_json::Value> = (records.iter().enumerate())
-        .map(|(i, r)| {
-            let mut r = r.clone();
-            r["small_latency_ms"] = serde_json::json!(small[i]);
-            r["large_latency_ms"] = serde_json::json!(large[i]);
-            r
-        })
-        .collect();
-    let eval = s.write("eval.jsonl", jsonl(&with_latency));
+    let eval = s.write(
+        "eval.jsonl",
+        jsonl(&with_latencies(eval_set(3000, 41, false))),
+    );
     let agg = s.join("agg.parquet");
     let mut cmd = calibrate();
     ok(&cmd
@@ -936,4 +943,40 @@ fn parquet_read_in_slices_gives_the_aggregate_read_whole() {
 fn refused(out: &std::process::Output, needle: &str) {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
     assert!(stderr(out).contains(needle), "{}", stderr(out));
+}
+
+#[test]
+fn chains_on_an_aggregate_are_refused_in_one_line() {
+    // An aggregate keeps the small model's confidence per row: choosing a chain needs every
+    // model's confidence, quality and cost per prompt, so --models says so and stops.
+    let s = Scratch::new();
+    let eval = s.write("eval.jsonl", jsonl(&eval_set(300, 5, true)));
+    let agg = s.join("agg.parquet");
+    let mut cmd = calibrate();
+    ok(&cmd
+        .arg("aggregate")
+        .arg(&eval)
+        .args(["--quiet", "--out"])
+        .arg(&agg)
+        .output()
+        .unwrap());
+    for command in ["sweep", "recommend"] {
+        let mut cmd = calibrate();
+        cmd.arg(command).arg(&agg).args(["--models", "small,large"]);
+        if command == "sweep" {
+            cmd.arg("--out").arg(s.join("out"));
+        }
+        let out = cmd.output().unwrap();
+        refused(
+            &out,
+            "agg.parquet: --models: an aggregate holds the small model's confidence",
+        );
+        assert_eq!(
+            stderr(&out).trim_end().lines().count(),
+            1,
+            "{}",
+            stderr(&out)
+        );
+        assert!(!s.join("out").exists());
+    }
 }

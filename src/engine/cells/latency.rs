@@ -3,11 +3,12 @@
 //! model's and then the large model's). Pure.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::FixedState;
 use rayon::prelude::*;
 
-use super::{CellTable, LatencyKey, SegmentKey, key};
+use super::{CellTable, SegmentKey, key};
 use crate::engine::exact::Exact;
 use crate::engine::latency::Latency;
 use crate::engine::latency_sketch::{bucket, percentile};
@@ -35,6 +36,83 @@ pub struct PathHistograms {
 /// One confidence's buckets while pooling: its confidence, count per (path, bucket), Σ per path.
 type Pooled = (f64, BTreeMap<(usize, u64), u64>, [Exact; 2]);
 
+/// Bits of a latency slot: the path above the bucket (buckets are at most `MAX_BUCKET`, below
+/// 2^16).
+const CELL_SHIFT: u32 = 17;
+
+/// The slot of a (path, bucket), in the order the sketch keeps them.
+fn slot(path: usize, bucket: u64) -> u32 {
+    debug_assert!(path < 2 && bucket < 1 << 16);
+    (path as u32) << 16 | bucket as u32
+}
+
+/// One cell's latency sketch: its confidence and, per (path, bucket) in ascending order, the
+/// count of latencies and their exact sum in milliseconds. Kept per cell so that adding a
+/// record's latency finds its bucket by a short search in memory the cell owns.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct CellLatency {
+    confidence: f64,
+    /// `path << 16 | bucket`, ascending (buckets are at most `MAX_BUCKET`, below 2^16).
+    slots: Vec<u32>,
+    /// Per slot, the count and the sum side by side: one cache line to update.
+    values: Vec<(u64, Exact)>,
+}
+
+impl CellLatency {
+    fn new(confidence: f64) -> CellLatency {
+        CellLatency {
+            confidence,
+            slots: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Buckets in the sketch.
+    pub(super) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The (count, sum) of a (path, bucket), made empty when new.
+    fn at(&mut self, path: usize, bucket: u64) -> (&mut u64, &mut Exact) {
+        let slot = slot(path, bucket);
+        let i = match self.slots.binary_search(&slot) {
+            Ok(i) => i,
+            Err(i) => {
+                self.slots.insert(i, slot);
+                self.values.insert(i, (0, Exact::default()));
+                i
+            }
+        };
+        let (count, sum) = &mut self.values[i];
+        (count, sum)
+    }
+
+    /// Adds latencies keyed by their slot (the key's low [`CELL_SHIFT`] bits), in ascending
+    /// order: one walk along the slots.
+    fn add_sorted(&mut self, keyed: &[(u64, f64)]) {
+        let mut i = 0;
+        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            let slot = (run[0].0 & ((1 << CELL_SHIFT) - 1)) as u32;
+            while i < self.slots.len() && self.slots[i] < slot {
+                i += 1;
+            }
+            if self.slots.get(i) != Some(&slot) {
+                self.slots.insert(i, slot);
+                self.values.insert(i, (0, Exact::default()));
+            }
+            let (count, sum) = &mut self.values[i];
+            *count += run.len() as u64;
+            run.iter().for_each(|&(_, ms)| sum.add(ms));
+        }
+    }
+
+    /// Every (path, bucket, count, sum), ascending.
+    fn buckets(&self) -> impl Iterator<Item = (usize, u64, u64, &Exact)> {
+        (self.slots.iter().zip(&self.values))
+            .map(|(&s, (n, sum))| ((s >> 16) as usize, u64::from(s & 0xffff), *n, sum))
+    }
+}
+
 impl CellTable {
     /// The id of a segment's values in [`CellTable::latencies`].
     fn segment_id(&mut self, segments: SegmentKey) -> u32 {
@@ -43,6 +121,13 @@ impl CellTable {
             self.segment_keys.push(segments);
             next
         })
+    }
+
+    /// The latency sketch of a cell.
+    fn cell_latency(&mut self, segment: u32, confidence: f64) -> &mut CellLatency {
+        (self.latencies)
+            .entry((segment, ascending_key(confidence)))
+            .or_insert_with(|| CellLatency::new(confidence))
     }
 
     /// Adds `count` latencies summing to `sum` to a bucket of one cell's path.
@@ -54,22 +139,9 @@ impl CellTable {
         (count, sum): (u64, Exact),
     ) {
         let id = self.segment_id(segments);
-        self.add_latency_of(id, confidence, (path, bucket), (count, &sum));
-    }
-
-    fn add_latency_of(
-        &mut self,
-        segment: u32,
-        confidence: f64,
-        (path, bucket): (usize, u64),
-        (count, sum): (u64, &Exact),
-    ) {
-        let key = (segment, ascending_key(confidence), path, bucket);
-        let entry = (self.latencies)
-            .entry(key)
-            .or_insert_with(|| (confidence, 0, Exact::default()));
-        entry.1 += count;
-        entry.2.plus(sum);
+        let (n, total) = self.cell_latency(id, confidence).at(path, bucket);
+        *n += count;
+        total.plus(&sum);
     }
 
     /// Adds every latency bucket of `other`.
@@ -77,8 +149,13 @@ impl CellTable {
         let ids: Vec<u32> = (other.segment_keys.iter())
             .map(|k| self.segment_id(k.clone()))
             .collect();
-        for (&(segment, _, path, b), (c, n, sum)) in &other.latencies {
-            self.add_latency_of(ids[segment as usize], *c, (path, b), (*n, sum));
+        for (&(segment, _), theirs) in &other.latencies {
+            let ours = self.cell_latency(ids[segment as usize], theirs.confidence);
+            for (path, b, count, sum) in theirs.buckets() {
+                let (n, total) = ours.at(path, b);
+                *n += count;
+                total.plus(sum);
+            }
         }
     }
 
@@ -91,49 +168,54 @@ impl CellTable {
         safeguarded: Option<&[bool]>,
         groups: Option<(&[u32], &[SegmentKey])>,
     ) {
-        // Every (record, path) keyed, sorted, and runs of one key summed: no hashing per record
-        // (both passes in parallel; the sums are exact, so their order does not matter).
-        let resolution = self.resolution;
-        let mut keyed: Vec<(LatencyKey, f64, f64)> = (0..confidence.len())
-            .into_par_iter()
-            .filter(|&i| !safeguarded.is_some_and(|s| s[i]))
-            .flat_map_iter(|i| {
-                let c = key(confidence[i], resolution);
-                let group = groups.map_or(0, |(codes, _)| codes[i]);
-                let paths = [latency.small[i], latency.small[i] + latency.large[i]];
-                (paths.into_iter().enumerate())
-                    .map(move |(path, ms)| ((group, ascending_key(c), path, bucket(ms)), c, ms))
-            })
-            .collect();
-        keyed.par_sort_unstable_by_key(|&(k, _, _)| k);
         let ids: Vec<u32> = match groups {
             Some((_, names)) => names.iter().map(|n| self.segment_id(n.clone())).collect(),
             None => vec![self.segment_id(Vec::new())],
         };
-        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-            let ((group, _, path, b), c, _) = run[0];
-            let mut sum = Exact::default();
-            run.iter().for_each(|&(_, _, ms)| sum.add(ms));
-            self.add_latency_of(ids[group as usize], c, (path, b), (run.len() as u64, &sum));
+        let resolution = self.resolution;
+        // Each (record, path) keyed by its cell (numbered within these records), path and
+        // bucket, then sorted: each cell's buckets are then met in the order they are kept, so
+        // the sketch is walked in sequence instead of at random (it outgrows the cache).
+        let mut local: HashMap<(u32, u64), u64, FixedState> = HashMap::default();
+        let mut cells: Vec<(u32, f64)> = Vec::new();
+        let mut keyed: Vec<(u64, f64)> = Vec::with_capacity(2 * confidence.len());
+        for i in 0..confidence.len() {
+            if safeguarded.is_some_and(|s| s[i]) {
+                continue;
+            }
+            let segment = ids[groups.map_or(0, |(codes, _)| codes[i]) as usize];
+            let c = key(confidence[i], resolution);
+            let id = *local.entry((segment, ascending_key(c))).or_insert_with(|| {
+                cells.push((segment, c));
+                cells.len() as u64 - 1
+            });
+            let paths = [latency.small[i], latency.small[i] + latency.large[i]];
+            for (path, ms) in paths.into_iter().enumerate() {
+                keyed.push((id << CELL_SHIFT | slot(path, bucket(ms)) as u64, ms));
+            }
+        }
+        // The sums are exact, so their order does not matter.
+        keyed.par_sort_unstable_by_key(|&(k, _)| k);
+        for of_cell in keyed.chunk_by(|a, b| a.0 >> CELL_SHIFT == b.0 >> CELL_SHIFT) {
+            let (segment, c) = cells[(of_cell[0].0 >> CELL_SHIFT) as usize];
+            self.cell_latency(segment, c).add_sorted(of_cell);
         }
     }
 
     /// Every latency bucket in key order: segment values, descending confidence, path, bucket;
     /// with its confidence, count and sum.
     pub fn latency_rows(&self) -> Vec<(&SegmentKey, f64, usize, u64, u64, &Exact)> {
-        let mut rows: Vec<_> = (self.latencies.iter())
-            .map(|(&(s, k, path, b), (c, n, sum))| ((s, k, path, b), (*c, *n, sum)))
-            .collect();
+        let mut cells: Vec<_> = self.latencies.iter().collect();
         let keys = &self.segment_keys;
-        rows.sort_unstable_by(|a, b| {
-            let (x, y) = (a.0, b.0);
-            (keys[x.0 as usize].cmp(&keys[y.0 as usize]))
-                .then(y.1.cmp(&x.1))
-                .then(x.2.cmp(&y.2))
-                .then(x.3.cmp(&y.3))
+        cells.sort_unstable_by(|(x, _), (y, _)| {
+            (keys[x.0 as usize].cmp(&keys[y.0 as usize])).then(y.1.cmp(&x.1))
         });
-        (rows.into_iter())
-            .map(|((s, _, path, b), (c, n, sum))| (&keys[s as usize], c, path, b, n, sum))
+        (cells.into_iter())
+            .flat_map(|(&(s, _), cell)| {
+                (cell.buckets()).map(move |(path, b, n, sum)| {
+                    (&keys[s as usize], cell.confidence, path, b, n, sum)
+                })
+            })
             .collect()
     }
 
@@ -147,18 +229,21 @@ impl CellTable {
         let mut by_key: BTreeMap<Reverse<u64>, Pooled> = BTreeMap::new();
         let mut kept: BTreeMap<(usize, u64), u64> = BTreeMap::new();
         let mut kept_sums: [Exact; 2] = Default::default();
-        for (&(segment, k, path, b), (c, n, sum)) in &self.latencies {
-            let (k, path, b) = (Reverse(k), &path, &b);
+        for (&(segment, k), cell) in &self.latencies {
             if held(&self.segment_keys[segment as usize]) {
-                *kept.entry((*path, *b)).or_insert(0) += n;
-                kept_sums[*path].plus(sum);
+                for (path, b, n, sum) in cell.buckets() {
+                    *kept.entry((path, b)).or_insert(0) += n;
+                    kept_sums[path].plus(sum);
+                }
                 continue;
             }
             let entry = by_key
-                .entry(k)
-                .or_insert_with(|| (*c, BTreeMap::new(), Default::default()));
-            *entry.1.entry((*path, *b)).or_insert(0) += n;
-            entry.2[*path].plus(sum);
+                .entry(Reverse(k))
+                .or_insert_with(|| (cell.confidence, BTreeMap::new(), Default::default()));
+            for (path, b, n, sum) in cell.buckets() {
+                *entry.1.entry((path, b)).or_insert(0) += n;
+                entry.2[path].plus(sum);
+            }
         }
         let histograms = |counts: BTreeMap<(usize, u64), u64>, sums: [Exact; 2]| {
             let mut h = PathHistograms {

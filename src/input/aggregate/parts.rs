@@ -14,16 +14,20 @@ use crate::input::{Format, LoadOptions, Loaded, NoProgress, Progress, Source, js
 /// refusal names the first few of them and counts them all, and with `--skip-invalid` a part
 /// whose records are all invalid is dropped whole. Returns the records of such parts (read
 /// and dropped; `each` never sees them).
-pub fn load_in_parts<E: From<LoadError>>(
+pub fn load_in_parts<E: From<LoadError> + Send>(
     options: &LoadOptions,
     part_bytes: usize,
     progress: &dyn Progress,
-    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    each: &mut Each<'_, E>,
 ) -> Result<u64, E> {
     let mut merged = Merged::default();
     read_parts(options, part_bytes, progress, each, &mut merged)?;
+    merged.flush(each)?;
     merged.finish().map_err(E::from)
 }
+
+/// What a caller does with each part.
+pub type Each<'a, E> = dyn FnMut(Loaded) -> Result<(), E> + Send + 'a;
 
 /// Bad records of the parts read so far.
 #[derive(Default)]
@@ -35,14 +39,42 @@ struct Merged {
     good: bool,
     /// Records of parts dropped whole (`--skip-invalid`).
     dropped: u64,
+    /// The part loaded last, not yet handed on (see [`Merged::overlap`]).
+    pending: Option<Result<Loaded, LoadError>>,
 }
 
 impl Merged {
+    /// Loads the next part with `load` while `each` takes the part loaded before it, side by
+    /// side: parsing one part and aggregating another keep both cores busy. Parts still reach
+    /// `each`, and their refusals merge, in the input's order; [`Merged::flush`] hands on the
+    /// last.
+    fn overlap<E: From<LoadError> + Send>(
+        &mut self,
+        load: impl FnOnce() -> Result<Loaded, LoadError> + Send,
+        each: &mut Each<'_, E>,
+    ) -> Result<(), E> {
+        let before = self.pending.take();
+        let (next, fed) = rayon::join(load, || match before {
+            Some(part) => self.feed(part, each),
+            None => Ok(()),
+        });
+        self.pending = Some(next);
+        fed
+    }
+
+    /// Hands on the part [`Merged::overlap`] loaded last.
+    fn flush<E: From<LoadError>>(&mut self, each: &mut Each<'_, E>) -> Result<(), E> {
+        match self.pending.take() {
+            Some(part) => self.feed(part, each),
+            None => Ok(()),
+        }
+    }
+
     /// Hands a part to `each`, or keeps its refusal to merge with the other parts'.
     fn feed<E: From<LoadError>>(
         &mut self,
         part: Result<Loaded, LoadError>,
-        each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+        each: &mut Each<'_, E>,
     ) -> Result<(), E> {
         use crate::input::error::SHOWN;
         match part {
@@ -85,11 +117,11 @@ impl Merged {
     }
 }
 
-fn read_parts<E: From<LoadError>>(
+fn read_parts<E: From<LoadError> + Send>(
     options: &LoadOptions,
     part_bytes: usize,
     progress: &dyn Progress,
-    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    each: &mut Each<'_, E>,
     merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
@@ -112,12 +144,12 @@ fn read_parts<E: From<LoadError>>(
 }
 
 /// [`load_in_parts`] on a JSON Lines stream.
-fn stream_parts<E: From<LoadError>>(
+fn stream_parts<E: From<LoadError> + Send>(
     reader: &mut (dyn std::io::Read + Send),
     options: &LoadOptions,
     part_bytes: usize,
     progress: &dyn Progress,
-    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    each: &mut Each<'_, E>,
     merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
@@ -155,10 +187,8 @@ fn stream_parts<E: From<LoadError>>(
                     hash: false,
                     ..options.clone()
                 };
-                let quiet = NoProgress;
-                let bytes = &mut &part.bytes[..];
-                let loaded = jsonl::load(bytes, None, &part_options, &label, &quiet);
-                merged.feed(loaded, each)?;
+                let load = || jsonl::load_bytes(&part.bytes, &part_options, &label);
+                merged.overlap(load, each)?;
                 any = true;
             }
             first_line += lines;
@@ -174,12 +204,12 @@ fn stream_parts<E: From<LoadError>>(
 /// [`load_in_parts`] on a CSV stream: parts of whole records (csv-core, the `csv` crate's own
 /// parser, says where each ends, so quoted line ends stay inside their record), each loaded
 /// with the header in front and its lines numbered as in the file.
-fn csv_parts<E: From<LoadError>>(
+fn csv_parts<E: From<LoadError> + Send>(
     reader: &mut (dyn std::io::Read + Send),
     options: &LoadOptions,
     part_bytes: usize,
     progress: &dyn Progress,
-    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    each: &mut Each<'_, E>,
     merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
@@ -227,7 +257,8 @@ fn csv_parts<E: From<LoadError>>(
                 hash: false,
                 ..options.clone()
             };
-            merged.feed(table::load_csv_part(part, &part_options, &label), each)?;
+            let load = || table::load_csv_part(part, &part_options, &label);
+            merged.overlap(load, each)?;
             any = true;
         }
         lines_before += memchr::memchr_iter(b'\n', body).count() as u64;
@@ -323,25 +354,19 @@ impl Parts<'_> {
             }
             let mut part = std::mem::take(&mut self.carry);
             let start = part.len();
-            part.resize(
-                if start < self.part_bytes {
-                    self.part_bytes
-                } else {
-                    2 * start
-                },
-                0,
-            );
-            let mut filled = start;
-            while filled < part.len() {
-                match self.reader.read(&mut part[filled..])? {
-                    0 => {
-                        self.ended = true;
-                        break;
-                    }
-                    n => filled += n,
-                }
-            }
-            part.truncate(filled);
+            let want = if start < self.part_bytes {
+                self.part_bytes
+            } else {
+                2 * start
+            };
+            part.reserve_exact(want - start);
+            // `read_to_end` fills spare capacity without zeroing it first; short only at the end.
+            let limit = (want - start) as u64;
+            let reader = &mut *self.reader;
+            let got =
+                std::io::Read::read_to_end(&mut std::io::Read::take(reader, limit), &mut part)?;
+            self.ended = (got as u64) < limit;
+            let filled = part.len();
             read += (filled - start) as u64;
             if self.ended {
                 return Ok(Some(Part { bytes: part, read }));
@@ -360,11 +385,11 @@ impl Parts<'_> {
 
 /// [`load_in_parts`] on a Parquet file: slices of rows, about `part_bytes` / 64 at a time (an
 /// eval record's columns take well under 64 bytes in memory).
-fn parquet_parts<E: From<LoadError>>(
+fn parquet_parts<E: From<LoadError> + Send>(
     file: std::fs::File,
     options: &LoadOptions,
     part_bytes: usize,
-    each: &mut dyn FnMut(Loaded) -> Result<(), E>,
+    each: &mut Each<'_, E>,
     merged: &mut Merged,
 ) -> Result<(), E> {
     let label = options.source.label();
@@ -381,10 +406,8 @@ fn parquet_parts<E: From<LoadError>>(
     for first in (0..rows).step_by(step) {
         let file = open(path, &label)?;
         let slice = (first, step.min(rows - first));
-        merged.feed(
-            table::load_parquet_slice(file, options, &label, slice),
-            each,
-        )?;
+        let load = || table::load_parquet_slice(file, options, &label, slice);
+        merged.overlap(load, each)?;
     }
     Ok(())
 }

@@ -43,7 +43,35 @@ pub fn load(
     progress: &dyn Progress,
 ) -> Result<Loaded, LoadError> {
     let keys: Keys<'_> = READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
-    let mut out = read(reader, size, &keys, options, label, progress)?;
+    let out = read(reader, size, &keys, options, label, progress)?;
+    finish(out, options, label)
+}
+
+/// Reads and validates JSON Lines already in memory (a part of a larger input, whose lines are
+/// numbered from `options.first_line`): parsed in place, in parallel blocks; not hashed.
+pub fn load_bytes(bytes: &[u8], options: &LoadOptions, label: &str) -> Result<Loaded, LoadError> {
+    let keys: Keys<'_> = READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
+    // A byte-order mark before the first record is not part of it (as `consume` reads it).
+    let chunk = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let plan = plan_for(chunk, &keys, options);
+    let mut columns = Columns::default();
+    if let Some(p) = &plan {
+        columns = Columns::new(p.extra_columns());
+        let (parts, _) = parse_chunk(chunk, options.first_line, p, &options.fields);
+        parts.into_iter().for_each(|part| columns.append(part));
+    }
+    let plan = plan.unwrap_or_else(|| Plan::new(&keys, options.extras.clone()));
+    let out = JsonlOutput {
+        columns,
+        requests: plan.requests,
+        sha256: String::new(),
+        bytes: bytes.len() as u64,
+    };
+    finish(out, options, label)
+}
+
+/// Validates what [`read`] or [`load_bytes`] read and lists the columns seen.
+fn finish(mut out: JsonlOutput, options: &LoadOptions, label: &str) -> Result<Loaded, LoadError> {
     let unread = out.columns.take_unread_keys();
     let finished = (out.columns).finish(label, &options.fields, options.skip_invalid)?;
     let available = finished.extra_names.join(", ");

@@ -179,10 +179,26 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         let bar = output::progress::Bar::new(run.quiet);
         let (mut read_records, mut dropped) = (0u64, 0u64);
         let mut add = |loaded: Loaded| -> Result<()> {
+            let before = read_records;
             read_records += loaded.drops.read;
             dropped += loaded.drops.dropped;
-            report::aggregate::add_records(&mut table, &loaded, run, config.resolution)
-                .with_context(|| label.clone())
+            let added = report::aggregate::add_records(&mut table, &loaded, run, config.resolution);
+            match added {
+                Ok(()) => Ok(()),
+                Err(e) if before == 0 => Err(anyhow::Error::new(e).context(label.clone())),
+                // The parts before were of this input: one of its fields is in some records only.
+                Err(report::RunError::Merge(why)) => {
+                    bail!(
+                        "{label}: from record {} on: {}",
+                        before + 1,
+                        why.within_one_input()
+                    )
+                }
+                Err(e) => Err(anyhow::Error::new(e).context(format!(
+                    "{label}: from record {} on (read in parts of --part-bytes)",
+                    before + 1
+                ))),
+            }
         };
         let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
         bar.finish();

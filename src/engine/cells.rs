@@ -91,6 +91,28 @@ pub enum MergeError {
     },
 }
 
+impl MergeError {
+    /// The reason in the words of one input read in parts, whose later records differ from the
+    /// records before them.
+    pub fn within_one_input(&self) -> String {
+        let (what, found) = match self {
+            MergeError::Latency { found, .. } => ("latencies", found),
+            MergeError::Large { found, .. } => ("large-model quality labels", found),
+            other => return other.to_string(),
+        };
+        let (these, before) = if *found == "has" {
+            ("have", "do not")
+        } else {
+            ("have no", "do")
+        };
+        format!(
+            "these records {these} {what} and the records before {before}: an optional field \
+             must be in every record or in none. Read whole (--part-bytes above the file's \
+             size), the records without it are named, and --skip-invalid drops them"
+        )
+    }
+}
+
 impl CellTable {
     /// An empty table.
     pub fn new(segments: Vec<String>, resolution: i64, large: bool, latency: bool) -> CellTable {

@@ -13,8 +13,9 @@ pub enum RunError {
     #[error(transparent)]
     Cost(#[from] CostError),
     /// An input's records cannot join the aggregate of the inputs before it.
+    /// (Not a `source`: the message already says why, and error chains would say it twice.)
     #[error("cannot merge: {0}")]
-    Merge(#[from] MergeError),
+    Merge(MergeError),
     /// The thresholded signal cannot be made.
     #[error(transparent)]
     Signal(#[from] SignalError),
@@ -47,4 +48,10 @@ pub enum RunError {
          choose"
     )]
     AllSafeguarded(String),
+}
+
+impl From<MergeError> for RunError {
+    fn from(e: MergeError) -> RunError {
+        RunError::Merge(e)
+    }
 }

@@ -980,3 +980,45 @@ fn chains_on_an_aggregate_are_refused_in_one_line() {
         assert!(!s.join("out").exists());
     }
 }
+
+#[test]
+fn json_lines_parts_keep_the_whole_reads_rules() {
+    // A byte-order mark starts the input only: before a blank first part it is skipped, and in
+    // the middle of the file it is a bad record whichever part it starts. A field that appears
+    // only from a part on is named with the record it starts at.
+    let s = Scratch::new();
+    let records = eval_set(120, 23, false);
+    let lines = jsonl(&records);
+    let aggregate = |input: &std::path::Path, out: &str, part: &str| in_parts(&s, input, out, part);
+    let bom = s.write("bom.jsonl", format!("\u{feff}\n\n{lines}"));
+    ok(&aggregate(&bom, "bom-whole.parquet", "100000000"));
+    ok(&aggregate(&bom, "bom-parts.parquet", "150"));
+    assert_eq!(s.read("bom-whole.parquet"), s.read("bom-parts.parquet"));
+    let (head, tail) = lines.split_at(lines.match_indices('\n').nth(59).unwrap().0 + 1);
+    let mid = s.write("mid.jsonl", format!("{head}\u{feff}{tail}"));
+    for part in ["100000000", "150", &head.len().to_string()] {
+        refused(
+            &aggregate(&mid, "mid.parquet", part),
+            "mid.jsonl:61: expected one JSON object",
+        );
+    }
+    // Records 61 on carry latencies; a part ends exactly after record 60.
+    let timed = with_latencies(records[60..].to_vec());
+    let late = s.write("late.jsonl", format!("{head}{}", jsonl(&timed)));
+    let out = aggregate(&late, "late.parquet", &head.len().to_string());
+    refused(
+        &out,
+        "late.jsonl: from record 61 on: these records have latencies and the records before do not",
+    );
+    assert_eq!(
+        stderr(&out).trim_end().lines().count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    // Read whole, the records without latencies are named by line.
+    refused(
+        &aggregate(&late, "late.parquet", "100000000"),
+        "late.jsonl:1: field \"small_latency_ms\": expected the field in every record or in none",
+    );
+}

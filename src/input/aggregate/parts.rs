@@ -181,13 +181,18 @@ fn stream_parts<E: From<LoadError> + Send>(
             let part = part.map_err(io)?;
             progress.advance(part.read);
             let lines = memchr::memchr_iter(b'\n', &part.bytes).count() as u64;
-            if part.bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            // The input's byte-order mark starts its first part; a part never starts a line.
+            let bytes = match first_line {
+                1 => jsonl::without_bom(&part.bytes),
+                _ => &part.bytes[..],
+            };
+            if bytes.iter().any(|b| !b.is_ascii_whitespace()) {
                 let part_options = LoadOptions {
                     first_line,
                     hash: false,
                     ..options.clone()
                 };
-                let load = || jsonl::load_bytes(&part.bytes, &part_options, &label);
+                let load = || jsonl::load_bytes(bytes, &part_options, &label);
                 merged.overlap(load, each)?;
                 any = true;
             }

@@ -48,11 +48,10 @@ pub fn load(
 }
 
 /// Reads and validates JSON Lines already in memory (a part of a larger input, whose lines are
-/// numbered from `options.first_line`): parsed in place, in parallel blocks; not hashed.
-pub fn load_bytes(bytes: &[u8], options: &LoadOptions, label: &str) -> Result<Loaded, LoadError> {
+/// numbered from `options.first_line`, without the input's byte-order mark: see
+/// [`without_bom`]): parsed in place, in parallel blocks; not hashed.
+pub fn load_bytes(chunk: &[u8], options: &LoadOptions, label: &str) -> Result<Loaded, LoadError> {
     let keys: Keys<'_> = READ_FIELDS.map(|f| options.reads(f).then(|| options.fields.column(f)));
-    // A byte-order mark before the first record is not part of it (as `consume` reads it).
-    let chunk = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let plan = plan_for(chunk, &keys, options);
     let mut columns = Columns::default();
     if let Some(p) = &plan {
@@ -65,9 +64,15 @@ pub fn load_bytes(bytes: &[u8], options: &LoadOptions, label: &str) -> Result<Lo
         columns,
         requests: plan.requests,
         sha256: String::new(),
-        bytes: bytes.len() as u64,
+        bytes: chunk.len() as u64,
     };
     finish(out, options, label)
+}
+
+/// The input's first bytes without a byte-order mark (which is not part of the first record;
+/// anywhere else it is, and the record is refused).
+pub fn without_bom(first: &[u8]) -> &[u8] {
+    first.strip_prefix(BOM).unwrap_or(first)
 }
 
 /// Validates what [`read`] or [`load_bytes`] read and lists the columns seen.

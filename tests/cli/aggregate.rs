@@ -1021,4 +1021,15 @@ fn json_lines_parts_keep_the_whole_reads_rules() {
         &aggregate(&late, "late.parquet", "100000000"),
         "late.jsonl:1: field \"small_latency_ms\": expected the field in every record or in none",
     );
+    // The segment column (--segment-by task_type) missing from record 61 on.
+    let untyped: Vec<serde_json::Value> = (records[60..].iter())
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("task_type");
+            r
+        })
+        .collect();
+    let gone = s.write("gone.jsonl", format!("{head}{}", jsonl(&untyped)));
+    let out = aggregate(&gone, "gone.parquet", &head.len().to_string());
+    refused(&out, "gone.jsonl: from line 61 on: no column \"task_type\"");
 }

@@ -192,7 +192,10 @@ fn stream_parts<E: From<LoadError> + Send>(
                     hash: false,
                     ..options.clone()
                 };
-                let load = || jsonl::load_bytes(bytes, &part_options, &label);
+                let load = || {
+                    let loaded = jsonl::load_bytes(bytes, &part_options, &label);
+                    loaded.map_err(|e| from_line_on(e, first_line))
+                };
                 merged.overlap(load, each)?;
                 any = true;
             }
@@ -204,6 +207,27 @@ fn stream_parts<E: From<LoadError> + Send>(
         return Err(LoadError::Empty { path: label }.into());
     }
     Ok(())
+}
+
+/// A column missing from a part after the first is missing from the records there on (the
+/// parts before had it): the error says from which line.
+fn from_line_on(e: LoadError, first_line: u64) -> LoadError {
+    match e {
+        LoadError::MissingColumn {
+            path,
+            field,
+            column,
+            hint,
+            available,
+        } if first_line > 1 => LoadError::MissingColumn {
+            path: format!("{path}: from line {first_line} on"),
+            field,
+            column,
+            hint,
+            available,
+        },
+        e => e,
+    }
 }
 
 /// [`load_in_parts`] on a CSV stream: parts of whole records (csv-core, the `csv` crate's own

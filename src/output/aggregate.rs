@@ -41,17 +41,20 @@ pub fn aggregate_parquet(table: &CellTable) -> Result<Vec<u8>> {
         .collect();
     columns.push(Column::new(RECORDS.into(), records));
     columns.push(Column::new(INVALID.into(), vec![0i64; n + m]));
-    let decimal = |name: String, values: Vec<Option<i128>>| -> Result<Column> {
-        let chunked = Int128Chunked::from_iter_options(name.into(), values.into_iter());
+    // Limb columns in two runs, built apart: rows of sums then latency rows, one of them null
+    // (a column of a few thousand values then hundreds of thousands of nulls, or the reverse).
+    let decimal = |name: String, sums: Int128Chunked, latency: Int128Chunked| -> Result<Column> {
+        let mut chunked = sums.with_name(name.into());
+        chunked.append(&latency)?;
         Ok(chunked.into_decimal(38, 0)?.into_series().into())
     };
     for (k, sum) in SUMS.iter().enumerate() {
         for (limb, name) in limb_columns(sum).into_iter().enumerate() {
-            let values = (cells
+            let values = cells
                 .iter()
-                .map(|(_, _, c)| c.sums()[k].map(|e| limb_of(&e, limb))))
-            .chain(std::iter::repeat_n(None, m));
-            columns.push(decimal(name, values.collect())?);
+                .map(|(_, _, c)| c.sums()[k].map(|e| limb_of(&e, limb)));
+            let sums = Int128Chunked::from_iter_options("".into(), values);
+            columns.push(decimal(name, sums, Int128Chunked::full_null("".into(), m))?);
         }
     }
     for (k, name) in COUNTS.iter().enumerate() {
@@ -78,9 +81,13 @@ pub fn aggregate_parquet(table: &CellTable) -> Result<Vec<u8>> {
         .collect();
     columns.push(Column::new(LATENCY_BUCKET.into(), buckets));
     for (limb, name) in limb_columns(LATENCY_SUM).into_iter().enumerate() {
-        let values =
-            (std::iter::repeat_n(None, n)).chain(latency.iter().map(|l| Some(limb_of(l.5, limb))));
-        columns.push(decimal(name, values.collect())?);
+        let values = latency.iter().map(|l| limb_of(l.5, limb)).collect();
+        let latency = Int128Chunked::from_vec("".into(), values);
+        columns.push(decimal(
+            name,
+            Int128Chunked::full_null("".into(), n),
+            latency,
+        )?);
     }
     let mut frame = DataFrame::new(n + m, columns)?;
     let mut bytes = Vec::new();

@@ -598,3 +598,38 @@ fn logs_with_prompts_escapes_and_nesting_read_as_plain_ones() {
         "{err}"
     );
 }
+
+#[test]
+fn csv_logs_name_a_bad_record_by_its_line_after_crlf_and_blank_lines() {
+    // Line numbers worked by hand: the header is line 1; a quoted line end puts a record on
+    // lines 2 and 3; line 4 is blank; the bad signal is on line 5 (CRLF or LF endings alike).
+    for end in ["\r\n", "\n"] {
+        let text = [
+            "ts,task_type,confidence,escalated",
+            "1767225602,\"a",
+            "b\",0.5,true",
+            "",
+        ]
+        .join(end)
+            + end
+            + "1767225603,chat,bad,true"
+            + end;
+        let s = Scratch::new();
+        let path = s.write("logs.csv", text);
+        let out = calibrate()
+            .arg("monitor")
+            .arg(&path)
+            .arg("--against")
+            .arg(&policy().0)
+            .args(["--field", "timestamp=ts", "--quiet", "--out"])
+            .arg(s.join("out"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("logs.csv:5: field \"confidence\""),
+            "{end:?}: {}",
+            stderr(&out)
+        );
+    }
+}

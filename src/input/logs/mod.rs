@@ -7,13 +7,12 @@
 //! field. It must not aggregate or judge the records; the caller's closure does that.
 
 mod cells;
+mod csv_rows;
 mod fast;
 mod jsonl;
 mod parquet;
 mod picked;
 mod time;
-
-use std::io::Read;
 
 use serde_json::Value as Json;
 use thiserror::Error;
@@ -262,7 +261,7 @@ pub fn read_logs(
     };
     progress.start(size);
     let records = match format {
-        Format::Csv => csv_records(reader, options, &label, progress, &mut each)?,
+        Format::Csv => csv_rows::csv_records(reader, options, &label, progress, &mut each)?,
         _ => jsonl::jsonl_records(reader, options, &label, progress, &mut each)?,
     };
     Ok(LogFacts {
@@ -338,50 +337,6 @@ enum Cell<'a> {
     Number(f64, &'a str),
     /// A string without escapes.
     Str(&'a str),
-}
-
-fn csv_records(
-    reader: Box<dyn Read + Send>,
-    options: &LogOptions,
-    path: &str,
-    progress: &dyn Progress,
-    each: &mut dyn FnMut(LogRecord),
-) -> Result<u64, LogError> {
-    let mut csv = csv::ReaderBuilder::new().from_reader(reader);
-    // The line the parser names when it knows it.
-    let bad = |line: u64, e: csv::Error| LogError::Record {
-        path: path.into(),
-        line: e.position().map_or(line, |p| p.line()),
-        expected: "a CSV row",
-        why: e.to_string(),
-    };
-    let header = csv.headers().map_err(|e| bad(1, e))?.clone();
-    let mut sets = LabelSets::default();
-    let wanted = wanted(options);
-    let columns: Vec<Option<usize>> = (wanted.iter())
-        .map(|w| header.iter().position(|h| h == w))
-        .collect();
-    let (mut records, mut row, mut offset) = (0u64, csv::StringRecord::new(), 0u64);
-    loop {
-        let line = csv.position().line() + 1;
-        if !csv.read_record(&mut row).map_err(|e| bad(line, e))? {
-            return Ok(records);
-        }
-        let at = csv.position().byte();
-        progress.advance(at - offset);
-        offset = at;
-        let line = row.position().map_or(line, |p| p.line());
-        let row = &row;
-        let get = |k: usize| match columns[k] {
-            Some(k) => match row.get(k) {
-                Some("") | None => Cell::Missing,
-                Some(text) => Cell::Text(text),
-            },
-            None => Cell::Missing,
-        };
-        each(record(&get, &mut sets, &wanted, options, path, line)?);
-        records += 1;
-    }
 }
 
 /// One record from its cells; `get(k)` is the cell of column `wanted[k]`.

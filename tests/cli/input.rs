@@ -280,3 +280,64 @@ fn parquet_from_stdin_is_refused_in_one_line() {
          of the file); write it to a file and pass the path\n"
     );
 }
+
+#[test]
+fn parquet_text_written_as_bytes_reads_as_text() {
+    // A segment column written as BINARY without its UTF-8 annotation (older Spark, some
+    // writers) gives the per-segment thresholds of the same column written as text; bytes that
+    // are not UTF-8 are refused naming the column.
+    use polars::prelude::*;
+    let s = Scratch::new();
+    let n: usize = 600;
+    let conf: Vec<f64> = (0..n).map(|i| ((i * 37) % 100) as f64 / 100.0).collect();
+    let quality: Vec<f64> = (0..n)
+        .map(|i| f64::from(u8::from((i * 37) % 100 > 20 + (i % 3) * 10)))
+        .collect();
+    let tasks = ["chat", "code", "légal"];
+    let task: Vec<&str> = (0..n).map(|i| tasks[i % 3]).collect();
+    let write = |name: &str, task: Column| {
+        let mut frame = DataFrame::new(
+            n,
+            vec![
+                Column::new("confidence".into(), conf.clone()),
+                Column::new("small_quality".into(), quality.clone()),
+                task,
+            ],
+        )
+        .unwrap();
+        let path = s.join(name);
+        ParquetWriter::new(fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        path
+    };
+    let text = write(
+        "text.parquet",
+        Column::new("task_type".into(), task.clone()),
+    );
+    let bytes: Vec<&[u8]> = task.iter().map(|t| t.as_bytes()).collect();
+    let binary = write(
+        "binary.parquet",
+        Column::new("task_type".into(), bytes.clone()),
+    );
+    let flags = ["--segment-by", "task_type", "--min-quality", "0.8"];
+    let (a, b) = (
+        run("recommend", &text, &flags),
+        run("recommend", &binary, &flags),
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b), "{}", stderr(&b));
+    assert!(stdout(&a).contains("task_type=légal\t"), "{}", stdout(&a));
+    let mut bad = bytes.clone();
+    bad[7] = b"\xff\xfe";
+    let bad = write("bad.parquet", Column::new("task_type".into(), bad));
+    let out = run("recommend", &bad, &flags);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "bad.parquet: column \"task_type\": expected text, found bytes that are not UTF-8"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -7,6 +7,7 @@
 
 mod cells;
 mod text;
+mod types;
 
 use std::fs::File;
 use std::io::{Read, Seek};
@@ -20,6 +21,7 @@ use super::source::{hash_all, read_all};
 use super::value::Cell;
 use super::{Drops, EvalSet, Format, LoadOptions, Loaded, Progress};
 use cells::{CellIter, TableExtras, cells, clean};
+use types::{no_dates, plain_types};
 
 /// Reads a CSV eval set: the bytes are read once (hashed as they come), then parsed in memory,
 /// so a pipe or stdin works like a file.
@@ -119,11 +121,12 @@ pub fn parquet_columns(
     label: &str,
 ) -> Result<DataFrame, LoadError> {
     let mut reader = ParquetReader::new(file);
-    let names: Vec<String> = (guarded(label, || reader.schema())?)
-        .iter_names()
+    let schema = guarded(label, || reader.schema())?;
+    let names: Vec<String> = (schema.iter_names())
         .map(|n| n.to_string())
         .filter(|n| wanted(n))
         .collect();
+    no_dates(&schema, &names, label)?;
     guarded(label, || {
         plain_types(reader.with_columns(Some(names)).finish()?)
     })
@@ -410,7 +413,9 @@ impl Table {
                 };
                 Ok((table.frame, places))
             }
-            Table::Parquet(reader, first_row) => {
+            Table::Parquet(mut reader, first_row) => {
+                let schema = guarded(label, || reader.schema())?;
+                no_dates(&schema, projection, label)?;
                 let frame = guarded(label, || {
                     plain_types(reader.with_columns(Some(projection.to_vec())).finish()?)
                 })?;
@@ -424,22 +429,6 @@ impl Table {
             }
         }
     }
-}
-
-/// Parquet types read as the plain ones the rows are walked in: decimals (money exported from
-/// SQL) and half floats as `f64`, categories (pandas' `category`, dictionary-encoded text) as
-/// text. Narrow integers are numbers already.
-fn plain_types(frame: DataFrame) -> PolarsResult<DataFrame> {
-    let columns = frame
-        .columns()
-        .iter()
-        .map(|c| match c.dtype() {
-            DataType::Decimal(..) | DataType::Float16 => c.cast(&DataType::Float64),
-            DataType::Categorical(..) | DataType::Enum(..) => c.cast(&DataType::String),
-            _ => Ok(c.clone()),
-        })
-        .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(frame.height(), columns)
 }
 
 /// Runs a polars Parquet read, turning its error, or a panic on a damaged file (polars-parquet

@@ -82,6 +82,23 @@ pub struct SqlSpec {
     pub latency: Option<(String, String)>,
 }
 
+/// Words that some supported engine reserves (SQL:2016's core keywords and the engines' own,
+/// such as Snowflake's QUALIFY and Spark's PARTITION): a column so named is quoted.
+#[rustfmt::skip]
+const RESERVED: &[&str] = &[
+    "all", "and", "any", "array", "as", "asc", "between", "both", "by", "case", "cast", "check",
+    "collate", "column", "constraint", "create", "cross", "current", "current_date",
+    "current_time", "current_timestamp", "current_user", "date", "default", "delete", "desc",
+    "distinct", "do", "else", "end", "escape", "except", "exists", "extract", "false", "fetch",
+    "for", "foreign", "from", "full", "grant", "group", "having", "in", "inner", "insert",
+    "intersect", "interval", "into", "is", "join", "key", "lateral", "leading", "left", "like",
+    "limit", "minus", "natural", "not", "null", "offset", "on", "only", "or", "order", "outer",
+    "over", "partition", "position", "primary", "qualify", "range", "references", "right", "rows",
+    "sample", "select", "set", "some", "table", "tablesample", "then", "time", "timestamp", "to",
+    "trailing", "true", "union", "unique", "update", "user", "using", "values", "when", "where",
+    "window", "with",
+];
+
 impl Dialect {
     fn double(self) -> &'static str {
         match self {
@@ -115,15 +132,16 @@ impl Dialect {
         }
     }
 
-    /// A column name, quoted only when it is not a plain identifier (so that Snowflake's and
-    /// Postgres' case folding still finds unquoted names).
+    /// A column name, quoted only when it is not a plain identifier or is a reserved word (so
+    /// that Snowflake's and Postgres' case folding still finds other unquoted names).
     fn ident(self, name: &str) -> String {
         let plain = name
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if plain {
+        let reserved = RESERVED.iter().any(|w| w.eq_ignore_ascii_case(name));
+        if plain && !reserved {
             return name.to_string();
         }
         match self {
@@ -392,5 +410,22 @@ impl Query<'_> {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dialect;
+
+    #[test]
+    fn reserved_words_and_other_names_are_quoted() {
+        // Worked by hand: plain names stay bare; reserved words, in any case, and names with
+        // other characters are quoted in each dialect's way.
+        assert_eq!(Dialect::Postgres.ident("task_type"), "task_type");
+        assert_eq!(Dialect::Postgres.ident("Order"), "\"Order\"");
+        assert_eq!(Dialect::Duckdb.ident("group"), "\"group\"");
+        assert_eq!(Dialect::Spark.ident("select"), "`select`");
+        assert_eq!(Dialect::Bigquery.ident("re`g ion"), "`re``g ion`");
+        assert_eq!(Dialect::Snowflake.ident("re\"g"), "\"re\"\"g\"");
     }
 }

@@ -96,6 +96,16 @@ pub enum LoadError {
         /// The input as named on the command line.
         path: String,
     },
+    /// `monitor` given a directory that holds no Parquet parts of a log aggregate.
+    #[error(
+        "{path}: a directory without Parquet parts: give a logs file (.jsonl, .csv or .parquet; \
+         .gz or .zst compressed), or a directory holding the Parquet parts of one log aggregate \
+         (calibrate sql --logs)"
+    )]
+    NoLogParts {
+        /// The input as named on the command line.
+        path: String,
+    },
     /// A Parquet input that is not a regular file (stdin, a pipe).
     #[error(
         "{path}: Parquet cannot be read from a pipe or stdin (its index is at the end of the \

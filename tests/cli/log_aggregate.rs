@@ -331,6 +331,15 @@ fn a_log_aggregate_refuses_what_it_cannot_honour_in_one_line() {
     let day = 1_767_225_600;
     let good = [(day, 0, "chat", 0.99, 0, 150, 0)];
     let path = hand_made(&s, &good, true);
+    // A directory without parts says what monitor reads (not an eval set's advice).
+    s.write("empty/_SUCCESS", "");
+    let out = run_monitor(&s, &s.join("empty"), "out", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("empty: a directory without Parquet parts: give a logs file"),
+        "{}",
+        stderr(&out)
+    );
     for (flags, expected) in [
         (&["--window", "30m"][..], "holds windows of 3600s"),
         (&["--field", "signal=score"][..], "is a log aggregate"),

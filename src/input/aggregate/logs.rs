@@ -489,10 +489,11 @@ pub fn log_aggregate_input(
             }
         }
     }
-    if files.is_empty() {
-        return Ok(None);
+    match (files.is_empty(), path.is_dir()) {
+        (true, true) => Err(LoadError::NoLogParts { path: label }),
+        (true, false) => Ok(None),
+        _ => open_log_aggregate(files, &label, labels).map(Some),
     }
-    open_log_aggregate(files, &label, labels).map(Some)
 }
 
 #[cfg(test)]

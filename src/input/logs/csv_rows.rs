@@ -75,15 +75,19 @@ struct Seen {
 impl Seen {
     /// The line of the record whose read began at stream offset `byte` on line `line` (the
     /// parser's position): one more per line feed before its first byte that is not a line
-    /// end. `next` is where the next read begins; bytes before it are dropped.
+    /// end. `next` is where the next read begins; bytes before it may be dropped.
     fn line_of(&mut self, byte: u64, line: u64, next: u64) -> u64 {
         let from = byte.saturating_sub(self.start) as usize;
         let ends = self.bytes.get(from..).unwrap_or_default();
         let skipped = ends.iter().take_while(|&&b| b == b'\n' || b == b'\r');
         let line = line + skipped.filter(|&&b| b == b'\n').count() as u64;
+        // Dropped in steps of at least 64 KiB: the bytes kept after the cut move once per step,
+        // not once per record.
         let drop = (next.saturating_sub(self.start) as usize).min(self.bytes.len());
-        self.bytes.drain(..drop);
-        self.start += drop as u64;
+        if drop >= 1 << 16 {
+            self.bytes.drain(..drop);
+            self.start += drop as u64;
+        }
         line
     }
 }
@@ -115,7 +119,20 @@ mod tests {
             bytes: b"a,b\r\n\r\nx,1\r\n".to_vec(),
         };
         assert_eq!(seen.line_of(4, 1, 10), 3);
-        assert_eq!((seen.start, seen.bytes.as_slice()), (10, &b"\r\n"[..]));
+        assert_eq!(
+            (seen.start, seen.bytes.len()),
+            (0, 12),
+            "kept until 64 KiB are passed"
+        );
+        // Past 64 KiB the bytes before the next read are dropped; offsets stay the stream's.
+        seen.bytes.extend(std::iter::repeat_n(b'\n', 1 << 16));
+        seen.bytes.extend_from_slice(b"y,2\n");
+        // From offset 10: the CRLF's line feed and 2^16 blank lines before "y".
+        assert_eq!(seen.line_of(10, 2, 12 + (1 << 16)), 2 + 1 + (1 << 16));
+        assert_eq!(
+            (seen.start, seen.bytes.as_slice()),
+            (12 + (1 << 16), &b"y,2\n"[..])
+        );
         // A record that starts where its read began keeps the parser's line.
         let mut seen = Seen {
             start: 0,

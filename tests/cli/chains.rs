@@ -234,6 +234,20 @@ fn a_bad_value_names_file_line_and_field() {
         "{}",
         stderr(&out)
     );
+    // A cost of 1e30 or more per request is refused, as for two models (a chain's sums would
+    // overflow to infinity).
+    let dear = dir.write(
+        "d.jsonl",
+        "{\"id\":1,\"model\":\"a\",\"confidence\":0.5,\"quality\":1,\"cost\":1}\n\
+         {\"id\":1,\"model\":\"b\",\"confidence\":0.5,\"quality\":1,\"cost\":1e308}\n",
+    );
+    let out = run("recommend", &dear, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("d.jsonl:2: field \"cost\": expected a cost below 1e30 per request"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

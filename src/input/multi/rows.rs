@@ -9,6 +9,7 @@ use super::super::error::{LoadError, Location, RecordProblem};
 use super::super::field::Field;
 use super::super::value::{Cell, Value, validate, validate_split};
 use super::{MultiForm, Names};
+use crate::engine::economics::MAX_COST;
 
 /// One model's answer to one prompt.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +125,24 @@ fn optional(
     }
 }
 
+/// A cost below [`MAX_COST`] per request, as for two-model eval sets (a chain adds up to eight
+/// stages' costs, and sums over prompts must stay finite).
+fn below_max(
+    cost: Option<f64>,
+    location: Location,
+    column: &str,
+) -> Result<Option<f64>, RecordProblem> {
+    match cost {
+        Some(c) if c >= MAX_COST => Err(RecordProblem {
+            location,
+            column: Some(column.to_string()),
+            expected: "a cost below 1e30 per request".into(),
+            found: format!("{c:e}"),
+        }),
+        _ => Ok(cost),
+    }
+}
+
 fn label(
     r: &dyn Lookup,
     location: Location,
@@ -193,12 +212,16 @@ fn answer(
             &names.quality,
             &shown(&names.quality),
         )?,
-        cost: optional(
-            r,
+        cost: below_max(
+            optional(
+                r,
+                location,
+                Field::SmallCost,
+                &names.cost,
+                &shown(&names.cost),
+            )?,
             location,
-            Field::SmallCost,
             &names.cost,
-            &shown(&names.cost),
         )?,
         input_tokens: optional(
             r,

@@ -9,7 +9,6 @@ use super::super::error::{LoadError, Location, RecordProblem};
 use super::super::field::Field;
 use super::super::value::{Cell, Value, validate, validate_split};
 use super::{MultiForm, Names};
-use crate::engine::economics::MAX_COST;
 
 /// One model's answer to one prompt.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +123,10 @@ fn optional(
         _ => number(r, location, field, column, shown).map(Some),
     }
 }
+
+/// The cost per request a chain's record may not reach: `engine::economics::MAX_COST`, the bound
+/// two-model eval sets are held to.
+const MAX_COST: f64 = 1e30;
 
 /// A cost below [`MAX_COST`] per request, as for two-model eval sets (a chain adds up to eight
 /// stages' costs, and sums over prompts must stay finite).

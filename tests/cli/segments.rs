@@ -362,3 +362,43 @@ fn joint_thresholds_under_a_cascade_quality_target() {
     assert_eq!(p["measured"]["cascade_quality"], 0.875);
     assert_eq!(p["measured"]["cost_per_request"], 7.25);
 }
+
+#[test]
+fn a_segment_a_safeguard_sends_to_the_large_model_still_pays_the_small_model() {
+    // Worked by hand (small cost 1, large 10, per record): t=a accepts its 0.9 record and
+    // escalates the other, 1 + 1 + 10 = 12 over 2 records, 6 each; t=b goes wholly to the large
+    // model by --always-large, and the small model is still paid on it (README, Safeguards):
+    // 11 each, 1 of it wasted. The policy: (12 + 22) / 4 = 8.5, the segments' weighted mean.
+    let s = Scratch::new();
+    let row = |c: f64, q: u8, t: &str| {
+        format!(
+            "{{\"confidence\":{c},\"small_quality\":{q},\"large_quality\":1,\"small_cost\":1,\
+             \"large_cost\":10,\"t\":\"{t}\"}}\n"
+        )
+    };
+    let text = row(0.9, 1, "a") + &row(0.2, 0, "a") + &row(0.9, 1, "b") + &row(0.5, 1, "b");
+    let eval = s.write("s.jsonl", text);
+    let flags = [
+        "--min-quality",
+        "0.9",
+        "--segment-by",
+        "t",
+        "--always-large",
+        "t=b",
+        "-q",
+    ];
+    let out = s.run_out("sweep", &eval, "out", &flags);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = s.text("out/segments.csv");
+    let policy_cost = |segment: &str| -> (f64, f64) {
+        let line = (csv.lines())
+            .find(|l| l.starts_with(&format!("{segment},policy,")))
+            .unwrap();
+        let cells: Vec<&str> = line.split(',').collect();
+        (cells[9].parse().unwrap(), cells[10].parse().unwrap())
+    };
+    assert_eq!(policy_cost("t=a"), (6.0, 0.5));
+    assert_eq!(policy_cost("t=b"), (11.0, 1.0));
+    let summary = s.json("out/summary.json");
+    assert_eq!(summary["policy"]["measured"]["cost_per_request"], 8.5);
+}

@@ -175,8 +175,13 @@ pub fn plan_of_sweeps(
         None => routed_alternative(&sweeps, &options, objective),
         Some(_) => None,
     };
+    // The small model runs unless the whole policy accepts nothing (always-large).
+    let cascade = policy.as_ref().is_some_and(|m| !m.accepts_none);
     let segments: Vec<SegmentResult> = (sweeps.iter().enumerate())
-        .map(|(k, s)| segment_result(s, seg, k, picks[k].unwrap_or(0), options[k].rule, &settings))
+        .map(|(k, s)| {
+            let (j, rule) = (picks[k].unwrap_or(0), options[k].rule);
+            segment_result(s, seg, (k, j, rule), cascade, &settings)
+        })
         .collect();
     let warnings = match policy {
         Some(_) => super::warnings::below_target(&segments, &sweeps, objective),
@@ -303,17 +308,27 @@ fn routed_alternative(
     pooled(sweeps, &picks, objective)
 }
 
-/// Segment `k`'s line of the plan at candidate `j`.
+/// Segment `k`'s line of the plan at candidate `j`; `cascade`: the policy runs the small model
+/// (it accepts something somewhere), so a segment it sends wholly to the large model still pays
+/// the small model on its requests, as the policy's own cost counts them.
 fn segment_result(
     s: &Sweep,
     seg: &Segmentation,
-    k: usize,
-    j: usize,
-    rule: Rule,
+    (k, j, rule): (usize, usize, Rule),
+    cascade: bool,
     settings: &PlanSettings<'_>,
 ) -> SegmentResult {
     let global = settings.global;
-    let chosen = s.at_candidate(j);
+    // At candidate j, labelled `threshold`: accepting nothing within a cascade is not
+    // always-large, so the small model is still paid.
+    let paid = |j: usize, threshold: f64, cascade: bool| match (j, cascade) {
+        (0, true) => Metrics {
+            accepts_none: true,
+            ..s.totals(0).metrics(threshold, false)
+        },
+        _ => s.totals(j).metrics(threshold, j == 0),
+    };
+    let chosen = paid(j, s.at_candidate(j).threshold, cascade);
     // A segment that keeps the global threshold keeps its value, not its own smallest
     // accepted signal: the two differ on traffic the eval set lacks.
     let threshold = match rule {
@@ -330,7 +345,7 @@ fn segment_result(
         own: recommend(s, settings.objective),
         at_global: global.map(|m| match m.accepts_none {
             true => s.at_candidate(0),
-            false => s.at_threshold(m.threshold),
+            false => paid(s.candidate_at(m.threshold), m.threshold, true),
         }),
         always_large: threshold.is_none(),
         threshold,

@@ -127,7 +127,7 @@ fn text(p: &Policy) -> String {
 
 /// A name or value for the text form: `\\`, `\t`, `\n`, `\r`, `\,` and `\=` for a backslash,
 /// tab, newline, carriage return, comma and equals sign, `\u{..}` for other control characters.
-fn escaped(s: &str) -> String {
+pub(crate) fn escaped(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

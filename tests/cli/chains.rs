@@ -118,6 +118,34 @@ fn recommend_prints_the_stages_in_every_format() {
     ));
     assert!(env.contains("CALIBRATE_STAGES_COUNT=3\n"), "{env}");
     assert!(env.contains("CALIBRATE_STAGES_1_THRESHOLD=0.9\n"), "{env}");
+    // Model names with a tab, a line end, a comma or an equals sign are escaped as segment
+    // values are, so no name can pass for a threshold or another stage.
+    let renamed: String = (std::fs::read_to_string(fixture("multi.jsonl"))
+        .unwrap()
+        .lines())
+    .map(|line| {
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = match v["model"].as_str().unwrap() {
+            "a" => "x\ty",
+            "c" => "p\nq, r=s",
+            other => other,
+        };
+        v["model"] = serde_json::json!(name);
+        v.to_string() + "\n"
+    })
+    .collect();
+    let s = crate::harness::Scratch::new();
+    let odd = run(
+        "recommend",
+        s.write("odd.jsonl", renamed),
+        &["--min-quality", "1"],
+    );
+    assert_eq!(
+        stdout(&odd),
+        "x\\ty\t0.9\nb\t0.9\np\\nq\\, r\\=s\n",
+        "{}",
+        stderr(&odd)
+    );
 }
 
 #[test]

@@ -59,6 +59,8 @@ fn stages_text(r: &ChainReport) -> String {
     let mut out = String::new();
     if let Some((pick, _)) = r.picked() {
         for (model, t) in &pick.stages {
+            // Escaped as segment values are: a tab or line end in a name cannot fake a stage.
+            let model = crate::output::policy::escaped(model);
             match t {
                 Some(t) => {
                     let _ = writeln!(out, "{model}\t{t}");

@@ -269,6 +269,26 @@ fn a_bad_value_names_file_line_and_field() {
         "{\"id\":1,\"model\":\"a\",\"confidence\":0.5,\"quality\":1,\"cost\":1}\n\
          {\"id\":1,\"model\":\"b\",\"confidence\":0.5,\"quality\":1,\"cost\":1e308}\n",
     );
+    // A CSV row of the wrong width is a bad record named by its line (CRLF line ends and a
+    // blank line counted: the short row is line 6), dropped by --skip-invalid.
+    let short = dir.write(
+        "w.csv",
+        "id,model,confidence,quality,cost\r\np1,a,0.5,1,1\r\n\r\np1,b,0.5,1,2\r\n\
+         p2,a,0.5,1,1\r\np2,b,0.5,1\r\n",
+    );
+    let out = run("recommend", &short, &["--min-quality", "0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("w.csv:6: expected 5 fields as in the header, found 4"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        "recommend",
+        &short,
+        &["--min-quality", "0.5", "--skip-invalid"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = run("recommend", &dear, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -352,7 +352,9 @@ pub fn csv_records(
         path: label.into(),
         message: e.to_string(),
     };
-    let mut csv = csv::ReaderBuilder::new().from_reader(bytes);
+    // Flexible: a row of the wrong width is a bad record of its own (named, and dropped by
+    // --skip-invalid), as in a two-model CSV.
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let header: Vec<String> = csv
         .headers()
         .map_err(reader_error)?
@@ -360,14 +362,35 @@ pub fn csv_records(
         .map(str::to_string)
         .collect();
     let mut out = Vec::new();
+    // The crate's line count starts a record before the blank lines and the CRLF line feed
+    // it skips: count the line feeds up to the record's first byte instead.
+    let (mut counted, mut line) = (0usize, 1u64);
     for row in csv.records() {
         let row = row.map_err(reader_error)?;
-        let line = row.position().map_or(0, |p| p.line());
+        let mut start = row
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(bytes.len());
+        while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
+            start += 1;
+        }
+        line += memchr::memchr_iter(b'\n', &bytes[counted.min(start)..start]).count() as u64;
+        counted = counted.max(start);
+        let location = Location::Line(line);
+        if row.len() != header.len() {
+            out.push(Err(RecordProblem {
+                location,
+                column: None,
+                expected: format!("{} fields as in the header", header.len()),
+                found: row.len().to_string(),
+            }));
+            continue;
+        }
         let r = CsvRow {
             header: &header,
             row: &row,
         };
-        out.push(long(&r, Location::Line(line), names, default_model));
+        out.push(long(&r, location, names, default_model));
     }
     Ok(out)
 }

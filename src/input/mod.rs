@@ -10,6 +10,7 @@ mod error;
 mod extra;
 mod field;
 mod jsonl;
+mod lines;
 mod logs;
 pub mod multi;
 pub mod prices;

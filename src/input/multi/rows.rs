@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use super::super::error::{LoadError, Location, RecordProblem};
 use super::super::field::Field;
+use super::super::lines::RecordLines;
 use super::super::value::{Cell, Value, validate, validate_split};
 use super::{MultiForm, Names};
 
@@ -362,21 +363,11 @@ pub fn csv_records(
         .map(str::to_string)
         .collect();
     let mut out = Vec::new();
-    // The crate's line count starts a record before the blank lines and the CRLF line feed
-    // it skips: count the line feeds up to the record's first byte instead.
-    let (mut counted, mut line) = (0usize, 1u64);
+    let mut lines = RecordLines::new(1);
     for row in csv.records() {
         let row = row.map_err(reader_error)?;
-        let mut start = row
-            .position()
-            .map_or(0, |p| p.byte() as usize)
-            .min(bytes.len());
-        while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
-            start += 1;
-        }
-        line += memchr::memchr_iter(b'\n', &bytes[counted.min(start)..start]).count() as u64;
-        counted = counted.max(start);
-        let location = Location::Line(line);
+        let position = row.position().map_or(0, |p| p.byte() as usize);
+        let location = Location::Line(lines.line_of(bytes, position).0);
         if row.len() != header.len() {
             out.push(Err(RecordProblem {
                 location,

@@ -15,6 +15,8 @@ use rayon::prelude::*;
 use decimal::decimal;
 use quote::{opens_unclosed_quote, unclosed_quote};
 
+use crate::input::lines::RecordLines;
+
 /// A row whose number of fields differs from the header's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRow {
@@ -446,7 +448,7 @@ fn parse(
         .from_reader(bytes);
     let mut record = csv::ByteRecord::new();
     // The csv crate's own line count skips blank lines; count newlines up to each record.
-    let mut counted = (0usize, part.first_line);
+    let mut lines = RecordLines::new(part.first_line);
     let mut last_start = None;
     loop {
         let more = csv.read_byte_record(&mut record).map_err(|e| {
@@ -460,15 +462,8 @@ fn parse(
             .position()
             .expect("a read record has a position")
             .clone();
-        let mut start = (position.byte() as usize).min(bytes.len());
-        // A record's position is where its read began, before the blank lines it skipped.
-        while matches!(bytes.get(start), Some(b'\n' | b'\r')) {
-            start += 1;
-        }
-        counted.1 += memchr::memchr_iter(b'\n', &bytes[counted.0..start]).count() as u64;
-        counted.0 = start;
+        let (line, start) = lines.line_of(bytes, position.byte() as usize);
         last_start = Some(start);
-        let line = counted.1;
         if record.len() != width {
             chunk.bad.push(BadRow {
                 before: chunk.lines.len(),

@@ -7,9 +7,13 @@
 //!
 //! Moving the threshold down moves records from the escalated path to the accepted path one at
 //! a time, so every requested split is answered from one set over the ranks of all 2n possible
-//! per-request latencies: one sort, O(1) per move and a few hundred steps per percentile,
-//! instead of building and selecting n latencies per threshold.
+//! per-request latencies: one sort (a count when they take few distinct values, as whole
+//! milliseconds do), O(1) per move and a few hundred steps per percentile, instead of building
+//! and selecting n latencies per threshold.
 
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -109,19 +113,32 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
 }
 
 /// Ranks of all 2n path latencies (id 2k is position k of the order accepted, 2k + 1
-/// escalated) and the latencies in rank order.
+/// escalated) and the latencies in rank order. Ties rank by id, so the ranks are those of a
+/// sort by (latency, id).
 fn ranked_paths(on_accepted: Vec<f64>, on_escalated: Vec<f64>) -> (Vec<u32>, Vec<f64>) {
-    let mut keyed: Vec<(u64, u32)> = (on_accepted.par_iter().zip(&on_escalated))
-        .enumerate()
-        .flat_map_iter(|(k, (&a, &e))| {
-            [
-                (ascending_key(a), 2 * k as u32),
-                (ascending_key(e), 2 * k as u32 + 1),
-            ]
+    let key = |id: usize| {
+        let k = id / 2;
+        ascending_key(if id.is_multiple_of(2) {
+            on_accepted[k]
+        } else {
+            on_escalated[k]
         })
+    };
+    if let Some(slotted) = slotted(2 * on_accepted.len(), &key) {
+        drop((on_accepted, on_escalated));
+        return counted(slotted);
+    }
+    let keyed: Vec<(u64, u32)> = (0..2 * on_accepted.len())
+        .into_par_iter()
+        .map(|id| (key(id), id as u32))
         .collect();
     // Memory: at ten million records the keys alone take 320 MB.
     drop((on_accepted, on_escalated));
+    sorted(keyed)
+}
+
+/// [`ranked_paths`] by sorting the (key, id) pairs.
+fn sorted(mut keyed: Vec<(u64, u32)>) -> (Vec<u32>, Vec<f64>) {
     keyed.par_sort_unstable();
     let mut rank = vec![0u32; keyed.len()];
     for (r, &(_, id)) in keyed.iter().enumerate() {
@@ -133,6 +150,62 @@ fn ranked_paths(on_accepted: Vec<f64>, on_escalated: Vec<f64>) -> (Vec<u32>, Vec
         .map(|(key, _)| from_ascending_key(key))
         .collect();
     (rank, values)
+}
+
+/// At most this many distinct latencies are ranked by counting (their table stays in cache).
+const COUNTED: usize = 1 << 16;
+
+/// Each latency's slot (its distinct value's index in order of first appearance) and the
+/// distinct values' keys with their slots, ascending.
+struct Slotted {
+    slots: Vec<u32>,
+    distinct: Vec<(u64, u32)>,
+}
+
+/// The `len` latencies (keyed by `key`) by distinct value, when they take at most [`COUNTED`]
+/// values, as whole milliseconds do; `None` beyond.
+fn slotted(len: usize, key: &(dyn Fn(usize) -> u64 + Sync)) -> Option<Slotted> {
+    let mut slot_of: HashMap<u64, u32, FixedState> = HashMap::default();
+    let mut slots = Vec::with_capacity(len);
+    for id in 0..len {
+        let next = slot_of.len() as u32;
+        slots.push(*slot_of.entry(key(id)).or_insert(next));
+        if slot_of.len() > COUNTED {
+            return None;
+        }
+    }
+    let mut distinct: Vec<(u64, u32)> = slot_of.into_iter().collect();
+    distinct.sort_unstable();
+    Some(Slotted { slots, distinct })
+}
+
+/// [`ranked_paths`] by counting: each distinct value's first rank is the number of smaller
+/// latencies, and equal latencies take the ranks after it in id order. Linear, where a sort of
+/// millions of pairs is not; the ranks overwrite the slots.
+fn counted(
+    Slotted {
+        mut slots,
+        distinct,
+    }: Slotted,
+) -> (Vec<u32>, Vec<f64>) {
+    // Per slot: how many latencies hold its value, then the next rank to give out.
+    let mut counts = vec![0u32; distinct.len()];
+    for &s in &slots {
+        counts[s as usize] += 1;
+    }
+    let mut next_rank = vec![0u32; distinct.len()];
+    let mut values = Vec::with_capacity(slots.len());
+    for &(key, slot) in &distinct {
+        next_rank[slot as usize] = values.len() as u32;
+        let value = from_ascending_key(key);
+        values.extend(std::iter::repeat_n(value, counts[slot as usize] as usize));
+    }
+    for s in &mut slots {
+        let slot = *s as usize;
+        *s = next_rank[slot];
+        next_rank[slot] += 1;
+    }
+    (slots, values)
 }
 
 /// For each cut (ascending): Σ accepted-path time over the first `cut` positions and Σ
@@ -244,6 +317,8 @@ fn select(mut word: u64, k: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_chacha::rand_core::{Rng, SeedableRng};
 
     use super::*;
 
@@ -305,6 +380,36 @@ mod tests {
         assert_eq!(l[0].p50, 200.0);
         // All escalated: 1100, 1200, 1250, 1250.
         assert_eq!(l[1].p50, 1200.0);
+    }
+
+    #[test]
+    fn counting_ranks_as_the_sort_does() {
+        // Seeded latencies with many ties (whole milliseconds, -0.0 beside 0.0) and with none;
+        // the sort of (key, id) pairs is the reference.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for distinct in [1u64, 2, 7, 1000, u64::MAX] {
+            let values: Vec<f64> = (0..5000)
+                .map(|_| match rng.next_u64() % distinct {
+                    0 => -0.0,
+                    v if distinct == u64::MAX => f64::from_bits(v >> 12) * 1e300,
+                    v => v as f64,
+                })
+                .collect();
+            let key = |id: usize| ascending_key(values[id]);
+            let keyed = (0..values.len()).map(|id| (key(id), id as u32)).collect();
+            let want = sorted(keyed);
+            match slotted(values.len(), &key).map(counted) {
+                Some((rank, ranked)) => {
+                    assert_eq!(rank, want.0, "{distinct}");
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&ranked), bits(&want.1), "{distinct}");
+                }
+                None => assert_eq!(distinct, u64::MAX),
+            }
+        }
+        // Past COUNTED distinct values the counting gives way to the sort.
+        assert!(slotted(COUNTED + 1, &|id| id as u64).is_none());
+        assert!(slotted(COUNTED, &|id| id as u64).is_some());
     }
 
     #[test]

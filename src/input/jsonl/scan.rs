@@ -132,7 +132,17 @@ impl<'a> Scan<'a> {
         let negative = b.get(start) == Some(&b'-');
         let mut i = start + usize::from(negative);
         let (mut mantissa, mut digits) = (0u64, 0u32);
+        // Eight bytes at a time (see `eight_digits`), byte by byte near the line's end. The
+        // mantissa wraps past 2^64, which only matters beyond 15 digits (the full parse).
         let mut take_digits = |i: &mut usize| {
+            while let Some((count, value)) = eight_digits(b, *i) {
+                mantissa = mantissa.wrapping_mul(POW10_U64[count]).wrapping_add(value);
+                digits += count as u32;
+                *i += count;
+                if count < 8 {
+                    return;
+                }
+            }
             while let Some(&c) = b.get(*i).filter(|c| c.is_ascii_digit()) {
                 mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
                 digits += 1;
@@ -296,6 +306,44 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// The ASCII digits that start `b[i..]`, read eight bytes at once: how many (0 to 8) and the
+/// number they spell. `None` when fewer than eight bytes are left (the caller goes byte by
+/// byte).
+///
+/// A byte is a digit when neither `byte - '0'` borrows nor `byte + 0x46` carries into its top
+/// bit; below the first byte that is not, no lane borrows or carries into the next, so the count
+/// is exact. The digits are then shifted to the top (a leading zero for each missing one) and
+/// combined pairwise, as in fast_float's `parse_eight_digits_unrolled`.
+#[inline]
+fn eight_digits(b: &[u8], i: usize) -> Option<(usize, u64)> {
+    let word = u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?);
+    let lanes = word.wrapping_sub(0x3030_3030_3030_3030);
+    let not_digit = (word.wrapping_add(0x4646_4646_4646_4646) | lanes) & 0x8080_8080_8080_8080;
+    let count = (not_digit.trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return Some((0, 0));
+    }
+    let v = lanes << (8 * (8 - count));
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    let high = (v & MASK).wrapping_mul(100 + (1_000_000 << 32));
+    let low = ((v >> 16) & MASK).wrapping_mul(1 + (10_000 << 32));
+    Some((count, (high.wrapping_add(low) >> 32) & 0xFFFF_FFFF))
+}
+
+/// 10^0 to 10^8 as integers, for [`eight_digits`]' runs.
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
 /// Nesting levels [`Scan::skip_any`] reads before it leaves a line to serde_json.
 pub(crate) const DEPTH: usize = 100;
 
@@ -336,6 +384,34 @@ mod tests {
     use super::*;
     use rand_chacha::ChaCha8Rng;
     use rand_chacha::rand_core::{Rng, SeedableRng};
+
+    /// Every digit run of length 0 to 8 after every prefix, followed by every byte value, read
+    /// eight at a time against a byte-by-byte count and `str::parse`.
+    #[test]
+    fn eight_digits_counts_and_reads_like_a_byte_loop() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for run in 0..=8usize {
+            for stop in 0..=255u8 {
+                for _ in 0..8 {
+                    let mut line: Vec<u8> = (0..run)
+                        .map(|_| b'0' + (rng.next_u64() % 10) as u8)
+                        .collect();
+                    line.push(stop);
+                    line.extend((0..8).map(|_| rng.next_u64() as u8));
+                    let count = line
+                        .iter()
+                        .take_while(|c| c.is_ascii_digit())
+                        .count()
+                        .min(8);
+                    let value: u64 =
+                        std::str::from_utf8(&line[..count]).map_or(0, |t| t.parse().unwrap_or(0));
+                    assert_eq!(eight_digits(&line, 0), Some((count, value)), "{line:?}");
+                }
+            }
+        }
+        assert_eq!(eight_digits(b"1234567", 0), None);
+        assert_eq!(eight_digits(b"99999999", 0), Some((8, 99_999_999)));
+    }
 
     /// fast-float2 against the standard library's parser (both claim correct rounding) on
     /// seeded random JSON numbers of every shape: long mantissas, exponents near the ends of

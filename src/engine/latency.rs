@@ -413,6 +413,34 @@ mod tests {
     }
 
     #[test]
+    fn many_distinct_latencies_take_the_sort_and_match_sorting_every_split() {
+        // 40,000 records of seeded fractional latencies: 80,000 path latencies, most distinct,
+        // more than COUNTED, so the ranks come from the sort.
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let n = 40_000;
+        let mut ms = |scale: u64| (rng.next_u64() % (scale * 1000)) as f64 / 1000.0;
+        let small: Vec<f64> = (0..n).map(|_| ms(3000)).collect();
+        let large: Vec<f64> = (0..n).map(|_| ms(9000)).collect();
+        let input = LatencyInput {
+            small: &small,
+            large: &large,
+            timeout: None,
+        };
+        let paths = (0..n).flat_map(|i| [input.accepted(i), input.escalated(i)]);
+        let distinct: std::collections::HashSet<u64> = paths.map(f64::to_bits).collect();
+        assert!(distinct.len() > COUNTED, "{}", distinct.len());
+        let order: Vec<u32> = (0..n as u32).map(|i| (i * 7919) % n as u32).collect();
+        let splits = [0, 1, 777, n / 2, n - 1, n];
+        let fast = at_accepted(&input, &order, &splits);
+        for (r, &a) in splits.iter().enumerate() {
+            let slow = naive(&input, &order, a);
+            let pct = |l: &Latency| (l.p50, l.p95, l.p99);
+            assert_eq!(pct(&fast[r]), pct(&slow), "{a}");
+            assert!((fast[r].mean - slow.mean).abs() < 1e-6, "{a}");
+        }
+    }
+
+    #[test]
     fn rank_set_spans_blocks_and_super_blocks() {
         // 600,000 ranks (more than one super-block of 64 × 64 words); every third present.
         let mut set = RankSet::new(600_000);

@@ -386,27 +386,71 @@ fn candidate_of(sweep: &Sweep, m: &Metrics) -> usize {
     sweep.candidate_at(m.routing_threshold())
 }
 
-/// A Poisson(1) draw by inversion against a precomputed table of the CDF.
+/// P(X ≤ k) for X ~ Poisson(1), k = 0..=11 (Σ e⁻¹/j!, computed in Python); beyond 11 the tail
+/// is below 1e-9.
+const CDF: [f64; 12] = [
+    0.36787944117144233,
+    0.7357588823428847,
+    0.9196986029286058,
+    0.9810118431238463,
+    0.9963401531726563,
+    0.9994058151824183,
+    0.999916758850712,
+    0.9999897508033253,
+    0.999998874797402,
+    0.9999998885745216,
+    0.9999999899522336,
+    0.9999999991683892,
+];
+
+/// A draw is `m / 2^53` for a 53-bit integer `m`, and `m / 2^53 > c` exactly when `m` exceeds
+/// `⌊c · 2^53⌋` (the product is exact: a power-of-two scaling).
+const CDF_53: [u64; 12] = {
+    let mut t = [0u64; 12];
+    let mut k = 0;
+    while k < 12 {
+        t[k] = (CDF[k] * (1u64 << 53) as f64) as u64;
+        k += 1;
+    }
+    t
+};
+
+/// Bits of `m` that pick its slice of the unit interval in [`SLICES`].
+const SLICE_BITS: u32 = 8;
+
+/// The draw of every `m` in each of 2^[`SLICE_BITS`] equal slices of the 53-bit range, where no
+/// CDF entry falls inside the slice; `u8::MAX` where one does (about 4 % of draws compare).
+const SLICES: [u8; 1 << SLICE_BITS] = {
+    let shift = 53 - SLICE_BITS;
+    let mut table = [0u8; 1 << SLICE_BITS];
+    let mut b = 0;
+    while b < table.len() {
+        let (low, high) = ((b as u64) << shift, (((b as u64) + 1) << shift) - 1);
+        let (mut at_low, mut at_high, mut k) = (0u8, 0u8, 0);
+        while k < 12 {
+            at_low += (low > CDF_53[k]) as u8;
+            at_high += (high > CDF_53[k]) as u8;
+            k += 1;
+        }
+        table[b] = if at_low == at_high { at_low } else { u8::MAX };
+        b += 1;
+    }
+    table
+};
+
+/// A Poisson(1) draw by inversion: the first k with u ≤ CDF[k] for a uniform u = m / 2^53, which
+/// is the count of CDF entries below u. Most draws read it from [`SLICES`]; the rest count,
+/// without branches (the outcome is random, so branches would mispredict).
 fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
-    // P(X ≤ k) for k = 0..=11 (Σ e⁻¹/j!, computed in Python); beyond 11 the tail is below 1e-9.
-    const CDF: [f64; 12] = [
-        0.36787944117144233,
-        0.7357588823428847,
-        0.9196986029286058,
-        0.9810118431238463,
-        0.9963401531726563,
-        0.9994058151824183,
-        0.999916758850712,
-        0.9999897508033253,
-        0.999998874797402,
-        0.9999998885745216,
-        0.9999999899522336,
-        0.9999999991683892,
-    ];
-    let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-    // The first k with u ≤ CDF[k] is the count of CDF entries below u (the CDF ascends),
-    // counted without branches: the outcome is random, so branches would mispredict.
-    CDF.iter().map(|&c| u32::from(u > c)).sum()
+    poisson_of(rng.next_u64() >> 11)
+}
+
+/// [`poisson1`] of the 53-bit integer `m`.
+fn poisson_of(m: u64) -> u32 {
+    match SLICES[(m >> (53 - SLICE_BITS)) as usize] {
+        u8::MAX => CDF_53.iter().map(|&c| u32::from(m > c)).sum(),
+        k => u32::from(k),
+    }
 }
 
 #[cfg(test)]
@@ -568,6 +612,30 @@ mod tests {
             ..settings
         };
         assert_eq!(split_intervals(input, &sweep, &tie, none), None);
+    }
+
+    #[test]
+    fn poisson_draws_are_the_comparison_against_the_cdf() {
+        // The reference: the uniform as a double, compared with each CDF entry.
+        let reference = |x: u64| -> u32 {
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            CDF.iter().map(|&c| u32::from(u > c)).sum()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut twin = ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..1_000_000 {
+            assert_eq!(poisson1(&mut rng), reference(twin.next_u64()));
+        }
+        // Both sides of every CDF entry and of every slice's ends, where a table can go wrong.
+        let mut edges: Vec<u64> = CDF_53.to_vec();
+        edges.extend((0..=1u64 << SLICE_BITS).map(|b| (b << (53 - SLICE_BITS)).min((1 << 53) - 1)));
+        for m in edges
+            .into_iter()
+            .flat_map(|e| [e.saturating_sub(1), e, e + 1])
+        {
+            let m = m.min((1 << 53) - 1);
+            assert_eq!(poisson_of(m), reference(m << 11), "m = {m}");
+        }
     }
 
     #[test]

@@ -212,6 +212,10 @@ impl Plan {
     }
 }
 
+/// Up to this many possible segment numbers, [`by_numbers`] marks the numbers present in a
+/// table instead of sorting them.
+const DENSE: u64 = 1 << 20;
+
 /// Each record's code tuple, as a mixed-radix number (the first column most significant, so
 /// numbers order as tuples do): the distinct tuples, ascending, and each record's index among
 /// them. Needs the product of the columns' value counts to fit 64 bits.
@@ -220,12 +224,31 @@ fn by_numbers(columns: &[(&str, &Labels)], n: usize) -> (Vec<Vec<u32>>, Vec<u32>
     let number =
         |i: usize| (columns.iter()).fold(0u64, |k, (_, t)| k * len(t) + u64::from(t.codes[i]));
     let numbers: Vec<u64> = (0..n).into_par_iter().map(number).collect();
-    let mut distinct = numbers.clone();
-    distinct.par_sort_unstable();
-    distinct.dedup();
-    let codes = (numbers.par_iter())
-        .map(|k| distinct.binary_search(k).expect("every number is listed") as u32)
-        .collect();
+    let radix = columns.iter().map(|(_, t)| len(t)).product::<u64>();
+    let (distinct, codes) = if radix <= DENSE {
+        // Few possible numbers: mark those present and number them in order, without a sort.
+        let mut code_of = vec![u32::MAX; radix as usize];
+        for &k in &numbers {
+            code_of[k as usize] = 0;
+        }
+        let mut distinct = Vec::new();
+        for (k, code) in code_of.iter_mut().enumerate() {
+            if *code == 0 {
+                *code = distinct.len() as u32;
+                distinct.push(k as u64);
+            }
+        }
+        let codes = numbers.par_iter().map(|&k| code_of[k as usize]).collect();
+        (distinct, codes)
+    } else {
+        let mut distinct = numbers.clone();
+        distinct.par_sort_unstable();
+        distinct.dedup();
+        let codes = (numbers.par_iter())
+            .map(|k| distinct.binary_search(k).expect("every number is listed") as u32)
+            .collect();
+        (distinct, codes)
+    };
     // Each number back to its codes, the last column least significant.
     let keys = (distinct.iter())
         .map(|&k| {

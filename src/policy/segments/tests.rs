@@ -27,6 +27,20 @@ fn segments_are_label_combinations_in_order() {
     assert_eq!(seg.codes, vec![1, 0, 2, 0]);
 }
 
+/// Past `DENSE` possible numbers (two columns of 1,100 values: 1.21 M) the numbers are sorted,
+/// and group as the tuples do too.
+#[test]
+fn many_possible_numbers_group_as_tuples_do() {
+    let labels = |step: u32| Labels {
+        codes: (0..500u32).map(|i| (i * step) % 1100).collect(),
+        names: (0..1100).map(|v| format!("v{v:04}")).collect(),
+    };
+    let (a, b) = (labels(7), labels(13));
+    let named = [("a", &a), ("b", &b)];
+    const { assert!(1100 * 1100 > DENSE) };
+    assert_eq!(by_numbers(&named, 500), by_tuples(&named, 500));
+}
+
 proptest! {
     /// The mixed-radix grouping equals the ordered map of code tuples (the plain way), on
     /// random columns of one to three labels with up to six values each.

@@ -5,6 +5,8 @@
 //! `policy`, read back here) and the parts of a policy document the monitor needs. It must not
 //! compute the reference (that is `policy::reference`) nor check logs against it.
 
+mod check;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -281,11 +283,11 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
                 .into(),
         ));
     }
-    if against.reference.is_none() {
-        return Err(shape(
+    match &against.reference {
+        None => Err(shape(
             "it has no \"reference\" block (calibrated by an older calibrate: re-run the sweep)"
                 .into(),
-        ));
+        )),
+        Some(reference) => check::check(reference).map(|()| against).map_err(shape),
     }
-    Ok(against)
 }

@@ -422,6 +422,48 @@ fn a_policy_without_a_reference_is_an_error() {
     );
 }
 
+/// The example policy with one of its reference's segments edited as a hand or a truncated copy
+/// might: each is refused in one line naming the part, exit 2, and no report is written (before,
+/// some stopped the run with a panic and others binned traffic against bins out of order).
+#[test]
+fn a_policy_whose_reference_is_malformed_is_refused_naming_the_part() {
+    let s = Scratch::new();
+    let text = logs(3, &Faults::default());
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 3] = [
+        ("counts has 2 entries", |d| {
+            d["counts"].as_array_mut().unwrap().truncate(2)
+        }),
+        ("expected ascending values", |d| {
+            d["edges"].as_array_mut().unwrap().reverse()
+        }),
+        ("deciles has 0 entries", |d| {
+            d["deciles"] = serde_json::json!([])
+        }),
+    ];
+    for (want, edit) in edits {
+        let mut policy = policy().1.clone();
+        edit(&mut policy["policy"]["reference"]["segments"][1]);
+        let against = s.write("edited.json", policy.to_string());
+        let logs = s.write("logs.jsonl", &text);
+        let out = calibrate()
+            .arg("monitor")
+            .arg(&logs)
+            .arg("--against")
+            .arg(&against)
+            .args(["--quiet", "--out"])
+            .arg(s.join("out"))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("edited.json") && err.contains(want), "{err}");
+        assert!(err.contains("reference.segments[1] (task_type="), "{err}");
+        assert!(!s.join("out").exists());
+    }
+}
+
 #[test]
 fn parquet_logs_read_like_json_lines() {
     use polars::prelude::*;

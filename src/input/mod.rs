@@ -26,7 +26,8 @@ pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
 pub use logs::{EPOCH_MS_ABOVE, LogColumns, LogOptions, LogRecord, read_logs};
 pub use reference::{
-    Against, Distribution, Reference, ReferenceCost, ReferenceSegment, read_against,
+    Against, AgainstCondition, AgainstOverride, Distribution, Reference, ReferenceCost,
+    ReferenceSegment, read_against,
 };
 
 /// A validated eval set, one entry per record in every column, in file order.

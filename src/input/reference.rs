@@ -222,6 +222,18 @@ pub struct AgainstOverride {
     pub value: String,
 }
 
+/// `an array`, `a number`, ... for saying what a JSON value is.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 /// Why `--against` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AgainstError {
@@ -256,8 +268,15 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
         path: label.clone(),
         why,
     };
+    // A byte-order mark some editors write is not part of the document.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| shape(e.to_string()))?;
+        serde_json::from_slice(text).map_err(|e| shape(format!("not JSON: {e}")))?;
+    if value.get("found") == Some(&serde_json::Value::Bool(false)) {
+        return Err(shape(
+            "it says \"found\": false (no threshold met the objective), so it has no policy".into(),
+        ));
+    }
     if let Some(policy) = value.get_mut("policy") {
         value = policy.take();
     }
@@ -265,6 +284,12 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
         return Err(shape(
             "its policy is null (no threshold met the objective)".into(),
         ));
+    }
+    if !value.is_object() {
+        return Err(shape(format!(
+            "its policy is {}; expected an object",
+            json_kind(&value)
+        )));
     }
     if value.get("stages").is_some() {
         return Err(shape(
@@ -274,7 +299,17 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
             .into(),
         ));
     }
-    let against: Against = serde_json::from_value(value).map_err(|e| shape(e.to_string()))?;
+    // Type errors name the field's path (`segments[0].threshold: invalid type ...`).
+    let against: Against = serde_path_to_error::deserialize(value).map_err(|e| {
+        let at = e.path().to_string();
+        let why = e.into_inner();
+        shape(if at == "." {
+            why.to_string()
+        } else {
+            format!("{at}: {why}")
+        })
+    })?;
+    check::policy(&against).map_err(shape)?;
     if against.tie_split.is_some() {
         return Err(shape(
             "it splits a tie (--split-ties), and monitor compares traffic with deterministic \

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::input::{Against, LogRecord, Reference};
+use crate::input::{Against, AgainstCondition, AgainstOverride, LogRecord, Reference};
 use crate::signals::recalibrate::{IsotonicMap, Map, PlattMap};
 
 /// The policy, ready to route logged requests.
@@ -15,6 +15,9 @@ pub struct Router {
     map: Option<Map>,
     /// Every label column a record needs, in the order the reader returns them.
     pub columns: Vec<String>,
+    /// The part of the policy that names each of [`columns`](Self::columns): `where`,
+    /// `always_large` or `segment_by`.
+    pub roles: Vec<&'static str>,
     overrides: Vec<Condition>,
     /// The policy's `where`: (condition, whether it must equal).
     scope: Vec<(Condition, bool)>,
@@ -52,6 +55,24 @@ pub struct Routed {
     pub keep_small: bool,
     /// The request is of the traffic the policy is for (its `where`, if any).
     pub in_scope: bool,
+}
+
+/// The part of the policy that names each label column.
+fn roles(
+    (scope, always_large): (&[AgainstCondition], &[AgainstOverride]),
+    columns: &[String],
+) -> Vec<&'static str> {
+    (columns.iter())
+        .map(|c| {
+            if scope.iter().any(|w| &w.field == c) {
+                "where"
+            } else if always_large.iter().any(|o| &o.field == c) {
+                "always_large"
+            } else {
+                "segment_by"
+            }
+        })
+        .collect()
 }
 
 impl Router {
@@ -111,9 +132,11 @@ impl Router {
             .filter(|(values, _)| values.len() == 1)
             .map(|(values, &k)| (values[0].clone(), k))
             .collect();
+        let roles = roles((&against.scope, &against.always_large), &columns);
         Ok(Router {
             map,
             columns,
+            roles,
             overrides,
             scope,
             rules,

@@ -93,10 +93,26 @@ pub fn monitor_report(
     let records = match aggregate {
         Some(aggregate) => tally_aggregate(input, &aggregate, &router, &mut tally)?,
         None => {
+            // Records with a value in each label column.
+            let mut present = vec![0u64; router.columns.len()];
             let facts = read_logs(&options, progress, |record| {
+                for (n, value) in present.iter_mut().zip(record.labels.iter()) {
+                    *n += u64::from(value.is_some());
+                }
                 let routed = router.route(&record);
                 tally.add(&record, &routed, &router.reference);
             })?;
+            let absent = present.iter().position(|&n| n == 0);
+            if let Some(k) = absent.filter(|_| facts.records > 0) {
+                bail!(
+                    "{}: no record has a value for the column {:?}, which the policy's {} names: every \
+                     request would be routed as if it lacked it (map the column at calibration \
+                     under the name the logs use)",
+                    input.source.label(),
+                    router.columns[k],
+                    router.roles[k]
+                );
+            }
             facts.records
         }
     };

@@ -464,6 +464,33 @@ fn a_policy_whose_reference_is_malformed_is_refused_naming_the_part() {
     }
 }
 
+/// Logs that lack a column the policy routes by (here its segments' `task_type`) are refused
+/// naming it: before, every request fell in an "unseen segment" with a warning, and a missing
+/// `where` or `always_large` column passed as healthy.
+#[test]
+fn logs_without_a_column_the_policy_routes_by_are_refused_naming_it() {
+    let s = Scratch::new();
+    let stripped: String = (logs(3, &Faults::default()).lines())
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record.as_object_mut().unwrap().remove("task_type");
+            format!("{record}\n")
+        })
+        .collect();
+    let out = monitor(&s, &stripped, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "logs.jsonl: no record has a value for the column \"task_type\", which the \
+             policy's segment_by names"
+        ),
+        "{err}"
+    );
+    assert!(!s.join("out").exists());
+}
+
 #[test]
 fn parquet_logs_read_like_json_lines() {
     use polars::prelude::*;

@@ -5,7 +5,113 @@
 //!
 //! Owns those checks and their wording; it must not read files nor compute references.
 
-use super::{Distribution, Reference};
+use super::{Against, Distribution, Reference};
+
+/// The objectives a policy can name, and whether their value is a rate or quality in [0, 1]
+/// (`budget` is a cost of at least 0; `quality_times_savings` has none).
+const OBJECTIVES: [(&str, Option<bool>); 6] = [
+    ("min_quality", Some(true)),
+    ("max_escalation", Some(true)),
+    ("max_quality_loss", Some(true)),
+    ("min_cascade_quality", Some(true)),
+    ("budget", Some(false)),
+    ("quality_times_savings", None),
+];
+
+/// The parts of a policy outside its reference that routing reads: `Err` says what is wrong,
+/// naming the field, e.g. `where[0].op is "ne"; expected "=" or "!="`.
+pub fn policy(against: &Against) -> Result<(), String> {
+    if against.signal.name.is_empty() {
+        return Err("signal.name is empty; expected the signal's log field".into());
+    }
+    let objective = &against.objective;
+    let Some(&(_, unit)) = OBJECTIVES.iter().find(|(k, _)| *k == objective.kind) else {
+        let known: Vec<&str> = OBJECTIVES.iter().map(|(k, _)| *k).collect();
+        return Err(format!(
+            "objective.kind is {:?}; expected one of {}",
+            objective.kind,
+            known.join(", ")
+        ));
+    };
+    match (unit, objective.value) {
+        (Some(_), None) => return Err("objective.value is missing".into()),
+        (Some(true), Some(v)) if !(0.0..=1.0).contains(&v) => {
+            return Err(format!("objective.value is {v}; expected 0 to 1"));
+        }
+        (Some(false), Some(v)) if v < 0.0 => {
+            return Err(format!(
+                "objective.value is {v}; expected a cost of at least 0"
+            ));
+        }
+        _ => {}
+    }
+    for (i, c) in against.scope.iter().enumerate() {
+        if c.op != "=" && c.op != "!=" {
+            return Err(format!(
+                "where[{i}].op is {:?}; expected \"=\" or \"!=\"",
+                c.op
+            ));
+        }
+        if c.field.is_empty() {
+            return Err(format!("where[{i}].field is empty; expected a log column"));
+        }
+    }
+    if let Some(i) = against.always_large.iter().position(|o| o.field.is_empty()) {
+        return Err(format!(
+            "always_large[{i}].field is empty; expected a log column"
+        ));
+    }
+    if let Some(t) = against.small_timeout_ms.filter(|t| *t <= 0.0) {
+        return Err(format!(
+            "small_timeout_ms is {t}; expected a positive number of milliseconds"
+        ));
+    }
+    segments(against)
+}
+
+/// The per-segment rules: each keyed by exactly the `segment_by` columns, once, with an action
+/// routing can apply.
+fn segments(against: &Against) -> Result<(), String> {
+    let mut columns: Vec<&String> = against.segment_by.iter().collect();
+    columns.sort();
+    if !against.segments.is_empty() && columns.is_empty() {
+        return Err(
+            "segments are listed but segment_by is empty; expected the columns \
+                    that select them"
+                .into(),
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, segment) in against.segments.iter().enumerate() {
+        let matched: Vec<&String> = segment.matches.keys().collect();
+        if matched != columns {
+            return Err(format!(
+                "segments[{i}].match names the columns {matched:?}; expected those of \
+                 segment_by, {columns:?}"
+            ));
+        }
+        if !seen.insert(&segment.matches) {
+            return Err(format!(
+                "segments[{i}].match repeats an earlier segment's values"
+            ));
+        }
+        match (segment.action.as_str(), segment.threshold) {
+            ("threshold", Some(_)) | ("always_large", _) => {}
+            ("threshold", None) => {
+                return Err(format!(
+                    "segments[{i}].threshold is missing; its action is \"threshold\""
+                ));
+            }
+            (action, _) => {
+                return Err(format!(
+                    "segments[{i}].action is {action:?}; expected \"threshold\" or \
+                     \"always_large\""
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// `Err`: what is wrong, naming the part of the reference, e.g.
 /// `reference.segments[2] (task_type=chat): counts has 3 entries; expected 21 ...`.
@@ -162,6 +268,75 @@ mod tests {
             }]
         }))
         .unwrap()
+    }
+
+    /// A policy segmented by `task` (without its reference, which `policy` does not read).
+    fn segmented() -> Against {
+        serde_json::from_value(serde_json::json!({
+            "signal": {"name": "confidence"},
+            "objective": {"kind": "min_quality", "value": 0.9},
+            "default_threshold": 0.5,
+            "segment_by": ["task"],
+            "segments": [
+                {"match": {"task": "chat"}, "action": "threshold", "threshold": 0.4},
+                {"match": {"task": "legal"}, "action": "always_large"}
+            ],
+            "where": [{"field": "tier", "op": "!=", "value": "free"}],
+            "always_large": [{"field": "vip", "value": "true"}],
+            "reference": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_written_policy_passes_and_each_fault_is_named() {
+        assert_eq!(policy(&segmented()), Ok(()));
+        let fails = |edit: &dyn Fn(&mut Against)| {
+            let mut a = segmented();
+            edit(&mut a);
+            policy(&a).unwrap_err()
+        };
+        assert_eq!(
+            fails(&|a| a.scope[0].op = "ne".into()),
+            "where[0].op is \"ne\"; expected \"=\" or \"!=\""
+        );
+        assert_eq!(
+            fails(&|a| a.objective.kind = "best".into()),
+            "objective.kind is \"best\"; expected one of min_quality, max_escalation, \
+             max_quality_loss, min_cascade_quality, budget, quality_times_savings"
+        );
+        assert_eq!(
+            fails(&|a| a.objective.value = Some(1.5)),
+            "objective.value is 1.5; expected 0 to 1"
+        );
+        assert_eq!(
+            fails(&|a| a.segments[0].action = "skip".into()),
+            "segments[0].action is \"skip\"; expected \"threshold\" or \"always_large\""
+        );
+        assert_eq!(
+            fails(&|a| a.segments[0].threshold = None),
+            "segments[0].threshold is missing; its action is \"threshold\""
+        );
+        assert_eq!(
+            fails(&|a| a.segments[1].matches = a.segments[0].matches.clone()),
+            "segments[1].match repeats an earlier segment's values"
+        );
+        assert_eq!(
+            fails(&|a| a.segments[0].matches.clear()),
+            "segments[0].match names the columns []; expected those of segment_by, [\"task\"]"
+        );
+        assert_eq!(
+            fails(&|a| a.segment_by.clear()),
+            "segments are listed but segment_by is empty; expected the columns that select them"
+        );
+        assert_eq!(
+            fails(&|a| a.always_large[0].field.clear()),
+            "always_large[0].field is empty; expected a log column"
+        );
+        assert_eq!(
+            fails(&|a| a.small_timeout_ms = Some(0.0)),
+            "small_timeout_ms is 0; expected a positive number of milliseconds"
+        );
     }
 
     #[test]

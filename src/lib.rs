@@ -164,13 +164,7 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
     for run in &config.inputs {
         let label = run.load.source.label();
         if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
-            let other = engine::cells::table_of(&agg);
-            match &mut table {
-                None => table = Some(other),
-                Some(t) => t
-                    .merge(other)
-                    .with_context(|| format!("{label}: cannot merge"))?,
-            }
+            merge_aggregate(config, run, &agg, &mut table)?;
             continue;
         }
         if run.costs.small_timeout_ms.is_some() {
@@ -234,6 +228,33 @@ fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         }
     );
     Ok(ExitStatus::Success)
+}
+
+/// Merges an input that is already an aggregate into `table`, refusing the flags that shape an
+/// eval set's cells.
+fn merge_aggregate(
+    config: &AggregateConfig,
+    run: &RunSettings,
+    agg: &input::aggregate::Aggregate,
+    table: &mut Option<CellTable>,
+) -> Result<()> {
+    let label = run.load.source.label();
+    let priced = report::aggregate::priced(run).then_some("cost flags");
+    if let Some(flag) = config.eval_flags.first().copied().or(priced) {
+        bail!(
+            "{label}: {flag} for eval sets only: this input is an aggregate, whose cells were \
+             keyed, segmented and priced when it was built (give {flag} when aggregating the \
+             eval sets, or merge aggregates without)"
+        );
+    }
+    let other = engine::cells::table_of(agg);
+    match table {
+        None => *table = Some(other),
+        Some(t) => t
+            .merge(other)
+            .with_context(|| format!("{label}: cannot merge"))?,
+    }
+    Ok(())
 }
 
 /// The aggregate a run's input names, as a table, refusing settings it cannot serve; `None`

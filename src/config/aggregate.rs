@@ -29,6 +29,9 @@ pub struct AggregateConfig {
     pub resolution: i64,
     /// Bytes of JSON Lines read at a time.
     pub part_bytes: usize,
+    /// The flags given that shape the cells of eval-set inputs only (an aggregate input's cells
+    /// were keyed and segmented when it was built).
+    pub eval_flags: Vec<&'static str>,
 }
 
 /// Every flag of `sweep` at its default, for the eval set `path`.
@@ -41,6 +44,14 @@ struct Defaults {
 /// The settings of `calibrate aggregate`.
 pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
     let resolution = resolution(a.resolution)?;
+    let given = [
+        (a.resolution.is_some(), "--resolution"),
+        (!a.segment_by.is_empty(), "--segment-by"),
+        (!a.fields.is_empty(), "--field"),
+    ];
+    let eval_flags = (given.iter())
+        .filter_map(|&(on, flag)| on.then_some(flag))
+        .collect();
     let mut defaults = Defaults::try_parse_from(["calibrate", "-"])?;
     defaults.run.input.fields = a.fields;
     defaults.run.input.format = a.format;
@@ -65,6 +76,7 @@ pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
         out: a.out,
         resolution,
         part_bytes: a.part_bytes,
+        eval_flags,
     })
 }
 

@@ -63,8 +63,7 @@ pub struct AggregateReport {
 /// Settings an aggregate cannot serve, and why; `None` when it serves them all.
 pub fn unsupported(run: &RunSettings) -> Option<String> {
     let costs = &run.costs;
-    let priced = |p: &crate::engine::economics::Pricing| !p.default || p.price.is_some();
-    let why = if priced(&costs.small) || priced(&costs.large) {
+    let why = if priced(run) {
         "cost flags: the aggregate's costs were priced when it was built; give the prices to \
          `calibrate aggregate` or `calibrate sql`"
     } else if costs.small_timeout_ms.is_some() {
@@ -90,6 +89,12 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
         return None;
     };
     Some(format!("an aggregate input cannot take {why}"))
+}
+
+/// Whether the run prices records (cost flags other than the defaults).
+pub fn priced(run: &RunSettings) -> bool {
+    let priced = |p: &crate::engine::economics::Pricing| !p.default || p.price.is_some();
+    priced(&run.costs.small) || priced(&run.costs.large)
 }
 
 /// Adds an eval set's records, priced and segmented as `run` says, to `table` (a new table keyed

@@ -6,7 +6,7 @@ use std::fs;
 
 use polars::prelude::*;
 
-use super::harness::{Scratch, calibrate, stderr, stdout};
+use super::harness::{Scratch, calibrate, example, stderr, stdout};
 
 /// A seeded eval set with ties, negative confidences, fractional and 0/1 labels, token counts and
 /// three task types, as JSON Lines. The generator is a plain linear congruential one (Knuth's
@@ -939,6 +939,19 @@ fn parquet_read_in_slices_gives_the_aggregate_read_whole() {
     refused(&out, "bad.parquet:row 778: field \"small_quality\"");
 }
 
+/// The aggregate of `eval`, built in `s` as agg.parquet.
+fn built(s: &Scratch, eval: &std::path::Path) -> std::path::PathBuf {
+    let agg = s.join("agg.parquet");
+    ok(&calibrate()
+        .arg("aggregate")
+        .arg(eval)
+        .args(["--quiet", "--out"])
+        .arg(&agg)
+        .output()
+        .unwrap());
+    agg
+}
+
 /// The run failed with exit 2 and said `needle` on stderr.
 fn refused(out: &std::process::Output, needle: &str) {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
@@ -951,15 +964,7 @@ fn chains_on_an_aggregate_are_refused_in_one_line() {
     // model's confidence, quality and cost per prompt, so --models says so and stops.
     let s = Scratch::new();
     let eval = s.write("eval.jsonl", jsonl(&eval_set(300, 5, true)));
-    let agg = s.join("agg.parquet");
-    let mut cmd = calibrate();
-    ok(&cmd
-        .arg("aggregate")
-        .arg(&eval)
-        .args(["--quiet", "--out"])
-        .arg(&agg)
-        .output()
-        .unwrap());
+    let agg = built(&s, &eval);
     for command in ["sweep", "recommend"] {
         let mut cmd = calibrate();
         cmd.arg(command).arg(&agg).args(["--models", "small,large"]);
@@ -1032,4 +1037,63 @@ fn json_lines_parts_keep_the_whole_reads_rules() {
     let gone = s.write("gone.jsonl", format!("{head}{}", jsonl(&untyped)));
     let out = aggregate(&gone, "gone.parquet", &head.len().to_string());
     refused(&out, "gone.jsonl: from line 61 on: no column \"task_type\"");
+}
+
+#[test]
+fn merging_aggregates_refuses_the_flags_that_shape_an_eval_sets_cells() {
+    // An aggregate's cells were keyed, segmented and priced when it was built: --resolution,
+    // --segment-by, --field and cost flags given while merging one used to be ignored silently
+    // (a "--resolution 6" merge kept exact keys).
+    let s = Scratch::new();
+    let eval = s.write("eval.jsonl", jsonl(&eval_set(300, 5, true)));
+    let agg = built(&s, &eval);
+    let cases: [(&[&str], &str); 4] = [
+        (&["--resolution", "6"], "--resolution for eval sets only"),
+        (
+            &["--segment-by", "task_type"],
+            "--segment-by for eval sets only",
+        ),
+        (&["--field", "confidence=c"], "--field for eval sets only"),
+        (&["--small-cost", "0.001"], "cost flags for eval sets only"),
+    ];
+    for (flags, needle) in cases {
+        let out = calibrate()
+            .arg("aggregate")
+            .arg(&agg)
+            .args(flags)
+            .arg("--out")
+            .arg(s.join("merged.parquet"))
+            .output()
+            .unwrap();
+        refused(&out, &format!("agg.parquet: {needle}"));
+        assert_eq!(stderr(&out).trim_end().lines().count(), 1);
+        assert!(!s.join("merged.parquet").exists());
+    }
+}
+
+#[test]
+fn a_damaged_aggregate_whose_columns_decode_to_different_lengths_is_refused() {
+    // One byte of a page of the example's aggregate, changed as a probe found it: the "records"
+    // column then decodes to fewer values than there are rows, and a reader indexed past it
+    // (a panic). Now the file is refused as damaged.
+    let s = Scratch::new();
+    let agg = built(&s, &example("example.jsonl"));
+    let mut bytes = std::fs::read(&agg).unwrap();
+    assert_eq!(
+        bytes[7092], 0x83,
+        "the aggregate's layout moved: find the byte again"
+    );
+    bytes[7092] = 0x53;
+    let damaged = s.write("damaged.parquet", bytes);
+    for command in ["recommend", "aggregate"] {
+        let mut cmd = calibrate();
+        cmd.arg(command).arg(&damaged);
+        if command == "aggregate" {
+            cmd.arg("--out").arg(s.join("out.parquet"));
+        }
+        let out = cmd.output().unwrap();
+        // A release build names the short column; polars' debug assertions stop it earlier.
+        refused(&out, "damaged.parquet: not a readable Parquet file: ");
+        assert_eq!(stderr(&out).trim_end().lines().count(), 1);
+    }
 }

@@ -121,7 +121,7 @@ impl Part {
 
     fn slice(&self, first: usize, count: usize) -> Result<DataFrame, LoadError> {
         let file = self.open()?;
-        crate::input::table::guarded(&self.label, || {
+        crate::input::table::guarded_frame(&self.label, || {
             ParquetReader::new(file)
                 .with_slice(Some((first, count)))
                 .finish()

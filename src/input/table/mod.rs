@@ -127,14 +127,14 @@ pub fn parquet_columns(
         .filter(|n| wanted(n))
         .collect();
     no_dates(&schema, &names, label)?;
-    guarded(label, || {
+    guarded_frame(label, || {
         plain_types(reader.with_columns(Some(names)).finish()?)
     })
 }
 
 /// Every column of a Parquet file, read whole in the types it was written with.
 pub fn parquet_frame(file: File, label: &str) -> Result<DataFrame, LoadError> {
-    guarded(label, || ParquetReader::new(file).finish())
+    guarded_frame(label, || ParquetReader::new(file).finish())
 }
 
 /// A Parquet file's column names, from its footer.
@@ -416,7 +416,7 @@ impl Table {
             Table::Parquet(mut reader, first_row) => {
                 let schema = guarded(label, || reader.schema())?;
                 no_dates(&schema, projection, label)?;
-                let frame = guarded(label, || {
+                let frame = guarded_frame(label, || {
                     plain_types(reader.with_columns(Some(projection.to_vec())).finish()?)
                 })?;
                 let places = Places {
@@ -450,6 +450,29 @@ pub(crate) fn guarded<T>(
                       Parquet reader stopped)"
                 .into(),
         }),
+    }
+}
+
+/// [`guarded`] for a read that yields a frame, which must hold as many values in every column
+/// as it has rows: a damaged file can decode to columns of different lengths, which a reader
+/// would otherwise cut to the shortest or index past.
+pub(crate) fn guarded_frame(
+    label: &str,
+    read: impl FnOnce() -> PolarsResult<DataFrame>,
+) -> Result<DataFrame, LoadError> {
+    let frame = guarded(label, read)?;
+    let rows = frame.height();
+    match frame.columns().iter().find(|c| c.len() != rows) {
+        Some(c) => Err(LoadError::Reader {
+            path: label.into(),
+            message: format!(
+                "not a readable Parquet file: column \"{}\" decodes to {} values for {rows} \
+                 rows (its pages are damaged)",
+                c.name(),
+                c.len()
+            ),
+        }),
+        None => Ok(frame),
     }
 }
 

@@ -491,6 +491,38 @@ fn logs_without_a_column_the_policy_routes_by_are_refused_naming_it() {
     assert!(!s.join("out").exists());
 }
 
+/// An eval set's aggregate handed to `monitor` as logs is named for what it is (before: "field
+/// \"timestamp\" ... found nothing" on its first row).
+#[test]
+fn an_eval_sets_aggregate_given_as_logs_is_named_for_what_it_is() {
+    let s = Scratch::new();
+    let agg = s.join("agg.parquet");
+    let built = calibrate()
+        .arg("aggregate")
+        .arg(example("example.jsonl"))
+        .args(["--quiet", "--out"])
+        .arg(&agg)
+        .output()
+        .unwrap();
+    assert_eq!(built.status.code(), Some(0), "{}", stderr(&built));
+    let out = calibrate()
+        .arg("monitor")
+        .arg(&agg)
+        .arg("--against")
+        .arg(&policy().0)
+        .args(["--quiet", "--out"])
+        .arg(s.join("out"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("agg.parquet: an eval set's aggregate"),
+        "{err}"
+    );
+}
+
 #[test]
 fn parquet_logs_read_like_json_lines() {
     use polars::prelude::*;

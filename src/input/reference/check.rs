@@ -24,6 +24,18 @@ pub fn policy(against: &Against) -> Result<(), String> {
     if against.signal.name.is_empty() {
         return Err("signal.name is empty; expected the signal's log field".into());
     }
+    let points = against
+        .signal
+        .recalibration
+        .as_ref()
+        .and_then(|m| m.points.as_ref());
+    let outside = |&[_, y]: &[f64; 2]| !(0.0..=1.0).contains(&y);
+    if let Some(i) = points.and_then(|p| p.iter().position(outside)) {
+        return Err(format!(
+            "signal.recalibration.points[{i}] maps to {}; expected a probability, 0 to 1",
+            points.map_or(0.0, |p| p[i][1])
+        ));
+    }
     let objective = &against.objective;
     let Some(&(_, unit)) = OBJECTIVES.iter().find(|(k, _)| *k == objective.kind) else {
         let known: Vec<&str> = OBJECTIVES.iter().map(|(k, _)| *k).collect();
@@ -332,6 +344,15 @@ mod tests {
         assert_eq!(
             fails(&|a| a.always_large[0].field.clear()),
             "always_large[0].field is empty; expected a log column"
+        );
+        assert_eq!(
+            fails(&|a| {
+                a.signal.recalibration = serde_json::from_value(serde_json::json!(
+                    {"method": "isotonic", "points": [[0.1, 0.2], [0.5, 1.5]]}
+                ))
+                .unwrap()
+            }),
+            "signal.recalibration.points[1] maps to 1.5; expected a probability, 0 to 1"
         );
         assert_eq!(
             fails(&|a| a.small_timeout_ms = Some(0.0)),

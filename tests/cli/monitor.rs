@@ -56,6 +56,19 @@ fn monitor(s: &Scratch, text: &str, flags: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `monitor` on the file `logs` against the example policy; the report goes to DIR/out.
+fn monitor_file(s: &Scratch, logs: &std::path::Path) -> Output {
+    calibrate()
+        .arg("monitor")
+        .arg(logs)
+        .arg("--against")
+        .arg(&policy().0)
+        .args(["--quiet", "--out"])
+        .arg(s.join("out"))
+        .output()
+        .unwrap()
+}
+
 /// The alert lines of stdout.
 fn alerts(out: &Output) -> Vec<String> {
     stdout(out)
@@ -505,15 +518,7 @@ fn an_eval_sets_aggregate_given_as_logs_is_named_for_what_it_is() {
         .output()
         .unwrap();
     assert_eq!(built.status.code(), Some(0), "{}", stderr(&built));
-    let out = calibrate()
-        .arg("monitor")
-        .arg(&agg)
-        .arg("--against")
-        .arg(&policy().0)
-        .args(["--quiet", "--out"])
-        .arg(s.join("out"))
-        .output()
-        .unwrap();
+    let out = monitor_file(&s, &agg);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -555,15 +560,7 @@ fn parquet_logs_read_like_json_lines() {
     ParquetWriter::new(std::fs::File::create(&path).unwrap())
         .finish(&mut frame)
         .unwrap();
-    let out = calibrate()
-        .arg("monitor")
-        .arg(&path)
-        .arg("--against")
-        .arg(&policy().0)
-        .args(["--quiet", "--out"])
-        .arg(s.join("out"))
-        .output()
-        .unwrap();
+    let out = monitor_file(&s, &path);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let t = Scratch::new();
     assert_eq!(monitor(&t, &jsonl, &[]).status.code(), Some(0));

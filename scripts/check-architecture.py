@@ -6,7 +6,7 @@ Usage: python3 scripts/check-architecture.py [--max-file 500] [--max-fn 80]
 Fails (exit 1) on:
   - an import against the layer order input -> engine -> trust -> signals -> policy -> monitor
     -> report -> output (a module may use its own layer and the layers before it, never a later one);
-  - any use of `cli` or `config` outside the edge (lib.rs, main.rs, config/), and any use of
+  - any use of `cli` or `config` outside the edge (lib.rs, main.rs, commands/, config/), and any use of
     the crate by cli/;
   - an import cycle among modules (every file is a module; `crate::` and `super::` paths both
     count; a directory module's mod.rs re-exporting its children is not a cycle);
@@ -19,7 +19,8 @@ import re
 import sys
 
 LAYERS = ["input", "engine", "trust", "signals", "policy", "monitor", "report", "output"]
-EDGE = {"cli", "config", "lib", "main"}
+# commands/: command functions split out of lib.rs, the same layer.
+EDGE = {"cli", "commands", "config", "lib", "main"}
 # Long items kept on purpose: (path, function or None for the file) -> why.
 ALLOWED_LONG = {}
 

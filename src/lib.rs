@@ -15,6 +15,7 @@ macro_rules! say {
 }
 
 pub mod cli;
+mod commands;
 
 mod config;
 mod engine;
@@ -28,11 +29,10 @@ mod trust;
 
 use std::io::Write;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::config::{
-    AggregateConfig, Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig,
-    SweepConfig,
+    Config, EconomicsConfig, MonitorConfig, RecommendConfig, SignalsConfig, SweepConfig,
 };
 use crate::engine::cells::CellTable;
 use crate::input::Loaded;
@@ -70,8 +70,11 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
         Config::Economics(config) => economics(&config),
         Config::Signals(config) => compare_signals(&config),
         Config::Monitor(config) => monitor(&config),
-        Config::Aggregate(config) => aggregate(&config),
-        Config::Sql(spec) => print_bytes(output::sql::aggregate_sql(&spec).as_bytes()),
+        Config::Aggregate(config) => commands::aggregate::aggregate(&config),
+        Config::Sql(spec) => {
+            note_sql_costs(&spec);
+            print_bytes(output::sql::aggregate_sql(&spec).as_bytes())
+        }
         Config::LogSql(spec) => print_bytes(output::sql::logs::log_aggregate_sql(&spec).as_bytes()),
         Config::Completions(shell) => print_bytes(&completions(shell)),
         Config::Man(page) => print_bytes(&man_page(page)?),
@@ -117,6 +120,24 @@ fn man_page(page: Option<cli::ManPage>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Says on stderr that a query priced by cost flags ignores the table's own cost columns, which
+/// the local path reads first.
+fn note_sql_costs(spec: &output::sql::SqlSpec) {
+    let priced = [
+        (&spec.small_cost, &spec.small_cost_column),
+        (&spec.large_cost, &spec.large_cost_column),
+    ];
+    for (cost, column) in priced {
+        if *cost != output::sql::SqlCost::Column {
+            say!(
+                "calibrate: note: the query prices every row from the cost flags; `calibrate \
+                 aggregate` and `sweep` price a record from its own {column:?} column when the \
+                 data has one (drop the flag to read it)"
+            );
+        }
+    }
+}
+
 /// Writes generated text to stdout (a closed pipe is not an error).
 fn print_bytes(bytes: &[u8]) -> Result<ExitStatus> {
     print(&String::from_utf8_lossy(bytes))?;
@@ -143,7 +164,7 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         out.commit(&output::aggregate_files(&report, &config.run)?)?;
         say!("wrote {}", config.out.display());
         print(&output::aggregate_summary_text(&report))?;
-        return Ok(ExitStatus::of(report.recommendation.is_ok()));
+        return Ok(ExitStatus::of(report.meets_objective()));
     }
     let loaded = load(&config.run)?;
     let report = report::sweep_report(loaded, &config.run, &config.sweep)?;
@@ -155,106 +176,6 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     say!("wrote {}", config.out.display());
     print(&output::summary_text(&report))?;
     Ok(ExitStatus::of(report.meets_objective()))
-}
-
-/// Reads every input (eval sets, or aggregates to merge), reduces them to one table of cells and
-/// writes it as Parquet, atomically.
-fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
-    let mut table: Option<CellTable> = None;
-    for run in &config.inputs {
-        let label = run.load.source.label();
-        if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
-            merge_aggregate(config, run, &agg, &mut table)?;
-            continue;
-        }
-        if run.costs.small_timeout_ms.is_some() {
-            bail!("--small-timeout-ms: an aggregate has no per-record latency to escalate by");
-        }
-        let bar = output::progress::Bar::new(run.quiet);
-        let (mut read_records, mut dropped) = (0u64, 0u64);
-        let mut add = |loaded: Loaded| -> Result<()> {
-            let before = read_records;
-            read_records += loaded.drops.read;
-            dropped += loaded.drops.dropped;
-            let added = report::aggregate::add_records(&mut table, &loaded, run, config.resolution);
-            match added {
-                Ok(()) => Ok(()),
-                Err(e) if before == 0 => Err(anyhow::Error::new(e).context(label.clone())),
-                // The parts before were of this input: one of its fields is in some records only.
-                Err(report::RunError::Merge(why)) => {
-                    bail!(
-                        "{label}: from record {} on: {}",
-                        before + 1,
-                        why.within_one_input()
-                    )
-                }
-                Err(e) => Err(anyhow::Error::new(e).context(format!(
-                    "{label}: from record {} on (read in parts of --part-bytes)",
-                    before + 1
-                ))),
-            }
-        };
-        let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
-        bar.finish();
-        // Parts whose records were all invalid, dropped whole.
-        let whole = read?;
-        read_records += whole;
-        dropped += whole;
-        if read_records > 0 && dropped == read_records {
-            return Err(input::LoadError::AllDropped {
-                path: label.clone(),
-                dropped,
-            }
-            .into());
-        }
-        if dropped > 0 {
-            say!(
-                "calibrate: {label}: dropped {dropped} of {read_records} records as invalid \
-                 (--skip-invalid)"
-            );
-        }
-    }
-    let table = table.expect("clap requires an input");
-    output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;
-    let latency_rows = table.latencies();
-    say!(
-        "wrote {}: {} records in {} rows of sums{}",
-        config.out.display(),
-        table.records(),
-        table.cells().count(),
-        match latency_rows {
-            0 => String::new(),
-            n => format!(" and {n} latency rows"),
-        }
-    );
-    Ok(ExitStatus::Success)
-}
-
-/// Merges an input that is already an aggregate into `table`, refusing the flags that shape an
-/// eval set's cells.
-fn merge_aggregate(
-    config: &AggregateConfig,
-    run: &RunSettings,
-    agg: &input::aggregate::Aggregate,
-    table: &mut Option<CellTable>,
-) -> Result<()> {
-    let label = run.load.source.label();
-    let priced = report::aggregate::priced(run).then_some("cost flags");
-    if let Some(flag) = config.eval_flags.first().copied().or(priced) {
-        bail!(
-            "{label}: {flag} for eval sets only: this input is an aggregate, whose cells were \
-             keyed, segmented and priced when it was built (give {flag} when aggregating the \
-             eval sets, or merge aggregates without)"
-        );
-    }
-    let other = engine::cells::table_of(agg);
-    match table {
-        None => *table = Some(other),
-        Some(t) => t
-            .merge(other)
-            .with_context(|| format!("{label}: cannot merge"))?,
-    }
-    Ok(())
 }
 
 /// The aggregate a run's input names, as a table, refusing settings it cannot serve; `None`
@@ -302,7 +223,7 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
             Ok(text) => print(&text)?,
             Err(why) => say!("calibrate: {why}"),
         }
-        return Ok(ExitStatus::of(report.recommendation.is_ok()));
+        return Ok(ExitStatus::of(report.meets_objective()));
     }
     let loaded = load(&config.run)?;
     let decision = report::decision(loaded, &config.run, config.intervals)?;

@@ -61,6 +61,17 @@ pub fn is_aggregate(names: &[String]) -> bool {
     names.iter().any(|n| n == VERSION_COLUMN)
 }
 
+/// The error for an eval set's aggregate handed to `monitor` as logs.
+pub fn not_logs(path: String) -> LoadError {
+    let message = "an eval set's aggregate (from `calibrate aggregate` or `calibrate sql`), not \
+                   logs: monitor reads production logs or their aggregate from `calibrate sql \
+                   --logs`";
+    LoadError::Reader {
+        path,
+        message: message.into(),
+    }
+}
+
 /// One row of an aggregate, as read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregateRow {

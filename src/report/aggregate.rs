@@ -60,6 +60,14 @@ pub struct AggregateReport {
     pub latency: Option<Vec<Latency>>,
 }
 
+impl AggregateReport {
+    /// Whether a policy meets the objective: the global threshold, or the per-segment plan
+    /// where no single threshold does (as on the records).
+    pub fn meets_objective(&self) -> bool {
+        self.recommendation.is_ok() || self.plan.as_ref().is_some_and(|p| p.policy.is_some())
+    }
+}
+
 /// Settings an aggregate cannot serve, and why; `None` when it serves them all.
 pub fn unsupported(run: &RunSettings) -> Option<String> {
     let costs = &run.costs;

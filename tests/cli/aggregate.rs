@@ -1097,3 +1097,61 @@ fn a_damaged_aggregate_whose_columns_decode_to_different_lengths_is_refused() {
         assert_eq!(stderr(&out).trim_end().lines().count(), 1);
     }
 }
+
+#[test]
+fn a_per_segment_plan_that_alone_meets_the_objective_prints_as_on_the_records() {
+    // Segment A's confidences spread and its answers are right, B's sit at 0.99 and are wrong:
+    // no single threshold reaches 0.9, A's own threshold with B always large does. From the
+    // records that plan is printed and the run exits 0; from the aggregate it used to print
+    // nothing and exit 1. Two segment columns and an override check the lines' spelling too.
+    let s = Scratch::new();
+    let records: Vec<serde_json::Value> = (0..40)
+        .map(|i| {
+            let a = i % 2 == 1;
+            serde_json::json!({
+                "id": format!("r{i}"), "seg": if a { "A" } else { "B" },
+                "tier": if i % 4 < 2 { "x" } else { "y" },
+                "confidence": if a { f64::from(i % 10) / 20.0 } else { 0.99 },
+                "small_quality": u8::from(a), "large_quality": 1,
+                "small_cost": 1, "large_cost": 10,
+            })
+        })
+        .collect();
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    for columns in [&["seg"][..], &["tier", "seg"][..]] {
+        let by: Vec<&str> = columns.iter().flat_map(|c| ["--segment-by", c]).collect();
+        let agg = s.join("agg.parquet");
+        ok(&calibrate()
+            .arg("aggregate")
+            .arg(&eval)
+            .args(&by)
+            .args(["--quiet", "--out"])
+            .arg(&agg)
+            .output()
+            .unwrap());
+        let flags = ["--min-quality", "0.9", "--min-segment-records", "5"];
+        let run = |input: &std::path::Path, extra: &[&str]| {
+            let out = calibrate()
+                .arg("recommend")
+                .arg(input)
+                .args(flags)
+                .args(["--segment-departures", "free"])
+                .args(&by)
+                .args(extra)
+                .output()
+                .unwrap();
+            (out.status.code(), stdout(&out))
+        };
+        // An override needs its column in the aggregate: tier is there with two columns only.
+        let overrides = if columns.len() == 2 { 2 } else { 1 };
+        for extra in [&[][..], &["--always-large", "tier=y"][..]]
+            .into_iter()
+            .take(overrides)
+        {
+            let (raw, from_agg) = (run(&eval, extra), run(&agg, extra));
+            assert_eq!(raw.0, Some(0), "{columns:?} {extra:?}: {}", raw.1);
+            assert!(raw.1.contains("default\talways_large"), "{}", raw.1);
+            assert_eq!(from_agg, raw, "{columns:?} {extra:?}");
+        }
+    }
+}

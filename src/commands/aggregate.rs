@@ -1,0 +1,113 @@
+//! `calibrate aggregate`: every input (eval sets read in parts, or aggregates to merge) reduced
+//! to one table of cells and written as Parquet, atomically.
+//!
+//! Owns the order of that command's steps and what it says on stderr. It must not compute cells
+//! (that is `engine::cells` through `report::aggregate`) nor format the table (`output`).
+
+use anyhow::{Context, Result, bail};
+
+use crate::config::AggregateConfig;
+use crate::engine::cells::CellTable;
+use crate::input::Loaded;
+use crate::report::RunSettings;
+use crate::{ExitStatus, engine, input, output, report};
+
+/// Reads every input (eval sets, or aggregates to merge), reduces them to one table of cells and
+/// writes it as Parquet, atomically.
+pub(crate) fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
+    let mut table: Option<CellTable> = None;
+    for run in &config.inputs {
+        let label = run.load.source.label();
+        if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
+            merge_aggregate(config, run, &agg, &mut table)?;
+            continue;
+        }
+        if run.costs.small_timeout_ms.is_some() {
+            bail!("--small-timeout-ms: an aggregate has no per-record latency to escalate by");
+        }
+        let bar = output::progress::Bar::new(run.quiet);
+        let (mut read_records, mut dropped) = (0u64, 0u64);
+        let mut add = |loaded: Loaded| -> Result<()> {
+            let before = read_records;
+            read_records += loaded.drops.read;
+            dropped += loaded.drops.dropped;
+            let added = report::aggregate::add_records(&mut table, &loaded, run, config.resolution);
+            match added {
+                Ok(()) => Ok(()),
+                Err(e) if before == 0 => Err(anyhow::Error::new(e).context(label.clone())),
+                // The parts before were of this input: one of its fields is in some records only.
+                Err(report::RunError::Merge(why)) => {
+                    bail!(
+                        "{label}: from record {} on: {}",
+                        before + 1,
+                        why.within_one_input()
+                    )
+                }
+                Err(e) => Err(anyhow::Error::new(e).context(format!(
+                    "{label}: from record {} on (read in parts of --part-bytes)",
+                    before + 1
+                ))),
+            }
+        };
+        let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
+        bar.finish();
+        // Parts whose records were all invalid, dropped whole.
+        let whole = read?;
+        read_records += whole;
+        dropped += whole;
+        if read_records > 0 && dropped == read_records {
+            return Err(input::LoadError::AllDropped {
+                path: label.clone(),
+                dropped,
+            }
+            .into());
+        }
+        if dropped > 0 {
+            say!(
+                "calibrate: {label}: dropped {dropped} of {read_records} records as invalid \
+                 (--skip-invalid)"
+            );
+        }
+    }
+    let table = table.expect("clap requires an input");
+    output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;
+    let latency_rows = table.latencies();
+    say!(
+        "wrote {}: {} records in {} rows of sums{}",
+        config.out.display(),
+        table.records(),
+        table.cells().count(),
+        match latency_rows {
+            0 => String::new(),
+            n => format!(" and {n} latency rows"),
+        }
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// Merges an input that is already an aggregate into `table`, refusing the flags that shape an
+/// eval set's cells.
+fn merge_aggregate(
+    config: &AggregateConfig,
+    run: &RunSettings,
+    agg: &input::aggregate::Aggregate,
+    table: &mut Option<CellTable>,
+) -> Result<()> {
+    let label = run.load.source.label();
+    let priced = report::aggregate::priced(run).then_some("cost flags");
+    if let Some(flag) = config.eval_flags.first().copied().or(priced) {
+        bail!(
+            "{label}: {flag} for eval sets only: this input is an aggregate, whose cells were \
+             keyed, segmented and priced when it was built (give {flag} when aggregating the \
+             eval sets, or merge aggregates without)"
+        );
+    }
+    let other = engine::cells::table_of(agg);
+    match table {
+        None => *table = Some(other),
+        Some(t) => t
+            .merge(other)
+            .with_context(|| format!("{label}: cannot merge"))?,
+    }
+    Ok(())
+}

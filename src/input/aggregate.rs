@@ -327,8 +327,9 @@ impl Columns {
         if invalid > 0 {
             let why = format!(
                 "{invalid} records at confidence {c} have a missing or out-of-range field (a \
-                 quality outside [0, 1], a negative cost or a cost of 1e30 or more); the raw path \
-                 refuses them: fix the source table"
+                 quality outside [0, 1], a negative cost or a cost of 1e30 or more, priced tokens \
+                 that are not whole and non-negative); the raw path refuses them: fix the source \
+                 table"
             );
             return Err(read.bad(Some(r), INVALID, why));
         }

@@ -323,6 +323,17 @@ impl Query<'_> {
         for c in [&sc, &lc] {
             valid.push(format!("{c} >= 0 AND {c} < {}", d.num(1e30)));
         }
+        // Tokens a price reads must be whole and non-negative, as the records' reader demands.
+        let tokens = |c: &SqlCost| matches!(c, SqlCost::Tokens { .. });
+        if tokens(&spec.small_cost) || tokens(&spec.large_cost) {
+            let mut read: Vec<String> = spec.input_tokens.iter().map(|c| self.col(c)).collect();
+            read.push(small_out.clone());
+            read.extend(spec.large_output_tokens.iter().map(|c| self.col(c)));
+            for t in read {
+                let max = "1.7976931348623157e308";
+                valid.push(format!("{t} BETWEEN 0 AND {max} AND {t} = {}", d.floor(&t)));
+            }
+        }
         if let Some((small, large)) = &spec.latency {
             for c in [small, large] {
                 let c = self.col(c);

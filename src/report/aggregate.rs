@@ -116,6 +116,7 @@ pub fn add_records(
 ) -> Result<(), RunError> {
     let prepared = prepare(loaded, run)?;
     let input = prepared.input();
+    unkeyable(input.confidence, resolution)?;
     let segments = run.policy.segment_by.clone();
     let large = input.large_quality.is_some();
     let latency = prepared.latency.map(|l| LatencyInput {
@@ -142,6 +143,24 @@ pub fn add_records(
         table.add_record_latencies(input.confidence, latency, input.safeguarded, groups);
     }
     Ok(())
+}
+
+/// Refuses confidences whose key at `resolution` (a product by 2^resolution) would overflow to
+/// infinity, where the records' own sweep keeps them.
+fn unkeyable(confidence: &[f64], resolution: i64) -> Result<(), RunError> {
+    let largest = confidence.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+    if resolution < 0 || (largest * 2f64.powi(resolution as i32)).is_finite() {
+        return Ok(());
+    }
+    let most = (0..resolution)
+        .rev()
+        .find(|&k| (largest * 2f64.powi(k as i32)).is_finite())
+        .unwrap_or(0);
+    Err(RunError::Unkeyable {
+        resolution,
+        confidence: largest,
+        most,
+    })
 }
 
 /// The sweep of every cell of `table`, the table rows of `grid`, the recommendation and, with

@@ -48,6 +48,19 @@ pub enum RunError {
          choose"
     )]
     AllSafeguarded(String),
+    /// A confidence too large to key at the asked resolution.
+    #[error(
+        "--resolution {resolution}: the confidence {confidence:e} times 2^{resolution} is beyond \
+         the largest double, so it has no key; ask for a resolution of at most {most}"
+    )]
+    Unkeyable {
+        /// The asked resolution.
+        resolution: i64,
+        /// The largest confidence, in magnitude.
+        confidence: f64,
+        /// The largest resolution that keys it.
+        most: i64,
+    },
 }
 
 impl From<MergeError> for RunError {

@@ -1155,3 +1155,32 @@ fn a_per_segment_plan_that_alone_meets_the_objective_prints_as_on_the_records() 
         }
     }
 }
+
+#[test]
+fn a_confidence_too_large_to_key_at_the_resolution_is_refused() {
+    // 1e300 × 2^60 overflows a double: its key used to be +inf (merged with any other such
+    // confidence), and reading the aggregate back then failed. 1e300 × 2^27 < 1.8e308 ≤ 1e300
+    // × 2^28 (worked with Python floats), so 27 is the finest resolution that keys it.
+    let s = Scratch::new();
+    let records = [1e300, 0.5].map(|c| {
+        serde_json::json!({"confidence": c, "small_quality": 1, "small_cost": 1, "large_cost": 2})
+    });
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    let run = |k: &str| {
+        calibrate()
+            .arg("aggregate")
+            .arg(&eval)
+            .args(["--quiet", "--resolution", k, "--out"])
+            .arg(s.join(&format!("r{k}.parquet")))
+            .output()
+            .unwrap()
+    };
+    let out = run("60");
+    refused(
+        &out,
+        "eval.jsonl: --resolution 60: the confidence 1e300 times 2^60 is beyond the largest \
+         double, so it has no key; ask for a resolution of at most 27",
+    );
+    assert!(!s.join("r60.parquet").exists());
+    ok(&run("27"));
+}

@@ -53,14 +53,7 @@ pub fn warning_words(w: &Warning) -> (String, String) {
                 pct(*rate)
             ),
         ),
-        Warning::PastBreakEven { savings } => (
-            "Past break-even.".into(),
-            format!(
-                "The recommended cascade costs {} more than always-large: the small model is \
-                 paid on every request. Sending everything to the large model is cheaper.",
-                pct(-savings)
-            ),
-        ),
+        Warning::PastBreakEven { savings } => break_even_words(*savings),
         Warning::NoThreshold { reason } => (
             "No threshold meets the objective.".into(),
             format!("{reason}."),
@@ -107,6 +100,28 @@ pub fn warning_words(w: &Warning) -> (String, String) {
 }
 
 /// `46.0 % of the records (136 of 295) share confidence 1; ...`.
+/// The break-even warning: exactly at break-even the cascade costs what always-large does (not
+/// "-0.0 % more").
+fn break_even_words(savings: f64) -> (String, String) {
+    if savings == 0.0 {
+        return (
+            "At break-even.".into(),
+            "The recommended cascade costs as much as always-large: the small model is paid on \
+             every request and its answers save nothing. Sending everything to the large model \
+             costs the same."
+                .into(),
+        );
+    }
+    (
+        "Past break-even.".into(),
+        format!(
+            "The recommended cascade costs {} more than always-large: the small model is paid \
+             on every request. Sending everything to the large model is cheaper.",
+            pct(-savings)
+        ),
+    )
+}
+
 fn ties_words(ties: &[(f64, usize)], records: usize) -> String {
     let parts: Vec<String> = ties
         .iter()
@@ -180,4 +195,20 @@ fn default_cost_words(small: Option<f64>, large: Option<f64>, columns: &[String]
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn break_even_is_worded_apart_from_costing_more() {
+        // A cascade that costs what always-large does used to read "costs -0.0% more".
+        let (title, words) = warning_words(&Warning::PastBreakEven { savings: 0.0 });
+        assert_eq!(title, "At break-even.");
+        assert!(words.contains("costs as much as always-large"), "{words}");
+        let (title, words) = warning_words(&Warning::PastBreakEven { savings: -0.25 });
+        assert_eq!(title, "Past break-even.");
+        assert!(words.contains("costs 25.0% more"), "{words}");
+    }
 }

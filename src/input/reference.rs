@@ -269,7 +269,7 @@ pub fn read_against(path: &Path) -> Result<Against, AgainstError> {
         why,
     };
     // A byte-order mark some editors write is not part of the document.
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = super::jsonl::without_bom(&bytes);
     let mut value: serde_json::Value =
         serde_json::from_slice(text).map_err(|e| shape(format!("not JSON: {e}")))?;
     if value.get("found") == Some(&serde_json::Value::Bool(false)) {

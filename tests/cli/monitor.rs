@@ -58,11 +58,16 @@ fn monitor(s: &Scratch, text: &str, flags: &[&str]) -> Output {
 
 /// Runs `monitor` on the file `logs` against the example policy; the report goes to DIR/out.
 fn monitor_file(s: &Scratch, logs: &std::path::Path) -> Output {
+    monitor_against(s, logs, &policy().0)
+}
+
+/// Runs `monitor` on the file `logs` against the policy `against`; the report goes to DIR/out.
+fn monitor_against(s: &Scratch, logs: &std::path::Path, against: &std::path::Path) -> Output {
     calibrate()
         .arg("monitor")
         .arg(logs)
         .arg("--against")
-        .arg(&policy().0)
+        .arg(against)
         .args(["--quiet", "--out"])
         .arg(s.join("out"))
         .output()
@@ -418,15 +423,7 @@ fn a_policy_without_a_reference_is_an_error() {
     let s = Scratch::new();
     let old = s.write("old.json", "{\"policy\":{\"signal\":{\"name\":\"confidence\"},\"objective\":{\"kind\":\"min_quality\",\"value\":0.9}}}");
     let logs = s.write("logs.jsonl", "");
-    let out = calibrate()
-        .arg("monitor")
-        .arg(&logs)
-        .arg("--against")
-        .arg(&old)
-        .args(["--quiet", "--out"])
-        .arg(s.join("out"))
-        .output()
-        .unwrap();
+    let out = monitor_against(&s, &logs, &old);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no \"reference\" block"),
@@ -459,15 +456,7 @@ fn a_policy_whose_reference_is_malformed_is_refused_naming_the_part() {
         edit(&mut policy["policy"]["reference"]["segments"][1]);
         let against = s.write("edited.json", policy.to_string());
         let logs = s.write("logs.jsonl", &text);
-        let out = calibrate()
-            .arg("monitor")
-            .arg(&logs)
-            .arg("--against")
-            .arg(&against)
-            .args(["--quiet", "--out"])
-            .arg(s.join("out"))
-            .output()
-            .unwrap();
+        let out = monitor_against(&s, &logs, &against);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");

@@ -43,7 +43,7 @@ impl Segmentation {
             product.checked_mul(t.names.len().max(1) as u64)
         });
         let (keys, codes) = match radix {
-            Some(_) => by_numbers(columns, n),
+            Some(radix) => by_numbers(columns, n, radix),
             None => by_tuples(columns, n),
         };
         let labels = keys
@@ -219,12 +219,11 @@ const DENSE: u64 = 1 << 20;
 /// Each record's code tuple, as a mixed-radix number (the first column most significant, so
 /// numbers order as tuples do): the distinct tuples, ascending, and each record's index among
 /// them. Needs the product of the columns' value counts to fit 64 bits.
-fn by_numbers(columns: &[(&str, &Labels)], n: usize) -> (Vec<Vec<u32>>, Vec<u32>) {
+fn by_numbers(columns: &[(&str, &Labels)], n: usize, radix: u64) -> (Vec<Vec<u32>>, Vec<u32>) {
     let len = |t: &Labels| t.names.len().max(1) as u64;
     let number =
         |i: usize| (columns.iter()).fold(0u64, |k, (_, t)| k * len(t) + u64::from(t.codes[i]));
     let numbers: Vec<u64> = (0..n).into_par_iter().map(number).collect();
-    let radix = columns.iter().map(|(_, t)| len(t)).product::<u64>();
     let (distinct, codes) = if radix <= DENSE {
         // Few possible numbers: mark those present and number them in order, without a sort.
         let mut code_of = vec![u32::MAX; radix as usize];

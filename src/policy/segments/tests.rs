@@ -38,7 +38,7 @@ fn many_possible_numbers_group_as_tuples_do() {
     let (a, b) = (labels(7), labels(13));
     let named = [("a", &a), ("b", &b)];
     const { assert!(1100 * 1100 > DENSE) };
-    assert_eq!(by_numbers(&named, 500), by_tuples(&named, 500));
+    assert_eq!(by_numbers(&named, 500, 1100 * 1100), by_tuples(&named, 500));
 }
 
 proptest! {
@@ -59,7 +59,8 @@ proptest! {
             })
             .collect();
         let named: Vec<(&str, &Labels)> = owned.iter().map(|t| ("c", t)).collect();
-        prop_assert_eq!(by_numbers(&named, 40), by_tuples(&named, 40));
+        let radix = owned.iter().map(|t| t.names.len() as u64).product();
+        prop_assert_eq!(by_numbers(&named, 40, radix), by_tuples(&named, 40));
     }
 }
 

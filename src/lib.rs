@@ -148,9 +148,9 @@ fn print_bytes(bytes: &[u8]) -> Result<ExitStatus> {
 fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // A bad output path fails before the long work.
     let out = output::OutputDir::prepare(&config.out)?;
-    if let Some(loaded) = load_chains(&config.run)? {
-        let settings = config.sweep.intervals.settings(loaded.set.ids.len());
-        let report = report::chains::chain_report(loaded, &config.run, Some(settings))?;
+    if let Some(source) = load_chains(&config.run)? {
+        let settings = config.sweep.intervals.settings(source.prompts());
+        let report = report::chains::chain_report(source, &config.run, Some(settings))?;
         out.commit(&output::chain_files(&report)?)?;
         say!("wrote {}", config.out.display());
         print(&output::chain_summary_text(&report))?;
@@ -197,8 +197,12 @@ fn aggregate_table(run: &RunSettings) -> Result<Option<CellTable>> {
 
 /// Load, sweep, recommend, print the policy in the asked format.
 fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
-    if let Some(loaded) = load_chains(&config.run)? {
-        let report = report::chains::chain_report(loaded, &config.run, config.intervals)?;
+    if let Some(source) = load_chains(&config.run)? {
+        let report = report::chains::chain_report(source, &config.run, config.intervals)?;
+        let asked = config.intervals.is_some_and(|s| s.resamples > 0);
+        if let Some(note) = report.note.as_ref().filter(|_| asked) {
+            say!("calibrate: {note}");
+        }
         if let Some(h) = &report.holdout {
             say!(
                 "calibrate: held out {} of {} prompts: cost {}, quality {:.4} ({} the objective)",
@@ -292,9 +296,22 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Reads a multi-model eval set behind a progress bar, when the input is one (`None`: a
-/// two-model eval set, read by [`load`]).
-fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
+/// Reads a multi-model eval set behind a progress bar, or a chain aggregate, when the input is
+/// one (`None`: a two-model eval set or aggregate, read by [`load`] or [`aggregate_table`]).
+pub(crate) fn load_chains(run: &RunSettings) -> Result<Option<report::chains::ChainSource>> {
+    if let Some(agg) = input::aggregate::chains::chain_aggregate_input(&run.load)? {
+        if !run.chains.join.is_empty() {
+            bail!(
+                "{}: --join: a chain aggregate already holds every model; merge aggregates \
+                 with `calibrate aggregate`",
+                run.load.source.label()
+            );
+        }
+        return Ok(Some(report::chains::ChainSource::Aggregate {
+            input: report::chains::aggregate_input_info(&agg, &run.load.source.label()),
+            table: engine::chains::table_of(&agg),
+        }));
+    }
     let detected = if run.chains.join.is_empty() {
         input::multi::detect(&run.load, &run.chains.fields)
     } else {
@@ -303,17 +320,19 @@ fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
     let Some(form) = detected else {
         if run.chains.models.is_some() && input::aggregate::aggregate_input(&run.load)?.is_some() {
             bail!(
-                "{}: --models: an aggregate holds the small model's confidence per row, not each \
-                 prompt's confidence, quality and cost for every model, which choosing a chain \
-                 needs; run --models on the multi-model eval set (or drop --models to sweep the \
-                 aggregate's two-model cascade)",
+                "{}: --models: a two-model aggregate holds the small model's confidence per \
+                 row, not each prompt's confidence, quality and cost for every model, which \
+                 choosing a chain needs; aggregate the multi-model eval set (`calibrate \
+                 aggregate`) or run --models on it (or drop --models to sweep the aggregate's \
+                 two-model cascade)",
                 run.load.source.label()
             );
         }
         if run.chains.models.is_some() {
             bail!(
                 "--models needs a multi-model input: records with a {:?} field (one per prompt \
-                 and model) or a {:?} object (one per prompt), read from a file",
+                 and model) or a {:?} object (one per prompt), read from a file, or their \
+                 aggregate",
                 run.chains.fields.model,
                 run.chains.fields.models
             );
@@ -336,7 +355,7 @@ fn load_chains(run: &RunSettings) -> Result<Option<input::multi::LoadedMulti>> {
             reasons.join("; ")
         );
     }
-    Ok(Some(loaded))
+    Ok(Some(report::chains::ChainSource::Records(loaded)))
 }
 
 /// Stream the logs through the policy, check every window and segment, write the report,

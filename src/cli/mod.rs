@@ -220,6 +220,9 @@ pub struct AggregateArgs {
     /// How requests are priced (as for sweep).
     #[command(flatten)]
     pub costs: CostArgs,
+    /// A multi-model eval set's models to aggregate (as for sweep).
+    #[command(flatten)]
+    pub chains: groups::ChainArgs,
     /// Hide progress.
     #[arg(long, short)]
     pub quiet: bool,

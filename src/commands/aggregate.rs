@@ -8,6 +8,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::config::AggregateConfig;
 use crate::engine::cells::CellTable;
+use crate::engine::chains::ChainTable;
+use crate::report::chains::ChainSource;
 use crate::input::Loaded;
 use crate::report::RunSettings;
 use crate::{ExitStatus, engine, input, output, report};
@@ -16,8 +18,19 @@ use crate::{ExitStatus, engine, input, output, report};
 /// writes it as Parquet, atomically.
 pub(crate) fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
     let mut table: Option<CellTable> = None;
+    let mut chains: Option<ChainTable> = None;
     for run in &config.inputs {
         let label = run.load.source.label();
+        if let Some(source) = crate::load_chains(run)? {
+            if table.is_some() {
+                bail!("{label}: {MIXED}");
+            }
+            merge_chains(config, run, source, &mut chains)?;
+            continue;
+        }
+        if chains.is_some() {
+            bail!("{label}: {MIXED}");
+        }
         if let Some(agg) = input::aggregate::aggregate_input(&run.load)? {
             merge_aggregate(config, run, &agg, &mut table)?;
             continue;
@@ -69,6 +82,17 @@ pub(crate) fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
             );
         }
     }
+    if let Some(chains) = chains {
+        output::write_file_atomically(&config.out, &output::chain_aggregate_parquet(&chains)?)?;
+        say!(
+            "wrote {}: {} prompts of {} models in {} rows",
+            config.out.display(),
+            chains.records(),
+            chains.models.len(),
+            chains.rows()
+        );
+        return Ok(ExitStatus::Success);
+    }
     let table = table.expect("clap requires an input");
     output::write_file_atomically(&config.out, &output::aggregate_parquet(&table)?)?;
     let latency_rows = table.latencies();
@@ -83,6 +107,48 @@ pub(crate) fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         }
     );
     Ok(ExitStatus::Success)
+}
+
+/// Why a two-model input and a multi-model one do not merge.
+const MIXED: &str = "a multi-model input (or chain aggregate) and a two-model one cannot be \
+                     merged into one aggregate: aggregate them apart";
+
+/// Merges a multi-model eval set's cells, or a chain aggregate's, into `chains`.
+fn merge_chains(
+    config: &AggregateConfig,
+    run: &RunSettings,
+    source: ChainSource,
+    chains: &mut Option<ChainTable>,
+) -> Result<()> {
+    let label = run.load.source.label();
+    let other = match source {
+        ChainSource::Records(loaded) => {
+            if !run.policy.segment_by.is_empty() {
+                bail!("{label}: --segment-by is not supported with a multi-model input yet");
+            }
+            report::chains::records_table(&loaded, run, config.resolution)
+                .with_context(|| label.clone())?
+        }
+        ChainSource::Aggregate { table, .. } => {
+            let priced = report::aggregate::priced(run).then_some("cost flags");
+            let prices = (run.chains.sheets.len() > 1).then_some("--prices");
+            if let Some(flag) = config.eval_flags.first().copied().or(priced).or(prices) {
+                bail!(
+                    "{label}: {flag} for eval sets only: this input is a chain aggregate, whose \
+                     cells were keyed and priced when it was built (give {flag} when \
+                     aggregating the eval set, or merge aggregates without)"
+                );
+            }
+            table
+        }
+    };
+    match chains {
+        None => *chains = Some(other),
+        Some(t) => t
+            .merge(other)
+            .with_context(|| format!("{label}: cannot merge"))?,
+    }
+    Ok(())
 }
 
 /// Merges an input that is already an aggregate into `table`, refusing the flags that shape an

@@ -48,6 +48,8 @@ pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
         (a.resolution.is_some(), "--resolution"),
         (!a.segment_by.is_empty(), "--segment-by"),
         (!a.fields.is_empty(), "--field"),
+        (a.chains.models.is_some(), "--models"),
+        (!a.chains.join.is_empty(), "--join"),
     ];
     let eval_flags = (given.iter())
         .filter_map(|&(on, flag)| on.then_some(flag))
@@ -58,6 +60,13 @@ pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
     defaults.run.input.skip_invalid = a.skip_invalid;
     defaults.run.costs = a.costs;
     defaults.run.policy.segment_by = a.segment_by;
+    if !a.chains.join.is_empty() && a.inputs.len() > 1 {
+        bail!(
+            "--join: joins one multi-model eval set's files by id; with --join give one input \
+             (merge the aggregates afterwards)"
+        );
+    }
+    defaults.run.chains = a.chains;
     let run = super::shared_run(defaults.run, a.quiet)?;
     let inputs = a
         .inputs

@@ -491,6 +491,7 @@ pub fn aggregate_input(options: &super::LoadOptions) -> Result<Option<Aggregate>
     read_aggregate(open()?, &label).map(Some)
 }
 
+pub mod chains;
 pub mod logs;
 mod parts;
 

@@ -6,6 +6,7 @@
 
 mod aggregate;
 mod aggregate_report;
+mod chain_aggregate;
 mod chains;
 mod csv;
 mod format;
@@ -31,6 +32,7 @@ use anyhow::Result;
 use crate::report::Report;
 
 pub use aggregate::aggregate_parquet;
+pub use chain_aggregate::chain_aggregate_parquet;
 pub use aggregate_report::{aggregate_decision_text, aggregate_files, aggregate_summary_text};
 pub use chains::{chain_decision_text, chain_files, chain_summary_text};
 pub use monitor::{monitor_files, monitor_text};

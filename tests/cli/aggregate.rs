@@ -959,9 +959,10 @@ fn refused(out: &std::process::Output, needle: &str) {
 }
 
 #[test]
-fn chains_on_an_aggregate_are_refused_in_one_line() {
-    // An aggregate keeps the small model's confidence per row: choosing a chain needs every
-    // model's confidence, quality and cost per prompt, so --models says so and stops.
+fn chains_on_a_two_model_aggregate_are_refused_in_one_line() {
+    // A two-model aggregate keeps the small model's confidence per row: choosing a chain needs
+    // every model's confidence, quality and cost per prompt (a chain aggregate), so --models
+    // says so and stops.
     let s = Scratch::new();
     let eval = s.write("eval.jsonl", jsonl(&eval_set(300, 5, true)));
     let agg = built(&s, &eval);
@@ -974,7 +975,7 @@ fn chains_on_an_aggregate_are_refused_in_one_line() {
         let out = cmd.output().unwrap();
         refused(
             &out,
-            "agg.parquet: --models: an aggregate holds the small model's confidence",
+            "agg.parquet: --models: a two-model aggregate holds the small model's confidence",
         );
         assert_eq!(
             stderr(&out).trim_end().lines().count(),

@@ -15,6 +15,7 @@
 //! mixing) from 0. Pure.
 
 use super::model::{ModelData, Point};
+use crate::engine::exact::Exact;
 use super::numpy::{interp, qcut_edges, trapz};
 
 /// RouteLLM's metrics for a pair (weak first stage, strong second stage).
@@ -30,11 +31,11 @@ pub struct RouteLlm {
 
 /// Quality × 100 of weak-or-strong per prompt as chosen by `escalate`.
 fn routed(weak: &ModelData, strong: &ModelData, escalate: impl Fn(usize) -> bool) -> (f64, f64) {
-    let n = weak.quality.len();
+    let n = weak.prompts();
     let (mut calls, mut sum) = (0usize, 0.0);
-    for i in 0..n {
+    for i in 0..weak.quality.len() {
         if escalate(i) {
-            calls += 1;
+            calls += weak.weight_at(i) as usize;
             sum += strong.quality[i];
         } else {
             sum += weak.quality[i];
@@ -63,7 +64,7 @@ fn metrics_from(points: &mut [(f64, f64)], weak: f64, strong: f64) -> RouteLlm {
 /// model's confidence (escalate the least confident); `None` where `pd.qcut` raises.
 pub fn routellm_form(weak: &ModelData, strong: &ModelData) -> Option<RouteLlm> {
     let score: Vec<f64> = weak.confidence.iter().map(|c| -c).collect();
-    let edges = qcut_edges(&score, 10)?;
+    let edges = qcut_edges(&score, weak.weight.as_deref(), 10)?;
     let last = edges.len() - 1;
     let mut points: Vec<(f64, f64)> = edges
         .iter()
@@ -268,24 +269,41 @@ pub struct OracleSummary {
     pub quality: f64,
 }
 
-/// The oracle over `models[which]`.
+/// The oracle over `models[which]` (prompts, one per row), its sums exact as in an aggregate:
+/// the naive form the tests hold [`ChainTable`](super::ChainTable)'s sums to.
+#[cfg(test)]
 pub fn oracle(models: &[ModelData], which: &[usize]) -> OracleSummary {
     let n = models[which[0]].quality.len();
-    let (mut cost, mut quality) = (0.0, 0.0);
+    let (mut cost, mut quality) = (Exact::default(), Exact::default());
     for i in 0..n {
-        let mut best = (f64::NEG_INFINITY, 0.0);
-        for &m in which {
-            let (q, c) = (models[m].quality[i], models[m].cost[i]);
-            if q > best.0 || (q == best.0 && c < best.1) {
-                best = (q, c);
-            }
-        }
-        quality += best.0;
-        cost += best.1;
+        let (q, c) = oracle_answer(models, which, i);
+        quality.add(q);
+        cost.add(c);
     }
-    OracleSummary {
-        cost: cost / n as f64,
-        quality: quality / n as f64,
+    OracleSummary::of(&cost, &quality, n as u64)
+}
+
+/// The oracle's answer to prompt `i` among `models[which]`: the best quality, and the least
+/// cost among the models that reach it.
+pub fn oracle_answer(models: &[ModelData], which: &[usize], i: usize) -> (f64, f64) {
+    let mut best = (f64::NEG_INFINITY, 0.0);
+    for &m in which {
+        let (q, c) = (models[m].quality[i], models[m].cost[i]);
+        if q > best.0 || (q == best.0 && c < best.1) {
+            best = (q, c);
+        }
+    }
+    best
+}
+
+impl OracleSummary {
+    /// From exact sums over `n` prompts.
+    pub fn of(cost: &Exact, quality: &Exact, n: u64) -> OracleSummary {
+        let per = |x: &Exact| if n == 0 { 0.0 } else { x.value() / n as f64 };
+        OracleSummary {
+            cost: per(cost),
+            quality: per(quality),
+        }
     }
 }
 

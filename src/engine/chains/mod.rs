@@ -8,6 +8,7 @@
 //! the frontier metrics of RouteLLM and RouterBench with their exact forms (`metrics.rs`,
 //! `numpy.rs`). Pure: it must not read files, print, or draw unseeded random numbers.
 
+mod cells;
 mod metrics;
 mod model;
 mod numpy;
@@ -16,8 +17,9 @@ mod pareto;
 mod pick;
 mod search;
 
+pub use cells::{ChainCell, ChainTable, table_of};
 pub use metrics::{
-    OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, oracle, random_baseline,
+    OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, random_baseline,
     routellm_exact, routellm_form,
 };
 pub use model::{
@@ -26,6 +28,8 @@ pub use model::{
 pub use pick::{ChainGoal, Choice, choose, feasible};
 pub use search::{Gap, gap_on_subsample, search_all};
 
+#[cfg(test)]
+pub use metrics::oracle;
 #[cfg(test)]
 pub use model::Frontier;
 #[cfg(test)]

@@ -22,17 +22,46 @@ pub struct ModelData {
     pub cost: Vec<f64>,
     /// Its latency per prompt (milliseconds), when known.
     pub latency_ms: Option<Vec<f64>>,
+    /// Prompts each row stands for (`None`: one each). A row of an aggregate's cells stands for
+    /// its count, and its quality, cost and latency are then the cell's sums.
+    pub weight: Option<Vec<u64>>,
 }
 
 impl ModelData {
     /// Mean cost per request (currency units).
     pub fn mean_cost(&self) -> f64 {
-        mean(&self.cost)
+        self.mean(&self.cost)
     }
 
     /// Mean quality.
     pub fn mean_quality(&self) -> f64 {
-        mean(&self.quality)
+        self.mean(&self.quality)
+    }
+
+    /// Mean latency (milliseconds), when known.
+    pub fn mean_latency(&self) -> Option<f64> {
+        self.latency_ms.as_deref().map(|l| self.mean(l))
+    }
+
+    /// The prompts row `i` stands for.
+    pub fn weight_at(&self, i: usize) -> u64 {
+        self.weight.as_ref().map_or(1, |w| w[i])
+    }
+
+    /// The prompts all rows stand for.
+    pub fn prompts(&self) -> usize {
+        match &self.weight {
+            None => self.confidence.len(),
+            Some(w) => w.iter().sum::<u64>() as usize,
+        }
+    }
+
+    /// Σ v over the rows divided by the prompts they stand for (0 without prompts).
+    fn mean(&self, v: &[f64]) -> f64 {
+        match self.prompts() {
+            0 => 0.0,
+            n => v.iter().sum::<f64>() / n as f64,
+        }
     }
 
     /// The prompts where `keep` is true, in order.
@@ -50,6 +79,13 @@ impl ModelData {
             quality: pick(&self.quality),
             cost: pick(&self.cost),
             latency_ms: self.latency_ms.as_deref().map(pick),
+            weight: self.weight.as_ref().map(|w| {
+                w.iter()
+                    .zip(keep)
+                    .filter(|(_, k)| **k)
+                    .map(|(x, _)| *x)
+                    .collect()
+            }),
         }
     }
 
@@ -62,15 +98,8 @@ impl ModelData {
             quality: pick(&self.quality),
             cost: pick(&self.cost),
             latency_ms: self.latency_ms.as_deref().map(pick),
+            weight: (self.weight.as_ref()).map(|w| rows.iter().map(|&r| w[r]).collect()),
         }
-    }
-}
-
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
     }
 }
 
@@ -187,15 +216,16 @@ pub fn evaluate(models: &[ModelData], chain: &Chain, taus: &[f64]) -> Evaluation
     evaluate_rows(models, chain, taus, 0..n)
 }
 
-/// Runs `chain` at `taus` on the prompts at `rows` (repeats count again: a resample).
+/// Runs `chain` at `taus` on the prompts at `rows` (repeats count again: a resample); a row
+/// that stands for several prompts counts for each.
 pub fn evaluate_rows(
     models: &[ModelData],
     chain: &Chain,
     taus: &[f64],
     rows: impl ExactSizeIterator<Item = usize>,
 ) -> Evaluation {
-    let n = rows.len();
     debug_assert!(!chain.is_empty());
+    let mut n = 0usize;
     let k = chain.len();
     let mut stages: Vec<StageFunnel> = chain
         .stages
@@ -211,16 +241,19 @@ pub fn evaluate_rows(
     let mut stage_quality = vec![0.0; k];
     let (mut cost, mut quality, mut latency) = (0.0, 0.0, 0.0);
     let has_latency = chain.stages.iter().all(|&m| models[m].latency_ms.is_some());
+    let weights = models[chain.stages[0]].weight.as_deref();
     for i in rows {
+        let w = weights.map_or(1, |w| w[i] as usize);
+        n += w;
         for (s, &m) in chain.stages.iter().enumerate() {
             let data = &models[m];
-            stages[s].reached += 1;
+            stages[s].reached += w;
             cost += data.cost[i];
             if let Some(l) = &data.latency_ms {
                 latency += l[i];
             }
             if s + 1 == k || data.confidence[i] >= taus[s] {
-                stages[s].answered += 1;
+                stages[s].answered += w;
                 stage_quality[s] += data.quality[i];
                 quality += data.quality[i];
                 break;
@@ -253,6 +286,7 @@ mod tests {
             quality: q.to_vec(),
             cost: vec![c; conf.len()],
             latency_ms: Some(vec![10.0 * c; conf.len()]),
+            weight: None,
         }
     }
 

@@ -129,14 +129,26 @@ pub fn interp(x: f64, xp: &[f64], fp: &[f64]) -> f64 {
 }
 
 /// The `q + 1` edges `pd.qcut(values, q, retbins=True)` returns, or `None` where it raises
-/// ("Bin edges must be unique"). Linear quantiles as numpy computes them.
-pub fn qcut_edges(values: &[f64], q: usize) -> Option<Vec<f64>> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
+/// ("Bin edges must be unique"). Linear quantiles as numpy computes them. `weights`: how many
+/// times each value occurs (`None`: once each).
+pub fn qcut_edges(values: &[f64], weights: Option<&[u64]>, q: usize) -> Option<Vec<f64>> {
+    let mut sorted: Vec<(f64, u64)> = match weights {
+        None => values.iter().map(|&v| (v, 1)).collect(),
+        Some(w) => values.iter().copied().zip(w.iter().copied()).collect(),
+    };
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The end (exclusive) of each value's run of positions in the sorted multiset.
+    let ends: Vec<u64> = (sorted.iter())
+        .scan(0u64, |end, &(_, w)| {
+            *end += w;
+            Some(*end)
+        })
+        .collect();
+    let n = ends.last().copied().unwrap_or(0) as usize;
     if n == 0 {
         return None;
     }
+    let at = |position: usize| sorted[ends.partition_point(|&e| e <= position as u64)].0;
     let edges: Vec<f64> = (0..=q)
         .map(|i| {
             // np.linspace(0, 1, q + 1); pandas passes q × 100 to np.percentile, which divides.
@@ -151,7 +163,7 @@ pub fn qcut_edges(values: &[f64], q: usize) -> Option<Vec<f64>> {
             let gamma = virtual_index - prev;
             let lo = (prev as usize).min(n - 1);
             let hi = (lo + 1).min(n - 1);
-            let (a, b) = (sorted[lo], sorted[hi]);
+            let (a, b) = (at(lo), at(hi));
             let diff = b - a;
             if gamma >= 0.5 {
                 b - diff * (1.0 - gamma)
@@ -181,11 +193,23 @@ mod tests {
     fn qcut_edges_by_hand_and_repeats() {
         // 0..=10: the deciles are the values themselves.
         let v: Vec<f64> = (0..=10).map(f64::from).collect();
-        let e = qcut_edges(&v, 10).unwrap();
+        let e = qcut_edges(&v, None, 10).unwrap();
         for (i, x) in e.iter().enumerate() {
             assert!((x - i as f64).abs() < 1e-12);
         }
         // Half the values equal: repeated edges, pandas raises.
-        assert_eq!(qcut_edges(&[0.5, 0.5, 0.5, 0.5, 0.9, 1.0], 10), None);
+        assert_eq!(qcut_edges(&[0.5, 0.5, 0.5, 0.5, 0.9, 1.0], None, 10), None);
+        // Weights stand for repeats: the same edges as the values written out.
+        // Sorted: 0.1 0.2 0.4 0.4 0.4 0.7 0.7 0.7 0.9 0.9; positions 0, 2.25, 4.5, 6.75, 9.
+        let (values, weights) = ([0.9, 0.1, 0.4, 0.7, 0.2], [2, 1, 3, 3, 1]);
+        let spelled: Vec<f64> = (values.iter().zip(weights))
+            .flat_map(|(&v, w)| std::iter::repeat_n(v, w as usize))
+            .collect();
+        let weighted = qcut_edges(&values, Some(&weights), 4);
+        assert_eq!(weighted, qcut_edges(&spelled, None, 4));
+        let by_hand = [0.1, 0.4, 0.4 + 0.5 * 0.3, 0.7, 0.9];
+        for (e, h) in weighted.unwrap().iter().zip(by_hand) {
+            assert!((e - h).abs() < 1e-12, "{e} against {h}");
+        }
     }
 }

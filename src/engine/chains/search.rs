@@ -418,12 +418,13 @@ pub fn gap_on_subsample(models: &[ModelData], chain: &Chain, goal: &ChainGoal) -
             (full > grid).then(|| (grid * part).div_ceil(full).max(2))
         })
         .collect();
+    let prompts = sub[chain.stages[0]].prompts();
     let pick = |f: &Frontier| {
-        best_point(f, goal, rows.len())
-            .map(|p| (p.cost / rows.len() as f64, p.quality / rows.len() as f64))
+        best_point(f, goal, prompts)
+            .map(|p| (p.cost / prompts as f64, p.quality / prompts as f64))
     };
     Some(Gap {
-        prompts: rows.len(),
+        prompts,
         grid,
         exact: pick(&frontier_of(&sub, chain, &vec![None; chain.len()])),
         gridded: pick(&frontier_of(&sub, chain, &thinned)),

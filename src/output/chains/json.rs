@@ -146,7 +146,8 @@ pub fn summary_json(r: &ChainReport) -> Result<Vec<u8>> {
         "found": r.pick.is_some(),
         "pick": r.picked().map(|(_, c)| row(c)),
         "policy": chain_policy_value(r),
-        "oracle": {"cost_per_request": num(r.oracle.cost), "quality": num(r.oracle.quality)},
+        "note": r.note,
+        "oracle": r.oracle.map(|o| json!({"cost_per_request": num(o.cost), "quality": num(o.quality)})),
         "envelope": {
             "points": r.envelope.len(),
             "aiq_routerbench": opt(r.envelope_aiq.0),

@@ -35,6 +35,9 @@ fn header(out: &mut String, r: &ChainReport) {
     for (reason, n) in &i.drop_reasons {
         let _ = writeln!(out, "- dropped: {} ({n})", cell(reason));
     }
+    if let Some(note) = &r.note {
+        let _ = writeln!(out, "{note}\n");
+    }
     let _ = writeln!(
         out,
         "Objective: {}. Stages ordered {}; every ordered subsequence of the {} models is a \
@@ -110,14 +113,16 @@ fn recommendation(out: &mut String, r: &ChainReport) {
         money(passed),
         pct(passed / e.cost.max(f64::MIN_POSITIVE))
     );
+    let oracle = match r.oracle {
+        Some(o) => format!("{:.4} at {}", o.quality, money(o.cost)),
+        None => "n/a (the aggregate's oracle sums are over other models)".into(),
+    };
     let _ = writeln!(
         out,
         "Random routing among the chain's models at the same cost reaches quality {}; the \
          oracle (each prompt to the cheapest model that gets it right, no cascading cost) \
-         {:.4} at {}.\n",
+         {oracle}.\n",
         opt4(row.random_quality),
-        r.oracle.quality,
-        money(r.oracle.cost)
     );
     trust(out, r);
     let _ = writeln!(

@@ -43,7 +43,7 @@ impl Drawing for ChainFrontier<'_> {
     {
         root.fill(&WHITE).map_err(err)?;
         let r = self.0;
-        let oracle = [(r.oracle.cost, r.oracle.quality)];
+        let oracle: Vec<(f64, f64)> = r.oracle.iter().map(|o| (o.cost, o.quality)).collect();
         let all = (r.chains.iter())
             .flat_map(|c| c.frontier.iter())
             .chain(&oracle);
@@ -74,15 +74,13 @@ impl Drawing for ChainFrontier<'_> {
                 .label(format!("{} alone", m.name))
                 .legend(move |(x, y)| Circle::new((x + 12, y), 5, color.filled()));
         }
-        chart
-            .draw_series([Circle::new(
-                (r.oracle.cost, r.oracle.quality),
-                7,
-                PURPLE.filled(),
-            )])
-            .map_err(err)?
-            .label("oracle: each prompt to the cheapest model that gets it right")
-            .legend(|(x, y)| Circle::new((x + 12, y), 6, PURPLE.filled()));
+        if let Some(&(cost, quality)) = oracle.first() {
+            chart
+                .draw_series([Circle::new((cost, quality), 7, PURPLE.filled())])
+                .map_err(err)?
+                .label("oracle: each prompt to the cheapest model that gets it right")
+                .legend(|(x, y)| Circle::new((x + 12, y), 6, PURPLE.filled()));
+        }
         if let Some((_, row)) = r.picked()
             && let Some((_, e)) = &row.best
         {

@@ -415,5 +415,9 @@ pub fn chain_report(objective: Objective) -> crate::report::chains::ChainReport 
     let mut run = run(objective);
     run.costs.small.default = true;
     run.costs.large.default = true;
-    crate::report::chains::chain_report(loaded, &run, Some(intervals)).unwrap()
+    crate::report::chains::chain_report(
+        crate::report::chains::ChainSource::Records(loaded),
+        &run,
+        Some(intervals),
+    ).unwrap()
 }

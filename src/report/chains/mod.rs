@@ -11,14 +11,15 @@ mod rows;
 use anyhow::{Result, bail};
 
 use super::settings::RunSettings;
-use crate::engine::chains::{Evaluation, Gap, ModelData, OracleSummary, RouteLlm};
+use crate::engine::chains::{ChainTable, Evaluation, Gap, ModelData, OracleSummary, RouteLlm};
 use crate::engine::objective::Objective;
+use crate::input::aggregate::chains::ChainAggregate;
 use crate::input::multi::{LoadedMulti, ModelColumns};
 use crate::input::prices::PriceSheet;
 use crate::trust::chains::ChainIntervals;
 
 pub use super::settings::ChainSettings;
-pub use build::chain_report;
+pub use build::{chain_report, records_table};
 
 /// Facts about the multi-model input.
 #[derive(Debug, Clone)]
@@ -136,14 +137,56 @@ pub struct ChainReport {
     pub envelope: Vec<(String, f64, f64)>,
     /// RouterBench's AIQ of the envelope and its exact form.
     pub envelope_aiq: (Option<f64>, Option<f64>),
-    /// The oracle over all models.
-    pub oracle: OracleSummary,
+    /// The oracle over the run's models (`None`: an aggregate's oracle sums are over others).
+    pub oracle: Option<OracleSummary>,
     /// The pick, when a chain meets the objective.
     pub pick: Option<ChainPick>,
     /// The held-out check, with `--holdout` or `--split-field`.
     pub holdout: Option<ChainHoldout>,
     /// Bootstrap intervals of the pick.
     pub intervals: Option<ChainIntervals>,
+    /// What a report from an aggregate leaves out, in words.
+    pub note: Option<String>,
+}
+
+impl ChainSource {
+    /// Prompts the source holds.
+    pub fn prompts(&self) -> usize {
+        match self {
+            ChainSource::Records(loaded) => loaded.set.ids.len(),
+            ChainSource::Aggregate { table, .. } => table.records() as usize,
+        }
+    }
+}
+
+/// The facts about a chain aggregate, in the report's words.
+pub fn aggregate_input_info(agg: &ChainAggregate, path: &str) -> ChainInput {
+    let records: u64 = agg.rows.iter().map(|r| r.records).sum();
+    ChainInput {
+        path: path.to_string(),
+        format: "parquet",
+        form: "chain aggregate (one row per cell of the models' confidence keys)",
+        sha256: agg.sha256.clone(),
+        bytes: agg.bytes,
+        records_read: agg.rows.len() as u64,
+        records_dropped: 0,
+        drop_reasons: Vec::new(),
+        prompts: records as usize,
+    }
+}
+
+/// Where a chain report's prompts come from.
+#[derive(Debug)]
+pub enum ChainSource {
+    /// A multi-model eval set.
+    Records(LoadedMulti),
+    /// A chain aggregate (several merged), and the facts about it.
+    Aggregate {
+        /// Its cells.
+        table: ChainTable,
+        /// The input, as the report names it.
+        input: ChainInput,
+    },
 }
 
 impl ChainReport {
@@ -236,47 +279,55 @@ fn price_model(m: &ModelColumns, sheets: &[PriceSheet]) -> Result<(ModelData, St
             quality: m.quality.clone(),
             cost,
             latency_ms: m.latency_ms.clone(),
+            weight: None,
         },
         source,
     ))
 }
 
-/// The stage order: `--models` (checked against the input), else every model by mean cost
+/// The models a run considers: those `--models` names (each in the input once), else every
+/// model; at most [`MAX_MODELS`](crate::engine::chains::MAX_MODELS).
+pub fn run_models(names: &[String], wanted: Option<&[String]>) -> Result<Vec<String>> {
+    let max = crate::engine::chains::MAX_MODELS;
+    let Some(wanted) = wanted else {
+        if names.len() > max {
+            bail!(
+                "the input has {} models; chains consider at most {max}: name the ones to \
+                 consider, in stage order, with --models a,b,c",
+                names.len()
+            );
+        }
+        return Ok(names.to_vec());
+    };
+    for (k, name) in wanted.iter().enumerate() {
+        if !names.contains(name) {
+            bail!(
+                "--models: no model {name:?} in the input; it has {}",
+                names.join(", ")
+            );
+        }
+        if wanted[..k].contains(name) {
+            bail!("--models: {name:?} is named twice");
+        }
+    }
+    if wanted.len() > max {
+        bail!("--models: at most {max} models");
+    }
+    Ok(wanted.to_vec())
+}
+
+/// The stage order of `models` (the run's models): as `--models` names them, else by mean cost
 /// (ties by name).
 pub fn stage_order(
     models: &[ModelData],
     wanted: Option<&[String]>,
 ) -> Result<(Vec<usize>, String)> {
     if let Some(names) = wanted {
-        let mut order = Vec::new();
-        for name in names {
-            let Some(i) = models.iter().position(|m| &m.name == name) else {
-                let known: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
-                bail!(
-                    "--models: no model {name:?} in the input; it has {}",
-                    known.join(", ")
-                );
-            };
-            if order.contains(&i) {
-                bail!("--models: {name:?} is named twice");
-            }
-            order.push(i);
-        }
-        if order.len() > crate::engine::chains::MAX_MODELS {
-            bail!(
-                "--models: at most {} models",
-                crate::engine::chains::MAX_MODELS
-            );
-        }
+        let order = (names.iter())
+            .map(|name| models.iter().position(|m| &m.name == name))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| anyhow::anyhow!("--models: a model missing from the run"))?;
         return Ok((order, "as given by --models".into()));
-    }
-    if models.len() > crate::engine::chains::MAX_MODELS {
-        bail!(
-            "the input has {} models; chains consider at most {}: name the ones to consider, \
-             in stage order, with --models a,b,c",
-            models.len(),
-            crate::engine::chains::MAX_MODELS
-        );
     }
     let mut order: Vec<usize> = (0..models.len()).collect();
     order.sort_by(|&a, &b| {

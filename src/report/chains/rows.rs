@@ -16,10 +16,7 @@ pub fn model_rows(models: &[ModelData], order: &[usize], sources: &[String]) -> 
                 name: d.name.clone(),
                 cost: d.mean_cost(),
                 quality: d.mean_quality(),
-                latency_ms: d
-                    .latency_ms
-                    .as_ref()
-                    .map(|l| l.iter().sum::<f64>() / l.len().max(1) as f64),
+                latency_ms: d.mean_latency(),
                 cost_source: sources[m].clone(),
             }
         })
@@ -33,7 +30,7 @@ pub fn chain_rows(
     choice: &Choice,
     goal: &ChainGoal,
 ) -> Vec<ChainRow> {
-    let n = models[0].confidence.len();
+    let n = models[0].prompts();
     let frontiers: Vec<Vec<(f64, f64)>> = searched.iter().map(|s| means(&s.frontier, n)).collect();
     let aiq = aiq_routerbench(&frontiers).values;
     let aiq_x = aiq_exact(&frontiers).values;

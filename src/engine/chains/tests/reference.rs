@@ -23,6 +23,7 @@ fn model(conf: &[f64], quality: Vec<f64>) -> ModelData {
         cost: vec![1.0; quality.len()],
         quality,
         latency_ms: None,
+        weight: None,
     }
 }
 

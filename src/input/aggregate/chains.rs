@@ -1,0 +1,312 @@
+//! The chain aggregate (issue 18 for chains): its schema, and reading one from Parquet.
+//!
+//! One row per cell: the prompts whose models' confidence keys are all equal. For model i
+//! (models in name order) the row holds its name `model_i`, its key `confidence_i` and the limb
+//! sums `quality_i_p0..`, `cost_i_p0..` and `latency_ms_i_p0..` (null without latencies); then
+//! `records`, `invalid_records` and the oracle's sums `oracle_quality_p0..` and
+//! `oracle_cost_p0..` over all the models. Owns these names, shared by `calibrate aggregate`,
+//! `calibrate sql` and the readers, and the checks of every row. It must not compute:
+//! `engine::chains::cells` turns the limbs into sums.
+
+use std::fs::File;
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::{MAX_RECORDS, Read, limb_columns, limbs_fit, shown};
+use crate::input::LoadError;
+
+/// The schema version, the value of [`CHAIN_VERSION_COLUMN`] in every row.
+pub const CHAIN_VERSION: i64 = 1;
+/// The column that marks a table as a chain aggregate and holds its schema version.
+pub const CHAIN_VERSION_COLUMN: &str = "calibrate_chain_aggregate";
+/// The oracle's summed quantities.
+pub const ORACLE_SUMS: [&str; 2] = ["oracle_quality", "oracle_cost"];
+
+/// Model i's name column.
+pub fn model_column(i: usize) -> String {
+    format!("model_{i}")
+}
+
+/// Model i's confidence key column.
+pub fn confidence_column(i: usize) -> String {
+    format!("confidence_{i}")
+}
+
+/// Model i's summed quantities: quality, cost, latency (ms).
+pub fn model_sums(i: usize) -> [String; 3] {
+    [
+        format!("quality_{i}"),
+        format!("cost_{i}"),
+        format!("latency_ms_{i}"),
+    ]
+}
+
+/// Whether a table with these column names is a chain aggregate.
+pub fn is_chain_aggregate(names: &[String]) -> bool {
+    names.iter().any(|n| n == CHAIN_VERSION_COLUMN)
+}
+
+/// One row of a chain aggregate, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainAggregateRow {
+    /// The confidence key per model.
+    pub confidence: Vec<f64>,
+    /// Prompts in the cell.
+    pub records: u64,
+    /// Per model: quality, cost and latency limb sums (latency `None` without latencies).
+    pub sums: Vec<[Option<[i128; 3]>; 3]>,
+    /// The oracle's quality and cost limb sums.
+    pub oracle: [[i128; 3]; 2],
+}
+
+/// A chain aggregate table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainAggregate {
+    /// Model names, in column order.
+    pub models: Vec<String>,
+    /// Per model, whether it carries latencies.
+    pub latency: Vec<bool>,
+    /// -1 for exact confidences, else the resolution k.
+    pub resolution: i64,
+    /// The rows, in file order.
+    pub rows: Vec<ChainAggregateRow>,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// Reads a chain aggregate from a Parquet file, refusing a row whose value the raw path would
+/// refuse.
+pub fn read_chain_aggregate(path: &std::path::Path, label: &str) -> Result<ChainAggregate, LoadError> {
+    let io = |source| LoadError::Io {
+        path: label.into(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let sha256: String = (Sha256::digest(&bytes).iter()).map(|b| format!("{b:02x}")).collect();
+    let frame = crate::input::table::parquet_frame(File::open(path).map_err(io)?, label)?;
+    let read = Read {
+        frame: &frame,
+        label,
+        first: 0,
+    };
+    let models = model_names(&read)?;
+    let resolution = resolution(&read)?;
+    let ints = |name: &str| read.ints(name);
+    let limbs = |sum: &str| -> Result<Vec<[Option<i128>; 3]>, LoadError> {
+        let [a, b, c] = limb_columns(sum).map(|c| ints(&c));
+        let (a, b, c) = (a?, b?, c?);
+        Ok((0..a.len()).map(|r| [a[r], b[r], c[r]]).collect())
+    };
+    let mut confidence = Vec::new();
+    let mut sums = Vec::new();
+    for i in 0..models.len() {
+        let c = read.cast(&confidence_column(i), &DataType::Float64)?;
+        confidence.push(c.f64().expect("cast to f64").iter().collect::<Vec<_>>());
+        let [q, k, l] = model_sums(i).map(|s| limbs(&s));
+        sums.push([q?, k?, l?]);
+    }
+    let latency: Vec<bool> = (sums.iter())
+        .map(|s| s[2].first().is_some_and(|l| l[0].is_some()))
+        .collect();
+    let records = ints(super::RECORDS)?;
+    let invalid = ints(super::INVALID)?;
+    let oracle = [limbs(ORACLE_SUMS[0])?, limbs(ORACLE_SUMS[1])?];
+    let mut rows = Vec::with_capacity(frame.height());
+    let mut total = 0u128;
+    for r in 0..frame.height() {
+        let n = read.count(r, super::RECORDS, records[r])?;
+        if n == 0 || n > MAX_RECORDS {
+            let why = format!("expected 1 to 2^53 records, found {n}");
+            return Err(read.bad(Some(r), super::RECORDS, why));
+        }
+        total += u128::from(n);
+        let bad = read.count(r, super::INVALID, invalid[r])?;
+        if bad > 0 {
+            let why = format!(
+                "{bad} prompts lack a model's row, have two, or have a missing or out-of-range \
+                 field (a confidence that is not finite, a quality outside [0, 1], a negative \
+                 cost or latency, or one of 1e30 or more); the raw path refuses them: fix the \
+                 source table"
+            );
+            return Err(read.bad(Some(r), super::INVALID, why));
+        }
+        let mut keys = Vec::with_capacity(models.len());
+        for (i, column) in confidence.iter().enumerate() {
+            keys.push(key_at(&read, r, i, column[r], resolution)?);
+        }
+        let mut row_sums = Vec::with_capacity(models.len());
+        for (i, [q, k, l]) in sums.iter().enumerate() {
+            let [qn, kn, ln] = model_sums(i);
+            let q = fitting(&read, r, &qn, q[r], n)?;
+            let k = fitting(&read, r, &kn, k[r], n)?;
+            let l = match latency[i] {
+                true => Some(fitting(&read, r, &ln, l[r], n)?),
+                false if l[r].iter().all(Option::is_none) => None,
+                false => {
+                    let why = "expected null: the first row has no latencies for this model";
+                    return Err(read.bad(Some(r), &format!("{ln}_p0"), why.into()));
+                }
+            };
+            row_sums.push([Some(q), Some(k), l]);
+        }
+        rows.push(ChainAggregateRow {
+            confidence: keys,
+            records: n,
+            sums: row_sums,
+            oracle: [
+                fitting(&read, r, ORACLE_SUMS[0], oracle[0][r], n)?,
+                fitting(&read, r, ORACLE_SUMS[1], oracle[1][r], n)?,
+            ],
+        });
+    }
+    if total > u128::from(MAX_RECORDS) {
+        let why = format!("{total} records in all; at most 2^53");
+        return Err(read.bad(None, super::RECORDS, why));
+    }
+    if rows.is_empty() {
+        return Err(LoadError::Reader {
+            path: label.into(),
+            message: "a chain aggregate with no rows (it holds no prompts)".into(),
+        });
+    }
+    Ok(ChainAggregate {
+        models,
+        latency,
+        resolution,
+        rows,
+        sha256,
+        bytes: bytes.len() as u64,
+    })
+}
+
+/// The models' names: `model_0`, `model_1`, .. (at least two), each the same text in every row,
+/// distinct and in byte order.
+fn model_names(read: &Read<'_>) -> Result<Vec<String>, LoadError> {
+    let names = read.frame.get_column_names();
+    let count = (0..).take_while(|&i| names.iter().any(|n| **n == *model_column(i))).count();
+    if count < 2 {
+        let why = "expected a model name column for each of at least two models (model_0, \
+                   model_1, ..)";
+        return Err(read.bad(None, &model_column(count), why.into()));
+    }
+    let mut models: Vec<String> = Vec::with_capacity(count);
+    for i in 0..count {
+        let name = model_column(i);
+        let column = read.cast(&name, &DataType::String)?;
+        let values = column.str().expect("cast to text");
+        let first = values.get(0).unwrap_or_default().to_string();
+        if let Some(r) = (0..values.len()).find(|&r| values.get(r) != Some(first.as_str())) {
+            let found = values.get(r).map_or("null".into(), |v| format!("{v:?}"));
+            let why = format!("expected {first:?} in every row, found {found}");
+            return Err(read.bad(Some(r), &name, why));
+        }
+        if first.is_empty() || models.last().is_some_and(|m| *m >= first) {
+            let why = format!(
+                "expected a non-empty model name after {:?} in byte order, found {first:?}",
+                models.last().map_or("", String::as_str)
+            );
+            return Err(read.bad(None, &name, why));
+        }
+        models.push(first);
+    }
+    Ok(models)
+}
+
+/// The version, checked in every row, and the resolution, the same in every row.
+fn resolution(read: &Read<'_>) -> Result<i64, LoadError> {
+    for (r, v) in read.ints(CHAIN_VERSION_COLUMN)?.iter().enumerate() {
+        if *v != Some(CHAIN_VERSION.into()) {
+            let why = format!(
+                "expected {CHAIN_VERSION}, found {} (this calibrate reads chain schema version \
+                 {CHAIN_VERSION})",
+                shown(*v)
+            );
+            return Err(read.bad(Some(r), CHAIN_VERSION_COLUMN, why));
+        }
+    }
+    let resolution = read.ints(super::RESOLUTION)?;
+    let first = resolution.first().copied().flatten();
+    for (r, v) in resolution.iter().enumerate() {
+        if *v != first || !v.is_some_and(|k| (-1..=60).contains(&k)) {
+            let why = format!(
+                "expected the same resolution in -1..=60 in every row, found {} after {}",
+                shown(*v),
+                shown(first)
+            );
+            return Err(read.bad(Some(r), super::RESOLUTION, why));
+        }
+    }
+    Ok(first.unwrap_or(-1) as i64)
+}
+
+/// Row `r`'s key of model `i`: finite, and a multiple of 2^-k at resolution k.
+fn key_at(
+    read: &Read<'_>,
+    r: usize,
+    i: usize,
+    c: Option<f64>,
+    resolution: i64,
+) -> Result<f64, LoadError> {
+    let on_grid = |c: f64| resolution < 0 || crate::engine::cells::key(c, resolution) == c;
+    match c {
+        Some(c) if c.is_finite() && on_grid(c) => Ok(c + 0.0),
+        other => {
+            let found = other.map_or("null".into(), |c| c.to_string());
+            let why = match resolution {
+                k if k < 0 => format!("expected a finite number, found {found}"),
+                k => format!("expected a finite multiple of 2^-{k} (resolution {k}), found {found}"),
+            };
+            Err(read.bad(Some(r), &confidence_column(i), why))
+        }
+    }
+}
+
+/// Row `r`'s three limb sums of `sum` over `records` values in range.
+fn fitting(
+    read: &Read<'_>,
+    r: usize,
+    sum: &str,
+    limbs: [Option<i128>; 3],
+    records: u64,
+) -> Result<[i128; 3], LoadError> {
+    match limbs {
+        [Some(a), Some(b), Some(c)] if limbs_fit([a, b, c], records) => Ok([a, b, c]),
+        found => {
+            let found = found.map(shown).join(", ");
+            let why = format!(
+                "expected three whole-number limb sums ≥ 0 of {records} values, found {found}"
+            );
+            Err(read.bad(Some(r), &format!("{sum}_p0"), why))
+        }
+    }
+}
+
+/// The chain aggregate named by `options`, when its input is one (a Parquet file carrying
+/// [`CHAIN_VERSION_COLUMN`]); `None` otherwise.
+pub fn chain_aggregate_input(
+    options: &crate::input::LoadOptions,
+) -> Result<Option<ChainAggregate>, LoadError> {
+    let crate::input::Source::File(path) = &options.source else {
+        return Ok(None);
+    };
+    let parquet = options.format.or_else(|| crate::input::Format::from_path(path));
+    if parquet != Some(crate::input::Format::Parquet) || path.is_dir() {
+        return Ok(None);
+    }
+    let label = options.source.label();
+    let file = File::open(path).map_err(|source| LoadError::Io {
+        path: label.clone(),
+        source,
+    })?;
+    // A file that cannot be read as Parquet is left to the other loaders, which say why.
+    let Ok(names) = crate::input::table::parquet_names(file, &label) else {
+        return Ok(None);
+    };
+    if !is_chain_aggregate(&names) {
+        return Ok(None);
+    }
+    read_chain_aggregate(path, &label).map(Some)
+}

@@ -76,6 +76,21 @@ pub fn run(args: cli::Args) -> Result<ExitStatus> {
             print_bytes(output::sql::aggregate_sql(&spec).as_bytes())
         }
         Config::LogSql(spec) => print_bytes(output::sql::logs::log_aggregate_sql(&spec).as_bytes()),
+        Config::ChainSql(spec) => {
+            if spec
+                .models
+                .iter()
+                .any(|(_, c)| *c != output::sql::chains::ChainSqlCost::Column)
+            {
+                say!(
+                    "calibrate: note: the query prices every row from its tokens; `calibrate \
+                     aggregate` and `sweep` price a record from its own {:?} column when the \
+                     data has one (drop --prices to read it)",
+                    spec.cost
+                );
+            }
+            print_bytes(output::sql::chains::chain_aggregate_sql(&spec).as_bytes())
+        }
         Config::Completions(shell) => print_bytes(&completions(shell)),
         Config::Man(page) => print_bytes(&man_page(page)?),
     }

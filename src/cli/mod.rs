@@ -273,9 +273,14 @@ pub struct SqlArgs {
     #[arg(long)]
     pub no_input_tokens: bool,
     /// Also sketch the cascade's latency from the small_latency_ms and large_latency_ms
-    /// columns (one row per confidence, path and logarithmic bucket).
+    /// columns (one row per confidence, path and logarithmic bucket). With --models: carry
+    /// each model's latency_ms.
     #[arg(long)]
     pub latency: bool,
+    /// The chain aggregate of these models instead, from a long table (one row per prompt and
+    /// model: id, model, confidence, quality, cost or tokens); comma-separated names.
+    #[arg(long, value_name = "A,B,C", value_delimiter = ',')]
+    pub models: Option<Vec<String>>,
     /// The logs' query (`--logs`) and its flags.
     #[command(flatten)]
     pub logs: LogSqlArgs,

@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use crate::config::AggregateConfig;
 use crate::engine::cells::CellTable;
 use crate::engine::chains::ChainTable;
-use crate::report::chains::ChainSource;
 use crate::input::Loaded;
 use crate::report::RunSettings;
+use crate::report::chains::ChainSource;
 use crate::{ExitStatus, engine, input, output, report};
 
 /// Reads every input (eval sets, or aggregates to merge), reduces them to one table of cells and

@@ -12,6 +12,7 @@ use crate::cli::{self, AggregateArgs, SqlArgs};
 use crate::input::Field;
 use crate::input::LogColumns;
 use crate::input::prices::Price;
+use crate::output::sql::chains::{ChainSqlCost, ChainSqlSpec};
 use crate::output::sql::logs::{LogSqlSpec, TimeType};
 use crate::output::sql::{Dialect, SqlCost, SqlSpec};
 use crate::report::RunSettings;
@@ -188,6 +189,7 @@ pub fn log_sql(a: SqlArgs) -> Result<LogSqlSpec> {
             "--price/--prices",
         ),
         (a.latency, "--latency"),
+        (a.models.is_some(), "--models"),
         (!a.large_quality, "--large-quality false"),
         (
             a.no_input_tokens || a.no_large_output_tokens,
@@ -251,6 +253,105 @@ const OPTIONAL_LOG_FIELDS: [&str; 9] = [
     "small_quality",
     "large_quality",
 ];
+
+/// The settings of `calibrate sql --models`: the chain aggregate's query.
+pub fn chain_sql(a: SqlArgs) -> Result<ChainSqlSpec> {
+    let two_model = [
+        (!a.segment_by.is_empty(), "--segment-by"),
+        (
+            a.small_cost.is_some() || a.large_cost.is_some(),
+            "--small-cost/--large-cost",
+        ),
+        (!a.prices.price.is_empty(), "--price"),
+        (!a.large_quality, "--large-quality false"),
+        (a.no_large_output_tokens, "--no-large-output-tokens"),
+        (a.large_output_ratio != 1.0, "--large-output-ratio"),
+    ];
+    if let Some((_, flag)) = two_model.iter().find(|(given, _)| *given) {
+        bail!(
+            "{flag}: a flag of the two-model query; with --models each model is priced by the \
+             cost column, or by its tokens and a --prices sheet"
+        );
+    }
+    let mut wanted = a.models.unwrap_or_default();
+    if wanted.len() < 2 || wanted.iter().any(String::is_empty) {
+        bail!("--models: expected two or more model names, e.g. --models small,medium,large");
+    }
+    if wanted.len() > crate::engine::chains::MAX_MODELS {
+        bail!(
+            "--models: at most {} models",
+            crate::engine::chains::MAX_MODELS
+        );
+    }
+    wanted.sort();
+    if let Some(w) = wanted.windows(2).find(|w| w[0] == w[1]) {
+        bail!("--models: {:?} is named twice", w[0]);
+    }
+    const NAMES: [&str; 8] = [
+        "id",
+        "model",
+        "confidence",
+        "quality",
+        "cost",
+        "input_tokens",
+        "output_tokens",
+        "latency_ms",
+    ];
+    let mut columns: Vec<(&str, String)> = Vec::new();
+    for spec in &a.fields {
+        let Some((field, column)) = spec.split_once('=') else {
+            bail!("--field {spec}: expected FIELD=COLUMN, e.g. quality=correct");
+        };
+        let Some(name) = NAMES.iter().find(|n| **n == field) else {
+            bail!(
+                "--field {spec}: unknown field \"{field}\" of a long table (one of {})",
+                NAMES.join(", ")
+            );
+        };
+        if column.is_empty() {
+            bail!("--field {spec}: the column name is empty");
+        }
+        columns.push((name, column.to_string()));
+    }
+    let column = |f: &str| {
+        (columns.iter().rev().find(|(g, _)| *g == f))
+            .map_or_else(|| f.to_string(), |(_, c)| c.clone())
+    };
+    let priced = a.prices.prices_file.is_some();
+    let sheets = super::costs::sheets(a.prices.prices_file.as_deref())?;
+    let models = (wanted.into_iter())
+        .map(|name| {
+            if !priced {
+                return Ok((name, ChainSqlCost::Column));
+            }
+            let Some(price) = sheets.iter().find_map(|s| s.get(&name)) else {
+                bail!(
+                    "--prices: no price for model {name:?} in the sheet or the built-in one; add \
+                     it to the sheet"
+                );
+            };
+            let cost = ChainSqlCost::Tokens {
+                input: price.input,
+                output: price.output,
+            };
+            Ok((name, cost))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ChainSqlSpec {
+        dialect: dialect(a.dialect),
+        table: a.table,
+        models,
+        id: column("id"),
+        model: column("model"),
+        confidence: column("confidence"),
+        quality: column("quality"),
+        cost: column("cost"),
+        input_tokens: (!a.no_input_tokens).then(|| column("input_tokens")),
+        output_tokens: column("output_tokens"),
+        latency: a.latency.then(|| column("latency_ms")),
+        resolution: resolution(a.resolution)?,
+    })
+}
 
 fn dialect(d: cli::Dialect) -> Dialect {
     match d {

@@ -52,6 +52,8 @@ pub enum Config {
     Sql(crate::output::sql::SqlSpec),
     /// Print the SQL that builds a log aggregate on an engine.
     LogSql(crate::output::sql::logs::LogSqlSpec),
+    /// `calibrate sql --models`.
+    ChainSql(crate::output::sql::chains::ChainSqlSpec),
     /// Print a completion script for this shell.
     Completions(cli::Shell),
     /// Print a manual page: the overview, or a command's.
@@ -117,6 +119,7 @@ impl Config {
             CommandArgs::Monitor(a) => Config::Monitor(monitor::monitor(*a)?),
             CommandArgs::Aggregate(a) => Config::Aggregate(aggregate::aggregate(a)?),
             CommandArgs::Sql(a) if a.logs.logs => Config::LogSql(aggregate::log_sql(a)?),
+            CommandArgs::Sql(a) if a.models.is_some() => Config::ChainSql(aggregate::chain_sql(a)?),
             CommandArgs::Sql(a) => Config::Sql(aggregate::sql(a)?),
             CommandArgs::Completions { shell } => Config::Completions(shell),
             CommandArgs::Man { command } => Config::Man(command),

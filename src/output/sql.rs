@@ -9,6 +9,7 @@ use crate::input::aggregate::{
     COUNTS, LATENCY_BUCKET, LATENCY_PATH, LATENCY_SUM, SUMS, VERSION, limb_columns,
 };
 
+pub mod chains;
 mod latency;
 pub mod logs;
 
@@ -175,6 +176,16 @@ impl Dialect {
         (limbs.into_iter().zip(columns))
             .map(|(p, c)| format!("CAST(SUM(CAST({p} AS {dec})) AS {dec}) AS {c}"))
             .collect()
+    }
+
+    /// A text literal (Spark, BigQuery and Snowflake read backslashes in literals as escapes).
+    fn lit(self, s: &str) -> String {
+        match self {
+            Dialect::Spark | Dialect::Bigquery | Dialect::Snowflake => {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+            _ => format!("'{}'", s.replace('\'', "''")),
+        }
     }
 
     /// A whole number as a double, exactly.
@@ -438,5 +449,9 @@ mod tests {
         assert_eq!(Dialect::Spark.ident("select"), "`select`");
         assert_eq!(Dialect::Bigquery.ident("re`g ion"), "`re``g ion`");
         assert_eq!(Dialect::Snowflake.ident("re\"g"), "\"re\"\"g\"");
+        // Text literals: quotes doubled where the standard rules, backslashes escaped where
+        // the engine reads them as escapes.
+        assert_eq!(Dialect::Duckdb.lit("o'k\\x"), "'o''k\\x'");
+        assert_eq!(Dialect::Spark.lit("o'k\\x"), "'o\\'k\\\\x'");
     }
 }

@@ -84,7 +84,8 @@ mod tests {
                 confidence: (0..n).map(|i| (i % 10) as f64 / 10.0).collect(),
                 quality: (0..n).map(|i| f64::from((i % (3 + j)) != 0)).collect(),
                 cost: vec![1.0 + 9.0 * j as f64; n],
-                latency_ms: None, weight: None,
+                latency_ms: None,
+                weight: None,
             })
             .collect();
         let chain = Chain { stages: vec![0, 1] };

@@ -130,7 +130,12 @@ impl ChainTable {
                 quality: at.iter().map(|&m| exact(models[m].quality[i])).collect(),
                 cost: at.iter().map(|&m| exact(models[m].cost[i])).collect(),
                 latency: (at.iter())
-                    .map(|&m| models[m].latency_ms.as_ref().map_or_else(Exact::default, |l| exact(l[i])))
+                    .map(|&m| {
+                        models[m]
+                            .latency_ms
+                            .as_ref()
+                            .map_or_else(Exact::default, |l| exact(l[i]))
+                    })
                     .collect(),
                 oracle_quality: exact(oq),
                 oracle_cost: exact(oc),
@@ -207,8 +212,7 @@ impl ChainTable {
 
     /// The cells with their confidence keys (table order), in ascending key order.
     pub fn cells(&self) -> impl Iterator<Item = (Vec<f64>, &ChainCell)> {
-        (self.cells.iter())
-            .map(|(k, c)| (k.iter().map(|&x| from_ascending_key(x)).collect(), c))
+        (self.cells.iter()).map(|(k, c)| (k.iter().map(|&x| from_ascending_key(x)).collect(), c))
     }
 
     /// Number of cells (the rows an aggregate of it has).
@@ -274,7 +278,10 @@ pub fn table_of(aggregate: &ChainAggregate) -> ChainTable {
             oracle_quality: exact(row.oracle[0]),
             oracle_cost: exact(row.oracle[1]),
         };
-        table.add(row.confidence.iter().map(|&c| ascending_key(c)).collect(), &cell);
+        table.add(
+            row.confidence.iter().map(|&c| ascending_key(c)).collect(),
+            &cell,
+        );
     }
     table
 }

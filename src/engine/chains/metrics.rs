@@ -15,8 +15,8 @@
 //! mixing) from 0. Pure.
 
 use super::model::{ModelData, Point};
-use crate::engine::exact::Exact;
 use super::numpy::{interp, qcut_edges, trapz};
+use crate::engine::exact::Exact;
 
 /// RouteLLM's metrics for a pair (weak first stage, strong second stage).
 #[derive(Debug, Clone, Copy, PartialEq)]

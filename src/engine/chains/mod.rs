@@ -19,8 +19,8 @@ mod search;
 
 pub use cells::{ChainCell, ChainTable, table_of};
 pub use metrics::{
-    OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, random_baseline,
-    routellm_exact, routellm_form,
+    OracleSummary, RouteLlm, aiq_exact, aiq_routerbench, means, random_baseline, routellm_exact,
+    routellm_form,
 };
 pub use model::{
     Chain, Evaluation, MAX_MODELS, ModelData, Searched, all_chains, evaluate, evaluate_rows,

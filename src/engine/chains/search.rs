@@ -420,8 +420,7 @@ pub fn gap_on_subsample(models: &[ModelData], chain: &Chain, goal: &ChainGoal) -
         .collect();
     let prompts = sub[chain.stages[0]].prompts();
     let pick = |f: &Frontier| {
-        best_point(f, goal, prompts)
-            .map(|p| (p.cost / prompts as f64, p.quality / prompts as f64))
+        best_point(f, goal, prompts).map(|p| (p.cost / prompts as f64, p.quality / prompts as f64))
     };
     Some(Gap {
         prompts,

@@ -92,7 +92,8 @@ fn models_strategy() -> impl Strategy<Value = Vec<ModelData>> {
                     confidence,
                     quality,
                     cost,
-                    latency_ms: None, weight: None,
+                    latency_ms: None,
+                    weight: None,
                 })
                 .collect()
         })
@@ -179,7 +180,8 @@ fn coarse_grid_gap_is_measured_and_never_beats_exact() {
                 .map(|i| f64::from(((i * (j + 3)) % 5 < 2 + j) as u8))
                 .collect(),
             cost: vec![(1 << j) as f64; n],
-            latency_ms: None, weight: None,
+            latency_ms: None,
+            weight: None,
         })
         .collect();
     let chain = Chain {
@@ -210,7 +212,8 @@ fn short_chains_and_small_products_are_exact() {
             confidence: (0..1000).map(|i| (i % 101) as f64 / 100.0).collect(),
             quality: vec![1.0; 1000],
             cost: vec![1.0; 1000],
-            latency_ms: None, weight: None,
+            latency_ms: None,
+            weight: None,
         })
         .collect();
     let chain = |k: usize| Chain {

@@ -79,13 +79,18 @@ pub struct ChainAggregate {
 
 /// Reads a chain aggregate from a Parquet file, refusing a row whose value the raw path would
 /// refuse.
-pub fn read_chain_aggregate(path: &std::path::Path, label: &str) -> Result<ChainAggregate, LoadError> {
+pub fn read_chain_aggregate(
+    path: &std::path::Path,
+    label: &str,
+) -> Result<ChainAggregate, LoadError> {
     let io = |source| LoadError::Io {
         path: label.into(),
         source,
     };
     let bytes = std::fs::read(path).map_err(io)?;
-    let sha256: String = (Sha256::digest(&bytes).iter()).map(|b| format!("{b:02x}")).collect();
+    let sha256: String = (Sha256::digest(&bytes).iter())
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let frame = crate::input::table::parquet_frame(File::open(path).map_err(io)?, label)?;
     let read = Read {
         frame: &frame,
@@ -186,7 +191,9 @@ pub fn read_chain_aggregate(path: &std::path::Path, label: &str) -> Result<Chain
 /// distinct and in byte order.
 fn model_names(read: &Read<'_>) -> Result<Vec<String>, LoadError> {
     let names = read.frame.get_column_names();
-    let count = (0..).take_while(|&i| names.iter().any(|n| **n == *model_column(i))).count();
+    let count = (0..)
+        .take_while(|&i| names.iter().any(|n| **n == *model_column(i)))
+        .count();
     if count < 2 {
         let why = "expected a model name column for each of at least two models (model_0, \
                    model_1, ..)";
@@ -257,7 +264,9 @@ fn key_at(
             let found = other.map_or("null".into(), |c| c.to_string());
             let why = match resolution {
                 k if k < 0 => format!("expected a finite number, found {found}"),
-                k => format!("expected a finite multiple of 2^-{k} (resolution {k}), found {found}"),
+                k => {
+                    format!("expected a finite multiple of 2^-{k} (resolution {k}), found {found}")
+                }
             };
             Err(read.bad(Some(r), &confidence_column(i), why))
         }
@@ -292,7 +301,9 @@ pub fn chain_aggregate_input(
     let crate::input::Source::File(path) = &options.source else {
         return Ok(None);
     };
-    let parquet = options.format.or_else(|| crate::input::Format::from_path(path));
+    let parquet = options
+        .format
+        .or_else(|| crate::input::Format::from_path(path));
     if parquet != Some(crate::input::Format::Parquet) || path.is_dir() {
         return Ok(None);
     }

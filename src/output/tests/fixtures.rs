@@ -419,5 +419,6 @@ pub fn chain_report(objective: Objective) -> crate::report::chains::ChainReport 
         crate::report::chains::ChainSource::Records(loaded),
         &run,
         Some(intervals),
-    ).unwrap()
+    )
+    .unwrap()
 }

@@ -94,7 +94,11 @@ fn run_prompts(loaded: &LoadedMulti, run: &RunSettings) -> Result<(Vec<ModelData
 
 /// The chain aggregate of a multi-model eval set: its run's models' prompts as cells, keyed at
 /// `resolution` (-1: exact).
-pub fn records_table(loaded: &LoadedMulti, run: &RunSettings, resolution: i64) -> Result<ChainTable> {
+pub fn records_table(
+    loaded: &LoadedMulti,
+    run: &RunSettings,
+    resolution: i64,
+) -> Result<ChainTable> {
     refuse_unsupported(run)?;
     let (prompts, _) = run_prompts(loaded, run)?;
     Ok(ChainTable::of_prompts(&prompts, resolution))
@@ -124,8 +128,10 @@ fn from_aggregate(table: &ChainTable, input: ChainInput, run: &RunSettings) -> R
     };
     let oracle = match table.oracle {
         true => "",
-        false => " The oracle is left out: the aggregate's oracle sums are over all its models, \
-                  not the ones this run considers.",
+        false => {
+            " The oracle is left out: the aggregate's oracle sums are over all its models, \
+                  not the ones this run considers."
+        }
     };
     Ok(Prepared {
         input,

@@ -76,7 +76,8 @@ fn long_models() -> impl Strategy<Value = Vec<ModelData>> {
                     confidence: c.into_iter().map(|x| f64::from(x) / 4.0).collect(),
                     quality: q.into_iter().map(|x| f64::from(x) / 2.0).collect(),
                     cost: k.into_iter().map(f64::from).collect(),
-                    latency_ms: None, weight: None,
+                    latency_ms: None,
+                    weight: None,
                 })
                 .collect()
         })

@@ -481,6 +481,7 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_and_the_logs_monitor_b
     }
     // The log aggregate's jobs share the one Spark session.
     jobs.extend(crate::log_aggregate::engine_jobs(&s));
+    jobs.extend(crate::chain_aggregate::engine_jobs(&s));
     let jobs_file = s.write("jobs.json", serde_json::to_string(&jobs).unwrap());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/engines.py");
     let run = std::process::Command::new(&python)
@@ -511,6 +512,7 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_and_the_logs_monitor_b
         }
     }
     crate::log_aggregate::check_engine_results(&s);
+    crate::chain_aggregate::check_engine_results(&s);
 }
 
 /// `aggregate --segment-by task_type` of `input` in parts of `part` bytes, to DIR/`out`.

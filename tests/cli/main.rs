@@ -6,6 +6,7 @@ mod harness;
 
 mod aggregate;
 mod certify;
+mod chain_aggregate;
 mod chains;
 mod compressed;
 mod daily;

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 use super::*;
 
+mod cells;
 mod long;
 mod reference;
 

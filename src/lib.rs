@@ -176,6 +176,9 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         let report =
             report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid, intervals)
                 .map_err(anyhow::Error::msg)?;
+        for line in &report.unmatched_safeguards {
+            say!("warning: {line}");
+        }
         out.commit(&output::aggregate_files(&report, &config.run)?)?;
         say!("wrote {}", config.out.display());
         print(&output::aggregate_summary_text(&report))?;
@@ -238,6 +241,9 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         let report =
             report::aggregate::aggregate_report(&table, &config.run, Grid::Exact, config.intervals)
                 .map_err(anyhow::Error::msg)?;
+        for line in &report.unmatched_safeguards {
+            say!("warning: {line}");
+        }
         match output::aggregate_decision_text(&report, config.print)? {
             Ok(text) => print(&text)?,
             Err(why) => say!("calibrate: {why}"),

@@ -35,52 +35,7 @@ pub(crate) fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
             merge_aggregate(config, run, &agg, &mut table)?;
             continue;
         }
-        if run.costs.small_timeout_ms.is_some() {
-            bail!("--small-timeout-ms: an aggregate has no per-record latency to escalate by");
-        }
-        let bar = output::progress::Bar::new(run.quiet);
-        let (mut read_records, mut dropped) = (0u64, 0u64);
-        let mut add = |loaded: Loaded| -> Result<()> {
-            let before = read_records;
-            read_records += loaded.drops.read;
-            dropped += loaded.drops.dropped;
-            let added = report::aggregate::add_records(&mut table, &loaded, run, config.resolution);
-            match added {
-                Ok(()) => Ok(()),
-                Err(e) if before == 0 => Err(anyhow::Error::new(e).context(label.clone())),
-                // The parts before were of this input: one of its fields is in some records only.
-                Err(report::RunError::Merge(why)) => {
-                    bail!(
-                        "{label}: from record {} on: {}",
-                        before + 1,
-                        why.within_one_input()
-                    )
-                }
-                Err(e) => Err(anyhow::Error::new(e).context(format!(
-                    "{label}: from record {} on (read in parts of --part-bytes)",
-                    before + 1
-                ))),
-            }
-        };
-        let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
-        bar.finish();
-        // Parts whose records were all invalid, dropped whole.
-        let whole = read?;
-        read_records += whole;
-        dropped += whole;
-        if read_records > 0 && dropped == read_records {
-            return Err(input::LoadError::AllDropped {
-                path: label.clone(),
-                dropped,
-            }
-            .into());
-        }
-        if dropped > 0 {
-            say!(
-                "calibrate: {label}: dropped {dropped} of {read_records} records as invalid \
-                 (--skip-invalid)"
-            );
-        }
+        add_eval_set(config, run, &mut table)?;
     }
     if let Some(chains) = chains {
         output::write_file_atomically(&config.out, &output::chain_aggregate_parquet(&chains)?)?;
@@ -107,6 +62,62 @@ pub(crate) fn aggregate(config: &AggregateConfig) -> Result<ExitStatus> {
         }
     );
     Ok(ExitStatus::Success)
+}
+
+/// Reads a two-model eval set in parts into `table`, saying on stderr what was dropped.
+fn add_eval_set(
+    config: &AggregateConfig,
+    run: &RunSettings,
+    table: &mut Option<CellTable>,
+) -> Result<()> {
+    let label = run.load.source.label();
+    if run.costs.small_timeout_ms.is_some() {
+        bail!("--small-timeout-ms: an aggregate has no per-record latency to escalate by");
+    }
+    let bar = output::progress::Bar::new(run.quiet);
+    let (mut read_records, mut dropped) = (0u64, 0u64);
+    let mut add = |loaded: Loaded| -> Result<()> {
+        let before = read_records;
+        read_records += loaded.drops.read;
+        dropped += loaded.drops.dropped;
+        let added = report::aggregate::add_records(table, &loaded, run, config.resolution);
+        match added {
+            Ok(()) => Ok(()),
+            Err(e) if before == 0 => Err(anyhow::Error::new(e).context(label.clone())),
+            // The parts before were of this input: one of its fields is in some records only.
+            Err(report::RunError::Merge(why)) => {
+                bail!(
+                    "{label}: from record {} on: {}",
+                    before + 1,
+                    why.within_one_input()
+                )
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(format!(
+                "{label}: from record {} on (read in parts of --part-bytes)",
+                before + 1
+            ))),
+        }
+    };
+    let read = input::aggregate::load_in_parts(&run.load, config.part_bytes, &bar, &mut add);
+    bar.finish();
+    // Parts whose records were all invalid, dropped whole.
+    let whole = read?;
+    read_records += whole;
+    dropped += whole;
+    if read_records > 0 && dropped == read_records {
+        return Err(input::LoadError::AllDropped {
+            path: label.clone(),
+            dropped,
+        }
+        .into());
+    }
+    if dropped > 0 {
+        say!(
+            "calibrate: {label}: dropped {dropped} of {read_records} records as invalid \
+             (--skip-invalid)"
+        );
+    }
+    Ok(())
 }
 
 /// Why a two-model input and a multi-model one do not merge.

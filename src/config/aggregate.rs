@@ -287,56 +287,8 @@ pub fn chain_sql(a: SqlArgs) -> Result<ChainSqlSpec> {
     if let Some(w) = wanted.windows(2).find(|w| w[0] == w[1]) {
         bail!("--models: {:?} is named twice", w[0]);
     }
-    const NAMES: [&str; 8] = [
-        "id",
-        "model",
-        "confidence",
-        "quality",
-        "cost",
-        "input_tokens",
-        "output_tokens",
-        "latency_ms",
-    ];
-    let mut columns: Vec<(&str, String)> = Vec::new();
-    for spec in &a.fields {
-        let Some((field, column)) = spec.split_once('=') else {
-            bail!("--field {spec}: expected FIELD=COLUMN, e.g. quality=correct");
-        };
-        let Some(name) = NAMES.iter().find(|n| **n == field) else {
-            bail!(
-                "--field {spec}: unknown field \"{field}\" of a long table (one of {})",
-                NAMES.join(", ")
-            );
-        };
-        if column.is_empty() {
-            bail!("--field {spec}: the column name is empty");
-        }
-        columns.push((name, column.to_string()));
-    }
-    let column = |f: &str| {
-        (columns.iter().rev().find(|(g, _)| *g == f))
-            .map_or_else(|| f.to_string(), |(_, c)| c.clone())
-    };
-    let priced = a.prices.prices_file.is_some();
-    let sheets = super::costs::sheets(a.prices.prices_file.as_deref())?;
-    let models = (wanted.into_iter())
-        .map(|name| {
-            if !priced {
-                return Ok((name, ChainSqlCost::Column));
-            }
-            let Some(price) = sheets.iter().find_map(|s| s.get(&name)) else {
-                bail!(
-                    "--prices: no price for model {name:?} in the sheet or the built-in one; add \
-                     it to the sheet"
-                );
-            };
-            let cost = ChainSqlCost::Tokens {
-                input: price.input,
-                output: price.output,
-            };
-            Ok((name, cost))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let column = long_columns(&a.fields)?;
+    let models = chain_prices(wanted, a.prices.prices_file.as_deref())?;
     Ok(ChainSqlSpec {
         dialect: dialect(a.dialect),
         table: a.table,
@@ -351,6 +303,67 @@ pub fn chain_sql(a: SqlArgs) -> Result<ChainSqlSpec> {
         latency: a.latency.then(|| column("latency_ms")),
         resolution: resolution(a.resolution)?,
     })
+}
+
+/// The long table's column for each logical field, from `--field NAME=COLUMN` (the last wins).
+fn long_columns(fields: &[String]) -> Result<impl Fn(&str) -> String> {
+    const NAMES: [&str; 8] = [
+        "id",
+        "model",
+        "confidence",
+        "quality",
+        "cost",
+        "input_tokens",
+        "output_tokens",
+        "latency_ms",
+    ];
+    let mut columns: Vec<(&str, String)> = Vec::new();
+    for spec in fields {
+        let Some((field, column)) = spec.split_once('=') else {
+            bail!("--field {spec}: expected FIELD=COLUMN, e.g. quality=correct");
+        };
+        let Some(name) = NAMES.iter().find(|n| **n == field) else {
+            bail!(
+                "--field {spec}: unknown field \"{field}\" of a long table (one of {})",
+                NAMES.join(", ")
+            );
+        };
+        if column.is_empty() {
+            bail!("--field {spec}: the column name is empty");
+        }
+        columns.push((name, column.to_string()));
+    }
+    Ok(move |f: &str| {
+        (columns.iter().rev().find(|(g, _)| *g == f))
+            .map_or_else(|| f.to_string(), |(_, c)| c.clone())
+    })
+}
+
+/// How each model is priced: by the cost column, or with `--prices` by its tokens at its price
+/// in the sheet (else the built-in one).
+fn chain_prices(
+    models: Vec<String>,
+    sheet: Option<&std::path::Path>,
+) -> Result<Vec<(String, ChainSqlCost)>> {
+    let sheets = super::costs::sheets(sheet)?;
+    (models.into_iter())
+        .map(|name| {
+            if sheet.is_none() {
+                return Ok((name, ChainSqlCost::Column));
+            }
+            let Some(price) = sheets.iter().find_map(|s| s.get(&name)) else {
+                bail!(
+                    "--prices: no price for model {name:?} in the sheet or the built-in one; add \
+                     it to the sheet"
+                );
+            };
+            let cost = ChainSqlCost::Tokens {
+                input: price.input,
+                output: price.output,
+            };
+            Ok((name, cost))
+        })
+        .collect()
 }
 
 fn dialect(d: cli::Dialect) -> Dialect {

@@ -55,6 +55,8 @@ pub struct AggregateReport {
     pub uncertainty: Option<Uncertainty>,
     /// `--always-large` overrides, as `FIELD=VALUE`.
     pub always_large: Vec<String>,
+    /// Overrides no cell matches, in words.
+    pub unmatched_safeguards: Vec<String>,
     /// Cascade latency at every row, then at the recommendation, from the latency sketch
     /// (exact means; percentiles within a bucket), when the aggregate carries one.
     pub latency: Option<Vec<Latency>>,
@@ -173,9 +175,16 @@ pub fn aggregate_report(
 ) -> Result<AggregateReport, String> {
     let segment_by = &run.policy.segment_by;
     let positions = segment_positions(table, segment_by)?;
-    let held = overrides(table, run)?;
-    let held = |key: &SegmentKey| held.iter().any(|(p, v)| key[*p].as_deref() == Some(v));
+    let overrides = overrides(table, run)?;
+    let unmatched_safeguards = unmatched(table, &overrides);
+    let held = |key: &SegmentKey| overrides.iter().any(|(p, v)| key[*p].as_deref() == Some(v));
     let (pooled, safeguarded) = table.pooled_except(&held);
+    if pooled.is_empty() {
+        let labels: Vec<String> = (run.policy.always_large.iter())
+            .map(|a| format!("{}={}", a.column, a.value))
+            .collect();
+        return Err(RunError::AllSafeguarded(labels.join("; ")).to_string());
+    }
     let sweep = Sweep::from_cells_with(&pooled, safeguarded.as_ref(), baseline_cost(run));
     let binary = (pooled.iter().map(|(_, c)| c).chain(safeguarded.as_ref()))
         .all(|c| c.small_fractional == 0 && (!table.large || c.large_fractional == 0));
@@ -220,7 +229,33 @@ pub fn aggregate_report(
         always_large: (run.policy.always_large.iter())
             .map(|a| format!("{}={}", a.column, a.value))
             .collect(),
+        unmatched_safeguards,
     })
+}
+
+/// The `--always-large` overrides no cell matches, in words: the value is compared as text,
+/// and an engine may spell a number otherwise (`1e-07` against `1e-7`), so the values the
+/// aggregate has are listed.
+fn unmatched(table: &CellTable, overrides: &[(usize, String)]) -> Vec<String> {
+    (overrides.iter())
+        .filter(|(p, v)| !table.cells().any(|(k, _, _)| k[*p].as_deref() == Some(v)))
+        .map(|(p, v)| {
+            let mut values: Vec<&str> = table
+                .cells()
+                .filter_map(|(k, _, _)| k[*p].as_deref())
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            let shown: Vec<String> = values.iter().take(8).map(|v| format!("{v:?}")).collect();
+            let more = if values.len() > 8 { ", ..." } else { "" };
+            let column = &table.segments[*p];
+            format!(
+                "--always-large {column}={v} matches no row of the aggregate (values are \
+                 compared as text; its {column} values: {}{more})",
+                shown.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// The positions of the `--segment-by` columns among the aggregate's segment columns.

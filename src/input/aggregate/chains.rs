@@ -116,57 +116,19 @@ pub fn read_chain_aggregate(
     let latency: Vec<bool> = (sums.iter())
         .map(|s| s[2].first().is_some_and(|l| l[0].is_some()))
         .collect();
-    let records = ints(super::RECORDS)?;
-    let invalid = ints(super::INVALID)?;
-    let oracle = [limbs(ORACLE_SUMS[0])?, limbs(ORACLE_SUMS[1])?];
-    let mut rows = Vec::with_capacity(frame.height());
-    let mut total = 0u128;
-    for r in 0..frame.height() {
-        let n = read.count(r, super::RECORDS, records[r])?;
-        if n == 0 || n > MAX_RECORDS {
-            let why = format!("expected 1 to 2^53 records, found {n}");
-            return Err(read.bad(Some(r), super::RECORDS, why));
-        }
-        total += u128::from(n);
-        let bad = read.count(r, super::INVALID, invalid[r])?;
-        if bad > 0 {
-            let why = format!(
-                "{bad} prompts lack a model's row, have two, or have a missing or out-of-range \
-                 field (a confidence that is not finite, a quality outside [0, 1], a negative \
-                 cost or latency, or one of 1e30 or more); the raw path refuses them: fix the \
-                 source table"
-            );
-            return Err(read.bad(Some(r), super::INVALID, why));
-        }
-        let mut keys = Vec::with_capacity(models.len());
-        for (i, column) in confidence.iter().enumerate() {
-            keys.push(key_at(&read, r, i, column[r], resolution)?);
-        }
-        let mut row_sums = Vec::with_capacity(models.len());
-        for (i, [q, k, l]) in sums.iter().enumerate() {
-            let [qn, kn, ln] = model_sums(i);
-            let q = fitting(&read, r, &qn, q[r], n)?;
-            let k = fitting(&read, r, &kn, k[r], n)?;
-            let l = match latency[i] {
-                true => Some(fitting(&read, r, &ln, l[r], n)?),
-                false if l[r].iter().all(Option::is_none) => None,
-                false => {
-                    let why = "expected null: the first row has no latencies for this model";
-                    return Err(read.bad(Some(r), &format!("{ln}_p0"), why.into()));
-                }
-            };
-            row_sums.push([Some(q), Some(k), l]);
-        }
-        rows.push(ChainAggregateRow {
-            confidence: keys,
-            records: n,
-            sums: row_sums,
-            oracle: [
-                fitting(&read, r, ORACLE_SUMS[0], oracle[0][r], n)?,
-                fitting(&read, r, ORACLE_SUMS[1], oracle[1][r], n)?,
-            ],
-        });
-    }
+    let columns = ChainColumns {
+        records: ints(super::RECORDS)?,
+        invalid: ints(super::INVALID)?,
+        oracle: [limbs(ORACLE_SUMS[0])?, limbs(ORACLE_SUMS[1])?],
+        confidence,
+        sums,
+        latency: latency.clone(),
+        resolution,
+    };
+    let rows = (0..frame.height())
+        .map(|r| columns.row(&read, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total: u128 = rows.iter().map(|r| u128::from(r.records)).sum();
     if total > u128::from(MAX_RECORDS) {
         let why = format!("{total} records in all; at most 2^53");
         return Err(read.bad(None, super::RECORDS, why));
@@ -185,6 +147,65 @@ pub fn read_chain_aggregate(
         sha256,
         bytes: bytes.len() as u64,
     })
+}
+
+/// A chain aggregate's columns, each whole.
+struct ChainColumns {
+    records: Vec<Option<i128>>,
+    invalid: Vec<Option<i128>>,
+    oracle: [Vec<[Option<i128>; 3]>; 2],
+    confidence: Vec<Vec<Option<f64>>>,
+    sums: Vec<[Vec<[Option<i128>; 3]>; 3]>,
+    latency: Vec<bool>,
+    resolution: i64,
+}
+
+impl ChainColumns {
+    /// Row `r`, checked.
+    fn row(&self, read: &Read<'_>, r: usize) -> Result<ChainAggregateRow, LoadError> {
+        let n = read.count(r, super::RECORDS, self.records[r])?;
+        if n == 0 || n > MAX_RECORDS {
+            let why = format!("expected 1 to 2^53 records, found {n}");
+            return Err(read.bad(Some(r), super::RECORDS, why));
+        }
+        let bad = read.count(r, super::INVALID, self.invalid[r])?;
+        if bad > 0 {
+            let why = format!(
+                "{bad} prompts lack a model's row, have two, or have a missing or out-of-range \
+                 field (a confidence that is not finite, a quality outside [0, 1], a negative \
+                 cost or latency, or one of 1e30 or more); the raw path refuses them: fix the \
+                 source table"
+            );
+            return Err(read.bad(Some(r), super::INVALID, why));
+        }
+        let keys = (self.confidence.iter().enumerate())
+            .map(|(i, column)| key_at(read, r, i, column[r], self.resolution))
+            .collect::<Result<Vec<f64>, _>>()?;
+        let mut sums = Vec::with_capacity(keys.len());
+        for (i, [q, k, l]) in self.sums.iter().enumerate() {
+            let [qn, kn, ln] = model_sums(i);
+            let q = fitting(read, r, &qn, q[r], n)?;
+            let k = fitting(read, r, &kn, k[r], n)?;
+            let l = match self.latency[i] {
+                true => Some(fitting(read, r, &ln, l[r], n)?),
+                false if l[r].iter().all(Option::is_none) => None,
+                false => {
+                    let why = "expected null: the first row has no latencies for this model";
+                    return Err(read.bad(Some(r), &format!("{ln}_p0"), why.into()));
+                }
+            };
+            sums.push([Some(q), Some(k), l]);
+        }
+        Ok(ChainAggregateRow {
+            confidence: keys,
+            records: n,
+            sums,
+            oracle: [
+                fitting(read, r, ORACLE_SUMS[0], self.oracle[0][r], n)?,
+                fitting(read, r, ORACLE_SUMS[1], self.oracle[1][r], n)?,
+            ],
+        })
+    }
 }
 
 /// The models' names: `model_0`, `model_1`, .. (at least two), each the same text in every row,
@@ -257,7 +278,9 @@ fn key_at(
     c: Option<f64>,
     resolution: i64,
 ) -> Result<f64, LoadError> {
-    let on_grid = |c: f64| resolution < 0 || crate::engine::cells::key(c, resolution) == c;
+    // floor(c · 2^k) / 2^k, as `engine::cells::key` computes it.
+    let scale = 2f64.powi(resolution.max(0) as i32);
+    let on_grid = |c: f64| resolution < 0 || (c * scale).floor() / scale == c;
     match c {
         Some(c) if c.is_finite() && on_grid(c) => Ok(c + 0.0),
         other => {

@@ -62,10 +62,44 @@ pub fn chain_aggregate_sql(spec: &ChainSqlSpec) -> String {
     let d = spec.dialect;
     let m = spec.models.len();
     let names: Vec<String> = spec.models.iter().map(|(n, _)| d.lit(n)).collect();
-    let zero = d.int(0);
-    // r: one row per prompt and model, its values and whether they are valid.
     let model = format!("CAST({} AS {})", d.ident(&spec.model), d.text());
-    let cost = cost_by_model(spec, &names);
+    let of =
+        |k: usize| -> Vec<String> { (0..m).map(|i| format!("v_{}", model_sums(i)[k])).collect() };
+    let group: Vec<String> = (0..m).map(confidence_column).collect();
+    let listed: Vec<&str> = spec.models.iter().map(|(n, _)| n.as_str()).collect();
+    format!(
+        "-- calibrate chain aggregate, schema version {CHAIN_VERSION}: one row per cell of the \
+         confidences of {}{}.\n\
+         -- Save the result as Parquet and pass it to calibrate sweep, recommend or aggregate.\n\
+         WITH r AS (\n  SELECT\n    {}\n  FROM {}\n  WHERE {model} IN ({})\n),\n\
+         p AS (\n  SELECT\n    {}\n  FROM r\n  GROUP BY id\n),\n\
+         v AS (\n  SELECT\n    {}\n  FROM p\n),\n\
+         o AS (\n  SELECT v.*, GREATEST({}) AS v_{}\n  FROM v\n),\n\
+         w AS (\n  SELECT o.*, LEAST({}) AS v_{}\n  FROM o\n)\n\
+         SELECT\n  {}\nFROM w\nGROUP BY {}\n",
+        listed.join(", "),
+        match spec.resolution {
+            k if k < 0 => String::new(),
+            k => format!(" (floored to multiples of 2^-{k})"),
+        },
+        rows(spec, &names, &model).join(",\n    "),
+        spec.table,
+        names.join(", "),
+        pivot(spec, &names).join(",\n    "),
+        values(spec).join(",\n    "),
+        of(0).join(", "),
+        ORACLE_SUMS[0],
+        oracle_costs(m, &of(1)).join(",\n    "),
+        ORACLE_SUMS[1],
+        cells(spec, &names).join(",\n  "),
+        group.join(", ")
+    )
+}
+
+/// `r`: one row per prompt and model, its values and whether they are valid.
+fn rows(spec: &ChainSqlSpec, names: &[String], model: &str) -> Vec<String> {
+    let d = spec.dialect;
+    let cost = cost_by_model(spec, names);
     let mut r = vec![
         format!("{} AS id", d.ident(&spec.id)),
         format!("{model} AS model"),
@@ -80,7 +114,12 @@ pub fn chain_aggregate_sql(spec: &ChainSqlSpec) -> String {
         "CASE WHEN {}\n        THEN 1 ELSE 0 END AS ok",
         validity(spec, &cost).join("\n        AND ")
     ));
-    // p: one row per prompt, each model's values side by side.
+    r
+}
+
+/// `p`: one row per prompt, each model's values side by side; valid when every model has
+/// exactly one valid row.
+fn pivot(spec: &ChainSqlSpec, names: &[String]) -> Vec<String> {
     let once: Vec<String> = (names.iter())
         .map(|n| format!("SUM(CASE WHEN model = {n} THEN 1 ELSE 0 END) = 1"))
         .collect();
@@ -97,34 +136,35 @@ pub fn chain_aggregate_sql(spec: &ChainSqlSpec) -> String {
             p.push(format!("MAX(CASE WHEN model = {n} THEN {f} END) AS {f}{i}"));
         }
     }
-    // v: keys, and the summed values (0 for an invalid prompt).
+    p
+}
+
+/// `v`: the keys, and the summed values (0 for an invalid prompt).
+fn values(spec: &ChainSqlSpec) -> Vec<String> {
+    let zero = spec.dialect.int(0);
     let mut v = vec!["ok".to_string()];
-    for i in 0..m {
-        v.push(format!(
-            "{} AS {}",
-            key(spec, &format!("c{i}")),
-            confidence_column(i)
-        ));
+    for i in 0..spec.models.len() {
+        let key = key(spec, &format!("c{i}"));
+        v.push(format!("{key} AS {}", confidence_column(i)));
         let [quality, cost, latency] = model_sums(i);
-        v.push(format!(
-            "CASE WHEN ok = 1 THEN q{i} ELSE {zero} END AS v_{quality}"
-        ));
-        v.push(format!(
-            "CASE WHEN ok = 1 THEN k{i} ELSE {zero} END AS v_{cost}"
-        ));
+        let mut summed = vec![("q", quality), ("k", cost)];
         if spec.latency.is_some() {
+            summed.push(("l", latency));
+        }
+        for (f, name) in summed {
             v.push(format!(
-                "CASE WHEN ok = 1 THEN l{i} ELSE {zero} END AS v_{latency}"
+                "CASE WHEN ok = 1 THEN {f}{i} ELSE {zero} END AS v_{name}"
             ));
         }
     }
-    // o: the oracle's quality (the best), then its cost (the least among the models reaching it;
-    // any other model's cost is replaced by the largest, which never wins).
-    let of =
-        |k: usize| -> Vec<String> { (0..m).map(|i| format!("v_{}", model_sums(i)[k])).collect() };
-    let best = format!("GREATEST({})", of(0).join(", "));
-    let dearest = format!("GREATEST({})", of(1).join(", "));
-    let candidates: Vec<String> = (0..m)
+    v
+}
+
+/// The oracle's cost per prompt: the least cost among the models reaching the best quality (any
+/// other model's cost is replaced by the largest, which never wins).
+fn oracle_costs(m: usize, costs: &[String]) -> Vec<String> {
+    let dearest = format!("GREATEST({})", costs.join(", "));
+    (0..m)
         .map(|i| {
             let [quality, cost, _] = model_sums(i);
             format!(
@@ -132,8 +172,12 @@ pub fn chain_aggregate_sql(spec: &ChainSqlSpec) -> String {
                 ORACLE_SUMS[0]
             )
         })
-        .collect();
-    // The outer SELECT: one row per cell.
+        .collect()
+}
+
+/// The outer SELECT: one row per cell, with the columns of the chain schema.
+fn cells(spec: &ChainSqlSpec, names: &[String]) -> Vec<String> {
+    let d = spec.dialect;
     let dec = d.decimal();
     let mut outer = vec![
         format!("{CHAIN_VERSION} AS {CHAIN_VERSION_COLUMN}"),
@@ -160,34 +204,7 @@ pub fn chain_aggregate_sql(spec: &ChainSqlSpec) -> String {
     for sum in ORACLE_SUMS {
         outer.extend(d.limb_sums(&format!("v_{sum}"), limb_columns(sum)));
     }
-    let group: Vec<String> = (0..m).map(confidence_column).collect();
-    let listed: Vec<&str> = spec.models.iter().map(|(n, _)| n.as_str()).collect();
-    format!(
-        "-- calibrate chain aggregate, schema version {CHAIN_VERSION}: one row per cell of the \
-         confidences of {}{}.\n\
-         -- Save the result as Parquet and pass it to calibrate sweep, recommend or aggregate.\n\
-         WITH r AS (\n  SELECT\n    {}\n  FROM {}\n  WHERE {model} IN ({})\n),\n\
-         p AS (\n  SELECT\n    {}\n  FROM r\n  GROUP BY id\n),\n\
-         v AS (\n  SELECT\n    {}\n  FROM p\n),\n\
-         o AS (\n  SELECT v.*, {best} AS v_{}\n  FROM v\n),\n\
-         w AS (\n  SELECT o.*, LEAST({}) AS v_{}\n  FROM o\n)\n\
-         SELECT\n  {}\nFROM w\nGROUP BY {}\n",
-        listed.join(", "),
-        match spec.resolution {
-            k if k < 0 => String::new(),
-            k => format!(" (floored to multiples of 2^-{k})"),
-        },
-        r.join(",\n    "),
-        spec.table,
-        names.join(", "),
-        p.join(",\n    "),
-        v.join(",\n    "),
-        ORACLE_SUMS[0],
-        candidates.join(",\n    "),
-        ORACLE_SUMS[1],
-        outer.join(",\n  "),
-        group.join(", ")
-    )
+    outer
 }
 
 /// A column as a double.

@@ -236,7 +236,21 @@ pub fn priced(loaded: &LoadedMulti, sheets: &[PriceSheet]) -> Result<Vec<(ModelD
         .set
         .models
         .iter()
-        .map(|m| price_model(m, sheets))
+        .map(|m| {
+            let (model, source) = price_model(m, sheets)?;
+            // A cost a sum cannot hold exactly (`engine::exact`), as the readers refuse in a
+            // cost field.
+            if let Some(i) = model.cost.iter().position(|c| !c.is_finite() || *c >= 1e30) {
+                bail!(
+                    "model {:?}, prompt {}: its tokens at its price cost {:e} per request; costs \
+                     must be below 1e30 (state prices in a larger unit)",
+                    m.name,
+                    loaded.set.ids[i],
+                    model.cost[i]
+                );
+            }
+            Ok((model, source))
+        })
         .collect()
 }
 

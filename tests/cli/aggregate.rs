@@ -1187,3 +1187,44 @@ fn a_confidence_too_large_to_key_at_the_resolution_is_refused() {
     assert!(!s.join("r60.parquet").exists());
     ok(&run("27"));
 }
+
+#[test]
+fn overrides_on_an_aggregate_refuse_and_warn_as_on_the_records() {
+    // Every record forced large: no threshold to choose, exit 2 on the records and on their
+    // aggregate alike. An override no row matches is warned with the values the aggregate has
+    // (an engine may spell a number otherwise than the flag).
+    let s = Scratch::new();
+    let records: Vec<serde_json::Value> = eval_set(200, 31, true)
+        .into_iter()
+        .filter(|r| r["task_type"] == "qa")
+        .collect();
+    let eval = s.write("eval.jsonl", jsonl(&records));
+    let agg = s.join("agg.parquet");
+    ok(&calibrate()
+        .args(["aggregate", "--segment-by", "task_type", "--quiet", "--out"])
+        .arg(&agg)
+        .arg(&eval)
+        .output()
+        .unwrap());
+    for input in [&eval, &agg] {
+        let out = super::harness::run("recommend", input, &["--always-large", "task_type=qa"]);
+        refused(
+            &out,
+            "every record escalates whatever its confidence (task_type=qa), so there is no \
+             threshold to choose",
+        );
+    }
+    let out = super::harness::run("recommend", &agg, &["--always-large", "task_type=QA"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "warning: --always-large task_type=QA matches no row of the aggregate (values are \
+             compared as text; its task_type values: \"qa\")"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let raw = super::harness::run("recommend", &eval, &["--always-large", "task_type=QA"]);
+    assert_eq!(stdout(&raw), stdout(&out));
+    assert!(stderr(&raw).contains("task_type=QA matches no record"), "{}", stderr(&raw));
+}

@@ -171,11 +171,11 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
         print(&output::chain_summary_text(&report))?;
         return Ok(ExitStatus::of(report.meets_objective()));
     }
-    if let Some(table) = aggregate_table(&config.run)? {
+    if let Some((table, sha256)) = aggregate_table(&config.run)? {
         let intervals = Some(config.sweep.intervals.settings(table.records() as usize));
-        let report =
-            report::aggregate::aggregate_report(&table, &config.run, config.sweep.grid, intervals)
-                .map_err(anyhow::Error::msg)?;
+        let how = (config.sweep.grid, intervals);
+        let report = report::aggregate::aggregate_report(&table, &config.run, how, &sha256)
+            .map_err(anyhow::Error::msg)?;
         for line in &report.unmatched_safeguards {
             say!("warning: {line}");
         }
@@ -196,9 +196,9 @@ fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     Ok(ExitStatus::of(report.meets_objective()))
 }
 
-/// The aggregate a run's input names, as a table, refusing settings it cannot serve; `None`
-/// for an eval set.
-fn aggregate_table(run: &RunSettings) -> Result<Option<CellTable>> {
+/// The aggregate a run's input names, as a table with its file's sha256, refusing settings it
+/// cannot serve; `None` for an eval set.
+fn aggregate_table(run: &RunSettings) -> Result<Option<(CellTable, String)>> {
     let Some(agg) = input::aggregate::aggregate_input(&run.load)? else {
         return Ok(None);
     };
@@ -210,7 +210,7 @@ fn aggregate_table(run: &RunSettings) -> Result<Option<CellTable>> {
     {
         bail!("{why}, which needs large-model quality labels; the aggregate has none");
     }
-    Ok(Some(engine::cells::table_of(&agg)))
+    Ok(Some((engine::cells::table_of(&agg), agg.sha256.clone())))
 }
 
 /// Load, sweep, recommend, print the policy in the asked format.
@@ -237,18 +237,21 @@ fn recommend(config: &RecommendConfig) -> Result<ExitStatus> {
         }
         return Ok(ExitStatus::of(report.meets_objective()));
     }
-    if let Some(table) = aggregate_table(&config.run)? {
-        let report =
-            report::aggregate::aggregate_report(&table, &config.run, Grid::Exact, config.intervals)
-                .map_err(anyhow::Error::msg)?;
+    if let Some((table, sha256)) = aggregate_table(&config.run)? {
+        let how = (Grid::Exact, config.intervals);
+        let report = report::aggregate::aggregate_report(&table, &config.run, how, &sha256)
+            .map_err(anyhow::Error::msg)?;
         for line in &report.unmatched_safeguards {
             say!("warning: {line}");
         }
-        match output::aggregate_decision_text(&report, config.print)? {
+        let met = report.meets_objective();
+        let decision = report.decision();
+        warn_segments(&decision.segment_warnings);
+        match output::decision_text(&decision, config.run.objective, config.print)? {
             Ok(text) => print(&text)?,
             Err(why) => say!("calibrate: {why}"),
         }
-        return Ok(ExitStatus::of(report.meets_objective()));
+        return Ok(ExitStatus::of(met));
     }
     let loaded = load(&config.run)?;
     let decision = report::decision(loaded, &config.run, config.intervals)?;

@@ -101,11 +101,14 @@ pub struct Aggregate {
     pub large: bool,
     /// The rows, in file order.
     pub rows: Vec<AggregateRow>,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
 }
 
 /// Reads an aggregate from a Parquet file (any engine's writer), refusing a row whose value the
 /// raw path would refuse.
-pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
+pub fn read_aggregate(mut file: File, label: &str) -> Result<Aggregate, LoadError> {
+    let sha256 = super::source::sha256_of(&mut file, label)?;
     let frame = super::table::parquet_frame(file, label)?;
     let read = Read {
         frame: &frame,
@@ -141,6 +144,7 @@ pub fn read_aggregate(file: File, label: &str) -> Result<Aggregate, LoadError> {
         resolution,
         large,
         rows,
+        sha256,
     })
 }
 
@@ -464,35 +468,10 @@ fn whole_numbers(column: &Column) -> Result<Vec<Option<i128>>, String> {
     }
 }
 
-/// The aggregate named by `options`, when its input is one (a Parquet file carrying
-/// [`VERSION_COLUMN`]); `None` for an eval set.
-pub fn aggregate_input(options: &super::LoadOptions) -> Result<Option<Aggregate>, LoadError> {
-    let super::Source::File(path) = &options.source else {
-        return Ok(None);
-    };
-    let parquet = options.format.or_else(|| super::Format::from_path(path));
-    if parquet != Some(super::Format::Parquet) || path.is_dir() {
-        return Ok(None);
-    }
-    let label = options.source.label();
-    let open = || {
-        File::open(path).map_err(|source| LoadError::Io {
-            path: label.clone(),
-            source,
-        })
-    };
-    // A file that cannot be read as Parquet is left to the eval-set loader, which says why.
-    let Ok(names) = super::table::parquet_names(open()?, &label) else {
-        return Ok(None);
-    };
-    if !is_aggregate(&names) {
-        return Ok(None);
-    }
-    read_aggregate(open()?, &label).map(Some)
-}
-
 pub mod chains;
 pub mod logs;
+mod open;
 mod parts;
 
+pub use open::aggregate_input;
 pub use parts::load_in_parts;

@@ -309,6 +309,29 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// SHA-256 of an open file, lowercase hex, the file rewound for its reader.
+pub(super) fn sha256_of(file: &mut File, label: &str) -> Result<String, LoadError> {
+    use std::io::{Read as _, Seek};
+    let io = |source| LoadError::Io {
+        path: label.into(),
+        source,
+    };
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buffer).map_err(io)? {
+            0 => break,
+            n => hasher.update(&buffer[..n]),
+        }
+    }
+    file.rewind().map_err(io)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

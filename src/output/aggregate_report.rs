@@ -4,12 +4,10 @@
 //!
 //! It formats the [`AggregateReport`]; it must not compute.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use serde_json::json;
 
-use super::PolicyFormat;
 use super::csv::SweepTable;
-use super::policy::escaped;
 use crate::policy::document::segment_rules;
 use crate::policy::segments::Plan;
 use crate::report::RunSettings;
@@ -59,6 +57,7 @@ pub fn aggregate_files(
         "baselines": report.baselines,
         "auroc": report.auroc,
         "recommendation": recommendation_json(report),
+        "policy": report.policy,
         "latency_at_recommendation": report.latency.as_ref().and_then(|l| {
             report.recommendation.is_ok().then(|| l.last().copied()).flatten()
         }),
@@ -84,36 +83,6 @@ pub fn aggregate_files(
         ("summary.json", summary.into_bytes()),
         ("report.md", markdown(report, run).into_bytes()),
     ])
-}
-
-/// The policy as `recommend` prints it from records: a bare threshold, or one rule per line
-/// (overrides, then per-segment rules, then the default), names and values escaped alike.
-fn policy_lines(report: &AggregateReport) -> String {
-    let shown = |t: Option<f64>| t.map_or("always_large".to_string(), |t| t.to_string());
-    let default = (report.recommendation.as_ref().ok()).and_then(|m| m.deployed_threshold());
-    let rules = (report.plan.as_ref())
-        .filter(|p| p.policy.is_some())
-        .map(segment_rules);
-    if rules.is_none() && report.always_large.is_empty() {
-        return format!("{}\n", shown(default));
-    }
-    let mut text = String::new();
-    for a in &report.always_large {
-        let (field, value) = a.split_once('=').unwrap_or((a, ""));
-        text += &format!("always_large\t{}={}\n", escaped(field), escaped(value));
-    }
-    for rule in rules.iter().flatten() {
-        let key: Vec<String> = (rule.matches.iter())
-            .map(|(k, v)| format!("{}={}", escaped(k), escaped(v)))
-            .collect();
-        let threshold = if rule.action == "always_large" {
-            None
-        } else {
-            rule.threshold
-        };
-        text += &format!("{}\t{}\n", key.join(","), shown(threshold));
-    }
-    text + &format!("default\t{}\n", shown(default))
 }
 
 fn recommendation_json(report: &AggregateReport) -> serde_json::Value {
@@ -249,22 +218,4 @@ pub fn aggregate_summary_text(report: &AggregateReport) -> String {
         },
         Err(why) => format!("no threshold meets the objective: {why}\n"),
     }
-}
-
-/// What `recommend` prints: the threshold (as for records) or the recommendation as JSON; the
-/// error is why none qualifies.
-pub fn aggregate_decision_text(
-    report: &AggregateReport,
-    format: PolicyFormat,
-) -> Result<Result<String, String>> {
-    Ok(match (format, &report.recommendation) {
-        (PolicyFormat::Json, _) => Ok(serde_json::to_string(&recommendation_json(report))? + "\n"),
-        (PolicyFormat::Text, _) if report.meets_objective() => Ok(policy_lines(report)),
-        (PolicyFormat::Text, Err(why)) => Err(why.to_string()),
-        (PolicyFormat::Text, Ok(_)) => Err("no policy meets the objective".into()),
-        (other, _) => bail!(
-            "--print {other:?}: a policy document needs the records; from an aggregate, print \
-             text or json"
-        ),
-    })
 }

@@ -32,7 +32,7 @@ use anyhow::Result;
 use crate::report::Report;
 
 pub use aggregate::aggregate_parquet;
-pub use aggregate_report::{aggregate_decision_text, aggregate_files, aggregate_summary_text};
+pub use aggregate_report::{aggregate_files, aggregate_summary_text};
 pub use chain_aggregate::chain_aggregate_parquet;
 pub use chains::{chain_decision_text, chain_files, chain_summary_text};
 pub use monitor::{monitor_files, monitor_text};

@@ -6,6 +6,10 @@
 
 use rayon::prelude::*;
 
+mod cells;
+
+pub use cells::{CellPoint, CellSegments, cells_reference};
+
 use crate::engine::sums::{ascending_key, from_ascending_key};
 use crate::engine::sweep::SweepInput;
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
@@ -89,6 +93,33 @@ pub fn reference(
     }
 }
 
+/// The bin edges (every 5th percentile, and the threshold when it splits the range) and the
+/// deciles of `n` sorted values, `at(i)` being the i-th: the lower p-th percentile is
+/// `at(p · (n − 1) / 100)`.
+pub(super) fn edges_and_deciles(
+    n: usize,
+    at: impl Fn(usize) -> f64,
+    threshold: Option<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    if n == 0 {
+        return (vec![0.0, 1.0], vec![0.0, 1.0]);
+    }
+    let percentile = |p: usize| at(p * (n - 1) / 100);
+    let mut edges: Vec<f64> = (0..=100).step_by(EDGE_STEP).map(percentile).collect();
+    let mut deciles: Vec<f64> = (0..=100).step_by(10).map(percentile).collect();
+    if let Some(t) = threshold.filter(|t| *t > at(0) && *t <= at(n - 1)) {
+        edges.push(t);
+    }
+    edges.sort_by(f64::total_cmp);
+    edges.dedup();
+    deciles.dedup();
+    if edges.len() == 1 {
+        edges.push(edges[0]);
+        deciles.push(deciles[0]);
+    }
+    (edges, deciles)
+}
+
 /// The binned distribution of the records `rows` routed at `threshold`.
 #[cfg(test)]
 fn distribution(input: &SweepInput<'_>, rows: &[usize], threshold: Option<f64>) -> Distribution {
@@ -106,24 +137,7 @@ fn distribution_of(
     threshold: Option<f64>,
 ) -> Distribution {
     let n = signal.len();
-    let percentile = |p: usize| signal[p * (n - 1) / 100];
-    let (edges, deciles) = if n == 0 {
-        (vec![0.0, 1.0], vec![0.0, 1.0])
-    } else {
-        let mut edges: Vec<f64> = (0..=100).step_by(EDGE_STEP).map(percentile).collect();
-        let mut deciles: Vec<f64> = (0..=100).step_by(10).map(percentile).collect();
-        if let Some(t) = threshold.filter(|t| *t > signal[0] && *t <= signal[n - 1]) {
-            edges.push(t);
-        }
-        edges.sort_by(f64::total_cmp);
-        edges.dedup();
-        deciles.dedup();
-        if edges.len() == 1 {
-            edges.push(edges[0]);
-            deciles.push(deciles[0]);
-        }
-        (edges, deciles)
-    };
+    let (edges, deciles) = edges_and_deciles(n, |p| signal[p], threshold);
     let mut d = Distribution {
         records: n as u64,
         threshold,

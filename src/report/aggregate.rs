@@ -12,6 +12,7 @@ use crate::engine::latency::Latency;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::{Baselines, Metrics, Sweep};
 use crate::input::Loaded;
+use crate::policy::document::Policy;
 use crate::policy::segments::{Plan, PlanSettings, Segmentation, plan_of_sweeps};
 use crate::trust::cell_bootstrap::cell_uncertainty;
 use crate::trust::certify::Certification;
@@ -57,12 +58,39 @@ pub struct AggregateReport {
     pub always_large: Vec<String>,
     /// Overrides no cell matches, in words.
     pub unmatched_safeguards: Vec<String>,
+    /// The deployable policy document (with a reference from the cells), when one meets the
+    /// objective.
+    pub policy: Option<Policy>,
     /// Cascade latency at every row, then at the recommendation, from the latency sketch
     /// (exact means; percentiles within a bucket), when the aggregate carries one.
     pub latency: Option<Vec<Latency>>,
 }
 
 impl AggregateReport {
+    /// What `recommend` prints: the recommendation, the certificate, the policy, and the
+    /// intervals at the recommended threshold.
+    pub fn decision(self) -> super::Decision {
+        let segment_warnings = (self.plan.iter())
+            .flat_map(|p| p.warnings.iter().cloned())
+            .collect();
+        super::Decision {
+            recommendation: self.recommendation,
+            certification: self.certification,
+            split_ties: None,
+            policy: self.policy,
+            holdout: None,
+            uncertainty: self.uncertainty.map(|u| Uncertainty {
+                rows: Vec::new(),
+                ..u
+            }),
+            filtered: None,
+            unmatched_safeguards: Vec::new(),
+            segment_warnings,
+            cross_fit: None,
+            warnings: Vec::new(),
+        }
+    }
+
     /// Whether a policy meets the objective: the global threshold, or the per-segment plan
     /// where no single threshold does (as on the records).
     pub fn meets_objective(&self) -> bool {
@@ -170,8 +198,8 @@ fn unkeyable(confidence: &[f64], resolution: i64) -> Result<(), RunError> {
 pub fn aggregate_report(
     table: &CellTable,
     run: &RunSettings,
-    grid: Grid,
-    intervals: Option<Settings>,
+    (grid, intervals): (Grid, Option<Settings>),
+    sha256: &str,
 ) -> Result<AggregateReport, String> {
     let segment_by = &run.policy.segment_by;
     let positions = segment_positions(table, segment_by)?;
@@ -211,7 +239,16 @@ pub fn aggregate_report(
             (&sweep, recommendation.as_ref().ok(), &grid),
         )
     });
+    let chosen = super::aggregate_policy::Chosen {
+        recommendation: &recommendation,
+        certification: certification.as_ref(),
+        plan: plan.as_ref(),
+        held: &held,
+    };
+    let policy =
+        super::aggregate_policy::aggregate_policy(table, run, sha256, chosen, baseline_cost(run));
     Ok(AggregateReport {
+        policy,
         records: table.records(),
         distinct_confidences: pooled.len(),
         cells: table.cells().count(),

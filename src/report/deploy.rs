@@ -275,7 +275,7 @@ fn with_split(doc: Policy, applied: &AppliedSplit, seed: u64) -> Policy {
 }
 
 /// The deployable document: what a router needs, and what calibration measured for it.
-fn document(
+pub(super) fn document(
     run: &RunSettings,
     sha256: &str,
     signal: SignalSpec,

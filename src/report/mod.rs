@@ -4,6 +4,7 @@
 //! into one value. It must not read files, print or format; `output` turns it into bytes.
 
 pub mod aggregate;
+mod aggregate_policy;
 mod build;
 mod certified;
 pub mod chains;

@@ -349,11 +349,45 @@ fn a_damaged_chain_aggregate_is_named_by_row_and_column() {
             .finish()
             .unwrap()
     };
-    let edits: [(&str, Column, &str); 3] = [
+    let height = read().height();
+    let quality_limb = |scale: i128| -> Column {
+        // quality_0_p1 in units of 2^-20: records · 2^20 · scale.
+        let records: Vec<i64> = read()
+            .column("records")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let values: Vec<i128> = records
+            .iter()
+            .map(|&n| i128::from(n) * (1 << 20) * scale)
+            .collect();
+        Int128Chunked::from_vec("quality_0_p1".into(), values)
+            .into_decimal(38, 0)
+            .unwrap()
+            .into_series()
+            .into()
+    };
+    let edits: [(&str, Column, &str); 5] = [
+        (
+            "quality_0_p1",
+            quality_limb(2),
+            "row 1: column \"quality_0_p0\": a quality sum above its",
+        ),
+        (
+            "oracle_quality_p1",
+            Int128Chunked::from_vec("oracle_quality_p1".into(), vec![0i128; height])
+                .into_decimal(38, 0)
+                .unwrap()
+                .into_series()
+                .into(),
+            "column \"oracle_quality_p0\": the oracle's quality sum must lie between",
+        ),
         (
             "invalid_records",
             Column::new("invalid_records".into(), {
-                let mut v = vec![0i64; read().height()];
+                let mut v = vec![0i64; height];
                 v[2] = 1;
                 v
             }),
@@ -361,12 +395,12 @@ fn a_damaged_chain_aggregate_is_named_by_row_and_column() {
         ),
         (
             "model_1",
-            Column::new("model_1".into(), vec!["aaa"; read().height()]),
+            Column::new("model_1".into(), vec!["aaa"; height]),
             "column \"model_1\": expected a non-empty model name after \"large\" in byte order, found \"aaa\"",
         ),
         (
             "confidence_0",
-            Column::new("confidence_0".into(), vec![f64::NAN; read().height()]),
+            Column::new("confidence_0".into(), vec![f64::NAN; height]),
             "row 1: column \"confidence_0\": expected a finite number, found NaN",
         ),
     ];
@@ -381,6 +415,78 @@ fn a_damaged_chain_aggregate_is_named_by_row_and_column() {
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
+    // No rows at all.
+    let mut empty = read().head(Some(0));
+    let path = s.join("empty.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut empty)
+        .unwrap();
+    let out = run("recommend", &path, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a chain aggregate with no rows"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn flags_a_chain_input_cannot_apply_are_refused() {
+    let s = Scratch::new();
+    let multi = s.write("multi.jsonl", eval_set(40, &MODELS, 10, 6, false));
+    aggregate(&s, &[&multi], &[], "agg.parquet");
+    let sheet = s.write("prices.toml", SHEET);
+    let agg = s.join("agg.parquet");
+    let cases: [(&std::path::Path, Vec<&str>, &str); 4] = [
+        (
+            &agg,
+            vec!["--prices", sheet.to_str().unwrap()],
+            "agg.parquet: --prices: a chain aggregate was read and priced when it was built",
+        ),
+        (
+            &agg,
+            vec!["--field", "quality=q"],
+            "--field: a chain aggregate was read and priced",
+        ),
+        (
+            &multi,
+            vec!["--small-timeout-ms", "500"],
+            "--small-timeout-ms escalates the small model's slow answers",
+        ),
+        (
+            &multi,
+            vec!["--baseline-cost", "0.01"],
+            "--baseline/--baseline-cost compare a pair",
+        ),
+    ];
+    for (input, flags, says) in cases {
+        let out = run("recommend", input, &flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{flags:?}: {}", stderr(&out));
+    }
+    // A confidence whose product by 2^k overflows has no key at that resolution.
+    let huge = eval_set(3, &MODELS, 10, 6, false).replacen(
+        r#""confidence": "#,
+        r#""confidence": 1e300, "was": "#,
+        1,
+    );
+    let huge = s.write("huge.jsonl", huge);
+    let out = calibrate()
+        .args(["aggregate", "--resolution", "40", "--out"])
+        .arg(s.join("x.parquet"))
+        .arg(&huge)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "confidence 1e300 times 2^40 overflows, so it has no key; the finest \
+             resolution that keys every confidence is 27"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.join("x.parquet").exists());
 }
 
 /// [`eval_set`]'s records as a Parquet long table, the id in column `prompt`.

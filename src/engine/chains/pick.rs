@@ -101,15 +101,13 @@ pub fn better(goal: &ChainGoal, a: (f64, f64), b: (f64, f64)) -> Ordering {
 }
 
 /// [`better`] across chains, where sums taken in different orders can differ in the last bits:
-/// two points within a relative 1e-12 on both means are equally good, so the shorter chain wins
-/// (a stage that never runs adds nothing but a model to deploy).
+/// both means are first rounded to 40 significant bits (a relative 2^-41, about 4.5e-13), so
+/// points that agree that far are equally good and the shorter chain wins (a stage that never
+/// runs adds nothing but a model to deploy). Rounding, unlike a tolerance, keeps the order
+/// total: a sort needs that (a tolerance is not transitive, and the sort panicked on it).
 fn ranked(goal: &ChainGoal, a: (f64, f64), b: (f64, f64)) -> Ordering {
-    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs());
-    if close(a.0, b.0) && close(a.1, b.1) {
-        Ordering::Equal
-    } else {
-        better(goal, a, b)
-    }
+    let round = |x: f64| f64::from_bits((x.to_bits() + (1 << 11)) & !((1 << 12) - 1));
+    better(goal, (round(a.0), round(a.1)), (round(b.0), round(b.1)))
 }
 
 /// The best point of a frontier of totals over `n` prompts, if any meets the goal.
@@ -209,4 +207,48 @@ fn envelope(searched: &[Searched]) -> Vec<Pick> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranking_is_a_total_order_on_near_ties() {
+        // Points a few 1e-13 apart (what sums in another order give): a tolerance made a < b,
+        // b < c but a = c, and sort_by panicked. Every triple must now be transitive, and the
+        // sort must run.
+        let goals = [
+            ChainGoal::MinQuality { target: 0.0 },
+            ChainGoal::Budget { max_cost: 1.0 },
+            ChainGoal::QualityTimesSavings {
+                reference_cost: 2.0,
+            },
+        ];
+        let points: Vec<(f64, f64)> = (0..40)
+            .map(|i| {
+                let e = f64::from(i) * 3e-13;
+                (0.5 * (1.0 + e), 0.8 * (1.0 - e * f64::from(i % 3)))
+            })
+            .collect();
+        for goal in &goals {
+            let cmp = |a: &(f64, f64), b: &(f64, f64)| ranked(goal, *a, *b);
+            for a in &points {
+                for b in &points {
+                    assert_eq!(cmp(a, b), cmp(b, a).reverse());
+                    for c in &points {
+                        if cmp(a, b) != Ordering::Greater && cmp(b, c) != Ordering::Greater {
+                            assert_ne!(cmp(a, c), Ordering::Greater, "{a:?} {b:?} {c:?}");
+                        }
+                    }
+                }
+            }
+            let mut sorted = points.clone();
+            sorted.sort_by(cmp);
+            // Points equal to 40 bits compare equal; those apart by more keep better's order.
+            let (a, b) = ((0.5, 0.8), (0.5 * (1.0 + 1e-15), 0.8));
+            assert_eq!(cmp(&a, &b), Ordering::Equal);
+            assert_ne!(cmp(&(0.5, 0.8), &(0.5001, 0.8)), Ordering::Equal);
+        }
+    }
 }

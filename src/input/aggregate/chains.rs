@@ -11,7 +11,6 @@
 use std::fs::File;
 
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::{MAX_RECORDS, Read, limb_columns, limbs_fit, shown};
 use crate::input::LoadError;
@@ -87,16 +86,21 @@ pub fn read_chain_aggregate(
         path: label.into(),
         source,
     };
-    let bytes = std::fs::read(path).map_err(io)?;
-    let sha256: String = (Sha256::digest(&bytes).iter())
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let frame = crate::input::table::parquet_frame(File::open(path).map_err(io)?, label)?;
+    let mut file = File::open(path).map_err(io)?;
+    let sha256 = crate::input::source::sha256_of(&mut file, label)?;
+    let bytes = file.metadata().map_err(io)?.len();
+    let frame = crate::input::table::parquet_frame(file, label)?;
     let read = Read {
         frame: &frame,
         label,
         first: 0,
     };
+    if frame.height() == 0 {
+        return Err(LoadError::Reader {
+            path: label.into(),
+            message: "a chain aggregate with no rows (it holds no prompts)".into(),
+        });
+    }
     let models = model_names(&read)?;
     let resolution = resolution(&read)?;
     let ints = |name: &str| read.ints(name);
@@ -133,19 +137,13 @@ pub fn read_chain_aggregate(
         let why = format!("{total} records in all; at most 2^53");
         return Err(read.bad(None, super::RECORDS, why));
     }
-    if rows.is_empty() {
-        return Err(LoadError::Reader {
-            path: label.into(),
-            message: "a chain aggregate with no rows (it holds no prompts)".into(),
-        });
-    }
     Ok(ChainAggregate {
         models,
         latency,
         resolution,
         rows,
         sha256,
-        bytes: bytes.len() as u64,
+        bytes,
     })
 }
 
@@ -194,16 +192,35 @@ impl ChainColumns {
                     return Err(read.bad(Some(r), &format!("{ln}_p0"), why.into()));
                 }
             };
+            // A quality lies in [0, 1], so its sum over n prompts in [0, n].
+            if normal(q) > whole(n) {
+                let why = format!("a quality sum above its {n} prompts (qualities lie in [0, 1])");
+                return Err(read.bad(Some(r), &format!("{qn}_p0"), why));
+            }
             sums.push([Some(q), Some(k), l]);
+        }
+        let oracle = [
+            fitting(read, r, ORACLE_SUMS[0], self.oracle[0][r], n)?,
+            fitting(read, r, ORACLE_SUMS[1], self.oracle[1][r], n)?,
+        ];
+        // The oracle's quality is each prompt's best: at least every model's, at most 1.
+        let best = normal(oracle[0]);
+        let most = (sums.iter())
+            .filter_map(|s| s[0].map(normal))
+            .max()
+            .unwrap_or_default();
+        if best > whole(n) || best < most {
+            let why = format!(
+                "the oracle's quality sum must lie between the best model's and the {n} prompts \
+                 (each prompt's oracle quality is its best model's, at most 1)"
+            );
+            return Err(read.bad(Some(r), &format!("{}_p0", ORACLE_SUMS[0]), why));
         }
         Ok(ChainAggregateRow {
             confidence: keys,
             records: n,
             sums,
-            oracle: [
-                fitting(read, r, ORACLE_SUMS[0], self.oracle[0][r], n)?,
-                fitting(read, r, ORACLE_SUMS[1], self.oracle[1][r], n)?,
-            ],
+            oracle,
         })
     }
 }
@@ -294,6 +311,20 @@ fn key_at(
             Err(read.bad(Some(r), &confidence_column(i), why))
         }
     }
+}
+
+/// Limb sums with the lower two carried up (each in [0, 2^60)), so that comparing the triples
+/// compares the sums exactly.
+fn normal([p0, p1, p2]: [i128; 3]) -> (i128, i128, i128) {
+    let limb = 1i128 << 60;
+    let (p1, p2) = (p1 + p2.div_euclid(limb), p2.rem_euclid(limb));
+    (p0 + p1.div_euclid(limb), p1.rem_euclid(limb), p2)
+}
+
+/// The whole number `n` as normal limbs: n = p0 · 2^40 + p1 · 2^-20.
+fn whole(n: u64) -> (i128, i128, i128) {
+    let n = i128::from(n);
+    (n >> 40, (n & ((1 << 40) - 1)) << 20, 0)
 }
 
 /// Row `r`'s three limb sums of `sum` over `records` values in range.

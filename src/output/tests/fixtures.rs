@@ -415,6 +415,7 @@ pub fn chain_report(objective: Objective) -> crate::report::chains::ChainReport 
     let mut run = run(objective);
     run.costs.small.default = true;
     run.costs.large.default = true;
+    run.costs.baseline = None;
     crate::report::chains::chain_report(
         crate::report::chains::ChainSource::Records(loaded),
         &run,

@@ -101,11 +101,54 @@ pub fn records_table(
 ) -> Result<ChainTable> {
     refuse_unsupported(run)?;
     let (prompts, _) = run_prompts(loaded, run)?;
+    if resolution >= 0 {
+        unkeyable(loaded, &prompts, resolution)?;
+    }
     Ok(ChainTable::of_prompts(&prompts, resolution))
+}
+
+/// Refuses a confidence whose product by 2^`resolution` overflows (its key would be infinite),
+/// naming the finest resolution that keys every confidence.
+fn unkeyable(loaded: &LoadedMulti, prompts: &[ModelData], resolution: i64) -> Result<()> {
+    let scale = 2f64.powi(resolution as i32);
+    for m in prompts {
+        if let Some(i) = m.confidence.iter().position(|c| !(c * scale).is_finite()) {
+            let largest =
+                (prompts.iter().flat_map(|m| &m.confidence)).fold(0.0f64, |a, c| a.max(c.abs()));
+            let finest = (0..=resolution)
+                .rev()
+                .find(|&k| (largest * 2f64.powi(k as i32)).is_finite())
+                .map_or("none".into(), |k| k.to_string());
+            bail!(
+                "--resolution {resolution}: model {:?}, prompt {}: confidence {:e} times 2^{resolution} \
+                 overflows, so it has no key; the finest resolution that keys every confidence is \
+                 {finest}",
+                m.name,
+                loaded.set.ids[i],
+                m.confidence[i]
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The aggregate's cells over the run's models.
 fn from_aggregate(table: &ChainTable, input: ChainInput, run: &RunSettings) -> Result<Prepared> {
+    let given = [
+        (run.chains.sheets.len() > 1, "--prices"),
+        (
+            run.load.fields != Default::default()
+                || run.chains.fields != crate::input::multi::MultiFields::default(),
+            "--field",
+        ),
+    ];
+    if let Some((_, flag)) = given.iter().find(|(on, _)| *on) {
+        bail!(
+            "{}: {flag}: a chain aggregate was read and priced when it was built; give {flag} \
+             to `calibrate aggregate` (or run on the eval set)",
+            input.path
+        );
+    }
     if let Some(how) = &run.holdout {
         let flag = match how {
             Holdout::Fraction { .. } => "--holdout",

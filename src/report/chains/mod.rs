@@ -224,6 +224,15 @@ pub fn refuse_unsupported(run: &RunSettings) -> Result<()> {
     } else if !run.costs.small.default || !run.costs.large.default {
         "--small-cost/--large-cost price the two models of a pair; a multi-model input prices \
          each model by its cost field or by its tokens and a --prices sheet"
+    } else if run.costs.small_timeout_ms.is_some() {
+        "--small-timeout-ms escalates the small model's slow answers; a chain has no single \
+         small model, so it is not supported with a multi-model input"
+    } else if run.costs.baseline.is_some() {
+        "--baseline/--baseline-cost compare a pair with a third model; with a multi-model \
+         input, add that model to the eval set and compare chains"
+    } else if run.costs.large_output_ratio != 1.0 {
+        "--large-output-ratio estimates a pair's large output tokens; a multi-model input \
+         gives each model's own output_tokens"
     } else {
         return Ok(());
     };

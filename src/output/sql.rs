@@ -151,11 +151,16 @@ impl Dialect {
         }
     }
 
-    /// floor(x) for a double, as a double (Spark's FLOOR returns a 64-bit integer, which
-    /// overflows past 2^63; x - pmod(x, 1) is exact).
+    /// floor(x) for a double, as a double. Spark's FLOOR returns a 64-bit integer, which
+    /// overflows past 2^63, so it floors below 2^52 only, where every result fits, and keeps x
+    /// above, where every double is already whole (x - pmod(x, 1) was exact but for negatives
+    /// of magnitude below 2^-53, whose pmod rounds to 0 and which it left unfloored).
     fn floor(self, x: &str) -> String {
         match self {
-            Dialect::Spark => format!("({x} - pmod({x}, {}))", self.int(1)),
+            Dialect::Spark => format!(
+                "CASE WHEN ABS({x}) < {} THEN CAST(FLOOR({x}) AS DOUBLE) ELSE {x} END",
+                self.int(1 << 52)
+            ),
             _ => format!("FLOOR({x})"),
         }
     }

@@ -367,7 +367,12 @@ fn the_sql_on_duckdb_and_spark_builds_the_local_aggregate_and_the_logs_monitor_b
         return;
     };
     let s = Scratch::new();
-    let records = eval_set(4000, 21, false);
+    let mut records = eval_set(4000, 21, false);
+    // A negative confidence so small that x - pmod(x, 1) left it unfloored on Spark.
+    let mut tiny = records[0].clone();
+    tiny["confidence"] = serde_json::json!(-1e-20);
+    tiny["id"] = serde_json::json!("tiny");
+    records.push(tiny);
     let col_f64 =
         |k: &str| -> Vec<f64> { records.iter().map(|r| r[k].as_f64().unwrap()).collect() };
     let col_i64 = |k: &str| -> Vec<i64> {

@@ -78,11 +78,18 @@ pub fn aggregate_files(
     });
     let mut summary = serde_json::to_string_pretty(&summary)?;
     summary.push('\n');
-    Ok(vec![
+    let mut files = vec![
         ("sweep.csv", csv),
         ("summary.json", summary.into_bytes()),
         ("report.md", markdown(report, run).into_bytes()),
-    ])
+    ];
+    if report.plan.is_some() {
+        files.push((
+            "segments.csv",
+            super::csv::segments_csv(report.plan.as_ref())?,
+        ));
+    }
+    Ok(files)
 }
 
 fn recommendation_json(report: &AggregateReport) -> serde_json::Value {

@@ -152,24 +152,30 @@ impl Exporter for SegmentsCsv {
     }
 
     fn render(&self, report: &Report) -> Result<Vec<u8>> {
-        let mut w = ::csv::Writer::from_writer(Vec::new());
-        let mut header = vec!["segment", "row", "records"];
-        header.extend(COLUMNS);
-        w.write_record(&header)?;
-        let Some(plan) = &report.deployment.plan else {
-            return Ok(w.into_inner()?);
-        };
-        for s in &plan.segments {
-            let name = shortened(&s.name);
-            let rows = s.rows.iter().map(|m| ("grid", m));
-            for (kind, m) in rows.chain(std::iter::once(("policy", &s.chosen))) {
-                let mut row = vec![name.to_string(), kind.to_string(), s.records.to_string()];
-                row.extend(cells(m));
-                w.write_record(&row)?;
-            }
-        }
-        Ok(w.into_inner()?)
+        segments_csv(report.deployment.plan.as_ref())
     }
+}
+
+/// `segments.csv` of a per-segment plan (the header alone without one), from the records or
+/// from an aggregate's cells alike.
+pub fn segments_csv(plan: Option<&crate::policy::segments::Plan>) -> Result<Vec<u8>> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["segment", "row", "records"];
+    header.extend(COLUMNS);
+    w.write_record(&header)?;
+    let Some(plan) = plan else {
+        return Ok(w.into_inner()?);
+    };
+    for s in &plan.segments {
+        let name = shortened(&s.name);
+        let rows = s.rows.iter().map(|m| ("grid", m));
+        for (kind, m) in rows.chain(std::iter::once(("policy", &s.chosen))) {
+            let mut row = vec![name.to_string(), kind.to_string(), s.records.to_string()];
+            row.extend(cells(m));
+            w.write_record(&row)?;
+        }
+    }
+    Ok(w.into_inner()?)
 }
 
 /// The longest segment name `segments.csv` repeats whole, in bytes.

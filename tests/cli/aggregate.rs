@@ -1294,6 +1294,30 @@ fn an_aggregates_policy_monitors_the_logs_as_the_records_policy_does() {
     };
     assert!(interval(&agg)["lo"].is_number());
     assert_eq!(interval(&eval), interval(&agg));
+    // sweep writes the per-segment table of the records, and its summary.json carries the
+    // policy recommend prints.
+    let seg = [
+        "--min-quality",
+        "0.95",
+        "--segment-by",
+        "task_type",
+        "--bootstrap",
+        "0",
+    ];
+    ok(&s.run_out("sweep", &eval, "raw-sweep", &seg));
+    ok(&s.run_out("sweep", &agg, "agg-sweep", &seg));
+    assert!(s.read("raw-sweep/segments.csv") == s.read("agg-sweep/segments.csv"));
+    assert!(s.text("agg-sweep/segments.csv").lines().count() > 100);
+    let printed = super::harness::run("recommend", &agg, &seg[..4]);
+    let summary = s.json("agg-sweep/summary.json");
+    let text = stdout(&super::harness::run(
+        "recommend",
+        &agg,
+        &[&seg[..4], &["--print", "json"]].concat(),
+    ));
+    let from_recommend: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(summary["policy"], from_recommend["policy"]);
+    assert_eq!(printed.status.code(), Some(0));
     // The other documents, too, differ only in the input's sha256.
     for format in ["yaml", "toml", "env"] {
         let flags = ["--min-quality", "0.95", "--print", format];

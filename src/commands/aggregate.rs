@@ -76,13 +76,17 @@ fn add_eval_set(
     }
     let bar = output::progress::Bar::new(run.quiet);
     let (mut read_records, mut dropped) = (0u64, 0u64);
+    let mut defaulted = None;
     let mut add = |loaded: Loaded| -> Result<()> {
         let before = read_records;
         read_records += loaded.drops.read;
         dropped += loaded.drops.dropped;
         let added = report::aggregate::add_records(table, &loaded, run, config.resolution);
         match added {
-            Ok(()) => Ok(()),
+            Ok(warning) => {
+                defaulted = defaulted.take().or(warning);
+                Ok(())
+            }
             Err(e) if before == 0 => Err(anyhow::Error::new(e).context(label.clone())),
             // The parts before were of this input: one of its fields is in some records only.
             Err(report::RunError::Merge(why)) => {
@@ -117,6 +121,8 @@ fn add_eval_set(
              (--skip-invalid)"
         );
     }
+    // The aggregate keeps the prices, not where they came from: say it now.
+    output::stderr::text(&output::warnings_text(defaulted.as_slice()));
     Ok(())
 }
 

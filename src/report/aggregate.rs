@@ -137,14 +137,17 @@ pub fn priced(run: &RunSettings) -> bool {
 
 /// Adds an eval set's records, priced and segmented as `run` says, to `table` (a new table keyed
 /// at `resolution` when there is none yet); their latencies are sketched when the records carry
-/// both models'. Records of another shape (large labels, latencies) are refused.
+/// both models'. Records of another shape (large labels, latencies) are refused. Returns the
+/// default-costs warning when a model was priced by the built-in defaults (an aggregate cannot
+/// tell later).
 pub fn add_records(
     table: &mut Option<CellTable>,
     loaded: &Loaded,
     run: &RunSettings,
     resolution: i64,
-) -> Result<(), RunError> {
+) -> Result<Option<super::warnings::Warning>, RunError> {
     let prepared = prepare(loaded, run)?;
+    let defaulted = super::warnings::default_costs(loaded, run, &prepared);
     let input = prepared.input();
     unkeyable(input.confidence, resolution)?;
     let segments = run.policy.segment_by.clone();
@@ -172,7 +175,7 @@ pub fn add_records(
     if let Some(latency) = latency {
         table.add_record_latencies(input.confidence, latency, input.safeguarded, groups);
     }
-    Ok(())
+    Ok(defaulted)
 }
 
 /// Refuses confidences whose key at `resolution` (a product by 2^resolution) would overflow to

@@ -209,7 +209,11 @@ fn ties(sweep: &Sweep) -> Vec<(f64, usize)> {
 }
 
 /// The default costs in use, with the unmapped columns that look like costs or tokens.
-fn default_costs(loaded: &Loaded, run: &RunSettings, prepared: &Prepared<'_>) -> Option<Warning> {
+pub(super) fn default_costs(
+    loaded: &Loaded,
+    run: &RunSettings,
+    prepared: &Prepared<'_>,
+) -> Option<Warning> {
     let default = |s: &CostSource| match s {
         CostSource::Default(c) => Some(*c),
         _ => None,

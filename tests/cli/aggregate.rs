@@ -1365,3 +1365,35 @@ fn close_json(a: &serde_json::Value, b: &serde_json::Value, path: &str) {
         _ => assert_eq!(a, b, "{path}"),
     }
 }
+
+#[test]
+fn building_with_the_default_costs_is_warned_once() {
+    // The aggregate keeps the summed costs, not that they were the built-in defaults: the
+    // build says so on stderr, once for all its parts, as sweep does on the records.
+    let s = Scratch::new();
+    let eval = s.write("eval.jsonl", jsonl(&eval_set(300, 41, true)));
+    let build = |flags: &[&str]| {
+        calibrate()
+            .args(["aggregate", "--part-bytes", "4000", "--out"])
+            .arg(s.join("agg.parquet"))
+            .arg(&eval)
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    let out = build(&[]);
+    ok(&out);
+    assert_eq!(
+        stderr(&out).matches("warning: Default costs.").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    let priced = build(&["--small-cost", "0.001", "--large-cost", "0.01"]);
+    ok(&priced);
+    assert!(
+        !stderr(&priced).contains("Default costs"),
+        "{}",
+        stderr(&priced)
+    );
+}

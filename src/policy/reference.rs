@@ -14,6 +14,10 @@ use crate::engine::sums::{ascending_key, from_ascending_key};
 use crate::engine::sweep::SweepInput;
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
 
+/// What a reference describes, in words (the same from records and from cells).
+const SCALE: &str = "the thresholded signal (the raw signal mapped through signal.recalibration \
+                     when there is one), over eval records no override escalated";
+
 /// Percentile step of the bin edges (5 %: 20 bins before ties merge and the threshold splits).
 const EDGE_STEP: usize = 5;
 
@@ -81,9 +85,7 @@ pub fn reference(
         distribution_of(&input, &all, signal.collect(), threshold)
     });
     Reference {
-        scale: "the thresholded signal (the raw signal mapped through signal.recalibration \
-                when there is one), over eval records no override escalated"
-            .into(),
+        scale: SCALE.into(),
         target,
         cost,
         overridden: (n - all.len()) as u64,
@@ -93,31 +95,46 @@ pub fn reference(
     }
 }
 
-/// The bin edges (every 5th percentile, and the threshold when it splits the range) and the
-/// deciles of `n` sorted values, `at(i)` being the i-th: the lower p-th percentile is
-/// `at(p · (n − 1) / 100)`.
-pub(super) fn edges_and_deciles(
-    n: usize,
-    at: impl Fn(usize) -> f64,
-    threshold: Option<f64>,
-) -> (Vec<f64>, Vec<f64>) {
-    if n == 0 {
-        return (vec![0.0, 1.0], vec![0.0, 1.0]);
+/// The empty distribution of `n` sorted values, `at(i)` being the i-th, routed at `threshold`:
+/// its bin edges (every 5th percentile, and the threshold when it splits the range; the lower
+/// p-th percentile is `at(p · (n − 1) / 100)`), deciles, and zero counts.
+pub(super) fn binned(n: usize, at: impl Fn(usize) -> f64, threshold: Option<f64>) -> Distribution {
+    let (edges, deciles) = if n == 0 {
+        (vec![0.0, 1.0], vec![0.0, 1.0])
+    } else {
+        let percentile = |p: usize| at(p * (n - 1) / 100);
+        let mut edges: Vec<f64> = (0..=100).step_by(EDGE_STEP).map(percentile).collect();
+        let mut deciles: Vec<f64> = (0..=100).step_by(10).map(percentile).collect();
+        if let Some(t) = threshold.filter(|t| *t > at(0) && *t <= at(n - 1)) {
+            edges.push(t);
+        }
+        edges.sort_by(f64::total_cmp);
+        edges.dedup();
+        deciles.dedup();
+        if edges.len() == 1 {
+            edges.push(edges[0]);
+            deciles.push(deciles[0]);
+        }
+        (edges, deciles)
+    };
+    Distribution {
+        records: n as u64,
+        threshold,
+        escalated: 0,
+        sd: 0.0,
+        counts: vec![0; edges.len() - 1],
+        small_quality: Vec::new(),
+        large_quality: None,
+        edges,
+        deciles,
     }
-    let percentile = |p: usize| at(p * (n - 1) / 100);
-    let mut edges: Vec<f64> = (0..=100).step_by(EDGE_STEP).map(percentile).collect();
-    let mut deciles: Vec<f64> = (0..=100).step_by(10).map(percentile).collect();
-    if let Some(t) = threshold.filter(|t| *t > at(0) && *t <= at(n - 1)) {
-        edges.push(t);
-    }
-    edges.sort_by(f64::total_cmp);
-    edges.dedup();
-    deciles.dedup();
-    if edges.len() == 1 {
-        edges.push(edges[0]);
-        deciles.push(deciles[0]);
-    }
-    (edges, deciles)
+}
+
+/// Each bin's mean: its sum over its count (`None` for an empty bin).
+pub(super) fn bin_means(sums: &[f64], counts: &[u64]) -> Vec<Option<f64>> {
+    (sums.iter().zip(counts))
+        .map(|(s, c)| (*c > 0).then(|| s / *c as f64))
+        .collect()
 }
 
 /// The binned distribution of the records `rows` routed at `threshold`.
@@ -137,18 +154,7 @@ fn distribution_of(
     threshold: Option<f64>,
 ) -> Distribution {
     let n = signal.len();
-    let (edges, deciles) = edges_and_deciles(n, |p| signal[p], threshold);
-    let mut d = Distribution {
-        records: n as u64,
-        threshold,
-        escalated: 0,
-        sd: 0.0,
-        counts: vec![0; edges.len() - 1],
-        small_quality: Vec::new(),
-        large_quality: None,
-        edges,
-        deciles,
-    };
+    let mut d = binned(n, |p| signal[p], threshold);
     let bins = d.counts.len();
     let (mut small, mut large) = (vec![0.0; bins], vec![0.0; bins]);
     for &i in rows {
@@ -159,13 +165,8 @@ fn distribution_of(
             large[b] += l[i];
         }
     }
-    let mean_of = |sums: &[f64]| -> Vec<Option<f64>> {
-        (sums.iter().zip(&d.counts))
-            .map(|(s, c)| (*c > 0).then(|| s / *c as f64))
-            .collect()
-    };
-    d.small_quality = mean_of(&small);
-    d.large_quality = input.large_quality.map(|_| mean_of(&large));
+    d.small_quality = bin_means(&small, &d.counts);
+    d.large_quality = input.large_quality.map(|_| bin_means(&large, &d.counts));
     d.escalated = match threshold {
         Some(t) => signal.partition_point(|x| *x < t) as u64,
         None => n as u64,

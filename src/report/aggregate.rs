@@ -114,6 +114,10 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
         "--where needs each record's fields; filter when aggregating"
     } else if run.split_ties.is_some() {
         "--split-ties routes by each request's id"
+    } else if run.certify.is_some() && !run.policy.segment_by.is_empty() {
+        "--certify with --segment-by: the records' run also certifies a per-segment policy and \
+         deploys it when cheaper, which is not computed from cells yet; certify the global \
+         threshold (drop --segment-by) or run on the eval set"
     } else if run.signal.recalibrate.is_some()
         || run.signal.source != crate::signals::settings::SignalSource::Confidence
     {

@@ -121,7 +121,14 @@ fn reference(
         labels: &labels,
         thresholds: &thresholds,
     });
-    cells_reference(points, overridden, cost, (threshold, target), segments)
+    let large = table.large;
+    cells_reference(
+        points,
+        (overridden, large),
+        cost,
+        (threshold, target),
+        segments,
+    )
 }
 
 /// The reference's segments: the plan's, else the task types the aggregate carries, else none;

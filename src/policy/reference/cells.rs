@@ -5,7 +5,7 @@
 //! qualities and the spread are the same up to the order of floating sums. Keys floored to
 //! 2^-k stand for their records' confidences. Pure.
 
-use super::edges_and_deciles;
+use super::{bin_means, binned};
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
 
 /// One cell as the reference sees it.
@@ -38,13 +38,13 @@ pub struct CellSegments<'a> {
 /// routed at `threshold` (per segment with `segments`).
 pub fn cells_reference(
     mut points: Vec<CellPoint>,
-    overridden: u64,
+    (overridden, large): (u64, bool),
     cost: ReferenceCost,
     (threshold, target): (Option<f64>, Option<f64>),
     segments: Option<CellSegments<'_>>,
 ) -> Reference {
     points.sort_by(|a, b| a.confidence.total_cmp(&b.confidence));
-    let overall = distribution_of_cells(&points, threshold);
+    let overall = distribution_of_cells(&points, threshold, large);
     let (segment_by, segs) = match &segments {
         Some(s) => {
             let per = (s.labels.iter().enumerate())
@@ -56,7 +56,7 @@ pub fn cells_reference(
                         .collect();
                     ReferenceSegment {
                         matches: labels.iter().cloned().collect(),
-                        distribution: distribution_of_cells(&own, s.thresholds[k]),
+                        distribution: distribution_of_cells(&own, s.thresholds[k], large),
                     }
                 })
                 .collect();
@@ -65,9 +65,7 @@ pub fn cells_reference(
         None => (Vec::new(), Vec::new()),
     };
     Reference {
-        scale: "the thresholded signal over the aggregate's cells no override escalated (each \
-                cell standing for its records)"
-            .into(),
+        scale: super::SCALE.into(),
         target,
         cost,
         overridden,
@@ -77,8 +75,13 @@ pub fn cells_reference(
     }
 }
 
-/// The binned distribution of cells sorted by confidence, routed at `threshold`.
-fn distribution_of_cells(points: &[CellPoint], threshold: Option<f64>) -> Distribution {
+/// The binned distribution of cells sorted by confidence, routed at `threshold` (`large`: the
+/// large model's quality is known, so each bin has its mean, `None` in an empty one).
+fn distribution_of_cells(
+    points: &[CellPoint],
+    threshold: Option<f64>,
+    large: bool,
+) -> Distribution {
     // The end (exclusive) of each cell's run of positions among its records.
     let ends: Vec<u64> = (points.iter())
         .scan(0u64, |end, p| {
@@ -88,19 +91,7 @@ fn distribution_of_cells(points: &[CellPoint], threshold: Option<f64>) -> Distri
         .collect();
     let n = ends.last().copied().unwrap_or(0) as usize;
     let at = |i: usize| points[ends.partition_point(|&e| e <= i as u64)].confidence;
-    let (edges, deciles) = edges_and_deciles(n, at, threshold);
-    let large = points.first().is_some_and(|p| p.large_quality.is_some());
-    let mut d = Distribution {
-        records: n as u64,
-        threshold,
-        escalated: 0,
-        sd: 0.0,
-        counts: vec![0; edges.len() - 1],
-        small_quality: Vec::new(),
-        large_quality: None,
-        edges,
-        deciles,
-    };
+    let mut d = binned(n, at, threshold);
     let bins = d.counts.len();
     let (mut small, mut large_sums) = (vec![0.0; bins], vec![0.0; bins]);
     for p in points {
@@ -109,13 +100,8 @@ fn distribution_of_cells(points: &[CellPoint], threshold: Option<f64>) -> Distri
         small[b] += p.small_quality;
         large_sums[b] += p.large_quality.unwrap_or(0.0);
     }
-    let mean_of = |sums: &[f64]| -> Vec<Option<f64>> {
-        (sums.iter().zip(&d.counts))
-            .map(|(s, c)| (*c > 0).then(|| s / *c as f64))
-            .collect()
-    };
-    d.small_quality = mean_of(&small);
-    d.large_quality = large.then(|| mean_of(&large_sums));
+    d.small_quality = bin_means(&small, &d.counts);
+    d.large_quality = large.then(|| bin_means(&large_sums, &d.counts));
     d.escalated = match threshold {
         Some(t) => (points.iter().filter(|p| p.confidence < t))
             .map(|p| p.records)
@@ -156,7 +142,7 @@ mod tests {
             large: 2.0,
             baseline: None,
         };
-        let r = cells_reference(points, 0, cost, (Some(0.3), Some(0.9)), None);
+        let r = cells_reference(points, (0, false), cost, (Some(0.3), Some(0.9)), None);
         let d = &r.overall;
         assert_eq!(d.edges, [0.1, 0.3, 0.5]);
         assert_eq!(d.deciles, [0.1, 0.3, 0.5]);

@@ -323,7 +323,7 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
 /// Reads a multi-model eval set behind a progress bar, or a chain aggregate, when the input is
 /// one (`None`: a two-model eval set or aggregate, read by [`load`] or [`aggregate_table`]).
 pub(crate) fn load_chains(run: &RunSettings) -> Result<Option<report::chains::ChainSource>> {
-    if let Some(agg) = input::aggregate::chains::chain_aggregate_input(&run.load)? {
+    if let Some(agg) = input::aggregate::chain_aggregate_input(&run.load)? {
         if !run.chains.join.is_empty() {
             bail!(
                 "{}: --join: a chain aggregate already holds every model; merge aggregates \

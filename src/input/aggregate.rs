@@ -223,17 +223,23 @@ impl Read<'_> {
         (self.column(name)?.cast(to)).map_err(|e| self.bad(None, name, e.to_string()))
     }
 
-    /// Every column, with the version and resolution checked in every row.
-    fn columns(&self) -> Result<Columns, LoadError> {
-        for (r, v) in self.ints(VERSION_COLUMN)?.iter().enumerate() {
-            if *v != Some(VERSION.into()) {
+    /// Checks `column` holds `version` in every row (`schema`: its name in words).
+    fn version(&self, column: &str, version: i64, schema: &str) -> Result<(), LoadError> {
+        for (r, v) in self.ints(column)?.iter().enumerate() {
+            if *v != Some(version.into()) {
                 let why = format!(
-                    "expected {VERSION}, found {} (this calibrate reads schema version {VERSION})",
+                    "expected {version}, found {} (this calibrate reads {schema} version \
+                     {version})",
                     shown(*v)
                 );
-                return Err(self.bad(Some(r), VERSION_COLUMN, why));
+                return Err(self.bad(Some(r), column, why));
             }
         }
+        Ok(())
+    }
+
+    /// The resolution column, checked to hold one value in -1..=60 in every row.
+    fn resolutions(&self) -> Result<Vec<Option<i128>>, LoadError> {
         let resolution = self.ints(RESOLUTION)?;
         let first = resolution.first().copied().flatten();
         for (r, v) in resolution.iter().enumerate() {
@@ -246,6 +252,13 @@ impl Read<'_> {
                 return Err(self.bad(Some(r), RESOLUTION, why));
             }
         }
+        Ok(resolution)
+    }
+
+    /// Every column, with the version and resolution checked in every row.
+    fn columns(&self) -> Result<Columns, LoadError> {
+        self.version(VERSION_COLUMN, VERSION, "schema")?;
+        let resolution = self.resolutions()?;
         let confidence = self.cast(CONFIDENCE, &DataType::Float64)?;
         let limbs = |sum: &str| -> Result<Vec<[Option<i128>; 3]>, LoadError> {
             let [a, b, c] = limb_columns(sum).map(|c| self.ints(&c));
@@ -473,5 +486,5 @@ pub mod logs;
 mod open;
 mod parts;
 
-pub use open::aggregate_input;
+pub use open::{aggregate_input, chain_aggregate_input};
 pub use parts::load_in_parts;

@@ -262,7 +262,13 @@ fn a_bad_aggregate_is_named_by_row_and_column() {
         vec!["--small-cost", "2"],
         vec!["--holdout", "0.2"],
         vec!["--where", "task_type=qa"],
-        vec!["--certify", "--min-quality", "0.8", "--segment-by", "task_type"],
+        vec![
+            "--certify",
+            "--min-quality",
+            "0.8",
+            "--segment-by",
+            "task_type",
+        ],
     ] {
         let out = super::harness::run("recommend", &agg, &flags);
         assert_eq!(out.status.code(), Some(2), "{flags:?}");
@@ -1280,14 +1286,25 @@ fn an_aggregates_policy_monitors_the_logs_as_the_records_policy_does() {
     };
     assert_eq!(monitor(&raw, "raw"), monitor(&cells, "agg"));
     // A segment an override empties keeps its keys (its bins' means are null).
-    let held = ["--min-quality", "0.95", "--always-large", "task_type=code", "--print", "json"];
+    let held = [
+        "--min-quality",
+        "0.95",
+        "--always-large",
+        "task_type=code",
+        "--print",
+        "json",
+    ];
     let held_doc = |input: &std::path::Path| -> serde_json::Value {
         let out = super::harness::run("recommend", input, &held);
         serde_json::from_str(&stdout(&out)).unwrap()
     };
     let (a, b) = (held_doc(&eval), held_doc(&agg));
     assert_eq!(policy_core(&a), policy_core(&b));
-    close_json(&a["policy"]["reference"], &b["policy"]["reference"], "held reference");
+    close_json(
+        &a["policy"]["reference"],
+        &b["policy"]["reference"],
+        "held reference",
+    );
     // Intervals at the recommended threshold: Wilson's from counts, the records' own.
     let intervals = [
         "--min-quality",

@@ -100,14 +100,10 @@ pub fn better(goal: &ChainGoal, a: (f64, f64), b: (f64, f64)) -> Ordering {
     }
 }
 
-/// [`better`] across chains, where sums taken in different orders can differ in the last bits:
-/// both means are first rounded to 40 significant bits (a relative 2^-41, about 4.5e-13), so
-/// points that agree that far are equally good and the shorter chain wins (a stage that never
-/// runs adds nothing but a model to deploy). Rounding, unlike a tolerance, keeps the order
-/// total: a sort needs that (a tolerance is not transitive, and the sort panicked on it).
-fn ranked(goal: &ChainGoal, a: (f64, f64), b: (f64, f64)) -> Ordering {
-    let round = |x: f64| f64::from_bits((x.to_bits() + (1 << 11)) & !((1 << 12) - 1));
-    better(goal, (round(a.0), round(a.1)), (round(b.0), round(b.1)))
+/// A mean rounded to 40 significant bits (a relative 2^-41, about 4.5e-13): sums taken in
+/// different orders differ below that.
+fn rounded(x: f64) -> f64 {
+    f64::from_bits((x.to_bits() + (1 << 11)) & !((1 << 12) - 1))
 }
 
 /// The best point of a frontier of totals over `n` prompts, if any meets the goal.
@@ -156,15 +152,30 @@ pub fn choose(searched: &[Searched], goal: &ChainGoal, n: usize) -> Choice {
         .map(|s| best_point(&s.frontier, goal, n))
         .collect();
     let means = |p: &Point| (p.cost / n as f64, p.quality / n as f64);
+    let stages = |c: usize| searched[c].chain.len();
     let mut ranking: Vec<usize> = (0..searched.len()).collect();
     ranking.sort_by(|&a, &b| match (&per_chain[a], &per_chain[b]) {
-        (Some(pa), Some(pb)) => ranked(goal, means(pb), means(pa))
-            .then(searched[a].chain.len().cmp(&searched[b].chain.len()))
+        (Some(pa), Some(pb)) => better(goal, means(pb), means(pa))
+            .then(stages(a).cmp(&stages(b)))
             .then(a.cmp(&b)),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cmp(&b),
     });
+    // Sums taken in different orders differ in the last bits: neighbours whose means agree to
+    // 40 bits are equally good, and the shorter chain goes first (a stage that never runs adds
+    // nothing but a model to deploy). A tolerance inside the sort is not transitive (the sort
+    // panicked on it), so the runs are reordered after it.
+    let key = |c: usize| per_chain[c].map(|p| (rounded(means(&p).0), rounded(means(&p).1)));
+    let mut start = 0;
+    while start < ranking.len() {
+        let Some(k) = key(ranking[start]) else { break };
+        let end = (start..ranking.len())
+            .find(|&i| key(ranking[i]) != Some(k))
+            .unwrap_or(ranking.len());
+        ranking[start..end].sort_by(|&a, &b| stages(a).cmp(&stages(b)).then(a.cmp(&b)));
+        start = end;
+    }
     let pick = ranking
         .first()
         .and_then(|&c| per_chain[c].map(|point| Pick { chain: c, point }));
@@ -212,43 +223,54 @@ fn envelope(searched: &[Searched]) -> Vec<Pick> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::chains::Chain;
 
     #[test]
-    fn ranking_is_a_total_order_on_near_ties() {
-        // Points a few 1e-13 apart (what sums in another order give): a tolerance made a < b,
-        // b < c but a = c, and sort_by panicked. Every triple must now be transitive, and the
-        // sort must run.
-        let goals = [
+    fn near_ties_go_to_the_shorter_chain_and_the_sort_holds() {
+        // Points a few 1e-13 apart (what sums in another order give): a tolerance inside the
+        // sort made a < b, b < c but a = c, and sort_by panicked on forty such chains. Now the
+        // sort is exact and runs of equal rounded means put the shorter chain first.
+        let chain = |k: usize| Chain {
+            stages: (0..k).collect(),
+        };
+        let searched: Vec<Searched> = (0..40)
+            .map(|i| {
+                let e = i as f64 * 3e-13;
+                Searched {
+                    chain: chain(1 + (39 - i) % 4),
+                    frontier: vec![Point {
+                        cost: 0.5 * (1.0 + e),
+                        quality: 0.8 * (1.0 - e * (i % 3) as f64),
+                        taus: [f64::NAN; 7],
+                    }],
+                    grid: None,
+                }
+            })
+            .collect();
+        for goal in [
             ChainGoal::MinQuality { target: 0.0 },
             ChainGoal::Budget { max_cost: 1.0 },
             ChainGoal::QualityTimesSavings {
                 reference_cost: 2.0,
             },
-        ];
-        let points: Vec<(f64, f64)> = (0..40)
-            .map(|i| {
-                let e = f64::from(i) * 3e-13;
-                (0.5 * (1.0 + e), 0.8 * (1.0 - e * f64::from(i % 3)))
-            })
-            .collect();
-        for goal in &goals {
-            let cmp = |a: &(f64, f64), b: &(f64, f64)| ranked(goal, *a, *b);
-            for a in &points {
-                for b in &points {
-                    assert_eq!(cmp(a, b), cmp(b, a).reverse());
-                    for c in &points {
-                        if cmp(a, b) != Ordering::Greater && cmp(b, c) != Ordering::Greater {
-                            assert_ne!(cmp(a, c), Ordering::Greater, "{a:?} {b:?} {c:?}");
-                        }
-                    }
-                }
-            }
-            let mut sorted = points.clone();
-            sorted.sort_by(cmp);
-            // Points equal to 40 bits compare equal; those apart by more keep better's order.
-            let (a, b) = ((0.5, 0.8), (0.5 * (1.0 + 1e-15), 0.8));
-            assert_eq!(cmp(&a, &b), Ordering::Equal);
-            assert_ne!(cmp(&(0.5, 0.8), &(0.5001, 0.8)), Ordering::Equal);
+        ] {
+            let choice = choose(&searched, &goal, 1);
+            assert_eq!(choice.ranking.len(), 40);
+            // Equal to 40 bits: the two cheapest points, a single stage beats four stages.
+            let two = [(0.5, 0.8), (0.5 * (1.0 + 1e-15), 0.8)];
+            let near: Vec<Searched> = (two.iter().zip([4, 1]))
+                .map(|(&(cost, quality), k)| Searched {
+                    chain: chain(k),
+                    frontier: vec![Point {
+                        cost,
+                        quality,
+                        taus: [f64::NAN; 7],
+                    }],
+                    grid: None,
+                })
+                .collect();
+            let pick = choose(&near, &goal, 1).pick.unwrap();
+            assert_eq!(near[pick.chain].chain.len(), 1, "{goal:?}");
         }
     }
 }

@@ -262,29 +262,9 @@ fn model_names(read: &Read<'_>) -> Result<Vec<String>, LoadError> {
 
 /// The version, checked in every row, and the resolution, the same in every row.
 fn resolution(read: &Read<'_>) -> Result<i64, LoadError> {
-    for (r, v) in read.ints(CHAIN_VERSION_COLUMN)?.iter().enumerate() {
-        if *v != Some(CHAIN_VERSION.into()) {
-            let why = format!(
-                "expected {CHAIN_VERSION}, found {} (this calibrate reads chain schema version \
-                 {CHAIN_VERSION})",
-                shown(*v)
-            );
-            return Err(read.bad(Some(r), CHAIN_VERSION_COLUMN, why));
-        }
-    }
-    let resolution = read.ints(super::RESOLUTION)?;
-    let first = resolution.first().copied().flatten();
-    for (r, v) in resolution.iter().enumerate() {
-        if *v != first || !v.is_some_and(|k| (-1..=60).contains(&k)) {
-            let why = format!(
-                "expected the same resolution in -1..=60 in every row, found {} after {}",
-                shown(*v),
-                shown(first)
-            );
-            return Err(read.bad(Some(r), super::RESOLUTION, why));
-        }
-    }
-    Ok(first.unwrap_or(-1) as i64)
+    read.version(CHAIN_VERSION_COLUMN, CHAIN_VERSION, "chain schema")?;
+    let resolution = read.resolutions()?;
+    Ok(resolution.first().copied().flatten().unwrap_or(-1) as i64)
 }
 
 /// Row `r`'s key of model `i`: finite, and a multiple of 2^-k at resolution k.
@@ -345,33 +325,4 @@ fn fitting(
             Err(read.bad(Some(r), &format!("{sum}_p0"), why))
         }
     }
-}
-
-/// The chain aggregate named by `options`, when its input is one (a Parquet file carrying
-/// [`CHAIN_VERSION_COLUMN`]); `None` otherwise.
-pub fn chain_aggregate_input(
-    options: &crate::input::LoadOptions,
-) -> Result<Option<ChainAggregate>, LoadError> {
-    let crate::input::Source::File(path) = &options.source else {
-        return Ok(None);
-    };
-    let parquet = options
-        .format
-        .or_else(|| crate::input::Format::from_path(path));
-    if parquet != Some(crate::input::Format::Parquet) || path.is_dir() {
-        return Ok(None);
-    }
-    let label = options.source.label();
-    let file = File::open(path).map_err(|source| LoadError::Io {
-        path: label.clone(),
-        source,
-    })?;
-    // A file that cannot be read as Parquet is left to the other loaders, which say why.
-    let Ok(names) = crate::input::table::parquet_names(file, &label) else {
-        return Ok(None);
-    };
-    if !is_chain_aggregate(&names) {
-        return Ok(None);
-    }
-    read_chain_aggregate(path, &label).map(Some)
 }

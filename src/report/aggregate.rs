@@ -115,9 +115,10 @@ pub fn unsupported(run: &RunSettings) -> Option<String> {
     } else if run.split_ties.is_some() {
         "--split-ties routes by each request's id"
     } else if run.certify.is_some() && !run.policy.segment_by.is_empty() {
-        "--certify with --segment-by: the records' run also certifies a per-segment policy and \
-         deploys it when cheaper, which is not computed from cells yet; certify the global \
-         threshold (drop --segment-by) or run on the eval set"
+        "--certify with --segment-by: the records' run also certifies a per-segment policy, \
+         built and tested on two seeded halves of the records, and deploys it when cheaper; \
+         cells cannot be split by record, so certify the global threshold (drop --segment-by) \
+         or run on the eval set"
     } else if run.signal.recalibrate.is_some()
         || run.signal.source != crate::signals::settings::SignalSource::Confidence
     {

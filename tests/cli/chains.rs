@@ -560,3 +560,24 @@ fn parquet_long_form_reads_as_json_lines() {
     }
     assert_eq!(p["policy"], j["policy"]);
 }
+
+#[test]
+fn a_multi_model_set_on_standard_input_is_named_for_what_it_is() {
+    // Only a regular file is looked at for the model column (a pipe can be read once): on
+    // standard input the set is read as a two-model one, and the error says why.
+    let out = calibrate()
+        .arg("recommend")
+        .arg("-")
+        .write_stdin(std::fs::read(fixture("multi.jsonl")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "the records have a \"model\" column: a multi-model eval set is recognised in a \
+             regular file, not on standard input or a pipe"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -185,14 +185,24 @@ fn missing_everywhere(
     map: &FieldMap,
     first: Option<&[String]>,
 ) -> LoadError {
+    // A multi-model set read as a two-model one: only a regular file is looked at for the
+    // model column (standard input and pipes can be read once).
+    let multi = first.is_some_and(|names| names.iter().any(|n| n == "model"))
+        && field == Field::SmallQuality;
+    let hint = match multi {
+        true => " (no record has it; the records have a \"model\" column: a multi-model eval set \
+                 is recognised in a regular file, not on standard input or a pipe)"
+            .to_string(),
+        false => format!(
+            " (no record has it; map another column with --field {}=COLUMN)",
+            field.name()
+        ),
+    };
     LoadError::MissingColumn {
         path: path.into(),
         field: field.name().into(),
         column: map.column(field).into(),
-        hint: format!(
-            " (no record has it; map another column with --field {}=COLUMN)",
-            field.name()
-        ),
+        hint,
         available: match first {
             Some(names) => format!("{} (in the first record)", names.join(", ")),
             None => "none readable".into(),

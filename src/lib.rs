@@ -163,6 +163,10 @@ fn print_bytes(bytes: &[u8]) -> Result<ExitStatus> {
 fn sweep(config: &SweepConfig) -> Result<ExitStatus> {
     // A bad output path fails before the long work.
     let out = output::OutputDir::prepare(&config.out)?;
+    let mut inputs: Vec<&std::path::Path> =
+        config.run.chains.join.iter().map(|p| p.as_path()).collect();
+    inputs.extend(config.run.load.source.path());
+    out.keeps(&inputs)?;
     if let Some(source) = load_chains(&config.run)? {
         let settings = config.sweep.intervals.settings(source.prompts());
         let report = report::chains::chain_report(source, &config.run, Some(settings))?;
@@ -295,6 +299,15 @@ fn economics(config: &EconomicsConfig) -> Result<ExitStatus> {
 /// Load, measure every candidate signal, write the comparison, print the ranking.
 fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
+    out.keeps(
+        &config
+            .run
+            .load
+            .source
+            .path()
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )?;
     if input::aggregate::aggregate_input(&config.run.load)?.is_some() {
         bail!(
             "{}: an aggregate holds counts per confidence, not each record's signals; compare \
@@ -386,6 +399,9 @@ pub(crate) fn load_chains(run: &RunSettings) -> Result<Option<report::chains::Ch
 /// print the status and the alerts.
 fn monitor(config: &MonitorConfig) -> Result<ExitStatus> {
     let out = output::OutputDir::prepare(&config.out)?;
+    let mut inputs: Vec<&std::path::Path> = vec![&config.input.against];
+    inputs.extend(config.input.source.path());
+    out.keeps(&inputs)?;
     let bar = output::progress::Bar::new(config.quiet);
     let report = report::monitor_report(&config.input, &config.settings, &bar);
     bar.finish();

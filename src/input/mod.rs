@@ -136,6 +136,14 @@ impl Source {
         }
     }
 
+    /// The file's path (`None`: standard input).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::File(p) => Some(p),
+            Source::Stdin => None,
+        }
+    }
+
     /// The name used in messages and the summary.
     pub fn label(&self) -> String {
         match self {

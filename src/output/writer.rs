@@ -70,6 +70,25 @@ impl OutputDir {
         Ok(out)
     }
 
+    /// Refuses a report that would replace the directory holding one of its inputs (a policy
+    /// in a report directory given again as `--out`, say): the swap would delete it.
+    pub fn keeps(&self, inputs: &[&Path]) -> Result<()> {
+        let Ok(target) = std::fs::canonicalize(&self.target) else {
+            return Ok(()); // nothing there yet
+        };
+        for input in inputs {
+            if std::fs::canonicalize(input).is_ok_and(|p| p.starts_with(&target)) {
+                bail!(
+                    "{}: this input is inside --out {}, which the report replaces whole; choose \
+                     another --out",
+                    input.display(),
+                    self.target.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Writes every file, then swaps the staging directory into place.
     pub fn commit(mut self, files: &[(&str, Vec<u8>)]) -> Result<()> {
         let staging = self
@@ -381,7 +400,16 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent)
+    // Created as any new file is (0666 less the umask), not tempfile's private 0600: the file
+    // is a result to share.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
+        .tempfile_in(parent)
         .with_context(|| format!("{}: cannot write here", parent.display()))?;
     std::io::Write::write_all(&mut tmp, bytes)
         .with_context(|| format!("{}: cannot write", path.display()))?;

@@ -198,3 +198,36 @@ fn print_env_refuses_columns_that_become_one_variable() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("\"user-tier\": \"a\"\n      \"user_tier\": \"enterprise\""));
 }
+
+#[test]
+fn a_report_never_replaces_the_directory_holding_its_input() {
+    // `monitor --against polrep/summary.json --out polrep` swapped the monitor's files in for the
+    // sweep report, deleting the policy it had just read. Every report command refuses an
+    // --out that holds one of its inputs, and leaves it as it was.
+    let s = Scratch::new();
+    let eval = crate::harness::example("example.jsonl");
+    let out = s.run_out("sweep", &eval, "polrep", &["--min-quality", "0.95", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = s.read("polrep/summary.json");
+    let logs = crate::harness::example("example-logs.jsonl.gz");
+    let monitor = calibrate()
+        .arg("monitor")
+        .arg(&logs)
+        .arg("--against")
+        .arg(s.join("polrep/summary.json"))
+        .arg("--out")
+        .arg(s.join("polrep"))
+        .output()
+        .unwrap();
+    assert_eq!(monitor.status.code(), Some(2), "{}", stderr(&monitor));
+    assert!(
+        stderr(&monitor).contains("this input is inside --out"),
+        "{}",
+        stderr(&monitor)
+    );
+    assert!(s.read("polrep/summary.json") == before);
+    let copy = s.write("polrep/eval.jsonl", std::fs::read(&eval).unwrap());
+    let again = s.run_out("sweep", &copy, "polrep", &["--quiet"]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(copy.exists() && s.read("polrep/summary.json") == before);
+}

@@ -50,7 +50,11 @@ impl Dialect {
     fn epoch_seconds(self, ts: &str) -> String {
         match self {
             Dialect::Duckdb => format!("epoch_us({ts}) / CAST(1000000 AS DOUBLE)"),
-            Dialect::Spark => format!("unix_micros({ts}) / CAST(1000000 AS DOUBLE)"),
+            // A column without a zone reads as TIMESTAMP_NTZ, which unix_micros refuses: the
+            // cast reads it in the session's zone (a no-op on a TIMESTAMP).
+            Dialect::Spark => {
+                format!("unix_micros(CAST({ts} AS TIMESTAMP)) / CAST(1000000 AS DOUBLE)")
+            }
             Dialect::Bigquery => format!("UNIX_MICROS({ts}) / CAST(1000000 AS FLOAT64)"),
             Dialect::Trino => format!("to_unixtime({ts})"),
             Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {ts}) AS DOUBLE PRECISION)"),

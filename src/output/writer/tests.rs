@@ -199,3 +199,18 @@ fn without_renameat2_a_foreign_target_is_put_back_not_deleted() {
     assert_eq!(names(&new), [MARKER]);
     assert_eq!(names(tmp.path()), ["r", "staged"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_file_written_atomically_gets_a_new_files_permissions() {
+    // tempfile creates 0600 files; the written file is a result to share, so it gets what any
+    // new file gets here (0666 less the umask), as std::fs::write gives.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, b"x").unwrap();
+    let atomic = dir.path().join("atomic.parquet");
+    write_file_atomically(&atomic, b"x").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&atomic), mode(&plain));
+}

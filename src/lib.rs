@@ -308,7 +308,9 @@ fn compare_signals(config: &SignalsConfig) -> Result<ExitStatus> {
             .into_iter()
             .collect::<Vec<_>>(),
     )?;
-    if input::aggregate::aggregate_input(&config.run.load)?.is_some() {
+    if input::aggregate::aggregate_input(&config.run.load)?.is_some()
+        || input::aggregate::chain_aggregate_input(&config.run.load)?.is_some()
+    {
         bail!(
             "{}: an aggregate holds counts per confidence, not each record's signals; compare \
              signals on the eval set itself",

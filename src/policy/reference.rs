@@ -10,6 +10,7 @@ mod cells;
 
 pub use cells::{CellPoint, CellSegments, cells_reference};
 
+use crate::engine::exact::Exact;
 use crate::engine::sums::{ascending_key, from_ascending_key};
 use crate::engine::sweep::SweepInput;
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
@@ -44,7 +45,12 @@ pub fn reference(
     let n = input.confidence.len();
     let routed = |i: usize| !input.safeguarded.is_some_and(|s| s[i]);
     let all: Vec<usize> = (0..n).filter(|&i| routed(i)).collect();
-    let mean = |f: &dyn Fn(usize) -> f64| (0..n).map(f).sum::<f64>() / n.max(1) as f64;
+    // Exact sums (`engine::exact`), so an aggregate's cells give the same means.
+    let mean = |f: &dyn Fn(usize) -> f64| {
+        let mut sum = Exact::default();
+        (0..n).for_each(|i| sum.add(f(i)));
+        sum.value() / n.max(1) as f64
+    };
     let cost = ReferenceCost {
         small: mean(&|i| input.costs.small.get(i)),
         large: mean(&|i| input.costs.large.get(i)),
@@ -130,10 +136,10 @@ pub(super) fn binned(n: usize, at: impl Fn(usize) -> f64, threshold: Option<f64>
     }
 }
 
-/// Each bin's mean: its sum over its count (`None` for an empty bin).
-pub(super) fn bin_means(sums: &[f64], counts: &[u64]) -> Vec<Option<f64>> {
+/// Each bin's mean: its exact sum over its count (`None` for an empty bin).
+pub(super) fn bin_means(sums: &[Exact], counts: &[u64]) -> Vec<Option<f64>> {
     (sums.iter().zip(counts))
-        .map(|(s, c)| (*c > 0).then(|| s / *c as f64))
+        .map(|(s, c)| (*c > 0).then(|| s.value() / *c as f64))
         .collect()
 }
 
@@ -156,13 +162,13 @@ fn distribution_of(
     let n = signal.len();
     let mut d = binned(n, |p| signal[p], threshold);
     let bins = d.counts.len();
-    let (mut small, mut large) = (vec![0.0; bins], vec![0.0; bins]);
+    let (mut small, mut large) = (vec![Exact::default(); bins], vec![Exact::default(); bins]);
     for &i in rows {
         let b = d.bin(input.confidence[i]);
         d.counts[b] += 1;
-        small[b] += input.small_quality[i];
+        small[b].add(input.small_quality[i]);
         if let Some(l) = input.large_quality {
-            large[b] += l[i];
+            large[b].add(l[i]);
         }
     }
     d.small_quality = bin_means(&small, &d.counts);

@@ -6,6 +6,7 @@
 //! format.
 
 use crate::engine::cells::{CellTable, SegmentKey};
+use crate::engine::exact::Exact;
 use crate::engine::objective::Objective;
 use crate::engine::recommend::Infeasible;
 use crate::engine::sweep::Metrics;
@@ -76,15 +77,16 @@ fn reference(
         _ => None,
     };
     let n = table.records().max(1) as f64;
-    let (mut small, mut large) = (0.0, 0.0);
+    // Exact sums, as the records' reference takes them.
+    let (mut small, mut large) = (Exact::default(), Exact::default());
     for (_, _, cell) in table.cells() {
         let sums = cell.sums();
-        small += sums[3].map_or(0.0, |e| e.value());
-        large += sums[4].map_or(0.0, |e| e.value());
+        small.plus(&sums[3].unwrap_or_default());
+        large.plus(&sums[4].unwrap_or_default());
     }
     let cost = ReferenceCost {
-        small: small / n,
-        large: large / n,
+        small: small.value() / n,
+        large: large.value() / n,
         baseline,
     };
     let (columns, labels, thresholds) = reference_segments(table, run, plan, threshold);
@@ -112,8 +114,8 @@ fn reference(
             segment: segment_of(key),
             confidence,
             records: cell.records,
-            small_quality: sums[0].map_or(0.0, |e| e.value()),
-            large_quality: sums[1].map(|e| e.value()),
+            small_quality: sums[0].unwrap_or_default(),
+            large_quality: sums[1],
         });
     }
     let segments = (!columns.is_empty()).then_some(CellSegments {

@@ -336,6 +336,54 @@ fn what_a_chain_aggregate_cannot_do_is_refused_in_one_line() {
         );
     }
     assert!(!s.join("x.parquet").exists());
+    // Each kind of table is named for what it is when given to the wrong command: a chain
+    // aggregate to monitor, a log aggregate (recognised by its marker column) to the rest.
+    let policy = s.write(
+        "policy.json",
+        stdout(&run(
+            "recommend",
+            crate::harness::example("example.jsonl"),
+            &["--print", "json"],
+        )),
+    );
+    let out = calibrate()
+        .arg("monitor")
+        .arg(&agg)
+        .arg("--against")
+        .arg(&policy)
+        .arg("--out")
+        .arg(s.join("m"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("an eval set's aggregate"),
+        "{}",
+        stderr(&out)
+    );
+    let logs = {
+        use polars::prelude::*;
+        let mut frame = df!("calibrate_log_aggregate" => [1i32], "records" => [1i64]).unwrap();
+        let path = s.join("logs-agg.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        path
+    };
+    for command in ["recommend", "aggregate", "signals"] {
+        let mut cmd = calibrate();
+        cmd.arg(command).arg(&logs);
+        if command != "recommend" {
+            cmd.arg("--out").arg(s.join(&format!("{command}-out")));
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("a production-log aggregate (from `calibrate sql --logs`)"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -206,7 +206,12 @@ fn a_report_never_replaces_the_directory_holding_its_input() {
     // --out that holds one of its inputs, and leaves it as it was.
     let s = Scratch::new();
     let eval = crate::harness::example("example.jsonl");
-    let out = s.run_out("sweep", &eval, "polrep", &["--min-quality", "0.95", "--quiet"]);
+    let out = s.run_out(
+        "sweep",
+        &eval,
+        "polrep",
+        &["--min-quality", "0.95", "--quiet"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let before = s.read("polrep/summary.json");
     let logs = crate::harness::example("example-logs.jsonl.gz");

@@ -49,6 +49,15 @@ fn marked(
     let Ok(names) = crate::input::table::parquet_names(open(path, &label)?, &label) else {
         return Ok(None);
     };
+    if super::logs::is_log_aggregate(&names) {
+        return Err(LoadError::Reader {
+            path: label,
+            message: "a production-log aggregate (from `calibrate sql --logs`): `calibrate \
+                      monitor` reads it; sweep, recommend, aggregate and signals read an eval set \
+                      or its aggregate"
+                .into(),
+        });
+    }
     Ok(is(&names).then(|| (path.clone(), label)))
 }
 

@@ -1,11 +1,12 @@
 //! The monitoring reference from an aggregate's cells: the same binning rule as the records'
 //! (`super`), each cell standing for its records.
 //!
-//! With exact keys every edge, decile, count and `escalated` is the records' own; per-bin
-//! qualities and the spread are the same up to the order of floating sums. Keys floored to
-//! 2^-k stand for their records' confidences. Pure.
+//! With exact keys every edge, decile, count, `escalated` and per-bin mean is the records' own
+//! (the sums are exact on both paths); the spread is the same up to the order of floating sums.
+//! Keys floored to 2^-k stand for their records' confidences. Pure.
 
 use super::{bin_means, binned};
+use crate::engine::exact::Exact;
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
 
 /// One cell as the reference sees it.
@@ -17,10 +18,10 @@ pub struct CellPoint {
     pub confidence: f64,
     /// Records in it.
     pub records: u64,
-    /// Σ small-model quality.
-    pub small_quality: f64,
-    /// Σ large-model quality, when known.
-    pub large_quality: Option<f64>,
+    /// Σ small-model quality, exact.
+    pub small_quality: Exact,
+    /// Σ large-model quality, exact, when known.
+    pub large_quality: Option<Exact>,
 }
 
 /// The segments of a cell reference: the columns, per segment its (column, value) pairs and
@@ -93,12 +94,12 @@ fn distribution_of_cells(
     let at = |i: usize| points[ends.partition_point(|&e| e <= i as u64)].confidence;
     let mut d = binned(n, at, threshold);
     let bins = d.counts.len();
-    let (mut small, mut large_sums) = (vec![0.0; bins], vec![0.0; bins]);
+    let (mut small, mut large_sums) = (vec![Exact::default(); bins], vec![Exact::default(); bins]);
     for p in points {
         let b = d.bin(p.confidence);
         d.counts[b] += p.records;
-        small[b] += p.small_quality;
-        large_sums[b] += p.large_quality.unwrap_or(0.0);
+        small[b].plus(&p.small_quality);
+        large_sums[b].plus(&p.large_quality.unwrap_or_default());
     }
     d.small_quality = bin_means(&small, &d.counts);
     d.large_quality = large.then(|| bin_means(&large_sums, &d.counts));
@@ -129,11 +130,15 @@ mod tests {
         // percentile of the six sorted values is sorted[p · 5 / 100], so the 5 % edges are 0.1
         // (p < 40), 0.3 (40..59), 0.5 (60..100); the threshold 0.3 is an edge already.
         // Worked by hand: counts 2, 4 (the last bin holds 0.3 and 0.5), escalated 2.
-        let point = |confidence, records, small_quality| CellPoint {
+        let point = |confidence, records, q: f64| CellPoint {
             segment: 0,
             confidence,
             records,
-            small_quality,
+            small_quality: {
+                let mut e = Exact::default();
+                e.add(q);
+                e
+            },
             large_quality: None,
         };
         let points = vec![point(0.5, 3, 2.0), point(0.1, 2, 1.0), point(0.3, 1, 1.0)];

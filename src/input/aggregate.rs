@@ -61,6 +61,11 @@ pub fn is_aggregate(names: &[String]) -> bool {
     names.iter().any(|n| n == VERSION_COLUMN)
 }
 
+/// Whether a table with these column names is an eval set's aggregate (two-model or chain).
+pub fn is_eval_aggregate(names: &[String]) -> bool {
+    is_aggregate(names) || chains::is_chain_aggregate(names)
+}
+
 /// The error for an eval set's aggregate handed to `monitor` as logs.
 pub fn not_logs(path: String) -> LoadError {
     let message = "an eval set's aggregate (from `calibrate aggregate` or `calibrate sql`), not \

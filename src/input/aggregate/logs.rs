@@ -476,11 +476,7 @@ pub fn log_aggregate_input(
             .and_then(|f| crate::input::table::parquet_names(f, &shown));
         match names {
             Ok(names) if is_log_aggregate(&names) => {}
-            Ok(names)
-                if super::is_aggregate(&names) || super::chains::is_chain_aggregate(&names) =>
-            {
-                return Err(super::not_logs(shown));
-            }
+            Ok(names) if super::is_eval_aggregate(&names) => return Err(super::not_logs(shown)),
             // A single file that is not one is logs: the log reader reads it or says why.
             _ if !path.is_dir() => return Ok(None),
             _ => {

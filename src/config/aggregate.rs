@@ -81,6 +81,9 @@ pub fn aggregate(a: AggregateArgs) -> Result<AggregateConfig> {
     if a.part_bytes == 0 {
         bail!("--part-bytes: expected at least 1");
     }
+    if a.out.as_os_str() == "-" {
+        bail!("--out -: the aggregate is a Parquet file, written whole; name the file");
+    }
     Ok(AggregateConfig {
         inputs,
         out: a.out,

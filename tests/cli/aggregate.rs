@@ -1421,4 +1421,13 @@ fn building_with_the_default_costs_is_warned_once() {
         "{}",
         stderr(&priced)
     );
+    // `--out -` names no file (it wrote one called "-").
+    let dash = calibrate()
+        .current_dir(s.path())
+        .args(["aggregate", "--out", "-"])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    refused(&dash, "--out -: the aggregate is a Parquet file");
+    assert!(!s.join("-").exists());
 }

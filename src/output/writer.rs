@@ -413,7 +413,9 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{}: cannot write here", parent.display()))?;
     std::io::Write::write_all(&mut tmp, bytes)
         .with_context(|| format!("{}: cannot write", path.display()))?;
+    // The persist error wraps the I/O error and shows it twice: keep the I/O error alone.
     tmp.persist(path)
+        .map_err(|e| e.error)
         .with_context(|| format!("{}: cannot write", path.display()))?;
     Ok(())
 }

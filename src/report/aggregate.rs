@@ -190,15 +190,20 @@ fn unkeyable(confidence: &[f64], resolution: i64) -> Result<(), RunError> {
     if resolution < 0 || (largest * 2f64.powi(resolution as i32)).is_finite() {
         return Ok(());
     }
-    let most = (0..resolution)
-        .rev()
-        .find(|&k| (largest * 2f64.powi(k as i32)).is_finite())
-        .unwrap_or(0);
     Err(RunError::Unkeyable {
         resolution,
         confidence: largest,
-        most,
+        most: finest_resolution(largest, resolution),
     })
+}
+
+/// The finest resolution below `resolution` at which `largest` (a magnitude) still has a key:
+/// its product by 2^k is finite.
+pub(super) fn finest_resolution(largest: f64, resolution: i64) -> i64 {
+    (0..resolution)
+        .rev()
+        .find(|&k| (largest * 2f64.powi(k as i32)).is_finite())
+        .unwrap_or(0)
 }
 
 /// The sweep of every cell of `table`, the table rows of `grid`, the recommendation and, with

@@ -957,6 +957,18 @@ fn built(s: &Scratch, eval: &std::path::Path) -> std::path::PathBuf {
     agg
 }
 
+/// The aggregate of `eval` by task type, built in `s` as agg.parquet.
+fn by_task_type(s: &Scratch, eval: &std::path::Path) -> std::path::PathBuf {
+    let agg = s.join("agg.parquet");
+    ok(&calibrate()
+        .args(["aggregate", "--segment-by", "task_type", "--quiet", "--out"])
+        .arg(&agg)
+        .arg(eval)
+        .output()
+        .unwrap());
+    agg
+}
+
 /// The run failed with exit 2 and said `needle` on stderr.
 fn refused(out: &std::process::Output, needle: &str) {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
@@ -1202,13 +1214,7 @@ fn overrides_on_an_aggregate_refuse_and_warn_as_on_the_records() {
         .filter(|r| r["task_type"] == "qa")
         .collect();
     let eval = s.write("eval.jsonl", jsonl(&records));
-    let agg = s.join("agg.parquet");
-    ok(&calibrate()
-        .args(["aggregate", "--segment-by", "task_type", "--quiet", "--out"])
-        .arg(&agg)
-        .arg(&eval)
-        .output()
-        .unwrap());
+    let agg = by_task_type(&s, &eval);
     for input in [&eval, &agg] {
         let out = super::harness::run("recommend", input, &["--always-large", "task_type=qa"]);
         refused(
@@ -1243,13 +1249,7 @@ fn an_aggregates_policy_monitors_the_logs_as_the_records_policy_does() {
     // spread, within 1e-12) and `monitor` finds the same alerts with either.
     let s = Scratch::new();
     let eval = super::harness::example("example.jsonl");
-    let agg = s.join("agg.parquet");
-    ok(&calibrate()
-        .args(["aggregate", "--segment-by", "task_type", "--quiet", "--out"])
-        .arg(&agg)
-        .arg(&eval)
-        .output()
-        .unwrap());
+    let agg = by_task_type(&s, &eval);
     let flags = ["--min-quality", "0.95", "--print", "json"];
     let raw = s.write(
         "raw.json",

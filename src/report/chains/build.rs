@@ -115,10 +115,7 @@ fn unkeyable(loaded: &LoadedMulti, prompts: &[ModelData], resolution: i64) -> Re
         if let Some(i) = m.confidence.iter().position(|c| !(c * scale).is_finite()) {
             let largest =
                 (prompts.iter().flat_map(|m| &m.confidence)).fold(0.0f64, |a, c| a.max(c.abs()));
-            let finest = (0..=resolution)
-                .rev()
-                .find(|&k| (largest * 2f64.powi(k as i32)).is_finite())
-                .map_or("none".into(), |k| k.to_string());
+            let finest = crate::report::aggregate::finest_resolution(largest, resolution);
             bail!(
                 "--resolution {resolution}: model {:?}, prompt {}: confidence {:e} times 2^{resolution} \
                  overflows, so it has no key; the finest resolution that keys every confidence is \

@@ -4,7 +4,8 @@
 //! metric of a split. Pure: takes slices, returns values; no I/O, no printing. The candidate set
 //! is every distinct observed confidence plus "escalate everything".
 
-use rayon::prelude::*;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::engine::economics::{Cost, CostModel, cascade_cost_per_request, savings};
@@ -116,6 +117,8 @@ pub struct Sweep {
     order: Vec<u32>,
     /// Per candidate: Σ max(large − small quality, 0) over accepted records.
     quality_lost: Option<Vec<f64>>,
+    /// With [`Sweep::keeping_columns`]: the record columns in `order`.
+    columns: Option<Arc<SortedColumns>>,
 }
 
 impl Sweep {
@@ -124,70 +127,29 @@ impl Sweep {
     /// Panics if `input.confidence` is empty or the columns differ in length (the loader
     /// guarantees neither happens).
     pub fn new(input: SweepInput<'_>) -> Sweep {
-        let n = input.confidence.len();
-        assert!(n > 0, "a sweep needs at least one record");
-        assert_eq!(input.small_quality.len(), n);
-        let (order, confidence) = build::sort(&input);
-        let eligible = confidence.len();
-        let gather = |value: &(dyn Fn(usize) -> f64 + Sync)| build::gather(&order, value);
-        let costs = input.costs;
-        // Each column is read at random once (gathered into sweep order), then summed in
-        // sequence; two columns at a time.
-        let (groups, large_quality_escalated, small_quality_total) = {
-            let (small_quality, large_quality) = rayon::join(
-                || gather(&|i| input.small_quality[i]),
-                || input.large_quality.map(|lq| gather(&|i| lq[i])),
-            );
-            let groups = build::groups(&confidence, &small_quality, large_quality.as_deref());
-            let (escalated, total) = rayon::join(
-                || (large_quality.as_deref()).map(|lq| build::suffix_sums(lq, &groups.accepted)),
-                || build::total(&small_quality),
-            );
-            (groups, escalated, total)
-        };
-        let suffix = |value: &(dyn Fn(usize) -> f64 + Sync)| {
-            build::suffix_sums(&gather(value), &groups.accepted)
-        };
-        let (large_cost_escalated, small_cost_escalated) = rayon::join(
-            || suffix(&|i| costs.large.get(i)),
-            || suffix(&|i| costs.small.get(i)),
-        );
-        // Entry 0 escalates everything: the column's total. Always-large totals are these
-        // suffix sums themselves, so the two policies compare without a rounding difference.
-        let small_cost_total = small_cost_escalated[0];
-        let large_cost_total = large_cost_escalated[0];
-        let large_quality_total = large_quality_escalated.as_ref().map(|v| v[0]);
-        Sweep {
-            n,
-            small_quality_total,
-            baseline_cost: costs.baseline,
-            safeguarded: n - eligible,
-            order,
-            quality_lost: groups.lost,
-            large_quality_total,
-            small_cost_total,
-            large_cost_total,
-            distinct: groups.distinct,
-            accepted: groups.accepted,
-            small_quality_accepted: groups.small_quality,
-            large_quality_escalated,
-            large_cost_escalated,
-            small_cost_escalated,
-        }
+        build::sweep(input, false)
+    }
+
+    /// [`Sweep::new`] that also keeps the record columns it lays out in its order, for
+    /// [`Sweep::sorted_columns`] (the bootstrap) to reuse instead of gathering them again.
+    pub fn keeping_columns(input: SweepInput<'_>) -> Sweep {
+        build::sweep(input, true)
     }
 
     /// The record columns laid out in this sweep's order, so that resampling reads memory
     /// sequentially.
-    pub fn sorted_columns(&self, input: SweepInput<'_>) -> SortedColumns {
-        let gather = |f: &(dyn Fn(usize) -> f64 + Sync)| -> Vec<f64> {
-            self.order.par_iter().map(|&i| f(i as usize)).collect()
-        };
-        SortedColumns {
+    /// (Kept from the build with [`Sweep::keeping_columns`], which must have had `input`.)
+    pub fn sorted_columns(&self, input: SweepInput<'_>) -> Arc<SortedColumns> {
+        if let Some(kept) = &self.columns {
+            return Arc::clone(kept);
+        }
+        let gather = |f: &(dyn Fn(usize) -> f64 + Sync)| build::gather(&self.order, f);
+        Arc::new(SortedColumns {
             small_quality: gather(&|i| input.small_quality[i]),
             large_quality: input.large_quality.map(|lq| gather(&|i| lq[i])),
             small_cost: gather(&|i| input.costs.small.get(i)),
             large_cost: gather(&|i| input.costs.large.get(i)),
-        }
+        })
     }
 
     /// The same sweep on a resample in which the record at position k of `order()` appears
@@ -262,6 +224,7 @@ impl Sweep {
             baseline_cost: self.baseline_cost,
             safeguarded: safeguarded as usize,
             order: Vec::new(),
+            columns: None,
             quality_lost: lost,
             accepted,
             small_quality_accepted: small_q,

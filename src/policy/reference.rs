@@ -43,62 +43,210 @@ pub fn reference(
     segments: Option<Segments<'_>>,
 ) -> Reference {
     let n = input.confidence.len();
-    let routed = |i: usize| !input.safeguarded.is_some_and(|s| s[i]);
-    let all: Vec<usize> = (0..n).filter(|&i| routed(i)).collect();
-    // Exact sums (`engine::exact`), so an aggregate's cells give the same means.
-    let mean = |f: &dyn Fn(usize) -> f64| {
-        let mut sum = Exact::default();
-        (0..n).for_each(|i| sum.add(f(i)));
+    let routed = |i: &usize| !input.safeguarded.is_some_and(|s| s[*i]);
+    // Exact sums (`engine::exact`), so an aggregate's cells give the same means; exact in any
+    // grouping, so summed in parallel parts.
+    let mean = |f: &(dyn Fn(usize) -> f64 + Sync)| {
+        let sum = ((0..n).into_par_iter().with_min_len(PART))
+            .fold(Exact::default, |mut s, i| {
+                s.add(f(i));
+                s
+            })
+            .reduce(Exact::default, |mut a, b| {
+                a.plus(&b);
+                a
+            });
         sum.value() / n.max(1) as f64
     };
-    let cost = ReferenceCost {
-        small: mean(&|i| input.costs.small.get(i)),
-        large: mean(&|i| input.costs.large.get(i)),
-        baseline: input.costs.baseline,
-    };
-    // Every routed confidence with its segment, sorted once: a segment's sorted confidences are
-    // its entries in this order.
-    let code = |i: usize| segments.as_ref().map_or(0, |s| s.codes[i]);
-    let mut ascending: Vec<(u64, u32)> = (all.par_iter())
-        .map(|&i| (ascending_key(input.confidence[i]), code(i)))
-        .collect();
-    ascending.par_sort_unstable();
-    let segmented = || match &segments {
-        Some(s) => {
-            // Each segment's rows in record order, and its confidences ascending, from one pass
-            // over each.
-            let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); s.labels.len()];
-            for &i in &all {
-                rows_of[s.codes[i] as usize].push(i);
-            }
-            let mut signals: Vec<Vec<f64>> = vec![Vec::new(); s.labels.len()];
-            for &(key, code) in &ascending {
-                signals[code as usize].push(from_ascending_key(key));
-            }
-            let per = (s.labels.par_iter().zip(rows_of).zip(signals).enumerate())
-                .map(|(k, ((labels, rows), signal))| ReferenceSegment {
-                    matches: labels.iter().cloned().collect(),
-                    distribution: distribution_of(&input, &rows, signal, s.thresholds[k]),
-                })
-                .collect();
-            (s.columns.to_vec(), per)
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    // The segments side by side with the whole.
-    let ((segment_by, segs), overall) = rayon::join(segmented, || {
-        let signal = ascending.iter().map(|&(key, _)| from_ascending_key(key));
-        distribution_of(&input, &all, signal.collect(), threshold)
-    });
+    let ((small, large), (overall, segs)) = rayon::join(
+        || {
+            rayon::join(
+                || mean(&|i| input.costs.small.get(i)),
+                || mean(&|i| input.costs.large.get(i)),
+            )
+        },
+        || distributions(&input, &routed, threshold, segments.as_ref()),
+    );
+    let n_routed = overall.records;
     Reference {
         scale: SCALE.into(),
         target,
-        cost,
-        overridden: (n - all.len()) as u64,
+        cost: ReferenceCost {
+            small,
+            large,
+            baseline: input.costs.baseline,
+        },
+        overridden: n as u64 - n_routed,
         overall,
-        segment_by,
+        segment_by: segments.as_ref().map_or(Vec::new(), |s| s.columns.to_vec()),
         segments: segs,
     }
+}
+
+/// Records per parallel part of a pass over every record.
+const PART: usize = 1 << 16;
+
+/// The distribution of the routed records and of each segment's: the signal sorted once (a
+/// segment's sorted signal is its entries in that order), then one parallel pass that puts
+/// each record in its bin of the whole and of its segment and sums its labels there.
+fn distributions(
+    input: &SweepInput<'_>,
+    routed: &(dyn Fn(&usize) -> bool + Sync),
+    threshold: Option<f64>,
+    segments: Option<&Segments<'_>>,
+) -> (Distribution, Vec<ReferenceSegment>) {
+    let n = input.confidence.len();
+    let code = |i: usize| segments.map_or(0, |s| s.codes[i]);
+    let key = |i: usize| (ascending_key(input.confidence[i]), code(i));
+    let mut ascending: Vec<(u64, u32)> = match input.safeguarded {
+        None => (0..n).into_par_iter().map(key).collect(),
+        Some(_) => (0..n).into_par_iter().filter(routed).map(key).collect(),
+    };
+    ascending.par_sort_unstable();
+    let (signal, per_segment) = rayon::join(
+        || {
+            (ascending.par_iter())
+                .map(|&(key, _)| from_ascending_key(key))
+                .collect::<Vec<f64>>()
+        },
+        || {
+            segments.map(|s| {
+                let mut signals: Vec<Vec<f64>> = vec![Vec::new(); s.labels.len()];
+                for &(key, code) in &ascending {
+                    signals[code as usize].push(from_ascending_key(key));
+                }
+                signals
+            })
+        },
+    );
+    drop(ascending);
+    // Entry 0 is the whole; entry 1 + k segment k.
+    let mut signals = vec![signal];
+    signals.extend(per_segment.into_iter().flatten());
+    let mut ds: Vec<Distribution> = (signals.iter().enumerate())
+        .map(|(k, sig)| {
+            let t = match (k, segments) {
+                (0, _) | (_, None) => threshold,
+                (k, Some(s)) => s.thresholds[k - 1],
+            };
+            binned(sig.len(), |p| sig[p], t)
+        })
+        .collect();
+    let tally = tally(input, routed, &ds, &|i| {
+        segments.map(|s| 1 + s.codes[i] as usize)
+    });
+    let mut at = 0;
+    for (d, signal) in ds.iter_mut().zip(&signals) {
+        let bins = d.counts.len();
+        finish(
+            d,
+            signal,
+            &tally,
+            at..at + bins,
+            input.large_quality.is_some(),
+        );
+        at += bins;
+    }
+    let overall = ds.remove(0);
+    let segs = match segments {
+        Some(s) => (s.labels.iter().zip(ds))
+            .map(|(labels, distribution)| ReferenceSegment {
+                matches: labels.iter().cloned().collect(),
+                distribution,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    (overall, segs)
+}
+
+/// Per bin of every distribution (laid end to end in the order of `ds`): records, and exact
+/// sums of small and large quality.
+#[derive(Clone)]
+struct Tally {
+    counts: Vec<u64>,
+    small: Vec<Exact>,
+    large: Vec<Exact>,
+}
+
+/// One pass over the routed records, in parallel parts: each record counts in its bin of
+/// `ds[0]` (the whole) and, when `segment` names one, of `ds[segment]`.
+fn tally(
+    input: &SweepInput<'_>,
+    routed: &(dyn Fn(&usize) -> bool + Sync),
+    ds: &[Distribution],
+    segment: &(dyn Fn(usize) -> Option<usize> + Sync),
+) -> Tally {
+    let mut offsets = Vec::with_capacity(ds.len());
+    let mut bins = 0;
+    for d in ds {
+        offsets.push(bins);
+        bins += d.counts.len();
+    }
+    let empty = Tally {
+        counts: vec![0; bins],
+        small: vec![Exact::default(); bins],
+        large: vec![Exact::default(); bins],
+    };
+    // Counting the edges at or below x (branch-free) is `Distribution::bin`'s binary search
+    // without its mispredicted branches.
+    let bin = |k: usize, x: f64| {
+        let edges = &ds[k].edges;
+        let above: usize = edges.iter().map(|e| usize::from(*e <= x)).sum();
+        offsets[k] + above.saturating_sub(1).min(edges.len() - 2)
+    };
+    let n = input.confidence.len();
+    let part = |p: usize| {
+        let mut t = empty.clone();
+        let mut add = |b: usize, i: usize| {
+            t.counts[b] += 1;
+            t.small[b].add(input.small_quality[i]);
+            if let Some(l) = input.large_quality {
+                t.large[b].add(l[i]);
+            }
+        };
+        for i in (p * PART..n.min((p + 1) * PART)).filter(|i| routed(i)) {
+            let x = input.confidence[i];
+            add(bin(0, x), i);
+            if let Some(k) = segment(i) {
+                add(bin(k, x), i);
+            }
+        }
+        t
+    };
+    let merge = |mut a: Tally, b: Tally| {
+        for j in 0..bins {
+            a.counts[j] += b.counts[j];
+            a.small[j].plus(&b.small[j]);
+            a.large[j].plus(&b.large[j]);
+        }
+        a
+    };
+    (0..n.div_ceil(PART))
+        .into_par_iter()
+        .map(part)
+        .reduce(|| empty.clone(), merge)
+}
+
+/// Fills `d`, binned from its sorted `signal`, with its bins' counts and means from `tally`
+/// (`slots`: its bins there), the records it escalates and the signal's spread.
+fn finish(
+    d: &mut Distribution,
+    signal: &[f64],
+    tally: &Tally,
+    slots: std::ops::Range<usize>,
+    large: bool,
+) {
+    let n = signal.len();
+    d.counts = tally.counts[slots.clone()].to_vec();
+    d.small_quality = bin_means(&tally.small[slots.clone()], &d.counts);
+    d.large_quality = large.then(|| bin_means(&tally.large[slots], &d.counts));
+    d.escalated = match d.threshold {
+        Some(t) => signal.partition_point(|x| *x < t) as u64,
+        None => n as u64,
+    };
+    let m = signal.iter().sum::<f64>() / n.max(1) as f64;
+    d.sd = (signal.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
 }
 
 /// The empty distribution of `n` sorted values, `at(i)` being the i-th, routed at `threshold`:
@@ -143,45 +291,6 @@ pub(super) fn bin_means(sums: &[Exact], counts: &[u64]) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// The binned distribution of the records `rows` routed at `threshold`.
-#[cfg(test)]
-fn distribution(input: &SweepInput<'_>, rows: &[usize], threshold: Option<f64>) -> Distribution {
-    let mut signal: Vec<f64> = rows.iter().map(|&i| input.confidence[i]).collect();
-    signal.sort_by(f64::total_cmp);
-    distribution_of(input, rows, signal, threshold)
-}
-
-/// [`distribution`] given the confidences of `rows` sorted ascending (`signal`); the per-bin
-/// sums run over `rows` in their order.
-fn distribution_of(
-    input: &SweepInput<'_>,
-    rows: &[usize],
-    signal: Vec<f64>,
-    threshold: Option<f64>,
-) -> Distribution {
-    let n = signal.len();
-    let mut d = binned(n, |p| signal[p], threshold);
-    let bins = d.counts.len();
-    let (mut small, mut large) = (vec![Exact::default(); bins], vec![Exact::default(); bins]);
-    for &i in rows {
-        let b = d.bin(input.confidence[i]);
-        d.counts[b] += 1;
-        small[b].add(input.small_quality[i]);
-        if let Some(l) = input.large_quality {
-            large[b].add(l[i]);
-        }
-    }
-    d.small_quality = bin_means(&small, &d.counts);
-    d.large_quality = input.large_quality.map(|_| bin_means(&large, &d.counts));
-    d.escalated = match threshold {
-        Some(t) => signal.partition_point(|x| *x < t) as u64,
-        None => n as u64,
-    };
-    let m = signal.iter().sum::<f64>() / n.max(1) as f64;
-    d.sd = (signal.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
-    d
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +310,94 @@ mod tests {
         }
     }
 
+    /// The distribution of the records `rows` by definition: their signal sorted, every record
+    /// put in its bin by [`Distribution::bin`], each bin's sums taken record by record.
+    fn naive(input: &SweepInput<'_>, rows: &[usize], threshold: Option<f64>) -> Distribution {
+        let mut signal: Vec<f64> = rows.iter().map(|&i| input.confidence[i]).collect();
+        signal.sort_by(f64::total_cmp);
+        let n = signal.len();
+        let mut d = binned(n, |p| signal[p], threshold);
+        let bins = d.counts.len();
+        let (mut small, mut large) = (vec![Exact::default(); bins], vec![Exact::default(); bins]);
+        for &i in rows {
+            let b = d.bin(input.confidence[i]);
+            d.counts[b] += 1;
+            small[b].add(input.small_quality[i]);
+            if let Some(l) = input.large_quality {
+                large[b].add(l[i]);
+            }
+        }
+        d.small_quality = bin_means(&small, &d.counts);
+        d.large_quality = input.large_quality.map(|_| bin_means(&large, &d.counts));
+        d.escalated = threshold.map_or(n, |t| signal.iter().filter(|x| **x < t).count()) as u64;
+        let m = signal.iter().sum::<f64>() / n.max(1) as f64;
+        d.sd = (signal.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
+        d
+    }
+
+    #[test]
+    fn one_pass_bins_every_segment_as_each_record_would() {
+        // Seeded inputs with many ties (confidences on a coarse grid, -0.0 beside 0.0), graded
+        // labels, overrides, segments (some left empty) and thresholds inside, at and outside
+        // the range, against `naive` per segment and for the whole.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let columns = vec!["task".to_string()];
+        for round in 0..200 {
+            // Above PART records now and then, so the pass runs in several parts.
+            let n = 1 + (next() % if round % 10 == 0 { 200_000 } else { 400 }) as usize;
+            let levels = 1 + next() % 25;
+            let c: Vec<f64> = (0..n)
+                .map(|_| match next() % levels {
+                    0 => -0.0,
+                    k => k as f64 / levels as f64 - 0.3,
+                })
+                .collect();
+            let q: Vec<f64> = (0..n).map(|_| (next() % 5) as f64 / 4.0).collect();
+            let l: Vec<f64> = (0..n).map(|_| (next() % 3) as f64 / 2.0).collect();
+            let forced: Vec<bool> = (0..n).map(|_| next() % 7 == 0).collect();
+            let segs = 1 + (next() % 4) as usize;
+            let codes: Vec<u32> = (0..n).map(|_| (next() % segs as u64) as u32).collect();
+            let labels: Vec<Vec<(String, String)>> = (0..segs + 1)
+                .map(|k| vec![("task".to_string(), format!("t{k}"))])
+                .collect();
+            let pick = |r: u64| match r % 4 {
+                0 => None,
+                1 => Some(c[r as usize % n]),
+                2 => Some(c[r as usize % n] + 0.01),
+                _ => Some(-5.0),
+            };
+            let thresholds: Vec<Option<f64>> = (0..segs + 1).map(|_| pick(next())).collect();
+            let threshold = pick(next());
+            let mut inp = input(&c, &q);
+            inp.large_quality = Some(&l);
+            inp.safeguarded = Some(&forced);
+            let segments = Segments {
+                columns: &columns,
+                labels: &labels,
+                codes: &codes,
+                thresholds: &thresholds,
+            };
+            let r = reference(inp, threshold, None, Some(segments));
+            let routed: Vec<usize> = (0..n).filter(|&i| !forced[i]).collect();
+            assert_eq!(r.overall, naive(&inp, &routed, threshold), "round {round}");
+            assert_eq!(r.overridden as usize, n - routed.len());
+            assert_eq!(r.segments.len(), segs + 1);
+            for (k, seg) in r.segments.iter().enumerate() {
+                let rows: Vec<usize> = (routed.iter().copied())
+                    .filter(|&i| codes[i] as usize == k)
+                    .collect();
+                let want = naive(&inp, &rows, thresholds[k]);
+                assert_eq!(seg.distribution, want, "round {round} segment {k}");
+            }
+        }
+    }
+
     #[test]
     fn bins_are_percentiles_plus_the_threshold_with_per_bin_quality() {
         // Five records 0.1..0.5: the lower p-th percentile is sorted[p * 4 / 100], so the
@@ -208,8 +405,7 @@ mod tests {
         // the threshold 0.35 is added. Worked by hand.
         let c = [0.3, 0.1, 0.5, 0.2, 0.4];
         let q = [1.0, 0.0, 1.0, 0.0, 1.0];
-        let rows: Vec<usize> = (0..5).collect();
-        let d = distribution(&input(&c, &q), &rows, Some(0.35));
+        let d = reference(input(&c, &q), Some(0.35), None, None).overall;
         assert_eq!(d.edges, [0.1, 0.2, 0.3, 0.35, 0.4, 0.5]);
         assert_eq!(d.deciles, [0.1, 0.2, 0.3, 0.4, 0.5]);
         assert_eq!(d.counts, [1, 1, 1, 0, 2]);

@@ -105,7 +105,7 @@ pub fn sweep_report(
         recalibrated,
     } = &calibrated;
     let prepared = prepare(loaded, run)?;
-    let sweep = Sweep::new(prepared.input());
+    let sweep = Sweep::keeping_columns(prepared.input());
     let recalibration = recalibrated
         .as_ref()
         .map(|r| recalibration_report(r, &prepared, run));
@@ -256,7 +256,11 @@ pub fn decision(
     let (calibrated, test) = calibrate(loaded, run)?;
     let loaded = &calibrated.loaded;
     let prepared = prepare(loaded, run)?;
-    let sweep = Sweep::new(prepared.input());
+    // The bootstrap reuses the columns the sweep lays out; without it they are not kept.
+    let sweep = match intervals {
+        Some(s) if s.resamples > 0 => Sweep::keeping_columns(prepared.input()),
+        _ => Sweep::new(prepared.input()),
+    };
     let (recommendation, certification) = decide(&sweep, run, prepared.binary);
     let split_ties = super::ties::split_ties(run, &prepared, &sweep, &recommendation, intervals);
     let chosen = Chosen {

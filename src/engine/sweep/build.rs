@@ -6,9 +6,83 @@
 
 use rayon::prelude::*;
 
-use super::SweepInput;
+use std::sync::Arc;
+
+use super::{SortedColumns, Sweep, SweepInput};
 use crate::engine::exact::Exact;
 use crate::engine::sums::{ascending_key, from_ascending_key};
+
+/// The sweep of `input`; `keep`: with the record columns it gathers in its order.
+pub fn sweep(input: SweepInput<'_>, keep: bool) -> Sweep {
+    let n = input.confidence.len();
+    assert!(n > 0, "a sweep needs at least one record");
+    assert_eq!(input.small_quality.len(), n);
+    let (order, confidence) = sort(&input);
+    let eligible = confidence.len();
+    let costs = input.costs;
+    // Each column is read at random once (gathered into sweep order), then summed in sequence;
+    // two columns at a time.
+    let ((small_quality, large_quality), (small_cost, large_cost)) = rayon::join(
+        || {
+            rayon::join(
+                || gather(&order, &|i| input.small_quality[i]),
+                || input.large_quality.map(|lq| gather(&order, &|i| lq[i])),
+            )
+        },
+        || {
+            rayon::join(
+                || gather(&order, &|i| costs.small.get(i)),
+                || gather(&order, &|i| costs.large.get(i)),
+            )
+        },
+    );
+    let groups = self::groups(&confidence, &small_quality, large_quality.as_deref());
+    let (
+        (large_quality_escalated, small_quality_total),
+        (large_cost_escalated, small_cost_escalated),
+    ) = rayon::join(
+        || {
+            rayon::join(
+                || (large_quality.as_deref()).map(|lq| suffix_sums(lq, &groups.accepted)),
+                || total(&small_quality),
+            )
+        },
+        || {
+            rayon::join(
+                || suffix_sums(&large_cost, &groups.accepted),
+                || suffix_sums(&small_cost, &groups.accepted),
+            )
+        },
+    );
+    let columns = keep.then(|| {
+        Arc::new(SortedColumns {
+            small_quality,
+            large_quality,
+            small_cost,
+            large_cost,
+        })
+    });
+    // Entry 0 escalates everything: the column's total. Always-large totals are these suffix
+    // sums themselves, so the two policies compare without a rounding difference.
+    Sweep {
+        n,
+        small_quality_total,
+        baseline_cost: costs.baseline,
+        safeguarded: n - eligible,
+        order,
+        quality_lost: groups.lost,
+        large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
+        small_cost_total: small_cost_escalated[0],
+        large_cost_total: large_cost_escalated[0],
+        distinct: groups.distinct,
+        accepted: groups.accepted,
+        small_quality_accepted: groups.small_quality,
+        large_quality_escalated,
+        large_cost_escalated,
+        small_cost_escalated,
+        columns,
+    }
+}
 
 /// Record indices from most to least confident (ties by index), safeguarded records last, and
 /// the confidences of the records that are not safeguarded, in that order.

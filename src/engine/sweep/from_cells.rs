@@ -74,6 +74,7 @@ impl Sweep {
             baseline_cost: baseline,
             safeguarded: held as usize,
             order: Vec::new(),
+            columns: None,
             quality_lost: lost,
             accepted,
             small_quality_accepted: small_quality,

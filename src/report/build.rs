@@ -66,35 +66,10 @@ pub fn report(
     how: &SweepSettings,
     (signal, recalibration): (SignalSpec, Option<RecalibrationReport>),
 ) -> Report {
-    let input = prepared.input();
     let (rows, grid) = table_rows(sweep, how.grid);
     let (recommendation, certification) = decide(sweep, run, prepared.binary);
     let settings = how.intervals.settings(sweep.records());
     let recommended = recommendation.as_ref();
-    // The findings' passes, the latency sweep and the bootstrap are independent: run them
-    // side by side.
-    let ((findings, uncertainty), (latency, recommended_latency)) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    let why = recommended.map_err(|why| why.to_string());
-                    findings::findings(&loaded.set, input, sweep, why)
-                },
-                || {
-                    // Each resample picks its threshold the way this run does.
-                    let choose = |r: &Sweep| choose_threshold(r, run, prepared.binary);
-                    let at = recommended.ok();
-                    let binary = prepared.binary;
-                    intervals::uncertainty(input, sweep, &rows, at, &choose, settings, binary)
-                },
-            )
-        },
-        || latencies(prepared, sweep, &rows, recommended.ok()),
-    );
-    let mut findings = findings;
-    let why = recommended.map_err(|why| why.to_string());
-    let table = Some((rows.len(), settings.resamples));
-    findings.warnings = warnings::collect(loaded, run, prepared, sweep, why, table);
     let grid_rows: Vec<f64> = rows.iter().map(|m| m.threshold).collect();
     let split_ties = super::ties::split_ties(run, prepared, sweep, &recommendation, Some(settings));
     let chosen = Chosen {
@@ -102,15 +77,28 @@ pub fn report(
         certification: certification.as_ref(),
         split: split_ties.as_ref().and_then(|s| s.outcome.as_ref().ok()),
     };
-    let deployment = deployment(
-        loaded,
-        run,
-        prepared,
-        sweep,
-        chosen,
-        &grid_rows,
-        signal.clone(),
+    // The findings' passes, the latency sweep, the bootstrap and the deployable policy (with
+    // its monitoring reference) are independent: run them side by side.
+    let deploy = || {
+        deployment(
+            loaded,
+            run,
+            prepared,
+            sweep,
+            chosen,
+            &grid_rows,
+            signal.clone(),
+        )
+    };
+    let (((findings, uncertainty), latency), deployment) = rayon::join(
+        || analyses(loaded, run, prepared, sweep, (&rows, recommended, settings)),
+        deploy,
     );
+    let (latency, recommended_latency) = latency;
+    let mut findings = findings;
+    let why = recommended.map_err(|why| why.to_string());
+    let table = Some((rows.len(), settings.resamples));
+    findings.warnings = warnings::collect(loaded, run, prepared, sweep, why, table);
     Report {
         input: input_info(loaded, run),
         settings: stated_settings(loaded, run, prepared, grid),
@@ -133,6 +121,42 @@ pub fn report(
         recalibration,
         deployment,
     }
+}
+
+/// The findings, the bootstrap intervals and the latencies, side by side.
+#[allow(clippy::type_complexity)]
+fn analyses(
+    loaded: &Loaded,
+    run: &RunSettings,
+    prepared: &Prepared<'_>,
+    sweep: &Sweep,
+    (rows, recommended, settings): (
+        &[Metrics],
+        Result<&Metrics, &Infeasible>,
+        intervals::Settings,
+    ),
+) -> (
+    (findings::Findings, intervals::Uncertainty),
+    (Option<Vec<Latency>>, Option<Latency>),
+) {
+    let input = prepared.input();
+    rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let why = recommended.map_err(|why| why.to_string());
+                    findings::findings(&loaded.set, input, sweep, why)
+                },
+                || {
+                    // Each resample picks its threshold the way this run does.
+                    let choose = |r: &Sweep| choose_threshold(r, run, prepared.binary);
+                    let (at, binary) = (recommended.ok(), prepared.binary);
+                    intervals::uncertainty(input, sweep, rows, at, &choose, settings, binary)
+                },
+            )
+        },
+        || latencies(prepared, sweep, rows, recommended.ok()),
+    )
 }
 
 /// The threshold a run picks on `sweep`: certified when the run certifies.

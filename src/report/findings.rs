@@ -209,7 +209,9 @@ fn confidence_range(confidence: &[f64]) -> (f64, f64) {
 }
 
 fn bin_of(x: f64, lo: f64, hi: f64, bins: usize) -> usize {
-    let b = ((x - lo) / (hi - lo) * bins as f64).floor();
+    // The floor of a non-negative value is its truncation (`as` truncates, and saturates), so
+    // no call to `floor` (a library call on baseline x86-64); below zero and NaN give bin 0.
+    let b = (x - lo) / (hi - lo) * bins as f64;
     (b.max(0.0) as usize).min(bins - 1)
 }
 

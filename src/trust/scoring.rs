@@ -166,7 +166,8 @@ pub fn reliability(score: &[f64], quality: &[f64], binning: Binning) -> Vec<Bin>
             let mut sums = vec![(0usize, 0.0, 0.0); b];
             for (&s, &q) in score.iter().zip(quality) {
                 // sklearn's searchsorted(edges[1:-1], s): the interior edges strictly below s.
-                let i = (1..b).take_while(|&i| edge(i) < s).count();
+                // The edges rise, so those below s are a prefix: counted without branches.
+                let i = (1..b).map(|i| usize::from(edge(i) < s)).sum::<usize>();
                 sums[i].0 += 1;
                 sums[i].1 += s;
                 sums[i].2 += q;

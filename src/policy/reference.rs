@@ -132,20 +132,17 @@ fn distributions(
             binned(sig.len(), |p| sig[p], t)
         })
         .collect();
-    let tally = tally(input, routed, &ds, &|i| {
+    // Distribution k's bins are slots offsets[k]..offsets[k + 1] of the tally.
+    let mut offsets = vec![0];
+    for d in &ds {
+        offsets.push(offsets[offsets.len() - 1] + d.counts.len());
+    }
+    let tally = tally(input, routed, (&ds, &offsets), &|i| {
         segments.map(|s| 1 + s.codes[i] as usize)
     });
-    let mut at = 0;
-    for (d, signal) in ds.iter_mut().zip(&signals) {
-        let bins = d.counts.len();
-        finish(
-            d,
-            signal,
-            &tally,
-            at..at + bins,
-            input.large_quality.is_some(),
-        );
-        at += bins;
+    let large = input.large_quality.is_some();
+    for (k, (d, signal)) in ds.iter_mut().zip(&signals).enumerate() {
+        finish(d, signal, &tally, offsets[k]..offsets[k + 1], large);
     }
     let overall = ds.remove(0);
     let segs = match segments {
@@ -170,19 +167,15 @@ struct Tally {
 }
 
 /// One pass over the routed records, in parallel parts: each record counts in its bin of
-/// `ds[0]` (the whole) and, when `segment` names one, of `ds[segment]`.
+/// `ds[0]` (the whole) and, when `segment` names one, of `ds[segment]` (distribution k's bins
+/// being slots `offsets[k]..offsets[k + 1]`).
 fn tally(
     input: &SweepInput<'_>,
     routed: &(dyn Fn(&usize) -> bool + Sync),
-    ds: &[Distribution],
+    (ds, offsets): (&[Distribution], &[usize]),
     segment: &(dyn Fn(usize) -> Option<usize> + Sync),
 ) -> Tally {
-    let mut offsets = Vec::with_capacity(ds.len());
-    let mut bins = 0;
-    for d in ds {
-        offsets.push(bins);
-        bins += d.counts.len();
-    }
+    let bins = offsets[ds.len()];
     let empty = Tally {
         counts: vec![0; bins],
         small: vec![Exact::default(); bins],

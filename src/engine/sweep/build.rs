@@ -21,7 +21,7 @@ pub fn sweep(input: SweepInput<'_>, keep: bool) -> Sweep {
     let eligible = confidence.len();
     let costs = input.costs;
     // Each column is read at random once (gathered into sweep order), then summed in sequence;
-    // two columns at a time.
+    // the four columns side by side.
     let ((small_quality, large_quality), (small_cost, large_cost)) = rayon::join(
         || {
             rayon::join(

@@ -12,6 +12,10 @@ use std::borrow::Cow;
 
 use serde_json::Value as Json;
 
+mod template;
+
+pub use template::Layout;
+
 use super::record::{KeyCache, Plan, Read};
 use super::scan::{Scan, float};
 use crate::input::columns::READ;

@@ -23,10 +23,11 @@ use super::field::FieldMap;
 use super::source::hex;
 use super::value::Cell;
 use super::{Format, LoadOptions, Loaded, Progress};
+use fast::Layout;
 use record::{Duplicate, KeyCache, Keys, Plan, RecordSeed};
 
 /// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
-const CHUNK: usize = 32 << 20;
+const CHUNK: usize = 4 << 20;
 /// Bytes read and hashed at a time, within a chunk.
 const PIECE: usize = 256 << 10;
 /// Target size of one parallel parse job.
@@ -337,6 +338,7 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
     let mut raws: Vec<Option<Raw<'_>>> = vec![None; plan.raw_slots()];
     // One record's cells, filled in place (an array of twelve cells is too big to move around).
     let mut cells: [Cell<'_>; READ] = Default::default();
+    let mut layout = Layout::default();
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
     for (i, end) in ends.enumerate() {
@@ -351,7 +353,10 @@ fn parse_block(block: &[u8], first_line: u64, plan: &Plan, map: &FieldMap) -> Co
         }
         let location = Location::Line(first_line + i as u64);
         raws.fill(None);
-        let keys = match fast::record(line, plan, &mut cache, &mut raws, &mut cells) {
+        // The learned layout is tried once the block has its first kept record (whose keys
+        // the cache holds for the messages below).
+        let usable = columns.has_extra_names();
+        let keys = match layout.read(line, plan, &mut cache, &mut raws, &mut cells, usable) {
             Some(keys) => keys,
             None => {
                 raws.fill(None);

@@ -90,6 +90,11 @@ impl Plan {
         }
     }
 
+    /// The slot that reads the key `key` (`None`: the plan does not read it).
+    pub fn slot(&self, key: &[u8]) -> Option<usize> {
+        self.slots.iter().position(|s| s.name.as_bytes() == key)
+    }
+
     /// How many [`Raw`] values a record yields (one per slot when any extra is requested).
     pub fn raw_slots(&self) -> usize {
         if self.requests.is_empty() {
@@ -162,7 +167,7 @@ impl KeyCache {
         if self.slots.iter().any(|k| k.key.as_slice() == key) {
             return Err(Duplicate(String::from_utf8_lossy(key).into_owned()));
         }
-        let slot = plan.slots.iter().position(|s| s.name.as_bytes() == key);
+        let slot = plan.slot(key);
         if slot.is_none() && !self.unread.iter().any(|k| k.as_slice() == key) {
             self.unread.push(key.to_vec());
         }

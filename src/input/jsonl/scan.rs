@@ -44,20 +44,24 @@ impl<'a> Scan<'a> {
     pub(crate) fn plain_string(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         let rest = &self.b[start..];
-        // Most strings (keys, labels) end within a few bytes, where a byte loop that also checks
-        // for control bytes beats setting up a vector search.
-        let short = rest.len().min(SHORT);
-        let end = match rest[..short]
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        {
-            Some(end) => end,
-            None => {
-                let end = short + memchr::memchr2(b'"', b'\\', &rest[short..])?;
-                if rest[short..end].iter().any(|&c| c < 0x20) {
+        // Most strings (keys, labels) end within a few words, where testing eight bytes at a
+        // time beats setting up a vector search.
+        let mut at = 0;
+        let end = loop {
+            if at >= SHORT {
+                let end = at + memchr::memchr2(b'"', b'\\', &rest[at..])?;
+                if rest[at..end].iter().any(|&c| c < 0x20) {
                     return None;
                 }
-                end
+                break end;
+            }
+            let Some(word) = rest.get(at..at + 8) else {
+                break at + rest[at..].iter().position(|&c| stops_string(c))?;
+            };
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            match first_stop(word) {
+                Some(k) => break at + k,
+                None => at += 8,
             }
         };
         if rest[end] != b'"' {
@@ -331,6 +335,30 @@ fn eight_digits(b: &[u8], i: usize) -> Option<(usize, u64)> {
     Some((count, (high.wrapping_add(low) >> 32) & 0xFFFF_FFFF))
 }
 
+/// Whether byte `c` ends the plain part of a string: a quote, a backslash or a control byte.
+#[inline]
+fn stops_string(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The position of the first byte of `word` (little-endian: byte 0 is the lowest) that
+/// [`stops_string`], if any.
+///
+/// `(v - 0x01..) & !v & 0x80..` flags the zero bytes of `v`, and `(w - 0x20..) & !w & 0x80..`
+/// the bytes of `w` below 0x20. A borrow can flag a byte wrongly only above a byte that is
+/// rightly flagged, so the lowest flag of each test, and of their union, is exact.
+#[inline]
+fn first_stop(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let flags = quote | backslash | control;
+    (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
+}
+
 /// 10^0 to 10^8 as integers, for [`eight_digits`]' runs.
 const POW10_U64: [u64; 9] = [
     1,
@@ -411,6 +439,50 @@ mod tests {
         }
         assert_eq!(eight_digits(b"1234567", 0), None);
         assert_eq!(eight_digits(b"99999999", 0), Some((8, 99_999_999)));
+    }
+
+    /// Every byte value at every position of a word, after random bytes that do not stop a
+    /// string, and strings of every length up to past the vector search's start: the word test
+    /// finds the first stop as a byte loop does, and `plain_string` reads what a byte scan reads.
+    #[test]
+    fn plain_strings_stop_where_a_byte_loop_stops() {
+        let mut rng = ChaCha8Rng::seed_from_u64(23);
+        for at in 0..8 {
+            for stop in 0..=255u8 {
+                let mut word = [0u8; 8];
+                for b in &mut word {
+                    *b = loop {
+                        let c = rng.next_u64() as u8;
+                        if !stops_string(c) {
+                            break c;
+                        }
+                    };
+                }
+                word[at] = stop;
+                // Bytes after the first stop are random, stops included.
+                for b in word.iter_mut().skip(at + 1) {
+                    *b = rng.next_u64() as u8;
+                }
+                let want = word.iter().position(|&c| stops_string(c));
+                assert_eq!(first_stop(u64::from_le_bytes(word)), want, "{word:?}");
+            }
+        }
+        let alphabet = [b'a', b'"', b'\\', 0x1f, 0x7f, 0xc3, 0xa9, b' ', 0x00];
+        for _ in 0..20_000 {
+            let len = (rng.next_u64() % 48) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|_| match rng.next_u64() % 40 {
+                    k @ 0..9 => alphabet[k as usize],
+                    _ => b'a' + (rng.next_u64() % 26) as u8,
+                })
+                .collect();
+            let naive = text
+                .iter()
+                .position(|&c| stops_string(c))
+                .and_then(|end| (text[end] == b'"').then(|| &text[..end]));
+            let mut s = Scan { b: &text, i: 0 };
+            assert_eq!(s.plain_string(), naive, "{text:?}");
+        }
     }
 
     /// fast-float2 against the standard library's parser (both claim correct rounding) on

@@ -3,6 +3,7 @@
 
 use proptest::prelude::*;
 
+use super::template::Template;
 use super::*;
 use crate::input::columns::READ_FIELDS;
 use crate::input::error::Location;
@@ -232,4 +233,137 @@ proptest! {
             }
         }
     }
+}
+
+/// The learned layout against the fast path on a fresh cache: wherever the layout reads a line,
+/// the fast path reads the same cells, key count and raws.
+fn layout_agrees(learned_from: &str, lines: &[String], plan: &Plan) -> Result<usize, String> {
+    let Some(template) = Template::learn(learned_from.as_bytes(), plan) else {
+        return Ok(0);
+    };
+    let mut read = 0;
+    for line in std::iter::once(learned_from).chain(lines.iter().map(String::as_str)) {
+        let mut raws = vec![None; plan.raw_slots()];
+        let mut cells: [Cell<'_>; READ] = Default::default();
+        let Some(keys) = template.read(line.as_bytes(), &mut raws, &mut cells) else {
+            continue;
+        };
+        let fast = fast_read(line.as_bytes(), plan)
+            .ok_or_else(|| format!("the fast path refuses what the layout read: {line}"))?;
+        if !same(&(cells, keys, raws), &fast) {
+            return Err(format!("the layout reads otherwise: {line}"));
+        }
+        read += 1;
+    }
+    Ok(read)
+}
+
+#[test]
+fn a_learned_layout_reads_only_its_own_layout() {
+    let plan = plan();
+    let generated = r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#;
+    let template = Template::learn(generated.as_bytes(), &plan).expect("a plain record");
+    fn read_by<'a>(
+        template: &Template,
+        plan: &Plan,
+        line: &'a str,
+    ) -> Option<(usize, [Cell<'a>; READ])> {
+        let mut raws = vec![None; plan.raw_slots()];
+        let mut cells: [Cell<'a>; READ] = Default::default();
+        let keys = template.read(line.as_bytes(), &mut raws, &mut cells)?;
+        Some((keys, cells))
+    }
+    let read = |line| read_by(&template, &plan, line);
+    // The same layout with other values reads; the values are the line's own.
+    let (keys, cells) =
+        read(r#"{"id":"q12345678901234567890","task_type":"chat","confidence":1e-3,"small_quality":1,"small_cost":2,"tier":"b"}"#)
+            .expect("the same layout");
+    assert_eq!(keys, 6);
+    assert_eq!(cells[0], Cell::Number(0.001));
+    assert_eq!(cells[11], Cell::Text("chat".into()));
+    for other in [
+        // Spacing, key order, a missing or an extra key, another key of the same length.
+        r#"{"id":"q0", "task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#,
+        r#"{"task_type":"code","id":"q0","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375}"#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a","x":1}"#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tied":"a"}"#,
+        // Values the fast path leaves to serde, and broken lines.
+        r#"{"id":"q\"0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#,
+        r#"{"id":{"a":1},"task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#,
+        r#"{"id":"q0","task_type":"code","confidence":01,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"} "#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a"}}"#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103,"small_quality":0,"small_cost":0.0004375,"tier":"a""#,
+        r#"{"id":"q0","task_type":"code","confidence":0.103 ,"small_quality":0,"small_cost":0.0004375,"tier":"a"}"#,
+    ] {
+        assert!(read(other).is_none(), "{other}");
+    }
+    // A line with a key twice never yields a layout.
+    assert!(Template::learn(br#"{"a":1,"b":2,"a":3}"#, &plan).is_none());
+}
+
+/// One layout (keys and spacing) and several lines in it, each with its own values; sometimes
+/// a line of another layout.
+fn lines_of_one_layout() -> impl Strategy<Value = (String, Vec<String>)> {
+    let keys = prop::collection::vec(key(), 1..7);
+    (keys, " ?", " ?", prop::collection::vec(any::<bool>(), 1..6)).prop_flat_map(
+        |(keys, ws, colon, others)| {
+            let n = keys.len();
+            let values = prop::collection::vec(prop::collection::vec(value(), n), others.len() + 1);
+            (Just((keys, ws, colon)), values, line()).prop_map(
+                move |((keys, ws, colon), values, stray)| {
+                    let write = |vs: &[String]| {
+                        let body: Vec<String> = (keys.iter().zip(vs))
+                            .map(|(k, v)| format!("\"{k}\"{colon}:{ws}{v}"))
+                            .collect();
+                        format!("{ws}{{{}}}", body.join(&format!(",{ws}")))
+                    };
+                    let mut lines: Vec<String> = values.iter().map(|vs| write(vs)).collect();
+                    let first = lines.remove(0);
+                    lines.push(stray);
+                    (first, lines)
+                },
+            )
+        },
+    )
+}
+
+/// 3,000 seeded layouts: every line a layout reads, the fast path reads the same; and the
+/// layouts do read lines, so the check is not empty (about one line in fourteen: the generator
+/// often repeats a key, which no layout is learned from, or writes a value left to serde).
+#[test]
+fn a_learned_layout_agrees_with_the_fast_path() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let plan = plan();
+    let strategy = lines_of_one_layout();
+    let mut runner = TestRunner::deterministic();
+    let (mut read, mut lines_seen) = (0, 0);
+    for _ in 0..3_000 {
+        let (first, lines) = strategy.new_tree(&mut runner).unwrap().current();
+        lines_seen += lines.len() + 1;
+        read += layout_agrees(&first, &lines, &plan).unwrap();
+    }
+    assert!(
+        read * 20 > lines_seen,
+        "{read} of {lines_seen} lines read by a layout"
+    );
+}
+
+/// The generator's records all read by the layout learned from the first: the layout is the
+/// path they take, not a fallback that never answers.
+#[test]
+fn the_generator_records_all_take_the_layout() {
+    let plan = plan();
+    let line = |i: u32, conf: &str, cost: &str| {
+        format!(
+            r#"{{"id":"q{i:07}","task_type":"chat","confidence":{conf},"small_quality":1,"large_quality":0,"input_tokens":135,"small_output_tokens":263,"large_output_tokens":96,"small_cost":{cost},"large_cost":0.009225,"small_latency_ms":1460,"large_latency_ms":2471}}"#
+        )
+    };
+    let first = line(0, "0.966", "0.0003625");
+    let others: Vec<String> = (1..50)
+        .map(|i| line(i, &format!("0.{:03}", i * 7), &format!("0.000{i}")))
+        .collect();
+    assert_eq!(layout_agrees(&first, &others, &plan), Ok(50));
 }

@@ -143,12 +143,12 @@ impl Sweep {
         if let Some(kept) = &self.columns {
             return Arc::clone(kept);
         }
-        let gather = |f: &(dyn Fn(usize) -> f64 + Sync)| build::gather(&self.order, f);
+        let order = &self.order;
         Arc::new(SortedColumns {
-            small_quality: gather(&|i| input.small_quality[i]),
-            large_quality: input.large_quality.map(|lq| gather(&|i| lq[i])),
-            small_cost: gather(&|i| input.costs.small.get(i)),
-            large_cost: gather(&|i| input.costs.large.get(i)),
+            small_quality: build::gather(order, input.small_quality),
+            large_quality: input.large_quality.map(|lq| build::gather(order, lq)),
+            small_cost: build::gather_cost(order, input.costs.small),
+            large_cost: build::gather_cost(order, input.costs.large),
         })
     }
 

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use std::sync::Arc;
 
 use super::{SortedColumns, Sweep, SweepInput};
+use crate::engine::economics::CostColumn;
 use crate::engine::exact::Exact;
 use crate::engine::sums::{ascending_key, from_ascending_key};
 
@@ -25,14 +26,14 @@ pub fn sweep(input: SweepInput<'_>, keep: bool) -> Sweep {
     let ((small_quality, large_quality), (small_cost, large_cost)) = rayon::join(
         || {
             rayon::join(
-                || gather(&order, &|i| input.small_quality[i]),
-                || input.large_quality.map(|lq| gather(&order, &|i| lq[i])),
+                || gather(&order, input.small_quality),
+                || input.large_quality.map(|lq| gather(&order, lq)),
             )
         },
         || {
             rayon::join(
-                || gather(&order, &|i| costs.small.get(i)),
-                || gather(&order, &|i| costs.large.get(i)),
+                || gather_cost(&order, costs.small),
+                || gather_cost(&order, costs.large),
             )
         },
     );
@@ -121,10 +122,19 @@ pub struct Groups {
     pub lost: Option<Vec<f64>>,
 }
 
-/// `value` of each record of `order`, in that order: the one random read of a column, done in
-/// parallel, so that the passes over it read memory in sequence.
-pub fn gather(order: &[u32], value: &(dyn Fn(usize) -> f64 + Sync)) -> Vec<f64> {
-    order.par_iter().map(|&i| value(i as usize)).collect()
+/// `column`'s value of each record of `order`, in that order: the one random read of a column,
+/// done in parallel, so that the passes over it read memory in sequence. (A plain indexed load
+/// in the loop, not a call per record, so the processor keeps many reads in flight.)
+pub fn gather(order: &[u32], column: &[f64]) -> Vec<f64> {
+    order.par_iter().map(|&i| column[i as usize]).collect()
+}
+
+/// [`gather`] of a cost column; a cost per request is the same at every position.
+pub fn gather_cost(order: &[u32], cost: CostColumn<'_>) -> Vec<f64> {
+    match cost {
+        CostColumn::PerRecord(column) => gather(order, column),
+        CostColumn::PerRequest(c) => vec![c; order.len()],
+    }
 }
 
 /// The prefix sums at the end of each tie group of the eligible records, given their

@@ -5,7 +5,8 @@
 #
 # For each ROWS it generates a seeded eval set (examples/gen_eval.rs, seed 7) in JSON Lines, CSV
 # and Parquet, plus the JSON Lines file compressed with gzip (-6) and zstd (-3), and prints
-# (scripts/bench_peers.py; best of BENCH_RUNS=2 runs, warm page cache, peak memory per run):
+# (scripts/bench_peers.py; best and median of BENCH_RUNS=5 runs, warm page cache, peak memory
+# per run):
 # - on the JSON Lines file: `calibrate sweep` with its full report and `calibrate recommend`
 #   (time, MB/s), polars' bare `read_ndjson`, a pandas sweep, and the ratios between them;
 # - `calibrate sweep` on every format, MB/s counting decompressed bytes.
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 rows=("$@")
 [ ${#rows[@]} -gt 0 ] || rows=(1000000)
 dir=${BENCH_DIR:-/tmp/calibrate-bench}
-runs=${BENCH_RUNS:-2}
+runs=${BENCH_RUNS:-5}
 mkdir -p "$dir"
 cargo build --release --locked --quiet --bin calibrate --example gen_eval
 bin=${BENCH_BIN:-target/release/calibrate}

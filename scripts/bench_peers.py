@@ -3,9 +3,9 @@
     bench_peers.py CALIBRATE FILE.jsonl [--runs N] [--out DIR] [--no-peers] [--formats FILE...]
 
 Prints, for the same file and the same warm page cache: `calibrate sweep` (full report) and
-`calibrate recommend`, best of N wall-clock runs with their throughput and peak memory; polars'
-`read_ndjson` alone (no sweep); and the pandas/numpy sweep an analyst would write (read, sort,
-cumulative sums at every distinct threshold, pick the best). Then the ratios: how many times
+`calibrate recommend`, best of N wall-clock runs with their throughput and peak memory (and the
+median run); polars' `read_ndjson` alone (no sweep); and the pandas/numpy sweep an analyst
+would write (read, sort, cumulative sums at every distinct threshold, pick the best). Then the ratios: how many times
 faster calibrate is than each peer. Run by scripts/bench.sh inside a virtual environment that
 holds the pinned pandas and polars; not part of CI. With --formats, also times `calibrate
 sweep` on each FILE (CSV, Parquet, compressed JSON Lines: MB/s counts the decompressed bytes).
@@ -21,16 +21,22 @@ import time
 
 def best_of(runs, fn):
     """Best wall-clock seconds of `runs` calls of fn(), the CPU seconds (user + system, all
-    threads) of that run, and the highest peak RSS in bytes fn() returned (None: not known)."""
-    best, cpu, peak = float("inf"), 0.0, 0
+    threads) of that run, the highest peak RSS in bytes fn() returned (None: not known), and the
+    median wall-clock seconds (a shared machine's speed drifts from run to run, so the median
+    says how far the best is from typical)."""
+    best, cpu, peak, walls = float("inf"), 0.0, 0, []
     for _ in range(runs):
         start = time.perf_counter()
         rss, seconds = fn()
         wall = time.perf_counter() - start
+        walls.append(wall)
         if wall < best:
             best, cpu = wall, seconds
         peak = max(peak, rss or 0)
-    return best, cpu, peak
+    walls.sort()
+    middle = len(walls) // 2
+    median = walls[middle] if len(walls) % 2 else (walls[middle - 1] + walls[middle]) / 2
+    return best, cpu, peak, median
 
 
 def run_child(argv):
@@ -99,13 +105,14 @@ def main():
     mb = size / 1e6
     rows = []
 
-    def row(name, seconds, cpu, rss, megabytes=mb):
+    def row(name, seconds, cpu, rss, median, megabytes=mb):
         rows.append((name, seconds))
         mem = f"{rss / 1e6:8.0f}" if rss else f"{'-':>8}"
-        print(f"{name:<34} {seconds:8.2f} {megabytes / seconds:8.0f} {cpu:8.2f} {mem}", flush=True)
+        print(f"{name:<34} {seconds:8.2f} {megabytes / seconds:8.0f} {cpu:8.2f} {mem} "
+              f"{median:9.2f}", flush=True)
 
     print(f"{os.path.basename(a.file)}: {mb:.0f} MB, best of {a.runs} runs, warm cache")
-    print(f"{'run':<34} {'time_s':>8} {'MB/s':>8} {'cpu_s':>8} {'peak_MB':>8}")
+    print(f"{'run':<34} {'time_s':>8} {'MB/s':>8} {'cpu_s':>8} {'peak_MB':>8} {'median_s':>9}")
     sweep = [a.calibrate, "sweep", a.file, "--out", a.out, "--quiet"]
     # --quiet keeps stderr to errors; the summary on stdout is discarded.
     recommend = [a.calibrate, "recommend", a.file, "--min-quality", "0.9", "--quiet"]
@@ -137,9 +144,10 @@ def main():
         print(f"pandas sweep / calibrate recommend: {pandas_s / rec_s:5.1f}x")
     if a.formats:
         print()
-        print(f"{'calibrate sweep on':<34} {'time_s':>8} {'MB/s':>8} {'cpu_s':>8} {'peak_MB':>8}")
-    for f, plain, (seconds, cpu, rss) in formats:
-        row(os.path.basename(f), seconds, cpu, rss, os.path.getsize(plain) / 1e6)
+        print(f"{'calibrate sweep on':<34} {'time_s':>8} {'MB/s':>8} {'cpu_s':>8} {'peak_MB':>8} "
+              f"{'median_s':>9}")
+    for f, plain, (seconds, cpu, rss, median) in formats:
+        row(os.path.basename(f), seconds, cpu, rss, median, os.path.getsize(plain) / 1e6)
 
 if __name__ == "__main__":
     main()

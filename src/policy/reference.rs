@@ -97,23 +97,27 @@ fn distributions(
 ) -> (Distribution, Vec<ReferenceSegment>) {
     let n = input.confidence.len();
     let code = |i: usize| segments.map_or(0, |s| s.codes[i]);
-    let key = |i: usize| (ascending_key(input.confidence[i]), code(i));
-    let mut ascending: Vec<(u64, u32)> = match input.safeguarded {
+    // (signal key, segment code) as one 128-bit integer, so a comparison is one integer
+    // comparison.
+    let key = |i: usize| u128::from(ascending_key(input.confidence[i])) << 32 | u128::from(code(i));
+    let signal_of = |k: u128| from_ascending_key((k >> 32) as u64);
+    let mut ascending: Vec<u128> = match input.safeguarded {
         None => (0..n).into_par_iter().map(key).collect(),
         Some(_) => (0..n).into_par_iter().filter(routed).map(key).collect(),
     };
     ascending.par_sort_unstable();
     let (signal, per_segment) = rayon::join(
         || {
-            (ascending.par_iter())
-                .map(|&(key, _)| from_ascending_key(key))
+            ascending
+                .par_iter()
+                .map(|&k| signal_of(k))
                 .collect::<Vec<f64>>()
         },
         || {
             segments.map(|s| {
                 let mut signals: Vec<Vec<f64>> = vec![Vec::new(); s.labels.len()];
-                for &(key, code) in &ascending {
-                    signals[code as usize].push(from_ascending_key(key));
+                for &k in &ascending {
+                    signals[k as u32 as usize].push(signal_of(k));
                 }
                 signals
             })

@@ -90,24 +90,27 @@ pub fn sweep(input: SweepInput<'_>, keep: bool) -> Sweep {
 pub fn sort(input: &SweepInput<'_>) -> (Vec<u32>, Vec<f64>) {
     // Safeguarded records go last and never enter an accepted prefix. Sorting integer keys (an
     // order-preserving map of the float) is much faster than comparing floats.
+    // Each (key, index) pair is one 128-bit integer, key above index, so a comparison is one
+    // integer comparison.
     let safeguarded = |i: usize| input.safeguarded.is_some_and(|f| f[i]);
-    let mut keyed: Vec<(u64, u32)> = (input.confidence.par_iter().enumerate())
+    let mut keyed: Vec<u128> = (input.confidence.par_iter().enumerate())
         .map(|(i, &c)| {
             let key = if safeguarded(i) {
                 u64::MAX
             } else {
                 !ascending_key(c)
             };
-            (key, i as u32)
+            u128::from(key) << 32 | i as u128
         })
         .collect();
     keyed.par_sort_unstable();
-    let eligible = keyed.partition_point(|&(k, _)| k != u64::MAX);
+    let key = |k: u128| (k >> 32) as u64;
+    let eligible = keyed.partition_point(|&k| key(k) != u64::MAX);
     // The key maps back to the confidence's bits: no second, random read of the column.
     let confidence = (keyed[..eligible].par_iter())
-        .map(|&(key, _)| from_ascending_key(!key))
+        .map(|&k| from_ascending_key(!key(k)))
         .collect();
-    (keyed.par_iter().map(|&(_, i)| i).collect(), confidence)
+    (keyed.par_iter().map(|&k| k as u32).collect(), confidence)
 }
 
 /// Per tie group of the eligible records, most confident first (entry 0 is "accept nothing").

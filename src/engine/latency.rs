@@ -124,7 +124,7 @@ fn ranked_paths(on_accepted: Vec<f64>, on_escalated: Vec<f64>) -> (Vec<u32>, Vec
             on_escalated[k]
         })
     };
-    if let Some(slotted) = slotted(2 * on_accepted.len(), &key) {
+    if let Some(slotted) = slotted(2 * on_accepted.len(), key) {
         drop((on_accepted, on_escalated));
         return counted(slotted);
     }
@@ -168,7 +168,7 @@ const TABLED: usize = 1 << 16;
 
 /// The `len` latencies (keyed by `key`) by distinct value, when they take at most [`COUNTED`]
 /// values, as whole milliseconds do; `None` beyond.
-fn slotted(len: usize, key: &(dyn Fn(usize) -> u64 + Sync)) -> Option<Slotted> {
+fn slotted(len: usize, key: impl Fn(usize) -> u64) -> Option<Slotted> {
     // A whole number below TABLED (the bits of that integer as a double: not -0.0) takes the
     // table, any other key the map; each key takes one route, so it gets one slot either way.
     let mut table = vec![u32::MAX; TABLED];
@@ -447,7 +447,7 @@ mod tests {
             let key = |id: usize| ascending_key(values[id]);
             let pair = |s: Slotted| (s.slots, s.distinct);
             let want = slotted_by_map(n, &key).map(pair);
-            let got = slotted(n, &key).map(pair);
+            let got = slotted(n, key).map(pair);
             assert_eq!(got.is_some(), want.is_some(), "{n} {spread}");
             assert_eq!(got, want, "{n} {spread}");
         }
@@ -469,7 +469,7 @@ mod tests {
             let key = |id: usize| ascending_key(values[id]);
             let keyed = (0..values.len()).map(|id| (key(id), id as u32)).collect();
             let want = sorted(keyed);
-            match slotted(values.len(), &key).map(counted) {
+            match slotted(values.len(), key).map(counted) {
                 Some((rank, ranked)) => {
                     assert_eq!(rank, want.0, "{distinct}");
                     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -479,8 +479,8 @@ mod tests {
             }
         }
         // Past COUNTED distinct values the counting gives way to the sort.
-        assert!(slotted(COUNTED + 1, &|id| id as u64).is_none());
-        assert!(slotted(COUNTED, &|id| id as u64).is_some());
+        assert!(slotted(COUNTED + 1, |id| id as u64).is_none());
+        assert!(slotted(COUNTED, |id| id as u64).is_some());
     }
 
     #[test]

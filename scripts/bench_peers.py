@@ -5,10 +5,11 @@
 Prints, for the same file and the same warm page cache: `calibrate sweep` (full report) and
 `calibrate recommend`, best of N wall-clock runs with their throughput and peak memory (and the
 median run); polars' `read_ndjson` alone (no sweep); and the pandas/numpy sweep an analyst
-would write (read, sort, cumulative sums at every distinct threshold, pick the best). Then the ratios: how many times
-faster calibrate is than each peer. Run by scripts/bench.sh inside a virtual environment that
-holds the pinned pandas and polars; not part of CI. With --formats, also times `calibrate
-sweep` on each FILE (CSV, Parquet, compressed JSON Lines: MB/s counts the decompressed bytes).
+would write (read, sort, cumulative sums at every distinct threshold, pick the best). Then the
+ratios: how many times faster calibrate is than each peer. Run by scripts/bench.sh inside a
+virtual environment that holds the pinned pandas and polars; not part of CI. With --formats,
+also times `calibrate sweep` on each FILE (CSV, Parquet, compressed JSON Lines: MB/s counts the
+decompressed bytes).
 """
 
 import argparse
@@ -96,7 +97,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("calibrate")
     p.add_argument("file")
-    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--runs", type=int, default=5)
     p.add_argument("--out", default="/tmp/calibrate-bench/report")
     p.add_argument("--no-peers", action="store_true", help="time calibrate only")
     p.add_argument("--formats", nargs="*", default=[], help="more files to time sweep on")

@@ -17,6 +17,11 @@ use crate::engine::sums::{ascending_key, from_ascending_key};
 pub fn sweep(input: SweepInput<'_>, keep: bool) -> Sweep {
     let n = input.confidence.len();
     assert!(n > 0, "a sweep needs at least one record");
+    // Record indices are u32 (the order, the sort keys).
+    assert!(
+        u32::try_from(n).is_ok(),
+        "a sweep holds at most 2^32 - 1 records"
+    );
     assert_eq!(input.small_quality.len(), n);
     let (order, confidence) = sort(&input);
     let eligible = confidence.len();
@@ -100,7 +105,7 @@ pub fn sort(input: &SweepInput<'_>) -> (Vec<u32>, Vec<f64>) {
             } else {
                 !ascending_key(c)
             };
-            u128::from(key) << 32 | i as u128
+            u128::from(key) << 32 | u128::from(i as u32)
         })
         .collect();
     keyed.par_sort_unstable();

@@ -6,7 +6,8 @@
 //! anything else (an escape, a nested value it would have to read, a number out of range, a
 //! duplicate key, a syntax error), so the serde path in [`record`](super::record) decides those
 //! and words their errors. It must not validate values; [`Columns`](crate::input::columns::Columns)
-//! does.
+//! does. Its submodule [`template`] reads the lines that repeat a record's layout byte for byte,
+//! with the same answers.
 
 use std::borrow::Cow;
 

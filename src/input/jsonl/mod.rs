@@ -26,8 +26,9 @@ use super::{Format, LoadOptions, Loaded, Progress};
 use fast::Layout;
 use record::{Duplicate, KeyCache, Keys, Plan, RecordSeed};
 
-/// Bytes read from the input per step; parsed in parallel blocks of [`BLOCK`] bytes.
-const CHUNK: usize = 4 << 20;
+/// Bytes read from the input per step at least (parsing starts once the first chunk is read)
+/// and at most; see [`chunk_size`].
+const CHUNK: std::ops::RangeInclusive<usize> = (4 << 20)..=(32 << 20);
 /// Bytes read and hashed at a time, within a chunk.
 const PIECE: usize = 256 << 10;
 /// Target size of one parallel parse job.
@@ -134,8 +135,9 @@ fn read(
     // Parsed chunks come back for reuse, so their pages are not faulted in and zeroed again.
     let (recycle, recycled) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
+        let chunk = chunk_size(options.discover_except.is_some());
         let producer =
-            scope.spawn(move || produce(reader, &send, &recycled, progress, options.hash));
+            scope.spawn(move || produce(reader, (&send, &recycled), progress, options.hash, chunk));
         let (columns, plan) = consume(receive, &recycle, size, keys, options);
         let (sha256, bytes) = producer
             .join()
@@ -155,14 +157,24 @@ fn read(
     })
 }
 
+/// Bytes read per step, parsed in parallel blocks of [`BLOCK`] bytes: two blocks per thread,
+/// within [`CHUNK`]. `calibrate signals` discovers its columns from the first chunk's first
+/// object, so a run that discovers keeps the largest chunk, the window discovery always had.
+fn chunk_size(discovering: bool) -> usize {
+    if discovering {
+        return *CHUNK.end();
+    }
+    (rayon::current_num_threads() * 2 * BLOCK).clamp(*CHUNK.start(), *CHUNK.end())
+}
+
 /// Reads, hashes and sends chunks of whole lines until the input ends (or the parser stops).
 /// Returns the hash and the number of bytes read.
 fn produce(
     reader: &mut (dyn Read + Send),
-    send: &SyncSender<Vec<u8>>,
-    recycled: &Receiver<Vec<u8>>,
+    (send, recycled): (&SyncSender<Vec<u8>>, &Receiver<Vec<u8>>),
     progress: &dyn Progress,
     hash: bool,
+    chunk: usize,
 ) -> std::io::Result<(String, u64)> {
     let mut hasher = hash.then(Sha256::new);
     let mut total: u64 = 0;
@@ -175,10 +187,10 @@ fn produce(
         // chunk keeps growing the same buffer.
         let (cut, eof) = loop {
             let start = buf.len();
-            buf.reserve(CHUNK);
+            buf.reserve(chunk);
             let mut n = 0;
             // Pieces small enough to stay in cache between the copy in and the hash.
-            while n < CHUNK {
+            while n < chunk {
                 let at = buf.len();
                 // `read_to_end` fills spare capacity without zeroing it first.
                 let got = (&mut *reader).take(PIECE as u64).read_to_end(&mut buf)?;
@@ -434,86 +446,4 @@ fn describe_json_error(e: &serde_json::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::input::testing::{Quiet, options};
-    use crate::input::{Drops, EvalSet};
-
-    fn load(text: &str) -> Result<(EvalSet, Drops), LoadError> {
-        let size = Some(text.len() as u64);
-        let loaded = super::load(
-            &mut text.as_bytes(),
-            size,
-            &options(vec![]),
-            "e.jsonl",
-            &Quiet,
-        )?;
-        Ok((loaded.set, loaded.drops))
-    }
-
-    #[test]
-    fn reads_fields_and_ignores_others() {
-        let text = "{\"confidence\":0.5,\"small_quality\":true,\"extra\":{\"a\":[1,2]}}\n\
-                    \n{\"small_quality\":0,\"confidence\":-1e-3}";
-        let (set, drops) = load(text).unwrap();
-        assert_eq!(set.confidence, vec![0.5, -0.001]);
-        assert_eq!(set.small_quality, vec![1.0, 0.0]);
-        assert_eq!(drops.read, 2);
-    }
-
-    #[test]
-    fn errors_carry_line_numbers() {
-        let text = "{\"confidence\":0.5,\"small_quality\":1}\n\
-                    {\"confidence\":\"high\",\"small_quality\":1}\n\
-                    {\"confidence\":0.5,\n";
-        let err = load(text).unwrap_err().to_string();
-        let lines: Vec<&str> = err.lines().collect();
-        assert_eq!(
-            lines[0],
-            "e.jsonl:2: field \"confidence\": expected a finite number, found \"high\""
-        );
-        assert!(
-            lines[1].starts_with("  e.jsonl:3: expected one JSON object per line, found invalid JSON (EOF while parsing"),
-            "{err}"
-        );
-        assert!(lines[2].contains("2 bad records in all"), "{err}");
-    }
-
-    #[test]
-    fn escaped_strings_and_objects_in_fields() {
-        let text = "{\"confidence\":0.5,\"small_quality\":1,\"task_type\":\"a\\\"b\"}\n\
-                    {\"confidence\":{\"x\":1},\"small_quality\":1,\"task_type\":\"c\"}\n";
-        let err = load(text).unwrap_err().to_string();
-        assert!(
-            err.starts_with(
-                "e.jsonl:2: field \"confidence\": expected a finite number, found an object"
-            ),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn hashes_input_without_final_newline() {
-        // Reference: `printf '{"confidence":0.5,"small_quality":1}' | sha256sum`.
-        let text = "{\"confidence\":0.5,\"small_quality\":1}";
-        let out = super::load(&mut text.as_bytes(), None, &options(vec![]), "e", &Quiet).unwrap();
-        assert_eq!(
-            out.sha256,
-            "f1f2e4196853316cf74582718020906da087405aa917418fb68e6a9d808486f1"
-        );
-    }
-
-    #[test]
-    fn line_numbers_survive_block_boundaries() {
-        // Enough lines to span several parallel blocks; the bad one sits near the end.
-        let good = "{\"confidence\":0.5,\"small_quality\":1}\n";
-        let n = 2 * BLOCK / good.len() + 7;
-        let mut text = good.repeat(n);
-        text.push_str("{\"confidence\":null,\"small_quality\":1}\n");
-        let err = load(&text).unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("e.jsonl:{}: field \"confidence\"", n + 1)),
-            "{err}"
-        );
-    }
-}
+mod tests;

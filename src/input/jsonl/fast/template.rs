@@ -1,11 +1,13 @@
 //! The layout of a record, learned once and matched byte for byte: the fastest path for the
-//! records of one producer, which write the same keys in the same order with the same spacing.
+//! records of one producer, which write the same keys in the same order with the same
+//! spacing.
 //!
 //! Owns learning that layout from a line the fast path has read, matching later lines against
-//! it, and when a block learns again ([`Layout`]). It must not decide anything the fast path would not: a line matches only when
-//! every byte outside its values equals the learned line's, so its keys, their order and their
-//! distinctness are the learned line's, and its values are read by the fast path's own readers
-//! at the same offsets. Anything else gives up (`None`) and the line goes to the fast path.
+//! it, and when a block learns again ([`Layout`]). It must not decide anything the fast path
+//! would not: a line matches only when every byte outside its values equals the learned
+//! line's, so its keys, their order and their distinctness are the learned line's, and its
+//! values are read by the fast path's own readers at the same offsets. Anything else gives up
+//! (`None`) and the line goes to the fast path.
 
 use super::super::record::{KeyCache, Plan, Read};
 use super::super::scan::Scan;
@@ -110,11 +112,17 @@ impl Template {
     }
 }
 
-/// Layouts a block learns at most: a file whose records keep changing layout stops paying for
-/// learning after this many.
+/// Layouts a block learns at most: in a file whose records keep changing layout, the block
+/// stops learning after this many and drops its layout at the next miss, so the lines pay for
+/// neither a layout that misses nor learning a new one.
 const LEARN: usize = 64;
 
 /// The layout a block's records were last seen to share (see [`Template`]).
+///
+/// A line read by the layout does not pass through the block's [`KeyCache`]: that is sound
+/// because every key of the layout was looked up in the cache when the fast path read the line
+/// it was learned from (so the cache's list of unread keys is already complete), and because
+/// what the fast path answers does not depend on what the cache holds (only how fast it does).
 #[derive(Default)]
 pub struct Layout {
     template: Option<Template>,
@@ -124,7 +132,8 @@ pub struct Layout {
 impl Layout {
     /// Reads `line` by the learned layout when `usable` and it matches, else by the fast path
     /// (learning the line's layout when it has none or the old one missed); `None`: the serde
-    /// path must read it. Same arguments and answers as [`record`](super::record).
+    /// path must read it. Same arguments and answers as [`record`](super::record), which alone
+    /// updates the cache.
     pub fn read<'de>(
         &mut self,
         line: &'de [u8],
@@ -141,6 +150,9 @@ impl Layout {
             }
             raws.fill(None);
             missed = true;
+            if self.learned == LEARN {
+                self.template = None;
+            }
         }
         let keys = super::record(line, plan, cache, raws, cells)?;
         if missed && self.learned < LEARN {

@@ -306,18 +306,27 @@ fn a_learned_layout_reads_only_its_own_layout() {
 /// One layout (keys and spacing) and several lines in it, each with its own values; sometimes
 /// a line of another layout.
 fn lines_of_one_layout() -> impl Strategy<Value = (String, Vec<String>)> {
+    // Whitespace drawn apart for each spot of the layout: before and after the braces, around
+    // the colons and the commas (the spots between a value and what follows included).
+    let space = || "[ \t]{0,2}";
+    let spaces = (space(), space(), space(), space(), space(), space());
     let keys = prop::collection::vec(key(), 1..7);
-    (keys, " ?", " ?", prop::collection::vec(any::<bool>(), 1..6)).prop_flat_map(
-        |(keys, ws, colon, others)| {
+    (keys, spaces, prop::collection::vec(any::<bool>(), 1..6)).prop_flat_map(
+        |(keys, spaces, others)| {
             let n = keys.len();
             let values = prop::collection::vec(prop::collection::vec(value(), n), others.len() + 1);
-            (Just((keys, ws, colon)), values, line()).prop_map(
-                move |((keys, ws, colon), values, stray)| {
+            (Just((keys, spaces)), values, line()).prop_map(
+                move |(
+                    (keys, (lead, colon, after_colon, before_comma, before_brace, trail)),
+                    values,
+                    stray,
+                )| {
                     let write = |vs: &[String]| {
                         let body: Vec<String> = (keys.iter().zip(vs))
-                            .map(|(k, v)| format!("\"{k}\"{colon}:{ws}{v}"))
+                            .map(|(k, v)| format!("\"{k}\"{colon}:{after_colon}{v}"))
                             .collect();
-                        format!("{ws}{{{}}}", body.join(&format!(",{ws}")))
+                        let comma = format!("{before_comma},{lead}");
+                        format!("{lead}{{{lead}{}{before_brace}}}{trail}", body.join(&comma))
                     };
                     let mut lines: Vec<String> = values.iter().map(|vs| write(vs)).collect();
                     let first = lines.remove(0);

@@ -59,17 +59,7 @@ pub fn record<'de>(
         s.eat(b':')?;
         s.ws();
         position += 1;
-        match plan.read(read) {
-            Read::Skip => s.skip_value()?,
-            Read::Cell(i) => cells[i] = s.cell()?,
-            Read::Raw(slot, field) => {
-                let raw = s.raw()?;
-                if let Some(i) = field {
-                    cells[i] = super::record::cell(&raw);
-                }
-                raws[slot] = Some(raw);
-            }
-        }
+        s.value(plan.read(read), raws, cells)?;
         if s.member_end()? {
             break;
         }
@@ -79,6 +69,31 @@ pub fn record<'de>(
 }
 
 impl<'a> Scan<'a> {
+    /// Reads the value at the cursor as `read` says: skipped, into a fixed field's cell, or into
+    /// an extra column's slot of `raws` (and the cell of the fixed field it also fills).
+    // Always inlined: called once per key on the hot paths, where a call costs 7 % of the
+    // instructions of reading a record.
+    #[inline(always)]
+    fn value(
+        &mut self,
+        read: Read,
+        raws: &mut [Option<Raw<'a>>],
+        cells: &mut [Cell<'a>; READ],
+    ) -> Option<()> {
+        match read {
+            Read::Skip => self.skip_value()?,
+            Read::Cell(i) => cells[i] = self.cell()?,
+            Read::Raw(slot, field) => {
+                let raw = self.raw()?;
+                if let Some(i) = field {
+                    cells[i] = super::record::cell(&raw);
+                }
+                raws[slot] = Some(raw);
+            }
+        }
+        Some(())
+    }
+
     /// A value read as a fixed field's cell.
     fn cell(&mut self) -> Option<Cell<'a>> {
         Some(match self.peek()? {

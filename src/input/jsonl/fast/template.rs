@@ -96,17 +96,7 @@ impl Template {
                 return None;
             }
             s.i = end;
-            match part.read {
-                Read::Skip => s.skip_value()?,
-                Read::Cell(i) => cells[i] = s.cell()?,
-                Read::Raw(slot, field) => {
-                    let raw = s.raw()?;
-                    if let Some(i) = field {
-                        cells[i] = super::super::record::cell(&raw);
-                    }
-                    raws[slot] = Some(raw);
-                }
-            }
+            s.value(part.read, raws, cells)?;
         }
         same_bytes(line.get(s.i..)?, &self.tail).then_some(self.parts.len())
     }

@@ -140,7 +140,10 @@ fn analyses(
     (Option<Vec<Latency>>, Option<Latency>),
 ) {
     let input = prepared.input();
-    rayon::join(
+    // The latency sweep ends in a sequential pass, so it starts first, on this thread: the
+    // other threads take the findings and the bootstrap meanwhile (started last, it ran alone).
+    let (latency, rest) = rayon::join(
+        || latencies(prepared, sweep, rows, recommended.ok()),
         || {
             rayon::join(
                 || {
@@ -155,8 +158,8 @@ fn analyses(
                 },
             )
         },
-        || latencies(prepared, sweep, rows, recommended.ok()),
-    )
+    );
+    (rest, latency)
 }
 
 /// The threshold a run picks on `sweep`: certified when the run certifies.

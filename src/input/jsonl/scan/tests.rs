@@ -124,3 +124,57 @@ fn float_bytes_equals_the_standard_parser() {
     );
     assert!(checked > 150_000, "{checked}");
 }
+
+/// The short path against the full one, which it must agree with in value and in where it
+/// stops: seeded numbers of every shape near the short path's limits (0 to 9 digits on each
+/// side of the point, leading zeros, signs, exponents, a point without digits), followed by
+/// any byte and then 0 to 9 more (so the eight-byte reads fall off the end too).
+#[test]
+fn short_floats_read_as_the_full_path_reads() {
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let mut below = |n: u64| rng.next_u64() % n;
+    let (mut short, mut checked) = (0, 0);
+    for _ in 0..300_000 {
+        let mut text: Vec<u8> = Vec::new();
+        if below(4) == 0 {
+            text.push(b'-');
+        }
+        for _ in 0..below(10) {
+            text.push(b'0' + below(10) as u8);
+        }
+        if below(3) > 0 {
+            text.push(b'.');
+            for _ in 0..below(10) {
+                text.push(b'0' + below(10) as u8);
+            }
+        }
+        if below(8) == 0 {
+            text.push(if below(2) == 0 { b'e' } else { b'E' });
+            text.extend(format!("{}", below(40) as i64 - 20).bytes());
+        }
+        let ends = [
+            b',', b'}', b' ', b'.', b'e', b'E', b'0', b'9', b'-', b'x', 0x80, b'"',
+        ];
+        text.push(ends[below(ends.len() as u64) as usize]);
+        for _ in 0..below(10) {
+            text.push(ends[below(ends.len() as u64) as usize]);
+        }
+        let mut fast = Scan { b: &text, i: 0 };
+        let mut full = Scan { b: &text, i: 0 };
+        let got = fast.float();
+        let want = full.any_float();
+        assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{text:?}");
+        if want.is_some() {
+            assert_eq!(fast.i, full.i, "{text:?}");
+            checked += 1;
+        }
+        if (Scan { b: &text, i: 0 }).short_float().is_some() {
+            short += 1;
+        }
+    }
+    // Both paths are exercised (counts from this seed).
+    assert!(
+        short > 50_000 && checked - short > 20_000,
+        "{short} {checked}"
+    );
+}

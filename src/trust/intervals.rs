@@ -178,7 +178,25 @@ impl<'a> Resampling<'a> {
 
 /// A Poisson(1) weight for each of `records` records: the record-level bootstrap.
 fn poisson_weights(records: usize) -> impl Fn(&mut ChaCha8Rng) -> Vec<u32> + Sync {
-    move |rng| (0..records).map(|_| poisson1(rng)).collect()
+    move |rng| poisson_draws(rng, records)
+}
+
+/// `count` draws of [`poisson1`], the same values: the generator's bytes are taken a block at a
+/// time (its 64-bit outputs are those bytes, little-endian, in turn), so the per-draw call and
+/// buffer check fall out of the loop.
+fn poisson_draws(rng: &mut ChaCha8Rng, count: usize) -> Vec<u32> {
+    const DRAWS: usize = 256;
+    let mut out = Vec::with_capacity(count);
+    let mut bytes = [0u8; 8 * DRAWS];
+    while out.len() < count {
+        let bytes = &mut bytes[..8 * (count - out.len()).min(DRAWS)];
+        rng.fill_bytes(bytes);
+        out.extend(bytes.chunks_exact(8).map(|word| {
+            let word: [u8; 8] = word.try_into().expect("eight bytes");
+            poisson_of(u64::from_le_bytes(word) >> 11)
+        }));
+    }
+    out
 }
 
 /// [`uncertainty`] over any resampling.
@@ -440,7 +458,9 @@ const SLICES: [u8; 1 << SLICE_BITS] = {
 
 /// A Poisson(1) draw by inversion: the first k with u ≤ CDF[k] for a uniform u = m / 2^53, which
 /// is the count of CDF entries below u. Most draws read it from [`SLICES`]; the rest count,
-/// without branches (the outcome is random, so branches would mispredict).
+/// without branches (the outcome is random, so branches would mispredict). The bootstrap draws
+/// these a block at a time ([`poisson_draws`]); this one at a time is the tests' reference.
+#[cfg(test)]
 fn poisson1(rng: &mut ChaCha8Rng) -> u32 {
     poisson_of(rng.next_u64() >> 11)
 }
@@ -635,6 +655,24 @@ mod tests {
         {
             let m = m.min((1 << 53) - 1);
             assert_eq!(poisson_of(m), reference(m << 11), "m = {m}");
+        }
+    }
+
+    #[test]
+    fn block_draws_are_the_draws_one_at_a_time() {
+        // The bootstrap's weights against `poisson1` called in turn on a twin generator, on
+        // several streams and lengths around the block of draws and the generator's buffer
+        // (64 words, 32 draws).
+        for (stream, count) in [(0, 0), (1, 1), (2, 31), (3, 32), (4, 33), (5, 255)] {
+            for count in [count, count + 256, count + 4096] {
+                let mut rng = ChaCha8Rng::seed_from_u64(13);
+                rng.set_stream(stream);
+                let mut twin = rng.clone();
+                let want: Vec<u32> = (0..count).map(|_| poisson1(&mut twin)).collect();
+                assert_eq!(poisson_draws(&mut rng, count), want, "{stream} {count}");
+                // Both leave the generator at the same place.
+                assert_eq!(rng.next_u64(), twin.next_u64());
+            }
         }
     }
 

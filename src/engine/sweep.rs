@@ -143,95 +143,7 @@ impl Sweep {
         if let Some(kept) = &self.columns {
             return Arc::clone(kept);
         }
-        let order = &self.order;
-        Arc::new(SortedColumns {
-            small_quality: build::gather(order, input.small_quality),
-            large_quality: input.large_quality.map(|lq| build::gather(order, lq)),
-            small_cost: build::gather_cost(order, input.costs.small),
-            large_cost: build::gather_cost(order, input.costs.large),
-        })
-    }
-
-    /// The same sweep on a resample in which the record at position k of `order()` appears
-    /// `weights[k]` times (a bootstrap draw): same candidate cut points, weighted sums. O(n),
-    /// sequential over `sorted`.
-    pub fn resampled(&self, sorted: &SortedColumns, weights: &[u32]) -> Sweep {
-        let eligible = self.n - self.safeguarded;
-        let cuts = self.accepted.len();
-        let lq = sorted.large_quality.as_deref();
-        // Two passes, each sum in the same order as a pass of its own would take it: forward
-        // for the prefix sums at each cut and the totals, backward for the escalated sums.
-        let mut accepted = Vec::with_capacity(cuts);
-        let mut small_q = Vec::with_capacity(cuts);
-        let mut lost = lq.map(|_| Vec::with_capacity(cuts));
-        let (mut count, mut sq, mut ls) = (0u64, 0.0, 0.0);
-        // The totals start where `Iterator::sum` starts (-0.0), so even a column of -0.0 sums
-        // as it did.
-        let (mut n, mut small_quality_total, mut small_cost_total) = (0u64, -0.0, -0.0);
-        let mut k = 0;
-        for &cut in self.accepted.iter().chain(std::iter::once(&self.n)) {
-            while k < cut {
-                let (weight, w) = (u64::from(weights[k]), f64::from(weights[k]));
-                n += weight;
-                small_quality_total += w * sorted.small_quality[k];
-                small_cost_total += w * sorted.small_cost[k];
-                if k < eligible {
-                    count += weight;
-                    sq += w * sorted.small_quality[k];
-                    if let Some(lq) = lq {
-                        ls += w * (lq[k] - sorted.small_quality[k]).max(0.0);
-                    }
-                }
-                k += 1;
-            }
-            if accepted.len() < cuts {
-                accepted.push(count as usize);
-                small_q.push(sq);
-                if let Some(lost) = &mut lost {
-                    lost.push(ls);
-                }
-            }
-        }
-        let mut large_cost_escalated = vec![0.0; cuts];
-        let mut small_cost_escalated = vec![0.0; cuts];
-        let mut large_quality_escalated = lq.map(|_| vec![0.0; cuts]);
-        let (mut lc, mut sc, mut lqe) = (0.0, 0.0, 0.0);
-        let mut k = self.n;
-        for j in (0..cuts).rev() {
-            while k > self.accepted[j] {
-                k -= 1;
-                let w = f64::from(weights[k]);
-                lc += w * sorted.large_cost[k];
-                sc += w * sorted.small_cost[k];
-                if let Some(lq) = lq {
-                    lqe += w * lq[k];
-                }
-            }
-            large_cost_escalated[j] = lc;
-            small_cost_escalated[j] = sc;
-            if let Some(v) = &mut large_quality_escalated {
-                v[j] = lqe;
-            }
-        }
-        let safeguarded: u64 = weights[eligible..].iter().map(|&x| u64::from(x)).sum();
-        Sweep {
-            n: n as usize,
-            distinct: self.distinct.clone(),
-            small_quality_total,
-            large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
-            small_cost_total,
-            large_cost_total: large_cost_escalated[0],
-            baseline_cost: self.baseline_cost,
-            safeguarded: safeguarded as usize,
-            order: Vec::new(),
-            columns: None,
-            quality_lost: lost,
-            accepted,
-            small_quality_accepted: small_q,
-            large_quality_escalated,
-            large_cost_escalated,
-            small_cost_escalated,
-        }
+        Arc::new(build::gathered(&self.order, &input))
     }
 
     /// Number of records.
@@ -449,6 +361,7 @@ mod build;
 mod cell;
 mod from_cells;
 mod owned;
+mod resample;
 
 pub use cell::{Cell, cells_of};
 pub use owned::OwnedInput;

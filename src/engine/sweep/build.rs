@@ -26,67 +26,99 @@ pub fn sweep(input: SweepInput<'_>, keep: bool) -> Sweep {
     let (order, confidence) = sort(&input);
     let eligible = confidence.len();
     let costs = input.costs;
-    // Each column is read at random once (gathered into sweep order), then summed in sequence;
-    // the four columns side by side.
-    let ((small_quality, large_quality), (small_cost, large_cost)) = rayon::join(
-        || {
-            rayon::join(
-                || gather(&order, input.small_quality),
-                || input.large_quality.map(|lq| gather(&order, lq)),
-            )
-        },
-        || {
-            rayon::join(
-                || gather_cost(&order, costs.small),
-                || gather_cost(&order, costs.large),
-            )
-        },
-    );
-    let groups = self::groups(&confidence, &small_quality, large_quality.as_deref());
-    let (
-        (large_quality_escalated, small_quality_total),
-        (large_cost_escalated, small_cost_escalated),
-    ) = rayon::join(
-        || {
-            rayon::join(
-                || (large_quality.as_deref()).map(|lq| suffix_sums(lq, &groups.accepted)),
-                || total(&small_quality),
-            )
-        },
-        || {
-            rayon::join(
-                || suffix_sums(&large_cost, &groups.accepted),
-                || suffix_sums(&small_cost, &groups.accepted),
-            )
-        },
-    );
-    let columns = keep.then(|| {
-        Arc::new(SortedColumns {
-            small_quality,
-            large_quality,
-            small_cost,
-            large_cost,
-        })
-    });
-    // Entry 0 escalates everything: the column's total. Always-large totals are these suffix
-    // sums themselves, so the two policies compare without a rounding difference.
+    let sorted = gathered(&order, &input);
+    let cuts = self::cuts(&confidence);
+    let sums = sums(&sorted, &cuts.accepted);
+    let columns = keep.then(|| Arc::new(sorted));
     Sweep {
         n,
-        small_quality_total,
+        small_quality_total: sums.small_quality_total,
         baseline_cost: costs.baseline,
         safeguarded: n - eligible,
         order,
-        quality_lost: groups.lost,
-        large_quality_total: large_quality_escalated.as_ref().map(|v| v[0]),
-        small_cost_total: small_cost_escalated[0],
-        large_cost_total: large_cost_escalated[0],
-        distinct: groups.distinct,
-        accepted: groups.accepted,
-        small_quality_accepted: groups.small_quality,
-        large_quality_escalated,
-        large_cost_escalated,
-        small_cost_escalated,
+        quality_lost: sums.lost,
+        large_quality_total: sums.large_quality_escalated.as_ref().map(|v| v[0]),
+        small_cost_total: sums.small_cost_escalated[0],
+        large_cost_total: sums.large_cost_escalated[0],
+        distinct: cuts.distinct,
+        accepted: cuts.accepted,
+        small_quality_accepted: sums.small_quality_accepted,
+        large_quality_escalated: sums.large_quality_escalated,
+        large_cost_escalated: sums.large_cost_escalated,
+        small_cost_escalated: sums.small_cost_escalated,
         columns,
+    }
+}
+
+/// The record columns laid out in `order`: each read at random once, the four side by side,
+/// so that every later pass over them reads memory in sequence.
+pub fn gathered(order: &[u32], input: &SweepInput<'_>) -> SortedColumns {
+    let costs = input.costs;
+    let ((small_quality, large_quality), (small_cost, large_cost)) = rayon::join(
+        || {
+            rayon::join(
+                || gather(order, input.small_quality),
+                || input.large_quality.map(|lq| gather(order, lq)),
+            )
+        },
+        || {
+            rayon::join(
+                || gather_cost(order, costs.small),
+                || gather_cost(order, costs.large),
+            )
+        },
+    );
+    SortedColumns {
+        small_quality,
+        large_quality,
+        small_cost,
+        large_cost,
+    }
+}
+
+/// The exact sums of a sweep at its cut points.
+struct Sums {
+    small_quality_accepted: Vec<f64>,
+    lost: Option<Vec<f64>>,
+    large_quality_escalated: Option<Vec<f64>>,
+    small_quality_total: f64,
+    large_cost_escalated: Vec<f64>,
+    small_cost_escalated: Vec<f64>,
+}
+
+/// The six exact sums over the cut points `accepted`, side by side: each is one sequential
+/// pass, so two threads share six passes. Entry 0 of an escalated sum escalates everything: the
+/// column's total. Always-large totals are these suffix sums themselves, so the two policies
+/// compare without a rounding difference.
+fn sums(c: &SortedColumns, accepted: &[usize]) -> Sums {
+    let (sq, lq) = (&c.small_quality[..], c.large_quality.as_deref());
+    let (((small_quality_accepted, lost), (large_quality_escalated, small_quality_total)), costs) =
+        rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || prefix_sums(sq, accepted),
+                            || lq.map(|lq| lost_sums(sq, lq, accepted)),
+                        )
+                    },
+                    || rayon::join(|| lq.map(|lq| suffix_sums(lq, accepted)), || total(sq)),
+                )
+            },
+            || {
+                rayon::join(
+                    || suffix_sums(&c.large_cost, accepted),
+                    || suffix_sums(&c.small_cost, accepted),
+                )
+            },
+        );
+    Sums {
+        small_quality_accepted,
+        lost,
+        large_quality_escalated,
+        small_quality_total,
+        large_cost_escalated: costs.0,
+        small_cost_escalated: costs.1,
     }
 }
 
@@ -118,16 +150,12 @@ pub fn sort(input: &SweepInput<'_>) -> (Vec<u32>, Vec<f64>) {
     (keyed.par_iter().map(|&k| k as u32).collect(), confidence)
 }
 
-/// Per tie group of the eligible records, most confident first (entry 0 is "accept nothing").
-pub struct Groups {
+/// The tie groups of the eligible records, most confident first (entry 0 is "accept nothing").
+pub struct Cuts {
     /// The group's confidence.
     pub distinct: Vec<f64>,
     /// Records accepted when the group's confidence is the threshold.
     pub accepted: Vec<usize>,
-    /// Σ small quality over the accepted records.
-    pub small_quality: Vec<f64>,
-    /// Σ max(large − small quality, 0) over the accepted records, with large labels.
-    pub lost: Option<Vec<f64>>,
 }
 
 /// `column`'s value of each record of `order`, in that order: the one random read of a column,
@@ -145,34 +173,55 @@ pub fn gather_cost(order: &[u32], cost: CostColumn<'_>) -> Vec<f64> {
     }
 }
 
-/// The prefix sums at the end of each tie group of the eligible records, given their
-/// confidences and labels gathered in sweep order (most confident first; the label columns may
-/// go on past the eligible records).
-pub fn groups(confidence: &[f64], small_quality: &[f64], large_quality: Option<&[f64]>) -> Groups {
-    let mut g = Groups {
-        distinct: Vec::new(),
-        accepted: vec![0],
-        small_quality: vec![0.0],
-        lost: large_quality.map(|_| vec![0.0]),
-    };
-    let (mut acc_small, mut acc_lost) = (Exact::default(), Exact::default());
+/// The tie groups of the eligible records from their confidences in sweep order (most
+/// confident first): where each group ends, found in parallel.
+pub fn cuts(confidence: &[f64]) -> Cuts {
     let eligible = confidence.len();
-    for (k, &c) in confidence.iter().enumerate() {
-        acc_small.add(small_quality[k]);
-        if let Some(lq) = large_quality {
-            acc_lost.add((lq[k] - small_quality[k]).max(0.0));
+    let ends: Vec<usize> = (0..eligible)
+        .into_par_iter()
+        .with_min_len(1 << 14)
+        .filter(|&k| k + 1 == eligible || confidence[k + 1] != confidence[k])
+        .map(|k| k + 1)
+        .collect();
+    // -0.0 and 0.0 tie; the group shows 0 (as a cell of an aggregate does).
+    let distinct = ends.iter().map(|&end| confidence[end - 1] + 0.0).collect();
+    let mut accepted = Vec::with_capacity(ends.len() + 1);
+    accepted.push(0);
+    accepted.extend(ends);
+    Cuts { distinct, accepted }
+}
+
+/// Exact sums of a column gathered in sweep order over the records each cut accepts: prefix
+/// sums at the cut points (entry 0, accepting nothing, is 0).
+fn prefix_sums(column: &[f64], accepted: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(accepted.len());
+    out.push(0.0);
+    let mut acc = Exact::default();
+    let mut k = 0;
+    for &cut in &accepted[1..] {
+        for &v in &column[k..cut] {
+            acc.add(v);
         }
-        if k + 1 == eligible || confidence[k + 1] != c {
-            // -0.0 and 0.0 tie; the group shows 0 (as a cell of an aggregate does).
-            g.distinct.push(c + 0.0);
-            g.accepted.push(k + 1);
-            g.small_quality.push(acc_small.value());
-            if let Some(lost) = &mut g.lost {
-                lost.push(acc_lost.value());
-            }
-        }
+        k = cut;
+        out.push(acc.value());
     }
-    g
+    out
+}
+
+/// [`prefix_sums`] of the quality lost by accepting, max(large − small quality, 0).
+fn lost_sums(small_quality: &[f64], large_quality: &[f64], accepted: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(accepted.len());
+    out.push(0.0);
+    let mut acc = Exact::default();
+    let mut k = 0;
+    for &cut in &accepted[1..] {
+        for (&s, &l) in small_quality[k..cut].iter().zip(&large_quality[k..cut]) {
+            acc.add((l - s).max(0.0));
+        }
+        k = cut;
+        out.push(acc.value());
+    }
+    out
 }
 
 /// Sums over the records each cut escalates, from a column gathered in sweep order: suffix sums

@@ -21,6 +21,8 @@ mod value;
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 pub use error::LoadError;
 pub use extra::{ExtraColumn, ExtraKind, ExtraRequest};
 pub use field::{Field, FieldMap, SplitNames};
@@ -305,8 +307,15 @@ impl Labels {
         for (new, old) in order.iter().enumerate() {
             renumber[*old as usize] = new as u32;
         }
-        for c in &mut codes {
-            *c = renumber[*c as usize];
+        // Names first seen in sorted order keep their codes; others renumber in parallel.
+        if renumber
+            .iter()
+            .enumerate()
+            .any(|(old, &new)| new as usize != old)
+        {
+            codes
+                .par_iter_mut()
+                .for_each(|c| *c = renumber[*c as usize]);
         }
         let mut names: Vec<Option<String>> = names.into_iter().map(Some).collect();
         let names = order.iter().filter_map(|old| names[*old as usize].take());

@@ -86,8 +86,11 @@ pub fn prepare<'a>(loaded: &'a Loaded, run: &RunSettings) -> Result<Prepared<'a>
         return Err(RunError::AllSafeguarded(reasons.join("; ")));
     }
     let is_binary = |v: &[f64]| v.iter().all(|q| *q == 0.0 || *q == 1.0);
-    let binary =
-        is_binary(&set.small_quality) && set.large_quality.as_deref().is_none_or(is_binary);
+    let (small_binary, large_binary) = rayon::join(
+        || is_binary(&set.small_quality),
+        || set.large_quality.as_deref().is_none_or(is_binary),
+    );
+    let binary = small_binary && large_binary;
     Ok(Prepared {
         binary,
         set,

@@ -114,7 +114,12 @@ pub fn check_finite(
             Costs::PerRequest(x) => *x,
         }
     };
-    let checks = [("small", largest(small)), ("large", largest(large))];
+    // Each model's largest cost and total in one thread each (the sums in order, as ever).
+    let ((small_largest, s), (large_largest, l)) = rayon::join(
+        || (largest(small), total(small)),
+        || (largest(large), total(large)),
+    );
+    let checks = [("small", small_largest), ("large", large_largest)];
     let baseline_check = baseline.map(|b| ("baseline", b));
     for (model, cost) in checks.into_iter().chain(baseline_check) {
         // Infinity and NaN are left to the overflow check below, which names them.
@@ -122,7 +127,6 @@ pub fn check_finite(
             return Err(CostError::TooLarge { model, cost });
         }
     }
-    let (s, l) = (total(small), total(large));
     let fits = |x: Cost| x <= MAX_TOTAL_COST; // false for infinity and NaN
     if fits(s + l) && baseline.is_none_or(fits) {
         Ok(())

@@ -4,6 +4,8 @@
 //! required field no record has, an optional field in some records only, bad records without
 //! `--skip-invalid`, nothing left. It must not read input.
 
+use rayon::prelude::*;
+
 use super::{Columns, NO_TASK, READ_FIELDS, TASK, pad};
 use crate::input::error::{LoadError, RecordProblem, SHOWN};
 use crate::input::extra::ExtraColumns;
@@ -149,10 +151,14 @@ impl Columns {
     }
 
     fn into_eval_set(self, rows: usize) -> EvalSet {
-        let mut numbers = self.numbers.into_iter();
+        // A column is whole when every kept record has a value: the columns checked in parallel.
+        let whole: Vec<bool> = (self.numbers.par_iter())
+            .map(|v| v.len() == rows && !v.par_iter().any(|x| x.is_nan()))
+            .collect();
+        let mut numbers = self.numbers.into_iter().zip(whole);
         let mut next = || {
-            let v = numbers.next().unwrap_or_default();
-            (v.len() == rows && !v.iter().any(|x| x.is_nan())).then_some(v)
+            let (v, whole) = numbers.next().unwrap_or_default();
+            whole.then_some(v)
         };
         let confidence = next().unwrap_or_default();
         let small_quality = next().unwrap_or_default();

@@ -140,10 +140,7 @@ fn analyses(
     (Option<Vec<Latency>>, Option<Latency>),
 ) {
     let input = prepared.input();
-    // The latency sweep ends in a sequential pass, so it starts first, on this thread: the
-    // other threads take the findings and the bootstrap meanwhile (started last, it ran alone).
-    let (latency, rest) = rayon::join(
-        || latencies(prepared, sweep, rows, recommended.ok()),
+    rayon::join(
         || {
             rayon::join(
                 || {
@@ -158,8 +155,8 @@ fn analyses(
                 },
             )
         },
-    );
-    (rest, latency)
+        || latencies(prepared, sweep, rows, recommended.ok()),
+    )
 }
 
 /// The threshold a run picks on `sweep`: certified when the run certifies.

@@ -182,8 +182,9 @@ fn poisson_weights(records: usize) -> impl Fn(&mut ChaCha8Rng) -> Vec<u32> + Syn
 }
 
 /// `count` draws of [`poisson1`], the same values: the generator's bytes are taken a block at a
-/// time (its 64-bit outputs are those bytes, little-endian, in turn), so the per-draw call and
-/// buffer check fall out of the loop.
+/// time (from a generator that has only given 64-bit outputs, as a fresh one has, those outputs
+/// are its bytes, little-endian, in turn), so the per-draw call and buffer check fall out of the
+/// loop.
 fn poisson_draws(rng: &mut ChaCha8Rng, count: usize) -> Vec<u32> {
     const DRAWS: usize = 256;
     let mut out = Vec::with_capacity(count);

@@ -76,6 +76,11 @@ pub fn gathered(order: &[u32], input: &SweepInput<'_>) -> SortedColumns {
     }
 }
 
+/// max(large − small quality, 0) per record: the quality lost by accepting it.
+fn lost<'a>(small: &'a [f64], large: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
+    small.iter().zip(large).map(|(&s, &l)| (l - s).max(0.0))
+}
+
 /// The exact sums of a sweep at its cut points.
 struct Sums {
     small_quality_accepted: Vec<f64>,
@@ -98,8 +103,8 @@ fn sums(c: &SortedColumns, accepted: &[usize]) -> Sums {
                 rayon::join(
                     || {
                         rayon::join(
-                            || prefix_sums(sq, accepted),
-                            || lq.map(|lq| lost_sums(sq, lq, accepted)),
+                            || prefix_sums(sq.iter().copied(), accepted),
+                            || lq.map(|lq| prefix_sums(lost(sq, lq), accepted)),
                         )
                     },
                     || rayon::join(|| lq.map(|lq| suffix_sums(lq, accepted)), || total(sq)),
@@ -191,34 +196,14 @@ pub fn cuts(confidence: &[f64]) -> Cuts {
     Cuts { distinct, accepted }
 }
 
-/// Exact sums of a column gathered in sweep order over the records each cut accepts: prefix
-/// sums at the cut points (entry 0, accepting nothing, is 0).
-fn prefix_sums(column: &[f64], accepted: &[usize]) -> Vec<f64> {
+/// Exact sums of `values` (one per record, in sweep order) over the records each cut accepts:
+/// prefix sums at the cut points (entry 0, accepting nothing, is 0).
+fn prefix_sums(mut values: impl Iterator<Item = f64>, accepted: &[usize]) -> Vec<f64> {
     let mut out = Vec::with_capacity(accepted.len());
     out.push(0.0);
     let mut acc = Exact::default();
-    let mut k = 0;
-    for &cut in &accepted[1..] {
-        for &v in &column[k..cut] {
-            acc.add(v);
-        }
-        k = cut;
-        out.push(acc.value());
-    }
-    out
-}
-
-/// [`prefix_sums`] of the quality lost by accepting, max(large − small quality, 0).
-fn lost_sums(small_quality: &[f64], large_quality: &[f64], accepted: &[usize]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(accepted.len());
-    out.push(0.0);
-    let mut acc = Exact::default();
-    let mut k = 0;
-    for &cut in &accepted[1..] {
-        for (&s, &l) in small_quality[k..cut].iter().zip(&large_quality[k..cut]) {
-            acc.add((l - s).max(0.0));
-        }
-        k = cut;
+    for pair in accepted.windows(2) {
+        (values.by_ref().take(pair[1] - pair[0])).for_each(|v| acc.add(v));
         out.push(acc.value());
     }
     out

@@ -72,6 +72,8 @@ impl Sweep {
 /// The prefix sums at each cut of `cuts` (ascending, the last one the `eligible` records) and
 /// the totals, the safeguarded records after them counting in the totals only. The totals
 /// start where `Iterator::sum` starts (-0.0), so even a column of -0.0 sums as it did.
+// Out of line, as `backward`: inlined into `resampled`, the two ran 5 % more instructions.
+#[inline(never)]
 fn forward(c: &Weighted<'_>, cuts: &[usize], eligible: usize) -> Forward {
     let mut out = Forward {
         accepted: Vec::with_capacity(cuts.len()),
@@ -133,6 +135,7 @@ fn forward(c: &Weighted<'_>, cuts: &[usize], eligible: usize) -> Forward {
 }
 
 /// The escalated sums at each cut of `cuts`, from the last record down.
+#[inline(never)]
 fn backward(c: &Weighted<'_>, cuts: &[usize]) -> Backward {
     let mut out = Backward {
         large_cost: vec![0.0; cuts.len()],

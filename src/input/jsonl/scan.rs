@@ -163,8 +163,8 @@ impl<'a> Scan<'a> {
             scale = fraction;
             end += 1 + fraction;
         }
-        // An exponent (or a run the eight bytes did not end) goes to the full path.
-        if b.get(end).is_none_or(|&c| c | 0x20 == b'e') {
+        // An exponent goes to the full path (`end` is within the eight bytes last read).
+        if b[end] | 0x20 == b'e' {
             return None;
         }
         self.i = end;

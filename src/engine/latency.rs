@@ -7,9 +7,9 @@
 //!
 //! Moving the threshold down moves records from the escalated path to the accepted path one at
 //! a time, so every requested split is answered from one set over the ranks of all 2n possible
-//! per-request latencies: one sort (a count when they take few distinct values, as whole
-//! milliseconds do), O(1) per move and a few hundred steps per percentile, instead of building
-//! and selecting n latencies per threshold.
+//! per-request latencies: one sort (a count when they take few distinct values, and a count
+//! run in parallel when they are whole milliseconds), O(1) per move and a few hundred steps per
+//! percentile, instead of building and selecting n latencies per threshold.
 
 use std::collections::HashMap;
 
@@ -80,8 +80,20 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
     let mut requests: Vec<(usize, usize)> = accepted.iter().copied().enumerate().collect();
     requests.sort_by_key(|&(_, a)| a);
     let cuts: Vec<usize> = requests.iter().map(|&(_, a)| a).collect();
-    let (accepted_sum, escalated_sum) = path_sums(&on_accepted, &on_escalated, &cuts);
-    let (rank, values) = ranked_paths(on_accepted, on_escalated);
+    // The mean's sums and the ranks of whole milliseconds (the common case) side by side.
+    let key = path_key(&on_accepted, &on_escalated);
+    let ((accepted_sum, escalated_sum), whole) = rayon::join(
+        || path_sums(&on_accepted, &on_escalated, &cuts),
+        || whole_ranks(2 * n, key),
+    );
+    let (rank, values) = match whole {
+        Some(w) => {
+            // Memory: the values are built once the per-path latencies are gone.
+            drop((on_accepted, on_escalated));
+            (w.ranks, whole_values(&w.counts, &w.above))
+        }
+        None => ranked_paths(on_accepted, on_escalated),
+    };
     // Start with every record escalated, then move records to the accepted path in order.
     let mut present = RankSet::new(2 * n);
     for k in 0..n {
@@ -116,14 +128,7 @@ pub fn at_accepted(input: &LatencyInput<'_>, order: &[u32], accepted: &[usize]) 
 /// escalated) and the latencies in rank order. Ties rank by id, so the ranks are those of a
 /// sort by (latency, id).
 fn ranked_paths(on_accepted: Vec<f64>, on_escalated: Vec<f64>) -> (Vec<u32>, Vec<f64>) {
-    let key = |id: usize| {
-        let k = id / 2;
-        ascending_key(if id.is_multiple_of(2) {
-            on_accepted[k]
-        } else {
-            on_escalated[k]
-        })
-    };
+    let key = path_key(&on_accepted, &on_escalated);
     if let Some(slotted) = slotted(2 * on_accepted.len(), key) {
         drop((on_accepted, on_escalated));
         return counted(slotted);
@@ -135,6 +140,131 @@ fn ranked_paths(on_accepted: Vec<f64>, on_escalated: Vec<f64>) -> (Vec<u32>, Vec
     // Memory: at ten million records the keys alone take 320 MB.
     drop((on_accepted, on_escalated));
     sorted(keyed)
+}
+
+/// The [`ascending_key`] of path latency `id` (id 2k is position k of the order accepted,
+/// 2k + 1 escalated).
+fn path_key<'a>(
+    on_accepted: &'a [f64],
+    on_escalated: &'a [f64],
+) -> impl Fn(usize) -> u64 + Copy + Sync + 'a {
+    move |id: usize| {
+        let k = id / 2;
+        ascending_key(if id.is_multiple_of(2) {
+            on_accepted[k]
+        } else {
+            on_escalated[k]
+        })
+    }
+}
+
+/// Ids per piece of [`whole_ranks`] at least (one table of counts per piece).
+const PIECE: usize = 1 << 16;
+
+/// What [`whole_ranks`] gives: the ranks, the count of each whole value below [`TABLED`], and
+/// the keys of the latencies above, ascending.
+struct Whole {
+    ranks: Vec<u32>,
+    counts: Vec<u32>,
+    above: Vec<u64>,
+}
+
+/// The ranks [`ranked_paths`] gives, by a counting sort run in parallel, when the `len`
+/// latencies (keyed by `key`) are whole numbers of milliseconds below [`TABLED`] (not -0.0), as
+/// eval sets mostly record them, but for a few (at most one in [`RARE`]) above that; `None` for
+/// any other latencies.
+///
+/// The ids are cut into pieces. Each piece counts its values; a value's first rank in a piece
+/// is then the number of smaller latencies plus the equal ones in earlier pieces, and each
+/// piece gives out its ranks in id order: the ranks of a sort by (latency, id). The few
+/// latencies above every counted one rank after them all, by a sort of their (key, id) pairs.
+fn whole_ranks(len: usize, key: impl Fn(usize) -> u64 + Sync) -> Option<Whole> {
+    // Some(Some(w)): the whole number w below TABLED; Some(None): above every such number.
+    let class = |k: u64| {
+        let v = from_ascending_key(k);
+        let w = v as usize; // saturates; NaN gives 0, whose bits differ
+        if w < TABLED && (w as f64).to_bits() == v.to_bits() {
+            Some(Some(w))
+        } else {
+            (v > TOP).then_some(None)
+        }
+    };
+    let piece = len.div_ceil(4 * rayon::current_num_threads()).max(PIECE);
+    let ids = |p: usize| p * piece..len.min((p + 1) * piece);
+    // Per piece: the count of each value (then the next rank it gives that value), and the
+    // (key, id) pairs above TABLED.
+    let (mut next, above): (Vec<Vec<u32>>, Vec<Pairs>) = (0..len.div_ceil(piece))
+        .into_par_iter()
+        .map(|p| {
+            let (mut counts, mut above) = (vec![0u32; TABLED], Vec::new());
+            for id in ids(p) {
+                let k = key(id);
+                match class(k)? {
+                    Some(w) => counts[w] += 1,
+                    None => above.push((k, id as u32)),
+                }
+            }
+            Some((counts, above))
+        })
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    let mut above: Pairs = above.concat();
+    if above.len() > len / RARE {
+        return None;
+    }
+    let mut counts = vec![0u32; TABLED];
+    let mut rank = 0;
+    for (w, count) in counts.iter_mut().enumerate() {
+        let first = rank;
+        for piece in &mut next {
+            let n = piece[w];
+            piece[w] = rank;
+            rank += n;
+        }
+        *count = rank - first;
+    }
+    let mut ranks = vec![0u32; len];
+    (ranks.par_chunks_mut(piece).zip(&mut next).enumerate()).for_each(|(p, (ranks, next))| {
+        for (r, id) in ranks.iter_mut().zip(ids(p)) {
+            // Whole below TABLED or above it: told apart when counting.
+            let v = from_ascending_key(key(id));
+            if v <= TOP {
+                *r = next[v as usize];
+                next[v as usize] += 1;
+            }
+        }
+    });
+    above.sort_unstable();
+    for (&(_, id), r) in above.iter().zip(rank..) {
+        ranks[id as usize] = r;
+    }
+    let above = above.into_iter().map(|(k, _)| k).collect();
+    Some(Whole {
+        ranks,
+        counts,
+        above,
+    })
+}
+
+/// At most one latency in this many may lie above [`TABLED`] for [`whole_ranks`].
+const RARE: usize = 64;
+
+/// The largest whole value [`whole_ranks`] counts; any latency above it ranks after them all.
+const TOP: f64 = (TABLED - 1) as f64;
+
+/// (latency key, id) pairs.
+type Pairs = Vec<(u64, u32)>;
+
+/// The latencies in rank order from [`whole_ranks`]' counts of whole values and the keys above.
+fn whole_values(counts: &[u32], above: &[u64]) -> Vec<f64> {
+    let counted: usize = counts.iter().map(|&c| c as usize).sum();
+    let mut values = Vec::with_capacity(counted + above.len());
+    for (w, &count) in counts.iter().enumerate() {
+        values.extend(std::iter::repeat_n(w as f64, count as usize));
+    }
+    values.extend(above.iter().map(|&k| from_ascending_key(k)));
+    values
 }
 
 /// [`ranked_paths`] by sorting the (key, id) pairs.
@@ -235,28 +365,35 @@ fn counted(
 
 /// For each cut (ascending): Σ accepted-path time over the first `cut` positions and Σ
 /// escalated-path time over the rest, each sum exact and rounded once.
+/// The two sums are taken side by side.
 fn path_sums(on_accepted: &[f64], on_escalated: &[f64], cuts: &[usize]) -> (Vec<f64>, Vec<f64>) {
-    let mut accepted_sum = vec![0.0; cuts.len()];
-    let mut acc = Exact::default();
-    let mut k = 0;
-    for (slot, &a) in cuts.iter().enumerate() {
-        while k < a {
-            acc.add(on_accepted[k]);
-            k += 1;
+    let accepted = || {
+        let mut accepted_sum = vec![0.0; cuts.len()];
+        let mut acc = Exact::default();
+        let mut k = 0;
+        for (slot, &a) in cuts.iter().enumerate() {
+            while k < a {
+                acc.add(on_accepted[k]);
+                k += 1;
+            }
+            accepted_sum[slot] = acc.value();
         }
-        accepted_sum[slot] = acc.value();
-    }
-    let mut escalated_sum = vec![0.0; cuts.len()];
-    let mut esc = Exact::default();
-    let mut k = on_escalated.len();
-    for (slot, &a) in cuts.iter().enumerate().rev() {
-        while k > a {
-            k -= 1;
-            esc.add(on_escalated[k]);
+        accepted_sum
+    };
+    let escalated = || {
+        let mut escalated_sum = vec![0.0; cuts.len()];
+        let mut esc = Exact::default();
+        let mut k = on_escalated.len();
+        for (slot, &a) in cuts.iter().enumerate().rev() {
+            while k > a {
+                k -= 1;
+                esc.add(on_escalated[k]);
+            }
+            escalated_sum[slot] = esc.value();
         }
-        escalated_sum[slot] = esc.value();
-    }
-    (accepted_sum, escalated_sum)
+        escalated_sum
+    };
+    rayon::join(accepted, escalated)
 }
 
 /// A set of ranks as a bitset with counts per block of 64 words and per super-block of 64

@@ -143,6 +143,56 @@ fn counting_ranks_as_the_sort_does() {
 }
 
 #[test]
+fn parallel_counting_ranks_whole_milliseconds_as_the_sort_does() {
+    // Seeded whole milliseconds, from one value to the whole table, over enough ids for several
+    // pieces, with none, a few or the most allowed above the table (whole or not, tied or
+    // not); the sort of (key, id) pairs is the reference (ranks, and values bit for bit).
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let cases = [
+        (1, 1, 0),
+        (999, 3, 0),
+        (70_000, 1, 0),
+        (300_001, 5000, 0),
+        (400_000, TABLED, 0),
+        (5000, 10, 1),
+        (300_000, 4000, 60),
+        (300_000, TABLED, 56),
+    ];
+    for (len, spread, above_per_4096) in cases {
+        let values: Vec<f64> = (0..len)
+            .map(|_| match rng.next_u64() % 4096 {
+                a if a < above_per_4096 && a % 3 == 0 => TABLED as f64 + (a % 7) as f64,
+                a if a < above_per_4096 && a % 3 == 1 => TABLED as f64 - 0.5,
+                a if a < above_per_4096 => 1e6 + rng.next_u64() as f64 / 1e12,
+                _ => (rng.next_u64() % spread as u64) as f64,
+            })
+            .collect();
+        let key = |id: usize| ascending_key(values[id]);
+        let want = sorted((0..len).map(|id| (key(id), id as u32)).collect());
+        let got = whole_ranks(len, key).expect("whole milliseconds, few above TABLED");
+        assert_eq!(got.ranks, want.0, "{len} {spread}");
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let values = whole_values(&got.counts, &got.above);
+        assert_eq!(bits(&values), bits(&want.1), "{len} {spread}");
+    }
+    // Anything else is left to the other paths: -0.0, a fraction below the table, or more than
+    // one in RARE above it.
+    for (odd, every) in [(-0.0, 200_000), (0.5, 200_000), (1e6, RARE - 1)] {
+        let values: Vec<f64> = (0..200_000)
+            .map(|i| {
+                if i % every == 150_000 % every {
+                    odd
+                } else {
+                    7.0
+                }
+            })
+            .collect();
+        let key = |id: usize| ascending_key(values[id]);
+        assert!(whole_ranks(values.len(), key).is_none(), "{odd}");
+    }
+}
+
+#[test]
 fn many_distinct_latencies_take_the_sort_and_match_sorting_every_split() {
     // 40,000 records of seeded fractional latencies: 80,000 path latencies, most distinct,
     // more than COUNTED, so the ranks come from the sort.

@@ -162,6 +162,15 @@ impl Sweep {
         &self.order
     }
 
+    /// The tie groups of the eligible records from least to most confident: each group's shown
+    /// value (its confidence; 0 for a group that holds -0.0) and the positions of
+    /// [`Sweep::order`] its records hold.
+    pub fn ascending_groups(&self) -> impl Iterator<Item = (f64, std::ops::Range<usize>)> + '_ {
+        (1..self.accepted.len())
+            .rev()
+            .map(|j| (self.distinct[j - 1], self.accepted[j - 1]..self.accepted[j]))
+    }
+
     /// At candidate `j`, the mean over all records of max(large − small quality, 0) on the
     /// accepted ones: the quality given up by not escalating them (an upper bound on the drop
     /// against always-large). `None` without large labels.

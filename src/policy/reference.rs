@@ -12,7 +12,7 @@ pub use cells::{CellPoint, CellSegments, cells_reference};
 
 use crate::engine::exact::Exact;
 use crate::engine::sums::{ascending_key, from_ascending_key};
-use crate::engine::sweep::SweepInput;
+use crate::engine::sweep::{Sweep, SweepInput};
 use crate::input::{Distribution, Reference, ReferenceCost, ReferenceSegment};
 
 /// What a reference describes, in words (the same from records and from cells).
@@ -24,6 +24,7 @@ const EDGE_STEP: usize = 5;
 
 /// The segments to describe: the columns, per segment its (column, value) pairs, each
 /// record's segment and each segment's threshold (`None`: always large).
+#[derive(Clone, Copy)]
 pub struct Segments<'a> {
     /// The columns.
     pub columns: &'a [String],
@@ -35,12 +36,14 @@ pub struct Segments<'a> {
     pub thresholds: &'a [Option<f64>],
 }
 
-/// The reference of `input` routed at `threshold` (per segment with `segments`).
+/// The reference of `input` routed at `threshold` (per segment with `segments`); `sweep`, when
+/// given, must be the sweep of `input`: its order then spares a sort.
 pub fn reference(
     input: SweepInput<'_>,
     threshold: Option<f64>,
     target: Option<f64>,
     segments: Option<Segments<'_>>,
+    sweep: Option<&Sweep>,
 ) -> Reference {
     let n = input.confidence.len();
     let routed = |i: &usize| !input.safeguarded.is_some_and(|s| s[*i]);
@@ -65,7 +68,7 @@ pub fn reference(
                 || mean(&|i| input.costs.large.get(i)),
             )
         },
-        || distributions(&input, &routed, threshold, segments.as_ref()),
+        || distributions(&input, &routed, (threshold, sweep), segments.as_ref()),
     );
     let n_routed = overall.records;
     Reference {
@@ -92,9 +95,63 @@ const PART: usize = 1 << 16;
 fn distributions(
     input: &SweepInput<'_>,
     routed: &(dyn Fn(&usize) -> bool + Sync),
-    threshold: Option<f64>,
+    (threshold, sweep): (Option<f64>, Option<&Sweep>),
     segments: Option<&Segments<'_>>,
 ) -> (Distribution, Vec<ReferenceSegment>) {
+    let (signal, per_segment) = match sweep {
+        // A group holding -0.0 shows 0, where the sort keeps the sign.
+        Some(s)
+            if !input
+                .confidence
+                .par_iter()
+                .any(|c| c.to_bits() == (-0.0f64).to_bits()) =>
+        {
+            debug_assert_eq!(s.records(), input.confidence.len());
+            signals_in_order(s, segments)
+        }
+        _ => sorted_signals(input, routed, segments),
+    };
+    distributions_of(input, routed, threshold, segments, (signal, per_segment))
+}
+
+/// The sorted signals of the whole and of each segment, from the sweep of the same input (with
+/// no -0.0 confidence, so a tie group's shown value is each of its confidences, bit for bit):
+/// the whole's are the groups' values in ascending order, a segment's its records' in that
+/// order. (Within a group the values are equal, so the order there does not matter.)
+fn signals_in_order(sweep: &Sweep, segments: Option<&Segments<'_>>) -> Signals {
+    rayon::join(
+        || {
+            let mut signal =
+                Vec::with_capacity(sweep.ascending_groups().map(|(_, at)| at.len()).sum());
+            for (v, at) in sweep.ascending_groups() {
+                signal.extend(std::iter::repeat_n(v, at.len()));
+            }
+            signal
+        },
+        || {
+            segments.map(|s| {
+                let order = sweep.order();
+                let mut signals: Vec<Vec<f64>> = vec![Vec::new(); s.labels.len()];
+                for (v, at) in sweep.ascending_groups() {
+                    for &i in &order[at] {
+                        signals[s.codes[i as usize] as usize].push(v);
+                    }
+                }
+                signals
+            })
+        },
+    )
+}
+
+/// The signal of the whole, ascending, and each segment's (when there are segments).
+type Signals = (Vec<f64>, Option<Vec<Vec<f64>>>);
+
+/// [`signals_in_order`] by sorting the routed records' (signal, segment) pairs.
+fn sorted_signals(
+    input: &SweepInput<'_>,
+    routed: &(dyn Fn(&usize) -> bool + Sync),
+    segments: Option<&Segments<'_>>,
+) -> Signals {
     let n = input.confidence.len();
     let code = |i: usize| segments.map_or(0, |s| s.codes[i]);
     // (signal key, segment code) as one 128-bit integer, so a comparison is one integer
@@ -123,7 +180,17 @@ fn distributions(
             })
         },
     );
-    drop(ascending);
+    (signal, per_segment)
+}
+
+/// [`distributions`] from the sorted signals.
+fn distributions_of(
+    input: &SweepInput<'_>,
+    routed: &(dyn Fn(&usize) -> bool + Sync),
+    threshold: Option<f64>,
+    segments: Option<&Segments<'_>>,
+    (signal, per_segment): Signals,
+) -> (Distribution, Vec<ReferenceSegment>) {
     // Entry 0 is the whole; entry 1 + k segment k.
     let mut signals = vec![signal];
     signals.extend(per_segment.into_iter().flatten());
@@ -334,9 +401,10 @@ mod tests {
 
     #[test]
     fn one_pass_bins_every_segment_as_each_record_would() {
-        // Seeded inputs with many ties (confidences on a coarse grid, -0.0 beside 0.0), graded
-        // labels, overrides, segments (some left empty) and thresholds inside, at and outside
-        // the range, against `naive` per segment and for the whole.
+        // Seeded inputs with many ties (confidences on a coarse grid, -0.0 beside 0.0 in odd
+        // rounds), graded labels, overrides, segments (some left empty) and thresholds inside,
+        // at and outside the range, against `naive` per segment and for the whole; the same
+        // reference given the sweep's order (which spares the sort but for -0.0) and not.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = move || {
             state ^= state << 13;
@@ -351,7 +419,7 @@ mod tests {
             let levels = 1 + next() % 25;
             let c: Vec<f64> = (0..n)
                 .map(|_| match next() % levels {
-                    0 => -0.0,
+                    0 if round % 2 == 1 => -0.0,
                     k => k as f64 / levels as f64 - 0.3,
                 })
                 .collect();
@@ -380,7 +448,12 @@ mod tests {
                 codes: &codes,
                 thresholds: &thresholds,
             };
-            let r = reference(inp, threshold, None, Some(segments));
+            let r = reference(inp, threshold, None, Some(segments), None);
+            let sweep = Sweep::new(inp);
+            let by_order = reference(inp, threshold, None, Some(segments), Some(&sweep));
+            assert_eq!(by_order, r, "round {round}");
+            let whole = |s| reference(inp, threshold, None, None, s).overall;
+            assert_eq!(whole(Some(&sweep)), r.overall, "round {round}");
             let routed: Vec<usize> = (0..n).filter(|&i| !forced[i]).collect();
             assert_eq!(r.overall, naive(&inp, &routed, threshold), "round {round}");
             assert_eq!(r.overridden as usize, n - routed.len());
@@ -402,7 +475,7 @@ mod tests {
         // the threshold 0.35 is added. Worked by hand.
         let c = [0.3, 0.1, 0.5, 0.2, 0.4];
         let q = [1.0, 0.0, 1.0, 0.0, 1.0];
-        let d = reference(input(&c, &q), Some(0.35), None, None).overall;
+        let d = reference(input(&c, &q), Some(0.35), None, None, None).overall;
         assert_eq!(d.edges, [0.1, 0.2, 0.3, 0.35, 0.4, 0.5]);
         assert_eq!(d.deciles, [0.1, 0.2, 0.3, 0.4, 0.5]);
         assert_eq!(d.counts, [1, 1, 1, 0, 2]);

@@ -156,8 +156,9 @@ pub fn deployment(
                 })
                 .collect()
         });
+        let of = (input, Some(sweep));
         let reference = (!run.policy.skip_reference)
-            .then(|| reference(loaded, run, input, seg.as_ref(), per_segment, threshold));
+            .then(|| reference(loaded, run, of, seg.as_ref(), per_segment, threshold));
         let mut doc = Policy {
             reference,
             ..document(run, &loaded.sha256, signal, global, segments, &m)
@@ -180,7 +181,7 @@ pub fn deployment(
 fn reference(
     loaded: &Loaded,
     run: &RunSettings,
-    input: SweepInput<'_>,
+    (input, sweep): (SweepInput<'_>, Option<&Sweep>),
     seg: Option<&Segmentation>,
     per_segment: Option<Vec<Option<f64>>>,
     threshold: Option<f64>,
@@ -199,7 +200,7 @@ fn reference(
     let (columns, seg) = match (seg, &by_task) {
         (Some(seg), _) => (run.policy.segment_by.clone(), seg),
         (None, Some((columns, seg))) => (columns.clone(), seg),
-        (None, None) => return policy_reference(input, threshold, target, None),
+        (None, None) => return policy_reference(input, threshold, target, None, sweep),
     };
     let thresholds = per_segment.unwrap_or_else(|| vec![threshold; seg.labels.len()]);
     let segments = ReferenceSegments {
@@ -208,7 +209,7 @@ fn reference(
         codes: &seg.codes,
         thresholds: &thresholds,
     };
-    policy_reference(input, threshold, target, Some(segments))
+    policy_reference(input, threshold, target, Some(segments), sweep)
 }
 
 /// The monitoring reference of a per-segment policy given by its thresholds (`f64::INFINITY`:
@@ -232,7 +233,7 @@ pub(super) fn segments_reference(
     reference(
         loaded,
         run,
-        prepared.input(),
+        (prepared.input(), None),
         seg.as_ref(),
         per_segment,
         None,

@@ -175,7 +175,7 @@ mod tests {
             },
             safeguarded: None,
         };
-        let mut records = super::super::reference(input, Some(0.3), None, None).overall;
+        let mut records = super::super::reference(input, Some(0.3), None, None, None).overall;
         // The spread agrees up to the order of its floating sums.
         assert!((records.sd - d.sd).abs() < 1e-15);
         records.sd = d.sd;
